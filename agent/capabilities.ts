@@ -1,0 +1,130 @@
+/**
+ * Capabilities, not crashes (DESIGN.md principle 4): at start the agent detects which tools
+ * and kernel features exist. `system.capabilities` reports them; a service whose backend is
+ * missing calls `require()` and the caller gets `unavailable` with the reason.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { RpcError } from '../rpc/errors.js';
+import type { Runner } from './runner.js';
+
+export interface Capability {
+  name: string;
+  available: boolean;
+  version?: string;
+  path?: string;
+  reason?: string;
+  /** dialect or variant, e.g. zfs: `openzfs` or `zfs-fuse` */
+  variant?: string;
+}
+
+interface Probe {
+  name: string;
+  /** Binaries that must all exist. */
+  bins: string[];
+  /** argv (after the binary) that prints a version, and a regexp to pick it out. */
+  versionArgs?: string[];
+  versionFrom?: RegExp;
+  okCodes?: number[];
+  /** Kernel feature paths (relative to the sysroot) that must exist. */
+  paths?: string[];
+  variant?: (runner: Runner) => string | undefined;
+}
+
+const PROBES: Probe[] = [
+  {
+    name: 'zfs',
+    bins: ['zpool', 'zfs'],
+    versionArgs: ['version'],
+    versionFrom: /zfs-(\d[\w.-]*)/,
+    okCodes: [0, 1, 2],
+    variant: (r) => (r.which('zfs-fuse') ? 'zfs-fuse' : 'openzfs'),
+  },
+  { name: 'scst', bins: ['scstadmin'], paths: ['sys/kernel/scst_tgt'], versionArgs: ['-version'], okCodes: [0, 1] },
+  { name: 'tgt', bins: ['tgtadm'], versionArgs: ['--version'], versionFrom: /(\d[\w.]*)/ },
+  { name: 'iscsi-initiator', bins: ['iscsi-ls', 'iscsi-inq'], versionArgs: ['--help'], okCodes: [0, 1, 255] },
+  { name: 'mhvtl', bins: ['vtlcmd'], paths: ['sys/module/mhvtl'] },
+  { name: 'mtx', bins: ['mtx'], versionArgs: ['--version'], versionFrom: /mtx version (\S+)/, okCodes: [0, 1] },
+  { name: 'mt', bins: ['mt'], versionArgs: ['--version'], versionFrom: /(\d[\d.]+)/, okCodes: [0, 1] },
+  { name: 'bacula-dir', bins: ['bacula-dir'], versionArgs: ['-?'], versionFrom: /Version:\s*(\S+)/, okCodes: [0, 1] },
+  { name: 'bacula-sd', bins: ['bacula-sd'], versionArgs: ['-?'], versionFrom: /Version:\s*(\S+)/, okCodes: [0, 1] },
+  { name: 'bacula-fd', bins: ['bacula-fd'], versionArgs: ['-?'], versionFrom: /Version:\s*(\S+)/, okCodes: [0, 1] },
+  { name: 'bconsole', bins: ['bconsole'], versionArgs: ['-?'], versionFrom: /Version:\s*(\S+)/, okCodes: [0, 1] },
+  { name: 'bareos-dir', bins: ['bareos-dir'], versionArgs: ['--version'], versionFrom: /(\d[\w.]+)/, okCodes: [0, 1] },
+  { name: 'minio', bins: ['minio'], versionArgs: ['--version'], versionFrom: /version (\S+)/ },
+  { name: 'smartctl', bins: ['smartctl'], versionArgs: ['--version'], versionFrom: /smartctl (\S+)/ },
+  { name: 'udevadm', bins: ['udevadm'], versionArgs: ['--version'], versionFrom: /(\d+)/ },
+  { name: 'lsblk', bins: ['lsblk'], versionArgs: ['--version'], versionFrom: /util-linux (\S+)/ },
+];
+
+export class Capabilities {
+  private results = new Map<string, Capability>();
+  private detecting: Promise<void> | undefined;
+
+  constructor(
+    private runner: Runner,
+    private sysroot = '/',
+  ) {}
+
+  /** Detect everything; versions are asked in parallel with a short timeout each. */
+  detect(): Promise<void> {
+    this.detecting = (async () => {
+      const found = await Promise.all(PROBES.map((p) => this.detectOne(p)));
+      this.results = new Map(found.map((c) => [c.name, c]));
+    })();
+    return this.detecting;
+  }
+
+  async all(): Promise<Capability[]> {
+    if (!this.detecting) await this.detect();
+    await this.detecting;
+    return [...this.results.values()];
+  }
+
+  /** Synchronous view; undefined before detection finished. */
+  get(name: string): Capability | undefined {
+    return this.results.get(name);
+  }
+
+  /** Throw `unavailable` with the reason unless the capability is present. */
+  async require(name: string): Promise<Capability> {
+    if (!this.detecting) await this.detect();
+    await this.detecting;
+    const c = this.results.get(name);
+    if (!c) throw new RpcError('unavailable', `${name}: unknown capability`, { reason: 'not probed', capability: name });
+    if (!c.available) throw new RpcError('unavailable', `${name}: ${c.reason}`, { reason: c.reason, capability: name });
+    return c;
+  }
+
+  private async detectOne(p: Probe): Promise<Capability> {
+    const missing = p.bins.filter((b) => !this.runner.which(b));
+    if (missing.length) return { name: p.name, available: false, reason: `${missing.join(', ')} not installed` };
+    const absent = (p.paths ?? []).filter((rel) => !existsSync(path.join(this.sysroot, rel)));
+    if (absent.length) {
+      return {
+        name: p.name,
+        available: false,
+        path: this.runner.which(p.bins[0]!),
+        reason: `kernel support missing: /${absent.join(', /')} does not exist (module not loaded?)`,
+      };
+    }
+    const cap: Capability = { name: p.name, available: true, path: this.runner.which(p.bins[0]!) };
+    const variant = p.variant?.(this.runner);
+    if (variant) cap.variant = variant;
+    if (p.versionArgs) {
+      try {
+        const r = await this.runner.run([p.bins[0]!, ...p.versionArgs], {
+          timeoutMs: 3000,
+          okCodes: p.okCodes ?? [0],
+          maxOutput: 65536,
+        });
+        const text = `${r.stdout}\n${r.stderr}`;
+        const m = (p.versionFrom ?? /(\d+\.\d+[\w.-]*)/).exec(text);
+        if (m?.[1]) cap.version = m[1];
+      } catch {
+        /* present but silent about its version */
+      }
+    }
+    return cap;
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * calypso.yaml: parsed with `yaml`, validated against a TypeBox schema with defaults.
+ * A bad file stops the agent with the file, line and reason (ConfigError).
+ */
+import { readFileSync } from 'node:fs';
+import { type Static, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { LineCounter, parseDocument } from 'yaml';
+
+const RoleMap = Type.Object(
+  {
+    users: Type.Array(Type.String(), { default: [], description: 'user names given this role' }),
+    groups: Type.Array(Type.String(), { default: [], description: 'group names whose members get this role' }),
+    uids: Type.Array(Type.Integer({ minimum: 0 }), { default: [], description: 'numeric uids given this role' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    agent: Type.Object(
+      {
+        socket: Type.Object(
+          {
+            path: Type.Optional(Type.String({ description: 'Unix socket path; default <prefix>/run/calypso/agent.sock' })),
+            mode: Type.String({ pattern: '^0?[0-7]{3}$', default: '0660', description: 'octal file mode of the socket' }),
+            group: Type.String({ default: 'calypso', description: 'group owning the socket (when it exists)' }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        websocket: Type.Object(
+          {
+            enabled: Type.Boolean({ default: true }),
+            host: Type.String({ default: '127.0.0.1', description: 'bind address; beyond loopback TLS is required' }),
+            port: Type.Integer({ minimum: 0, maximum: 65535, default: 8787, description: '0 picks a free port' }),
+            tls: Type.Union([Type.Literal('auto'), Type.Literal('on'), Type.Literal('off')], {
+              default: 'auto',
+              description: 'auto: TLS from etc/calypso/tls when bound beyond loopback',
+            }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        limits: Type.Object(
+          {
+            maxMessageBytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024 }),
+            maxBatch: Type.Integer({ minimum: 1, default: 100 }),
+            maxDepth: Type.Integer({ minimum: 4, default: 64 }),
+            maxConnections: Type.Integer({ minimum: 1, default: 256 }),
+            idleTimeoutSec: Type.Integer({ minimum: 0, default: 900, description: '0: never' }),
+            maxBufferedBytes: Type.Integer({
+              minimum: 65536,
+              default: 16 * 1024 * 1024,
+              description: 'a reader slower than this much queued output is disconnected',
+            }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    log: Type.Object(
+      {
+        level: Type.Union(
+          ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+          { default: 'info' },
+        ),
+        file: Type.Boolean({ default: true, description: 'write var/log/calypso/agent.log' }),
+        rotateSize: Type.String({ default: '10m', pattern: '^[0-9]+[kmg]?$' }),
+        rotateCount: Type.Integer({ minimum: 1, default: 10 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    roles: Type.Object(
+      {
+        admin: Type.Object(RoleMap.properties, { additionalProperties: false, default: { groups: ['calypso-admin'] } }),
+        operator: Type.Object(RoleMap.properties, {
+          additionalProperties: false,
+          default: { groups: ['calypso-operator'] },
+        }),
+        auditor: Type.Object(RoleMap.properties, { additionalProperties: false, default: { groups: ['calypso'] } }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    jobs: Type.Object(
+      {
+        retentionDays: Type.Integer({ minimum: 1, default: 30 }),
+        maxFinished: Type.Integer({ minimum: 10, default: 2000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    terminal: Type.Object(
+      {
+        shell: Type.String({ default: '/bin/bash' }),
+        maxSessions: Type.Integer({ minimum: 1, default: 16 }),
+        idleTimeoutSec: Type.Integer({ minimum: 0, default: 1800 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type Config = Static<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number | undefined,
+    readonly reason: string,
+  ) {
+    super(`${file}${line ? `:${line}` : ''}: ${reason}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parse and validate configuration text; `file` names it in errors. */
+export function parseConfig(text: string, file = 'calypso.yaml'): Config {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const first = doc.errors[0];
+  if (first) {
+    const pos = first.pos?.[0];
+    const line = pos === undefined ? undefined : lineCounter.linePos(pos).line;
+    throw new ConfigError(file, line, first.message.split('\n')[0] ?? 'YAML error');
+  }
+  const raw = doc.toJS() ?? {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(file, 1, 'the top level must be a mapping');
+  const value = Value.Default(ConfigSchema, Value.Clone(raw));
+  const err = Value.Errors(ConfigSchema, value).First();
+  if (err) {
+    const segments = err.path.split('/').filter(Boolean);
+    let line: number | undefined;
+    for (let n = segments.length; n > 0 && line === undefined; n--) {
+      const node = doc.getIn(segments.slice(0, n), true) as { range?: [number, number, number] } | undefined;
+      if (node?.range) line = lineCounter.linePos(node.range[0]).line;
+    }
+    const where = segments.length ? segments.join('.') : '(top)';
+    throw new ConfigError(file, line, `${where}: ${err.message}`);
+  }
+  return value as Config;
+}
+
+export function loadConfig(file: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return parseConfig('', file);
+    throw new ConfigError(file, undefined, (e as Error).message);
+  }
+  return parseConfig(text, file);
+}
+
+/** secrets.env: KEY=VALUE lines. Values are returned, never logged. */
+export function loadSecrets(file: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return out;
+  }
+  for (const line of text.split('\n')) {
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (!m || line.trimStart().startsWith('#')) continue;
+    let v = m[2] ?? '';
+    if (v.length >= 2 && (v.startsWith('"') || v.startsWith("'")) && v.endsWith(v[0]!)) v = v.slice(1, -1);
+    out.set(m[1]!, v);
+  }
+  return out;
+}

@@ -1,0 +1,208 @@
+/**
+ * createAgent: builds the whole agent from its parts with no global state, so that tests run
+ * it in-process (`inject`) or with real transports, against fakes or real components.
+ */
+import { mkdirSync } from 'node:fs';
+import type { Logger } from 'pino';
+import pino from 'pino';
+import { closeSession, newSession, RpcCore, type Session } from '../rpc/core.js';
+import { UserDb, peerCredOf, unixIdentity } from '../rpc/identity.js';
+import { Registry } from '../rpc/registry.js';
+import type { Identity } from '../rpc/roles.js';
+import { UnixTransport } from '../rpc/unix-transport.js';
+import { WsTransport } from '../rpc/ws-transport.js';
+import { AuditLog } from './audit.js';
+import { Capabilities } from './capabilities.js';
+import { type Config, ConfigError, loadConfig, loadSecrets, parseConfig } from './config.js';
+import type { AgentDeps, Clock, Service, ServiceFactory } from './deps.js';
+import { EventBus } from './events.js';
+import { JobManager } from './jobs.js';
+import { createLayout, type Layout } from './layout.js';
+import { createLogger } from './log.js';
+import { packageVersion } from './package-root.js';
+import { createRunner, type Runner } from './runner.js';
+import { coreService } from './services/core.js';
+import { SERVICES } from './services/index.js';
+import { openStore, type Store } from './store.js';
+import { TokenStore } from './tokens.js';
+
+export interface CreateAgentOptions {
+  prefix: string;
+  /** Config file; default <prefix>/etc/calypso/calypso.yaml. */
+  configFile?: string;
+  /** Config text or object given directly (tests); wins over the file. */
+  config?: string | Partial<Config>;
+  runner?: Runner;
+  sysroot?: string;
+  clock?: Clock;
+  log?: Logger;
+  /** Log to stdout as well as the file (foreground runs). */
+  logStdout?: boolean;
+  /** Replace the registered subsystem services (tests). */
+  services?: ServiceFactory[];
+  /** Validate handler results against their schemas. */
+  checkResults?: boolean;
+}
+
+export interface Agent {
+  deps: AgentDeps;
+  registry: Registry;
+  core: RpcCore;
+  layout: Layout;
+  /** Open the Unix socket (and the WebSocket when enabled). */
+  listen(): Promise<{ socket: string; websocket?: string }>;
+  /** Call a method in-process as the given identity (default: internal admin). */
+  inject(method: string, params?: unknown, identity?: Partial<Identity>): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
+  const startedAt = Date.now();
+  const layout = createLayout(opts.prefix);
+  const configFile = opts.configFile ?? layout.configFile;
+  let config: Config;
+  if (typeof opts.config === 'string') config = parseConfig(opts.config, configFile);
+  else if (opts.config) config = parseConfig(JSON.stringify(opts.config), configFile);
+  else config = loadConfig(configFile);
+  const secrets = loadSecrets(layout.secretsFile);
+  const log =
+    opts.log ??
+    createLogger({
+      level: config.log.level,
+      file: config.log.file ? layout.agentLog : undefined,
+      rotateSize: config.log.rotateSize,
+      rotateCount: config.log.rotateCount,
+      stdout: opts.logStdout,
+    });
+  const clock = opts.clock ?? { now: Date.now };
+  const runner = opts.runner ?? createRunner({ log: log.child({ area: 'exec' }) });
+  mkdirSync(layout.runDir, { recursive: true });
+  const store: Store = await openStore({ path: layout.lmdbDir });
+  const events = new EventBus(clock.now);
+  const jobs = new JobManager({
+    db: store.db('jobs'),
+    events,
+    log,
+    now: clock.now,
+    retentionDays: config.jobs.retentionDays,
+    maxFinished: config.jobs.maxFinished,
+  });
+  const interrupted = await jobs.recover();
+  if (interrupted) log.warn(`jobs: ${interrupted} job(s) were interrupted by the previous stop`);
+  const audit = new AuditLog(store.db('audit'), clock.now);
+  const capabilities = new Capabilities(runner, opts.sysroot ?? '/');
+  const version = packageVersion();
+  const deps: AgentDeps = {
+    layout,
+    config,
+    secrets,
+    log,
+    store,
+    runner,
+    events,
+    jobs,
+    audit,
+    clock,
+    sysroot: opts.sysroot ?? '/',
+    capabilities,
+    version,
+  };
+  const registry = new Registry();
+  const tokens = new TokenStore(store.db('tokens'), clock.now);
+  const services: Service[] = [coreService(deps, { registry, tokens, startedAt })];
+  for (const factory of opts.services ?? SERVICES) services.push(factory(deps));
+  for (const s of services) registry.register(s.methods);
+  const core = new RpcCore({
+    registry,
+    audit,
+    jobs,
+    log,
+    limits: config.agent.limits,
+    checkResults: opts.checkResults ?? process.env.CALYPSO_CHECK_RESULTS === '1',
+  });
+
+  // Detection runs in the background; methods that need it await it.
+  void capabilities.detect();
+  for (const s of services) await s.start?.();
+
+  const users = new UserDb();
+  const agentUid = process.getuid?.() ?? 0;
+  let unix: UnixTransport | undefined;
+  let ws: WsTransport | undefined;
+  const internal = new Map<string, Session>();
+
+  return {
+    deps,
+    registry,
+    core,
+    layout,
+    async listen() {
+      const limits = config.agent.limits;
+      const socketPath = config.agent.socket.path ?? layout.socket;
+      unix = new UnixTransport({
+        path: socketPath,
+        mode: Number.parseInt(config.agent.socket.mode, 8),
+        gid: users.gidOf(config.agent.socket.group),
+        core,
+        identify: (sock) => unixIdentity(peerCredOf(sock), config.roles, users, agentUid),
+        log,
+        maxConnections: limits.maxConnections,
+        maxMessageBytes: limits.maxMessageBytes,
+        maxBufferedBytes: limits.maxBufferedBytes,
+        idleTimeoutMs: limits.idleTimeoutSec * 1000,
+      });
+      await unix.listen();
+      let websocket: string | undefined;
+      if (config.agent.websocket.enabled) {
+        ws = new WsTransport({
+          host: config.agent.websocket.host,
+          port: config.agent.websocket.port,
+          tls: config.agent.websocket.tls,
+          tlsDir: layout.tlsDir,
+          core,
+          authenticate: (token) => {
+            const rec = token ? tokens.verify(token) : undefined;
+            return rec ? { user: `token:${rec.name}`, role: rec.role, transport: 'websocket', tokenId: rec.id } : undefined;
+          },
+          log,
+          maxConnections: limits.maxConnections,
+          maxMessageBytes: limits.maxMessageBytes,
+          maxBufferedBytes: limits.maxBufferedBytes,
+          idleTimeoutMs: limits.idleTimeoutSec * 1000,
+          routes: services.flatMap((s) => (s.wsRoutes ? [s.wsRoutes] : [])),
+        });
+        await ws.listen();
+        websocket = ws.address?.url;
+      }
+      return { socket: socketPath, websocket };
+    },
+    async inject(method, params, identity) {
+      const id: Identity = { user: 'internal', role: 'admin', transport: 'internal', ...identity };
+      const key = `${id.user}/${id.role}/${id.transport}`;
+      let session = internal.get(key);
+      if (!session) {
+        session = newSession(id, () => {});
+        internal.set(key, session);
+      }
+      return core.call(method, params ?? {}, session);
+    },
+    async stop() {
+      await unix?.close();
+      await ws?.close();
+      for (const s of internal.values()) closeSession(s);
+      await jobs.shutdown();
+      for (const s of [...services].reverse()) {
+        try {
+          await s.stop?.();
+        } catch (err) {
+          log.error({ err, service: s.name }, `${s.name}: stop failed`);
+        }
+      }
+      await audit.flushed();
+      await store.close();
+      log.flush?.();
+    },
+  };
+}
+
+export { ConfigError, pino };

@@ -1,0 +1,53 @@
+/**
+ * What a subsystem service receives from the agent. Services are plain factories
+ * `(deps) => Service`; nothing is a global singleton, so tests build an agent with fakes
+ * (runner, sysroot, clock) or real components as they need.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Identity } from '../rpc/roles.js';
+import type { AnyMethodDef } from '../rpc/registry.js';
+import type { AuditLog } from './audit.js';
+import type { Capabilities } from './capabilities.js';
+import type { Config } from './config.js';
+import type { EventBus } from './events.js';
+import type { JobManager } from './jobs.js';
+import type { Layout } from './layout.js';
+import type { Runner } from './runner.js';
+import type { Store } from './store.js';
+
+export interface Clock {
+  now(): number;
+}
+
+export interface AgentDeps {
+  layout: Layout;
+  config: Config;
+  /** Values from etc/calypso/secrets.env. Never log them. */
+  secrets: Map<string, string>;
+  log: Logger;
+  store: Store;
+  runner: Runner;
+  events: EventBus;
+  jobs: JobManager;
+  audit: AuditLog;
+  clock: Clock;
+  /** Root of the tree the probes read (`/` in production, a recorded tree in tests). */
+  sysroot: string;
+  capabilities: Capabilities;
+  version: string;
+}
+
+export interface Service {
+  name: string;
+  methods: AnyMethodDef[];
+  /** Called once the agent is up (start monitors, schedulers). Must not block readiness for long. */
+  start?(): Promise<void> | void;
+  /** Extra WebSocket routes (e.g. the terminal), registered behind token authentication. */
+  wsRoutes?(app: FastifyInstance, authenticate: (req: IncomingMessage) => Identity | undefined): void;
+  /** Called on shutdown, before the store closes. */
+  stop?(): Promise<void> | void;
+}
+
+export type ServiceFactory = (deps: AgentDeps) => Service;

@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+/**
+ * calypso-agent [--prefix DIR] [--config FILE] [--sysroot DIR]
+ *
+ * Runs in the foreground and logs JSON. Ready when the Unix socket answers `system.ping`
+ * (a `ready` line is also printed to stderr with where to connect). SIGTERM/SIGINT: abort
+ * running jobs (they are recorded as aborted), close LMDB, remove the socket, exit 0.
+ *
+ * `calypso-agent install [--prefix DIR]` lays out an appliance (see agent/install).
+ */
+import { Command } from 'commander';
+import { ConfigError } from './config.js';
+import { createAgent } from './create-agent.js';
+import { resolvePrefix } from './layout.js';
+import { packageVersion } from './package-root.js';
+
+const program = new Command()
+  .name('calypso-agent')
+  .description('Calypso storage appliance agent')
+  .version(packageVersion())
+  .option('--prefix <dir>', 'root of the appliance layout (default $CALYPSO_PREFIX or /)')
+  .option('--config <file>', 'configuration file (default <prefix>/etc/calypso/calypso.yaml)')
+  .option('--sysroot <dir>', 'root of the tree the hardware probes read', '/')
+  .option('--quiet', 'do not log to stdout')
+  .action(async (o: { prefix?: string; config?: string; sysroot: string; quiet?: boolean }) => {
+    await runAgent(o);
+  });
+
+program
+  .command('install')
+  .description('install the appliance layout, config templates, units and rules (idempotent)')
+  .option('--prefix <dir>', 'install under this directory instead of /')
+  .allowUnknownOption(true)
+  .action(async (o: { prefix?: string }, cmd: Command) => {
+    const mod = (await import(new URL('./install/index.js', import.meta.url).href)) as {
+      runInstall(opts: { prefix: string; args: string[] }): Promise<unknown>;
+    };
+    await mod.runInstall({ prefix: resolvePrefix(o.prefix), args: cmd.args });
+  });
+
+async function runAgent(o: { prefix?: string; config?: string; sysroot: string; quiet?: boolean }) {
+  const prefix = resolvePrefix(o.prefix);
+  let agent: Awaited<ReturnType<typeof createAgent>>;
+  try {
+    agent = await createAgent({ prefix, configFile: o.config, sysroot: o.sysroot, logStdout: !o.quiet });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`calypso-agent: bad configuration: ${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+  const where = await agent.listen();
+  agent.deps.log.info({ socket: where.socket, websocket: where.websocket, prefix }, 'agent: ready');
+  process.stderr.write(
+    `calypso-agent ${agent.deps.version} ready\n  socket:    ${where.socket}\n` +
+      (where.websocket ? `  websocket: ${where.websocket} (bearer token: calypsoctl token create)\n` : '') +
+      `  try:       calypsoctl --socket ${where.socket} call system.ping\n`,
+  );
+  let stopping = false;
+  const stop = async (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    agent.deps.log.info(`agent: ${sig}, stopping`);
+    const force = setTimeout(() => process.exit(1), 15_000);
+    force.unref();
+    await agent.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+program.parseAsync(process.argv).catch((err) => {
+  process.stderr.write(`calypso-agent: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});

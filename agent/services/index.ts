@@ -1,0 +1,9 @@
+/**
+ * The subsystem services the agent loads. Each is `(deps) => Service`; add a line to register one.
+ */
+import type { ServiceFactory } from '../deps.js';
+import { terminalService } from './terminal.js';
+
+export const SERVICES: ServiceFactory[] = [
+  terminalService,
+];

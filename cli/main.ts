@@ -1,0 +1,259 @@
+#!/usr/bin/env node
+/**
+ * calypsoctl — the agent's command line (DESIGN.md "Contracts").
+ *
+ * `call METHOD [PARAMS_JSON]` always prints the result as JSON and exits 0; a JSON-RPC error
+ * goes to stderr as JSON and exits 1. Other subcommands print for people, and JSON with --json.
+ */
+import { Command } from 'commander';
+import { createLayout, resolvePrefix } from '../agent/layout.js';
+import { packageVersion } from '../agent/package-root.js';
+import { AgentClient, RpcClientError } from '../rpc/client.js';
+import { printTable, watchJobs } from './output.js';
+
+interface Globals {
+  socket?: string;
+  url?: string;
+  token?: string;
+  json?: boolean;
+  prefix?: string;
+}
+
+const program = new Command()
+  .name('calypsoctl')
+  .description('Command line of the Calypso appliance agent')
+  .version(packageVersion())
+  .option('--socket <path>', 'agent socket (default $CALYPSO_SOCKET, else <prefix>/run/calypso/agent.sock)')
+  .option('--prefix <dir>', 'appliance prefix used to find the socket (default $CALYPSO_PREFIX or /)')
+  .option('--url <ws-url>', 'connect over WebSocket instead (needs --token or $CALYPSO_TOKEN)')
+  .option('--token <token>', 'bearer token for --url')
+  .option('--json', 'machine-readable output');
+
+function globals(): Globals {
+  return program.opts<Globals>();
+}
+
+async function connect(): Promise<AgentClient> {
+  const g = globals();
+  if (g.url) return AgentClient.connectWs(g.url, g.token ?? process.env.CALYPSO_TOKEN);
+  const socket = g.socket ?? process.env.CALYPSO_SOCKET ?? createLayout(resolvePrefix(g.prefix)).socket;
+  try {
+    return await AgentClient.connectUnix(socket);
+  } catch (e) {
+    throw new RpcClientError(-32011, `cannot connect to the agent at ${socket}: ${(e as Error).message}`, {
+      kind: 'unavailable',
+      reason: 'agent not running or socket not accessible',
+    });
+  }
+}
+
+async function withClient<T>(fn: (c: AgentClient) => Promise<T>): Promise<T> {
+  const c = await connect();
+  try {
+    return await fn(c);
+  } finally {
+    c.close();
+  }
+}
+
+function out(value: unknown, human?: () => void) {
+  if (globals().json || !human) process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  else human();
+}
+
+function parseParams(text: string | undefined): Record<string, unknown> {
+  if (!text) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new RpcClientError(-32700, `PARAMS_JSON is not JSON: ${(e as Error).message}`, { kind: 'invalid' });
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v))
+    throw new RpcClientError(-32602, 'PARAMS_JSON must be a JSON object (params by name)', { kind: 'invalid' });
+  return v as Record<string, unknown>;
+}
+
+program
+  .command('call')
+  .description('call a method; prints the result as JSON')
+  .argument('<method>', 'method name, e.g. pool.list')
+  .argument('[params]', 'params as a JSON object')
+  .action(async (method: string, params?: string) => {
+    const p = parseParams(params);
+    const r = await withClient((c) => c.call(method, p));
+    process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+  });
+
+program
+  .command('methods')
+  .description('list the agent’s methods')
+  .action(async () => {
+    const doc = await withClient((c) => c.call<{ methods: Record<string, unknown>[] }>('rpc.discover'));
+    const rows = doc.methods.map((m) => ({
+      method: String(m.name),
+      role: String(m['x-role']),
+      kind: m['x-job'] ? 'job' : m['x-mutating'] ? 'mutating' : 'read',
+      summary: String(m.summary ?? ''),
+    }));
+    out(rows, () => printTable(rows, ['method', 'role', 'kind', 'summary']));
+  });
+
+program
+  .command('ping')
+  .description('check that the agent answers')
+  .action(async () => {
+    const r = await withClient((c) => c.call<{ version: string; uptime: number }>('system.ping'));
+    out(r, () => console.log(`calypso-agent ${r.version}, up ${r.uptime} s`));
+  });
+
+program
+  .command('capabilities')
+  .description('which storage tools and kernel features the agent found')
+  .action(async () => {
+    const r = await withClient((c) => c.call<Record<string, unknown>[]>('system.capabilities'));
+    out(r, () =>
+      printTable(
+        r.map((x) => ({ name: x.name, available: x.available ? 'yes' : 'no', version: x.version ?? '', why: x.reason ?? '' })),
+        ['name', 'available', 'version', 'why'],
+      ),
+    );
+  });
+
+program
+  .command('jobs')
+  .description('list jobs; --watch shows live progress until the running ones finish')
+  .option('--watch', 'live progress bars')
+  .option('--state <state>', 'only jobs in this state')
+  .option('--limit <n>', 'how many', '20')
+  .action(async (o: { watch?: boolean; state?: string; limit: string }) => {
+    await withClient(async (c) => {
+      if (o.watch) return watchJobs(c, Boolean(globals().json));
+      const r = await c.call<{ items: Record<string, unknown>[]; total: number }>('job.list', {
+        limit: Number(o.limit),
+        ...(o.state ? { state: o.state } : {}),
+      });
+      out(r, () =>
+        printTable(
+          r.items.map((j) => {
+            const p = j.progress as { percent: number; description: string };
+            return {
+              id: j.id,
+              method: j.method,
+              state: j.state,
+              progress: `${p.percent}%`,
+              description: p.description,
+              user: j.user,
+              created: new Date(j.createdAt as number).toISOString(),
+            };
+          }),
+          ['id', 'method', 'state', 'progress', 'description', 'user', 'created'],
+        ),
+      );
+    });
+  });
+
+program
+  .command('job')
+  .description('show one job, or abort it')
+  .argument('<id>')
+  .option('--abort', 'abort the job')
+  .action(async (id: string, o: { abort?: boolean }) => {
+    const r = await withClient((c) => c.call(o.abort ? 'job.abort' : 'job.get', { id }));
+    out(r);
+  });
+
+const token = program.command('token').description('WebSocket API tokens');
+token
+  .command('create')
+  .argument('<name>')
+  .requiredOption('--role <role>', 'admin, operator or auditor')
+  .option('--expires <days>', 'expire after this many days')
+  .action(async (name: string, o: { role: string; expires?: string }) => {
+    const r = await withClient((c) =>
+      c.call<{ token: string; info: { id: string } }>('auth.token.create', {
+        name,
+        role: o.role,
+        ...(o.expires ? { expiresInDays: Number(o.expires) } : {}),
+      }),
+    );
+    out(r, () => console.log(`token ${r.info.id} (shown once):\n${r.token}`));
+  });
+token.command('list').action(async () => {
+  const r = await withClient((c) => c.call<Record<string, unknown>[]>('auth.token.list'));
+  out(r, () => printTable(r, ['id', 'name', 'role', 'createdBy', 'expiresAt', 'revokedAt']));
+});
+token
+  .command('revoke')
+  .argument('<id>')
+  .action(async (id: string) => out(await withClient((c) => c.call('auth.token.revoke', { id }))));
+
+const audit = program.command('audit').description('the audit log');
+audit
+  .command('list', { isDefault: true })
+  .option('--limit <n>', 'how many', '20')
+  .option('--method <m>')
+  .option('--user <u>')
+  .option('--outcome <o>')
+  .action(async (o: { limit: string; method?: string; user?: string; outcome?: string }) => {
+    const r = await withClient((c) =>
+      c.call<{ items: Record<string, unknown>[] }>('audit.query', {
+        limit: Number(o.limit),
+        ...(o.method ? { method: o.method } : {}),
+        ...(o.user ? { user: o.user } : {}),
+        ...(o.outcome ? { outcome: o.outcome } : {}),
+      }),
+    );
+    out(r, () =>
+      printTable(
+        r.items.map((x) => ({ ...x, time: new Date(x.time as number).toISOString() })),
+        ['seq', 'time', 'user', 'transport', 'method', 'outcome'],
+      ),
+    );
+  });
+audit.command('verify').action(async () => {
+  const r = await withClient((c) => c.call<{ ok: boolean; checked: number; reason?: string }>('audit.verify'));
+  out(r, () => console.log(r.ok ? `audit chain intact (${r.checked} records)` : `AUDIT CHAIN BROKEN: ${r.reason}`));
+  if (!r.ok) process.exitCode = 1;
+});
+
+program
+  .command('probe')
+  .description('run a hardware probe offline against a (recorded) tree')
+  .argument('<kind>', 'disks, hbas, tapes, changers or all')
+  .option('--sysroot <dir>', 'root of the tree', '/')
+  .action(async (kind: string, o: { sysroot: string }) => {
+    const mod = (await import(new URL('./probe.js', import.meta.url).href)) as {
+      runProbe(kind: string, sysroot: string, json: boolean): Promise<string>;
+    };
+    process.stdout.write(await mod.runProbe(kind, o.sysroot, Boolean(globals().json)));
+  });
+
+const release = program.command('release').description('appliance releases: install, list, roll back');
+release
+  .command('install')
+  .argument('<file>', 'release tarball')
+  .option('--watch', 'follow the job')
+  .action(async (file: string, o: { watch?: boolean }) => {
+    await withClient(async (c) => {
+      const r = await c.call<{ job: string }>('release.install', { file: (await import('node:path')).resolve(file) });
+      if (o.watch) await watchJobs(c, Boolean(globals().json), r.job);
+      else out(r, () => console.log(`upgrade job ${r.job} started (calypsoctl jobs --watch)`));
+    });
+  });
+release.command('list').action(async () => out(await withClient((c) => c.call('release.list'))));
+release
+  .command('rollback')
+  .option('--to <version>')
+  .action(async (o: { to?: string }) =>
+    out(await withClient((c) => c.call('release.rollback', o.to ? { version: o.to } : {}))),
+  );
+
+program.parseAsync(process.argv).catch((err) => {
+  if (err instanceof RpcClientError) {
+    process.stderr.write(`${JSON.stringify(err.toJSON())}\n`);
+  } else {
+    process.stderr.write(`${JSON.stringify({ code: -32603, message: (err as Error).message ?? String(err) })}\n`);
+  }
+  process.exit(1);
+});

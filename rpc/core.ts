@@ -1,0 +1,327 @@
+/**
+ * The transport-agnostic JSON-RPC core.
+ *
+ * Transports hand it one message text and a session; it returns the response text (or nothing
+ * for notifications). Framing checks, batches and request-shape validation are done here;
+ * single requests are dispatched through json-rpc-2.0's JSONRPCServer. We do not hand whole
+ * batches to the library: it answers a one-element batch with a bare object instead of an
+ * array and throws on `null` batch members, both of which the spec forbids.
+ *
+ * For each call: role check (denials audited) → params validation against the method's schema
+ * → dry run / job / direct call → audit of mutations → the one error mapping point.
+ */
+import { randomUUID } from 'node:crypto';
+import { type JSONRPCRequest, type JSONRPCResponse, JSONRPCServer } from 'json-rpc-2.0';
+import type { Logger } from 'pino';
+import type { AuditLog } from '../agent/audit.js';
+import type { JobManager } from '../agent/jobs.js';
+import { redactParams } from '../agent/log.js';
+import { denied, InvalidParamsError, PROTOCOL_ERRORS, RpcError, toWireError, type WireError } from './errors.js';
+import { type CallContext, callHandler, isDryRunPlan, type RegisteredMethod, type Registry, type SessionHandle } from './registry.js';
+import { type Identity, roleAllows } from './roles.js';
+
+export interface Limits {
+  maxMessageBytes: number;
+  maxBatch: number;
+  maxDepth: number;
+}
+
+export interface Session extends SessionHandle {
+  identity: Identity;
+  /** sessions with live subscriptions or terminals are not closed for idleness */
+  keepAlive: number;
+}
+
+export interface CoreOptions {
+  registry: Registry;
+  limits: Limits;
+  audit: AuditLog;
+  jobs: JobManager;
+  log: Logger;
+  /** Validate handler results against their schemas (tests turn this on). */
+  checkResults?: boolean;
+}
+
+type ServerParams = { session: Session };
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+export class RpcCore {
+  private server = new JSONRPCServer<ServerParams>({ errorListener: () => {} });
+
+  constructor(private opts: CoreOptions) {
+    this.server.mapErrorToJSONRPCErrorResponse = (id, error) => ({
+      jsonrpc: '2.0',
+      id,
+      error: toWireError(error, (e) => this.opts.log.error({ err: e }, 'rpc: unexpected error')),
+    });
+    for (const m of opts.registry.list()) {
+      this.server.addMethodAdvanced(m.def.name, async (req, sp) => {
+        const result = await this.invoke(m, req.params, sp.session);
+        return req.id === undefined ? null : { jsonrpc: '2.0', id: req.id, result: result ?? null };
+      });
+    }
+  }
+
+  /** Handle one framed message. Returns the response text, or undefined when nothing is to be sent. */
+  async handleText(text: string, session: Session): Promise<string | undefined> {
+    if (Buffer.byteLength(text, 'utf8') > this.opts.limits.maxMessageBytes) {
+      return JSON.stringify(
+        errorResponse(null, {
+          ...PROTOCOL_ERRORS.invalid_request,
+          data: { kind: 'limit', reason: `message exceeds ${this.opts.limits.maxMessageBytes} bytes` },
+        }),
+      );
+    }
+    let parsed: Json;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return JSON.stringify(errorResponse(null, PROTOCOL_ERRORS.parse_error));
+    }
+    if (depthOf(parsed, this.opts.limits.maxDepth + 1) > this.opts.limits.maxDepth) {
+      return JSON.stringify(
+        errorResponse(null, {
+          ...PROTOCOL_ERRORS.invalid_request,
+          data: { kind: 'limit', reason: `nesting deeper than ${this.opts.limits.maxDepth}` },
+        }),
+      );
+    }
+    const out = await this.handleParsed(parsed, session);
+    return out === undefined ? undefined : JSON.stringify(out);
+  }
+
+  async handleParsed(parsed: Json, session: Session): Promise<JSONRPCResponse | JSONRPCResponse[] | undefined> {
+    if (Array.isArray(parsed)) {
+      if (parsed.length === 0) return errorResponse(null, PROTOCOL_ERRORS.invalid_request);
+      if (parsed.length > this.opts.limits.maxBatch) {
+        return errorResponse(null, {
+          ...PROTOCOL_ERRORS.invalid_request,
+          data: { kind: 'limit', reason: `batch longer than ${this.opts.limits.maxBatch}` },
+        });
+      }
+      const responses = await Promise.all(parsed.map((p) => this.handleSingle(p, session)));
+      const present = responses.filter((r): r is JSONRPCResponse => r !== undefined);
+      return present.length ? present : undefined;
+    }
+    return this.handleSingle(parsed, session);
+  }
+
+  private async handleSingle(msg: Json, session: Session): Promise<JSONRPCResponse | undefined> {
+    if (!isRequestShape(msg)) {
+      const id = msg && typeof msg === 'object' && !Array.isArray(msg) && isId(msg.id) ? msg.id : null;
+      return errorResponse(id, PROTOCOL_ERRORS.invalid_request);
+    }
+    const res = await this.server.receive(msg as unknown as JSONRPCRequest, { session });
+    return (res as JSONRPCResponse | null) ?? undefined;
+  }
+
+  /** In-process call (tests, internal tools): same checks as the wire, throws RpcError. */
+  async call(method: string, params: unknown, session: Session): Promise<unknown> {
+    const m = this.opts.registry.get(method);
+    if (!m) throw new RpcError('not_found', `method ${method} does not exist`);
+    return this.invoke(m, params, session);
+  }
+
+  private async invoke(m: RegisteredMethod, rawParams: unknown, session: Session): Promise<unknown> {
+    const { def } = m;
+    const identity = session.identity;
+    const started = performance.now();
+    const auditBase = { user: identity.user, uid: identity.uid, transport: identity.transport, method: def.name };
+
+    if (!roleAllows(identity.role, def.role)) {
+      this.opts.audit.append({
+        ...auditBase,
+        params: redactParams(rawParams, def.secretParams),
+        outcome: 'denied',
+        error: { kind: 'denied', message: `role ${identity.role} may not call ${def.name}` },
+      });
+      throw denied(`${def.name} needs the ${def.role} role; ${identity.user} has ${identity.role}`, {
+        method: def.name,
+        need: def.role,
+        have: identity.role,
+      });
+    }
+
+    if (Array.isArray(rawParams)) {
+      throw new InvalidParamsError('params must be an object: methods take their parameters by name', [
+        { path: '', message: 'by-position params are not supported' },
+      ]);
+    }
+    const params = (rawParams ?? {}) as Record<string, unknown>;
+    if (!m.check.Check(params)) {
+      const errors = [...m.check.Errors(params)]
+        .slice(0, 10)
+        .map((e) => ({ path: e.path || '/', message: e.message }));
+      const first = errors[0];
+      throw new InvalidParamsError(
+        `invalid params for ${def.name}: ${first ? `${first.path} ${first.message}` : 'schema mismatch'}`,
+        errors,
+      );
+    }
+    const dryRun = def.mutating && params.dryRun === true;
+    const handlerParams = { ...params };
+    delete handlerParams.dryRun;
+    const redacted = def.mutating ? redactParams(handlerParams, def.secretParams) : undefined;
+    const controller = new AbortController();
+    const ctx: CallContext = {
+      identity,
+      signal: controller.signal,
+      log: this.opts.log.child({ method: def.name, user: identity.user }),
+      dryRun,
+      progress: () => {},
+      session,
+    };
+    const dispose = session.onClose(() => controller.abort(new RpcError('aborted', 'the connection closed')));
+
+    if (def.job && !dryRun) {
+      dispose(); // a job outlives the connection that started it
+      const spec = def.job;
+      const jobId = this.opts.jobs.start(
+        {
+          method: def.name,
+          user: identity.user,
+          lock: (spec.lock as ((p: unknown) => string) | undefined)?.(handlerParams),
+          title: (spec.title as ((p: unknown) => string) | undefined)?.(handlerParams),
+        },
+        async (j) => {
+          const jobStarted = performance.now();
+          try {
+            const r = await callHandler(def, handlerParams, {
+              ...ctx,
+              signal: j.signal,
+              progress: j.progress,
+              jobId: undefined,
+            });
+            if (def.mutating) this.auditDone(auditBase, redacted, 'ok', jobStarted, undefined, jobId);
+            return r;
+          } catch (err) {
+            if (def.mutating) this.auditDone(auditBase, redacted, 'error', jobStarted, err, jobId);
+            throw err;
+          }
+        },
+      );
+      if (def.mutating) this.auditDone(auditBase, redacted, 'accepted', started, undefined, jobId);
+      return { job: jobId };
+    }
+
+    try {
+      const result = await callHandler(def, handlerParams, ctx);
+      if (this.opts.checkResults && !dryRun && !isDryRunPlan(result)) this.checkResult(m, result);
+      if (def.mutating) this.auditDone(auditBase, redacted, dryRun ? 'dry-run' : 'ok', started);
+      return result;
+    } catch (err) {
+      if (def.mutating) this.auditDone(auditBase, redacted, 'error', started, err);
+      throw err;
+    } finally {
+      dispose();
+    }
+  }
+
+  private auditDone(
+    base: { user: string; uid?: number; transport: string; method: string },
+    params: unknown,
+    outcome: 'ok' | 'error' | 'accepted' | 'dry-run',
+    started: number,
+    err?: unknown,
+    job?: string,
+  ) {
+    const wire: WireError | undefined = err === undefined ? undefined : toWireError(err);
+    this.opts.audit.append({
+      ...base,
+      params,
+      outcome,
+      durationMs: Math.round((performance.now() - started) * 10) / 10,
+      job,
+      error: wire ? { kind: (wire.data as { kind?: string } | undefined)?.kind, message: wire.message } : undefined,
+    });
+  }
+
+  private resultCheckers = new Map<string, import('@sinclair/typebox/compiler').TypeCheck<never>>();
+  private checkResult(m: RegisteredMethod, result: unknown) {
+    // Lazily compiled: only tests pay for it.
+    let c = this.resultCheckers.get(m.def.name);
+    if (!c) {
+      const { TypeCompiler } = compilerModule;
+      c = TypeCompiler.Compile(m.def.result) as never;
+      this.resultCheckers.set(m.def.name, c);
+    }
+    if (!c.Check(result as never)) {
+      const e = [...c.Errors(result as never)][0];
+      throw new Error(`result of ${m.def.name} does not match its schema: ${e?.path} ${e?.message}`);
+    }
+  }
+}
+
+import * as compilerModule from '@sinclair/typebox/compiler';
+
+export function newSession(identity: Identity, notify: (method: string, params: unknown) => void): Session {
+  const closers = new Set<() => void>();
+  const s: Session = {
+    id: randomUUID(),
+    identity,
+    keepAlive: 0,
+    closed: false,
+    notify: (method, params) => {
+      if (!s.closed) notify(method, params);
+    },
+    onClose: (fn) => {
+      if (s.closed) {
+        fn();
+        return () => {};
+      }
+      closers.add(fn);
+      return () => closers.delete(fn);
+    },
+  };
+  (s as { close?: () => void }).close = () => {
+    if (s.closed) return;
+    (s as { closed: boolean }).closed = true;
+    const fns = [...closers];
+    closers.clear();
+    for (const fn of fns) {
+      try {
+        fn();
+      } catch {
+        /* ignore */
+      }
+    }
+  };
+  return s;
+}
+
+export function closeSession(s: Session): void {
+  (s as { close?: () => void }).close?.();
+}
+
+function errorResponse(id: string | number | null, e: WireError): JSONRPCResponse {
+  return { jsonrpc: '2.0', id, error: { code: e.code, message: e.message, ...(e.data ? { data: e.data } : {}) } };
+}
+
+function isId(v: unknown): v is string | number | null {
+  return v === null || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+}
+
+function isRequestShape(m: Json): boolean {
+  if (!m || typeof m !== 'object' || Array.isArray(m)) return false;
+  if (m.jsonrpc !== '2.0' || typeof m.method !== 'string') return false;
+  if ('id' in m && !isId(m.id)) return false;
+  if ('params' in m && (m.params === null || typeof m.params !== 'object')) return false;
+  if ('result' in m || 'error' in m) return false;
+  return true;
+}
+
+/** Depth of a parsed JSON value, stopping early once `cap` is exceeded. Iterative: no stack overflow. */
+export function depthOf(v: Json, cap: number): number {
+  let max = 0;
+  const stack: [Json, number][] = [[v, 1]];
+  while (stack.length) {
+    const [node, d] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (d > max) max = d;
+    if (max > cap) return max;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (child !== null && typeof child === 'object') stack.push([child, d + 1]);
+    }
+  }
+  return max;
+}

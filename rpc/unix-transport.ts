@@ -1,0 +1,155 @@
+/**
+ * NDJSON over a Unix socket: one JSON text per line each way. The peer's identity comes from
+ * SO_PEERCRED. Limits: connections, line length (a line longer than the message limit cannot
+ * be resynchronised, so the connection is answered once and closed), idle time, and
+ * backpressure: while the peer is not reading, we stop reading its requests; if it still lets
+ * more than `maxBufferedBytes` pile up it is disconnected.
+ */
+import { chmodSync, chownSync, mkdirSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { closeSession, newSession, type RpcCore, type Session } from './core.js';
+import { PROTOCOL_ERRORS } from './errors.js';
+import type { Identity } from './roles.js';
+
+export interface UnixTransportOptions {
+  path: string;
+  mode: number;
+  gid?: number;
+  core: RpcCore;
+  identify: (socket: net.Socket) => Identity;
+  log: Logger;
+  maxConnections: number;
+  maxMessageBytes: number;
+  maxBufferedBytes: number;
+  idleTimeoutMs: number;
+  onSession?: (session: Session) => void;
+}
+
+export class UnixTransport {
+  private server: net.Server;
+  private sockets = new Set<net.Socket>();
+
+  constructor(private o: UnixTransportOptions) {
+    this.server = net.createServer((socket) => this.accept(socket));
+  }
+
+  async listen(): Promise<void> {
+    mkdirSync(path.dirname(this.o.path), { recursive: true });
+    rmSync(this.o.path, { force: true });
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.o.path, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    chmodSync(this.o.path, this.o.mode);
+    if (this.o.gid !== undefined) {
+      try {
+        chownSync(this.o.path, -1, this.o.gid);
+      } catch (e) {
+        this.o.log.warn({ err: e }, `socket: cannot give ${this.o.path} to gid ${this.o.gid}`);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise<void>((r) => this.server.close(() => r()));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+    rmSync(this.o.path, { force: true });
+  }
+
+  connectionCount(): number {
+    return this.sockets.size;
+  }
+
+  private accept(socket: net.Socket) {
+    if (this.sockets.size >= this.o.maxConnections) {
+      socket.end(
+        `${JSON.stringify({
+          jsonrpc: '2.0',
+          id: null,
+          error: { ...PROTOCOL_ERRORS.invalid_request, data: { kind: 'limit', reason: 'too many connections' } },
+        })}\n`,
+      );
+      return;
+    }
+    this.sockets.add(socket);
+    const identity = this.o.identify(socket);
+    const session = newSession(identity, (method, params) => send({ jsonrpc: '2.0', method, params }));
+    this.o.onSession?.(session);
+    let buffered = '';
+    let pending = 0;
+    let paused = false;
+
+    const send = (obj: unknown) => writeLine(JSON.stringify(obj));
+    const writeLine = (line: string) => {
+      if (socket.destroyed) return;
+      if (socket.writableLength > this.o.maxBufferedBytes) {
+        this.o.log.warn({ user: identity.user }, 'socket: slow reader disconnected');
+        socket.destroy();
+        return;
+      }
+      const ok = socket.write(`${line}\n`);
+      if (!ok && !paused) {
+        paused = true;
+        socket.pause();
+        socket.once('drain', () => {
+          paused = false;
+          socket.resume();
+        });
+      }
+    };
+
+    socket.setEncoding('utf8');
+    if (this.o.idleTimeoutMs > 0) {
+      socket.setTimeout(this.o.idleTimeoutMs, () => {
+        if (session.keepAlive > 0 || pending > 0) return;
+        socket.end();
+      });
+    }
+    socket.on('data', (chunk: string) => {
+      buffered += chunk;
+      let nl = buffered.indexOf('\n');
+      while (nl >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        if (line.trim()) this.dispatch(line, session, writeLine, (d) => (pending += d));
+        nl = buffered.indexOf('\n');
+      }
+      if (buffered.length > this.o.maxMessageBytes) {
+        writeLine(
+          JSON.stringify({
+            jsonrpc: '2.0',
+            id: null,
+            error: {
+              ...PROTOCOL_ERRORS.invalid_request,
+              data: { kind: 'limit', reason: `message exceeds ${this.o.maxMessageBytes} bytes` },
+            },
+          }),
+        );
+        socket.end();
+        buffered = '';
+      }
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      closeSession(session);
+    });
+  }
+
+  private dispatch(line: string, session: Session, write: (l: string) => void, track: (d: number) => void) {
+    track(1);
+    this.o.core
+      .handleText(line, session)
+      .then((out) => {
+        if (out !== undefined) write(out);
+      })
+      .catch((err) => this.o.log.error({ err }, 'socket: dispatch failed'))
+      .finally(() => track(-1));
+  }
+}

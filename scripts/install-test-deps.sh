@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that the test suite drives for real (see README "What is tested
+# with real components"). Idempotent; needs root. Used by .ci/run and by `npm test` when run as root.
+set -euo pipefail
+PKGS=(
+  zfs-fuse            # ZFS pools on file vdevs (issue: ZFS)
+  smartmontools mtx mt-st lsscsi sg3-utils udev util-linux
+  tgt libiscsi-bin    # iSCSI target + initiator tools
+  bacula-director bacula-director-sqlite3 bacula-sd bacula-fd bacula-console sqlite3
+  cockpit-ws cockpit-bridge chromium
+  systemd             # systemd-analyze verify for the shipped units
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  # Debian's postinst scripts may try to start daemons; the tests start their own under a prefix.
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+  rm -f /usr/sbin/policy-rc.d
+fi
