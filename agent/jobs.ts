@@ -164,8 +164,8 @@ export class JobManager {
         record.finishedAt = this.now();
         this.addLog(record, `${record.state}${record.error ? `: ${record.error.message}` : ''}`);
         if (spec.lock) this.locks.delete(spec.lock);
-        this.running.delete(id);
         await this.opts.db.put(id, record);
+        this.running.delete(id);
         this.publish(record);
         this.opts.events.publish('job.finished', summary(record));
       }
@@ -187,12 +187,20 @@ export class JobManager {
     total: number;
   } {
     const all: JobRecord[] = [];
-    for (const { value } of this.opts.db.getRange({ reverse: true })) {
-      const rec = this.running.get((value as JobRecord).id)?.record ?? (value as JobRecord);
-      if (filter.state && rec.state !== filter.state) continue;
-      if (filter.method && rec.method !== filter.method) continue;
+    const seen = new Set<string>();
+    const consider = (rec: JobRecord) => {
+      if (seen.has(rec.id)) return;
+      seen.add(rec.id);
+      if (filter.state && rec.state !== filter.state) return;
+      if (filter.method && rec.method !== filter.method) return;
       all.push(rec);
+    };
+    // running jobs first (their first write may not be committed yet), then the stored ones
+    for (const r of [...this.running.values()].reverse()) consider(r.record);
+    for (const { value } of this.opts.db.getRange({ reverse: true })) {
+      consider(this.running.get((value as JobRecord).id)?.record ?? (value as JobRecord));
     }
+    all.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
     const offset = filter.offset ?? 0;
     return { items: all.slice(offset, offset + (filter.limit ?? 50)), total: all.length };
   }

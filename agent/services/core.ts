@@ -240,9 +240,9 @@ export function coreService(deps: AgentDeps, extra: { registry: Registry; tokens
         params: Type.Object(
           {
             state: Type.Optional(Type.Union(JOB_STATES.map((s) => Type.Literal(s)))),
-            method: Type.Optional(Type.String({ maxLength: 100 })),
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
-            offset: Type.Optional(Type.Integer({ minimum: 0 })),
+            method: Type.Optional(Type.String({ maxLength: 100, description: 'only jobs of this method' })),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'page size, default 50' })),
+            offset: Type.Optional(Type.Integer({ minimum: 0, description: 'skip this many' })),
           },
           { additionalProperties: false },
         ),
@@ -272,14 +272,14 @@ export function coreService(deps: AgentDeps, extra: { registry: Registry; tokens
         params: Type.Object(
           {
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'default 50' })),
-            offset: Type.Optional(Type.Integer({ minimum: 0 })),
+            offset: Type.Optional(Type.Integer({ minimum: 0, description: 'skip this many' })),
             method: Type.Optional(Type.String({ maxLength: 100, description: 'exact, or a prefix ending in *' })),
-            user: Type.Optional(Type.String({ maxLength: 100 })),
+            user: Type.Optional(Type.String({ maxLength: 100, description: 'only this user' })),
             outcome: Type.Optional(
               Type.Union(['ok', 'error', 'denied', 'accepted', 'dry-run'].map((o) => Type.Literal(o))),
             ),
             since: Type.Optional(Type.Number({ description: 'ms since the epoch' })),
-            until: Type.Optional(Type.Number()),
+            until: Type.Optional(Type.Number({ description: 'ms since the epoch' })),
           },
           { additionalProperties: false },
         ),
@@ -289,7 +289,10 @@ export function coreService(deps: AgentDeps, extra: { registry: Registry; tokens
         }),
         role: 'auditor',
         mutating: false,
-        handler: async (p) => audit.query(p),
+        handler: async (p) => {
+          await audit.flushed(); // appends are batched: include the ones still in flight
+          return audit.query(p);
+        },
       }),
       defineMethod({
         name: 'audit.verify',

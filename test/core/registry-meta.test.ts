@@ -1,0 +1,58 @@
+/**
+ * Meta-tests that keep the registry honest: every method has a summary, a least role and
+ * described params; mutating methods take dryRun; rpc.discover validates against the OpenRPC
+ * meta-schema; the README's error table matches the catalogue.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import metaSchema from '@open-rpc/meta-schema';
+import { Ajv } from 'ajv';
+import { ERROR_KINDS } from '../../rpc/errors.js';
+import { ROLES } from '../../rpc/roles.js';
+import { startTestAgent, type TestAgent } from '../helpers/agent.js';
+import { repoRoot } from '../helpers/paths.js';
+
+let t: TestAgent;
+before(async () => {
+  t = await startTestAgent();
+});
+after(() => t.stop());
+
+test('every method declares summary, role and described params', () => {
+  const problems: string[] = [];
+  for (const { def, params } of t.agent.registry.list()) {
+    if (!def.summary || def.summary.length < 10) problems.push(`${def.name}: summary`);
+    if (!ROLES.includes(def.role)) problems.push(`${def.name}: role`);
+    if (params.additionalProperties !== false) problems.push(`${def.name}: params must set additionalProperties: false`);
+    for (const [k, s] of Object.entries(params.properties)) {
+      const sch = s as { description?: string; anyOf?: unknown; enum?: unknown; const?: unknown };
+      const self = sch.description ?? '';
+      if (!self && !sch.anyOf && !sch.enum && sch.const === undefined && !/^(id|name|role|topics|state)$/.test(k))
+        problems.push(`${def.name}.${k}: no description`);
+    }
+    if (def.mutating && !def.noDryRun && !('dryRun' in params.properties)) problems.push(`${def.name}: no dryRun`);
+  }
+  assert.deepEqual(problems, []);
+});
+
+test('rpc.discover is a valid OpenRPC document listing every method', async () => {
+  const doc = await t.call<{ methods: { name: string }[] }>('rpc.discover', {}, { role: 'public' });
+  const ajv = new Ajv({ strict: false, validateFormats: false });
+  const valid = ajv.validate(metaSchema as object, doc);
+  assert.ok(valid, JSON.stringify(ajv.errors?.slice(0, 3)));
+  assert.deepEqual(
+    doc.methods.map((m) => m.name),
+    t.agent.registry.list().map((m) => m.def.name),
+  );
+});
+
+test('the README error table matches the catalogue', () => {
+  const readme = readFileSync(path.join(repoRoot(), 'README.md'), 'utf8');
+  const rows = [...readme.matchAll(/^\| `([a-z_]+)` \| (-320\d\d) \|/gm)].map((m) => [m[1], Number(m[2])]);
+  assert.deepEqual(
+    rows,
+    Object.entries(ERROR_KINDS).map(([k, v]) => [k, v.code]),
+  );
+});

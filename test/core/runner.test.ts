@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { test } from 'node:test';
+import { createRunner } from '../../agent/runner.js';
+import { RpcError } from '../../rpc/errors.js';
+import { tempDir } from '../helpers/paths.js';
+
+const runner = createRunner({ killGraceMs: 300 });
+
+test('argv reaches the tool verbatim: no shell interprets it', async () => {
+  const t = tempDir();
+  const evil = `$(touch ${t.dir}/pwned); \`touch ${t.dir}/pwned2\` && echo hi; *`;
+  const r = await runner.run(['printf', '%s|', evil, '-n']);
+  assert.equal(r.stdout, `${evil}|-n|`);
+  assert.equal(existsSync(`${t.dir}/pwned`), false);
+  assert.equal(existsSync(`${t.dir}/pwned2`), false);
+  t.cleanup();
+});
+
+test('clean environment: only PATH and the C locale', async () => {
+  process.env.CALYPSO_SECRET_TEST = 'leak';
+  const r = await runner.run(['env']);
+  delete process.env.CALYPSO_SECRET_TEST;
+  const keys = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.split('=')[0])
+    .sort();
+  assert.deepEqual(keys, ['LANG', 'LC_ALL', 'PATH']);
+});
+
+test('a non-zero exit is `failed` with argv, code and stderr tail', async () => {
+  await assert.rejects(runner.run(['ls', '--', '/definitely/not/here']), (e: unknown) => {
+    assert.ok(e instanceof RpcError);
+    assert.equal(e.kind, 'failed');
+    assert.equal(e.data.exitCode, 2);
+    assert.deepEqual(e.data.argv, ['ls', '--', '/definitely/not/here']);
+    assert.match(String(e.data.stderr), /No such file/);
+    return true;
+  });
+});
+
+test('okCodes accepts other exit codes', async () => {
+  const r = await runner.run(['sh', '-c', 'exit 3'], { okCodes: [0, 3] });
+  assert.equal(r.code, 3);
+});
+
+test('a missing tool is `unavailable`', async () => {
+  await assert.rejects(runner.run(['no-such-tool-xyz']), (e: unknown) => e instanceof RpcError && e.kind === 'unavailable');
+});
+
+test('timeout kills the whole process group, grandchildren included', async () => {
+  const t = tempDir();
+  const marker = `${t.dir}/grandchild-alive`;
+  const started = Date.now();
+  await assert.rejects(
+    // the grandchild would create the marker after 1.5 s if it survived the kill
+    runner.run(['sh', '-c', `(sleep 1.5; touch ${marker}) & sleep 30`], { timeoutMs: 200 }),
+    (e: unknown) => e instanceof RpcError && e.kind === 'timeout',
+  );
+  assert.ok(Date.now() - started < 5000);
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.equal(existsSync(marker), false, 'grandchild was killed with its group');
+  t.cleanup();
+});
+
+test('abort signal kills the command and reports `aborted`', async () => {
+  const ac = new AbortController();
+  const p = runner.run(['sleep', '30'], { signal: ac.signal });
+  setTimeout(() => ac.abort(), 100);
+  await assert.rejects(p, (e: unknown) => e instanceof RpcError && e.kind === 'aborted');
+});
+
+test('SIGTERM-ignoring commands are SIGKILLed after the grace period', async () => {
+  const started = Date.now();
+  await assert.rejects(
+    runner.run(['sh', '-c', "trap '' TERM; sleep 30"], { timeoutMs: 100 }),
+    (e: unknown) => e instanceof RpcError && e.kind === 'timeout',
+  );
+  assert.ok(Date.now() - started < 3000);
+});
+
+test('output is capped and marked truncated', async () => {
+  const r = await runner.run(['head', '-c', '100000', '/dev/zero'], { maxOutput: 1000 });
+  assert.equal(r.stdout.length, 1000);
+  assert.equal(r.truncated, true);
+});
+
+test('stdin input is passed', async () => {
+  const r = await runner.run(['cat'], { input: 'hello\n' });
+  assert.equal(r.stdout, 'hello\n');
+});
