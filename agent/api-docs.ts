@@ -51,7 +51,9 @@ export async function renderApiSection(tmpRoot: string): Promise<string> {
           .filter((p) => p.name !== 'dryRun')
           .map((p) => `\`${p.name}${p.required ? '' : '?'}\`: ${typeOf(p.schema)}`)
           .join(', ');
-        lines.push(`| \`${m.name}\` | ${m['x-role']} | ${kind} | ${params || '—'} | ${m.summary.replace(/\|/g, '\\|')} |`);
+        lines.push(
+          `| \`${m.name}\` | ${m['x-role']} | ${kind} | ${params || '—'} | ${m.summary.replace(/\|/g, '\\|')} |`,
+        );
       }
       lines.push('');
     }

@@ -79,14 +79,20 @@ export class AuditLog {
     const filtered = q.method || q.user || q.outcome || q.since !== undefined || q.until !== undefined;
     if (!filtered) {
       // newest first, straight from the key range: no scan of the whole log
-      const items = [...this.db.getRange({ reverse: true, offset, limit })].map(({ value }) => value as AuditRecord);
+      const items = [...this.db.getRange({ reverse: true, offset, limit })].map(
+        ({ value }) => value as AuditRecord,
+      );
       return { items, total: this.lastSeq };
     }
     const items: AuditRecord[] = [];
     let total = 0;
     for (const { value } of this.db.getRange({ reverse: true })) {
       const r = value as AuditRecord;
-      if (q.method && r.method !== q.method && !(q.method.endsWith('*') && r.method.startsWith(q.method.slice(0, -1))))
+      if (
+        q.method &&
+        r.method !== q.method &&
+        !(q.method.endsWith('*') && r.method.startsWith(q.method.slice(0, -1)))
+      )
         continue;
       if (q.user && r.user !== q.user) continue;
       if (q.outcome && r.outcome !== q.outcome) continue;
@@ -106,10 +112,17 @@ export class AuditLog {
     for (const { key, value } of this.db.getRange({})) {
       const rec = value as AuditRecord;
       if (key !== expectSeq || rec.seq !== expectSeq)
-        return { ok: false, checked, firstBad: expectSeq, reason: `record ${expectSeq} is missing or renumbered` };
-      if (rec.prev !== prev) return { ok: false, checked, firstBad: rec.seq, reason: 'chain link does not match' };
+        return {
+          ok: false,
+          checked,
+          firstBad: expectSeq,
+          reason: `record ${expectSeq} is missing or renumbered`,
+        };
+      if (rec.prev !== prev)
+        return { ok: false, checked, firstBad: rec.seq, reason: 'chain link does not match' };
       const { hash, ...body } = rec;
-      if (chainHash(prev, body) !== hash) return { ok: false, checked, firstBad: rec.seq, reason: 'record was altered' };
+      if (chainHash(prev, body) !== hash)
+        return { ok: false, checked, firstBad: rec.seq, reason: 'record was altered' };
       prev = hash;
       expectSeq++;
       checked++;

@@ -40,17 +40,59 @@ const PROBES: Probe[] = [
     okCodes: [0, 1, 2],
     variant: (r) => (r.which('zfs-fuse') ? 'zfs-fuse' : 'openzfs'),
   },
-  { name: 'scst', bins: ['scstadmin'], paths: ['sys/kernel/scst_tgt'], versionArgs: ['-version'], okCodes: [0, 1] },
+  {
+    name: 'scst',
+    bins: ['scstadmin'],
+    paths: ['sys/kernel/scst_tgt'],
+    versionArgs: ['-version'],
+    okCodes: [0, 1],
+  },
   { name: 'tgt', bins: ['tgtadm'], versionArgs: ['--version'], versionFrom: /(\d[\w.]*)/ },
   { name: 'iscsi-initiator', bins: ['iscsi-ls', 'iscsi-inq'], versionArgs: ['--help'], okCodes: [0, 1, 255] },
   { name: 'mhvtl', bins: ['vtlcmd'], paths: ['sys/module/mhvtl'] },
-  { name: 'mtx', bins: ['mtx'], versionArgs: ['--version'], versionFrom: /mtx version (\S+)/, okCodes: [0, 1] },
+  {
+    name: 'mtx',
+    bins: ['mtx'],
+    versionArgs: ['--version'],
+    versionFrom: /mtx version (\S+)/,
+    okCodes: [0, 1],
+  },
   { name: 'mt', bins: ['mt'], versionArgs: ['--version'], versionFrom: /(\d[\d.]+)/, okCodes: [0, 1] },
-  { name: 'bacula-dir', bins: ['bacula-dir'], versionArgs: ['-?'], versionFrom: /Version:\s*(\S+)/, okCodes: [0, 1] },
-  { name: 'bacula-sd', bins: ['bacula-sd'], versionArgs: ['-?'], versionFrom: /Version:\s*(\S+)/, okCodes: [0, 1] },
-  { name: 'bacula-fd', bins: ['bacula-fd'], versionArgs: ['-?'], versionFrom: /Version:\s*(\S+)/, okCodes: [0, 1] },
-  { name: 'bconsole', bins: ['bconsole'], versionArgs: ['-?'], versionFrom: /Version:\s*(\S+)/, okCodes: [0, 1] },
-  { name: 'bareos-dir', bins: ['bareos-dir'], versionArgs: ['--version'], versionFrom: /(\d[\w.]+)/, okCodes: [0, 1] },
+  {
+    name: 'bacula-dir',
+    bins: ['bacula-dir'],
+    versionArgs: ['-?'],
+    versionFrom: /Version:\s*(\S+)/,
+    okCodes: [0, 1],
+  },
+  {
+    name: 'bacula-sd',
+    bins: ['bacula-sd'],
+    versionArgs: ['-?'],
+    versionFrom: /Version:\s*(\S+)/,
+    okCodes: [0, 1],
+  },
+  {
+    name: 'bacula-fd',
+    bins: ['bacula-fd'],
+    versionArgs: ['-?'],
+    versionFrom: /Version:\s*(\S+)/,
+    okCodes: [0, 1],
+  },
+  {
+    name: 'bconsole',
+    bins: ['bconsole'],
+    versionArgs: ['-?'],
+    versionFrom: /Version:\s*(\S+)/,
+    okCodes: [0, 1],
+  },
+  {
+    name: 'bareos-dir',
+    bins: ['bareos-dir'],
+    versionArgs: ['--version'],
+    versionFrom: /(\d[\w.]+)/,
+    okCodes: [0, 1],
+  },
   { name: 'minio', bins: ['minio'], versionArgs: ['--version'], versionFrom: /version (\S+)/ },
   { name: 'smartctl', bins: ['smartctl'], versionArgs: ['--version'], versionFrom: /smartctl (\S+)/ },
   { name: 'udevadm', bins: ['udevadm'], versionArgs: ['--version'], versionFrom: /(\d+)/ },
@@ -91,14 +133,20 @@ export class Capabilities {
     if (!this.detecting) await this.detect();
     await this.detecting;
     const c = this.results.get(name);
-    if (!c) throw new RpcError('unavailable', `${name}: unknown capability`, { reason: 'not probed', capability: name });
-    if (!c.available) throw new RpcError('unavailable', `${name}: ${c.reason}`, { reason: c.reason, capability: name });
+    if (!c)
+      throw new RpcError('unavailable', `${name}: unknown capability`, {
+        reason: 'not probed',
+        capability: name,
+      });
+    if (!c.available)
+      throw new RpcError('unavailable', `${name}: ${c.reason}`, { reason: c.reason, capability: name });
     return c;
   }
 
   private async detectOne(p: Probe): Promise<Capability> {
     const missing = p.bins.filter((b) => !this.runner.which(b));
-    if (missing.length) return { name: p.name, available: false, reason: `${missing.join(', ')} not installed` };
+    if (missing.length)
+      return { name: p.name, available: false, reason: `${missing.join(', ')} not installed` };
     const absent = (p.paths ?? []).filter((rel) => !existsSync(path.join(this.sysroot, rel)));
     if (absent.length) {
       return {

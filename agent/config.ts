@@ -10,8 +10,14 @@ import { LineCounter, parseDocument } from 'yaml';
 const RoleMap = Type.Object(
   {
     users: Type.Array(Type.String(), { default: [], description: 'user names given this role' }),
-    groups: Type.Array(Type.String(), { default: [], description: 'group names whose members get this role' }),
-    uids: Type.Array(Type.Integer({ minimum: 0 }), { default: [], description: 'numeric uids given this role' }),
+    groups: Type.Array(Type.String(), {
+      default: [],
+      description: 'group names whose members get this role',
+    }),
+    uids: Type.Array(Type.Integer({ minimum: 0 }), {
+      default: [],
+      description: 'numeric uids given this role',
+    }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -22,17 +28,34 @@ export const ConfigSchema = Type.Object(
       {
         socket: Type.Object(
           {
-            path: Type.Optional(Type.String({ description: 'Unix socket path; default <prefix>/run/calypso/agent.sock' })),
-            mode: Type.String({ pattern: '^0?[0-7]{3}$', default: '0660', description: 'octal file mode of the socket' }),
-            group: Type.String({ default: 'calypso', description: 'group owning the socket (when it exists)' }),
+            path: Type.Optional(
+              Type.String({ description: 'Unix socket path; default <prefix>/run/calypso/agent.sock' }),
+            ),
+            mode: Type.String({
+              pattern: '^0?[0-7]{3}$',
+              default: '0660',
+              description: 'octal file mode of the socket',
+            }),
+            group: Type.String({
+              default: 'calypso',
+              description: 'group owning the socket (when it exists)',
+            }),
           },
           { additionalProperties: false, default: {} },
         ),
         websocket: Type.Object(
           {
             enabled: Type.Boolean({ default: true }),
-            host: Type.String({ default: '127.0.0.1', description: 'bind address; beyond loopback TLS is required' }),
-            port: Type.Integer({ minimum: 0, maximum: 65535, default: 8787, description: '0 picks a free port' }),
+            host: Type.String({
+              default: '127.0.0.1',
+              description: 'bind address; beyond loopback TLS is required',
+            }),
+            port: Type.Integer({
+              minimum: 0,
+              maximum: 65535,
+              default: 8787,
+              description: '0 picks a free port',
+            }),
             tls: Type.Union([Type.Literal('auto'), Type.Literal('on'), Type.Literal('off')], {
               default: 'auto',
               description: 'auto: TLS from etc/calypso/tls when bound beyond loopback',
@@ -72,12 +95,18 @@ export const ConfigSchema = Type.Object(
     ),
     roles: Type.Object(
       {
-        admin: Type.Object(RoleMap.properties, { additionalProperties: false, default: { groups: ['calypso-admin'] } }),
+        admin: Type.Object(RoleMap.properties, {
+          additionalProperties: false,
+          default: { groups: ['calypso-admin'] },
+        }),
         operator: Type.Object(RoleMap.properties, {
           additionalProperties: false,
           default: { groups: ['calypso-operator'] },
         }),
-        auditor: Type.Object(RoleMap.properties, { additionalProperties: false, default: { groups: ['calypso'] } }),
+        auditor: Type.Object(RoleMap.properties, {
+          additionalProperties: false,
+          default: { groups: ['calypso'] },
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -123,7 +152,8 @@ export function parseConfig(text: string, file = 'calypso.yaml'): Config {
     throw new ConfigError(file, line, first.message.split('\n')[0] ?? 'YAML error');
   }
   const raw = doc.toJS() ?? {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(file, 1, 'the top level must be a mapping');
+  if (typeof raw !== 'object' || Array.isArray(raw))
+    throw new ConfigError(file, 1, 'the top level must be a mapping');
   const value = Value.Default(ConfigSchema, Value.Clone(raw));
   const err = Value.Errors(ConfigSchema, value).First();
   if (err) {

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
 import pino from 'pino';
 import { closeSession, newSession, RpcCore, type Session } from '../rpc/core.js';
-import { UserDb, peerCredOf, unixIdentity } from '../rpc/identity.js';
+import { peerCredOf, UserDb, unixIdentity } from '../rpc/identity.js';
 import { Registry } from '../rpc/registry.js';
 import type { Identity } from '../rpc/roles.js';
 import { UnixTransport } from '../rpc/unix-transport.js';
@@ -162,7 +162,9 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
           core,
           authenticate: (token) => {
             const rec = token ? tokens.verify(token) : undefined;
-            return rec ? { user: `token:${rec.name}`, role: rec.role, transport: 'websocket', tokenId: rec.id } : undefined;
+            return rec
+              ? { user: `token:${rec.name}`, role: rec.role, transport: 'websocket', tokenId: rec.id }
+              : undefined;
           },
           log,
           maxConnections: limits.maxConnections,

@@ -6,8 +6,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Identity } from '../rpc/roles.js';
 import type { AnyMethodDef } from '../rpc/registry.js';
+import type { Identity } from '../rpc/roles.js';
 import type { AuditLog } from './audit.js';
 import type { Capabilities } from './capabilities.js';
 import type { Config } from './config.js';

@@ -38,5 +38,7 @@ export class EventBus {
 }
 
 export function matchesAny(patterns: readonly string[], topic: string): boolean {
-  return patterns.some((p) => p === '*' || p === topic || (p.endsWith('.*') && topic.startsWith(p.slice(0, -1))));
+  return patterns.some(
+    (p) => p === '*' || p === topic || (p.endsWith('.*') && topic.startsWith(p.slice(0, -1))),
+  );
 }

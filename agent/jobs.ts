@@ -33,6 +33,7 @@ export interface JobRecord {
 }
 
 export interface JobRunContext {
+  id: string;
   signal: AbortSignal;
   progress(percent: number, description?: string): void;
   log(message: string): void;
@@ -51,7 +52,10 @@ const LOG_LIMIT = 200;
 const PERSIST_EVERY_MS = 500;
 
 export class JobManager {
-  private running = new Map<string, { controller: AbortController; record: JobRecord; done: Promise<void> }>();
+  private running = new Map<
+    string,
+    { controller: AbortController; record: JobRecord; done: Promise<void> }
+  >();
   private locks = new Map<string, string>();
   private now: () => number;
   private counter = 0;
@@ -70,7 +74,11 @@ export class JobManager {
         if (!FINAL.has(rec.state)) {
           rec.state = 'interrupted';
           rec.finishedAt = now;
-          rec.error = { code: -32014, message: 'the agent stopped while this job was running', data: { kind: 'aborted' } };
+          rec.error = {
+            code: -32014,
+            message: 'the agent stopped while this job was running',
+            data: { kind: 'aborted' },
+          };
           rec.log.push({ time: now, message: 'interrupted: the agent stopped while this job was running' });
           this.opts.db.put(key, rec);
           n++;
@@ -110,7 +118,8 @@ export class JobManager {
   ): string {
     if (spec.lock) {
       const holder = this.locks.get(spec.lock);
-      if (holder) throw busy(`${spec.lock}: job ${holder} is already running`, { lock: spec.lock, job: holder });
+      if (holder)
+        throw busy(`${spec.lock}: job ${holder} is already running`, { lock: spec.lock, job: holder });
     }
     const id = this.newId();
     const now = this.now();
@@ -132,6 +141,7 @@ export class JobManager {
 
     let lastPersist = 0;
     const ctx: JobRunContext = {
+      id,
       signal: controller.signal,
       progress: (percent, description) => {
         if (FINAL.has(record.state)) return;
@@ -156,7 +166,9 @@ export class JobManager {
         record.result = result ?? null;
         record.progress = { percent: 100, description: 'done' };
       } catch (err) {
-        const wire = toWireError(err, (e) => this.opts.log.error({ err: e, job: id }, `job ${id}: unexpected error`));
+        const wire = toWireError(err, (e) =>
+          this.opts.log.error({ err: e, job: id }, `job ${id}: unexpected error`),
+        );
         const wasAborted = controller.signal.aborted || (err instanceof RpcError && err.kind === 'aborted');
         record.state = wasAborted ? 'aborted' : 'failed';
         record.error = wire;
@@ -226,7 +238,10 @@ export class JobManager {
   async shutdown(graceMs = 5000): Promise<void> {
     const all = [...this.running.values()];
     for (const j of all) j.controller.abort(aborted('the agent is shutting down'));
-    await Promise.race([Promise.allSettled(all.map((j) => j.done)), new Promise((r) => setTimeout(r, graceMs))]);
+    await Promise.race([
+      Promise.allSettled(all.map((j) => j.done)),
+      new Promise((r) => setTimeout(r, graceMs)),
+    ]);
   }
 
   runningCount(): number {

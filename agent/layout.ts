@@ -7,7 +7,17 @@
  */
 import path from 'node:path';
 
-export const DATA_AREAS = ['db', 'backups', 'object', 'shares', 'vtl', 'iscsi', 'uploads', 'cache', '_system'] as const;
+export const DATA_AREAS = [
+  'db',
+  'backups',
+  'object',
+  'shares',
+  'vtl',
+  'iscsi',
+  'uploads',
+  'cache',
+  '_system',
+] as const;
 export type DataArea = (typeof DATA_AREAS)[number];
 
 export interface Layout {

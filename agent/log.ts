@@ -22,7 +22,8 @@ export function createLogger(opts: LogOptions): Logger {
     censor: '[redacted]',
   };
   const streams: pino.StreamEntry[] = [];
-  if (opts.stdout) streams.push({ level: opts.level as pino.Level, stream: pino.destination({ fd: 1, sync: false }) });
+  if (opts.stdout)
+    streams.push({ level: opts.level as pino.Level, stream: pino.destination({ fd: 1, sync: false }) });
   if (opts.file) {
     mkdirSync(path.dirname(opts.file), { recursive: true });
     const roll = pino.transport({

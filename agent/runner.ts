@@ -92,7 +92,11 @@ export function createRunner(options: RunnerOptions = {}): Runner {
     if (argv.length === 0 || typeof argv[0] !== 'string') throw new TypeError('runner: empty argv');
     const [cmd, ...args] = argv as [string, ...string[]];
     const bin = which(cmd);
-    if (!bin) throw new RpcError('unavailable', `${cmd}: not installed`, { reason: `${cmd} not found on ${searchPath}`, argv });
+    if (!bin)
+      throw new RpcError('unavailable', `${cmd}: not installed`, {
+        reason: `${cmd} not found on ${searchPath}`,
+        argv,
+      });
     const started = performance.now();
     const env: Record<string, string> = { PATH: searchPath, LANG: 'C', LC_ALL: 'C', ...opts.env };
     const child = spawn(bin, args, {
@@ -168,12 +172,23 @@ export function createRunner(options: RunnerOptions = {}): Runner {
         options.log?.debug({ argv: result.argv, code: result.code, signal: sig, durationMs }, 'exec');
         const tail = result.stderr.slice(-STDERR_TAIL).trim();
         if (why === 'timeout') {
-          reject(new RpcError('timeout', `${cmd}: timed out after ${timeoutMs} ms`, { argv: result.argv, stderr: tail }));
+          reject(
+            new RpcError('timeout', `${cmd}: timed out after ${timeoutMs} ms`, {
+              argv: result.argv,
+              stderr: tail,
+            }),
+          );
         } else if (why === 'aborted') {
           reject(new RpcError('aborted', `${cmd}: aborted`, { argv: result.argv }));
         } else if (!(opts.okCodes ?? [0]).includes(result.code)) {
           const first = tail.split('\n').filter(Boolean).pop() ?? `exit code ${result.code}`;
-          reject(new RpcError('failed', `${cmd}: ${first}`, { argv: result.argv, exitCode: result.code, stderr: tail }));
+          reject(
+            new RpcError('failed', `${cmd}: ${first}`, {
+              argv: result.argv,
+              exitCode: result.code,
+              stderr: tail,
+            }),
+          );
         } else {
           resolve(result);
         }

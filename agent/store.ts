@@ -7,7 +7,16 @@
 import { mkdirSync } from 'node:fs';
 import { type Database, open, type RootDatabase } from 'lmdb';
 
-export const DB_NAMES = ['meta', 'jobs', 'audit', 'tokens', 'settings', 'config', 'alerts', 'history'] as const;
+export const DB_NAMES = [
+  'meta',
+  'jobs',
+  'audit',
+  'tokens',
+  'settings',
+  'config',
+  'alerts',
+  'history',
+] as const;
 export type DbName = (typeof DB_NAMES)[number];
 
 export interface Migration {
@@ -55,7 +64,9 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   const target = migrations.at(-1)?.version ?? 0;
   if (current > target) {
     await root.close();
-    throw new Error(`state: schema version ${current} is newer than this agent knows (${target}); refusing to open`);
+    throw new Error(
+      `state: schema version ${current} is newer than this agent knows (${target}); refusing to open`,
+    );
   }
   if (current < target) {
     await opts.beforeMigrate?.(current, target);

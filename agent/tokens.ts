@@ -30,7 +30,8 @@ export class TokenStore {
   ) {}
 
   async create(opts: { name: string; role: TokenRecord['role']; expiresInDays?: number; createdBy: string }) {
-    if (opts.expiresInDays !== undefined && opts.expiresInDays <= 0) throw invalid('expiresInDays must be positive');
+    if (opts.expiresInDays !== undefined && opts.expiresInDays <= 0)
+      throw invalid('expiresInDays must be positive');
     const id = randomBytes(6).toString('hex');
     const secret = randomBytes(24).toString('base64url');
     const now = this.now();
@@ -64,7 +65,8 @@ export class TokenStore {
     const m = /^cal_([0-9a-f]{12})_([A-Za-z0-9_-]{32})$/.exec(text);
     if (!m) return undefined;
     const rec = this.db.get(m[1]!) as TokenRecord | undefined;
-    if (!rec || rec.revokedAt || (rec.expiresAt !== undefined && rec.expiresAt < this.now())) return undefined;
+    if (!rec || rec.revokedAt || (rec.expiresAt !== undefined && rec.expiresAt < this.now()))
+      return undefined;
     const a = Buffer.from(rec.hash, 'hex');
     const b = Buffer.from(sha256(m[2]!), 'hex');
     if (a.length !== b.length || !timingSafeEqual(a, b)) return undefined;

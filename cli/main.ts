@@ -70,7 +70,9 @@ function parseParams(text: string | undefined): Record<string, unknown> {
     throw new RpcClientError(-32700, `PARAMS_JSON is not JSON: ${(e as Error).message}`, { kind: 'invalid' });
   }
   if (!v || typeof v !== 'object' || Array.isArray(v))
-    throw new RpcClientError(-32602, 'PARAMS_JSON must be a JSON object (params by name)', { kind: 'invalid' });
+    throw new RpcClientError(-32602, 'PARAMS_JSON must be a JSON object (params by name)', {
+      kind: 'invalid',
+    });
   return v as Record<string, unknown>;
 }
 
@@ -114,7 +116,12 @@ program
     const r = await withClient((c) => c.call<Record<string, unknown>[]>('system.capabilities'));
     out(r, () =>
       printTable(
-        r.map((x) => ({ name: x.name, available: x.available ? 'yes' : 'no', version: x.version ?? '', why: x.reason ?? '' })),
+        r.map((x) => ({
+          name: x.name,
+          available: x.available ? 'yes' : 'no',
+          version: x.version ?? '',
+          why: x.reason ?? '',
+        })),
         ['name', 'available', 'version', 'why'],
       ),
     );
@@ -158,7 +165,9 @@ program
   .description('show one job, or abort it')
   .argument('<id>')
   .option('--abort', 'abort the job')
-  .action(async (id: string, o: { abort?: boolean }) => {
+  .option('--watch', 'follow the job until it ends')
+  .action(async (id: string, o: { abort?: boolean; watch?: boolean }) => {
+    if (o.watch) return withClient((c) => watchJobs(c, Boolean(globals().json), id));
     const r = await withClient((c) => c.call(o.abort ? 'job.abort' : 'job.get', { id }));
     out(r);
   });
@@ -212,8 +221,12 @@ audit
     );
   });
 audit.command('verify').action(async () => {
-  const r = await withClient((c) => c.call<{ ok: boolean; checked: number; reason?: string }>('audit.verify'));
-  out(r, () => console.log(r.ok ? `audit chain intact (${r.checked} records)` : `AUDIT CHAIN BROKEN: ${r.reason}`));
+  const r = await withClient((c) =>
+    c.call<{ ok: boolean; checked: number; reason?: string }>('audit.verify'),
+  );
+  out(r, () =>
+    console.log(r.ok ? `audit chain intact (${r.checked} records)` : `AUDIT CHAIN BROKEN: ${r.reason}`),
+  );
   if (!r.ok) process.exitCode = 1;
 });
 
@@ -236,7 +249,9 @@ release
   .option('--watch', 'follow the job')
   .action(async (file: string, o: { watch?: boolean }) => {
     await withClient(async (c) => {
-      const r = await c.call<{ job: string }>('release.install', { file: (await import('node:path')).resolve(file) });
+      const r = await c.call<{ job: string }>('release.install', {
+        file: (await import('node:path')).resolve(file),
+      });
       if (o.watch) await watchJobs(c, Boolean(globals().json), r.job);
       else out(r, () => console.log(`upgrade job ${r.job} started (calypsoctl jobs --watch)`));
     });
@@ -253,7 +268,9 @@ program.parseAsync(process.argv).catch((err) => {
   if (err instanceof RpcClientError) {
     process.stderr.write(`${JSON.stringify(err.toJSON())}\n`);
   } else {
-    process.stderr.write(`${JSON.stringify({ code: -32603, message: (err as Error).message ?? String(err) })}\n`);
+    process.stderr.write(
+      `${JSON.stringify({ code: -32603, message: (err as Error).message ?? String(err) })}\n`,
+    );
   }
   process.exit(1);
 });

@@ -5,7 +5,11 @@ import type { AgentClient, AgentEventMessage } from '../rpc/client.js';
 export function printTable(rows: Record<string, unknown>[], columns: string[]): void {
   const cells = rows.map((r) => columns.map((c) => fmt(r[c])));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
-  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (vals: string[]) =>
+    vals
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   console.log(line(columns.map((c) => c.toUpperCase())));
   for (const row of cells) console.log(line(row));
 }
@@ -36,26 +40,40 @@ export async function watchJobs(c: AgentClient, json: boolean, only?: string): P
     : (await c.call<{ items: JobSummary[] }>('job.list', { state: 'running', limit: 100 })).items;
   const open = new Map(running.filter((j) => !FINAL.has(j.state)).map((j) => [j.id, j]));
   if (open.size === 0) {
-    if (only && running[0]) console.log(json ? JSON.stringify(running[0]) : `${only}: ${running[0].state}`);
+    const j = running[0];
+    if (only && j)
+      console.log(
+        json ? JSON.stringify(j) : `${only}: ${j.state} ${j.progress.percent}% ${j.progress.description}`,
+      );
     else if (!json) console.log('no running jobs');
     return;
   }
   const multi = json
     ? undefined
     : new cliProgress.MultiBar(
-        { format: ' {bar} {percentage}% | {id} {method} | {description}', hideCursor: true, clearOnComplete: false },
+        {
+          format: ' {bar} {percentage}% | {id} {method} | {description}',
+          hideCursor: true,
+          clearOnComplete: false,
+        },
         cliProgress.Presets.shades_classic,
       );
   const bars = new Map<string, cliProgress.SingleBar>();
   for (const j of open.values()) {
-    bars.set(j.id, multi?.create(100, j.progress.percent, { id: j.id, method: j.method, description: j.progress.description })!);
+    const bar = multi?.create(100, j.progress.percent, {
+      id: j.id,
+      method: j.method,
+      description: j.progress.description,
+    });
+    if (bar) bars.set(j.id, bar);
   }
   await new Promise<void>((resolve) => {
     c.on('event', (ev: AgentEventMessage) => {
       const j = ev.data as JobSummary;
       if (!open.has(j.id)) return;
       if (json) console.log(JSON.stringify(j));
-      else bars.get(j.id)?.update(j.progress.percent, { description: `${j.progress.description} [${j.state}]` });
+      else
+        bars.get(j.id)?.update(j.progress.percent, { description: `${j.progress.description} [${j.state}]` });
       if (FINAL.has(j.state)) {
         open.delete(j.id);
         if (open.size === 0) resolve();

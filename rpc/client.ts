@@ -5,7 +5,12 @@
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-import { JSONRPCClient, JSONRPCErrorException, type JSONRPCRequest, type JSONRPCResponse } from 'json-rpc-2.0';
+import {
+  JSONRPCClient,
+  JSONRPCErrorException,
+  type JSONRPCRequest,
+  type JSONRPCResponse,
+} from 'json-rpc-2.0';
 import WebSocket from 'ws';
 
 export class RpcClientError extends Error {
@@ -43,7 +48,10 @@ export class AgentClient extends EventEmitter {
     this.closeRaw = transport.close;
     this.closed = transport.closed;
     let nextId = 1;
-    this.rpc = new JSONRPCClient(async (req) => this.sendRaw(JSON.stringify(req)), () => nextId++);
+    this.rpc = new JSONRPCClient(
+      async (req) => this.sendRaw(JSON.stringify(req)),
+      () => nextId++,
+    );
     this.closed.then(() => this.rpc.rejectAllPendingRequests('connection closed'));
   }
 
@@ -70,9 +78,9 @@ export class AgentClient extends EventEmitter {
         }
       });
       sock.once('connect', () => resolve(client));
-      sock.once('error', (e) => {
-        reject(e);
-        client.emit('error', e);
+      sock.on('error', (e) => {
+        reject(e); // no-op once connected; then the close below rejects pending calls
+        if (client.listenerCount('error')) client.emit('error', e);
       });
     });
   }
@@ -85,7 +93,9 @@ export class AgentClient extends EventEmitter {
       const client = new AgentClient({ send: (t) => ws.send(t), close: () => ws.close(), closed });
       ws.on('message', (d) => client.receiveText(d.toString()));
       ws.once('open', () => resolve(client));
-      ws.once('unexpected-response', (_req, res) => reject(new Error(`websocket refused: HTTP ${res.statusCode}`)));
+      ws.once('unexpected-response', (_req, res) =>
+        reject(new Error(`websocket refused: HTTP ${res.statusCode}`)),
+      );
       ws.once('error', reject);
     });
   }

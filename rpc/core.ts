@@ -16,8 +16,22 @@ import type { Logger } from 'pino';
 import type { AuditLog } from '../agent/audit.js';
 import type { JobManager } from '../agent/jobs.js';
 import { redactParams } from '../agent/log.js';
-import { denied, InvalidParamsError, PROTOCOL_ERRORS, RpcError, toWireError, type WireError } from './errors.js';
-import { type CallContext, callHandler, isDryRunPlan, type RegisteredMethod, type Registry, type SessionHandle } from './registry.js';
+import {
+  denied,
+  InvalidParamsError,
+  PROTOCOL_ERRORS,
+  RpcError,
+  toWireError,
+  type WireError,
+} from './errors.js';
+import {
+  type CallContext,
+  callHandler,
+  isDryRunPlan,
+  type RegisteredMethod,
+  type Registry,
+  type SessionHandle,
+} from './registry.js';
 import { type Identity, roleAllows } from './roles.js';
 
 export interface Limits {
@@ -78,7 +92,11 @@ export class RpcCore {
     } catch {
       return JSON.stringify(errorResponse(null, PROTOCOL_ERRORS.parse_error));
     }
-    if (depthOf(parsed, this.opts.limits.maxDepth + 1) > this.opts.limits.maxDepth) {
+    // a text shorter than twice the depth limit cannot nest deeper than it
+    if (
+      text.length > 2 * this.opts.limits.maxDepth &&
+      depthOf(parsed, this.opts.limits.maxDepth + 1) > this.opts.limits.maxDepth
+    ) {
       return JSON.stringify(
         errorResponse(null, {
           ...PROTOCOL_ERRORS.invalid_request,
@@ -90,7 +108,10 @@ export class RpcCore {
     return out === undefined ? undefined : JSON.stringify(out);
   }
 
-  async handleParsed(parsed: Json, session: Session): Promise<JSONRPCResponse | JSONRPCResponse[] | undefined> {
+  async handleParsed(
+    parsed: Json,
+    session: Session,
+  ): Promise<JSONRPCResponse | JSONRPCResponse[] | undefined> {
     if (Array.isArray(parsed)) {
       if (parsed.length === 0) return errorResponse(null, PROTOCOL_ERRORS.invalid_request);
       if (parsed.length > this.opts.limits.maxBatch) {
@@ -126,7 +147,12 @@ export class RpcCore {
     const { def } = m;
     const identity = session.identity;
     const started = performance.now();
-    const auditBase = { user: identity.user, uid: identity.uid, transport: identity.transport, method: def.name };
+    const auditBase = {
+      user: identity.user,
+      uid: identity.uid,
+      transport: identity.transport,
+      method: def.name,
+    };
 
     if (!roleAllows(identity.role, def.role)) {
       this.opts.audit.append({
@@ -162,19 +188,37 @@ export class RpcCore {
     const handlerParams = { ...params };
     delete handlerParams.dryRun;
     const redacted = def.mutating ? redactParams(handlerParams, def.secretParams) : undefined;
-    const controller = new AbortController();
+    // The abort signal is created on first use: most calls never look at it, and AbortSignal
+    // allocation and collection was the largest single cost of a cheap call.
+    let controller: AbortController | undefined;
+    let dispose = () => {};
+    const signal = () => {
+      if (!controller) {
+        const c = new AbortController();
+        controller = c;
+        dispose = session.onClose(() => c.abort(new RpcError('aborted', 'the connection closed')));
+      }
+      return controller.signal;
+    };
+    const baseLog = this.opts.log;
+    let childLog: Logger | undefined;
     const ctx: CallContext = {
       identity,
-      signal: controller.signal,
-      log: this.opts.log.child({ method: def.name, user: identity.user }),
+      get signal() {
+        return signal();
+      },
+      // created on first use: most calls never log, and a pino child per call is measurable
+      get log() {
+        childLog ??= baseLog.child({ method: def.name, user: identity.user });
+        return childLog;
+      },
       dryRun,
       progress: () => {},
       session,
     };
-    const dispose = session.onClose(() => controller.abort(new RpcError('aborted', 'the connection closed')));
 
     if (def.job && !dryRun) {
-      dispose(); // a job outlives the connection that started it
+      // a job outlives the connection that started it: it gets the job's own signal
       const spec = def.job;
       const jobId = this.opts.jobs.start(
         {
@@ -187,15 +231,18 @@ export class RpcCore {
           const jobStarted = performance.now();
           try {
             const r = await callHandler(def, handlerParams, {
-              ...ctx,
+              identity,
+              log: ctx.log,
+              dryRun: false,
+              session,
               signal: j.signal,
               progress: j.progress,
-              jobId: undefined,
+              jobId: j.id,
             });
-            if (def.mutating) this.auditDone(auditBase, redacted, 'ok', jobStarted, undefined, jobId);
+            if (def.mutating) this.auditDone(auditBase, redacted, 'ok', jobStarted, undefined, j.id);
             return r;
           } catch (err) {
-            if (def.mutating) this.auditDone(auditBase, redacted, 'error', jobStarted, err, jobId);
+            if (def.mutating) this.auditDone(auditBase, redacted, 'error', jobStarted, err, j.id);
             throw err;
           }
         },
@@ -232,7 +279,9 @@ export class RpcCore {
       outcome,
       durationMs: Math.round((performance.now() - started) * 10) / 10,
       job,
-      error: wire ? { kind: (wire.data as { kind?: string } | undefined)?.kind, message: wire.message } : undefined,
+      error: wire
+        ? { kind: (wire.data as { kind?: string } | undefined)?.kind, message: wire.message }
+        : undefined,
     });
   }
 
@@ -294,7 +343,11 @@ export function closeSession(s: Session): void {
 }
 
 function errorResponse(id: string | number | null, e: WireError): JSONRPCResponse {
-  return { jsonrpc: '2.0', id, error: { code: e.code, message: e.message, ...(e.data ? { data: e.data } : {}) } };
+  return {
+    jsonrpc: '2.0',
+    id,
+    error: { code: e.code, message: e.message, ...(e.data ? { data: e.data } : {}) },
+  };
 }
 
 function isId(v: unknown): v is string | number | null {

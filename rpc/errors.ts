@@ -17,19 +17,35 @@ export const PROTOCOL_ERRORS = {
 /** Application error kinds and their codes. README's error table is checked against this by a test. */
 export const ERROR_KINDS = {
   denied: { code: -32001, message: 'Permission denied', doc: 'the caller’s role does not allow this method' },
-  invalid: { code: -32002, message: 'Invalid request', doc: 'the request is well-formed but cannot be carried out as asked' },
+  invalid: {
+    code: -32002,
+    message: 'Invalid request',
+    doc: 'the request is well-formed but cannot be carried out as asked',
+  },
   not_found: { code: -32004, message: 'Not found', doc: 'the named object does not exist' },
-  conflict: { code: -32009, message: 'Conflict', doc: 'the object exists already or is in a state that forbids this' },
+  conflict: {
+    code: -32009,
+    message: 'Conflict',
+    doc: 'the object exists already or is in a state that forbids this',
+  },
   busy: { code: -32010, message: 'Busy', doc: 'a job holding the same lock is running; try later' },
   unavailable: {
     code: -32011,
     message: 'Unavailable',
     doc: 'the backend (tool, kernel feature, daemon) is missing or down; `data.reason` says why',
   },
-  failed: { code: -32012, message: 'Failed', doc: 'the backend tool ran and failed; `data` carries its exit code and stderr tail' },
+  failed: {
+    code: -32012,
+    message: 'Failed',
+    doc: 'the backend tool ran and failed; `data` carries its exit code and stderr tail',
+  },
   timeout: { code: -32013, message: 'Timed out', doc: 'the backend did not answer within its deadline' },
   aborted: { code: -32014, message: 'Aborted', doc: 'the work was aborted by a caller or by shutdown' },
-  limit: { code: -32015, message: 'Limit exceeded', doc: 'a message, batch, nesting or connection limit was exceeded' },
+  limit: {
+    code: -32015,
+    message: 'Limit exceeded',
+    doc: 'a message, batch, nesting or connection limit was exceeded',
+  },
 } as const;
 
 export type ErrorKind = keyof typeof ERROR_KINDS;
@@ -61,16 +77,23 @@ export class InvalidParamsError extends RpcError {
   }
 }
 
-export const denied = (message: string, data?: Record<string, unknown>) => new RpcError('denied', message, data);
-export const invalid = (message: string, data?: Record<string, unknown>) => new RpcError('invalid', message, data);
-export const notFound = (message: string, data?: Record<string, unknown>) => new RpcError('not_found', message, data);
-export const conflict = (message: string, data?: Record<string, unknown>) => new RpcError('conflict', message, data);
+export const denied = (message: string, data?: Record<string, unknown>) =>
+  new RpcError('denied', message, data);
+export const invalid = (message: string, data?: Record<string, unknown>) =>
+  new RpcError('invalid', message, data);
+export const notFound = (message: string, data?: Record<string, unknown>) =>
+  new RpcError('not_found', message, data);
+export const conflict = (message: string, data?: Record<string, unknown>) =>
+  new RpcError('conflict', message, data);
 export const busy = (message: string, data?: Record<string, unknown>) => new RpcError('busy', message, data);
 export const unavailable = (message: string, data?: Record<string, unknown>) =>
   new RpcError('unavailable', message, { reason: message, ...data });
-export const failed = (message: string, data?: Record<string, unknown>) => new RpcError('failed', message, data);
-export const timedOut = (message: string, data?: Record<string, unknown>) => new RpcError('timeout', message, data);
-export const aborted = (message: string, data?: Record<string, unknown>) => new RpcError('aborted', message, data);
+export const failed = (message: string, data?: Record<string, unknown>) =>
+  new RpcError('failed', message, data);
+export const timedOut = (message: string, data?: Record<string, unknown>) =>
+  new RpcError('timeout', message, data);
+export const aborted = (message: string, data?: Record<string, unknown>) =>
+  new RpcError('aborted', message, data);
 
 export interface WireError {
   code: number;

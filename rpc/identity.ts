@@ -87,7 +87,8 @@ export class UserDb {
     }
     for (const line of safeRead(gr).split('\n')) {
       const f = line.split(':');
-      if (f.length >= 3) groups.set(f[0]!, { gid: Number(f[2]), members: (f[3] ?? '').split(',').filter(Boolean) });
+      if (f.length >= 3)
+        groups.set(f[0]!, { gid: Number(f[2]), members: (f[3] ?? '').split(',').filter(Boolean) });
     }
     this.db = { mtime, users, groups };
     return this.db;

@@ -27,7 +27,11 @@ export function buildOpenRpc(registry: Registry, version: string): Record<string
         schema: plain(schema),
       })),
       result: { name: `${def.name}.result`, schema: plain(result) },
-      errors: Object.entries(ERROR_KINDS).map(([kind, e]) => ({ code: e.code, message: e.message, data: { kind } })),
+      errors: Object.entries(ERROR_KINDS).map(([kind, e]) => ({
+        code: e.code,
+        message: e.message,
+        data: { kind },
+      })),
       'x-role': def.role,
       'x-mutating': def.mutating,
       'x-job': Boolean(def.job),
@@ -42,7 +46,11 @@ export function buildOpenRpc(registry: Registry, version: string): Record<string
     },
     servers: [
       { name: 'unix', url: 'unix:///run/calypso/agent.sock', summary: 'NDJSON over the Unix socket' },
-      { name: 'websocket', url: 'ws://127.0.0.1:8787/rpc', summary: 'one JSON text per message; bearer token' },
+      {
+        name: 'websocket',
+        url: 'ws://127.0.0.1:8787/rpc',
+        summary: 'one JSON text per message; bearer token',
+      },
     ],
     methods,
   };

@@ -84,7 +84,9 @@ export function isDryRunPlan(v: unknown): v is DryRunPlan {
   return typeof v === 'object' && v !== null && (v as { dryRun?: unknown }).dryRun === true;
 }
 
-export const JobRefSchema = Type.Object({ job: Type.String({ description: 'job id; follow it with job.get' }) });
+export const JobRefSchema = Type.Object({
+  job: Type.String({ description: 'job id; follow it with job.get' }),
+});
 
 /** A method record with its types erased, as the registry holds it. */
 export interface AnyMethodDef {
@@ -124,14 +126,17 @@ export class Registry {
   register(defs: readonly AnyMethodDef[]): void {
     for (const def of defs) {
       if (this.methods.has(def.name)) throw new Error(`registry: ${def.name} registered twice`);
-      if (!/^[a-z][a-zA-Z0-9]*(\.[a-z][a-zA-Z0-9]*)+$/.test(def.name)) throw new Error(`registry: bad name ${def.name}`);
+      if (!/^[a-z][a-zA-Z0-9]*(\.[a-z][a-zA-Z0-9]*)+$/.test(def.name))
+        throw new Error(`registry: bad name ${def.name}`);
       const params =
         def.mutating && !def.noDryRun
           ? Type.Object(
               {
                 ...def.params.properties,
                 dryRun: Type.Optional(
-                  Type.Boolean({ description: 'return the commands and file diffs that would be applied; change nothing' }),
+                  Type.Boolean({
+                    description: 'return the commands and file diffs that would be applied; change nothing',
+                  }),
                 ),
               },
               { ...stripTypebox(def.params), additionalProperties: false },

@@ -33,6 +33,8 @@ export class UnixTransport {
 
   constructor(private o: UnixTransportOptions) {
     this.server = net.createServer((socket) => this.accept(socket));
+    // e.g. EMFILE from accept(): without a listener it would crash the agent
+    this.server.on('error', (err) => this.o.log.error({ err }, 'socket: server error'));
   }
 
   async listen(): Promise<void> {
@@ -67,14 +69,10 @@ export class UnixTransport {
   }
 
   private accept(socket: net.Socket) {
+    // Before anything is written: a peer that resets the connection must not crash the agent.
+    socket.on('error', () => {});
     if (this.sockets.size >= this.o.maxConnections) {
-      socket.end(
-        `${JSON.stringify({
-          jsonrpc: '2.0',
-          id: null,
-          error: { ...PROTOCOL_ERRORS.invalid_request, data: { kind: 'limit', reason: 'too many connections' } },
-        })}\n`,
-      );
+      endWith(socket, limitLine('too many connections'));
       return;
     }
     this.sockets.add(socket);
@@ -84,14 +82,24 @@ export class UnixTransport {
     let buffered = '';
     let pending = 0;
     let paused = false;
+    let corked = false;
 
     const send = (obj: unknown) => writeLine(JSON.stringify(obj));
     const writeLine = (line: string) => {
-      if (socket.destroyed) return;
+      if (socket.destroyed || socket.writableEnded) return;
       if (socket.writableLength > this.o.maxBufferedBytes) {
         this.o.log.warn({ user: identity.user }, 'socket: slow reader disconnected');
         socket.destroy();
         return;
+      }
+      // coalesce the responses of one tick into one write (pipelined clients send many requests per read)
+      if (!corked) {
+        corked = true;
+        socket.cork();
+        process.nextTick(() => {
+          corked = false;
+          socket.uncork();
+        });
       }
       const ok = socket.write(`${line}\n`);
       if (!ok && !paused) {
@@ -111,31 +119,31 @@ export class UnixTransport {
         socket.end();
       });
     }
+    // An over-long line is answered once and the connection closed, whether or not its end
+    // arrived in the same chunk; later input is ignored so that only one error is sent.
+    let tooLong = false;
+    const overLimit = (text: string) =>
+      text.length > this.o.maxMessageBytes ||
+      (text.length * 3 > this.o.maxMessageBytes && Buffer.byteLength(text, 'utf8') > this.o.maxMessageBytes);
+    const refuseLine = () => {
+      tooLong = true;
+      buffered = '';
+      if (socket.destroyed || socket.writableEnded) return;
+      endWith(socket, limitLine(`message exceeds ${this.o.maxMessageBytes} bytes`));
+    };
     socket.on('data', (chunk: string) => {
+      if (tooLong) return;
       buffered += chunk;
       let nl = buffered.indexOf('\n');
       while (nl >= 0) {
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
+        if (overLimit(line)) return refuseLine();
         if (line.trim()) this.dispatch(line, session, writeLine, (d) => (pending += d));
         nl = buffered.indexOf('\n');
       }
-      if (buffered.length > this.o.maxMessageBytes) {
-        writeLine(
-          JSON.stringify({
-            jsonrpc: '2.0',
-            id: null,
-            error: {
-              ...PROTOCOL_ERRORS.invalid_request,
-              data: { kind: 'limit', reason: `message exceeds ${this.o.maxMessageBytes} bytes` },
-            },
-          }),
-        );
-        socket.end();
-        buffered = '';
-      }
+      if (overLimit(buffered)) refuseLine();
     });
-    socket.on('error', () => {});
     socket.on('close', () => {
       this.sockets.delete(socket);
       closeSession(session);
@@ -152,4 +160,21 @@ export class UnixTransport {
       .catch((err) => this.o.log.error({ err }, 'socket: dispatch failed'))
       .finally(() => track(-1));
   }
+}
+
+/**
+ * Send a last line, half-close, and drop the connection after a grace period. Until then the
+ * peer's further input is read and discarded: closing with unread input would reset the
+ * connection, and a peer still writing would lose the line before reading it. The timer also
+ * frees the fd of a refused peer that never closes its end.
+ */
+function endWith(socket: net.Socket, line: string) {
+  socket.end(line);
+  socket.resume();
+  setTimeout(() => socket.destroy(), 2000).unref();
+}
+
+function limitLine(reason: string): string {
+  const error = { ...PROTOCOL_ERRORS.invalid_request, data: { kind: 'limit', reason } };
+  return `${JSON.stringify({ jsonrpc: '2.0', id: null, error })}\n`;
 }

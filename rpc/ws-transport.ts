@@ -40,7 +40,8 @@ export function bearerOf(req: IncomingMessage): string | undefined {
   return url.searchParams.get('access_token') ?? undefined;
 }
 
-const isLoopback = (h: string) => h === '127.0.0.1' || h === '::1' || h === 'localhost' || h.startsWith('127.');
+const isLoopback = (h: string) =>
+  h === '127.0.0.1' || h === '::1' || h === 'localhost' || h.startsWith('127.');
 
 export class WsTransport {
   private app: FastifyInstance | undefined;
@@ -85,7 +86,9 @@ export class WsTransport {
 
   private accept(socket: WebSocket, identity: Identity) {
     this.count++;
-    const session = newSession(identity, (method, params) => send(JSON.stringify({ jsonrpc: '2.0', method, params })));
+    const session = newSession(identity, (method, params) =>
+      send(JSON.stringify({ jsonrpc: '2.0', method, params })),
+    );
     this.o.onSession?.(session);
     let idle: NodeJS.Timeout | undefined;
     const touch = () => {

@@ -23,7 +23,11 @@ if (!existsSync(config)) {
   );
 }
 process.stderr.write(`demo prefix: ${prefix}\n`);
-const r = spawnSync(process.execPath, [path.join(root, 'dist/agent/main.js'), '--prefix', prefix, ...process.argv.slice(2)], {
-  stdio: 'inherit',
-});
+const r = spawnSync(
+  process.execPath,
+  [path.join(root, 'dist/agent/main.js'), '--prefix', prefix, ...process.argv.slice(2)],
+  {
+    stdio: 'inherit',
+  },
+);
 process.exit(r.status ?? 0);

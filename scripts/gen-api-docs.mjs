@@ -19,7 +19,9 @@ const section = await renderApiSection(os.tmpdir());
 const next = `${text.slice(0, i + start.length)}\n${section}\n${text.slice(j)}`;
 if (process.argv.includes('--check')) {
   if (next !== text) {
-    console.error('README.md API section is out of date: run `npm run build && node scripts/gen-api-docs.mjs`');
+    console.error(
+      'README.md API section is out of date: run `npm run build && node scripts/gen-api-docs.mjs`',
+    );
     process.exit(1);
   }
 } else {

@@ -30,7 +30,8 @@ if (!existsSync(path.join(root, 'rpc/peercred/build/Release/peercred.node'))) {
 }
 step('type check + build (tsc)', 'npx', ['tsc', '-p', 'tsconfig.json']);
 step('lint + format (biome)', 'npx', ['biome', 'check', '.']);
-if (existsSync(path.join(root, 'cockpit/build.mjs'))) step('cockpit plugin build', 'node', ['cockpit/build.mjs']);
+if (existsSync(path.join(root, 'cockpit/build.mjs')))
+  step('cockpit plugin build', 'node', ['cockpit/build.mjs']);
 
 function find(dir) {
   const out = [];

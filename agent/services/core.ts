@@ -7,14 +7,18 @@ import si from 'systeminformation';
 import { notFound } from '../../rpc/errors.js';
 import { buildOpenRpc } from '../../rpc/openrpc.js';
 import { defineMethod, type Registry } from '../../rpc/registry.js';
+import type { AgentDeps, Service } from '../deps.js';
 import { matchesAny } from '../events.js';
 import { JOB_STATES } from '../jobs.js';
 import type { TokenStore } from '../tokens.js';
-import type { AgentDeps, Service } from '../deps.js';
 
 const Empty = Type.Object({}, { additionalProperties: false });
 const Progress = Type.Object({ percent: Type.Number(), description: Type.String() });
-const WireErr = Type.Object({ code: Type.Integer(), message: Type.String(), data: Type.Optional(Type.Unknown()) });
+const WireErr = Type.Object({
+  code: Type.Integer(),
+  message: Type.String(),
+  data: Type.Optional(Type.Unknown()),
+});
 const Job = Type.Object(
   {
     id: Type.String(),
@@ -65,7 +69,10 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-export function coreService(deps: AgentDeps, extra: { registry: Registry; tokens: TokenStore; startedAt: number }): Service {
+export function coreService(
+  deps: AgentDeps,
+  extra: { registry: Registry; tokens: TokenStore; startedAt: number },
+): Service {
   const { jobs, audit, events } = deps;
   const subscriptions = new WeakMap<object, { patterns: Set<string>; off: () => void }>();
 
@@ -90,7 +97,12 @@ export function coreService(deps: AgentDeps, extra: { registry: Registry; tokens
         params: Empty,
         result: Type.Object({
           hostname: Type.String(),
-          os: Type.Object({ distro: Type.String(), release: Type.String(), kernel: Type.String(), arch: Type.String() }),
+          os: Type.Object({
+            distro: Type.String(),
+            release: Type.String(),
+            kernel: Type.String(),
+            arch: Type.String(),
+          }),
           cpu: Type.Object({ model: Type.String(), cores: Type.Integer(), physicalCores: Type.Integer() }),
           memory: Type.Object({ total: Type.Number(), available: Type.Number(), used: Type.Number() }),
           uptime: Type.Number({ description: 'host uptime in seconds' }),
@@ -104,7 +116,11 @@ export function coreService(deps: AgentDeps, extra: { registry: Registry; tokens
           return {
             hostname: os.hostname(),
             os: { distro: osInfo.distro, release: osInfo.release, kernel: osInfo.kernel, arch: osInfo.arch },
-            cpu: { model: `${cpu.manufacturer} ${cpu.brand}`.trim(), cores: cpu.cores, physicalCores: cpu.physicalCores },
+            cpu: {
+              model: `${cpu.manufacturer} ${cpu.brand}`.trim(),
+              cores: cpu.cores,
+              physicalCores: cpu.physicalCores,
+            },
             memory: { total: mem.total, available: mem.available, used: mem.active },
             uptime: si.time().uptime,
             agentUptime: Math.round((deps.clock.now() - extra.startedAt) / 1000),
@@ -133,11 +149,14 @@ export function coreService(deps: AgentDeps, extra: { registry: Registry; tokens
       defineMethod({
         name: 'system.selftest',
         summary: 'A job that exercises the job machinery: reports progress each step for the given time.',
-        description: 'Useful to check that progress events reach a client, and that abort and restart handling work.',
+        description:
+          'Useful to check that progress events reach a client, and that abort and restart handling work.',
         params: Type.Object(
           {
             seconds: Type.Number({ minimum: 0, maximum: 3600, description: 'how long to run' }),
-            steps: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'progress reports; default 10' })),
+            steps: Type.Optional(
+              Type.Integer({ minimum: 1, maximum: 1000, description: 'progress reports; default 10' }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -187,9 +206,16 @@ export function coreService(deps: AgentDeps, extra: { registry: Registry; tokens
         summary: 'Create a bearer API token for the WebSocket transport; the secret is shown only now.',
         params: Type.Object(
           {
-            name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9 ._@-]*$', description: 'label' }),
+            name: Type.String({
+              minLength: 1,
+              maxLength: 64,
+              pattern: '^[A-Za-z0-9][A-Za-z0-9 ._@-]*$',
+              description: 'label',
+            }),
             role: RoleName,
-            expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'default: never' })),
+            expiresInDays: Type.Optional(
+              Type.Integer({ minimum: 1, maximum: 3650, description: 'default: never' }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -197,7 +223,8 @@ export function coreService(deps: AgentDeps, extra: { registry: Registry; tokens
         role: 'admin',
         mutating: true,
         handler: async (p, ctx) => {
-          if (ctx.dryRun) return { dryRun: true, commands: [], notes: [`would create a ${p.role} token "${p.name}"`] };
+          if (ctx.dryRun)
+            return { dryRun: true, commands: [], notes: [`would create a ${p.role} token "${p.name}"`] };
           return extra.tokens.create({ ...p, createdBy: ctx.identity.user });
         },
       }),
@@ -241,7 +268,9 @@ export function coreService(deps: AgentDeps, extra: { registry: Registry; tokens
           {
             state: Type.Optional(Type.Union(JOB_STATES.map((s) => Type.Literal(s)))),
             method: Type.Optional(Type.String({ maxLength: 100, description: 'only jobs of this method' })),
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'page size, default 50' })),
+            limit: Type.Optional(
+              Type.Integer({ minimum: 1, maximum: 1000, description: 'page size, default 50' }),
+            ),
             offset: Type.Optional(Type.Integer({ minimum: 0, description: 'skip this many' })),
           },
           { additionalProperties: false },
@@ -273,7 +302,9 @@ export function coreService(deps: AgentDeps, extra: { registry: Registry; tokens
           {
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'default 50' })),
             offset: Type.Optional(Type.Integer({ minimum: 0, description: 'skip this many' })),
-            method: Type.Optional(Type.String({ maxLength: 100, description: 'exact, or a prefix ending in *' })),
+            method: Type.Optional(
+              Type.String({ maxLength: 100, description: 'exact, or a prefix ending in *' }),
+            ),
             user: Type.Optional(Type.String({ maxLength: 100, description: 'only this user' })),
             outcome: Type.Optional(
               Type.Union(['ok', 'error', 'denied', 'accepted', 'dry-run'].map((o) => Type.Literal(o))),
@@ -284,7 +315,9 @@ export function coreService(deps: AgentDeps, extra: { registry: Registry; tokens
           { additionalProperties: false },
         ),
         result: Type.Object({
-          items: Type.Array(Type.Object({ seq: Type.Integer(), time: Type.Number() }, { additionalProperties: true })),
+          items: Type.Array(
+            Type.Object({ seq: Type.Integer(), time: Type.Number() }, { additionalProperties: true }),
+          ),
           total: Type.Integer(),
         }),
         role: 'auditor',
@@ -332,7 +365,8 @@ export function coreService(deps: AgentDeps, extra: { registry: Registry; tokens
             });
             sub = { patterns, off };
             subscriptions.set(session, sub);
-            (session as { keepAlive?: number }).keepAlive = ((session as { keepAlive?: number }).keepAlive ?? 0) + 1;
+            (session as { keepAlive?: number }).keepAlive =
+              ((session as { keepAlive?: number }).keepAlive ?? 0) + 1;
             session.onClose(off);
           }
           for (const t of p.topics) sub.patterns.add(t);
@@ -342,7 +376,10 @@ export function coreService(deps: AgentDeps, extra: { registry: Registry; tokens
       defineMethod({
         name: 'events.unsubscribe',
         summary: 'Stop notifications for these topics (all when omitted).',
-        params: Type.Object({ topics: Type.Optional(Type.Array(Topic, { maxItems: 50 })) }, { additionalProperties: false }),
+        params: Type.Object(
+          { topics: Type.Optional(Type.Array(Topic, { maxItems: 50 })) },
+          { additionalProperties: false },
+        ),
         result: Type.Object({ topics: Type.Array(Type.String()) }),
         role: 'auditor',
         mutating: false,

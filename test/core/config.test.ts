@@ -31,7 +31,8 @@ test('a wrong value is reported with its line and reason', () => {
 test('an unknown key is refused with its line', () => {
   assert.throws(
     () => parseConfig('log:\n  level: info\nfrobnicate: 1\n'),
-    (e: unknown) => e instanceof ConfigError && e.line !== undefined && /frobnicate|additional/i.test(e.reason),
+    (e: unknown) =>
+      e instanceof ConfigError && e.line !== undefined && /frobnicate|additional/i.test(e.reason),
   );
 });
 
@@ -50,11 +51,14 @@ test('secrets.env is parsed (quotes, comments)', () => {
   const t = tempDir();
   writeFileSync(`${t.dir}/s.env`, '# comment\nA=1\nB="two words"\n  C = \'x=y\'\nnot a line\n');
   const s = loadSecrets(`${t.dir}/s.env`);
-  assert.deepEqual([...s.entries()], [
-    ['A', '1'],
-    ['B', 'two words'],
-    ['C', 'x=y'],
-  ]);
+  assert.deepEqual(
+    [...s.entries()],
+    [
+      ['A', '1'],
+      ['B', 'two words'],
+      ['C', 'x=y'],
+    ],
+  );
   t.cleanup();
 });
 

@@ -13,7 +13,10 @@ test('kill -9 during a job: the job is interrupted after restart and nothing els
   try {
     const c = await agent.client();
     const done = await c.call<{ job: string }>('system.selftest', { seconds: 0.05, steps: 2 });
-    const token = await c.call<{ info: { id: string } }>('auth.token.create', { name: 'keep', role: 'operator' });
+    const token = await c.call<{ info: { id: string } }>('auth.token.create', {
+      name: 'keep',
+      role: 'operator',
+    });
     // wait for the short job to finish so that a finished job exists before the crash
     for (let i = 0; i < 100; i++) {
       if ((await c.call<{ state: string }>('job.get', { id: done.job })).state === 'success') break;
@@ -35,7 +38,10 @@ test('kill -9 during a job: the job is interrupted after restart and nothing els
     assert.equal(j.error.data.kind, 'aborted');
     assert.equal((await c2.call<{ state: string }>('job.get', { id: done.job })).state, 'success');
     const tokens = await c2.call<{ id: string }[]>('auth.token.list');
-    assert.ok(tokens.some((t) => t.id === token.info.id), 'token survived');
+    assert.ok(
+      tokens.some((t) => t.id === token.info.id),
+      'token survived',
+    );
     const v = await c2.call<{ ok: boolean; checked: number }>('audit.verify');
     assert.equal(v.ok, true);
     assert.ok(v.checked >= 1);

@@ -25,14 +25,22 @@ test('every method declares summary, role and described params', () => {
   for (const { def, params } of t.agent.registry.list()) {
     if (!def.summary || def.summary.length < 10) problems.push(`${def.name}: summary`);
     if (!ROLES.includes(def.role)) problems.push(`${def.name}: role`);
-    if (params.additionalProperties !== false) problems.push(`${def.name}: params must set additionalProperties: false`);
+    if (params.additionalProperties !== false)
+      problems.push(`${def.name}: params must set additionalProperties: false`);
     for (const [k, s] of Object.entries(params.properties)) {
       const sch = s as { description?: string; anyOf?: unknown; enum?: unknown; const?: unknown };
       const self = sch.description ?? '';
-      if (!self && !sch.anyOf && !sch.enum && sch.const === undefined && !/^(id|name|role|topics|state)$/.test(k))
+      if (
+        !self &&
+        !sch.anyOf &&
+        !sch.enum &&
+        sch.const === undefined &&
+        !/^(id|name|role|topics|state)$/.test(k)
+      )
         problems.push(`${def.name}.${k}: no description`);
     }
-    if (def.mutating && !def.noDryRun && !('dryRun' in params.properties)) problems.push(`${def.name}: no dryRun`);
+    if (def.mutating && !def.noDryRun && !('dryRun' in params.properties))
+      problems.push(`${def.name}: no dryRun`);
   }
   assert.deepEqual(problems, []);
 });
@@ -50,7 +58,7 @@ test('rpc.discover is a valid OpenRPC document listing every method', async () =
 
 test('the README error table matches the catalogue', () => {
   const readme = readFileSync(path.join(repoRoot(), 'README.md'), 'utf8');
-  const rows = [...readme.matchAll(/^\| `([a-z_]+)` \| (-320\d\d) \|/gm)].map((m) => [m[1], Number(m[2])]);
+  const rows = [...readme.matchAll(/^\| `([a-z_]+)` +\| (-320\d\d) +\|/gm)].map((m) => [m[1], Number(m[2])]);
   assert.deepEqual(
     rows,
     Object.entries(ERROR_KINDS).map(([k, v]) => [k, v.code]),

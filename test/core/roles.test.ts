@@ -45,7 +45,12 @@ s.on('connect', () => { for (const r of reqs) s.write(JSON.stringify(r) + '\\n')
 s.on('error', (e) => { console.error(e.message); process.exit(2); });`,
   );
   chmodSync(script, 0o644);
-  const r = spawnSync(process.execPath, [script, agent.socket], { uid, gid: uid, encoding: 'utf8', timeout: 10_000 });
+  const r = spawnSync(process.execPath, [script, agent.socket], {
+    uid,
+    gid: uid,
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
   assert.equal(r.status, 0, r.stderr);
   return (JSON.parse(r.stdout) as Record<string, unknown>[]).sort((a, b) => Number(a.id) - Number(b.id));
 }
@@ -72,9 +77,12 @@ test('an auditor may read but a mutating call is denied and audited', async () =
   assert.equal(err.data.kind, 'denied');
   assert.equal(err.data.need, 'admin');
   const c = await agent.client();
-  const q = await c.call<{ items: { user: string; method: string; outcome: string; uid: number }[] }>('audit.query', {
-    outcome: 'denied',
-  });
+  const q = await c.call<{ items: { user: string; method: string; outcome: string; uid: number }[] }>(
+    'audit.query',
+    {
+      outcome: 'denied',
+    },
+  );
   c.close();
   const rec = q.items.find((i) => i.method === 'auth.token.create');
   assert.ok(rec, 'denial is in the audit log');
@@ -87,8 +95,8 @@ test('a uid with no mapped role may only call public methods', () => {
     { jsonrpc: '2.0', id: 1, method: 'auth.whoami' },
     { jsonrpc: '2.0', id: 2, method: 'system.info' },
   ]);
-  assert.equal((noneWho?.result as { role: string }).role, 'none');
-  assert.equal((noneInfo?.error as { data: { kind: string } }).data.kind, 'denied');
+  assert.equal((noneWho!.result as { role: string }).role, 'none');
+  assert.equal((noneInfo!.error as { data: { kind: string } }).data.kind, 'denied');
 });
 
 test('audit.verify detects an edited record', async () => {

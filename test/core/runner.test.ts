@@ -46,7 +46,10 @@ test('okCodes accepts other exit codes', async () => {
 });
 
 test('a missing tool is `unavailable`', async () => {
-  await assert.rejects(runner.run(['no-such-tool-xyz']), (e: unknown) => e instanceof RpcError && e.kind === 'unavailable');
+  await assert.rejects(
+    runner.run(['no-such-tool-xyz']),
+    (e: unknown) => e instanceof RpcError && e.kind === 'unavailable',
+  );
 });
 
 test('timeout kills the whole process group, grandchildren included', async () => {

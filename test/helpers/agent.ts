@@ -25,7 +25,11 @@ export interface TestAgent {
   deps: AgentDeps;
   events: EventBus;
   prefix: string;
-  call<T = unknown>(method: string, params?: Record<string, unknown>, as?: { role?: Role; user?: string }): Promise<T>;
+  call<T = unknown>(
+    method: string,
+    params?: Record<string, unknown>,
+    as?: { role?: Role; user?: string },
+  ): Promise<T>;
   waitJob(id: string): Promise<JobRecord>;
   stop(): Promise<void>;
 }
@@ -59,8 +63,15 @@ export async function startTestAgent(opts: TestAgentOptions = {}): Promise<TestA
     deps: agent.deps,
     events: agent.deps.events,
     prefix: tmp.dir,
-    call: async <T>(method: string, params: Record<string, unknown> = {}, as: { role?: Role; user?: string } = {}) =>
-      (await agent.inject(method, params, { role: as.role ?? 'admin', user: as.user ?? `test-${as.role ?? 'admin'}` })) as T,
+    call: async <T>(
+      method: string,
+      params: Record<string, unknown> = {},
+      as: { role?: Role; user?: string } = {},
+    ) =>
+      (await agent.inject(method, params, {
+        role: as.role ?? 'admin',
+        user: as.user ?? `test-${as.role ?? 'admin'}`,
+      })) as T,
     waitJob: (id) => agent.deps.jobs.wait(id),
     stop: async () => {
       await agent.stop();
@@ -105,17 +116,21 @@ export async function startAgentProcess(opts: AgentProcessOptions = {}): Promise
           log: { level: 'info', ...opts.config?.log },
         });
   writeFileSync(layout.configFile, cfg);
-  const proc = spawn(process.execPath, [...entry('agent/main'), '--prefix', tmp.dir, '--quiet', ...(opts.args ?? [])], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, ...opts.env },
-  });
+  const proc = spawn(
+    process.execPath,
+    [...entry('agent/main'), '--prefix', tmp.dir, '--quiet', ...(opts.args ?? [])],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, ...opts.env },
+    },
+  );
   let err = '';
   proc.stderr?.setEncoding('utf8');
   proc.stderr?.on('data', (d: string) => {
     err += d;
   });
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
-  const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`agent exited with ${proc.exitCode}: ${err}`);
     if (/ready/.test(err)) {

@@ -21,7 +21,9 @@ export const fromSources = fileURLToPath(import.meta.url).endsWith('.ts');
 /** A compiled entry point (`agent/main`) as [execArgv..., file]. */
 export function entry(rel: string): string[] {
   const root = repoRoot();
-  return fromSources ? ['--import', 'tsx', path.join(root, `${rel}.ts`)] : [path.join(root, 'dist', `${rel}.js`)];
+  return fromSources
+    ? ['--import', 'tsx', path.join(root, `${rel}.ts`)]
+    : [path.join(root, 'dist', `${rel}.js`)];
 }
 
 export function tempDir(prefix = 'calypso-test-'): { dir: string; cleanup: () => void } {

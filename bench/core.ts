@@ -1,0 +1,136 @@
+/**
+ * Foundation benchmarks (issue: agent foundation): system.ping throughput and latency of the
+ * agent against a bare NDJSON echo server measured in the same run, the agent's idle RSS and
+ * start-to-ready time, and audit-log append throughput.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { AuditLog } from '../agent/audit.js';
+import { createLayout } from '../agent/layout.js';
+import { openStore } from '../agent/store.js';
+import { AgentClient } from '../rpc/client.js';
+import { entry, tempDir } from '../test/helpers/paths.js';
+
+interface Load {
+  requests: number;
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+function load(socket: string, connections: number, inflight: number, duration = 3000): Promise<Load> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(
+      process.execPath,
+      [
+        ...entry('bench/load-client'),
+        '--socket',
+        socket,
+        '--connections',
+        String(connections),
+        '--inflight',
+        String(inflight),
+        '--duration',
+        String(duration),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out) as Load) : reject(new Error(`load client exit ${code}`)),
+    );
+  });
+}
+
+async function waitFor(fn: () => Promise<boolean>, timeoutMs: number) {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await fn().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error('timed out');
+}
+
+const rssMb = (pid: number) => {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+};
+
+export async function benchCore(): Promise<Record<string, unknown>> {
+  const tmp = tempDir('calypso-bench-');
+  const procs: ChildProcess[] = [];
+  try {
+    // baseline: bare echo server
+    const echoSock = path.join(tmp.dir, 'echo.sock');
+    const echo = spawn(process.execPath, [...entry('bench/echo-server'), echoSock], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    procs.push(echo);
+    await new Promise<void>((r) => echo.stdout!.once('data', () => r()));
+
+    // the agent, timed from spawn to the first answered ping
+    const layout = createLayout(tmp.dir);
+    mkdirSync(layout.etc, { recursive: true });
+    writeFileSync(layout.configFile, 'agent:\n  websocket:\n    enabled: false\nlog:\n  level: warn\n');
+    const t0 = performance.now();
+    const agent = spawn(process.execPath, [...entry('agent/main'), '--prefix', tmp.dir, '--quiet'], {
+      stdio: ['ignore', 'ignore', 'ignore'],
+    });
+    procs.push(agent);
+    await waitFor(async () => {
+      const c = await AgentClient.connectUnix(layout.socket);
+      await c.call('system.ping');
+      c.close();
+      return true;
+    }, 20_000);
+    const readyMs = performance.now() - t0;
+    await new Promise((r) => setTimeout(r, 1500));
+    const idleRss = rssMb(agent.pid!);
+
+    const echo32 = await load(echoSock, 1, 32);
+    const agent32 = await load(layout.socket, 1, 32);
+    const echo100 = await load(echoSock, 100, 1);
+    const agent100 = await load(layout.socket, 100, 1);
+    const loadedRss = rssMb(agent.pid!);
+
+    // audit append throughput, in-process against a fresh LMDB
+    const store = await openStore({ path: path.join(tmp.dir, 'audit-bench') });
+    const audit = new AuditLog(store.db('audit'));
+    const n = 50_000;
+    const a0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      audit.append({
+        user: 'bench',
+        transport: 'unix',
+        method: 'pool.create',
+        params: { name: `p${i}` },
+        outcome: 'ok',
+        durationMs: 1,
+      });
+    }
+    await audit.flushed();
+    const auditPerSec = n / ((performance.now() - a0) / 1000);
+    const verified = audit.verify();
+    await store.close();
+
+    const r2 = (x: number) => Math.round(x * 100) / 100;
+    return {
+      'ping rps, 1 conn x 32 in flight (agent / echo)': `${Math.round(agent32.rps)} / ${Math.round(echo32.rps)}`,
+      'ping throughput ratio agent/echo (goal >= 0.5)': r2(agent32.rps / echo32.rps),
+      'ping p50 ms at 32 in flight (agent / echo)': `${r2(agent32.p50)} / ${r2(echo32.p50)}`,
+      'ping p99 ms, 100 connections (agent / echo)': `${r2(agent100.p99)} / ${r2(echo100.p99)}`,
+      'p99 ratio agent/echo at 100 connections (goal <= 1.5)': r2(agent100.p99 / echo100.p99),
+      'agent idle RSS MB (goal <= 80)': r2(idleRss),
+      'agent RSS MB after load': r2(loadedRss),
+      'start to ready ms (goal <= 1000)': Math.round(readyMs),
+      'audit appends per second (goal >= 10000)': Math.round(auditPerSec),
+      'audit chain verified records': verified.checked,
+    };
+  } finally {
+    for (const p of procs) p.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    tmp.cleanup();
+  }
+}
