@@ -1,5 +1,6 @@
 /**
- * Logging with pino: JSON lines to var/log/calypso/agent.log (rotated by pino-roll) and to
+ * Logging with pino: JSON lines to var/log/calypso/agent.N.log (rotated by pino-roll by size,
+ * `current.log` links to the live file) and to
  * stdout when run in the foreground. Secrets are redacted by key wherever they appear.
  */
 import { mkdirSync } from 'node:fs';
@@ -39,7 +40,9 @@ export function createLogger(opts: LogOptions): Logger {
     streams.push({ level: opts.level as pino.Level, stream: roll });
   }
   if (streams.length === 0) return pino({ level: 'silent' });
-  return pino({ level: opts.level, redact, base: { pid: process.pid } }, pino.multistream(streams));
+  const options = { level: opts.level, redact, base: { pid: process.pid } };
+  if (streams.length === 1) return pino(options, streams[0]!.stream);
+  return pino(options, pino.multistream(streams));
 }
 
 /** Redact secret-looking keys from a params object before it is logged or audited. */
