@@ -2,8 +2,5 @@
  * The subsystem services the agent loads. Each is `(deps) => Service`; add a line to register one.
  */
 import type { ServiceFactory } from '../deps.js';
-import { terminalService } from './terminal.js';
 
-export const SERVICES: ServiceFactory[] = [
-  terminalService,
-];
+export const SERVICES: ServiceFactory[] = [];

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdio.h>
 #include <node_api.h>
 #include <stdlib.h>
 #include <string.h>
