@@ -2,5 +2,6 @@
  * The subsystem services the agent loads. Each is `(deps) => Service`; add a line to register one.
  */
 import type { ServiceFactory } from '../deps.js';
+import { hardwareService } from './hardware.js';
 
-export const SERVICES: ServiceFactory[] = [];
+export const SERVICES: ServiceFactory[] = [hardwareService];

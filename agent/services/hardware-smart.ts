@@ -1,0 +1,159 @@
+/**
+ * SMART methods of the hardware service: `disk.smart` (smartctl's JSON, summarised) and the
+ * `disk.selftest` job, which starts a self-test and follows it to the end (aborting the job
+ * aborts the test). Split from hardware.ts to keep each file to one concern.
+ */
+import { Type } from '@sinclair/typebox';
+import { parseSmartctl, type SmartSummary, smartHasData } from '../../probes/parse-smartctl.js';
+import { DiskIdSchema } from '../../probes/schemas.js';
+import type { Disk } from '../../probes/types.js';
+import { RpcError } from '../../rpc/errors.js';
+import { defineMethod } from '../../rpc/registry.js';
+import type { AgentDeps } from '../deps.js';
+
+/** What the SMART methods need from the service. */
+export interface DiskFinder {
+  findDisk(ref: string): Disk;
+}
+
+const DiskRef = Type.Object({ disk: DiskIdSchema }, { additionalProperties: false });
+
+const SmartSchema = Type.Object({
+  disk: Type.String({ description: 'disk id' }),
+  device: Type.Optional(Type.String({ description: 'device smartctl read' })),
+  model: Type.Optional(Type.String()),
+  serial: Type.Optional(Type.String()),
+  firmware: Type.Optional(Type.String()),
+  passed: Type.Optional(Type.Boolean({ description: 'SMART overall health self-assessment' })),
+  temperature: Type.Optional(Type.Number({ description: '°C' })),
+  powerOnHours: Type.Optional(Type.Number()),
+  selfTest: Type.Optional(
+    Type.Object({
+      status: Type.Optional(Type.String()),
+      inProgress: Type.Boolean(),
+      remainingPercent: Type.Optional(Type.Number()),
+    }),
+  ),
+  messages: Type.Array(Type.String(), { description: "smartctl's messages" }),
+  exitStatus: Type.Integer({ description: "smartctl's exit status (a bit mask, see smartctl(8))" }),
+  raw: Type.Unknown({ description: "smartctl's JSON document" }),
+});
+
+/** smartctl's exit status is a bit mask, not a failure flag: every code is read, then judged. */
+const anyCode = Array.from({ length: 256 }, (_, i) => i);
+
+async function readSmart(
+  deps: AgentDeps,
+  d: Disk,
+  signal: AbortSignal,
+  extra: string[] = ['-a'],
+): Promise<SmartSummary> {
+  await deps.capabilities.require('smartctl');
+  const r = await deps.runner.run(['smartctl', '-j', ...extra, d.path], {
+    timeoutMs: 60_000,
+    signal,
+    okCodes: anyCode,
+  });
+  const s = parseSmartctl(r.stdout);
+  if (!smartHasData(r.code)) {
+    throw new RpcError(
+      'unavailable',
+      `${d.name}: SMART not available: ${s.messages[0] ?? `exit status ${r.code}`}`,
+      {
+        reason: s.messages[0] ?? 'smartctl failed',
+        exitStatus: r.code,
+      },
+    );
+  }
+  return s;
+}
+
+export function smartMethods(deps: AgentDeps, hw: DiskFinder, pollMs: number) {
+  return [
+    defineMethod({
+      name: 'disk.smart',
+      summary: "A disk's SMART data",
+      description:
+        'Runs `smartctl -j -a` on the disk: health, temperature, power-on hours, self-test state, and the raw JSON.',
+      params: DiskRef,
+      result: SmartSchema,
+      role: 'auditor',
+      mutating: false,
+      handler: async (p, ctx) => {
+        const d = hw.findDisk(p.disk);
+        return { disk: d.id, ...(await readSmart(deps, d, ctx.signal)) };
+      },
+    }),
+    defineMethod({
+      name: 'disk.selftest',
+      summary: 'Run a SMART self-test',
+      description:
+        'Starts a short or long SMART self-test and follows it to the end as a job; aborting the job aborts the test (`smartctl -X`).',
+      params: Type.Object(
+        {
+          disk: DiskIdSchema,
+          type: Type.Union([Type.Literal('short'), Type.Literal('long')], {
+            description: 'self-test type',
+          }),
+        },
+        { additionalProperties: false },
+      ),
+      result: SmartSchema,
+      role: 'operator',
+      mutating: true,
+      job: { lock: (p) => `disk:${p.disk}`, title: (p) => `SMART ${p.type} self-test of ${p.disk}` },
+      handler: async (p, ctx) => {
+        const d = hw.findDisk(p.disk);
+        const start = ['smartctl', '-j', '-t', p.type, d.path];
+        if (ctx.dryRun) return { dryRun: true as const, commands: [start] };
+        await deps.capabilities.require('smartctl');
+        const started = await deps.runner.run(start, {
+          timeoutMs: 60_000,
+          signal: ctx.signal,
+          okCodes: anyCode,
+        });
+        if (!smartHasData(started.code)) {
+          throw new RpcError(
+            'failed',
+            `${d.name}: self-test not started: ${parseSmartctl(started.stdout).messages[0] ?? started.code}`,
+            {
+              exitStatus: started.code,
+            },
+          );
+        }
+        ctx.progress(0, `${p.type} self-test started`);
+        try {
+          for (;;) {
+            await sleep(pollMs, ctx.signal);
+            const s = await readSmart(deps, d, ctx.signal, ['-c']);
+            if (!s.selfTest?.inProgress) return { disk: d.id, ...(await readSmart(deps, d, ctx.signal)) };
+            const rem = s.selfTest.remainingPercent;
+            ctx.progress(rem === undefined ? 0 : 100 - rem, s.selfTest.status ?? 'in progress');
+          }
+        } catch (err) {
+          if (ctx.signal.aborted) {
+            await deps.runner
+              .run(['smartctl', '-X', d.path], { timeoutMs: 30_000, okCodes: anyCode })
+              .catch(() => {});
+          }
+          throw err;
+        }
+      },
+    }),
+  ];
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new RpcError('aborted', 'aborted'));
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(new RpcError('aborted', 'aborted'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

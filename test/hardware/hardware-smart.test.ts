@@ -1,0 +1,128 @@
+/**
+ * disk.smart and the disk.selftest job against a fake runner that answers like smartctl 7.3
+ * (recorded and constructed JSON); network.list against the machine through systeminformation.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import type { Runner, RunOptions, RunResult } from '../../agent/runner.js';
+import { createHardwareService } from '../../agent/services/hardware.js';
+import { RpcError } from '../../rpc/errors.js';
+import { startTestAgent, type TestAgent } from '../helpers/agent.js';
+import { fixture, fixtureFile } from './fixtures.js';
+
+const json = (...p: string[]) => readFileSync(fixtureFile('smartctl', ...p), 'utf8');
+
+class FakeSmartctl implements Runner {
+  calls: string[][] = [];
+  /** `-c` polls answered "in progress" before the test completes. */
+  runningPolls = 2;
+  which = (name: string) => (name === 'smartctl' ? '/usr/sbin/smartctl' : undefined);
+  async run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+    this.calls.push([...argv]);
+    const res = (stdout: string, code = 0): RunResult => {
+      if (!(opts.okCodes ?? [0]).includes(code)) throw new RpcError('failed', `exit ${code}`);
+      return { argv: [...argv], code, stdout, stderr: '', durationMs: 1, truncated: false };
+    };
+    if (argv.includes('--version')) return res('smartctl 7.3 2022-02-28 r5338');
+    const dev = argv[argv.length - 1];
+    if (dev === '/dev/vda') return res(json('virtio-vda', 'a.json'), 1);
+    if (argv.includes('-t')) return res('{"smartctl":{"exit_status":0}}');
+    if (argv.includes('-X')) return res('{}');
+    if (argv.includes('-c')) {
+      if (this.runningPolls-- > 0) return res(json('ata-constructed', 'running.json'));
+      return res(json('ata-constructed', 'done.json'));
+    }
+    return res(json('ata-constructed', 'done.json'));
+  }
+  spawn(): never {
+    throw new Error('not used');
+  }
+}
+
+let agent: TestAgent;
+const runner = new FakeSmartctl();
+
+before(async () => {
+  agent = await startTestAgent({
+    sysroot: fixture('sata-ahci'),
+    runner,
+    services: [createHardwareService({ startMonitor: false, selfTestPollMs: 5 })],
+  });
+});
+after(() => agent.stop());
+
+test('disk.smart summarises smartctl -j -a of the disk named by its id', async () => {
+  const s = await agent.call<Record<string, unknown>>(
+    'disk.smart',
+    { disk: 'wwn-0x5000cca267c3d4e5' },
+    { role: 'auditor' },
+  );
+  assert.deepEqual(
+    [s['disk'], s['model'], s['serial'], s['passed'], s['temperature'], s['powerOnHours']],
+    ['wwn-0x5000cca267c3d4e5', 'WDC WD100EFAX-68LHPN0', 'JEK3ABCD', true, 34, 21873],
+  );
+  assert.deepEqual(runner.calls.at(-1), ['smartctl', '-j', '-a', '/dev/sda']);
+});
+
+test('disk.smart on a disk without SMART is unavailable, with smartctl’s reason', async () => {
+  const a = await startTestAgent({
+    sysroot: fixture('virtio-this-machine'),
+    runner,
+    services: [createHardwareService({ startMonitor: false })],
+  });
+  try {
+    await assert.rejects(a.call('disk.smart', { disk: 'virtio-17666427119999462' }), (err: RpcError) => {
+      assert.equal(err.kind, 'unavailable');
+      assert.match(err.message, /Unable to detect device type/);
+      return true;
+    });
+  } finally {
+    await a.stop();
+  }
+});
+
+test('disk.selftest: dry run plans, the job follows the test to the end, operator only', async () => {
+  const params = { disk: 'wwn-0x5000cca267c3d4e5', type: 'long' };
+  await assert.rejects(agent.call('disk.selftest', params, { role: 'auditor' }), { kind: 'denied' });
+  const plan = await agent.call<{ commands: string[][] }>(
+    'disk.selftest',
+    { ...params, dryRun: true },
+    { role: 'operator' },
+  );
+  assert.deepEqual(plan.commands, [['smartctl', '-j', '-t', 'long', '/dev/sda']]);
+  runner.calls = [];
+  runner.runningPolls = 2;
+  const { job } = await agent.call<{ job: string }>('disk.selftest', params, { role: 'operator' });
+  const rec = await agent.waitJob(job);
+  assert.equal(rec.state, 'success', JSON.stringify(rec.error));
+  assert.equal((rec.result as { passed: boolean }).passed, true);
+  assert.deepEqual(runner.calls[0], ['smartctl', '-j', '-t', 'long', '/dev/sda']);
+  assert.equal(runner.calls.filter((c) => c.includes('-c')).length, 3, 'polled until the test finished');
+});
+
+test('aborting a self-test job aborts the test on the disk', async () => {
+  runner.calls = [];
+  runner.runningPolls = 1e9;
+  const { job } = await agent.call<{ job: string }>(
+    'disk.selftest',
+    { disk: 'wwn-0x5000cca267c3d4e5', type: 'short' },
+    { role: 'operator' },
+  );
+  while (!runner.calls.some((c) => c.includes('-c'))) await new Promise((r) => setTimeout(r, 5));
+  await agent.call('job.abort', { id: job });
+  const rec = await agent.waitJob(job);
+  assert.equal(rec.state, 'aborted');
+  assert.ok(
+    runner.calls.some((c) => c.join(' ') === 'smartctl -X /dev/sda'),
+    'smartctl -X sent',
+  );
+});
+
+test('network.list lists this machine’s interfaces, loopback included', async () => {
+  const list = await agent.call<{ name: string; internal: boolean; ipv4: string[] }[]>('network.list');
+  const lo = list.find((n) => n.name === 'lo');
+  assert.ok(lo, JSON.stringify(list.map((n) => n.name)));
+  assert.equal(lo.internal, true);
+  assert.deepEqual(lo.ipv4, ['127.0.0.1']);
+});
