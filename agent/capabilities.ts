@@ -102,6 +102,7 @@ const PROBES: Probe[] = [
 export class Capabilities {
   private results = new Map<string, Capability>();
   private detecting: Promise<void> | undefined;
+  private abort = new AbortController();
 
   constructor(
     private runner: Runner,
@@ -121,6 +122,11 @@ export class Capabilities {
     if (!this.detecting) await this.detect();
     await this.detecting;
     return [...this.results.values()];
+  }
+
+  /** Stop detection in flight (agent shutdown): its version commands are killed. */
+  stop(): void {
+    this.abort.abort();
   }
 
   /** Synchronous view; undefined before detection finished. */
@@ -163,6 +169,7 @@ export class Capabilities {
       try {
         const r = await this.runner.run([p.bins[0]!, ...p.versionArgs], {
           timeoutMs: 3000,
+          signal: this.abort.signal,
           okCodes: p.okCodes ?? [0],
           maxOutput: 65536,
         });

@@ -192,6 +192,7 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
       await unix?.close();
       await ws?.close();
       for (const s of internal.values()) closeSession(s);
+      capabilities.stop();
       await jobs.shutdown();
       for (const s of [...services].reverse()) {
         try {

@@ -238,10 +238,15 @@ export class JobManager {
   async shutdown(graceMs = 5000): Promise<void> {
     const all = [...this.running.values()];
     for (const j of all) j.controller.abort(aborted('the agent is shutting down'));
+    if (all.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.allSettled(all.map((j) => j.done)),
-      new Promise((r) => setTimeout(r, graceMs)),
+      new Promise((r) => {
+        timer = setTimeout(r, graceMs);
+      }),
     ]);
+    clearTimeout(timer);
   }
 
   runningCount(): number {

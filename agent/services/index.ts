@@ -3,5 +3,6 @@
  */
 import type { ServiceFactory } from '../deps.js';
 import { hardwareService } from './hardware.js';
+import { zfsService } from './zfs.js';
 
-export const SERVICES: ServiceFactory[] = [hardwareService];
+export const SERVICES: ServiceFactory[] = [hardwareService, zfsService];

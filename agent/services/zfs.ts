@@ -1,0 +1,55 @@
+/**
+ * The ZFS service: pools, datasets, zvols, snapshots and their policies, replication, the appliance
+ * data layout and pool health (DESIGN.md: data under /srv/calypso lives on ZFS datasets).
+ *
+ * The method records live in agent/zfs/methods-*.ts by topic (one file would pass 1,000 lines);
+ * this file assembles them around one shared context and owns the background work: the health
+ * monitor and the snapshot policy scheduler, started with the agent and stopped before the store
+ * closes.
+ */
+import type { Service, ServiceFactory } from '../deps.js';
+import { createZfsContext, type ZfsOptions } from '../zfs/context.js';
+import { datasetMethods } from '../zfs/methods-dataset.js';
+import { policyMethods } from '../zfs/methods-policy.js';
+import { poolMethods } from '../zfs/methods-pool.js';
+import { replicationMethods } from '../zfs/methods-replication.js';
+import { scanMethods } from '../zfs/methods-scan.js';
+import { snapshotMethods } from '../zfs/methods-snapshot.js';
+import { PolicyScheduler, PolicyStore } from '../zfs/policy-runner.js';
+
+/** A factory with tunables (tests: short polls, a pinned dialect, a fake runner). */
+export function createZfsService(options: Partial<ZfsOptions> = {}): ServiceFactory {
+  return (deps): Service => {
+    const z = createZfsContext(deps, options);
+    const store = new PolicyStore(deps.store.db('config'));
+    const scheduler = new PolicyScheduler(z, store, deps.log.child({ area: 'zfs-policy' }));
+    const available = () => deps.capabilities.get('zfs')?.available !== false;
+    let stopped = false;
+    return {
+      name: 'zfs',
+      methods: [
+        ...poolMethods(z),
+        ...scanMethods(z),
+        ...datasetMethods(z),
+        ...snapshotMethods(z),
+        ...policyMethods(z, store, scheduler),
+        ...replicationMethods(z),
+      ],
+      start() {
+        // background work only where ZFS exists; methods answer `unavailable` otherwise
+        void deps.capabilities.all().then(() => {
+          if (stopped || (!available() && !options.runner && !options.dialect)) return;
+          if (z.options.healthIntervalMs > 0) z.monitor.start();
+          scheduler.start(z.options.schedulerTickMs);
+        });
+      },
+      async stop() {
+        stopped = true;
+        await scheduler.stop();
+        await z.monitor.stop();
+      },
+    };
+  };
+}
+
+export const zfsService: ServiceFactory = createZfsService();

@@ -1,0 +1,206 @@
+/**
+ * Pool health monitoring: poll `zpool status`, compare with the previous poll, and turn pool state
+ * changes, device state changes, growing error counters and finished scans into `pool.health` events
+ * and alerts persisted in the `alerts` db (keys `zfs/<time>-<seq>`).
+ *
+ * The diff is pure (diffHealth) so that it is tested on recorded outputs; the monitor only
+ * schedules polls, serialises them, and publishes. Mutating pool methods `kick()` it so that a
+ * change made through the agent is reported at once rather than at the next poll.
+ */
+import type { Database } from 'lmdb';
+import type { Logger } from 'pino';
+import type { EventBus } from '../events.js';
+import type { ZfsDriver } from './driver.js';
+import { leaves } from './pool-view.js';
+import type { PoolStatus } from './types.js';
+
+export type Severity = 'info' | 'warning' | 'critical';
+
+export interface HealthEvent {
+  pool: string;
+  kind: 'state' | 'device-state' | 'device-errors' | 'scan-finished' | 'data-errors' | 'pool-gone';
+  severity: Severity;
+  message: string;
+  data: Record<string, unknown>;
+}
+
+export interface Alert extends HealthEvent {
+  id: string;
+  time: number;
+}
+
+const BAD_STATES = new Set(['FAULTED', 'UNAVAIL', 'SUSPENDED', 'REMOVED']);
+
+function stateSeverity(state: string): Severity {
+  if (state === 'ONLINE') return 'info';
+  return BAD_STATES.has(state) ? 'critical' : 'warning';
+}
+
+/** What changed between two polls of one pool (prev undefined: first sight). */
+export function diffHealth(prev: PoolStatus | undefined, cur: PoolStatus): HealthEvent[] {
+  const out: HealthEvent[] = [];
+  const pool = cur.name;
+  if (!prev) {
+    if (cur.state !== 'ONLINE') {
+      out.push({
+        pool,
+        kind: 'state',
+        severity: stateSeverity(cur.state),
+        message: `pool ${pool} is ${cur.state}`,
+        data: { to: cur.state, status: cur.status },
+      });
+    }
+    return out;
+  }
+  if (prev.state !== cur.state) {
+    out.push({
+      pool,
+      kind: 'state',
+      severity: stateSeverity(cur.state),
+      message: `pool ${pool}: ${prev.state} → ${cur.state}`,
+      data: { from: prev.state, to: cur.state, status: cur.status },
+    });
+  }
+  const before = new Map(leaves(prev).map((l) => [l.vdev.path ?? l.vdev.name, l.vdev]));
+  for (const { vdev, class: cls } of leaves(cur)) {
+    const key = vdev.path ?? vdev.name;
+    const old = before.get(key);
+    if (!old) continue;
+    if (old.state !== vdev.state) {
+      out.push({
+        pool,
+        kind: 'device-state',
+        severity: stateSeverity(vdev.state === 'AVAIL' || vdev.state === 'INUSE' ? 'ONLINE' : vdev.state),
+        message: `pool ${pool}: device ${key} ${old.state} → ${vdev.state}`,
+        data: { device: key, class: cls, from: old.state, to: vdev.state, note: vdev.note },
+      });
+    }
+    const grew = vdev.read > old.read || vdev.write > old.write || vdev.checksum > old.checksum;
+    if (grew) {
+      out.push({
+        pool,
+        kind: 'device-errors',
+        severity: 'warning',
+        message: `pool ${pool}: device ${key} errors read ${vdev.read} write ${vdev.write} checksum ${vdev.checksum}`,
+        data: { device: key, read: vdev.read, write: vdev.write, checksum: vdev.checksum, note: vdev.note },
+      });
+    }
+  }
+  const ps = prev.scan;
+  const cs = cur.scan;
+  const ended = (cs.state === 'finished' || cs.state === 'canceled') && cs.endedAt !== undefined;
+  if (ended && (ps.state === 'scanning' || ps.endedAt !== cs.endedAt || ps.function !== cs.function)) {
+    const errors = cs.errors ?? 0;
+    out.push({
+      pool,
+      kind: 'scan-finished',
+      severity: errors > 0 || cur.checksum > 0 ? 'warning' : 'info',
+      message: `pool ${pool}: ${cs.function ?? 'scan'} ${cs.state === 'canceled' ? 'stopped' : 'finished'} with ${errors} errors`,
+      data: { function: cs.function, state: cs.state, errors, endedAt: cs.endedAt, checksum: cur.checksum },
+    });
+  }
+  const dataErrors = cur.errors?.count ?? 0;
+  if (dataErrors > (prev.errors?.count ?? 0)) {
+    out.push({
+      pool,
+      kind: 'data-errors',
+      severity: 'critical',
+      message: `pool ${pool}: ${dataErrors} permanent data errors`,
+      data: { count: dataErrors, files: cur.errors?.files.slice(0, 50) ?? [] },
+    });
+  }
+  return out;
+}
+
+export interface HealthMonitorOptions {
+  driver: ZfsDriver;
+  events: EventBus;
+  alerts: Database;
+  log: Logger;
+  now: () => number;
+  intervalMs: number;
+  timeoutMs: number;
+}
+
+export class HealthMonitor {
+  private last = new Map<string, PoolStatus>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private seq = 0;
+  private stopped = false;
+
+  constructor(private o: HealthMonitorOptions) {}
+
+  start(): void {
+    this.stopped = false;
+    void this.kick();
+    this.timer = setInterval(() => void this.kick(), this.o.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Poll now (coalesced: at most one poll runs, and at most one more is queued). */
+  kick(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.check().catch((err) => this.o.log.debug({ err }, 'zfs health: poll failed'));
+      } while (this.again && !this.stopped);
+    })().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async check(): Promise<void> {
+    const pools = await this.o.driver.status(undefined, { timeoutMs: this.o.timeoutMs });
+    const seen = new Set<string>();
+    for (const cur of pools) {
+      seen.add(cur.name);
+      for (const ev of diffHealth(this.last.get(cur.name), cur)) await this.emit(ev);
+      this.last.set(cur.name, cur);
+    }
+    for (const name of [...this.last.keys()]) {
+      if (!seen.has(name)) this.last.delete(name); // destroyed or exported through the agent: not an alert
+    }
+  }
+
+  /** Forget a pool (after destroy/export through the agent). */
+  forget(pool: string): void {
+    this.last.delete(pool);
+  }
+
+  private async emit(ev: HealthEvent): Promise<void> {
+    const time = this.o.now();
+    const id = `${String(time).padStart(15, '0')}-${String(this.seq++ % 1e6).padStart(6, '0')}`;
+    const alert: Alert = { id, time, ...ev };
+    if (ev.severity === 'critical') this.o.log.error(ev.message);
+    else if (ev.severity === 'warning') this.o.log.warn(ev.message);
+    else this.o.log.info(ev.message);
+    await this.o.alerts.put(`zfs/${id}`, alert);
+    this.o.events.publish('pool.health', alert);
+  }
+
+  /** Newest first. */
+  list(filter: { pool?: string; limit?: number } = {}): Alert[] {
+    const out: Alert[] = [];
+    for (const { value } of this.o.alerts.getRange({ start: 'zfs/\uffff', end: 'zfs/', reverse: true })) {
+      const a = value as Alert;
+      if (filter.pool && a.pool !== filter.pool) continue;
+      out.push(a);
+      if (out.length >= (filter.limit ?? 100)) break;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * Scrub and resilver methods. `pool.scrub`, `pool.replace`, `pool.attach` and `pool.online` are jobs
+ * that follow the scan they start (scan-watch.ts); aborting a scrub job (`job.abort`) stops the
+ * scrub. One scan job per pool at a time (lock `zfs-scan:<pool>`).
+ */
+import { Type } from '@sinclair/typebox';
+import { unavailable } from '../../rpc/errors.js';
+import { type CallContext, defineMethod } from '../../rpc/registry.js';
+import * as cmd from './commands.js';
+import type { ZfsContext } from './context.js';
+import { checkDevices } from './disk-check.js';
+import { DevicePath, PoolName } from './names.js';
+import { Ok, VdevRef } from './params.js';
+import { devicePaths } from './pool-view.js';
+import { type ScanResult, watchScan } from './scan-watch.js';
+import { ScanSchema } from './schemas.js';
+import type { ScanFunction } from './types.js';
+
+const ScanResultSchema = Type.Object(
+  {
+    pool: Type.String(),
+    function: Type.String({ description: 'scrub or resilver' }),
+    state: Type.String({ description: 'finished, paused, or none (no resilver was needed)' }),
+    errors: Type.Optional(Type.Integer()),
+    percent: Type.Number(),
+    scan: ScanSchema,
+  },
+  { description: 'how the scan ended' },
+);
+
+const scanLock = (p: { name: string }) => `zfs-scan:${p.name}`;
+
+export function scanMethods(z: ZfsContext) {
+  async function runScan(
+    pool: string,
+    fn: ScanFunction,
+    start: string[],
+    ctx: CallContext,
+    extra: { onAbort?: string[]; idlePollsAfterStart?: number } = {},
+  ): Promise<ScanResult> {
+    try {
+      return await watchScan({
+        driver: z.driver,
+        pool,
+        fn,
+        start,
+        signal: ctx.signal,
+        progress: ctx.progress,
+        now: z.deps.clock.now,
+        pollMs: z.options.scanPollMs,
+        statusTimeoutMs: z.options.statusTimeoutMs,
+        ...extra,
+      });
+    } finally {
+      z.cache.invalidate();
+      await z.monitor.kick();
+    }
+  }
+
+  /** Device checks for a device that is about to join a pool. */
+  async function checkNewDevice(device: string, force?: boolean) {
+    const inUse = new Set<string>();
+    for (const s of await z.driver.status()) for (const d of devicePaths(s)) inUse.add(d);
+    checkDevices([device], { sysroot: z.deps.sysroot, force, inUse });
+  }
+
+  return [
+    defineMethod({
+      name: 'pool.scrub',
+      summary: 'Scrub a pool (job: progress from zpool status; job.abort stops the scrub)',
+      description:
+        'A paused scrub (OpenZFS) is resumed. The job ends when the scrub finishes, is paused or stopped.',
+      params: Type.Object({ name: PoolName }, { additionalProperties: false }),
+      result: ScanResultSchema,
+      role: 'operator',
+      mutating: true,
+      job: { lock: scanLock, title: (p) => `scrub ${p.name}` },
+      handler: async (p, ctx) => {
+        await z.ready();
+        const start = cmd.zpoolScrub(p.name);
+        if (ctx.dryRun) return { dryRun: true, commands: [start] };
+        await z.driver.poolStatus(p.name, { signal: ctx.signal, timeoutMs: z.options.statusTimeoutMs });
+        return runScan(p.name, 'scrub', start, ctx, { onAbort: cmd.zpoolScrub(p.name, 'stop') });
+      },
+    }),
+
+    defineMethod({
+      name: 'pool.scrub.pause',
+      summary: 'Pause a running scrub (OpenZFS; resume with pool.scrub)',
+      params: Type.Object({ name: PoolName }, { additionalProperties: false }),
+      result: Ok,
+      role: 'operator',
+      mutating: true,
+      handler: async (p, ctx) => {
+        const d = await z.ready();
+        if (!d.scrubPause)
+          throw unavailable(`${d.name} cannot pause a scrub (no zpool scrub -p)`, { dialect: d.name });
+        const dry = await z.apply([cmd.zpoolScrub(p.name, 'pause')], ctx.dryRun);
+        return dry ?? {};
+      },
+    }),
+
+    defineMethod({
+      name: 'pool.scrub.stop',
+      summary: 'Stop a running scrub',
+      params: Type.Object({ name: PoolName }, { additionalProperties: false }),
+      result: Ok,
+      role: 'operator',
+      mutating: true,
+      handler: async (p, ctx) => {
+        await z.ready();
+        const dry = await z.apply([cmd.zpoolScrub(p.name, 'stop')], ctx.dryRun);
+        return dry ?? {};
+      },
+    }),
+
+    defineMethod({
+      name: 'pool.replace',
+      summary: 'Replace a device (job: follows the resilver)',
+      description: 'Without `newDevice` the device is replaced by itself (a new disk in the same slot).',
+      params: Type.Object(
+        {
+          name: PoolName,
+          device: VdevRef,
+          newDevice: Type.Optional(DevicePath),
+          force: Type.Optional(Type.Boolean({ description: 'zpool replace -f' })),
+        },
+        { additionalProperties: false },
+      ),
+      result: ScanResultSchema,
+      role: 'admin',
+      mutating: true,
+      job: { lock: scanLock, title: (p) => `replace ${p.device} in ${p.name}` },
+      handler: async (p, ctx) => {
+        await z.ready();
+        if (p.newDevice) await checkNewDevice(p.newDevice, p.force);
+        const start = cmd.zpoolReplace(p.name, p.device, p.newDevice, p.force);
+        if (ctx.dryRun) return { dryRun: true, commands: [start] };
+        return runScan(p.name, 'resilver', start, ctx, { idlePollsAfterStart: 2 });
+      },
+    }),
+
+    defineMethod({
+      name: 'pool.attach',
+      summary: 'Attach a device to a disk or mirror, making or widening a mirror (job: follows the resilver)',
+      params: Type.Object(
+        {
+          name: PoolName,
+          device: VdevRef,
+          newDevice: DevicePath,
+          force: Type.Optional(Type.Boolean({ description: 'zpool attach -f' })),
+        },
+        { additionalProperties: false },
+      ),
+      result: ScanResultSchema,
+      role: 'admin',
+      mutating: true,
+      job: { lock: scanLock, title: (p) => `attach ${p.newDevice} to ${p.device} in ${p.name}` },
+      handler: async (p, ctx) => {
+        await z.ready();
+        await checkNewDevice(p.newDevice, p.force);
+        const start = cmd.zpoolAttach(p.name, p.device, p.newDevice, p.force);
+        if (ctx.dryRun) return { dryRun: true, commands: [start] };
+        return runScan(p.name, 'resilver', start, ctx, { idlePollsAfterStart: 2 });
+      },
+    }),
+
+    defineMethod({
+      name: 'pool.online',
+      summary: 'Bring a device online (job: follows the resilver it may start)',
+      params: Type.Object(
+        {
+          name: PoolName,
+          device: VdevRef,
+          expand: Type.Optional(Type.Boolean({ description: 'grow to the device size (-e, OpenZFS)' })),
+        },
+        { additionalProperties: false },
+      ),
+      result: ScanResultSchema,
+      role: 'admin',
+      mutating: true,
+      job: { lock: scanLock, title: (p) => `online ${p.device} in ${p.name}` },
+      handler: async (p, ctx) => {
+        const d = await z.ready();
+        if (p.expand && d.name !== 'openzfs')
+          throw unavailable(`${d.name} has no zpool online -e`, { dialect: d.name });
+        const start = cmd.zpoolOnline(p.name, p.device, p.expand);
+        if (ctx.dryRun) return { dryRun: true, commands: [start] };
+        return runScan(p.name, 'resilver', start, ctx, { idlePollsAfterStart: 2 });
+      },
+    }),
+  ];
+}
