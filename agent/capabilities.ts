@@ -3,6 +3,7 @@
  * and kernel features exist. `system.capabilities` reports them; a service whose backend is
  * missing calls `require()` and the caller gets `unavailable` with the reason.
  */
+import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { RpcError } from '../rpc/errors.js';
@@ -102,7 +103,11 @@ const PROBES: Probe[] = [
 export class Capabilities {
   private results = new Map<string, Capability>();
   private detecting: Promise<void> | undefined;
-  private abort = new AbortController();
+  private abort = (() => {
+    const c = new AbortController();
+    setMaxListeners(PROBES.length * 2, c.signal); // one listener per version command in flight
+    return c;
+  })();
 
   constructor(
     private runner: Runner,

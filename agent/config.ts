@@ -70,6 +70,11 @@ export const ConfigSchema = Type.Object(
             maxDepth: Type.Integer({ minimum: 4, default: 64 }),
             maxConnections: Type.Integer({ minimum: 1, default: 256 }),
             idleTimeoutSec: Type.Integer({ minimum: 0, default: 900, description: '0: never' }),
+            maxInflight: Type.Integer({
+              minimum: 1,
+              default: 64,
+              description: 'calls in flight per connection before the agent stops reading from it',
+            }),
             maxBufferedBytes: Type.Integer({
               minimum: 65536,
               default: 16 * 1024 * 1024,

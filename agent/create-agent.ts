@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
 import pino from 'pino';
 import { closeSession, newSession, RpcCore, type Session } from '../rpc/core.js';
-import { peerCredOf, UserDb, unixIdentity } from '../rpc/identity.js';
+import { loadPeerCred, peerCredError, peerCredOf, UserDb, unixIdentity } from '../rpc/identity.js';
 import { Registry } from '../rpc/registry.js';
 import type { Identity } from '../rpc/roles.js';
 import { UnixTransport } from '../rpc/unix-transport.js';
@@ -119,12 +119,18 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
     log,
     limits: config.agent.limits,
     checkResults: opts.checkResults ?? process.env.CALYPSO_CHECK_RESULTS === '1',
+    revalidate: (identity) => (identity.tokenId ? tokens.isValid(identity.tokenId) : true),
   });
 
   // Detection runs in the background; methods that need it await it.
   void capabilities.detect();
   for (const s of services) await s.start?.();
 
+  if (!loadPeerCred()) {
+    log.error(
+      `socket: the SO_PEERCRED addon is not built (${peerCredError()}); every Unix-socket caller gets role none. Run \`npm run install\`.`,
+    );
+  }
   const users = new UserDb();
   const agentUid = process.getuid?.() ?? 0;
   let unix: UnixTransport | undefined;
@@ -150,6 +156,7 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
         maxMessageBytes: limits.maxMessageBytes,
         maxBufferedBytes: limits.maxBufferedBytes,
         idleTimeoutMs: limits.idleTimeoutSec * 1000,
+        maxInflight: limits.maxInflight,
       });
       await unix.listen();
       let websocket: string | undefined;

@@ -60,6 +60,12 @@ export class TokenStore {
     return info(rec);
   }
 
+  /** Whether a token id is still usable (neither revoked nor expired). */
+  isValid(id: string): boolean {
+    const rec = this.db.get(id) as TokenRecord | undefined;
+    return Boolean(rec && !rec.revokedAt && (rec.expiresAt === undefined || rec.expiresAt >= this.now()));
+  }
+
   /** The token's record if the text is valid, unexpired and not revoked. */
   verify(text: string): TokenRecord | undefined {
     const m = /^cal_([0-9a-f]{12})_([A-Za-z0-9_-]{32})$/.exec(text);

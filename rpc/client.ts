@@ -41,6 +41,7 @@ export class AgentClient extends EventEmitter {
   private sendRaw: (text: string) => void;
   private closeRaw: () => void;
   readonly closed: Promise<void>;
+  private isClosed = false;
 
   private constructor(transport: { send: (t: string) => void; close: () => void; closed: Promise<void> }) {
     super();
@@ -52,7 +53,10 @@ export class AgentClient extends EventEmitter {
       async (req) => this.sendRaw(JSON.stringify(req)),
       () => nextId++,
     );
-    this.closed.then(() => this.rpc.rejectAllPendingRequests('connection closed'));
+    this.closed.then(() => {
+      this.isClosed = true;
+      this.rpc.rejectAllPendingRequests('connection closed');
+    });
   }
 
   /** Connect over the Unix socket. */
@@ -102,6 +106,7 @@ export class AgentClient extends EventEmitter {
 
   /** Call a method; throws RpcClientError for JSON-RPC errors. */
   async call<T = unknown>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+    if (this.isClosed) throw new RpcClientError(-32011, 'connection closed', { kind: 'unavailable' });
     try {
       return (await this.rpc.request(method, params)) as T;
     } catch (e) {

@@ -54,6 +54,11 @@ export interface CoreOptions {
   log: Logger;
   /** Validate handler results against their schemas (tests turn this on). */
   checkResults?: boolean;
+  /**
+   * Re-check an identity before each call (a revoked or expired API token stops working on
+   * connections that are already open). Returns false to deny.
+   */
+  revalidate?: (identity: Identity) => boolean;
 }
 
 type ServerParams = { session: Session };
@@ -154,13 +159,18 @@ export class RpcCore {
       method: def.name,
     };
 
-    if (!roleAllows(identity.role, def.role)) {
+    const stale = identity.tokenId !== undefined && this.opts.revalidate && !this.opts.revalidate(identity);
+    if (stale || !roleAllows(identity.role, def.role)) {
       this.opts.audit.append({
         ...auditBase,
         params: redactParams(rawParams, def.secretParams),
         outcome: 'denied',
-        error: { kind: 'denied', message: `role ${identity.role} may not call ${def.name}` },
+        error: {
+          kind: 'denied',
+          message: stale ? 'token revoked or expired' : `role ${identity.role} may not call ${def.name}`,
+        },
       });
+      if (stale) throw denied('the API token was revoked or has expired', { method: def.name });
       throw denied(`${def.name} needs the ${def.role} role; ${identity.user} has ${identity.role}`, {
         method: def.name,
         need: def.role,

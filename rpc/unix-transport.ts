@@ -24,6 +24,8 @@ export interface UnixTransportOptions {
   maxMessageBytes: number;
   maxBufferedBytes: number;
   idleTimeoutMs: number;
+  /** Calls in flight per connection before reading pauses. */
+  maxInflight: number;
   onSession?: (session: Session) => void;
 }
 
@@ -81,8 +83,17 @@ export class UnixTransport {
     this.o.onSession?.(session);
     let buffered = '';
     let pending = 0;
-    let paused = false;
     let corked = false;
+    // Reading stops while the peer does not read our output ('drain') or while it has too many
+    // calls in flight ('inflight'), so that one client cannot queue unbounded work.
+    const holds = new Set<'drain' | 'inflight'>();
+    const hold = (why: 'drain' | 'inflight', on: boolean) => {
+      const before = holds.size;
+      if (on) holds.add(why);
+      else holds.delete(why);
+      if (before === 0 && holds.size > 0) socket.pause();
+      else if (before > 0 && holds.size === 0 && !socket.destroyed) socket.resume();
+    };
 
     const send = (obj: unknown) => writeLine(JSON.stringify(obj));
     const writeLine = (line: string) => {
@@ -102,19 +113,18 @@ export class UnixTransport {
         });
       }
       const ok = socket.write(`${line}\n`);
-      if (!ok && !paused) {
-        paused = true;
-        socket.pause();
-        socket.once('drain', () => {
-          paused = false;
-          socket.resume();
-        });
+      if (!ok && !holds.has('drain')) {
+        hold('drain', true);
+        socket.once('drain', () => hold('drain', false));
       }
     };
 
     socket.setEncoding('utf8');
     if (this.o.idleTimeoutMs > 0) {
-      socket.setTimeout(this.o.idleTimeoutMs, () => {
+      // Not setTimeout's callback: that is a once-listener, so a connection excused once (a call
+      // in flight) would never be closed for idleness afterwards. Activity re-arms the timer.
+      socket.setTimeout(this.o.idleTimeoutMs);
+      socket.on('timeout', () => {
         if (session.keepAlive > 0 || pending > 0) return;
         socket.end();
       });
@@ -131,18 +141,33 @@ export class UnixTransport {
       if (socket.destroyed || socket.writableEnded) return;
       endWith(socket, limitLine(`message exceeds ${this.o.maxMessageBytes} bytes`));
     };
-    socket.on('data', (chunk: string) => {
+    const track = (d: number) => {
+      pending += d;
+      if (d < 0 && pending < this.o.maxInflight && holds.has('inflight')) {
+        hold('inflight', false);
+        pump();
+      }
+    };
+    const pump = () => {
       if (tooLong) return;
-      buffered += chunk;
       let nl = buffered.indexOf('\n');
       while (nl >= 0) {
+        if (pending >= this.o.maxInflight) {
+          hold('inflight', true);
+          return;
+        }
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
         if (overLimit(line)) return refuseLine();
-        if (line.trim()) this.dispatch(line, session, writeLine, (d) => (pending += d));
+        if (line.trim()) this.dispatch(line, session, writeLine, track);
         nl = buffered.indexOf('\n');
       }
       if (overLimit(buffered)) refuseLine();
+    };
+    socket.on('data', (chunk: string) => {
+      if (tooLong) return;
+      buffered += chunk;
+      pump();
     });
     socket.on('close', () => {
       this.sockets.delete(socket);

@@ -4,6 +4,7 @@
  * browsers, which cannot set headers on a WebSocket). Loopback by default; TLS from
  * etc/calypso/tls when configured or when bound beyond loopback.
  */
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
@@ -81,6 +82,15 @@ export class WsTransport {
   }
 
   async close(): Promise<void> {
+    // A close handshake needs the peer to read: a client that does not (a hung tab) would hold
+    // the shutdown for ws's 30 s close timeout. Say goodbye, give a second, then cut.
+    const clients = [...(this.app?.websocketServer?.clients ?? [])];
+    for (const c of clients) c.close(1001, 'agent stopping');
+    const closed = Promise.all(
+      clients.map((c) => (c.readyState === c.CLOSED ? undefined : once(c, 'close'))),
+    );
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 1000).unref())]);
+    for (const c of clients) c.terminate();
     await this.app?.close();
   }
 
@@ -91,11 +101,13 @@ export class WsTransport {
     );
     this.o.onSession?.(session);
     let idle: NodeJS.Timeout | undefined;
+    let pending = 0;
     const touch = () => {
       if (!this.o.idleTimeoutMs) return;
       if (idle) clearTimeout(idle);
       idle = setTimeout(() => {
-        if (session.keepAlive > 0) touch();
+        // as on the Unix socket: a client waiting for a long call is not idle
+        if (session.keepAlive > 0 || pending > 0) touch();
         else socket.close(1000, 'idle');
       }, this.o.idleTimeoutMs);
       idle.unref();
@@ -111,13 +123,18 @@ export class WsTransport {
     touch();
     socket.on('message', (data, isBinary) => {
       touch();
+      pending++;
       const text = isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString();
       this.o.core
         .handleText(text, session)
         .then((out) => {
           if (out !== undefined) send(out);
         })
-        .catch((err) => this.o.log.error({ err }, 'websocket: dispatch failed'));
+        .catch((err) => this.o.log.error({ err }, 'websocket: dispatch failed'))
+        .finally(() => {
+          pending--;
+          if (socket.readyState === socket.OPEN) touch(); // an answer is activity, as on the Unix socket
+        });
     });
     socket.on('error', () => {});
     socket.on('close', () => {

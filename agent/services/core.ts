@@ -74,6 +74,7 @@ export function coreService(
   extra: { registry: Registry; tokens: TokenStore; startedAt: number },
 ): Service {
   const { jobs, audit, events } = deps;
+  let openRpcDoc: { openrpc: string } | undefined;
   const subscriptions = new WeakMap<object, { patterns: Set<string>; off: () => void }>();
 
   return {
@@ -180,7 +181,11 @@ export function coreService(
         result: Type.Object({ openrpc: Type.String() }, { additionalProperties: true }),
         role: 'public',
         mutating: false,
-        handler: async () => buildOpenRpc(extra.registry, deps.version) as { openrpc: string },
+        handler: async () => {
+          // the registry is fixed once the agent runs: build the document once
+          openRpcDoc ??= buildOpenRpc(extra.registry, deps.version) as { openrpc: string };
+          return openRpcDoc;
+        },
       }),
       defineMethod({
         name: 'auth.whoami',

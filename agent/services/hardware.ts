@@ -200,7 +200,7 @@ export function createHardwareService(options: HardwareOptions = {}): ServiceFac
         }),
         defineMethod({
           name: 'disk.get',
-          summary: 'One disk',
+          summary: 'One disk, by stable id, by-id path, WWN or device path.',
           description: 'A disk by its stable id, a /dev/disk/by-id path, its WWN or a device path.',
           params: DiskRef,
           result: DiskSchema,

@@ -1,0 +1,174 @@
+/**
+ * Volumes (list from the catalog; label, barcodes, slots and purge through bconsole) and the
+ * status of the director, storage and file daemons.
+ */
+import { RpcError } from '../../rpc/errors.js';
+import { type Bconsole, outcomeError, probeTcp } from './bconsole.js';
+import type { Catalog } from './catalog.js';
+import { isoFromLocal, volumesSql } from './catalog-sql.js';
+import {
+  type DaemonHeader,
+  parseLabel,
+  parsePurge,
+  parseRunningJobs,
+  parseStatusHeader,
+  type RunningJob,
+} from './parse-bconsole.js';
+
+export interface VolumeRow {
+  mediaId: number;
+  name: string;
+  status: string;
+  pool: string | null;
+  mediaType: string;
+  storage: string | null;
+  bytes: number;
+  files: number;
+  jobs: number;
+  retentionSec: number;
+  recycle: number;
+  enabled: number;
+  slot: number;
+  inChanger: number;
+  labelled: string | null;
+  lastWritten: string | null;
+}
+
+export interface Volume {
+  mediaId: number;
+  name: string;
+  status: string;
+  pool?: string;
+  mediaType: string;
+  storage?: string;
+  bytes: number;
+  files: number;
+  jobs: number;
+  retentionDays: number;
+  recycle: boolean;
+  enabled: boolean;
+  slot: number;
+  inChanger: boolean;
+  labelled?: string;
+  lastWritten?: string;
+}
+
+export function volume(r: VolumeRow): Volume {
+  return {
+    mediaId: Number(r.mediaId),
+    name: r.name,
+    status: r.status,
+    pool: r.pool ?? undefined,
+    mediaType: r.mediaType,
+    storage: r.storage ?? undefined,
+    bytes: Number(r.bytes ?? 0),
+    files: Number(r.files ?? 0),
+    jobs: Number(r.jobs ?? 0),
+    retentionDays: Math.round(Number(r.retentionSec ?? 0) / 86400),
+    recycle: Boolean(Number(r.recycle)),
+    enabled: Number(r.enabled) === 1,
+    slot: Number(r.slot ?? 0),
+    inChanger: Boolean(Number(r.inChanger)),
+    labelled: isoFromLocal(r.labelled),
+    lastWritten: isoFromLocal(r.lastWritten),
+  };
+}
+
+export async function listVolumes(catalog: Catalog, pool?: string): Promise<Volume[]> {
+  return (await catalog.query<VolumeRow>(volumesSql(pool))).map(volume);
+}
+
+export async function labelVolume(
+  bc: Bconsole,
+  a: { storage: string; pool: string; volume: string; slot?: number; drive?: number },
+): Promise<string> {
+  // Every storage is an autochanger (disks a virtual one), and bconsole would prompt for the
+  // drive and the slot: both are always given (slot 0 = not in a slot, as for disk volumes).
+  const extra = ` slot=${a.slot ?? 0} drive=${a.drive ?? 0}`;
+  const o = parseLabel(
+    await bc.one(`label storage=${a.storage} pool=${a.pool} volume=${a.volume}${extra}`, {
+      timeoutMs: 300_000,
+    }),
+  );
+  if (!o.ok) throw outcomeError(o);
+  return o.value;
+}
+
+/** Label every unlabelled cartridge of a changer by its barcode (tape). */
+export async function labelBarcodes(
+  bc: Bconsole,
+  a: { storage: string; pool: string; slots?: string; drive?: number },
+): Promise<string> {
+  const out = await bc.one(
+    `label barcodes storage=${a.storage} pool=${a.pool}${a.slots ? ` slots=${a.slots}` : ''} drive=${a.drive ?? 0} yes`,
+    { timeoutMs: 3_600_000 },
+  );
+  if (/ERR=|Error|No Volumes to label/i.test(out) && !/OK label/.test(out)) {
+    throw new RpcError('failed', out.trim().split('\n').slice(-2).join(' '));
+  }
+  return out.trim().split('\n').slice(-1)[0] ?? '';
+}
+
+/** Re-read the changer's inventory into the catalog (Slot, InChanger). */
+export async function updateSlots(bc: Bconsole, a: { storage: string; drive?: number }): Promise<string> {
+  const out = await bc.one(`update slots storage=${a.storage} drive=${a.drive ?? 0}`, { timeoutMs: 600_000 });
+  if (/ERR=|Error/i.test(out)) throw new RpcError('failed', out.trim().split('\n').slice(-2).join(' '));
+  return out.trim().split('\n').slice(-1)[0] ?? '';
+}
+
+export async function purgeVolume(bc: Bconsole, name: string): Promise<string> {
+  const o = parsePurge(await bc.one(`purge volume=${name}`));
+  if (!o.ok) throw outcomeError(o);
+  return o.value;
+}
+
+export interface DaemonStatus {
+  name: string;
+  kind: 'director' | 'storage' | 'client';
+  up: boolean;
+  header?: DaemonHeader;
+  running?: RunningJob[];
+  error?: string;
+}
+
+export interface Endpoint {
+  name: string;
+  host: string;
+  port: number;
+}
+
+async function one(
+  bc: Bconsole,
+  kind: DaemonStatus['kind'],
+  ep: Endpoint,
+  target: string,
+): Promise<DaemonStatus> {
+  const name = ep.name;
+  // The director waits minutes for a storage or file daemon that is down (its connect timeout
+  // is 30 min by default); a TCP probe answers at once and says why.
+  if (kind !== 'director') {
+    const p = await probeTcp(ep.host, ep.port, 2000);
+    if (!p.ok) return { name, kind, up: false, error: `not reachable: ${p.reason}` };
+  }
+  try {
+    const header = parseStatusHeader(await bc.api(`.status ${target} header`, { timeoutMs: 20_000 }));
+    const running = parseRunningJobs(await bc.api(`.status ${target} running`, { timeoutMs: 20_000 }));
+    if (!header) return { name, kind, up: false, error: 'the daemon did not answer' };
+    return { name, kind, up: true, header, running };
+  } catch (err) {
+    if (err instanceof RpcError && err.kind === 'unavailable' && kind === 'director') throw err;
+    return { name, kind, up: false, error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** Director first (unavailable when it is down), then every storage and client it knows. */
+export async function daemonStatus(
+  bc: Bconsole,
+  eps: { director: Endpoint; storages: Endpoint[]; clients: Endpoint[] },
+): Promise<{ director: DaemonStatus; storages: DaemonStatus[]; clients: DaemonStatus[] }> {
+  await bc.requireUp();
+  const director = await one(bc, 'director', eps.director, 'dir');
+  const storages = await Promise.all(eps.storages.map((s) => one(bc, 'storage', s, `storage=${s.name}`)));
+  const clients = await Promise.all(eps.clients.map((c) => one(bc, 'client', c, `client=${c.name}`)));
+  return { director, storages, clients };
+}

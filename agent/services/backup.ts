@@ -1,0 +1,21 @@
+/**
+ * Backup with Bacula (issue 6): desired state of clients, filesets, schedules, pools, storage
+ * and jobs rendered into the director's and storage daemon's config (agent/backup/), and the
+ * operations on the running daemons: run, cancel, restore, history, file browsing, volumes,
+ * status. See docs/backup.md for how the agent talks to Bacula and why.
+ */
+import { type BackupContextOptions, createBackupContext } from '../backup/context.js';
+import { configMethods } from '../backup/methods-config.js';
+import { opsMethods } from '../backup/methods-ops.js';
+import { volumeMethods } from '../backup/methods-volumes.js';
+import type { Service, ServiceFactory } from '../deps.js';
+
+/** A backup service with options (tests shorten the poll period). */
+export function createBackupService(opts: BackupContextOptions = {}): ServiceFactory {
+  return (deps): Service => {
+    const bctx = createBackupContext(deps, opts);
+    return { name: 'backup', methods: [...configMethods(bctx), ...opsMethods(bctx), ...volumeMethods(bctx)] };
+  };
+}
+
+export const backupService: ServiceFactory = createBackupService();
