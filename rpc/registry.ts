@@ -35,6 +35,10 @@ export interface SessionHandle {
   /** Run fn when the connection closes; returns a function that cancels the registration. */
   onClose(fn: () => void): () => void;
   readonly closed: boolean;
+  /** Bytes queued for this connection and not yet taken by the peer (where the transport knows). */
+  queuedBytes?(): number;
+  /** Run fn once the queue has drained; returns a function that cancels it. */
+  onDrain?(fn: () => void): () => void;
 }
 
 export interface JobSpec<P> {

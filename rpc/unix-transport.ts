@@ -80,6 +80,12 @@ export class UnixTransport {
     this.sockets.add(socket);
     const identity = this.o.identify(socket);
     const session = newSession(identity, (method, params) => send({ jsonrpc: '2.0', method, params }));
+    // flow control for streaming methods (the terminal pauses its pty while the peer lags)
+    session.queuedBytes = () => socket.writableLength;
+    session.onDrain = (fn) => {
+      socket.once('drain', fn);
+      return () => socket.off('drain', fn);
+    };
     this.o.onSession?.(session);
     let buffered = '';
     let pending = 0;

@@ -8,7 +8,9 @@ PKGS=(
   tgt libiscsi-bin    # iSCSI target + initiator tools
   bacula-director bacula-director-sqlite3 bacula-sd bacula-fd bacula-console sqlite3
   cockpit-ws cockpit-bridge chromium
+  cockpit-system      # the Cockpit shell (navigation menu) the plugin's end-to-end tests open
   systemd             # systemd-analyze verify for the shipped units
+  logrotate openssl   # logrotate --debug of the shipped config; the install's self-signed certificate
 )
 missing=()
 for p in "${PKGS[@]}"; do

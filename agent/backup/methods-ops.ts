@@ -287,7 +287,7 @@ export function opsMethods(bctx: BackupContext): AnyMethodDef[] {
           path: Type.Optional(
             Type.Unsafe<string>({ ...AbsPath, description: 'directory to list; default /' }),
           ),
-          offset: Type.Optional(Type.Integer({ minimum: 0 })),
+          offset: Type.Optional(Type.Integer({ minimum: 0, description: 'skip this many entries' })),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'default 200' })),
         },
         { additionalProperties: false },

@@ -64,7 +64,7 @@ export function volumeMethods(bctx: BackupContext): AnyMethodDef[] {
           slots: Type.Optional(
             Type.String({ pattern: '^\\d+(-\\d+)?(,\\d+(-\\d+)?)*$', description: 'e.g. 1-10,12' }),
           ),
-          drive: Type.Optional(Type.Integer({ minimum: 0 })),
+          drive: Type.Optional(Type.Integer({ minimum: 0, description: 'drive index of the autochanger' })),
         },
         { additionalProperties: false },
       ),
@@ -82,7 +82,10 @@ export function volumeMethods(bctx: BackupContext): AnyMethodDef[] {
       name: 'backup.volume.updateSlots',
       summary: "Re-read a tape changer's inventory into the catalog.",
       params: Type.Object(
-        { storage: BaculaName, drive: Type.Optional(Type.Integer({ minimum: 0 })) },
+        {
+          storage: BaculaName,
+          drive: Type.Optional(Type.Integer({ minimum: 0, description: 'drive index of the autochanger' })),
+        },
         { additionalProperties: false },
       ),
       result: Message,

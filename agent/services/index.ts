@@ -4,6 +4,7 @@
 import type { ServiceFactory } from '../deps.js';
 import { backupService } from './backup.js';
 import { hardwareService } from './hardware.js';
+import { terminalService } from './terminal.js';
 import { zfsService } from './zfs.js';
 
-export const SERVICES: ServiceFactory[] = [hardwareService, backupService, zfsService];
+export const SERVICES: ServiceFactory[] = [hardwareService, backupService, terminalService, zfsService];

@@ -1,0 +1,88 @@
+/** dataset.*, snapshot.* and snapshot.policy.* (agent/zfs). */
+import type { AgentClient } from '../rpc/client.js';
+
+export interface Dataset {
+  name: string;
+  type: string;
+  used?: number;
+  available?: number;
+  referenced?: number;
+  mountpoint?: string;
+  mounted?: boolean;
+  compression?: string;
+  quota?: number;
+  creation?: number;
+  properties?: Record<string, { value: string; source: string }>;
+}
+
+export interface DatasetNode extends Dataset {
+  children: DatasetNode[];
+}
+
+export interface Snapshot {
+  name: string;
+  dataset: string;
+  snapshot: string;
+  created?: number;
+  used?: number;
+  referenced?: number;
+  holds: number;
+}
+
+export interface SnapshotPage {
+  items: Snapshot[];
+  total: number;
+}
+
+export interface Policy {
+  id: string;
+  dataset: string;
+  schedule: string;
+  naming: string;
+  recursive: boolean;
+  enabled: boolean;
+  retention: { count?: number; maxAgeSeconds?: number };
+  nextRun?: number;
+  lastRun?: { time: number; created?: string; errors: string[] };
+}
+
+type Opts = { signal?: AbortSignal };
+
+export const listDatasets = (c: AgentClient, o: Opts = {}) => c.call<DatasetNode[]>('dataset.list', {}, o);
+export const getDataset = (c: AgentClient, name: string, o: Opts = {}) =>
+  c.call<Dataset>('dataset.get', { name }, o);
+export const createDataset = (c: AgentClient, name: string, properties: Record<string, string> = {}) =>
+  c.call<Dataset>('dataset.create', Object.keys(properties).length ? { name, properties } : { name });
+
+export function listSnapshots(
+  c: AgentClient,
+  q: { dataset?: string; offset: number; limit: number; search?: string },
+  o: Opts = {},
+) {
+  const params: Record<string, unknown> = {
+    offset: q.offset,
+    limit: q.limit,
+    sort: 'created',
+    order: 'desc',
+  };
+  if (q.dataset) params.dataset = q.dataset;
+  if (q.search) params.search = q.search;
+  return c.call<SnapshotPage>('snapshot.list', params, o);
+}
+export const createSnapshot = (c: AgentClient, dataset: string, name: string) =>
+  c.call<Snapshot>('snapshot.create', { dataset, name });
+export const rollbackSnapshot = (c: AgentClient, snapshot: string, destroyNewer: boolean) =>
+  c.call<object>('snapshot.rollback', { snapshot, destroyNewer });
+
+export const listPolicies = (c: AgentClient, o: Opts = {}) => c.call<Policy[]>('snapshot.policy.list', {}, o);
+export const setPolicy = (
+  c: AgentClient,
+  p: { id: string; dataset: string; schedule: string; retention: { count?: number }; recursive?: boolean },
+) => c.call<Policy>('snapshot.policy.set', p);
+export const deletePolicy = (c: AgentClient, id: string) => c.call<object>('snapshot.policy.delete', { id });
+export const runPolicy = (c: AgentClient, id: string) => c.call<object>('snapshot.policy.run', { id });
+
+/** Flatten a tree for display with depth. */
+export function flattenTree(nodes: DatasetNode[], depth = 0): { node: DatasetNode; depth: number }[] {
+  return nodes.flatMap((n) => [{ node: n, depth }, ...flattenTree(n.children, depth + 1)]);
+}

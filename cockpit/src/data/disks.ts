@@ -1,0 +1,73 @@
+/** disk.* — the disk inventory (probes/types.ts `Disk`, as disk.list returns it). */
+import type { AgentClient } from '../rpc/client.js';
+
+export interface Disk {
+  id: string;
+  name: string;
+  path: string;
+  type: string;
+  size: number;
+  model?: string;
+  vendor?: string;
+  serial?: string;
+  wwn?: string;
+  transport?: string;
+  rotational?: boolean;
+  hba?: string;
+  enclosure?: { id: string; slot: number | string };
+  partitions: { name: string; size: number }[];
+  holders?: string[];
+  virtual?: boolean;
+  byId?: string[];
+  /** the pool using this disk, when the agent knows */
+  pool?: string;
+}
+
+/** disk.smart: smartctl's verdict (read on demand: it wakes the disk and takes a moment). */
+export interface Smart {
+  disk: string;
+  passed?: boolean;
+  temperature?: number;
+  powerOnHours?: number;
+  messages: string[];
+}
+
+type Opts = { signal?: AbortSignal };
+
+export const listDisks = (c: AgentClient, o: Opts = {}) => c.call<Disk[]>('disk.list', {}, o);
+
+export const readSmart = (c: AgentClient, disk: Disk) => c.call<Smart>('disk.smart', { disk: disk.id });
+
+/** Turn the locate LED of the enclosure slot holding `disk` on or off. */
+export function setLocate(c: AgentClient, disk: Disk, on: boolean) {
+  if (!disk.enclosure) return Promise.reject(new Error(`${disk.name} is not in an enclosure slot`));
+  return c.call<{ locate: boolean; changed: boolean }>('enclosure.locate', {
+    enclosure: disk.enclosure.id,
+    slot: disk.enclosure.slot,
+    on,
+  });
+}
+
+/** Events that change the inventory (hotplug). */
+export const DISK_TOPICS = ['disk.*', 'hardware.changed'];
+
+/** PASSED / FAILED / '' (not read, or no verdict). */
+export function smartLabel(s: Smart | undefined): string {
+  if (!s || s.passed === undefined) return '';
+  return s.passed ? 'PASSED' : 'FAILED';
+}
+
+/** Text a search box matches against. */
+export function diskSearchText(d: Disk): string {
+  return [d.name, d.path, d.model, d.vendor, d.serial, d.wwn, d.transport, d.hba, d.id, d.pool]
+    .filter(Boolean)
+    .join(' ')
+    .toLowerCase();
+}
+
+/** A disk the create-pool wizard may offer: whole, not virtual, not partitioned, not in a pool. */
+export function isFreeDisk(d: Disk): boolean {
+  return (
+    d.type === 'disk' && !d.virtual && d.partitions.length === 0 && !d.pool && (d.holders?.length ?? 0) === 0
+  );
+}

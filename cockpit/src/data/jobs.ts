@@ -1,0 +1,32 @@
+/** job.* — long work with live progress (DESIGN.md "Long work is a job"). */
+import type { AgentClient } from '../rpc/client.js';
+
+export type JobState = 'waiting' | 'running' | 'success' | 'failed' | 'aborted' | 'interrupted';
+
+export interface Job {
+  id: string;
+  method: string;
+  state: JobState;
+  progress: { percent: number; description: string };
+  user?: string;
+  createdAt?: number;
+  startedAt?: number;
+  finishedAt?: number;
+  error?: { code: number; message: string; data?: unknown };
+  result?: unknown;
+  log?: { time: number; message: string }[];
+}
+
+/** What a job.progress / job.finished event carries. */
+export type JobSummary = Pick<Job, 'id' | 'method' | 'state' | 'progress' | 'error'>;
+
+type Opts = { signal?: AbortSignal };
+
+export const listJobs = (c: AgentClient, q: { limit?: number; state?: JobState } = {}, o: Opts = {}) =>
+  c.call<{ items: Job[]; total: number }>('job.list', q, o);
+export const getJob = (c: AgentClient, id: string, o: Opts = {}) => c.call<Job>('job.get', { id }, o);
+export const abortJob = (c: AgentClient, id: string) => c.call<Job>('job.abort', { id });
+
+export const JOB_TOPICS = ['job.*'];
+
+export const isFinal = (s: JobState) => s !== 'waiting' && s !== 'running';

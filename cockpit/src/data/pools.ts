@@ -1,0 +1,111 @@
+/** pool.* — ZFS pools (agent/zfs/schemas.ts). */
+import type { AgentClient } from '../rpc/client.js';
+import type { JobSummary } from './jobs.js';
+
+export interface Vdev {
+  name: string;
+  type: string;
+  class?: string;
+  path?: string;
+  state: string;
+  read: number;
+  write: number;
+  checksum: number;
+  note?: string;
+  activity?: string;
+  children: Vdev[];
+}
+
+export interface Scan {
+  function?: string;
+  state: string;
+  percent?: number;
+  errors?: number;
+  startedAt?: number;
+  endedAt?: number;
+  remainingSec?: number;
+  text: string;
+}
+
+export interface Pool {
+  name: string;
+  health: string;
+  size?: number;
+  allocated?: number;
+  free?: number;
+  capacity?: number;
+  status?: string;
+  action?: string;
+  scan: Scan;
+  errors: { read: number; write: number; checksum: number; data: number; files: string[] };
+  vdevs: Vdev[];
+}
+
+export type VdevType = 'stripe' | 'mirror' | 'raidz1' | 'raidz2' | 'raidz3';
+export const VDEV_TYPES: VdevType[] = ['stripe', 'mirror', 'raidz1', 'raidz2', 'raidz3'];
+export const MIN_DISKS: Record<VdevType, number> = { stripe: 1, mirror: 2, raidz1: 2, raidz2: 3, raidz3: 4 };
+
+export interface PoolCreate {
+  name: string;
+  topology: { data: { type: VdevType; disks: string[] }[] };
+  mountpoint?: string;
+  altroot?: string;
+  force?: boolean;
+}
+
+export interface DryRunPlan {
+  dryRun: true;
+  commands: string[][];
+  files?: { path: string; diff: string }[];
+  notes?: string[];
+}
+
+export interface PoolAlert {
+  id: string;
+  time: number;
+  severity: string;
+  pool: string;
+  kind: string;
+  message: string;
+}
+
+type Opts = { signal?: AbortSignal };
+
+export const listPools = (c: AgentClient, o: Opts = {}) => c.call<Pool[]>('pool.list', {}, o);
+export const planPool = (c: AgentClient, p: PoolCreate) =>
+  c.call<DryRunPlan>('pool.create', { ...p, dryRun: true } as unknown as Record<string, unknown>);
+export const createPool = (c: AgentClient, p: PoolCreate) =>
+  c.call<Pool>('pool.create', p as unknown as Record<string, unknown>);
+export const destroyPool = (c: AgentClient, name: string) =>
+  c.call<object>('pool.destroy', { name, confirm: name });
+/** Start a scrub; resolves with the job as it stands before its first progress event. */
+export async function scrubPool(c: AgentClient, name: string): Promise<JobSummary> {
+  const { job } = await c.call<{ job: string }>('pool.scrub', { name });
+  return {
+    id: job,
+    method: 'pool.scrub',
+    state: 'waiting',
+    progress: { percent: 0, description: `scrub ${name}` },
+  };
+}
+export const stopScrub = (c: AgentClient, name: string) => c.call<object>('pool.scrub.stop', { name });
+export const listPoolAlerts = (c: AgentClient, o: Opts = {}) =>
+  c
+    .call<PoolAlert[] | { items: PoolAlert[] }>('pool.alert.list', { limit: 20 }, o)
+    .then((r) => (Array.isArray(r) ? r : r.items));
+
+export const POOL_TOPICS = ['pool.*'];
+
+/** Healthy means ONLINE; anything else deserves attention. */
+export const isHealthy = (health: string) => health === 'ONLINE';
+
+/** Leaf device paths of a pool (to mark disks as in use). */
+export function poolDevices(p: Pool): string[] {
+  const out: string[] = [];
+  const walk = (v: Vdev) => {
+    if (v.children.length === 0) out.push(v.path ?? v.name);
+    for (const c of v.children) walk(c);
+  };
+  for (const v of p.vdevs) walk(v);
+  return out;
+}

@@ -1,0 +1,166 @@
+/** Overview: health at a glance, alerts, capacity per pool, recent jobs (live). */
+import { consume } from '@lit/context';
+import { Task } from '@lit/task';
+import { html, LitElement, nothing } from 'lit';
+import { customElement, state } from 'lit/decorators.js';
+import '../components/capacity-chart.js';
+import '../components/progress-bar.js';
+import { renderTask } from '../components/task-view.js';
+import { clientContext } from '../context.js';
+import { listDisks } from '../data/disks.js';
+import { isFinal, JOB_TOPICS, type Job, type JobSummary, listJobs } from '../data/jobs.js';
+import { isHealthy, listPoolAlerts, listPools, POOL_TOPICS } from '../data/pools.js';
+import { _, format, formatBytes, formatTime, ngettext } from '../i18n.js';
+import type { AgentClient } from '../rpc/client.js';
+import { base, healthClass } from '../styles.js';
+
+@customElement('cal-overview')
+export class OverviewPage extends LitElement {
+  static override styles = [base];
+
+  @consume({ context: clientContext }) client!: AgentClient;
+  @state() private live = new Map<string, JobSummary>();
+  private offs: (() => void)[] = [];
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+
+  private pools = new Task(this, {
+    task: ([c], { signal }) => listPools(c as AgentClient, { signal }),
+    args: () => [this.client] as const,
+  });
+  private disks = new Task(this, {
+    task: ([c], { signal }) => listDisks(c as AgentClient, { signal }),
+    args: () => [this.client] as const,
+  });
+  private jobs = new Task(this, {
+    task: ([c], { signal }) => listJobs(c as AgentClient, { limit: 8 }, { signal }),
+    args: () => [this.client] as const,
+  });
+  private alerts = new Task(this, {
+    task: ([c], { signal }) => listPoolAlerts(c as AgentClient, { signal }),
+    args: () => [this.client] as const,
+  });
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.offs.push(
+      this.client.on(JOB_TOPICS, (ev) => {
+        const j = ev.data as JobSummary;
+        this.live = new Map(this.live).set(j.id, j);
+        if (!this.jobs.value?.items.some((x) => x.id === j.id) || isFinal(j.state)) this.refreshSoon();
+      }),
+      this.client.on(POOL_TOPICS, () => this.refreshSoon()),
+    );
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    for (const off of this.offs.splice(0)) off();
+    clearTimeout(this.refreshTimer);
+  }
+
+  private refreshSoon() {
+    clearTimeout(this.refreshTimer);
+    this.refreshTimer = setTimeout(() => {
+      void this.pools.run();
+      void this.jobs.run();
+      void this.alerts.run();
+    }, 500);
+  }
+
+  override render() {
+    return html`<h2>${_('Overview')}</h2>
+      <div class="grid">
+        <section class="card" aria-labelledby="h-pools">
+          <h3 id="h-pools">${_('Pools')}</h3>
+          ${renderTask(this.pools, (pools) => {
+            const bad = pools.filter((p) => !isHealthy(p.health));
+            return html`<p>
+                <span class=${bad.length ? 'badge bad' : 'badge ok'}>${bad.length ? _('Attention') : _('Healthy')}</span>
+                ${format(ngettext('$0 pool', '$0 pools', pools.length), pools.length)}
+              </p>
+              ${bad.map((p) => html`<p><span class=${healthClass(p.health)}>${p.health}</span> ${p.name}</p>`)}`;
+          })}
+        </section>
+        <section class="card" aria-labelledby="h-disks">
+          <h3 id="h-disks">${_('Disks')}</h3>
+          ${renderTask(this.disks, (disks) => {
+            const inEnclosures = disks.filter((d) => d.enclosure).length;
+            const totalBytes = disks.reduce((n, d) => n + d.size, 0);
+            return html`<p>
+              ${format(ngettext('$0 disk', '$0 disks', disks.length), disks.length)} · ${formatBytes(totalBytes)}
+              ${inEnclosures ? html`<span class="muted">${format(_('($0 in enclosures)'), inEnclosures)}</span>` : nothing}
+            </p>`;
+          })}
+        </section>
+        <section class="card" aria-labelledby="h-alerts">
+          <h3 id="h-alerts">${_('Alerts')}</h3>
+          ${renderTask(this.alerts, (alerts) =>
+            alerts.length === 0
+              ? html`<p class="muted">${_('No alerts.')}</p>`
+              : html`<ul>
+                  ${alerts.slice(0, 6).map(
+                    (a) =>
+                      html`<li>
+                        <span class=${a.severity === 'critical' ? 'badge bad' : a.severity === 'warning' ? 'badge warn' : 'badge'}
+                          >${a.severity}</span
+                        >
+                        ${a.message} <span class="muted">${formatTime(a.time)}</span>
+                      </li>`,
+                  )}
+                </ul>`,
+          )}
+        </section>
+      </div>
+      <section class="card" aria-labelledby="h-cap">
+        <h3 id="h-cap">${_('Capacity per pool')}</h3>
+        ${renderTask(
+          this.pools,
+          (pools) =>
+            html`<cal-capacity-chart
+              .items=${pools.map((p) => ({ name: p.name, used: p.allocated ?? 0, size: p.size ?? 0, health: p.health }))}
+            ></cal-capacity-chart>`,
+        )}
+      </section>
+      <section class="card" aria-labelledby="h-jobs">
+        <h3 id="h-jobs">${_('Recent jobs')}</h3>
+        ${renderTask(this.jobs, (page) => this.renderJobs(page.items))}
+      </section>`;
+  }
+
+  private renderJobs(items: Job[]) {
+    if (items.length === 0) return html`<p class="muted">${_('No jobs yet.')}</p>`;
+    return html`<table>
+      <thead>
+        <tr>
+          <th>${_('Job')}</th>
+          <th>${_('State')}</th>
+          <th>${_('Progress')}</th>
+          <th>${_('Started')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${items.map((j) => {
+          const live = this.live.get(j.id);
+          const state = live?.state ?? j.state;
+          const progress = live?.progress ?? j.progress;
+          return html`<tr>
+            <td>${j.method}</td>
+            <td><span class=${healthClass(state)}>${state}</span></td>
+            <td>
+              ${
+                isFinal(state)
+                  ? nothing
+                  : html`<cal-progress
+                    .value=${progress.percent}
+                    .description=${progress.description}
+                    label=${j.method}
+                  ></cal-progress>`
+              }
+            </td>
+            <td>${formatTime(j.startedAt ?? j.createdAt)}</td>
+          </tr>`;
+        })}
+      </tbody>
+    </table>`;
+  }
+}
