@@ -10,7 +10,7 @@ import { loadPeerCred, peerCredError, peerCredOf, UserDb, unixIdentity } from '.
 import { Registry } from '../rpc/registry.js';
 import type { Identity } from '../rpc/roles.js';
 import { UnixTransport } from '../rpc/unix-transport.js';
-import { WsTransport } from '../rpc/ws-transport.js';
+import type { WsTransport } from '../rpc/ws-transport.js';
 import { AuditLog } from './audit.js';
 import { Capabilities } from './capabilities.js';
 import { type Config, ConfigError, loadConfig, loadSecrets, parseConfig } from './config.js';
@@ -67,13 +67,13 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
   const secrets = loadSecrets(layout.secretsFile);
   const log =
     opts.log ??
-    createLogger({
+    (await createLogger({
       level: config.log.level,
       file: config.log.file ? layout.agentLog : undefined,
       rotateSize: config.log.rotateSize,
       rotateCount: config.log.rotateCount,
       stdout: opts.logStdout,
-    });
+    }));
   const clock = opts.clock ?? { now: Date.now };
   const runner = opts.runner ?? createRunner({ log: log.child({ area: 'exec' }) });
   mkdirSync(layout.runDir, { recursive: true });
@@ -161,6 +161,8 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
       await unix.listen();
       let websocket: string | undefined;
       if (config.agent.websocket.enabled) {
+        // loaded only when enabled: fastify is the largest part of the agent's memory
+        const { WsTransport } = await import('../rpc/ws-transport.js');
         ws = new WsTransport({
           host: config.agent.websocket.host,
           port: config.agent.websocket.port,

@@ -15,6 +15,8 @@ import { resolvePrefix } from './layout.js';
 import { packageVersion } from './package-root.js';
 
 const program = new Command()
+  // options after a subcommand belong to it: `install --prefix DIR` must not set the agent's --prefix
+  .enablePositionalOptions()
   .name('calypso-agent')
   .description('Calypso storage appliance agent')
   .version(packageVersion())
@@ -31,6 +33,7 @@ program
   .description('install the appliance layout, config templates, units and rules (idempotent)')
   .option('--prefix <dir>', 'install under this directory instead of /')
   .allowUnknownOption(true)
+  .allowExcessArguments(true)
   .action(async (o: { prefix?: string }, cmd: Command) => {
     const mod = (await import(new URL('./install/index.js', import.meta.url).href)) as {
       runInstall(opts: { prefix: string; args: string[] }): Promise<unknown>;

@@ -61,6 +61,7 @@ const rssMb = (pid: number) => {
 export async function benchCore(): Promise<Record<string, unknown>> {
   const tmp = tempDir('calypso-bench-');
   const procs: ChildProcess[] = [];
+  const cleanups: (() => void)[] = [];
   try {
     // baseline: bare echo server
     const echoSock = path.join(tmp.dir, 'echo.sock');
@@ -88,6 +89,26 @@ export async function benchCore(): Promise<Record<string, unknown>> {
     const readyMs = performance.now() - t0;
     await new Promise((r) => setTimeout(r, 1500));
     const idleRss = rssMb(agent.pid!);
+
+    // the same agent with the default configuration (WebSocket transport enabled as well)
+    const tmp2 = tempDir('calypso-bench-ws-');
+    const layout2 = createLayout(tmp2.dir);
+    mkdirSync(layout2.etc, { recursive: true });
+    writeFileSync(layout2.configFile, 'agent:\n  websocket:\n    port: 0\nlog:\n  level: warn\n');
+    const agentWs = spawn(process.execPath, [...entry('agent/main'), '--prefix', tmp2.dir, '--quiet'], {
+      stdio: ['ignore', 'ignore', 'ignore'],
+    });
+    procs.push(agentWs);
+    await waitFor(async () => {
+      const c = await AgentClient.connectUnix(layout2.socket);
+      await c.call('system.ping');
+      c.close();
+      return true;
+    }, 20_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    const idleRssWs = rssMb(agentWs.pid!);
+    agentWs.kill('SIGTERM');
+    cleanups.push(tmp2.cleanup);
 
     const echo32 = await load(echoSock, 1, 32);
     const agent32 = await load(layout.socket, 1, 32);
@@ -122,7 +143,8 @@ export async function benchCore(): Promise<Record<string, unknown>> {
       'ping p50 ms at 32 in flight (agent / echo)': `${r2(agent32.p50)} / ${r2(echo32.p50)}`,
       'ping p99 ms, 100 connections (agent / echo)': `${r2(agent100.p99)} / ${r2(echo100.p99)}`,
       'p99 ratio agent/echo at 100 connections (goal <= 1.5)': r2(agent100.p99 / echo100.p99),
-      'agent idle RSS MB (goal <= 80)': r2(idleRss),
+      'agent idle RSS MB, Unix socket only (goal <= 80)': r2(idleRss),
+      'agent idle RSS MB, default config with WebSocket': r2(idleRssWs),
       'agent RSS MB after load': r2(loadedRss),
       'start to ready ms (goal <= 1000)': Math.round(readyMs),
       'audit appends per second (goal >= 10000)': Math.round(auditPerSec),
@@ -132,5 +154,6 @@ export async function benchCore(): Promise<Record<string, unknown>> {
     for (const p of procs) p.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 300));
     tmp.cleanup();
+    for (const c of cleanups) c();
   }
 }

@@ -146,7 +146,17 @@ export class Registry {
               { ...stripTypebox(def.params), additionalProperties: false },
             )
           : def.params;
-      this.methods.set(def.name, { def, params, check: TypeCompiler.Compile(params) });
+      // validators are compiled on a method's first call: compiling all of them at start costs
+      // start-up time and resident memory for methods most agents never see called
+      let compiled: TypeCheck<TObject> | undefined;
+      this.methods.set(def.name, {
+        def,
+        params,
+        get check() {
+          compiled ??= TypeCompiler.Compile(params);
+          return compiled;
+        },
+      });
     }
   }
 

@@ -3,7 +3,6 @@
  */
 import os from 'node:os';
 import { Type } from '@sinclair/typebox';
-import si from 'systeminformation';
 import { notFound } from '../../rpc/errors.js';
 import { buildOpenRpc } from '../../rpc/openrpc.js';
 import { defineMethod, type Registry } from '../../rpc/registry.js';
@@ -113,6 +112,7 @@ export function coreService(
         role: 'auditor',
         mutating: false,
         handler: async () => {
+          const si = (await import('systeminformation')).default; // loaded on first use: ~10 MB
           const [osInfo, cpu, mem] = await Promise.all([si.osInfo(), si.cpu(), si.mem()]);
           return {
             hostname: os.hostname(),

@@ -7,7 +7,6 @@
 import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
-import si from 'systeminformation';
 import { HardwareInventory, type Inventory } from '../../probes/inventory.js';
 import {
   ChangerSchema,
@@ -327,6 +326,7 @@ export function createHardwareService(options: HardwareOptions = {}): ServiceFac
           role: 'auditor',
           mutating: false,
           handler: async () => {
+            const si = (await import('systeminformation')).default; // loaded on first use: ~10 MB
             const raw = await si.networkInterfaces();
             const list = Array.isArray(raw) ? raw : [raw];
             return list.map((n) => ({

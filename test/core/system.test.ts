@@ -104,7 +104,7 @@ test('LMDB state: forward migrations run once, after a backup hook; a newer sche
 test('the log file gets JSON lines with secrets redacted', async () => {
   const d = tempDir();
   const file = path.join(d.dir, 'log/agent.log');
-  const log = createLogger({ level: 'info', file });
+  const log = await createLogger({ level: 'info', file });
   log.info({ params: { name: 'tank', password: 'hunter2' }, token: 'cal_x' }, 'pool.create: created');
   await new Promise<void>((r) => log.flush(() => r()));
   let text = '';

@@ -1,0 +1,252 @@
+/**
+ * Release test harness: tiny hand-made releases for the unit tests, real releases built with
+ * scripts/release.mjs, and an "appliance" under a temp prefix: the layout installed from a
+ * release, the agent running from `current` under the supervisor (our stand-in for systemd).
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { install } from '../../agent/install/install.js';
+import { createLayout, type Layout } from '../../agent/layout.js';
+import { readSupervisorState } from '../../agent/release/control.js';
+import { rpcCall, sleep } from '../../agent/release/health.js';
+import type { UpgradeRecord } from '../../agent/release/journal.js';
+import { buildManifest, type Manifest } from '../../agent/release/manifest.js';
+import { createRunner } from '../../agent/runner.js';
+import { entry, repoRoot, tempDir } from '../helpers/paths.js';
+
+/** A minimal valid release tree: launcher, a file, a link, package.json and its manifest. */
+export async function makeTinyRelease(
+  dir: string,
+  version: string,
+  launcher = '#!/bin/sh\nexit 0\n',
+): Promise<Manifest> {
+  mkdirSync(path.join(dir, 'bin'), { recursive: true });
+  mkdirSync(path.join(dir, 'dist/agent'), { recursive: true });
+  mkdirSync(path.join(dir, 'lib'), { recursive: true });
+  writeFileSync(path.join(dir, 'bin/calypso-agent'), launcher, { mode: 0o755 });
+  writeFileSync(path.join(dir, 'dist/agent/main.js'), `// release ${version}\n`);
+  writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify({ name: 'calypso', version })}\n`);
+  symlinkSync('../dist/agent/main.js', path.join(dir, 'lib/main.js'));
+  const m = await buildManifest(dir, {
+    version,
+    createdAt: new Date().toISOString(),
+    node: { version: process.versions.node, bundled: false },
+    stateSchema: 1,
+    migrations: [{ version: 1, description: 'initial layout' }],
+  });
+  writeFileSync(path.join(dir, 'manifest.json'), `${JSON.stringify(m)}\n`);
+  return m;
+}
+
+export interface BuildResult {
+  file: string;
+  sha256: string;
+  version: string;
+  manifest: Manifest;
+  dir?: string;
+}
+
+export interface BuildOptions {
+  version: string;
+  out: string;
+  node?: 'bundle' | 'system';
+  fast?: boolean;
+  build?: boolean;
+  keepDir?: boolean;
+  signKey?: string;
+  mutate?: (dir: string) => void | Promise<void>;
+}
+
+/** scripts/release.mjs, which packages the compiled dist/ (built here once if missing). */
+export async function releaseBuilder(): Promise<{ buildRelease(o: BuildOptions): Promise<BuildResult> }> {
+  const root = repoRoot();
+  if (
+    !existsSync(path.join(root, 'dist/agent/main.js')) ||
+    !existsSync(path.join(root, 'dist/agent/release/upgrader.js'))
+  ) {
+    spawnSync(path.join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], {
+      cwd: root,
+      stdio: 'ignore',
+    });
+  }
+  return (await import(pathToFileURL(path.join(root, 'scripts/release.mjs')).href)) as {
+    buildRelease(o: BuildOptions): Promise<BuildResult>;
+  };
+}
+
+/** Fast test builds: the machine's node, gzip -1, dist as it is. */
+export async function buildTestRelease(
+  out: string,
+  version: string,
+  mutate?: BuildOptions['mutate'],
+): Promise<BuildResult> {
+  const b = await releaseBuilder();
+  return b.buildRelease({ version, out, node: 'system', fast: true, build: false, mutate });
+}
+
+/** A release whose agent exits at once: its health check can only fail. */
+export function crashingLauncher(dir: string): void {
+  const bin = path.join(dir, 'bin/calypso-agent');
+  rmSync(bin); // a fresh file: never write through a hard link into the repository's tree
+  writeFileSync(bin, '#!/bin/sh\necho "broken release" >&2\nexit 1\n', { mode: 0o755 });
+}
+
+export function untar(file: string, into: string): string {
+  mkdirSync(into, { recursive: true });
+  const r = spawnSync('tar', ['-xzf', file, '-C', into]);
+  if (r.status !== 0) throw new Error(`tar: ${r.stderr}`);
+  const name = path.basename(file).replace(/\.tar\.gz$/, '');
+  return path.join(into, name);
+}
+
+export interface Appliance {
+  prefix: string;
+  layout: Layout;
+  socket: string;
+  supervisor: ChildProcess;
+  call<T = unknown>(method: string, params?: unknown, timeoutMs?: number): Promise<T>;
+  /** call, retrying while the agent restarts */
+  callRetry<T = unknown>(method: string, params?: unknown, timeoutMs?: number): Promise<T>;
+  waitPing(version?: string, timeoutMs?: number): Promise<string>;
+  /** run a job method and wait for its record */
+  runJob(
+    method: string,
+    params: unknown,
+    timeoutMs?: number,
+  ): Promise<{ state: string; result?: unknown; error?: { message: string; data?: { kind?: string } } }>;
+  waitUpgrade(id: string, timeoutMs?: number): Promise<UpgradeRecord>;
+  /** SIGHUP the supervisor and wait until a new agent process answers with `version`. */
+  restartAgent(version: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ApplianceOptions {
+  env?: Record<string, string>;
+  /** extra calypso.yaml text */
+  config?: string;
+}
+
+/** Install the appliance from a release tarball under a temp prefix and run it under the supervisor. */
+export async function startAppliance(tarball: string, opts: ApplianceOptions = {}): Promise<Appliance> {
+  const tmp = tempDir('calypso-appliance-');
+  const prefix = path.join(tmp.dir, 'root');
+  const unpacked = untar(tarball, path.join(tmp.dir, 'unpacked'));
+  await install({ prefix, release: unpacked, runner: createRunner(), hostname: 'calypso-test' });
+  rmSync(unpacked, { recursive: true, force: true });
+  const layout = createLayout(prefix);
+  // No WebSocket: parallel test appliances must not fight over a TCP port.
+  writeFileSync(
+    layout.configFile,
+    `agent:\n  websocket:\n    enabled: false\nlog:\n  level: info\n${opts.config ?? ''}`,
+  );
+  const log = path.join(tmp.dir, 'supervisor.log');
+  const supervisor = spawn(
+    process.execPath,
+    [...entry('agent/release/supervisor'), '--prefix', prefix, '--log', log, '--restart-delay-ms', '250'],
+    { stdio: 'ignore', env: { ...process.env, ...opts.env } },
+  );
+  const exited = new Promise<void>((r) => supervisor.once('exit', () => r()));
+  const socket = layout.socket;
+  const call = <T>(method: string, params: unknown = {}, timeoutMs = 10_000) =>
+    rpcCall(socket, method, params, timeoutMs) as Promise<T>;
+  const callRetry = async <T>(method: string, params: unknown = {}, timeoutMs = 30_000): Promise<T> => {
+    const start = Date.now();
+    for (;;) {
+      try {
+        return await call<T>(method, params, 5000);
+      } catch (err) {
+        if (Date.now() - start > timeoutMs) throw err;
+        await sleep(100);
+      }
+    }
+  };
+  const app: Appliance = {
+    prefix,
+    layout,
+    socket,
+    supervisor,
+    call,
+    callRetry,
+    async waitPing(version, timeoutMs = 30_000) {
+      const start = Date.now();
+      let last = '';
+      for (;;) {
+        try {
+          const r = await call<{ version: string }>('system.ping', {}, 2000);
+          if (!version || r.version === version) return r.version;
+          last = `version ${r.version}`;
+        } catch (err) {
+          last = (err as Error).message;
+        }
+        if (Date.now() - start > timeoutMs) {
+          throw new Error(`no agent ${version ?? ''} within ${timeoutMs} ms (${last}); log: ${tail(log)}`);
+        }
+        await sleep(100);
+      }
+    },
+    async runJob(method, params, timeoutMs = 120_000) {
+      const { job } = await callRetry<{ job: string }>(method, params);
+      const start = Date.now();
+      for (;;) {
+        const rec = await callRetry<{ state: string; result?: unknown; error?: { message: string } }>(
+          'job.get',
+          { id: job },
+        );
+        if (!['waiting', 'running'].includes(rec.state)) return rec;
+        if (Date.now() - start > timeoutMs) throw new Error(`job ${job} not finished in ${timeoutMs} ms`);
+        await sleep(100);
+      }
+    },
+    async waitUpgrade(id, timeoutMs = 60_000) {
+      const start = Date.now();
+      for (;;) {
+        try {
+          const s = await call<{ pending?: unknown; last?: UpgradeRecord }>('release.status', { id }, 3000);
+          if (!s.pending && s.last?.id === id) return s.last;
+        } catch {
+          /* restarting */
+        }
+        if (Date.now() - start > timeoutMs) {
+          throw new Error(
+            `upgrade ${id} unfinished after ${timeoutMs} ms; ${tail(path.join(layout.logDir, 'upgrade.log'))}`,
+          );
+        }
+        await sleep(100);
+      }
+    },
+    async restartAgent(version) {
+      const old = readSupervisorState(layout)?.childPid;
+      if (supervisor.pid) process.kill(supervisor.pid, 'SIGHUP');
+      const start = Date.now();
+      for (;;) {
+        const st = readSupervisorState(layout);
+        if (st?.childPid && st.childPid !== old) break;
+        if (Date.now() - start > 30_000) throw new Error('the supervisor did not restart the agent');
+        await sleep(50);
+      }
+      await app.waitPing(version);
+    },
+    async stop() {
+      if (supervisor.exitCode === null) supervisor.kill('SIGTERM');
+      await exited;
+      tmp.cleanup();
+    },
+  };
+  try {
+    await app.waitPing();
+  } catch (err) {
+    await app.stop(); // a hook that fails must not leave a supervisor behind
+    throw err;
+  }
+  return app;
+}
+
+function tail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
