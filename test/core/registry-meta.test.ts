@@ -64,3 +64,14 @@ test('the README error table matches the catalogue', () => {
     Object.entries(ERROR_KINDS).map(([k, v]) => [k, v.code]),
   );
 });
+
+test('the README method reference is generated from the current registry', async () => {
+  const { renderApiSection } = await import('../../agent/api-docs.js');
+  const readme = readFileSync(path.join(repoRoot(), 'README.md'), 'utf8');
+  const current = readme.slice(
+    readme.indexOf('<!-- api:start -->') + '<!-- api:start -->'.length,
+    readme.indexOf('<!-- api:end -->'),
+  );
+  const fresh = await renderApiSection((await import('node:os')).tmpdir());
+  assert.equal(current.trim(), fresh.trim(), 'run `npm run build && node scripts/gen-api-docs.mjs`');
+});
