@@ -13,6 +13,7 @@ import { ConfigError } from './config.js';
 import { createAgent } from './create-agent.js';
 import { resolvePrefix } from './layout.js';
 import { packageVersion } from './package-root.js';
+import { APPLIANCE_SERVICES } from './services/index.js';
 
 const program = new Command()
   // options after a subcommand belong to it: `install --prefix DIR` must not set the agent's --prefix
@@ -45,7 +46,14 @@ async function runAgent(o: { prefix?: string; config?: string; sysroot: string; 
   const prefix = resolvePrefix(o.prefix);
   let agent: Awaited<ReturnType<typeof createAgent>>;
   try {
-    agent = await createAgent({ prefix, configFile: o.config, sysroot: o.sysroot, logStdout: !o.quiet });
+    agent = await createAgent({
+      prefix,
+      configFile: o.config,
+      sysroot: o.sysroot,
+      logStdout: !o.quiet,
+      // a recorded tree has no live udev events to follow
+      services: o.sysroot === '/' ? APPLIANCE_SERVICES : undefined,
+    });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`calypso-agent: bad configuration: ${err.message}\n`);
