@@ -23,6 +23,7 @@ import './pages/jobs.js';
 import './pages/audit.js';
 import './pages/terminal.js';
 import './pages/placeholder.js';
+import './pages/backup.js';
 
 interface PageDef {
   id: string;
@@ -40,7 +41,7 @@ const PAGES: PageDef[] = [
   { id: 'terminal', label: _('Terminal'), render: () => html`<cal-terminal></cal-terminal>` },
   { id: 'iscsi', label: _('iSCSI'), render: () => html`<cal-placeholder area="iscsi"></cal-placeholder>` },
   { id: 'tape', label: _('Tape & VTL'), render: () => html`<cal-placeholder area="tape"></cal-placeholder>` },
-  { id: 'backup', label: _('Backup'), render: () => html`<cal-placeholder area="backup"></cal-placeholder>` },
+  { id: 'backup', label: _('Backup'), render: () => html`<cal-backup></cal-backup>` },
   {
     id: 'object',
     label: _('Object storage'),
