@@ -344,7 +344,7 @@ describe('datasets, snapshots, policies and replication on zfs-fuse', () => {
     const progress = events.filter((e) => e.topic === 'job.progress' && (e.data as JobRecord).id === inc.job);
     const described = progress.map((e) => (e.data as JobRecord).progress.description);
     assert.ok(
-      described.some((d) => /MiB of about/.test(d)),
+      described.some((d) => /\d (KiB|MiB|GiB) of about \d/.test(d)),
       JSON.stringify(described),
     );
     assert.equal((progress.at(-1)!.data as JobRecord).progress.percent, 100);
