@@ -22,7 +22,10 @@ for (const [area, { module, fn }] of Object.entries(AREAS)) {
     if (!run) throw new Error(`${module} has no ${fn}`);
     const results = await run();
     const width = Math.max(...Object.keys(results).map((k) => k.length));
-    for (const [k, v] of Object.entries(results)) process.stdout.write(`  ${k.padEnd(width)}  ${v}\n`);
+    for (const [k, v] of Object.entries(results)) {
+      const text = v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v);
+      process.stdout.write(`  ${k.padEnd(width)}  ${text}\n`);
+    }
   } catch (err) {
     failed = true;
     process.stdout.write(`  FAILED: ${(err as Error).message}\n`);
