@@ -149,7 +149,7 @@ export type PluginRoot = { locator(selector: string, options?: { hasText?: strin
 /**
  * Open a plugin page. By default the package's own URL (`/cockpit/@localhost/calypso/index.html`,
  * what the shell puts in its iframe: same cockpit-ws, bridge and channel), which loads in a
- * fraction of the time of the whole shell on a busy machine; `shell: true` opens it inside
+ * fraction of the time of the whole shell on a busy machine; the `shell` option opens it inside
  * the Cockpit shell.
  */
 export async function openPluginPage(
