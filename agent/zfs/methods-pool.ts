@@ -42,6 +42,17 @@ export async function getPool(z: ZfsContext, name: string): Promise<Pool> {
   return pool;
 }
 
+/**
+ * Run one pool change (or return its dry-run plan), let the health monitor see the new state,
+ * and answer with the pool as it now is.
+ */
+async function changePool(z: ZfsContext, name: string, argv: string[], dryRun: boolean) {
+  const dry = await z.apply([argv], dryRun);
+  if (dry) return dry;
+  await z.monitor.kick();
+  return getPool(z, name);
+}
+
 export function poolMethods(z: ZfsContext) {
   return [
     defineMethod({
@@ -245,10 +256,7 @@ export function poolMethods(z: ZfsContext) {
       mutating: true,
       handler: async (p, ctx) => {
         await z.ready();
-        const dry = await z.apply([cmd.zpoolDetach(p.name, p.device)], ctx.dryRun);
-        if (dry) return dry;
-        await z.monitor.kick();
-        return getPool(z, p.name);
+        return changePool(z, p.name, cmd.zpoolDetach(p.name, p.device), ctx.dryRun);
       },
     }),
 
@@ -268,10 +276,7 @@ export function poolMethods(z: ZfsContext) {
       mutating: true,
       handler: async (p, ctx) => {
         await z.ready();
-        const dry = await z.apply([cmd.zpoolOffline(p.name, p.device, p.temporary)], ctx.dryRun);
-        if (dry) return dry;
-        await z.monitor.kick();
-        return getPool(z, p.name);
+        return changePool(z, p.name, cmd.zpoolOffline(p.name, p.device, p.temporary), ctx.dryRun);
       },
     }),
 
@@ -287,10 +292,7 @@ export function poolMethods(z: ZfsContext) {
       mutating: true,
       handler: async (p, ctx) => {
         await z.ready();
-        const dry = await z.apply([cmd.zpoolClear(p.name, p.device)], ctx.dryRun);
-        if (dry) return dry;
-        await z.monitor.kick();
-        return getPool(z, p.name);
+        return changePool(z, p.name, cmd.zpoolClear(p.name, p.device), ctx.dryRun);
       },
     }),
 
