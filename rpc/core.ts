@@ -25,6 +25,7 @@ import {
   type WireError,
 } from './errors.js';
 import {
+  type AnyMethodDef,
   type CallContext,
   callHandler,
   isDryRunPlan,
@@ -148,84 +149,93 @@ export class RpcCore {
     return this.invoke(m, params, session);
   }
 
-  private async invoke(m: RegisteredMethod, rawParams: unknown, session: Session): Promise<unknown> {
-    const { def } = m;
+  private invoke(m: RegisteredMethod, rawParams: unknown, session: Session): Promise<unknown> {
+    const def = m.def;
     const identity = session.identity;
     const started = performance.now();
+    const stale = identity.tokenId !== undefined && this.opts.revalidate && !this.opts.revalidate(identity);
+    if (stale || !roleAllows(identity.role, def.role))
+      return Promise.reject(this.deny(def, rawParams, identity, stale));
+    if (Array.isArray(rawParams)) {
+      return Promise.reject(
+        new InvalidParamsError('params must be an object: methods take their parameters by name', [
+          { path: '', message: 'by-position params are not supported' },
+        ]),
+      );
+    }
+    const params = (rawParams ?? {}) as Record<string, unknown>;
+    const check = m.check;
+    if (!check.Check(params)) {
+      const errors = [...check.Errors(params)]
+        .slice(0, 10)
+        .map((e) => ({ path: e.path || '/', message: e.message }));
+      const first = errors[0];
+      return Promise.reject(
+        new InvalidParamsError(
+          `invalid params for ${def.name}: ${first ? `${first.path} ${first.message}` : 'schema mismatch'}`,
+          errors,
+        ),
+      );
+    }
+    // The hot path (reads): no audit record, no copy of the params, no closures. A read's
+    // per-call garbage lived long enough under load to be promoted and cost old-space GCs.
+    if (!def.mutating && !def.job) {
+      const ctx = new Ctx(identity, session, this.opts.log, def.name, false);
+      const p = callHandler(def, params, ctx);
+      if (!this.opts.checkResults) return ctx.settle(p);
+      return ctx.settle(p).then((result) => {
+        this.checkResult(m, result);
+        return result;
+      });
+    }
+    return this.invokeMutating(m, params, session, started);
+  }
+
+  private deny(
+    def: AnyMethodDef,
+    rawParams: unknown,
+    identity: Identity,
+    stale: boolean | undefined,
+  ): RpcError {
+    this.opts.audit.append({
+      user: identity.user,
+      uid: identity.uid,
+      transport: identity.transport,
+      method: def.name,
+      params: redactParams(rawParams, def.secretParams),
+      outcome: 'denied',
+      error: {
+        kind: 'denied',
+        message: stale ? 'token revoked or expired' : `role ${identity.role} may not call ${def.name}`,
+      },
+    });
+    if (stale) return denied('the API token was revoked or has expired', { method: def.name });
+    return denied(`${def.name} needs the ${def.role} role; ${identity.user} has ${identity.role}`, {
+      method: def.name,
+      need: def.role,
+      have: identity.role,
+    });
+  }
+
+  private async invokeMutating(
+    m: RegisteredMethod,
+    params: Record<string, unknown>,
+    session: Session,
+    started: number,
+  ): Promise<unknown> {
+    const { def } = m;
+    const identity = session.identity;
     const auditBase = {
       user: identity.user,
       uid: identity.uid,
       transport: identity.transport,
       method: def.name,
     };
-
-    const stale = identity.tokenId !== undefined && this.opts.revalidate && !this.opts.revalidate(identity);
-    if (stale || !roleAllows(identity.role, def.role)) {
-      this.opts.audit.append({
-        ...auditBase,
-        params: redactParams(rawParams, def.secretParams),
-        outcome: 'denied',
-        error: {
-          kind: 'denied',
-          message: stale ? 'token revoked or expired' : `role ${identity.role} may not call ${def.name}`,
-        },
-      });
-      if (stale) throw denied('the API token was revoked or has expired', { method: def.name });
-      throw denied(`${def.name} needs the ${def.role} role; ${identity.user} has ${identity.role}`, {
-        method: def.name,
-        need: def.role,
-        have: identity.role,
-      });
-    }
-
-    if (Array.isArray(rawParams)) {
-      throw new InvalidParamsError('params must be an object: methods take their parameters by name', [
-        { path: '', message: 'by-position params are not supported' },
-      ]);
-    }
-    const params = (rawParams ?? {}) as Record<string, unknown>;
-    if (!m.check.Check(params)) {
-      const errors = [...m.check.Errors(params)]
-        .slice(0, 10)
-        .map((e) => ({ path: e.path || '/', message: e.message }));
-      const first = errors[0];
-      throw new InvalidParamsError(
-        `invalid params for ${def.name}: ${first ? `${first.path} ${first.message}` : 'schema mismatch'}`,
-        errors,
-      );
-    }
     const dryRun = def.mutating && params.dryRun === true;
     const handlerParams = { ...params };
     delete handlerParams.dryRun;
     const redacted = def.mutating ? redactParams(handlerParams, def.secretParams) : undefined;
-    // The abort signal is created on first use: most calls never look at it, and AbortSignal
-    // allocation and collection was the largest single cost of a cheap call.
-    let controller: AbortController | undefined;
-    let dispose = () => {};
-    const signal = () => {
-      if (!controller) {
-        const c = new AbortController();
-        controller = c;
-        dispose = session.onClose(() => c.abort(new RpcError('aborted', 'the connection closed')));
-      }
-      return controller.signal;
-    };
-    const baseLog = this.opts.log;
-    let childLog: Logger | undefined;
-    const ctx: CallContext = {
-      identity,
-      get signal() {
-        return signal();
-      },
-      // created on first use: most calls never log, and a pino child per call is measurable
-      get log() {
-        childLog ??= baseLog.child({ method: def.name, user: identity.user });
-        return childLog;
-      },
-      dryRun,
-      progress: () => {},
-      session,
-    };
+    const ctx = new Ctx(identity, session, this.opts.log, def.name, dryRun);
 
     if (def.job && !dryRun) {
       // a job outlives the connection that started it: it gets the job's own signal
@@ -262,15 +272,13 @@ export class RpcCore {
     }
 
     try {
-      const result = await callHandler(def, handlerParams, ctx);
+      const result = await ctx.settle(callHandler(def, handlerParams, ctx));
       if (this.opts.checkResults && !dryRun && !isDryRunPlan(result)) this.checkResult(m, result);
       if (def.mutating) this.auditDone(auditBase, redacted, dryRun ? 'dry-run' : 'ok', started);
       return result;
     } catch (err) {
       if (def.mutating) this.auditDone(auditBase, redacted, 'error', started, err);
       throw err;
-    } finally {
-      dispose();
     }
   }
 
@@ -312,6 +320,56 @@ export class RpcCore {
 }
 
 import * as compilerModule from '@sinclair/typebox/compiler';
+
+/**
+ * The context handed to a direct (non-job) call. The abort signal and the child logger are
+ * created on first use: most calls look at neither, and an AbortSignal or a pino child per
+ * call was the largest single cost of a cheap call.
+ */
+class Ctx implements CallContext {
+  private controller?: AbortController;
+  private unlisten?: () => void;
+  private childLog?: Logger;
+  constructor(
+    readonly identity: Identity,
+    readonly session: Session,
+    private baseLog: Logger,
+    private method: string,
+    readonly dryRun: boolean,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      const c = new AbortController();
+      this.controller = c;
+      this.unlisten = this.session.onClose(() => c.abort(new RpcError('aborted', 'the connection closed')));
+    }
+    return this.controller.signal;
+  }
+
+  get log(): Logger {
+    this.childLog ??= this.baseLog.child({ method: this.method, user: this.identity.user });
+    return this.childLog;
+  }
+
+  progress(): void {}
+
+  /** The handler's promise, with the close listener (if a signal was taken) removed when it settles. */
+  settle<T>(p: Promise<T>): Promise<T> {
+    if (this.unlisten) return p.finally(() => this.unlisten?.());
+    // the signal may be taken after the first await of the handler
+    return p.then(
+      (r) => {
+        this.unlisten?.();
+        return r;
+      },
+      (e) => {
+        this.unlisten?.();
+        throw e;
+      },
+    );
+  }
+}
 
 export function newSession(identity: Identity, notify: (method: string, params: unknown) => void): Session {
   const closers = new Set<() => void>();
