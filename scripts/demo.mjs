@@ -12,7 +12,7 @@ const run = (cmd, args) => {
   if (r.status !== 0) process.exit(r.status || 1);
 };
 if (!existsSync(path.join(root, 'node_modules/.package-lock.json'))) run('npm', ['ci']);
-run('npx', ['tsc', '-p', 'tsconfig.json']);
+run(process.execPath, ['scripts/build.mjs']);
 const prefix = path.join(root, '.demo');
 const config = path.join(prefix, 'etc/calypso/calypso.yaml');
 if (!existsSync(config)) {

@@ -171,12 +171,14 @@ export async function buildRelease(opts = {}) {
   const nodeMode = opts.node ?? 'bundle';
   const nodeVersion = opts.nodeVersion ?? DEFAULT_NODE_VERSION;
   if (opts.build !== false) {
-    const r = spawnSync(path.join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], {
-      cwd: root,
-      stdio: 'inherit',
-    });
-    if (r.status !== 0 && !opts.allowTypeErrors)
-      throw new Error('tsc failed (use --allow-type-errors to package anyway)');
+    // tsc, then the agent bundle (scripts/build.mjs)
+    const r = spawnSync(
+      process.execPath,
+      [path.join(root, 'scripts/build.mjs'), ...(opts.allowTypeErrors ? ['--allow-type-errors'] : [])],
+      { cwd: root, stdio: 'inherit' },
+    );
+    if (r.status !== 0)
+      throw new Error('build failed (use --allow-type-errors to package despite tsc errors)');
     if (existsSync(path.join(root, 'cockpit/build.mjs')))
       run(process.execPath, ['cockpit/build.mjs'], { cwd: root });
   }

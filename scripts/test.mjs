@@ -28,7 +28,7 @@ if (!existsSync(path.join(root, 'node_modules/.package-lock.json'))) step('npm c
 if (!existsSync(path.join(root, 'rpc/peercred/build/Release/peercred.node'))) {
   step('native addon', 'npm', ['run', 'install']);
 }
-step('type check + build (tsc)', 'npx', ['tsc', '-p', 'tsconfig.json']);
+step('type check + build (tsc, agent bundle)', 'node', ['scripts/build.mjs']);
 step('lint + format (biome)', 'npx', ['biome', 'check', '.']);
 if (existsSync(path.join(root, 'cockpit/build.mjs')))
   step('cockpit plugin build', 'node', ['cockpit/build.mjs']);

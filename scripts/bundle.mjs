@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+// Bundles the agent's entry point (after tsc has written dist/): dist/agent/main.js becomes one
+// ES module holding the agent and its pure-JS dependencies, with lazily imported parts
+// (the WebSocket transport with fastify, systeminformation) split into chunks beside it.
+//
+// Why: loading ~1,000 small module files (TypeBox, date-fns under pino-roll, yaml, ...) took
+// 500-700 ms of the agent's start and several MB of resident module records.
+//
+// Packages with native code stay external and load from node_modules as before. Code that
+// locates files from its own module (`import.meta.url`) keeps doing so: each bundled source
+// file's `import.meta.url` is rewritten to the URL its tsc output has in dist/, so
+// `new URL('./upgrader.js', import.meta.url)` and "am I the main module" checks are unchanged.
+import { readdirSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const outdir = path.join(root, 'dist/agent');
+
+/** Packages loaded at run time from node_modules: native addons, and code that finds files beside itself. */
+export const EXTERNAL = ['lmdb', 'node-pty', 'msgpackr-extract', 'pino', 'thread-stream'];
+
+const OWN = /^(agent|rpc|probes|cli|udev)\//;
+
+const metaUrl = {
+  name: 'calypso-import-meta-url',
+  setup(build) {
+    build.onLoad({ filter: /\.ts$/ }, async (args) => {
+      const rel = path.relative(root, args.path);
+      let contents = await readFile(args.path, 'utf8');
+      if (OWN.test(rel) && contents.includes('import.meta.url')) {
+        const distFile = path.join(root, 'dist', rel.replace(/\.ts$/, '.js'));
+        let fromBundle = path.relative(outdir, distFile).split(path.sep).join('/');
+        if (!fromBundle.startsWith('.')) fromBundle = `./${fromBundle}`;
+        contents = contents.replaceAll(
+          'import.meta.url',
+          `new URL(${JSON.stringify(fromBundle)}, import.meta.url).href`,
+        );
+      }
+      return { contents, loader: 'ts' };
+    });
+  },
+};
+
+export async function bundleAgent() {
+  // chunks of an earlier bundle (their names carry content hashes)
+  for (const f of readdirSync(outdir)) if (f.startsWith('chunk-')) rmSync(path.join(outdir, f));
+  const result = await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: { main: 'agent/main.ts' },
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'bundle',
+    external: EXTERNAL,
+    chunkNames: 'chunk-[hash]',
+    tsconfig: 'tsconfig.json',
+    sourcemap: 'linked',
+    legalComments: 'linked',
+    // CommonJS dependencies inside an ES module bundle still call require()
+    banner: {
+      js: "import { createRequire as __calypsoCreateRequire } from 'node:module';\nconst require = __calypsoCreateRequire(import.meta.url);",
+    },
+    plugins: [metaUrl],
+    metafile: true,
+    logLevel: 'warning',
+  });
+  return result.metafile;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const meta = await bundleAgent();
+  const outputs = Object.entries(meta.outputs).filter(([f]) => f.endsWith('.js'));
+  const kb = outputs.reduce((n, [, o]) => n + o.bytes, 0) / 1024;
+  process.stdout.write(`bundled dist/agent/main.js: ${outputs.length} file(s), ${kb.toFixed(0)} KiB\n`);
+}
