@@ -73,16 +73,17 @@ export function readBlock(r: SysReader, name: string, ctx: BlockContext): BlockR
     nvmePaths: [],
   };
   rec.devno = readDevno(r, devpath, has, name);
-  const sectors = has.has('size') ? r.int(`${devpath}/size`, name) : undefined;
+  const sectors = has.has('size') ? r.attrInt(devpath, 'size', name) : undefined;
   if (sectors !== undefined) rec.size = sectors * 512;
   else r.warn('size unknown', `${devpath}/size`, name);
-  if (has.has('ro')) rec.readOnly = r.flag(`${devpath}/ro`, name);
-  if (has.has('removable')) rec.removable = r.flag(`${devpath}/removable`, name);
+  if (has.has('ro')) rec.readOnly = r.attrFlag(devpath, 'ro', name);
+  if (has.has('removable')) rec.removable = r.attrFlag(devpath, 'removable', name);
   if (NVME_PATH_RE.test(name) && has.has('hidden')) rec.hidden = r.flag(`${devpath}/hidden`, name);
   if (has.has('queue')) {
-    rec.rotational = r.flag(`${devpath}/queue/rotational`, name);
-    rec.logicalSectorSize = r.int(`${devpath}/queue/logical_block_size`, name);
-    rec.physicalSectorSize = r.int(`${devpath}/queue/physical_block_size`, name);
+    const queue = `${devpath}/queue`;
+    rec.rotational = r.attrFlag(queue, 'rotational', name);
+    rec.logicalSectorSize = r.attrInt(queue, 'logical_block_size', name);
+    rec.physicalSectorSize = r.attrInt(queue, 'physical_block_size', name);
   }
   // Holders are derived from the stacked devices' `slaves` (lsblk --inverse does the same):
   // a few dm/md devices instead of one directory listing per disk.
@@ -103,21 +104,92 @@ export function readBlock(r: SysReader, name: string, ctx: BlockContext): BlockR
   const vpd = has.has('device') && !udevComplete(rec.udev) ? readDevice(r, rec, has) : undefined;
   applyUdev(r, rec, vpd);
 
-  const base = name.length;
-  for (const e of entries) {
-    if (e.length > base && e.startsWith(name)) {
-      const m = PART_SUFFIX_RE.exec(e.slice(base));
-      if (m) {
-        const p = readPartition(r, `${devpath}/${e}`, e, Number(m[1]));
-        if (p) rec.partitions.push(p);
-      }
+  for (const [e, number] of partitionEntries(name, entries)) {
+    const p = readPartition(r, `${devpath}/${e}`, e, number);
+    if (p) rec.partitions.push(p);
+  }
+  const parts = rec.partitions;
+  // usually listed in order already; sort only when not (Array#sort allocates)
+  for (let i = 1; i < parts.length; i++) {
+    if (parts[i - 1]!.number > parts[i]!.number) {
+      parts.sort((a, b) => a.number - b.number);
+      break;
     }
   }
-  if (rec.partitions.length > 1) rec.partitions.sort((a, b) => a.number - b.number);
   return rec;
 }
 
 const PART_SUFFIX_RE = /^p?(\d+)$/;
+
+/** The partitions among a disk directory's entries (`sda1`, `nvme0n1p2`), with their numbers. */
+function partitionEntries(name: string, entries: string[]): [string, number][] {
+  const out: [string, number][] = [];
+  const base = name.length;
+  for (const e of entries) {
+    if (e.length > base && e.startsWith(name)) {
+      const m = PART_SUFFIX_RE.exec(e.slice(base));
+      if (m) out.push([e, Number(m[1])]);
+    }
+  }
+  return out;
+}
+
+/**
+ * Read ahead, in a few batches, what `readBlock` will read for these devices: the class
+ * links, the device directories, their attributes and partitions, then the udev records
+ * (named by the `dev` attributes just read). Only an optimisation: whatever is not prefetched
+ * (a device's own attributes when udev lacks ids, dm/md/loop extras) is read directly, and a
+ * test checks that a probe of the synthetic tree needs no direct read of a prefetched kind.
+ */
+export function prefetchBlocks(r: SysReader, names: string[], ctx: BlockContext): void {
+  const classRels = names.map((n) => `sys/block/${n}`);
+  if (!r.prefetch('link', classRels)) return;
+  const dirs = classRels.map((c) => r.peekResolved(c) ?? c);
+  r.prefetch('list', dirs);
+  // one (directory, name) pair per file: no path strings are built for them
+  const fileDirs: string[] = [];
+  const fileNames: string[] = [];
+  const add = (dir: string, name: string) => {
+    fileDirs.push(dir);
+    fileNames.push(name);
+  };
+  const withDev: string[] = [];
+  for (let i = 0; i < names.length; i++) {
+    const dir = dirs[i]!;
+    const entries = r.peekList(dir);
+    if (!entries) continue;
+    const has = new Set(entries);
+    if (has.has('dev')) {
+      withDev.push(dir);
+      add(dir, 'dev');
+    }
+    for (const a of BLOCK_ATTRS) if (has.has(a)) add(dir, a);
+    if (has.has('queue')) {
+      const queue = `${dir}/queue`;
+      for (const q of QUEUE_ATTRS) add(queue, q);
+    }
+    for (const [e] of partitionEntries(names[i]!, entries)) {
+      const part = `${dir}/${e}`;
+      add(part, 'start');
+      add(part, 'size');
+    }
+  }
+  r.prefetch('read', fileDirs, fileNames);
+  if (!ctx.udevDb) return;
+  const udevDirs: string[] = [];
+  const udevKeys: string[] = [];
+  for (const dir of withDev) {
+    const d = r.peekAttr(dir, 'dev')?.trim();
+    if (d && /^\d+:\d+$/.test(d)) {
+      udevDirs.push('run/udev/data');
+      udevKeys.push(`b${d}`);
+    }
+  }
+  r.prefetch('read', udevDirs, udevKeys);
+}
+
+const BLOCK_ATTRS = ['size', 'ro', 'removable'];
+const QUEUE_ATTRS = ['rotational', 'logical_block_size', 'physical_block_size'];
 
 /** The udev record names the device fully: model and serial (or WWN). */
 function udevComplete(u: UdevRecord | undefined): boolean {
@@ -131,7 +203,7 @@ function udevComplete(u: UdevRecord | undefined): boolean {
 
 function readDevno(r: SysReader, dir: string, has: Set<string>, name: string): string | undefined {
   if (has.has('dev')) {
-    const d = r.text(`${dir}/dev`, name)?.trim();
+    const d = r.attr(dir, 'dev', name)?.trim();
     if (d && /^\d+:\d+$/.test(d)) return d;
     if (d !== undefined) r.warn(`bad dev attribute ${JSON.stringify(d.slice(0, 20))}`, `${dir}/dev`, name);
   } else r.warn('no dev attribute: udev data cannot be matched', dir, name);
@@ -193,7 +265,7 @@ export function readUdev(
   quiet = false,
 ): UdevRecord | undefined {
   if (!ctx.udevDb) return undefined;
-  const t = r.text(`run/udev/data/${key}`, name);
+  const t = r.attr('run/udev/data', key, name);
   if (t === undefined) {
     if (!quiet)
       r.warn('no udev database record: serial, WWN and links from sysfs only', `run/udev/data/${key}`, name);
@@ -226,8 +298,8 @@ function applyUdev(r: SysReader, rec: BlockRecord, vpd: VpdPlace | undefined): v
 }
 
 function readPartition(r: SysReader, dir: string, name: string, number: number): Partition | undefined {
-  const start = r.int(`${dir}/start`, name);
-  const size = r.int(`${dir}/size`, name);
+  const start = r.attrInt(dir, 'start', name);
+  const size = r.attrInt(dir, 'size', name);
   if (start === undefined || size === undefined) {
     r.warn('partition skipped: start/size unreadable', dir, name);
     return undefined;

@@ -3,7 +3,7 @@
  * `calypsoctl probe --sysroot`). No agent dependency: each takes a path and returns data with
  * the warnings that explain anything missing.
  */
-import { HardwareInventory, type Inventory } from './inventory.js';
+import { HardwareInventory, type Inventory, type InventoryOptions } from './inventory.js';
 import type { ProbeResult } from './sysfs.js';
 import type { Changer, Disk, Enclosure, Hba, TapeDrive } from './types.js';
 
@@ -12,14 +12,15 @@ export {
   diffDisks,
   HardwareInventory,
   type Inventory,
+  type InventoryOptions,
   type TapeChanges,
 } from './inventory.js';
 export type { ProbeResult, ProbeWarning } from './sysfs.js';
 export type * from './types.js';
 
 /** Everything at once (one pass over the tree). */
-export function probeAll(sysroot: string): Inventory {
-  return new HardwareInventory(sysroot).refreshAll();
+export function probeAll(sysroot: string, opts?: InventoryOptions): Inventory {
+  return new HardwareInventory(sysroot, opts).refreshAll();
 }
 
 function pick<T>(sysroot: string, f: (inv: Inventory) => T[]): ProbeResult<T> {

@@ -3,7 +3,7 @@
  * event for `sdq` re-reads `sdq` and re-assembles the disk list in memory; nothing else is
  * read. Pure of the agent (the hardware service wraps it with events and RPC).
  */
-import { type BlockContext, type BlockRecord, readBlock } from './block.js';
+import { type BlockContext, type BlockRecord, prefetchBlocks, readBlock } from './block.js';
 import { assembleDisks, holdersOf } from './disks.js';
 import { type EnclosureIndex, probeEnclosureIndex } from './enclosure.js';
 import { type HbaIndex, probeHbaIndex } from './hba.js';
@@ -39,6 +39,18 @@ export function orderKey(name: string): string {
     .replace(/\d+/g, (d) => d.padStart(8, '0'));
 }
 
+/** Block devices from which a full refresh reads ahead in batches. */
+const PREFETCH_MIN = 64;
+const PREFETCH_SLICE = 128;
+
+export interface InventoryOptions {
+  /**
+   * Read block devices ahead in batches through the native reader: `auto` (default) from
+   * PREFETCH_MIN devices, `always`, or `never` (every read made directly, as without the addon).
+   */
+  readAhead?: 'auto' | 'always' | 'never';
+}
+
 export class HardwareInventory {
   readonly sysroot: string;
   private records = new Map<string, BlockRecord>();
@@ -56,8 +68,13 @@ export class HardwareInventory {
   private diskOf = new Map<string, Disk>();
   private holders = new Map<string, string[]>();
   private assembleWarnings: ProbeWarning[] = [];
+  /** Reads the last full refresh made one by one for block devices (the rest came in batches). */
+  blockDirectReads = 0;
 
-  constructor(sysroot: string) {
+  constructor(
+    sysroot: string,
+    private readonly opts: InventoryOptions = {},
+  ) {
     this.sysroot = sysroot;
   }
 
@@ -72,13 +89,25 @@ export class HardwareInventory {
     }
     this.records.clear();
     this.recordWarnings.clear();
-    for (const n of names ?? []) {
+    // A large tree is read ahead in batches by the native reader, a slice of devices at a
+    // time, so that what is read ahead is used and dropped while young (cheap to collect).
+    const all = names ?? [];
+    const mode = this.opts.readAhead ?? 'auto';
+    const ahead = mode === 'always' || (mode === 'auto' && all.length >= PREFETCH_MIN);
+    for (let i = 0; i < all.length; i++) {
+      const n = all[i]!;
+      if (ahead && i % PREFETCH_SLICE === 0) {
+        r.forget();
+        prefetchBlocks(r, all.slice(i, i + PREFETCH_SLICE), this.ctx);
+      }
       const before = r.warnings.length;
       const rec = readBlock(r, n, this.ctx);
       const w = r.warnings.splice(before);
       if (w.length) this.recordWarnings.set(n, w);
       if (rec) this.records.set(n, rec);
     }
+    r.forget();
+    this.blockDirectReads = r.direct;
     this.order = [...this.records.keys()].map((name) => ({ key: orderKey(name), name }));
     this.order.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     this.readTopology(r);

@@ -199,10 +199,14 @@ export async function buildRelease(opts = {}) {
       if (existsSync(src))
         copyFiltered(src, path.join(dir, 'dist', part), (f) => f.endsWith('.map') || f.endsWith('.d.ts'));
     }
-    const addon = path.join(root, 'rpc/peercred/build/Release/peercred.node');
-    if (existsSync(addon)) {
+    // native addons: SO_PEERCRED (rpc/peercred) and the probes' batch reader (probes/native)
+    for (const addon of [
+      'rpc/peercred/build/Release/peercred.node',
+      'probes/native/build/Release/sysread.node',
+    ]) {
+      if (!existsSync(path.join(root, addon))) continue;
       mkdirSync(path.join(dir, 'native'), { recursive: true });
-      copyFileSync(addon, path.join(dir, 'native/peercred.node'));
+      copyFileSync(path.join(root, addon), path.join(dir, 'native', path.basename(addon)));
     }
     const packages = copyNodeModules(root, dir);
     const web = path.join(root, 'cockpit/dist');

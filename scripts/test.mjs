@@ -25,7 +25,10 @@ if (process.getuid?.() === 0 && !process.env.CALYPSO_SKIP_APT) {
   step('debian packages', 'bash', [path.join(root, 'scripts/install-test-deps.sh')]);
 }
 if (!existsSync(path.join(root, 'node_modules/.package-lock.json'))) step('npm ci', 'npm', ['ci']);
-if (!existsSync(path.join(root, 'rpc/peercred/build/Release/peercred.node'))) {
+if (
+  !existsSync(path.join(root, 'rpc/peercred/build/Release/peercred.node')) ||
+  !existsSync(path.join(root, 'probes/native/build/Release/sysread.node'))
+) {
   step('native addon', 'npm', ['run', 'install']);
 }
 step('type check + build (tsc, agent bundle)', 'node', ['scripts/build.mjs']);

@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "sysread",
+      "sources": ["sysread.c"],
+      "cflags": ["-Wall", "-Wextra", "-O2", "-pthread"],
+      "ldflags": ["-pthread"]
+    }
+  ]
+}
