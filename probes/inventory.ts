@@ -81,7 +81,7 @@ export class HardwareInventory {
   /** Read everything. */
   refreshAll(): Inventory {
     const r = new SysReader(this.sysroot);
-    this.ctx = { udevDb: r.list('run/udev/data') !== undefined };
+    this.ctx = { udevDb: r.isDir('run/udev/data') };
     const names = r.list('sys/block');
     if (names === undefined) r.warn('no block devices: sys/block missing', 'sys/block');
     if (!this.ctx.udevDb) {

@@ -15,7 +15,7 @@
  * batch reader (probes/native.ts); reads of prefetched paths are then answered from memory,
  * with the same results and warnings as a direct read.
  */
-import { closeSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readlinkSync, readSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import path from 'node:path';
 import { BATCH_LINK, BATCH_LIST, BATCH_READ, batchFlags, loadSysread } from './native.js';
@@ -45,7 +45,12 @@ type Prefetched<T> = Map<string, T | number>;
 export class SysReader {
   readonly root: string;
   readonly warnings: ProbeWarning[] = [];
-  private readonly buf = Buffer.allocUnsafe(MAX_ATTR);
+  /** Read buffer, allocated on the first direct read (a read-ahead probe may make none). */
+  private buffer: Buffer | undefined;
+  private get buf(): Buffer {
+    this.buffer ??= Buffer.allocUnsafe(MAX_ATTR);
+    return this.buffer;
+  }
   /** Prefetched files: directory → name ('' for a whole path) → text or negative errno. */
   private readonly files = new Map<string, Map<string, string | number>>();
   private readonly lists: Prefetched<string[]> = new Map();
@@ -237,6 +242,16 @@ export class SysReader {
       return undefined;
     }
     return n;
+  }
+
+  /** Whether a directory exists (without listing it). */
+  isDir(rel: string): boolean {
+    this.direct++;
+    try {
+      return statSync(this.abs(rel), { throwIfNoEntry: false })?.isDirectory() ?? false;
+    } catch {
+      return false;
+    }
   }
 
   /** Names in a directory, or undefined when it does not exist. */
