@@ -102,6 +102,10 @@ export class UnixTransport {
     };
 
     const send = (obj: unknown) => writeLine(JSON.stringify(obj));
+    const uncork = () => {
+      corked = false;
+      socket.uncork();
+    };
     const writeLine = (line: string) => {
       if (socket.destroyed || socket.writableEnded) return;
       if (socket.writableLength > this.o.maxBufferedBytes) {
@@ -113,10 +117,7 @@ export class UnixTransport {
       if (!corked) {
         corked = true;
         socket.cork();
-        process.nextTick(() => {
-          corked = false;
-          socket.uncork();
-        });
+        process.nextTick(uncork);
       }
       const ok = socket.write(`${line}\n`);
       if (!ok && !holds.has('drain')) {
@@ -165,10 +166,28 @@ export class UnixTransport {
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
         if (overLimit(line)) return refuseLine();
-        if (line.trim()) this.dispatch(line, session, writeLine, track);
+        if (line.trim()) dispatch(line);
         nl = buffered.indexOf('\n');
       }
       if (overLimit(buffered)) refuseLine();
+    };
+    // one pair of callbacks per connection, not per call
+    const onResult = (out: string | undefined) => {
+      try {
+        if (out !== undefined) writeLine(out);
+      } catch (err) {
+        this.o.log.error({ err }, 'socket: write failed');
+      } finally {
+        track(-1);
+      }
+    };
+    const onError = (err: unknown) => {
+      this.o.log.error({ err }, 'socket: dispatch failed');
+      track(-1);
+    };
+    const dispatch = (line: string) => {
+      track(1);
+      this.o.core.handleText(line, session).then(onResult, onError);
     };
     socket.on('data', (chunk: string) => {
       if (tooLong) return;
@@ -179,17 +198,6 @@ export class UnixTransport {
       this.sockets.delete(socket);
       closeSession(session);
     });
-  }
-
-  private dispatch(line: string, session: Session, write: (l: string) => void, track: (d: number) => void) {
-    track(1);
-    this.o.core
-      .handleText(line, session)
-      .then((out) => {
-        if (out !== undefined) write(out);
-      })
-      .catch((err) => this.o.log.error({ err }, 'socket: dispatch failed'))
-      .finally(() => track(-1));
   }
 }
 

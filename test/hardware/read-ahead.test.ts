@@ -5,7 +5,8 @@
  * probe reads: the reads still made one by one do not grow with the number of disks.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { release } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { HardwareInventory, probeAll } from '../../probes/index.js';
@@ -66,6 +67,37 @@ test('a synthetic JBOD probes the same with and without read-ahead', () => {
   assert.equal(inv.disks.length, 320);
   assert.deepEqual(inv.warnings, []);
 });
+
+test('io_uring and plain system calls read the same', () => {
+  const withUring = wire(probeAll(large.root, { readAhead: 'always' }));
+  const mode = loadSysread()!.readerMode();
+  // where the kernel offers io_uring to everyone, the reader must have used it
+  if (uringOpen()) assert.equal(mode, 'io_uring', 'io_uring is enabled here but the reader did not use it');
+  const saved = process.env.CALYPSO_PROBE_URING;
+  process.env.CALYPSO_PROBE_URING = '0';
+  try {
+    const withSyscalls = wire(probeAll(large.root, { readAhead: 'always' }));
+    assert.equal(loadSysread()!.readerMode(), 'syscalls');
+    assert.deepEqual(withSyscalls, withUring);
+  } finally {
+    if (saved === undefined) delete process.env.CALYPSO_PROBE_URING;
+    else process.env.CALYPSO_PROBE_URING = saved;
+  }
+});
+
+/**
+ * The reader can use io_uring here: Linux ≥ 5.19 (sparse direct-descriptor tables) and
+ * kernel.io_uring_disabled 0 (the sysctl exists from 6.6; before it io_uring is open to all).
+ */
+function uringOpen(): boolean {
+  const [major = 0, minor = 0] = release().split('.').map(Number);
+  if (major < 5 || (major === 5 && minor < 19)) return false;
+  try {
+    return readFileSync('/proc/sys/kernel/io_uring_disabled', 'utf8').trim() === '0';
+  } catch {
+    return true;
+  }
+}
 
 test('read-ahead covers the per-disk reads: direct reads do not grow with the disk count', () => {
   const direct = (root: string, readAhead: 'auto' | 'never') => {
