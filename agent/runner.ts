@@ -28,6 +28,12 @@ export interface RunOptions {
   cwd?: string;
   /** Exit codes that are not failures; default [0]. */
   okCodes?: number[];
+  /**
+   * Kill the process when the agent dies, even by SIGKILL (long-lived children such as
+   * `udevadm monitor`): started through `setpriv --pdeathsig KILL` when setpriv is installed.
+   * Without it the child would outlive a killed agent in its own process group.
+   */
+  dieWithParent?: boolean;
   /** Run as this uid/gid (tests, dropping privileges). */
   uid?: number;
   gid?: number;
@@ -90,13 +96,21 @@ export function createRunner(options: RunnerOptions = {}): Runner {
 
   function start(argv: readonly string[], opts: RunOptions, captureStdout: boolean) {
     if (argv.length === 0 || typeof argv[0] !== 'string') throw new TypeError('runner: empty argv');
-    const [cmd, ...args] = argv as [string, ...string[]];
-    const bin = which(cmd);
-    if (!bin)
+    const [cmd, ...rest] = argv as [string, ...string[]];
+    const target = which(cmd);
+    if (!target)
       throw new RpcError('unavailable', `${cmd}: not installed`, {
         reason: `${cmd} not found on ${searchPath}`,
         argv,
       });
+    let bin = target;
+    let args = rest;
+    const setpriv = opts.dieWithParent ? which('setpriv') : undefined;
+    if (setpriv) {
+      // setpriv sets PR_SET_PDEATHSIG and execs the command: same pid, same process group
+      bin = setpriv;
+      args = ['--pdeathsig', 'KILL', '--', target, ...rest];
+    }
     const started = performance.now();
     const env: Record<string, string> = { PATH: searchPath, LANG: 'C', LC_ALL: 'C', ...opts.env };
     const child = spawn(bin, args, {

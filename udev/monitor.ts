@@ -118,7 +118,7 @@ export class UdevMonitor {
     this.parser = new MonitorParser();
     let cmd: SpawnedCommand;
     try {
-      cmd = runner.spawn(argv, { timeoutMs: 0, signal: this.abort.signal });
+      cmd = runner.spawn(argv, { timeoutMs: 0, signal: this.abort.signal, dieWithParent: true });
     } catch (err) {
       this.o.log?.warn({ err: (err as Error).message }, 'udev monitor: cannot start udevadm');
       this.scheduleRestart(0);

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { createRunner } from '../../agent/runner.js';
 import { RpcError } from '../../rpc/errors.js';
-import { tempDir } from '../helpers/paths.js';
+import { fromSources, tempDir } from '../helpers/paths.js';
 
 const runner = createRunner({ killGraceMs: 300 });
 
@@ -92,4 +93,50 @@ test('output is capped and marked truncated', async () => {
 test('stdin input is passed', async () => {
   const r = await runner.run(['cat'], { input: 'hello\n' });
   assert.equal(r.stdout, 'hello\n');
+});
+
+test('dieWithParent: a long-lived child dies with an agent killed by SIGKILL', async () => {
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  // a parent process that starts `sleep` through the runner, prints its pid, and waits
+  const parent = (dieWithParent: boolean) =>
+    new Promise<{ parent: ChildProcess; pid: number }>((resolve, reject) => {
+      const mod = new URL(`../../agent/runner.${fromSources ? 'ts' : 'js'}`, import.meta.url).href;
+      const code = `import { createRunner } from ${JSON.stringify(mod)};
+        const c = createRunner().spawn(['sleep', '300'], { timeoutMs: 0, dieWithParent: ${dieWithParent} });
+        process.stdout.write(c.child.pid + '\\n');
+        setInterval(() => {}, 1000);`;
+      const p = spawn(
+        process.execPath,
+        [...(fromSources ? ['--import', 'tsx'] : []), '--input-type=module', '-e', code],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+      p.stdout.once('data', (d: Buffer) => resolve({ parent: p, pid: Number(String(d).trim()) }));
+      p.once('error', reject);
+    });
+  const waitGone = async (pid: number) => {
+    for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+    return !alive(pid);
+  };
+
+  const a = await parent(true);
+  assert.ok(alive(a.pid), 'sleep started');
+  a.parent.kill('SIGKILL');
+  assert.ok(await waitGone(a.pid), 'the child died with its parent');
+
+  // without the option the child outlives its killed parent (what the option is for)
+  const b = await parent(false);
+  b.parent.kill('SIGKILL');
+  await new Promise((r) => setTimeout(r, 300));
+  const survived = alive(b.pid);
+  process.kill(b.pid, 'SIGKILL');
+  assert.ok(survived, 'without dieWithParent the child outlives its parent');
 });
