@@ -5,9 +5,21 @@
  * the same results — the addon only makes a large tree faster. Reads use io_uring where the
  * kernel allows it (CALYPSO_PROBE_URING=0 turns that off), plain system calls otherwise.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { packageRoot } from '../agent/package-root.js';
+import { fileURLToPath } from 'node:url';
+
+/** The directory holding package.json above this module (sources, dist/ or a release). */
+function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const up = path.dirname(dir);
+    if (up === dir) return dir;
+    dir = up;
+  }
+  return dir;
+}
 
 /** What a batch does with each path: read the file, list the directory, read the link. */
 export const BATCH_READ = 0;

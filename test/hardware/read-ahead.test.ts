@@ -5,13 +5,14 @@
  * probe reads: the reads still made one by one do not grow with the number of disks.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { HardwareInventory, probeAll } from '../../probes/index.js';
 import { loadSysread, sysreadError } from '../../probes/native.js';
 import { type SyntheticTree, syntheticTree } from '../../probes/synthetic.js';
+import { repoRoot } from '../helpers/paths.js';
 import { copyFixture, FIXTURE_NAMES, fixture, wire } from './fixtures.js';
 
 const same = (root: string, what: string) => {
@@ -110,4 +111,14 @@ test('read-ahead covers the per-disk reads: direct reads do not grow with the di
   const many = direct(large.root, 'auto');
   assert.equal(many, few, `80 disks: ${few} direct reads, 320 disks: ${many}`);
   assert.ok(many <= 2, `only the two top-level listings (sys/block, run/udev/data) are direct: ${many}`);
+});
+
+test('probes/ stays pure of the agent: no module under it imports agent code', () => {
+  const dir = path.join(repoRoot(), 'probes');
+  const offenders = readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .filter((f) =>
+      /from '\.\.\/agent\//.test(readFileSync(path.join(dir, f), 'utf8').replace(/^import type .*$/gm, '')),
+    );
+  assert.deepEqual(offenders, []);
 });
