@@ -3,6 +3,7 @@
  * it gives exactly what a probe without it gives — disks, HBAs, tapes and every warning — on
  * every recorded tree, on damaged trees and on a synthetic JBOD. And it does read ahead what a
  * probe reads: the reads still made one by one do not grow with the number of disks.
+ * And probes/ (the native reader included) does not depend on the agent.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
