@@ -173,7 +173,7 @@ export class SysReader {
     const v = this.files.get(dir)?.get(name);
     if (v === undefined) return null;
     if (typeof v === 'number') {
-      this.failedCode(ERRNO_CODE.get(-v) ?? `errno ${-v}`, name ? `${dir}/${name}` : dir, device);
+      this.failedErrno(v, name ? `${dir}/${name}` : dir, device);
       return undefined;
     }
     return v;
@@ -256,32 +256,30 @@ export class SysReader {
 
   /** Names in a directory, or undefined when it does not exist. */
   list(rel: string, device?: string): string[] | undefined {
-    const v = this.lists.get(rel);
-    if (v !== undefined) {
-      if (typeof v !== 'number') return v;
-      this.failedCode(ERRNO_CODE.get(-v) ?? `errno ${-v}`, rel, device);
-      return undefined;
-    }
-    this.direct++;
-    try {
-      return readdirSync(this.abs(rel));
-    } catch (err) {
-      this.failed(err, rel, device);
-      return undefined;
-    }
+    return this.fromCache(this.lists, rel, device, (p) => readdirSync(p));
   }
 
   /** Raw target of a symlink, or undefined. */
   link(rel: string, device?: string): string | undefined {
-    const v = this.links.get(rel);
+    return this.fromCache(this.links, rel, device, (p) => readlinkSync(p));
+  }
+
+  /** What was prefetched for `rel`, else a direct read; failures warn alike. */
+  private fromCache<T>(
+    cache: Prefetched<T>,
+    rel: string,
+    device: string | undefined,
+    read: (abs: string) => T,
+  ): T | undefined {
+    const v = cache.get(rel);
     if (v !== undefined) {
       if (typeof v !== 'number') return v;
-      this.failedCode(ERRNO_CODE.get(-v) ?? `errno ${-v}`, rel, device);
+      this.failedErrno(v, rel, device);
       return undefined;
     }
     this.direct++;
     try {
-      return readlinkSync(this.abs(rel));
+      return read(this.abs(rel));
     } catch (err) {
       this.failed(err, rel, device);
       return undefined;
@@ -313,6 +311,11 @@ export class SysReader {
 
   private failed(err: unknown, rel: string, device?: string): void {
     this.failedCode((err as NodeJS.ErrnoException).code ?? String(err), rel, device);
+  }
+
+  /** A batch result's negative errno, warned as the same failure of a direct read would be. */
+  private failedErrno(negErrno: number, rel: string, device?: string): void {
+    this.failedCode(ERRNO_CODE.get(-negErrno) ?? `errno ${-negErrno}`, rel, device);
   }
 
   private failedCode(code: string, rel: string, device?: string): void {
