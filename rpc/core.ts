@@ -379,8 +379,7 @@ class Ctx implements CallContext {
 
   /** The handler's promise, with the close listener (if a signal was taken) removed when it settles. */
   settle<T>(p: Promise<T>): Promise<T> {
-    if (this.unlisten) return p.finally(() => this.unlisten?.());
-    // the signal may be taken after the first await of the handler
+    // looked up when the call settles: the signal may be taken after the handler's first await
     return p.then(
       (r) => {
         this.unlisten?.();

@@ -25,6 +25,16 @@ const SortField = Type.Union(
 );
 
 /** One snapshot, exact (zfs get -p exists in both dialects). */
+
+/** snapshot.hold and snapshot.release take the same parameters. */
+const HoldParams = Type.Object(
+  {
+    snapshot: SnapshotName,
+    tag: HoldTag,
+    recursive: Type.Optional(Type.Boolean({ description: '-r' })),
+  },
+  { additionalProperties: false },
+);
 export async function getSnapshot(z: ZfsContext, full: string): Promise<SnapshotRow> {
   const props = (await z.driver.getProps([full], ['used', 'referenced', 'creation', 'userrefs'])).get(full);
   if (!props) throw notFound(`snapshot ${full} does not exist`, { snapshot: full });
@@ -211,14 +221,7 @@ export function snapshotMethods(z: ZfsContext) {
     defineMethod({
       name: 'snapshot.hold',
       summary: 'Put a named hold on a snapshot (a held snapshot cannot be destroyed)',
-      params: Type.Object(
-        {
-          snapshot: SnapshotName,
-          tag: HoldTag,
-          recursive: Type.Optional(Type.Boolean({ description: '-r' })),
-        },
-        { additionalProperties: false },
-      ),
+      params: HoldParams,
       result: SnapshotSchema,
       role: 'operator',
       mutating: true,
@@ -232,14 +235,7 @@ export function snapshotMethods(z: ZfsContext) {
     defineMethod({
       name: 'snapshot.release',
       summary: 'Release a named hold',
-      params: Type.Object(
-        {
-          snapshot: SnapshotName,
-          tag: HoldTag,
-          recursive: Type.Optional(Type.Boolean({ description: '-r' })),
-        },
-        { additionalProperties: false },
-      ),
+      params: HoldParams,
       result: SnapshotSchema,
       role: 'operator',
       mutating: true,
