@@ -19,7 +19,8 @@ export interface Capability {
   variant?: string;
 }
 
-interface Probe {
+/** A capability check: the built-in ones below, and those a service declares (`deps.capabilities.declare`). */
+export interface Probe {
   name: string;
   /** Binaries that must all exist. */
   bins: string[];
@@ -105,19 +106,33 @@ export class Capabilities {
   private detecting: Promise<void> | undefined;
   private abort = (() => {
     const c = new AbortController();
-    setMaxListeners(PROBES.length * 2, c.signal); // one listener per version command in flight
+    setMaxListeners(0, c.signal); // one listener per version command in flight; services add probes
     return c;
   })();
+
+  private probes: Probe[] = [...PROBES];
 
   constructor(
     private runner: Runner,
     private sysroot = '/',
   ) {}
 
+  /**
+   * A service declares the tools and kernel features it needs (in its factory, before detection
+   * runs); a name already known is replaced, so a subsystem owns its own checks.
+   */
+  declare(...probes: Probe[]): void {
+    for (const p of probes) {
+      this.probes = this.probes.filter((q) => q.name !== p.name);
+      this.probes.push(p);
+    }
+    if (this.detecting) void this.detect();
+  }
+
   /** Detect everything; versions are asked in parallel with a short timeout each. */
   detect(): Promise<void> {
     this.detecting = (async () => {
-      const found = await Promise.all(PROBES.map((p) => this.detectOne(p)));
+      const found = await Promise.all(this.probes.map((p) => this.detectOne(p)));
       this.results = new Map(found.map((c) => [c.name, c]));
     })();
     return this.detecting;

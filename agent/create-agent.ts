@@ -3,6 +3,7 @@
  * it in-process (`inject`) or with real transports, against fakes or real components.
  */
 import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import pino from 'pino';
 import { closeSession, newSession, RpcCore, type Session } from '../rpc/core.js';
@@ -14,6 +15,7 @@ import type { WsTransport } from '../rpc/ws-transport.js';
 import { AuditLog } from './audit.js';
 import { Capabilities } from './capabilities.js';
 import { type Config, ConfigError, loadConfig, loadSecrets, parseConfig } from './config.js';
+import { ConfigSet } from './config-set/index.js';
 import type { AgentDeps, Clock, Service, ServiceFactory } from './deps.js';
 import { EventBus } from './events.js';
 import { JobManager } from './jobs.js';
@@ -92,6 +94,13 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
   const audit = new AuditLog(store.db('audit'), clock.now);
   const capabilities = new Capabilities(runner, opts.sysroot ?? '/');
   const version = packageVersion();
+  const configSet = new ConfigSet({
+    db: store.db('config'),
+    journalDir: path.join(layout.stateDir, 'config-set'),
+    runner,
+    log: log.child({ area: 'config-set' }),
+    now: clock.now,
+  });
   const deps: AgentDeps = {
     layout,
     config,
@@ -105,6 +114,7 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
     clock,
     sysroot: opts.sysroot ?? '/',
     capabilities,
+    configSet,
     version,
   };
   const registry = new Registry();
@@ -120,8 +130,15 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
     limits: config.agent.limits,
     checkResults: opts.checkResults ?? process.env.CALYPSO_CHECK_RESULTS === '1',
     revalidate: (identity) => (identity.tokenId ? tokens.isValid(identity.tokenId) : true),
+    requirements: async (names) => {
+      for (const n of names) await capabilities.require(n);
+    },
   });
 
+  // An apply that a crash cut short is completed or undone before anything else runs.
+  const recovered = await configSet.recoverAll();
+  for (const r of recovered)
+    log.warn({ target: r.target, files: r.files }, `config: interrupted apply ${r.action}`);
   // Detection runs in the background; methods that need it await it.
   void capabilities.detect();
   for (const s of services) await s.start?.();

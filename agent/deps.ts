@@ -11,6 +11,7 @@ import type { Identity } from '../rpc/roles.js';
 import type { AuditLog } from './audit.js';
 import type { Capabilities } from './capabilities.js';
 import type { Config } from './config.js';
+import type { ConfigSet } from './config-set/index.js';
 import type { EventBus } from './events.js';
 import type { JobManager } from './jobs.js';
 import type { Layout } from './layout.js';
@@ -36,6 +37,8 @@ export interface AgentDeps {
   /** Root of the tree the probes read (`/` in production, a recorded tree in tests). */
   sysroot: string;
   capabilities: Capabilities;
+  /** The managed-config pipeline: a subsystem registers its generated files as a target. */
+  configSet: ConfigSet;
   version: string;
 }
 

@@ -60,6 +60,12 @@ export interface CoreOptions {
    * connections that are already open). Returns false to deny.
    */
   revalidate?: (identity: Identity) => boolean;
+  /**
+   * Check a method's declared needs (`requires: ['zfs']`): resolves when all are present,
+   * rejects with `unavailable` and the reason otherwise. The agent provides it from its
+   * capability detection; the core knows nothing of tools.
+   */
+  requirements?: (names: readonly string[]) => Promise<void>;
 }
 
 type ServerParams = { session: Session };
@@ -200,6 +206,20 @@ export class RpcCore {
         ),
       );
     }
+    if (def.requires?.length && this.opts.requirements) {
+      return this.opts.requirements(def.requires).then(() => this.dispatch(m, params, session, started));
+    }
+    return this.dispatch(m, params, session, started);
+  }
+
+  private dispatch(
+    m: RegisteredMethod,
+    params: Record<string, unknown>,
+    session: Session,
+    started: number,
+  ): Promise<unknown> {
+    const def = m.def;
+    const identity = session.identity;
     // The hot path (reads): no audit record, no copy of the params, no closures. A read's
     // per-call garbage lived long enough under load to be promoted and cost old-space GCs.
     if (!def.mutating && !def.job) {

@@ -62,6 +62,11 @@ export interface MethodDef<P extends TObject = TObject, R extends TSchema = TSch
   noDryRun?: string;
   /** Params fields whose values never reach logs or the audit log. */
   secretParams?: string[];
+  /**
+   * Capabilities (tools, kernel features) the method needs, by name (`system.capabilities`):
+   * when one is missing the core answers `unavailable` with the reason before the handler runs.
+   */
+  requires?: string[];
   handler: (params: Static<P>, ctx: CallContext) => Promise<Static<R> | DryRunPlan>;
 }
 
@@ -104,6 +109,7 @@ export interface AnyMethodDef {
   job?: { lock?: (params: never) => string; title?: (params: never) => string };
   noDryRun?: string;
   secretParams?: string[];
+  requires?: string[];
   handler: (params: never, ctx: CallContext) => Promise<unknown>;
 }
 

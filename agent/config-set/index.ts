@@ -1,0 +1,523 @@
+/**
+ * The managed-config pipeline (DESIGN.md principle 3), shared by every subsystem that renders
+ * a daemon's configuration: Bacula now, tgt, SCST, mhvtl and MinIO next.
+ *
+ * A subsystem declares a target (its files rendered from desired state, how to redact secrets,
+ * how to validate and how to activate, as argv steps) and gets back a `ManagedConfig`: the
+ * desired state in LMDB, dry-run plans, apply, history, diff between versions and restore.
+ *
+ * One apply: render → diff → journal the previous files → write atomically → validate →
+ * activate → commit the state and a version to LMDB in one transaction → drop the journal.
+ * Validation or activation failing puts every file back byte for byte (and re-activates the
+ * old version when activation had started); LMDB is untouched until the files are in place, so
+ * the two never disagree. An apply cut short by a crash leaves its journal; at start
+ * `recoverAll()` completes it (LMDB already committed) or restores the previous files.
+ *
+ * Secrets never reach LMDB: the state holds none (secrets.env does), and versions keep the
+ * managed files redacted, for diffs. Restore re-renders an old version's state.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { createPatch } from 'diff';
+import type { Database } from 'lmdb';
+import type { Logger } from 'pino';
+import { RpcError } from '../../rpc/errors.js';
+import { syncDir, writeFileAtomic } from '../fs/atomic-write.js';
+import type { Runner, RunResult } from '../runner.js';
+
+/** The full set of files a target manages: absolute path → content (`undefined`: must not exist). */
+export type FileSet = Map<string, string | undefined>;
+
+/** One command of a validation or activation, as argv (never a shell string). */
+export interface Step {
+  argv: string[];
+  /** stdin (never a secret: dry runs show it) */
+  input?: string;
+  okCodes?: number[];
+  timeoutMs?: number;
+  /**
+   * A read-only condition evaluated both by the dry run and by the real run (e.g. "the director
+   * is running"), so that the plan lists exactly the commands the apply runs.
+   */
+  when?: { describe: string; test: () => Promise<boolean> };
+  /** Output checks: throw an RpcError to fail the step. */
+  check?: (r: RunResult) => void | Promise<void>;
+  /** Run by the target itself instead of the runner (bconsole sessions); must run `argv`. */
+  run?: () => Promise<void>;
+}
+
+export interface StepContext<S> {
+  state: S;
+  /** paths whose content changes with this apply */
+  changed: string[];
+}
+
+export interface ConfigTarget<S> {
+  /** stable name: `bacula`, `tgt`, `scst`, `mhvtl`, `minio` */
+  name: string;
+  /** Render every managed file from desired state (pure, apart from reading secrets). */
+  render(state: S): FileSet | Promise<FileSet>;
+  /** Hide secrets in a file's text (diffs, history); default: unchanged. */
+  redact?(text: string, file: string): string;
+  /** File mode of written files; default 0600. */
+  mode?: (file: string) => number;
+  /** Idempotent preparation before files are written (directories the daemon needs). */
+  prepare?(state: S): Promise<void>;
+  /** The daemon's own check of the written files (e.g. `bacula-dir -t`). */
+  validate?(ctx: StepContext<S>): Step[];
+  /** Make the daemon use them (reload, restart, tgt-admin --update). */
+  activate?(ctx: StepContext<S>): Step[];
+  /** Initial state when LMDB holds none. */
+  initial(): S;
+}
+
+export interface FileDiff {
+  path: string;
+  diff: string;
+}
+
+export interface ApplyOptions {
+  user: string;
+  summary: string;
+  /** Run activation even when no file changes (re-apply after a daemon lost its state). */
+  forceActivate?: boolean;
+  /** A dry run: return the plan, change nothing. */
+  dryRun?: boolean;
+}
+
+export interface ApplyResult {
+  dryRun: boolean;
+  /** files whose content changes (absolute paths) */
+  changed: string[];
+  /** redacted unified diffs */
+  files: FileDiff[];
+  /** argv of every command run (or, for a dry run, that would run), in order */
+  commands: string[][];
+  /** the version recorded, when the apply changed files or state */
+  version?: number;
+  notes: string[];
+}
+
+export interface VersionInfo {
+  version: number;
+  time: string;
+  user: string;
+  summary: string;
+  changed: string[];
+}
+
+interface VersionRecord<S> extends VersionInfo {
+  state: S;
+  /** every managed file, redacted */
+  files: Record<string, string>;
+}
+
+interface Head {
+  version: number;
+  /** every path the current version manages (files that disappear from a rendering are removed) */
+  paths: string[];
+}
+
+interface Journal {
+  target: string;
+  nextVersion: number;
+  step: 'writing' | 'validating' | 'activating';
+  files: { path: string; existed: boolean; backup?: string }[];
+  time: string;
+}
+
+export interface ConfigSetOptions {
+  db: Database;
+  /** directory for journals (under var/lib/calypso) */
+  journalDir: string;
+  runner: Runner;
+  log: Logger;
+  now?: () => number;
+  /** versions kept per target */
+  keepVersions?: number;
+}
+
+export interface RecoveryReport {
+  target: string;
+  action: 'completed' | 'restored';
+  files: string[];
+}
+
+export class ConfigSet {
+  private chain: Promise<unknown> = Promise.resolve();
+  private targets = new Map<string, ManagedConfig<unknown>>();
+  private recovered: Promise<RecoveryReport[]> | undefined;
+
+  constructor(readonly o: ConfigSetOptions) {}
+
+  register<S>(target: ConfigTarget<S>): ManagedConfig<S> {
+    if (this.targets.has(target.name)) throw new Error(`config-set: target ${target.name} registered twice`);
+    const m = new ManagedConfig<S>(this, target);
+    this.targets.set(target.name, m as ManagedConfig<unknown>);
+    return m;
+  }
+
+  get(name: string): ManagedConfig<unknown> | undefined {
+    return this.targets.get(name);
+  }
+
+  names(): string[] {
+    return [...this.targets.keys()];
+  }
+
+  /** Finish or undo applies cut short by a crash; idempotent, awaited before any apply. */
+  recoverAll(): Promise<RecoveryReport[]> {
+    this.recovered ??= this.serial(async () => {
+      const out: RecoveryReport[] = [];
+      for (const m of this.targets.values()) {
+        const r = await m.recover();
+        if (r) out.push(r);
+      }
+      return out;
+    });
+    return this.recovered;
+  }
+
+  /** One lock for every change of every target. */
+  serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn);
+    this.chain = run.catch(() => {});
+    return run;
+  }
+}
+
+const NUL = '\u0000';
+
+export class ManagedConfig<S> {
+  constructor(
+    private set: ConfigSet,
+    readonly target: ConfigTarget<S>,
+  ) {}
+
+  private get db(): Database {
+    return this.set.o.db;
+  }
+  private key(...parts: (string | number)[]): string {
+    return ['config-set', this.target.name, ...parts.map(String)].join(NUL);
+  }
+  private journalDir(): string {
+    return path.join(this.set.o.journalDir, this.target.name);
+  }
+  private redact(text: string, file: string): string {
+    return this.target.redact ? this.target.redact(text, file) : text;
+  }
+
+  /** The committed desired state (the target's initial state before the first apply). */
+  state(): S {
+    return (this.db.get(this.key('state')) as S | undefined) ?? this.target.initial();
+  }
+
+  head(): Head | undefined {
+    return this.db.get(this.key('head')) as Head | undefined;
+  }
+
+  /** Plan a change without making it: the same rendering, diff and steps the apply uses. */
+  plan(next: S, opts: Omit<ApplyOptions, 'dryRun'>): Promise<ApplyResult> {
+    return this.apply(next, { ...opts, dryRun: true });
+  }
+
+  /** Apply a new desired state (serialised with every other change). */
+  apply(next: S, opts: ApplyOptions): Promise<ApplyResult> {
+    return this.set.recoverAll().then(() => this.set.serial(() => this.applyNow(next, opts)));
+  }
+
+  /** Re-apply the committed state: rewrite files that drifted and activate. */
+  reapply(opts: Omit<ApplyOptions, 'forceActivate'>): Promise<ApplyResult> {
+    return this.set
+      .recoverAll()
+      .then(() => this.set.serial(() => this.applyNow(this.state(), { ...opts, forceActivate: true })));
+  }
+
+  private async readFiles(paths: Iterable<string>): Promise<FileSet> {
+    const out: FileSet = new Map();
+    for (const p of paths) {
+      try {
+        out.set(p, await readFile(p, 'utf8'));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        out.set(p, undefined);
+      }
+    }
+    return out;
+  }
+
+  private async runSteps(steps: Step[], commands: string[][], dryRun: boolean): Promise<void> {
+    for (const s of steps) {
+      if (s.when && !(await s.when.test())) continue;
+      commands.push(s.argv);
+      if (dryRun) continue;
+      if (s.run) {
+        await s.run();
+        continue;
+      }
+      const r = await this.set.o.runner.run(s.argv, {
+        input: s.input,
+        okCodes: s.okCodes,
+        timeoutMs: s.timeoutMs ?? 60_000,
+      });
+      await s.check?.(r);
+    }
+  }
+
+  private diffs(cur: FileSet, next: FileSet, changed: string[], from = '', to = ''): FileDiff[] {
+    return changed.map((p) => ({
+      path: p,
+      diff: createPatch(p, this.redact(cur.get(p) ?? '', p), this.redact(next.get(p) ?? '', p), from, to),
+    }));
+  }
+
+  private async applyNow(nextState: S, opts: ApplyOptions): Promise<ApplyResult> {
+    const { log } = this.set.o;
+    const dryRun = opts.dryRun === true;
+    const rendered = await this.target.render(nextState);
+    const head = this.head();
+    const next: FileSet = new Map(rendered);
+    for (const p of head?.paths ?? []) if (!next.has(p)) next.set(p, undefined);
+    const cur = await this.readFiles(next.keys());
+    const changed = [...next.keys()].filter((p) => cur.get(p) !== next.get(p));
+    const stateChanged = JSON.stringify(nextState) !== JSON.stringify(this.state());
+    const result: ApplyResult = {
+      dryRun,
+      changed,
+      files: this.diffs(cur, next, changed),
+      commands: [],
+      notes: [],
+    };
+    const ctx: StepContext<S> = { state: nextState, changed };
+    const activating = changed.length > 0 || opts.forceActivate === true;
+    if (!activating && !stateChanged) {
+      result.notes.push('configuration unchanged');
+      return result;
+    }
+    const validate = changed.length ? (this.target.validate?.(ctx) ?? []) : [];
+    const activate = activating ? (this.target.activate?.(ctx) ?? []) : [];
+    if (dryRun) {
+      await this.runSteps([...validate, ...activate], result.commands, true);
+      return result;
+    }
+
+    const version = (head?.version ?? 0) + 1;
+    let journal: Journal | undefined;
+    if (changed.length) {
+      await this.target.prepare?.(nextState);
+      journal = await this.writeJournal(version, cur, changed);
+      await this.writeFiles(next, changed);
+    }
+    try {
+      if (journal) await this.journalStep(journal, 'validating');
+      await this.runSteps(validate, result.commands, false);
+      if (journal) await this.journalStep(journal, 'activating');
+      await this.runSteps(activate, result.commands, false);
+    } catch (err) {
+      if (journal) {
+        await this.writeFiles(cur, changed);
+        if (journal.step === 'activating') await this.reactivateOld(changed, result.notes);
+        await rm(this.journalDir(), { recursive: true, force: true });
+        log.warn(
+          { target: this.target.name, files: changed },
+          `${this.target.name}: change rejected, previous files restored`,
+        );
+      }
+      throw err;
+    }
+    result.version = await this.commit(version, nextState, next, changed, opts);
+    if (journal) await rm(this.journalDir(), { recursive: true, force: true });
+    log.info(
+      { target: this.target.name, version, files: changed },
+      `${this.target.name}: configuration applied`,
+    );
+    return result;
+  }
+
+  /** After a failed activation: the old files are back; make the daemon use them again. */
+  private async reactivateOld(changed: string[], notes: string[]): Promise<void> {
+    const old = this.state();
+    try {
+      await this.runSteps(this.target.activate?.({ state: old, changed }) ?? [], [], false);
+      notes.push('previous version re-activated');
+    } catch (err) {
+      this.set.o.log.error(
+        { err, target: this.target.name },
+        `${this.target.name}: re-activating the previous version failed`,
+      );
+    }
+  }
+
+  private async writeFiles(files: FileSet, which: string[]): Promise<void> {
+    const dirs = new Set<string>();
+    for (const p of which) {
+      const text = files.get(p);
+      if (text === undefined) await rm(p, { force: true });
+      else await writeFileAtomic(p, text, { mode: this.target.mode?.(p) ?? 0o600, syncDir: false });
+      dirs.add(path.dirname(p));
+    }
+    for (const d of dirs) if (existsSync(d)) await syncDir(d);
+  }
+
+  private async writeJournal(version: number, cur: FileSet, changed: string[]): Promise<Journal> {
+    const dir = this.journalDir();
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const files: Journal['files'] = [];
+    let i = 0;
+    for (const p of changed) {
+      const old = cur.get(p);
+      if (old === undefined) files.push({ path: p, existed: false });
+      else {
+        const backup = `prev-${i++}`;
+        await writeFileAtomic(path.join(dir, backup), old, { syncDir: false });
+        files.push({ path: p, existed: true, backup });
+      }
+    }
+    const j: Journal = {
+      target: this.target.name,
+      nextVersion: version,
+      step: 'writing',
+      files,
+      time: new Date(this.now()).toISOString(),
+    };
+    await writeFileAtomic(path.join(dir, 'journal.json'), JSON.stringify(j));
+    return j;
+  }
+
+  private async journalStep(j: Journal, step: Journal['step']): Promise<void> {
+    j.step = step;
+    await writeFileAtomic(path.join(this.journalDir(), 'journal.json'), JSON.stringify(j));
+  }
+
+  private now(): number {
+    return (this.set.o.now ?? Date.now)();
+  }
+
+  private async commit(
+    version: number,
+    state: S,
+    files: FileSet,
+    changed: string[],
+    opts: ApplyOptions,
+  ): Promise<number> {
+    const redacted: Record<string, string> = {};
+    for (const [p, text] of files) if (text !== undefined) redacted[p] = this.redact(text, p);
+    const rec: VersionRecord<S> = {
+      version,
+      time: new Date(this.now()).toISOString(),
+      user: opts.user,
+      summary: opts.summary,
+      changed,
+      state,
+      files: redacted,
+    };
+    const keep = this.set.o.keepVersions ?? 50;
+    const head: Head = { version, paths: [...files.keys()].filter((p) => files.get(p) !== undefined) };
+    await this.db.transaction(() => {
+      this.db.put(this.key('state'), state);
+      this.db.put(this.key('head'), head);
+      this.db.put(this.key('v', String(version).padStart(8, '0')), rec);
+      for (const { key } of this.db.getRange({
+        start: this.key('v', ''),
+        end: this.key('v', String(Math.max(0, version - keep + 1)).padStart(8, '0')),
+      })) {
+        this.db.remove(key);
+      }
+    });
+    return version;
+  }
+
+  /** Called once at start: complete or undo an apply a crash cut short. */
+  async recover(): Promise<RecoveryReport | undefined> {
+    const dir = this.journalDir();
+    let j: Journal;
+    try {
+      j = JSON.parse(await readFile(path.join(dir, 'journal.json'), 'utf8')) as Journal;
+    } catch {
+      // no journal (or one whose writing was cut short: no file was touched yet)
+      await rm(dir, { recursive: true, force: true });
+      return undefined;
+    }
+    const files = j.files.map((f) => f.path);
+    if ((this.head()?.version ?? 0) >= j.nextVersion) {
+      await rm(dir, { recursive: true, force: true });
+      this.set.o.log.warn(
+        { target: j.target, files },
+        `${j.target}: an interrupted apply had committed; completed`,
+      );
+      return { target: j.target, action: 'completed', files };
+    }
+    const prev: FileSet = new Map();
+    for (const f of j.files)
+      prev.set(f.path, f.existed ? await readFile(path.join(dir, f.backup!), 'utf8') : undefined);
+    await this.writeFiles(prev, files);
+    if (j.step === 'activating') await this.reactivateOld(files, []);
+    await rm(dir, { recursive: true, force: true });
+    this.set.o.log.warn(
+      { target: j.target, files },
+      `${j.target}: an interrupted apply was undone; previous files restored`,
+    );
+    return { target: j.target, action: 'restored', files };
+  }
+
+  private version(v: number): VersionRecord<S> {
+    const rec = this.db.get(this.key('v', String(v).padStart(8, '0'))) as VersionRecord<S> | undefined;
+    if (!rec)
+      throw new RpcError('not_found', `${this.target.name}: configuration version ${v} does not exist`);
+    return rec;
+  }
+
+  /** Recorded versions, newest first. */
+  history(): VersionInfo[] {
+    const out: VersionInfo[] = [];
+    for (const { value } of this.db.getRange({
+      start: this.key('v', '99999999'),
+      end: this.key('v', ''),
+      reverse: true,
+    })) {
+      const { version, time, user, summary, changed } = value as VersionRecord<S>;
+      out.push({ version, time, user, summary, changed });
+    }
+    return out;
+  }
+
+  /** Redacted diff between two versions, or between a version and the files on disk now. */
+  async diff(from: number, to?: number): Promise<FileDiff[]> {
+    const a = this.version(from);
+    const b: Record<string, string> = {};
+    if (to !== undefined) Object.assign(b, this.version(to).files);
+    else {
+      const paths = new Set([...Object.keys(a.files), ...(this.head()?.paths ?? [])]);
+      for (const [p, text] of await this.readFiles(paths))
+        if (text !== undefined) b[p] = this.redact(text, p);
+    }
+    const out: FileDiff[] = [];
+    for (const p of [...new Set([...Object.keys(a.files), ...Object.keys(b)])].sort()) {
+      if (a.files[p] === b[p]) continue;
+      out.push({
+        path: p,
+        diff: createPatch(
+          p,
+          a.files[p] ?? '',
+          b[p] ?? '',
+          `v${from}`,
+          to !== undefined ? `v${to}` : 'current',
+        ),
+      });
+    }
+    return out;
+  }
+
+  /** The desired state of an earlier version. */
+  versionState(v: number): S {
+    return this.version(v).state;
+  }
+
+  /** Bring an earlier version back: its state is rendered and applied like any change. */
+  restore(v: number, opts: ApplyOptions): Promise<ApplyResult> {
+    const state = this.versionState(v);
+    return this.apply(state, { ...opts, summary: opts.summary || `restore version ${v}` });
+  }
+}
