@@ -27,6 +27,7 @@ import { coreService } from './services/core.js';
 import { SERVICES } from './services/index.js';
 import { openStore, type Store } from './store.js';
 import { TokenStore } from './tokens.js';
+import { Usage } from './usage.js';
 
 export interface CreateAgentOptions {
   prefix: string;
@@ -115,6 +116,7 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
     sysroot: opts.sysroot ?? '/',
     capabilities,
     configSet,
+    usage: new Usage(),
     version,
   };
   const registry = new Registry();

@@ -17,6 +17,7 @@ import type { JobManager } from './jobs.js';
 import type { Layout } from './layout.js';
 import type { Runner } from './runner.js';
 import type { Store } from './store.js';
+import type { Usage } from './usage.js';
 
 export interface Clock {
   now(): number;
@@ -39,6 +40,8 @@ export interface AgentDeps {
   capabilities: Capabilities;
   /** The managed-config pipeline: a subsystem registers its generated files as a target. */
   configSet: ConfigSet;
+  /** Cross-subsystem holds (a LUN on a zvol): owners check before destroying. */
+  usage: Usage;
   version: string;
 }
 

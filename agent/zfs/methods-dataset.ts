@@ -168,6 +168,7 @@ export function datasetMethods(z: ZfsContext) {
         if (p.recursive && p.confirm !== p.name) {
           throw invalid(`refused: a recursive destroy needs confirm = ${p.name}`, { dataset: p.name });
         }
+        z.deps.usage.assertUnused('dataset', p.name, p.recursive === true);
         const ds = await getDataset(z, p.name);
         const plan = cmd.zfsDestroy(d, p.name, {
           recursive: p.recursive,
