@@ -3,7 +3,7 @@
  * A bad file stops the agent with the file, line and reason (ConfigError).
  */
 import { readFileSync } from 'node:fs';
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, type TObject, type TProperties, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { LineCounter, parseDocument } from 'yaml';
 
@@ -22,7 +22,42 @@ const RoleMap = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
-export const ConfigSchema = Type.Object(
+/**
+ * A subsystem's slice of calypso.yaml: a top-level key and its schema (every field with a
+ * default), declared in `agent/<subsystem>/config.ts` and listed with the subsystem
+ * (agent/subsystems.ts). The agent validates the whole file against the core schema plus
+ * every slice; a subsystem reads its part with `configOf`.
+ */
+export interface ConfigSlice<T extends TObject = TObject> {
+  key: string;
+  schema: T;
+}
+
+export function defineConfigSlice<T extends TObject>(key: string, schema: T): ConfigSlice<T> {
+  return { key, schema };
+}
+
+/** A subsystem's validated, defaulted part of the configuration. */
+export function configOf<T extends TObject>(config: Config, slice: ConfigSlice<T>): Static<T> {
+  const v = (config as unknown as Record<string, unknown>)[slice.key];
+  return (v ?? Value.Default(slice.schema, {})) as Static<T>;
+}
+
+/** The core schema with the subsystems' slices added as top-level keys. */
+export function configSchemaWith(slices: readonly ConfigSlice[]): TObject {
+  const props: TProperties = { ...CoreConfigSchema.properties };
+  for (const s of slices) {
+    if (props[s.key]) throw new Error(`config: key ${s.key} declared twice`);
+    props[s.key] = Type.Object(s.schema.properties, {
+      ...s.schema,
+      additionalProperties: s.schema.additionalProperties ?? false,
+      default: {},
+    });
+  }
+  return Type.Object(props, { additionalProperties: false, default: {} });
+}
+
+const CoreConfigSchema = Type.Object(
   {
     agent: Type.Object(
       {
@@ -133,7 +168,10 @@ export const ConfigSchema = Type.Object(
   },
   { additionalProperties: false, default: {} },
 );
-export type Config = Static<typeof ConfigSchema>;
+/** The core configuration; subsystem slices are read with `configOf`. */
+export type Config = Static<typeof CoreConfigSchema>;
+/** The core schema alone (subsystem slices: `configSchemaWith`). */
+export const ConfigSchema = CoreConfigSchema;
 
 export class ConfigError extends Error {
   constructor(
@@ -147,7 +185,7 @@ export class ConfigError extends Error {
 }
 
 /** Parse and validate configuration text; `file` names it in errors. */
-export function parseConfig(text: string, file = 'calypso.yaml'): Config {
+export function parseConfig(text: string, file = 'calypso.yaml', schema: TObject = CoreConfigSchema): Config {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const first = doc.errors[0];
@@ -159,8 +197,8 @@ export function parseConfig(text: string, file = 'calypso.yaml'): Config {
   const raw = doc.toJS() ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw))
     throw new ConfigError(file, 1, 'the top level must be a mapping');
-  const value = Value.Default(ConfigSchema, Value.Clone(raw));
-  const err = Value.Errors(ConfigSchema, value).First();
+  const value = Value.Default(schema, Value.Clone(raw));
+  const err = Value.Errors(schema, value).First();
   if (err) {
     const segments = err.path.split('/').filter(Boolean);
     let line: number | undefined;
@@ -174,15 +212,15 @@ export function parseConfig(text: string, file = 'calypso.yaml'): Config {
   return value as Config;
 }
 
-export function loadConfig(file: string): Config {
+export function loadConfig(file: string, schema: TObject = CoreConfigSchema): Config {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return parseConfig('', file);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return parseConfig('', file, schema);
     throw new ConfigError(file, undefined, (e as Error).message);
   }
-  return parseConfig(text, file);
+  return parseConfig(text, file, schema);
 }
 
 /** secrets.env: KEY=VALUE lines. Values are returned, never logged. */

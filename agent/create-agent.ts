@@ -12,6 +12,7 @@ import { Registry } from '../rpc/registry.js';
 import type { Identity } from '../rpc/roles.js';
 import { UnixTransport } from '../rpc/unix-transport.js';
 import type { WsTransport } from '../rpc/ws-transport.js';
+import { AlertEngine } from './alerts/engine.js';
 import { AuditLog } from './audit.js';
 import { Capabilities } from './capabilities.js';
 import { type Config, ConfigError, loadConfig, loadSecrets, parseConfig } from './config.js';
@@ -117,6 +118,12 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
     capabilities,
     configSet,
     usage: new Usage(),
+    alerts: new AlertEngine({
+      db: store.db('alerts'),
+      events,
+      log: log.child({ area: 'alerts' }),
+      now: clock.now,
+    }),
     version,
   };
   const registry = new Registry();

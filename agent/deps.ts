@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AnyMethodDef } from '../rpc/registry.js';
 import type { Identity } from '../rpc/roles.js';
+import type { AlertEngine } from './alerts/engine.js';
 import type { AuditLog } from './audit.js';
 import type { Capabilities } from './capabilities.js';
 import type { Config } from './config.js';
@@ -42,6 +43,8 @@ export interface AgentDeps {
   configSet: ConfigSet;
   /** Cross-subsystem holds (a LUN on a zvol): owners check before destroying. */
   usage: Usage;
+  /** The alert engine: every subsystem raises and clears alerts through it. */
+  alerts: AlertEngine;
   version: string;
 }
 
