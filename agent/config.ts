@@ -168,6 +168,15 @@ const CoreConfigSchema = Type.Object(
   },
   { additionalProperties: false, default: {} },
 );
+/**
+ * The core keys, with any subsystem key let through unchecked: for tools that read only the
+ * core (the upgrader finds the socket) without loading every subsystem.
+ */
+export const CoreOnlyConfigSchema = Type.Object(CoreConfigSchema.properties, {
+  additionalProperties: true,
+  default: {},
+});
+
 /** The core configuration; subsystem slices are read with `configOf`. */
 export type Config = Static<typeof CoreConfigSchema>;
 /** The core schema alone (subsystem slices: `configSchemaWith`). */

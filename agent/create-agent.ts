@@ -17,16 +17,16 @@ import { AuditLog } from './audit.js';
 import { Capabilities } from './capabilities.js';
 import { type Config, ConfigError, loadConfig, loadSecrets, parseConfig } from './config.js';
 import { ConfigSet } from './config-set/index.js';
-import type { AgentDeps, Clock, Service, ServiceFactory } from './deps.js';
+import { coreService } from './core/service.js';
+import type { AgentDeps, Clock, Service, ServiceFactory, Subsystem } from './deps.js';
 import { EventBus } from './events.js';
 import { JobManager } from './jobs.js';
 import { createLayout, type Layout } from './layout.js';
 import { createLogger } from './log.js';
 import { packageVersion } from './package-root.js';
 import { createRunner, type Runner } from './runner.js';
-import { coreService } from './services/core.js';
-import { SERVICES } from './services/index.js';
 import { openStore, type Store } from './store.js';
+import { fullConfigSchema, SUBSYSTEMS } from './subsystems.js';
 import { TokenStore } from './tokens.js';
 import { Usage } from './usage.js';
 
@@ -42,8 +42,8 @@ export interface CreateAgentOptions {
   log?: Logger;
   /** Log to stdout as well as the file (foreground runs). */
   logStdout?: boolean;
-  /** Replace the registered subsystem services (tests). */
-  services?: ServiceFactory[];
+  /** Replace the registered subsystems (tests); a bare factory is a subsystem with no config slice. */
+  services?: (ServiceFactory | Subsystem)[];
   /** Validate handler results against their schemas. */
   checkResults?: boolean;
 }
@@ -64,10 +64,19 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
   const startedAt = Date.now();
   const layout = createLayout(opts.prefix);
   const configFile = opts.configFile ?? layout.configFile;
+  const subsystems: Subsystem[] = (opts.services ?? SUBSYSTEMS).map((s) =>
+    typeof s === 'function' ? { name: s.name || 'service', service: s } : s,
+  );
+  // the core schema plus every slice the loaded subsystems declare, and those of the standard
+  // subsystems, so that one calypso.yaml serves every agent (tests load fewer subsystems)
+  const schema = fullConfigSchema([
+    ...subsystems,
+    ...SUBSYSTEMS.filter((s) => s.config && !subsystems.some((x) => x.config?.key === s.config?.key)),
+  ]);
   let config: Config;
-  if (typeof opts.config === 'string') config = parseConfig(opts.config, configFile);
-  else if (opts.config) config = parseConfig(JSON.stringify(opts.config), configFile);
-  else config = loadConfig(configFile);
+  if (typeof opts.config === 'string') config = parseConfig(opts.config, configFile, schema);
+  else if (opts.config) config = parseConfig(JSON.stringify(opts.config), configFile, schema);
+  else config = loadConfig(configFile, schema);
   const secrets = loadSecrets(layout.secretsFile);
   const log =
     opts.log ??
@@ -129,7 +138,7 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
   const registry = new Registry();
   const tokens = new TokenStore(store.db('tokens'), clock.now);
   const services: Service[] = [coreService(deps, { registry, tokens, startedAt })];
-  for (const factory of opts.services ?? SERVICES) services.push(factory(deps));
+  for (const s of subsystems) services.push(s.service(deps));
   for (const s of services) registry.register(s.methods);
   const core = new RpcCore({
     registry,

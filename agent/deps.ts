@@ -11,7 +11,7 @@ import type { Identity } from '../rpc/roles.js';
 import type { AlertEngine } from './alerts/engine.js';
 import type { AuditLog } from './audit.js';
 import type { Capabilities } from './capabilities.js';
-import type { Config } from './config.js';
+import type { Config, ConfigSlice } from './config.js';
 import type { ConfigSet } from './config-set/index.js';
 import type { EventBus } from './events.js';
 import type { JobManager } from './jobs.js';
@@ -60,3 +60,13 @@ export interface Service {
 }
 
 export type ServiceFactory = (deps: AgentDeps) => Service;
+
+/**
+ * A subsystem as the agent loads it: its service factory and its slice of calypso.yaml. Each
+ * `agent/<subsystem>/service.ts` exports one; agent/subsystems.ts lists them.
+ */
+export interface Subsystem {
+  name: string;
+  service: ServiceFactory;
+  config?: ConfigSlice;
+}

@@ -13,7 +13,7 @@ import { ConfigError } from './config.js';
 import { createAgent } from './create-agent.js';
 import { resolvePrefix } from './layout.js';
 import { packageVersion } from './package-root.js';
-import { APPLIANCE_SERVICES } from './services/index.js';
+import { APPLIANCE_SUBSYSTEMS } from './subsystems.js';
 
 const program = new Command()
   // options after a subcommand belong to it: `install --prefix DIR` must not set the agent's --prefix
@@ -52,7 +52,7 @@ async function runAgent(o: { prefix?: string; config?: string; sysroot: string; 
       sysroot: o.sysroot,
       logStdout: !o.quiet,
       // a recorded tree has no live udev events to follow
-      services: o.sysroot === '/' ? APPLIANCE_SERVICES : undefined,
+      services: o.sysroot === '/' ? APPLIANCE_SUBSYSTEMS : undefined,
     });
   } catch (err) {
     if (err instanceof ConfigError) {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { createCatalog } from '../agent/backup/catalog.js';
 import { baculaPaths } from '../agent/backup/paths.js';
 import type { JobRecord } from '../agent/jobs.js';
-import { createBackupService } from '../agent/services/backup.js';
+import { createBackupService } from '../agent/backup/service.js';
 import { DEFAULT_TREE, makeTree, startLab } from '../test/backup/lab.js';
 import { seedCatalog } from '../test/backup/seed.js';
 import { startTestAgent } from '../test/helpers/agent.js';

@@ -7,7 +7,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { stringify } from 'yaml';
-import { ConfigSchema } from '../config.js';
+import { fullConfigSchema } from '../subsystems.js';
 
 const HEADER = `# Calypso agent configuration.
 #
@@ -17,7 +17,7 @@ const HEADER = `# Calypso agent configuration.
 # secrets.env (mode 0600) next to this file.
 `;
 
-export function renderConfigTemplate(schema: TSchema = ConfigSchema): string {
+export function renderConfigTemplate(schema: TSchema = fullConfigSchema()): string {
   const defaults = Value.Default(schema, {}) as Record<string, unknown>;
   const lines = [HEADER.trimEnd()];
   renderObject(schema, defaults, 0, lines);

@@ -18,7 +18,7 @@
 import { appendFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../config.js';
+import { CoreOnlyConfigSchema, loadConfig } from '../config.js';
 import { createLayout, type Layout } from '../layout.js';
 import { createRunner } from '../runner.js';
 import { type AgentControl, createControl } from './control.js';
@@ -275,7 +275,7 @@ export async function runUpgrader(prefix: string, resumeOnly: boolean): Promise<
   writeJournal(layout, j);
   let socket = layout.socket;
   try {
-    socket = loadConfig(layout.configFile).agent.socket.path ?? layout.socket;
+    socket = loadConfig(layout.configFile, CoreOnlyConfigSchema).agent.socket.path ?? layout.socket;
   } catch (err) {
     log(`config: ${(err as Error).message}; using the default socket`);
   }

@@ -21,7 +21,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { type DaemonKind, type RunningDaemon, startDaemon } from '../../agent/backup/daemons.js';
 import { type BaculaPaths, baculaPaths } from '../../agent/backup/paths.js';
-import { createBackupService } from '../../agent/services/backup.js';
+import { createBackupService } from '../../agent/backup/service.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
 
 /** Ports the kernel hands out for port 0 are free at that moment; good enough for a test. */

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { baculaPaths } from '../../agent/backup/paths.js';
 import { clientKey } from '../../agent/backup/secrets.js';
 import { createRunner } from '../../agent/runner.js';
-import { createBackupService } from '../../agent/services/backup.js';
+import { createBackupService } from '../../agent/backup/service.js';
 import { RpcError } from '../../rpc/errors.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
 import { freePorts } from './lab.js';

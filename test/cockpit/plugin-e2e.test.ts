@@ -12,7 +12,7 @@ import pino from 'pino';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createAgent } from '../../agent/create-agent.js';
 import { createRunner } from '../../agent/runner.js';
-import { createHardwareService } from '../../agent/services/hardware.js';
+import { createHardwareService } from '../../agent/hardware/service.js';
 import { syntheticTree } from '../../probes/synthetic.js';
 import type { AgentClient } from '../../rpc/client.js';
 import { type AgentProcess, startAgentProcess } from '../helpers/agent.js';

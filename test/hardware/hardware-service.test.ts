@@ -8,7 +8,7 @@ import { readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'no
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { AgentEvent } from '../../agent/events.js';
-import { createHardwareService, type HardwareController } from '../../agent/services/hardware.js';
+import { createHardwareService, type HardwareController } from '../../agent/hardware/service.js';
 import { pad, TreeBuilder } from '../../probes/synthetic-builder.js';
 import type { Disk, Enclosure } from '../../probes/types.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';

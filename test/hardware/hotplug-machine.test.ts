@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import pino from 'pino';
 import type { AgentEvent } from '../../agent/events.js';
 import { createRunner } from '../../agent/runner.js';
-import { createHardwareService } from '../../agent/services/hardware.js';
+import { createHardwareService } from '../../agent/hardware/service.js';
 import type { Disk } from '../../probes/types.js';
 import { startTestAgent } from '../helpers/agent.js';
 import { tempDir } from '../helpers/paths.js';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TSchema } from '@sinclair/typebox';
-import { ConfigSchema, parseConfig } from '../../agent/config.js';
+import { parseConfig } from '../../agent/config.js';
 import { createArgv, ensureAccounts, parseGetent } from '../../agent/install/accounts.js';
 import { renderConfigTemplate } from '../../agent/install/config-template.js';
 import { ACCOUNTS } from '../../agent/install/plan.js';
@@ -15,6 +15,7 @@ import { selfSignedArgv } from '../../agent/install/tls.js';
 import { agentExecStart, renderUnit } from '../../agent/install/units.js';
 import { createLayout } from '../../agent/layout.js';
 import type { Runner, RunOptions, RunResult } from '../../agent/runner.js';
+import { fullConfigSchema } from '../../agent/subsystems.js';
 import { RpcError } from '../../rpc/errors.js';
 
 function leafPaths(s: TSchema, prefix: string[] = []): string[][] {
@@ -27,12 +28,15 @@ describe('calypso.yaml template', () => {
   const text = renderConfigTemplate();
 
   it('parses to exactly the defaults', () => {
-    assert.deepEqual(parseConfig(text), parseConfig(''));
+    assert.deepEqual(
+      parseConfig(text, 'calypso.yaml', fullConfigSchema()),
+      parseConfig('', 'calypso.yaml', fullConfigSchema()),
+    );
   });
 
   it('shows every setting of the schema, at its place, with comments', () => {
     const lines = text.split('\n');
-    for (const leaf of leafPaths(ConfigSchema)) {
+    for (const leaf of leafPaths(fullConfigSchema())) {
       // each key appears at its nesting depth, in order (commented out when it has no default)
       let from = 0;
       leaf.forEach((key, depth) => {

@@ -8,7 +8,7 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { switchCurrent } from '../../agent/release/releases.js';
-import { releaseService } from '../../agent/services/release.js';
+import { releaseService } from '../../agent/release/service.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
 import { tempDir } from '../helpers/paths.js';
 import { makeTinyRelease } from './helpers.js';

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Agent, createAgent } from '../../agent/create-agent.js';
 import { createRunner } from '../../agent/runner.js';
-import { terminalService } from '../../agent/services/terminal.js';
+import { terminalService } from '../../agent/terminal/service.js';
 import { AgentClient, type AgentEventMessage } from '../../rpc/client.js';
 
 export interface TerminalAgent {

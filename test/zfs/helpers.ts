@@ -24,7 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRunner, type Runner, SAFE_PATH } from '../../agent/runner.js';
-import { createZfsService } from '../../agent/services/zfs.js';
+import { createZfsService } from '../../agent/zfs/service.js';
 import type { ZfsOptions } from '../../agent/zfs/context.js';
 import { startTestAgent, type TestAgent, type TestAgentOptions } from '../helpers/agent.js';
 

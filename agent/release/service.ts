@@ -6,12 +6,13 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineMethod } from '../../rpc/registry.js';
-import type { AgentDeps, Service, ServiceFactory } from '../deps.js';
-import { detectController, launchUpgrader } from '../release/control.js';
-import { isAlive, readHistory, readJournal } from '../release/journal.js';
-import { VERSION_RE } from '../release/manifest.js';
-import { installRelease, previousRelease, type ReleaseEnv, rollbackRelease } from '../release/prepare.js';
-import { cleanLeftovers, currentVersion, listReleases } from '../release/releases.js';
+import { configOf, defineConfigSlice } from '../config.js';
+import type { AgentDeps, Service, ServiceFactory, Subsystem } from '../deps.js';
+import { detectController, launchUpgrader } from './control.js';
+import { isAlive, readHistory, readJournal } from './journal.js';
+import { VERSION_RE } from './manifest.js';
+import { installRelease, previousRelease, type ReleaseEnv, rollbackRelease } from './prepare.js';
+import { cleanLeftovers, currentVersion, listReleases } from './releases.js';
 
 const Version = Type.String({ pattern: VERSION_RE.source, description: 'release version X.Y.Z' });
 const HealthTimeout = Type.Optional(
@@ -66,9 +67,24 @@ const HandOverSchema = Type.Object({
   ),
 });
 
+/** calypso.yaml `release:` */
+export const releaseConfigSlice = defineConfigSlice(
+  'release',
+  Type.Object(
+    {
+      keep: Type.Integer({
+        minimum: 2,
+        maximum: 20,
+        default: 3,
+        description: 'releases (and state backups) kept: 3 keeps current, previous and one more',
+      }),
+    },
+    { additionalProperties: false, default: {} },
+  ),
+);
+
 export function releaseEnv(deps: AgentDeps): ReleaseEnv {
-  // `release.keep` is read when the configuration schema has it; 3 keeps current, previous and one more.
-  const keep = (deps.config as { release?: { keep?: number } }).release?.keep ?? 3;
+  const { keep } = configOf(deps.config, releaseConfigSlice);
   return {
     layout: deps.layout,
     runner: deps.runner,
@@ -240,4 +256,10 @@ export const releaseService: ServiceFactory = (deps): Service => {
       }),
     ],
   };
+};
+
+export const releaseSubsystem: Subsystem = {
+  name: 'release',
+  service: releaseService,
+  config: releaseConfigSlice,
 };

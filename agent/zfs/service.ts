@@ -7,15 +7,15 @@
  * monitor and the snapshot policy scheduler, started with the agent and stopped before the store
  * closes.
  */
-import type { Service, ServiceFactory } from '../deps.js';
-import { createZfsContext, type ZfsOptions } from '../zfs/context.js';
-import { datasetMethods } from '../zfs/methods-dataset.js';
-import { policyMethods } from '../zfs/methods-policy.js';
-import { poolMethods } from '../zfs/methods-pool.js';
-import { replicationMethods } from '../zfs/methods-replication.js';
-import { scanMethods } from '../zfs/methods-scan.js';
-import { snapshotMethods } from '../zfs/methods-snapshot.js';
-import { PolicyScheduler, PolicyStore } from '../zfs/policy-runner.js';
+import type { Service, ServiceFactory, Subsystem } from '../deps.js';
+import { createZfsContext, type ZfsOptions } from './context.js';
+import { datasetMethods } from './methods-dataset.js';
+import { policyMethods } from './methods-policy.js';
+import { poolMethods } from './methods-pool.js';
+import { replicationMethods } from './methods-replication.js';
+import { scanMethods } from './methods-scan.js';
+import { snapshotMethods } from './methods-snapshot.js';
+import { PolicyScheduler, PolicyStore } from './policy-runner.js';
 
 /** A factory with tunables (tests: short polls, a pinned dialect, a fake runner). */
 export function createZfsService(options: Partial<ZfsOptions> = {}): ServiceFactory {
@@ -53,3 +53,5 @@ export function createZfsService(options: Partial<ZfsOptions> = {}): ServiceFact
 }
 
 export const zfsService: ServiceFactory = createZfsService();
+
+export const zfsSubsystem: Subsystem = { name: 'zfs', service: zfsService };

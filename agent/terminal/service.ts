@@ -11,11 +11,11 @@
 import { Type } from '@sinclair/typebox';
 import { invalid, notFound } from '../../rpc/errors.js';
 import { defineMethod, type SessionHandle } from '../../rpc/registry.js';
-import type { Service, ServiceFactory } from '../deps.js';
-import { terminalManagerFor } from '../terminal/manager.js';
-import { type Backpressure, DEFAULT_ACK_WINDOW, OutputPump } from '../terminal/output-pump.js';
-import { MAX_COLS, MAX_ROWS, MIN_COLS, MIN_ROWS, type PtySession } from '../terminal/pty-session.js';
-import { registerTerminalRoute } from '../terminal/ws-route.js';
+import type { Service, ServiceFactory, Subsystem } from '../deps.js';
+import { terminalManagerFor } from './manager.js';
+import { type Backpressure, DEFAULT_ACK_WINDOW, OutputPump } from './output-pump.js';
+import { MAX_COLS, MAX_ROWS, MIN_COLS, MIN_ROWS, type PtySession } from './pty-session.js';
+import { registerTerminalRoute } from './ws-route.js';
 
 const TerminalId = Type.String({ pattern: '^[0-9a-f]{16}$', description: 'terminal id from terminal.open' });
 const Cols = Type.Integer({ minimum: MIN_COLS, maximum: MAX_COLS, description: 'width in character cells' });
@@ -222,3 +222,5 @@ export const terminalService: ServiceFactory = (deps): Service => {
     stop: () => manager.closeAll(),
   };
 };
+
+export const terminalSubsystem: Subsystem = { name: 'terminal', service: terminalService };

@@ -22,8 +22,8 @@ import type { Disk } from '../../probes/types.js';
 import { invalid, notFound } from '../../rpc/errors.js';
 import { defineMethod } from '../../rpc/registry.js';
 import { type UdevEvent, UdevMonitor, type UdevMonitorOptions } from '../../udev/monitor.js';
-import type { AgentDeps, Service, ServiceFactory } from '../deps.js';
-import { smartMethods } from './hardware-smart.js';
+import type { AgentDeps, Service, ServiceFactory, Subsystem } from '../deps.js';
+import { smartMethods } from './smart.js';
 
 export interface HardwareOptions {
   /**
@@ -382,3 +382,5 @@ export function guardedLocatePath(sysroot: string, encName: string, slotName: st
 }
 
 export const hardwareService: ServiceFactory = createHardwareService();
+
+export const hardwareSubsystem: Subsystem = { name: 'hardware', service: hardwareService };

@@ -4,11 +4,12 @@
  * operations on the running daemons: run, cancel, restore, history, file browsing, volumes,
  * status. See docs/backup.md for how the agent talks to Bacula and why.
  */
-import { type BackupContextOptions, createBackupContext } from '../backup/context.js';
-import { configMethods } from '../backup/methods-config.js';
-import { opsMethods } from '../backup/methods-ops.js';
-import { volumeMethods } from '../backup/methods-volumes.js';
-import type { Service, ServiceFactory } from '../deps.js';
+
+import type { Service, ServiceFactory, Subsystem } from '../deps.js';
+import { type BackupContextOptions, createBackupContext } from './context.js';
+import { configMethods } from './methods-config.js';
+import { opsMethods } from './methods-ops.js';
+import { volumeMethods } from './methods-volumes.js';
 
 /** A backup service with options (tests shorten the poll period). */
 export function createBackupService(opts: BackupContextOptions = {}): ServiceFactory {
@@ -19,3 +20,5 @@ export function createBackupService(opts: BackupContextOptions = {}): ServiceFac
 }
 
 export const backupService: ServiceFactory = createBackupService();
+
+export const backupSubsystem: Subsystem = { name: 'backup', service: backupService };

@@ -1,0 +1,83 @@
+/**
+ * auth.*: who am I, and API tokens (created by an admin, stored as hashes).
+ */
+import { Type } from '@sinclair/typebox';
+import { type AnyMethodDef, defineMethod } from '../../rpc/registry.js';
+import type { AgentDeps } from '../deps.js';
+import type { CoreExtra } from './extra.js';
+import { Empty, RoleName, TokenInfo } from './schemas.js';
+
+export function authMethods(_deps: AgentDeps, extra: CoreExtra): AnyMethodDef[] {
+  return [
+    defineMethod({
+      name: 'auth.whoami',
+      summary: 'The caller’s identity and role as the agent sees it.',
+      params: Empty,
+      result: Type.Object({
+        user: Type.String(),
+        uid: Type.Optional(Type.Integer()),
+        role: Type.String(),
+        transport: Type.String(),
+      }),
+      role: 'public',
+      mutating: false,
+      handler: async (_p, ctx) => ({
+        user: ctx.identity.user,
+        ...(ctx.identity.uid !== undefined ? { uid: ctx.identity.uid } : {}),
+        role: ctx.identity.role,
+        transport: ctx.identity.transport,
+      }),
+    }),
+    defineMethod({
+      name: 'auth.token.create',
+      summary: 'Create a bearer API token for the WebSocket transport; the secret is shown only now.',
+      params: Type.Object(
+        {
+          name: Type.String({
+            minLength: 1,
+            maxLength: 64,
+            pattern: '^[A-Za-z0-9][A-Za-z0-9 ._@-]*$',
+            description: 'label',
+          }),
+          role: RoleName,
+          expiresInDays: Type.Optional(
+            Type.Integer({ minimum: 1, maximum: 3650, description: 'default: never' }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+      result: Type.Object({ token: Type.String({ description: 'shown once' }), info: TokenInfo }),
+      role: 'admin',
+      mutating: true,
+      handler: async (p, ctx) => {
+        if (ctx.dryRun)
+          return { dryRun: true, commands: [], notes: [`would create a ${p.role} token "${p.name}"`] };
+        return extra.tokens.create({ ...p, createdBy: ctx.identity.user });
+      },
+    }),
+    defineMethod({
+      name: 'auth.token.list',
+      summary: 'API tokens (never their secrets).',
+      params: Empty,
+      result: Type.Array(TokenInfo),
+      role: 'admin',
+      mutating: false,
+      handler: async () => extra.tokens.list(),
+    }),
+    defineMethod({
+      name: 'auth.token.revoke',
+      summary: 'Revoke an API token.',
+      params: Type.Object(
+        { id: Type.String({ pattern: '^[0-9a-f]{12}$', description: 'token id' }) },
+        { additionalProperties: false },
+      ),
+      result: TokenInfo,
+      role: 'admin',
+      mutating: true,
+      handler: async (p, ctx) => {
+        if (ctx.dryRun) return { dryRun: true, commands: [], notes: [`would revoke token ${p.id}`] };
+        return extra.tokens.revoke(p.id);
+      },
+    }),
+  ];
+}

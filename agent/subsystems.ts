@@ -1,0 +1,35 @@
+/**
+ * The subsystems the agent loads: the one list a new subsystem is added to. Each entry comes
+ * from `agent/<subsystem>/service.ts`, which declares the subsystem's methods, its capability
+ * probes and its slice of calypso.yaml (README, "Adding a subsystem").
+ */
+import { backupSubsystem } from './backup/service.js';
+import { configSchemaWith } from './config.js';
+import type { Subsystem } from './deps.js';
+import { createHardwareService, hardwareSubsystem } from './hardware/service.js';
+import { releaseSubsystem } from './release/service.js';
+import { terminalSubsystem } from './terminal/service.js';
+import { zfsSubsystem } from './zfs/service.js';
+
+export const SUBSYSTEMS: Subsystem[] = [
+  hardwareSubsystem,
+  backupSubsystem,
+  releaseSubsystem,
+  terminalSubsystem,
+  zfsSubsystem,
+];
+
+/**
+ * What the appliance itself runs (calypso-agent's entry point): the same subsystems, with the
+ * hotplug monitor started at once so that a pulled or inserted disk is noticed even before any
+ * client has asked for the inventory. Test agents use SUBSYSTEMS, whose monitor starts on the
+ * first hardware call, so that each does not spawn its own `udevadm monitor`.
+ */
+export const APPLIANCE_SUBSYSTEMS: Subsystem[] = SUBSYSTEMS.map((s) =>
+  s === hardwareSubsystem ? { ...s, service: createHardwareService({ startMonitor: true }) } : s,
+);
+
+/** calypso.yaml's full schema: the core plus every subsystem's slice. */
+export function fullConfigSchema(subsystems: readonly Subsystem[] = SUBSYSTEMS) {
+  return configSchemaWith(subsystems.flatMap((s) => (s.config ? [s.config] : [])));
+}

@@ -1,0 +1,48 @@
+/**
+ * The agent's one abortable sleep and one wait-until helper (polling loops in services and
+ * tests use these, not their own setTimeout promises).
+ */
+
+/** Resolve after `ms`; reject with the signal's reason as soon as it aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal?.reason);
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export interface WaitOptions {
+  timeoutMs?: number;
+  intervalMs?: number;
+  signal?: AbortSignal;
+  /** named in the timeout error */
+  what?: string;
+}
+
+/**
+ * Poll `test` until it returns a truthy value (returned) or the time runs out (throws, naming
+ * `what`). Errors thrown by `test` end the wait at once.
+ */
+export async function waitUntil<T>(
+  test: () => T | Promise<T>,
+  opts: WaitOptions = {},
+): Promise<NonNullable<T>> {
+  const until = Date.now() + (opts.timeoutMs ?? 10_000);
+  for (;;) {
+    const v = await test();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() >= until)
+      throw new Error(
+        `timed out after ${opts.timeoutMs ?? 10_000} ms waiting for ${opts.what ?? 'a condition'}`,
+      );
+    await sleep(opts.intervalMs ?? 25, opts.signal);
+  }
+}
