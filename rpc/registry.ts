@@ -83,6 +83,9 @@ export const DryRunPlanSchema = Type.Object(
         }),
       ),
     ),
+    console: Type.Optional(
+      Type.Array(Type.String(), { description: 'console lines (bconsole) sent, in order, after the argv' }),
+    ),
     notes: Type.Optional(Type.Array(Type.String())),
   },
   { description: 'the plan of a dry run' },

@@ -52,8 +52,18 @@ export function probeTcp(host: string, port: number, timeoutMs = 2000): Promise<
   });
 }
 
+/** The argv of a console session (pure: dry-run plans show exactly this). */
+export function bconsoleArgv(configFile: string, timeoutMs = 60_000): string[] {
+  return ['bconsole', '-n', '-s', '-u', String(Math.max(1, Math.ceil(timeoutMs / 1000))), '-c', configFile];
+}
+
 export class Bconsole {
   constructor(private opts: BconsoleOptions) {}
+
+  /** The argv every session of this console runs. */
+  argv(timeoutMs = 60_000): string[] {
+    return bconsoleArgv(this.opts.configFile, timeoutMs);
+  }
 
   /** Is the director accepting connections? */
   async probe(timeoutMs = 2000): Promise<Probe> {
@@ -76,15 +86,7 @@ export class Bconsole {
       if (/[\r\n\u0000]/.test(c)) throw new Error('bconsole: command with a line break');
     await this.requireUp();
     const timeoutMs = opts.timeoutMs ?? 60_000;
-    const argv = [
-      'bconsole',
-      '-n',
-      '-s',
-      '-u',
-      String(Math.max(1, Math.ceil(timeoutMs / 1000))),
-      '-c',
-      this.opts.configFile,
-    ];
+    const argv = bconsoleArgv(this.opts.configFile, timeoutMs);
     const { child, done } = this.opts.runner.spawn(argv, {
       timeoutMs: timeoutMs + 5000,
       signal: opts.signal,

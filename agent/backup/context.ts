@@ -1,26 +1,42 @@
 /**
- * What the backup methods share: paths, the LMDB state, the config manager, the catalog and a
- * console bound to the current settings. Built once per agent by the service factory.
+ * What the backup methods share: paths, the desired state (a target of the managed-config
+ * pipeline), the catalog and a console bound to the current settings. Built once per agent by
+ * the service factory.
  */
+import type { ManagedConfig, ApplyResult as PipelineResult } from '../config-set/index.js';
 import type { AgentDeps } from '../deps.js';
 import { Bconsole } from './bconsole.js';
 import { Catalog } from './catalog.js';
-import { ConfigManager } from './config-manager.js';
+import { baculaTarget, DAEMON_FILES, needsRestart, relPath } from './config-target.js';
+import type { DesiredState, Settings } from './model.js';
 import { BackupOps } from './ops.js';
 import { type BaculaPaths, baculaPaths } from './paths.js';
-import { StateStore } from './state-store.js';
+import { missingSecrets, updateSecrets } from './secrets.js';
+import { LegacyStateStore } from './state-store.js';
+
+/** backup.*.set / delete / config.* result: what applying the configuration did (published shape). */
+export interface ApplyResult {
+  changed: string[];
+  reloaded: boolean;
+  restartRequired: ('bacula-dir' | 'bacula-sd' | 'bacula-fd')[];
+  version?: number;
+  notes: string[];
+}
 
 export interface BackupContext {
   deps: AgentDeps;
   paths: BaculaPaths;
-  store: StateStore;
-  config: ConfigManager;
+  /** the committed desired state */
+  store: { load(): DesiredState; settings(): Settings };
+  config: ManagedConfig<DesiredState>;
   catalog: Catalog;
   bconsole(): Bconsole;
   ops(): BackupOps;
   /** `unavailable` with the reason when a Bacula program is not installed */
   requireTools(...names: string[]): Promise<void>;
-  /** Run configuration changes one at a time (load state → apply → store must not interleave). */
+  /** Apply a new desired state (passwords it needs are generated first). */
+  apply(state: DesiredState, user: string, summary: string): Promise<ApplyResult>;
+  /** Run configuration changes one at a time (load state → apply must not interleave). */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
 }
 
@@ -29,12 +45,40 @@ export interface BackupContextOptions {
   pollMs?: number;
 }
 
+/** The pipeline's result in the shape backup methods have always returned. */
+export function toApplyResult(
+  paths: BaculaPaths,
+  r: PipelineResult,
+  previous: DesiredState,
+  next: DesiredState,
+): ApplyResult {
+  const rel = r.changed.map((c) => relPath(paths, c));
+  const reloaded = r.commands.some((c) => c[0] === 'bconsole');
+  const restartRequired: ApplyResult['restartRequired'] = [];
+  if (rel.some((x) => DAEMON_FILES.dir.files.test(x)) && needsRestart(previous, next))
+    restartRequired.push('bacula-dir');
+  if (rel.some((x) => DAEMON_FILES.sd.files.test(x))) restartRequired.push('bacula-sd');
+  if (rel.some((x) => DAEMON_FILES.fd.files.test(x))) restartRequired.push('bacula-fd');
+  const notes = [...r.notes];
+  if (rel.some((x) => DAEMON_FILES.dir.files.test(x)) && !reloaded && !needsRestart(previous, next))
+    notes.push('director not running; the configuration is used at its next start');
+  return {
+    changed: r.changed,
+    reloaded,
+    restartRequired,
+    ...(r.version !== undefined ? { version: r.version } : {}),
+    notes,
+  };
+}
+
 export function createBackupContext(deps: AgentDeps, opts: BackupContextOptions = {}): BackupContext {
   const paths = baculaPaths(deps.layout);
-  const store = new StateStore(deps.store.db('config'));
+  const legacy = new LegacyStateStore(deps.store.db('config'));
   const catalog = new Catalog({ runner: deps.runner, dbPath: paths.catalogDb });
+  let config: ManagedConfig<DesiredState> | undefined;
+  const state = () => config!.state();
   const bconsole = () => {
-    const s = store.settings();
+    const s = state().settings;
     return new Bconsole({
       runner: deps.runner,
       configFile: paths.bconsoleConf,
@@ -43,14 +87,15 @@ export function createBackupContext(deps: AgentDeps, opts: BackupContextOptions 
       log: deps.log,
     });
   };
-  const config = new ConfigManager({
-    runner: deps.runner,
-    paths,
-    secretsFile: deps.layout.secretsFile,
-    secrets: deps.secrets,
-    bconsole,
-    log: deps.log,
-  });
+  config = deps.configSet.register(
+    baculaTarget({
+      runner: deps.runner,
+      paths,
+      secrets: deps.secrets,
+      bconsole,
+      legacyState: () => legacy.load(),
+    }),
+  );
   let chain: Promise<unknown> = Promise.resolve();
   const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
     const run = chain.then(fn);
@@ -61,13 +106,19 @@ export function createBackupContext(deps: AgentDeps, opts: BackupContextOptions 
     exclusive,
     deps,
     paths,
-    store,
+    store: { load: state, settings: () => state().settings },
     config,
     catalog,
     bconsole,
     ops: () => new BackupOps({ bconsole: bconsole(), catalog, pollMs: opts.pollMs }),
     requireTools: async (...names) => {
       for (const n of names) await deps.capabilities.require(n);
+    },
+    apply: async (next, user, summary) => {
+      await updateSecrets(deps.layout.secretsFile, deps.secrets, missingSecrets(next, deps.secrets));
+      const previous = state();
+      const r = await config!.apply(next, { user, summary });
+      return toApplyResult(paths, r, previous, next);
     },
   };
 }

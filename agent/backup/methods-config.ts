@@ -6,8 +6,8 @@
 import { type TObject, type TProperties, Type } from '@sinclair/typebox';
 import { conflict, invalid, notFound } from '../../rpc/errors.js';
 import { type AnyMethodDef, type CallContext, type DryRunPlan, defineMethod } from '../../rpc/registry.js';
-import type { ApplyResult } from './config-manager.js';
-import type { BackupContext } from './context.js';
+import { RELOAD } from './config-target.js';
+import type { ApplyResult, BackupContext } from './context.js';
 import {
   BaculaName,
   type DesiredState,
@@ -100,7 +100,6 @@ async function planOrApply(
   state: DesiredState,
   ctx: CallContext,
   summary: string,
-  opts: { reload?: boolean } = {},
 ): Promise<ApplyResult | DryRunPlan> {
   const problems = checkState(state);
   if (problems.length) {
@@ -108,15 +107,19 @@ async function planOrApply(
     throw invalid(`${p.kind} ${p.name}: ${p.message}`, { problems });
   }
   if (ctx.dryRun) {
+    // the same rendering, diff and steps as the apply (a reload only when the director runs)
+    const plan = await bctx.config.plan(state, { user: ctx.identity.user, summary });
+    const reloads = plan.commands.some((c) => c[0] === 'bconsole');
     return {
       dryRun: true,
-      commands: bctx.config.commands(),
-      files: await bctx.config.diff(state),
-      notes: ['bconsole stdin: reload'],
+      commands: plan.commands,
+      files: plan.files,
+      ...(reloads ? { console: [RELOAD] } : {}),
+      notes: plan.notes,
     };
   }
   await bctx.requireTools('bacula-dir', 'bacula-sd', 'bacula-fd');
-  return bctx.config.apply(state, { user: ctx.identity.user, summary, reload: opts.reload });
+  return bctx.apply(state, ctx.identity.user, summary);
 }
 
 function kindMethods(bctx: BackupContext, kind: Kind): AnyMethodDef[] {
@@ -192,7 +195,6 @@ function kindMethods(bctx: BackupContext, kind: Kind): AnyMethodDef[] {
           }
           const applied = await planOrApply(bctx, next, ctx, `backup.${kind}.set ${obj.name}`);
           if ('dryRun' in applied) return applied;
-          await bctx.store.put(kind, obj);
           return { item: obj, applied } as never;
         }),
     }),
@@ -206,7 +208,8 @@ function kindMethods(bctx: BackupContext, kind: Kind): AnyMethodDef[] {
       handler: (p, ctx) =>
         bctx.exclusive(async () => {
           const state = bctx.store.load();
-          if (!bctx.store.get(kind, p.name)) throw notFound(`${label} ${p.name} does not exist`);
+          if (!(state[listKey(kind)] as { name: string }[]).some((o) => o.name === p.name))
+            throw notFound(`${label} ${p.name} does not exist`);
           const refs = referencesTo(state, kind, p.name);
           if (refs.length)
             throw conflict(`${label} ${p.name} is used by ${refs.join(', ')}`, { usedBy: refs });
@@ -217,7 +220,6 @@ function kindMethods(bctx: BackupContext, kind: Kind): AnyMethodDef[] {
             `backup.${kind}.delete ${p.name}`,
           );
           if ('dryRun' in applied) return applied;
-          await bctx.store.remove(kind, p.name);
           if (kind === 'client') {
             await updateSecrets(bctx.deps.layout.secretsFile, bctx.deps.secrets, [
               { key: clientKey(p.name), value: undefined },
@@ -256,14 +258,8 @@ export function configMethods(bctx: BackupContext): AnyMethodDef[] {
         bctx.exclusive(async () => {
           const state = bctx.store.load();
           const settings = normalize<Settings>(SettingsSchema, { ...state.settings, ...p }, 'settings');
-          const moved =
-            settings.address !== state.settings.address || settings.dirPort !== state.settings.dirPort;
-          const renamed = settings.directorName !== state.settings.directorName;
-          const applied = await planOrApply(bctx, { ...state, settings }, ctx, 'backup.settings.set', {
-            reload: !(moved || renamed),
-          });
+          const applied = await planOrApply(bctx, { ...state, settings }, ctx, 'backup.settings.set');
           if ('dryRun' in applied) return applied;
-          await bctx.store.putSettings(settings);
           return { settings, applied };
         }),
     }),
@@ -295,7 +291,7 @@ export function configMethods(bctx: BackupContext): AnyMethodDef[] {
       }),
       role: 'auditor',
       mutating: false,
-      handler: async () => ({ items: await bctx.config.history() }),
+      handler: async () => ({ items: bctx.config.history() }),
     }),
     defineMethod({
       name: 'backup.config.diff',
@@ -313,7 +309,7 @@ export function configMethods(bctx: BackupContext): AnyMethodDef[] {
       result: Type.Object({ files: FileDiffs }),
       role: 'auditor',
       mutating: false,
-      handler: async (p) => ({ files: await bctx.config.versionDiff(p.from, p.to) }),
+      handler: async (p) => ({ files: await bctx.config.diff(p.from, p.to) }),
     }),
     defineMethod({
       name: 'backup.config.restore',
@@ -329,11 +325,8 @@ export function configMethods(bctx: BackupContext): AnyMethodDef[] {
       mutating: true,
       handler: (p, ctx) =>
         bctx.exclusive(async () => {
-          const state = await bctx.config.versionState(p.version);
-          const applied = await planOrApply(bctx, state, ctx, `backup.config.restore ${p.version}`);
-          if ('dryRun' in applied) return applied;
-          await bctx.store.replace(state);
-          return applied;
+          const state = bctx.config.versionState(p.version);
+          return planOrApply(bctx, state, ctx, `backup.config.restore ${p.version}`);
         }),
     }),
   ];

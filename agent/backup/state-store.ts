@@ -65,7 +65,12 @@ export function normalize<T>(schema: TSchema, input: unknown, what: string): T {
   return v as T;
 }
 
-export class StateStore {
+/**
+ * The desired state as agents before the managed-config pipeline kept it (`backup/settings`,
+ * `backup/<kind>/<name>` in the `config` db): read once, as the pipeline's initial state, so an
+ * upgraded appliance keeps its Bacula configuration. Nothing writes these keys any more.
+ */
+export class LegacyStateStore {
   constructor(private db: Database) {}
 
   settings(): Settings {
@@ -90,35 +95,6 @@ export class StateStore {
       }
     }
     return state;
-  }
-
-  get(kind: Kind, name: string): unknown {
-    return this.db.get(`backup/${kind}/${name}`);
-  }
-
-  async put(kind: Kind, obj: { name: string }): Promise<void> {
-    await this.db.put(`backup/${kind}/${obj.name}`, obj);
-  }
-
-  async remove(kind: Kind, name: string): Promise<void> {
-    await this.db.remove(`backup/${kind}/${name}`);
-  }
-
-  async putSettings(s: Settings): Promise<void> {
-    await this.db.put('backup/settings', normalize<Settings>(SettingsSchema, s, 'settings'));
-  }
-
-  /** Replace the whole state (config restore). */
-  async replace(state: DesiredState): Promise<void> {
-    await this.db.transaction(() => {
-      for (const kind of KINDS) {
-        const prefix = `backup/${kind}/`;
-        for (const { key } of this.db.getRange({ start: prefix, end: `${prefix}\uffff` }))
-          this.db.remove(key);
-        for (const obj of state[LIST[kind]] as { name: string }[]) this.db.put(`${prefix}${obj.name}`, obj);
-      }
-      this.db.put('backup/settings', state.settings);
-    });
   }
 }
 

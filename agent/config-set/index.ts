@@ -49,6 +49,8 @@ export interface Step {
 
 export interface StepContext<S> {
   state: S;
+  /** the committed state this change replaces */
+  previous: S;
   /** paths whose content changes with this apply */
   changed: string[];
 }
@@ -289,7 +291,7 @@ export class ManagedConfig<S> {
       commands: [],
       notes: [],
     };
-    const ctx: StepContext<S> = { state: nextState, changed };
+    const ctx: StepContext<S> = { state: nextState, previous: this.state(), changed };
     const activating = changed.length > 0 || opts.forceActivate === true;
     if (!activating && !stateChanged) {
       result.notes.push('configuration unchanged');
@@ -339,7 +341,7 @@ export class ManagedConfig<S> {
   private async reactivateOld(changed: string[], notes: string[]): Promise<void> {
     const old = this.state();
     try {
-      await this.runSteps(this.target.activate?.({ state: old, changed }) ?? [], [], false);
+      await this.runSteps(this.target.activate?.({ state: old, previous: old, changed }) ?? [], [], false);
       notes.push('previous version re-activated');
     } catch (err) {
       this.set.o.log.error(

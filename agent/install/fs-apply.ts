@@ -24,6 +24,7 @@ import {
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
+import { syncDirSync, writeFileAtomicSync } from '../fs/atomic-write.js';
 
 export interface Owner {
   /** Account names as in the plan (root, calypso, …). */
@@ -76,7 +77,7 @@ export class Applier {
     if (st && !st.isFile()) throw new Error(`${file}: exists and is not a regular file`);
     const want = typeof content === 'string' ? Buffer.from(content) : content;
     if (!st || !readFileSync(file).equals(want)) {
-      if (this.apply) writeFileAtomic(file, want, mode);
+      if (this.apply) writeFileAtomicSync(file, want, { mode: mode });
       this.record({ path: file, action: 'write', detail: `${want.length} bytes` });
       this.ensureMeta(file, mode, owner, undefined);
       return;
@@ -103,7 +104,7 @@ export class Applier {
       const tmp = `${link}.tmp-${randomBytes(4).toString('hex')}`;
       symlinkSync(target, tmp);
       renameSync(tmp, link);
-      fsyncDir(path.dirname(link));
+      syncDirSync(path.dirname(link));
     }
     this.record({ path: link, action: 'symlink', detail: target });
   }
@@ -130,35 +131,6 @@ export class Applier {
       if (this.apply) chownSync(p, wantUid, wantGid);
       this.record({ path: p, action: 'chown', detail: `${owner.user}:${owner.group}` });
     }
-  }
-}
-
-export function writeFileAtomic(file: string, data: string | Buffer, mode: number): void {
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${randomBytes(4).toString('hex')}`);
-  const fd = openSync(tmp, 'wx', mode);
-  try {
-    const buf = typeof data === 'string' ? Buffer.from(data) : data;
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off);
-    fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    unlinkSync(tmp);
-    throw err;
-  }
-  closeSync(fd);
-  chmodSync(tmp, mode); // the umask may have narrowed the open() mode
-  renameSync(tmp, file);
-  fsyncDir(dir);
-}
-
-export function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }
 

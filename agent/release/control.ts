@@ -9,7 +9,7 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { unavailable } from '../../rpc/errors.js';
-import { writeFileAtomic } from '../install/fs-apply.js';
+import { writeFileAtomicSync } from '../fs/atomic-write.js';
 import { AGENT_UNIT } from '../install/plan.js';
 import type { Layout } from '../layout.js';
 import type { Runner } from '../runner.js';
@@ -109,7 +109,7 @@ function supervisorControl(layout: Layout): AgentControl {
       signal('SIGHUP');
     },
     async stop() {
-      writeFileAtomic(paths.holdFile, `${JSON.stringify({ pid: process.pid })}\n`, 0o600);
+      writeFileAtomicSync(paths.holdFile, `${JSON.stringify({ pid: process.pid })}\n`, { mode: 0o600 });
       signal('SIGHUP');
       const start = Date.now();
       while (Date.now() - start < 60_000) {

@@ -7,7 +7,7 @@
  * only after the outcome is in the history.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { writeFileAtomic } from '../install/fs-apply.js';
+import { writeFileAtomicSync } from '../fs/atomic-write.js';
 import type { Layout } from '../layout.js';
 import { releasePaths } from './paths.js';
 
@@ -97,7 +97,7 @@ export function readJournal(layout: Layout): Journal | undefined {
 export function writeJournal(layout: Layout, j: Journal): void {
   const p = releasePaths(layout);
   mkdirSync(p.dir, { recursive: true, mode: 0o700 });
-  writeFileAtomic(p.journal, `${JSON.stringify(j, null, 2)}\n`, 0o600);
+  writeFileAtomicSync(p.journal, `${JSON.stringify(j, null, 2)}\n`, { mode: 0o600 });
 }
 
 export function removeJournal(layout: Layout): void {
@@ -117,7 +117,7 @@ export function appendHistory(layout: Layout, rec: UpgradeRecord): void {
   mkdirSync(p.dir, { recursive: true, mode: 0o700 });
   const all = readHistory(layout).filter((r) => r.id !== rec.id);
   all.push(rec);
-  writeFileAtomic(p.history, `${JSON.stringify(all.slice(-HISTORY_LIMIT), null, 2)}\n`, 0o600);
+  writeFileAtomicSync(p.history, `${JSON.stringify(all.slice(-HISTORY_LIMIT), null, 2)}\n`, { mode: 0o600 });
 }
 
 export function stepIndex(step: UpgradeStep): number {

@@ -16,7 +16,7 @@ import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { cp, lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { conflict, invalid, notFound } from '../../rpc/errors.js';
-import { fsyncDir, writeFileAtomic } from '../install/fs-apply.js';
+import { syncDirSync, writeFileAtomicSync } from '../fs/atomic-write.js';
 import type { Layout } from '../layout.js';
 import type { Runner } from '../runner.js';
 import {
@@ -85,7 +85,7 @@ async function noteInstalled(layout: Layout, version: string, at: number): Promi
   await mkdir(p.dir, { recursive: true, mode: 0o700 });
   const map = readInstalled(layout);
   map[version] = at;
-  writeFileAtomic(p.installed, `${JSON.stringify(map, null, 2)}\n`, 0o600);
+  writeFileAtomicSync(p.installed, `${JSON.stringify(map, null, 2)}\n`, { mode: 0o600 });
 }
 
 /** Point `current` at releases/<version>: a new link, then rename over the old one. */
@@ -95,7 +95,7 @@ export async function switchCurrent(layout: Layout, version: string): Promise<vo
   const tmp = `${layout.current}.tmp-${randomBytes(4).toString('hex')}`;
   await symlink(path.join('releases', version), tmp);
   await rename(tmp, layout.current);
-  fsyncDir(path.dirname(layout.current));
+  syncDirSync(path.dirname(layout.current));
 }
 
 /** Make a staging directory beside the releases (same filesystem, so the final rename is atomic). */
@@ -229,7 +229,7 @@ export async function commitStaged(
     }
   }
   await rename(staging, dest);
-  fsyncDir(layout.releases);
+  syncDirSync(layout.releases);
   await noteInstalled(layout, manifest.version, now);
   return dest;
 }
@@ -237,7 +237,7 @@ export async function commitStaged(
 async function trash(layout: Layout, dir: string): Promise<void> {
   const t = path.join(layout.releases, `.trash-${randomBytes(6).toString('hex')}`);
   await rename(dir, t);
-  fsyncDir(layout.releases);
+  syncDirSync(layout.releases);
   await rm(t, { recursive: true, force: true });
 }
 

@@ -19,7 +19,7 @@ import {
   rmSync,
 } from 'node:fs';
 import path from 'node:path';
-import { fsyncDir, writeFileAtomic } from '../install/fs-apply.js';
+import { syncDirSync, writeFileAtomicSync } from '../fs/atomic-write.js';
 import type { Layout } from '../layout.js';
 import { releasePaths } from './paths.js';
 
@@ -58,10 +58,12 @@ export function backupState(
       copyDurable(path.join(layout.lmdbDir, f), path.join(tmp, f));
     }
   }
-  writeFileAtomic(path.join(tmp, META), `${JSON.stringify({ id, takenAt: now, ...meta }, null, 2)}\n`, 0o600);
+  writeFileAtomicSync(path.join(tmp, META), `${JSON.stringify({ id, takenAt: now, ...meta }, null, 2)}\n`, {
+    mode: 0o600,
+  });
   rmSync(dest, { recursive: true, force: true });
   renameSync(tmp, dest);
-  fsyncDir(root);
+  syncDirSync(root);
   return dest;
 }
 
@@ -100,7 +102,7 @@ export function restoreState(layout: Layout, dir: string): void {
     renameSync(tmp, path.join(layout.lmdbDir, f));
   }
   rmSync(path.join(layout.lmdbDir, LOCK_FILE), { force: true });
-  fsyncDir(layout.lmdbDir);
+  syncDirSync(layout.lmdbDir);
 }
 
 /** Keep the newest `keep` backups. */

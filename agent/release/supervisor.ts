@@ -20,7 +20,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeFileAtomic } from '../install/fs-apply.js';
+import { writeFileAtomicSync } from '../fs/atomic-write.js';
 import { createLayout } from '../layout.js';
 import { isAlive, readJournal } from './journal.js';
 import { releasePaths } from './paths.js';
@@ -81,10 +81,10 @@ export function runSupervisor(opts: SupervisorOptions): void {
 
   const writeState = () => {
     const state = child ? 'running' : held() ? 'held' : 'stopped';
-    writeFileAtomic(
+    writeFileAtomicSync(
       paths.supervisorState,
       `${JSON.stringify({ pid: process.pid, state, childPid: child?.pid, restarts })}\n`,
-      0o644,
+      { mode: 0o644 },
     );
   };
 
@@ -174,7 +174,7 @@ export function runSupervisor(opts: SupervisorOptions): void {
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
 
-  writeFileAtomic(paths.supervisorPid, `${process.pid}\n`, 0o644);
+  writeFileAtomicSync(paths.supervisorPid, `${process.pid}\n`, { mode: 0o644 });
   setInterval(tick, 100);
   tick();
 }
