@@ -2,7 +2,7 @@
  * Backup with Bacula (issue 6): desired state of clients, filesets, schedules, pools, storage
  * and jobs rendered into the director's and storage daemon's config (agent/backup/), and the
  * operations on the running daemons: run, cancel, restore, history, file browsing, volumes,
- * status. See docs/backup.md for how the agent talks to Bacula and why.
+ * status. README.md, "Backup (Bacula)", says how the agent talks to Bacula and why.
  */
 
 import type { Service, ServiceFactory, Subsystem } from '../deps.js';

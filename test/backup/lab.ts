@@ -19,7 +19,7 @@ import {
 } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { type DaemonKind, type RunningDaemon, startDaemon } from '../../agent/backup/daemons.js';
+import { type DaemonKind, type RunningDaemon, startDaemon } from './daemons.js';
 import { type BaculaPaths, baculaPaths } from '../../agent/backup/paths.js';
 import { createBackupService } from '../../agent/backup/service.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';

@@ -1,12 +1,12 @@
 /**
  * Run the Bacula daemons in the foreground on the generated configuration. Production uses
- * systemd units pointing at the same files (docs/backup.md); tests, the bench and the demo use
+ * systemd units pointing at the same files (README, Backup); the tests use
  * this to run director, storage and file daemons under a prefix on loopback ports.
  */
-import type { Runner, SpawnedCommand } from '../runner.js';
-import { probeTcp } from './bconsole.js';
-import { sleep } from './ops.js';
-import type { BaculaPaths } from './paths.js';
+import type { Runner, SpawnedCommand } from '../../agent/runner.js';
+import { probeTcp } from '../../agent/backup/bconsole.js';
+import { sleep } from '../../agent/backup/ops.js';
+import type { BaculaPaths } from '../../agent/backup/paths.js';
 
 export type DaemonKind = 'dir' | 'sd' | 'fd';
 
