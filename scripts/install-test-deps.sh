@@ -6,6 +6,9 @@ PKGS=(
   zfs-fuse            # ZFS pools on file vdevs (issue: ZFS)
   smartmontools mtx mt-st lsscsi sg3-utils udev util-linux
   tgt libiscsi-bin    # iSCSI target + initiator tools
+  libiscsi-dev gcc libc6-dev  # the tape emulation's LD_PRELOAD library (test/tape-emu), built by the tests
+  ceph-mon ceph-osd radosgw ceph-common s3cmd  # a real S3 server (RGW on a memstore OSD) for the object tests
+  prometheus          # scrapes the agent's metrics endpoint in the metrics test (promtool too)
   bacula-director bacula-director-sqlite3 bacula-sd bacula-fd bacula-console sqlite3
   cockpit-ws cockpit-bridge chromium
   cockpit-system      # the Cockpit shell (navigation menu) the plugin's end-to-end tests open
