@@ -18,10 +18,16 @@ export const TransportSchema = Type.Union(
   { description: 'how the device is attached' },
 );
 
+/**
+ * The errorMessage is the plain-word refusal the RPC core reports (agent/formats.ts explains the
+ * keyword; probes/ stays free of agent imports, so it is spelled here directly).
+ */
 export const DiskIdSchema = Type.String({
   minLength: 1,
   maxLength: 300,
   description: 'stable disk id (`wwn-0x…`, `ata-MODEL_SERIAL`…), a /dev/disk/by-id path, or a device path',
+  errorMessage:
+    'a disk is named by its stable id from disk.list (wwn-0x…, ata-MODEL_SERIAL…), a /dev/disk/by-id path or a device path, 1 to 300 characters',
 });
 
 export const PartitionSchema = Type.Object({

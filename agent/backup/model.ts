@@ -6,37 +6,94 @@
  * `bacula-dir -t` stays the final judge of what Bacula accepts.
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { format } from '../formats.js';
+
+/** A Bacula name of at most `max` characters (`what`: "a backup resource name"), its rules in words. */
+function baculaName(what: string, plural: string, max: number, description: string, options = {}) {
+  return format({
+    pattern: `^[A-Za-z0-9][A-Za-z0-9._-]{0,${max - 1}}$`,
+    description,
+    errorMessage: `${what} is a letter or digit, then letters, digits and . _ - (at most ${max})`,
+    rules: [
+      { minLength: 1, message: `${what} may not be empty` },
+      { pattern: '^\\S*$', message: `${plural} may not contain spaces` },
+      { pattern: '^[A-Za-z0-9]', message: `${what} starts with a letter or digit` },
+      { pattern: '^[A-Za-z0-9._-]*$', message: `${what} may contain only letters, digits and . _ -` },
+      { maxLength: max, message: `${what} has at most ${max} characters` },
+    ],
+    options,
+  });
+}
 
 /** Bacula resource names: kept to a portable subset (Bacula itself allows a few more characters). */
-export const BaculaName = Type.String({
-  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$',
-  description: 'resource name: letters, digits, dot, dash, underscore (max 64)',
-});
+export const BaculaName = baculaName(
+  'a backup resource name',
+  'backup resource names',
+  64,
+  'resource name: letters, digits, dot, dash, underscore (max 64)',
+);
 
 /** Absolute path as stored in config files: no control characters, no double quote. */
-export const AbsPath = Type.String({
+export const AbsPath = format({
   pattern: '^/[^"\\u0000-\\u001f\\u007f]*$',
   maxLength: 4096,
   description: 'absolute path (spaces and UTF-8 allowed; no double quote or control characters)',
+  errorMessage: 'a path is absolute, without double quotes or control characters',
+  rules: [
+    { pattern: '^/', message: 'a path is absolute: it starts with /' },
+    { pattern: '^[^"]*$', message: 'a path may not contain a double quote' },
+    {
+      pattern: '^[^\\u0000-\\u001f\\u007f]*$',
+      message: 'a path may not contain control characters (newline, tab…)',
+    },
+    { maxLength: 4096, message: 'a path has at most 4096 characters' },
+  ],
 });
 
-export const Password = Type.String({
+export const Password = format({
   pattern: '^[A-Za-z0-9!#$%&()*+,./:;<=>?@\\[\\]^_`{|}~-]{12,128}$',
   description:
     'daemon password (12–128 printable characters, no quotes, backslash or spaces); never stored in LMDB',
+  errorMessage: 'a daemon password is 12 to 128 printable characters without quotes, backslash or spaces',
+  rules: [
+    { minLength: 12, message: 'a daemon password has at least 12 characters' },
+    { maxLength: 128, message: 'a daemon password has at most 128 characters' },
+    { pattern: '^\\S*$', message: 'a daemon password may not contain spaces' },
+    {
+      pattern: '^[^"\'\\\\]*$',
+      message: 'a daemon password may not contain quotes or a backslash',
+    },
+  ],
 });
+
+/** A host name or IP address as Bacula's config takes it. */
+const HostAddress = (description: string, options = {}) =>
+  format({
+    pattern: '^[A-Za-z0-9.:-]{1,253}$',
+    description,
+    errorMessage: 'a host name or IP address: letters, digits and . : - (1 to 253 characters, no spaces)',
+    options,
+  });
+
+/** A Bacula media type or label prefix: letters, digits and . _ -. */
+const Token = (what: string, max: number, description: string) =>
+  format({
+    pattern: `^[A-Za-z0-9._-]{1,${max}}$`,
+    description,
+    errorMessage: `${what} is 1 to ${max} letters, digits and . _ - (no spaces)`,
+  });
 
 export const SettingsSchema = Type.Object(
   {
-    directorName: Type.String({
-      pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$',
-      default: 'calypso',
-      description: 'base name: daemons are <name>-dir, <name>-sd, <name>-fd',
-    }),
-    address: Type.String({
-      pattern: '^[A-Za-z0-9.:-]{1,253}$',
+    directorName: baculaName(
+      'a director name',
+      'director names',
+      60,
+      'base name: daemons are <name>-dir, <name>-sd, <name>-fd',
+      { default: 'calypso' },
+    ),
+    address: HostAddress('address the director, storage and file daemons of the appliance listen on', {
       default: '127.0.0.1',
-      description: 'address the director, storage and file daemons of the appliance listen on',
     }),
     dirPort: Type.Integer({ minimum: 1, maximum: 65535, default: 9101, description: 'director port' }),
     fdPort: Type.Integer({ minimum: 1, maximum: 65535, default: 9102, description: 'file daemon port' }),
@@ -55,10 +112,7 @@ export type Settings = Static<typeof SettingsSchema>;
 export const ClientSchema = Type.Object(
   {
     name: BaculaName,
-    address: Type.String({
-      pattern: '^[A-Za-z0-9.:-]{1,253}$',
-      description: 'host name or IP of the file daemon',
-    }),
+    address: HostAddress('host name or IP of the file daemon'),
     port: Type.Integer({ minimum: 1, maximum: 65535, default: 9102, description: 'file daemon port' }),
     fileRetentionDays: Type.Integer({
       minimum: 1,
@@ -91,9 +145,10 @@ export const FilesetSchema = Type.Object(
     include: Type.Array(AbsPath, { minItems: 1, maxItems: 256, description: 'paths to back up' }),
     exclude: Type.Array(AbsPath, { default: [], maxItems: 256, description: 'paths left out' }),
     excludePatterns: Type.Array(
-      Type.String({
+      format({
         pattern: '^[^"\\u0000-\\u001f\\u007f]{1,256}$',
         description: 'shell wildcard, e.g. *.tmp',
+        errorMessage: 'a wildcard is 1 to 256 characters without double quotes or control characters',
       }),
       { default: [], maxItems: 64, description: 'file name wildcards left out (Bacula WildFile)' },
     ),
@@ -133,8 +188,10 @@ export const ScheduleSchema = Type.Object(
         {
           level: Type.Optional(LevelSchema),
           pool: Type.Optional(BaculaName),
-          when: Type.String({
+          when: format({
             pattern: '^[A-Za-z0-9 :,/-]{1,128}$',
+            errorMessage:
+              'a schedule time uses letters, digits, spaces and : , / - (e.g. "mon-fri at 23:05"), at most 128',
             description:
               'Bacula date-time specification, e.g. "mon-fri at 23:05", "1st sun at 02:00", "hourly at 0:15"',
           }),
@@ -158,10 +215,7 @@ export const PoolSchema = Type.Object(
     }),
     storage: Type.Optional(BaculaName),
     labelFormat: Type.Optional(
-      Type.String({
-        pattern: '^[A-Za-z0-9._-]{1,40}$',
-        description: 'volume name prefix (disk; default "<pool>-")',
-      }),
+      Token('a volume label prefix', 40, 'volume name prefix (disk; default "<pool>-")'),
     ),
     maxVolumeBytes: Type.Optional(Type.Integer({ minimum: 1048576, description: 'bytes per volume' })),
     maxVolumes: Type.Optional(
@@ -195,9 +249,7 @@ const DiskStorageSchema = Type.Object(
       default: 2,
       description: 'file devices (parallel jobs)',
     }),
-    mediaType: Type.Optional(
-      Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$', description: 'default File-<name>' }),
-    ),
+    mediaType: Type.Optional(Token('a media type', 64, 'default File-<name>')),
     maxConcurrentJobs: Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'jobs at once' }),
   },
   {
@@ -210,10 +262,14 @@ const TapeStorageSchema = Type.Object(
   {
     name: BaculaName,
     type: Type.Literal('tape'),
-    mediaType: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$', description: 'e.g. LTO-8' }),
+    mediaType: Token('a media type', 64, 'e.g. LTO-8'),
     changerDevice: AbsPath,
     changerCommand: Type.Optional(
-      Type.String({ pattern: '^/[^"\\u0000-\\u001f]{1,512}$', description: 'default: Debian mtx-changer' }),
+      format({
+        pattern: '^/[^"\\u0000-\\u001f]{1,512}$',
+        description: 'default: Debian mtx-changer',
+        errorMessage: 'a changer command is an absolute path without double quotes or control characters',
+      }),
     ),
     drives: Type.Array(
       Type.Object(
@@ -286,7 +342,12 @@ export const JobSchema = Type.Object(
       ),
     ),
     selectionPattern: Type.Optional(
-      Type.String({ pattern: '^[^"\\u0000-\\u001f]{1,256}$', description: 'regex for Job/Client selection' }),
+      format({
+        pattern: '^[^"\\u0000-\\u001f]{1,256}$',
+        description: 'regex for Job/Client selection',
+        errorMessage:
+          'a selection pattern is 1 to 256 characters without double quotes or control characters',
+      }),
     ),
     priority: Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'lower runs first' }),
     accurate: Type.Boolean({ default: false, description: 'track deletions and renames in incrementals' }),
