@@ -1,0 +1,227 @@
+/**
+ * MinIO, where it is installed, through `mc --json` (admin calls) and the AWS SDK (buckets,
+ * versioning, policies) as MinIO's root user. mc gets the endpoint and root credentials in
+ * its environment (`MC_HOST_calypso`), never in argv. MinIO itself runs from its own service
+ * unit with the environment file this agent renders (minio-env.ts); the agent does not start
+ * or stop the process.
+ *
+ * Differences from RGW, answered plainly: buckets have no owner (the root user creates them;
+ * access is by grant), a quota limits size only (maxObjects is `invalid`), and the secret of a
+ * new user is generated here and handed to mc on stdin (its `user add` reads it from there).
+ */
+import { randomBytes } from 'node:crypto';
+import { ListBucketsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { invalid, notFound, RpcError, unavailable } from '../../rpc/errors.js';
+import type { AgentDeps } from '../deps.js';
+import type { Runner } from '../runner.js';
+import type { GatewayState, Health, ObjectBackend, Plan, Versioning } from './backend.js';
+import { MC_ALIAS, mcAdmin } from './commands.js';
+import type { ObjectConfig } from './config.js';
+import { ADMIN_SECRET_KEY } from './context.js';
+import type { Bucket, NewKey, Quota, User } from './model.js';
+import { parseAccessKeys, parseDu, parseNewAccessKey, parseQuotaInfo, parseUserList } from './parse-mc.js';
+import type { PolicyDocument } from './policy.js';
+import { answers, fromS3, readPolicy, readVersioning, runS3Step, s3Client } from './s3.js';
+
+export interface MinioBackendOptions {
+  deps: AgentDeps;
+  cfg: ObjectConfig;
+  runner: Runner;
+  endpoint: string;
+}
+
+export class MinioBackend implements ObjectBackend {
+  readonly kind = 'minio' as const;
+  readonly endpoint: string;
+  private root: S3Client | undefined;
+
+  constructor(private o: MinioBackendOptions) {
+    this.endpoint = o.endpoint;
+  }
+
+  private creds() {
+    const secretKey = this.o.deps.secrets.get(ADMIN_SECRET_KEY);
+    if (!secretKey)
+      throw unavailable('MinIO root credentials are not in secrets.env yet: apply the MinIO configuration');
+    return { accessKey: this.o.cfg.adminUser, secretKey };
+  }
+
+  /** MC_HOST_<alias> = scheme://user:secret@host:port (URL-encoded), per command. */
+  mcEnv(): Record<string, string> {
+    const c = this.creds();
+    const u = new URL(this.endpoint);
+    u.username = encodeURIComponent(c.accessKey);
+    u.password = encodeURIComponent(c.secretKey);
+    return { [`MC_HOST_${MC_ALIAS}`]: u.toString().replace(/\/$/, '') };
+  }
+
+  private async mc(argv: string[], input?: string): Promise<string> {
+    try {
+      return (await this.o.runner.run(argv, { env: this.mcEnv(), input, timeoutMs: 60_000 })).stdout;
+    } catch (err) {
+      if (err instanceof RpcError && err.kind === 'failed') {
+        const out = String(err.data.stderr ?? '');
+        if (/does not exist|not found|NoSuch/i.test(out))
+          throw notFound(out.trim().split('\n').pop() ?? 'not found');
+      }
+      throw err;
+    }
+  }
+
+  private client(): S3Client {
+    this.root ??= s3Client(this.endpoint, this.creds());
+    return this.root;
+  }
+
+  async health(): Promise<Health> {
+    if (!this.o.runner.which('mc'))
+      return { up: false, reason: 'mc (MinIO client) is not installed', endpoint: this.endpoint };
+    if (!this.o.deps.secrets.get(ADMIN_SECRET_KEY))
+      return {
+        up: false,
+        reason: 'MinIO root credentials missing: apply the MinIO configuration',
+        endpoint: this.endpoint,
+      };
+    const why = await answers(this.endpoint);
+    if (why)
+      return {
+        up: false,
+        reason: `MinIO at ${this.endpoint} does not answer (${why})`,
+        endpoint: this.endpoint,
+      };
+    return { up: true, endpoint: this.endpoint };
+  }
+
+  async listBuckets(): Promise<Bucket[]> {
+    const r = await this.client()
+      .send(new ListBucketsCommand({}))
+      .catch((e) => {
+        throw fromS3(e, 'list buckets');
+      });
+    const out: Bucket[] = [];
+    for (const b of r.Buckets ?? [])
+      if (b.Name) out.push(await this.getBucket(b.Name, b.CreationDate?.toISOString()));
+    return out;
+  }
+
+  async getBucket(name: string, created?: string): Promise<Bucket> {
+    const usage = parseDu(await this.mc(mcAdmin.du(name)));
+    const quota = parseQuotaInfo(await this.mc(mcAdmin.bucketQuotaInfo(name)));
+    return { name, owner: this.o.cfg.adminUser, usage, quota, ...(created ? { created } : {}) };
+  }
+
+  getVersioning(name: string): Promise<Versioning> {
+    return readVersioning(this.client(), name);
+  }
+  getPolicy(name: string): Promise<PolicyDocument | undefined> {
+    return readPolicy(this.client(), name);
+  }
+
+  async listUsers(): Promise<User[]> {
+    const users = parseUserList(await this.mc(mcAdmin.userList()));
+    for (const u of users) u.keys = parseAccessKeys(await this.mc(mcAdmin.accessKeyList(u.id)), u.id);
+    return users;
+  }
+
+  async getUser(id: string): Promise<User> {
+    const u = (await this.listUsers()).find((x) => x.id === id);
+    if (!u) throw notFound(`user ${id} does not exist`, { user: id });
+    return u;
+  }
+
+  async createBucket(name: string, _owner: string): Promise<Plan> {
+    return {
+      steps: [{ kind: 's3', op: 'CreateBucket', input: { Bucket: name } }],
+      notes: ['MinIO buckets have no owner: give the user access with object.grant.set'],
+    };
+  }
+  async deleteBucket(name: string, purge: boolean): Promise<Plan> {
+    return { steps: [{ kind: 'argv', argv: mcAdmin.removeBucket(name, purge) }] };
+  }
+  async setVersioning(name: string, on: boolean): Promise<Plan> {
+    const Status = on ? 'Enabled' : 'Suspended';
+    return {
+      steps: [
+        {
+          kind: 's3',
+          op: 'PutBucketVersioning',
+          input: { Bucket: name, VersioningConfiguration: { Status } },
+        },
+      ],
+    };
+  }
+  async setQuota(name: string, q: Quota): Promise<Plan> {
+    if (q.enabled && q.maxObjects !== undefined)
+      throw invalid('MinIO quotas limit size only, not the number of objects');
+    const argv =
+      q.enabled && q.maxSize !== undefined
+        ? mcAdmin.bucketQuotaSet(name, q.maxSize)
+        : mcAdmin.bucketQuotaClear(name);
+    return { steps: [{ kind: 'argv', argv }] };
+  }
+  async putPolicy(name: string, doc: PolicyDocument | undefined): Promise<Plan> {
+    return {
+      steps: [
+        doc
+          ? { kind: 's3', op: 'PutBucketPolicy', input: { Bucket: name, Policy: JSON.stringify(doc) } }
+          : { kind: 's3', op: 'DeleteBucketPolicy', input: { Bucket: name } },
+      ],
+    };
+  }
+  async createUser(u: { id: string }): Promise<Plan> {
+    return { steps: [{ kind: 'argv', argv: mcAdmin.userAdd(u.id), secretOnStdin: true }] };
+  }
+  async setSuspended(id: string, suspended: boolean): Promise<Plan> {
+    return { steps: [{ kind: 'argv', argv: suspended ? mcAdmin.userDisable(id) : mcAdmin.userEnable(id) }] };
+  }
+  async deleteUser(id: string, _purge: boolean): Promise<Plan> {
+    return { steps: [{ kind: 'argv', argv: mcAdmin.userRemove(id) }] };
+  }
+  async createKey(user: string): Promise<Plan> {
+    return { steps: [{ kind: 'argv', argv: mcAdmin.accessKeyCreate(user), newKeyAmong: [] }] };
+  }
+  async revokeKey(_user: string, accessKey: string): Promise<Plan> {
+    return { steps: [{ kind: 'argv', argv: mcAdmin.accessKeyRm(accessKey) }] };
+  }
+
+  async run(plan: Plan): Promise<{ newKey?: NewKey }> {
+    let newKey: NewKey | undefined;
+    for (const step of plan.steps) {
+      if (step.kind === 's3') {
+        await runS3Step(this.client(), step);
+        continue;
+      }
+      if (step.secretOnStdin) {
+        // user add ALIAS USER, secret on stdin: the user name is the access key
+        const secretKey = randomBytes(30).toString('base64url');
+        await this.mc(step.argv, `${secretKey}\n`);
+        const user = step.argv.at(-1)!;
+        newKey = { user, accessKey: user, secretKey };
+        continue;
+      }
+      const out = await this.mc(step.argv);
+      if (step.newKeyAmong) newKey = parseNewAccessKey(out, step.argv.at(-1)!);
+    }
+    return newKey ? { newKey } : {};
+  }
+
+  async clientFor(_user: string): Promise<S3Client> {
+    // MinIO objects have no per-user owner: the root user writes them
+    return this.client();
+  }
+
+  async gateway(): Promise<GatewayState> {
+    return { managed: false, running: (await answers(this.endpoint)) === undefined };
+  }
+  async startGateway(): Promise<Plan> {
+    throw unavailable(
+      'MinIO runs from its own service unit with the rendered environment file (object.minio.env.apply)',
+    );
+  }
+  async stopGateway(): Promise<Plan> {
+    throw unavailable('MinIO runs from its own service unit; the agent does not stop it');
+  }
+  close(): void {
+    this.root?.destroy();
+  }
+}

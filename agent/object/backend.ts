@@ -1,0 +1,111 @@
+/**
+ * The object-storage backend interface (RGW, external RGW, MinIO) and the one way a mutation
+ * is carried out: a plan of steps — argv lists for the admin tool and S3 calls as data — that a
+ * dry run returns and a real run executes, step by step, in order. Backends build plans with
+ * the pure builders of commands.ts and policy.ts; the service never sees a tool's text.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { DryRunPlan } from '../../rpc/registry.js';
+import type { Bucket, NewKey, Quota, User } from './model.js';
+import type { PolicyDocument } from './policy.js';
+
+/** The S3 calls the agent makes as the admin user; `input` is the SDK command's input. */
+export type S3Op = 'CreateBucket' | 'PutBucketVersioning' | 'PutBucketPolicy' | 'DeleteBucketPolicy';
+
+export type Step =
+  | {
+      kind: 'argv';
+      argv: string[];
+      /** environment for this command only (mc's alias credentials); never shown by a dry run */
+      env?: Record<string, string>;
+      /**
+       * The command prints a new key among the user's existing ones (listed here): the run
+       * returns it, once. A dry run shows the argv only.
+       */
+      newKeyAmong?: string[];
+      /**
+       * The run generates a secret and writes it to the command's stdin (MinIO's `user add`);
+       * it is returned once as the new key and appears in no argv, plan or log.
+       */
+      secretOnStdin?: boolean;
+    }
+  | { kind: 's3'; op: S3Op; input: Record<string, unknown> };
+
+export interface Plan {
+  steps: Step[];
+  notes?: string[];
+}
+
+/** A dry run's answer: argv lists in `commands`; S3 calls as `s3 <Op> <input JSON>` notes. */
+export function toDryRun(plan: Plan): DryRunPlan {
+  return {
+    dryRun: true,
+    commands: plan.steps.filter((s) => s.kind === 'argv').map((s) => (s as { argv: string[] }).argv),
+    notes: [
+      ...plan.steps.map((s, i) =>
+        s.kind === 's3'
+          ? `step ${i + 1}: s3 ${s.op} ${JSON.stringify(s.input)}`
+          : `step ${i + 1}: ${s.argv[0]}`,
+      ),
+      ...(plan.notes ?? []),
+    ],
+  };
+}
+
+export interface Health {
+  up: boolean;
+  /** why not, when down */
+  reason?: string;
+  endpoint: string;
+}
+
+export interface GatewayState {
+  /** the agent manages the process (local RGW); false for external gateways */
+  managed: boolean;
+  running: boolean;
+  pid?: number;
+}
+
+export type Versioning = 'off' | 'enabled' | 'suspended';
+
+export interface ObjectBackend {
+  readonly kind: 'rgw' | 'external-rgw' | 'minio';
+  /** The S3 endpoint clients use. */
+  readonly endpoint: string;
+  /** Is the admin tool installed and the gateway answering? */
+  health(): Promise<Health>;
+
+  listBuckets(): Promise<Bucket[]>;
+  getBucket(name: string): Promise<Bucket>;
+  getVersioning(name: string): Promise<Versioning>;
+  getPolicy(name: string): Promise<PolicyDocument | undefined>;
+  listUsers(): Promise<User[]>;
+  getUser(id: string): Promise<User>;
+
+  createBucket(name: string, owner: string): Promise<Plan>;
+  /** `purge`: remove every object and version too. */
+  deleteBucket(name: string, purge: boolean): Promise<Plan>;
+  setVersioning(name: string, on: boolean): Promise<Plan>;
+  setQuota(name: string, quota: Quota): Promise<Plan>;
+  putPolicy(name: string, doc: PolicyDocument | undefined): Promise<Plan>;
+  createUser(u: { id: string; displayName: string; email?: string }): Promise<Plan>;
+  setSuspended(id: string, suspended: boolean): Promise<Plan>;
+  deleteUser(id: string, purge: boolean): Promise<Plan>;
+  createKey(user: string): Promise<Plan>;
+  revokeKey(user: string, accessKey: string): Promise<Plan>;
+
+  /**
+   * Run a plan. Returns the new key when the plan created one (user or key creation): its
+   * secret goes to the caller once and is kept nowhere.
+   */
+  run(plan: Plan, signal?: AbortSignal): Promise<{ newKey?: NewKey }>;
+
+  /** An S3 client acting as `user` (migration writes objects as the bucket's owner). */
+  clientFor(user: string): Promise<S3Client>;
+
+  gateway(): Promise<GatewayState>;
+  startGateway(): Promise<Plan>;
+  stopGateway(): Promise<Plan>;
+  /** Called on agent shutdown: release clients and timers (the gateway keeps running). */
+  close(): void;
+}

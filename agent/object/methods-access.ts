@@ -1,0 +1,126 @@
+/**
+ * Access to buckets: canned grants (read-only, read-write, write-only) and custom bucket-policy
+ * JSON, both stored in the bucket's policy on the gateway (policy.ts). A custom policy is
+ * checked before anything is sent: JSON, known principals, S3 actions, resources inside the
+ * bucket. Canned grants survive a custom policy change (they are merged back in).
+ */
+import { Type } from '@sinclair/typebox';
+import { invalid } from '../../rpc/errors.js';
+import { defineMethod, isDryRunPlan } from '../../rpc/registry.js';
+import type { ObjectContext } from './context.js';
+import { BucketName, CannedGrant, GrantSchema, UserId } from './model.js';
+import { checkPolicy, grantsOf, type PolicyDocument, withGrant } from './policy.js';
+
+const Ok = Type.Object({});
+
+async function knownUsers(o: ObjectContext): Promise<Set<string>> {
+  return new Set((await o.backend.listUsers()).map((u) => u.id));
+}
+
+export function accessMethods(o: ObjectContext) {
+  return [
+    defineMethod({
+      name: 'object.grant.list',
+      summary: 'Canned grants of a bucket',
+      params: Type.Object({ bucket: BucketName }, { additionalProperties: false }),
+      result: Type.Array(GrantSchema),
+      role: 'auditor',
+      mutating: false,
+      handler: async (p) => {
+        const b = await o.ready();
+        await b.getBucket(p.bucket);
+        return grantsOf(p.bucket, await b.getPolicy(p.bucket));
+      },
+    }),
+
+    defineMethod({
+      name: 'object.grant.set',
+      summary: 'Give a user canned access to a bucket (replaces the user’s earlier grant)',
+      params: Type.Object(
+        { bucket: BucketName, user: UserId, access: CannedGrant },
+        { additionalProperties: false },
+      ),
+      result: Type.Array(GrantSchema),
+      role: 'operator',
+      mutating: true,
+      handler: async (p, ctx) => {
+        const b = await o.ready();
+        await b.getBucket(p.bucket);
+        await b.getUser(p.user);
+        const next = withGrant(p.bucket, await b.getPolicy(p.bucket), p.user, p.access);
+        const r = await o.apply(await b.putPolicy(p.bucket, next), ctx.dryRun);
+        return isDryRunPlan(r) ? r : grantsOf(p.bucket, await b.getPolicy(p.bucket));
+      },
+    }),
+
+    defineMethod({
+      name: 'object.grant.revoke',
+      summary: 'Remove a user’s canned grant on a bucket',
+      params: Type.Object({ bucket: BucketName, user: UserId }, { additionalProperties: false }),
+      result: Type.Array(GrantSchema),
+      role: 'operator',
+      mutating: true,
+      handler: async (p, ctx) => {
+        const b = await o.ready();
+        await b.getBucket(p.bucket);
+        const cur = await b.getPolicy(p.bucket);
+        if (!grantsOf(p.bucket, cur).some((g) => g.user === p.user))
+          throw invalid(`user ${p.user} has no grant on ${p.bucket}`, { bucket: p.bucket, user: p.user });
+        const r = await o.apply(
+          await b.putPolicy(p.bucket, withGrant(p.bucket, cur, p.user, undefined)),
+          ctx.dryRun,
+        );
+        return isDryRunPlan(r) ? r : grantsOf(p.bucket, await b.getPolicy(p.bucket));
+      },
+    }),
+
+    defineMethod({
+      name: 'object.policy.get',
+      summary: 'The bucket policy (custom statements and canned grants), or null',
+      params: Type.Object({ bucket: BucketName }, { additionalProperties: false }),
+      result: Type.Object({ policy: Type.Union([Type.String(), Type.Null()]) }),
+      role: 'auditor',
+      mutating: false,
+      handler: async (p) => {
+        const b = await o.ready();
+        await b.getBucket(p.bucket);
+        const doc = await b.getPolicy(p.bucket);
+        return { policy: doc ? JSON.stringify(doc, null, 2) : null };
+      },
+    }),
+
+    defineMethod({
+      name: 'object.policy.set',
+      summary: 'Set a custom bucket policy (JSON text, checked first); null removes the custom statements',
+      params: Type.Object(
+        {
+          bucket: BucketName,
+          policy: Type.Union([Type.String({ maxLength: 20_480 }), Type.Null()], {
+            description: 'bucket policy JSON (S3 syntax; principals arn:aws:iam:::user/<id>)',
+          }),
+        },
+        { additionalProperties: false },
+      ),
+      result: Ok,
+      role: 'admin',
+      mutating: true,
+      handler: async (p, ctx) => {
+        const b = await o.ready();
+        await b.getBucket(p.bucket);
+        let custom: PolicyDocument | undefined;
+        if (p.policy !== null) {
+          const checked = checkPolicy(p.policy, p.bucket, await knownUsers(o));
+          if ('problems' in checked)
+            throw invalid(`policy for ${p.bucket}: ${checked.problems[0]}`, { problems: checked.problems });
+          custom = checked.doc;
+        }
+        // canned grants stay: they are put back after the custom statements
+        let next = custom;
+        for (const g of grantsOf(p.bucket, await b.getPolicy(p.bucket)))
+          next = withGrant(p.bucket, next, g.user, g.access);
+        const r = await o.apply(await b.putPolicy(p.bucket, next), ctx.dryRun);
+        return isDryRunPlan(r) ? r : {};
+      },
+    }),
+  ];
+}

@@ -1,0 +1,164 @@
+/** Bucket methods: list (with usage and quota), get, create, delete, versioning, quota, usage. */
+import { Type } from '@sinclair/typebox';
+import { conflict, invalid } from '../../rpc/errors.js';
+import { defineMethod, isDryRunPlan } from '../../rpc/registry.js';
+import type { ObjectContext } from './context.js';
+import { BucketName, BucketSchema, bucketNameProblem, UserId } from './model.js';
+
+const Ok = Type.Object({});
+const ByName = Type.Object({ name: BucketName }, { additionalProperties: false });
+
+export function bucketMethods(o: ObjectContext) {
+  return [
+    defineMethod({
+      name: 'object.bucket.list',
+      summary: 'Buckets with owner, usage (bytes, objects) and quota',
+      params: Type.Object({}, { additionalProperties: false }),
+      result: Type.Array(BucketSchema),
+      role: 'auditor',
+      mutating: false,
+      handler: async () => (await o.ready()).listBuckets(),
+    }),
+
+    defineMethod({
+      name: 'object.bucket.get',
+      summary: 'One bucket with usage, quota and versioning state',
+      params: ByName,
+      result: BucketSchema,
+      role: 'auditor',
+      mutating: false,
+      handler: async (p) => {
+        const b = await o.ready();
+        const bucket = await b.getBucket(p.name);
+        return { ...bucket, versioning: await b.getVersioning(p.name) };
+      },
+    }),
+
+    defineMethod({
+      name: 'object.bucket.usage',
+      summary: 'Bytes and objects stored in a bucket, and its quota',
+      params: ByName,
+      result: Type.Object({
+        bytes: Type.Integer(),
+        objects: Type.Integer(),
+        quota: BucketSchema.properties.quota,
+      }),
+      role: 'auditor',
+      mutating: false,
+      handler: async (p) => {
+        const bucket = await (await o.ready()).getBucket(p.name);
+        return { ...bucket.usage, quota: bucket.quota };
+      },
+    }),
+
+    defineMethod({
+      name: 'object.bucket.create',
+      summary: 'Create a bucket owned by a user',
+      params: Type.Object({ name: BucketName, owner: UserId }, { additionalProperties: false }),
+      result: BucketSchema,
+      role: 'operator',
+      mutating: true,
+      handler: async (p, ctx) => {
+        const problem = bucketNameProblem(p.name);
+        if (problem) throw invalid(`bucket name ${p.name}: ${problem}`, { bucket: p.name });
+        const b = await o.ready();
+        await b.getUser(p.owner);
+        if ((await b.listBuckets()).some((x) => x.name === p.name))
+          throw conflict(`bucket ${p.name} exists already`, { bucket: p.name });
+        const r = await o.apply(await b.createBucket(p.name, p.owner), ctx.dryRun);
+        if (isDryRunPlan(r)) return r;
+        return b.getBucket(p.name);
+      },
+    }),
+
+    defineMethod({
+      name: 'object.bucket.delete',
+      summary: 'Delete a bucket; refused while it holds objects unless force, with confirm = name',
+      params: Type.Object(
+        {
+          name: BucketName,
+          force: Type.Optional(Type.Boolean({ description: 'delete every object and version too' })),
+          confirm: Type.Optional(Type.String({ description: 'must equal name when force is set' })),
+        },
+        { additionalProperties: false },
+      ),
+      result: Ok,
+      role: 'admin',
+      mutating: true,
+      handler: async (p, ctx) => {
+        if (p.force && p.confirm !== p.name)
+          throw invalid('force needs confirm equal to the bucket name', { bucket: p.name });
+        const b = await o.ready();
+        const bucket = await b.getBucket(p.name);
+        if (!p.force && bucket.usage.objects > 0)
+          throw conflict(`bucket ${p.name} is not empty (${bucket.usage.objects} objects); use force`, {
+            bucket: p.name,
+            objects: bucket.usage.objects,
+          });
+        const r = await o.apply(await b.deleteBucket(p.name, p.force === true), ctx.dryRun);
+        return isDryRunPlan(r) ? r : {};
+      },
+    }),
+
+    defineMethod({
+      name: 'object.bucket.versioning',
+      summary: 'Turn versioning on (keep every version) or suspend it',
+      params: Type.Object(
+        { name: BucketName, enabled: Type.Boolean({ description: 'true: enabled; false: suspended' }) },
+        { additionalProperties: false },
+      ),
+      result: Type.Object({ name: Type.String(), versioning: Type.String() }),
+      role: 'operator',
+      mutating: true,
+      handler: async (p, ctx) => {
+        const b = await o.ready();
+        await b.getBucket(p.name);
+        const r = await o.apply(await b.setVersioning(p.name, p.enabled), ctx.dryRun);
+        if (isDryRunPlan(r)) return r;
+        return { name: p.name, versioning: await b.getVersioning(p.name) };
+      },
+    }),
+
+    defineMethod({
+      name: 'object.bucket.quota',
+      summary: 'Set a bucket’s quota (bytes and objects); refused below what it holds now',
+      params: Type.Object(
+        {
+          name: BucketName,
+          enabled: Type.Boolean({ description: 'false removes the limits' }),
+          maxSize: Type.Optional(Type.Integer({ minimum: 1, description: 'bytes' })),
+          maxObjects: Type.Optional(Type.Integer({ minimum: 1, description: 'objects' })),
+        },
+        { additionalProperties: false },
+      ),
+      result: BucketSchema,
+      role: 'operator',
+      mutating: true,
+      handler: async (p, ctx) => {
+        const b = await o.ready();
+        const bucket = await b.getBucket(p.name);
+        if (p.enabled && p.maxSize === undefined && p.maxObjects === undefined)
+          throw invalid('an enabled quota needs maxSize or maxObjects', { bucket: p.name });
+        if (p.enabled && p.maxSize !== undefined && p.maxSize < bucket.usage.bytes)
+          throw invalid(`maxSize ${p.maxSize} is below the ${bucket.usage.bytes} bytes ${p.name} holds`, {
+            bucket: p.name,
+            used: bucket.usage.bytes,
+          });
+        if (p.enabled && p.maxObjects !== undefined && p.maxObjects < bucket.usage.objects)
+          throw invalid(
+            `maxObjects ${p.maxObjects} is below the ${bucket.usage.objects} objects ${p.name} holds`,
+            {
+              bucket: p.name,
+              used: bucket.usage.objects,
+            },
+          );
+        const quota = p.enabled
+          ? { enabled: true, maxSize: p.maxSize, maxObjects: p.maxObjects }
+          : { enabled: false };
+        const r = await o.apply(await b.setQuota(p.name, quota), ctx.dryRun);
+        if (isDryRunPlan(r)) return r;
+        return b.getBucket(p.name);
+      },
+    }),
+  ];
+}

@@ -1,0 +1,52 @@
+/**
+ * The object-storage service: buckets, users and keys, grants and policies, quotas and
+ * versioning, the local gateway, and migration off another S3 server — on Ceph RGW (local or
+ * an external cluster's gateway) or MinIO, chosen in calypso.yaml (`object.backend`).
+ *
+ * The method records live in methods-*.ts by topic around one context (context.ts); this file
+ * declares the capability probes and, for MinIO, the managed-config target of its env file.
+ */
+import type { Service, ServiceFactory } from '../deps.js';
+import { objectConfigSlice } from './config.js';
+import { createObjectContext, type ObjectOptions } from './context.js';
+import { accessMethods } from './methods-access.js';
+import { bucketMethods } from './methods-bucket.js';
+import { migrateMethods } from './methods-migrate.js';
+import { serviceMethods } from './methods-service.js';
+import { userMethods } from './methods-user.js';
+import { registerMinioEnv } from './minio-env.js';
+
+export function createObjectService(options: ObjectOptions = {}): ServiceFactory {
+  return (deps): Service => {
+    deps.capabilities.declare(
+      {
+        name: 'radosgw',
+        bins: ['radosgw-admin', 'radosgw'],
+        versionArgs: ['--version'],
+        versionFrom: /ceph version (\S+)/,
+      },
+      { name: 'mc', bins: ['mc'], versionArgs: ['--version'], versionFrom: /mc version (\S+)/ },
+    );
+    const o = createObjectContext(deps, options);
+    const minioEnv = o.cfg.backend === 'minio' ? registerMinioEnv(o) : undefined;
+    return {
+      name: 'object',
+      methods: [
+        ...serviceMethods(o),
+        ...bucketMethods(o),
+        ...userMethods(o),
+        ...accessMethods(o),
+        ...migrateMethods(o),
+        ...(minioEnv ? minioEnv.methods : []),
+      ],
+      stop() {
+        o.backend.close();
+      },
+    };
+  };
+}
+
+export const objectService: ServiceFactory = createObjectService();
+
+/** What the agent's subsystem list takes: the service and its calypso.yaml slice. */
+export const objectSubsystem = { name: 'object', service: objectService, config: objectConfigSlice };
