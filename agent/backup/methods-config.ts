@@ -6,6 +6,7 @@
 import { type TObject, type TProperties, Type } from '@sinclair/typebox';
 import { conflict, invalid, notFound } from '../../rpc/errors.js';
 import { type AnyMethodDef, type CallContext, type DryRunPlan, defineMethod } from '../../rpc/registry.js';
+import { configMethods as configSetMethods } from '../config-set/methods.js';
 import { RELOAD } from './config-target.js';
 import type { ApplyResult, BackupContext } from './context.js';
 import {
@@ -35,9 +36,6 @@ export const ApplyResultSchema = Type.Object(
   },
   { description: 'what applying the configuration did' },
 );
-const FileDiffs = Type.Array(Type.Object({ path: Type.String(), diff: Type.String() }), {
-  description: 'unified diffs',
-});
 const Empty = Type.Object({}, { additionalProperties: false });
 const NameParam = Type.Object({ name: BaculaName }, { additionalProperties: false });
 
@@ -274,60 +272,12 @@ export function configMethods(bctx: BackupContext): AnyMethodDef[] {
       handler: (_p, ctx) =>
         bctx.exclusive(async () => planOrApply(bctx, bctx.store.load(), ctx, 'backup.config.apply')),
     }),
-    defineMethod({
-      name: 'backup.config.history',
-      summary: 'Applied configuration versions, newest first.',
-      params: Empty,
-      result: Type.Object({
-        items: Type.Array(
-          Type.Object({
-            version: Type.Integer(),
-            time: Type.String(),
-            user: Type.String(),
-            summary: Type.String(),
-            changed: Type.Array(Type.String()),
-          }),
-        ),
-      }),
-      role: 'auditor',
-      mutating: false,
-      handler: async () => ({ items: bctx.config.history() }),
-    }),
-    defineMethod({
-      name: 'backup.config.diff',
-      summary:
-        'Diff between two configuration versions, or a version and the files in place (passwords redacted).',
-      params: Type.Object(
-        {
-          from: Type.Integer({ minimum: 1, description: 'older version' }),
-          to: Type.Optional(
-            Type.Integer({ minimum: 1, description: 'newer version; default: the files in place' }),
-          ),
-        },
-        { additionalProperties: false },
-      ),
-      result: Type.Object({ files: FileDiffs }),
-      role: 'auditor',
-      mutating: false,
-      handler: async (p) => ({ files: await bctx.config.diff(p.from, p.to) }),
-    }),
-    defineMethod({
-      name: 'backup.config.restore',
-      summary: 'Bring back the desired state of an earlier configuration version and apply it.',
-      params: Type.Object(
-        { version: Type.Integer({ minimum: 1, description: 'version from backup.config.history' }) },
-        {
-          additionalProperties: false,
-        },
-      ),
-      result: ApplyResultSchema,
-      role: 'admin',
-      mutating: true,
-      handler: (p, ctx) =>
-        bctx.exclusive(async () => {
-          const state = bctx.config.versionState(p.version);
-          return planOrApply(bctx, state, ctx, `backup.config.restore ${p.version}`);
-        }),
+    ...configSetMethods<DesiredState, ApplyResult>({
+      area: 'backup',
+      label: 'the Bacula configuration',
+      config: () => bctx.config,
+      restore: (state, ctx, summary) => bctx.exclusive(() => planOrApply(bctx, state, ctx, summary)),
+      restoreResult: ApplyResultSchema,
     }),
   ];
 }
