@@ -9,7 +9,7 @@ import pino from 'pino';
 import { stringify } from 'yaml';
 import type { Config } from '../../agent/config.js';
 import { type Agent, createAgent } from '../../agent/create-agent.js';
-import type { AgentDeps, Clock, ServiceFactory } from '../../agent/deps.js';
+import type { AgentDeps, Clock, ServiceFactory, Subsystem } from '../../agent/deps.js';
 import type { EventBus } from '../../agent/events.js';
 import type { JobRecord } from '../../agent/jobs.js';
 import { createLayout } from '../../agent/layout.js';
@@ -22,6 +22,11 @@ type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]>
 
 export interface TestAgent {
   agent: Agent;
+  /** with `listen`: the Unix socket path and the WebSocket URL (when enabled) */
+  socket?: string;
+  websocket?: string;
+  /** a client on the Unix socket (with `listen`), closed by stop() */
+  client(): Promise<AgentClient>;
   deps: AgentDeps;
   events: EventBus;
   prefix: string;
@@ -38,8 +43,12 @@ export interface TestAgentOptions {
   sysroot?: string;
   runner?: Runner;
   clock?: Clock;
-  config?: DeepPartial<Config>;
-  services?: ServiceFactory[];
+  /** the core configuration, plus any subsystem slice by its key (`iscsi: {...}`) */
+  config?: DeepPartial<Config> & Record<string, unknown>;
+  /** the subsystems to load (a bare factory is a subsystem without a config slice); default all */
+  services?: (ServiceFactory | Subsystem)[];
+  /** open the Unix socket (and the WebSocket when the config enables it) */
+  listen?: boolean;
   /** keep the prefix (debugging) */
   keep?: boolean;
   prefix?: string;
@@ -58,8 +67,18 @@ export async function startTestAgent(opts: TestAgentOptions = {}): Promise<TestA
     log: pino({ level: process.env.CALYPSO_TEST_LOG ?? 'silent' }),
     checkResults: true,
   });
+  const where = opts.listen ? await agent.listen() : undefined;
+  const clients: AgentClient[] = [];
   return {
     agent,
+    socket: where?.socket,
+    websocket: where?.websocket,
+    client: async () => {
+      if (!where) throw new Error('startTestAgent: pass listen: true for a socket client');
+      const c = await AgentClient.connectUnix(where.socket);
+      clients.push(c);
+      return c;
+    },
     deps: agent.deps,
     events: agent.deps.events,
     prefix: tmp.dir,
@@ -74,6 +93,7 @@ export async function startTestAgent(opts: TestAgentOptions = {}): Promise<TestA
       })) as T,
     waitJob: (id) => agent.deps.jobs.wait(id),
     stop: async () => {
+      for (const c of clients) c.close();
       await agent.stop();
       if (!opts.keep) tmp.cleanup();
     },

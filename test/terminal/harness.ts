@@ -2,13 +2,12 @@
  * A real agent (createAgent + its Unix socket and WebSocket) under a temporary prefix, with
  * only the terminal service loaded, and a reader of one terminal's output events.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { type Agent, createAgent } from '../../agent/create-agent.js';
+import { parse as parseYaml } from 'yaml';
+import type { Agent } from '../../agent/create-agent.js';
 import { createRunner } from '../../agent/runner.js';
 import { terminalService } from '../../agent/terminal/service.js';
-import { AgentClient, type AgentEventMessage } from '../../rpc/client.js';
+import type { AgentClient, AgentEventMessage } from '../../rpc/client.js';
+import { startTestAgent } from '../helpers/agent.js';
 
 export interface TerminalAgent {
   agent: Agent;
@@ -21,40 +20,29 @@ export interface TerminalAgent {
 }
 
 export async function startTerminalAgent(terminalYaml = '', websocket = false): Promise<TerminalAgent> {
-  const prefix = await mkdtemp(path.join(os.tmpdir(), 'calypso-term-'));
-  const config = [
-    'log: {level: silent, file: false}',
-    `agent: {websocket: {enabled: ${websocket}, port: 0}}`,
-    terminalYaml ? `terminal: ${terminalYaml}` : '',
-  ].join('\n');
-  const agent = await createAgent({
-    prefix,
-    config,
+  const t = await startTestAgent({
+    config: {
+      agent: { websocket: { enabled: websocket, port: 0 } },
+      ...(terminalYaml ? { terminal: parseYaml(terminalYaml) as Record<string, unknown> } : {}),
+    },
     services: [terminalService],
-    checkResults: true,
     // Finds no tools, so the capability probe starts no processes (the terminal needs none: the
     // shell is spawned through node-pty, and the user lookup only runs for other uids).
     runner: createRunner({ path: '/nonexistent' }),
+    listen: true,
   });
-  const where = await agent.listen();
-  const clients: AgentClient[] = [];
   return {
-    agent,
-    prefix,
-    socket: where.socket,
-    wsBase: where.websocket?.replace(/\/rpc$/, ''),
+    agent: t.agent,
+    prefix: t.prefix,
+    socket: t.socket!,
+    wsBase: t.websocket?.replace(/\/rpc$/, ''),
     async connect() {
-      const c = await AgentClient.connectUnix(where.socket);
+      const c = await t.client();
       c.setMaxListeners(64); // one reader per open terminal
       recordTerminalEvents(c);
-      clients.push(c);
       return c;
     },
-    async stop() {
-      for (const c of clients) c.close();
-      await agent.stop();
-      await rm(prefix, { recursive: true, force: true });
-    },
+    stop: () => t.stop(),
   };
 }
 
