@@ -22,6 +22,7 @@ import type { AgentDeps, Clock, Service, ServiceFactory, Subsystem } from './dep
 import { EventBus } from './events.js';
 import { JobManager } from './jobs.js';
 import { createLayout, type Layout } from './layout.js';
+import { Locks } from './locks.js';
 import { createLogger } from './log.js';
 import { packageVersion } from './package-root.js';
 import { createRunner, type Runner } from './runner.js';
@@ -127,6 +128,7 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
     capabilities,
     configSet,
     usage: new Usage(),
+    locks: new Locks(),
     alerts: new AlertEngine({
       db: store.db('alerts'),
       events,

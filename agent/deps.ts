@@ -16,6 +16,7 @@ import type { ConfigSet } from './config-set/index.js';
 import type { EventBus } from './events.js';
 import type { JobManager } from './jobs.js';
 import type { Layout } from './layout.js';
+import type { Locks } from './locks.js';
 import type { Runner } from './runner.js';
 import type { Store } from './store.js';
 import type { Usage } from './usage.js';
@@ -43,6 +44,8 @@ export interface AgentDeps {
   configSet: ConfigSet;
   /** Cross-subsystem holds (a LUN on a zvol): owners check before destroying. */
   usage: Usage;
+  /** Named locks keyed by stable device identities (`lockKey('changer', byId)`). */
+  locks: Locks;
   /** The alert engine: every subsystem raises and clears alerts through it. */
   alerts: AlertEngine;
   version: string;
