@@ -10,6 +10,8 @@
  * credentials are in secrets.env.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { conflict, notFound, RpcError, unavailable } from '../../rpc/errors.js';
 import type { Runner } from '../runner.js';
@@ -236,6 +238,7 @@ export class RgwBackend implements ObjectBackend {
 
   async run(plan: Plan, signal?: AbortSignal): Promise<{ newKey?: NewKey }> {
     let newKey: NewKey | undefined;
+    for (const d of plan.directories ?? []) await mkdir(d, { recursive: true, mode: 0o750 });
     for (const step of plan.steps) {
       if (step.kind === 's3') await runS3Step(await this.adminClient(), step);
       else {
@@ -275,7 +278,11 @@ export class RgwBackend implements ObjectBackend {
   async startGateway(): Promise<Plan> {
     if (!this.o.gateway) throw unavailable('the gateway is external: the agent does not start it');
     if (this.pid()) return { steps: [], notes: ['radosgw is already running'] };
-    return { steps: [{ kind: 'argv', argv: radosgwStart(this.o.gateway) }] };
+    const g = this.o.gateway;
+    return {
+      steps: [{ kind: 'argv', argv: radosgwStart(g) }],
+      directories: [g.data, path.dirname(g.pidFile), path.dirname(g.adminSocket), path.dirname(g.logFile)],
+    };
   }
 
   async stopGateway(): Promise<Plan> {

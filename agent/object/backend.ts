@@ -34,6 +34,8 @@ export type Step =
 export interface Plan {
   steps: Step[];
   notes?: string[];
+  /** Directories a real run needs before its steps (the gateway's run and data directories). */
+  directories?: string[];
 }
 
 /** A dry run's answer: argv lists in `commands`; S3 calls as `s3 <Op> <input JSON>` notes. */

@@ -6,7 +6,7 @@
  * The method records live in methods-*.ts by topic around one context (context.ts); this file
  * declares the capability probes and, for MinIO, the managed-config target of its env file.
  */
-import type { Service, ServiceFactory } from '../deps.js';
+import type { Service, ServiceFactory, Subsystem } from '../deps.js';
 import { objectConfigSlice } from './config.js';
 import { createObjectContext, type ObjectOptions } from './context.js';
 import { accessMethods } from './methods-access.js';
@@ -49,4 +49,8 @@ export function createObjectService(options: ObjectOptions = {}): ServiceFactory
 export const objectService: ServiceFactory = createObjectService();
 
 /** What the agent's subsystem list takes: the service and its calypso.yaml slice. */
-export const objectSubsystem = { name: 'object', service: objectService, config: objectConfigSlice };
+export const objectSubsystem: Subsystem = {
+  name: 'object',
+  service: objectService,
+  config: objectConfigSlice,
+};

@@ -55,7 +55,14 @@ export interface CephLabOptions {
   memstoreBytes?: number;
 }
 
-function confText(dir: string, fsid: string, monPort: number, rgwName: string, rgwPort: number, bytes: number) {
+function confText(
+  dir: string,
+  fsid: string,
+  monPort: number,
+  rgwName: string,
+  rgwPort: number,
+  bytes: number,
+) {
   const p = (...x: string[]) => path.join(dir, ...x);
   return `[global]
 fsid = ${fsid}
@@ -218,7 +225,17 @@ export async function startCephLab(dir: string, opts: CephLabOptions = {}): Prom
   };
 
   try {
-    await run('ceph-authtool', '--create-keyring', kr('mon.'), '--gen-key', '-n', 'mon.', '--cap', 'mon', 'allow *');
+    await run(
+      'ceph-authtool',
+      '--create-keyring',
+      kr('mon.'),
+      '--gen-key',
+      '-n',
+      'mon.',
+      '--cap',
+      'mon',
+      'allow *',
+    );
     await run(
       'ceph-authtool',
       '--create-keyring',
@@ -238,11 +255,27 @@ export async function startCephLab(dir: string, opts: CephLabOptions = {}): Prom
     );
     await run('ceph-authtool', kr('mon.'), '--import-keyring', adminKeyring);
     const monmap = path.join(dir, 'monmap');
-    await exec('monmaptool', ['--create', '--addv', 'a', `[v2:127.0.0.1:${monPort}]`, '--fsid', fsid, monmap]);
+    await exec('monmaptool', [
+      '--create',
+      '--addv',
+      'a',
+      `[v2:127.0.0.1:${monPort}]`,
+      '--fsid',
+      fsid,
+      monmap,
+    ]);
     await run('ceph-mon', '--mkfs', '-i', 'a', '--monmap', monmap, '--keyring', kr('mon.'));
     daemon('mon', 'ceph-mon', ['-i', 'a']);
     const ceph = (...a: string[]) => run('ceph', '-n', 'client.admin', '--connect-timeout', '10', ...a);
-    await waitFor('ceph-mon', async () => ceph('mon', 'stat').then(() => true, () => false), 30_000);
+    await waitFor(
+      'ceph-mon',
+      async () =>
+        ceph('mon', 'stat').then(
+          () => true,
+          () => false,
+        ),
+      30_000,
+    );
 
     const uuid = randomUUID();
     const id = (await ceph('osd', 'new', uuid)).trim();
@@ -251,11 +284,7 @@ export async function startCephLab(dir: string, opts: CephLabOptions = {}): Prom
     await ceph('auth', 'add', 'osd.0', 'osd', 'allow *', 'mon', 'allow profile osd', '-i', kr('osd.0'));
     await run('ceph-osd', '-i', '0', '--mkfs', '--no-mon-config', '--osd-uuid', uuid);
     daemon('osd', 'ceph-osd', ['-i', '0']);
-    await waitFor(
-      'ceph-osd',
-      async () => /1 up/.test(await ceph('osd', 'stat').catch(() => '')),
-      60_000,
-    );
+    await waitFor('ceph-osd', async () => /1 up/.test(await ceph('osd', 'stat').catch(() => '')), 60_000);
     await ceph('auth', 'get-or-create', rgwName, 'mon', 'allow rw', 'osd', 'allow rwx', '-o', rgwKeyring);
     if (opts.rgw !== false) await lab.startRgw();
   } catch (err) {
