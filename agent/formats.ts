@@ -32,7 +32,9 @@ export interface FormatSpec {
   errorMessage: string;
   /** Finer rules, most specific first; each must be implied by the full pattern and lengths. */
   rules?: FormatRule[];
-  /** Extra schema options (default, examples…), on the outer schema. */
+  /** A valid value, published as `examples` (calypsoctl describe prints it in its example call). */
+  example?: string;
+  /** Extra schema options (default…), on the outer schema. */
   options?: SchemaOptions;
 }
 
@@ -60,6 +62,7 @@ export function format(spec: FormatSpec): Format {
       ...full,
       errorMessage: spec.errorMessage,
       description: spec.description,
+      ...(spec.example !== undefined ? { examples: [spec.example] } : {}),
       ...spec.options,
     });
   }
@@ -67,7 +70,12 @@ export function format(spec: FormatSpec): Format {
     [...spec.rules.map(ruleSchema), Type.String({ ...full, errorMessage: spec.errorMessage })],
     // No `type: 'string'` on the allOf itself: TypeBox refuses an Intersect typed other than
     // object. Readers of the OpenRPC document take the type from the members (typeOfSchema).
-    { description: spec.description, errorMessage: spec.errorMessage, ...spec.options },
+    {
+      description: spec.description,
+      errorMessage: spec.errorMessage,
+      ...(spec.example !== undefined ? { examples: [spec.example] } : {}),
+      ...spec.options,
+    },
   ) as unknown as TIntersect<[TString]>;
 }
 

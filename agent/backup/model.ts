@@ -12,6 +12,7 @@ import { format } from '../formats.js';
 function baculaName(what: string, plural: string, max: number, description: string, options = {}) {
   return format({
     pattern: `^[A-Za-z0-9][A-Za-z0-9._-]{0,${max - 1}}$`,
+    example: 'nightly',
     description,
     errorMessage: `${what} is a letter or digit, then letters, digits and . _ - (at most ${max})`,
     rules: [
@@ -35,6 +36,7 @@ export const BaculaName = baculaName(
 
 /** Absolute path as stored in config files: no control characters, no double quote. */
 export const AbsPath = format({
+  example: '/srv/data',
   pattern: '^/[^"\\u0000-\\u001f\\u007f]*$',
   maxLength: 4096,
   description: 'absolute path (spaces and UTF-8 allowed; no double quote or control characters)',
@@ -70,6 +72,7 @@ export const Password = format({
 const HostAddress = (description: string, options = {}) =>
   format({
     pattern: '^[A-Za-z0-9.:-]{1,253}$',
+    example: '127.0.0.1',
     description,
     errorMessage: 'a host name or IP address: letters, digits and . : - (1 to 253 characters, no spaces)',
     options,

@@ -44,6 +44,7 @@ export const PoolName = format({
   pattern: `^${POOL}$`,
   minLength: 1,
   maxLength: MAX_POOL_NAME,
+  example: 'tank',
   description:
     'pool name: a letter, then letters, digits, _ . : -; not a vdev keyword (mirror*, raidz*, draid*, spare*, log, cache, special, dedup)',
   errorMessage: `a pool name is a letter, then letters, digits or _ . : -; it ${RESERVED_WORDS}`,
@@ -65,6 +66,7 @@ export const DatasetName = format({
   pattern: `^${DATASET}$`,
   minLength: 1,
   maxLength: MAX_NAME,
+  example: 'tank/data',
   description:
     'dataset (filesystem or volume) name: pool[/component]*; components use letters, digits, _ . : -',
   errorMessage: 'a dataset name is pool[/part]*: parts of letters, digits and _ . : -',
@@ -95,6 +97,7 @@ export const SnapshotName = format({
   pattern: `^${DATASET}@${COMPONENT}$`,
   minLength: 3,
   maxLength: MAX_NAME,
+  example: 'tank/data@before-upgrade',
   description: 'full snapshot name: dataset@name',
   errorMessage: 'a snapshot name is dataset@name: letters, digits and _ . : - in each part',
   rules: [
@@ -124,9 +127,10 @@ export const SnapshotName = format({
 });
 
 /** A single name component (snapshot short name, hold tag): its rules, in words. */
-function componentFormat(what: string, maxLength: number, description: string) {
+function componentFormat(what: string, maxLength: number, description: string, example: string) {
   return format({
     pattern: `^${COMPONENT}$`,
+    example,
     minLength: 1,
     maxLength,
     description,
@@ -146,9 +150,10 @@ export const SnapshotShortName = componentFormat(
   'a snapshot name (after @)',
   200,
   'the part of a snapshot name after @',
+  'before-upgrade',
 );
 
-export const HoldTag = componentFormat('a hold tag', 64, 'hold tag (letters, digits, _ . : -)');
+export const HoldTag = componentFormat('a hold tag', 64, 'hold tag (letters, digits, _ . : -)', 'keep');
 
 /** The rules of an absolute path, in words (`what`: "a device path", "a path"). */
 function pathRules(what: string) {
@@ -175,6 +180,7 @@ export const DevicePath = format({
   pattern: '^(?!.*(?:^|/)\\.\\.?(?:/|$))/[A-Za-z0-9_.:+@=,/-]+$',
   minLength: 2,
   maxLength: 1024,
+  example: '/dev/disk/by-id/wwn-0x5000c500a1b2c3d4',
   description: 'absolute device path (/dev/disk/by-id/…) or absolute path of a file vdev',
   errorMessage: 'a device path is absolute (/dev/disk/by-id/…): letters, digits, / and _ . : + @ = , -',
   rules: [
@@ -189,6 +195,7 @@ export const AbsolutePath = format({
   pattern: '^(?!.*(?:^|/)\\.\\.?(?:/|$))/[A-Za-z0-9_.:+@=,/-]*$',
   minLength: 1,
   maxLength: 1024,
+  example: '/mnt/data',
   description: 'absolute path',
   errorMessage: 'a path is absolute: letters, digits, / and _ . : + @ = , -, with no . or .. parts',
   rules: [...pathRules('a path'), { maxLength: 1024, message: 'a path has at most 1024 characters' }],
