@@ -16,7 +16,17 @@ import type { Runner } from '../runner.js';
 import { type AccountResult, ensureAccounts, prefixAccounts } from './accounts.js';
 import { renderConfigTemplate } from './config-template.js';
 import { Applier, type Change } from './fs-apply.js';
-import { ACCOUNTS, AGENT_UNIT, appDirs, FILE_MODES, systemDirs, systemPaths, TLS_FILES } from './plan.js';
+import {
+  ACCOUNTS,
+  AGENT_UNIT,
+  appDirs,
+  commandLinks,
+  FILE_MODES,
+  type SystemPaths,
+  systemDirs,
+  systemPaths,
+  TLS_FILES,
+} from './plan.js';
 import { mergeSecrets } from './secrets.js';
 import { makeSelfSigned } from './tls.js';
 import { renderLogrotate, renderUnit } from './units.js';
@@ -86,6 +96,8 @@ export async function install(opts: InstallOptions): Promise<InstallReport> {
   await ensureTls(opts, layout, fs, notes);
 
   const release = await placeRelease(layout, releaseSrc, opts, fs, notes);
+  // a dry run that would activate a release: its commands count as present
+  linkCommands(layout, sys, fs, notes, !apply && release?.activated ? releaseSrc : undefined);
 
   const unitTpl = readFileSync(path.join(src, 'packaging/systemd/calypso-agent.service.in'), 'utf8');
   const doc = path.join(layout.current, 'docs', 'install.md');
@@ -192,6 +204,32 @@ async function placeRelease(
     );
   }
   return { version: manifest.version, activated: activate, current: currentVersion(layout) };
+}
+
+/**
+ * `calypsoctl` on PATH: a link in /usr/local/bin to `current/bin/calypsoctl`, the release's
+ * launcher, which resolves the link chain (readlink -f) to run its own release. Made once the
+ * current release has the command (or the dry run is about to activate one); a file of the same
+ * name that is not a link is someone else's and is left alone, with a note.
+ */
+function linkCommands(
+  layout: Layout,
+  sys: SystemPaths,
+  fs: Applier,
+  notes: string[],
+  incoming: string | undefined,
+): void {
+  for (const l of commandLinks(layout, sys)) {
+    const present =
+      existsSync(l.resolved) || (incoming && existsSync(path.join(incoming, 'bin', path.basename(l.link))));
+    if (!present) continue;
+    const st = lstatSync(l.link, { throwIfNoEntry: false });
+    if (st && !st.isSymbolicLink()) {
+      notes.push(`${l.link}: exists and is not a link; left alone (run ${l.resolved})`);
+      continue;
+    }
+    fs.ensureSymlink(l.link, l.target);
+  }
 }
 
 function installCockpit(

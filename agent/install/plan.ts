@@ -41,6 +41,8 @@ export interface DirSpec {
 }
 
 export interface SystemPaths {
+  /** where the command line is linked so that `calypsoctl` is on PATH */
+  binDir: string;
   systemdUnitDir: string;
   logrotateDir: string;
   udevRulesDir: string;
@@ -50,6 +52,8 @@ export interface SystemPaths {
 export function systemPaths(prefix: string): SystemPaths {
   const at = (p: string) => path.join(prefix, p);
   return {
+    // A tarball install is local software: /usr/local/bin, which every distribution's PATH has.
+    binDir: at('usr/local/bin'),
     // Local administrator units: a tarball install is not a distribution package (/usr/lib/systemd).
     systemdUnitDir: at('etc/systemd/system'),
     logrotateDir: at('etc/logrotate.d'),
@@ -100,10 +104,35 @@ export function appDirs(layout: Layout): DirSpec[] {
 /** Distribution directories the integration files go into (exist on a real system). */
 export function systemDirs(sys: SystemPaths): DirSpec[] {
   const parents = new Set<string>();
-  for (const p of [sys.systemdUnitDir, sys.logrotateDir, sys.udevRulesDir, path.dirname(sys.cockpitDir)]) {
+  for (const p of [
+    sys.binDir,
+    sys.systemdUnitDir,
+    sys.logrotateDir,
+    sys.udevRulesDir,
+    path.dirname(sys.cockpitDir),
+  ]) {
     parents.add(p);
   }
   return [...parents].map((p) => ({ path: p, mode: 0o755, owner: ROOT, why: 'distribution directory' }));
+}
+
+/** Commands of the release put on PATH, as links into `current` (they follow upgrades). */
+export const PATH_COMMANDS = ['calypsoctl'] as const;
+
+export interface CommandLink {
+  link: string;
+  /** relative, so the link also resolves under a prefix */
+  target: string;
+  /** what the target resolves to on this tree */
+  resolved: string;
+}
+
+export function commandLinks(layout: Layout, sys: SystemPaths): CommandLink[] {
+  return PATH_COMMANDS.map((c) => {
+    const resolved = path.join(layout.current, 'bin', c);
+    const link = path.join(sys.binDir, c);
+    return { link, target: path.relative(sys.binDir, resolved), resolved };
+  });
 }
 
 export const FILE_MODES = {

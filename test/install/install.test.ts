@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import {
   chmodSync,
   lstatSync,
+  mkdirSync,
   readdirSync,
   readFileSync,
   readlinkSync,
@@ -80,6 +81,8 @@ const EXPECTED: Record<string, { type: 'd' | 'f' | 'l'; mode?: number; g?: 'root
   'etc/udev': { type: 'd', mode: 0o755 },
   'etc/udev/rules.d': { type: 'd', mode: 0o755 },
   usr: { type: 'd', mode: 0o755 },
+  'usr/local': { type: 'd', mode: 0o755 },
+  'usr/local/bin': { type: 'd', mode: 0o755 },
   'usr/share': { type: 'd', mode: 0o755 },
   'usr/share/cockpit': { type: 'd', mode: 0o755 },
 };
@@ -244,6 +247,62 @@ describe('install from a release', () => {
     assert.equal(readlinkSync(path.join(prefix, 'opt/adastra/calypso/current')), 'releases/5.0.0');
     const r2 = await install({ prefix, runner, release: rel, sourceRoot: root, hostname: 'calypso-test' });
     assert.deepEqual(r2.changes, [], 'idempotent with a release too');
+  });
+
+  it('puts calypsoctl on PATH: /usr/local/bin/calypsoctl links into current and follows an upgrade', async () => {
+    const prefix = path.join(tmp.dir, 'onpath');
+    // the same self-locating line as the release launchers (scripts/release.mjs)
+    const ctl = (v: string) =>
+      `#!/bin/sh\nhere=$(dirname "$(readlink -f "$0")")\necho "calypsoctl ${v} from $here $*"\n`;
+    const rel = path.join(tmp.dir, 'calypso-6.0.0');
+    await makeTinyRelease(rel, '6.0.0', undefined, { calypsoctl: ctl('6.0.0') });
+    const opts = { prefix, runner, sourceRoot: repoRoot(), hostname: 'calypso-test' };
+    const dry = await install({ ...opts, release: rel, dryRun: true });
+    const link = path.join(prefix, 'usr/local/bin/calypsoctl');
+    assert.ok(
+      dry.changes.some((c) => c.path === link && c.action === 'symlink'),
+      'the dry run lists the link',
+    );
+    await install({ ...opts, release: rel });
+    assert.equal(readlinkSync(link), '../../../opt/adastra/calypso/current/bin/calypsoctl');
+    const run = () =>
+      spawnSync('sh', ['-c', 'calypsoctl ping'], {
+        encoding: 'utf8',
+        env: { ...process.env, PATH: `${path.dirname(link)}:/usr/bin:/bin` },
+      });
+    const r = run();
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(
+      r.stdout,
+      `calypsoctl 6.0.0 from ${path.join(prefix, 'opt/adastra/calypso/releases/6.0.0/bin')} ping\n`,
+    );
+    // a newer release made current: the same link runs it
+    const rel2 = path.join(tmp.dir, 'calypso-6.1.0');
+    await makeTinyRelease(rel2, '6.1.0', undefined, { calypsoctl: ctl('6.1.0') });
+    const again = await install({ ...opts, release: rel2, activate: true });
+    assert.ok(!again.changes.some((c) => c.path === link), 'the link itself is unchanged');
+    assert.match(run().stdout, /^calypsoctl 6\.1\.0 from .*releases\/6\.1\.0\/bin ping$/m);
+  });
+
+  it('leaves a calypsoctl that is not a link alone, and says so', async () => {
+    const prefix = path.join(tmp.dir, 'occupied');
+    const rel = path.join(tmp.dir, 'calypso-7.0.0');
+    await makeTinyRelease(rel, '7.0.0', undefined, { calypsoctl: '#!/bin/sh\necho new\n' });
+    const bin = path.join(prefix, 'usr/local/bin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(path.join(bin, 'calypsoctl'), '#!/bin/sh\necho mine\n', { mode: 0o755 });
+    const r = await install({
+      prefix,
+      runner,
+      release: rel,
+      sourceRoot: repoRoot(),
+      hostname: 'calypso-test',
+    });
+    assert.equal(readFileSync(path.join(bin, 'calypsoctl'), 'utf8'), '#!/bin/sh\necho mine\n');
+    assert.ok(
+      r.notes.some((n) => /calypsoctl: exists and is not a link; left alone/.test(n)),
+      r.notes.join('\n'),
+    );
   });
 
   it('writes a unit that systemd-analyze verify and a logrotate file that logrotate accept', async () => {
