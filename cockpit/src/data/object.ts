@@ -1,0 +1,129 @@
+/** object.* — S3 buckets, users and keys, grants, migration (agent/object/, README "Object storage"). */
+import type { AgentClient } from '../rpc/client.js';
+import type { JobSummary } from './jobs.js';
+
+export interface ObjectStatus {
+  backend: 'rgw' | 'external-rgw' | 'minio';
+  endpoint: string;
+  available: boolean;
+  reason?: string;
+  gateway: { managed: boolean; running: boolean; pid?: number };
+  version?: string;
+}
+
+export interface BucketQuota {
+  enabled: boolean;
+  maxSize?: number;
+  maxObjects?: number;
+}
+
+export interface Bucket {
+  name: string;
+  owner: string;
+  created?: string;
+  usage: { bytes: number; objects: number };
+  quota: BucketQuota;
+  versioning?: 'off' | 'enabled' | 'suspended';
+}
+
+export interface ObjectUser {
+  id: string;
+  displayName: string;
+  email?: string;
+  suspended: boolean;
+  keys: { accessKey: string; user: string }[];
+}
+
+/** Returned once, when a key is created: shown in the one-time dialog, then forgotten. */
+export interface NewKey {
+  user: string;
+  accessKey: string;
+  secretKey: string;
+}
+
+export type Access = 'read-only' | 'read-write' | 'write-only';
+export interface Grant {
+  bucket: string;
+  user: string;
+  access: Access;
+}
+
+type Opts = { signal?: AbortSignal };
+
+export const objectStatus = (c: AgentClient, o: Opts = {}) => c.call<ObjectStatus>('object.status', {}, o);
+export const startGateway = (c: AgentClient) => c.call<ObjectStatus>('object.service.start', {});
+export const stopGateway = (c: AgentClient) => c.call<ObjectStatus>('object.service.stop', {});
+
+export const listBuckets = (c: AgentClient, o: Opts = {}) => c.call<Bucket[]>('object.bucket.list', {}, o);
+export const createBucket = (c: AgentClient, name: string, owner: string) =>
+  c.call<Bucket>('object.bucket.create', { name, owner });
+/** `force` removes every object; the agent wants the name typed back as `confirm`. */
+export const deleteBucket = (c: AgentClient, name: string, force = false) =>
+  c.call<Record<string, never>>('object.bucket.delete', force ? { name, force, confirm: name } : { name });
+export const setVersioning = (c: AgentClient, name: string, enabled: boolean) =>
+  c.call<{ versioning: string }>('object.bucket.versioning', { name, enabled });
+export const setQuota = (c: AgentClient, name: string, q: BucketQuota) =>
+  c.call<Bucket>('object.bucket.quota', { name, ...q });
+
+export const listUsers = (c: AgentClient, o: Opts = {}) => c.call<ObjectUser[]>('object.user.list', {}, o);
+export const createUser = (c: AgentClient, id: string, displayName: string, email?: string) =>
+  c.call<{ user: ObjectUser; key: NewKey }>(
+    'object.user.create',
+    email ? { id, displayName, email } : { id, displayName },
+  );
+export const suspendUser = (c: AgentClient, id: string, suspended: boolean) =>
+  c.call<ObjectUser>('object.user.suspend', { id, suspended });
+export const deleteUser = (c: AgentClient, id: string) =>
+  c.call<Record<string, never>>('object.user.delete', { id });
+export const createKey = (c: AgentClient, user: string) => c.call<NewKey>('object.key.create', { user });
+export const rotateKey = (c: AgentClient, user: string, accessKey: string) =>
+  c.call<NewKey>('object.key.rotate', { user, accessKey });
+export const revokeKey = (c: AgentClient, user: string, accessKey: string) =>
+  c.call<Record<string, never>>('object.key.revoke', { user, accessKey });
+
+export const listGrants = (c: AgentClient, bucket: string, o: Opts = {}) =>
+  c.call<Grant[]>('object.grant.list', { bucket }, o);
+export const setGrant = (c: AgentClient, g: Grant) => c.call<Grant[]>('object.grant.set', { ...g });
+export const revokeGrant = (c: AgentClient, bucket: string, user: string) =>
+  c.call<Grant[]>('object.grant.revoke', { bucket, user });
+
+export interface MigrationRequest {
+  endpoint: string;
+  accessKey: string;
+  secretKey: string;
+  owner: string;
+  /** source → target names; none: every bucket of the source, same names */
+  buckets?: { source: string; target?: string }[];
+}
+export async function startMigration(c: AgentClient, r: MigrationRequest): Promise<JobSummary> {
+  const p: Record<string, unknown> = {
+    source: { endpoint: r.endpoint, accessKey: r.accessKey, secretKey: r.secretKey },
+    owner: r.owner,
+  };
+  if (r.buckets?.length) p.buckets = r.buckets;
+  const res = await c.call<{ job: string }>('object.migrate', p);
+  return {
+    id: res.job,
+    method: 'object.migrate',
+    state: 'waiting',
+    progress: { percent: 0, description: r.endpoint },
+  };
+}
+
+/** Share of a quota in use (0–100), or undefined without a limit. */
+export function quotaPercent(b: Bucket): number | undefined {
+  if (!b.quota.enabled) return undefined;
+  const parts: number[] = [];
+  if (b.quota.maxSize) parts.push((b.usage.bytes / b.quota.maxSize) * 100);
+  if (b.quota.maxObjects) parts.push((b.usage.objects / b.quota.maxObjects) * 100);
+  return parts.length ? Math.min(100, Math.max(...parts)) : undefined;
+}
+
+/** S3 bucket naming rules, checked before a round trip (the agent checks them again). */
+export function bucketNameProblem(name: string): string | undefined {
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name))
+    return '3–63 characters: a-z, 0-9, "." and "-", starting and ending with a letter or digit';
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return 'must not look like an IP address';
+  if (/\.\.|\.-|-\./.test(name)) return 'no ".." and no "." next to "-"';
+  return undefined;
+}
