@@ -1,23 +1,20 @@
 /**
- * The audit log: every mutating call and every denial, in LMDB, hash-chained so that an
+ * The audit log: every mutating call and every refusal, in LMDB, hash-chained so that an
  * edited or removed record is detected by `verify()`. Record n stores
  * hash_n = sha256(hash_{n-1} || canonical JSON of record n without its hash).
+ *
+ * Bounded against its own clients (issue #15 item 2): params above a size are stored as their
+ * length, SHA-256 and a head; refusals (denied, invalid) from one peer beyond a budget per
+ * window are counted and written as one summary record; old records are pruned by age and
+ * count, the chain staying verifiable from an anchor (key 0: the seq and hash of the last
+ * pruned record, itself announced by an `audit.prune` record in the chain); query answers are
+ * bounded in bytes; verify yields to the event loop and reports progress.
  */
 import { createHash } from 'node:crypto';
 import type { Database } from 'lmdb';
+import type { AuditEntry } from '../rpc/core.js';
 
-export interface AuditInput {
-  user: string;
-  uid?: number;
-  transport: string;
-  method: string;
-  params?: unknown;
-  outcome: 'ok' | 'error' | 'denied' | 'accepted' | 'dry-run';
-  error?: { kind?: string; message: string };
-  durationMs?: number;
-  job?: string;
-  detail?: Record<string, unknown>;
-}
+export type AuditInput = AuditEntry;
 
 export interface AuditRecord extends AuditInput {
   seq: number;
@@ -36,24 +33,94 @@ export interface AuditQuery {
   until?: number;
 }
 
+export interface AuditLimits {
+  /** params whose canonical JSON is longer are stored truncated, with their hash */
+  maxParamsBytes: number;
+  /** refusal records per peer per window; more are summarised */
+  refusalsPerWindow: number;
+  windowMs: number;
+  /** retention: records older than this many days are pruned (0: keep) */
+  retentionDays: number;
+  /** retention: at most this many records are kept */
+  maxRecords: number;
+  /** one query answer carries at most this many bytes of records */
+  maxAnswerBytes: number;
+}
+
+export const DEFAULT_AUDIT_LIMITS: AuditLimits = {
+  maxParamsBytes: 4096,
+  refusalsPerWindow: 20,
+  windowMs: 60_000,
+  retentionDays: 365,
+  maxRecords: 1_000_000,
+  maxAnswerBytes: 1024 * 1024,
+};
+
+/** Key 0: where the chain resumes after pruning. */
+interface Anchor {
+  seq: number;
+  hash: string;
+  time: number;
+}
+const ANCHOR_KEY = 0;
 const GENESIS = '0'.repeat(64);
+const HEAD_CHARS = 512;
+
+interface PeerBudget {
+  windowStart: number;
+  written: number;
+  suppressed: number;
+  methods: Map<string, number>;
+  who: Pick<AuditInput, 'user' | 'uid' | 'transport'>;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  checked: number;
+  firstBad?: number;
+  reason?: string;
+  /** seq of the first record checked, when older ones were pruned */
+  anchoredAt?: number;
+}
 
 export class AuditLog {
   private lastSeq = 0;
   private lastHash = GENESIS;
+  private limits: AuditLimits = { ...DEFAULT_AUDIT_LIMITS };
+  private peers = new Map<string, PeerBudget>();
+  private summaryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private db: Database,
     private now: () => number = Date.now,
   ) {
     for (const { key, value } of db.getRange({ reverse: true, limit: 1 })) {
-      this.lastSeq = key as number;
-      this.lastHash = (value as AuditRecord).hash;
+      if (key === ANCHOR_KEY) {
+        this.lastSeq = (value as Anchor).seq;
+        this.lastHash = (value as Anchor).hash;
+      } else {
+        this.lastSeq = key as number;
+        this.lastHash = (value as AuditRecord).hash;
+      }
     }
   }
 
-  /** Append a record. The write is queued in LMDB's batched transaction; the chain is kept in memory. */
-  append(input: AuditInput): AuditRecord {
+  configure(limits: Partial<AuditLimits>): void {
+    this.limits = { ...this.limits, ...limits };
+  }
+
+  /**
+   * Append a record. The write is queued in LMDB's batched transaction; the chain is kept in
+   * memory. A refusal beyond its peer's budget is only counted (undefined is returned).
+   */
+  append(input: AuditInput): AuditRecord | undefined {
+    if (input.outcome === 'denied' || input.outcome === 'invalid') {
+      if (!this.admitRefusal(input)) return undefined;
+    }
+    return this.write({ ...input, params: this.boundParams(input.params) });
+  }
+
+  private write(input: AuditInput): AuditRecord {
     const seq = this.lastSeq + 1;
     const body = { seq, time: this.now(), ...stripUndefined(input), prev: this.lastHash };
     const hash = chainHash(this.lastHash, body);
@@ -64,8 +131,89 @@ export class AuditLog {
     return rec;
   }
 
-  /** Resolves once everything appended so far is committed. */
+  /** Params as stored: as given when small, else their size, hash and head. */
+  private boundParams(params: unknown): unknown {
+    if (params === undefined) return undefined;
+    const text = canonical(params);
+    if (text.length <= this.limits.maxParamsBytes) return params;
+    return {
+      truncated: true,
+      bytes: Buffer.byteLength(text, 'utf8'),
+      sha256: createHash('sha256').update(text).digest('hex'),
+      head: text.slice(0, HEAD_CHARS),
+    };
+  }
+
+  /** Whether a refusal gets its own record; past the budget it is counted for the summary. */
+  private admitRefusal(input: AuditInput): boolean {
+    const key = `${input.transport}|${input.uid ?? ''}|${input.user}`;
+    const t = this.now();
+    let b = this.peers.get(key);
+    if (b && t - b.windowStart >= this.limits.windowMs) {
+      this.summarise(b);
+      b = undefined;
+    }
+    if (!b) {
+      b = {
+        windowStart: t,
+        written: 0,
+        suppressed: 0,
+        methods: new Map(),
+        who: { user: input.user, uid: input.uid, transport: input.transport },
+      };
+      this.peers.set(key, b);
+    }
+    if (b.written < this.limits.refusalsPerWindow) {
+      b.written++;
+      return true;
+    }
+    b.suppressed++;
+    if (b.methods.size < 20 || b.methods.has(input.method))
+      b.methods.set(input.method, (b.methods.get(input.method) ?? 0) + 1);
+    this.summaryTimer ??= setInterval(() => this.summariseDue(false), this.limits.windowMs).unref();
+    return false;
+  }
+
+  private summarise(b: PeerBudget) {
+    if (b.suppressed === 0) return;
+    this.write({
+      ...b.who,
+      method: 'audit.refusals',
+      outcome: 'denied',
+      detail: {
+        suppressed: b.suppressed,
+        since: b.windowStart,
+        until: this.now(),
+        methods: Object.fromEntries(b.methods),
+      },
+    });
+    b.suppressed = 0;
+    b.methods.clear();
+  }
+
+  /** Write the summaries of ended windows (all of them with `all`), and forget idle peers. */
+  private summariseDue(all: boolean) {
+    const t = this.now();
+    for (const [key, b] of this.peers) {
+      if (all || t - b.windowStart >= this.limits.windowMs) {
+        this.summarise(b);
+        this.peers.delete(key);
+      }
+    }
+    if (this.peers.size === 0 && this.summaryTimer) {
+      clearInterval(this.summaryTimer);
+      this.summaryTimer = undefined;
+    }
+  }
+
+  /** Resolves once everything appended so far is committed (the core awaits it before answering). */
+  committed(): Promise<unknown> {
+    return this.db.committed as unknown as Promise<unknown>;
+  }
+
+  /** Writes pending refusal summaries, then resolves once everything is committed (shutdown, queries). */
   flushed(): Promise<unknown> {
+    this.summariseDue(true);
     return this.db.flushed;
   }
 
@@ -73,20 +221,79 @@ export class AuditLog {
     return this.lastSeq;
   }
 
-  query(q: AuditQuery = {}): { items: AuditRecord[]; total: number } {
+  /** The seq of the oldest record kept (1 unless pruned). */
+  firstSeq(): number {
+    const a = this.db.get(ANCHOR_KEY) as Anchor | undefined;
+    return a ? a.seq + 1 : 1;
+  }
+
+  /**
+   * Prune by age and count. The anchor keeps the seq and hash of the last pruned record, and an
+   * `audit.prune` record in the chain says what was pruned, so that a removal by anyone else
+   * still shows as a break.
+   */
+  async prune(): Promise<{ pruned: number; anchor?: number }> {
+    const first = this.firstSeq();
+    const keep = this.limits.maxRecords;
+    const cutoff =
+      this.limits.retentionDays > 0 ? this.now() - this.limits.retentionDays * 86_400_000 : -Infinity;
+    let last = first - 1;
+    let lastHash: string | undefined;
+    for (const { key, value } of this.db.getRange({ start: first })) {
+      const rec = value as AuditRecord;
+      const overCount = this.lastSeq - (key as number) >= keep;
+      if (!overCount && rec.time >= cutoff) break;
+      last = key as number;
+      lastHash = rec.hash;
+    }
+    if (lastHash === undefined) return { pruned: 0 };
+    const pruned = last - first + 1;
+    await this.db.transaction(() => {
+      for (let k = first; k <= last; k++) this.db.remove(k);
+      this.db.put(ANCHOR_KEY, { seq: last, hash: lastHash, time: this.now() } satisfies Anchor);
+    });
+    this.write({
+      user: 'agent',
+      transport: 'internal',
+      method: 'audit.prune',
+      outcome: 'ok',
+      detail: { pruned, from: first, to: last, anchorHash: lastHash },
+    });
+    await this.committed();
+    return { pruned, anchor: last };
+  }
+
+  query(q: AuditQuery = {}): { items: AuditRecord[]; total: number; truncated?: boolean } {
     const limit = q.limit ?? 50;
     const offset = q.offset ?? 0;
+    const maxBytes = this.limits.maxAnswerBytes;
+    const items: AuditRecord[] = [];
+    let bytes = 0;
+    let truncated = false;
+    // an answer stops at its byte bound as well as its record count
+    const take = (r: AuditRecord) => {
+      if (truncated) return;
+      const size = JSON.stringify(r).length;
+      if (items.length > 0 && bytes + size > maxBytes) {
+        truncated = true;
+        return;
+      }
+      bytes += size;
+      items.push(r);
+    };
     const filtered = q.method || q.user || q.outcome || q.since !== undefined || q.until !== undefined;
     if (!filtered) {
       // newest first, straight from the key range: no scan of the whole log
-      const items = [...this.db.getRange({ reverse: true, offset, limit })].map(
-        ({ value }) => value as AuditRecord,
-      );
-      return { items, total: this.lastSeq };
+      for (const { key, value } of this.db.getRange({ reverse: true, offset, limit: limit + 1 })) {
+        if (key === ANCHOR_KEY || items.length >= limit) continue;
+        take(value as AuditRecord);
+        if (truncated) break;
+      }
+      return { items, total: this.lastSeq - this.firstSeq() + 1, ...(truncated ? { truncated } : {}) };
     }
-    const items: AuditRecord[] = [];
     let total = 0;
-    for (const { value } of this.db.getRange({ reverse: true })) {
+    for (const { key, value } of this.db.getRange({ reverse: true })) {
+      if (key === ANCHOR_KEY) continue;
       const r = value as AuditRecord;
       if (
         q.method &&
@@ -98,38 +305,90 @@ export class AuditLog {
       if (q.outcome && r.outcome !== q.outcome) continue;
       if (q.since !== undefined && r.time < q.since) continue;
       if (q.until !== undefined && r.time > q.until) continue;
-      if (total >= offset && items.length < limit) items.push(r);
+      if (total >= offset && items.length < limit) take(r);
       total++;
     }
-    return { items, total };
+    return { items, total, ...(truncated ? { truncated } : {}) };
   }
 
-  /** Walk the whole chain. */
-  verify(): { ok: boolean; checked: number; firstBad?: number; reason?: string } {
-    let prev = GENESIS;
-    let expectSeq = 1;
-    let checked = 0;
-    for (const { key, value } of this.db.getRange({})) {
-      const rec = value as AuditRecord;
-      if (key !== expectSeq || rec.seq !== expectSeq)
-        return {
-          ok: false,
-          checked,
-          firstBad: expectSeq,
-          reason: `record ${expectSeq} is missing or renumbered`,
-        };
-      if (rec.prev !== prev)
-        return { ok: false, checked, firstBad: rec.seq, reason: 'chain link does not match' };
-      const { hash, ...body } = rec;
-      if (chainHash(prev, body) !== hash)
-        return { ok: false, checked, firstBad: rec.seq, reason: 'record was altered' };
-      prev = hash;
-      expectSeq++;
-      checked++;
+  /** Walk the whole chain (synchronously: small logs and tests). */
+  verify(): VerifyResult {
+    const w = this.walker();
+    while (!w.done) w.step(Number.POSITIVE_INFINITY);
+    return w.result!;
+  }
+
+  /**
+   * Walk the chain in slices, yielding to the event loop between them so that other clients
+   * are served; progress(checked, total) after each slice; stops when the signal aborts.
+   */
+  async verifyAsync(
+    opts: { signal?: AbortSignal; progress?: (checked: number, total: number) => void } = {},
+  ) {
+    const w = this.walker();
+    while (!w.done) {
+      opts.signal?.throwIfAborted();
+      w.step(2000);
+      opts.progress?.(w.checked, w.total);
+      await new Promise((r) => setImmediate(r));
     }
-    if (checked !== this.lastSeq)
-      return { ok: false, checked, firstBad: checked + 1, reason: 'records at the end were removed' };
-    return { ok: true, checked };
+    return w.result!;
+  }
+
+  private walker() {
+    const anchor = this.db.get(ANCHOR_KEY) as Anchor | undefined;
+    let prev = anchor?.hash ?? GENESIS;
+    let expectSeq = (anchor?.seq ?? 0) + 1;
+    const firstSeq = expectSeq;
+    const lastSeq = this.lastSeq;
+    const self = this;
+    const w = {
+      done: false,
+      checked: 0,
+      total: lastSeq - firstSeq + 1,
+      result: undefined as VerifyResult | undefined,
+      step(max: number) {
+        let n = 0;
+        const anchored = anchor ? { anchoredAt: firstSeq } : {};
+        const end = (r: VerifyResult) => {
+          w.done = true;
+          w.result = { ...r, ...anchored };
+        };
+        for (const { key, value } of self.db.getRange({ start: expectSeq, end: lastSeq + 1 })) {
+          const rec = value as AuditRecord;
+          if (key !== expectSeq || rec.seq !== expectSeq)
+            return end({
+              ok: false,
+              checked: w.checked,
+              firstBad: expectSeq,
+              reason: `record ${expectSeq} is missing or renumbered`,
+            });
+          if (rec.prev !== prev)
+            return end({
+              ok: false,
+              checked: w.checked,
+              firstBad: rec.seq,
+              reason: 'chain link does not match',
+            });
+          const { hash, ...body } = rec;
+          if (chainHash(prev, body) !== hash)
+            return end({ ok: false, checked: w.checked, firstBad: rec.seq, reason: 'record was altered' });
+          prev = hash;
+          expectSeq++;
+          w.checked++;
+          if (++n >= max) return;
+        }
+        if (expectSeq <= lastSeq)
+          return end({
+            ok: false,
+            checked: w.checked,
+            firstBad: expectSeq,
+            reason: 'records at the end were removed',
+          });
+        end({ ok: true, checked: w.checked });
+      },
+    };
+    return w;
   }
 }
 

@@ -95,6 +95,11 @@ const CoreConfigSchema = Type.Object(
               default: 'auto',
               description: 'auto: TLS from etc/calypso/tls when bound beyond loopback',
             }),
+            origins: Type.Array(Type.String({ maxLength: 200 }), {
+              default: ['https://localhost:9090', 'https://127.0.0.1:9090'],
+              description:
+                'browser origins allowed to open the WebSocket (Cockpit’s by default); a request without Origin (not a browser) is not checked',
+            }),
           },
           { additionalProperties: false, default: {} },
         ),
@@ -112,8 +117,76 @@ const CoreConfigSchema = Type.Object(
             }),
             maxBufferedBytes: Type.Integer({
               minimum: 65536,
-              default: 16 * 1024 * 1024,
+              default: 8 * 1024 * 1024,
               description: 'a reader slower than this much queued output is disconnected',
+            }),
+            maxResponseBytes: Type.Integer({
+              minimum: 65536,
+              default: 8 * 1024 * 1024,
+              description: 'bytes of answers one batch may produce; beyond, the batch gets one limit error',
+            }),
+            maxQueuedBytesTotal: Type.Integer({
+              minimum: 1024 * 1024,
+              default: 64 * 1024 * 1024,
+              description:
+                'output queued for all connections together; past it, a connection that is not reading is dropped',
+            }),
+            maxPerUid: Type.Integer({
+              minimum: 1,
+              default: 32,
+              description: 'Unix-socket connections per non-admin uid',
+            }),
+            maxPerToken: Type.Integer({
+              minimum: 1,
+              default: 32,
+              description: 'WebSocket connections per non-admin API token',
+            }),
+            reservedForAdmin: Type.Integer({
+              minimum: 0,
+              default: 16,
+              description: 'of maxConnections, slots only admins may take (so root can always connect)',
+            }),
+            maxUnauthenticated: Type.Integer({
+              minimum: 1,
+              default: 64,
+              description: 'TCP connections to the WebSocket port not yet upgraded with a valid token',
+            }),
+            handshakeTimeoutSec: Type.Integer({
+              minimum: 1,
+              default: 5,
+              description: 'a TCP connection not upgraded within this time is closed',
+            }),
+            failedAuthPerMinute: Type.Integer({
+              minimum: 1,
+              default: 30,
+              description:
+                'failed token attempts per address per minute; more are refused with HTTP 429 unchecked',
+            }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        audit: Type.Object(
+          {
+            retentionDays: Type.Integer({
+              minimum: 0,
+              default: 365,
+              description: 'audit records older than this are pruned (0: by count only)',
+            }),
+            maxRecords: Type.Integer({
+              minimum: 1000,
+              default: 1_000_000,
+              description: 'records kept at most',
+            }),
+            maxParamsBytes: Type.Integer({
+              minimum: 256,
+              default: 4096,
+              description:
+                'params longer than this are stored as their size, SHA-256 and first 512 characters',
+            }),
+            refusalsPerMinute: Type.Integer({
+              minimum: 1,
+              default: 20,
+              description: 'refusal records per peer per minute; more are summarised in one record',
             }),
           },
           { additionalProperties: false, default: {} },

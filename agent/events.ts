@@ -10,6 +10,12 @@ export interface AgentEvent {
   time: number;
 }
 
+/**
+ * Published when an API token stops being valid (revoked, or its expiry passed), with
+ * `{id, name, reason: 'revoked' | 'expired'}`: whatever holds a session for it closes it.
+ */
+export const TOKEN_INVALIDATED = 'auth.token.invalidated';
+
 export type EventListener = (ev: AgentEvent) => void;
 
 export class EventBus {

@@ -59,6 +59,7 @@ export class JobManager {
   private locks = new Map<string, string>();
   private now: () => number;
   private counter = 0;
+  private interruptedAtStart: JobRecord[] = [];
 
   constructor(private opts: JobManagerOptions) {
     this.now = opts.now ?? Date.now;
@@ -81,12 +82,18 @@ export class JobManager {
           };
           rec.log.push({ time: now, message: 'interrupted: the agent stopped while this job was running' });
           this.opts.db.put(key, rec);
+          this.interruptedAtStart.push(rec);
           n++;
         }
       }
     });
     await this.prune();
     return n;
+  }
+
+  /** The jobs found interrupted by recover(), once (their final audit records are written from them). */
+  takeInterrupted(): JobRecord[] {
+    return this.interruptedAtStart.splice(0);
   }
 
   /** Delete finished jobs past retention or beyond the count limit (oldest first). */

@@ -8,7 +8,7 @@ import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import pinoRoll from 'pino-roll';
 
-export const REDACT_KEYS = ['password', 'secret', 'token', 'passphrase', 'privateKey', 'authorization'];
+import { REDACT_KEYS } from '../rpc/redact.js';
 
 export interface LogOptions {
   level: string;
@@ -45,18 +45,4 @@ export async function createLogger(opts: LogOptions): Promise<Logger> {
   return pino(options, pino.multistream(streams));
 }
 
-/** Redact secret-looking keys from a params object before it is logged or audited. */
-export function redactParams(value: unknown, extra: readonly string[] = [], depth = 0): unknown {
-  if (depth > 8) return '[deep]';
-  if (Array.isArray(value)) return value.map((v) => redactParams(v, extra, depth + 1));
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      const lower = k.toLowerCase();
-      const secret = extra.includes(k) || REDACT_KEYS.some((r) => lower.includes(r.toLowerCase()));
-      out[k] = secret ? '[redacted]' : redactParams(v, extra, depth + 1);
-    }
-    return out;
-  }
-  return value;
-}
+export { REDACT_KEYS, redactParams } from '../rpc/redact.js';

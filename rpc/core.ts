@@ -7,15 +7,17 @@
  * batches to the library: it answers a one-element batch with a bare object instead of an
  * array and throws on `null` batch members, both of which the spec forbids.
  *
- * For each call: role check (denials audited) → params validation against the method's schema
- * → dry run / job / direct call → audit of mutations → the one error mapping point.
+ * For each call: role check → params validation against the method's schema → dry run / job /
+ * direct call → the one error mapping point. Every mutation, and every refusal of one (role,
+ * params, a missing capability), is audited, and its record is committed before the answer is
+ * sent: a kill -9 at any moment never leaves an acknowledged mutation unaudited (issue #15).
+ *
+ * The core knows nothing of the agent (issue #11): it writes to an `AuditSink` and starts work
+ * through a `JobHost`, both interfaces declared here and provided by the agent.
  */
 import { randomUUID } from 'node:crypto';
 import { type JSONRPCRequest, type JSONRPCResponse, JSONRPCServer } from 'json-rpc-2.0';
 import type { Logger } from 'pino';
-import type { AuditLog } from '../agent/audit.js';
-import type { JobManager } from '../agent/jobs.js';
-import { redactParams } from '../agent/log.js';
 import {
   denied,
   InvalidParamsError,
@@ -24,21 +26,64 @@ import {
   toWireError,
   type WireError,
 } from './errors.js';
+import { closestName, paramProblems } from './params-errors.js';
+import { redactParams } from './redact.js';
 import {
   type AnyMethodDef,
   type CallContext,
   callHandler,
   isDryRunPlan,
+  RawJson,
   type RegisteredMethod,
   type Registry,
   type SessionHandle,
 } from './registry.js';
 import { type Identity, roleAllows } from './roles.js';
+import { deeperThan } from './scan-depth.js';
 
 export interface Limits {
   maxMessageBytes: number;
   maxBatch: number;
   maxDepth: number;
+  /**
+   * Bytes of answers one batch may produce; a batch whose answers would exceed it gets one
+   * limit error instead (100 × rpc.discover made 88 MB lines). Default 8 MiB.
+   */
+  maxResponseBytes?: number;
+}
+
+/** What the core writes to the audit log (the agent's AuditLog implements the sink). */
+export interface AuditEntry {
+  user: string;
+  uid?: number;
+  transport: string;
+  method: string;
+  params?: unknown;
+  outcome: 'ok' | 'error' | 'denied' | 'invalid' | 'accepted' | 'dry-run';
+  error?: { kind?: string; message: string };
+  durationMs?: number;
+  job?: string;
+  /** the caller asked for a dry run: the record is not a real attempt */
+  dryRun?: boolean;
+  detail?: Record<string, unknown>;
+}
+
+export interface AuditSink {
+  append(entry: AuditEntry): unknown;
+  /** Resolves once everything appended so far is committed (answers wait for it). */
+  committed(): Promise<unknown>;
+}
+
+/** Work started as a job: the agent's JobManager. */
+export interface JobHost {
+  start(
+    spec: { method: string; user: string; lock?: string; title?: string },
+    run: (ctx: {
+      id: string;
+      signal: AbortSignal;
+      progress(percent: number, description?: string): void;
+    }) => Promise<unknown>,
+  ): string;
 }
 
 export interface Session extends SessionHandle {
@@ -50,8 +95,8 @@ export interface Session extends SessionHandle {
 export interface CoreOptions {
   registry: Registry;
   limits: Limits;
-  audit: AuditLog;
-  jobs: JobManager;
+  audit: AuditSink;
+  jobs: JobHost;
   log: Logger;
   /** Validate handler results against their schemas (tests turn this on). */
   checkResults?: boolean;
@@ -73,8 +118,10 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 export class RpcCore {
   private server = new JSONRPCServer<ServerParams>({ errorListener: () => {} });
+  private readonly maxResponseBytes: number;
 
   constructor(private opts: CoreOptions) {
+    this.maxResponseBytes = opts.limits.maxResponseBytes ?? 8 * 1024 * 1024;
     this.server.mapErrorToJSONRPCErrorResponse = (id, error) => ({
       jsonrpc: '2.0',
       id,
@@ -101,44 +148,46 @@ export class RpcCore {
       if (parsed instanceof Refused) return Promise.resolve(parsed.text);
       if (!Array.isArray(parsed)) {
         if (!isRequestShape(parsed)) return Promise.resolve(JSON.stringify(this.invalid(parsed)));
+        const unknown = this.unknownMethod(parsed);
+        if (unknown) return Promise.resolve(this.singleText(unknown));
         const res = this.server.receive(parsed as unknown as JSONRPCRequest, serverParams(session));
-        return (res as Promise<JSONRPCResponse | null>).then(toText);
+        return (res as Promise<JSONRPCResponse | null>).then(this.singleText);
       }
-      return this.handleParsed(parsed, session).then(toText);
+      return this.handleBatch(parsed, session);
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
-  /** Size, syntax and depth checks: the parsed message, or the error response to send instead. */
+  /** Size, depth and syntax checks: the parsed message, or the error response to send instead. */
   private frame(text: string): Json | Refused {
-    if (Buffer.byteLength(text, 'utf8') > this.opts.limits.maxMessageBytes) {
-      return refused(
-        errorResponse(null, {
-          ...PROTOCOL_ERRORS.invalid_request,
-          data: { kind: 'limit', reason: `message exceeds ${this.opts.limits.maxMessageBytes} bytes` },
-        }),
-      );
-    }
-    let parsed: Json;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      return refused(errorResponse(null, PROTOCOL_ERRORS.parse_error));
-    }
-    // a text shorter than twice the depth limit cannot nest deeper than it
+    const { maxMessageBytes, maxDepth } = this.opts.limits;
     if (
-      text.length > 2 * this.opts.limits.maxDepth &&
-      depthOf(parsed, this.opts.limits.maxDepth + 1) > this.opts.limits.maxDepth
+      text.length > maxMessageBytes ||
+      (text.length * 3 > maxMessageBytes && Buffer.byteLength(text, 'utf8') > maxMessageBytes)
     ) {
       return refused(
         errorResponse(null, {
           ...PROTOCOL_ERRORS.invalid_request,
-          data: { kind: 'limit', reason: `nesting deeper than ${this.opts.limits.maxDepth}` },
+          data: { kind: 'limit', reason: `message exceeds ${maxMessageBytes} bytes` },
         }),
       );
     }
-    return parsed;
+    // Depth is judged on the text before parsing: parsing first cost a second per deep 3 MB line.
+    // A text shorter than twice the depth limit cannot nest deeper than it.
+    if (text.length > 2 * maxDepth && deeperThan(text, maxDepth)) {
+      return refused(
+        errorResponse(null, {
+          ...PROTOCOL_ERRORS.invalid_request,
+          data: { kind: 'limit', reason: `nesting deeper than ${maxDepth}` },
+        }),
+      );
+    }
+    try {
+      return JSON.parse(text) as Json;
+    } catch {
+      return refused(errorResponse(null, PROTOCOL_ERRORS.parse_error));
+    }
   }
 
   private invalid(msg: Json): JSONRPCResponse {
@@ -146,36 +195,81 @@ export class RpcCore {
     return errorResponse(id, PROTOCOL_ERRORS.invalid_request);
   }
 
-  async handleParsed(
-    parsed: Json,
-    session: Session,
-  ): Promise<JSONRPCResponse | JSONRPCResponse[] | undefined> {
-    if (Array.isArray(parsed)) {
-      if (parsed.length === 0) return errorResponse(null, PROTOCOL_ERRORS.invalid_request);
-      if (parsed.length > this.opts.limits.maxBatch) {
-        return errorResponse(null, {
+  /**
+   * A batch: every member answered, then serialised one by one, so that the total size is known
+   * before anything is queued; a batch whose answers exceed maxResponseBytes gets one limit error.
+   */
+  private async handleBatch(batch: Json[], session: Session): Promise<string | undefined> {
+    if (batch.length === 0) return JSON.stringify(errorResponse(null, PROTOCOL_ERRORS.invalid_request));
+    if (batch.length > this.opts.limits.maxBatch) {
+      return JSON.stringify(
+        errorResponse(null, {
           ...PROTOCOL_ERRORS.invalid_request,
           data: { kind: 'limit', reason: `batch longer than ${this.opts.limits.maxBatch}` },
-        });
-      }
-      const responses = await Promise.all(parsed.map((p) => this.handleSingle(p, session)));
-      const present = responses.filter((r): r is JSONRPCResponse => r !== undefined);
-      return present.length ? present : undefined;
+        }),
+      );
     }
-    return this.handleSingle(parsed, session);
+    const responses = await Promise.all(batch.map((p) => this.handleSingle(p, session)));
+    const texts: string[] = [];
+    let bytes = 2;
+    for (const r of responses) {
+      if (r === undefined) continue;
+      const t = this.singleText(r)!;
+      bytes += t.length + 1;
+      if (bytes > this.maxResponseBytes) {
+        return JSON.stringify(
+          errorResponse(null, {
+            ...PROTOCOL_ERRORS.invalid_request,
+            data: {
+              kind: 'limit',
+              reason: `the answers to this batch exceed ${this.maxResponseBytes} bytes; send fewer calls per batch`,
+            },
+          }),
+        );
+      }
+      texts.push(t);
+    }
+    return texts.length ? `[${texts.join(',')}]` : undefined;
   }
 
   private async handleSingle(msg: Json, session: Session): Promise<JSONRPCResponse | undefined> {
     if (!isRequestShape(msg)) return this.invalid(msg);
+    const unknown = this.unknownMethod(msg);
+    if (unknown) return unknown === NOTIFICATION_DROPPED ? undefined : unknown;
     const res = await this.server.receive(msg as unknown as JSONRPCRequest, serverParams(session));
     return (res as JSONRPCResponse | null) ?? undefined;
+  }
+
+  /**
+   * One response as text. A RawJson result (rpc.discover's cached document) is spliced in as
+   * it is, never re-serialised; an unknown method gets the closest name as a suggestion.
+   */
+  private singleText = (out: JSONRPCResponse | null | undefined): string | undefined => {
+    if (out === undefined || out === null || out === NOTIFICATION_DROPPED) return undefined;
+    if ('result' in out && out.result instanceof RawJson) {
+      return `{"jsonrpc":"2.0","id":${JSON.stringify(out.id)},"result":${out.result.text}}`;
+    }
+    return JSON.stringify(out);
+  };
+
+  /** An unknown method: answered here, with the closest name as a suggestion (issue #16). */
+  private unknownMethod(msg: Json): JSONRPCResponse | undefined {
+    const m = msg as { method: string; id?: string | number | null };
+    if (this.opts.registry.methods.has(m.method)) return undefined;
+    if (m.id === undefined) return NOTIFICATION_DROPPED;
+    const data = notFoundData(m.method, this.opts.registry);
+    return errorResponse(m.id, { ...PROTOCOL_ERRORS.method_not_found, data });
   }
 
   /** In-process call (tests, internal tools): same checks as the wire, throws RpcError. */
   async call(method: string, params: unknown, session: Session): Promise<unknown> {
     const m = this.opts.registry.get(method);
-    if (!m) throw new RpcError('not_found', `method ${method} does not exist`);
-    return this.invoke(m, params, session);
+    if (!m) {
+      const data = notFoundData(method, this.opts.registry);
+      throw new RpcError('not_found', notFoundMessage(method, data.suggestion as string | undefined), data);
+    }
+    const r = await this.invoke(m, params, session);
+    return r instanceof RawJson ? r.value : r;
   }
 
   private invoke(m: RegisteredMethod, rawParams: unknown, session: Session): Promise<unknown> {
@@ -183,10 +277,12 @@ export class RpcCore {
     const identity = session.identity;
     const started = performance.now();
     const stale = identity.tokenId !== undefined && this.opts.revalidate && !this.opts.revalidate(identity);
-    if (stale || !roleAllows(identity.role, def.role))
-      return Promise.reject(this.deny(def, rawParams, identity, stale));
+    if (stale || !roleAllows(identity.role, def.role)) return this.deny(def, rawParams, identity, stale);
     if (Array.isArray(rawParams)) {
-      return Promise.reject(
+      return this.refuseParams(
+        def,
+        rawParams,
+        identity,
         new InvalidParamsError('params must be an object: methods take their parameters by name', [
           { path: '', message: 'by-position params are not supported' },
         ]),
@@ -195,11 +291,12 @@ export class RpcCore {
     const params = (rawParams ?? {}) as Record<string, unknown>;
     const check = m.check;
     if (!check.Check(params)) {
-      const errors = [...check.Errors(params)]
-        .slice(0, 10)
-        .map((e) => ({ path: e.path || '/', message: e.message }));
+      const errors = paramProblems(check.Errors(params));
       const first = errors[0];
-      return Promise.reject(
+      return this.refuseParams(
+        def,
+        params,
+        identity,
         new InvalidParamsError(
           `invalid params for ${def.name}: ${first ? `${first.path} ${first.message}` : 'schema mismatch'}`,
           errors,
@@ -207,7 +304,10 @@ export class RpcCore {
       );
     }
     if (def.requires?.length && this.opts.requirements) {
-      return this.opts.requirements(def.requires).then(() => this.dispatch(m, params, session, started));
+      return this.opts.requirements(def.requires).then(
+        () => this.dispatch(m, params, session, started),
+        (err) => (def.mutating ? this.refuseParams(def, params, identity, err) : Promise.reject(err)),
+      );
     }
     return this.dispatch(m, params, session, started);
   }
@@ -227,37 +327,61 @@ export class RpcCore {
       const p = callHandler(def, params, ctx);
       if (!this.opts.checkResults) return ctx.settle(p);
       return ctx.settle(p).then((result) => {
-        this.checkResult(m, result);
+        this.checkResult(m, result instanceof RawJson ? result.value : result);
         return result;
       });
     }
     return this.invokeMutating(m, params, session, started);
   }
 
-  private deny(
+  /** A role denial (or a revoked token): audited, committed, then refused. */
+  private async deny(
     def: AnyMethodDef,
     rawParams: unknown,
     identity: Identity,
     stale: boolean | undefined,
-  ): RpcError {
+  ): Promise<never> {
     this.opts.audit.append({
-      user: identity.user,
-      uid: identity.uid,
-      transport: identity.transport,
-      method: def.name,
+      ...auditWho(identity, def.name),
       params: redactParams(rawParams, def.secretParams),
       outcome: 'denied',
+      ...dryRunFlag(rawParams),
       error: {
         kind: 'denied',
         message: stale ? 'token revoked or expired' : `role ${identity.role} may not call ${def.name}`,
       },
     });
-    if (stale) return denied('the API token was revoked or has expired', { method: def.name });
-    return denied(`${def.name} needs the ${def.role} role; ${identity.user} has ${identity.role}`, {
+    await this.opts.audit.committed();
+    if (stale) throw denied('the API token was revoked or has expired', { method: def.name });
+    throw denied(`${def.name} needs the ${def.role} role; ${identity.user} has ${identity.role}`, {
       method: def.name,
       need: def.role,
       have: identity.role,
     });
+  }
+
+  /**
+   * A mutation refused before it ran (its params, a missing capability): audited with the
+   * reason, so that probing a mutating method with bad input leaves a trace. Reads are not.
+   */
+  private async refuseParams(
+    def: AnyMethodDef,
+    rawParams: unknown,
+    identity: Identity,
+    err: unknown,
+  ): Promise<never> {
+    if (def.mutating) {
+      const wire = toWireError(err);
+      this.opts.audit.append({
+        ...auditWho(identity, def.name),
+        params: redactParams(rawParams, def.secretParams),
+        outcome: err instanceof InvalidParamsError ? 'invalid' : 'error',
+        ...dryRunFlag(rawParams),
+        error: { kind: (wire.data as { kind?: string } | undefined)?.kind, message: wire.message },
+      });
+      await this.opts.audit.committed();
+    }
+    throw err;
   }
 
   private async invokeMutating(
@@ -268,12 +392,7 @@ export class RpcCore {
   ): Promise<unknown> {
     const { def } = m;
     const identity = session.identity;
-    const auditBase = {
-      user: identity.user,
-      uid: identity.uid,
-      transport: identity.transport,
-      method: def.name,
-    };
+    const auditBase = auditWho(identity, def.name);
     const dryRun = def.mutating && params.dryRun === true;
     const handlerParams = { ...params };
     delete handlerParams.dryRun;
@@ -283,46 +402,67 @@ export class RpcCore {
     if (def.job && !dryRun) {
       // a job outlives the connection that started it: it gets the job's own signal
       const spec = def.job;
-      const jobId = this.opts.jobs.start(
-        {
-          method: def.name,
-          user: identity.user,
-          lock: (spec.lock as ((p: unknown) => string) | undefined)?.(handlerParams),
-          title: (spec.title as ((p: unknown) => string) | undefined)?.(handlerParams),
-        },
-        async (j) => {
-          const jobStarted = performance.now();
-          try {
-            const r = await callHandler(def, handlerParams, {
-              identity,
-              log: ctx.log,
-              dryRun: false,
-              session,
-              signal: j.signal,
-              progress: j.progress,
-              jobId: j.id,
-            });
-            if (def.mutating) this.auditDone(auditBase, redacted, 'ok', jobStarted, undefined, j.id);
-            return r;
-          } catch (err) {
-            if (def.mutating) this.auditDone(auditBase, redacted, 'error', jobStarted, err, j.id);
-            throw err;
-          }
-        },
-      );
-      if (def.mutating) this.auditDone(auditBase, redacted, 'accepted', started, undefined, jobId);
+      let jobId: string;
+      try {
+        jobId = this.opts.jobs.start(
+          {
+            method: def.name,
+            user: identity.user,
+            lock: (spec.lock as ((p: unknown) => string) | undefined)?.(handlerParams),
+            title: (spec.title as ((p: unknown) => string) | undefined)?.(handlerParams),
+          },
+          async (j) => {
+            const jobStarted = performance.now();
+            try {
+              const r = await callHandler(def, handlerParams, {
+                identity,
+                log: ctx.log,
+                dryRun: false,
+                session,
+                signal: j.signal,
+                progress: j.progress,
+                jobId: j.id,
+              });
+              if (def.mutating) this.auditDone(auditBase, redacted, 'ok', jobStarted, undefined, j.id);
+              return r;
+            } catch (err) {
+              if (def.mutating) this.auditDone(auditBase, redacted, 'error', jobStarted, err, j.id);
+              throw err;
+            }
+          },
+        );
+      } catch (err) {
+        // refused before it started (its lock is held: busy)
+        if (def.mutating) {
+          this.auditDone(auditBase, redacted, 'error', started, err);
+          await this.opts.audit.committed();
+        }
+        throw err;
+      }
+      if (def.mutating) {
+        this.auditDone(auditBase, redacted, 'accepted', started, undefined, jobId);
+        await this.opts.audit.committed();
+      }
       return { job: jobId };
     }
 
+    let result: unknown;
     try {
-      const result = await ctx.settle(callHandler(def, handlerParams, ctx));
+      result = await ctx.settle(callHandler(def, handlerParams, ctx));
       if (this.opts.checkResults && !dryRun && !isDryRunPlan(result)) this.checkResult(m, result);
-      if (def.mutating) this.auditDone(auditBase, redacted, dryRun ? 'dry-run' : 'ok', started);
-      return result;
     } catch (err) {
-      if (def.mutating) this.auditDone(auditBase, redacted, 'error', started, err);
+      if (def.mutating) {
+        this.auditDone(auditBase, redacted, 'error', started, err, undefined, dryRun);
+        await this.opts.audit.committed();
+      }
       throw err;
     }
+    if (def.mutating) {
+      this.auditDone(auditBase, redacted, dryRun ? 'dry-run' : 'ok', started, undefined, undefined, dryRun);
+      // the record is durable before the caller hears of the mutation
+      await this.opts.audit.committed();
+    }
+    return result;
   }
 
   private auditDone(
@@ -332,6 +472,7 @@ export class RpcCore {
     started: number,
     err?: unknown,
     job?: string,
+    dryRun?: boolean,
   ) {
     const wire: WireError | undefined = err === undefined ? undefined : toWireError(err);
     this.opts.audit.append({
@@ -340,6 +481,7 @@ export class RpcCore {
       outcome,
       durationMs: Math.round((performance.now() - started) * 10) / 10,
       job,
+      ...(dryRun ? { dryRun: true } : {}),
       error: wire
         ? { kind: (wire.data as { kind?: string } | undefined)?.kind, message: wire.message }
         : undefined,
@@ -360,6 +502,25 @@ export class RpcCore {
       throw new Error(`result of ${m.def.name} does not match its schema: ${e?.path} ${e?.message}`);
     }
   }
+}
+
+function auditWho(identity: Identity, method: string) {
+  return { user: identity.user, uid: identity.uid, transport: identity.transport, method };
+}
+
+function dryRunFlag(params: unknown): { dryRun?: true } {
+  return params && typeof params === 'object' && (params as { dryRun?: unknown }).dryRun === true
+    ? { dryRun: true }
+    : {};
+}
+
+function notFoundData(method: string | undefined, registry: Registry): Record<string, unknown> {
+  const suggestion = method ? closestName(method, registry.methods.keys()) : undefined;
+  return { kind: 'not_found', ...(method ? { method } : {}), ...(suggestion ? { suggestion } : {}) };
+}
+
+function notFoundMessage(method: string, suggestion: string | undefined): string {
+  return `method ${method} does not exist${suggestion ? `; did you mean ${suggestion}?` : ''}`;
 }
 
 import * as compilerModule from '@sinclair/typebox/compiler';
@@ -458,6 +619,9 @@ class Refused {
 }
 const refused = (r: JSONRPCResponse) => new Refused(JSON.stringify(r));
 
+/** An unknown method called as a notification: nothing is answered. */
+const NOTIFICATION_DROPPED = { jsonrpc: '2.0', id: null, result: null } as JSONRPCResponse;
+
 /** json-rpc-2.0's per-call server params, made once per session. */
 const SERVER_PARAMS = new WeakMap<Session, ServerParams>();
 function serverParams(session: Session): ServerParams {
@@ -467,10 +631,6 @@ function serverParams(session: Session): ServerParams {
     SERVER_PARAMS.set(session, sp);
   }
   return sp;
-}
-
-function toText(out: JSONRPCResponse | JSONRPCResponse[] | null | undefined): string | undefined {
-  return out === undefined || out === null ? undefined : JSON.stringify(out);
 }
 
 function errorResponse(id: string | number | null, e: WireError): JSONRPCResponse {
@@ -492,20 +652,4 @@ function isRequestShape(m: Json): boolean {
   if ('params' in m && (m.params === null || typeof m.params !== 'object')) return false;
   if ('result' in m || 'error' in m) return false;
   return true;
-}
-
-/** Depth of a parsed JSON value, stopping early once `cap` is exceeded. Iterative: no stack overflow. */
-export function depthOf(v: Json, cap: number): number {
-  let max = 0;
-  const stack: [Json, number][] = [[v, 1]];
-  while (stack.length) {
-    const [node, d] = stack.pop()!;
-    if (node === null || typeof node !== 'object') continue;
-    if (d > max) max = d;
-    if (max > cap) return max;
-    for (const child of Array.isArray(node) ? node : Object.values(node)) {
-      if (child !== null && typeof child === 'object') stack.push([child, d + 1]);
-    }
-  }
-  return max;
 }

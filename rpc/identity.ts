@@ -5,12 +5,19 @@
  * running as the agent's user could open its state directly anyway, and this is what makes an
  * unprivileged demo usable. Anyone else gets role `none` (public methods only).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { Config } from '../agent/config.js';
-import { packageRoot } from '../agent/package-root.js';
+import { fileURLToPath } from 'node:url';
 import type { Identity, Role } from './roles.js';
+
+/** Who gets a role: the shape of calypso.yaml's `roles` entries (the agent passes its config in). */
+export interface RoleMatch {
+  users: string[];
+  groups: string[];
+  uids: number[];
+}
+export type RoleMap = Record<'admin' | 'operator' | 'auditor', RoleMatch>;
 
 export interface PeerCred {
   pid: number;
@@ -23,13 +30,36 @@ type Addon = { getPeerCred(fd: number): PeerCred };
 let addon: Addon | null | undefined;
 let addonError = '';
 
-export function loadPeerCred(): Addon | null {
+/** Where the addon is looked for under a package root: the build tree, then a release's native/. */
+export function peerCredPaths(root: string): string[] {
+  return [
+    path.join(root, 'rpc/peercred/build/Release/peercred.node'),
+    path.join(root, 'native/peercred.node'),
+  ];
+}
+
+/** The nearest directory above this module holding a package.json (source tree or dist/). */
+function nearestPackageDir(): string | undefined {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const up = path.dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+  return dir;
+}
+
+/**
+ * Load the addon once. The agent passes the candidate paths (from its package root); without
+ * them the package directory above this module is searched.
+ */
+export function loadPeerCred(candidates?: readonly string[]): Addon | null {
   if (addon !== undefined) return addon;
   const req = createRequire(import.meta.url);
-  const candidates = [
-    path.join(packageRoot(), 'rpc/peercred/build/Release/peercred.node'),
-    path.join(packageRoot(), 'native/peercred.node'),
-  ];
+  if (!candidates) {
+    const root = nearestPackageDir();
+    candidates = root ? peerCredPaths(root) : [];
+  }
   for (const c of candidates) {
     try {
       addon = req(c) as Addon;
@@ -111,10 +141,10 @@ function safeRead(p: string): string {
   }
 }
 
-export function roleForPeer(cred: PeerCred, roles: Config['roles'], users: UserDb, agentUid: number): Role {
+export function roleForPeer(cred: PeerCred, roles: RoleMap, users: UserDb, agentUid: number): Role {
   const name = users.userName(cred.uid);
   const gids = new Set([cred.gid, ...cred.groups]);
-  const matches = (m: Config['roles']['admin']) =>
+  const matches = (m: RoleMatch) =>
     m.uids.includes(cred.uid) ||
     m.users.includes(name) ||
     m.groups.some((g) => {
@@ -129,7 +159,7 @@ export function roleForPeer(cred: PeerCred, roles: Config['roles'], users: UserD
 
 export function unixIdentity(
   cred: PeerCred | undefined,
-  roles: Config['roles'],
+  roles: RoleMap,
   users: UserDb,
   agentUid: number,
 ): Identity {

@@ -96,6 +96,18 @@ export function isDryRunPlan(v: unknown): v is DryRunPlan {
   return typeof v === 'object' && v !== null && (v as { dryRun?: unknown }).dryRun === true;
 }
 
+/**
+ * A result already serialised: the core splices `text` into the response instead of
+ * serialising `value` again (rpc.discover answers every call from one cached string; 100 of
+ * them in a batch re-serialised 888 KB each). In-process calls get `value`.
+ */
+export class RawJson {
+  readonly text: string;
+  constructor(readonly value: unknown) {
+    this.text = JSON.stringify(value);
+  }
+}
+
 export const JobRefSchema = Type.Object({
   job: Type.String({ description: 'job id; follow it with job.get' }),
 });

@@ -1,10 +1,22 @@
 /**
- * audit.*: query the hash-chained audit log and verify its chain.
+ * audit.*: query the hash-chained audit log and verify its chain. Answers are bounded in bytes
+ * (`truncated: true` says more matched: page on with offset); verify walks the chain in slices
+ * without blocking other clients, and `audit.verify.start` runs it as a job with progress.
  */
 import { Type } from '@sinclair/typebox';
 import { type AnyMethodDef, defineMethod } from '../../rpc/registry.js';
 import type { AgentDeps } from '../deps.js';
 import { Empty } from './schemas.js';
+
+const VerifyResult = Type.Object({
+  ok: Type.Boolean(),
+  checked: Type.Integer(),
+  firstBad: Type.Optional(Type.Integer()),
+  reason: Type.Optional(Type.String()),
+  anchoredAt: Type.Optional(
+    Type.Integer({ description: 'older records were pruned: the chain is checked from this seq' }),
+  ),
+});
 
 export function auditMethods(deps: AgentDeps): AnyMethodDef[] {
   const { audit } = deps;
@@ -21,7 +33,10 @@ export function auditMethods(deps: AgentDeps): AnyMethodDef[] {
           ),
           user: Type.Optional(Type.String({ maxLength: 100, description: 'only this user' })),
           outcome: Type.Optional(
-            Type.Union(['ok', 'error', 'denied', 'accepted', 'dry-run'].map((o) => Type.Literal(o))),
+            Type.Union(
+              ['ok', 'error', 'denied', 'invalid', 'accepted', 'dry-run'].map((o) => Type.Literal(o)),
+              { errorMessage: 'outcome is one of ok, error, denied, invalid, accepted, dry-run' },
+            ),
           ),
           since: Type.Optional(Type.Number({ description: 'ms since the epoch' })),
           until: Type.Optional(Type.Number({ description: 'ms since the epoch' })),
@@ -33,6 +48,9 @@ export function auditMethods(deps: AgentDeps): AnyMethodDef[] {
           Type.Object({ seq: Type.Integer(), time: Type.Number() }, { additionalProperties: true }),
         ),
         total: Type.Integer(),
+        truncated: Type.Optional(
+          Type.Boolean({ description: 'the byte bound of one answer was reached: page on with offset' }),
+        ),
       }),
       role: 'auditor',
       mutating: false,
@@ -45,17 +63,29 @@ export function auditMethods(deps: AgentDeps): AnyMethodDef[] {
       name: 'audit.verify',
       summary: 'Walk the hash chain of the audit log and report the first altered or missing record.',
       params: Empty,
-      result: Type.Object({
-        ok: Type.Boolean(),
-        checked: Type.Integer(),
-        firstBad: Type.Optional(Type.Integer()),
-        reason: Type.Optional(Type.String()),
-      }),
+      result: VerifyResult,
       role: 'auditor',
       mutating: false,
-      handler: async () => {
+      handler: async (_p, ctx) => {
         await audit.flushed();
-        return audit.verify();
+        return audit.verifyAsync({ signal: ctx.signal });
+      },
+    }),
+    defineMethod({
+      name: 'audit.verify.start',
+      summary: 'audit.verify as a job: follow its progress with job.get; the job’s result is the verdict.',
+      params: Empty,
+      result: VerifyResult,
+      role: 'auditor',
+      mutating: false,
+      job: { lock: () => 'audit.verify', title: () => 'verifying the audit chain' },
+      handler: async (_p, ctx) => {
+        await audit.flushed();
+        return audit.verifyAsync({
+          signal: ctx.signal,
+          progress: (checked, total) =>
+            ctx.progress(total ? (checked / total) * 100 : 100, `${checked} of ${total} records checked`),
+        });
       },
     }),
   ];

@@ -1,11 +1,32 @@
 /**
  * auth.*: who am I, and API tokens (created by an admin, stored as hashes).
+ *
+ * A token that is revoked or expires is announced on the event bus (`auth.token.invalidated`,
+ * `{id, name, reason}`): the WebSocket transport closes its connections (and with them their
+ * subscriptions) and the terminal manager its shells, at once (issue #15 item 3).
  */
 import { Type } from '@sinclair/typebox';
 import { type AnyMethodDef, defineMethod } from '../../rpc/registry.js';
 import type { AgentDeps } from '../deps.js';
+import { TOKEN_INVALIDATED } from '../events.js';
 import type { CoreExtra } from './extra.js';
 import { Empty, RoleName, TokenInfo } from './schemas.js';
+
+const EXPIRY_CHECK_MS = 1000;
+
+/** Announce tokens as they expire; returns the function that stops watching. */
+export function watchTokens(deps: AgentDeps, tokens: CoreExtra['tokens']): () => void {
+  const announced = new Set<string>();
+  const timer = setInterval(() => {
+    const now = deps.clock.now();
+    for (const t of tokens.list()) {
+      if (t.revokedAt || t.expiresAt === undefined || t.expiresAt >= now || announced.has(t.id)) continue;
+      announced.add(t.id);
+      deps.events.publish(TOKEN_INVALIDATED, { id: t.id, name: t.name, reason: 'expired' });
+    }
+  }, EXPIRY_CHECK_MS).unref();
+  return () => clearInterval(timer);
+}
 
 export function authMethods(_deps: AgentDeps, extra: CoreExtra): AnyMethodDef[] {
   return [
@@ -76,7 +97,10 @@ export function authMethods(_deps: AgentDeps, extra: CoreExtra): AnyMethodDef[] 
       mutating: true,
       handler: async (p, ctx) => {
         if (ctx.dryRun) return { dryRun: true, commands: [], notes: [`would revoke token ${p.id}`] };
-        return extra.tokens.revoke(p.id);
+        const info = await extra.tokens.revoke(p.id);
+        // its WebSocket connections, subscriptions and terminals are closed at once
+        _deps.events.publish(TOKEN_INVALIDATED, { id: info.id, name: info.name, reason: 'revoked' });
+        return info;
       },
     }),
   ];

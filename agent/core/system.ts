@@ -4,14 +4,14 @@
 import os from 'node:os';
 import { Type } from '@sinclair/typebox';
 import { buildOpenRpc } from '../../rpc/openrpc.js';
-import { type AnyMethodDef, defineMethod } from '../../rpc/registry.js';
+import { type AnyMethodDef, defineMethod, RawJson } from '../../rpc/registry.js';
 import type { AgentDeps } from '../deps.js';
 import { sleep } from '../util/time.js';
 import type { CoreExtra } from './extra.js';
 import { Empty } from './schemas.js';
 
 export function systemMethods(deps: AgentDeps, extra: CoreExtra): AnyMethodDef[] {
-  let openRpcDoc: { openrpc: string } | undefined;
+  let openRpcDoc: RawJson | undefined;
   return [
     defineMethod({
       name: 'system.ping',
@@ -116,9 +116,9 @@ export function systemMethods(deps: AgentDeps, extra: CoreExtra): AnyMethodDef[]
       role: 'public',
       mutating: false,
       handler: async () => {
-        // the registry is fixed once the agent runs: build the document once
-        openRpcDoc ??= buildOpenRpc(extra.registry, deps.version) as { openrpc: string };
-        return openRpcDoc;
+        // the registry is fixed once the agent runs: build and serialise the document once
+        openRpcDoc ??= new RawJson(buildOpenRpc(extra.registry, deps.version));
+        return openRpcDoc as unknown as { openrpc: string };
       },
     }),
   ];

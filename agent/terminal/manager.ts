@@ -7,6 +7,7 @@
 import { denied, RpcError } from '../../rpc/errors.js';
 import { type Identity, roleAllows } from '../../rpc/roles.js';
 import type { AgentDeps } from '../deps.js';
+import { TOKEN_INVALIDATED } from '../events.js';
 import { agentUser, resolveLoginUser } from './login-user.js';
 import { type ClosedInfo, PtySession } from './pty-session.js';
 
@@ -29,14 +30,32 @@ export interface TerminalInfo {
   startedAt: number;
 }
 
-type Deps = Pick<AgentDeps, 'config' | 'audit' | 'runner' | 'log'>;
+type Deps = Pick<AgentDeps, 'config' | 'audit' | 'runner' | 'log' | 'events'>;
 
 export class TerminalManager {
   private sessions = new Map<string, { session: PtySession; identity: Identity }>();
   /** Sessions being opened (user lookup in flight) count against the limit too. */
   private opening = 0;
 
-  constructor(private deps: Deps) {}
+  constructor(private deps: Deps) {
+    // a shell opened with a token ends when the token is revoked or expires (issue #15 item 3);
+    // the close is audited like any other (terminal.close, with the reason)
+    deps.events.on([TOKEN_INVALIDATED], (ev) => {
+      const { id, reason } = ev.data as { id: string; reason: 'revoked' | 'expired' };
+      this.closeToken(id, reason === 'expired' ? 'token expired' : 'token revoked');
+    });
+  }
+
+  /** Close every session opened with this API token; returns how many. */
+  closeToken(tokenId: string, reason: 'token revoked' | 'token expired'): number {
+    let n = 0;
+    for (const { session, identity } of this.sessions.values()) {
+      if (identity.tokenId !== tokenId) continue;
+      session.close(reason);
+      n++;
+    }
+    return n;
+  }
 
   get count(): number {
     return this.sessions.size;

@@ -16,7 +16,15 @@ import * as pty from 'node-pty';
 import { SAFE_PATH } from '../runner.js';
 import type { LoginUser } from './login-user.js';
 
-export type CloseReason = 'client' | 'exit' | 'idle' | 'disconnect' | 'shutdown' | 'error';
+export type CloseReason =
+  | 'client'
+  | 'exit'
+  | 'idle'
+  | 'disconnect'
+  | 'shutdown'
+  | 'error'
+  | 'token revoked'
+  | 'token expired';
 
 export interface PtySessionOptions {
   user: LoginUser;

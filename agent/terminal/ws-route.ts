@@ -41,7 +41,7 @@ function intParam(v: unknown, dflt: number, max: number): number {
 
 export function registerTerminalRoute(
   fastify: FastifyInstance,
-  deps: Pick<AgentDeps, 'config' | 'audit' | 'runner' | 'log'>,
+  deps: Pick<AgentDeps, 'config' | 'audit' | 'runner' | 'log' | 'events'>,
   authenticate: Authenticate,
 ): void {
   const manager = terminalManagerFor(deps);

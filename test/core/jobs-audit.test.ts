@@ -93,7 +93,7 @@ test('mutations and denials are audited with redacted secrets; dry runs change n
     outcome: 'ok',
     params: {},
   });
-  assert.ok(rec.hash.length === 64);
+  assert.ok(rec?.hash.length === 64);
 });
 
 test('params are validated before the handler runs', async () => {

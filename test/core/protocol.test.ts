@@ -215,10 +215,16 @@ describe('JSON-RPC 2.0 compliance of the agent process', () => {
       });
 
       it('unknown method: -32601 with the request id', async () => {
-        assert.deepEqual(
-          await single('{"jsonrpc":"2.0","method":"foobar","id":"1"}'),
-          err('1', -32601, 'Method not found'),
-        );
+        const unknown = await single('{"jsonrpc":"2.0","method":"foobar","id":"1"}');
+        assert.deepEqual(errorPart(unknown), err('1', -32601, 'Method not found'));
+        // the data names the method (and, for a near miss, the closest one: issue #16)
+        assert.deepEqual((unknown.error as Msg).data, { kind: 'not_found', method: 'foobar' });
+        const typo = await single('{"jsonrpc":"2.0","method":"system.pnig","id":"2"}');
+        assert.deepEqual((typo.error as Msg).data, {
+          kind: 'not_found',
+          method: 'system.pnig',
+          suggestion: 'system.ping',
+        });
         // names that exist on every JS object are not methods
         for (const m of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
           assert.deepEqual(
@@ -311,7 +317,7 @@ describe('JSON-RPC 2.0 compliance of the agent process', () => {
         assert.ok('result' in byId.get('"1"')!);
         assert.equal((byId.get('"2"')!.result as Msg).transport, transport);
         assert.deepEqual(byId.get('null'), INVALID(null));
-        assert.deepEqual(byId.get('"5"'), err('5', -32601, 'Method not found'));
+        assert.deepEqual(errorPart(byId.get('"5"')!), err('5', -32601, 'Method not found'));
         assert.equal((byId.get('"9"')!.error as Msg).code, -32602);
         await expectSilenceThenPing(100);
       });

@@ -1,0 +1,22 @@
+/**
+ * Redaction of secret-looking keys, for anything a transport or the core writes about a call
+ * (logs, audit records). Lives in rpc/ because the core redacts before it hands params to the
+ * agent's audit sink; the agent's logger uses the same key list.
+ */
+export const REDACT_KEYS = ['password', 'secret', 'token', 'passphrase', 'privateKey', 'authorization'];
+
+/** Redact secret-looking keys from a params object before it is logged or audited. */
+export function redactParams(value: unknown, extra: readonly string[] = [], depth = 0): unknown {
+  if (depth > 8) return '[deep]';
+  if (Array.isArray(value)) return value.map((v) => redactParams(v, extra, depth + 1));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const lower = k.toLowerCase();
+      const secret = extra.includes(k) || REDACT_KEYS.some((r) => lower.includes(r.toLowerCase()));
+      out[k] = secret ? '[redacted]' : redactParams(v, extra, depth + 1);
+    }
+    return out;
+  }
+  return value;
+}
