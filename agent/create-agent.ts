@@ -19,7 +19,7 @@ import { type Config, ConfigError, loadConfig, loadSecrets, parseConfig } from '
 import { ConfigSet } from './config-set/index.js';
 import { coreService } from './core/service.js';
 import type { AgentDeps, Clock, Service, ServiceFactory, Subsystem } from './deps.js';
-import { EventBus } from './events.js';
+import { EventBus, TOKEN_INVALIDATED } from './events.js';
 import { JobManager } from './jobs.js';
 import { createLayout, type Layout } from './layout.js';
 import { Locks } from './locks.js';
@@ -192,15 +192,18 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
         maxConnections: limits.maxConnections,
         maxMessageBytes: limits.maxMessageBytes,
         maxBufferedBytes: limits.maxBufferedBytes,
+        maxQueuedBytesTotal: limits.maxQueuedBytesTotal,
         idleTimeoutMs: limits.idleTimeoutSec * 1000,
         maxInflight: limits.maxInflight,
+        maxPerUid: limits.maxPerUid,
+        reservedForAdmin: limits.reservedForAdmin,
       });
       await unix.listen();
       let websocket: string | undefined;
       if (config.agent.websocket.enabled) {
         // loaded only when enabled: fastify is the largest part of the agent's memory
         const { WsTransport } = await import('../rpc/ws-transport.js');
-        ws = new WsTransport({
+        const transport = new WsTransport({
           host: config.agent.websocket.host,
           port: config.agent.websocket.port,
           tls: config.agent.websocket.tls,
@@ -216,11 +219,33 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
           maxConnections: limits.maxConnections,
           maxMessageBytes: limits.maxMessageBytes,
           maxBufferedBytes: limits.maxBufferedBytes,
+          maxQueuedBytesTotal: limits.maxQueuedBytesTotal,
           idleTimeoutMs: limits.idleTimeoutSec * 1000,
+          maxInflight: limits.maxInflight,
+          maxPerToken: limits.maxPerToken,
+          reservedForAdmin: limits.reservedForAdmin,
+          maxUnauthenticated: limits.maxUnauthenticated,
+          handshakeTimeoutMs: limits.handshakeTimeoutSec * 1000,
+          origins: config.agent.websocket.origins,
+          failedAuthPerMinute: limits.failedAuthPerMinute,
           routes: services.flatMap((s) => (s.wsRoutes ? [s.wsRoutes] : [])),
         });
-        await ws.listen();
-        websocket = ws.address?.url;
+        ws = transport;
+        await transport.listen();
+        websocket = transport.address?.url;
+        // a revoked or expired token's connections (and their subscriptions) end at once, audited
+        events.on([TOKEN_INVALIDATED], (ev) => {
+          const { id, reason } = ev.data as { id: string; reason: string };
+          const closed = transport.closeToken(id, `token ${reason}`);
+          if (closed)
+            audit.append({
+              user: 'agent',
+              transport: 'websocket',
+              method: 'auth.token.sessions.close',
+              outcome: 'ok',
+              detail: { token: id, reason, connections: closed },
+            });
+        });
       }
       return { socket: socketPath, websocket };
     },

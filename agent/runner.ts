@@ -55,12 +55,14 @@ export interface SpawnedCommand {
 }
 
 export interface Runner {
-  /** Run a command to completion and capture its output. */
+  /** Run a command to completion and capture its output (waits for a free slot first). */
   run(argv: readonly string[], opts?: RunOptions): Promise<RunResult>;
   /** Start a command whose stdout/stdin the caller streams (zfs send | zfs receive, bconsole). */
   spawn(argv: readonly string[], opts?: RunOptions & { captureStdout?: boolean }): SpawnedCommand;
   /** Absolute path of a binary on the runner's PATH, or undefined. Cached. */
   which(name: string): string | undefined;
+  /** `run()` commands running and waiting for a slot. */
+  queueStats?(): { running: number; waiting: number };
 }
 
 export interface RunnerOptions {
@@ -68,6 +70,89 @@ export interface RunnerOptions {
   path?: string;
   /** SIGTERM → SIGKILL grace period. */
   killGraceMs?: number;
+  /**
+   * `run()` commands running at once; more wait in a FIFO queue (issue #15 item 6: batched
+   * reads made about 1,000 concurrent children and the agent answered nothing for 54 s).
+   * `spawn()` commands are not counted: they are long-lived (udevadm monitor, zfs send,
+   * bconsole sessions) and would hold a slot for their whole life.
+   */
+  maxConcurrent?: number;
+  /** Per-tool limits for expensive tools, by command name (`{ smartctl: 2 }`). */
+  perTool?: Record<string, number>;
+}
+
+export const DEFAULT_MAX_CONCURRENT = 16;
+
+/** A FIFO of waiting commands with a global and per-tool count. */
+class CommandQueue {
+  private running = 0;
+  private perTool = new Map<string, number>();
+  private waiting: { tool: string; go: () => void }[] = [];
+  constructor(
+    private max: number,
+    private toolMax: Record<string, number>,
+  ) {}
+
+  private fits(tool: string): boolean {
+    const limit = this.toolMax[tool];
+    return this.running < this.max && (limit === undefined || (this.perTool.get(tool) ?? 0) < limit);
+  }
+
+  private take(tool: string) {
+    this.running++;
+    this.perTool.set(tool, (this.perTool.get(tool) ?? 0) + 1);
+  }
+
+  /** Resolves with the release function once a slot is free; rejects if the signal aborts first. */
+  acquire(tool: string, signal?: AbortSignal): Promise<() => void> {
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.running--;
+      const n = (this.perTool.get(tool) ?? 1) - 1;
+      if (n > 0) this.perTool.set(tool, n);
+      else this.perTool.delete(tool);
+      this.next();
+    };
+    if (this.waiting.length === 0 && this.fits(tool)) {
+      this.take(tool);
+      return Promise.resolve(release);
+    }
+    return new Promise((resolve, reject) => {
+      const entry = {
+        tool,
+        go: () => {
+          signal?.removeEventListener('abort', onAbort);
+          this.take(tool);
+          resolve(release);
+        },
+      };
+      const onAbort = () => {
+        const i = this.waiting.indexOf(entry);
+        if (i >= 0) this.waiting.splice(i, 1);
+        reject(new RpcError('aborted', `${tool}: aborted while waiting for a free command slot`));
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(entry);
+    });
+  }
+
+  /** Start the first waiting commands that fit (a tool at its own limit does not block others). */
+  private next() {
+    for (let i = 0; i < this.waiting.length && this.running < this.max; ) {
+      const w = this.waiting[i]!;
+      if (this.fits(w.tool)) {
+        this.waiting.splice(i, 1);
+        w.go();
+      } else i++;
+    }
+  }
+
+  stats() {
+    return { running: this.running, waiting: this.waiting.length };
+  }
 }
 
 const DEFAULT_TIMEOUT = 60_000;
@@ -78,6 +163,7 @@ export function createRunner(options: RunnerOptions = {}): Runner {
   const searchPath = options.path ?? SAFE_PATH;
   const grace = options.killGraceMs ?? 2000;
   const cache = new Map<string, string | undefined>();
+  const queue = new CommandQueue(options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT, options.perTool ?? {});
 
   function which(name: string): string | undefined {
     if (name.includes('/')) return isExecutable(name) ? name : undefined;
@@ -218,13 +304,17 @@ export function createRunner(options: RunnerOptions = {}): Runner {
 
   return {
     which,
-    run: (argv, opts = {}) => {
+    run: async (argv, opts = {}) => {
+      const tool = path.basename(String(argv[0] ?? ''));
+      if (argv.length === 0 || !which(String(argv[0]))) return start(argv, opts, true).done; // the error, at once
+      const release = await queue.acquire(tool, opts.signal);
       try {
-        return start(argv, opts, true).done;
-      } catch (err) {
-        return Promise.reject(err);
+        return await start(argv, opts, true).done;
+      } finally {
+        release();
       }
     },
+    queueStats: () => queue.stats(),
     spawn: (argv, opts = {}) => start(argv, opts, opts.captureStdout ?? false),
   };
 }

@@ -1,9 +1,12 @@
 /**
  * NDJSON over a Unix socket: one JSON text per line each way. The peer's identity comes from
- * SO_PEERCRED. Limits: connections, line length (a line longer than the message limit cannot
- * be resynchronised, so the connection is answered once and closed), idle time, and
- * backpressure: while the peer is not reading, we stop reading its requests; if it still lets
- * more than `maxBufferedBytes` pile up it is disconnected.
+ * SO_PEERCRED. Limits: connections (with slots reserved for admins and a cap per non-admin
+ * uid, so that root can always connect: issue #15 item 5), line length (a line longer than
+ * the message limit cannot be resynchronised, so the connection is answered once and closed),
+ * idle time, and backpressure: while the peer is not reading, we stop reading its requests;
+ * an answer that would take its queue past `maxBufferedBytes`, or all connections' queues past
+ * `maxQueuedBytesTotal`, disconnects it (checked before the write: the first write used to
+ * pass whatever its size). A peer that half-closes still gets its answers (item 10).
  */
 import { chmodSync, chownSync, mkdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -23,18 +26,27 @@ export interface UnixTransportOptions {
   maxConnections: number;
   maxMessageBytes: number;
   maxBufferedBytes: number;
+  /** Output queued for all connections together before non-reading peers are dropped. */
+  maxQueuedBytesTotal?: number;
   idleTimeoutMs: number;
   /** Calls in flight per connection before reading pauses. */
   maxInflight: number;
+  /** Connections per non-admin uid. */
+  maxPerUid?: number;
+  /** Of maxConnections, slots only admins may take. */
+  reservedForAdmin?: number;
   onSession?: (session: Session) => void;
 }
 
 export class UnixTransport {
   private server: net.Server;
   private sockets = new Set<net.Socket>();
+  private perUid = new Map<number, number>();
 
   constructor(private o: UnixTransportOptions) {
-    this.server = net.createServer((socket) => this.accept(socket));
+    // allowHalfOpen: a peer that sends its request and shuts down its writing side still
+    // reads the answer; we end our side once everything read has been answered
+    this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
     // e.g. EMFILE from accept(): without a listener it would crash the agent
     this.server.on('error', (err) => this.o.log.error({ err }, 'socket: server error'));
   }
@@ -70,15 +82,41 @@ export class UnixTransport {
     return this.sockets.size;
   }
 
+  /** Bytes queued for all connections (computed only when a large or blocked write asks). */
+  private queuedTotal(): number {
+    let n = 0;
+    for (const s of this.sockets) n += s.writableLength;
+    return n;
+  }
+
+  /** Why a new connection is refused, or undefined to accept it. */
+  private refusal(identity: Identity): string | undefined {
+    const total = this.sockets.size;
+    const max = this.o.maxConnections;
+    if (identity.role === 'admin') return total >= max ? 'too many connections' : undefined;
+    const reserved = Math.min(this.o.reservedForAdmin ?? 0, max - 1);
+    if (total >= max - reserved)
+      return reserved
+        ? `too many connections: the last ${reserved} are reserved for administrators`
+        : 'too many connections';
+    const perUid = this.o.maxPerUid;
+    if (perUid !== undefined && identity.uid !== undefined && (this.perUid.get(identity.uid) ?? 0) >= perUid)
+      return `too many connections from uid ${identity.uid} (at most ${perUid})`;
+    return undefined;
+  }
+
   private accept(socket: net.Socket) {
     // Before anything is written: a peer that resets the connection must not crash the agent.
     socket.on('error', () => {});
-    if (this.sockets.size >= this.o.maxConnections) {
-      endWith(socket, limitLine('too many connections'));
+    const identity = this.o.identify(socket);
+    const why = this.refusal(identity);
+    if (why) {
+      endWith(socket, limitLine(why));
       return;
     }
     this.sockets.add(socket);
-    const identity = this.o.identify(socket);
+    const uid = identity.uid;
+    if (uid !== undefined) this.perUid.set(uid, (this.perUid.get(uid) ?? 0) + 1);
     const session = newSession(identity, (method, params) => send({ jsonrpc: '2.0', method, params }));
     // flow control for streaming methods (the terminal pauses its pty while the peer lags)
     session.queuedBytes = () => socket.writableLength;
@@ -106,10 +144,19 @@ export class UnixTransport {
       corked = false;
       socket.uncork();
     };
+    const maxTotal = this.o.maxQueuedBytesTotal ?? Number.POSITIVE_INFINITY;
     const writeLine = (line: string) => {
       if (socket.destroyed || socket.writableEnded) return;
-      if (socket.writableLength > this.o.maxBufferedBytes) {
-        this.o.log.warn({ user: identity.user }, 'socket: slow reader disconnected');
+      // Judged before the write, with the line counted: a peer that is not reading (its queue
+      // is not empty) is dropped when this answer would take its queue past the cap, or all
+      // queues together past theirs. An empty queue takes one answer (bounded by the core).
+      const queued = socket.writableLength;
+      if (
+        queued > 0 &&
+        (queued + line.length > this.o.maxBufferedBytes ||
+          ((line.length > 65536 || queued > 65536) && this.queuedTotal() + line.length > maxTotal))
+      ) {
+        this.o.log.warn({ user: identity.user, queued }, 'socket: slow reader disconnected');
         socket.destroy();
         return;
       }
@@ -134,6 +181,8 @@ export class UnixTransport {
       socket.on('timeout', () => {
         if (session.keepAlive > 0 || pending > 0) return;
         socket.end();
+        // half-open allowed: a peer that never closes its side must not keep the fd
+        setTimeout(() => socket.destroy(), 2000).unref();
       });
     }
     // An over-long line is answered once and the connection closed, whether or not its end
@@ -153,13 +202,19 @@ export class UnixTransport {
       if (d < 0 && pending < this.o.maxInflight && holds.has('inflight')) {
         hold('inflight', false);
         pump();
+      } else if (d < 0 && peerEnded) {
+        finishHalfClosed();
       }
     };
+    // where the search for the next newline resumes: a long line arriving in many chunks is
+    // scanned once, not once per chunk
+    let scanFrom = 0;
     const pump = () => {
       if (tooLong) return;
-      let nl = buffered.indexOf('\n');
+      let nl = buffered.indexOf('\n', scanFrom);
       while (nl >= 0) {
         if (pending >= this.o.maxInflight) {
+          scanFrom = 0;
           hold('inflight', true);
           return;
         }
@@ -169,7 +224,22 @@ export class UnixTransport {
         if (line.trim()) dispatch(line);
         nl = buffered.indexOf('\n');
       }
-      if (overLimit(buffered)) refuseLine();
+      scanFrom = buffered.length;
+      if (overLimit(buffered)) return refuseLine();
+      if (peerEnded) finishHalfClosed();
+    };
+    // The peer half-closed: a last line without its newline is still a request; our side is
+    // ended once every call read has been answered.
+    let peerEnded = false;
+    const finishHalfClosed = () => {
+      if (tooLong || socket.destroyed || socket.writableEnded) return;
+      if (buffered.includes('\n')) return; // lines held back by the in-flight cap: pump runs again
+      if (buffered.trim()) {
+        const last = buffered;
+        buffered = '';
+        dispatch(last);
+      }
+      if (pending === 0) socket.end();
     };
     // one pair of callbacks per connection, not per call
     const onResult = (out: string | undefined) => {
@@ -194,8 +264,17 @@ export class UnixTransport {
       buffered += chunk;
       pump();
     });
+    socket.on('end', () => {
+      peerEnded = true;
+      pump();
+    });
     socket.on('close', () => {
       this.sockets.delete(socket);
+      if (uid !== undefined) {
+        const n = (this.perUid.get(uid) ?? 1) - 1;
+        if (n > 0) this.perUid.set(uid, n);
+        else this.perUid.delete(uid);
+      }
       closeSession(session);
     });
   }

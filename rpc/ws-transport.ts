@@ -3,17 +3,25 @@
  * authenticate with a bearer API token (`Authorization: Bearer …`, or `?access_token=` for
  * browsers, which cannot set headers on a WebSocket). Loopback by default; TLS from
  * etc/calypso/tls when configured or when bound beyond loopback.
+ *
+ * Limits (issue #15): TCP connections not yet upgraded with a valid token are capped and closed
+ * after a short handshake time, so that raw connections cannot use every file descriptor
+ * (item 4); connections per non-admin token are capped and the last slots are reserved for
+ * admin tokens (item 5); calls in flight per connection pause reading, as on the Unix socket,
+ * and queued answers are bounded per connection and in total (item 1); a browser's `Origin`
+ * must be on the allow-list, and failed token attempts are logged and rate-limited per
+ * address (item 11). A connection whose token is revoked or expires is closed (item 3).
  */
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import path from 'node:path';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { closeSession, newSession, type RpcCore, type Session } from './core.js';
-import { PROTOCOL_ERRORS } from './errors.js';
 import type { Identity } from './roles.js';
 
 export interface WsTransportOptions {
@@ -28,7 +36,23 @@ export interface WsTransportOptions {
   maxConnections: number;
   maxMessageBytes: number;
   maxBufferedBytes: number;
+  /** Output queued for all connections together before non-reading peers are dropped. */
+  maxQueuedBytesTotal?: number;
   idleTimeoutMs: number;
+  /** Calls in flight per connection before reading pauses (as on the Unix socket). */
+  maxInflight?: number;
+  /** Connections per non-admin token. */
+  maxPerToken?: number;
+  /** Of maxConnections, slots only admin tokens may take. */
+  reservedForAdmin?: number;
+  /** TCP connections not yet upgraded with a valid token. */
+  maxUnauthenticated?: number;
+  /** A TCP connection not upgraded within this time is closed. */
+  handshakeTimeoutMs?: number;
+  /** Browser origins allowed; a request without Origin is not a browser's and is not checked. */
+  origins?: readonly string[];
+  /** Failed token attempts per address per minute before refusing unchecked (HTTP 429). */
+  failedAuthPerMinute?: number;
   /** Extra routes (the terminal endpoint) registered by services. */
   routes?: ((app: FastifyInstance, authenticate: (req: IncomingMessage) => Identity | undefined) => void)[];
   onSession?: (session: Session) => void;
@@ -44,9 +68,21 @@ export function bearerOf(req: IncomingMessage): string | undefined {
 const isLoopback = (h: string) =>
   h === '127.0.0.1' || h === '::1' || h === 'localhost' || h.startsWith('127.');
 
+/** What a client without a valid token is told (issue #16: say what is needed and how to get it). */
+export const TOKEN_HELP =
+  'create one as an administrator with `calypsoctl call auth.token.create \'{"name":"NAME","role":"auditor"}\'` ' +
+  '(role admin, operator or auditor) and send it as `Authorization: Bearer <token>` (or ?access_token=<token>)';
+
+const FAILED_WINDOW_MS = 60_000;
+
 export class WsTransport {
   private app: FastifyInstance | undefined;
   private count = 0;
+  private perToken = new Map<string, number>();
+  private live = new Set<{ socket: WebSocket; identity: Identity }>();
+  /** TCP connections not (yet) carrying an authenticated upgrade. */
+  private unauthenticated = new Set<Socket>();
+  private failed = new Map<string, { since: number; n: number; logged: number }>();
   address: { host: string; port: number; url: string } | undefined;
 
   constructor(private o: WsTransportOptions) {}
@@ -61,16 +97,23 @@ export class WsTransport {
       : null;
     const app = Fastify({ logger: false, ...(https ? { https } : {}) }) as unknown as FastifyInstance;
     this.app = app;
+    app.server.on(https ? 'secureConnection' : 'connection', (sock: Socket) => this.admitTcp(sock));
     await app.register(websocket, { options: { maxPayload: this.o.maxMessageBytes * 2 } });
-    const authenticate = (req: IncomingMessage) => this.o.authenticate(bearerOf(req));
+    const authenticate = (req: IncomingMessage) => {
+      const identity = this.o.authenticate(bearerOf(req));
+      // a valid token lifts the connection out of the unauthenticated cap and handshake timer
+      if (identity) this.unauthenticated.delete(req.socket);
+      return identity;
+    };
     app.get('/healthz', async () => ({ ok: true }));
     await app.register(async (scoped) => {
       scoped.addHook('preValidation', async (req, reply) => {
-        if (!authenticate(req.raw)) {
-          await reply.code(401).send({ error: 'a valid bearer token is required (auth.token.create)' });
-        } else if (this.count >= this.o.maxConnections) {
-          await reply.code(503).send({ error: 'too many connections' });
-        }
+        const refusal = this.refusal(req.raw);
+        if (refusal)
+          await reply
+            .code(refusal.status)
+            .headers(refusal.headers ?? {})
+            .send(refusal.body);
       });
       scoped.get('/rpc', { websocket: true }, (socket, req) => this.accept(socket, authenticate(req.raw)!));
       for (const r of this.o.routes ?? []) r(scoped, authenticate);
@@ -79,6 +122,130 @@ export class WsTransport {
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : this.o.port;
     this.address = { host: this.o.host, port, url: `${https ? 'wss' : 'ws'}://${this.o.host}:${port}/rpc` };
+  }
+
+  /** A new TCP connection: capped while unauthenticated, and closed if it does not upgrade in time. */
+  private admitTcp(sock: Socket) {
+    sock.on('error', () => {});
+    const max = this.o.maxUnauthenticated ?? Number.POSITIVE_INFINITY;
+    if (this.unauthenticated.size >= max) {
+      sock.destroy();
+      return;
+    }
+    this.unauthenticated.add(sock);
+    const timer = setTimeout(() => {
+      if (this.unauthenticated.has(sock)) sock.destroy();
+    }, this.o.handshakeTimeoutMs ?? 10_000);
+    timer.unref();
+    sock.once('close', () => {
+      clearTimeout(timer);
+      this.unauthenticated.delete(sock);
+    });
+  }
+
+  /** Why an upgrade is refused (HTTP status and body), or undefined to accept it. */
+  private refusal(
+    req: IncomingMessage,
+  ): { status: number; body: Record<string, unknown>; headers?: Record<string, string> } | undefined {
+    const origin = req.headers.origin;
+    if (origin !== undefined && this.o.origins && !this.o.origins.includes(origin)) {
+      return {
+        status: 403,
+        body: {
+          error: `origin ${origin} is not allowed (calypso.yaml agent.websocket.origins)`,
+          kind: 'denied',
+        },
+      };
+    }
+    const addr = req.socket.remoteAddress ?? 'unknown';
+    const limit = this.o.failedAuthPerMinute ?? Number.POSITIVE_INFINITY;
+    const now = Date.now();
+    let f = this.failed.get(addr);
+    if (f && now - f.since >= FAILED_WINDOW_MS) {
+      this.failed.delete(addr);
+      f = undefined;
+    }
+    if (f && f.n >= limit) {
+      return {
+        status: 429,
+        body: {
+          error: 'too many failed token attempts from this address; try again in a minute',
+          kind: 'limit',
+        },
+        headers: { 'retry-after': String(Math.ceil((f.since + FAILED_WINDOW_MS - now) / 1000)) },
+      };
+    }
+    const token = bearerOf(req);
+    const identity = this.o.authenticate(token);
+    if (!identity) {
+      this.failedAttempt(addr, now, token !== undefined);
+      return {
+        status: 401,
+        headers: { 'www-authenticate': 'Bearer realm="calypso"' },
+        body: {
+          error: token
+            ? `the bearer token is not valid (unknown, revoked or expired): ${TOKEN_HELP}`
+            : `a bearer token is required: ${TOKEN_HELP}`,
+          kind: 'denied',
+        },
+      };
+    }
+    const why = this.slotRefusal(identity);
+    if (why) return { status: 503, body: { error: why, kind: 'limit' } };
+    return undefined;
+  }
+
+  private failedAttempt(addr: string, now: number, hadToken: boolean) {
+    let f = this.failed.get(addr);
+    if (!f) {
+      f = { since: now, n: 0, logged: 0 };
+      this.failed.set(addr, f);
+      if (this.failed.size > 10_000) this.failed.delete(this.failed.keys().next().value!);
+    }
+    f.n++;
+    // one line per address per window, and one when it reaches the limit: a flood of bad
+    // tokens must not become a flood of log lines
+    const limit = this.o.failedAuthPerMinute ?? Number.POSITIVE_INFINITY;
+    if (f.logged === 0 || f.n === limit) {
+      f.logged++;
+      this.o.log.warn(
+        { address: addr, attempts: f.n, hadToken },
+        f.n >= limit
+          ? `websocket: ${f.n} failed token attempts from ${addr} in a minute; refusing it unchecked for the rest of the minute`
+          : `websocket: failed token attempt from ${addr}`,
+      );
+    }
+  }
+
+  private slotRefusal(identity: Identity): string | undefined {
+    const max = this.o.maxConnections;
+    if (identity.role === 'admin') return this.count >= max ? 'too many connections' : undefined;
+    const reserved = Math.min(this.o.reservedForAdmin ?? 0, max - 1);
+    if (this.count >= max - reserved)
+      return reserved
+        ? `too many connections: the last ${reserved} are reserved for admin tokens`
+        : 'too many connections';
+    const per = this.o.maxPerToken;
+    if (per !== undefined && identity.tokenId && (this.perToken.get(identity.tokenId) ?? 0) >= per)
+      return `too many connections with this token (at most ${per})`;
+    return undefined;
+  }
+
+  /** Close every connection made with this token (revoked or expired); returns how many. */
+  closeToken(tokenId: string, reason: string): number {
+    let n = 0;
+    for (const c of this.live) {
+      if (c.identity.tokenId !== tokenId) continue;
+      c.socket.close(1008, reason.slice(0, 120));
+      // a peer that does not answer the close handshake is cut
+      setTimeout(() => c.socket.terminate(), 1000).unref();
+      n++;
+    }
+    return n;
+  }
+
+  connectionCount(): number {
+    return this.count;
   }
 
   async close(): Promise<void> {
@@ -91,17 +258,37 @@ export class WsTransport {
     );
     await Promise.race([closed, new Promise((r) => setTimeout(r, 1000).unref())]);
     for (const c of clients) c.terminate();
+    for (const s of this.unauthenticated) s.destroy();
     await this.app?.close();
   }
 
+  private queuedTotal(): number {
+    let n = 0;
+    for (const c of this.live) n += c.socket.bufferedAmount;
+    return n;
+  }
+
   private accept(socket: WebSocket, identity: Identity) {
+    // checked again here: upgrades accepted together all passed the check before any counted
+    const late = this.slotRefusal(identity);
+    if (late) {
+      socket.close(1013, late.slice(0, 120));
+      return;
+    }
     this.count++;
+    const tokenId = identity.tokenId;
+    if (tokenId) this.perToken.set(tokenId, (this.perToken.get(tokenId) ?? 0) + 1);
+    const entry = { socket, identity };
+    this.live.add(entry);
     const session = newSession(identity, (method, params) =>
       send(JSON.stringify({ jsonrpc: '2.0', method, params })),
     );
     this.o.onSession?.(session);
     let idle: NodeJS.Timeout | undefined;
     let pending = 0;
+    let paused = false;
+    const maxInflight = this.o.maxInflight ?? Number.POSITIVE_INFINITY;
+    const maxTotal = this.o.maxQueuedBytesTotal ?? Number.POSITIVE_INFINITY;
     const touch = () => {
       if (!this.o.idleTimeoutMs) return;
       if (idle) clearTimeout(idle);
@@ -114,8 +301,16 @@ export class WsTransport {
     };
     const send = (text: string) => {
       if (socket.readyState !== socket.OPEN) return;
-      if (socket.bufferedAmount > this.o.maxBufferedBytes) {
+      // judged before the send with the message counted, as on the Unix socket
+      const queued = socket.bufferedAmount;
+      if (
+        queued > 0 &&
+        (queued + text.length > this.o.maxBufferedBytes ||
+          ((text.length > 65536 || queued > 65536) && this.queuedTotal() + text.length > maxTotal))
+      ) {
+        this.o.log.warn({ user: identity.user, queued }, 'websocket: slow reader disconnected');
         socket.close(1008, 'slow reader');
+        setTimeout(() => socket.terminate(), 1000).unref();
         return;
       }
       socket.send(text);
@@ -124,6 +319,11 @@ export class WsTransport {
     socket.on('message', (data, isBinary) => {
       touch();
       pending++;
+      // the same in-flight cap as the Unix socket: stop reading while it is reached
+      if (pending >= maxInflight && !paused) {
+        paused = true;
+        socket.pause();
+      }
       const text = isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString();
       this.o.core
         .handleText(text, session)
@@ -133,15 +333,24 @@ export class WsTransport {
         .catch((err) => this.o.log.error({ err }, 'websocket: dispatch failed'))
         .finally(() => {
           pending--;
+          if (paused && pending < maxInflight && socket.readyState === socket.OPEN) {
+            paused = false;
+            socket.resume();
+          }
           if (socket.readyState === socket.OPEN) touch(); // an answer is activity, as on the Unix socket
         });
     });
     socket.on('error', () => {});
     socket.on('close', () => {
       this.count--;
+      this.live.delete(entry);
+      if (tokenId) {
+        const n = (this.perToken.get(tokenId) ?? 1) - 1;
+        if (n > 0) this.perToken.set(tokenId, n);
+        else this.perToken.delete(tokenId);
+      }
       if (idle) clearTimeout(idle);
       closeSession(session);
     });
-    void PROTOCOL_ERRORS;
   }
 }

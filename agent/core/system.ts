@@ -2,7 +2,7 @@
  * system.* and rpc.discover: liveness, host facts, capabilities, a self-test job, the OpenRPC document.
  */
 import os from 'node:os';
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { buildOpenRpc } from '../../rpc/openrpc.js';
 import { type AnyMethodDef, defineMethod, RawJson } from '../../rpc/registry.js';
 import type { AgentDeps } from '../deps.js';
@@ -10,8 +10,59 @@ import { sleep } from '../util/time.js';
 import type { CoreExtra } from './extra.js';
 import { Empty } from './schemas.js';
 
+const HOST_INFO_TTL_MS = 2000;
+
+const HostInfoSchema = Type.Object({
+  hostname: Type.String(),
+  os: Type.Object({
+    distro: Type.String(),
+    release: Type.String(),
+    kernel: Type.String(),
+    arch: Type.String(),
+  }),
+  cpu: Type.Object({ model: Type.String(), cores: Type.Integer(), physicalCores: Type.Integer() }),
+  memory: Type.Object({ total: Type.Number(), available: Type.Number(), used: Type.Number() }),
+  uptime: Type.Number({ description: 'host uptime in seconds' }),
+  agentUptime: Type.Number(),
+  version: Type.String(),
+});
+type HostInfo = Static<typeof HostInfoSchema>;
+
+async function collectHostInfo(deps: AgentDeps, extra: CoreExtra): Promise<HostInfo> {
+  const si = (await import('systeminformation')).default; // loaded on first use: ~10 MB
+  const [osInfo, cpu, mem] = await Promise.all([si.osInfo(), si.cpu(), si.mem()]);
+  return {
+    hostname: os.hostname(),
+    os: { distro: osInfo.distro, release: osInfo.release, kernel: osInfo.kernel, arch: osInfo.arch },
+    cpu: {
+      model: `${cpu.manufacturer} ${cpu.brand}`.trim(),
+      cores: cpu.cores,
+      physicalCores: cpu.physicalCores,
+    },
+    memory: { total: mem.total, available: mem.available, used: mem.active },
+    uptime: si.time().uptime,
+    agentUptime: Math.round((deps.clock.now() - extra.startedAt) / 1000),
+    version: deps.version,
+  };
+}
+
 export function systemMethods(deps: AgentDeps, extra: CoreExtra): AnyMethodDef[] {
   let openRpcDoc: RawJson | undefined;
+  // systeminformation spawns its own children (not through the runner): concurrent calls share
+  // one collection and its answer is reused briefly, so that a batch of system.info cannot
+  // start hundreds of processes (issue #15 item 6)
+  let info: { at: number; value: Promise<HostInfo> } | undefined;
+  const hostInfo = (): Promise<HostInfo> => {
+    const now = deps.clock.now();
+    if (!info || now - info.at > HOST_INFO_TTL_MS) {
+      const value = collectHostInfo(deps, extra);
+      info = { at: now, value };
+      value.catch(() => {
+        if (info?.value === value) info = undefined;
+      });
+    }
+    return info.value;
+  };
   return [
     defineMethod({
       name: 'system.ping',
@@ -29,39 +80,10 @@ export function systemMethods(deps: AgentDeps, extra: CoreExtra): AnyMethodDef[]
       name: 'system.info',
       summary: 'Host, OS, CPU, memory and uptime.',
       params: Empty,
-      result: Type.Object({
-        hostname: Type.String(),
-        os: Type.Object({
-          distro: Type.String(),
-          release: Type.String(),
-          kernel: Type.String(),
-          arch: Type.String(),
-        }),
-        cpu: Type.Object({ model: Type.String(), cores: Type.Integer(), physicalCores: Type.Integer() }),
-        memory: Type.Object({ total: Type.Number(), available: Type.Number(), used: Type.Number() }),
-        uptime: Type.Number({ description: 'host uptime in seconds' }),
-        agentUptime: Type.Number(),
-        version: Type.String(),
-      }),
+      result: HostInfoSchema,
       role: 'auditor',
       mutating: false,
-      handler: async () => {
-        const si = (await import('systeminformation')).default; // loaded on first use: ~10 MB
-        const [osInfo, cpu, mem] = await Promise.all([si.osInfo(), si.cpu(), si.mem()]);
-        return {
-          hostname: os.hostname(),
-          os: { distro: osInfo.distro, release: osInfo.release, kernel: osInfo.kernel, arch: osInfo.arch },
-          cpu: {
-            model: `${cpu.manufacturer} ${cpu.brand}`.trim(),
-            cores: cpu.cores,
-            physicalCores: cpu.physicalCores,
-          },
-          memory: { total: mem.total, available: mem.available, used: mem.active },
-          uptime: si.time().uptime,
-          agentUptime: Math.round((deps.clock.now() - extra.startedAt) / 1000),
-          version: deps.version,
-        };
-      },
+      handler: () => hostInfo(),
     }),
     defineMethod({
       name: 'system.capabilities',
