@@ -1,0 +1,221 @@
+/**
+ * media.list (one inventory across libraries, joined with Bacula's catalog by volume name =
+ * barcode) and tape.bacula.offer (a library to Bacula in one call).
+ */
+import { type Static, Type } from '@sinclair/typebox';
+import { RpcError, unavailable } from '../../rpc/errors.js';
+import { type AnyMethodDef, defineMethod } from '../../rpc/registry.js';
+import { Bconsole } from '../backup/bconsole.js';
+import { Catalog } from '../backup/catalog.js';
+import type { DesiredState } from '../backup/model.js';
+import { labelBarcodes, listVolumes, updateSlots, type Volume } from '../backup/ops-admin.js';
+import { baculaPaths } from '../backup/paths.js';
+import type { ManagedConfig } from '../config-set/index.js';
+import { dataSlots, offerConsole, offerResources, withOffer } from './bacula-offer.js';
+import type { TapeContext } from './context.js';
+import { mediaOf } from './media.js';
+import { ChangerId } from './schemas.js';
+
+const BaculaName = Type.String({
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$',
+  description: 'a Bacula resource name: a letter or digit, then letters, digits and . _ -',
+});
+
+const MediaItem = Type.Object({
+  barcode: Type.String(),
+  mediaType: Type.String({ description: 'from the barcode suffix (LTO-8, LTO-6 WORM, …)' }),
+  cleaning: Type.Boolean(),
+  worm: Type.Boolean(),
+  changer: ChangerId,
+  where: Type.Union([Type.Literal('slot'), Type.Literal('mailslot'), Type.Literal('drive')]),
+  index: Type.Integer({ description: 'slot or drive number (mtx numbering)' }),
+  seen: Type.String({ description: 'time of the status it comes from' }),
+  bacula: Type.Optional(
+    Type.Object({
+      pool: Type.Optional(Type.String()),
+      status: Type.String({ description: 'Append, Full, Used, Recycle, Purged, Error, …' }),
+      bytes: Type.Integer(),
+      lastWritten: Type.Optional(Type.String()),
+    }),
+  ),
+});
+
+async function baculaVolumes(t: TapeContext): Promise<{ byName: Map<string, Volume>; note?: string }> {
+  const catalog = new Catalog({ runner: t.deps.runner, dbPath: baculaPaths(t.deps.layout).catalogDb });
+  if (!catalog.exists()) return { byName: new Map(), note: 'no Bacula catalog yet' };
+  try {
+    return { byName: new Map((await listVolumes(catalog)).map((v) => [v.name, v])) };
+  } catch (e) {
+    return { byName: new Map(), note: `Bacula catalog not read: ${(e as Error).message}` };
+  }
+}
+
+function baculaConfig(t: TapeContext): ManagedConfig<DesiredState> {
+  const m = t.deps.configSet.get('bacula');
+  if (!m) throw unavailable('the backup subsystem is not loaded', { reason: 'no bacula config target' });
+  return m as ManagedConfig<DesiredState>;
+}
+
+export function mediaMethods(t: TapeContext): AnyMethodDef[] {
+  return [
+    defineMethod({
+      name: 'media.list',
+      summary: 'Every cartridge across libraries: barcode, media type, where it is, its Bacula volume',
+      description:
+        'From each changer’s last status (an inventory or a move refreshes it); `refresh` reads them now.',
+      params: Type.Object(
+        { refresh: Type.Optional(Type.Boolean({ description: 'read every changer’s status first' })) },
+        { additionalProperties: false },
+      ),
+      result: Type.Object({ items: Type.Array(MediaItem), notes: Type.Array(Type.String()) }),
+      role: 'auditor',
+      mutating: false,
+      handler: async (p, ctx) => {
+        const notes: string[] = [];
+        const items: Static<typeof MediaItem>[] = [];
+        const vols = await baculaVolumes(t);
+        if (vols.note) notes.push(vols.note);
+        for (const c of t.changers()) {
+          let st = t.lastStatus(c.id);
+          if (p.refresh || !st) {
+            try {
+              st = await t.withChanger(c.id, 'media.list', () => t.readStatus(c.id, ctx.signal));
+            } catch (e) {
+              notes.push(`${c.id}: ${(e as Error).message}`);
+              continue;
+            }
+          }
+          const put = (barcode: string, where: 'slot' | 'mailslot' | 'drive', index: number) => {
+            const m = mediaOf(barcode);
+            const v = vols.byName.get(barcode);
+            items.push({
+              barcode,
+              mediaType: m.type,
+              cleaning: m.cleaning,
+              worm: m.worm,
+              changer: c.id,
+              where,
+              index,
+              seen: st!.time,
+              ...(v
+                ? {
+                    bacula: {
+                      ...(v.pool ? { pool: v.pool } : {}),
+                      status: v.status,
+                      bytes: v.bytes,
+                      ...(v.lastWritten ? { lastWritten: v.lastWritten } : {}),
+                    },
+                  }
+                : {}),
+            });
+          };
+          for (const d of st.status.drives) if (d.volumeTag) put(d.volumeTag, 'drive', d.index);
+          for (const s of st.status.slots)
+            if (s.volumeTag) put(s.volumeTag, s.importExport ? 'mailslot' : 'slot', s.index);
+        }
+        return { items, notes };
+      },
+    }),
+    defineMethod({
+      name: 'tape.bacula.offer',
+      summary:
+        'Offer a library to Bacula: Autochanger and Devices, a tape pool, update slots, label barcodes',
+      description:
+        'Adds (or replaces) a tape storage with mtx-changer, the drives’ stable paths and their Drive Index, and a ' +
+        'tape pool on it, through the Bacula configuration pipeline; then, when the director runs, `update slots` and ' +
+        '`label barcodes` for the data cartridges (cleaning cartridges and mailslots left out), under the changer lock.',
+      params: Type.Object(
+        {
+          changer: ChangerId,
+          storage: BaculaName,
+          pool: BaculaName,
+          mediaType: Type.Optional(
+            Type.String({
+              pattern: '^[A-Za-z0-9._-]{1,64}$',
+              description: 'default: from the barcodes (LTO-8)',
+            }),
+          ),
+          changerCommand: Type.Optional(
+            Type.String({
+              pattern: '^/[^"\\u0000-\\u001f]{1,512}$',
+              description: 'default: Debian’s mtx-changer with Bacula’s arguments',
+            }),
+          ),
+          label: Type.Boolean({ default: true, description: 'label the data cartridges by barcode' }),
+        },
+        { additionalProperties: false },
+      ),
+      result: Type.Object({
+        storage: Type.String(),
+        pool: Type.String(),
+        mediaType: Type.String(),
+        changed: Type.Array(Type.String()),
+        version: Type.Optional(Type.Integer()),
+        console: Type.Array(Type.String({ description: 'bconsole output, last line of each command' })),
+        notes: Type.Array(Type.String()),
+      }),
+      role: 'admin',
+      mutating: true,
+      requires: ['mtx'],
+      handler: async (p, ctx) => {
+        const { ref } = t.changer(p.changer);
+        const managed = baculaConfig(t);
+        const st = await t.withChanger(p.changer, 'bacula offer: status', () =>
+          t.readStatus(p.changer, ctx.signal),
+        );
+        const { storage, pool } = offerResources(ref, p, st.status);
+        const next = withOffer(managed.state(), storage, pool);
+        const slots = dataSlots(st.status);
+        const lines =
+          p.label !== false
+            ? offerConsole(p.storage, p.pool, slots)
+            : [offerConsole(p.storage, p.pool, undefined)[0]!];
+        const summary = `tape library ${p.changer} offered as ${p.storage}`;
+        if (ctx.dryRun) {
+          const plan = await managed.plan(next, { user: ctx.identity.user, summary });
+          return {
+            dryRun: true as const,
+            commands: plan.commands,
+            files: plan.files,
+            console: lines,
+            notes: plan.notes,
+          };
+        }
+        const r = await managed.apply(next, { user: ctx.identity.user, summary });
+        const notes = [...r.notes];
+        const console: string[] = [];
+        const s = next.settings;
+        const bc = new Bconsole({
+          runner: t.deps.runner,
+          configFile: baculaPaths(t.deps.layout).bconsoleConf,
+          address: s.address,
+          port: s.dirPort,
+          log: t.deps.log,
+        });
+        const up = await bc.probe();
+        if (!up.ok) notes.push(`${up.reason}: run backup.volume.updateSlots and labelBarcodes once it runs`);
+        else {
+          try {
+            await t.withChanger(p.changer, `bacula label barcodes (${p.storage})`, async () => {
+              console.push(await updateSlots(bc, { storage: p.storage }));
+              if (p.label !== false && slots)
+                console.push(await labelBarcodes(bc, { storage: p.storage, pool: p.pool, slots }));
+            });
+          } catch (e) {
+            if (!(e instanceof RpcError)) throw e;
+            notes.push(`bconsole: ${e.message}`);
+          }
+        }
+        return {
+          storage: storage.name,
+          pool: pool.name,
+          mediaType: storage.mediaType ?? '',
+          changed: r.changed,
+          ...(r.version !== undefined ? { version: r.version } : {}),
+          console,
+          notes,
+        };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,37 @@
+/**
+ * The tape service: changers (status, inventory, moves through mailslots), drives (status,
+ * TapeAlert, rewind, eject, cleaning), media across libraries and the offer of a library to
+ * Bacula. Changers and drives come from the hardware inventory by stable id, or from
+ * `tape.changers`; the tools get `tape.toolEnv` (DESIGN.md: the agent gets the device paths
+ * and any preload through its configuration; nothing here is specific to a test).
+ */
+import type { Service, ServiceFactory, Subsystem } from '../deps.js';
+import { tapeConfig } from './config.js';
+import { createTapeContext, type TapeOptions } from './context.js';
+import { changerMethods } from './methods-changer.js';
+import { driveMethods } from './methods-drive.js';
+import { mediaMethods } from './methods-media.js';
+
+export function createTapeService(options: TapeOptions = {}): ServiceFactory {
+  return (deps): Service => {
+    const t = createTapeContext(deps, options);
+    deps.capabilities.declare({
+      name: 'mtx',
+      bins: ['mtx', 'tapeinfo'],
+      // mtx has no version flag; `mtx --version` prints usage with the version and exits 1
+      versionArgs: ['--version'],
+      versionFrom: /mtx version (\S+)/,
+      okCodes: [0, 1],
+    });
+    return {
+      name: 'tape',
+      methods: [...changerMethods(t), ...driveMethods(t), ...mediaMethods(t)],
+    };
+  };
+}
+
+export const tapeService: ServiceFactory = createTapeService();
+
+export const tapeSubsystem: Subsystem = { name: 'tape', service: tapeService, config: tapeConfig };
+
+export { changerLockKey } from './locks.js';
