@@ -229,7 +229,14 @@ describe('tape service on a fake library', () => {
 
   it('media.list: every cartridge with its type and place', async () => {
     const r = await a.call<{
-      items: { barcode: string; where: string; index: number; mediaType: string; cleaning: boolean }[];
+      items: {
+        barcode: string;
+        where: string;
+        index: number;
+        mediaType: string;
+        cleaning: boolean;
+        seen: string;
+      }[];
     }>('media.list', { refresh: true });
     assert.equal(r.items.length, 25);
     assert.deepEqual(
@@ -270,10 +277,10 @@ describe('tape service: locks', () => {
         'bacula label barcodes',
         () => new Promise<void>((r) => (release = r)),
       );
-      const order: string[] = [];
+      const order = [] as string[];
       const move = a.call('changer.unload', { changer: ID, drive: 1 }).then(() => order.push('move'));
       await new Promise((r) => setTimeout(r, 100));
-      assert.deepEqual(order, [], 'the move waits while the label holds the robot');
+      assert.equal(order.length, 0, 'the move waits while the label holds the robot');
       const list = await a.call<{ holder?: string }[]>('changer.list');
       assert.equal(list[0]!.holder, 'bacula label barcodes');
       order.push('label done');
