@@ -14,6 +14,7 @@ import type { Runner } from '../runner.js';
 import { type ObjectBackend, type Plan, toDryRun } from './backend.js';
 import { MinioBackend } from './backend-minio.js';
 import { type AdminSecrets, RgwBackend } from './backend-rgw.js';
+import { BucketCache } from './bucket-cache.js';
 import type { GatewayStart } from './commands.js';
 import { type ObjectConfig, objectConfigSlice } from './config.js';
 import type { NewKey } from './model.js';
@@ -39,6 +40,8 @@ export interface ObjectContext {
   /** A dry run's plan, or the run's outcome. */
   apply(plan: Plan, dryRun: boolean, signal?: AbortSignal): Promise<DryRunPlan | { newKey?: NewKey }>;
   adminSecrets: AdminSecrets;
+  /** the bucket listing with usage, sampled (bucket-cache.ts); dropped by every apply */
+  buckets: BucketCache;
 }
 
 export function objectConfig(deps: AgentDeps, override?: Partial<ObjectConfig>): ObjectConfig {
@@ -98,7 +101,15 @@ export function createObjectContext(deps: AgentDeps, options: ObjectOptions = {}
     if (!h.up) throw unavailable(h.reason ?? 'the object gateway is down', { backend: ctx.backend.kind });
     return ctx.backend;
   };
-  ctx.apply = async (plan, dryRun, signal) => (dryRun ? toDryRun(plan) : ctx.backend.run(plan, signal));
+  ctx.buckets = new BucketCache(() => ctx.backend.listBuckets(), { now: deps.clock.now });
+  ctx.apply = async (plan, dryRun, signal) => {
+    if (dryRun) return toDryRun(plan);
+    try {
+      return await ctx.backend.run(plan, signal);
+    } finally {
+      ctx.buckets.invalidate();
+    }
+  };
   return ctx;
 }
 

@@ -1,23 +1,40 @@
 /** Bucket methods: list (with usage and quota), get, create, delete, versioning, quota, usage. */
 import { Type } from '@sinclair/typebox';
-import { conflict, invalid } from '../../rpc/errors.js';
+import { conflict, invalid, RpcError } from '../../rpc/errors.js';
 import { defineMethod, isDryRunPlan } from '../../rpc/registry.js';
+import type { ObjectBackend } from './backend.js';
 import type { ObjectContext } from './context.js';
 import { BucketName, BucketSchema, bucketNameProblem, UserId } from './model.js';
 
 const Ok = Type.Object({});
+
+/** One bucket's stats, not the whole listing (which reads every bucket's index). */
+export async function exists(b: ObjectBackend, name: string): Promise<boolean> {
+  try {
+    await b.getBucket(name);
+    return true;
+  } catch (err) {
+    if (err instanceof RpcError && err.kind === 'not_found') return false;
+    throw err;
+  }
+}
 const ByName = Type.Object({ name: BucketName }, { additionalProperties: false });
 
 export function bucketMethods(o: ObjectContext) {
   return [
     defineMethod({
       name: 'object.bucket.list',
-      summary: 'Buckets with owner, usage (bytes, objects) and quota',
+      summary: 'Buckets with owner, usage (bytes, objects, sampled: see usageAt) and quota',
       params: Type.Object({}, { additionalProperties: false }),
       result: Type.Array(BucketSchema),
       role: 'auditor',
       mutating: false,
-      handler: async () => (await o.ready()).listBuckets(),
+      handler: async () => {
+        await o.ready();
+        const { buckets, at } = await o.buckets.list();
+        const usageAt = new Date(at).toISOString();
+        return buckets.map((b) => ({ ...b, usageAt }));
+      },
     }),
 
     defineMethod({
@@ -63,8 +80,7 @@ export function bucketMethods(o: ObjectContext) {
         if (problem) throw invalid(`bucket name ${p.name}: ${problem}`, { bucket: p.name });
         const b = await o.ready();
         await b.getUser(p.owner);
-        if ((await b.listBuckets()).some((x) => x.name === p.name))
-          throw conflict(`bucket ${p.name} exists already`, { bucket: p.name });
+        if (await exists(b, p.name)) throw conflict(`bucket ${p.name} exists already`, { bucket: p.name });
         const r = await o.apply(await b.createBucket(p.name, p.owner), ctx.dryRun);
         if (isDryRunPlan(r)) return r;
         return b.getBucket(p.name);

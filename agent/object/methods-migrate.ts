@@ -7,6 +7,7 @@ import { Type } from '@sinclair/typebox';
 import { conflict } from '../../rpc/errors.js';
 import { defineMethod } from '../../rpc/registry.js';
 import type { ObjectContext } from './context.js';
+import { exists } from './methods-bucket.js';
 import { migrate } from './migrate.js';
 import { BucketName, UserId } from './model.js';
 import { s3Client } from './s3.js';
@@ -84,7 +85,7 @@ export function migrateMethods(o: ObjectContext) {
             signal: ctx.signal,
             progress: ctx.progress,
             ensureBucket: async (name) => {
-              const have = (await b.listBuckets()).find((x) => x.name === name);
+              const have = (await exists(b, name)) ? await b.getBucket(name) : undefined;
               if (have && have.owner !== p.owner)
                 throw conflict(`bucket ${name} exists and belongs to ${have.owner}`, { bucket: name });
               if (!have) await b.run(await b.createBucket(name, p.owner));

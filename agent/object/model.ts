@@ -75,6 +75,7 @@ export const BucketSchema = Type.Object(
     owner: Type.String({ description: 'owning user id' }),
     created: Type.Optional(Type.String({ description: 'ISO time' })),
     usage: Type.Object({ bytes: Bytes, objects: Type.Integer({ minimum: 0 }) }),
+    usageAt: Type.Optional(Type.String({ description: 'when usage was read (listings are sampled)' })),
     quota: QuotaSchema,
     versioning: Type.Optional(
       Type.Union([Type.Literal('off'), Type.Literal('enabled'), Type.Literal('suspended')]),

@@ -29,6 +29,16 @@ export function createObjectService(options: ObjectOptions = {}): ServiceFactory
     );
     const o = createObjectContext(deps, options);
     const minioEnv = o.cfg.backend === 'minio' ? registerMinioEnv(o) : undefined;
+    if (o.cfg.backend !== 'external-rgw') {
+      // the data layout's `<pool>/calypso/object` dataset (agent/zfs/layout-plan.ts) holds the
+      // local gateway's data directory (MinIO's volume): destroying it is refused while in use
+      const user = `object storage (${o.cfg.backend === 'minio' ? 'MinIO volume' : 'radosgw data directory'})`;
+      deps.usage.register('dataset', (name, recursive) =>
+        name.endsWith('/calypso/object') || (recursive && (name.endsWith('/calypso') || !name.includes('/')))
+          ? [user]
+          : [],
+      );
+    }
     return {
       name: 'object',
       methods: [

@@ -129,6 +129,14 @@ test('MinIO environment file: rendered through the pipeline, password from secre
     services: [createObjectService({ config: { backend: 'minio', address: '127.0.0.1', port: 9000 } })],
   });
   try {
+    // the data layout's object dataset is held while a local backend uses it
+    assert.deepEqual(t.deps.usage.usersOf('dataset', 'tank/calypso/object'), [
+      'object storage (MinIO volume)',
+    ]);
+    assert.deepEqual(t.deps.usage.usersOf('dataset', 'tank/calypso', true), [
+      'object storage (MinIO volume)',
+    ]);
+    assert.deepEqual(t.deps.usage.usersOf('dataset', 'tank/calypso/backups'), []);
     const st = await t.call<{ available: boolean; reason?: string }>('object.status');
     assert.equal(st.available, false);
     assert.match(st.reason ?? '', /mc|credentials/);
