@@ -11,6 +11,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import type https from 'node:https';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { conflict, notFound, RpcError, unavailable } from '../../rpc/errors.js';
@@ -29,7 +30,15 @@ import {
   parseUserList,
 } from './parse-rgw.js';
 import type { PolicyDocument } from './policy.js';
-import { answers, readPolicy, readVersioning, runS3Step, type S3Credentials, s3Client } from './s3.js';
+import {
+  answers,
+  readPolicy,
+  readVersioning,
+  runS3Step,
+  type S3Credentials,
+  s3Client,
+  trustingAgent,
+} from './s3.js';
 
 export interface AdminSecrets {
   get(): S3Credentials | undefined;
@@ -46,6 +55,8 @@ export interface RgwBackendOptions {
   adminUser: string;
   secrets: AdminSecrets;
   timeoutMs?: number;
+  /** extra CA for an https endpoint (the appliance's own certificate) */
+  ca?: string;
 }
 
 const pidAlive = (pid: number) => existsSync(`/proc/${pid}`);
@@ -55,10 +66,12 @@ export class RgwBackend implements ObjectBackend {
   readonly endpoint: string;
   private admin: S3Client | undefined;
   private clients = new Map<string, S3Client>();
+  private agent: https.Agent | undefined;
 
   constructor(private o: RgwBackendOptions) {
     this.kind = o.kind;
     this.endpoint = o.endpoint;
+    this.agent = trustingAgent(o.ca);
   }
 
   private async exec(argv: string[], signal?: AbortSignal): Promise<string> {
@@ -86,7 +99,7 @@ export class RgwBackend implements ObjectBackend {
       };
     if (this.kind === 'rgw' && !this.o.runner.which('radosgw'))
       return { up: false, reason: 'radosgw is not installed (package radosgw)', endpoint: this.endpoint };
-    const why = await answers(this.endpoint);
+    const why = await answers(this.endpoint, 2000, this.agent);
     if (why)
       return {
         up: false,
@@ -114,7 +127,7 @@ export class RgwBackend implements ObjectBackend {
       if (!creds) throw new RpcError('failed', `${this.o.adminUser}: the admin user has no S3 key`);
       await this.o.secrets.set(creds);
     }
-    this.admin = s3Client(this.endpoint, creds);
+    this.admin = s3Client(this.endpoint, creds, undefined, this.agent);
     return this.admin;
   }
 
@@ -257,7 +270,7 @@ export class RgwBackend implements ObjectBackend {
     await this.getUser(user);
     const creds = firstSecretOf(await this.exec(rgw.userInfo(this.o.conn, user)));
     if (!creds) throw conflict(`user ${user} has no access key; create one first`, { user });
-    const c = s3Client(this.endpoint, creds);
+    const c = s3Client(this.endpoint, creds, undefined, this.agent);
     this.clients.set(user, c);
     return c;
   }
@@ -270,7 +283,8 @@ export class RgwBackend implements ObjectBackend {
   }
 
   async gateway(): Promise<GatewayState> {
-    if (!this.o.gateway) return { managed: false, running: (await answers(this.endpoint)) === undefined };
+    if (!this.o.gateway)
+      return { managed: false, running: (await answers(this.endpoint, 2000, this.agent)) === undefined };
     const pid = this.pid();
     return pid ? { managed: true, running: true, pid } : { managed: true, running: false };
   }
@@ -293,6 +307,7 @@ export class RgwBackend implements ObjectBackend {
   }
 
   close(): void {
+    this.agent?.destroy();
     this.admin?.destroy();
     for (const c of this.clients.values()) c.destroy();
     this.clients.clear();

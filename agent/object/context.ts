@@ -3,7 +3,7 @@
  * secrets.env, the gate that answers `unavailable` while the backend is missing or down, and
  * the one place a plan is either returned (dry run) or run.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { unavailable } from '../../rpc/errors.js';
 import type { DryRunPlan } from '../../rpc/registry.js';
@@ -136,5 +136,6 @@ function defaultBackend(ctx: ObjectContext): ObjectBackend {
     endpoint: localEndpoint(cfg, !!gateway.tls),
     adminUser: cfg.adminUser,
     secrets: ctx.adminSecrets,
+    ca: gateway.tls && existsSync(gateway.tls.cert) ? readFileSync(gateway.tls.cert, 'utf8') : undefined,
   });
 }

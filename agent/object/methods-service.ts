@@ -3,7 +3,6 @@ import { Type } from '@sinclair/typebox';
 import { RpcError } from '../../rpc/errors.js';
 import { defineMethod, isDryRunPlan } from '../../rpc/registry.js';
 import type { ObjectContext } from './context.js';
-import { answers } from './s3.js';
 
 const StatusSchema = Type.Object({
   backend: Type.String({ description: 'rgw, external-rgw or minio' }),
@@ -32,9 +31,9 @@ async function status(o: ObjectContext) {
   };
 }
 
-async function waitAnswer(endpoint: string, up: boolean, ms: number): Promise<void> {
+async function waitAnswer(o: ObjectContext, up: boolean, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
-  while (((await answers(endpoint, 1000)) === undefined) !== up) {
+  while ((await o.backend.health()).up !== up) {
     if (Date.now() > deadline)
       throw new RpcError('timeout', `the gateway did not ${up ? 'start answering' : 'stop'} within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 200));
@@ -64,7 +63,7 @@ export function serviceMethods(o: ObjectContext) {
         const plan = await o.backend.startGateway();
         const r = await o.apply(plan, ctx.dryRun, ctx.signal);
         if (isDryRunPlan(r)) return r;
-        await waitAnswer(o.backend.endpoint, true, 60_000);
+        await waitAnswer(o, true, 60_000);
         return status(o);
       },
     }),

@@ -3,6 +3,8 @@
  * for an endpoint and credentials, the admin's S3 steps of a plan, and the mapping of S3 errors
  * to the error catalogue.
  */
+import https from 'node:https';
+import tls from 'node:tls';
 import {
   CreateBucketCommand,
   DeleteBucketPolicyCommand,
@@ -22,8 +24,23 @@ export interface S3Credentials {
   secretKey: string;
 }
 
-export function s3Client(endpoint: string, c: S3Credentials, region = 'us-east-1'): S3Client {
+/**
+ * HTTPS agent trusting the system CAs plus the appliance's own certificate (etc/calypso/tls/
+ * cert.pem, self-signed by the installer unless the site put its own): the agent reaches its
+ * local gateway on loopback by IP, which that certificate names.
+ */
+export function trustingAgent(extraCa: string | undefined): https.Agent | undefined {
+  return extraCa ? new https.Agent({ ca: [...tls.rootCertificates, extraCa], keepAlive: true }) : undefined;
+}
+
+export function s3Client(
+  endpoint: string,
+  c: S3Credentials,
+  region = 'us-east-1',
+  agent?: https.Agent,
+): S3Client {
   return new S3Client({
+    ...(agent ? { requestHandler: { httpsAgent: agent } } : {}),
     endpoint,
     region,
     forcePathStyle: true,
@@ -102,14 +119,27 @@ export async function readPolicy(client: S3Client, bucket: string): Promise<Poli
   }
 }
 
-/** Is an S3 endpoint answering at all (any HTTP status)? */
-export async function answers(endpoint: string, timeoutMs = 2000): Promise<string | undefined> {
-  try {
-    const r = await fetch(endpoint, { signal: AbortSignal.timeout(timeoutMs) });
-    await r.arrayBuffer();
-    return r.status >= 500 ? `HTTP ${r.status}` : undefined;
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code;
-    return cause ?? (err as Error).message;
+/** Is an S3 endpoint answering at all (any HTTP status)? Undefined when it is, else why not. */
+export function answers(
+  endpoint: string,
+  timeoutMs = 2000,
+  agent?: https.Agent,
+): Promise<string | undefined> {
+  if (endpoint.startsWith('https:')) {
+    return new Promise((resolve) => {
+      const req = https.get(endpoint, { agent, timeout: timeoutMs }, (res) => {
+        res.resume();
+        resolve((res.statusCode ?? 500) >= 500 ? `HTTP ${res.statusCode}` : undefined);
+      });
+      req.on('timeout', () => req.destroy(new Error('timed out')));
+      req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+    });
   }
+  return fetch(endpoint, { signal: AbortSignal.timeout(timeoutMs) }).then(
+    async (r) => {
+      await r.arrayBuffer();
+      return r.status >= 500 ? `HTTP ${r.status}` : undefined;
+    },
+    (err) => (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message,
+  );
 }

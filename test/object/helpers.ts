@@ -3,12 +3,20 @@
  * in-process agent whose object service manages that cluster's gateway (it starts radosgw
  * itself, with `object.service.start`). S3 clients of the tests are independent AWS SDK clients.
  */
+import { execFile } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
+import { selfSignedArgv } from '../../agent/install/tls.js';
+import { createLayout } from '../../agent/layout.js';
 import type { ObjectConfig } from '../../agent/object/config.js';
 import { createObjectService } from '../../agent/object/service.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
 import { tempDir } from '../helpers/paths.js';
 import { type CephLab, processesUnder, startCephLab } from './ceph-lab.js';
+
+const exec = promisify(execFile);
 
 export interface ObjectRig {
   lab: CephLab;
@@ -20,7 +28,13 @@ export interface ObjectRig {
   stop(): Promise<void>;
 }
 
-export async function startObjectRig(opts: { startGateway?: boolean } = {}): Promise<ObjectRig> {
+export interface ObjectRigOptions {
+  startGateway?: boolean;
+  /** a self-signed certificate in the agent's etc/calypso/tls and `tls: on` (the installer's argv) */
+  tls?: boolean;
+}
+
+export async function startObjectRig(opts: ObjectRigOptions = {}): Promise<ObjectRig> {
   const labDir = tempDir('calypso-ceph-');
   const agentDir = tempDir('calypso-object-');
   let lab: CephLab | undefined;
@@ -37,11 +51,18 @@ export async function startObjectRig(opts: { startGateway?: boolean } = {}): Pro
   };
   try {
     lab = await startCephLab(labDir.dir, { rgw: false });
+    if (opts.tls) {
+      const dir = createLayout(agentDir.dir).tlsDir;
+      mkdirSync(dir, { recursive: true });
+      await exec(selfSignedArgv(path.join(dir, 'key.pem'), path.join(dir, 'cert.pem'), 'localhost')[0]!, [
+        ...selfSignedArgv(path.join(dir, 'key.pem'), path.join(dir, 'cert.pem'), 'localhost').slice(1),
+      ]);
+    }
     const config: Partial<ObjectConfig> = {
       backend: 'rgw',
       address: '127.0.0.1',
       port: lab.rgwPort,
-      tls: 'off',
+      tls: opts.tls ? 'on' : 'off',
       ceph: {
         conf: lab.conf,
         adminName: 'client.admin',
