@@ -16,7 +16,7 @@ import type { Bconsole } from './bconsole.js';
 import { createCatalog } from './catalog.js';
 import { DEFAULT_SETTINGS, type DesiredState } from './model.js';
 import { parseStatusHeader } from './parse-bconsole.js';
-import { type BaculaPaths, generatedFiles } from './paths.js';
+import type { BaculaPaths } from './paths.js';
 import { renderAll } from './render.js';
 import { redact } from './render-common.js';
 import { diskPath } from './render-daemons.js';
@@ -128,21 +128,6 @@ export function needsRestart(previous: DesiredState, next: DesiredState): boolea
   const b = next.settings;
   return a.address !== b.address || a.dirPort !== b.dirPort || a.directorName !== b.directorName;
 }
-
-/** Every managed file (absolute), in the stable order diffs use. */
-export function managedFiles(p: BaculaPaths): string[] {
-  return generatedFiles().map((rel) => path.join(p.confDir, rel));
-}
-
-export const EMPTY_STATE: DesiredState = {
-  settings: DEFAULT_SETTINGS,
-  clients: [],
-  filesets: [],
-  schedules: [],
-  pools: [],
-  storages: [],
-  jobs: [],
-};
 
 /** The useful line of a Bacula config error ("Config error: ..." plus the file:line), redacted. */
 export function configError(stderr: string): string {
