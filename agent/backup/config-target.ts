@@ -14,7 +14,7 @@ import type { ConfigTarget, FileSet, Step } from '../config-set/index.js';
 import type { Runner } from '../runner.js';
 import type { Bconsole } from './bconsole.js';
 import { createCatalog } from './catalog.js';
-import { DEFAULT_SETTINGS, type DesiredState } from './model.js';
+import type { DesiredState } from './model.js';
 import { parseStatusHeader } from './parse-bconsole.js';
 import type { BaculaPaths } from './paths.js';
 import { renderAll } from './render.js';
