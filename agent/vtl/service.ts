@@ -1,0 +1,221 @@
+/**
+ * Virtual tape libraries (mhvtl): desired libraries in the managed-config pipeline, rendered
+ * into mhvtl's files, cartridges made with mktape, applied by restarting mhvtl.target. A dry
+ * run works anywhere (it is the plan the wizard shows); a real change needs the mhvtl kernel
+ * module and daemons, else `unavailable` with the reason.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+import { conflict, invalid, notFound } from '../../rpc/errors.js';
+import { type AnyMethodDef, defineMethod } from '../../rpc/registry.js';
+import { configMethods, planOf } from '../config-set/methods.js';
+import type { Service, ServiceFactory, Subsystem } from '../deps.js';
+import {
+  barcodesOf,
+  checkVtl,
+  PERSONALITIES,
+  type VtlLibrary,
+  VtlLibrarySchema,
+  type VtlState,
+} from './model.js';
+import { vtlTarget } from './target.js';
+
+const ApplyResult = Type.Object({
+  changed: Type.Array(Type.String(), { description: 'files written' }),
+  version: Type.Optional(Type.Integer()),
+  commands: Type.Array(Type.Array(Type.String()), { description: 'argv run (mktape, systemctl)' }),
+  notes: Type.Array(Type.String()),
+});
+
+const LibraryView = Type.Intersect([
+  VtlLibrarySchema,
+  Type.Object({
+    cartridges: Type.Integer(),
+    barcodes: Type.Object({ first: Type.String(), last: Type.String() }),
+  }),
+]);
+
+export function createVtlService(): ServiceFactory {
+  return (deps): Service => {
+    const paths = { configDir: deps.layout.generated('mhvtl'), home: deps.layout.data.vtl };
+    deps.capabilities.declare({
+      name: 'mhvtl',
+      bins: ['vtlcmd', 'vtllibrary', 'vtltape', 'mktape'],
+      paths: ['sys/module/mhvtl'],
+    });
+    const present = () => deps.capabilities.get('mhvtl')?.available === true;
+    const managed = deps.configSet.register(vtlTarget(paths, deps.runner, present));
+
+    async function change(
+      next: VtlState,
+      ctx: { dryRun: boolean; identity: { user: string } },
+      summary: string,
+    ) {
+      const problems = checkVtl(next);
+      if (problems.length) throw invalid(problems.join('; '), { problems });
+      if (ctx.dryRun) return planOf(await managed.plan(next, { user: ctx.identity.user, summary }));
+      // the module and daemons must exist before files that only they read are changed
+      await deps.capabilities.require('mhvtl');
+      const r = await managed.apply(next, { user: ctx.identity.user, summary });
+      return {
+        changed: r.changed,
+        ...(r.version !== undefined ? { version: r.version } : {}),
+        commands: r.commands,
+        notes: r.notes,
+      };
+    }
+
+    const find = (id: number): VtlLibrary => {
+      const l = managed.state().libraries.find((x) => x.id === id);
+      if (!l) throw notFound(`virtual library ${id} does not exist`, { library: id });
+      return l;
+    };
+
+    const view = (l: VtlLibrary) => {
+      const b = barcodesOf(l);
+      return {
+        ...l,
+        cartridges: b.length,
+        barcodes: { first: b[0]?.barcode ?? '', last: b.at(-1)?.barcode ?? '' },
+      };
+    };
+
+    const methods: AnyMethodDef[] = [
+      defineMethod({
+        name: 'vtl.status',
+        summary: 'Whether mhvtl can run here (kernel module, daemons) and where its files go',
+        params: Type.Object({}, { additionalProperties: false }),
+        result: Type.Object({
+          available: Type.Boolean(),
+          reason: Type.Optional(Type.String()),
+          configDir: Type.String(),
+          home: Type.String(),
+          libraries: Type.Integer(),
+          personalities: Type.Array(Type.String()),
+          driveGenerations: Type.Array(Type.Integer()),
+        }),
+        role: 'auditor',
+        mutating: false,
+        handler: async () => {
+          const c = (await deps.capabilities.all()).find((x) => x.name === 'mhvtl');
+          return {
+            available: c?.available === true,
+            ...(c?.reason ? { reason: c.reason } : {}),
+            ...paths,
+            libraries: managed.state().libraries.length,
+            personalities: Object.keys(PERSONALITIES),
+            driveGenerations: [5, 6, 7, 8, 9],
+          };
+        },
+      }),
+      defineMethod({
+        name: 'vtl.library.list',
+        summary: 'Virtual libraries as desired, with their cartridge count and barcode range',
+        params: Type.Object({}, { additionalProperties: false }),
+        result: Type.Array(LibraryView),
+        role: 'auditor',
+        mutating: false,
+        handler: async () => managed.state().libraries.map(view),
+      }),
+      defineMethod({
+        name: 'vtl.library.create',
+        summary:
+          'Create a virtual library: files, cartridges (mktape) and a restart of mhvtl; dryRun shows the plan',
+        params: VtlLibrarySchema,
+        result: ApplyResult,
+        role: 'admin',
+        mutating: true,
+        handler: async (p, ctx) => {
+          const cur = managed.state();
+          if (cur.libraries.some((l) => l.id === p.id))
+            throw conflict(`virtual library ${p.id} already exists`, { library: p.id });
+          return change({ libraries: [...cur.libraries, p] }, ctx, `vtl library ${p.name} created`);
+        },
+      }),
+      defineMethod({
+        name: 'vtl.library.update',
+        summary: 'Change a virtual library (drives, slots, mailslots, cartridges, capacity, compression)',
+        params: Type.Object(
+          {
+            id: VtlLibrarySchema.properties.id,
+            set: Type.Partial(Type.Omit(VtlLibrarySchema, ['id']), { additionalProperties: false }),
+          },
+          { additionalProperties: false },
+        ),
+        result: ApplyResult,
+        role: 'admin',
+        mutating: true,
+        handler: async (p, ctx) => {
+          const old = find(p.id);
+          const next = { ...old, ...(p.set as Partial<VtlLibrary>) };
+          return change(
+            { libraries: managed.state().libraries.map((l) => (l.id === p.id ? next : l)) },
+            ctx,
+            `vtl library ${next.name} updated`,
+          );
+        },
+      }),
+      defineMethod({
+        name: 'vtl.library.delete',
+        summary: 'Remove a virtual library from mhvtl (its cartridge files stay under the vtl data area)',
+        params: Type.Object(
+          {
+            id: VtlLibrarySchema.properties.id,
+            confirm: Type.String({ maxLength: 32, description: 'must repeat the library name' }),
+          },
+          { additionalProperties: false },
+        ),
+        result: ApplyResult,
+        role: 'admin',
+        mutating: true,
+        handler: async (p, ctx) => {
+          const old = find(p.id);
+          if (p.confirm !== old.name)
+            throw invalid(`refused: confirm must repeat the library name ${old.name}`, {});
+          return change(
+            { libraries: managed.state().libraries.filter((l) => l.id !== p.id) },
+            ctx,
+            `vtl library ${old.name} deleted`,
+          );
+        },
+      }),
+      defineMethod({
+        name: 'vtl.apply',
+        summary: 'Render mhvtl’s files again, make missing cartridges and restart mhvtl',
+        params: Type.Object({}, { additionalProperties: false }),
+        result: ApplyResult,
+        role: 'admin',
+        mutating: true,
+        handler: async (_p, ctx) => {
+          if (ctx.dryRun)
+            return planOf(
+              await managed.plan(managed.state(), {
+                user: ctx.identity.user,
+                summary: 'vtl.apply',
+                forceActivate: true,
+              }),
+            );
+          await deps.capabilities.require('mhvtl');
+          const r = await managed.reapply({ user: ctx.identity.user, summary: 'vtl.apply' });
+          return {
+            changed: r.changed,
+            ...(r.version !== undefined ? { version: r.version } : {}),
+            commands: r.commands,
+            notes: r.notes,
+          };
+        },
+      }),
+      ...configMethods<VtlState, Static<typeof ApplyResult>>({
+        area: 'vtl',
+        label: 'the mhvtl configuration',
+        config: () => managed,
+        restore: (state, ctx, summary) => change(state, ctx, summary) as never,
+        restoreResult: ApplyResult,
+      }),
+    ];
+    return { name: 'vtl', methods };
+  };
+}
+
+export const vtlService: ServiceFactory = createVtlService();
+
+export const vtlSubsystem: Subsystem = { name: 'vtl', service: vtlService };
