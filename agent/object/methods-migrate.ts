@@ -45,7 +45,7 @@ export function migrateMethods(o: ObjectContext) {
                 Type.String({ pattern: '^[a-z0-9-]{1,32}$', description: 'default us-east-1' }),
               ),
             },
-            { additionalProperties: false },
+            { additionalProperties: false, description: 'the S3 server to copy from, and its credentials' },
           ),
           owner: UserId,
           buckets: Type.Optional(

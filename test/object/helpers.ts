@@ -54,9 +54,12 @@ export async function startObjectRig(opts: ObjectRigOptions = {}): Promise<Objec
     if (opts.tls) {
       const dir = createLayout(agentDir.dir).tlsDir;
       mkdirSync(dir, { recursive: true });
-      await exec(selfSignedArgv(path.join(dir, 'key.pem'), path.join(dir, 'cert.pem'), 'localhost')[0]!, [
-        ...selfSignedArgv(path.join(dir, 'key.pem'), path.join(dir, 'cert.pem'), 'localhost').slice(1),
-      ]);
+      const [bin, ...args] = selfSignedArgv(
+        path.join(dir, 'key.pem'),
+        path.join(dir, 'cert.pem'),
+        'localhost',
+      );
+      await exec(bin!, args);
     }
     const config: Partial<ObjectConfig> = {
       backend: 'rgw',
