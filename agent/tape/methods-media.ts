@@ -141,7 +141,9 @@ export function mediaMethods(t: TapeContext): AnyMethodDef[] {
               description: 'default: Debian’s mtx-changer with Bacula’s arguments',
             }),
           ),
-          label: Type.Boolean({ default: true, description: 'label the data cartridges by barcode' }),
+          label: Type.Optional(
+            Type.Boolean({ description: 'label the data cartridges by barcode (default true)' }),
+          ),
         },
         { additionalProperties: false },
       ),
