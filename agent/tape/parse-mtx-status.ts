@@ -36,18 +36,27 @@ function tag(raw: string | undefined): string | undefined {
 }
 
 export function parseMtxStatus(text: string): ChangerStatus {
-  const lines = text.split(/\r?\n/);
   // The status block starts at the last header: anything before it (sense data, an earlier
   // attempt's partial output) is noise. Without a header, every element line counts.
-  let start = 0;
+  let body = text;
   let header: RegExpExecArray | undefined;
-  for (let i = 0; i < lines.length; i++) {
-    const m = HEADER_RE.exec(lines[i]!);
+  for (
+    let at = text.lastIndexOf('Storage Changer');
+    at >= 0;
+    at = text.lastIndexOf('Storage Changer', at - 1)
+  ) {
+    const lineStart = text.lastIndexOf('\n', at) + 1;
+    const lineEnd = text.indexOf('\n', at);
+    const m = HEADER_RE.exec(text.slice(lineStart, lineEnd < 0 ? undefined : lineEnd));
     if (m) {
       header = m;
-      start = i + 1;
+      body = lineEnd < 0 ? '' : text.slice(lineEnd + 1);
+      break;
     }
+    if (at === 0) break;
   }
+  const lines = body.split(/\r?\n/);
+  const start = 0;
   const drives: DriveElement[] = [];
   const slots: SlotElement[] = [];
   for (let i = start; i < lines.length; i++) {
