@@ -19,10 +19,10 @@ import {
 } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { type DaemonKind, type RunningDaemon, startDaemon } from './daemons.js';
 import { type BaculaPaths, baculaPaths } from '../../agent/backup/paths.js';
 import { createBackupService } from '../../agent/backup/service.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
+import { type DaemonKind, type RunningDaemon, startDaemon } from './daemons.js';
 
 /** Ports the kernel hands out for port 0 are free at that moment; good enough for a test. */
 export async function freePorts(n: number): Promise<number[]> {
@@ -80,8 +80,23 @@ export async function startLab(opts: { pollMs?: number } = {}): Promise<Lab> {
       for (const k of ['sd', 'fd', 'dir'] as const) await lab.start(k);
     },
     stop: async () => {
+      const pids = [...daemons.values()].map((d) => ({ kind: d.kind, pid: d.cmd.child.pid }));
       for (const k of ['dir', 'sd', 'fd'] as const) await lab.stopDaemon(k).catch(() => {});
       await t.stop();
+      // a stop that failed quietly must not leave a Bacula daemon serving after the test
+      const alive = pids.filter(({ pid }) => {
+        if (!pid) return false;
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      if (alive.length)
+        throw new Error(
+          `bacula daemons still running: ${alive.map((a) => `${a.kind} (pid ${a.pid})`).join(', ')}`,
+        );
     },
   };
   return lab;

@@ -24,8 +24,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRunner, type Runner, SAFE_PATH } from '../../agent/runner.js';
-import { createZfsService } from '../../agent/zfs/service.js';
 import type { ZfsOptions } from '../../agent/zfs/context.js';
+import { createZfsService } from '../../agent/zfs/service.js';
 import { startTestAgent, type TestAgent, type TestAgentOptions } from '../helpers/agent.js';
 
 const STATE = path.join(os.tmpdir(), 'calypso-test-zfs-fuse');
@@ -195,10 +195,35 @@ export function poolName(tag: string): string {
   return `ct${tag}${process.pid.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 }
 
-/** Destroy pools by name, ignoring the ones that are gone. */
+/** Destroy pools by name (the ones already gone are fine), and check that none is left. */
 export async function destroyPools(names: string[]): Promise<void> {
+  await destroyPoolsChecked(names);
+}
+
+/**
+ * Destroy pools and check they are gone: a test's cleanup must not leave a pool in zfs-fuse
+ * (the Cockpit end-to-end test once did, ignoring a destroy that failed while its agent still
+ * ran). Call it after stopping the agents that use the pools; it retries a busy destroy, then
+ * throws naming what is left.
+ */
+export async function destroyPoolsChecked(names: string[]): Promise<void> {
   const runner = createRunner();
-  for (const n of names) {
-    await runner.run(['zpool', 'destroy', '-f', '--', n], { timeoutMs: 60_000 }).catch(() => {});
+  const left = async () => {
+    const r = await runner.run(['zpool', 'list', '-H', '-o', 'name'], { timeoutMs: 30_000 });
+    const now = new Set(r.stdout.split('\n').filter(Boolean));
+    return names.filter((n) => now.has(n));
+  };
+  let last = '';
+  for (let i = 0; i < 5; i++) {
+    const remaining = await left();
+    if (remaining.length === 0) return;
+    for (const n of remaining) {
+      await runner
+        .run(['zpool', 'destroy', '-f', '--', n], { timeoutMs: 60_000 })
+        .catch((err: Error) => (last = err.message));
+    }
+    await sleep(500 * (i + 1));
   }
+  const remaining = await left();
+  if (remaining.length) throw new Error(`pools left in zfs-fuse: ${remaining.join(', ')} (${last})`);
 }

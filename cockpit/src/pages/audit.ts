@@ -7,7 +7,8 @@ import '../components/error-alert.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
 import { type AuditFilter, type AuditVerify, OUTCOMES, queryAudit, verifyAudit } from '../data/audit.js';
-import { _, format, formatTime } from '../i18n.js';
+import { formatDate } from '../format.js';
+import { _, format } from '../i18n.js';
 import type { AgentClient } from '../rpc/client.js';
 import { base } from '../styles.js';
 
@@ -103,7 +104,7 @@ export class AuditPage extends LitElement {
               ${r.items.map(
                 (a) => html`<tr>
                   <td>${a.seq}</td>
-                  <td>${formatTime(a.time)}</td>
+                  <td>${formatDate(a.time)}</td>
                   <td>${a.user}</td>
                   <td>${a.transport}</td>
                   <td>${a.method}</td>

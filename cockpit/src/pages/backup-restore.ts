@@ -13,6 +13,7 @@ import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
 import { type BackupFile, listFiles, listHistory, runRestore } from '../data/backup.js';
 import { isFinal, JOB_TOPICS, type JobSummary } from '../data/jobs.js';
+import { formatDate } from '../format.js';
 import { _, format, formatBytes } from '../i18n.js';
 import type { AgentClient } from '../rpc/client.js';
 import { base } from '../styles.js';
@@ -136,7 +137,7 @@ export class BackupRestoreWizard extends LitElement {
                 ${jobs.map(
                   (j) =>
                     html`<option value=${j.jobId} ?selected=${j.jobId === this.jobId}>
-                      ${j.jobId} · ${j.name} · ${j.level ?? ''} · ${j.started ?? ''} · ${formatBytes(j.bytes)}
+                      ${j.jobId} · ${j.name} · ${j.level ?? ''} · ${formatDate(j.started)} · ${formatBytes(j.bytes)}
                     </option>`,
                 )}
               </select>
@@ -206,7 +207,7 @@ export class BackupRestoreWizard extends LitElement {
       </td>
       <td>${f.type}</td>
       <td>${dir ? '' : formatBytes(f.size)}</td>
-      <td>${f.mtime ?? ''}</td>
+      <td>${formatDate(f.mtime)}</td>
     </tr>`;
   }
 

@@ -31,6 +31,7 @@ import {
   statusClass,
 } from '../data/backup.js';
 import { isFinal, JOB_TOPICS, type JobSummary } from '../data/jobs.js';
+import { formatDate } from '../format.js';
 import { _, format, formatBytes } from '../i18n.js';
 import type { AgentClient } from '../rpc/client.js';
 import { base } from '../styles.js';
@@ -391,7 +392,7 @@ export class BackupPage extends LitElement {
       <td>${j.type}</td>
       <td>${j.level ?? ''}</td>
       <td><span class=${statusClass(j.status)}>${_(j.status)}</span></td>
-      <td>${j.started ?? ''}</td>
+      <td>${formatDate(j.started)}</td>
       <td class="num">${j.files}</td>
       <td class="num">${formatBytes(j.bytes)}</td>
       <td>

@@ -27,7 +27,8 @@ import {
   runPolicy,
   setPolicy,
 } from '../data/datasets.js';
-import { _, format, formatBytes, formatTime } from '../i18n.js';
+import { formatDate } from '../format.js';
+import { _, format, formatBytes } from '../i18n.js';
 import type { AgentClient } from '../rpc/client.js';
 import { base } from '../styles.js';
 
@@ -241,7 +242,7 @@ export class DatasetsPage extends LitElement {
                 ${page.items.map(
                   (s) => html`<tr>
                     <td class="mono">${s.snapshot}</td>
-                    <td>${formatTime(s.created)}</td>
+                    <td>${formatDate(s.created)}</td>
                     <td>${formatBytes(s.used)}</td>
                     <td>${formatBytes(s.referenced)}</td>
                     <td><button class="link" @click=${() => this.rollback(s.name)}>${_('Roll back')}</button></td>
@@ -270,7 +271,7 @@ export class DatasetsPage extends LitElement {
       [_('Mount point'), d.mountpoint ?? '—'],
       [_('Compression'), d.compression ?? '—'],
       [_('Quota'), d.quota ? formatBytes(d.quota) : _('none')],
-      [_('Created'), formatTime(d.creation)],
+      [_('Created'), formatDate(d.creation)],
     ];
     const local = Object.entries(d.properties ?? {}).filter(([, v]) => v.source === 'local');
     return html`<dl class="props">
@@ -331,7 +332,7 @@ export class DatasetsPage extends LitElement {
                     <td>${p.dataset}${p.recursive ? ' (+)' : ''}</td>
                     <td class="mono">${p.schedule}</td>
                     <td>${p.retention.count ?? '—'}</td>
-                    <td>${formatTime(p.nextRun)}</td>
+                    <td>${formatDate(p.nextRun)}</td>
                     <td>
                       <button class="link" @click=${() =>
                         this.act(

@@ -9,7 +9,8 @@ import '../components/progress-bar.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
 import { abortJob, getJob, isFinal, JOB_TOPICS, type Job, type JobSummary, listJobs } from '../data/jobs.js';
-import { _, format, formatTime } from '../i18n.js';
+import { formatDate } from '../format.js';
+import { _, format } from '../i18n.js';
 import type { AgentClient } from '../rpc/client.js';
 import { base, healthClass } from '../styles.js';
 
@@ -129,7 +130,7 @@ export class JobsPage extends LitElement {
               <td class="progress">
                 <cal-progress .value=${pr.percent} .description=${pr.description} state=${st} label=${j.method}></cal-progress>
               </td>
-              <td>${formatTime(j.startedAt ?? j.createdAt)}</td>
+              <td>${formatDate(j.startedAt ?? j.createdAt)}</td>
               <td>
                 <button
                   class="link"
@@ -151,7 +152,7 @@ export class JobsPage extends LitElement {
                   <td colspan="6">
                     ${
                       this.detail
-                        ? html`<pre class="log">${(this.detail.log ?? []).map((x) => `${formatTime(x.time)}  ${x.message}`).join('\n')}</pre>
+                        ? html`<pre class="log">${(this.detail.log ?? []).map((x) => `${formatDate(x.time)}  ${x.message}`).join('\n')}</pre>
                           ${this.detail.error ? html`<cal-error .error=${this.detail.error}></cal-error>` : nothing}`
                         : html`<p class="muted">${_('Loading…')}</p>`
                     }

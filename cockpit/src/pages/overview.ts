@@ -10,7 +10,8 @@ import { clientContext } from '../context.js';
 import { listDisks } from '../data/disks.js';
 import { isFinal, JOB_TOPICS, type Job, type JobSummary, listJobs } from '../data/jobs.js';
 import { isHealthy, listPoolAlerts, listPools, POOL_TOPICS } from '../data/pools.js';
-import { _, format, formatBytes, formatTime, ngettext } from '../i18n.js';
+import { formatDate } from '../format.js';
+import { _, format, formatBytes, ngettext } from '../i18n.js';
 import type { AgentClient } from '../rpc/client.js';
 import { base, healthClass } from '../styles.js';
 
@@ -73,6 +74,12 @@ export class OverviewPage extends LitElement {
         <section class="card" aria-labelledby="h-pools">
           <h3 id="h-pools">${_('Pools')}</h3>
           ${renderTask(this.pools, (pools) => {
+            // "Healthy · 0 pools" read as if something were there and fine: say there is nothing
+            if (pools.length === 0)
+              return html`<p>
+                <span class="badge">${_('No pools')}</span>
+                <a href="#/pools">${_('Create a pool')}</a>
+              </p>`;
             const bad = pools.filter((p) => !isHealthy(p.health));
             return html`<p>
                 <span class=${bad.length ? 'badge bad' : 'badge ok'}>${bad.length ? _('Attention') : _('Healthy')}</span>
@@ -104,7 +111,7 @@ export class OverviewPage extends LitElement {
                         <span class=${a.severity === 'critical' ? 'badge bad' : a.severity === 'warning' ? 'badge warn' : 'badge'}
                           >${a.severity}</span
                         >
-                        ${a.message} <span class="muted">${formatTime(a.time)}</span>
+                        ${a.message} <span class="muted">${formatDate(a.time)}</span>
                       </li>`,
                   )}
                 </ul>`,
@@ -157,7 +164,7 @@ export class OverviewPage extends LitElement {
                   ></cal-progress>`
               }
             </td>
-            <td>${formatTime(j.startedAt ?? j.createdAt)}</td>
+            <td>${formatDate(j.startedAt ?? j.createdAt)}</td>
           </tr>`;
         })}
       </tbody>

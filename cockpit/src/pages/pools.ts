@@ -16,7 +16,8 @@ import { cockpit } from '../cockpit.js';
 import { clientContext } from '../context.js';
 import { isFinal, JOB_TOPICS, type JobSummary } from '../data/jobs.js';
 import { destroyPool, listPools, POOL_TOPICS, type Pool, scrubPool, stopScrub } from '../data/pools.js';
-import { _, format, formatBytes, formatTime } from '../i18n.js';
+import { formatDate } from '../format.js';
+import { _, format, formatBytes } from '../i18n.js';
 import type { AgentClient } from '../rpc/client.js';
 import { base, healthClass } from '../styles.js';
 import './pool-wizard.js';
@@ -228,7 +229,7 @@ export class PoolsPage extends LitElement {
     }
     if (s.state === 'finished' || s.state === 'canceled') {
       return html`<p class="muted">
-        ${s.function ?? 'scan'} ${s.state} ${s.endedAt ? formatTime(s.endedAt) : ''}
+        ${s.function ?? 'scan'} ${s.state} ${s.endedAt ? formatDate(s.endedAt) : ''}
         ${s.errors !== undefined ? format(_('with $0 errors'), s.errors) : ''}
       </p>`;
     }
