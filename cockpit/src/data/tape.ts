@@ -1,0 +1,148 @@
+/** changer.*, drive.*, media.*, vtl.* — tape libraries and virtual tape (agent/tape/, agent/vtl/). */
+import type { AgentClient } from '../rpc/client.js';
+import type { JobSummary } from './jobs.js';
+
+type Opts = { signal?: AbortSignal };
+
+export interface DriveRef {
+  id: string;
+  index: number;
+  device: string;
+}
+
+export interface ChangerInfo {
+  id: string;
+  device: string;
+  source: 'config' | 'inventory';
+  vendor?: string;
+  model?: string;
+  drives: DriveRef[];
+  lock: string;
+  holder?: string;
+}
+
+export interface DriveElement {
+  index: number;
+  full: boolean;
+  volumeTag?: string;
+  sourceSlot?: number;
+  mediaType?: string;
+  cleaning?: boolean;
+}
+
+export interface SlotElement {
+  index: number;
+  full: boolean;
+  volumeTag?: string;
+  importExport: boolean;
+  mediaType?: string;
+  cleaning?: boolean;
+}
+
+export interface ChangerStatus {
+  changer: string;
+  time: string;
+  drives: DriveElement[];
+  slots: SlotElement[];
+}
+
+export interface TapeAlert {
+  flag: number;
+  name: string;
+  severity: 'info' | 'warning' | 'critical';
+}
+
+export interface DriveStatus {
+  id: string;
+  index: number;
+  loaded: boolean;
+  volumeTag?: string;
+  online: boolean;
+  writeProtected: boolean;
+  file?: number;
+  block?: number;
+  blockSize?: number;
+  density?: string;
+  alerts: TapeAlert[];
+  notes: string[];
+}
+
+export interface VtlLibrary {
+  id: number;
+  name: string;
+  personality: string;
+  drives: number[];
+  slots: number;
+  mailslots: number;
+  barcodePrefix: string;
+  tapes: number;
+  cleaningTapes: number;
+  capacityMB: number;
+  compression: number;
+}
+
+export interface VtlStatus {
+  available: boolean;
+  reason?: string;
+  personalities: string[];
+  driveGenerations: number[];
+  libraries: number;
+}
+
+export interface VtlPlan {
+  dryRun: true;
+  commands: string[][];
+  files?: { path: string; diff: string }[];
+  notes?: string[];
+}
+
+/** An element the user clicked: a slot (storage or mailslot) or a drive. */
+export type Pick = { kind: 'slot'; index: number; importExport: boolean } | { kind: 'drive'; index: number };
+
+/** The move a first click (source, full) and a second click (destination, empty) ask for. */
+export function moveFor(
+  from: Pick,
+  to: Pick,
+): { method: string; params: Record<string, number> } | undefined {
+  if (from.kind === 'slot' && to.kind === 'drive')
+    return { method: 'changer.load', params: { slot: from.index, drive: to.index } };
+  if (from.kind === 'drive' && to.kind === 'slot')
+    return { method: 'changer.unload', params: { drive: from.index, slot: to.index } };
+  if (from.kind === 'slot' && to.kind === 'slot') {
+    if (from.importExport && !to.importExport)
+      return { method: 'changer.import', params: { from: from.index, to: to.index } };
+    if (!from.importExport && to.importExport)
+      return { method: 'changer.export', params: { from: from.index, to: to.index } };
+    return { method: 'changer.transfer', params: { from: from.index, to: to.index } };
+  }
+  return undefined;
+}
+
+export const listChangers = (c: AgentClient, o: Opts = {}) => c.call<ChangerInfo[]>('changer.list', {}, o);
+export const changerStatus = (c: AgentClient, changer: string, o: Opts = {}) =>
+  c.call<ChangerStatus>('changer.status', { changer }, o);
+export const driveStatus = (c: AgentClient, drive: string, o: Opts = {}) =>
+  c.call<DriveStatus>('drive.status', { drive }, o);
+
+export async function move(c: AgentClient, changer: string, from: Pick, to: Pick): Promise<ChangerStatus> {
+  const m = moveFor(from, to);
+  if (!m) throw new Error('no such move');
+  return c.call<ChangerStatus>(m.method, { changer, ...m.params });
+}
+
+export async function startInventory(c: AgentClient, changer: string): Promise<JobSummary> {
+  const r = await c.call<{ job: string }>('changer.inventory', { changer });
+  return {
+    id: r.job,
+    method: 'changer.inventory',
+    state: 'waiting',
+    progress: { percent: 0, description: 'starting' },
+  };
+}
+
+export const vtlStatus = (c: AgentClient, o: Opts = {}) => c.call<VtlStatus>('vtl.status', {}, o);
+export const listVtl = (c: AgentClient, o: Opts = {}) => c.call<VtlLibrary[]>('vtl.library.list', {}, o);
+export const planVtl = (c: AgentClient, lib: VtlLibrary) =>
+  c.call<VtlPlan>('vtl.library.create', { ...lib, dryRun: true });
+export const createVtl = (c: AgentClient, lib: VtlLibrary) =>
+  c.call<{ changed: string[]; commands: string[][] }>('vtl.library.create', { ...lib });
