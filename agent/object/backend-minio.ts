@@ -123,6 +123,10 @@ export class MinioBackend implements ObjectBackend {
     return users;
   }
 
+  async userIds(): Promise<string[]> {
+    return parseUserList(await this.mc(mcAdmin.userList())).map((u) => u.id);
+  }
+
   async getUser(id: string): Promise<User> {
     const u = (await this.listUsers()).find((x) => x.id === id);
     if (!u) throw notFound(`user ${id} does not exist`, { user: id });

@@ -149,10 +149,12 @@ export class RgwBackend implements ObjectBackend {
     return readPolicy(await this.adminClient(), name);
   }
 
+  async userIds(): Promise<string[]> {
+    return parseUserList(await this.exec(rgw.userList(this.o.conn))).filter((u) => u !== this.o.adminUser);
+  }
+
   async listUsers(): Promise<User[]> {
-    const ids = parseUserList(await this.exec(rgw.userList(this.o.conn))).filter(
-      (u) => u !== this.o.adminUser,
-    );
+    const ids = await this.userIds();
     const out: User[] = [];
     // a few radosgw-admin processes at a time: each is a cluster client of its own
     for (let i = 0; i < ids.length; i += 4) {

@@ -82,6 +82,8 @@ export interface ObjectBackend {
   getVersioning(name: string): Promise<Versioning>;
   getPolicy(name: string): Promise<PolicyDocument | undefined>;
   listUsers(): Promise<User[]>;
+  /** User ids only (one admin call; a policy check needs no more). */
+  userIds(): Promise<string[]>;
   getUser(id: string): Promise<User>;
 
   createBucket(name: string, owner: string): Promise<Plan>;

@@ -14,7 +14,7 @@ import { checkPolicy, grantsOf, type PolicyDocument, withGrant } from './policy.
 const Ok = Type.Object({});
 
 async function knownUsers(o: ObjectContext): Promise<Set<string>> {
-  return new Set((await o.backend.listUsers()).map((u) => u.id));
+  return new Set(await o.backend.userIds());
 }
 
 export function accessMethods(o: ObjectContext) {

@@ -43,8 +43,7 @@ export function userMethods(o: ObjectContext) {
       handler: async (p, ctx) => {
         const b = await o.ready();
         if (p.id === o.cfg.adminUser) throw conflict(`${p.id} is the agent’s own user`, { user: p.id });
-        if ((await b.listUsers()).some((u) => u.id === p.id))
-          throw conflict(`user ${p.id} exists already`, { user: p.id });
+        if ((await b.userIds()).includes(p.id)) throw conflict(`user ${p.id} exists already`, { user: p.id });
         const r = await o.apply(await b.createUser(p), ctx.dryRun);
         if (isDryRunPlan(r)) return r;
         return { user: await b.getUser(p.id), key: keyOf(r) };
