@@ -16,6 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { createRunner } from '../../agent/runner.js';
 import { repoRoot } from '../helpers/paths.js';
+import { processesReferring } from '../leftovers.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const COCKPIT_WS = '/usr/lib/cockpit/cockpit-ws';
@@ -107,7 +108,16 @@ export async function startCockpit(o: CockpitOptions): Promise<CockpitServer> {
     stop: async () => {
       stop.abort();
       await ended;
+      // cockpit-ws and the cockpit-bridge sessions it started (they carry XDG_DATA_DIRS=dataDir)
+      // are gone: a bridge outliving the test would keep serving the plugin's directory
+      let left = processesReferring(dataDir);
+      for (let i = 0; i < 50 && left.length; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        left = processesReferring(dataDir);
+      }
       rmSync(dataDir, { recursive: true, force: true });
+      if (left.length)
+        throw new Error(`cockpit processes left: ${left.map((p) => `${p.name} (pid ${p.pid})`).join(', ')}`);
     },
   };
 }
