@@ -269,3 +269,71 @@ describe('vtl service', () => {
     }
   });
 });
+
+describe('the same library on tgt’s changer emulation', () => {
+  it('maps drives, picker, slots with barcodes and mailslots onto tgtadm/tgtimg argv', async () => {
+    const { tgtLibraryPlan } = await import('../../agent/vtl/tgt-map.js');
+    const plan = tgtLibraryPlan({ ...NEW, personality: 'IBM-03584L32' } as VtlLibrary, {
+      dir: '/tmp/lab',
+      control: 901,
+      tid: 3,
+      iqn: 'iqn.2026-12.test:vtl1',
+      initiator: '127.0.0.1',
+    });
+    const adm = ['tgtadm', '-C', '901', '--lld', 'iscsi'];
+    const lu = (lun: number, op: string, ...a: string[]) => [
+      ...adm,
+      '--mode',
+      'logicalunit',
+      '--op',
+      op,
+      '--tid',
+      '3',
+      '--lun',
+      String(lun),
+      ...a,
+    ];
+    const img = (b: string, t: string) => [
+      'tgtimg',
+      '--op',
+      'new',
+      '--device-type',
+      'tape',
+      '--barcode',
+      b,
+      '--size',
+      '2000',
+      '--type',
+      t,
+      '--file',
+      `/tmp/lab/${b}`,
+    ];
+    assert.deepEqual(plan, [
+      img('V00001L6', 'data'),
+      img('V00002L6', 'data'),
+      img('V00003L6', 'data'),
+      img('CLN010L6', 'clean'),
+      img('IDLE01', 'data'),
+      img('IDLE02', 'data'),
+      ['truncate', '-s', '1024', '/tmp/lab/smc'],
+      [...adm, '--mode', 'target', '--op', 'new', '--tid', '3', '-T', 'iqn.2026-12.test:vtl1'],
+      lu(1, 'new', '-b', '/tmp/lab/IDLE01', '--device-type=tape'),
+      lu(1, 'update', '--params', 'online=0'),
+      lu(2, 'new', '-b', '/tmp/lab/IDLE02', '--device-type=tape'),
+      lu(2, 'update', '--params', 'online=0'),
+      lu(3, 'new', '-b', '/tmp/lab/smc', '--device-type=changer'),
+      lu(3, 'update', '--params', 'media_home=/tmp/lab'),
+      lu(3, 'update', '--params', 'element_type=4,start_address=1,quantity=2'),
+      lu(3, 'update', '--params', 'element_type=4,address=1,tid=3,lun=1'),
+      lu(3, 'update', '--params', 'element_type=4,address=2,tid=3,lun=2'),
+      lu(3, 'update', '--params', 'element_type=1,start_address=3,quantity=1'),
+      lu(3, 'update', '--params', 'element_type=2,start_address=4,quantity=8'),
+      lu(3, 'update', '--params', 'element_type=2,address=4,barcode=V00001L6,sides=1'),
+      lu(3, 'update', '--params', 'element_type=2,address=5,barcode=V00002L6,sides=1'),
+      lu(3, 'update', '--params', 'element_type=2,address=6,barcode=V00003L6,sides=1'),
+      lu(3, 'update', '--params', 'element_type=2,address=7,barcode=CLN010L6,sides=1'),
+      lu(3, 'update', '--params', 'element_type=3,start_address=12,quantity=2'),
+      [...adm, '--mode', 'target', '--op', 'bind', '--tid', '3', '-I', '127.0.0.1'],
+    ]);
+  });
+});
