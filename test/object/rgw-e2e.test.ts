@@ -5,6 +5,7 @@
  * users' own keys) checks every promise.
  */
 import assert from 'node:assert/strict';
+import { readFileSync, statSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import {
   GetObjectCommand,
@@ -247,6 +248,14 @@ test('keys: rotate replaces, revoke stops a key', async () => {
 
 test('everything survives an agent restart', async () => {
   await rig.t.call('object.grant.set', { bucket: 'versioned', user: 'bob', access: 'read-only' });
+  // the agent's own RGW credentials: in secrets.env (0600) only, nowhere in LMDB
+  const secretsFile = rig.t.deps.layout.secretsFile;
+  assert.equal(statSync(secretsFile).mode & 0o777, 0o600);
+  const adminSecret = /^OBJECT_ADMIN_SECRET_KEY=(.+)$/m.exec(readFileSync(secretsFile, 'utf8'))?.[1];
+  assert.ok(adminSecret && adminSecret.length >= 20);
+  for (const name of ['config', 'jobs', 'audit', 'settings'] as const)
+    for (const { value } of rig.t.deps.store.db(name).getRange({}))
+      assert.ok(!JSON.stringify(value).includes(adminSecret), `no admin secret in LMDB ${name}`);
   await rig.restartAgent();
   const buckets = await rig.t.call<Bucket[]>('object.bucket.list');
   assert.deepEqual(buckets.map((b) => b.name).sort(), ['quota-test', 'versioned']);
