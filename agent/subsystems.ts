@@ -7,8 +7,11 @@ import { backupSubsystem } from './backup/service.js';
 import { configSchemaWith } from './config.js';
 import type { Subsystem } from './deps.js';
 import { createHardwareService, hardwareSubsystem } from './hardware/service.js';
+import { objectSubsystem } from './object/service.js';
 import { releaseSubsystem } from './release/service.js';
+import { tapeSubsystem } from './tape/service.js';
 import { terminalSubsystem } from './terminal/service.js';
+import { vtlSubsystem } from './vtl/service.js';
 import { zfsSubsystem } from './zfs/service.js';
 
 export const SUBSYSTEMS: Subsystem[] = [
@@ -17,6 +20,9 @@ export const SUBSYSTEMS: Subsystem[] = [
   releaseSubsystem,
   terminalSubsystem,
   zfsSubsystem,
+  tapeSubsystem,
+  vtlSubsystem,
+  objectSubsystem,
 ];
 
 /**

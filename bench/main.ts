@@ -9,6 +9,8 @@ const AREAS: Record<string, { module: string; fn: string }> = {
   backup: { module: './backup.js', fn: 'benchBackup' },
   cockpit: { module: './cockpit.js', fn: 'benchCockpit' },
   release: { module: './release.js', fn: 'benchRelease' },
+  tape: { module: './tape.js', fn: 'benchTape' },
+  object: { module: './object.js', fn: 'benchObject' },
 };
 
 const wanted = process.argv.slice(2);

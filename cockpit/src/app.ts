@@ -24,6 +24,8 @@ import './pages/audit.js';
 import './pages/terminal.js';
 import './pages/placeholder.js';
 import './pages/backup.js';
+import './pages/tape.js';
+import './pages/object.js';
 
 interface PageDef {
   id: string;
@@ -40,12 +42,12 @@ const PAGES: PageDef[] = [
   { id: 'audit', label: _('Audit'), render: () => html`<cal-audit></cal-audit>` },
   { id: 'terminal', label: _('Terminal'), render: () => html`<cal-terminal></cal-terminal>` },
   { id: 'iscsi', label: _('iSCSI'), render: () => html`<cal-placeholder area="iscsi"></cal-placeholder>` },
-  { id: 'tape', label: _('Tape & VTL'), render: () => html`<cal-placeholder area="tape"></cal-placeholder>` },
+  { id: 'tape', label: _('Tape & VTL'), render: () => html`<cal-tape></cal-tape>` },
   { id: 'backup', label: _('Backup'), render: () => html`<cal-backup></cal-backup>` },
   {
     id: 'object',
     label: _('Object storage'),
-    render: () => html`<cal-placeholder area="object"></cal-placeholder>`,
+    render: () => html`<cal-object></cal-object>`,
   },
 ];
 
