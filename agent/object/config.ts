@@ -12,8 +12,13 @@ const Address = Type.String({
   description: 'bind address of the local gateway (an IP literal)',
 });
 
-const ConfPath = (def: string, description: string) =>
-  Type.String({ pattern: '^/[^\\x00-\\x1f\\x7f]*$', default: def, description });
+/** An absolute path (it goes to radosgw-admin/radosgw as an argv value); no default: optional. */
+const ConfPath = (def: string | undefined, description: string) =>
+  Type.String({
+    pattern: '^/[^\\x00-\\x1f\\x7f]*$',
+    ...(def === undefined ? {} : { default: def }),
+    description,
+  });
 
 export const objectConfigSlice = defineConfigSlice(
   'object',
@@ -43,13 +48,15 @@ export const objectConfigSlice = defineConfigSlice(
             default: 'client.admin',
             description: 'cephx name radosgw-admin runs as',
           }),
-          adminKeyring: Type.Optional(ConfPath('', 'keyring of adminName; default: from ceph.conf')),
+          adminKeyring: Type.Optional(ConfPath(undefined, 'keyring of adminName; default: from ceph.conf')),
           gatewayName: Type.String({
             pattern: '^client\\.[A-Za-z0-9_.-]+$',
             default: 'client.rgw.calypso',
             description: 'cephx name of the local radosgw',
           }),
-          gatewayKeyring: Type.Optional(ConfPath('', 'keyring of gatewayName; default: from ceph.conf')),
+          gatewayKeyring: Type.Optional(
+            ConfPath(undefined, 'keyring of gatewayName; default: from ceph.conf'),
+          ),
         },
         { additionalProperties: false, default: {} },
       ),
