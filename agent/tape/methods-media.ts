@@ -10,6 +10,7 @@ import { Catalog } from '../backup/catalog.js';
 import type { DesiredState } from '../backup/model.js';
 import { labelBarcodes, listVolumes, updateSlots, type Volume } from '../backup/ops-admin.js';
 import { baculaPaths } from '../backup/paths.js';
+import { missingSecrets, updateSecrets } from '../backup/secrets.js';
 import type { ManagedConfig } from '../config-set/index.js';
 import { dataSlots, offerConsole, offerResources, withOffer } from './bacula-offer.js';
 import type { TapeContext } from './context.js';
@@ -183,6 +184,8 @@ export function mediaMethods(t: TapeContext): AnyMethodDef[] {
             notes: plan.notes,
           };
         }
+        // as the backup subsystem's own apply does: passwords the new state needs exist first
+        await updateSecrets(t.deps.layout.secretsFile, t.deps.secrets, missingSecrets(next, t.deps.secrets));
         const r = await managed.apply(next, { user: ctx.identity.user, summary });
         const notes = [...r.notes];
         const console: string[] = [];
