@@ -46,3 +46,5 @@ if [ "$with_deps" = yes ]; then
 fi
 "$release/bin/calypso-agent" install $start
 echo "calypso: installed release $(basename "$release"); status: systemctl status calypso-agent"
+# the installer links /usr/local/bin/calypsoctl into current/bin (agent/install/plan.ts)
+echo "calypso: try: calypsoctl ping; calypsoctl describe pool.create"
