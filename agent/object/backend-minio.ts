@@ -10,17 +10,32 @@
  * new user is generated here and handed to mc on stdin (its `user add` reads it from there).
  */
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { ListBucketsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { invalid, notFound, RpcError, unavailable } from '../../rpc/errors.js';
 import type { AgentDeps } from '../deps.js';
 import type { Runner } from '../runner.js';
-import type { GatewayState, Health, ObjectBackend, Plan, Versioning } from './backend.js';
+import {
+  type GatewayState,
+  type Health,
+  type ObjectBackend,
+  type Plan,
+  type Versioning,
+  writePlanFiles,
+} from './backend.js';
 import { MC_ALIAS, mcAdmin } from './commands.js';
 import type { ObjectConfig } from './config.js';
 import { ADMIN_SECRET_KEY } from './context.js';
-import type { Bucket, NewKey, Quota, User } from './model.js';
-import { parseAccessKeys, parseDu, parseNewAccessKey, parseQuotaInfo, parseUserList } from './parse-mc.js';
-import type { PolicyDocument } from './policy.js';
+import type { Bucket, Canned, Grant, NewKey, Quota, User } from './model.js';
+import {
+  parseAccessKeys,
+  parseDu,
+  parseNewAccessKey,
+  parseQuotaInfo,
+  parseUserList,
+  parseUserPolicies,
+} from './parse-mc.js';
+import { iamGrantName, iamGrantPolicy, type PolicyDocument, parseIamGrantName } from './policy.js';
 import { answers, fromS3, readPolicy, readVersioning, runS3Step, s3Client } from './s3.js';
 
 export interface MinioBackendOptions {
@@ -172,6 +187,37 @@ export class MinioBackend implements ObjectBackend {
       ],
     };
   }
+  async listGrants(bucket: string): Promise<Grant[]> {
+    const out: Grant[] = [];
+    for (const [user, policies] of parseUserPolicies(await this.mc(mcAdmin.userList())))
+      for (const p of policies) {
+        const g = parseIamGrantName(p);
+        if (g?.bucket === bucket) out.push({ bucket, user, access: g.access });
+      }
+    return out;
+  }
+
+  /** Detach the user's current grant on the bucket, then create (or update) and attach the new one. */
+  async setGrant(bucket: string, user: string, access: Canned | undefined): Promise<Plan> {
+    const current = (await this.listGrants(bucket)).filter((g) => g.user === user && g.access !== access);
+    const plan: Plan = {
+      steps: current.map((g) => ({
+        kind: 'argv' as const,
+        argv: mcAdmin.policyDetach(iamGrantName(bucket, g.access), user),
+      })),
+    };
+    if (access) {
+      const name = iamGrantName(bucket, access);
+      const file = path.join(this.o.deps.layout.runDir, 'object', `${name}.json`);
+      plan.files = [{ path: file, content: JSON.stringify(iamGrantPolicy(bucket, access)) }];
+      plan.steps.push(
+        { kind: 'argv', argv: mcAdmin.policyCreate(name, file) },
+        { kind: 'argv', argv: mcAdmin.policyAttach(name, user) },
+      );
+    }
+    return plan;
+  }
+
   async createUser(u: { id: string }): Promise<Plan> {
     return { steps: [{ kind: 'argv', argv: mcAdmin.userAdd(u.id), secretOnStdin: true }] };
   }
@@ -190,6 +236,7 @@ export class MinioBackend implements ObjectBackend {
 
   async run(plan: Plan): Promise<{ newKey?: NewKey }> {
     let newKey: NewKey | undefined;
+    await writePlanFiles(plan);
     for (const step of plan.steps) {
       if (step.kind === 's3') {
         await runS3Step(this.client(), step);

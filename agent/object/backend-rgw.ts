@@ -16,9 +16,16 @@ import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { conflict, notFound, RpcError, unavailable } from '../../rpc/errors.js';
 import type { Runner } from '../runner.js';
-import type { GatewayState, Health, ObjectBackend, Plan, Versioning } from './backend.js';
+import {
+  type GatewayState,
+  type Health,
+  type ObjectBackend,
+  type Plan,
+  type Versioning,
+  writePlanFiles,
+} from './backend.js';
 import { type CephConn, type GatewayStart, radosgwStart, rgw } from './commands.js';
-import type { Bucket, NewKey, Quota, User } from './model.js';
+import type { Bucket, Canned, Grant, NewKey, Quota, User } from './model.js';
 import {
   firstSecretOf,
   isExists,
@@ -29,7 +36,7 @@ import {
   parseUser,
   parseUserList,
 } from './parse-rgw.js';
-import type { PolicyDocument } from './policy.js';
+import { grantsOf, type PolicyDocument, withGrant } from './policy.js';
 import {
   answers,
   readPolicy,
@@ -221,6 +228,14 @@ export class RgwBackend implements ObjectBackend {
     };
   }
 
+  async listGrants(bucket: string): Promise<Grant[]> {
+    return grantsOf(bucket, await this.getPolicy(bucket));
+  }
+
+  async setGrant(bucket: string, user: string, access: Canned | undefined): Promise<Plan> {
+    return this.putPolicy(bucket, withGrant(bucket, await this.getPolicy(bucket), user, access));
+  }
+
   async createUser(u: { id: string; displayName: string; email?: string }): Promise<Plan> {
     return {
       steps: [
@@ -254,6 +269,7 @@ export class RgwBackend implements ObjectBackend {
   async run(plan: Plan, signal?: AbortSignal): Promise<{ newKey?: NewKey }> {
     let newKey: NewKey | undefined;
     for (const d of plan.directories ?? []) await mkdir(d, { recursive: true, mode: 0o750 });
+    await writePlanFiles(plan);
     for (const step of plan.steps) {
       if (step.kind === 's3') await runS3Step(await this.adminClient(), step);
       else {

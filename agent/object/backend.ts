@@ -4,9 +4,12 @@
  * dry run returns and a real run executes, step by step, in order. Backends build plans with
  * the pure builders of commands.ts and policy.ts; the service never sees a tool's text.
  */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DryRunPlan } from '../../rpc/registry.js';
-import type { Bucket, NewKey, Quota, User } from './model.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
+import type { Bucket, Canned, Grant, NewKey, Quota, User } from './model.js';
 import type { PolicyDocument } from './policy.js';
 
 /** The S3 calls the agent makes as the admin user; `input` is the SDK command's input. */
@@ -33,6 +36,8 @@ export type Step =
 
 export interface Plan {
   steps: Step[];
+  /** Files a real run writes (0600) before its steps (a policy document mc reads); shown by a dry run. */
+  files?: { path: string; content: string }[];
   notes?: string[];
   /** Directories a real run needs before its steps (the gateway's run and data directories). */
   directories?: string[];
@@ -44,6 +49,7 @@ export function toDryRun(plan: Plan): DryRunPlan {
     dryRun: true,
     commands: plan.steps.filter((s) => s.kind === 'argv').map((s) => (s as { argv: string[] }).argv),
     notes: [
+      ...(plan.files ?? []).map((f) => `write ${f.path}: ${f.content}`),
       ...plan.steps.map((s, i) =>
         s.kind === 's3'
           ? `step ${i + 1}: s3 ${s.op} ${JSON.stringify(s.input)}`
@@ -52,6 +58,13 @@ export function toDryRun(plan: Plan): DryRunPlan {
       ...(plan.notes ?? []),
     ],
   };
+}
+
+export async function writePlanFiles(plan: Plan): Promise<void> {
+  for (const f of plan.files ?? []) {
+    await mkdir(path.dirname(f.path), { recursive: true, mode: 0o750 });
+    await writeFileAtomic(f.path, f.content, { mode: 0o600 });
+  }
 }
 
 export interface Health {
@@ -92,6 +105,9 @@ export interface ObjectBackend {
   setVersioning(name: string, on: boolean): Promise<Plan>;
   setQuota(name: string, quota: Quota): Promise<Plan>;
   putPolicy(name: string, doc: PolicyDocument | undefined): Promise<Plan>;
+  /** Canned grants: RGW keeps them in the bucket policy, MinIO as IAM policies attached to users. */
+  listGrants(bucket: string): Promise<Grant[]>;
+  setGrant(bucket: string, user: string, access: Canned | undefined): Promise<Plan>;
   createUser(u: { id: string; displayName: string; email?: string }): Promise<Plan>;
   setSuspended(id: string, suspended: boolean): Promise<Plan>;
   deleteUser(id: string, purge: boolean): Promise<Plan>;

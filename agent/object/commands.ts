@@ -150,6 +150,11 @@ export const mcAdmin = {
     mc('quota', 'set', `${MC_ALIAS}/${bucket}`, '--size', String(size)),
   bucketQuotaClear: (bucket: string) => mc('quota', 'clear', `${MC_ALIAS}/${bucket}`),
   bucketQuotaInfo: (bucket: string) => mc('quota', 'info', `${MC_ALIAS}/${bucket}`),
+  policyCreate: (name: string, file: string) => mc('admin', 'policy', 'create', MC_ALIAS, name, file),
+  policyAttach: (name: string, user: string) =>
+    mc('admin', 'policy', 'attach', MC_ALIAS, name, '--user', user),
+  policyDetach: (name: string, user: string) =>
+    mc('admin', 'policy', 'detach', MC_ALIAS, name, '--user', user),
   /** Per-bucket usage (`mc admin info` has only totals). */
   du: (bucket: string) => mc('du', '--depth', '1', `${MC_ALIAS}/${bucket}`),
 };

@@ -29,7 +29,7 @@ export function accessMethods(o: ObjectContext) {
       handler: async (p) => {
         const b = await o.ready();
         await b.getBucket(p.bucket);
-        return grantsOf(p.bucket, await b.getPolicy(p.bucket));
+        return b.listGrants(p.bucket);
       },
     }),
 
@@ -47,9 +47,8 @@ export function accessMethods(o: ObjectContext) {
         const b = await o.ready();
         await b.getBucket(p.bucket);
         await b.getUser(p.user);
-        const next = withGrant(p.bucket, await b.getPolicy(p.bucket), p.user, p.access);
-        const r = await o.apply(await b.putPolicy(p.bucket, next), ctx.dryRun);
-        return isDryRunPlan(r) ? r : grantsOf(p.bucket, await b.getPolicy(p.bucket));
+        const r = await o.apply(await b.setGrant(p.bucket, p.user, p.access), ctx.dryRun);
+        return isDryRunPlan(r) ? r : b.listGrants(p.bucket);
       },
     }),
 
@@ -63,14 +62,10 @@ export function accessMethods(o: ObjectContext) {
       handler: async (p, ctx) => {
         const b = await o.ready();
         await b.getBucket(p.bucket);
-        const cur = await b.getPolicy(p.bucket);
-        if (!grantsOf(p.bucket, cur).some((g) => g.user === p.user))
+        if (!(await b.listGrants(p.bucket)).some((g) => g.user === p.user))
           throw invalid(`user ${p.user} has no grant on ${p.bucket}`, { bucket: p.bucket, user: p.user });
-        const r = await o.apply(
-          await b.putPolicy(p.bucket, withGrant(p.bucket, cur, p.user, undefined)),
-          ctx.dryRun,
-        );
-        return isDryRunPlan(r) ? r : grantsOf(p.bucket, await b.getPolicy(p.bucket));
+        const r = await o.apply(await b.setGrant(p.bucket, p.user, undefined), ctx.dryRun);
+        return isDryRunPlan(r) ? r : b.listGrants(p.bucket);
       },
     }),
 

@@ -71,6 +71,21 @@ export function parseUserList(text: string): User[] {
     }));
 }
 
+/** Policies attached to each user (`policyName` of the user list: comma-separated). */
+export function parseUserPolicies(text: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const m of messages(text))
+    if (m.accessKey)
+      out.set(
+        m.accessKey,
+        (m.policyName ?? '')
+          .split(',')
+          .map((p) => p.trim())
+          .filter(Boolean),
+      );
+  return out;
+}
+
 /** `mc admin accesskey ls ALIAS/ USER --json`: the user's access keys (no secrets). */
 export function parseAccessKeys(text: string, user: string): { accessKey: string; user: string }[] {
   const out: { accessKey: string; user: string }[] = [];

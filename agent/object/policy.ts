@@ -76,6 +76,26 @@ export function grantStatements(bucket: string, user: string, access: Canned): P
   ];
 }
 
+/**
+ * A canned grant as an IAM policy (MinIO evaluates per-user access through IAM policies attached
+ * to users; its bucket policies name no users): the same actions, no Principal.
+ */
+export function iamGrantPolicy(bucket: string, access: Canned): { Version: string; Statement: unknown[] } {
+  return {
+    Version: '2012-10-17',
+    Statement: grantStatements(bucket, 'x', access).map(({ Sid: _sid, Principal: _p, ...rest }) => rest),
+  };
+}
+
+/** MinIO policy name of a canned grant (attached to each user it is granted to). */
+export const iamGrantName = (bucket: string, access: Canned) => `calypso-${bucket}-${access}`;
+const IAM_GRANT = /^calypso-(.+)-(read-only|read-write|write-only)$/;
+
+export function parseIamGrantName(name: string): { bucket: string; access: Canned } | undefined {
+  const m = IAM_GRANT.exec(name);
+  return m ? { bucket: m[1]!, access: m[2] as Canned } : undefined;
+}
+
 function grantOf(s: PolicyStatement): { user: string; access: Canned } | undefined {
   const m = s.Sid ? SID.exec(s.Sid) : null;
   if (!m) return undefined;

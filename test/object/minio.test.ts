@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
+import { createLayout } from '../../agent/layout.js';
 import { MinioBackend } from '../../agent/object/backend-minio.js';
 import { mcAdmin } from '../../agent/object/commands.js';
 import { ADMIN_SECRET_KEY, type ObjectContext } from '../../agent/object/context.js';
@@ -24,7 +25,7 @@ import {
 import { createObjectService } from '../../agent/object/service.js';
 import type { Runner, RunOptions, RunResult } from '../../agent/runner.js';
 import { startTestAgent } from '../helpers/agent.js';
-import { repoRoot } from '../helpers/paths.js';
+import { repoRoot, tempDir } from '../helpers/paths.js';
 
 const dir = path.join(repoRoot(), 'test', 'fixtures', 'minio', 'mc-RELEASE.2024');
 const fx = (f: string) => readFileSync(path.join(dir, f), 'utf8');
@@ -85,8 +86,10 @@ function fakeMc(): Runner & { calls: { argv: string[]; opts: RunOptions }[] } {
 test('MinIO backend: credentials in the environment, a new user’s secret on stdin, never in argv', async () => {
   const runner = fakeMc();
   const secrets = new Map([[ADMIN_SECRET_KEY, 'root-secret/with+chars']]);
+  const tmp = tempDir();
+  after(tmp.cleanup);
   const backend = new MinioBackend({
-    deps: { secrets } as never,
+    deps: { secrets, layout: createLayout(tmp.dir) } as never,
     cfg: { adminUser: 'calypso-admin' } as never,
     runner,
     endpoint: 'http://127.0.0.1:9000',
@@ -104,6 +107,40 @@ test('MinIO backend: credentials in the environment, a new user’s secret on st
   assert.equal(add.opts.input, `${r.newKey!.secretKey}\n`);
   assert.ok(!add.argv.includes(r.newKey!.secretKey));
   assert.deepEqual([r.newKey!.user, r.newKey!.accessKey], ['carol', 'carol']);
+
+  // canned grants are IAM policies attached to users (MinIO's bucket policies name no users)
+  assert.deepEqual(await backend.listGrants('photos'), [
+    { bucket: 'photos', user: 'alice', access: 'read-only' },
+  ]);
+  assert.deepEqual(await backend.listGrants('other'), []);
+  const grant = await backend.setGrant('photos', 'alice', 'read-write');
+  assert.deepEqual(
+    grant.steps.map((s) => (s as { argv: string[] }).argv.slice(3)),
+    [
+      ['admin', 'policy', 'detach', 'calypso', 'calypso-photos-read-only', '--user', 'alice'],
+      ['admin', 'policy', 'create', 'calypso', 'calypso-photos-read-write', grant.files![0]!.path],
+      ['admin', 'policy', 'attach', 'calypso', 'calypso-photos-read-write', '--user', 'alice'],
+    ],
+  );
+  const doc = JSON.parse(grant.files![0]!.content) as {
+    Statement: { Resource: string[]; Principal?: unknown }[];
+  };
+  assert.deepEqual(
+    doc.Statement.map((st) => st.Resource),
+    [['arn:aws:s3:::photos'], ['arn:aws:s3:::photos/*']],
+  );
+  assert.ok(
+    doc.Statement.every((st) => st.Principal === undefined),
+    'an IAM policy names no principal',
+  );
+  await backend.run(grant);
+  assert.equal(readFileSync(grant.files![0]!.path, 'utf8'), grant.files![0]!.content);
+  assert.equal(statSync(grant.files![0]!.path).mode & 0o777, 0o600);
+  const revoke = await backend.setGrant('photos', 'alice', undefined);
+  assert.deepEqual(
+    revoke.steps.map((s) => (s as { argv: string[] }).argv.slice(3, 6)),
+    [['admin', 'policy', 'detach']],
+  );
 
   const key = await backend.run(await backend.createKey('alice'));
   assert.equal(key.newKey?.accessKey, 'Q3AM3UQ867SPQQA43P2F');
