@@ -1,5 +1,5 @@
 /**
- * Pure argv builders for mtx, mt-st, tapeinfo and sg3_utils. Device paths come from the
+ * Pure argv builders for mtx, mt-st and tapeinfo. Device paths come from the
  * configuration or the hardware inventory (stable /dev/tape/by-id paths), never from a client;
  * element numbers are integers checked by the method schemas. mtx and mt take no `--`: the
  * device is the argument of `-f`, so it cannot be read as an option.
@@ -32,4 +32,3 @@ export const mtRewind = (drive: string): string[] => ['mt', '-f', drive, 'rewind
 /** `offline` rewinds and unloads the cartridge from the drive's heads (needed before a robot unload). */
 export const mtOffline = (drive: string): string[] => ['mt', '-f', drive, 'offline'];
 export const tapeinfo = (sg: string): string[] => ['tapeinfo', '-f', sg];
-export const sgInq = (dev: string): string[] => ['sg_inq', '--', dev];
