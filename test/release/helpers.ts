@@ -23,7 +23,7 @@ import { install } from '../../agent/install/install.js';
 import { createLayout, type Layout } from '../../agent/layout.js';
 import { readSupervisorState } from '../../agent/release/control.js';
 import { rpcCall, sleep } from '../../agent/release/health.js';
-import type { UpgradeRecord } from '../../agent/release/journal.js';
+import { isAlive, type UpgradeRecord } from '../../agent/release/journal.js';
 import { buildManifest, type Manifest } from '../../agent/release/manifest.js';
 import { createRunner } from '../../agent/runner.js';
 import { entry, repoRoot, tempDir } from '../helpers/paths.js';
@@ -347,9 +347,16 @@ export async function startAppliance(tarball: string, opts: ApplianceOptions = {
       await app.waitPing(version);
     },
     async stop() {
+      const child = readSupervisorState(layout)?.childPid;
       if (supervisor.exitCode === null) supervisor.kill('SIGTERM');
       await exited;
+      // the supervisor stops its agent before exiting; an agent outliving it would keep serving
+      for (let i = 0; i < 50 && child && isAlive(child); i++) await sleep(100);
       tmp.cleanup();
+      if (child && isAlive(child)) {
+        process.kill(child, 'SIGKILL');
+        throw new Error(`the appliance's agent (pid ${child}) outlived its supervisor`);
+      }
     },
   };
   try {
