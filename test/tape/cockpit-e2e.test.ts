@@ -69,7 +69,7 @@ describe('Tape & VTL page in real Cockpit', { timeout: 240_000 }, () => {
     // the real mtx ran and failed: its own words reach the page
     const err = lib.locator('cal-error [role="alert"]');
     await err.waitFor({ timeout: 60_000 });
-    assert.match(await err.innerText(), /mtx|SCSI device|No such file/i);
+    assert.match((await err.textContent()) ?? '', /mtx|SCSI device|No such file/i);
 
     await root.locator('cal-tape button', { hasText: 'New virtual library' }).click();
     await root.locator('cal-tape form.wizard').waitFor();
@@ -78,7 +78,7 @@ describe('Tape & VTL page in real Cockpit', { timeout: 240_000 }, () => {
     await root.locator('cal-tape button', { hasText: 'Show plan' }).click();
     const cmds = root.locator('cal-tape pre[aria-label="Commands"]');
     await cmds.waitFor();
-    const text = await cmds.innerText();
+    const text = (await cmds.textContent()) ?? '';
     assert.match(text, /^mktape -C \S+ -l 10 -m E00001L8 -s 5000 -t data -d LTO8$/m);
     assert.match(text, /-m E00002L8 /);
     assert.match(text, /-m CLN010L8 .* -t clean /);
@@ -90,7 +90,7 @@ describe('Tape & VTL page in real Cockpit', { timeout: 240_000 }, () => {
       hasText: /mhvtl/,
     });
     await why.first().waitFor({ timeout: 30_000 });
-    assert.match(await why.first().innerText(), /sys\/module\/mhvtl|not installed/);
+    assert.match((await why.first().textContent()) ?? '', /sys\/module\/mhvtl|not installed/);
     await screenshot(page, 'tape-02-wizard-unavailable');
   });
 });
