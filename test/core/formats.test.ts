@@ -10,7 +10,7 @@ import { type TSchema, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import fc from 'fast-check';
 import { BaculaName, Password, SettingsSchema } from '../../agent/backup/model.js';
-import { explain, formatPattern } from '../../agent/formats.js';
+import { explain, formatPattern, typeOfSchema } from '../../agent/formats.js';
 import {
   AbsolutePath,
   DatasetName,
@@ -152,6 +152,11 @@ describe('formats accept and refuse exactly what the patterns did', () => {
       for (const v of [undefined, null, 1, {}, ['tank']]) assert.equal(now.Check(v), false);
     });
   }
+
+  it('a reader of the OpenRPC document sees a string (typeOfSchema of the JSON form)', () => {
+    for (const f of [PoolName, DatasetName, BaculaName, Password, HoldTag])
+      assert.equal(typeOfSchema(JSON.parse(JSON.stringify(f)) as Record<string, unknown>), 'string');
+  });
 
   it('the full pattern stays on the schema (the OpenRPC document publishes it)', () => {
     assert.equal(formatPattern(PoolName), `^${POOL}$`);
