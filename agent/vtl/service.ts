@@ -137,7 +137,10 @@ export function createVtlService(): ServiceFactory {
         params: Type.Object(
           {
             id: VtlLibrarySchema.properties.id,
-            set: Type.Partial(Type.Omit(VtlLibrarySchema, ['id']), { additionalProperties: false }),
+            set: Type.Partial(Type.Omit(VtlLibrarySchema, ['id']), {
+              additionalProperties: false,
+              description: 'the fields to change',
+            }),
           },
           { additionalProperties: false },
         ),
