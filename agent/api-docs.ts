@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { createAgent } from './create-agent.js';
+import { typeOfSchema } from './formats.js';
 
 interface OpenRpcMethod {
   name: string;
@@ -20,6 +21,7 @@ function typeOf(s: Record<string, unknown>): string {
   if (Array.isArray(s.anyOf)) return (s.anyOf as Record<string, unknown>[]).map(typeOf).join(' \\| ');
   if (s.const !== undefined) return JSON.stringify(s.const);
   if (s.type === 'array') return `${typeOf((s.items ?? {}) as Record<string, unknown>)}[]`;
+  if (Array.isArray(s.allOf)) return typeOfSchema(s) ?? 'any';
   return String(s.type ?? 'any');
 }
 

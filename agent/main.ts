@@ -8,6 +8,9 @@
  *
  * `calypso-agent install [--prefix DIR]` lays out an appliance (see agent/install).
  */
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { ConfigError } from './config.js';
 import { createAgent } from './create-agent.js';
@@ -63,10 +66,11 @@ async function runAgent(o: { prefix?: string; config?: string; sysroot: string; 
   }
   const where = await agent.listen();
   agent.deps.log.info({ socket: where.socket, websocket: where.websocket, prefix }, 'agent: ready');
+  const ctl = calypsoctlCommand();
   process.stderr.write(
     `calypso-agent ${agent.deps.version} ready\n  socket:    ${where.socket}\n` +
-      (where.websocket ? `  websocket: ${where.websocket} (bearer token: calypsoctl token create)\n` : '') +
-      `  try:       calypsoctl --socket ${where.socket} call system.ping\n`,
+      (where.websocket ? `  websocket: ${where.websocket} (bearer token: ${ctl} token create)\n` : '') +
+      `  try:       ${ctl} --socket ${where.socket} call system.ping\n`,
   );
   let stopping = false;
   const stop = async (sig: string) => {
@@ -86,3 +90,22 @@ program.parseAsync(process.argv).catch((err) => {
   process.stderr.write(`calypso-agent: ${(err as Error).stack ?? err}\n`);
   process.exit(1);
 });
+
+/**
+ * How to run calypsoctl from here, as printed in the ready banner: `calypsoctl` where it is on
+ * PATH (an appliance), else this checkout's or release's own CLI through this Node.js, so that
+ * the line runs as printed.
+ */
+function calypsoctlCommand(): string {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    if (!dir) continue;
+    try {
+      accessSync(path.join(dir, 'calypsoctl'), constants.X_OK);
+      return 'calypsoctl';
+    } catch {
+      /* not here */
+    }
+  }
+  const cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+  return `${process.execPath} ${cli}`;
+}

@@ -23,10 +23,8 @@ export function formatBytes(n: number | undefined): string {
   return `${u === 0 ? v : v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)} ${UNITS[u]}`;
 }
 
-export function formatTime(ms: number | undefined): string {
-  if (ms === undefined) return '—';
-  return new Date(ms).toLocaleString();
-}
+/** Dates look the same on every page (cockpit/src/format.ts). */
+export { formatDate as formatTime } from './format.js';
 
 export function formatDuration(sec: number | undefined): string {
   if (sec === undefined || !Number.isFinite(sec)) return '—';
