@@ -66,7 +66,15 @@ export interface RgwBackendOptions {
   ca?: string;
 }
 
-const pidAlive = (pid: number) => existsSync(`/proc/${pid}`);
+/** Alive and not a zombie (an exited daemon whose parent has not reaped it keeps its /proc entry). */
+function pidAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
 
 export class RgwBackend implements ObjectBackend {
   readonly kind: 'rgw' | 'external-rgw';

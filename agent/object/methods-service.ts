@@ -31,6 +31,28 @@ async function status(o: ObjectContext) {
   };
 }
 
+/** Whether the admin wants the local gateway running: kept in LMDB, so a reboot restores it. */
+const WANTED = 'object\u0000gateway';
+export const gatewayWanted = (o: ObjectContext) => o.deps.store.db('settings').get(WANTED) === 'running';
+const setWanted = (o: ObjectContext, v: 'running' | 'stopped') => o.deps.store.db('settings').put(WANTED, v);
+
+/**
+ * At agent start: if the admin last started the local gateway and it is not running (the
+ * machine rebooted, radosgw died), start it again — in the background, with the reason logged
+ * when it cannot start.
+ */
+export async function restoreGateway(o: ObjectContext): Promise<void> {
+  if (o.backend.kind !== 'rgw' || !gatewayWanted(o)) return;
+  if ((await o.backend.gateway()).running) return;
+  try {
+    await o.apply(await o.backend.startGateway(), false);
+    await waitAnswer(o, true, 60_000);
+    o.deps.log.info({ area: 'object' }, 'object: local gateway started again (it was running before)');
+  } catch (err) {
+    o.deps.log.error({ err, area: 'object' }, 'object: the local gateway could not be started again');
+  }
+}
+
 async function waitAnswer(o: ObjectContext, up: boolean, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   while ((await o.backend.health()).up !== up) {
@@ -63,6 +85,7 @@ export function serviceMethods(o: ObjectContext) {
         const plan = await o.backend.startGateway();
         const r = await o.apply(plan, ctx.dryRun, ctx.signal);
         if (isDryRunPlan(r)) return r;
+        await setWanted(o, 'running');
         await waitAnswer(o, true, 60_000);
         return status(o);
       },
@@ -78,6 +101,7 @@ export function serviceMethods(o: ObjectContext) {
       handler: async (_p, ctx) => {
         const r = await o.apply(await o.backend.stopGateway(), ctx.dryRun, ctx.signal);
         if (isDryRunPlan(r)) return r;
+        await setWanted(o, 'stopped');
         const deadline = Date.now() + 30_000;
         while ((await o.backend.gateway()).running) {
           if (Date.now() > deadline) throw new RpcError('timeout', 'radosgw did not exit within 30 s');

@@ -12,7 +12,7 @@ import { createObjectContext, type ObjectOptions } from './context.js';
 import { accessMethods } from './methods-access.js';
 import { bucketMethods } from './methods-bucket.js';
 import { migrateMethods } from './methods-migrate.js';
-import { serviceMethods } from './methods-service.js';
+import { restoreGateway, serviceMethods } from './methods-service.js';
 import { userMethods } from './methods-user.js';
 import { registerMinioEnv } from './minio-env.js';
 
@@ -49,6 +49,9 @@ export function createObjectService(options: ObjectOptions = {}): ServiceFactory
         ...migrateMethods(o),
         ...(minioEnv ? minioEnv.methods : []),
       ],
+      start() {
+        void deps.capabilities.all().then(() => restoreGateway(o));
+      },
       stop() {
         o.backend.close();
       },

@@ -5,7 +5,7 @@
  * users' own keys) checks every promise.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import {
   GetObjectCommand,
@@ -256,7 +256,20 @@ test('everything survives an agent restart', async () => {
   for (const name of ['config', 'jobs', 'audit', 'settings'] as const)
     for (const { value } of rig.t.deps.store.db(name).getRange({}))
       assert.ok(!JSON.stringify(value).includes(adminSecret), `no admin secret in LMDB ${name}`);
+  // as after a reboot: the gateway is gone too; the agent starts it again because it was running
+  const pid = (await rig.t.call<{ gateway: { pid?: number } }>('object.status')).gateway.pid!;
+  process.kill(pid, 'SIGKILL');
+  await eventually(
+    async () => !existsSync(`/proc/${pid}/cmdline`) || readFileSync(`/proc/${pid}/cmdline`).length === 0,
+  );
   await rig.restartAgent();
+  assert.ok(
+    await eventually(
+      async () => (await rig.t.call<{ available: boolean }>('object.status')).available,
+      60_000,
+    ),
+    'the gateway was started again',
+  );
   const buckets = await rig.t.call<Bucket[]>('object.bucket.list');
   assert.deepEqual(buckets.map((b) => b.name).sort(), ['quota-test', 'versioned']);
   assert.equal(buckets.find((b) => b.name === 'quota-test')?.quota.maxSize, 1 << 20);
