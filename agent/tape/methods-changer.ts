@@ -60,7 +60,10 @@ export async function runMove(
     if (opts.dryRun) return { dryRun: true as const, commands: [argv] };
     await driver.move(move, opts.signal);
     const after = await t.readStatus(id, opts.signal);
-    return statusView(id, after.status, after.time);
+    const view = statusView(id, after.status, after.time);
+    // other viewers of this library (the Cockpit page in another tab) refresh on it
+    t.deps.events.publish('changer.changed', view);
+    return view;
   });
 }
 
@@ -136,7 +139,9 @@ export function changerMethods(t: TapeContext): AnyMethodDef[] {
           ctx.progress(70, 'reading element status');
           const c = await t.readStatus(p.changer, ctx.signal);
           ctx.progress(100, `${c.status.slots.filter((s) => s.full).length} cartridges`);
-          return statusView(p.changer, c.status, c.time);
+          const view = statusView(p.changer, c.status, c.time);
+          t.deps.events.publish('changer.changed', view);
+          return view;
         });
       },
     }),

@@ -99,7 +99,11 @@ describe('tape service on a fake library', () => {
   });
 
   it('load, unload (back to its source slot), transfer, export and import change the library', async () => {
+    const seen: Status[] = [];
+    const off = a.events.on(['changer.changed'], (ev) => seen.push(ev.data as Status));
     let s = await a.call<Status>('changer.load', { changer: ID, slot: 11, drive: 0 });
+    off();
+    assert.deepEqual(seen, [s], 'other viewers are told the new status');
     assert.deepEqual(s.drives[0], {
       index: 0,
       full: true,

@@ -118,6 +118,9 @@ export function moveFor(
   return undefined;
 }
 
+/** Published after every move and inventory with the changer's new status. */
+export const TAPE_TOPICS = ['changer.changed'];
+
 export const listChangers = (c: AgentClient, o: Opts = {}) => c.call<ChangerInfo[]>('changer.list', {}, o);
 export const changerStatus = (c: AgentClient, changer: string, o: Opts = {}) =>
   c.call<ChangerStatus>('changer.status', { changer }, o);

@@ -27,6 +27,7 @@ import {
   type Pick,
   planVtl,
   startInventory,
+  TAPE_TOPICS,
   type VtlLibrary,
   type VtlPlan,
   vtlStatus,
@@ -98,7 +99,7 @@ export class TapeLibrary extends LitElement {
   @state() private busy = false;
   @state() private inventory: JobSummary | undefined;
   @state() private drive: DriveStatus | undefined;
-  private off: (() => void) | undefined;
+  private offs: (() => void)[] = [];
 
   private load = new Task(this, {
     task: async ([c, id], { signal }) => {
@@ -110,17 +111,24 @@ export class TapeLibrary extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    this.off = this.client.on(JOB_TOPICS, (ev) => {
-      const j = ev.data as JobSummary;
-      if (this.inventory?.id !== j.id) return;
-      this.inventory = j;
-      if (isFinal(j.state)) void this.load.run();
-    });
+    this.offs.push(
+      this.client.on(JOB_TOPICS, (ev) => {
+        const j = ev.data as JobSummary;
+        if (this.inventory?.id !== j.id) return;
+        this.inventory = j;
+        if (isFinal(j.state)) void this.load.run();
+      }),
+      // a move from another tab or from calypsoctl
+      this.client.on(TAPE_TOPICS, (ev) => {
+        const s = ev.data as ChangerStatus;
+        if (s.changer === this.changer.id) this.status = s;
+      }),
+    );
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.off?.();
+    for (const off of this.offs.splice(0)) off();
   }
 
   private async pickElement(p: Pick, full: boolean) {
