@@ -171,26 +171,3 @@ export function describeText(m: OpenRpcMethod): string {
   if (d.mutating && m.params.some((p) => p.name === 'dryRun')) lines.push(`  ${exampleCall(m, true)}`);
   return `${lines.join('\n')}\n`;
 }
-
-/** Edit distance (Levenshtein), for "did you mean" over a short list of method names. */
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++)
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length]!;
-}
-
-/** The closest names to `wanted` (at most 3, within a third of its length). */
-export function closest(names: readonly string[], wanted: string): string[] {
-  const limit = Math.max(2, Math.ceil(wanted.length / 3));
-  return names
-    .map((n) => ({ n, d: distance(n, wanted) }))
-    .filter((x) => x.d <= limit)
-    .sort((a, b) => a.d - b.d || a.n.localeCompare(b.n))
-    .slice(0, 3)
-    .map((x) => x.n);
-}

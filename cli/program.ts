@@ -10,7 +10,8 @@ import { Command, type Command as CommandT } from 'commander';
 import { createLayout, resolvePrefix } from '../agent/layout.js';
 import { packageVersion } from '../agent/package-root.js';
 import { AgentClient, RpcClientError } from '../rpc/client.js';
-import { closest, describeJson, describeText, kindOf, type OpenRpcDoc } from './describe.js';
+import { closestName } from '../rpc/params-errors.js';
+import { describeJson, describeText, kindOf, type OpenRpcDoc } from './describe.js';
 import { printTable, watchJobs } from './output.js';
 
 interface Globals {
@@ -115,14 +116,15 @@ export function buildProgram(): CommandT {
       const doc = await withClient((c) => c.call<OpenRpcDoc>('rpc.discover'));
       const m = doc.methods.find((x) => x.name === name);
       if (!m) {
-        const suggestions = closest(
-          doc.methods.map((x) => x.name),
+        // the same suggestion the agent gives for a call to an unknown method
+        const suggestion = closestName(
           name,
+          doc.methods.map((x) => x.name),
         );
         throw new RpcClientError(-32601, `Method not found: ${name}`, {
           kind: 'not_found',
           method: name,
-          ...(suggestions.length ? { suggestions } : {}),
+          ...(suggestion ? { suggestion } : {}),
         });
       }
       out(describeJson(m), () => process.stdout.write(describeText(m)));

@@ -11,9 +11,10 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Command } from 'commander';
 import * as pty from 'node-pty';
-import { closest, describeText, exampleOf, type OpenRpcDoc, typeName } from '../../cli/describe.js';
+import { describeText, exampleOf, type OpenRpcDoc, typeName } from '../../cli/describe.js';
 import { errorOutput, plainError } from '../../cli/errors.js';
 import { buildProgram } from '../../cli/program.js';
+import { closestName } from '../../rpc/params-errors.js';
 import { type AgentProcess, startAgentProcess } from '../helpers/agent.js';
 import { entry, tempDir } from '../helpers/paths.js';
 
@@ -80,9 +81,9 @@ describe('describe, offline', () => {
     assert.equal(typeName({ anyOf: [{ type: 'string' }, { const: 'none' }] }), 'string | "none"');
   });
 
-  it('closest names for a typo', () => {
-    assert.deepEqual(closest(['pool.list', 'pool.get', 'dataset.list'], 'pool.lst')[0], 'pool.list');
-    assert.deepEqual(closest(['pool.list'], 'completely.else'), []);
+  it("the closest name for a typo (the agent's own suggestion function)", () => {
+    assert.equal(closestName('pool.lst', ['pool.list', 'pool.get', 'dataset.list']), 'pool.list');
+    assert.equal(closestName('completely.else', ['pool.list']), undefined);
   });
 
   it('plain words: message, suggestion, and the JSON line stays first', () => {
@@ -176,13 +177,13 @@ describe('describe and errors against an agent', () => {
     assert.match(r.stdout, /"dataset":"tank\/data","name":"before-upgrade"/);
   });
 
-  it('describe of an unknown method: not_found with the closest names, JSON on stderr', () => {
+  it('describe of an unknown method: not_found with the closest name, JSON on stderr', () => {
     const r = ctl(['--socket', agent.socket, 'describe', 'pool.lst']);
     assert.equal(r.status, 1);
-    const e = JSON.parse(r.stderr) as { code: number; data: { kind: string; suggestions: string[] } };
+    const e = JSON.parse(r.stderr) as { code: number; data: { kind: string; suggestion: string } };
     assert.equal(e.code, -32601);
     assert.equal(e.data.kind, 'not_found');
-    assert.equal(e.data.suggestions[0], 'pool.list');
+    assert.equal(e.data.suggestion, 'pool.list');
   });
 
   it('at a terminal the error is also in plain words, with the suggestion', async () => {
