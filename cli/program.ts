@@ -11,6 +11,7 @@ import { createLayout, resolvePrefix } from '../agent/layout.js';
 import { packageVersion } from '../agent/package-root.js';
 import { AgentClient, RpcClientError } from '../rpc/client.js';
 import { closestName } from '../rpc/params-errors.js';
+import { registerChangerCommands } from './changer.js';
 import { describeJson, describeText, kindOf, type OpenRpcDoc } from './describe.js';
 import { printTable, watchJobs } from './output.js';
 
@@ -311,6 +312,7 @@ export function buildProgram(): CommandT {
       out(await withClient((c) => c.call('release.rollback', o.to ? { version: o.to } : {}))),
     );
 
+  registerChangerCommands(program);
   markRequired(program);
   return program;
 }

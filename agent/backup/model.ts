@@ -267,6 +267,15 @@ const TapeStorageSchema = Type.Object(
     type: Type.Literal('tape'),
     mediaType: Token('a media type', 64, 'e.g. LTO-8'),
     changerDevice: AbsPath,
+    changerId: Type.Optional(
+      format({
+        pattern: '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$',
+        description:
+          'stable identity of the changer (by-id name or WWN): its lock key, shared with tape moves',
+        errorMessage:
+          'a changer id is letters, digits and . _ : @ - (at most 128), starting with a letter or digit',
+      }),
+    ),
     changerCommand: Type.Optional(
       format({
         pattern: '^/[^"\\u0000-\\u001f]{1,512}$',

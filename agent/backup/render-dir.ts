@@ -175,6 +175,8 @@ function poolBlock(pool: Pool): string {
     ['AutoPrune', pool.autoPrune],
     // Disk volumes give their space back when purged; tapes keep their data until rewritten.
     ['Action On Purge', disk ? { raw: 'Truncate' } : undefined],
+    // cleaning cartridges (barcodes CLNxxx) are never labelled as volumes by `label barcodes`
+    ['Cleaning Prefix', disk ? undefined : 'CLN'],
     ['Next Pool', pool.nextPool],
     ['Recycle Pool', pool.recyclePool],
     ['Scratch Pool', pool.scratchPool],

@@ -5,16 +5,25 @@
  * status. README.md, "Backup (Bacula)", says how the agent talks to Bacula and why.
  */
 
-import type { Service, ServiceFactory, Subsystem } from '../deps.js';
-import { type BackupContextOptions, createBackupContext } from './context.js';
+import type { AgentDeps, Service, ServiceFactory, Subsystem } from '../deps.js';
+import { type BackupContext, type BackupContextOptions, createBackupContext } from './context.js';
 import { configMethods } from './methods-config.js';
 import { opsMethods } from './methods-ops.js';
 import { volumeMethods } from './methods-volumes.js';
+
+const contexts = new WeakMap<AgentDeps, BackupContext>();
+
+/**
+ * The backup context of an agent, for another subsystem that changes the Bacula configuration
+ * (tape.bacula.offer): it applies through the same serialised path as backup.*.set.
+ */
+export const backupContextOf = (deps: AgentDeps): BackupContext | undefined => contexts.get(deps);
 
 /** A backup service with options (tests shorten the poll period). */
 export function createBackupService(opts: BackupContextOptions = {}): ServiceFactory {
   return (deps): Service => {
     const bctx = createBackupContext(deps, opts);
+    contexts.set(deps, bctx);
     return { name: 'backup', methods: [...configMethods(bctx), ...opsMethods(bctx), ...volumeMethods(bctx)] };
   };
 }

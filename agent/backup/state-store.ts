@@ -18,7 +18,6 @@ import {
   PoolSchema,
   ScheduleSchema,
   type Settings,
-  SettingsSchema,
   StorageSchema,
 } from './model.js';
 
