@@ -45,6 +45,7 @@ export function offerResources(ref: ChangerRef, req: OfferRequest, status?: Chan
     type: 'tape',
     mediaType: (req.mediaType ?? dominantMediaType(status) ?? 'LTO').replace(/\s+/g, '-'),
     changerDevice: ref.device,
+    changerId: ref.id,
     ...(req.changerCommand ? { changerCommand: req.changerCommand } : {}),
     drives: ref.drives.map((d) => ({ device: d.device, index: d.index })),
     maxConcurrentJobs: ref.drives.length,

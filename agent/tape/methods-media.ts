@@ -10,7 +10,7 @@ import { Catalog } from '../backup/catalog.js';
 import type { DesiredState } from '../backup/model.js';
 import { labelBarcodes, listVolumes, updateSlots, type Volume } from '../backup/ops-admin.js';
 import { baculaPaths } from '../backup/paths.js';
-import { missingSecrets, updateSecrets } from '../backup/secrets.js';
+import { backupContextOf } from '../backup/service.js';
 import type { ManagedConfig } from '../config-set/index.js';
 import { dataSlots, offerConsole, offerResources, withOffer } from './bacula-offer.js';
 import type { TapeContext } from './context.js';
@@ -184,9 +184,13 @@ export function mediaMethods(t: TapeContext): AnyMethodDef[] {
             notes: plan.notes,
           };
         }
-        // as the backup subsystem's own apply does: passwords the new state needs exist first
-        await updateSecrets(t.deps.layout.secretsFile, t.deps.secrets, missingSecrets(next, t.deps.secrets));
-        const r = await managed.apply(next, { user: ctx.identity.user, summary });
+        // through the backup subsystem's own serialised apply (passwords generated first), so
+        // that a concurrent backup.*.set cannot drop the offered storage
+        const bctx = backupContextOf(t.deps);
+        if (!bctx) throw unavailable('the backup subsystem is not loaded', { reason: 'no backup context' });
+        const r = await bctx.exclusive(() =>
+          bctx.apply(withOffer(bctx.store.load(), storage, pool), ctx.identity.user, summary),
+        );
         const notes = [...r.notes];
         const console: string[] = [];
         const s = next.settings;
