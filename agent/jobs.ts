@@ -91,6 +91,11 @@ export class JobManager {
     return n;
   }
 
+  /** Resolves once every job record written so far is committed. */
+  committed(): Promise<unknown> {
+    return this.opts.db.committed as unknown as Promise<unknown>;
+  }
+
   /** The jobs found interrupted by recover(), once (their final audit records are written from them). */
   takeInterrupted(): JobRecord[] {
     return this.interruptedAtStart.splice(0);

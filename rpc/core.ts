@@ -84,6 +84,8 @@ export interface JobHost {
       progress(percent: number, description?: string): void;
     }) => Promise<unknown>,
   ): string;
+  /** Resolves once the jobs started so far are persisted (a `{job}` answer waits for it). */
+  committed?(): Promise<unknown>;
 }
 
 export interface Session extends SessionHandle {
@@ -439,10 +441,9 @@ export class RpcCore {
         }
         throw err;
       }
-      if (def.mutating) {
-        this.auditDone(auditBase, redacted, 'accepted', started, undefined, jobId);
-        await this.opts.audit.committed();
-      }
+      if (def.mutating) this.auditDone(auditBase, redacted, 'accepted', started, undefined, jobId);
+      // an acknowledged job survives a kill -9 (it is then `interrupted`, never unknown)
+      await Promise.all([def.mutating && this.opts.audit.committed(), this.opts.jobs.committed?.()]);
       return { job: jobId };
     }
 
