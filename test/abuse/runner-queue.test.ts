@@ -1,0 +1,87 @@
+/**
+ * Issue #15 item 6: child-process storms. The runner runs at most `maxConcurrent` commands at
+ * once (and at most a tool's own limit of that tool); the rest wait in a FIFO queue, can be
+ * aborted while waiting, and long-lived spawned commands are not counted.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createRunner } from '../../agent/runner.js';
+import { startTestAgent } from '../helpers/agent.js';
+
+/** Each command prints its start and end time (ns): the largest overlap is the concurrency seen. */
+function maxOverlap(spans: [number, number][]): number {
+  const ev = spans.flatMap(([a, b]) => [
+    [a, 1],
+    [b, -1],
+  ]) as [number, number][];
+  ev.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  let cur = 0;
+  let max = 0;
+  for (const [, d] of ev) {
+    cur += d;
+    max = Math.max(max, cur);
+  }
+  return max;
+}
+
+const timed = ['sh', '-c', 'date +%s%N; sleep 0.15; date +%s%N'];
+const span = (stdout: string) => stdout.trim().split('\n').map(Number) as [number, number];
+
+test('at most maxConcurrent run() commands at once; the others wait their turn', async () => {
+  const runner = createRunner({ maxConcurrent: 3 });
+  const results = await Promise.all(Array.from({ length: 12 }, () => runner.run(timed)));
+  const overlap = maxOverlap(results.map((r) => span(r.stdout)));
+  assert.ok(overlap <= 3, `${overlap} commands ran at once`);
+  assert.ok(overlap >= 2, 'the slots are used in parallel');
+  assert.deepEqual(runner.queueStats?.(), { running: 0, waiting: 0 });
+});
+
+test('a per-tool limit holds that tool back without blocking other tools', async () => {
+  const runner = createRunner({ maxConcurrent: 8, perTool: { sh: 1 } });
+  const sh = Promise.all(Array.from({ length: 4 }, () => runner.run(timed)));
+  const other = await runner.run(['true']);
+  assert.equal(other.code, 0);
+  const overlap = maxOverlap((await sh).map((r) => span(r.stdout)));
+  assert.equal(overlap, 1);
+});
+
+test('a waiting command can be aborted; spawned commands take no slot', async () => {
+  const runner = createRunner({ maxConcurrent: 1 });
+  const long = runner.spawn(['sleep', '30']);
+  try {
+    // the spawned sleep does not hold the only slot
+    assert.equal((await runner.run(['true'])).code, 0);
+    const first = runner.run(['sleep', '0.3']);
+    const ac = new AbortController();
+    const waiting = runner.run(['true'], { signal: ac.signal });
+    assert.equal(runner.queueStats?.().waiting, 1);
+    ac.abort();
+    await assert.rejects(waiting, { kind: 'aborted' });
+    assert.equal(runner.queueStats?.().waiting, 0);
+    await first;
+  } finally {
+    long.child.kill('SIGKILL');
+    await long.done.catch(() => {});
+  }
+});
+
+test('a batch of system.info is one host collection, not one per call', async () => {
+  const t = await startTestAgent({ services: [] });
+  try {
+    const si = (await import('systeminformation')).default;
+    let calls = 0;
+    const osInfo = si.osInfo;
+    si.osInfo = ((...a: Parameters<typeof osInfo>) => {
+      calls++;
+      return osInfo(...a);
+    }) as typeof osInfo;
+    try {
+      await Promise.all(Array.from({ length: 50 }, () => t.call('system.info', {}, { role: 'auditor' })));
+    } finally {
+      si.osInfo = osInfo;
+    }
+    assert.equal(calls, 1);
+  } finally {
+    await t.stop();
+  }
+});
