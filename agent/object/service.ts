@@ -12,7 +12,7 @@ import { createObjectContext, type ObjectOptions } from './context.js';
 import { accessMethods } from './methods-access.js';
 import { bucketMethods } from './methods-bucket.js';
 import { migrateMethods } from './methods-migrate.js';
-import { restoreGateway, serviceMethods } from './methods-service.js';
+import { gatewayWanted, restoreGateway, serviceMethods } from './methods-service.js';
 import { userMethods } from './methods-user.js';
 import { registerMinioEnv } from './minio-env.js';
 
@@ -31,10 +31,15 @@ export function createObjectService(options: ObjectOptions = {}): ServiceFactory
     const minioEnv = o.cfg.backend === 'minio' ? registerMinioEnv(o) : undefined;
     if (o.cfg.backend !== 'external-rgw') {
       // the data layout's `<pool>/calypso/object` dataset (agent/zfs/layout-plan.ts) holds the
-      // local gateway's data directory (MinIO's volume): destroying it is refused while in use
+      // local gateway's data directory (MinIO's volume): while the gateway is in use (started
+      // by the admin, or MinIO's environment applied), destroying it is refused
       const user = `object storage (${o.cfg.backend === 'minio' ? 'MinIO volume' : 'radosgw data directory'})`;
+      const inUse = () =>
+        o.cfg.backend === 'minio' ? minioEnv?.managed.head() !== undefined : gatewayWanted(o);
       deps.usage.register('dataset', (name, recursive) =>
-        name.endsWith('/calypso/object') || (recursive && (name.endsWith('/calypso') || !name.includes('/')))
+        (name.endsWith('/calypso/object') ||
+          (recursive && (name.endsWith('/calypso') || !name.includes('/')))) &&
+        inUse()
           ? [user]
           : [],
       );

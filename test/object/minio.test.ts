@@ -166,14 +166,8 @@ test('MinIO environment file: rendered through the pipeline, password from secre
     services: [createObjectService({ config: { backend: 'minio', address: '127.0.0.1', port: 9000 } })],
   });
   try {
-    // the data layout's object dataset is held while a local backend uses it
-    assert.deepEqual(t.deps.usage.usersOf('dataset', 'tank/calypso/object'), [
-      'object storage (MinIO volume)',
-    ]);
-    assert.deepEqual(t.deps.usage.usersOf('dataset', 'tank/calypso', true), [
-      'object storage (MinIO volume)',
-    ]);
-    assert.deepEqual(t.deps.usage.usersOf('dataset', 'tank/calypso/backups'), []);
+    // the data layout's object dataset is held once MinIO uses it (its environment applied)
+    assert.deepEqual(t.deps.usage.usersOf('dataset', 'tank/calypso/object'), []);
     const st = await t.call<{ available: boolean; reason?: string }>('object.status');
     assert.equal(st.available, false);
     assert.match(st.reason ?? '', /mc|credentials/);
@@ -196,6 +190,13 @@ test('MinIO environment file: rendered through the pipeline, password from secre
     assert.match(text, /^MINIO_ROOT_USER="calypso-admin"$/m);
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.match(readFileSync(t.deps.layout.secretsFile, 'utf8'), new RegExp(`^${ADMIN_SECRET_KEY}=`, 'm'));
+    assert.deepEqual(t.deps.usage.usersOf('dataset', 'tank/calypso/object'), [
+      'object storage (MinIO volume)',
+    ]);
+    assert.deepEqual(t.deps.usage.usersOf('dataset', 'tank/calypso', true), [
+      'object storage (MinIO volume)',
+    ]);
+    assert.deepEqual(t.deps.usage.usersOf('dataset', 'tank/calypso/backups'), []);
     const again = await t.call<{ changed: string[] }>('object.minio.env.apply');
     assert.deepEqual(again.changed, [], 'unchanged configuration: nothing written');
     const history = await t.call<{ version: number }[]>('object.minio.env.history');

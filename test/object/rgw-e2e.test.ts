@@ -55,6 +55,10 @@ test('gateway down: status says why, calls are unavailable; start brings S3 up',
   );
   assert.equal(up.available, true);
   assert.equal(up.gateway.running, true);
+  // while the gateway is wanted, the layout's object dataset is held
+  assert.deepEqual(rig.t.deps.usage.usersOf('dataset', 'tank/calypso/object'), [
+    'object storage (radosgw data directory)',
+  ]);
   assert.deepEqual(await rig.t.call('object.bucket.list'), []);
 });
 
@@ -288,6 +292,7 @@ test('gateway stopped: unavailable; started again: served', async () => {
   assert.equal(down.gateway.running, false);
   assert.equal(await kindOf(rig.t.call('object.bucket.list')), 'unavailable');
   assert.notEqual(await s3Error(get(asAlice, 'versioned', 'doc')), undefined);
+  assert.deepEqual(rig.t.deps.usage.usersOf('dataset', 'tank/calypso/object'), [], 'stopped: no hold');
   await rig.t.call('object.service.start');
   assert.equal((await rig.t.call<Bucket[]>('object.bucket.list')).length, 2);
   assert.equal(await get(asAlice, 'versioned', 'doc'), 'second');
