@@ -316,15 +316,11 @@ export class WsTransport {
       socket.send(text);
     };
     touch();
-    socket.on('message', (data, isBinary) => {
-      touch();
+    // Messages beyond the in-flight cap wait here while the socket is paused: ws parses every
+    // frame of a chunk already read, so pausing the socket alone does not stop dispatch.
+    const waiting: string[] = [];
+    const dispatch = (text: string) => {
       pending++;
-      // the same in-flight cap as the Unix socket: stop reading while it is reached
-      if (pending >= maxInflight && !paused) {
-        paused = true;
-        socket.pause();
-      }
-      const text = isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString();
       this.o.core
         .handleText(text, session)
         .then((out) => {
@@ -333,12 +329,25 @@ export class WsTransport {
         .catch((err) => this.o.log.error({ err }, 'websocket: dispatch failed'))
         .finally(() => {
           pending--;
-          if (paused && pending < maxInflight && socket.readyState === socket.OPEN) {
+          while (pending < maxInflight && waiting.length && socket.readyState === socket.OPEN)
+            dispatch(waiting.shift()!);
+          if (paused && pending < maxInflight && !waiting.length && socket.readyState === socket.OPEN) {
             paused = false;
             socket.resume();
           }
           if (socket.readyState === socket.OPEN) touch(); // an answer is activity, as on the Unix socket
         });
+    };
+    socket.on('message', (data, isBinary) => {
+      touch();
+      const text = isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString();
+      if (pending < maxInflight && !waiting.length) return dispatch(text);
+      // the same in-flight cap as the Unix socket: stop reading while it is reached
+      waiting.push(text);
+      if (!paused) {
+        paused = true;
+        socket.pause();
+      }
     });
     socket.on('error', () => {});
     socket.on('close', () => {
