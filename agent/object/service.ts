@@ -28,6 +28,7 @@ export function createObjectService(options: ObjectOptions = {}): ServiceFactory
       { name: 'mc', bins: ['mc'], versionArgs: ['--version'], versionFrom: /mc version (\S+)/ },
     );
     const o = createObjectContext(deps, options);
+    let stopped = false;
     const minioEnv = o.cfg.backend === 'minio' ? registerMinioEnv(o) : undefined;
     if (o.cfg.backend !== 'external-rgw') {
       // the data layout's `<pool>/calypso/object` dataset (agent/zfs/layout-plan.ts) holds the
@@ -55,9 +56,14 @@ export function createObjectService(options: ObjectOptions = {}): ServiceFactory
         ...(minioEnv ? minioEnv.methods : []),
       ],
       start() {
-        void deps.capabilities.all().then(() => restoreGateway(o));
+        // after detection (which shutdown cuts short): never touch LMDB once stop() has run
+        void deps.capabilities
+          .all()
+          .then(() => (stopped ? undefined : restoreGateway(o)))
+          .catch((err) => deps.log.error({ err, area: 'object' }, 'object: gateway restore failed'));
       },
       stop() {
+        stopped = true;
         o.backend.close();
       },
     };
