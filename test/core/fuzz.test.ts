@@ -43,6 +43,23 @@ function depth(v: Json): number {
   return max;
 }
 
+/** The deepest bracket nesting of a (possibly invalid) JSON text, outside string literals. */
+function textDepth(text: string): number {
+  let d = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (inString) {
+      if (ch === '\\') i++;
+      else if (ch === '"') inString = false;
+    } else if (ch === '"') inString = true;
+    else if (ch === '[' || ch === '{') max = Math.max(max, ++d);
+    else if (ch === ']' || ch === '}') d--;
+  }
+  return max;
+}
+
 /**
  * What the spec says one line must produce, as a signature comparable with `signatureOf`:
  * `one:<id>` for a single response, `one:<id>:parse` for a parse error, `batch:<n>` for an
@@ -54,7 +71,9 @@ function expected(line: string): string | undefined {
   try {
     v = JSON.parse(line);
   } catch {
-    return 'one:null:parse';
+    // depth is judged on the text before parsing (issue #15 item 7): an invalid text that
+    // already nests too deep is a limit refusal, not a parse error
+    return textDepth(line) > MAX_DEPTH ? 'one:null' : 'one:null:parse';
   }
   if (depth(v) > MAX_DEPTH) return 'one:null';
   if (Array.isArray(v)) {
@@ -292,7 +311,7 @@ describe('fuzzing the agent over its Unix socket', () => {
       nested,
       nested.map((v) => `{"jsonrpc":"2.0","method":"system.ping","id":"deep","params":{"x":${v}}}`),
       nested.map((v) => `[{"jsonrpc":"2.0","method":"system.ping","id":1},${v}]`),
-      // unterminated: a parse error, however deep
+      // unterminated: a parse error, or a depth refusal when it already nests too deep
       fc.integer({ min: 1, max: 100_000 }).map((n) => '['.repeat(n)),
     );
     await fc.assert(

@@ -1,0 +1,330 @@
+/**
+ * The attacks of issue #15, kept as a bounded, self-stopping suite (`npm run bench -- abuse`).
+ * Each runs against a real agent process under a temporary prefix, only on 127.0.0.1 and the
+ * Unix socket, bounded in count and in time (a few seconds each). For each attack: the agent's
+ * peak RSS and peak file descriptors (sampled from /proc every 50 ms), the latency p99 of a
+ * second, admin client pinging over the Unix socket throughout, whether the agent survived,
+ * and for the kill -9 attack whether every acknowledged mutation has its audit record.
+ * The baseline is the same measurement with no attack, in the same run.
+ * Goals: peak RSS ≤ 300 MB, admin ping p99 ≤ 250 ms, no crash, nothing acknowledged lost.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { AgentClient } from '../rpc/client.js';
+import { type AgentProcess, startAgentProcess } from '../test/helpers/agent.js';
+import { tempDir } from '../test/helpers/paths.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const RSS_GOAL_MB = 300;
+const P99_GOAL_MS = 250;
+
+interface Measure {
+  peakRssMB: number;
+  peakFds: number;
+  pingP99Ms: number;
+  pingMaxMs: number;
+  pings: number;
+  alive: boolean;
+}
+
+/** Samples RSS and fds of the agent, and pings it as admin, until stopped. */
+function observe(agent: AgentProcess, admin: AgentClient) {
+  let peakRss = 0;
+  let peakFds = 0;
+  const lat: number[] = [];
+  let running = true;
+  const sample = () => {
+    try {
+      const status = readFileSync(`/proc/${agent.proc.pid}/status`, 'utf8');
+      const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+      peakRss = Math.max(peakRss, rss);
+      peakFds = Math.max(peakFds, readdirSync(`/proc/${agent.proc.pid}/fd`).length);
+    } catch {
+      /* gone */
+    }
+  };
+  const timer = setInterval(sample, 50);
+  const pinger = (async () => {
+    while (running) {
+      const t = performance.now();
+      try {
+        await Promise.race([
+          admin.call('system.ping'),
+          sleep(5000).then(() => Promise.reject(new Error('timeout'))),
+        ]);
+        lat.push(performance.now() - t);
+      } catch {
+        lat.push(5000);
+      }
+      await sleep(20);
+    }
+  })();
+  return async (): Promise<Measure> => {
+    running = false;
+    await pinger;
+    clearInterval(timer);
+    sample();
+    const s = [...lat].sort((a, b) => a - b);
+    return {
+      peakRssMB: Math.round(peakRss),
+      peakFds,
+      pingP99Ms: Math.round((s[Math.floor(s.length * 0.99)] ?? 0) * 10) / 10,
+      pingMaxMs: Math.round((s[s.length - 1] ?? 0) * 10) / 10,
+      pings: s.length,
+      alive: agent.proc.exitCode === null,
+    };
+  };
+}
+
+type Attack = (ctx: {
+  agent: AgentProcess;
+  token: string;
+  prefix: string;
+}) => Promise<Record<string, unknown> | undefined>;
+
+/** Raw NDJSON connection that never reads. */
+async function unread(socket: string): Promise<net.Socket> {
+  const s = net.createConnection(socket);
+  s.on('error', () => {});
+  await once(s, 'connect');
+  s.pause();
+  return s;
+}
+
+const discoverBatch = JSON.stringify(
+  Array.from({ length: 100 }, (_, i) => ({ jsonrpc: '2.0', method: 'rpc.discover', id: i })),
+);
+
+const ATTACKS: Record<string, Attack> = {
+  baseline: async () => {
+    await sleep(2000);
+    return undefined;
+  },
+
+  'amplification-unix (40 non-reading peers × rpc.discover batches)': async ({ agent }) => {
+    const socks = await Promise.all(Array.from({ length: 40 }, () => unread(agent.socket)));
+    for (const s of socks) for (let i = 0; i < 5; i++) s.write(`${discoverBatch}\n`);
+    for (const s of socks)
+      for (let i = 0; i < 64; i++)
+        s.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'rpc.discover', id: i })}\n`);
+    await sleep(4000);
+    const dropped = socks.filter((s) => s.destroyed || s.readableEnded).length;
+    for (const s of socks) s.destroy();
+    return { peers: socks.length, dropped };
+  },
+
+  'amplification-ws (auditor token, 3,000 rpc.discover in flight, never reading)': async ({
+    agent,
+    token,
+  }) => {
+    const { default: WebSocket } = await import('ws');
+    const clients = await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const ws = new WebSocket(agent.wsUrl!, { headers: { authorization: `Bearer ${token}` } });
+        ws.on('error', () => {});
+        await once(ws, 'open');
+        ws.pause();
+        return ws;
+      }),
+    );
+    for (const ws of clients)
+      for (let i = 0; i < 750; i++)
+        ws.send(JSON.stringify({ jsonrpc: '2.0', method: 'rpc.discover', id: i }));
+    await sleep(4000);
+    for (const ws of clients) ws.terminate();
+    return undefined;
+  },
+
+  'audit-flood (denied calls with 1 MB params, then audit.query 1000 and verify)': async ({
+    agent,
+    token,
+  }) => {
+    const c = await AgentClient.connectWs(agent.wsUrl!, token);
+    const big = 'x'.repeat(1024 * 1024);
+    const until = Date.now() + 4000;
+    let sent = 0;
+    while (Date.now() < until && sent < 300) {
+      await Promise.all(
+        Array.from({ length: 10 }, () =>
+          c.call('auth.token.create', { name: big, role: 'admin' }).catch(() => {}),
+        ),
+      );
+      sent += 10;
+    }
+    const q = await c.call<{ items: unknown[] }>('audit.query', { limit: 1000 });
+    const v = await c.call<{ ok: boolean }>('audit.verify');
+    c.close();
+    return { denied: sent, queryItems: q.items.length, verifyOk: v.ok };
+  },
+
+  'unauthenticated TCP (1,500 raw connections to the WebSocket port)': async ({ agent }) => {
+    const { port } = new URL(agent.wsUrl!);
+    const socks: net.Socket[] = [];
+    for (let i = 0; i < 1500; i++) {
+      const s = net.createConnection({ host: '127.0.0.1', port: Number(port) });
+      s.on('error', () => {});
+      socks.push(s);
+      if (i % 100 === 99) await sleep(10);
+    }
+    await sleep(3000);
+    const open = socks.filter((s) => !s.destroyed && s.readyState === 'open').length;
+    for (const s of socks) s.destroy();
+    return { stillOpenAfter3s: open };
+  },
+
+  'slot exhaustion (600 Unix connections from uid 65534, 300 auditor WebSockets)': async ({
+    agent,
+    token,
+    prefix,
+  }) => {
+    let peer: ChildProcess | undefined;
+    if (process.getuid?.() === 0) {
+      const script = path.join(prefix, 'hold.mjs');
+      writeFileSync(
+        script,
+        `import net from 'node:net';
+for (let i = 0; i < 600; i++) { const s = net.createConnection(process.argv[2]); s.on('error', () => {}); }
+setInterval(() => {}, 1000);`,
+      );
+      chmodSync(script, 0o644);
+      peer = spawn(process.execPath, [script, agent.socket], { uid: 65534, gid: 65534, stdio: 'ignore' });
+    }
+    const { default: WebSocket } = await import('ws');
+    const wss = Array.from({ length: 300 }, () => {
+      const ws = new WebSocket(agent.wsUrl!, { headers: { authorization: `Bearer ${token}` } });
+      ws.on('error', () => {});
+      ws.on('unexpected-response', () => {});
+      return ws;
+    });
+    await sleep(3000);
+    // root connects and acts while the slots are full
+    const root = await AgentClient.connectUnix(agent.socket);
+    const who = await root.call<{ role: string }>('auth.whoami');
+    root.close();
+    const openWs = wss.filter((w) => w.readyState === w.OPEN).length;
+    for (const w of wss) w.terminate();
+    if (peer) {
+      peer.kill('SIGKILL');
+      await once(peer, 'exit');
+    }
+    return {
+      rootRole: who.role,
+      auditorWebSocketsAccepted: openWs,
+      uid65534: peer ? 'ran' : 'skipped (not root)',
+    };
+  },
+
+  'child-process storm (auditor, batched system.info)': async ({ agent, token }) => {
+    const clients = await Promise.all(
+      Array.from({ length: 10 }, () => AgentClient.connectWs(agent.wsUrl!, token)),
+    );
+    const batch = Array.from({ length: 100 }, (_, i) => ({
+      jsonrpc: '2.0' as const,
+      method: 'system.info',
+      id: i + 1,
+    }));
+    const until = Date.now() + 4000;
+    let batches = 0;
+    await Promise.all(
+      clients.map(async (c) => {
+        while (Date.now() < until) {
+          await c.batch(batch);
+          batches++;
+        }
+      }),
+    );
+    for (const c of clients) c.close();
+    return { batches };
+  },
+
+  'parse cost (20 lines of 3 MB nesting)': async ({ agent }) => {
+    const line = `${'['.repeat(1_500_000)}${']'.repeat(1_500_000)}\n`;
+    const socks = await Promise.all(Array.from({ length: 20 }, () => unread(agent.socket)));
+    for (const s of socks) s.write(line);
+    await sleep(3000);
+    for (const s of socks) s.destroy();
+    return undefined;
+  },
+};
+
+/** 2,000 auth.token.create pipelined, kill -9 on the last answer, restart: count audit records. */
+async function killNine(): Promise<Record<string, unknown>> {
+  const tmp = tempDir('calypso-abuse-');
+  try {
+    const a = await startAgentProcess({ prefix: tmp.dir, config: { log: { file: false } } });
+    const c = await a.client();
+    let acked = 0;
+    await Promise.all(
+      Array.from({ length: 2000 }, (_, i) =>
+        c.call('auth.token.create', { name: `k${i}`, role: 'auditor' }).then(() => {
+          acked++;
+          if (acked === 2000) a.proc.kill('SIGKILL');
+        }),
+      ),
+    );
+    await a.kill9();
+    const b = await startAgentProcess({ prefix: tmp.dir, config: { log: { file: false } } });
+    const c2 = await b.client();
+    const q = await c2.call<{ total: number }>('audit.query', {
+      method: 'auth.token.create',
+      outcome: 'ok',
+      limit: 1,
+    });
+    const v = await c2.call<{ ok: boolean }>('audit.verify');
+    c2.close();
+    await b.stop();
+    return { acknowledged: acked, audited: q.total, lost: Math.max(0, acked - q.total), verifyOk: v.ok };
+  } finally {
+    tmp.cleanup();
+  }
+}
+
+export async function benchAbuse(): Promise<Record<string, unknown>> {
+  const results: Record<string, unknown> = {};
+  let allOk = true;
+  for (const [name, attack] of Object.entries(ATTACKS)) {
+    const tmp = tempDir('calypso-abuse-');
+    chmodSync(tmp.dir, 0o755);
+    const agent = await startAgentProcess({
+      prefix: tmp.dir,
+      config: { log: { file: false }, agent: { socket: { mode: '0666' } } },
+      timeoutMs: 60_000,
+    });
+    try {
+      const admin = await agent.client();
+      const token = (
+        await admin.call<{ token: string }>('auth.token.create', { name: 'attacker', role: 'auditor' })
+      ).token;
+      const stop = observe(agent, admin);
+      const bounded = Promise.race([
+        attack({ agent, token, prefix: tmp.dir }),
+        sleep(30_000).then(() => ({ bounded: 'stopped at 30 s' })),
+      ]);
+      const extra = await bounded.catch((e: Error) => ({ attackError: e.message }));
+      await sleep(500);
+      const m = await stop();
+      admin.close();
+      const ok = m.alive && m.peakRssMB <= RSS_GOAL_MB && m.pingP99Ms <= P99_GOAL_MS;
+      if (name !== 'baseline') allOk &&= ok;
+      results[name] = { ...m, ...(extra ?? {}), goals: ok ? 'met' : 'MISSED' };
+    } finally {
+      if (agent.proc.exitCode === null) await agent.stop();
+      tmp.cleanup();
+    }
+  }
+  const k = await killNine();
+  allOk &&= k.lost === 0 && k.verifyOk === true;
+  results['kill -9 after 2,000 acknowledged auth.token.create'] = k;
+  results.goals = `peak RSS ≤ ${RSS_GOAL_MB} MB, admin ping p99 ≤ ${P99_GOAL_MS} ms, no crash, nothing acknowledged lost: ${allOk ? 'all met' : 'MISSED (see above)'}`;
+  return results;
+}
+
+// `node --import tsx bench/abuse.ts` runs it alone
+if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {
+  const r = await benchAbuse();
+  for (const [key, v] of Object.entries(r)) process.stdout.write(`${key}\n  ${JSON.stringify(v)}\n`);
+  process.exit(0);
+}
