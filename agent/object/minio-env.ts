@@ -5,6 +5,7 @@
  * redacted in every diff and version, written atomically, and activated by restarting MinIO's
  * unit where systemd runs it.
  */
+import { mkdir, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import { defineMethod } from '../../rpc/registry.js';
@@ -48,6 +49,11 @@ export function redactMinioEnv(text: string): string {
   return text.replace(/^(MINIO_ROOT_PASSWORD=).*$/m, '$1"[redacted]"');
 }
 
+/** MinIO reads `public.crt` and `private.key` from its certs directory: links to etc/calypso/tls. */
+export function minioCertsDir(o: ObjectContext): string {
+  return path.join(o.deps.layout.generated('minio'), 'certs');
+}
+
 export function desiredMinioState(o: ObjectContext): MinioEnvState {
   const tls = gatewayTls(o.deps, o.cfg);
   return {
@@ -55,8 +61,22 @@ export function desiredMinioState(o: ObjectContext): MinioEnvState {
     port: o.cfg.port,
     volumes: o.deps.layout.data.object,
     rootUser: o.cfg.adminUser,
-    ...(tls ? { certsDir: path.dirname(tls.cert) } : {}),
+    ...(tls ? { certsDir: minioCertsDir(o) } : {}),
   };
+}
+
+async function linkCerts(o: ObjectContext, s: MinioEnvState): Promise<void> {
+  const tls = gatewayTls(o.deps, o.cfg);
+  if (!s.certsDir || !tls) return;
+  await mkdir(s.certsDir, { recursive: true, mode: 0o700 });
+  for (const [name, target] of [
+    ['public.crt', tls.cert],
+    ['private.key', tls.key],
+  ] as const) {
+    const link = path.join(s.certsDir, name);
+    await rm(link, { force: true });
+    await symlink(target, link);
+  }
 }
 
 export function minioEnvFile(o: ObjectContext): string {
@@ -72,6 +92,7 @@ export function registerMinioEnv(o: ObjectContext) {
       new Map([[file, renderMinioEnv(s, o.deps.secrets.get(ADMIN_SECRET_KEY) ?? PASSWORD_PLACEHOLDER)]]),
     redact: (text) => redactMinioEnv(text),
     mode: () => 0o600,
+    prepare: (st) => linkCerts(o, st),
     activate: () => [
       {
         argv: ['systemctl', 'try-restart', 'minio.service'],

@@ -5,14 +5,14 @@
  * history) of an in-process agent.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { createLayout } from '../../agent/layout.js';
 import { MinioBackend } from '../../agent/object/backend-minio.js';
 import { mcAdmin } from '../../agent/object/commands.js';
 import { ADMIN_SECRET_KEY, type ObjectContext } from '../../agent/object/context.js';
-import { minioEnvFile } from '../../agent/object/minio-env.js';
+import { minioCertsDir, minioEnvFile } from '../../agent/object/minio-env.js';
 import {
   jsonSequence,
   mcError,
@@ -210,6 +210,25 @@ test('MinIO environment file: rendered through the pipeline, password from secre
     assert.deepEqual(diff, [], 'the file on disk is version 1');
     for (const { value } of t.deps.store.db('config').getRange({}))
       assert.ok(!JSON.stringify(value).includes(password), 'no password in LMDB');
+  } finally {
+    await t.stop();
+  }
+});
+
+test('MinIO with TLS: its certs directory links to the appliance certificate', async () => {
+  const t = await startTestAgent({
+    services: [createObjectService({ config: { backend: 'minio', tls: 'on', port: 9000 } })],
+  });
+  try {
+    mkdirSync(t.deps.layout.tlsDir, { recursive: true });
+    writeFileSync(path.join(t.deps.layout.tlsDir, 'cert.pem'), 'CERT');
+    writeFileSync(path.join(t.deps.layout.tlsDir, 'key.pem'), 'KEY');
+    await t.call('object.minio.env.apply');
+    const dir = minioCertsDir({ deps: t.deps } as ObjectContext);
+    const text = readFileSync(minioEnvFile({ deps: t.deps } as ObjectContext), 'utf8');
+    assert.ok(text.includes(`MINIO_OPTS="--address 127.0.0.1:9000 --certs-dir ${dir}"`));
+    assert.equal(readFileSync(path.join(dir, 'public.crt'), 'utf8'), 'CERT');
+    assert.equal(readFileSync(path.join(dir, 'private.key'), 'utf8'), 'KEY');
   } finally {
     await t.stop();
   }
