@@ -15,7 +15,6 @@
  * The core knows nothing of the agent (issue #11): it writes to an `AuditSink` and starts work
  * through a `JobHost`, both interfaces declared here and provided by the agent.
  */
-import { randomUUID } from 'node:crypto';
 import { type JSONRPCRequest, type JSONRPCResponse, JSONRPCServer } from 'json-rpc-2.0';
 import type { Logger } from 'pino';
 import {
@@ -30,16 +29,17 @@ import { closestName, paramProblems } from './params-errors.js';
 import { redactParams } from './redact.js';
 import {
   type AnyMethodDef,
-  type CallContext,
   callHandler,
   isDryRunPlan,
   RawJson,
   type RegisteredMethod,
   type Registry,
-  type SessionHandle,
 } from './registry.js';
 import { type Identity, roleAllows } from './roles.js';
 import { deeperThan } from './scan-depth.js';
+import { Ctx, type Session } from './session.js';
+
+export { closeSession, newSession, type Session } from './session.js';
 
 export interface Limits {
   maxMessageBytes: number;
@@ -86,12 +86,6 @@ export interface JobHost {
   ): string;
   /** Resolves once the jobs started so far are persisted (a `{job}` answer waits for it). */
   committed?(): Promise<unknown>;
-}
-
-export interface Session extends SessionHandle {
-  identity: Identity;
-  /** sessions with live subscriptions or terminals are not closed for idleness */
-  keepAlive: number;
 }
 
 export interface CoreOptions {
@@ -525,94 +519,6 @@ function notFoundMessage(method: string, suggestion: string | undefined): string
 }
 
 import * as compilerModule from '@sinclair/typebox/compiler';
-
-/**
- * The context handed to a direct (non-job) call. The abort signal and the child logger are
- * created on first use: most calls look at neither, and an AbortSignal or a pino child per
- * call was the largest single cost of a cheap call.
- */
-class Ctx implements CallContext {
-  private controller?: AbortController;
-  private unlisten?: () => void;
-  private childLog?: Logger;
-  constructor(
-    readonly identity: Identity,
-    readonly session: Session,
-    private baseLog: Logger,
-    private method: string,
-    readonly dryRun: boolean,
-  ) {}
-
-  get signal(): AbortSignal {
-    if (!this.controller) {
-      const c = new AbortController();
-      this.controller = c;
-      this.unlisten = this.session.onClose(() => c.abort(new RpcError('aborted', 'the connection closed')));
-    }
-    return this.controller.signal;
-  }
-
-  get log(): Logger {
-    this.childLog ??= this.baseLog.child({ method: this.method, user: this.identity.user });
-    return this.childLog;
-  }
-
-  progress(): void {}
-
-  /** The handler's promise, with the close listener (if a signal was taken) removed when it settles. */
-  settle<T>(p: Promise<T>): Promise<T> {
-    // looked up when the call settles: the signal may be taken after the handler's first await
-    return p.then(
-      (r) => {
-        this.unlisten?.();
-        return r;
-      },
-      (e) => {
-        this.unlisten?.();
-        throw e;
-      },
-    );
-  }
-}
-
-export function newSession(identity: Identity, notify: (method: string, params: unknown) => void): Session {
-  const closers = new Set<() => void>();
-  const s: Session = {
-    id: randomUUID(),
-    identity,
-    keepAlive: 0,
-    closed: false,
-    notify: (method, params) => {
-      if (!s.closed) notify(method, params);
-    },
-    onClose: (fn) => {
-      if (s.closed) {
-        fn();
-        return () => {};
-      }
-      closers.add(fn);
-      return () => closers.delete(fn);
-    },
-  };
-  (s as { close?: () => void }).close = () => {
-    if (s.closed) return;
-    (s as { closed: boolean }).closed = true;
-    const fns = [...closers];
-    closers.clear();
-    for (const fn of fns) {
-      try {
-        fn();
-      } catch {
-        /* ignore */
-      }
-    }
-  };
-  return s;
-}
-
-export function closeSession(s: Session): void {
-  (s as { close?: () => void }).close?.();
-}
 
 /** A message answered before dispatch (too large, not JSON, too deep). */
 class Refused {
