@@ -13,9 +13,10 @@ import pino from 'pino';
 import WebSocket from 'ws';
 import { AgentClient, RpcClientError, splitLines } from '../../rpc/client.js';
 import { type AuditEntry, newSession, RpcCore } from '../../rpc/core.js';
+import type { RpcError } from '../../rpc/errors.js';
 import { Registry } from '../../rpc/registry.js';
 import { deeperThan } from '../../rpc/scan-depth.js';
-import { type AgentProcess, startAgentProcess } from '../helpers/agent.js';
+import { type AgentProcess, startAgentProcess, startTestAgent } from '../helpers/agent.js';
 import { repoRoot } from '../helpers/paths.js';
 
 type Msg = Record<string, unknown>;
@@ -202,6 +203,23 @@ describe('issue #16: errors in plain words', () => {
       method: 'system.pign',
       suggestion: 'system.ping',
     });
+    // in-process calls get the same data
+    const t = await startTestAgent({ services: [] });
+    try {
+      await assert.rejects(t.call('pool.lst'), (x: RpcError) => {
+        assert.equal(x.kind, 'not_found');
+        assert.equal(x.message, 'method pool.lst does not exist');
+        assert.equal(x.data.method, 'pool.lst');
+        return true;
+      });
+      await assert.rejects(t.call('job.lst'), (x: RpcError) => {
+        assert.equal(x.message, 'method job.lst does not exist; did you mean job.list?');
+        assert.equal(x.data.suggestion, 'job.list');
+        return true;
+      });
+    } finally {
+      await t.stop();
+    }
   });
 
   it('a WebSocket without a token gets HTTP 401 saying a bearer token is required and how to make one', async () => {
