@@ -2,7 +2,6 @@
  * job.*: follow, list and abort long work.
  */
 import { Type } from '@sinclair/typebox';
-import { notFound } from '../../rpc/errors.js';
 import { type AnyMethodDef, defineMethod } from '../../rpc/registry.js';
 import type { AgentDeps } from '../deps.js';
 import { JOB_STATES } from '../jobs.js';
