@@ -7,7 +7,14 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import pino from 'pino';
 import { closeSession, newSession, RpcCore, type Session } from '../rpc/core.js';
-import { loadPeerCred, peerCredError, peerCredOf, UserDb, unixIdentity } from '../rpc/identity.js';
+import {
+  loadPeerCred,
+  peerCredError,
+  peerCredOf,
+  peerCredPaths,
+  UserDb,
+  unixIdentity,
+} from '../rpc/identity.js';
 import { Registry } from '../rpc/registry.js';
 import type { Identity } from '../rpc/roles.js';
 import { UnixTransport } from '../rpc/unix-transport.js';
@@ -24,7 +31,7 @@ import { JobManager } from './jobs.js';
 import { createLayout, type Layout } from './layout.js';
 import { Locks } from './locks.js';
 import { createLogger } from './log.js';
-import { packageVersion } from './package-root.js';
+import { packageRoot, packageVersion } from './package-root.js';
 import { createRunner, type Runner } from './runner.js';
 import { openStore, type Store } from './store.js';
 import { fullConfigSchema, SUBSYSTEMS } from './subsystems.js';
@@ -163,7 +170,7 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
   void capabilities.detect();
   for (const s of services) await s.start?.();
 
-  if (!loadPeerCred()) {
+  if (!loadPeerCred(peerCredPaths(packageRoot()))) {
     log.error(
       `socket: the SO_PEERCRED addon is not built (${peerCredError()}); every Unix-socket caller gets role none. Run \`npm run install\`.`,
     );

@@ -11,6 +11,7 @@ const AREAS: Record<string, { module: string; fn: string }> = {
   release: { module: './release.js', fn: 'benchRelease' },
   tape: { module: './tape.js', fn: 'benchTape' },
   object: { module: './object.js', fn: 'benchObject' },
+  abuse: { module: './abuse.js', fn: 'benchAbuse' },
 };
 
 const wanted = process.argv.slice(2);
