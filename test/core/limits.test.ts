@@ -59,7 +59,8 @@ async function rawUnix(socketPath: string): Promise<Raw & { sock: net.Socket }> 
   sock.on('error', () => {}); // a reset by the agent is one of the outcomes under test
   await once(sock, 'connect');
   const started = Date.now();
-  const closed = once(sock, 'close').then(() => Date.now() - started);
+  // not events.once: it rejects on 'error', and a reset by the agent is a close like any other
+  const closed = new Promise<number>((resolve) => sock.once('close', () => resolve(Date.now() - started)));
   let done = false;
   void closed.then(() => (done = true));
   let buf = '';
