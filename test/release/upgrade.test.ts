@@ -59,8 +59,11 @@ describe('release upgrade under the supervisor', () => {
     assert.equal(rec.outcome, 'success');
     assert.equal(current(), 'releases/1.1.0');
     assert.equal(await app.waitPing('1.1.0'), '1.1.0');
-    const caps = await app.call<unknown[]>('system.capabilities');
-    assert.ok(Array.isArray(caps) || typeof caps === 'object');
+    // the new release answers with its capability report: a list naming each probe
+    const caps = await app.call<{ name: string; available: boolean }[]>('system.capabilities');
+    assert.ok(Array.isArray(caps), 'system.capabilities answers a list');
+    for (const name of ['zfs', 'tgt', 'bacula-dir'])
+      assert.equal(typeof caps.find((c) => c.name === name)?.available, 'boolean', `capability ${name}`);
     const list = await app.call<{ current: string; previous: string; releases: { version: string }[] }>(
       'release.list',
     );
