@@ -1,7 +1,8 @@
 /**
- * `dryRun: true` on every mutating ZFS method returns the exact argv and runs nothing mutating.
- * Runs against a fake OpenZFS (fake-runner.ts) so that the production dialect's flags are the ones
- * checked; a meta-check fails when a mutating method has no case here.
+ * `dryRun: true` on every mutating ZFS method returns the exact argv and runs nothing mutating,
+ * and the real run then sends exactly those argv (recorded by the fake runner). Runs against a
+ * fake OpenZFS (fake-runner.ts) so that the production dialect's flags are the ones checked; a
+ * meta-check fails when a mutating method has no case here.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -172,7 +173,6 @@ describe('dry runs of every mutating ZFS method (OpenZFS dialect)', () => {
       () => ({ id: 'x', dataset: DB, schedule: '*/15 * * * *', retention: { count: 4 } }),
       () => [],
     ],
-    ['snapshot.policy.delete', () => ({ id: 'db-hourly' }), () => []],
     [
       'snapshot.policy.run',
       () => ({ id: 'db-hourly' }),
@@ -191,6 +191,8 @@ describe('dry runs of every mutating ZFS method (OpenZFS dialect)', () => {
         ['zfs', 'receive', '-s', '--', 'backup/db'],
       ],
     ],
+    // last: its real run deletes the policy the cases above use
+    ['snapshot.policy.delete', () => ({ id: 'db-hourly' }), () => []],
   ];
 
   for (const [i, [method, params, expected]] of cases.entries()) {
@@ -204,6 +206,20 @@ describe('dry runs of every mutating ZFS method (OpenZFS dialect)', () => {
       assert.deepEqual(plan.commands, expected());
       assert.deepEqual(fake.mutations(), [], `${method} ran a mutating command during a dry run`);
       covered.add(method);
+    });
+    it(`${method} (case ${i}): the real run sends exactly the plan`, async () => {
+      const plan = await agent.call<{ commands: string[][] }>(method, { ...params(), dryRun: true });
+      fake.clear();
+      let r: unknown;
+      try {
+        r = await agent.call(method, params());
+        const job = (r as { job?: string } | undefined)?.job;
+        if (job) await agent.waitJob(job);
+      } catch {
+        // the fake answers reads from fixed fixtures, so a read after the change may not find
+        // what was just made (a new pool, a clone): what was sent is what is compared
+      }
+      assert.deepEqual(fake.mutations(), plan.commands, `${method}: the real run differs from its dry run`);
     });
   }
 
