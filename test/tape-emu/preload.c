@@ -123,14 +123,14 @@ static int run_cdb(struct emu *e, const unsigned char *cdb, int len, int dir,
   if (getenv("TAPE_EMU_DEBUG"))
     fprintf(stderr, "tape-emu: cdb %02x st %d key %d ascq %04x datain %d resid %d/%zu\n", cdb[0], st,
             t->sense.key, t->sense.ascq, t->datain.size, t->residual_status, t->residual);
-  if (dir == SCSI_XFER_READ && t->datain.size > 0) {
+  if (dir == SCSI_XFER_READ && st == 0 && t->datain.size > 0) {
     int n = t->datain.size < buflen ? t->datain.size : buflen;
-    /* A short tape block arrives padded; the residual says how much is real. */
-    if (t->residual_status == SCSI_RESIDUAL_UNDERFLOW && (int)t->residual < n) n = buflen - (int)t->residual;
-    if (n < 0) n = 0;
     memcpy(buf, t->datain.data, n);
     if (got) *got = n;
   }
+  /* On CHECK CONDITION libiscsi keeps the sense in datain: report the residual instead. */
+  if (st == SCSI_STATUS_CHECK_CONDITION && got)
+    *got = t->residual_status == SCSI_RESIDUAL_UNDERFLOW ? -(int)t->residual - 1 : 0;
   if (sense) {
     memset(sense, 0, 18);
     if (st == SCSI_STATUS_CHECK_CONDITION) {
@@ -342,8 +342,26 @@ ssize_t read(int fd, void *buf, size_t n) {
   if (st < 0) { errno = EIO; return -1; }
   if (st == 0) { e->blkno++; return got; }
   int key = sense[2] & 0x0f;
+  if (key == 0 && got < -1 && sense[13] == 0) {
+    /* Short block (ILI): its data was not kept; step back and read it at its own length.
+       tgt's residual is either the shortfall or the block length, so try both. */
+    int r = -got - 1;
+    int lens[2] = {r, (int)n - r};
+    for (int i = 0; i < 2; i++) {
+      unsigned char sp[6] = {0x11, 0, 0xff, 0xff, 0xff, 0};
+      if (run_cdb(e, sp, 6, SCSI_XFER_NONE, NULL, 0, NULL, NULL) != 0) break;
+      int len = lens[i], g = 0;
+      unsigned char c2[6] = {0x08, 0x02, len >> 16, len >> 8, len, 0};
+      if (len > 0 && run_cdb(e, c2, 6, SCSI_XFER_READ, buf, len, NULL, &g) == 0 && g == len) {
+        e->blkno++;
+        return g;
+      }
+    }
+    errno = EIO;
+    return -1;
+  }
   if (key == 0 || key == 8) { /* NO SENSE with FM/ILI, or BLANK CHECK */
-    if (got) { e->blkno++; return got; }
+    if (got > 0) { e->blkno++; return got; }
     e->fileno++; e->blkno = 0;
     return 0;
   }
