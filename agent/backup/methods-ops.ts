@@ -6,12 +6,13 @@
 import { Type } from '@sinclair/typebox';
 import { invalid, notFound, RpcError, unavailable } from '../../rpc/errors.js';
 import { type AnyMethodDef, type CallContext, type DryRunPlan, defineMethod } from '../../rpc/registry.js';
-import { probeTcp } from './bconsole.js';
+import { bconsoleArgv, probeTcp } from './bconsole.js';
 import { type BrowseRow, browseSql, fileEntry, STATUS_GROUPS } from './catalog-sql.js';
+import { type ConsoleCall, cancelCall, restoreAllCall, restoreTarget, runCall } from './console-commands.js';
 import type { BackupContext } from './context.js';
 import { AbsPath, BaculaName, daemonNames, LevelSchema } from './model.js';
 import { checkConsoleValue } from './ops.js';
-import { builtinClient } from './render-dir.js';
+import { builtinClient, RESTORE_JOB } from './render-dir.js';
 
 /** ISO 8601 date or date-time (the registry's validator knows no `format`s). */
 const ISO_DATE = '^\\d{4}-\\d{2}-\\d{2}([T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:?\\d{2})?)?$';
@@ -71,11 +72,16 @@ export const VolumeName = Type.String({
 });
 export const Message = Type.Object({ message: Type.String({ description: 'what Bacula said' }) });
 
-export function consolePlan(bctx: BackupContext, commands: string[]): DryRunPlan {
+/**
+ * A dry run of one console session: the exact bconsole argv (its `-u` timeout included) and the
+ * lines, from the same builders the real run uses (console-commands.ts).
+ */
+export function consolePlan(bctx: BackupContext, call: ConsoleCall, notes?: string[]): DryRunPlan {
   return {
     dryRun: true,
-    commands: [['bconsole', '-n', '-s', '-c', bctx.paths.bconsoleConf]],
-    notes: commands.map((c) => `bconsole stdin: ${c}`),
+    commands: [bconsoleArgv(bctx.paths.bconsoleConf, call.timeoutMs)],
+    console: call.lines,
+    ...(notes ? { notes } : {}),
   };
 }
 
@@ -154,8 +160,10 @@ export function opsMethods(bctx: BackupContext): AnyMethodDef[] {
         const job = bctx.store.load().jobs.find((j) => j.name === p.job);
         if (!job) throw notFound(`job ${p.job} is not defined`);
         if (job.type === 'restore') throw invalid(`job ${p.job} is a restore job; use backup.restore`);
-        const cmd = `run job=${p.job}${p.level ? ` level=${p.level}` : ''}${p.pool ? ` pool=${p.pool}` : ''} yes`;
-        if (ctx.dryRun) return consolePlan(bctx, [cmd]);
+        if (ctx.dryRun)
+          return consolePlan(bctx, runCall({ job: p.job, level: p.level, pool: p.pool }), [
+            'before it, a read-only `estimate` session sizes the job for the progress percentage',
+          ]);
         await requireDaemons(bctx, job.client);
         const ops = bctx.ops();
         const est =
@@ -191,7 +199,7 @@ export function opsMethods(bctx: BackupContext): AnyMethodDef[] {
       role: 'operator',
       mutating: true,
       handler: async (p, ctx) => {
-        if (ctx.dryRun) return consolePlan(bctx, [`cancel jobid=${p.jobId}`]);
+        if (ctx.dryRun) return consolePlan(bctx, cancelCall(p.jobId));
         await bctx.requireTools('bconsole');
         return { message: await bctx.ops().cancel(p.jobId) };
       },
@@ -323,17 +331,31 @@ export function opsMethods(bctx: BackupContext): AnyMethodDef[] {
         if (src.type !== 'backup') throw invalid(`job ${p.jobId} is a ${src.type} job, not a backup`);
         const client = src.client ?? daemonNames(bctx.store.settings()).fd;
         const restoreClient = p.client ?? client;
+        if (ctx.dryRun && !p.files?.length) {
+          // the same read (the job chain) and builders as the real run, so the plan is exact
+          const jobIds = p.chain === false ? [p.jobId] : await ops.chain(p.jobId);
+          const target = restoreTarget({
+            client,
+            restoreClient,
+            restoreJob: RESTORE_JOB,
+            where: p.where,
+            replace: p.replace ?? 'always',
+          });
+          return consolePlan(bctx, restoreAllCall(jobIds, target));
+        }
         if (ctx.dryRun) {
-          const target = `client=${client} restoreclient=${restoreClient} where="${p.where}" replace=${p.replace ?? 'always'}`;
-          return consolePlan(
-            bctx,
-            p.files?.length
-              ? [
-                  `.bvfs_restore path=<table> fileid=<resolved> jobid=${p.jobId}`,
-                  `restore file=?<table> ${target} yes`,
-                ]
-              : [`restore jobid=${p.jobId} ${target} all done yes`],
-          );
+          // selected files: the restore list is built by the director in a scratch table from
+          // file ids resolved at run time, so the plan shows the shape of the two lines
+          const target = restoreTarget({
+            client,
+            restoreClient,
+            restoreJob: RESTORE_JOB,
+            where: p.where,
+            replace: p.replace ?? 'always',
+          });
+          return consolePlan(bctx, { lines: [`restore file=?<table> ${target} yes`], timeoutMs: 300_000 }, [
+            'first `.bvfs_restore path=<table> fileid=… jobid=…` builds the list of the selected files',
+          ]);
         }
         await requireDaemons(bctx, restoreClient);
         const jobIds = p.chain === false ? [p.jobId] : await ops.chain(p.jobId);

@@ -5,6 +5,7 @@
 import { Type } from '@sinclair/typebox';
 import { invalid } from '../../rpc/errors.js';
 import { type AnyMethodDef, defineMethod } from '../../rpc/registry.js';
+import { labelBarcodesCall, labelCall, purgeCall, updateSlotsCall } from './console-commands.js';
 import type { BackupContext } from './context.js';
 import { consolePlan, DaemonStatusSchema, Message, requireDaemons, VolumeName } from './methods-ops.js';
 import { BaculaName, daemonNames } from './model.js';
@@ -46,10 +47,7 @@ export function volumeMethods(bctx: BackupContext): AnyMethodDef[] {
       role: 'operator',
       mutating: true,
       handler: async (p, ctx) => {
-        if (ctx.dryRun)
-          return consolePlan(bctx, [
-            `label storage=${p.storage} pool=${p.pool} volume=${p.volume} slot=${p.slot ?? 0} drive=${p.drive ?? 0}`,
-          ]);
+        if (ctx.dryRun) return consolePlan(bctx, labelCall(p));
         await requireDaemons(bctx);
         return { message: await labelVolume(bctx.bconsole(), p) };
       },
@@ -73,7 +71,7 @@ export function volumeMethods(bctx: BackupContext): AnyMethodDef[] {
       mutating: true,
       job: { lock: (p) => `backup.changer:${p.storage}`, title: (p) => `label barcodes in ${p.storage}` },
       handler: async (p, ctx) => {
-        if (ctx.dryRun) return consolePlan(bctx, [`label barcodes storage=${p.storage} pool=${p.pool} yes`]);
+        if (ctx.dryRun) return consolePlan(bctx, labelBarcodesCall(p));
         await requireDaemons(bctx);
         return { message: await labelBarcodes(bctx.bconsole(), p) };
       },
@@ -92,7 +90,7 @@ export function volumeMethods(bctx: BackupContext): AnyMethodDef[] {
       role: 'operator',
       mutating: true,
       handler: async (p, ctx) => {
-        if (ctx.dryRun) return consolePlan(bctx, [`update slots storage=${p.storage} drive=${p.drive ?? 0}`]);
+        if (ctx.dryRun) return consolePlan(bctx, updateSlotsCall(p));
         await requireDaemons(bctx);
         return { message: await updateSlots(bctx.bconsole(), p) };
       },
@@ -109,7 +107,7 @@ export function volumeMethods(bctx: BackupContext): AnyMethodDef[] {
       mutating: true,
       handler: async (p, ctx) => {
         if (p.confirm !== p.volume) throw invalid('confirm must equal the volume name');
-        if (ctx.dryRun) return consolePlan(bctx, [`purge volume=${p.volume}`]);
+        if (ctx.dryRun) return consolePlan(bctx, purgeCall(p.volume));
         await bctx.requireTools('bconsole');
         return { message: await purgeVolume(bctx.bconsole(), p.volume) };
       },

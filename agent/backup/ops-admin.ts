@@ -6,6 +6,7 @@ import { RpcError } from '../../rpc/errors.js';
 import { type Bconsole, outcomeError, probeTcp } from './bconsole.js';
 import type { Catalog } from './catalog.js';
 import { isoFromLocal, volumesSql } from './catalog-sql.js';
+import { labelBarcodesCall, labelCall, purgeCall, updateSlotsCall } from './console-commands.js';
 import {
   type DaemonHeader,
   parseLabel,
@@ -82,14 +83,8 @@ export async function labelVolume(
   bc: Bconsole,
   a: { storage: string; pool: string; volume: string; slot?: number; drive?: number },
 ): Promise<string> {
-  // Every storage is an autochanger (disks a virtual one), and bconsole would prompt for the
-  // drive and the slot: both are always given (slot 0 = not in a slot, as for disk volumes).
-  const extra = ` slot=${a.slot ?? 0} drive=${a.drive ?? 0}`;
-  const o = parseLabel(
-    await bc.one(`label storage=${a.storage} pool=${a.pool} volume=${a.volume}${extra}`, {
-      timeoutMs: 300_000,
-    }),
-  );
+  const c = labelCall(a);
+  const o = parseLabel(await bc.one(c.lines[0]!, { timeoutMs: c.timeoutMs }));
   if (!o.ok) throw outcomeError(o);
   return o.value;
 }
@@ -99,10 +94,8 @@ export async function labelBarcodes(
   bc: Bconsole,
   a: { storage: string; pool: string; slots?: string; drive?: number },
 ): Promise<string> {
-  const out = await bc.one(
-    `label barcodes storage=${a.storage} pool=${a.pool}${a.slots ? ` slots=${a.slots}` : ''} drive=${a.drive ?? 0} yes`,
-    { timeoutMs: 3_600_000 },
-  );
+  const c = labelBarcodesCall(a);
+  const out = await bc.one(c.lines[0]!, { timeoutMs: c.timeoutMs });
   if (/ERR=|Error|No Volumes to label/i.test(out) && !/OK label/.test(out)) {
     throw new RpcError('failed', out.trim().split('\n').slice(-2).join(' '));
   }
@@ -111,13 +104,15 @@ export async function labelBarcodes(
 
 /** Re-read the changer's inventory into the catalog (Slot, InChanger). */
 export async function updateSlots(bc: Bconsole, a: { storage: string; drive?: number }): Promise<string> {
-  const out = await bc.one(`update slots storage=${a.storage} drive=${a.drive ?? 0}`, { timeoutMs: 600_000 });
+  const c = updateSlotsCall(a);
+  const out = await bc.one(c.lines[0]!, { timeoutMs: c.timeoutMs });
   if (/ERR=|Error/i.test(out)) throw new RpcError('failed', out.trim().split('\n').slice(-2).join(' '));
   return out.trim().split('\n').slice(-1)[0] ?? '';
 }
 
 export async function purgeVolume(bc: Bconsole, name: string): Promise<string> {
-  const o = parsePurge(await bc.one(`purge volume=${name}`));
+  const c = purgeCall(name);
+  const o = parsePurge(await bc.one(c.lines[0]!, { timeoutMs: c.timeoutMs }));
   if (!o.ok) throw outcomeError(o);
   return o.value;
 }

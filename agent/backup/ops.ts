@@ -22,6 +22,7 @@ import {
   resolveFilesSql,
   staleDirsSql,
 } from './catalog-sql.js';
+import { cancelCall, restoreAllCall, restoreTarget, runCall } from './console-commands.js';
 import {
   parseCancel,
   parseEstimate,
@@ -121,18 +122,15 @@ export class BackupOps {
 
   /** Queue a job; returns the Bacula JobId. */
   async start(args: { job: string; level?: string; pool?: string; client?: string }): Promise<number> {
-    const parts = [`run job=${args.job}`];
-    if (args.level) parts.push(`level=${args.level}`);
-    if (args.pool) parts.push(`pool=${args.pool}`);
-    if (args.client) parts.push(`client=${args.client}`);
-    parts.push('yes');
-    const o = parseRunOutput(await this.o.bconsole.one(parts.join(' ')));
+    const c = runCall(args);
+    const o = parseRunOutput(await this.o.bconsole.one(c.lines[0]!, { timeoutMs: c.timeoutMs }));
     if (!o.ok) throw outcomeError(o);
     return o.value;
   }
 
   async cancel(jobId: number): Promise<string> {
-    const o = parseCancel(await this.o.bconsole.one(`cancel jobid=${jobId}`));
+    const c = cancelCall(jobId);
+    const o = parseCancel(await this.o.bconsole.one(c.lines[0]!, { timeoutMs: c.timeoutMs }));
     if (!o.ok) throw outcomeError(o);
     return o.value;
   }
@@ -218,13 +216,12 @@ export class BackupOps {
     restoreClient: string;
     replace: string;
   }): Promise<{ jobId: number; totalBytes?: number; cleanup?: string }> {
-    const target = `client=${args.client} restoreclient=${args.restoreClient} restorejob=${RESTORE_JOB} where="${args.where}" replace=${args.replace}`;
+    const target = restoreTarget({ ...args, restoreJob: RESTORE_JOB });
     const ids = args.jobIds.join(',');
     if (!args.files?.length) {
       const totals = await Promise.all(args.jobIds.map((id) => this.job(id)));
-      const o = parseRestoreOutput(
-        await this.o.bconsole.one(`restore jobid=${ids} ${target} all done yes`, { timeoutMs: 300_000 }),
-      );
+      const c = restoreAllCall(args.jobIds, target);
+      const o = parseRestoreOutput(await this.o.bconsole.one(c.lines[0]!, { timeoutMs: c.timeoutMs }));
       if (!o.ok) throw outcomeError(o);
       return { jobId: o.value.jobId, totalBytes: totals.reduce((s, j) => s + j.bytes, 0) };
     }
