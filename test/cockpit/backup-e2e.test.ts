@@ -14,11 +14,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { type DaemonKind, type RunningDaemon, startDaemon } from '../backup/daemons.js';
 import { baculaPaths } from '../../agent/backup/paths.js';
 import { createLayout } from '../../agent/layout.js';
 import { createRunner } from '../../agent/runner.js';
 import type { AgentClient } from '../../rpc/client.js';
+import { type DaemonKind, type RunningDaemon, startDaemon } from '../backup/daemons.js';
 import { freePorts } from '../backup/lab.js';
 import { type AgentProcess, startAgentProcess } from '../helpers/agent.js';
 import {
