@@ -74,56 +74,6 @@ describe('backup with the real Bacula daemons', { timeout: 300_000 }, () => {
     await lab?.stop();
   });
 
-  it('dry runs of backup operations list exactly the console sessions the real runs send', async () => {
-    // record every bconsole session the agent opens: its argv and the lines it writes
-    const runner = lab.t.deps.runner;
-    const spawn = runner.spawn.bind(runner);
-    const sessions: { argv: string[]; lines: string[] }[] = [];
-    runner.spawn = (argv, opts) => {
-      const sc = spawn(argv, opts);
-      if (argv[0] === 'bconsole' && sc.child.stdin) {
-        const stdin = sc.child.stdin;
-        const end = stdin.end.bind(stdin) as (chunk?: unknown) => typeof stdin;
-        stdin.end = ((chunk?: unknown) => {
-          const lines = String(chunk ?? '')
-            .split('\n')
-            .filter((l) => l && l !== '.' && l !== 'quit');
-          sessions.push({ argv: [...argv], lines });
-          return end(chunk);
-        }) as typeof stdin.end;
-      }
-      return sc;
-    };
-    // reads (dot commands, estimate, status, list) are not part of a plan
-    const isRead = (l: string) => /^(\.|estimate |status |list |llist |messages)/.test(l);
-    const sent = () => sessions.filter((x) => x.lines.some((l) => !isRead(l)));
-    try {
-      const cases: [string, Record<string, unknown>][] = [
-        ['backup.volume.label', { storage: 'vault', pool: 'daily', volume: 'dry-equal-0001' }],
-        ['backup.run', { job: 'tree-backup', level: 'Incremental' }],
-        ['backup.volume.purge', { volume: 'dry-equal-0001', confirm: 'dry-equal-0001' }],
-      ];
-      for (const [method, params] of cases) {
-        const plan = await call<{ commands: string[][]; console: string[] }>(method, {
-          ...params,
-          dryRun: true,
-        });
-        assert.deepEqual(sent(), [], `${method}: the dry run sent nothing mutating`);
-        sessions.length = 0;
-        const r = await call<{ job?: string }>(method, params);
-        if (r?.job) assert.equal((await lab.t.waitJob(r.job)).state, 'success');
-        assert.deepEqual(
-          sent(),
-          [{ argv: plan.commands[0], lines: plan.console }],
-          `${method}: the real run differs from its dry run`,
-        );
-        sessions.length = 0;
-      }
-    } finally {
-      runner.spawn = spawn;
-    }
-  });
-
   it('reports the three daemons up with their versions', async () => {
     const s = await call<{
       director: { up: boolean; header: { version: string } };
@@ -298,7 +248,21 @@ describe('backup with the real Bacula daemons', { timeout: 300_000 }, () => {
     }
     assert.ok(baculaId > 0, 'the slow job started');
     await new Promise((r) => setTimeout(r, 1500)); // let it write a few MB
-    await call('backup.cancel', { jobId: baculaId });
+    const plan = await call<{ commands: string[][]; console: string[] }>('backup.cancel', {
+      jobId: baculaId,
+      dryRun: true,
+    });
+    const sessions = recordConsole(lab);
+    try {
+      await call('backup.cancel', { jobId: baculaId });
+      assert.deepEqual(
+        sessions.sent(),
+        [{ argv: plan.commands[0], lines: plan.console }],
+        'cancel: as its dry run',
+      );
+    } finally {
+      sessions.stop();
+    }
     const rec = await lab.t.waitJob(job);
     off();
     assert.equal(rec.state, 'aborted');
@@ -383,6 +347,36 @@ describe('backup with the real Bacula daemons', { timeout: 300_000 }, () => {
     assert.ok(!list.items.some((c) => c.name === 'web-1'));
   });
 
+  // after the others: its backup and its labelled-then-purged volume must not change what they see
+  it('dry runs of backup operations list exactly the console sessions the real runs send', async () => {
+    const rec = recordConsole(lab);
+    try {
+      const cases: [string, Record<string, unknown>][] = [
+        ['backup.volume.label', { storage: 'vault', pool: 'daily', volume: 'dry-equal-0001' }],
+        ['backup.run', { job: 'tree-backup', level: 'Incremental' }],
+        ['backup.volume.purge', { volume: 'dry-equal-0001', confirm: 'dry-equal-0001' }],
+      ];
+      for (const [method, params] of cases) {
+        const plan = await call<{ commands: string[][]; console: string[] }>(method, {
+          ...params,
+          dryRun: true,
+        });
+        assert.deepEqual(rec.sent(), [], `${method}: the dry run sent nothing mutating`);
+        rec.clear();
+        const r = await call<{ job?: string }>(method, params);
+        if (r?.job) assert.equal((await lab.t.waitJob(r.job)).state, 'success');
+        assert.deepEqual(
+          rec.sent(),
+          [{ argv: plan.commands[0], lines: plan.console }],
+          `${method}: the real run differs from its dry run`,
+        );
+        rec.clear();
+      }
+    } finally {
+      rec.stop();
+    }
+  });
+
   it('director stopped → unavailable with the reason; the catalog stays readable', async () => {
     await lab.stopDaemon('dir');
     const err = await rejects(call('backup.status'), 'unavailable');
@@ -394,3 +388,38 @@ describe('backup with the real Bacula daemons', { timeout: 300_000 }, () => {
     assert.ok(h.total >= 5);
   });
 });
+
+/**
+ * Record every bconsole session the agent opens (its argv and the lines it writes) and return
+ * those that send anything but reads (dot commands, estimate, status, list).
+ */
+function recordConsole(lab: Lab) {
+  const runner = lab.t.deps.runner;
+  const spawn = runner.spawn.bind(runner);
+  const sessions: { argv: string[]; lines: string[] }[] = [];
+  runner.spawn = (argv, opts) => {
+    const sc = spawn(argv, opts);
+    if (argv[0] === 'bconsole' && sc.child.stdin) {
+      const stdin = sc.child.stdin;
+      const end = stdin.end.bind(stdin) as (chunk?: unknown) => typeof stdin;
+      stdin.end = ((chunk?: unknown) => {
+        const lines = String(chunk ?? '')
+          .split('\n')
+          .filter((l) => l && l !== '.' && l !== 'quit');
+        sessions.push({ argv: [...argv], lines });
+        return end(chunk);
+      }) as typeof stdin.end;
+    }
+    return sc;
+  };
+  const isRead = (l: string) => /^(\.|estimate |status |list |llist |messages)/.test(l);
+  return {
+    sent: () => sessions.filter((x) => x.lines.some((l) => !isRead(l))),
+    clear: () => {
+      sessions.length = 0;
+    },
+    stop: () => {
+      runner.spawn = spawn;
+    },
+  };
+}
