@@ -10,18 +10,13 @@ import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   chownSync,
-  closeSync,
-  fsyncSync,
   lstatSync,
   mkdirSync,
-  openSync,
   readFileSync,
   readlinkSync,
   renameSync,
   type Stats,
   symlinkSync,
-  unlinkSync,
-  writeSync,
 } from 'node:fs';
 import path from 'node:path';
 import { syncDirSync, writeFileAtomicSync } from '../fs/atomic-write.js';

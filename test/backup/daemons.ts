@@ -3,10 +3,11 @@
  * systemd units pointing at the same files (README, Backup); the tests use
  * this to run director, storage and file daemons under a prefix on loopback ports.
  */
-import type { Runner, SpawnedCommand } from '../../agent/runner.js';
+
 import { probeTcp } from '../../agent/backup/bconsole.js';
 import { sleep } from '../../agent/backup/ops.js';
 import type { BaculaPaths } from '../../agent/backup/paths.js';
+import type { Runner, SpawnedCommand } from '../../agent/runner.js';
 
 export type DaemonKind = 'dir' | 'sd' | 'fd';
 

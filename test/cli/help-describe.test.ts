@@ -197,10 +197,7 @@ describe('describe and errors against an agent', () => {
       });
     const out = await run(['describe', 'pool.lst']);
     assert.match(out, /^\{"code":-32601,.*\}\n/);
-    assert.match(
-      out,
-      /\ncalypsoctl: Method not found: pool\.lst\n {2}did you mean `pool\.list`\?\n/,
-    );
+    assert.match(out, /\ncalypsoctl: Method not found: pool\.lst\n {2}did you mean `pool\.list`\?\n/);
     const call = await run(['call', 'pool.lst']);
     assert.match(call, /\ncalypsoctl: Method not found/);
   });

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import type { Runner, RunOptions, RunResult } from '../../agent/runner.js';
 import { createHardwareService } from '../../agent/hardware/service.js';
+import type { Runner, RunOptions, RunResult } from '../../agent/runner.js';
 import { RpcError } from '../../rpc/errors.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
 import { fixture, fixtureFile } from './fixtures.js';
