@@ -31,9 +31,11 @@ export async function startDaemon(
   kind: DaemonKind,
   endpoint: { host: string; port: number },
   timeoutMs = 20_000,
+  env?: Record<string, string>,
 ): Promise<RunningDaemon> {
   const ac = new AbortController();
   const cmd = runner.spawn(daemonArgv(kind, p), {
+    env,
     timeoutMs: 0,
     signal: ac.signal,
     captureStdout: true,

@@ -48,7 +48,9 @@ export interface Lab {
   stop(): Promise<void>;
 }
 
-export async function startLab(opts: { pollMs?: number } = {}): Promise<Lab> {
+export async function startLab(
+  opts: { pollMs?: number; env?: Partial<Record<DaemonKind, Record<string, string>>> } = {},
+): Promise<Lab> {
   const t = await startTestAgent({ services: [createBackupService({ pollMs: opts.pollMs ?? 300 })] });
   const [dir, fd, sd] = (await freePorts(3)) as [number, number, number];
   const ports = { dir, fd, sd };
@@ -69,7 +71,14 @@ export async function startLab(opts: { pollMs?: number } = {}): Promise<Lab> {
       if (daemons.has(kind)) return;
       daemons.set(
         kind,
-        await startDaemon(t.deps.runner, paths, kind, { host: '127.0.0.1', port: ports[kind] }),
+        await startDaemon(
+          t.deps.runner,
+          paths,
+          kind,
+          { host: '127.0.0.1', port: ports[kind] },
+          undefined,
+          opts.env?.[kind],
+        ),
       );
     },
     stopDaemon: async (kind) => {
