@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { ListBucketsCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { invalid, notFound, RpcError, unavailable } from '../../rpc/errors.js';
 import type { AgentDeps } from '../deps.js';
 import type { Runner } from '../runner.js';
@@ -37,6 +37,7 @@ import {
 } from './parse-mc.js';
 import { iamGrantName, iamGrantPolicy, type PolicyDocument, parseIamGrantName } from './policy.js';
 import { answers, fromS3, readPolicy, readVersioning, runS3Step, s3Client } from './s3.js';
+import { loadSdk } from './sdk.js';
 
 export interface MinioBackendOptions {
   deps: AgentDeps;
@@ -83,8 +84,8 @@ export class MinioBackend implements ObjectBackend {
     }
   }
 
-  private client(): S3Client {
-    this.root ??= s3Client(this.endpoint, this.creds());
+  private async client(): Promise<S3Client> {
+    this.root ??= await s3Client(this.endpoint, this.creds());
     return this.root;
   }
 
@@ -108,11 +109,10 @@ export class MinioBackend implements ObjectBackend {
   }
 
   async listBuckets(): Promise<Bucket[]> {
-    const r = await this.client()
-      .send(new ListBucketsCommand({}))
-      .catch((e) => {
-        throw fromS3(e, 'list buckets');
-      });
+    const { ListBucketsCommand } = await loadSdk();
+    const r = await (await this.client()).send(new ListBucketsCommand({})).catch((e) => {
+      throw fromS3(e, 'list buckets');
+    });
     const out: Bucket[] = [];
     for (const b of r.Buckets ?? [])
       if (b.Name) out.push(await this.getBucket(b.Name, b.CreationDate?.toISOString()));
@@ -125,11 +125,11 @@ export class MinioBackend implements ObjectBackend {
     return { name, owner: this.o.cfg.adminUser, usage, quota, ...(created ? { created } : {}) };
   }
 
-  getVersioning(name: string): Promise<Versioning> {
-    return readVersioning(this.client(), name);
+  async getVersioning(name: string): Promise<Versioning> {
+    return readVersioning(await this.client(), name);
   }
-  getPolicy(name: string): Promise<PolicyDocument | undefined> {
-    return readPolicy(this.client(), name);
+  async getPolicy(name: string): Promise<PolicyDocument | undefined> {
+    return readPolicy(await this.client(), name);
   }
 
   async listUsers(): Promise<User[]> {
@@ -239,7 +239,7 @@ export class MinioBackend implements ObjectBackend {
     await writePlanFiles(plan);
     for (const step of plan.steps) {
       if (step.kind === 's3') {
-        await runS3Step(this.client(), step);
+        await runS3Step(await this.client(), step);
         continue;
       }
       if (step.secretOnStdin) {

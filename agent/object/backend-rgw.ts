@@ -144,7 +144,7 @@ export class RgwBackend implements ObjectBackend {
       if (!creds) throw new RpcError('failed', `${this.o.adminUser}: the admin user has no S3 key`);
       await this.o.secrets.set(creds);
     }
-    this.admin = s3Client(this.endpoint, creds, undefined, this.agent);
+    this.admin = await s3Client(this.endpoint, creds, undefined, this.agent);
     return this.admin;
   }
 
@@ -298,7 +298,7 @@ export class RgwBackend implements ObjectBackend {
     await this.getUser(user);
     const creds = firstSecretOf(await this.exec(rgw.userInfo(this.o.conn, user)));
     if (!creds) throw conflict(`user ${user} has no access key; create one first`, { user });
-    const c = s3Client(this.endpoint, creds, undefined, this.agent);
+    const c = await s3Client(this.endpoint, creds, undefined, this.agent);
     this.clients.set(user, c);
     return c;
   }

@@ -74,7 +74,7 @@ export function migrateMethods(o: ObjectContext) {
       handler: async (p, ctx) => {
         const b = await o.ready();
         await b.getUser(p.owner);
-        const source = s3Client(p.source.endpoint.replace(/\/$/, ''), p.source, p.source.region);
+        const source = await s3Client(p.source.endpoint.replace(/\/$/, ''), p.source, p.source.region);
         const target = await b.clientFor(p.owner);
         try {
           const report = await migrate({

@@ -6,16 +6,10 @@
  * copy as metadata (`calypso-source-etag`) and is compared instead.
  */
 import { Transform } from 'node:stream';
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListBucketsCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { RpcError } from '../../rpc/errors.js';
 import { fromS3, s3Code } from './s3.js';
+import { loadSdk } from './sdk.js';
 
 export const SOURCE_ETAG = 'calypso-source-etag';
 
@@ -65,6 +59,7 @@ export async function listAll(
   bucket: string,
   signal?: AbortSignal,
 ): Promise<ObjectEntry[]> {
+  const { ListObjectsV2Command } = await loadSdk();
   const out: ObjectEntry[] = [];
   let token: string | undefined;
   do {
@@ -93,6 +88,7 @@ async function arrived(
   if (!dst || dst.size !== src.size) return false;
   if (dst.etag === src.etag) return true;
   if (!src.etag.includes('-')) return false;
+  const { HeadObjectCommand } = await loadSdk();
   const h = await target
     .send(new HeadObjectCommand({ Bucket: bucket, Key: src.key }), { abortSignal: signal })
     .catch(() => undefined);
@@ -105,6 +101,7 @@ function check(signal: AbortSignal): void {
 
 export async function migrate(run: MigrateRun): Promise<MigrateReport> {
   const { source, target, signal } = run;
+  const { ListBucketsCommand, GetObjectCommand, PutObjectCommand } = await loadSdk();
   let pairs = run.buckets;
   if (!pairs) {
     const r = await source.send(new ListBucketsCommand({}), { abortSignal: signal }).catch((err) => {

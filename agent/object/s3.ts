@@ -5,19 +5,11 @@
  */
 import https from 'node:https';
 import tls from 'node:tls';
-import {
-  CreateBucketCommand,
-  DeleteBucketPolicyCommand,
-  GetBucketPolicyCommand,
-  GetBucketVersioningCommand,
-  PutBucketPolicyCommand,
-  PutBucketVersioningCommand,
-  S3Client,
-  S3ServiceException,
-} from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { RpcError } from '../../rpc/errors.js';
 import type { Step, Versioning } from './backend.js';
 import type { PolicyDocument } from './policy.js';
+import { loadSdk, sdkIfLoaded } from './sdk.js';
 
 export interface S3Credentials {
   accessKey: string;
@@ -33,12 +25,13 @@ export function trustingAgent(extraCa: string | undefined): https.Agent | undefi
   return extraCa ? new https.Agent({ ca: [...tls.rootCertificates, extraCa], keepAlive: true }) : undefined;
 }
 
-export function s3Client(
+export async function s3Client(
   endpoint: string,
   c: S3Credentials,
   region = 'us-east-1',
   agent?: https.Agent,
-): S3Client {
+): Promise<S3Client> {
+  const { S3Client } = await loadSdk();
   return new S3Client({
     ...(agent ? { requestHandler: { httpsAgent: agent } } : {}),
     endpoint,
@@ -55,11 +48,13 @@ export function s3Client(
 
 /** HTTP status of an SDK error, if it is one. */
 export function s3Status(err: unknown): number | undefined {
-  return err instanceof S3ServiceException ? err.$metadata.httpStatusCode : undefined;
+  const sdk = sdkIfLoaded();
+  return sdk && err instanceof sdk.S3ServiceException ? err.$metadata.httpStatusCode : undefined;
 }
 
 export function s3Code(err: unknown): string | undefined {
-  return err instanceof S3ServiceException ? err.name : undefined;
+  const sdk = sdkIfLoaded();
+  return sdk && err instanceof sdk.S3ServiceException ? err.name : undefined;
 }
 
 /** An S3 failure as a catalogue error (no request ids or credentials leak into `data`). */
@@ -79,6 +74,12 @@ export function fromS3(err: unknown, what: string): RpcError {
 
 export async function runS3Step(client: S3Client, step: Extract<Step, { kind: 's3' }>): Promise<void> {
   const i = step.input as never;
+  const {
+    CreateBucketCommand,
+    PutBucketVersioningCommand,
+    PutBucketPolicyCommand,
+    DeleteBucketPolicyCommand,
+  } = await loadSdk();
   try {
     switch (step.op) {
       case 'CreateBucket':
@@ -100,6 +101,7 @@ export async function runS3Step(client: S3Client, step: Extract<Step, { kind: 's
 }
 
 export async function readVersioning(client: S3Client, bucket: string): Promise<Versioning> {
+  const { GetBucketVersioningCommand } = await loadSdk();
   try {
     const r = await client.send(new GetBucketVersioningCommand({ Bucket: bucket }));
     return r.Status === 'Enabled' ? 'enabled' : r.Status === 'Suspended' ? 'suspended' : 'off';
@@ -109,6 +111,7 @@ export async function readVersioning(client: S3Client, bucket: string): Promise<
 }
 
 export async function readPolicy(client: S3Client, bucket: string): Promise<PolicyDocument | undefined> {
+  const { GetBucketPolicyCommand } = await loadSdk();
   try {
     const r = await client.send(new GetBucketPolicyCommand({ Bucket: bucket }));
     return r.Policy ? (JSON.parse(r.Policy) as PolicyDocument) : undefined;
