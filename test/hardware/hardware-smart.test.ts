@@ -6,42 +6,29 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { createHardwareService } from '../../agent/hardware/service.js';
-import type { Runner, RunOptions, RunResult } from '../../agent/runner.js';
-import { RpcError } from '../../rpc/errors.js';
+import type { RpcError } from '../../rpc/errors.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
+import { fakeRunner } from '../helpers/fake-runner.js';
 import { fixture, fixtureFile } from './fixtures.js';
 
 const json = (...p: string[]) => readFileSync(fixtureFile('smartctl', ...p), 'utf8');
 
-class FakeSmartctl implements Runner {
-  calls: string[][] = [];
-  /** `-c` polls answered "in progress" before the test completes. */
-  runningPolls = 2;
-  which = (name: string) => (name === 'smartctl' ? '/usr/sbin/smartctl' : undefined);
-  async run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
-    this.calls.push([...argv]);
-    const res = (stdout: string, code = 0): RunResult => {
-      if (!(opts.okCodes ?? [0]).includes(code)) throw new RpcError('failed', `exit ${code}`);
-      return { argv: [...argv], code, stdout, stderr: '', durationMs: 1, truncated: false };
-    };
-    if (argv.includes('--version')) return res('smartctl 7.3 2022-02-28 r5338');
+/** smartctl answered from recorded JSON; `-c` polls answer "in progress" `runningPolls` times. */
+const smartctl = { runningPolls: 2 };
+const runner = fakeRunner(
+  (argv) => {
+    if (argv.includes('--version')) return 'smartctl 7.3 2022-02-28 r5338';
     const dev = argv[argv.length - 1];
-    if (dev === '/dev/vda') return res(json('virtio-vda', 'a.json'), 1);
-    if (argv.includes('-t')) return res('{"smartctl":{"exit_status":0}}');
-    if (argv.includes('-X')) return res('{}');
-    if (argv.includes('-c')) {
-      if (this.runningPolls-- > 0) return res(json('ata-constructed', 'running.json'));
-      return res(json('ata-constructed', 'done.json'));
-    }
-    return res(json('ata-constructed', 'done.json'));
-  }
-  spawn(): never {
-    throw new Error('not used');
-  }
-}
+    if (dev === '/dev/vda') return { stdout: json('virtio-vda', 'a.json'), code: 1 };
+    if (argv.includes('-t')) return '{"smartctl":{"exit_status":0}}';
+    if (argv.includes('-X')) return '{}';
+    if (argv.includes('-c') && smartctl.runningPolls-- > 0) return json('ata-constructed', 'running.json');
+    return json('ata-constructed', 'done.json');
+  },
+  { which: (name) => (name === 'smartctl' ? '/usr/sbin/smartctl' : undefined) },
+);
 
 let agent: TestAgent;
-const runner = new FakeSmartctl();
 
 before(async () => {
   agent = await startTestAgent({
@@ -91,8 +78,8 @@ test('disk.selftest: dry run plans, the job follows the test to the end, operato
     { role: 'operator' },
   );
   assert.deepEqual(plan.commands, [['smartctl', '-j', '-t', 'long', '/dev/sda']]);
-  runner.calls = [];
-  runner.runningPolls = 2;
+  runner.clear();
+  smartctl.runningPolls = 2;
   const { job } = await agent.call<{ job: string }>('disk.selftest', params, { role: 'operator' });
   const rec = await agent.waitJob(job);
   assert.equal(rec.state, 'success', JSON.stringify(rec.error));
@@ -102,8 +89,8 @@ test('disk.selftest: dry run plans, the job follows the test to the end, operato
 });
 
 test('aborting a self-test job aborts the test on the disk', async () => {
-  runner.calls = [];
-  runner.runningPolls = 1e9;
+  runner.clear();
+  smartctl.runningPolls = 1e9;
   const { job } = await agent.call<{ job: string }>(
     'disk.selftest',
     { disk: 'wwn-0x5000cca267c3d4e5', type: 'short' },

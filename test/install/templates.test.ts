@@ -14,9 +14,10 @@ import { GENERATED_SECRETS, mergeSecrets } from '../../agent/install/secrets.js'
 import { selfSignedArgv } from '../../agent/install/tls.js';
 import { agentExecStart, renderUnit } from '../../agent/install/units.js';
 import { createLayout } from '../../agent/layout.js';
-import type { Runner, RunOptions, RunResult } from '../../agent/runner.js';
+import type { Runner } from '../../agent/runner.js';
 import { fullConfigSchema } from '../../agent/subsystems.js';
 import { RpcError } from '../../rpc/errors.js';
+import { fakeRunner } from '../helpers/fake-runner.js';
 
 function leafPaths(s: TSchema, prefix: string[] = []): string[][] {
   const props = (s as { properties?: Record<string, TSchema> }).properties;
@@ -113,41 +114,25 @@ function fakeAccounts(existing: string[]): { runner: Runner; calls: string[][] }
   const users = new Map<string, number>();
   for (const e of existing) groups.set(e, 1400);
   let next = 990;
-  const calls: string[][] = [];
-  const ok = (argv: readonly string[], stdout = '', code = 0): RunResult => ({
-    argv: [...argv],
-    code,
-    stdout,
-    stderr: '',
-    durationMs: 1,
-    truncated: false,
-  });
-  const runner: Runner = {
-    which: (n) => `/usr/bin/${n}`,
-    spawn: () => {
-      throw new Error('not used');
-    },
-    async run(argv: readonly string[], _opts?: RunOptions) {
-      calls.push([...argv]);
+  const runner = fakeRunner(
+    (argv) => {
       const name = argv.at(-1)!;
       if (argv[0] === 'getent') {
         const map = argv[1] === 'group' ? groups : users;
         const id = map.get(name);
-        if (id === undefined) return ok(argv, '', 2);
-        return ok(
-          argv,
-          argv[1] === 'group'
-            ? `${name}:x:${id}:\n`
-            : `${name}:x:${id}:${groups.get('calypso')}::/var/lib/calypso:/usr/sbin/nologin\n`,
-        );
+        if (id === undefined) return { code: 2 };
+        return argv[1] === 'group'
+          ? `${name}:x:${id}:\n`
+          : `${name}:x:${id}:${groups.get('calypso')}::/var/lib/calypso:/usr/sbin/nologin\n`;
       }
       if (argv[0] === 'groupadd') groups.set(name, next--);
       else if (argv[0] === 'useradd') users.set(name, next--);
       else throw new RpcError('unavailable', `${argv[0]}: unexpected`);
-      return ok(argv);
+      return '';
     },
-  };
-  return { runner, calls };
+    { which: (n) => `/usr/bin/${n}` },
+  );
+  return { runner, calls: runner.calls };
 }
 
 describe('accounts on /', () => {

@@ -18,7 +18,8 @@ import {
 import { sleep } from '../../agent/release/health.js';
 import { releasePaths } from '../../agent/release/paths.js';
 import { commitStaged, stageDirectory, switchCurrent } from '../../agent/release/releases.js';
-import type { Runner, RunOptions, RunResult } from '../../agent/runner.js';
+import type { Runner } from '../../agent/runner.js';
+import { fakeRunner } from '../helpers/fake-runner.js';
 import { entry, tempDir } from '../helpers/paths.js';
 import { makeTinyRelease } from './helpers.js';
 
@@ -31,18 +32,8 @@ after(async () => {
 });
 
 function recordingRunner(stdout = ''): { runner: Runner; calls: string[][] } {
-  const calls: string[][] = [];
-  const runner: Runner = {
-    which: (n) => `/usr/bin/${n}`,
-    spawn: () => {
-      throw new Error('not used');
-    },
-    async run(argv: readonly string[], _o?: RunOptions): Promise<RunResult> {
-      calls.push([...argv]);
-      return { argv: [...argv], code: 0, stdout, stderr: '', durationMs: 1, truncated: false };
-    },
-  };
-  return { runner, calls };
+  const runner = fakeRunner(() => stdout);
+  return { runner, calls: runner.calls };
 }
 
 describe('controller detection', () => {

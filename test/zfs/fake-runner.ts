@@ -3,9 +3,7 @@
  * fixtures (pools `tank` and `backup`, datasets under tank/calypso) and records every argv.
  * Anything that is not a read succeeds with empty output, so that a test can see whether it ran.
  */
-import { PassThrough } from 'node:stream';
-import type { Runner, RunOptions, RunResult } from '../../agent/runner.js';
-import { RpcError } from '../../rpc/errors.js';
+import { fakeRunner as scriptedRunner } from '../helpers/fake-runner.js';
 import { fixture } from './fixtures.js';
 import { isRead, type RecordingRunner } from './helpers.js';
 
@@ -29,7 +27,6 @@ export interface FakeOptions {
 }
 
 export function fakeRunner(opts: FakeOptions = {}): RecordingRunner {
-  const calls: string[][] = [];
   const status = blocks(fixture('openzfs-2.x', 'zpool-status-two-pools.txt'));
   const datasets = fixture('openzfs-2.x', 'zfs-list-Hp-datasets.txt').split('\n').filter(Boolean);
   const snapshots = fixture('openzfs-2.x', 'zfs-list-Hp-snapshots.txt').split('\n').filter(Boolean);
@@ -97,54 +94,6 @@ export function fakeRunner(opts: FakeOptions = {}): RecordingRunner {
     return { stdout: '' };
   }
 
-  const runner: RecordingRunner = {
-    calls,
-    mutations: () => calls.filter((c) => !isRead(c)),
-    clear: () => {
-      calls.length = 0;
-    },
-    which: (n) => `/usr/sbin/${n}`,
-    async run(argv: readonly string[], o: RunOptions = {}): Promise<RunResult> {
-      calls.push([...argv]);
-      const r = reply(argv);
-      const code = r.code ?? 0;
-      if (!(o.okCodes ?? [0]).includes(code)) {
-        throw new RpcError('failed', `${argv[0]}: ${r.stderr}`, {
-          argv: [...argv],
-          exitCode: code,
-          stderr: r.stderr,
-        });
-      }
-      return {
-        argv: [...argv],
-        code,
-        stdout: r.stdout,
-        stderr: r.stderr ?? '',
-        durationMs: 0,
-        truncated: false,
-      };
-    },
-    spawn(argv: readonly string[]) {
-      calls.push([...argv]);
-      const stdout = new PassThrough();
-      const stdin = new PassThrough();
-      stdout.end();
-      stdin.resume();
-      const child = { stdout, stdin, stderr: new PassThrough() } as unknown as ReturnType<
-        Runner['spawn']
-      >['child'];
-      return {
-        child,
-        done: Promise.resolve({
-          argv: [...argv],
-          code: 0,
-          stdout: '',
-          stderr: '',
-          durationMs: 0,
-          truncated: false,
-        }),
-      };
-    },
-  };
-  return runner;
+  const runner = scriptedRunner(reply);
+  return Object.assign(runner, { mutations: () => runner.calls.filter((c) => !isRead(c)) });
 }
