@@ -73,3 +73,23 @@ export function fakeRunner(
     },
   };
 }
+
+/** The real runner (or any), recording every argv it is given. */
+export function recording(inner: Runner): FakeRunner {
+  const calls: string[][] = [];
+  return {
+    calls,
+    clear: () => {
+      calls.length = 0;
+    },
+    which: (n) => inner.which(n),
+    run: (argv, opts) => {
+      calls.push([...argv]);
+      return inner.run(argv, opts);
+    },
+    spawn: (argv, opts) => {
+      calls.push([...argv]);
+      return inner.spawn(argv, opts);
+    },
+  };
+}

@@ -16,6 +16,7 @@ import { fakeRunner } from '../helpers/fake-runner.js';
 export interface FakeLibrary extends Runner {
   state: ChangerStatus;
   calls: string[][];
+  clear(): void;
   envs: Record<string, string>[];
   /** commands that change the library (load/unload/transfer/inventory) */
   moves(): string[][];

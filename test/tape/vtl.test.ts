@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import type { Runner, RunOptions, RunResult } from '../../agent/runner.js';
 import { librariesOf, parseDeviceConf, renderDeviceConf } from '../../agent/vtl/device-conf.js';
 import { parseLibraryContents, renderLibraryContents } from '../../agent/vtl/library-contents.js';
 import { parseMhvtlConf, renderMhvtlConf } from '../../agent/vtl/mhvtl-conf.js';
@@ -17,6 +16,7 @@ import { deviceConfOf, libraryContentsOf, type VtlLibrary } from '../../agent/vt
 import { createVtlService } from '../../agent/vtl/service.js';
 import type { RpcError } from '../../rpc/errors.js';
 import { startTestAgent } from '../helpers/agent.js';
+import { fakeRunner } from '../helpers/fake-runner.js';
 import { samplesDir, tempDir } from '../helpers/paths.js';
 
 const dir = path.join(samplesDir(), 'mhvtl');
@@ -139,20 +139,7 @@ describe('mhvtl files: render → parse → render on every sample', () => {
   });
 });
 
-function recordingRunner(): Runner & { calls: string[][] } {
-  const calls: string[][] = [];
-  return {
-    calls,
-    which: (n) => `/usr/bin/${n}`,
-    async run(argv: readonly string[], _o?: RunOptions): Promise<RunResult> {
-      calls.push([...argv]);
-      return { argv: [...argv], code: 0, stdout: '', stderr: '', durationMs: 0, truncated: false };
-    },
-    spawn() {
-      throw new Error('not used');
-    },
-  };
-}
+const recordingRunner = () => fakeRunner(() => '', { which: (n) => `/usr/bin/${n}` });
 
 const NEW = {
   id: 10,
