@@ -76,7 +76,10 @@ export interface ScstDevice {
   filename?: string;
   blockSize?: number;
   readonly?: boolean;
+  writeThrough?: boolean;
   serial?: string;
+  /** t10_dev_id */
+  t10?: string;
   naa?: string;
   sizeBytes?: number;
 }
@@ -96,6 +99,10 @@ export async function readDevices(root: string): Promise<Map<string, ScstDevice>
       if (bs) d.blockSize = Number(bs);
       const ro = await a('read_only');
       if (ro !== undefined) d.readonly = ro === '1';
+      const wt = await a('write_through');
+      if (wt !== undefined) d.writeThrough = wt === '1';
+      const t10 = await a('t10_dev_id');
+      if (t10) d.t10 = t10;
       const usn = await a('usn');
       if (usn) d.serial = usn;
       const naa = await a('naa_id');
@@ -119,41 +126,93 @@ function liveLun(lun: number, dev: ScstDevice | undefined): LiveLun {
   return l;
 }
 
-async function users(dir: string, kind: 'IncomingUser' | 'OutgoingUser'): Promise<string[]> {
+/** The `user secret` values of a target's IncomingUser[N] / OutgoingUser[N] attributes. */
+async function chapValues(dir: string, kind: 'IncomingUser' | 'OutgoingUser'): Promise<string[]> {
   const re = new RegExp(`^${kind}[0-9]*$`);
   const out: string[] = [];
   for (const f of await entries(dir)) {
     if (!re.test(f)) continue;
-    const v = await readAttr(path.join(dir, f));
-    const user = v?.split(/\s+/)[0];
-    if (user) out.push(user);
+    const v = (await readAttr(path.join(dir, f)))?.replace(/\s+/g, ' ');
+    if (v) out.push(v);
   }
   return out;
 }
 
-async function readTarget(
-  dir: string,
-  iqn: string,
-  devices: Map<string, ScstDevice>,
-  driverEnabled: boolean,
-): Promise<LiveTarget> {
-  const rel = Number(await readAttr(path.join(dir, 'rel_tgt_id')));
-  const tid = Number.isInteger(rel) && rel > 0 ? rel : undefined;
-  const luns: LiveLun[] = [];
-  const byDevice = new Map<string, number>();
-  for (const n of numeric(await entries(path.join(dir, 'luns')))) {
-    const dev = await lunDevice(path.join(dir, 'luns', String(n)));
-    luns.push(liveLun(n, dev ? devices.get(dev) : undefined));
-    if (dev) byDevice.set(dev, n);
+const userOf = (v: string) => v.split(' ')[0] as string;
+
+export interface ScstLunEntry {
+  device: string | undefined;
+  readonly: boolean;
+}
+
+/** A target as its sysfs directory shows it (what the sysfs apply plan compares against). */
+export interface ScstRunningTarget {
+  iqn: string;
+  enabled: boolean;
+  relTgtId?: number;
+  /** target-level LUNs */
+  luns: Map<number, ScstLunEntry>;
+  groups: Map<string, { initiators: string[]; luns: Map<number, ScstLunEntry> }>;
+  /** `user secret`: held only in memory to compare with secrets.env, never reported */
+  incoming: string[];
+  outgoing: string[];
+}
+
+export interface ScstRunning {
+  driverEnabled: boolean;
+  devices: Map<string, ScstDevice>;
+  targets: Map<string, ScstRunningTarget>;
+  live: LiveState;
+}
+
+async function readLuns(dir: string): Promise<Map<number, ScstLunEntry>> {
+  const out = new Map<number, ScstLunEntry>();
+  for (const n of numeric(await entries(dir))) {
+    const d = path.join(dir, String(n));
+    out.set(n, { device: await lunDevice(d), readonly: (await readAttr(path.join(d, 'read_only'))) === '1' });
   }
-  const groups: LiveGroup[] = [];
+  return out;
+}
+
+async function readRunningTarget(dir: string, iqn: string): Promise<ScstRunningTarget> {
+  const rel = Number(await readAttr(path.join(dir, 'rel_tgt_id')));
+  const t: ScstRunningTarget = {
+    iqn,
+    enabled: (await readAttr(path.join(dir, 'enabled'))) === '1',
+    luns: await readLuns(path.join(dir, 'luns')),
+    groups: new Map(),
+    incoming: await chapValues(dir, 'IncomingUser'),
+    outgoing: await chapValues(dir, 'OutgoingUser'),
+  };
+  if (Number.isInteger(rel) && rel > 0) t.relTgtId = rel;
   const gdir = path.join(dir, 'ini_groups');
   for (const g of await entries(gdir)) {
     if (!(await isDir(path.join(gdir, g)))) continue;
-    const initiators = (await entries(path.join(gdir, g, 'initiators'))).filter((i) => i !== 'mgmt');
+    t.groups.set(g, {
+      initiators: (await entries(path.join(gdir, g, 'initiators'))).filter((i) => i !== 'mgmt'),
+      luns: await readLuns(path.join(gdir, g, 'luns')),
+    });
+  }
+  return t;
+}
+
+function liveTarget(
+  r: ScstRunningTarget,
+  devices: Map<string, ScstDevice>,
+  driverEnabled: boolean,
+): LiveTarget {
+  const tid = r.relTgtId;
+  const luns: LiveLun[] = [];
+  const byDevice = new Map<string, number>();
+  for (const [n, e] of r.luns) {
+    luns.push(liveLun(n, e.device ? devices.get(e.device) : undefined));
+    if (e.device) byDevice.set(e.device, n);
+  }
+  const groups: LiveGroup[] = [];
+  for (const [name, g] of r.groups) {
     const gl: { lun: number; target: number }[] = [];
-    for (const n of numeric(await entries(path.join(gdir, g, 'luns')))) {
-      const dev = await lunDevice(path.join(gdir, g, 'luns', String(n)));
+    for (const [n, e] of g.luns) {
+      const dev = e.device;
       if (!dev) continue;
       let target = byDevice.get(dev);
       if (target === undefined) {
@@ -164,18 +223,18 @@ async function readTarget(
       }
       gl.push({ lun: n, target });
     }
-    groups.push({ name: g, initiators, luns: gl });
+    groups.push({ name, initiators: g.initiators, luns: gl });
   }
   luns.sort((a, b) => a.lun - b.lun);
   const t: LiveTarget = {
-    iqn,
-    enabled: driverEnabled && (await readAttr(path.join(dir, 'enabled'))) === '1',
+    iqn: r.iqn,
+    enabled: driverEnabled && r.enabled,
     luns,
     initiators: [...new Set(groups.flatMap((g) => g.initiators))],
     allowAll: groups.length === 0,
     groups,
-    chapUsers: await users(dir, 'IncomingUser'),
-    mutualUsers: await users(dir, 'OutgoingUser'),
+    chapUsers: r.incoming.map(userOf),
+    mutualUsers: r.outgoing.map(userOf),
   };
   if (tid !== undefined) t.tid = tid;
   return t;
@@ -204,8 +263,8 @@ async function readSessions(dir: string, iqn: string): Promise<LiveSession[]> {
   return out;
 }
 
-/** The running state under `<sysroot>/sys/kernel/scst_tgt`; `unavailable` when SCST is not loaded. */
-export async function readScstLive(sysroot: string): Promise<LiveState> {
+/** Everything the SCST sysfs tree says; `unavailable` when SCST or iscsi-scst is not loaded. */
+export async function readScstRunning(sysroot: string): Promise<ScstRunning> {
   const root = scstRoot(sysroot);
   if (!existsSync(root)) throw new RpcError('unavailable', `SCST is not loaded (${root} does not exist)`);
   const iscsi = path.join(root, 'targets', 'iscsi');
@@ -217,13 +276,20 @@ export async function readScstLive(sysroot: string): Promise<LiveState> {
   const devices = await readDevices(root);
   // a disabled iscsi driver serves no target, whatever the targets' own flag says
   const driverEnabled = (await readAttr(path.join(iscsi, 'enabled'))) === '1';
-  const targets: LiveTarget[] = [];
-  const sessions: LiveSession[] = [];
+  const targets = new Map<string, ScstRunningTarget>();
+  const live: LiveState = { targets: [], sessions: [] };
   for (const name of await entries(iscsi)) {
     const dir = path.join(iscsi, name);
     if (!(await isDir(dir))) continue;
-    targets.push(await readTarget(dir, name, devices, driverEnabled));
-    sessions.push(...(await readSessions(dir, name)));
+    const r = await readRunningTarget(dir, name);
+    targets.set(name, r);
+    live.targets.push(liveTarget(r, devices, driverEnabled));
+    live.sessions.push(...(await readSessions(dir, name)));
   }
-  return { targets, sessions };
+  return { driverEnabled, devices, targets, live };
+}
+
+/** The running state under `<sysroot>/sys/kernel/scst_tgt` in the backends' shape. */
+export async function readScstLive(sysroot: string): Promise<LiveState> {
+  return (await readScstRunning(sysroot)).live;
 }

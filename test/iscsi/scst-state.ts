@@ -1,5 +1,10 @@
 /** The desired state the SCST tests share, and its recorded running state under test/fixtures/scst-sysfs. */
+import path from 'node:path';
 import type { IscsiState, Lun } from '../../agent/iscsi/model.js';
+import { repoRoot } from '../helpers/paths.js';
+
+/** the recorded /sys/kernel/scst_tgt, as a sysroot */
+export const SYSROOT = path.join(repoRoot(), 'test', 'fixtures', 'scst-sysfs');
 
 export const FILE_SIZE = 16 * 1048576;
 

@@ -11,10 +11,9 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { computeDrift } from '../../agent/iscsi/backend.js';
 import { readScstLive, SCST_ROOT } from '../../agent/iscsi/scst-sysfs.js';
-import { repoRoot, tempDir } from '../helpers/paths.js';
-import { backingPath, DB, desired, STORE } from './scst-state.js';
+import { tempDir } from '../helpers/paths.js';
+import { backingPath, DB, desired, STORE, SYSROOT } from './scst-state.js';
 
-export const SYSROOT = path.join(repoRoot(), 'test', 'fixtures', 'scst-sysfs');
 const OLD = 'iqn.2026-01.com.example:old';
 
 describe('SCST live state from the recorded sysfs tree', () => {
