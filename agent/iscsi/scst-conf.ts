@@ -139,10 +139,15 @@ export const attr = (items: ConfItem[] | undefined, key: string): string | undef
 
 // ---- the iSCSI desired state as scst.conf ----
 
+/** secrets.env as the renderers read it (a Map will do) */
+export interface SecretLookup {
+  get(key: string): string | undefined;
+}
+
 export interface ScstRenderOptions {
   backingPath: BackingPath;
   /** secrets.env: CHAP secrets by chapSecretKey() */
-  secrets: ReadonlyMap<string, string>;
+  secrets: SecretLookup;
 }
 
 /** Shown in place of a CHAP secret that secrets.env does not hold yet (dry runs before one is set). */
@@ -170,7 +175,7 @@ export function deviceAttrs(l: Lun, backingPath: BackingPath): [string, string][
 }
 
 /** The CHAP attribute values of a target (`user secret`), secrets from secrets.env. */
-export function chapAttrs(t: Target, secrets: ReadonlyMap<string, string>): [string, string][] {
+export function chapAttrs(t: Target, secrets: SecretLookup): [string, string][] {
   const out: [string, string][] = [];
   if (!t.chap) return out;
   out.push(['IncomingUser', `${t.chap.user} ${secrets.get(chapSecretKey(t.tid)) ?? UNSET_SECRET}`]);

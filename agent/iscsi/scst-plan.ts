@@ -21,7 +21,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BackingPath } from './backend.js';
 import { deviceName, type IscsiState, type Lun, type Target } from './model.js';
-import { chapAttrs, handlerOf, targetLevelLuns } from './scst-conf.js';
+import { chapAttrs, handlerOf, type SecretLookup, targetLevelLuns } from './scst-conf.js';
 import type { ScstDevice, ScstLunEntry, ScstRunning } from './scst-sysfs.js';
 import { scstRoot } from './scst-sysfs.js';
 
@@ -42,7 +42,7 @@ export interface SysfsWrite {
 
 export interface SysfsPlanOptions {
   backingPath: BackingPath;
-  secrets: ReadonlyMap<string, string>;
+  secrets: SecretLookup;
 }
 
 const DRV = 'targets/iscsi';
