@@ -240,8 +240,31 @@ function lunItem(lun: number, device: string, readonly: boolean): ConfItem {
   return it;
 }
 
+/**
+ * Defence in depth behind the schemas: no rendered value may hold what would change the file's
+ * or a sysfs command's structure (quote, brace, `#`, `;`, backslash, a line break or another
+ * control character). Throws `invalid`, before any file is written or any write planned.
+ */
+export function assertSafeTree(tree: ConfTree): void {
+  const bad = /["{}#;\\\x00-\x1f\x7f]/;
+  const walk = (items: ConfItem[]) => {
+    for (const it of items) {
+      const raw = it.value.startsWith('"') && it.value.endsWith('"') ? it.value.slice(1, -1) : it.value;
+      if (bad.test(raw) || bad.test(it.key))
+        throw new RpcError(
+          'invalid',
+          `scst.conf: ${it.key} value ${JSON.stringify(raw)} holds a character it may not`,
+        );
+      if (it.body) walk(it.body);
+    }
+  };
+  walk(tree);
+}
+
 export function renderScstConf(state: IscsiState, o: ScstRenderOptions): string {
-  return renderConfTree(scstTree(state, o), HEADER);
+  const tree = scstTree(state, o);
+  assertSafeTree(tree);
+  return renderConfTree(tree, HEADER);
 }
 
 /** Hide CHAP secrets (`IncomingUser "joe secret"` → `IncomingUser "joe ********"`). */

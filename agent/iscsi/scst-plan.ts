@@ -21,7 +21,14 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BackingPath } from './backend.js';
 import { deviceName, type IscsiState, type Lun, type Target } from './model.js';
-import { chapAttrs, handlerOf, type SecretLookup, targetLevelLuns } from './scst-conf.js';
+import {
+  assertSafeTree,
+  chapAttrs,
+  handlerOf,
+  type SecretLookup,
+  scstTree,
+  targetLevelLuns,
+} from './scst-conf.js';
 import type { ScstDevice, ScstLunEntry, ScstRunning } from './scst-sysfs.js';
 import { scstRoot } from './scst-sysfs.js';
 
@@ -115,6 +122,8 @@ const addLun = (mgmt: string, n: number, e: ScstLunEntry): SysfsWrite => ({
 
 /** The sysfs writes taking `running` to `state`, in order. */
 export function planSysfs(state: IscsiState, running: ScstRunning, o: SysfsPlanOptions): SysfsWrite[] {
+  // every value below comes from the same strings the conf would hold
+  assertSafeTree(scstTree(state, o));
   const removals: SysfsWrite[] = [];
   const creations: SysfsWrite[] = [];
   const want = new Map(state.targets.map((t) => [t.iqn, t]));

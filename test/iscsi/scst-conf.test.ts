@@ -147,6 +147,54 @@ describe('the desired state as scst.conf', () => {
     assert.match(text, /IncomingUser "alice UNSET-SECRET"/);
   });
 
+  it('a value that would break the file is refused (defence behind the schemas), nothing rendered', () => {
+    const cases: [string, (s: ReturnType<typeof desired>) => void][] = [
+      [
+        'quote in an IQN',
+        (s) => {
+          s.targets[0]!.iqn = 'iqn.2026-01.com.example:a"b';
+        },
+      ],
+      [
+        'brace in a group name',
+        (s) => {
+          s.targets[1]!.groups[0]!.name = 'g}';
+        },
+      ],
+      [
+        'newline in an initiator',
+        (s) => {
+          s.targets[1]!.groups[0]!.initiators[0] = 'iqn.x\nLUN 9 t1l0';
+        },
+      ],
+      [
+        'semicolon in a file name',
+        (s) => {
+          s.targets[0]!.luns[1]!.backing = { kind: 'file', name: 'a;read_only=0', sizeBytes: 1048576 };
+        },
+      ],
+      [
+        'hash in an alias',
+        (s) => {
+          s.targets[0]!.alias = 'x#y';
+        },
+      ],
+    ];
+    for (const [what, mutate] of cases) {
+      const s = desired();
+      mutate(s);
+      assert.throws(() => renderScstConf(s, { backingPath, secrets }), { kind: 'invalid' }, what);
+    }
+    assert.throws(
+      () =>
+        renderScstConf(desired(), {
+          backingPath,
+          secrets: new Map([['ISCSI_T1_CHAP_SECRET', 'abc"def{ghijk']]),
+        }),
+      { kind: 'invalid' },
+    );
+  });
+
   it('adopting the rendered conf gives the desired state and its secrets back', () => {
     const r = stateFromScstConf(parseScstConf(EXPECTED), backingOf);
     const want = desired();

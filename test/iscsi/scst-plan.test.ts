@@ -125,6 +125,13 @@ describe('sysfs writes', () => {
     ]);
   });
 
+  it('refuses a value that would break a management command, planning nothing', async () => {
+    const running = await readScstRunning(SYSROOT);
+    const s = desired();
+    s.targets[0]!.luns[0]!.backing = { kind: 'zvol', dataset: 'tank/v;read_only=0' };
+    assert.throws(() => planSysfs(s, running, o), { kind: 'invalid' });
+  });
+
   it('hides CHAP secrets in shown plans', async () => {
     const running = await readScstRunning(SYSROOT);
     const shown = JSON.stringify(redactWrites(planSysfs(desired(), running, o)));
