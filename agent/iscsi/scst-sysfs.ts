@@ -225,6 +225,16 @@ function liveTarget(
     }
     groups.push({ name, initiators: g.initiators, luns: gl });
   }
+  // with groups, a LUN no group maps is exported to no one but still the target's: its device
+  // t<tid>l<n> exists (the renderer creates every LUN's device)
+  if (r.groups.size && tid !== undefined)
+    for (const [dev, d] of devices) {
+      const m = DEV.exec(dev);
+      if (m && Number(m[1]) === tid && !byDevice.has(dev)) {
+        byDevice.set(dev, Number(m[2]));
+        luns.push(liveLun(Number(m[2]), d));
+      }
+    }
   luns.sort((a, b) => a.lun - b.lun);
   const t: LiveTarget = {
     iqn: r.iqn,

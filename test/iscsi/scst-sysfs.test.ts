@@ -6,7 +6,7 @@
  * shared desired state.
  */
 import assert from 'node:assert/strict';
-import { cpSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { computeDrift } from '../../agent/iscsi/backend.js';
@@ -109,6 +109,38 @@ describe('SCST live state from the recorded sysfs tree', () => {
       assert.ok(live.targets.every((t) => !t.enabled));
       rmSync(path.join(tmp.dir, SCST_ROOT, 'targets'), { recursive: true });
       await assert.rejects(readScstLive(tmp.dir), { kind: 'unavailable' });
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it("with groups, a LUN no group maps is still the target's (its device exists)", async () => {
+    const tmp = tempDir('calypso-scst-');
+    try {
+      cpSync(SYSROOT, tmp.dir, { recursive: true, verbatimSymlinks: true });
+      const root = path.join(tmp.dir, SCST_ROOT);
+      mkdirSync(path.join(root, 'devices', 't2l1'));
+      writeFileSync(path.join(root, 'devices', 't2l1', 'filename'), '/dev/zvol/tank/db1\n[key]\n');
+      symlinkSync('../../devices/t2l1', path.join(root, 'handlers', 'vdisk_blockio', 't2l1'));
+      // the same device name under another target number is not this target's
+      mkdirSync(path.join(root, 'devices', 't9l1'));
+      symlinkSync('../../devices/t9l1', path.join(root, 'handlers', 'vdisk_blockio', 't9l1'));
+      const live = await readScstLive(tmp.dir);
+      const db = live.targets.find((t) => t.iqn === DB);
+      assert.deepEqual(
+        db?.luns.map((l) => [l.lun, l.path]),
+        [
+          [0, '/dev/zvol/tank/db'],
+          [1, '/dev/zvol/tank/db1'],
+        ],
+      );
+      assert.deepEqual(db?.groups[0]?.luns, [{ lun: 0, target: 0 }]);
+      const store = live.targets.find((t) => t.iqn === STORE);
+      assert.deepEqual(
+        store?.luns.map((l) => l.lun),
+        [0],
+        'without groups only exported LUNs count',
+      );
     } finally {
       tmp.cleanup();
     }
