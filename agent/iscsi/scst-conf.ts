@@ -288,6 +288,8 @@ const DEV = /^t(\d+)l(\d+)$/;
  * The model from a parsed scst.conf. `backingOf` maps a device's filename back to a backing
  * (zvol dataset / file name) or undefined when it is neither. Devices not named t<tid>l<lun>
  * get the LUN number they are exported under; targets without rel_tgt_id get the next free tid.
+ * A LUN whose device has no usable usn / naa_id gets `serial` / `naa` '' — the caller assigns
+ * one with newIdentity() before the state is stored (the schema refuses '').
  */
 export function stateFromScstConf(
   tree: ConfTree,

@@ -14,7 +14,8 @@
  *
  * The target's number is its `rel_tgt_id` (the renderer writes the model's tid there). With
  * initiator groups, the renderer puts no LUN at target level, so the target's LUNs are those of
- * its groups (device t<tid>l<n> is the target's LUN n) plus its own.
+ * its groups (device t<tid>l<n> is the target's LUN n) plus its own, plus — with groups — the
+ * devices t<tid>l<n> no group maps (exported to no one, but the target's all the same).
  */
 import { existsSync } from 'node:fs';
 import { readdir, readFile, readlink, stat } from 'node:fs/promises';
