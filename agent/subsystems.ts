@@ -7,6 +7,8 @@ import { backupSubsystem } from './backup/service.js';
 import { configSchemaWith } from './config.js';
 import type { Subsystem } from './deps.js';
 import { createHardwareService, hardwareSubsystem } from './hardware/service.js';
+import { scstBackendFactory } from './iscsi/backend-scst.js';
+import { iscsiSubsystem } from './iscsi/service.js';
 import { objectSubsystem } from './object/service.js';
 import { releaseSubsystem } from './release/service.js';
 import { tapeSubsystem } from './tape/service.js';
@@ -23,6 +25,8 @@ export const SUBSYSTEMS: Subsystem[] = [
   tapeSubsystem,
   vtlSubsystem,
   objectSubsystem,
+  // SCST first: chosen when its sysfs tree and scstadmin are there, else tgt
+  iscsiSubsystem([scstBackendFactory]),
 ];
 
 /**

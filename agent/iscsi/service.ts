@@ -24,7 +24,6 @@ import {
   BackingSchema,
   CHAP_MAX,
   CHAP_MIN,
-  ChapSchema,
   chapSecretKey,
   checkIscsi,
   EMPTY_ISCSI,
@@ -65,9 +64,11 @@ const Secret = Type.String({
 
 const ChapInput = Type.Object(
   {
-    user: ChapSchema.properties.user,
+    user: Type.String({ pattern: TOKEN, description: 'CHAP user the initiator logs in as' }),
     secret: Secret,
-    mutualUser: Type.Optional(ChapSchema.properties.user),
+    mutualUser: Type.Optional(
+      Type.String({ pattern: TOKEN, description: 'mutual CHAP: the user the target answers as' }),
+    ),
     mutualSecret: Type.Optional(Secret),
   },
   { additionalProperties: false },
@@ -82,13 +83,14 @@ const ApplyResult = Type.Object({
 });
 type ApplyResultT = Static<typeof ApplyResult>;
 
-const TargetView = Type.Intersect([
-  TargetSchema,
-  Type.Object({
+const TargetView = Type.Object(
+  {
+    ...TargetSchema.properties,
     chapSecretSet: Type.Boolean(),
     sessions: Type.Integer({ description: 'connected initiators (0 when the backend is down)' }),
-  }),
-]);
+  },
+  { additionalProperties: false },
+);
 
 const SessionSchema = Type.Object({
   target: Type.String(),
@@ -394,10 +396,20 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
         params: Type.Object(
           {
             iqn: IqnSchema,
-            alias: Type.Optional(Type.String({ pattern: TOKEN })),
-            portals: Type.Optional(Type.Array(PortalSchema, { maxItems: 16 })),
-            chap: Type.Optional(ChapInput),
-            enabled: Type.Optional(Type.Boolean()),
+            alias: Type.Optional(
+              Type.String({ pattern: TOKEN, description: 'a short name shown beside the IQN' }),
+            ),
+            portals: Type.Optional(
+              Type.Array(PortalSchema, {
+                maxItems: 16,
+                description: 'address:port pairs of this machine (default: iscsi.defaultPortal)',
+              }),
+            ),
+            chap: Type.Optional({
+              ...ChapInput,
+              description: 'CHAP user and secret (and mutual); secrets go to secrets.env only',
+            }),
+            enabled: Type.Optional(Type.Boolean({ description: 'exported now (default true)' })),
           },
           { additionalProperties: false },
         ),
@@ -446,7 +458,7 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
                 portals: Type.Optional(Type.Array(PortalSchema, { maxItems: 16 })),
                 enabled: Type.Optional(Type.Boolean()),
               },
-              { additionalProperties: false },
+              { additionalProperties: false, description: 'the fields to change' },
             ),
           },
           { additionalProperties: false },
@@ -469,7 +481,7 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
         name: 'iscsi.target.delete',
         summary: 'Remove a target (its LUNs’ zvols and files stay); connected sessions need force',
         params: Type.Object(
-          { iqn: IqnSchema, force: Type.Optional(Type.Boolean()) },
+          { iqn: IqnSchema, force: Type.Optional(Type.Boolean({ description: 'drop connected sessions' })) },
           { additionalProperties: false },
         ),
         result: ApplyResult,
@@ -545,11 +557,20 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
         params: Type.Object(
           {
             target: IqnSchema,
-            lun: Type.Optional(Type.Integer({ minimum: 0, maximum: 255 })),
+            lun: Type.Optional(
+              Type.Integer({
+                minimum: 0,
+                maximum: 255,
+                description: 'LUN number (default: the lowest free)',
+              }),
+            ),
             backing: BackingSchema,
-            create: Type.Optional(ZvolCreate),
+            create: Type.Optional({
+              ...ZvolCreate,
+              description: 'create the zvol in the same call (size, thin, volblocksize)',
+            }),
             blockSize: Type.Optional(LunSchema.properties.blockSize),
-            readonly: Type.Optional(Type.Boolean()),
+            readonly: Type.Optional(Type.Boolean({ description: 'export read-only (default false)' })),
             cache: Type.Optional(LunSchema.properties.cache),
           },
           { additionalProperties: false },
@@ -612,10 +633,10 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
         params: Type.Object(
           {
             target: IqnSchema,
-            lun: Type.Integer({ minimum: 0, maximum: 255 }),
+            lun: Type.Integer({ minimum: 0, maximum: 255, description: 'LUN number' }),
             set: Type.Object(
               { readonly: Type.Optional(Type.Boolean()), cache: Type.Optional(LunSchema.properties.cache) },
-              { additionalProperties: false },
+              { additionalProperties: false, description: 'the fields to change' },
             ),
           },
           { additionalProperties: false },
@@ -644,8 +665,8 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
         params: Type.Object(
           {
             target: IqnSchema,
-            lun: Type.Integer({ minimum: 0, maximum: 255 }),
-            force: Type.Optional(Type.Boolean()),
+            lun: Type.Integer({ minimum: 0, maximum: 255, description: 'LUN number' }),
+            force: Type.Optional(Type.Boolean({ description: 'remove it although initiators use it' })),
           },
           { additionalProperties: false },
         ),
@@ -777,8 +798,12 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
         {
           target: IqnSchema,
           name: GroupSchema.properties.name,
-          initiators: GroupSchema.properties.initiators,
-          luns: Type.Optional(GroupSchema.properties.luns),
+          initiators: { ...GroupSchema.properties.initiators, description: 'initiator IQNs allowed in' },
+          luns: Type.Optional({
+            ...GroupSchema.properties.luns,
+            description:
+              'LUN numbers as this group sees them → the target’s LUN (default: as the target numbers them)',
+          }),
         },
         { additionalProperties: false },
       );

@@ -240,6 +240,25 @@ const ELSEWHERE: Record<string, string> = {
   'enclosure.locate': 'test/hardware/hardware-service.test.ts',
   'release.install': 'test/release/service.test.ts',
   'release.rollback': 'test/release/service.test.ts',
+  // every iSCSI mutation through the agent (SCST on the recorded sysfs tree, scstadmin faked)
+  ...Object.fromEntries(
+    [
+      'iscsi.target.create',
+      'iscsi.target.update',
+      'iscsi.target.delete',
+      'iscsi.target.chap.set',
+      'iscsi.target.chap.clear',
+      'iscsi.lun.create',
+      'iscsi.lun.update',
+      'iscsi.lun.delete',
+      'iscsi.group.create',
+      'iscsi.group.update',
+      'iscsi.group.delete',
+      'iscsi.apply',
+      'iscsi.adopt',
+      'iscsi.config.restore',
+    ].map((m) => [m, 'test/iscsi/agent-scst.test.ts']),
+  ),
 };
 
 /** Mutating methods that send no command: their dry run describes an LMDB change only. */
