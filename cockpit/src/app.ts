@@ -26,6 +26,7 @@ import './pages/placeholder.js';
 import './pages/backup.js';
 import './pages/tape.js';
 import './pages/object.js';
+import './pages/iscsi.js';
 
 interface PageDef {
   id: string;
@@ -41,7 +42,7 @@ const PAGES: PageDef[] = [
   { id: 'jobs', label: _('Jobs'), render: () => html`<cal-jobs></cal-jobs>` },
   { id: 'audit', label: _('Audit'), render: () => html`<cal-audit></cal-audit>` },
   { id: 'terminal', label: _('Terminal'), render: () => html`<cal-terminal></cal-terminal>` },
-  { id: 'iscsi', label: _('iSCSI'), render: () => html`<cal-placeholder area="iscsi"></cal-placeholder>` },
+  { id: 'iscsi', label: _('iSCSI'), render: () => html`<cal-iscsi></cal-iscsi>` },
   { id: 'tape', label: _('Tape & VTL'), render: () => html`<cal-tape></cal-tape>` },
   { id: 'backup', label: _('Backup'), render: () => html`<cal-backup></cal-backup>` },
   {
