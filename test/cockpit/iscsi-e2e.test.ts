@@ -1,9 +1,17 @@
 /**
- * The iSCSI page in real Cockpit (cockpit-ws, headless Chromium) against a real agent process
- * on this machine, where SCST is not loaded: the page says the target service is not available
- * and why (each backend's own reason); a new target's plan is the agent's dry run (scstadmin
- * argv and the scst.conf diff, the CHAP secret redacted) and Create then shows the agent's
- * `unavailable` in plain words, with nothing configured.
+ * The iSCSI page in real Cockpit (cockpit-ws, headless Chromium).
+ *
+ * 1. Against a real agent process on this machine, where SCST is not loaded: the page says the
+ *    target service is not available and why (each backend's own reason); a new target's plan
+ *    is the agent's dry run (scstadmin argv and the scst.conf diff, the CHAP secret redacted)
+ *    and Create then shows the agent's `unavailable` in plain words, with nothing configured.
+ * 2. Against an agent on the SCST backend over the recorded sysfs tree (test/fixtures/scst-sysfs:
+ *    three running targets, two sessions), scstadmin and zfs answered by the suite's fake runner
+ *    (SCST cannot run here and zfs-fuse has no zvols): the drift banner lists what runs
+ *    unconfigured, sessions are listed, a target is created after its plan, the zvol LUN dialog
+ *    shows the `zfs create` argv and the scst.conf diff before Create and the real run then does
+ *    exactly that, CHAP shows its user and never the secret, Re-apply is one click, and Adopt
+ *    takes the running targets over after its plan.
  */
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
@@ -11,7 +19,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { type AgentProcess, startAgentProcess } from '../helpers/agent.js';
+import { scstBackendFactory } from '../../agent/iscsi/backend-scst.js';
+import { iscsiSubsystem } from '../../agent/iscsi/service.js';
+import { zfsSubsystem } from '../../agent/zfs/service.js';
+import { type AgentProcess, startAgentProcess, startTestAgent, type TestAgent } from '../helpers/agent.js';
+import { type FakeRunner, fakeRunner } from '../helpers/fake-runner.js';
+import { SYSROOT } from '../iscsi/scst-state.js';
 import {
   buildPlugin,
   type CockpitServer,
@@ -25,31 +38,39 @@ import {
 const IQN = 'iqn.2026-12.org.calypso:e2e-store';
 const SECRET = 'E2e-chap-secr3t';
 
+let buildDir: string;
+let cockpit: CockpitServer;
+let browser: Browser;
+const opened: Page[] = [];
+
+before(async () => {
+  buildDir = mkdtempSync(path.join(os.tmpdir(), 'calypso-plugin-'));
+  chmodSync(buildDir, 0o755);
+  await buildPlugin(buildDir);
+  cockpit = await startCockpit({ pluginDir: buildDir });
+  browser = await launchChromium();
+});
+
+after(async () => {
+  for (const p of opened) await p.close().catch(() => {});
+  await browser?.close();
+  await cockpit?.stop();
+  if (buildDir) rmSync(buildDir, { recursive: true, force: true });
+});
+
 describe('iSCSI page in real Cockpit, no backend on this machine', { timeout: 240_000 }, () => {
   let agent: AgentProcess;
-  let buildDir: string;
-  let cockpit: CockpitServer;
-  let browser: Browser;
   let context: BrowserContext;
-  const opened: Page[] = [];
 
   before(async () => {
     agent = await startAgentProcess();
-    buildDir = mkdtempSync(path.join(os.tmpdir(), 'calypso-plugin-'));
-    chmodSync(buildDir, 0o755);
-    await buildPlugin(buildDir);
-    cockpit = await startCockpit({ pluginDir: buildDir });
-    browser = await launchChromium();
     context = await pluginContext(browser, agent.socket);
   });
 
   after(async () => {
-    for (const p of opened) await p.close().catch(() => {});
-    await browser?.close();
-    await cockpit?.stop();
+    await context?.close();
     await agent?.stop();
     agent?.cleanup();
-    if (buildDir) rmSync(buildDir, { recursive: true, force: true });
   });
 
   it('says why no target can run, plans a target (dry run) and shows the refusal of the real create', async () => {
@@ -83,8 +104,8 @@ describe('iSCSI page in real Cockpit, no backend on this machine', { timeout: 24
     assert.match(cmds, /^scstadmin -noprompt -force -config \S+\/scst\.conf$/m);
     const diff = (await plan.locator('details pre').first().textContent()) ?? '';
     assert.match(diff, new RegExp(`TARGET ${IQN.replaceAll('.', '\\.')}`));
-    assert.ok(!(await page.content()).includes(SECRET), 'the plan does not show the CHAP secret');
-    assert.ok(!diff.includes(SECRET));
+    assert.match((await plan.textContent()) ?? '', /ISCSI_T1_CHAP_SECRET set \(value not shown\)/);
+    assert.ok(!((await plan.textContent()) ?? '').includes(SECRET), 'the plan does not show the CHAP secret');
     await screenshot(page, 'iscsi-02-target-plan');
 
     assert.equal(await create.isDisabled(), false);
@@ -100,5 +121,146 @@ describe('iSCSI page in real Cockpit, no backend on this machine', { timeout: 24
       c.close();
     }
     await screenshot(page, 'iscsi-03-create-unavailable');
+  });
+});
+
+describe('iSCSI page on SCST over the recorded sysfs tree (fake scstadmin and zfs)', {
+  timeout: 240_000,
+}, () => {
+  let t: TestAgent;
+  let runner: FakeRunner;
+  let context: BrowserContext;
+  const STORE = 'iqn.2026-01.com.example:store';
+  /** the commands of an apply (the page's loads run only reads: scstadmin -version, zpool list) */
+  const changes = () =>
+    runner.calls.filter(
+      (a) =>
+        (a[0] === 'scstadmin' && a.some((x) => x === '-config' || x === '-check_config')) ||
+        (a[0] === 'zfs' && ['create', 'destroy', 'set'].includes(a[1] ?? '')),
+    );
+
+  before(async () => {
+    runner = fakeRunner(() => '');
+    t = await startTestAgent({
+      sysroot: SYSROOT,
+      runner,
+      services: [iscsiSubsystem([scstBackendFactory]), zfsSubsystem],
+      listen: true,
+    });
+    context = await pluginContext(browser, t.socket!);
+  });
+
+  after(async () => {
+    await context?.close();
+    await t?.stop();
+  });
+
+  it('drift and sessions; a target, a zvol LUN, a group and CHAP; Re-apply; Adopt after its plan', async () => {
+    const { page, root } = await openPluginPage(context, cockpit.url, 'iscsi');
+    opened.push(page);
+    const pageEl = root.locator('cal-iscsi');
+    await pageEl.locator('[data-available="true"]').waitFor({ timeout: 30_000 });
+    const banner = pageEl.locator('[data-drift]');
+    await banner.waitFor();
+    const drift = (await banner.textContent()) ?? '';
+    assert.match(drift, /scst runs something else than configured/);
+    assert.match(drift, /iqn\.2026-01\.com\.example:store\s*the target runs but is not configured/);
+    await pageEl.locator('[data-list="sessions"] tr[data-session="iqn.2026-01.com.example:host1"]').waitFor();
+    await screenshot(page, 'iscsi-11-drift-sessions');
+
+    // a target, after its plan
+    await pageEl.locator('button', { hasText: 'New target' }).click();
+    const form = pageEl.locator('section[aria-labelledby="is-new"]');
+    await form.locator('#nt-iqn').fill(IQN);
+    await form.locator('#nt-address').fill('127.0.0.1');
+    await form.locator('button', { hasText: 'Show plan' }).click();
+    await form.locator('[data-plan="target"]').waitFor();
+    assert.deepEqual(changes(), [], 'the plan ran nothing');
+    await form.locator('button.primary', { hasText: 'Create' }).click();
+    const card = pageEl.locator(`cal-iscsi-target section[data-target="${IQN}"]`);
+    await card.waitFor();
+    assert.deepEqual(
+      changes().map((a) => a.slice(0, 2)),
+      [
+        ['scstadmin', '-check_config'],
+        ['scstadmin', '-noprompt'],
+      ],
+    );
+
+    // a LUN on a new zvol, in one dialog: the plan first, then exactly that
+    await card.locator('button', { hasText: 'Add LUN on a zvol' }).click();
+    const dlg = pageEl.locator('cal-iscsi-lun-dialog dialog');
+    await dlg.waitFor();
+    runner.clear();
+    await dlg.locator('#lun-dataset').fill('tank/e2e-vm0');
+    await dlg.locator('#lun-size').fill('64M');
+    await dlg.locator('#lun-volblocksize').selectOption('16K');
+    await dlg.locator('#lun-blocksize').selectOption('4096');
+    const lunCreate = dlg.locator('button.primary', { hasText: 'Create' });
+    assert.equal(await lunCreate.isDisabled(), true, 'Create waits for the plan');
+    await dlg.locator('button', { hasText: 'Show plan' }).click();
+    const plan = dlg.locator('[data-plan]');
+    await plan.waitFor();
+    const cmds = ((await plan.locator('pre[aria-label="Commands"]').textContent()) ?? '').split('\n');
+    assert.equal(cmds[0], 'zfs create -s -b 16K -V 67108864 -- tank/e2e-vm0');
+    assert.match(cmds.slice(1).join('\n'), /^scstadmin -noprompt -force -config \S+scst\.conf$/m);
+    assert.match((await plan.locator('details pre').textContent()) ?? '', /\/dev\/zvol\/tank\/e2e-vm0/);
+    assert.deepEqual(changes(), [], 'the plan ran nothing');
+    await screenshot(page, 'iscsi-12-zvol-lun-plan');
+    // an edit drops the plan: Create is again disabled until the plan matches the fields
+    await dlg.locator('#lun-size').fill('65M');
+    assert.equal(await lunCreate.isDisabled(), true);
+    await dlg.locator('#lun-size').fill('64M');
+    await dlg.locator('button', { hasText: 'Show plan' }).click();
+    await plan.waitFor();
+    await lunCreate.click();
+    await card.locator('tr[data-lun="0"]', { hasText: 'zvol tank/e2e-vm0' }).waitFor();
+    assert.equal(await dlg.isVisible(), false, 'the dialog closed');
+    assert.deepEqual(
+      changes().map((a) => a.join(' ')),
+      cmds,
+      'the real run ran what the plan listed, in order',
+    );
+    assert.match((await card.locator('tr[data-lun="0"]').textContent()) ?? '', /4096/);
+
+    // an initiator group, and CHAP: the user is shown, the secret never
+    await card.locator('#grp-name').fill('hosts');
+    await card.locator('#grp-inits').fill('iqn.2026-12.org.example:esx1');
+    await card.locator('button', { hasText: 'Add group' }).click();
+    await card.locator('tr[data-group="hosts"]', { hasText: 'iqn.2026-12.org.example:esx1' }).waitFor();
+    await card.locator('[data-chap] button', { hasText: 'Set' }).click();
+    await card.locator('#chap-user').fill('esx');
+    await card.locator('#chap-secret').fill(SECRET);
+    await card.locator('button', { hasText: 'Save CHAP' }).click();
+    await card.locator('[data-chap]', { hasText: 'esx' }).waitFor();
+    await card.locator('#chap-secret').waitFor({ state: 'detached' });
+    assert.ok(!((await card.textContent()) ?? '').includes(SECRET));
+    const listed = await t.call<{ iqn: string; chap?: { user: string } }[]>('iscsi.target.list');
+    assert.equal(listed.find((x) => x.iqn === IQN)?.chap?.user, 'esx');
+    assert.ok(!JSON.stringify(listed).includes(SECRET));
+    await screenshot(page, 'iscsi-13-target');
+
+    // Re-apply: one click
+    runner.clear();
+    await banner.locator('button', { hasText: 'Re-apply' }).click();
+    const done = pageEl.locator('[data-done]');
+    await done.waitFor();
+    assert.match((await done.textContent()) ?? '', /Re-applied: \d+ commands? ran/);
+    assert.ok(
+      changes().some((a) => a.includes('-config')),
+      JSON.stringify(runner.calls),
+    );
+    await done.locator('button', { hasText: 'Dismiss' }).click();
+
+    // Adopt running: its plan, then the running targets become the configuration
+    await banner.locator('button', { hasText: 'Adopt running' }).click();
+    const adoptPlan = banner.locator('[data-plan="adopt"]');
+    await adoptPlan.waitFor();
+    assert.match((await adoptPlan.textContent()) ?? '', /scstadmin/);
+    await screenshot(page, 'iscsi-14-adopt-plan');
+    await adoptPlan.locator('button.primary', { hasText: 'Adopt' }).click();
+    await pageEl.locator('[data-done]', { hasText: 'Adopted' }).waitFor();
+    await pageEl.locator(`cal-iscsi-target section[data-target="${STORE}"]`).waitFor();
+    await screenshot(page, 'iscsi-15-adopted');
   });
 });
