@@ -260,7 +260,25 @@ describe('iSCSI page on SCST over the recorded sysfs tree (fake scstadmin and zf
     await screenshot(page, 'iscsi-14-adopt-plan');
     await adoptPlan.locator('button.primary', { hasText: 'Adopt' }).click();
     await pageEl.locator('[data-done]', { hasText: 'Adopted' }).waitFor();
-    await pageEl.locator(`cal-iscsi-target section[data-target="${STORE}"]`).waitFor();
+    const store = pageEl.locator(`cal-iscsi-target section[data-target="${STORE}"]`);
+    await store.waitFor();
+    assert.equal(await card.count(), 0, 'adopt dropped the target that does not run');
     await screenshot(page, 'iscsi-15-adopted');
+
+    // deleting a target with a connected initiator: the name typed back, then force
+    await store.locator('[data-sessions="1"]', { hasText: 'iqn.2026-01.com.example:host1' }).waitFor();
+    runner.clear();
+    await store.locator('.toolbar button.danger', { hasText: 'Delete' }).click();
+    const confirm = root.locator('cal-confirm dialog');
+    await confirm.waitFor();
+    assert.match((await confirm.textContent()) ?? '', /Connected now: iqn\.2026-01\.com\.example:host1/);
+    const yes = confirm.locator('button.danger', { hasText: 'Delete' });
+    assert.equal(await yes.isDisabled(), true, 'the IQN must be typed first');
+    await confirm.locator('input').fill(STORE);
+    await yes.click();
+    await store.waitFor({ state: 'detached' });
+    assert.ok(changes().some((a) => a.includes('-config')));
+    const left = await t.call<{ iqn: string }[]>('iscsi.target.list');
+    assert.ok(!left.some((x) => x.iqn === STORE));
   });
 });
