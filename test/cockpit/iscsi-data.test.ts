@@ -71,6 +71,7 @@ interface Data {
   driftByTarget(i: DriftItem[]): { target: string; lines: string[] }[];
   argvLine(a: string[]): string;
   groupLunsLabel(g: { luns: { lun: number; target: number }[] }): string;
+  parsePortals(t: string): { portals: { address: string; port: number }[] } | { problem: string };
   iscsiStatus(c: Client): Promise<{ backend: string | null; available: boolean; reason: string }>;
   listTargets(c: Client): Promise<Target[]>;
   listSessions(c: Client): Promise<{ target: string; initiator: string }[]>;
@@ -150,6 +151,23 @@ describe('cockpit data/iscsi.ts: view functions', () => {
     assert.throws(() => data.zvolLunParams(bad), /pool\/name/);
     assert.match(data.zvolLunProblems({ ...d, dataset: 'tank/v;reboot' })[0]!, /pool\/name/);
     assert.match(data.zvolLunProblems({ ...d, size: '512K' })[0]!, /at least 1 MiB/);
+  });
+
+  it('reads portals as typed (port 3260 by default, IPv6 in brackets), or names the entry it cannot read', () => {
+    assert.deepEqual(data.parsePortals('192.0.2.10:3261, [2001:db8::1]:3262 0.0.0.0 ::'), {
+      portals: [
+        { address: '192.0.2.10', port: 3261 },
+        { address: '2001:db8::1', port: 3262 },
+        { address: '0.0.0.0', port: 3260 },
+        { address: '::', port: 3260 },
+      ],
+    });
+    assert.deepEqual(data.parsePortals(''), { portals: [] });
+    assert.match(
+      (data.parsePortals('host.example:3260') as { problem: string }).problem,
+      /host\.example:3260/,
+    );
+    assert.ok('problem' in data.parsePortals('10.0.0.1:99999'));
   });
 
   it('CHAP shows user names only; drift items read as sentences grouped by target', () => {

@@ -21,6 +21,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { scstBackendFactory } from '../../agent/iscsi/backend-scst.js';
 import { iscsiSubsystem } from '../../agent/iscsi/service.js';
+import { waitUntil } from '../../agent/util/time.js';
 import { zfsSubsystem } from '../../agent/zfs/service.js';
 import { type AgentProcess, startAgentProcess, startTestAgent, type TestAgent } from '../helpers/agent.js';
 import { type FakeRunner, fakeRunner } from '../helpers/fake-runner.js';
@@ -238,6 +239,20 @@ describe('iSCSI page on SCST over the recorded sysfs tree (fake scstadmin and zf
     const listed = await t.call<{ iqn: string; chap?: { user: string } }[]>('iscsi.target.list');
     assert.equal(listed.find((x) => x.iqn === IQN)?.chap?.user, 'esx');
     assert.ok(!JSON.stringify(listed).includes(SECRET));
+    // alias and portals; the LUN's cache mode
+    await card.locator('.toolbar button', { hasText: 'Edit' }).click();
+    await card.locator('#ed-alias').fill('e2e');
+    await card.locator('#ed-portals').fill('127.0.0.1:3262');
+    await card.locator('button', { hasText: 'Save' }).click();
+    await card.locator('h3', { hasText: /^\s*e2e\s+iqn/ }).waitFor();
+    await card.locator('dd', { hasText: '127.0.0.1:3262' }).waitFor();
+    await card.locator('tr[data-lun="0"] select').selectOption('write-back');
+    await waitUntil(async () => {
+      const x = (await t.call<{ iqn: string; luns: { cache: string }[] }[]>('iscsi.target.list')).find(
+        (y) => y.iqn === IQN,
+      );
+      return x?.luns[0]?.cache === 'write-back';
+    });
     await screenshot(page, 'iscsi-13-target');
 
     // Re-apply: one click

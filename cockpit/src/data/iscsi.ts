@@ -286,6 +286,24 @@ export function chapLabel(t: Pick<Target, 'chap'>): string {
 export const portalLabel = (p: Portal): string =>
   p.address.includes(':') ? `[${p.address}]:${p.port}` : `${p.address}:${p.port}`;
 
+/**
+ * Portals as typed: "192.0.2.10:3260, [2001:db8::1]:3261, 0.0.0.0" (the port defaults to 3260).
+ * Returns the list, or the entry it cannot read.
+ */
+export function parsePortals(text: string): { portals: Portal[] } | { problem: string } {
+  const portals: Portal[] = [];
+  for (const part of text.split(/[\s,]+/).filter(Boolean)) {
+    const m = /^\[([0-9a-fA-F:]+)\](?::(\d+))?$/.exec(part) ?? /^([0-9.]+)(?::(\d+))?$/.exec(part);
+    const bare = !m && /^[0-9a-fA-F:]*:[0-9a-fA-F:]*$/.test(part) ? part : undefined;
+    const address = m?.[1] ?? bare;
+    const port = m?.[2] === undefined ? 3260 : Number(m[2]);
+    if (!address || !Number.isInteger(port) || port < 1 || port > 65535)
+      return { problem: `"${part}" is not address[:port] (IPv6 in brackets with a port)` };
+    portals.push({ address, port });
+  }
+  return { portals };
+}
+
 /** The LUNs a group sees, "0→1, 1→0" (the group's number → the target's LUN). */
 export const groupLunsLabel = (g: Group): string =>
   g.luns.length

@@ -23,6 +23,7 @@ import {
   deleteTarget,
   groupLunsLabel,
   type Lun,
+  parsePortals,
   portalLabel,
   type Session,
   setChap,
@@ -80,6 +81,7 @@ export class IscsiTargetCard extends LitElement {
   @property({ attribute: false }) sessions: Session[] = [];
   @state() private error: unknown;
   @state() private chapOpen = false;
+  @state() private editOpen = false;
   @state() private busy = false;
 
   private changed() {
@@ -148,6 +150,22 @@ export class IscsiTargetCard extends LitElement {
     if (ok) this.chapOpen = false;
   }
 
+  private async saveEdit() {
+    const alias = val(this.shadowRoot, 'ed-alias');
+    const parsed = parsePortals(val(this.shadowRoot, 'ed-portals'));
+    if ('problem' in parsed) {
+      this.error = new Error(_(parsed.problem));
+      return;
+    }
+    const ok = await this.act(() =>
+      updateTarget.run(this.client, this.target.iqn, {
+        ...(alias ? { alias } : {}),
+        portals: parsed.portals,
+      }),
+    );
+    if (ok) this.editOpen = false;
+  }
+
   private async addGroup() {
     const name = val(this.shadowRoot, 'grp-name');
     const initiators = val(this.shadowRoot, 'grp-inits')
@@ -166,6 +184,7 @@ export class IscsiTargetCard extends LitElement {
         <h3>${t.alias ? html`${t.alias} <small class="mono">${t.iqn}</small>` : html`<span class="mono">${t.iqn}</span>`}</h3>
         <span class=${t.enabled ? 'badge ok' : 'badge warn'}>${t.enabled ? _('enabled') : _('disabled')}</span>
         <span class="spacer"></span>
+        <button class="link" @click=${() => (this.editOpen = !this.editOpen)}>${_('Edit…')}</button>
         <button
           ?disabled=${this.busy}
           @click=${() => this.act(() => updateTarget.run(this.client, t.iqn, { enabled: !t.enabled }))}
@@ -178,6 +197,7 @@ export class IscsiTargetCard extends LitElement {
         <button class="link danger" ?disabled=${this.busy} @click=${() => this.removeTarget()}>${_('Delete')}</button>
       </div>
       <cal-error .error=${this.error}></cal-error>
+      ${this.editOpen ? this.renderEditForm() : nothing}
       <dl>
         <dt>${_('Portals')}</dt>
         <dd>${t.portals.length ? t.portals.map(portalLabel).join(', ') : html`<span class="muted">${_('none (the backend’s default)')}</span>`}</dd>
@@ -222,6 +242,18 @@ export class IscsiTargetCard extends LitElement {
     </section>`;
   }
 
+  private renderEditForm() {
+    const t = this.target;
+    return html`<form class="row" aria-label=${_('Edit target')} @submit=${(e: Event) => e.preventDefault()}>
+      <div class="field"><label for="ed-alias">${_('Alias')}</label><input id="ed-alias" .value=${t.alias ?? ''} /></div>
+      <div class="field">
+        <label for="ed-portals">${_('Portals (address:port, comma-separated)')}</label>
+        <input id="ed-portals" size="40" .value=${t.portals.map(portalLabel).join(', ')} />
+      </div>
+      <button class="primary" ?disabled=${this.busy} @click=${() => this.saveEdit()}>${_('Save')}</button>
+    </form>`;
+  }
+
   private renderChapForm() {
     return html`<form class="row" aria-label=${_('CHAP')} @submit=${(e: Event) => e.preventDefault()}>
       <div class="field"><label for="chap-user">${_('User')}</label><input id="chap-user" autocomplete="off" .value=${this.target.chap?.user ?? ''} /></div>
@@ -253,7 +285,21 @@ export class IscsiTargetCard extends LitElement {
             <td class="mono">${backingLabel(l.backing)}${l.backing.kind === 'file' ? html` <span class="muted">${formatBytes(l.backing.sizeBytes)}</span>` : nothing}</td>
             <td class="num">${l.blockSize}</td>
             <td>${l.readonly ? _('read-only') : _('read-write')}</td>
-            <td>${_(l.cache)}</td>
+            <td>
+              <select
+                aria-label=${format(_('Cache of LUN $0'), l.lun)}
+                ?disabled=${this.busy}
+                @change=${(e: Event) =>
+                  this.act(() =>
+                    updateLun.run(this.client, t.iqn, l.lun, {
+                      cache: (e.target as HTMLSelectElement).value as Lun['cache'],
+                    }),
+                  )}
+              >
+                <option value="write-through" ?selected=${l.cache === 'write-through'}>${_('write-through')}</option>
+                <option value="write-back" ?selected=${l.cache === 'write-back'}>${_('write-back')}</option>
+              </select>
+            </td>
             <td class="mono">${l.serial}</td>
             <td>
               <button class="link" ?disabled=${this.busy} @click=${() => this.act(() => updateLun.run(this.client, t.iqn, l.lun, { readonly: !l.readonly }))}>
