@@ -126,7 +126,9 @@ export class UnixTransport {
     };
     this.o.onSession?.(session);
     let pending = 0;
-    let corked = false;
+    // answers of one tick, written together (pipelined clients send many requests per read)
+    let outBuf = '';
+    let flushQueued = false;
     // Reading stops while the peer does not read our output ('drain') or while it has too many
     // calls in flight ('inflight'), so that one client cannot queue unbounded work.
     const holds = new Set<'drain' | 'inflight'>();
@@ -139,9 +141,17 @@ export class UnixTransport {
     };
 
     const send = (obj: unknown) => writeLine(JSON.stringify(obj));
-    const uncork = () => {
-      corked = false;
-      socket.uncork();
+    const flush = () => {
+      flushQueued = false;
+      if (!outBuf) return;
+      const text = outBuf;
+      outBuf = '';
+      if (socket.destroyed || socket.writableEnded) return;
+      const ok = socket.write(text);
+      if (!ok && !holds.has('drain')) {
+        hold('drain', true);
+        socket.once('drain', () => hold('drain', false));
+      }
     };
     const maxTotal = this.o.maxQueuedBytesTotal ?? Number.POSITIVE_INFINITY;
     const writeLine = (line: string) => {
@@ -149,7 +159,7 @@ export class UnixTransport {
       // Judged before the write, with the line counted: a peer that is not reading (its queue
       // is not empty) is dropped when this answer would take its queue past the cap, or all
       // queues together past theirs. An empty queue takes one answer (bounded by the core).
-      const queued = socket.writableLength;
+      const queued = socket.writableLength + outBuf.length;
       if (
         queued > 0 &&
         (queued + line.length > this.o.maxBufferedBytes ||
@@ -159,16 +169,12 @@ export class UnixTransport {
         socket.destroy();
         return;
       }
-      // coalesce the responses of one tick into one write (pipelined clients send many requests per read)
-      if (!corked) {
-        corked = true;
-        socket.cork();
-        process.nextTick(uncork);
-      }
-      const ok = socket.write(`${line}\n`);
-      if (!ok && !holds.has('drain')) {
-        hold('drain', true);
-        socket.once('drain', () => hold('drain', false));
+      // one string and one write per tick: writev of many small chunks cost more than the
+      // answers themselves (a profile at 32 in flight: 10 % of the agent's time in writev)
+      outBuf += `${line}\n`;
+      if (!flushQueued) {
+        flushQueued = true;
+        process.nextTick(flush);
       }
     };
 
@@ -179,6 +185,7 @@ export class UnixTransport {
       socket.setTimeout(this.o.idleTimeoutMs);
       socket.on('timeout', () => {
         if (session.keepAlive > 0 || pending > 0) return;
+        flush();
         socket.end();
         // half-open allowed: a peer that never closes its side must not keep the fd
         setTimeout(() => socket.destroy(), 2000).unref();
@@ -203,6 +210,7 @@ export class UnixTransport {
       ready.length = 0;
       partial = [];
       if (socket.destroyed || socket.writableEnded) return;
+      flush();
       endWith(socket, limitLine(`message exceeds ${this.o.maxMessageBytes} bytes`));
     };
     const take = (chunk: string) => {
@@ -263,7 +271,10 @@ export class UnixTransport {
         partial = [];
         if (last.trim()) dispatch(last);
       }
-      if (pending === 0) socket.end();
+      if (pending === 0) {
+        flush();
+        socket.end();
+      }
     };
     // one pair of callbacks per connection, not per call
     const onResult = (out: string | undefined) => {
