@@ -34,6 +34,8 @@ export interface RunOptions {
    * Without it the child would outlive a killed agent in its own process group.
    */
   dieWithParent?: boolean;
+  /** What logs and errors show instead of the argv (an argv holding a secret, redacted). */
+  shownArgv?: readonly string[];
   /** Run as this uid/gid (tests, dropping privileges). */
   uid?: number;
   gid?: number;
@@ -183,11 +185,12 @@ export function createRunner(options: RunnerOptions = {}): Runner {
   function start(argv: readonly string[], opts: RunOptions, captureStdout: boolean) {
     if (argv.length === 0 || typeof argv[0] !== 'string') throw new TypeError('runner: empty argv');
     const [cmd, ...rest] = argv as [string, ...string[]];
+    const shown = [...(opts.shownArgv ?? argv)];
     const target = which(cmd);
     if (!target)
       throw new RpcError('unavailable', `${cmd}: not installed`, {
         reason: `${cmd} not found on ${searchPath}`,
-        argv,
+        argv: shown,
       });
     let bin = target;
     let args = rest;
@@ -256,13 +259,13 @@ export function createRunner(options: RunnerOptions = {}): Runner {
     const done = new Promise<RunResult>((resolve, reject) => {
       child.once('error', (err) => {
         cleanup();
-        reject(new RpcError('failed', `${cmd}: ${err.message}`, { argv: [...argv] }));
+        reject(new RpcError('failed', `${cmd}: ${err.message}`, { argv: shown }));
       });
       child.once('close', (code, sig) => {
         cleanup();
         const durationMs = Math.round(performance.now() - started);
         const result: RunResult = {
-          argv: [...argv],
+          argv: shown,
           code: code ?? -1,
           stdout: Buffer.concat(outChunks).toString('utf8'),
           stderr: Buffer.concat(errChunks).toString('utf8'),

@@ -8,6 +8,7 @@ import { configSchemaWith } from './config.js';
 import type { Subsystem } from './deps.js';
 import { createHardwareService, hardwareSubsystem } from './hardware/service.js';
 import { scstBackendFactory } from './iscsi/backend-scst.js';
+import { tgtBackendFactory } from './iscsi/backend-tgt.js';
 import { iscsiSubsystem } from './iscsi/service.js';
 import { objectSubsystem } from './object/service.js';
 import { releaseSubsystem } from './release/service.js';
@@ -26,7 +27,7 @@ export const SUBSYSTEMS: Subsystem[] = [
   vtlSubsystem,
   objectSubsystem,
   // SCST first: chosen when its sysfs tree and scstadmin are there, else tgt
-  iscsiSubsystem([scstBackendFactory]),
+  iscsiSubsystem([scstBackendFactory, tgtBackendFactory]),
 ];
 
 /**

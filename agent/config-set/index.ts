@@ -45,6 +45,8 @@ export interface Step {
   check?: (r: RunResult) => void | Promise<void>;
   /** Run by the target itself instead of the runner (bconsole sessions); must run `argv`. */
   run?: () => Promise<void>;
+  /** What plans, results and logs show instead of `argv` (a secret in an argv, redacted). */
+  shown?: string[];
 }
 
 export interface StepContext<S> {
@@ -67,9 +69,12 @@ export interface ConfigTarget<S> {
   /** Idempotent preparation before files are written (directories the daemon needs). */
   prepare?(state: S): Promise<void>;
   /** The daemon's own check of the written files (e.g. `bacula-dir -t`). */
-  validate?(ctx: StepContext<S>): Step[];
-  /** Make the daemon use them (reload, restart, tgt-admin --update). */
-  activate?(ctx: StepContext<S>): Step[];
+  validate?(ctx: StepContext<S>): Step[] | Promise<Step[]>;
+  /**
+   * Make the daemon use them (reload, restart, tgt-admin --update). May read the running
+   * state (tgt: the tgtadm commands from what tgtd runs); the dry run calls it the same way.
+   */
+  activate?(ctx: StepContext<S>): Step[] | Promise<Step[]>;
   /** Initial state when LMDB holds none. */
   initial(): S;
 }
@@ -252,7 +257,7 @@ export class ManagedConfig<S> {
   private async runSteps(steps: Step[], commands: string[][], dryRun: boolean): Promise<void> {
     for (const s of steps) {
       if (s.when && !(await s.when.test())) continue;
-      commands.push(s.argv);
+      commands.push(s.shown ?? s.argv);
       if (dryRun) continue;
       if (s.run) {
         await s.run();
@@ -262,6 +267,7 @@ export class ManagedConfig<S> {
         input: s.input,
         okCodes: s.okCodes,
         timeoutMs: s.timeoutMs ?? 60_000,
+        ...(s.shown ? { shownArgv: s.shown } : {}),
       });
       await s.check?.(r);
     }
@@ -297,8 +303,8 @@ export class ManagedConfig<S> {
       result.notes.push('configuration unchanged');
       return result;
     }
-    const validate = changed.length ? (this.target.validate?.(ctx) ?? []) : [];
-    const activate = activating ? (this.target.activate?.(ctx) ?? []) : [];
+    const validate = changed.length ? ((await this.target.validate?.(ctx)) ?? []) : [];
+    const activate = activating ? ((await this.target.activate?.(ctx)) ?? []) : [];
     if (dryRun) {
       await this.runSteps([...validate, ...activate], result.commands, true);
       return result;
@@ -341,7 +347,11 @@ export class ManagedConfig<S> {
   private async reactivateOld(changed: string[], notes: string[]): Promise<void> {
     const old = this.state();
     try {
-      await this.runSteps(this.target.activate?.({ state: old, previous: old, changed }) ?? [], [], false);
+      await this.runSteps(
+        (await this.target.activate?.({ state: old, previous: old, changed })) ?? [],
+        [],
+        false,
+      );
       notes.push('previous version re-activated');
     } catch (err) {
       this.set.o.log.error(

@@ -68,3 +68,43 @@ export const accountBind = (c: number, tid: number, user: string, outgoing = fal
   );
 export const showTargets = (c: number) => adm(c, '--mode', 'target', '--op', 'show');
 export const shutdown = (c: number) => ['tgtadm', '-C', String(c), '--op', 'delete', '--mode', 'system'];
+export const lunDelete = (c: number, tid: number, lun: number) =>
+  adm(c, '--mode', 'logicalunit', '--op', 'delete', '--tid', String(tid), '--lun', String(lun));
+export const lunUpdate = (c: number, tid: number, lun: number, params: string) =>
+  adm(
+    c,
+    '--mode',
+    'logicalunit',
+    '--op',
+    'update',
+    '--tid',
+    String(tid),
+    '--lun',
+    String(lun),
+    '--params',
+    params,
+  );
+export const unbindInitiator = (c: number, tid: number, iqn: string) =>
+  adm(c, '--mode', 'target', '--op', 'unbind', '--tid', String(tid), '--initiator-name', iqn);
+export const unbindAddress = (c: number, tid: number, address: string) =>
+  adm(c, '--mode', 'target', '--op', 'unbind', '--tid', String(tid), '-I', address);
+export const accountDelete = (c: number, user: string) =>
+  adm(c, '--mode', 'account', '--op', 'delete', '--user', user);
+export const accountUnbind = (c: number, tid: number, user: string, outgoing = false) =>
+  adm(
+    c,
+    '--mode',
+    'account',
+    '--op',
+    'unbind',
+    '--tid',
+    String(tid),
+    '--user',
+    user,
+    ...(outgoing ? ['--outgoing'] : []),
+  );
+export const showAccounts = (c: number) => adm(c, '--mode', 'account', '--op', 'show');
+export const showPortals = (c: number) => adm(c, '--mode', 'portal', '--op', 'show');
+/** `portal` as tgt writes it: a.b.c.d:port or [v6]:port */
+export const portalNew = (c: number, portal: string) =>
+  adm(c, '--mode', 'portal', '--op', 'new', '--param', `portal=${portal}`);

@@ -98,3 +98,21 @@ export function parseTgtadmShow(text: string): TgtTarget[] {
   }
   return out;
 }
+
+/** `tgtadm --mode account --op show`: the account names ("Account list:" then one per line). */
+export function parseTgtAccounts(text: string): string[] {
+  return text
+    .split('\n')
+    .filter((l) => /^\s+\S/.test(l))
+    .map((l) => l.trim());
+}
+
+/** `tgtadm --mode portal --op show`: `Portal: 127.0.0.1:3260,1` → `127.0.0.1:3260`. */
+export function parseTgtPortals(text: string): string[] {
+  const out: string[] = [];
+  for (const l of text.split('\n')) {
+    const m = /^Portal:\s*(\S+?)(?:,\d+)?\s*$/.exec(l);
+    if (m) out.push(m[1]!);
+  }
+  return out;
+}

@@ -5,7 +5,7 @@
  * changes the desired state and applies it in one step (files, then the backend's commands,
  * rolled back together when one fails); a dry run lists the same file diffs and argv.
  */
-import { randomUUID } from 'node:crypto';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import path from 'node:path';
@@ -130,6 +130,8 @@ function localAddresses(): Set<string> {
 export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): ServiceFactory {
   return (deps): Service => {
     const cfg = configOf(deps.config, iscsiConfig);
+    /** a dry run's secrets as the change would set them (secrets.env is not written by a dry run) */
+    const dryRunSecrets = new AsyncLocalStorage<Map<string, string | undefined>>();
     const dataDir = deps.layout.data.iscsi;
     const backingPath = (l: Lun) =>
       l.backing.kind === 'zvol'
@@ -141,7 +143,10 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
       configDir: (b) => deps.layout.generated(b),
       dataDir,
       backingPath,
-      secret: (k) => deps.secrets.get(k),
+      secret: (k) => {
+        const pending = dryRunSecrets.getStore();
+        return pending?.has(k) ? pending.get(k) : deps.secrets.get(k);
+      },
     };
     const all = (opts.backends ?? []).map((f) => f(bctx));
     const wanted = cfg.backend === 'auto' ? all : all.filter((b) => b.name === cfg.backend);
@@ -196,8 +201,8 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
       prepare: async (s) => {
         await delegate()?.prepare?.(s);
       },
-      validate: (ctx) => delegate()?.validate?.(ctx) ?? [],
-      activate: (ctx) => [...backingSteps(ctx.state), ...(delegate()?.activate?.(ctx) ?? [])],
+      validate: async (ctx) => (await delegate()?.validate?.(ctx)) ?? [],
+      activate: async (ctx) => [...backingSteps(ctx.state), ...((await delegate()?.activate?.(ctx)) ?? [])],
     };
 
     /** Sparse files for file-backed LUNs that do not exist yet (the dry run evaluates `when` too). */
@@ -222,6 +227,12 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
 
     const managed = deps.configSet.register(target);
     const state = () => managed.state();
+    /**
+     * What makes a new LUN's serial and NAA id unique: the configuration version the change
+     * will be. The same in a dry run and the real run that follows (so the plan shows the very
+     * serial the LUN gets), different for a LUN deleted and created again (a new disk).
+     */
+    const identityNonce = () => `v${(managed.head()?.version ?? 0) + 1}`;
 
     // a zvol backing a LUN is not destroyed from under it
     deps.usage.register('dataset', (name, recursive) =>
@@ -287,7 +298,10 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
       if (problems.length) throw invalid(problems.join('; '), { problems });
       if (ctx.dryRun) {
         await choose();
-        const plan = planOf(await managed.plan(next, { user: ctx.identity.user, summary }));
+        const pending = new Map((extra.secrets ?? []).map((x) => [x.key, x.value]));
+        const plan = planOf(
+          await dryRunSecrets.run(pending, () => managed.plan(next, { user: ctx.identity.user, summary })),
+        );
         const secretNotes = (extra.secrets ?? []).map(
           (s) => `secrets.env: ${s.key} ${s.value === undefined ? 'removed' : 'set'} (value not shown)`,
         );
@@ -584,7 +598,8 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
           const used = new Set(t.luns.map((l) => l.lun));
           let lun = p.lun;
           if (lun === undefined) {
-            lun = 0;
+            // tgt keeps LUN 0 for its controller
+            lun = (await choose()).backend?.name === 'tgt' ? 1 : 0;
             while (used.has(lun)) lun++;
           } else if (used.has(lun))
             throw invalid(`${p.target}: LUN ${lun} is already used`, { target: p.target, lun });
@@ -610,7 +625,7 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
                 dataset: p.backing.dataset,
               });
           }
-          const id = newIdentity(t.iqn, lun, randomUUID());
+          const id = newIdentity(t.iqn, lun, identityNonce());
           const l: Lun = {
             lun,
             backing: p.backing,
@@ -779,7 +794,7 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
         mutating: true,
         handler: async (_p, ctx) => {
           const b = await requireBackend();
-          const { next, skipped } = adopt(state(), await b.live(), dataDir);
+          const { next, skipped } = adopt(state(), await b.live(), dataDir, identityNonce());
           const r = await change(next, ctx, 'iscsi.adopt');
           return { ...r, skipped } as never;
         },
@@ -886,6 +901,8 @@ export function adopt(
   desired: IscsiState,
   live: LiveState,
   dataDir: string,
+  /** what makes identities generated for LUNs the backend reports none for unique */
+  nonce: string,
 ): { next: IscsiState; skipped: string[] } {
   const skipped: string[] = [];
   const prev = new Map(desired.targets.map((t) => [t.iqn, t]));
@@ -911,7 +928,7 @@ export function adopt(
         );
         continue;
       }
-      const id = newIdentity(r.iqn, l.lun, randomUUID());
+      const id = newIdentity(r.iqn, l.lun, nonce);
       luns.push({
         lun: l.lun,
         backing,
