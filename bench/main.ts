@@ -11,6 +11,7 @@ const AREAS: Record<string, { module: string; fn: string }> = {
   release: { module: './release.js', fn: 'benchRelease' },
   tape: { module: './tape.js', fn: 'benchTape' },
   object: { module: './object.js', fn: 'benchObject' },
+  iscsi: { module: './iscsi.js', fn: 'benchIscsi' },
   abuse: { module: './abuse.js', fn: 'benchAbuse' },
 };
 

@@ -2,12 +2,13 @@
  * blockio: write or read blocks of an iSCSI LUN through libiscsi (WRITE16 / READ16), so the
  * tests can check the data path of a target the agent configured, as a real initiator would.
  *
- *   blockio [-i INITIATOR-IQN] [-m USER%SECRET] write|read|size URL LBA COUNT FILE
+ *   blockio [-i INITIATOR-IQN] [-m USER%SECRET] write|read|size|seqread URL [LBA COUNT FILE]
  *
  * URL is libiscsi's: iscsi://[user%secret@]host:port/target-iqn/lun (CHAP from the URL);
  * -m sets the mutual CHAP credentials the target must answer with. `write` sends COUNT blocks
  * read from FILE at LBA; `read` writes COUNT blocks from LBA to FILE; `size` prints
- * "<blocks> <block size>". Exit 2: login refused or no such LUN; 3: I/O failed; 1: usage.
+ * "<blocks> <block size>"; `seqread` reads the whole LUN in 1 MiB requests and prints the bytes
+ * read (a sequential throughput run). Exit 2: login refused or no such LUN; 3: I/O failed; 1: usage.
  */
 #include <iscsi/iscsi.h>
 #include <iscsi/scsi-lowlevel.h>
@@ -18,7 +19,7 @@
 #include <unistd.h>
 
 static int usage(void) {
-  fprintf(stderr, "usage: blockio [-i IQN] [-m USER%%SECRET] write|read|size URL [LBA COUNT FILE]\n");
+  fprintf(stderr, "usage: blockio [-i IQN] [-m USER%%SECRET] write|read|size|seqread URL [LBA COUNT FILE]\n");
   return 1;
 }
 
@@ -68,6 +69,20 @@ int main(int argc, char **argv) {
   int code = 0;
   if (strcmp(op, "size") == 0) {
     printf("%llu %u\n", (unsigned long long)blocks, bs);
+  } else if (strcmp(op, "seqread") == 0) {
+    uint32_t per = (1024 * 1024) / bs;
+    unsigned long long total = 0;
+    for (uint64_t lba = 0; lba < blocks; lba += per) {
+      uint32_t n = blocks - lba < per ? (uint32_t)(blocks - lba) : per;
+      task = iscsi_read16_sync(iscsi, url->lun, lba, n * bs, (int)bs, 0, 0, 0, 0, 0);
+      if (!task || task->status != SCSI_STATUS_GOOD) {
+        fprintf(stderr, "blockio: READ(16) failed: %s\n", iscsi_get_error(iscsi));
+        return 3;
+      }
+      total += (unsigned long long)task->datain.size;
+      scsi_free_scsi_task(task);
+    }
+    printf("%llu\n", total);
   } else {
     if (argc - optind < 5) return usage();
     uint64_t lba = strtoull(argv[optind + 2], NULL, 10);
