@@ -24,21 +24,33 @@ export function renderConfigTemplate(schema: TSchema = fullConfigSchema()): stri
   return `${lines.join('\n')}\n`;
 }
 
-function renderObject(schema: TSchema, value: Record<string, unknown>, depth: number, out: string[]): void {
+/**
+ * `commented`: inside an optional section that has no default (`iscsi.defaultPortal`): the
+ * whole section is shown commented out, since an empty one would not parse.
+ */
+function renderObject(
+  schema: TSchema,
+  value: Record<string, unknown>,
+  depth: number,
+  out: string[],
+  commented = false,
+): void {
   const props = (schema as { properties?: Record<string, TSchema> }).properties ?? {};
   const pad = '  '.repeat(depth);
+  const off = commented ? '# ' : '';
   for (const [key, sub] of Object.entries(props)) {
     const v = value?.[key];
     const notes = describe(sub);
     if (depth === 0) out.push('');
     for (const n of notes) out.push(`${pad}# ${n}`);
     if (isObject(sub)) {
-      out.push(`${pad}${key}:`);
-      renderObject(sub, (v ?? {}) as Record<string, unknown>, depth + 1, out);
+      const absent = commented || v === undefined;
+      out.push(`${pad}${absent ? '# ' : ''}${key}:`);
+      renderObject(sub, (v ?? {}) as Record<string, unknown>, depth + 1, out, absent);
     } else if (v === undefined) {
       out.push(`${pad}# ${key}:`);
     } else {
-      out.push(`${pad}${key}: ${scalar(v)}`);
+      out.push(`${pad}${off}${key}: ${scalar(v)}`);
     }
   }
 }
