@@ -81,9 +81,10 @@ export class Bconsole {
    * Run the commands in one session and return the output of each (echoes and session noise
    * removed). Commands are single lines built by this module's callers from validated values.
    */
-  async exec(commands: string[], opts: ExecOptions = {}): Promise<string[]> {
-    for (const c of commands)
+  async exec(commands: string[], opts: ExecOptions & { answers?: string[] } = {}): Promise<string[]> {
+    for (const c of [...commands, ...(opts.answers ?? [])])
       if (/[\r\n\u0000]/.test(c)) throw new Error('bconsole: command with a line break');
+    if (opts.answers && commands.length !== 1) throw new Error('bconsole: answers follow one command');
     await this.requireUp();
     const timeoutMs = opts.timeoutMs ?? 60_000;
     const argv = bconsoleArgv(this.opts.configFile, timeoutMs);
@@ -97,7 +98,8 @@ export class Bconsole {
     // "cancel" (at the top level it is a no-op). Without it the next line would be taken as
     // the answer: after "Media record for new Volume already exists", `quit` became the name
     // of a new volume.
-    child.stdin?.end(`${commands.map((c) => `${c}\n.`).join('\n')}\nquit\n`);
+    const answers = (opts.answers ?? []).map((a) => `${a}\n`).join('');
+    child.stdin?.end(`${commands.map((c) => `${c}\n${answers}.`).join('\n')}\nquit\n`);
     const r = await done;
     const s = stripSession(r.stdout);
     if (s.authFailed) {
@@ -120,8 +122,8 @@ export class Bconsole {
       );
   }
 
-  /** One command; its output. */
-  async one(command: string, opts?: ExecOptions): Promise<string> {
+  /** One command; its output. `answers` answer the prompt it raises (then the usual "."). */
+  async one(command: string, opts?: ExecOptions & { answers?: string[] }): Promise<string> {
     return (await this.exec([command], opts))[0] ?? '';
   }
 

@@ -8,6 +8,11 @@
 /** One console session: its lines and its timeout. */
 export interface ConsoleCall {
   lines: string[];
+  /**
+   * Answers to a prompt the (single) command raises, sent right after it (`label barcodes`
+   * asks "Do you want to label these Volumes?" — Bacula 9.6 asks even with its `yes` keyword).
+   */
+  answers?: string[];
   timeoutMs: number;
 }
 
@@ -66,8 +71,9 @@ export function labelBarcodesCall(a: {
 }): ConsoleCall {
   return {
     lines: [
-      `label barcodes storage=${a.storage} pool=${a.pool}${a.slots ? ` slots=${a.slots}` : ''} drive=${a.drive ?? 0} yes`,
+      `label barcodes storage=${a.storage} pool=${a.pool}${a.slots ? ` slots=${a.slots}` : ''} drive=${a.drive ?? 0}`,
     ],
+    answers: ['yes'],
     timeoutMs: 3_600_000,
   };
 }

@@ -80,7 +80,7 @@ export function consolePlan(bctx: BackupContext, call: ConsoleCall, notes?: stri
   return {
     dryRun: true,
     commands: [bconsoleArgv(bctx.paths.bconsoleConf, call.timeoutMs)],
-    console: call.lines,
+    console: [...call.lines, ...(call.answers ?? [])],
     ...(notes ? { notes } : {}),
   };
 }

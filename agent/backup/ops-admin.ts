@@ -95,7 +95,7 @@ export async function labelBarcodes(
   a: { storage: string; pool: string; slots?: string; drive?: number },
 ): Promise<string> {
   const c = labelBarcodesCall(a);
-  const out = await bc.one(c.lines[0]!, { timeoutMs: c.timeoutMs });
+  const out = await bc.one(c.lines[0]!, { timeoutMs: c.timeoutMs, answers: c.answers });
   if (/ERR=|Error|No Volumes to label/i.test(out) && !/OK label/.test(out)) {
     throw new RpcError('failed', out.trim().split('\n').slice(-2).join(' '));
   }

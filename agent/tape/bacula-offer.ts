@@ -9,6 +9,7 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { invalid } from '../../rpc/errors.js';
+import { labelBarcodesCall, updateSlotsCall } from '../backup/console-commands.js';
 import { type DesiredState, type Pool, PoolSchema, type Storage, StorageSchema } from '../backup/model.js';
 import { checkState } from '../backup/render.js';
 import type { ChangerRef } from './libraries.js';
@@ -79,9 +80,10 @@ export function withOffer(state: DesiredState, storage: Storage, pool: Pool): De
  * (dry runs list them; the real run calls those functions).
  */
 export function offerConsole(storage: string, pool: string, slots: string | undefined, drive = 0): string[] {
+  const label = slots ? labelBarcodesCall({ storage, pool, slots, drive }) : undefined;
   return [
-    `update slots storage=${storage} drive=${drive}`,
-    ...(slots ? [`label barcodes storage=${storage} pool=${pool} slots=${slots} drive=${drive} yes`] : []),
+    ...updateSlotsCall({ storage, drive }).lines,
+    ...(label ? [...label.lines, ...(label.answers ?? [])] : []),
   ];
 }
 

@@ -411,3 +411,22 @@ int fstat(int fd, struct stat *st) {
 int __xstat(int v, const char *p, struct stat *st) { (void)v; return stat(p, st); }
 int __lxstat(int v, const char *p, struct stat *st) { (void)v; return lstat(p, st); }
 int __fxstat(int v, int fd, struct stat *st) { (void)v; return fstat(fd, st); }
+/* glibc >= 2.33 exports the LFS names as functions: Bacula's storage daemon calls these. */
+int stat64(const char *p, struct stat64 *st) {
+  struct dev *d = find_dev(p);
+  if (d) { fake_stat(d, (struct stat *)st); return 0; }
+  int (*real)(const char *, struct stat64 *) = dlsym(RTLD_NEXT, "stat64");
+  return real(p, st);
+}
+int lstat64(const char *p, struct stat64 *st) {
+  struct dev *d = find_dev(p);
+  if (d) { fake_stat(d, (struct stat *)st); return 0; }
+  int (*real)(const char *, struct stat64 *) = dlsym(RTLD_NEXT, "lstat64");
+  return real(p, st);
+}
+int fstat64(int fd, struct stat64 *st) {
+  struct emu *e = emu_of(fd);
+  if (e) { fake_stat(e->dev, (struct stat *)st); return 0; }
+  int (*real)(int, struct stat64 *) = dlsym(RTLD_NEXT, "fstat64");
+  return real(fd, st);
+}

@@ -53,7 +53,8 @@ test('tape.bacula.offer: Autochanger, Devices and pool through the Bacula pipeli
     assert.match(sd.diff, /Media Type = "?LTO-8"?/);
     assert.deepEqual(plan.console, [
       'update slots storage=Lib1 drive=0',
-      'label barcodes storage=Lib1 pool=Tapes slots=1,5,7 drive=0 yes',
+      'label barcodes storage=Lib1 pool=Tapes slots=1,5,7 drive=0',
+      'yes',
     ]);
     const r = await a.call<{ changed: string[]; notes: string[]; mediaType: string }>('tape.bacula.offer', {
       changer: 'lib1',
