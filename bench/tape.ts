@@ -6,14 +6,15 @@
  *   check, lock, mtx, parser, view) against running `mtx status` directly, ratio goal ≤ 1.1.
  *   This needs a changer the real mtx can reach: the emulated library of test/tape-emu (tgtd's
  *   changer over iSCSI on loopback with the preload library). Set CALYPSO_BENCH_CHANGER to its
- *   device and CALYPSO_BENCH_TOOLENV to the JSON environment the tools need; without them the
- *   result says so instead of inventing a number.
+ *   device and CALYPSO_BENCH_TOOLENV to the JSON environment the tools need to measure a real
+ *   library; without them the bench starts the emulated one itself.
  */
 import { createRunner } from '../agent/runner.js';
 import { tapeConfig } from '../agent/tape/config.js';
 import { parseMtxStatus } from '../agent/tape/parse-mtx-status.js';
 import { createTapeService } from '../agent/tape/service.js';
 import { startTestAgent } from '../test/helpers/agent.js';
+import { startTapeLab } from '../test/tape-emu/lab.js';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -89,14 +90,21 @@ export async function benchTape(): Promise<Record<string, unknown>> {
     'baseline: split into lines': ms(median(floor)),
     'parse / split ratio': (median(parse) / median(floor)).toFixed(1),
   };
-  const device = process.env.CALYPSO_BENCH_CHANGER;
-  if (!device) {
-    out['inventory via agent vs mtx'] =
-      'not measured: set CALYPSO_BENCH_CHANGER (and CALYPSO_BENCH_TOOLENV) to the emulated library of test/tape-emu';
-    return out;
+  // a changer given from outside (a real library), else the emulated one started here
+  let device = process.env.CALYPSO_BENCH_CHANGER;
+  let env = JSON.parse(process.env.CALYPSO_BENCH_TOOLENV ?? '{}') as Record<string, string>;
+  const lab = device ? undefined : await startTapeLab({ slots: 40, mailslots: 2, tapes: 30 });
+  if (lab) {
+    device = lab.changerDevice;
+    env = lab.env;
+    out.library = `emulated (tgtd changer over iSCSI on loopback, LD_PRELOAD): ${lab.slots} slots, ${lab.mailslots} mailslots, ${lab.barcodes.length} cartridges, 2 drives`;
   }
-  const env = JSON.parse(process.env.CALYPSO_BENCH_TOOLENV ?? '{}') as Record<string, string>;
-  const r = await viaAgent(device, env);
+  let r: { direct: number; agent: number };
+  try {
+    r = await viaAgent(device!, env);
+  } finally {
+    await lab?.stop();
+  }
   out['mtx status directly (median)'] = ms(r.direct);
   out['changer.status through the agent (median)'] = ms(r.agent);
   out['agent / direct (goal ≤ 1.1)'] = (r.agent / r.direct).toFixed(3);
