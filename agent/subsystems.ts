@@ -3,6 +3,7 @@
  * from `agent/<subsystem>/service.ts`, which declares the subsystem's methods, its capability
  * probes and its slice of calypso.yaml (README, "Adding a subsystem").
  */
+import { alertsSubsystem } from './alerts/service.js';
 import { backupSubsystem } from './backup/service.js';
 import { configSchemaWith } from './config.js';
 import type { Subsystem } from './deps.js';
@@ -18,6 +19,7 @@ import { vtlSubsystem } from './vtl/service.js';
 import { zfsSubsystem } from './zfs/service.js';
 
 export const SUBSYSTEMS: Subsystem[] = [
+  alertsSubsystem,
   hardwareSubsystem,
   backupSubsystem,
   releaseSubsystem,

@@ -78,6 +78,7 @@ export function createZfsContext(deps: AgentDeps, partial: Partial<ZfsOptions> =
     now: deps.clock.now,
     intervalMs: options.healthIntervalMs,
     timeoutMs: options.statusTimeoutMs,
+    sink: deps.alerts,
   });
   return {
     deps,

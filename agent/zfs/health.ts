@@ -9,6 +9,8 @@
  */
 import type { Database } from 'lmdb';
 import type { Logger } from 'pino';
+import type { AlertSink } from '../alerts/engine.js';
+import type { Thresholds } from '../alerts/rules.js';
 import type { EventBus } from '../events.js';
 import type { ZfsDriver } from './driver.js';
 import { leaves } from './pool-view.js';
@@ -120,6 +122,19 @@ export interface HealthMonitorOptions {
   now: () => number;
   intervalMs: number;
   timeoutMs: number;
+  /** the agent's alert engine: pool health, scan errors and capacity raised and cleared there */
+  sink?: AlertSink & { rules(): { thresholds: Thresholds } };
+}
+
+/** What to do about a pool state, for the alert's detail. */
+function stateAdvice(p: PoolStatus): string {
+  const bad = leaves(p)
+    .filter((l) => l.vdev.state !== 'ONLINE')
+    .map((l) => `${l.vdev.name} is ${l.vdev.state}`);
+  const what = bad.length ? ` (${bad.slice(0, 8).join(', ')})` : '';
+  if (p.state === 'DEGRADED')
+    return `Pool ${p.name} is DEGRADED${what}: it runs without full redundancy. Bring the device back online (pool.online) or replace it (pool.replace); the pool heals by resilvering.${p.action ? ` zpool says: ${p.action}` : ''}`;
+  return `Pool ${p.name} is ${p.state}${what}: data may be unavailable. Check the devices and cabling, then pool.clear or pool.replace.${p.action ? ` zpool says: ${p.action}` : ''}`;
 }
 
 export class HealthMonitor {
@@ -169,16 +184,74 @@ export class HealthMonitor {
     for (const cur of pools) {
       seen.add(cur.name);
       for (const ev of diffHealth(this.last.get(cur.name), cur)) await this.emit(ev);
+      await this.sync(cur, this.last.get(cur.name));
       this.last.set(cur.name, cur);
     }
+    if (this.o.sink) await this.capacity();
     for (const name of [...this.last.keys()]) {
       if (!seen.has(name)) this.last.delete(name); // destroyed or exported through the agent: not an alert
     }
   }
 
-  /** Forget a pool (after destroy/export through the agent). */
+  /** The engine's alerts for one pool: health (raised on a change, cleared when ONLINE), scan errors. */
+  private async sync(cur: PoolStatus, prev: PoolStatus | undefined): Promise<void> {
+    const sink = this.o.sink;
+    if (!sink) return;
+    const key = `zfs.pool.health:${cur.name}`;
+    if (cur.state === 'ONLINE') await sink.clear(key);
+    else if (!prev || prev.state !== cur.state)
+      await sink.raise({
+        key,
+        // DEGRADED too: the pool runs without redundancy until someone acts
+        level: 'critical',
+        source: 'zfs',
+        title: `pool ${cur.name} is ${cur.state}`,
+        detail: stateAdvice(cur),
+        data: { pool: cur.name, state: cur.state },
+      });
+    const scanKey = `zfs.pool.scan-errors:${cur.name}`;
+    const errs = cur.scan.state === 'finished' ? (cur.scan.errors ?? 0) : 0;
+    if (errs > 0 && (!prev || prev.scan.errors !== cur.scan.errors || prev.scan.state !== 'finished'))
+      await sink.raise({
+        key: scanKey,
+        level: 'critical',
+        source: 'zfs',
+        title: `pool ${cur.name}: the last ${cur.scan.function ?? 'scan'} found ${errs} error(s)`,
+        detail: `Run pool.status ${cur.name} for the damaged files, restore them from a backup, then pool.clear and scrub again.`,
+        data: { pool: cur.name, errors: errs },
+      });
+    else if (cur.scan.state === 'finished' && errs === 0) await sink.clear(scanKey);
+  }
+
+  /** Capacity against the rules' thresholds (one `zpool list` per poll). */
+  private async capacity(): Promise<void> {
+    const sink = this.o.sink;
+    if (!sink) return;
+    const t = sink.rules().thresholds;
+    for (const p of await this.o.driver.listPools()) {
+      const key = `zfs.pool.capacity:${p.name}`;
+      const pct =
+        p.capacity ?? (p.size && p.allocated !== undefined ? Math.round((p.allocated / p.size) * 100) : 0);
+      if (pct >= t.poolCapacityWarning)
+        await sink.raise({
+          key,
+          level: pct >= t.poolCapacityCritical ? 'critical' : 'warning',
+          source: 'zfs',
+          title: `pool ${p.name} is ${pct} % full`,
+          detail: `Above ${pct >= t.poolCapacityCritical ? t.poolCapacityCritical : t.poolCapacityWarning} %: ZFS slows down and may stop writing when full. Delete snapshots or data, or add a vdev.`,
+          data: { pool: p.name, capacity: pct },
+        });
+      else await sink.clear(key);
+    }
+  }
+
+  /** Forget a pool (after destroy/export through the agent); its open alerts go with it. */
   forget(pool: string): void {
     this.last.delete(pool);
+    const sink = this.o.sink;
+    if (sink)
+      for (const k of ['health', 'scan-errors', 'capacity'])
+        void sink.clear(`zfs.pool.${k}:${pool}`).catch(() => {});
   }
 
   private async emit(ev: HealthEvent): Promise<void> {

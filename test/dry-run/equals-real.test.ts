@@ -266,6 +266,10 @@ const NO_COMMANDS: Record<string, string> = {
   'auth.token.create': 'stores a token record; the dry run shows the record without the secret',
   'auth.token.revoke': 'marks a token revoked in LMDB',
   'job.abort': 'signals a running job of this agent',
+  'alert.ack':
+    'marks alerts acknowledged in LMDB; the dry run returns the keys and changes nothing (test/alerts/core.test.ts)',
+  'alert.rules.set':
+    'stores the rules in LMDB; the dry run returns the merged rules unstored (test/alerts/core.test.ts)',
 };
 
 describe('every mutating method has its dry-run comparison', () => {

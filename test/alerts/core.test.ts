@@ -1,0 +1,274 @@
+/**
+ * The alert engine and its methods: one alert per stable key (repeats update it), states
+ * active → acknowledged → cleared, a fresh alert after a clear, acknowledging audited, filters
+ * and pages with active first, bounded history, rules with their ranges (bad input `invalid`,
+ * nothing changed), disabled sources; and a real degraded pool on zfs-fuse raising
+ * `zfs.pool.health:<pool>` with what to do, cleared when the device is back.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { open } from 'lmdb';
+import { AlertEngine } from '../../agent/alerts/engine.js';
+import { alertsSubsystem } from '../../agent/alerts/service.js';
+import { waitUntil } from '../../agent/util/time.js';
+import { createZfsService } from '../../agent/zfs/service.js';
+import { startTestAgent, type TestAgent } from '../helpers/agent.js';
+import { tempDir } from '../helpers/paths.js';
+import { destroyPools, FAST, poolName, useZfsFuse, vdevFiles } from '../zfs/helpers.js';
+
+interface Alert {
+  key: string;
+  level: string;
+  source: string;
+  state: string;
+  count: number;
+  ackedBy?: string;
+  detail?: string;
+}
+type Page = { alerts: Alert[]; total: number; next?: string };
+
+const kindOf = (e: unknown) => (e as { data?: { kind?: string } }).data?.kind;
+
+describe('alert engine and methods', () => {
+  let t: TestAgent;
+  before(async () => {
+    t = await startTestAgent({ services: [alertsSubsystem] });
+  });
+  after(() => t.stop());
+  const raise = (key: string, level: 'info' | 'warning' | 'critical' = 'warning', source = 'backup') =>
+    t.deps.alerts.raise({ key, level, source, title: `${key} happened`, detail: 'do something' });
+
+  it('a repeat updates the same alert; ack keeps it acknowledged; a clear then a raise is fresh', async () => {
+    await raise('backup.job.failed:nightly');
+    const again = await raise('backup.job.failed:nightly');
+    assert.equal(again.count, 2);
+    let page = await t.call<Page>('alert.list', { source: 'backup' });
+    assert.equal(page.alerts.length, 1);
+    assert.equal(page.alerts[0]!.state, 'active');
+
+    const ack = await t.call<{ acknowledged: string[] }>('alert.ack', {
+      keys: ['backup.job.failed:nightly'],
+    });
+    assert.deepEqual(ack.acknowledged, ['backup.job.failed:nightly']);
+    await raise('backup.job.failed:nightly');
+    page = await t.call<Page>('alert.list', { source: 'backup' });
+    assert.equal(page.alerts[0]!.state, 'acknowledged', 'a repeat of the same level stays acknowledged');
+    assert.equal(page.alerts[0]!.ackedBy, 'test-admin');
+    const audit = await t.call<{ items: { method: string }[] }>('audit.query', { method: 'alert.ack' });
+    assert.equal(audit.items.length, 1, 'the acknowledgement is in the audit log');
+
+    await raise('backup.job.failed:nightly', 'critical');
+    assert.equal(
+      t.deps.alerts.get('backup.job.failed:nightly')?.state,
+      'active',
+      'worse than acknowledged: news again',
+    );
+
+    await t.deps.alerts.clear('backup.job.failed:nightly');
+    assert.equal(t.deps.alerts.get('backup.job.failed:nightly')?.state, 'cleared');
+    const fresh = await raise('backup.job.failed:nightly');
+    assert.equal(fresh.state, 'active');
+    assert.equal(fresh.count, 1);
+    await t.deps.alerts.clear('backup.job.failed:nightly');
+  });
+
+  it('lists active first, critical first; filters; pages; counts what the bell shows', async () => {
+    await raise('a.info', 'info', 'tape');
+    await raise('b.crit', 'critical', 'tape');
+    await raise('c.warn', 'warning', 'tape');
+    await raise('d.gone', 'critical', 'tape');
+    await t.deps.alerts.clear('d.gone');
+    await t.call('alert.ack', { keys: ['a.info'] });
+    const all = await t.call<Page>('alert.list', { source: 'tape' });
+    assert.deepEqual(
+      all.alerts.map((a) => `${a.key}/${a.state}`),
+      ['b.crit/active', 'c.warn/active', 'a.info/acknowledged', 'd.gone/cleared'],
+    );
+    const p1 = await t.call<Page>('alert.list', { source: 'tape', limit: 3 });
+    assert.equal(p1.alerts.length, 3);
+    assert.equal(p1.total, 4);
+    const p2 = await t.call<Page>('alert.list', { source: 'tape', limit: 3, cursor: p1.next });
+    assert.deepEqual(
+      p2.alerts.map((a) => a.key),
+      ['d.gone'],
+    );
+    assert.equal(p2.next, undefined);
+    const open = await t.call<Page>('alert.list', { source: 'tape', state: 'open' });
+    assert.equal(open.total, 3);
+    const crit = await t.call<Page>('alert.list', { level: 'critical', state: 'active' });
+    assert.deepEqual(
+      crit.alerts.map((a) => a.key),
+      ['b.crit'],
+    );
+    const c = await t.call<{ critical: number; warning: number; acknowledged: number }>('alert.count');
+    const n = async (p: Record<string, unknown>) => (await t.call<Page>('alert.list', p)).total;
+    assert.equal(c.critical, await n({ state: 'active', level: 'critical' }));
+    assert.equal(c.warning, await n({ state: 'active', level: 'warning' }));
+    assert.equal(c.acknowledged, await n({ state: 'acknowledged' }));
+    assert.ok(c.critical >= 1 && c.warning >= 1 && c.acknowledged >= 1);
+  });
+
+  it('refuses bad input with invalid or not_found, and changes nothing', async () => {
+    const rules = await t.call('alert.rules');
+    const bad: Record<string, unknown>[] = [
+      { thresholds: { poolCapacityWarning: 0 } },
+      { thresholds: { poolCapacityCritical: 101 } },
+      { thresholds: { poolCapacityWarning: 95, poolCapacityCritical: 90 } },
+      { thresholds: { scrubAgeDays: 400 } },
+      { thresholds: { diskTemperatureC: 'hot' } },
+      { thresholds: { nonsense: 1 } },
+      { disabledSources: ['zfs', 'zfs'] },
+      { disabledSources: ['no-such-source'] },
+    ];
+    for (const p of bad)
+      await assert.rejects(t.call('alert.rules.set', p), (e) => kindOf(e) === 'invalid', JSON.stringify(p));
+    assert.deepEqual(await t.call('alert.rules'), rules);
+    await assert.rejects(
+      t.call('alert.ack', { keys: ['b.crit', 'no.such.alert'] }),
+      (e) => kindOf(e) === 'not_found',
+    );
+    assert.equal(
+      t.deps.alerts.get('b.crit')?.state,
+      'active',
+      'nothing acknowledged when one key is unknown',
+    );
+    await assert.rejects(t.call('alert.ack', { keys: [] }), (e) => kindOf(e) === 'invalid');
+    await assert.rejects(t.call('alert.list', { limit: 5000 }), (e) => kindOf(e) === 'invalid');
+    await assert.rejects(t.call('alert.list', { cursor: 'x; drop' }), (e) => kindOf(e) === 'invalid');
+  });
+
+  it('rules: a change keeps what it does not name; dry run stores nothing; a disabled source raises nothing', async () => {
+    const dry = await t.call<{ thresholds: { scrubAgeDays: number } }>('alert.rules.set', {
+      thresholds: { scrubAgeDays: 7 },
+      dryRun: true,
+    });
+    assert.equal(dry.thresholds.scrubAgeDays, 7);
+    assert.equal(t.deps.alerts.rules().thresholds.scrubAgeDays, 35);
+    await t.call('alert.rules.set', { thresholds: { poolCapacityWarning: 70 } });
+    await t.call('alert.rules.set', { thresholds: { scrubAgeDays: 7 } });
+    assert.equal(t.deps.alerts.rules().thresholds.poolCapacityWarning, 70, 'kept');
+    assert.equal(t.deps.alerts.rules().thresholds.scrubAgeDays, 7);
+    await t.call('alert.rules.set', { disabledSources: ['tape'] });
+    assert.equal(
+      t.deps.alerts.get('b.crit')?.state,
+      'cleared',
+      'open alerts of a disabled source are cleared',
+    );
+    await raise('e.new', 'critical', 'tape');
+    assert.equal(t.deps.alerts.get('e.new'), undefined, 'not stored');
+    await t.call('alert.rules.set', { disabledSources: [] });
+    await raise('e.new', 'critical', 'tape');
+    assert.equal(t.deps.alerts.get('e.new')?.state, 'active');
+  });
+
+  it('keeps a bounded history of cleared alerts', async () => {
+    let now = Date.parse('2026-12-01T00:00:00Z');
+    const dir = tempDir('calypso-alerts-');
+    const env = open({ path: dir.dir });
+    const e = new AlertEngine({
+      db: env.openDB({ name: 'alerts' }),
+      events: t.events,
+      log: t.deps.log,
+      now: () => now,
+      keepCleared: 5,
+      keepClearedMs: 86_400_000,
+    });
+    for (let i = 0; i < 12; i++) {
+      await e.raise({ key: `h${i}`, level: 'info', source: 'audit', title: 'x' });
+      now += 1000;
+      await e.clear(`h${i}`);
+    }
+    await e.raise({ key: 'open', level: 'warning', source: 'audit', title: 'still open' });
+    assert.equal(await e.prune(), 7);
+    assert.deepEqual(
+      e
+        .list()
+        .map((a) => a.key)
+        .sort(),
+      ['h10', 'h11', 'h7', 'h8', 'h9', 'open'],
+    );
+    now += 2 * 86_400_000;
+    await e.prune();
+    assert.deepEqual(
+      e.list().map((a) => a.key),
+      ['open'],
+      'older than the age limit: gone; open ones stay',
+    );
+  });
+});
+
+describe('a degraded pool on zfs-fuse', () => {
+  let fuse: Awaited<ReturnType<typeof useZfsFuse>> | undefined;
+  let t: TestAgent;
+  const name = poolName('al');
+  let files: string[];
+
+  before(async () => {
+    fuse = await useZfsFuse();
+    t = await startTestAgent({ services: [createZfsService(FAST), alertsSubsystem] });
+    files = vdevFiles(path.join(t.prefix, 'vdevs'), ['a.img', 'b.img'], 128 * 1024 * 1024);
+    await t.call('pool.create', {
+      name,
+      topology: { data: [{ type: 'mirror', disks: files }] },
+      altroot: path.join(t.prefix, 'mnt'),
+    });
+  });
+  after(async () => {
+    await destroyPools([name]);
+    await t?.stop();
+    await fuse?.release();
+  });
+
+  it('offlining a mirror side raises a critical alert saying what to do; onlining clears it', async () => {
+    const raised: unknown[] = [];
+    t.events.on(['alert.raised'], (e) => raised.push(e.data));
+    await t.call('pool.offline', { name, device: files[1] });
+    const key = `zfs.pool.health:${name}`;
+    const a = t.deps.alerts.get(key);
+    assert.ok(a, 'raised');
+    assert.equal(a.state, 'active');
+    assert.equal(a.level, 'critical');
+    assert.match(a.title, /DEGRADED/);
+    assert.match(a.detail ?? '', /OFFLINE/);
+    assert.match(a.detail ?? '', /pool\.online|pool\.replace/);
+    assert.ok(
+      raised.some((x) => (x as Alert).key === key),
+      'published as alert.raised',
+    );
+    const open = await t.call<Page>('alert.list', { source: 'zfs', state: 'active' });
+    assert.ok(open.alerts.some((x) => x.key === key));
+
+    await t.call('pool.online', { name, device: files[1] });
+    // ONLINE again once the resilver is done: the next poll clears it
+    await waitUntil(
+      async () => {
+        await t.call('pool.clear', { name });
+        return t.deps.alerts.get(key)?.state === 'cleared';
+      },
+      { timeoutMs: 30_000, intervalMs: 500, what: 'the health alert cleared' },
+    );
+  });
+
+  it('capacity over the warning threshold raises an alert; back under it clears', async () => {
+    const root = await t.call<{ mountpoint: string }>('dataset.get', { name });
+    writeFileSync(path.join(root.mountpoint, 'fill.bin'), randomBytes(40 * 1024 * 1024));
+    const key = `zfs.pool.capacity:${name}`;
+    await t.call('alert.rules.set', { thresholds: { poolCapacityWarning: 10, poolCapacityCritical: 95 } });
+    const a = await waitUntil(
+      async () => {
+        await t.call('pool.clear', { name }); // a pool mutation polls health (and capacity) at once
+        const x = t.deps.alerts.get(key);
+        return x?.state === 'active' ? x : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 1000, what: 'the capacity alert' },
+    );
+    assert.equal(a.level, 'warning');
+    assert.match(a.title, /\d+ % full/);
+    await t.call('alert.rules.set', { thresholds: { poolCapacityWarning: 80, poolCapacityCritical: 90 } });
+    await t.call('pool.clear', { name });
+    assert.equal(t.deps.alerts.get(key)?.state, 'cleared');
+  });
+});
