@@ -149,7 +149,15 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
   const services: Service[] = [coreService(deps, { registry, tokens, startedAt })];
   for (const s of subsystems) services.push(s.service(deps));
   for (const s of services) registry.register(s.methods);
+  const observers = services.flatMap((s) => (s.observeRpc ? [s.observeRpc.bind(s)] : []));
   const core = new RpcCore({
+    ...(observers.length
+      ? {
+          observe: (m: string, sec: number, ok: boolean) => {
+            for (const o of observers) o(m, sec, ok);
+          },
+        }
+      : {}),
     registry,
     audit,
     jobs,
@@ -168,6 +176,18 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
     log.warn({ target: r.target, files: r.files }, `config: interrupted apply ${r.action}`);
   // Detection runs in the background; methods that need it await it.
   void capabilities.detect();
+  const internal = new Map<string, Session>();
+  const inject = (method: string, params: unknown, identity?: Partial<Identity>) => {
+    const id: Identity = { user: 'internal', role: 'admin', transport: 'internal', ...identity };
+    const key = `${id.user}/${id.role}/${id.transport}`;
+    let session = internal.get(key);
+    if (!session) {
+      session = newSession(id, () => {});
+      internal.set(key, session);
+    }
+    return core.call(method, params ?? {}, session);
+  };
+  for (const s of services) s.attach?.((m, p) => inject(m, p, { user: 'calypso-metrics', role: 'auditor' }));
   for (const s of services) await s.start?.();
 
   if (!loadPeerCred(peerCredPaths(packageRoot()))) {
@@ -179,7 +199,6 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
   const agentUid = process.getuid?.() ?? 0;
   let unix: UnixTransport | undefined;
   let ws: WsTransport | undefined;
-  const internal = new Map<string, Session>();
 
   return {
     deps,
@@ -257,14 +276,7 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
       return { socket: socketPath, websocket };
     },
     async inject(method, params, identity) {
-      const id: Identity = { user: 'internal', role: 'admin', transport: 'internal', ...identity };
-      const key = `${id.user}/${id.role}/${id.transport}`;
-      let session = internal.get(key);
-      if (!session) {
-        session = newSession(id, () => {});
-        internal.set(key, session);
-      }
-      return core.call(method, params ?? {}, session);
+      return inject(method, params, identity);
     },
     async stop() {
       await unix?.close();

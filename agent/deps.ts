@@ -56,6 +56,10 @@ export interface Service {
   methods: AnyMethodDef[];
   /** Called once the agent is up (start monitors, schedulers). Must not block readiness for long. */
   start?(): Promise<void> | void;
+  /** Sees each RPC call's method, duration and outcome (metrics); the core times calls only when one does. */
+  observeRpc?(method: string, seconds: number, ok: boolean): void;
+  /** Receives the agent's in-process caller (same checks as the wire) once the core exists. */
+  attach?(call: (method: string, params?: Record<string, unknown>) => Promise<unknown>): void;
   /** Extra WebSocket routes (e.g. the terminal), registered behind token authentication. */
   wsRoutes?(app: FastifyInstance, authenticate: (req: IncomingMessage) => Identity | undefined): void;
   /** Called on shutdown, before the store closes. */

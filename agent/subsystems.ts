@@ -12,6 +12,7 @@ import { scstBackendFactory } from './iscsi/backend-scst.js';
 import { tgtBackendFactory } from './iscsi/backend-tgt.js';
 import { iscsiSubsystem } from './iscsi/service.js';
 import { objectSubsystem } from './object/service.js';
+import { metricsSubsystem } from './metrics/service.js';
 import { releaseSubsystem } from './release/service.js';
 import { tapeSubsystem } from './tape/service.js';
 import { terminalSubsystem } from './terminal/service.js';
@@ -30,6 +31,7 @@ export const SUBSYSTEMS: Subsystem[] = [
   objectSubsystem,
   // SCST first: chosen when its sysfs tree and scstadmin are there, else tgt
   iscsiSubsystem([scstBackendFactory, tgtBackendFactory]),
+  metricsSubsystem,
 ];
 
 /**

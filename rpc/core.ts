@@ -107,6 +107,8 @@ export interface CoreOptions {
    * capability detection; the core knows nothing of tools.
    */
   requirements?: (names: readonly string[]) => Promise<void>;
+  /** Told each call's method, duration (s) and outcome (metrics); unset, nothing is timed. */
+  observe?: (method: string, seconds: number, ok: boolean) => void;
 }
 
 type ServerParams = { session: Session };
@@ -269,6 +271,23 @@ export class RpcCore {
   }
 
   private invoke(m: RegisteredMethod, rawParams: unknown, session: Session): Promise<unknown> {
+    const observe = this.opts.observe;
+    if (!observe) return this.invokeChecked(m, rawParams, session);
+    const t0 = performance.now();
+    const name = m.def.name;
+    return this.invokeChecked(m, rawParams, session).then(
+      (r) => {
+        observe(name, (performance.now() - t0) / 1000, true);
+        return r;
+      },
+      (err) => {
+        observe(name, (performance.now() - t0) / 1000, false);
+        throw err;
+      },
+    );
+  }
+
+  private invokeChecked(m: RegisteredMethod, rawParams: unknown, session: Session): Promise<unknown> {
     const def = m.def;
     const identity = session.identity;
     const started = performance.now();

@@ -1,0 +1,296 @@
+/**
+ * Prometheus metrics: `GET /metrics` on the agent's HTTP/WebSocket listener, in Prometheus'
+ * text format (prom-client, one registry per agent). It needs a bearer token like every route
+ * of that listener (an `auditor` token is enough; Prometheus sends it with
+ * `authorization: {type: Bearer, credentials: …}`), so it shares the listener's failed-token
+ * rate limit and connection caps; a scraper without one gets 401.
+ *
+ * Figures are read at scrape time through the agent's own read methods (the same code and
+ * caches the UI uses), as an internal auditor; a subsystem that is absent or unavailable just
+ * has no series. One scrape's reading is reused for `cacheMs` so that several scrapers do not
+ * multiply the work.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+import client from 'prom-client';
+import { configOf, defineConfigSlice } from '../config.js';
+import type { Service, Subsystem } from '../deps.js';
+
+export const metricsConfig = defineConfigSlice(
+  'metrics',
+  Type.Object(
+    {
+      enabled: Type.Boolean({ default: true, description: 'serve /metrics on the WebSocket listener' }),
+      cacheMs: Type.Integer({
+        minimum: 0,
+        maximum: 60_000,
+        default: 1000,
+        description: 'how long one reading of the subsystems serves scrapes',
+      }),
+    },
+    { additionalProperties: false, default: {} },
+  ),
+);
+export type MetricsConfig = Static<typeof metricsConfig.schema>;
+
+export const METRICS_PATH = '/metrics';
+
+type Call = (method: string, params?: Record<string, unknown>) => Promise<unknown>;
+
+/** Readings of one scrape, by subsystem; a missing one (absent, unavailable) has no series. */
+export interface Readings {
+  pools?: {
+    name: string;
+    health: string;
+    size?: number;
+    allocated?: number;
+    free?: number;
+    capacity?: number;
+    scan?: { state?: string; endedAt?: number; errors?: number };
+    errors?: { read?: number; write?: number; checksum?: number; data?: number };
+  }[];
+  datasets?: { filesystems: number; volumes: number };
+  snapshots?: number;
+  disks?: { name: string; temperature?: number; reallocated?: number }[];
+  jobs?: { state: string }[];
+  alerts?: { critical: number; warning: number; info: number; acknowledged: number };
+  backups?: { name: string; status: string; bytes: number; endTime?: string }[];
+  iscsiSessions?: { target: string }[];
+  tapeDrives?: { changer: string; index: number; loaded: boolean }[];
+  buckets?: { name: string; bytes: number; objects: number; quotaBytes?: number }[];
+}
+
+interface DatasetNode {
+  type?: string;
+  children?: DatasetNode[];
+}
+
+/** Read everything a scrape shows, each subsystem on its own (one failing leaves the others). */
+export async function readAll(call: Call, now: () => number): Promise<Readings> {
+  const r: Readings = {};
+  const tryRead = async <T>(fn: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await fn();
+    } catch {
+      return undefined;
+    }
+  };
+  await Promise.all([
+    tryRead(async () => {
+      r.pools = (await call('pool.list')) as Readings['pools'];
+    }),
+    tryRead(async () => {
+      const forest = (await call('dataset.list')) as DatasetNode[];
+      const c = { filesystems: 0, volumes: 0 };
+      const walk = (n: DatasetNode) => {
+        if (n.type === 'volume') c.volumes++;
+        else c.filesystems++;
+        for (const ch of n.children ?? []) walk(ch);
+      };
+      for (const n of forest) walk(n);
+      r.datasets = c;
+    }),
+    tryRead(async () => {
+      r.snapshots = ((await call('snapshot.list', { limit: 1 })) as { total: number }).total;
+    }),
+    tryRead(async () => {
+      r.jobs = ((await call('job.list', { limit: 1000 })) as { items?: { state: string }[] }).items ?? [];
+    }),
+    tryRead(async () => {
+      r.alerts = (await call('alert.count')) as Readings['alerts'];
+    }),
+    tryRead(async () => {
+      const h = (await call('backup.history', { limit: 200, type: 'backup' })) as {
+        items: { name: string; status: string; bytes: number; endTime?: string }[];
+      };
+      const last = new Map<string, Readings['backups'] extends (infer E)[] | undefined ? E : never>();
+      for (const j of h.items) if (!last.has(j.name)) last.set(j.name, j);
+      r.backups = [...last.values()];
+    }),
+    tryRead(async () => {
+      r.iscsiSessions = (await call('iscsi.session.list')) as { target: string }[];
+    }),
+    tryRead(async () => {
+      const b = (await call('object.bucket.list')) as {
+        name: string;
+        usage?: { bytes?: number; objects?: number };
+        quota?: { maxBytes?: number };
+      }[];
+      r.buckets = b.map((x) => ({
+        name: x.name,
+        bytes: x.usage?.bytes ?? 0,
+        objects: x.usage?.objects ?? 0,
+        ...(x.quota?.maxBytes ? { quotaBytes: x.quota.maxBytes } : {}),
+      }));
+    }),
+  ]);
+  void now;
+  return r;
+}
+
+/**
+ * The registry of one agent: the RPC counters and histogram (fed per call), process figures,
+ * and gauges filled from a reading at scrape time. Exported for the benchmark.
+ */
+export function createMetrics(read: () => Promise<Readings>, now: () => number) {
+  const register = new client.Registry();
+  client.collectDefaultMetrics({ register, prefix: 'calypso_' });
+  // gauges named *_total break Prometheus' naming rules (promtool check metrics refuses them)
+  for (const n of ['active_handles_total', 'active_requests_total', 'active_resources_total'])
+    register.removeSingleMetric(`calypso_nodejs_${n}`);
+  const requests = new client.Counter({
+    name: 'calypso_rpc_requests_total',
+    help: 'JSON-RPC calls answered, by method and outcome',
+    labelNames: ['method', 'outcome'] as const,
+    registers: [register],
+  });
+  const duration = new client.Histogram({
+    name: 'calypso_rpc_duration_seconds',
+    help: 'Time to answer a JSON-RPC call, by method',
+    labelNames: ['method'] as const,
+    buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+    registers: [register],
+  });
+  let reading: Readings = {};
+  const g = (name: string, help: string, labelNames: string[], set: (m: client.Gauge) => void) =>
+    new client.Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [register],
+      collect() {
+        this.reset();
+        set(this);
+      },
+    });
+  g('calypso_jobs', 'Jobs the agent knows, by state (last 1,000)', ['state'], (m) => {
+    const by = new Map<string, number>();
+    for (const j of reading.jobs ?? []) by.set(j.state, (by.get(j.state) ?? 0) + 1);
+    for (const [state, n] of by) m.set({ state }, n);
+  });
+  g('calypso_alerts_active', 'Active (not acknowledged) alerts by level', ['level'], (m) => {
+    const a = reading.alerts;
+    if (a) for (const level of ['critical', 'warning', 'info'] as const) m.set({ level }, a[level]);
+  });
+  const pool = (
+    name: string,
+    help: string,
+    v: (p: NonNullable<Readings['pools']>[number]) => number | undefined,
+  ) =>
+    g(name, help, ['pool'], (m) => {
+      for (const p of reading.pools ?? []) {
+        const x = v(p);
+        if (x !== undefined && Number.isFinite(x)) m.set({ pool: p.name }, x);
+      }
+    });
+  pool('calypso_zfs_pool_size_bytes', 'Pool size', (p) => p.size);
+  pool('calypso_zfs_pool_allocated_bytes', 'Pool space allocated', (p) => p.allocated);
+  pool('calypso_zfs_pool_free_bytes', 'Pool space free', (p) => p.free);
+  pool('calypso_zfs_pool_capacity_ratio', 'Allocated / size', (p) =>
+    p.size && p.allocated !== undefined ? p.allocated / p.size : undefined,
+  );
+  pool('calypso_zfs_pool_scrub_age_seconds', 'Seconds since the last finished scan', (p) =>
+    p.scan?.state === 'finished' && p.scan.endedAt ? Math.max(0, now() / 1000 - p.scan.endedAt) : undefined,
+  );
+  pool('calypso_zfs_pool_scan_errors', 'Errors the last finished scan found', (p) =>
+    p.scan?.state === 'finished' ? (p.scan.errors ?? 0) : undefined,
+  );
+  g(
+    'calypso_zfs_pool_errors',
+    'Error counters of the pool (read, write, checksum, permanent data errors)',
+    ['pool', 'kind'],
+    (m) => {
+      for (const p of reading.pools ?? [])
+        for (const kind of ['read', 'write', 'checksum', 'data'] as const) {
+          const x = p.errors?.[kind];
+          if (typeof x === 'number') m.set({ pool: p.name, kind }, x);
+        }
+    },
+  );
+  g('calypso_zfs_pool_health', 'Pool health: 1 for its current state', ['pool', 'state'], (m) => {
+    for (const p of reading.pools ?? []) m.set({ pool: p.name, state: p.health }, 1);
+  });
+  g('calypso_zfs_datasets', 'Datasets by type', ['type'], (m) => {
+    const d = reading.datasets;
+    if (d) {
+      m.set({ type: 'filesystem' }, d.filesystems);
+      m.set({ type: 'volume' }, d.volumes);
+    }
+  });
+  g('calypso_zfs_snapshots', 'Snapshots', [], (m) => {
+    if (reading.snapshots !== undefined) m.set(reading.snapshots);
+  });
+  g('calypso_backup_last_job_success', 'Last backup of each job: 1 when it ended OK', ['job'], (m) => {
+    for (const b of reading.backups ?? []) m.set({ job: b.name }, b.status === 'success' ? 1 : 0);
+  });
+  g('calypso_backup_last_job_bytes', 'Bytes written by the last backup of each job', ['job'], (m) => {
+    for (const b of reading.backups ?? []) m.set({ job: b.name }, b.bytes);
+  });
+  g('calypso_iscsi_sessions', 'Connected initiators per target', ['target'], (m) => {
+    const by = new Map<string, number>();
+    for (const s of reading.iscsiSessions ?? []) by.set(s.target, (by.get(s.target) ?? 0) + 1);
+    for (const [target, n] of by) m.set({ target }, n);
+  });
+  g('calypso_object_bucket_bytes', 'Bytes stored per bucket (sampled)', ['bucket'], (m) => {
+    for (const b of reading.buckets ?? []) m.set({ bucket: b.name }, b.bytes);
+  });
+  g('calypso_object_bucket_objects', 'Objects per bucket (sampled)', ['bucket'], (m) => {
+    for (const b of reading.buckets ?? []) m.set({ bucket: b.name }, b.objects);
+  });
+  g('calypso_object_bucket_quota_bytes', 'Bucket quota', ['bucket'], (m) => {
+    for (const b of reading.buckets ?? []) if (b.quotaBytes) m.set({ bucket: b.name }, b.quotaBytes);
+  });
+
+  return {
+    register,
+    observe(method: string, seconds: number, ok: boolean) {
+      requests.inc({ method, outcome: ok ? 'ok' : 'error' });
+      duration.observe({ method }, seconds);
+    },
+    /** The exposition text, after one reading of the subsystems. */
+    async scrape(): Promise<string> {
+      reading = await read();
+      return register.metrics();
+    },
+  };
+}
+
+function metricsService(deps: Parameters<Subsystem['service']>[0]): Service {
+  const cfg: MetricsConfig = configOf(deps.config, metricsConfig);
+  let call: Call | undefined;
+  let cached: { at: number; value: Promise<Readings> } | undefined;
+  const read = () => {
+    const now = deps.clock.now();
+    if (!cached || now - cached.at > cfg.cacheMs) {
+      const value = call ? readAll(call, deps.clock.now) : Promise.resolve({});
+      cached = { at: now, value };
+    }
+    return cached.value;
+  };
+  const m = createMetrics(read, deps.clock.now);
+  return {
+    name: 'metrics',
+    methods: [],
+    observeRpc: (method, seconds, ok) => m.observe(method, seconds, ok),
+    attach: (c) => {
+      call = c;
+    },
+    wsRoutes: (app, authenticate) => {
+      if (!cfg.enabled) return;
+      app.get(METRICS_PATH, async (req, reply) => {
+        // the listener already refused requests without a valid token; belt and braces
+        if (!authenticate(req.raw)) {
+          await reply.code(401).send({ error: 'a valid bearer token is required' });
+          return;
+        }
+        const text = await m.scrape();
+        await reply.header('content-type', m.register.contentType).send(text);
+      });
+    },
+  };
+}
+
+export const metricsSubsystem: Subsystem = {
+  name: 'metrics',
+  service: metricsService,
+  config: metricsConfig,
+};
