@@ -65,7 +65,7 @@ interface DatasetNode {
 }
 
 /** Read everything a scrape shows, each subsystem on its own (one failing leaves the others). */
-export async function readAll(call: Call, now: () => number): Promise<Readings> {
+export async function readAll(call: Call, now: () => number, smart?: SmartSampler): Promise<Readings> {
   const r: Readings = {};
   const tryRead = async <T>(fn: () => Promise<T>): Promise<T | undefined> => {
     try {
@@ -88,6 +88,11 @@ export async function readAll(call: Call, now: () => number): Promise<Readings> 
       };
       for (const n of forest) walk(n);
       r.datasets = c;
+    }),
+    tryRead(async () => {
+      const disks = (await call('disk.list')) as { id: string; name: string }[];
+      smart?.refresh(disks.map((d) => d.id));
+      r.disks = disks.map((d) => ({ name: d.name, ...smart?.get(d.id) }));
     }),
     tryRead(async () => {
       r.snapshots = ((await call('snapshot.list', { limit: 1 })) as { total: number }).total;
@@ -125,6 +130,61 @@ export async function readAll(call: Call, now: () => number): Promise<Readings> 
   ]);
   void now;
   return r;
+}
+
+/**
+ * SMART figures for the disk gauges: smartctl is too slow to run on every scrape (and wakes
+ * sleeping disks), so each disk is read in the background at most every `everyMs`, one at a
+ * time, and scrapes show the last reading.
+ */
+export class SmartSampler {
+  private last = new Map<string, { temperature?: number; reallocated?: number }>();
+  private at = 0;
+  private busy = false;
+
+  constructor(
+    private call: () => Call | undefined,
+    private now: () => number,
+    private everyMs = 15 * 60_000,
+  ) {}
+
+  get(id: string) {
+    return this.last.get(id);
+  }
+
+  refresh(ids: string[]): void {
+    const call = this.call();
+    if (!call || this.busy || this.now() - this.at < this.everyMs) return;
+    this.busy = true;
+    this.at = this.now();
+    void (async () => {
+      for (const id of ids) {
+        try {
+          const s = (await call('disk.smart', { disk: id })) as { temperature?: number; raw?: unknown };
+          this.last.set(id, {
+            ...(s.temperature !== undefined ? { temperature: s.temperature } : {}),
+            ...reallocatedOf(s.raw),
+          });
+        } catch {
+          this.last.delete(id);
+        }
+      }
+    })().finally(() => {
+      this.busy = false;
+    });
+  }
+}
+
+/** ATA attribute 5 (Reallocated_Sector_Ct) raw value, or SCSI grown defects, from smartctl's JSON. */
+function reallocatedOf(raw: unknown): { reallocated?: number } {
+  const j = raw as {
+    ata_smart_attributes?: { table?: { id: number; raw?: { value?: number } }[] };
+    scsi_grown_defect_list?: number;
+  };
+  const a = j?.ata_smart_attributes?.table?.find((x) => x.id === 5)?.raw?.value;
+  if (typeof a === 'number') return { reallocated: a };
+  if (typeof j?.scsi_grown_defect_list === 'number') return { reallocated: j.scsi_grown_defect_list };
+  return {};
 }
 
 /**
@@ -209,6 +269,17 @@ export function createMetrics(read: () => Promise<Readings>, now: () => number) 
   g('calypso_zfs_pool_health', 'Pool health: 1 for its current state', ['pool', 'state'], (m) => {
     for (const p of reading.pools ?? []) m.set({ pool: p.name, state: p.health }, 1);
   });
+  g('calypso_disks', 'Disks in the inventory', [], (m) => {
+    if (reading.disks) m.set(reading.disks.length);
+  });
+  g('calypso_disk_temperature_celsius', 'SMART temperature (sampled every 15 min)', ['disk'], (m) => {
+    for (const d of reading.disks ?? [])
+      if (d.temperature !== undefined) m.set({ disk: d.name }, d.temperature);
+  });
+  g('calypso_disk_reallocated_sectors', 'Reallocated sectors / grown defects (sampled)', ['disk'], (m) => {
+    for (const d of reading.disks ?? [])
+      if (d.reallocated !== undefined) m.set({ disk: d.name }, d.reallocated);
+  });
   g('calypso_zfs_datasets', 'Datasets by type', ['type'], (m) => {
     const d = reading.datasets;
     if (d) {
@@ -257,11 +328,12 @@ export function createMetrics(read: () => Promise<Readings>, now: () => number) 
 function metricsService(deps: Parameters<Subsystem['service']>[0]): Service {
   const cfg: MetricsConfig = configOf(deps.config, metricsConfig);
   let call: Call | undefined;
+  const smart = new SmartSampler(() => call, deps.clock.now);
   let cached: { at: number; value: Promise<Readings> } | undefined;
   const read = () => {
     const now = deps.clock.now();
     if (!cached || now - cached.at > cfg.cacheMs) {
-      const value = call ? readAll(call, deps.clock.now) : Promise.resolve({});
+      const value = call ? readAll(call, deps.clock.now, smart) : Promise.resolve({});
       cached = { at: now, value };
     }
     return cached.value;
