@@ -3,6 +3,7 @@
  * from `agent/<subsystem>/service.ts`, which declares the subsystem's methods, its capability
  * probes and its slice of calypso.yaml (README, "Adding a subsystem").
  */
+import { notifySubsystem } from './alerts/notify.js';
 import { alertsSubsystem } from './alerts/service.js';
 import { backupSubsystem } from './backup/service.js';
 import { configSchemaWith } from './config.js';
@@ -11,8 +12,8 @@ import { createHardwareService, hardwareSubsystem } from './hardware/service.js'
 import { scstBackendFactory } from './iscsi/backend-scst.js';
 import { tgtBackendFactory } from './iscsi/backend-tgt.js';
 import { iscsiSubsystem } from './iscsi/service.js';
-import { objectSubsystem } from './object/service.js';
 import { metricsSubsystem } from './metrics/service.js';
+import { objectSubsystem } from './object/service.js';
 import { releaseSubsystem } from './release/service.js';
 import { tapeSubsystem } from './tape/service.js';
 import { terminalSubsystem } from './terminal/service.js';
@@ -32,6 +33,7 @@ export const SUBSYSTEMS: Subsystem[] = [
   // SCST first: chosen when its sysfs tree and scstadmin are there, else tgt
   iscsiSubsystem([scstBackendFactory, tgtBackendFactory]),
   metricsSubsystem,
+  notifySubsystem,
 ];
 
 /**

@@ -268,6 +268,11 @@ const NO_COMMANDS: Record<string, string> = {
   'job.abort': 'signals a running job of this agent',
   'alert.ack':
     'marks alerts acknowledged in LMDB; the dry run returns the keys and changes nothing (test/alerts/core.test.ts)',
+  'notify.target.set':
+    'stores the target in LMDB and its secret in secrets.env; the dry run returns the record, secret not shown (test/alerts/notify.test.ts)',
+  'notify.target.delete':
+    'removes the target, its outbox entries and secrets; the dry run counts what would go',
+  'notify.target.test': 'sends one message; the dry run returns its subject and sends nothing',
   'alert.rules.set':
     'stores the rules in LMDB; the dry run returns the merged rules unstored (test/alerts/core.test.ts)',
 };
