@@ -27,6 +27,8 @@ import './pages/backup.js';
 import './pages/tape.js';
 import './pages/object.js';
 import './pages/iscsi.js';
+import './pages/alerts.js';
+import './components/alert-bell.js';
 
 interface PageDef {
   id: string;
@@ -36,6 +38,7 @@ interface PageDef {
 
 const PAGES: PageDef[] = [
   { id: 'overview', label: _('Overview'), render: () => html`<cal-overview></cal-overview>` },
+  { id: 'alerts', label: _('Alerts'), render: () => html`<cal-alerts></cal-alerts>` },
   { id: 'disks', label: _('Disks'), render: () => html`<cal-disks></cal-disks>` },
   { id: 'pools', label: _('Pools'), render: () => html`<cal-pools></cal-pools>` },
   { id: 'datasets', label: _('Datasets & snapshots'), render: () => html`<cal-datasets></cal-datasets>` },
@@ -157,6 +160,7 @@ export class CalypsoApp extends LitElement {
     return html`<header>
         <div class="top">
           <h1>${_('Calypso storage')}</h1>
+          <cal-alert-bell></cal-alert-bell>
           ${this.who ? html`<span class="who" data-role=${this.who.role}>${this.who.user} · ${this.who.role}</span>` : nothing}
         </div>
         <nav aria-label=${_('Calypso sections')}>
