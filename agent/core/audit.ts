@@ -68,7 +68,9 @@ export function auditMethods(deps: AgentDeps): AnyMethodDef[] {
       mutating: false,
       handler: async (_p, ctx) => {
         await audit.flushed();
-        return audit.verifyAsync({ signal: ctx.signal });
+        const v = await audit.verifyAsync({ signal: ctx.signal });
+        await chainAlert(deps, v);
+        return v;
       },
     }),
     defineMethod({
@@ -81,12 +83,31 @@ export function auditMethods(deps: AgentDeps): AnyMethodDef[] {
       job: { lock: () => 'audit.verify', title: () => 'verifying the audit chain' },
       handler: async (_p, ctx) => {
         await audit.flushed();
-        return audit.verifyAsync({
+        const v = await audit.verifyAsync({
           signal: ctx.signal,
           progress: (checked, total) =>
             ctx.progress(total ? (checked / total) * 100 : 100, `${checked} of ${total} records checked`),
         });
+        await chainAlert(deps, v);
+        return v;
       },
     }),
   ];
+}
+
+/** A broken chain raises `audit.chain` (critical); an intact one clears it. */
+async function chainAlert(
+  deps: AgentDeps,
+  v: { ok: boolean; firstBad?: number; reason?: string },
+): Promise<void> {
+  if (v.ok) await deps.alerts.clear('audit.chain');
+  else
+    await deps.alerts.raise({
+      key: 'audit.chain',
+      level: 'critical',
+      source: 'audit',
+      title: `the audit log's hash chain is broken at record ${v.firstBad ?? '?'}`,
+      detail: `${v.reason ?? 'a record was altered or removed'}. Someone with root access changed the audit store: keep a copy of it and investigate.`,
+      data: { firstBad: v.firstBad },
+    });
 }

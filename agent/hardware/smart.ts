@@ -81,7 +81,9 @@ export function smartMethods(deps: AgentDeps, hw: DiskFinder, pollMs: number) {
       mutating: false,
       handler: async (p, ctx) => {
         const d = hw.findDisk(p.disk);
-        return { disk: d.id, ...(await readSmart(deps, d, ctx.signal)) };
+        const r = { disk: d.id, ...(await readSmart(deps, d, ctx.signal)) };
+        await smartAlerts(deps, d.id, r);
+        return r;
       },
     }),
     defineMethod({
@@ -156,4 +158,35 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     };
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** SMART failing raises `hardware.disk.smart:<disk>`; too hot raises `hardware.disk.temperature:<disk>`. */
+async function smartAlerts(
+  deps: { alerts: import('../alerts/engine.js').AlertEngine },
+  disk: string,
+  r: { passed?: boolean; temperature?: number; model?: string; serial?: string },
+): Promise<void> {
+  const name = [r.model, r.serial].filter(Boolean).join(' ') || disk;
+  if (r.passed === false)
+    await deps.alerts.raise({
+      key: `hardware.disk.smart:${disk}`,
+      level: 'critical',
+      source: 'hardware',
+      title: `disk ${name} fails its SMART health check`,
+      detail:
+        'The drive predicts its own failure: replace it (pool.replace) while the pool still has redundancy.',
+      data: { disk },
+    });
+  else if (r.passed === true) await deps.alerts.clear(`hardware.disk.smart:${disk}`);
+  const limit = deps.alerts.rules().thresholds.diskTemperatureC;
+  if (r.temperature !== undefined && r.temperature >= limit)
+    await deps.alerts.raise({
+      key: `hardware.disk.temperature:${disk}`,
+      level: 'warning',
+      source: 'hardware',
+      title: `disk ${name} is at ${r.temperature} °C`,
+      detail: `Above ${limit} °C: check the fans and the airflow of the enclosure.`,
+      data: { disk, temperature: r.temperature },
+    });
+  else if (r.temperature !== undefined) await deps.alerts.clear(`hardware.disk.temperature:${disk}`);
 }

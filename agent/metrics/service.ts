@@ -118,13 +118,13 @@ export async function readAll(call: Call, now: () => number, smart?: SmartSample
       const b = (await call('object.bucket.list')) as {
         name: string;
         usage?: { bytes?: number; objects?: number };
-        quota?: { maxBytes?: number };
+        quota?: { enabled?: boolean; maxSize?: number };
       }[];
       r.buckets = b.map((x) => ({
         name: x.name,
         bytes: x.usage?.bytes ?? 0,
         objects: x.usage?.objects ?? 0,
-        ...(x.quota?.maxBytes ? { quotaBytes: x.quota.maxBytes } : {}),
+        ...(x.quota?.enabled && x.quota.maxSize ? { quotaBytes: x.quota.maxSize } : {}),
       }));
     }),
   ]);

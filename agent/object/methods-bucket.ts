@@ -20,6 +20,30 @@ export async function exists(b: ObjectBackend, name: string): Promise<boolean> {
 }
 const ByName = Type.Object({ name: BucketName }, { additionalProperties: false });
 
+/** A bucket at or over the rules' share of its size quota raises `object.quota:<bucket>`. */
+async function quotaAlerts(
+  o: ObjectContext,
+  buckets: { name: string; usage: { bytes: number }; quota: { enabled: boolean; maxSize?: number } }[],
+): Promise<void> {
+  const alerts = o.deps.alerts;
+  const limit = alerts.rules().thresholds.objectQuotaPercent;
+  for (const b of buckets) {
+    const key = `object.quota:${b.name}`;
+    const max = b.quota.enabled ? b.quota.maxSize : undefined;
+    const pct = max ? Math.floor((b.usage.bytes / max) * 100) : 0;
+    if (max && pct >= limit)
+      await alerts.raise({
+        key,
+        level: pct >= 100 ? 'critical' : 'warning',
+        source: 'object',
+        title: `bucket ${b.name} is ${pct} % of its quota`,
+        detail: `Writes fail once the quota is reached: raise it (object.bucket.quota) or delete objects.`,
+        data: { bucket: b.name, bytes: b.usage.bytes, quota: max },
+      });
+    else await alerts.clear(key);
+  }
+}
+
 export function bucketMethods(o: ObjectContext) {
   return [
     defineMethod({
@@ -33,6 +57,7 @@ export function bucketMethods(o: ObjectContext) {
         await o.ready();
         const { buckets, at } = await o.buckets.list();
         const usageAt = new Date(at).toISOString();
+        await quotaAlerts(o, buckets);
         return buckets.map((b) => ({ ...b, usageAt }));
       },
     }),

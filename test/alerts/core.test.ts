@@ -164,6 +164,51 @@ describe('alert engine and methods', () => {
     assert.equal(t.deps.alerts.get('e.new')?.state, 'active');
   });
 
+  it('raises from what other subsystems publish: a failed Bacula job, a disk removed; clears when it is over', async () => {
+    t.events.publish('backup.finished', { jobId: 41, name: 'nightly-db', status: 'error' });
+    await waitUntil(() => t.deps.alerts.get('backup.job.failed:nightly-db')?.state === 'active', {
+      what: 'the backup alert',
+    });
+    const b = t.deps.alerts.get('backup.job.failed:nightly-db');
+    assert.equal(b?.level, 'critical');
+    assert.match(b?.detail ?? '', /job 41/);
+    t.events.publish('backup.finished', { jobId: 42, name: 'nightly-db', status: 'success' });
+    await waitUntil(() => t.deps.alerts.get('backup.job.failed:nightly-db')?.state === 'cleared', {
+      what: 'cleared by the next success',
+    });
+    const disk = { id: 'wwn-0x5000c500a1b2c3d4', model: 'ST8000NM', serial: 'ZA1B2C3', path: '/dev/sdq' };
+    t.events.publish('disk.removed', { disk });
+    await waitUntil(() => t.deps.alerts.get(`hardware.disk.removed:${disk.id}`)?.state === 'active', {
+      what: 'the disk alert',
+    });
+    assert.match(
+      t.deps.alerts.get(`hardware.disk.removed:${disk.id}`)?.title ?? '',
+      /ST8000NM ZA1B2C3 was removed/,
+    );
+    t.events.publish('disk.added', { disk });
+    await waitUntil(() => t.deps.alerts.get(`hardware.disk.removed:${disk.id}`)?.state === 'cleared', {
+      what: 'cleared when it is back',
+    });
+  });
+
+  it('a broken audit chain found by audit.verify is a critical alert', async () => {
+    const ok = await t.call<{ ok: boolean }>('audit.verify');
+    assert.equal(ok.ok, true);
+    assert.equal(t.deps.alerts.get('audit.chain'), undefined);
+    const db = t.deps.store.db('audit');
+    const rec = db.get(2) as Record<string, unknown>;
+    await db.put(2, { ...rec, user: 'someone-else' });
+    const bad = await t.call<{ ok: boolean; firstBad: number }>('audit.verify');
+    assert.equal(bad.ok, false);
+    const a = t.deps.alerts.get('audit.chain');
+    assert.equal(a?.state, 'active');
+    assert.equal(a?.level, 'critical');
+    assert.match(a?.title ?? '', /record 2/);
+    await db.put(2, rec);
+    await t.call('audit.verify');
+    assert.equal(t.deps.alerts.get('audit.chain')?.state, 'cleared');
+  });
+
   it('keeps a bounded history of cleared alerts', async () => {
     let now = Date.parse('2026-12-01T00:00:00Z');
     const dir = tempDir('calypso-alerts-');

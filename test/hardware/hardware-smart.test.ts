@@ -14,7 +14,12 @@ import { fixture, fixtureFile } from './fixtures.js';
 const json = (...p: string[]) => readFileSync(fixtureFile('smartctl', ...p), 'utf8');
 
 /** smartctl answered from recorded JSON; `-c` polls answer "in progress" `runningPolls` times. */
-const smartctl = { runningPolls: 2 };
+const smartctl = { runningPolls: 2, failing: false };
+/** done.json with a failed health check and a hot drive */
+function failingJson(): string {
+  const j = JSON.parse(json('ata-constructed', 'done.json')) as Record<string, unknown>;
+  return JSON.stringify({ ...j, smart_status: { passed: false }, temperature: { current: 61 } });
+}
 const runner = fakeRunner(
   (argv) => {
     if (argv.includes('--version')) return 'smartctl 7.3 2022-02-28 r5338';
@@ -23,6 +28,7 @@ const runner = fakeRunner(
     if (argv.includes('-t')) return '{"smartctl":{"exit_status":0}}';
     if (argv.includes('-X')) return '{}';
     if (argv.includes('-c') && smartctl.runningPolls-- > 0) return json('ata-constructed', 'running.json');
+    if (smartctl.failing) return { stdout: failingJson(), code: 8 };
     return json('ata-constructed', 'done.json');
   },
   { which: (name) => (name === 'smartctl' ? '/usr/sbin/smartctl' : undefined) },
@@ -50,6 +56,25 @@ test('disk.smart summarises smartctl -j -a of the disk named by its id', async (
     ['wwn-0x5000cca267c3d4e5', 'WDC WD100EFAX-68LHPN0', 'JEK3ABCD', true, 34, 21873],
   );
   assert.deepEqual(runner.calls.at(-1), ['smartctl', '-j', '-a', '/dev/sda']);
+});
+
+test('a failing SMART check and a hot drive raise alerts; a healthy reading clears them', async () => {
+  const disk = 'wwn-0x5000cca267c3d4e5';
+  smartctl.failing = true;
+  try {
+    const s = await agent.call<{ passed?: boolean; temperature?: number }>('disk.smart', { disk });
+    assert.deepEqual([s.passed, s.temperature], [false, 61]);
+  } finally {
+    smartctl.failing = false;
+  }
+  const fail = agent.deps.alerts.get(`hardware.disk.smart:${disk}`);
+  assert.equal(fail?.state, 'active');
+  assert.equal(fail?.level, 'critical');
+  assert.match(fail?.title ?? '', /WDC WD100EFAX-68LHPN0 JEK3ABCD fails its SMART health check/);
+  assert.equal(agent.deps.alerts.get(`hardware.disk.temperature:${disk}`)?.state, 'active');
+  await agent.call('disk.smart', { disk });
+  assert.equal(agent.deps.alerts.get(`hardware.disk.smart:${disk}`)?.state, 'cleared');
+  assert.equal(agent.deps.alerts.get(`hardware.disk.temperature:${disk}`)?.state, 'cleared');
 });
 
 test('disk.smart on a disk without SMART is unavailable, with smartctl’s reason', async () => {
