@@ -14,6 +14,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { Bucket, NewKey, User } from '../../agent/object/model.js';
+import { waitUntil } from '../../agent/util/time.js';
 import { eventually, type ObjectRig, s3Error, startObjectRig } from './helpers.js';
 
 let rig: ObjectRig;
@@ -179,6 +180,21 @@ test('quota refuses the object that exceeds it; a quota below usage is invalid',
   assert.equal(e?.name, 'QuotaExceeded');
   assert.equal(e?.status, 403);
   assert.equal(await s3Error(put(asAlice, 'quota-test', 'c', Buffer.alloc(100 * 1024, 3))), undefined);
+  // about 68 % of the quota: an alert once the rules' share is 50 %, cleared again at 90 %
+  const engine = rig.t.deps.alerts;
+  const rules = engine.rules();
+  await engine.setRules({ ...rules, thresholds: { ...rules.thresholds, objectQuotaPercent: 50 } });
+  await waitUntil(
+    async () => {
+      await rig.t.call('object.bucket.list');
+      return engine.get('object.quota:quota-test')?.state === 'active';
+    },
+    { timeoutMs: 30_000, intervalMs: 1000, what: 'the quota alert' },
+  );
+  assert.match(engine.get('object.quota:quota-test')?.title ?? '', /quota-test is \d+ % of its quota/);
+  await engine.setRules(rules);
+  await rig.t.call('object.bucket.list');
+  assert.equal(engine.get('object.quota:quota-test')?.state, 'cleared');
 });
 
 test('versioning keeps old versions', async () => {
