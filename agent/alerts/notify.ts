@@ -19,7 +19,6 @@
 import { createHmac } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type Static, Type } from '@sinclair/typebox';
-import nodemailer from 'nodemailer';
 import { failed, invalid, notFound } from '../../rpc/errors.js';
 import { defineMethod } from '../../rpc/registry.js';
 import { updateSecrets } from '../backup/secrets.js';
@@ -301,6 +300,8 @@ function notifyService(deps: AgentDeps): Service {
       text: bodyOf(e.alert, e.event, host),
       messageId: `<${id}@calypso>`,
     };
+    // loaded on the first mail, not at start: most appliances never send one from this process
+    const nodemailer = (await import('nodemailer')).default;
     const transport =
       t.kind === 'smtp'
         ? nodemailer.createTransport({

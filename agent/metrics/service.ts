@@ -210,6 +210,14 @@ export function createMetrics(read: () => Promise<Readings>, now: () => number) 
     buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
     registers: [register],
   });
+  const children = new Map<
+    string,
+    {
+      ok: client.Counter.Internal;
+      error: client.Counter.Internal;
+      duration: client.Histogram.Internal<'method'>;
+    }
+  >();
   let reading: Readings = {};
   const g = (name: string, help: string, labelNames: string[], set: (m: client.Gauge) => void) =>
     new client.Gauge({
@@ -313,9 +321,19 @@ export function createMetrics(read: () => Promise<Readings>, now: () => number) 
 
   return {
     register,
+    /** Per call: the method's label children are made once, so a call costs two increments. */
     observe(method: string, seconds: number, ok: boolean) {
-      requests.inc({ method, outcome: ok ? 'ok' : 'error' });
-      duration.observe({ method }, seconds);
+      let c = children.get(method);
+      if (!c) {
+        c = {
+          ok: requests.labels(method, 'ok'),
+          error: requests.labels(method, 'error'),
+          duration: duration.labels(method),
+        };
+        children.set(method, c);
+      }
+      (ok ? c.ok : c.error).inc();
+      c.duration.observe(seconds);
     },
     /** The exposition text, after one reading of the subsystems. */
     async scrape(): Promise<string> {
