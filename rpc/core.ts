@@ -272,7 +272,8 @@ export class RpcCore {
 
   private invoke(m: RegisteredMethod, rawParams: unknown, session: Session): Promise<unknown> {
     const observe = this.opts.observe;
-    if (!observe) return this.invokeChecked(m, rawParams, session);
+    // reads are timed by their Ctx (its settle callbacks exist anyway): no extra promise per call
+    if (!observe || (!m.def.mutating && !m.def.job)) return this.invokeChecked(m, rawParams, session);
     const t0 = performance.now();
     const name = m.def.name;
     return this.invokeChecked(m, rawParams, session).then(
@@ -292,15 +293,19 @@ export class RpcCore {
     const identity = session.identity;
     const started = performance.now();
     const stale = identity.tokenId !== undefined && this.opts.revalidate && !this.opts.revalidate(identity);
-    if (stale || !roleAllows(identity.role, def.role)) return this.deny(def, rawParams, identity, stale);
+    if (stale || !roleAllows(identity.role, def.role))
+      return this.refusedRead(def, this.deny(def, rawParams, identity, stale));
     if (Array.isArray(rawParams)) {
-      return this.refuseParams(
+      return this.refusedRead(
         def,
-        rawParams,
-        identity,
-        new InvalidParamsError('params must be an object: methods take their parameters by name', [
-          { path: '', message: 'by-position params are not supported' },
-        ]),
+        this.refuseParams(
+          def,
+          rawParams,
+          identity,
+          new InvalidParamsError('params must be an object: methods take their parameters by name', [
+            { path: '', message: 'by-position params are not supported' },
+          ]),
+        ),
       );
     }
     const params = (rawParams ?? {}) as Record<string, unknown>;
@@ -308,23 +313,39 @@ export class RpcCore {
     if (!check.Check(params)) {
       const errors = paramProblems(check.Errors(params));
       const first = errors[0];
-      return this.refuseParams(
+      return this.refusedRead(
         def,
-        params,
-        identity,
-        new InvalidParamsError(
-          `invalid params for ${def.name}: ${first ? `${first.path} ${first.message}` : 'schema mismatch'}`,
-          errors,
+        this.refuseParams(
+          def,
+          params,
+          identity,
+          new InvalidParamsError(
+            `invalid params for ${def.name}: ${first ? `${first.path} ${first.message}` : 'schema mismatch'}`,
+            errors,
+          ),
         ),
       );
     }
     if (def.requires?.length && this.opts.requirements) {
       return this.opts.requirements(def.requires).then(
         () => this.dispatch(m, params, session, started),
-        (err) => (def.mutating ? this.refuseParams(def, params, identity, err) : Promise.reject(err)),
+        (err) =>
+          def.mutating
+            ? this.refuseParams(def, params, identity, err)
+            : this.refusedRead(def, Promise.reject(err)),
       );
     }
     return this.dispatch(m, params, session, started);
+  }
+
+  /** A read refused before its handler: observed as an error (mutations are observed by invoke). */
+  private refusedRead(def: AnyMethodDef, p: Promise<never>): Promise<never> {
+    const observe = this.opts.observe;
+    if (!observe || def.mutating || def.job) return p;
+    return p.catch((err) => {
+      observe(def.name, 0, false);
+      throw err;
+    });
   }
 
   private dispatch(
@@ -339,6 +360,7 @@ export class RpcCore {
     // per-call garbage lived long enough under load to be promoted and cost old-space GCs.
     if (!def.mutating && !def.job) {
       const ctx = new Ctx(identity, session, this.opts.log, def.name, false);
+      if (this.opts.observe) ctx.timed(this.opts.observe, started);
       const p = callHandler(def, params, ctx);
       if (!this.opts.checkResults) return ctx.settle(p);
       return ctx.settle(p).then((result) => {

@@ -23,6 +23,8 @@ export class Ctx implements CallContext {
   private controller?: AbortController;
   private unlisten?: () => void;
   private childLog?: Logger;
+  private observe?: (method: string, seconds: number, ok: boolean) => void;
+  private t0 = 0;
   constructor(
     readonly identity: Identity,
     readonly session: Session,
@@ -47,16 +49,24 @@ export class Ctx implements CallContext {
 
   progress(): void {}
 
+  /** Report this call's duration and outcome when it settles (metrics). */
+  timed(observe: (method: string, seconds: number, ok: boolean) => void, started: number): void {
+    this.observe = observe;
+    this.t0 = started;
+  }
+
   /** The handler's promise, with the close listener (if a signal was taken) removed when it settles. */
   settle<T>(p: Promise<T>): Promise<T> {
     // looked up when the call settles: the signal may be taken after the handler's first await
     return p.then(
       (r) => {
         this.unlisten?.();
+        this.observe?.(this.method, (performance.now() - this.t0) / 1000, true);
         return r;
       },
       (e) => {
         this.unlisten?.();
+        this.observe?.(this.method, (performance.now() - this.t0) / 1000, false);
         throw e;
       },
     );
