@@ -96,6 +96,31 @@ export function releaseEnv(deps: AgentDeps): ReleaseEnv {
   };
 }
 
+/**
+ * The last upgrade, as the upgrader recorded it: one that rolled back (the new release failed
+ * its health check) or failed raises `release.upgrade`; a successful one clears it.
+ */
+async function upgradeAlert(deps: AgentDeps): Promise<void> {
+  const last = readHistory(deps.layout).at(-1);
+  if (!last || last.kind !== 'install') return;
+  if (last.outcome === 'success') {
+    await deps.alerts.clear('release.upgrade');
+    return;
+  }
+  if (last.outcome !== 'rolled-back' && last.outcome !== 'failed') return;
+  await deps.alerts.raise({
+    key: 'release.upgrade',
+    level: last.outcome === 'failed' ? 'critical' : 'warning',
+    source: 'release',
+    title:
+      last.outcome === 'rolled-back'
+        ? `the upgrade to ${last.to} was rolled back; ${last.current ?? last.from} runs`
+        : `the upgrade to ${last.to} failed`,
+    detail: `${last.reason ?? 'see release.status'}. The configuration and data are those of the release that runs; read the upgrade's steps with release.status before trying again.`,
+    data: { id: last.id, from: last.from, to: last.to, outcome: last.outcome },
+  });
+}
+
 function status(deps: AgentDeps, id?: string) {
   const j = readJournal(deps.layout);
   const history = readHistory(deps.layout);
@@ -121,6 +146,7 @@ export const releaseService: ServiceFactory = (deps): Service => {
   return {
     name: 'release',
     async start() {
+      await upgradeAlert(deps);
       const j = readJournal(deps.layout);
       if (!j) {
         const removed = await cleanLeftovers(deps.layout);

@@ -13,6 +13,9 @@ import { after, before, describe, it } from 'node:test';
 import { open } from 'lmdb';
 import { AlertEngine } from '../../agent/alerts/engine.js';
 import { alertsSubsystem } from '../../agent/alerts/service.js';
+import { createLayout } from '../../agent/layout.js';
+import { appendHistory } from '../../agent/release/journal.js';
+import { releaseSubsystem } from '../../agent/release/service.js';
 import { waitUntil } from '../../agent/util/time.js';
 import { createZfsService } from '../../agent/zfs/service.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
@@ -242,6 +245,44 @@ describe('alert engine and methods', () => {
       ['open'],
       'older than the age limit: gone; open ones stay',
     );
+  });
+});
+
+describe('an upgrade that rolled back', () => {
+  it('is an alert when the agent starts after it; a later successful upgrade clears it', async () => {
+    const dir = tempDir('calypso-upgrade-alert-');
+    const layout = createLayout(dir.dir);
+    const rec = {
+      id: 'u1',
+      kind: 'install' as const,
+      from: '0.1.0',
+      to: '0.2.0',
+      outcome: 'rolled-back' as const,
+      current: '0.1.0',
+      reason: 'the new release did not answer its health check within 60 s',
+      startedAt: 1,
+      finishedAt: 2,
+      steps: [],
+    };
+    appendHistory(layout, rec);
+    let a = await startTestAgent({ services: [releaseSubsystem, alertsSubsystem], prefix: dir.dir });
+    try {
+      const al = a.deps.alerts.get('release.upgrade');
+      assert.equal(al?.state, 'active');
+      assert.equal(al?.level, 'warning');
+      assert.match(al?.title ?? '', /upgrade to 0\.2\.0 was rolled back; 0\.1\.0 runs/);
+      assert.match(al?.detail ?? '', /health check/);
+    } finally {
+      await a.stop();
+    }
+    appendHistory(layout, { ...rec, id: 'u2', to: '0.2.1', outcome: 'success', current: '0.2.1' });
+    a = await startTestAgent({ services: [releaseSubsystem, alertsSubsystem], prefix: dir.dir });
+    try {
+      assert.equal(a.deps.alerts.get('release.upgrade')?.state, 'cleared');
+    } finally {
+      await a.stop();
+      dir.cleanup();
+    }
   });
 });
 
