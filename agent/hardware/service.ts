@@ -227,7 +227,11 @@ export function createHardwareService(options: HardwareOptions = {}): ServiceFac
           result: listOf(EnclosureSchema, 'enclosures'),
           role: 'auditor',
           mutating: false,
-          handler: async () => hw.snapshot().enclosures,
+          handler: async () => {
+            const list = hw.snapshot().enclosures;
+            await enclosureAlerts(deps, list);
+            return list;
+          },
         }),
         defineMethod({
           name: 'enclosure.locate',
@@ -384,3 +388,35 @@ export function guardedLocatePath(sysroot: string, encName: string, slotName: st
 export const hardwareService: ServiceFactory = createHardwareService();
 
 export const hardwareSubsystem: Subsystem = { name: 'hardware', service: hardwareService };
+
+/**
+ * SES slot faults as alerts: a slot whose fault indicator is on or whose status is Critical,
+ * Unrecoverable or Noncritical raises `hardware.enclosure:<enclosure>:<slot>`; OK clears it.
+ * Read when the enclosures are listed (the Disks page and the metrics do).
+ */
+async function enclosureAlerts(
+  deps: AgentDeps,
+  list: {
+    id: string;
+    slots: { name: string; slot?: number; status?: string; fault?: boolean; disk?: { name: string } }[];
+  }[],
+): Promise<void> {
+  for (const e of list)
+    for (const sl of e.slots) {
+      const key = `hardware.enclosure:${e.id}:${sl.slot ?? sl.name}`;
+      const st = (sl.status ?? '').toLowerCase();
+      const bad = sl.fault === true || st === 'critical' || st === 'unrecoverable' || st === 'noncritical';
+      if (!bad) {
+        await deps.alerts.clear(key);
+        continue;
+      }
+      await deps.alerts.raise({
+        key,
+        level: st === 'critical' || st === 'unrecoverable' ? 'critical' : 'warning',
+        source: 'hardware',
+        title: `enclosure ${e.id} slot ${sl.slot ?? sl.name}: ${sl.status ?? 'fault'}${sl.fault ? ' (fault LED on)' : ''}`,
+        detail: `${sl.disk ? `The disk ${sl.disk.name} in this slot` : 'This slot'} is reported faulty by the enclosure: check the disk (disk.smart) and replace it if it fails; enclosure.locate lights the slot.`,
+        data: { enclosure: e.id, slot: sl.slot ?? sl.name },
+      });
+    }
+}

@@ -12,6 +12,7 @@ import { createHardwareService, type HardwareController } from '../../agent/hard
 import { pad, TreeBuilder } from '../../probes/synthetic-builder.js';
 import type { Disk, Enclosure } from '../../probes/types.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
+import { tempDir } from '../helpers/paths.js';
 import { copyFixture, fixtureFile } from './fixtures.js';
 
 const EXP0 = 'sys/devices/pci0000:00/0000:00:01.0/0000:03:00.0/host0/port-0:0/expander-0:0';
@@ -171,4 +172,40 @@ test('the other lists answer from the same cache', async () => {
   assert.deepEqual(await agent.call('tape.changers'), []);
   const warnings = await agent.call<unknown[]>('hardware.warnings');
   assert.ok(Array.isArray(warnings));
+});
+
+test('a faulty enclosure slot is an alert when the enclosures are listed; OK again clears it', async () => {
+  const t2 = copyFixture('sas-expander-enclosure');
+  const slot = path.join(t2.dir, ENC, 'Slot01');
+  writeFileSync(path.join(slot, 'status'), 'Critical\n');
+  writeFileSync(path.join(slot, 'fault'), '1\n');
+  const prefix = tempDir('calypso-enc-');
+  let a = await startTestAgent({
+    sysroot: t2.dir,
+    services: [createHardwareService({ startMonitor: false })],
+    prefix: prefix.dir,
+  });
+  try {
+    const [enc] = await a.call<Enclosure[]>('enclosure.list');
+    const key = `hardware.enclosure:${enc!.id}:1`;
+    const al = a.deps.alerts.get(key);
+    assert.equal(al?.state, 'active');
+    assert.equal(al?.level, 'critical');
+    assert.match(al?.title ?? '', /slot 1: Critical \(fault LED on\)/);
+    assert.equal(a.deps.alerts.list().filter((x) => x.key.startsWith('hardware.enclosure:')).length, 1);
+    await a.stop();
+    writeFileSync(path.join(slot, 'status'), 'OK\n');
+    writeFileSync(path.join(slot, 'fault'), '0\n');
+    a = await startTestAgent({
+      sysroot: t2.dir,
+      services: [createHardwareService({ startMonitor: false })],
+      prefix: prefix.dir,
+    });
+    await a.call('enclosure.list');
+    assert.equal(a.deps.alerts.get(key)?.state, 'cleared');
+  } finally {
+    await a.stop();
+    t2.cleanup();
+    prefix.cleanup();
+  }
 });
