@@ -164,7 +164,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 async function smartAlerts(
   deps: { alerts: import('../alerts/engine.js').AlertEngine },
   disk: string,
-  r: { passed?: boolean; temperature?: number; model?: string; serial?: string },
+  r: { passed?: boolean; temperature?: number; model?: string; serial?: string; raw?: unknown },
 ): Promise<void> {
   const name = [r.model, r.serial].filter(Boolean).join(' ') || disk;
   if (r.passed === false)
@@ -189,4 +189,28 @@ async function smartAlerts(
       data: { disk, temperature: r.temperature },
     });
   else if (r.temperature !== undefined) await deps.alerts.clear(`hardware.disk.temperature:${disk}`);
+  const realloc = reallocated(r.raw);
+  const maxRealloc = deps.alerts.rules().thresholds.reallocatedSectors;
+  if (realloc !== undefined && realloc >= maxRealloc)
+    await deps.alerts.raise({
+      key: `hardware.disk.reallocated:${disk}`,
+      level: 'warning',
+      source: 'hardware',
+      title: `disk ${name} has ${realloc} reallocated sectors`,
+      detail:
+        'The drive is remapping bad sectors (a pre-fail sign): watch the count and plan its replacement.',
+      data: { disk, reallocated: realloc },
+    });
+  else if (realloc !== undefined) await deps.alerts.clear(`hardware.disk.reallocated:${disk}`);
+}
+
+/** ATA attribute 5 (Reallocated_Sector_Ct) raw value, or SCSI grown defects, from smartctl's JSON. */
+function reallocated(raw: unknown): number | undefined {
+  const j = raw as {
+    ata_smart_attributes?: { table?: { id: number; raw?: { value?: number } }[] };
+    scsi_grown_defect_list?: number;
+  };
+  const a = j?.ata_smart_attributes?.table?.find((x) => x.id === 5)?.raw?.value;
+  if (typeof a === 'number') return a;
+  return typeof j?.scsi_grown_defect_list === 'number' ? j.scsi_grown_defect_list : undefined;
 }

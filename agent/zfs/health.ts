@@ -221,6 +221,23 @@ export class HealthMonitor {
         data: { pool: cur.name, errors: errs },
       });
     else if (cur.scan.state === 'finished' && errs === 0) await sink.clear(scanKey);
+    // a pool not scrubbed for longer than the rules allow (a pool never scrubbed is left alone)
+    const ageKey = `zfs.pool.scrub-age:${cur.name}`;
+    const maxDays = sink.rules().thresholds.scrubAgeDays;
+    const ended = cur.scan.state === 'finished' ? cur.scan.endedAt : undefined;
+    if (ended !== undefined) {
+      const days = Math.floor((this.o.now() / 1000 - ended) / 86_400);
+      if (days > maxDays)
+        await sink.raise({
+          key: ageKey,
+          level: 'warning',
+          source: 'zfs',
+          title: `pool ${cur.name} was last scrubbed ${days} days ago`,
+          detail: `More than ${maxDays} days: silent corruption goes unnoticed until a scrub reads every block. Run pool.scrub or a scrub schedule.`,
+          data: { pool: cur.name, days },
+        });
+      else await sink.clear(ageKey);
+    }
   }
 
   /** Capacity against the rules' thresholds (one `zpool list` per poll). */
@@ -250,7 +267,7 @@ export class HealthMonitor {
     this.last.delete(pool);
     const sink = this.o.sink;
     if (sink)
-      for (const k of ['health', 'scan-errors', 'capacity'])
+      for (const k of ['health', 'scan-errors', 'capacity', 'scrub-age'])
         void sink.clear(`zfs.pool.${k}:${pool}`).catch(() => {});
   }
 

@@ -17,6 +17,7 @@ import { createLayout } from '../../agent/layout.js';
 import { appendHistory } from '../../agent/release/journal.js';
 import { releaseSubsystem } from '../../agent/release/service.js';
 import { waitUntil } from '../../agent/util/time.js';
+import { HealthMonitor } from '../../agent/zfs/health.js';
 import { createZfsService } from '../../agent/zfs/service.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
 import { tempDir } from '../helpers/paths.js';
@@ -245,6 +246,49 @@ describe('alert engine and methods', () => {
       ['open'],
       'older than the age limit: gone; open ones stay',
     );
+  });
+});
+
+describe('the ZFS health monitor against the engine (fake driver: a pool as zpool status reports it)', () => {
+  it('a pool not scrubbed for longer than the rules allow raises zfs.pool.scrub-age; a fresh scrub clears it', async () => {
+    const t = await startTestAgent({ services: [alertsSubsystem] });
+    try {
+      const now = Date.parse('2026-12-04T00:00:00Z');
+      let endedAt = now / 1000 - 40 * 86_400;
+      const pool = () => ({
+        name: 'tank',
+        state: 'ONLINE',
+        scan: { state: 'finished', function: 'scrub', endedAt, errors: 0, text: '' },
+        vdevs: { data: [], log: [], cache: [], spare: [], special: [], dedup: [] },
+        read: 0,
+        write: 0,
+        checksum: 0,
+      });
+      const driver = {
+        status: async () => [pool()],
+        listPools: async () => [{ name: 'tank', health: 'ONLINE', size: 100, allocated: 10, capacity: 10 }],
+      };
+      const m = new HealthMonitor({
+        driver: driver as never,
+        events: t.events,
+        alerts: t.deps.store.db('alerts'),
+        log: t.deps.log,
+        now: () => now,
+        intervalMs: 0,
+        timeoutMs: 1000,
+        sink: t.deps.alerts,
+      });
+      await m.kick();
+      const a = t.deps.alerts.get('zfs.pool.scrub-age:tank');
+      assert.equal(a?.state, 'active');
+      assert.match(a?.title ?? '', /last scrubbed 40 days ago/);
+      assert.equal(t.deps.alerts.get('zfs.pool.capacity:tank'), undefined, '10 % full: no capacity alert');
+      endedAt = now / 1000 - 86_400;
+      await m.kick();
+      assert.equal(t.deps.alerts.get('zfs.pool.scrub-age:tank')?.state, 'cleared');
+    } finally {
+      await t.stop();
+    }
   });
 });
 

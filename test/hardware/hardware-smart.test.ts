@@ -14,11 +14,24 @@ import { fixture, fixtureFile } from './fixtures.js';
 const json = (...p: string[]) => readFileSync(fixtureFile('smartctl', ...p), 'utf8');
 
 /** smartctl answered from recorded JSON; `-c` polls answer "in progress" `runningPolls` times. */
-const smartctl = { runningPolls: 2, failing: false };
+const smartctl = { runningPolls: 2, failing: false, table: false };
 /** done.json with a failed health check and a hot drive */
 function failingJson(): string {
   const j = JSON.parse(json('ata-constructed', 'done.json')) as Record<string, unknown>;
-  return JSON.stringify({ ...j, smart_status: { passed: false }, temperature: { current: 61 } });
+  return JSON.stringify({
+    ...j,
+    smart_status: { passed: false },
+    temperature: { current: 61 },
+    ata_smart_attributes: { table: [{ id: 5, name: 'Reallocated_Sector_Ct', raw: { value: 12 } }] },
+  });
+}
+/** done.json with no reallocated sector */
+function healthyTable(): string {
+  const j = JSON.parse(json('ata-constructed', 'done.json')) as Record<string, unknown>;
+  return JSON.stringify({
+    ...j,
+    ata_smart_attributes: { table: [{ id: 5, name: 'Reallocated_Sector_Ct', raw: { value: 0 } }] },
+  });
 }
 const runner = fakeRunner(
   (argv) => {
@@ -29,6 +42,7 @@ const runner = fakeRunner(
     if (argv.includes('-X')) return '{}';
     if (argv.includes('-c') && smartctl.runningPolls-- > 0) return json('ata-constructed', 'running.json');
     if (smartctl.failing) return { stdout: failingJson(), code: 8 };
+    if (smartctl.table) return healthyTable();
     return json('ata-constructed', 'done.json');
   },
   { which: (name) => (name === 'smartctl' ? '/usr/sbin/smartctl' : undefined) },
@@ -72,7 +86,17 @@ test('a failing SMART check and a hot drive raise alerts; a healthy reading clea
   assert.equal(fail?.level, 'critical');
   assert.match(fail?.title ?? '', /WDC WD100EFAX-68LHPN0 JEK3ABCD fails its SMART health check/);
   assert.equal(agent.deps.alerts.get(`hardware.disk.temperature:${disk}`)?.state, 'active');
-  await agent.call('disk.smart', { disk });
+  assert.match(
+    agent.deps.alerts.get(`hardware.disk.reallocated:${disk}`)?.title ?? '',
+    /12 reallocated sectors/,
+  );
+  smartctl.table = true;
+  try {
+    await agent.call('disk.smart', { disk });
+  } finally {
+    smartctl.table = false;
+  }
+  assert.equal(agent.deps.alerts.get(`hardware.disk.reallocated:${disk}`)?.state, 'cleared');
   assert.equal(agent.deps.alerts.get(`hardware.disk.smart:${disk}`)?.state, 'cleared');
   assert.equal(agent.deps.alerts.get(`hardware.disk.temperature:${disk}`)?.state, 'cleared');
 });
