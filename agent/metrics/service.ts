@@ -57,6 +57,7 @@ export interface Readings {
   backups?: { name: string; status: string; bytes: number; endTime?: string }[];
   iscsiSessions?: { target: string }[];
   tapeDrives?: { changer: string; index: number; loaded: boolean }[];
+  tapeCartridges?: number;
   buckets?: { name: string; bytes: number; objects: number; quotaBytes?: number }[];
 }
 
@@ -111,6 +112,20 @@ export async function readAll(call: Call, now: () => number, smart?: SmartSample
       const last = new Map<string, Readings['backups'] extends (infer E)[] | undefined ? E : never>();
       for (const j of h.items) if (!last.has(j.name)) last.set(j.name, j);
       r.backups = [...last.values()];
+    }),
+    tryRead(async () => {
+      const drives = (await call('drive.list')) as { id: string; changer: string; index: number }[];
+      const media = (await call('media.list')) as {
+        items: { changer: string; where: string; index: number }[];
+      };
+      r.tapeDrives = drives.map((d) => ({
+        changer: d.changer,
+        index: d.index,
+        loaded: media.items.some(
+          (m) => m.changer === d.changer && m.where === 'drive' && m.index === d.index,
+        ),
+      }));
+      r.tapeCartridges = media.items.length;
     }),
     tryRead(async () => {
       r.iscsiSessions = (await call('iscsi.session.list')) as { target: string }[];
@@ -365,6 +380,18 @@ export function createMetrics(read: () => Promise<Readings>, now: () => number) 
     const by = new Map<string, number>();
     for (const s of reading.iscsiSessions ?? []) by.set(s.target, (by.get(s.target) ?? 0) + 1);
     for (const [target, n] of by) m.set({ target }, n);
+  });
+  g(
+    'calypso_tape_drive_loaded',
+    'A cartridge is in the drive (1) or not (0), from the changer’s last status',
+    ['changer', 'drive'],
+    (m) => {
+      for (const d of reading.tapeDrives ?? [])
+        m.set({ changer: d.changer, drive: String(d.index) }, d.loaded ? 1 : 0);
+    },
+  );
+  g('calypso_tape_cartridges', 'Cartridges in the libraries (slots, mailslots and drives)', [], (m) => {
+    if (reading.tapeCartridges !== undefined) m.set(reading.tapeCartridges);
   });
   g('calypso_object_bucket_bytes', 'Bytes stored per bucket (sampled)', ['bucket'], (m) => {
     for (const b of reading.buckets ?? []) m.set({ bucket: b.name }, b.bytes);
