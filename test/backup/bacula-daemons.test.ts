@@ -12,6 +12,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { JobRecord } from '../../agent/jobs.js';
 import { RpcError } from '../../rpc/errors.js';
+import { recordConsole } from './console-recorder.js';
 import { compareTrees, type Lab, makeTree, startLab } from './lab.js';
 
 interface JobItem {
@@ -393,33 +394,3 @@ describe('backup with the real Bacula daemons', { timeout: 300_000 }, () => {
  * Record every bconsole session the agent opens (its argv and the lines it writes) and return
  * those that send anything but reads (dot commands, estimate, status, list).
  */
-function recordConsole(lab: Lab) {
-  const runner = lab.t.deps.runner;
-  const spawn = runner.spawn.bind(runner);
-  const sessions: { argv: string[]; lines: string[] }[] = [];
-  runner.spawn = (argv, opts) => {
-    const sc = spawn(argv, opts);
-    if (argv[0] === 'bconsole' && sc.child.stdin) {
-      const stdin = sc.child.stdin;
-      const end = stdin.end.bind(stdin) as (chunk?: unknown) => typeof stdin;
-      stdin.end = ((chunk?: unknown) => {
-        const lines = String(chunk ?? '')
-          .split('\n')
-          .filter((l) => l && l !== '.' && l !== 'quit');
-        sessions.push({ argv: [...argv], lines });
-        return end(chunk);
-      }) as typeof stdin.end;
-    }
-    return sc;
-  };
-  const isRead = (l: string) => /^(\.|estimate |status |list |llist |messages)/.test(l);
-  return {
-    sent: () => sessions.filter((x) => x.lines.some((l) => !isRead(l))),
-    clear: () => {
-      sessions.length = 0;
-    },
-    stop: () => {
-      runner.spawn = spawn;
-    },
-  };
-}

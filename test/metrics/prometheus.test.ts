@@ -45,7 +45,12 @@ describe('Prometheus metrics', () => {
 
   before(async () => {
     fuse = await useZfsFuse();
-    t = await startTestAgent({ services, config: { agent: { websocket: { port: 0 } } } });
+    // one reading serves every scrape of the test: each reading lists all of zfs-fuse's datasets,
+    // and a `zfs list` every second made another test's destroy of a fresh clone fail "busy"
+    t = await startTestAgent({
+      services,
+      config: { agent: { websocket: { port: 0 } }, metrics: { cacheMs: 60_000 } },
+    });
     const where = await t.agent.listen();
     base = (where.websocket ?? '').replace(/^ws:/, 'http:').replace(/\/[^/]*$/, '');
     const files = vdevFiles(path.join(t.prefix, 'vdevs'), ['a.img'], 128 * 1024 * 1024);
@@ -58,12 +63,16 @@ describe('Prometheus metrics', () => {
       .token;
   });
 
-  after(async () => {
-    if (prom && prom.exitCode === null) {
+  async function stopPrometheus() {
+    if (prom && prom.exitCode === null && prom.signalCode === null) {
       const gone = new Promise((r) => prom?.once('exit', r));
       prom.kill('SIGTERM');
       await gone;
     }
+  }
+
+  after(async () => {
+    await stopPrometheus();
     await destroyPools([name]);
     await t?.stop();
     await fuse?.release();
@@ -151,5 +160,7 @@ describe('Prometheus metrics', () => {
       await fetch(`http://127.0.0.1:${webPort}/api/v1/query?query=${encodeURIComponent('up{job="calypso"}')}`)
     ).json()) as { data: { result: { value: [number, string] }[] } };
     assert.equal(up.data.result[0]?.value[1], '1');
+    // stop scraping as soon as it has been seen (no longer than needed next to other tests)
+    await stopPrometheus();
   });
 });

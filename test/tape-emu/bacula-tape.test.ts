@@ -13,39 +13,9 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { JobRecord } from '../../agent/jobs.js';
+import { recordConsole } from '../backup/console-recorder.js';
 import { compareTrees, type Lab, makeTree, startLab } from '../backup/lab.js';
 import { startTapeLab, type TapeLab } from './lab.js';
-
-function recordConsole(lab: Lab) {
-  const runner = lab.t.deps.runner;
-  const spawn = runner.spawn.bind(runner);
-  const sessions: { argv: string[]; lines: string[] }[] = [];
-  runner.spawn = (argv, opts) => {
-    const sc = spawn(argv, opts);
-    if (argv[0] === 'bconsole' && sc.child.stdin) {
-      const stdin = sc.child.stdin;
-      const end = stdin.end.bind(stdin) as (chunk?: unknown) => typeof stdin;
-      stdin.end = ((chunk?: unknown) => {
-        const lines = String(chunk ?? '')
-          .split('\n')
-          .filter((l) => l && l !== '.' && l !== 'quit');
-        sessions.push({ argv: [...argv], lines });
-        return end(chunk);
-      }) as typeof stdin.end;
-    }
-    return sc;
-  };
-  const isRead = (l: string) => /^(\.|estimate |status |list |llist |messages)/.test(l);
-  return {
-    sent: () => sessions.filter((x) => x.lines.some((l) => !isRead(l))),
-    clear: () => {
-      sessions.length = 0;
-    },
-    stop: () => {
-      runner.spawn = spawn;
-    },
-  };
-}
 
 describe('Bacula to the emulated tape library', { timeout: 300_000 }, () => {
   let tape: TapeLab;
