@@ -215,8 +215,8 @@ describe('alert engine and methods', () => {
 
   it('keeps a bounded history of cleared alerts', async () => {
     let now = Date.parse('2026-12-01T00:00:00Z');
-    const dir = tempDir('calypso-alerts-');
-    const env = open({ path: dir.dir });
+    // its own LMDB inside the agent's prefix (removed with it)
+    const env = open({ path: path.join(t.prefix, 'alerts-history-test') });
     const e = new AlertEngine({
       db: env.openDB({ name: 'alerts' }),
       events: t.events,
@@ -246,6 +246,7 @@ describe('alert engine and methods', () => {
       ['open'],
       'older than the age limit: gone; open ones stay',
     );
+    await env.close();
   });
 });
 
