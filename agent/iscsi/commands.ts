@@ -33,19 +33,7 @@ export const lunParams = (
   naa: string,
   readonly: boolean,
 ) =>
-  adm(
-    c,
-    '--mode',
-    'logicalunit',
-    '--op',
-    'update',
-    '--tid',
-    String(tid),
-    '--lun',
-    String(lun),
-    '--params',
-    `scsi_sn=${serial},scsi_id=${naa},vendor_id=CALYPSO,readonly=${readonly ? 1 : 0}`,
-  );
+  lunUpdate(c, tid, lun, `scsi_sn=${serial},scsi_id=${naa},vendor_id=CALYPSO,readonly=${readonly ? 1 : 0}`);
 export const bindInitiator = (c: number, tid: number, iqn: string) =>
   adm(c, '--mode', 'target', '--op', 'bind', '--tid', String(tid), '--initiator-name', iqn);
 export const bindAddress = (c: number, tid: number, address: string) =>
