@@ -14,6 +14,11 @@
  * crash between "sent" and that transaction could cause. After the last attempt the target
  * raises its own alert (`notify.target:<id>`), cleared by its next success.
  *
+ * Repeats are summed up instead of sent: each target remembers the count of every alert it was
+ * sent, and at most every `digestMinutes` (default 60; 0: never) it gets one digest message
+ * listing the active alerts that were raised again since — how many times, and the last time —
+ * so a pool that stays degraded for a week is a reminder an hour, not a message a minute.
+ *
  * Credentials (SMTP password, webhook secret) live in secrets.env only.
  */
 import { createHmac } from 'node:crypto';
@@ -114,6 +119,14 @@ const Routing = {
     }),
   ),
   enabled: Type.Optional(Type.Boolean({ description: 'default true' })),
+  digestMinutes: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 10_080,
+      description:
+        'at most this often, one message listing the active alerts raised again since the last (default 60; 0: no digest)',
+    }),
+  ),
 };
 
 export const TargetSchema = Type.Union([
@@ -139,11 +152,24 @@ interface TargetStatus {
   failures: number;
 }
 
+/** One alert in a digest: how many times it was raised again since it was last sent. */
+export interface DigestItem {
+  key: string;
+  level: AlertLevel;
+  source: string;
+  title: string;
+  count: number;
+  repeats: number;
+  lastSeen: string;
+}
+
 interface OutboxEntry {
   seq: number;
   target: string;
-  event: 'raised' | 'cleared' | 'test';
+  event: 'raised' | 'cleared' | 'test' | 'digest';
+  /** for a digest: a summary alert (worst level, total repeats) */
   alert: Alert;
+  digest?: DigestItem[];
   attempts: number;
   nextAt: number;
   created: number;
@@ -170,12 +196,62 @@ export function checkWebhookUrl(url: string): string | undefined {
   return undefined;
 }
 
+export const DEFAULT_DIGEST_MINUTES = 60;
+
 export function subjectOf(a: Alert, event: OutboxEntry['event'], host: string): string {
+  if (event === 'digest') return `[calypso ${host}] DIGEST ${a.title} (worst: ${a.level.toUpperCase()})`;
   const what = event === 'cleared' ? 'CLEARED' : event === 'test' ? 'TEST' : a.level.toUpperCase();
   return `[calypso ${host}] ${what} ${a.source}: ${a.title}`;
 }
 
-export function bodyOf(a: Alert, event: OutboxEntry['event'], host: string): string {
+/**
+ * The active alerts of a target's digest: routed to it, raised again since `since` (ISO) and
+ * seen more often than when it was last sent one (`sent`: key → count then). Worst first.
+ */
+export function digestItems(
+  alerts: readonly Alert[],
+  since: string,
+  sent: (key: string) => number | undefined,
+  routed: (a: Alert) => boolean,
+): DigestItem[] {
+  const out: DigestItem[] = [];
+  for (const a of alerts) {
+    if (a.state !== 'active' || a.lastSeen < since || !routed(a)) continue;
+    const before = sent(a.key) ?? 0;
+    if (a.count <= before) continue;
+    out.push({
+      key: a.key,
+      level: a.level,
+      source: a.source,
+      title: a.title,
+      count: a.count,
+      repeats: a.count - before,
+      lastSeen: a.lastSeen,
+    });
+  }
+  return out.sort((x, y) => RANK[y.level] - RANK[x.level] || (x.key < y.key ? -1 : 1));
+}
+
+function digestBody(a: Alert, items: DigestItem[], host: string): string {
+  return [
+    `Still active on ${host} and raised again since ${a.firstSeen} (sent before; this is a reminder, not news):`,
+    '',
+    ...items.map(
+      (i) =>
+        `- ${i.level.toUpperCase()} ${i.source}: ${i.title}\n  ${i.repeats} more time${i.repeats === 1 ? '' : 's'} (${i.count} in all), last ${i.lastSeen}; key ${i.key}`,
+    ),
+    '',
+    'Open the Alerts page of the appliance (Cockpit → Calypso → Alerts) to acknowledge them: acknowledged alerts leave the digest.',
+  ].join('\n');
+}
+
+export function bodyOf(
+  a: Alert,
+  event: OutboxEntry['event'],
+  host: string,
+  items: DigestItem[] = [],
+): string {
+  if (event === 'digest') return digestBody(a, items, host);
   return [
     event === 'cleared'
       ? `Cleared on ${host}: ${a.title}`
@@ -196,8 +272,14 @@ export function bodyOf(a: Alert, event: OutboxEntry['event'], host: string): str
   ].join('\n');
 }
 
-export function webhookPayload(a: Alert, event: OutboxEntry['event'], host: string, id: string) {
-  return JSON.stringify({ id, event, host, alert: a });
+export function webhookPayload(
+  a: Alert,
+  event: OutboxEntry['event'],
+  host: string,
+  id: string,
+  items?: DigestItem[],
+) {
+  return JSON.stringify({ id, event, host, alert: a, ...(items ? { alerts: items } : {}) });
 }
 
 export function sign(secret: string, body: string): string {
@@ -239,13 +321,25 @@ function notifyService(deps: AgentDeps): Service {
     RANK[a.level] >= RANK[t.minLevel ?? 'warning'] &&
     (!t.sources || t.sources.includes(a.source as never));
 
-  async function enqueue(target: string, event: OutboxEntry['event'], alert: Alert): Promise<void> {
+  const sentKey = (target: string, key: string) => `notify/sent/${target}/${key}`;
+
+  /**
+   * Queue a message; in the same transaction, remember what the target now knows of the alert
+   * (its count when sent, forgotten when cleared) for the digest of repeats.
+   */
+  async function enqueue(
+    target: string,
+    event: OutboxEntry['event'],
+    alert: Alert,
+    digest?: DigestItem[],
+  ): Promise<void> {
     const n = ++seq; // the transaction runs later: two enqueues in one tick must not share a number
     const e: OutboxEntry = {
       seq: n,
       target,
       event,
       alert,
+      ...(digest ? { digest } : {}),
       attempts: 0,
       nextAt: deps.clock.now(),
       created: deps.clock.now(),
@@ -253,6 +347,12 @@ function notifyService(deps: AgentDeps): Service {
     await db.transaction(() => {
       db.put(oKey(n), e);
       db.put('notify/seq', Math.max(n, (db.get('notify/seq') as number | undefined) ?? 0));
+      if (event === 'raised') db.put(sentKey(target, alert.key), alert.count);
+      else if (event === 'cleared') db.remove(sentKey(target, alert.key));
+      else if (event === 'digest') {
+        db.put(`notify/digest/${target}`, deps.clock.now());
+        for (const i of digest ?? []) db.put(sentKey(target, i.key), i.count);
+      }
     });
     const all = outbox();
     for (const old of all.slice(0, Math.max(0, all.length - cfg.maxOutbox))) {
@@ -270,13 +370,56 @@ function notifyService(deps: AgentDeps): Service {
         void enqueue(t.id, event, a).catch((err) => log.error({ err }, 'notify: enqueue failed'));
   };
 
+  /** Queue the digest of every target whose digest period has passed and that has repeats. */
+  async function digests(): Promise<void> {
+    const now = deps.clock.now();
+    let all: Alert[] | undefined;
+    for (const t of targets()) {
+      const minutes = t.digestMinutes ?? DEFAULT_DIGEST_MINUTES;
+      if (t.enabled === false || minutes === 0) continue;
+      const last = db.get(`notify/digest/${t.id}`) as number | undefined;
+      if (last === undefined) {
+        await db.put(`notify/digest/${t.id}`, now); // the first period starts now
+        continue;
+      }
+      if (now - last < minutes * 60_000) continue;
+      all ??= deps.alerts.list();
+      const items = digestItems(
+        all,
+        new Date(last).toISOString(),
+        (k) => db.get(sentKey(t.id, k)) as number | undefined,
+        (a) => routes(t, a) && a.key !== `notify.target:${t.id}`,
+      );
+      if (items.length === 0) {
+        await db.put(`notify/digest/${t.id}`, now);
+        continue;
+      }
+      const worst = items[0]!.level;
+      const repeats = items.reduce((n, i) => n + i.repeats, 0);
+      const summary: Alert = {
+        key: 'notify.digest',
+        level: worst,
+        source: 'notify',
+        title: `${items.length} alert${items.length === 1 ? '' : 's'} raised again`,
+        state: 'active',
+        firstSeen: new Date(last).toISOString(),
+        lastSeen: new Date(now).toISOString(),
+        count: repeats,
+      };
+      await enqueue(t.id, 'digest', summary, items);
+    }
+  }
+
   /** Send one message to one target now; throws with the reason. */
-  async function deliver(t: NotifyTarget, e: Pick<OutboxEntry, 'seq' | 'event' | 'alert'>): Promise<void> {
+  async function deliver(
+    t: NotifyTarget,
+    e: Pick<OutboxEntry, 'seq' | 'event' | 'alert' | 'digest'>,
+  ): Promise<void> {
     const id = `calypso-${host}-${e.seq}`;
     if (t.kind === 'webhook') {
       const secret = deps.secrets.get(secretKey(t.id, 'secret'));
       if (!secret) throw failed(`webhook ${t.id}: its secret is missing from secrets.env`);
-      const body = webhookPayload(e.alert, e.event, host, id);
+      const body = webhookPayload(e.alert, e.event, host, id, e.digest);
       const r = await fetch(t.webhook.url, {
         method: 'POST',
         headers: {
@@ -297,7 +440,7 @@ function notifyService(deps: AgentDeps): Service {
       from: t.kind === 'smtp' ? t.smtp.from : t.sendmail.from,
       to: (t.kind === 'smtp' ? t.smtp.to : t.sendmail.to).join(', '),
       subject: subjectOf(e.alert, e.event, host),
-      text: bodyOf(e.alert, e.event, host),
+      text: bodyOf(e.alert, e.event, host, e.digest),
       messageId: `<${id}@calypso>`,
     };
     // loaded on the first mail, not at start: most appliances never send one from this process
@@ -329,6 +472,7 @@ function notifyService(deps: AgentDeps): Service {
   }
 
   async function work(): Promise<void> {
+    await digests();
     const now = deps.clock.now();
     const byId = new Map(targets().map((t) => [t.id, t]));
     for (const e of outbox()) {
@@ -506,6 +650,9 @@ function notifyService(deps: AgentDeps): Service {
           await db.transaction(() => {
             db.remove(`notify/target/${p.id}`);
             db.remove(`notify/status/${p.id}`);
+            db.remove(`notify/digest/${p.id}`);
+            for (const k of db.getKeys({ start: `notify/sent/${p.id}/`, end: `notify/sent/${p.id}/\uffff` }))
+              db.remove(k);
             for (const e of mine) db.remove(oKey(e.seq));
           });
           await updateSecrets(deps.layout.secretsFile, deps.secrets, [

@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SMTPServer } from 'smtp-server';
-import { notifySubsystem } from '../../agent/alerts/notify.js';
+import { bodyOf, notifySubsystem, subjectOf } from '../../agent/alerts/notify.js';
 import { alertsSubsystem } from '../../agent/alerts/service.js';
 import { waitUntil } from '../../agent/util/time.js';
 import { createZfsService } from '../../agent/zfs/service.js';
@@ -391,5 +391,188 @@ describe('retries, failure alert, restart, webhook, bad input', () => {
       (await t.call<{ target: string }[]>('notify.outbox.list')).filter((e) => e.target === 'mail'),
       [],
     );
+  });
+});
+
+describe('a digest for repeats', () => {
+  let dir: { dir: string; cleanup: () => void };
+  let t: TestAgent | undefined;
+  let hook: Server;
+  let hookPort = 0;
+  let offset = 0;
+  const clock = { now: () => Date.now() + offset };
+  const received: { url: string; body: string; sig?: string }[] = [];
+  const SECRET = 'Digest-secret-0123456789';
+  const of = (url: string) =>
+    received.filter((r) => r.url === url).map((r) => JSON.parse(r.body) as Record<string, unknown>);
+
+  before(async () => {
+    dir = tempDir('calypso-digest-');
+    hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (b) => {
+        body += b;
+      });
+      req.on('end', () => {
+        received.push({
+          url: req.url ?? '',
+          body,
+          sig: req.headers['x-calypso-signature'] as string | undefined,
+        });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    hookPort = (hook.address() as AddressInfo).port;
+    t = await startTestAgent({
+      services: [alertsSubsystem, notifySubsystem],
+      config: FAST_NOTIFY,
+      prefix: dir.dir,
+      clock,
+    });
+  });
+  after(async () => {
+    await t?.stop();
+    await new Promise((r) => hook.close(r));
+    dir.cleanup();
+  });
+
+  it('repeats are not sent one by one; the digest lists them once per period, and 0 means none', async () => {
+    assert.ok(t);
+    const tt = t;
+    await assert.rejects(
+      tt.call('notify.target.set', {
+        target: { id: 'x', kind: 'webhook', webhook: { url: 'http://127.0.0.1/x' }, digestMinutes: 20_000 },
+        secret: SECRET,
+      }),
+      (e: Error) => kindOf(e) === 'invalid',
+      'a digest period beyond a week is invalid',
+    );
+    for (const [id, digestMinutes] of [
+      ['digest', 5],
+      ['nodigest', 0],
+    ] as const)
+      await tt.call('notify.target.set', {
+        target: {
+          id,
+          kind: 'webhook',
+          webhook: { url: `http://127.0.0.1:${hookPort}/${id}` },
+          minLevel: 'warning',
+          digestMinutes,
+        },
+        secret: SECRET,
+      });
+    // let the notifier start the first digest period of each target
+    await new Promise((r) => setTimeout(r, 300));
+    const degraded = {
+      key: 'zfs.pool.health:tank',
+      level: 'critical' as const,
+      source: 'zfs',
+      title: 'pool tank is DEGRADED',
+    };
+    await tt.deps.alerts.raise(degraded);
+    await waitUntil(() => of('/digest').length === 1 && of('/nodigest').length === 1, {
+      what: 'the fresh alert at both',
+    });
+    for (let i = 0; i < 4; i++) await tt.deps.alerts.raise(degraded);
+    await tt.deps.alerts.raise({
+      key: 'backup.quiet',
+      level: 'warning',
+      source: 'backup',
+      title: 'raised once',
+    });
+    await tt.deps.alerts.raise({ key: 'tape.info', level: 'info', source: 'tape', title: 'below the level' });
+    await tt.deps.alerts.raise({ key: 'tape.info', level: 'info', source: 'tape', title: 'below the level' });
+    await waitUntil(() => of('/digest').length === 2, { what: 'the second fresh alert' });
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(of('/digest').length, 2, 'four repeats sent nothing before the period ends');
+
+    offset += 5 * 60_000 + 1000; // the period is over
+    const digest = await waitUntil(() => of('/digest').find((b) => b.event === 'digest'), {
+      what: 'the digest',
+    });
+    const items = digest.alerts as { key: string; repeats: number; count: number; level: string }[];
+    assert.deepEqual(
+      items.map((i) => [i.key, i.repeats, i.count]),
+      [['zfs.pool.health:tank', 4, 5]],
+      'only the repeated alert, with its repeats since it was sent; not the one raised once, not info',
+    );
+    assert.equal((digest.alert as { level: string }).level, 'critical');
+    const raw = received.find((r) => r.url === '/digest' && r.body.includes('"event":"digest"'));
+    assert.equal(
+      raw?.sig,
+      `sha256=${createHmac('sha256', SECRET)
+        .update(raw?.body ?? '')
+        .digest('hex')}`,
+    );
+
+    // no repeats in the next period: no digest; a repeat after it: one item with one repeat
+    offset += 5 * 60_000 + 1000;
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(of('/digest').filter((b) => b.event === 'digest').length, 1, 'nothing repeated, no digest');
+    await tt.deps.alerts.raise(degraded);
+    await tt.call('alert.ack', { keys: ['backup.quiet'] });
+    await tt.deps.alerts.raise({
+      key: 'backup.quiet',
+      level: 'warning',
+      source: 'backup',
+      title: 'raised once',
+    });
+    offset += 5 * 60_000 + 1000;
+    const second = await waitUntil(
+      () =>
+        of('/digest').filter((b) => b.event === 'digest')[1] as {
+          alerts: { key: string; repeats: number }[];
+        },
+      { what: 'the second digest' },
+    );
+    assert.deepEqual(
+      second.alerts.map((i) => [i.key, i.repeats]),
+      [['zfs.pool.health:tank', 1]],
+      'an acknowledged alert is no longer news: it leaves the digest',
+    );
+    assert.equal(of('/nodigest').filter((b) => b.event === 'digest').length, 0, 'digestMinutes 0: never');
+  });
+
+  it('the e-mail digest lists each alert with its repeats', () => {
+    const now = '2026-12-04T05:00:00.000Z';
+    const summary = {
+      key: 'notify.digest',
+      level: 'critical' as const,
+      source: 'notify',
+      title: '2 alerts raised again',
+      state: 'active' as const,
+      firstSeen: '2026-12-04T04:00:00.000Z',
+      lastSeen: now,
+      count: 5,
+    };
+    const items = [
+      {
+        key: 'zfs.pool.health:tank',
+        level: 'critical' as const,
+        source: 'zfs',
+        title: 'pool tank is DEGRADED',
+        count: 5,
+        repeats: 4,
+        lastSeen: now,
+      },
+      {
+        key: 'hardware.smart:sda',
+        level: 'warning' as const,
+        source: 'hardware',
+        title: 'disk sda is hot',
+        count: 2,
+        repeats: 1,
+        lastSeen: now,
+      },
+    ];
+    assert.equal(
+      subjectOf(summary, 'digest', 'box'),
+      '[calypso box] DIGEST 2 alerts raised again (worst: CRITICAL)',
+    );
+    const body = bodyOf(summary, 'digest', 'box', items);
+    assert.match(body, /CRITICAL zfs: pool tank is DEGRADED\n {2}4 more times \(5 in all\)/);
+    assert.match(body, /WARNING hardware: disk sda is hot\n {2}1 more time \(2 in all\)/);
+    assert.match(body, /since 2026-12-04T04:00:00.000Z/);
   });
 });

@@ -113,6 +113,7 @@ describe('the data module', () => {
       kind: 'webhook',
       webhook: { url: 'https://h.example/x' },
       minLevel: 'warning',
+      digestMinutes: 60,
     });
     const bad = data.targetFromForm({
       kind: 'smtp',
@@ -124,6 +125,14 @@ describe('the data module', () => {
     });
     assert.ok('problems' in bad);
     assert.equal(bad.problems.length, 5);
+    const badDigest = data.targetFromForm({
+      kind: 'webhook',
+      id: 'd',
+      url: 'https://h.example/x',
+      secret: 's',
+      digestMinutes: '-1',
+    });
+    assert.ok('problems' in badDigest && /digest/.test(badDigest.problems.join()));
     const mail = data.targetFromForm({
       kind: 'smtp',
       id: 'mail',
@@ -189,9 +198,11 @@ describe('Alerts in real Cockpit', { timeout: 240_000 }, () => {
       .locator('input[name="url"]')
       .fill(`http://127.0.0.1:${(hook.address() as AddressInfo).port}/calypso`);
     await form.locator('input[name="secret"]').fill('Hook-secret-e2e');
+    await form.locator('input[name="digestMinutes"]').fill('15');
     await form.locator('button[type="submit"]').click();
     const row = pageEl.locator('tr[data-target="ops-hook"]');
     await row.waitFor({ timeout: 15_000 });
+    await row.locator('td', { hasText: 'every 15 min' }).waitFor();
     await row.locator('button[data-action="test"]').click();
     await row.locator('[data-test-result]', { hasText: 'Delivered' }).waitFor({ timeout: 15_000 });
     await screenshot(page, 'alerts-03-targets');

@@ -40,6 +40,8 @@ export interface NotifyTarget {
   minLevel?: AlertLevel;
   sources?: string[];
   enabled?: boolean;
+  /** a digest of repeats at most this often (minutes; 0 none; default 60) */
+  digestMinutes?: number;
   smtp?: {
     host: string;
     port: number;
@@ -124,6 +126,9 @@ export function targetFromForm(
   const id = f.id?.trim() ?? '';
   if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(id)) problems.push('the id is lower-case letters, digits and -');
   const minLevel = (f.minLevel || 'warning') as AlertLevel;
+  const digestMinutes = Number(f.digestMinutes || 60);
+  if (!Number.isInteger(digestMinutes) || digestMinutes < 0 || digestMinutes > 10080)
+    problems.push('the digest period is 0 (none) to 10080 minutes');
   const to = (f.to ?? '')
     .split(/[\s,]+/)
     .map((x) => x.trim())
@@ -133,7 +138,7 @@ export function targetFromForm(
     if (!/^https?:\/\//.test(url)) problems.push('the webhook URL starts with http:// or https://');
     if (!f.secret) problems.push('a webhook needs a secret to sign its messages');
     if (problems.length) return { problems };
-    return { target: { id, kind: 'webhook', webhook: { url }, minLevel }, secret: f.secret };
+    return { target: { id, kind: 'webhook', webhook: { url }, minLevel, digestMinutes }, secret: f.secret };
   }
   if (!to.length) problems.push('at least one recipient');
   if (!f.from) problems.push('a sender address');
@@ -147,6 +152,7 @@ export function targetFromForm(
         id,
         kind: 'smtp',
         minLevel,
+        digestMinutes,
         smtp: {
           host: f.host!.trim(),
           port,
@@ -160,5 +166,7 @@ export function targetFromForm(
     };
   }
   if (problems.length) return { problems };
-  return { target: { id, kind: 'sendmail', minLevel, sendmail: { from: f.from!.trim(), to } } };
+  return {
+    target: { id, kind: 'sendmail', minLevel, digestMinutes, sendmail: { from: f.from!.trim(), to } },
+  };
 }

@@ -197,6 +197,7 @@ export class AlertsPage extends LitElement {
                   <th>${_('Target')}</th>
                   <th>${_('Sends to')}</th>
                   <th>${_('From level')}</th>
+                  <th>${_('Digest')}</th>
                   <th>${_('Delivery')}</th>
                   <th></th>
                 </tr>
@@ -207,6 +208,13 @@ export class AlertsPage extends LitElement {
                     <td>${t.target.id} <span class="muted">(${t.target.kind})</span></td>
                     <td>${targetWhere(t.target)}</td>
                     <td>${t.target.minLevel ?? 'warning'}</td>
+                    <td>
+                      ${
+                        t.target.digestMinutes === 0
+                          ? _('none')
+                          : format(_('every $0 min'), t.target.digestMinutes ?? 60)
+                      }
+                    </td>
                     <td>
                       ${
                         t.status.lastError
@@ -301,6 +309,10 @@ export class AlertsPage extends LitElement {
             <option value="info">${_('info')}</option>
           </select></label
         >
+        <label title=${_('Repeats of an alert already sent are summed up in one message at most this often; 0: never')}
+          >${_('Digest of repeats (minutes)')}
+          <input name="digestMinutes" type="number" min="0" max="10080" value="60"
+        /></label>
         ${
           this.kind === 'webhook'
             ? html`<label>${_('URL')} <input name="url" placeholder="https://hooks.example/calypso" /></label>
