@@ -44,6 +44,12 @@ export const ThresholdsSchema = Type.Object(
       description: 'reallocated sectors at which a disk warning is raised',
     }),
     objectQuotaPercent: Percent(90, 'bucket usage (% of its quota) at which a warning is raised'),
+    backupMissedMinutes: Type.Integer({
+      minimum: 1,
+      maximum: 1440,
+      default: 60,
+      description: 'minutes after its scheduled time before a Bacula run that has not started is missed',
+    }),
   },
   { additionalProperties: false, default: {} },
 );

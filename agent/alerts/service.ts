@@ -54,8 +54,10 @@ function alertsService(deps: Parameters<Subsystem['service']>[0]): Service {
         deps.events.on(['backup.finished'], (ev) => {
           const d = ev.data as { jobId: number; name: string; status: string };
           const key = `backup.job.failed:${d.name}`;
-          if (d.status === 'success' || d.status === 'warning') quietly(engine.clear(key));
-          else if (d.status !== 'aborted')
+          if (d.status === 'success' || d.status === 'warning') {
+            quietly(engine.clear(key));
+            quietly(engine.clear(`backup.job.missed:${d.name}`)); // it ran: its schedule is kept again
+          } else if (d.status !== 'aborted')
             quietly(
               engine.raise({
                 key,

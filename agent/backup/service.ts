@@ -9,7 +9,9 @@ import type { AgentDeps, Service, ServiceFactory, Subsystem } from '../deps.js';
 import { type BackupContext, type BackupContextOptions, createBackupContext } from './context.js';
 import { configMethods } from './methods-config.js';
 import { opsMethods } from './methods-ops.js';
+import { scheduleMethods } from './methods-schedule.js';
 import { volumeMethods } from './methods-volumes.js';
+import { ScheduleWatch } from './schedule-watch.js';
 
 const contexts = new WeakMap<AgentDeps, BackupContext>();
 
@@ -20,11 +22,24 @@ const contexts = new WeakMap<AgentDeps, BackupContext>();
 export const backupContextOf = (deps: AgentDeps): BackupContext | undefined => contexts.get(deps);
 
 /** A backup service with options (tests shorten the poll period). */
-export function createBackupService(opts: BackupContextOptions = {}): ServiceFactory {
+export function createBackupService(
+  opts: BackupContextOptions & { scheduleCheckMs?: number } = {},
+): ServiceFactory {
   return (deps): Service => {
     const bctx = createBackupContext(deps, opts);
     contexts.set(deps, bctx);
-    return { name: 'backup', methods: [...configMethods(bctx), ...opsMethods(bctx), ...volumeMethods(bctx)] };
+    const watch = new ScheduleWatch(bctx, { intervalMs: opts.scheduleCheckMs });
+    return {
+      name: 'backup',
+      start: () => watch.start(),
+      stop: () => watch.stop(),
+      methods: [
+        ...configMethods(bctx),
+        ...opsMethods(bctx),
+        ...volumeMethods(bctx),
+        ...scheduleMethods(bctx, watch),
+      ],
+    };
   };
 }
 

@@ -21,7 +21,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { type BaculaPaths, baculaPaths } from '../../agent/backup/paths.js';
 import { createBackupService } from '../../agent/backup/service.js';
-import { startTestAgent, type TestAgent } from '../helpers/agent.js';
+import type { Clock } from '../../agent/deps.js';
+import { startTestAgent, type TestAgent, type TestAgentOptions } from '../helpers/agent.js';
 import { type DaemonKind, type RunningDaemon, startDaemon } from './daemons.js';
 
 /** Ports the kernel hands out for port 0 are free at that moment; good enough for a test. */
@@ -49,9 +50,21 @@ export interface Lab {
 }
 
 export async function startLab(
-  opts: { pollMs?: number; env?: Partial<Record<DaemonKind, Record<string, string>>> } = {},
+  opts: {
+    pollMs?: number;
+    env?: Partial<Record<DaemonKind, Record<string, string>>>;
+    clock?: Clock;
+    scheduleCheckMs?: number;
+    services?: TestAgentOptions['services'];
+  } = {},
 ): Promise<Lab> {
-  const t = await startTestAgent({ services: [createBackupService({ pollMs: opts.pollMs ?? 300 })] });
+  const t = await startTestAgent({
+    services: [
+      createBackupService({ pollMs: opts.pollMs ?? 300, scheduleCheckMs: opts.scheduleCheckMs }),
+      ...(opts.services ?? []),
+    ],
+    clock: opts.clock,
+  });
   const [dir, fd, sd] = (await freePorts(3)) as [number, number, number];
   const ports = { dir, fd, sd };
   const paths = baculaPaths(t.deps.layout);
