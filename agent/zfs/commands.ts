@@ -41,6 +41,17 @@ export function zpoolStatus(d: Dialect, name?: string): Argv {
   return ['zpool', 'status', '-v', ...d.statusFlags, ...(name ? ['--', name] : [])];
 }
 
+/**
+ * One I/O sample of `seconds` for the pools (all when none): OpenZFS scripted and exact with the
+ * since-import average skipped; zfs-fuse has none of -H -p -y, so it takes two samples and the
+ * parser keeps the second.
+ */
+export function zpoolIostat(d: Dialect, names: string[], seconds: number): Argv {
+  return d.parsable
+    ? ['zpool', 'iostat', '-H', '-p', '-y', ...(names.length ? ['--', ...names] : []), String(seconds), '1']
+    : ['zpool', 'iostat', ...(names.length ? ['--', ...names] : []), String(seconds), '2'];
+}
+
 export function zpoolGet(d: Dialect, name: string, props = 'all'): Argv {
   // zfs-fuse's `zpool get` has neither -H nor -o: its aligned table is parsed instead
   return d.zpoolGetScripted

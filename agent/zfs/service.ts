@@ -10,6 +10,7 @@
 import type { Service, ServiceFactory, Subsystem } from '../deps.js';
 import { createZfsContext, type ZfsOptions } from './context.js';
 import { datasetMethods } from './methods-dataset.js';
+import { iostatMethods } from './methods-iostat.js';
 import { policyMethods } from './methods-policy.js';
 import { poolMethods } from './methods-pool.js';
 import { replicationMethods } from './methods-replication.js';
@@ -29,6 +30,7 @@ export function createZfsService(options: Partial<ZfsOptions> = {}): ServiceFact
       name: 'zfs',
       methods: [
         ...poolMethods(z),
+        ...iostatMethods(z),
         ...scanMethods(z),
         ...datasetMethods(z),
         ...snapshotMethods(z),

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -251,6 +252,25 @@ describe('Cockpit plugin in real Cockpit', { timeout: 300_000 }, () => {
   it('shows Overview, Datasets, Jobs, Audit (chain verified) and the placeholders', async () => {
     let r = await open('overview');
     await r.frame.locator(`cal-overview cal-capacity-chart li[data-pool="${pool}"] [role="meter"]`).waitFor();
+    // Pool I/O: data written into the pool while the page samples shows in its row and the chart
+    const ioRow = r.frame.locator(`cal-overview cal-io-chart tr[data-pool="${pool}"]`);
+    await ioRow.waitFor({ timeout: 20_000 });
+    const { mountpoint } = await client.call<{ mountpoint: string }>('dataset.get', { name: pool });
+    const block = Buffer.alloc(4 * 1024 * 1024);
+    for (let i = 0; i < block.length; i += 4) block.writeUInt32LE((i * 2654435761) >>> 0, i);
+    let written = 0;
+    const deadline = Date.now() + 30_000;
+    let seen = 0;
+    while (Date.now() < deadline && seen <= 1024 * 1024) {
+      await writeFile(path.join(mountpoint, `io-${written++ % 4}.bin`), block);
+      await new Promise((res) => setTimeout(res, 300));
+      seen = Number(await ioRow.getAttribute('data-write-bytes'));
+    }
+    assert.ok(seen > 1024 * 1024, `the pool's row shows the writes (${seen} B/s)`);
+    await r.frame.locator('cal-overview cal-io-chart canvas').first().waitFor();
+    assert.ok(
+      Number(await r.frame.locator('cal-overview cal-io-chart .plot').getAttribute('data-samples')) >= 2,
+    );
     await screenshot(r.page, '08-overview');
 
     r = await open(`datasets/${pool}`);

@@ -1,13 +1,15 @@
-/** Overview: health at a glance, alerts, capacity per pool, recent jobs (live). */
+/** Overview: health at a glance, alerts, capacity and I/O per pool, recent jobs (live). */
 import { consume } from '@lit/context';
 import { Task } from '@lit/task';
 import { html, LitElement, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import '../components/capacity-chart.js';
+import '../components/io-chart.js';
 import '../components/progress-bar.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
 import { listDisks } from '../data/disks.js';
+import { addSample, type IoPoint, type PoolIo, poolIostat } from '../data/iostat.js';
 import { isFinal, JOB_TOPICS, type Job, type JobSummary, listJobs } from '../data/jobs.js';
 import { isHealthy, listPoolAlerts, listPools, POOL_TOPICS } from '../data/pools.js';
 import { formatDate } from '../format.js';
@@ -21,6 +23,10 @@ export class OverviewPage extends LitElement {
 
   @consume({ context: clientContext }) client!: AgentClient;
   @state() private live = new Map<string, JobSummary>();
+  @state() private io: IoPoint[] = [];
+  @state() private ioPools: PoolIo[] = [];
+  @state() private ioError: string | undefined;
+  private ioAbort: AbortController | undefined;
   private offs: (() => void)[] = [];
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -51,12 +57,39 @@ export class OverviewPage extends LitElement {
       }),
       this.client.on(POOL_TOPICS, () => this.refreshSoon()),
     );
+    void this.sampleIo();
+  }
+
+  /**
+   * While the page is shown: one `pool.iostat` after the other (1 s first, so the chart starts
+   * at once, then 5 s intervals), each answer a point of the chart. The agent shares a sample
+   * between identical requests, so several open pages cost one `zpool iostat`.
+   */
+  private async sampleIo() {
+    this.ioAbort?.abort();
+    const ac = new AbortController();
+    this.ioAbort = ac;
+    let seconds = 1;
+    while (!ac.signal.aborted) {
+      try {
+        const s = await poolIostat(this.client, seconds, { signal: ac.signal });
+        this.io = addSample(this.io, s);
+        this.ioPools = s.pools;
+        this.ioError = undefined;
+        seconds = 5;
+      } catch (err) {
+        if (ac.signal.aborted) return;
+        this.ioError = (err as Error).message;
+        await new Promise((r) => setTimeout(r, 15_000)); // unavailable (no ZFS): ask again later
+      }
+    }
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     for (const off of this.offs.splice(0)) off();
     clearTimeout(this.refreshTimer);
+    this.ioAbort?.abort();
   }
 
   private refreshSoon() {
@@ -127,6 +160,14 @@ export class OverviewPage extends LitElement {
               .items=${pools.map((p) => ({ name: p.name, used: p.allocated ?? 0, size: p.size ?? 0, health: p.health }))}
             ></cal-capacity-chart>`,
         )}
+      </section>
+      <section class="card" aria-labelledby="h-io">
+        <h3 id="h-io">${_('Pool I/O')}</h3>
+        ${
+          this.ioError && this.io.length === 0
+            ? html`<p class="muted">${this.ioError}</p>`
+            : html`<cal-io-chart .points=${this.io} .pools=${this.ioPools}></cal-io-chart>`
+        }
       </section>
       <section class="card" aria-labelledby="h-jobs">
         <h3 id="h-jobs">${_('Recent jobs')}</h3>
