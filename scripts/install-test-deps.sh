@@ -14,6 +14,7 @@ PKGS=(
   cockpit-system      # the Cockpit shell (navigation menu) the plugin's end-to-end tests open
   systemd             # systemd-analyze verify for the shipped units
   logrotate openssl   # logrotate --debug of the shipped config; the install's self-signed certificate
+  msmtp               # the local sendmail of the notification test (relays to its SMTP server)
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -4,12 +4,14 @@
  * zfs-fuse, with the pool, its state and what to do, and the clear when it heals; a target that
  * cannot deliver retries and then raises its own alert; a message waiting for a retry when the
  * agent stops is delivered exactly once by the next agent on the same prefix; a webhook receiver
- * checks the HMAC signature and the JSON body; bad input is `invalid` and stores nothing.
+ * checks the HMAC signature and the JSON body; a sendmail target goes through Debian's msmtp as
+ * the local sendmail to the same SMTP server; repeats go out as one digest per period; bad
+ * input is `invalid` and stores nothing.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -202,6 +204,27 @@ describe('retries, failure alert, restart, webhook, bad input', () => {
     });
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
     hookPort = (hook.address() as AddressInfo).port;
+    // the local sendmail: Debian's msmtp relaying to the test's SMTP server (STARTTLS, AUTH); the
+    // wrapper only gives it its configuration file, as /usr/sbin/sendmail would find /etc/msmtprc
+    const rc = path.join(dir.dir, 'msmtprc');
+    writeFileSync(
+      rc,
+      [
+        'account default',
+        'host 127.0.0.1',
+        `port ${smtp.port}`,
+        'tls on',
+        'tls_starttls on',
+        'tls_certcheck off',
+        'auth on',
+        'user calypso',
+        'password Mail-pass.123',
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+    sendmail = path.join(dir.dir, 'sendmail');
+    writeFileSync(sendmail, `#!/bin/sh\nexec /usr/bin/msmtp -C ${rc} "$@"\n`, { mode: 0o755 });
   });
   after(async () => {
     await t?.stop();
@@ -210,8 +233,13 @@ describe('retries, failure alert, restart, webhook, bad input', () => {
     dir.cleanup();
   });
 
+  let sendmail = '';
   const start = () =>
-    startTestAgent({ services: [alertsSubsystem, notifySubsystem], config: FAST_NOTIFY, prefix: dir.dir });
+    startTestAgent({
+      services: [alertsSubsystem, notifySubsystem],
+      config: { notify: { ...FAST_NOTIFY.notify, sendmailPath: sendmail } },
+      prefix: dir.dir,
+    });
 
   it('refuses bad input and stores nothing', async () => {
     t = await start();
@@ -314,6 +342,42 @@ describe('retries, failure alert, restart, webhook, bad input', () => {
       createHmac('sha256', HOOK_SECRET).update(`${got.body} `).digest('hex'),
       expected.slice(7),
     );
+  });
+
+  it('a sendmail target hands the message to the local sendmail, which delivers it', async () => {
+    assert.ok(t);
+    await t.call('notify.target.set', {
+      target: {
+        id: 'local',
+        kind: 'sendmail',
+        sendmail: { from: 'calypso@appliance.example', to: ['ops@example.org'] },
+        minLevel: 'critical',
+      },
+    });
+    await t.deps.alerts.raise({
+      key: 'hardware.disk.smart:sdq',
+      level: 'critical',
+      source: 'hardware',
+      title: 'disk sdq fails its SMART health check',
+      detail: 'Replace it (pool.replace).',
+    });
+    const mail = await waitUntil(() => smtp.mails.find((m) => m.data.includes('disk sdq fails')), {
+      what: 'the mail through sendmail',
+    });
+    assert.equal(mail.from, 'calypso@appliance.example', 'the envelope sender is the target’s from (-f)');
+    assert.deepEqual(mail.to, ['ops@example.org']);
+    assert.match(mail.data, /Subject: \[calypso [^\]]+\] CRITICAL hardware: disk sdq fails/);
+    assert.match(mail.data, /Replace it \(pool\.replace\)/);
+    const st = (
+      await t.call<{ target: { id: string }; status: { lastSuccess?: string } }[]>('notify.target.list')
+    ).find((x) => x.target.id === 'local');
+    await waitUntil(async () =>
+      (
+        await t?.call<{ target: { id: string }; status: { lastSuccess?: string } }[]>('notify.target.list')
+      )?.find((x) => x.target.id === 'local' && x.status.lastSuccess),
+    );
+    assert.ok(st);
+    await t.call('notify.target.delete', { id: 'local' });
   });
 
   it('a target that cannot deliver retries, then raises its own alert', async () => {
