@@ -9,33 +9,33 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import path from 'node:path';
-import { type Static, Type } from '@sinclair/typebox';
-import { conflict, invalid, notFound, unavailable } from '../../rpc/errors.js';
+import { Type } from '@sinclair/typebox';
+import { invalid, notFound, unavailable } from '../../rpc/errors.js';
 import { type AnyMethodDef, type CallContext, defineMethod } from '../../rpc/registry.js';
 import { updateSecrets } from '../backup/secrets.js';
 import { configOf } from '../config.js';
 import type { ConfigTarget, Step } from '../config-set/index.js';
 import { configMethods, planOf } from '../config-set/methods.js';
 import type { AgentDeps, Service, ServiceFactory, Subsystem } from '../deps.js';
-import * as zcmd from '../zfs/commands.js';
+import {
+  ApplyResult,
+  type ApplyResultT,
+  type ChapInputT,
+  DriftItemSchema,
+  SessionSchema,
+} from './api-schemas.js';
 import { type BackendAvailability, computeDrift, type IscsiBackend, type LiveState } from './backend.js';
 import { type IscsiConfig, iscsiConfig } from './config.js';
+import { groupMethods, lunMethods } from './methods-luns.js';
+import { type IscsiMethodsContext, targetMethods } from './methods-targets.js';
 import {
-  BackingSchema,
-  CHAP_MAX,
-  CHAP_MIN,
   chapSecretKey,
   checkIscsi,
   EMPTY_ISCSI,
-  GroupSchema,
   type IscsiState,
   type Lun,
-  LunSchema,
   newIdentity,
-  PortalSchema,
   type Target,
-  TargetSchema,
-  TOKEN,
 } from './model.js';
 import { IqnSchema } from './names.js';
 
@@ -53,72 +53,6 @@ export interface BackendContext {
 }
 
 export type BackendFactory = (c: BackendContext) => IscsiBackend;
-
-const SECRET_PATTERN = `^[A-Za-z0-9_.~+=!-]{${CHAP_MIN},${CHAP_MAX}}$`;
-const Secret = Type.String({
-  pattern: SECRET_PATTERN,
-  minLength: CHAP_MIN,
-  maxLength: CHAP_MAX,
-  description: `CHAP secret, ${CHAP_MIN}–${CHAP_MAX} characters (letters, digits, _ . ~ + = ! -); stored in secrets.env only`,
-});
-
-const ChapInput = Type.Object(
-  {
-    user: Type.String({ pattern: TOKEN, description: 'CHAP user the initiator logs in as' }),
-    secret: Secret,
-    mutualUser: Type.Optional(
-      Type.String({ pattern: TOKEN, description: 'mutual CHAP: the user the target answers as' }),
-    ),
-    mutualSecret: Type.Optional(Secret),
-  },
-  { additionalProperties: false },
-);
-type ChapInputT = Static<typeof ChapInput>;
-
-const ApplyResult = Type.Object({
-  changed: Type.Array(Type.String(), { description: 'files written' }),
-  version: Type.Optional(Type.Integer()),
-  commands: Type.Array(Type.Array(Type.String()), { description: 'argv run, in order' }),
-  notes: Type.Array(Type.String()),
-});
-type ApplyResultT = Static<typeof ApplyResult>;
-
-const TargetView = Type.Object(
-  {
-    ...TargetSchema.properties,
-    chapSecretSet: Type.Boolean(),
-    sessions: Type.Integer({ description: 'connected initiators (0 when the backend is down)' }),
-  },
-  { additionalProperties: false },
-);
-
-const SessionSchema = Type.Object({
-  target: Type.String(),
-  initiator: Type.String(),
-  address: Type.Optional(Type.String()),
-  luns: Type.Optional(Type.Array(Type.Integer())),
-});
-
-const DriftItemSchema = Type.Object({
-  target: Type.String(),
-  kind: Type.Union([Type.Literal('missing'), Type.Literal('extra'), Type.Literal('different')]),
-  what: Type.String(),
-  desired: Type.Optional(Type.String()),
-  running: Type.Optional(Type.String()),
-});
-
-const IqnRef = Type.Object({ iqn: IqnSchema }, { additionalProperties: false });
-
-const ZvolCreate = Type.Object(
-  {
-    sizeBytes: Type.Integer({ minimum: 1048576, maximum: 2 ** 56 }),
-    thin: Type.Boolean({ default: true, description: 'sparse (no reservation)' }),
-    volblocksize: Type.Optional(
-      Type.Union(['4K', '8K', '16K', '32K', '64K', '128K'].map((v) => Type.Literal(v))),
-    ),
-  },
-  { additionalProperties: false },
-);
 
 function localAddresses(): Set<string> {
   const out = new Set(['0.0.0.0', '::']);
@@ -358,6 +292,22 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
       sessions: (live?.sessions ?? []).filter((s) => s.target === t.iqn).length,
     });
 
+    const ic: IscsiMethodsContext = {
+      deps,
+      cfg,
+      state,
+      change,
+      findTarget,
+      withTarget,
+      chapSecrets,
+      checkPortals,
+      sessionsOf,
+      liveOrUndefined,
+      view,
+      backendName: async () => (await choose()).backend?.name,
+      identityNonce,
+    };
+
     const methods: AnyMethodDef[] = [
       defineMethod({
         name: 'iscsi.status',
@@ -392,325 +342,9 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
           };
         },
       }),
-      defineMethod({
-        name: 'iscsi.target.list',
-        summary: 'Targets as desired, with LUNs, groups, CHAP users (never secrets) and session counts',
-        params: Type.Object({}, { additionalProperties: false }),
-        result: Type.Array(TargetView),
-        role: 'auditor',
-        mutating: false,
-        handler: async () => {
-          const live = await liveOrUndefined();
-          return state().targets.map((t) => view(t, live));
-        },
-      }),
-      defineMethod({
-        name: 'iscsi.target.create',
-        summary: 'Create a target (IQN, alias, portals, optional CHAP); dryRun shows files and argv',
-        params: Type.Object(
-          {
-            iqn: IqnSchema,
-            alias: Type.Optional(
-              Type.String({ pattern: TOKEN, description: 'a short name shown beside the IQN' }),
-            ),
-            portals: Type.Optional(
-              Type.Array(PortalSchema, {
-                maxItems: 16,
-                description: 'address:port pairs of this machine (default: iscsi.defaultPortal)',
-              }),
-            ),
-            chap: Type.Optional({
-              ...ChapInput,
-              description: 'CHAP user and secret (and mutual); secrets go to secrets.env only',
-            }),
-            enabled: Type.Optional(Type.Boolean({ description: 'exported now (default true)' })),
-          },
-          { additionalProperties: false },
-        ),
-        result: ApplyResult,
-        role: 'admin',
-        mutating: true,
-        secretParams: ['chap'],
-        handler: async (p, ctx) => {
-          const s = state();
-          if (s.targets.some((t) => t.iqn === p.iqn))
-            throw conflict(`iSCSI target ${p.iqn} already exists`, { iqn: p.iqn });
-          const portals = p.portals ?? (cfg.defaultPortal ? [cfg.defaultPortal] : []);
-          checkPortals(portals);
-          const tid = s.targets.reduce((m, t) => Math.max(m, t.tid), 0) + 1;
-          const t: Target = {
-            tid,
-            iqn: p.iqn,
-            ...(p.alias ? { alias: p.alias } : {}),
-            portals,
-            luns: [],
-            groups: [],
-            ...(p.chap
-              ? {
-                  chap: {
-                    user: p.chap.user,
-                    ...(p.chap.mutualUser ? { mutualUser: p.chap.mutualUser } : {}),
-                  },
-                }
-              : {}),
-            enabled: p.enabled ?? true,
-          };
-          return change({ targets: [...s.targets, t] }, ctx, `iscsi target ${p.iqn} created`, {
-            secrets: p.chap ? chapSecrets(tid, p.chap) : [],
-          });
-        },
-      }),
-      defineMethod({
-        name: 'iscsi.target.update',
-        summary: 'Change a target’s alias, portals or enabled state',
-        params: Type.Object(
-          {
-            iqn: IqnSchema,
-            set: Type.Object(
-              {
-                alias: Type.Optional(Type.String({ pattern: TOKEN })),
-                portals: Type.Optional(Type.Array(PortalSchema, { maxItems: 16 })),
-                enabled: Type.Optional(Type.Boolean()),
-              },
-              { additionalProperties: false, description: 'the fields to change' },
-            ),
-          },
-          { additionalProperties: false },
-        ),
-        result: ApplyResult,
-        role: 'admin',
-        mutating: true,
-        handler: async (p, ctx) => {
-          const s = state();
-          findTarget(s, p.iqn);
-          if (p.set.portals) checkPortals(p.set.portals);
-          return change(
-            withTarget(s, p.iqn, (t) => ({ ...t, ...p.set })),
-            ctx,
-            `iscsi target ${p.iqn} updated`,
-          );
-        },
-      }),
-      defineMethod({
-        name: 'iscsi.target.delete',
-        summary: 'Remove a target (its LUNs’ zvols and files stay); connected sessions need force',
-        params: Type.Object(
-          { iqn: IqnSchema, force: Type.Optional(Type.Boolean({ description: 'drop connected sessions' })) },
-          { additionalProperties: false },
-        ),
-        result: ApplyResult,
-        role: 'admin',
-        mutating: true,
-        handler: async (p, ctx) => {
-          const s = state();
-          const t = findTarget(s, p.iqn);
-          const sessions = await sessionsOf(p.iqn);
-          if (sessions.length && !p.force)
-            throw conflict(
-              `${p.iqn} has ${sessions.length} connected session(s) (${sessions.map((x) => x.initiator).join(', ')}); repeat with force to drop them`,
-              { sessions: sessions.map((x) => x.initiator) },
-            );
-          return change(
-            { targets: s.targets.filter((x) => x.iqn !== p.iqn) },
-            ctx,
-            `iscsi target ${p.iqn} deleted`,
-            { secrets: chapSecrets(t.tid, undefined) },
-          );
-        },
-      }),
-      defineMethod({
-        name: 'iscsi.target.chap.set',
-        summary: 'Set a target’s CHAP user and secret (and optionally mutual CHAP)',
-        params: Type.Object({ iqn: IqnSchema, ...ChapInput.properties }, { additionalProperties: false }),
-        result: ApplyResult,
-        role: 'admin',
-        mutating: true,
-        secretParams: ['secret', 'mutualSecret'],
-        handler: async (p, ctx) => {
-          const s = state();
-          const t = findTarget(s, p.iqn);
-          const chap = {
-            user: p.user,
-            secret: p.secret,
-            mutualUser: p.mutualUser,
-            mutualSecret: p.mutualSecret,
-          };
-          return change(
-            withTarget(s, p.iqn, (x) => ({
-              ...x,
-              chap: { user: p.user, ...(p.mutualUser ? { mutualUser: p.mutualUser } : {}) },
-            })),
-            ctx,
-            `iscsi target ${p.iqn}: CHAP set`,
-            { secrets: chapSecrets(t.tid, chap as ChapInputT) },
-          );
-        },
-      }),
-      defineMethod({
-        name: 'iscsi.target.chap.clear',
-        summary: 'Remove CHAP from a target (initiators then log in without authentication)',
-        params: IqnRef,
-        result: ApplyResult,
-        role: 'admin',
-        mutating: true,
-        handler: async (p, ctx) => {
-          const s = state();
-          const t = findTarget(s, p.iqn);
-          return change(
-            withTarget(s, p.iqn, ({ chap: _c, ...x }) => x),
-            ctx,
-            `iscsi target ${p.iqn}: CHAP removed`,
-            { secrets: chapSecrets(t.tid, undefined) },
-          );
-        },
-      }),
-      defineMethod({
-        name: 'iscsi.lun.create',
-        summary:
-          'Add a LUN backed by a zvol (created in the same call with `create`) or a file under the iSCSI data area',
-        params: Type.Object(
-          {
-            target: IqnSchema,
-            lun: Type.Optional(
-              Type.Integer({
-                minimum: 0,
-                maximum: 255,
-                description: 'LUN number (default: the lowest free)',
-              }),
-            ),
-            backing: BackingSchema,
-            create: Type.Optional({
-              ...ZvolCreate,
-              description: 'create the zvol in the same call (size, thin, volblocksize)',
-            }),
-            blockSize: Type.Optional(LunSchema.properties.blockSize),
-            readonly: Type.Optional(Type.Boolean({ description: 'export read-only (default false)' })),
-            cache: Type.Optional(LunSchema.properties.cache),
-          },
-          { additionalProperties: false },
-        ),
-        result: ApplyResult,
-        role: 'admin',
-        mutating: true,
-        handler: async (p, ctx) => {
-          const s = state();
-          const t = findTarget(s, p.target);
-          const used = new Set(t.luns.map((l) => l.lun));
-          let lun = p.lun;
-          if (lun === undefined) {
-            // tgt keeps LUN 0 for its controller
-            lun = (await choose()).backend?.name === 'tgt' ? 1 : 0;
-            while (used.has(lun)) lun++;
-          } else if (used.has(lun))
-            throw invalid(`${p.target}: LUN ${lun} is already used`, { target: p.target, lun });
-          if (p.create && p.backing.kind !== 'zvol')
-            throw invalid('`create` makes a zvol: only for a zvol backing', {});
-          const pre: string[][] = [];
-          const undo: string[][] = [];
-          if (p.backing.kind === 'zvol') {
-            const dev = path.join('/dev/zvol', p.backing.dataset);
-            if (p.create) {
-              pre.push(
-                zcmd.zvolCreate({
-                  name: p.backing.dataset,
-                  size: String(p.create.sizeBytes),
-                  sparse: p.create.thin,
-                  ...(p.create.volblocksize ? { blocksize: p.create.volblocksize } : {}),
-                }),
-              );
-              undo.push(['zfs', 'destroy', '--', p.backing.dataset]);
-              if (!ctx.dryRun) await deps.capabilities.require('zfs');
-            } else if (!ctx.dryRun && !existsSync(dev))
-              throw notFound(`zvol ${p.backing.dataset} does not exist (${dev}); pass create to make it`, {
-                dataset: p.backing.dataset,
-              });
-          }
-          const id = newIdentity(t.iqn, lun, identityNonce());
-          const l: Lun = {
-            lun,
-            backing: p.backing,
-            blockSize: p.blockSize ?? 512,
-            readonly: p.readonly ?? false,
-            cache: p.cache ?? 'write-through',
-            ...id,
-          };
-          return change(
-            withTarget(s, t.iqn, (x) => ({ ...x, luns: [...x.luns, l].sort((a, b) => a.lun - b.lun) })),
-            ctx,
-            `iscsi ${t.iqn}: LUN ${lun} added`,
-            { pre, undo },
-          );
-        },
-      }),
-      defineMethod({
-        name: 'iscsi.lun.update',
-        summary: 'Change a LUN’s read-only flag or cache mode',
-        params: Type.Object(
-          {
-            target: IqnSchema,
-            lun: Type.Integer({ minimum: 0, maximum: 255, description: 'LUN number' }),
-            set: Type.Object(
-              { readonly: Type.Optional(Type.Boolean()), cache: Type.Optional(LunSchema.properties.cache) },
-              { additionalProperties: false, description: 'the fields to change' },
-            ),
-          },
-          { additionalProperties: false },
-        ),
-        result: ApplyResult,
-        role: 'admin',
-        mutating: true,
-        handler: async (p, ctx) => {
-          const s = state();
-          const t = findTarget(s, p.target);
-          if (!t.luns.some((l) => l.lun === p.lun))
-            throw notFound(`${p.target} has no LUN ${p.lun}`, { target: p.target, lun: p.lun });
-          return change(
-            withTarget(s, t.iqn, (x) => ({
-              ...x,
-              luns: x.luns.map((l) => (l.lun === p.lun ? { ...l, ...p.set } : l)),
-            })),
-            ctx,
-            `iscsi ${t.iqn}: LUN ${p.lun} updated`,
-          );
-        },
-      }),
-      defineMethod({
-        name: 'iscsi.lun.delete',
-        summary: 'Remove a LUN (its zvol or file stays); with connected sessions it needs force',
-        params: Type.Object(
-          {
-            target: IqnSchema,
-            lun: Type.Integer({ minimum: 0, maximum: 255, description: 'LUN number' }),
-            force: Type.Optional(Type.Boolean({ description: 'remove it although initiators use it' })),
-          },
-          { additionalProperties: false },
-        ),
-        result: ApplyResult,
-        role: 'admin',
-        mutating: true,
-        handler: async (p, ctx) => {
-          const s = state();
-          const t = findTarget(s, p.target);
-          if (!t.luns.some((l) => l.lun === p.lun))
-            throw notFound(`${p.target} has no LUN ${p.lun}`, { target: p.target, lun: p.lun });
-          const sessions = await sessionsOf(p.target, p.lun);
-          if (sessions.length && !p.force)
-            throw conflict(
-              `LUN ${p.lun} of ${p.target} is in use by ${sessions.map((x) => x.initiator).join(', ')}; repeat with force to remove it anyway`,
-              { sessions: sessions.map((x) => x.initiator) },
-            );
-          return change(
-            withTarget(s, t.iqn, (x) => ({
-              ...x,
-              luns: x.luns.filter((l) => l.lun !== p.lun),
-              groups: x.groups.map((g) => ({ ...g, luns: g.luns.filter((m) => m.target !== p.lun) })),
-            })),
-            ctx,
-            `iscsi ${t.iqn}: LUN ${p.lun} removed`,
-          );
-        },
-      }),
-      ...groupMethods(),
+      ...targetMethods(ic),
+      ...lunMethods(ic),
+      ...groupMethods(ic),
       defineMethod({
         name: 'iscsi.session.list',
         summary: 'Connected initiators (per target, with the LUNs they see where the backend says)',
@@ -807,79 +441,6 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
         restoreResult: ApplyResult,
       }),
     ];
-
-    function groupMethods(): AnyMethodDef[] {
-      const GroupParams = Type.Object(
-        {
-          target: IqnSchema,
-          name: GroupSchema.properties.name,
-          initiators: { ...GroupSchema.properties.initiators, description: 'initiator IQNs allowed in' },
-          luns: Type.Optional({
-            ...GroupSchema.properties.luns,
-            description:
-              'LUN numbers as this group sees them → the target’s LUN (default: as the target numbers them)',
-          }),
-        },
-        { additionalProperties: false },
-      );
-      const put = (create: boolean) =>
-        defineMethod({
-          name: create ? 'iscsi.group.create' : 'iscsi.group.update',
-          summary: create
-            ? 'Add an initiator group: only its initiators see the target, each LUN under the group’s own number (default: as the target numbers them)'
-            : 'Replace an initiator group’s initiators and LUN mapping',
-          params: GroupParams,
-          result: ApplyResult,
-          role: 'admin',
-          mutating: true,
-          handler: async (p, ctx) => {
-            const s = state();
-            const t = findTarget(s, p.target);
-            const exists = t.groups.some((g) => g.name === p.name);
-            if (create && exists) throw conflict(`${p.target}: group ${p.name} already exists`, {});
-            if (!create && !exists) throw notFound(`${p.target} has no group ${p.name}`, {});
-            const g = {
-              name: p.name,
-              initiators: p.initiators,
-              luns: p.luns ?? t.luns.map((l) => ({ lun: l.lun, target: l.lun })),
-            };
-            return change(
-              withTarget(s, t.iqn, (x) => ({
-                ...x,
-                groups: create ? [...x.groups, g] : x.groups.map((y) => (y.name === p.name ? g : y)),
-              })),
-              ctx,
-              `iscsi ${t.iqn}: group ${p.name} ${create ? 'created' : 'updated'}`,
-            );
-          },
-        });
-      return [
-        put(true),
-        put(false),
-        defineMethod({
-          name: 'iscsi.group.delete',
-          summary: 'Remove an initiator group (its initiators lose access unless another group has them)',
-          params: Type.Object(
-            { target: IqnSchema, name: GroupSchema.properties.name },
-            { additionalProperties: false },
-          ),
-          result: ApplyResult,
-          role: 'admin',
-          mutating: true,
-          handler: async (p, ctx) => {
-            const s = state();
-            const t = findTarget(s, p.target);
-            if (!t.groups.some((g) => g.name === p.name))
-              throw notFound(`${p.target} has no group ${p.name}`, {});
-            return change(
-              withTarget(s, t.iqn, (x) => ({ ...x, groups: x.groups.filter((g) => g.name !== p.name) })),
-              ctx,
-              `iscsi ${t.iqn}: group ${p.name} removed`,
-            );
-          },
-        }),
-      ];
-    }
 
     return {
       name: 'iscsi',

@@ -1,0 +1,235 @@
+/** iSCSI LUN and initiator-group methods. */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Type } from '@sinclair/typebox';
+import { conflict, invalid, notFound } from '../../rpc/errors.js';
+import { type AnyMethodDef, defineMethod } from '../../rpc/registry.js';
+import * as zcmd from '../zfs/commands.js';
+import { ApplyResult, ZvolCreate } from './api-schemas.js';
+import type { IscsiMethodsContext } from './methods-targets.js';
+import { BackingSchema, GroupSchema, type Lun, LunSchema, newIdentity } from './model.js';
+import { IqnSchema } from './names.js';
+
+export function lunMethods(ic: IscsiMethodsContext): AnyMethodDef[] {
+  return [
+    defineMethod({
+      name: 'iscsi.lun.create',
+      summary:
+        'Add a LUN backed by a zvol (created in the same call with `create`) or a file under the iSCSI data area',
+      params: Type.Object(
+        {
+          target: IqnSchema,
+          lun: Type.Optional(
+            Type.Integer({
+              minimum: 0,
+              maximum: 255,
+              description: 'LUN number (default: the lowest free)',
+            }),
+          ),
+          backing: BackingSchema,
+          create: Type.Optional({
+            ...ZvolCreate,
+            description: 'create the zvol in the same call (size, thin, volblocksize)',
+          }),
+          blockSize: Type.Optional(LunSchema.properties.blockSize),
+          readonly: Type.Optional(Type.Boolean({ description: 'export read-only (default false)' })),
+          cache: Type.Optional(LunSchema.properties.cache),
+        },
+        { additionalProperties: false },
+      ),
+      result: ApplyResult,
+      role: 'admin',
+      mutating: true,
+      handler: async (p, ctx) => {
+        const s = ic.state();
+        const t = ic.findTarget(s, p.target);
+        const used = new Set(t.luns.map((l) => l.lun));
+        let lun = p.lun;
+        if (lun === undefined) {
+          // tgt keeps LUN 0 for its controller
+          lun = (await ic.backendName()) === 'tgt' ? 1 : 0;
+          while (used.has(lun)) lun++;
+        } else if (used.has(lun))
+          throw invalid(`${p.target}: LUN ${lun} is already used`, { target: p.target, lun });
+        if (p.create && p.backing.kind !== 'zvol')
+          throw invalid('`create` makes a zvol: only for a zvol backing', {});
+        const pre: string[][] = [];
+        const undo: string[][] = [];
+        if (p.backing.kind === 'zvol') {
+          const dev = path.join('/dev/zvol', p.backing.dataset);
+          if (p.create) {
+            pre.push(
+              zcmd.zvolCreate({
+                name: p.backing.dataset,
+                size: String(p.create.sizeBytes),
+                sparse: p.create.thin,
+                ...(p.create.volblocksize ? { blocksize: p.create.volblocksize } : {}),
+              }),
+            );
+            undo.push(['zfs', 'destroy', '--', p.backing.dataset]);
+            if (!ctx.dryRun) await ic.deps.capabilities.require('zfs');
+          } else if (!ctx.dryRun && !existsSync(dev))
+            throw notFound(`zvol ${p.backing.dataset} does not exist (${dev}); pass create to make it`, {
+              dataset: p.backing.dataset,
+            });
+        }
+        const id = newIdentity(t.iqn, lun, ic.identityNonce());
+        const l: Lun = {
+          lun,
+          backing: p.backing,
+          blockSize: p.blockSize ?? 512,
+          readonly: p.readonly ?? false,
+          cache: p.cache ?? 'write-through',
+          ...id,
+        };
+        return ic.change(
+          ic.withTarget(s, t.iqn, (x) => ({ ...x, luns: [...x.luns, l].sort((a, b) => a.lun - b.lun) })),
+          ctx,
+          `iscsi ${t.iqn}: LUN ${lun} added`,
+          { pre, undo },
+        );
+      },
+    }),
+    defineMethod({
+      name: 'iscsi.lun.update',
+      summary: 'Change a LUN’s read-only flag or cache mode',
+      params: Type.Object(
+        {
+          target: IqnSchema,
+          lun: Type.Integer({ minimum: 0, maximum: 255, description: 'LUN number' }),
+          set: Type.Object(
+            { readonly: Type.Optional(Type.Boolean()), cache: Type.Optional(LunSchema.properties.cache) },
+            { additionalProperties: false, description: 'the fields to change' },
+          ),
+        },
+        { additionalProperties: false },
+      ),
+      result: ApplyResult,
+      role: 'admin',
+      mutating: true,
+      handler: async (p, ctx) => {
+        const s = ic.state();
+        const t = ic.findTarget(s, p.target);
+        if (!t.luns.some((l) => l.lun === p.lun))
+          throw notFound(`${p.target} has no LUN ${p.lun}`, { target: p.target, lun: p.lun });
+        return ic.change(
+          ic.withTarget(s, t.iqn, (x) => ({
+            ...x,
+            luns: x.luns.map((l) => (l.lun === p.lun ? { ...l, ...p.set } : l)),
+          })),
+          ctx,
+          `iscsi ${t.iqn}: LUN ${p.lun} updated`,
+        );
+      },
+    }),
+    defineMethod({
+      name: 'iscsi.lun.delete',
+      summary: 'Remove a LUN (its zvol or file stays); with connected sessions it needs force',
+      params: Type.Object(
+        {
+          target: IqnSchema,
+          lun: Type.Integer({ minimum: 0, maximum: 255, description: 'LUN number' }),
+          force: Type.Optional(Type.Boolean({ description: 'remove it although initiators use it' })),
+        },
+        { additionalProperties: false },
+      ),
+      result: ApplyResult,
+      role: 'admin',
+      mutating: true,
+      handler: async (p, ctx) => {
+        const s = ic.state();
+        const t = ic.findTarget(s, p.target);
+        if (!t.luns.some((l) => l.lun === p.lun))
+          throw notFound(`${p.target} has no LUN ${p.lun}`, { target: p.target, lun: p.lun });
+        const sessions = await ic.sessionsOf(p.target, p.lun);
+        if (sessions.length && !p.force)
+          throw conflict(
+            `LUN ${p.lun} of ${p.target} is in use by ${sessions.map((x) => x.initiator).join(', ')}; repeat with force to remove it anyway`,
+            { sessions: sessions.map((x) => x.initiator) },
+          );
+        return ic.change(
+          ic.withTarget(s, t.iqn, (x) => ({
+            ...x,
+            luns: x.luns.filter((l) => l.lun !== p.lun),
+            groups: x.groups.map((g) => ({ ...g, luns: g.luns.filter((m) => m.target !== p.lun) })),
+          })),
+          ctx,
+          `iscsi ${t.iqn}: LUN ${p.lun} removed`,
+        );
+      },
+    }),
+  ] as AnyMethodDef[];
+}
+
+export function groupMethods(ic: IscsiMethodsContext): AnyMethodDef[] {
+  const GroupParams = Type.Object(
+    {
+      target: IqnSchema,
+      name: GroupSchema.properties.name,
+      initiators: { ...GroupSchema.properties.initiators, description: 'initiator IQNs allowed in' },
+      luns: Type.Optional({
+        ...GroupSchema.properties.luns,
+        description:
+          'LUN numbers as this group sees them → the target’s LUN (default: as the target numbers them)',
+      }),
+    },
+    { additionalProperties: false },
+  );
+  const put = (create: boolean) =>
+    defineMethod({
+      name: create ? 'iscsi.group.create' : 'iscsi.group.update',
+      summary: create
+        ? 'Add an initiator group: only its initiators see the target, each LUN under the group’s own number (default: as the target numbers them)'
+        : 'Replace an initiator group’s initiators and LUN mapping',
+      params: GroupParams,
+      result: ApplyResult,
+      role: 'admin',
+      mutating: true,
+      handler: async (p, ctx) => {
+        const s = ic.state();
+        const t = ic.findTarget(s, p.target);
+        const exists = t.groups.some((g) => g.name === p.name);
+        if (create && exists) throw conflict(`${p.target}: group ${p.name} already exists`, {});
+        if (!create && !exists) throw notFound(`${p.target} has no group ${p.name}`, {});
+        const g = {
+          name: p.name,
+          initiators: p.initiators,
+          luns: p.luns ?? t.luns.map((l) => ({ lun: l.lun, target: l.lun })),
+        };
+        return ic.change(
+          ic.withTarget(s, t.iqn, (x) => ({
+            ...x,
+            groups: create ? [...x.groups, g] : x.groups.map((y) => (y.name === p.name ? g : y)),
+          })),
+          ctx,
+          `iscsi ${t.iqn}: group ${p.name} ${create ? 'created' : 'updated'}`,
+        );
+      },
+    });
+  return [
+    put(true),
+    put(false),
+    defineMethod({
+      name: 'iscsi.group.delete',
+      summary: 'Remove an initiator group (its initiators lose access unless another group has them)',
+      params: Type.Object(
+        { target: IqnSchema, name: GroupSchema.properties.name },
+        { additionalProperties: false },
+      ),
+      result: ApplyResult,
+      role: 'admin',
+      mutating: true,
+      handler: async (p, ctx) => {
+        const s = ic.state();
+        const t = ic.findTarget(s, p.target);
+        if (!t.groups.some((g) => g.name === p.name))
+          throw notFound(`${p.target} has no group ${p.name}`, {});
+        return ic.change(
+          ic.withTarget(s, t.iqn, (x) => ({ ...x, groups: x.groups.filter((g) => g.name !== p.name) })),
+          ctx,
+          `iscsi ${t.iqn}: group ${p.name} removed`,
+        );
+      },
+    }),
+  ];
+}
