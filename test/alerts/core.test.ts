@@ -122,6 +122,8 @@ describe('alert engine and methods', () => {
       { thresholds: { poolCapacityCritical: 101 } },
       { thresholds: { poolCapacityWarning: 95, poolCapacityCritical: 90 } },
       { thresholds: { scrubAgeDays: 400 } },
+      { thresholds: { backupMissedMinutes: 0 } },
+      { thresholds: { backupMissedMinutes: 1441 } },
       { thresholds: { diskTemperatureC: 'hot' } },
       { thresholds: { nonsense: 1 } },
       { disabledSources: ['zfs', 'zfs'] },
