@@ -9,7 +9,7 @@ export function scheduleMethods(_bctx: BackupContext, watch: ScheduleWatch): Any
     defineMethod({
       name: 'backup.schedule.upcoming',
       summary:
-        'Runs the director has announced (its next 24 hours, as last read) that the agent watches: one not in the catalog backupMissedMinutes after its time raises backup.job.missed',
+        'Runs the director has announced (its next 24 hours, read again when older than a minute) that the agent watches: one not in the catalog backupMissedMinutes after its time raises backup.job.missed',
       params: Type.Object({}, { additionalProperties: false }),
       result: Type.Object({
         runs: Type.Array(
@@ -25,6 +25,7 @@ export function scheduleMethods(_bctx: BackupContext, watch: ScheduleWatch): Any
       role: 'auditor',
       mutating: false,
       handler: async () => {
+        await watch.fresh(60_000); // a page opened now shows what the director says now
         const w = watch.watched();
         return {
           ...w,

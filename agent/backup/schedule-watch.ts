@@ -72,7 +72,7 @@ export class ScheduleWatch {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private log: Logger;
-  private lastRead: { at?: number; error?: string } = {};
+  private lastRead: { at?: number; error?: string; tried?: number } = {};
 
   constructor(
     private bctx: BackupContext,
@@ -111,6 +111,12 @@ export class ScheduleWatch {
       ...(this.lastRead.at ? { readAt: new Date(this.lastRead.at).toISOString() } : {}),
       ...(this.lastRead.error ? { error: this.lastRead.error } : {}),
     };
+  }
+
+  /** A check unless the director was read less than `maxAgeMs` ago. */
+  async fresh(maxAgeMs: number): Promise<void> {
+    const at = Math.max(this.lastRead.at ?? 0, this.lastRead.tried ?? 0);
+    if (this.deps.clock.now() - at > maxAgeMs) await this.check();
   }
 
   /** One check; concurrent callers share the one in progress. */
@@ -200,9 +206,13 @@ export class ScheduleWatch {
     try {
       await this.bctx.requireTools('bconsole');
       runs = parseScheduled(await this.bctx.bconsole().api('.status dir scheduled', { timeoutMs: 15_000 }));
-      this.lastRead = { at: now };
+      this.lastRead = { at: now, tried: now };
     } catch (err) {
-      this.lastRead = { ...this.lastRead, error: err instanceof RpcError ? err.message : String(err) };
+      this.lastRead = {
+        ...this.lastRead,
+        tried: now,
+        error: err instanceof RpcError ? err.message : String(err),
+      };
       this.log.debug({ err }, 'schedule check: the director cannot be asked; the runs known stay watched');
       return;
     }

@@ -127,6 +127,15 @@ describe('Backup page in real Cockpit with the real Bacula daemons', { timeout: 
     await root
       .locator('cal-backup table[data-list="schedules"] tr[data-name="nightly"]', { hasText: '02:00' })
       .waitFor();
+    // the director's next run of the scheduled job (daily at 02:00: always within its 24 hours)
+    const next = root.locator('cal-backup li[data-upcoming="ui-backup"]', { hasText: '02:00' });
+    await next.waitFor({ timeout: 20_000 });
+    assert.match((await next.textContent()) ?? '', /Full/);
+    assert.equal(
+      await root.locator('cal-backup li[data-upcoming="ui-full"]').count(),
+      0,
+      'no schedule, no run',
+    );
     // the three daemons of the lab are up; the director with Bacula's version
     await root
       .locator('cal-backup li[data-daemon="calypso-dir"][data-up="true"]', { hasText: /9\.6\./ })

@@ -104,6 +104,13 @@ export const listClients = (c: AgentClient, o: Opts = {}) =>
   c.call<Items<BackupClient>>('backup.client.list', {}, o).then((r) => r.items);
 export const listSchedules = (c: AgentClient, o: Opts = {}) =>
   c.call<Items<BackupSchedule>>('backup.schedule.list', {}, o).then((r) => r.items);
+export interface UpcomingRuns {
+  runs: { job: string; level?: string; at: string }[];
+  readAt?: string;
+  error?: string;
+}
+export const listUpcoming = (c: AgentClient, o: Opts = {}) =>
+  c.call<UpcomingRuns>('backup.schedule.upcoming', {}, o);
 export const listVolumes = (c: AgentClient, o: Opts = {}) =>
   c.call<Items<BackupVolume>>('backup.volume.list', {}, o).then((r) => r.items);
 export const listFiles = (c: AgentClient, jobId: number, path: string, o: Opts = {}) =>

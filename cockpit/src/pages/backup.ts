@@ -25,6 +25,7 @@ import {
   listHistory,
   listJobDefs,
   listSchedules,
+  listUpcoming,
   listVolumes,
   runBackup,
   runningJobId,
@@ -109,6 +110,10 @@ export class BackupPage extends LitElement {
   });
   private schedules = new Task(this, {
     task: ([c], { signal }) => listSchedules(c as AgentClient, { signal }),
+    args: () => [this.client] as const,
+  });
+  private upcoming = new Task(this, {
+    task: ([c], { signal }) => listUpcoming(c as AgentClient, { signal }),
     args: () => [this.client] as const,
   });
   private volumes = new Task(this, {
@@ -228,6 +233,22 @@ export class BackupPage extends LitElement {
                       .join('; '),
                   ]),
                 ),
+          )}
+          <h4>${_('Next runs')}</h4>
+          ${renderTask(this.upcoming, (u) =>
+            u.runs.length === 0
+              ? html`<p class="empty">
+                  ${u.error ? format(_('The director cannot be asked: $0'), u.error) : _('None in the next 24 hours.')}
+                </p>`
+              : html`<ul class="upcoming">
+                  ${u.runs.map(
+                    (r) =>
+                      html`<li data-upcoming=${r.job}>${formatDate(r.at)} · ${r.job}${r.level ? ` · ${r.level}` : ''}</li>`,
+                  )}
+                </ul>
+                <p class="muted">
+                  ${_('A run that has not started within the grace of the alert rules (backupMissedMinutes, 60 by default) raises an alert.')}
+                </p>`,
           )}
         </section>
       </div>
