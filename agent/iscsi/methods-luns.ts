@@ -10,6 +10,16 @@ import type { IscsiMethodsContext } from './methods-targets.js';
 import { BackingSchema, GroupSchema, type Lun, LunSchema, newIdentity } from './model.js';
 import { IqnSchema } from './names.js';
 
+const LunNumber = Type.Integer({ minimum: 0, maximum: 255, description: 'LUN number' });
+
+/** The desired state and the target that has this LUN; not_found when either is missing. */
+function lunOf(ic: IscsiMethodsContext, target: string, lun: number) {
+  const s = ic.state();
+  const t = ic.findTarget(s, target);
+  if (!t.luns.some((l) => l.lun === lun)) throw notFound(`${target} has no LUN ${lun}`, { target, lun });
+  return { s, t };
+}
+
 export function lunMethods(ic: IscsiMethodsContext): AnyMethodDef[] {
   return [
     defineMethod({
@@ -96,7 +106,7 @@ export function lunMethods(ic: IscsiMethodsContext): AnyMethodDef[] {
       params: Type.Object(
         {
           target: IqnSchema,
-          lun: Type.Integer({ minimum: 0, maximum: 255, description: 'LUN number' }),
+          lun: LunNumber,
           set: Type.Object(
             { readonly: Type.Optional(Type.Boolean()), cache: Type.Optional(LunSchema.properties.cache) },
             { additionalProperties: false, description: 'the fields to change' },
@@ -108,10 +118,7 @@ export function lunMethods(ic: IscsiMethodsContext): AnyMethodDef[] {
       role: 'admin',
       mutating: true,
       handler: async (p, ctx) => {
-        const s = ic.state();
-        const t = ic.findTarget(s, p.target);
-        if (!t.luns.some((l) => l.lun === p.lun))
-          throw notFound(`${p.target} has no LUN ${p.lun}`, { target: p.target, lun: p.lun });
+        const { s, t } = lunOf(ic, p.target, p.lun);
         return ic.change(
           ic.withTarget(s, t.iqn, (x) => ({
             ...x,
@@ -128,7 +135,7 @@ export function lunMethods(ic: IscsiMethodsContext): AnyMethodDef[] {
       params: Type.Object(
         {
           target: IqnSchema,
-          lun: Type.Integer({ minimum: 0, maximum: 255, description: 'LUN number' }),
+          lun: LunNumber,
           force: Type.Optional(Type.Boolean({ description: 'remove it although initiators use it' })),
         },
         { additionalProperties: false },
@@ -137,10 +144,7 @@ export function lunMethods(ic: IscsiMethodsContext): AnyMethodDef[] {
       role: 'admin',
       mutating: true,
       handler: async (p, ctx) => {
-        const s = ic.state();
-        const t = ic.findTarget(s, p.target);
-        if (!t.luns.some((l) => l.lun === p.lun))
-          throw notFound(`${p.target} has no LUN ${p.lun}`, { target: p.target, lun: p.lun });
+        const { s, t } = lunOf(ic, p.target, p.lun);
         const sessions = await ic.sessionsOf(p.target, p.lun);
         if (sessions.length && !p.force)
           throw conflict(

@@ -101,6 +101,34 @@ async function startSmtp(dir: string, opts: { port?: number } = {}) {
   return { mails, state, port, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
+interface Received {
+  url: string;
+  body: string;
+  sig?: string;
+  delivery?: string;
+}
+
+/** A webhook receiver on loopback: every POST recorded with its path and signature headers. */
+async function startHook(received: Received[]): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (b) => {
+      body += b;
+    });
+    req.on('end', () => {
+      received.push({
+        url: req.url ?? '',
+        body,
+        sig: req.headers['x-calypso-signature'] as string | undefined,
+        delivery: req.headers['x-calypso-delivery'] as string | undefined,
+      });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
 const smtpTarget = (id: string, port: number) => ({
   id,
   kind: 'smtp',
@@ -183,28 +211,13 @@ describe('retries, failure alert, restart, webhook, bad input', () => {
   let smtp: Awaited<ReturnType<typeof startSmtp>>;
   let hook: Server;
   let hookPort = 0;
-  const received: { body: string; sig?: string; delivery?: string }[] = [];
+  const received: Received[] = [];
   const HOOK_SECRET = 'Hook-secret-0123456789';
 
   before(async () => {
     dir = tempDir('calypso-notify-');
     smtp = await startSmtp(dir.dir);
-    hook = createServer((req, res) => {
-      let body = '';
-      req.on('data', (b) => {
-        body += b;
-      });
-      req.on('end', () => {
-        received.push({
-          body,
-          sig: req.headers['x-calypso-signature'] as string | undefined,
-          delivery: req.headers['x-calypso-delivery'] as string | undefined,
-        });
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-    hookPort = (hook.address() as AddressInfo).port;
+    ({ server: hook, port: hookPort } = await startHook(received));
     // the local sendmail: Debian's msmtp relaying to the test's SMTP server (STARTTLS, AUTH); the
     // wrapper only gives it its configuration file, as /usr/sbin/sendmail would find /etc/msmtprc
     const rc = path.join(dir.dir, 'msmtprc');
@@ -466,29 +479,14 @@ describe('a digest for repeats', () => {
   let hookPort = 0;
   let offset = 0;
   const clock = { now: () => Date.now() + offset };
-  const received: { url: string; body: string; sig?: string }[] = [];
+  const received: Received[] = [];
   const SECRET = 'Digest-secret-0123456789';
   const of = (url: string) =>
     received.filter((r) => r.url === url).map((r) => JSON.parse(r.body) as Record<string, unknown>);
 
   before(async () => {
     dir = tempDir('calypso-digest-');
-    hook = createServer((req, res) => {
-      let body = '';
-      req.on('data', (b) => {
-        body += b;
-      });
-      req.on('end', () => {
-        received.push({
-          url: req.url ?? '',
-          body,
-          sig: req.headers['x-calypso-signature'] as string | undefined,
-        });
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-    hookPort = (hook.address() as AddressInfo).port;
+    ({ server: hook, port: hookPort } = await startHook(received));
     t = await startTestAgent({
       services: [alertsSubsystem, notifySubsystem],
       config: FAST_NOTIFY,
