@@ -19,32 +19,30 @@
  * listing the active alerts that were raised again since — how many times, and the last time —
  * so a pool that stays degraded for a week is a reminder an hour, not a message a minute.
  *
- * Credentials (SMTP password, webhook secret) live in secrets.env only.
+ * Credentials (SMTP password, webhook secret) live in secrets.env only. How a message goes
+ * over each transport: notify-deliver.ts; what it says: notify-targets.ts.
  */
 import { hostname } from 'node:os';
 import { type Static, Type } from '@sinclair/typebox';
-import { failed, invalid, notFound } from '../../rpc/errors.js';
+import { invalid, notFound } from '../../rpc/errors.js';
 import { defineMethod } from '../../rpc/registry.js';
 import { updateSecrets } from '../backup/secrets.js';
 import { configOf, defineConfigSlice } from '../config.js';
 import type { AgentDeps, Service, Subsystem } from '../deps.js';
 import type { Alert } from './engine.js';
+import { deliverMessage, type Message } from './notify-deliver.js';
 import {
-  bodyOf,
   checkWebhookUrl,
   DEFAULT_DIGEST_MINUTES,
   type DigestItem,
   digestItems,
-  type MessageEvent,
   type NotifyTarget,
   RANK,
   Secret,
   secretKey,
-  sign,
   subjectOf,
   TargetId,
   TargetSchema,
-  webhookPayload,
 } from './notify-targets.js';
 
 export const notifyConfig = defineConfigSlice(
@@ -90,13 +88,9 @@ interface TargetStatus {
   failures: number;
 }
 
-interface OutboxEntry {
-  seq: number;
+/** A message waiting for its target (for a digest, `alert` is a summary: worst level, total repeats). */
+interface OutboxEntry extends Message {
   target: string;
-  event: MessageEvent;
-  /** for a digest: a summary alert (worst level, total repeats) */
-  alert: Alert;
-  digest?: DigestItem[];
   attempts: number;
   nextAt: number;
   created: number;
@@ -227,66 +221,13 @@ function notifyService(deps: AgentDeps): Service {
     }
   }
 
-  /** Send one message to one target now; throws with the reason. */
-  async function deliver(
-    t: NotifyTarget,
-    e: Pick<OutboxEntry, 'seq' | 'event' | 'alert' | 'digest'>,
-  ): Promise<void> {
-    const id = `calypso-${host}-${e.seq}`;
-    if (t.kind === 'webhook') {
-      const secret = deps.secrets.get(secretKey(t.id, 'secret'));
-      if (!secret) throw failed(`webhook ${t.id}: its secret is missing from secrets.env`);
-      const body = webhookPayload(e.alert, e.event, host, id, e.digest);
-      const r = await fetch(t.webhook.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'calypso-agent',
-          'x-calypso-signature': sign(secret, body),
-          'x-calypso-delivery': id,
-        },
-        body,
-        redirect: 'error',
-        signal: AbortSignal.timeout(cfg.timeoutMs),
-      });
-      await r.arrayBuffer().catch(() => undefined);
-      if (r.status < 200 || r.status > 299) throw failed(`webhook ${t.id}: HTTP ${r.status}`);
-      return;
-    }
-    const mail = {
-      from: t.kind === 'smtp' ? t.smtp.from : t.sendmail.from,
-      to: (t.kind === 'smtp' ? t.smtp.to : t.sendmail.to).join(', '),
-      subject: subjectOf(e.alert, e.event, host),
-      text: bodyOf(e.alert, e.event, host, e.digest),
-      messageId: `<${id}@calypso>`,
-    };
-    // loaded on the first mail, not at start: most appliances never send one from this process
-    const nodemailer = (await import('nodemailer')).default;
-    const transport =
-      t.kind === 'smtp'
-        ? nodemailer.createTransport({
-            host: t.smtp.host.replace(/^\[|\]$/g, ''),
-            port: t.smtp.port,
-            secure: t.smtp.security === 'tls',
-            requireTLS: t.smtp.security === 'starttls',
-            ignoreTLS: t.smtp.security === 'none',
-            tls: { rejectUnauthorized: t.smtp.verifyTls },
-            connectionTimeout: cfg.timeoutMs,
-            greetingTimeout: cfg.timeoutMs,
-            socketTimeout: cfg.timeoutMs,
-            ...(t.smtp.user
-              ? { auth: { user: t.smtp.user, pass: deps.secrets.get(secretKey(t.id, 'password')) ?? '' } }
-              : {}),
-          })
-        : nodemailer.createTransport({ sendmail: true, newline: 'unix', path: cfg.sendmailPath });
-    try {
-      await transport.sendMail(mail);
-    } catch (err) {
-      throw failed(`${t.kind} ${t.id}: ${(err as Error).message}`);
-    } finally {
-      transport.close();
-    }
-  }
+  const deliver = (t: NotifyTarget, e: Message) =>
+    deliverMessage(t, e, {
+      host,
+      secret: (k) => deps.secrets.get(k),
+      timeoutMs: cfg.timeoutMs,
+      sendmailPath: cfg.sendmailPath,
+    });
 
   async function work(): Promise<void> {
     await digests();

@@ -21,135 +21,36 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createPatch } from 'diff';
 import type { Database } from 'lmdb';
-import type { Logger } from 'pino';
 import { RpcError } from '../../rpc/errors.js';
 import { syncDir, writeFileAtomic } from '../fs/atomic-write.js';
-import type { Runner, RunResult } from '../runner.js';
+import type {
+  ApplyOptions,
+  ApplyResult,
+  ConfigSetOptions,
+  ConfigTarget,
+  FileDiff,
+  FileSet,
+  Head,
+  Journal,
+  RecoveryReport,
+  Step,
+  StepContext,
+  VersionInfo,
+  VersionRecord,
+} from './types.js';
 
-/** The full set of files a target manages: absolute path → content (`undefined`: must not exist). */
-export type FileSet = Map<string, string | undefined>;
-
-/** One command of a validation or activation, as argv (never a shell string). */
-export interface Step {
-  argv: string[];
-  /** stdin (never a secret: dry runs show it) */
-  input?: string;
-  okCodes?: number[];
-  timeoutMs?: number;
-  /**
-   * A read-only condition evaluated both by the dry run and by the real run (e.g. "the director
-   * is running"), so that the plan lists exactly the commands the apply runs.
-   */
-  when?: { describe: string; test: () => Promise<boolean> };
-  /** Output checks: throw an RpcError to fail the step. */
-  check?: (r: RunResult) => void | Promise<void>;
-  /** Run by the target itself instead of the runner (bconsole sessions); must run `argv`. */
-  run?: () => Promise<void>;
-  /** What plans, results and logs show instead of `argv` (a secret in an argv, redacted). */
-  shown?: string[];
-}
-
-export interface StepContext<S> {
-  state: S;
-  /** the committed state this change replaces */
-  previous: S;
-  /** paths whose content changes with this apply */
-  changed: string[];
-}
-
-export interface ConfigTarget<S> {
-  /** stable name: `bacula`, `tgt`, `scst`, `mhvtl`, `minio` */
-  name: string;
-  /** Render every managed file from desired state (pure, apart from reading secrets). */
-  render(state: S): FileSet | Promise<FileSet>;
-  /** Hide secrets in a file's text (diffs, history); default: unchanged. */
-  redact?(text: string, file: string): string;
-  /** File mode of written files; default 0600. */
-  mode?: (file: string) => number;
-  /** Idempotent preparation before files are written (directories the daemon needs). */
-  prepare?(state: S): Promise<void>;
-  /** The daemon's own check of the written files (e.g. `bacula-dir -t`). */
-  validate?(ctx: StepContext<S>): Step[] | Promise<Step[]>;
-  /**
-   * Make the daemon use them (reload, restart, tgt-admin --update). May read the running
-   * state (tgt: the tgtadm commands from what tgtd runs); the dry run calls it the same way.
-   */
-  activate?(ctx: StepContext<S>): Step[] | Promise<Step[]>;
-  /** Initial state when LMDB holds none. */
-  initial(): S;
-}
-
-export interface FileDiff {
-  path: string;
-  diff: string;
-}
-
-export interface ApplyOptions {
-  user: string;
-  summary: string;
-  /** Run activation even when no file changes (re-apply after a daemon lost its state). */
-  forceActivate?: boolean;
-  /** A dry run: return the plan, change nothing. */
-  dryRun?: boolean;
-}
-
-export interface ApplyResult {
-  dryRun: boolean;
-  /** files whose content changes (absolute paths) */
-  changed: string[];
-  /** redacted unified diffs */
-  files: FileDiff[];
-  /** argv of every command run (or, for a dry run, that would run), in order */
-  commands: string[][];
-  /** the version recorded, when the apply changed files or state */
-  version?: number;
-  notes: string[];
-}
-
-export interface VersionInfo {
-  version: number;
-  time: string;
-  user: string;
-  summary: string;
-  changed: string[];
-}
-
-interface VersionRecord<S> extends VersionInfo {
-  state: S;
-  /** every managed file, redacted */
-  files: Record<string, string>;
-}
-
-interface Head {
-  version: number;
-  /** every path the current version manages (files that disappear from a rendering are removed) */
-  paths: string[];
-}
-
-interface Journal {
-  target: string;
-  nextVersion: number;
-  step: 'writing' | 'validating' | 'activating';
-  files: { path: string; existed: boolean; backup?: string }[];
-  time: string;
-}
-
-export interface ConfigSetOptions {
-  db: Database;
-  /** directory for journals (under var/lib/calypso) */
-  journalDir: string;
-  runner: Runner;
-  log: Logger;
-  now?: () => number;
-  /** versions kept per target */
-  keepVersions?: number;
-}
-
-export interface RecoveryReport {
-  target: string;
-  action: 'completed' | 'restored';
-  files: string[];
-}
+export type {
+  ApplyOptions,
+  ApplyResult,
+  ConfigSetOptions,
+  ConfigTarget,
+  FileDiff,
+  FileSet,
+  RecoveryReport,
+  Step,
+  StepContext,
+  VersionInfo,
+} from './types.js';
 
 export class ConfigSet {
   private chain: Promise<unknown> = Promise.resolve();

@@ -1,0 +1,92 @@
+/**
+ * Sending one message over a target's transport: webhook (JSON POST signed with HMAC-SHA256,
+ * no redirects, a timeout) or e-mail through nodemailer (SMTP with STARTTLS/TLS and auth, or
+ * the local sendmail). Throws `failed` with the reason; the outbox in notify.ts retries.
+ */
+import { failed } from '../../rpc/errors.js';
+import type { Alert } from './engine.js';
+import {
+  bodyOf,
+  type DigestItem,
+  type MessageEvent,
+  type NotifyTarget,
+  secretKey,
+  sign,
+  subjectOf,
+  webhookPayload,
+} from './notify-targets.js';
+
+/** What is sent: its sequence number makes the message id receivers deduplicate on. */
+export interface Message {
+  seq: number;
+  event: MessageEvent;
+  alert: Alert;
+  digest?: DigestItem[];
+}
+
+export interface DeliveryOptions {
+  /** this appliance's host name, in ids, subjects and payloads */
+  host: string;
+  /** a secret from secrets.env by key */
+  secret: (key: string) => string | undefined;
+  timeoutMs: number;
+  sendmailPath: string;
+}
+
+/** Send one message to one target now; throws with the reason. */
+export async function deliverMessage(t: NotifyTarget, e: Message, o: DeliveryOptions): Promise<void> {
+  const id = `calypso-${o.host}-${e.seq}`;
+  if (t.kind === 'webhook') {
+    const secret = o.secret(secretKey(t.id, 'secret'));
+    if (!secret) throw failed(`webhook ${t.id}: its secret is missing from secrets.env`);
+    const body = webhookPayload(e.alert, e.event, o.host, id, e.digest);
+    const r = await fetch(t.webhook.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'calypso-agent',
+        'x-calypso-signature': sign(secret, body),
+        'x-calypso-delivery': id,
+      },
+      body,
+      redirect: 'error',
+      signal: AbortSignal.timeout(o.timeoutMs),
+    });
+    await r.arrayBuffer().catch(() => undefined);
+    if (r.status < 200 || r.status > 299) throw failed(`webhook ${t.id}: HTTP ${r.status}`);
+    return;
+  }
+  const mail = {
+    from: t.kind === 'smtp' ? t.smtp.from : t.sendmail.from,
+    to: (t.kind === 'smtp' ? t.smtp.to : t.sendmail.to).join(', '),
+    subject: subjectOf(e.alert, e.event, o.host),
+    text: bodyOf(e.alert, e.event, o.host, e.digest),
+    messageId: `<${id}@calypso>`,
+  };
+  // loaded on the first mail, not at start: most appliances never send one from this process
+  const nodemailer = (await import('nodemailer')).default;
+  const transport =
+    t.kind === 'smtp'
+      ? nodemailer.createTransport({
+          host: t.smtp.host.replace(/^\[|\]$/g, ''),
+          port: t.smtp.port,
+          secure: t.smtp.security === 'tls',
+          requireTLS: t.smtp.security === 'starttls',
+          ignoreTLS: t.smtp.security === 'none',
+          tls: { rejectUnauthorized: t.smtp.verifyTls },
+          connectionTimeout: o.timeoutMs,
+          greetingTimeout: o.timeoutMs,
+          socketTimeout: o.timeoutMs,
+          ...(t.smtp.user
+            ? { auth: { user: t.smtp.user, pass: o.secret(secretKey(t.id, 'password')) ?? '' } }
+            : {}),
+        })
+      : nodemailer.createTransport({ sendmail: true, newline: 'unix', path: o.sendmailPath });
+  try {
+    await transport.sendMail(mail);
+  } catch (err) {
+    throw failed(`${t.kind} ${t.id}: ${(err as Error).message}`);
+  } finally {
+    transport.close();
+  }
+}
