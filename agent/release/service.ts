@@ -102,7 +102,7 @@ export function releaseEnv(deps: AgentDeps): ReleaseEnv {
  */
 async function upgradeAlert(deps: AgentDeps): Promise<void> {
   const last = readHistory(deps.layout).at(-1);
-  if (!last || last.kind !== 'install') return;
+  if (last?.kind !== 'install') return;
   if (last.outcome === 'success') {
     await deps.alerts.clear('release.upgrade');
     return;
