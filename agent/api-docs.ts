@@ -1,5 +1,5 @@
 /**
- * Renders the README's API reference from the OpenRPC document (rpc.discover), so that the
+ * Renders docs/api.md's method reference from the OpenRPC document (rpc.discover), so that the
  * documentation is generated from the same schemas that validate calls.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -46,7 +46,7 @@ export async function renderApiSection(tmpRoot: string): Promise<string> {
       '',
     ];
     for (const [area, methods] of areas) {
-      lines.push(`#### ${area}`, '', '| method | role | kind | params | summary |', '|---|---|---|---|---|');
+      lines.push(`### ${area}`, '', '| method | role | kind | params | summary |', '|---|---|---|---|---|');
       for (const m of methods) {
         const kind = m['x-job'] ? 'job' : m['x-mutating'] ? 'mutating' : 'read';
         const params = m.params

@@ -1,7 +1,7 @@
 /**
  * The subsystems the agent loads: the one list a new subsystem is added to. Each entry comes
  * from `agent/<subsystem>/service.ts`, which declares the subsystem's methods, its capability
- * probes and its slice of calypso.yaml (README, "Adding a subsystem").
+ * probes and its slice of calypso.yaml (docs/layout.md, "Adding a subsystem").
  */
 import { notifySubsystem } from './alerts/notify.js';
 import { alertsSubsystem } from './alerts/service.js';

@@ -7,7 +7,7 @@
 // reports them unavailable (`calypsoctl capabilities` says why). We chose this over a flag that
 // lets the demo run as root because a quick start is what people run first, often as root on a
 // fresh appliance, and a demo that could create or destroy pools on the host is one typo from
-// damage. Trying the real storage stack is what an install is for (README "Install").
+// damage. Trying the real storage stack is what an install is for (README, "Install on an appliance").
 //
 // It installs npm dependencies on first use and builds only when a source is newer than the
 // build (make-style), with the output of both in .demo/setup.log, not on the screen. A SIGTERM or
@@ -63,7 +63,7 @@ if (!existsSync(config)) {
   mkdirSync(path.dirname(config), { recursive: true });
   writeFileSync(
     config,
-    '# demo configuration: see README "Configuration"\nagent:\n  socket:\n    mode: "0600"\n  websocket:\n    port: 8787\nlog:\n  level: info\n',
+    '# demo configuration: see docs/configuration.md\nagent:\n  socket:\n    mode: "0600"\n  websocket:\n    port: 8787\nlog:\n  level: info\n',
   );
 }
 

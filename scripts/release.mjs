@@ -226,10 +226,9 @@ export async function buildRelease(opts = {}) {
     if (rules.length) mkdirSync(path.join(dir, 'udev'), { recursive: true });
     for (const r of rules) copyFileSync(path.join(udev, r), path.join(dir, 'udev', r));
     mkdirSync(path.join(dir, 'docs'), { recursive: true });
-    for (const d of ['install.md']) {
-      if (existsSync(path.join(root, 'docs', d)))
-        copyFileSync(path.join(root, 'docs', d), path.join(dir, 'docs', d));
-    }
+    // the whole manual: install.sh and the installed README point into it
+    for (const d of readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')))
+      copyFileSync(path.join(root, 'docs', d), path.join(dir, 'docs', d));
     const relPkg = {
       name: 'calypso',
       version,
