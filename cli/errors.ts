@@ -1,9 +1,10 @@
 /**
- * Errors as calypsoctl reports them. The contract (DESIGN.md): a JSON-RPC error goes to stderr as
- * one line of JSON and the exit code is 1; scripts parse that line. A person at a terminal also
- * gets the same error in plain words on the next line: the message, the closest method names
- * when the agent suggests some (error.data.suggestions, or .suggestion), and the first invalid
- * param.
+ * Errors as calypsoctl reports them, once, with exit code 1. For scripts (stderr is not a
+ * terminal) a JSON-RPC error is one line of JSON on stderr, which they parse (docs/calypsoctl.md).
+ * A person at a terminal gets the same error in plain words instead: the message, the closest
+ * method names when the agent suggests some (error.data.suggestions, or .suggestion), the
+ * invalid params, the reason of an `unavailable`, and the last lines the failed tool printed
+ * (e.g. zfs-fuse's "Please make sure that the zfs-fuse daemon is running").
  */
 
 export interface ErrorJson {
@@ -37,10 +38,18 @@ export function plainError(e: ErrorJson): string {
     !e.message.includes(e.data.reason)
   )
     lines.push(`  ${e.data.reason}`);
+  if (typeof e.data?.stderr === 'string') {
+    const tail = e.data.stderr
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !e.message.includes(l))
+      .slice(-3);
+    for (const l of tail) lines.push(`  ${l}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
-/** What goes to stderr: the JSON line always; plain words after it when a person reads it. */
+/** What goes to stderr: plain words when a person reads it, else the JSON line. */
 export function errorOutput(e: ErrorJson, forPeople: boolean): string {
-  return `${JSON.stringify(e)}\n${forPeople ? plainError(e) : ''}`;
+  return forPeople ? plainError(e) : `${JSON.stringify(e)}\n`;
 }

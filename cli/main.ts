@@ -6,10 +6,10 @@
  */
 import { RpcClientError } from '../rpc/client.js';
 import { type ErrorJson, errorOutput } from './errors.js';
-import { buildProgram } from './program.js';
+import { programFor } from './program.js';
 
-buildProgram()
-  .parseAsync(process.argv)
+programFor(process.argv)
+  .then((program) => program.parseAsync(process.argv))
   .catch((err) => {
     const e: ErrorJson =
       err instanceof RpcClientError

@@ -13,7 +13,9 @@ import { AgentClient, RpcClientError } from '../rpc/client.js';
 import { closestName } from '../rpc/params-errors.js';
 import { registerChangerCommands } from './changer.js';
 import { describeJson, describeText, kindOf, type OpenRpcDoc } from './describe.js';
+import { human } from './human.js';
 import { printTable, watchJobs } from './output.js';
+import { registerResourceCommands } from './resources.js';
 
 interface Globals {
   socket?: string;
@@ -46,9 +48,19 @@ export function buildProgram(): CommandT {
     try {
       return await AgentClient.connectUnix(socket);
     } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM')
+        throw new RpcClientError(-32011, `permission denied on ${socket}`, {
+          kind: 'unavailable',
+          reason:
+            'permission denied: add yourself to group calypso (auditor), calypso-operator or calypso-admin, then log in again',
+        });
       throw new RpcClientError(-32011, `cannot connect to the agent at ${socket}: ${(e as Error).message}`, {
         kind: 'unavailable',
-        reason: 'agent not running or socket not accessible',
+        reason:
+          code === 'ENOENT' || code === 'ECONNREFUSED'
+            ? 'the agent is not running (systemctl status calypso-agent), or --socket names another path'
+            : 'agent not running or socket not accessible',
       });
     }
   }
@@ -98,14 +110,17 @@ export function buildProgram(): CommandT {
   program
     .command('methods')
     .description('list the agent’s methods')
-    .action(async () => {
+    .argument('[PREFIX]', 'only methods whose name starts with this, e.g. pool or iscsi.lun')
+    .action(async (prefix?: string) => {
       const doc = await withClient((c) => c.call<OpenRpcDoc>('rpc.discover'));
-      const rows = doc.methods.map((m) => ({
-        method: m.name,
-        role: String(m['x-role']),
-        kind: kindOf(m),
-        summary: m.summary ?? '',
-      }));
+      const rows = doc.methods
+        .filter((m) => !prefix || m.name.startsWith(prefix))
+        .map((m) => ({
+          method: m.name,
+          role: String(m['x-role']),
+          kind: kindOf(m),
+          summary: m.summary ?? '',
+        }));
       out(rows, () => printTable(rows, ['method', 'role', 'kind', 'summary']));
     });
 
@@ -314,6 +329,74 @@ export function buildProgram(): CommandT {
 
   registerChangerCommands(program);
   markRequired(program);
+  return program;
+}
+
+const VALUE_OPTIONS = new Set(['--socket', '--prefix', '--url', '--token']);
+
+/** The first command word of argv (after node, the script and the global options). */
+export function commandWord(argv: string[]): string | undefined {
+  for (let i = 2; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (VALUE_OPTIONS.has(a)) i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return undefined;
+}
+
+/**
+ * The program for this argv: the built-in commands, plus the resource commands made from the
+ * running agent's methods when the command word is not a built-in one (cli/resources.ts).
+ */
+export async function programFor(argv: string[]): Promise<CommandT> {
+  const program = buildProgram();
+  const word = commandWord(argv);
+  if (!word || word === 'help' || program.commands.some((c) => c.name() === word)) return program;
+  program.parseOptions(argv.slice(2)); // the globals (--socket, --json) before the command word
+  const g = program.opts<Globals>();
+  let client: AgentClient;
+  try {
+    client = g.url
+      ? await AgentClient.connectWs(g.url, g.token ?? process.env.CALYPSO_TOKEN)
+      : await AgentClient.connectUnix(
+          g.socket ?? process.env.CALYPSO_SOCKET ?? createLayout(resolvePrefix(g.prefix)).socket,
+        );
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new RpcClientError(-32601, `unknown command '${word}'`, {
+      kind: 'not_found',
+      reason:
+        code === 'EACCES'
+          ? 'resource commands (calypsoctl pool list, …) come from the agent, and its socket says permission denied: add yourself to group calypso'
+          : `resource commands (calypsoctl pool list, …) come from the agent's methods, and the agent could not be reached (${(e as Error).message}); built-in commands: ${program.commands.map((c) => c.name()).join(', ')}`,
+    });
+  }
+  const doc = await client.call<OpenRpcDoc>('rpc.discover');
+  const areas = registerResourceCommands(program, doc, async (method, params) => {
+    try {
+      const r = await client.call(method, params);
+      const json = Boolean(program.opts<Globals>().json) || !process.stdout.isTTY;
+      process.stdout.write(json ? `${JSON.stringify(r, null, 2)}\n` : human(r));
+    } finally {
+      client.close();
+    }
+  });
+  if (!areas.includes(word)) {
+    client.close();
+    const suggestion = closestName(word, [...program.commands.map((c) => c.name())]);
+    throw new RpcClientError(-32601, `unknown command '${word}'`, {
+      kind: 'not_found',
+      ...(suggestion ? { suggestion } : {}),
+      reason:
+        'calypsoctl --help lists the commands; calypsoctl methods lists every method (calypsoctl call METHOD runs any)',
+    });
+  }
+  markRequired(program);
+  // close the connection when commander prints help or an error and exits without an action
+  program.exitOverride((err) => {
+    client.close();
+    process.exit(err.exitCode);
+  });
   return program;
 }
 
