@@ -25,9 +25,10 @@ export const TransportSchema = Type.Union(
 export const DiskIdSchema = Type.String({
   minLength: 1,
   maxLength: 300,
-  description: 'stable disk id (`wwn-0x…`, `ata-MODEL_SERIAL`…), a /dev/disk/by-id path, or a device path',
+  description:
+    'stable disk id (`wwn-0x…`, `ata-MODEL_SERIAL`…), a /dev/disk/by-id path, a WWN, a device path or the kernel name (`sda`)',
   errorMessage:
-    'a disk is named by its stable id from disk.list (wwn-0x…, ata-MODEL_SERIAL…), a /dev/disk/by-id path or a device path, 1 to 300 characters',
+    'a disk is named as disk.list shows it: its stable id (wwn-0x…, ata-MODEL_SERIAL…), a /dev/disk/by-id path, a WWN, a device path or the kernel name (sda), 1 to 300 characters',
 });
 
 export const PartitionSchema = Type.Object({

@@ -146,13 +146,21 @@ export class HardwareController {
     }
   }
 
+  /** A disk by any name disk.list shows: stable id, by-id path, WWN, device path or kernel name. */
   findDisk(ref: string): Disk {
     const disks = this.inventory.diskList;
     const d =
       disks.find((x) => x.id === ref) ??
       disks.find((x) => x.byId.includes(ref) || x.wwn === ref) ??
-      disks.find((x) => x.path === ref || x.paths.some((p) => p.path === ref));
-    if (!d) throw notFound(`disk ${ref}: not found`, { disk: ref });
+      disks.find((x) => x.path === ref || x.paths.some((p) => p.path === ref)) ??
+      disks.find((x) => x.name === ref || x.paths.some((p) => p.name === ref));
+    if (!d) {
+      const e = disks[0];
+      const forms = e
+        ? ` (a disk is named as disk.list shows it: its id ${e.id}, kernel name ${e.name}, ${e.path}${e.wwn ? ` or WWN ${e.wwn}` : ''})`
+        : ' (disk.list shows no disks)';
+      throw notFound(`disk ${ref}: not found${forms}`, { disk: ref });
+    }
     return d;
   }
 }

@@ -52,6 +52,16 @@ test('disk.list and disk.get before any event', async () => {
     ['sdd', 'sdg'],
   );
   await assert.rejects(agent.call('disk.get', { disk: 'wwn-0xdeadbeef' }), { kind: 'not_found' });
+  // what disk.list shows people is the kernel name: disk.get and disk.smart take it too
+  assert.equal((await agent.call<Disk>('disk.get', { disk: disks[0]!.name })).id, disks[0]!.id);
+  assert.equal((await agent.call<Disk>('disk.get', { disk: 'sdg' })).id, d.id);
+  await assert.rejects(agent.call('disk.get', { disk: 'sdz' }), (e: Error) => {
+    assert.match(
+      e.message,
+      /disk sdz: not found \(a disk is named as disk.list shows it: its id .*, kernel name /,
+    );
+    return true;
+  });
 });
 
 test('pulling a dual-ported disk: one disk.removed, the slot empties', async () => {
