@@ -10,7 +10,7 @@
  * Install: copy (or link) dist/ to /usr/share/cockpit/calypso, or for development to
  * ~/.local/share/cockpit/calypso.
  */
-import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -42,7 +42,7 @@ export async function buildPlugin({ outdir = path.join(here, 'dist'), dev = fals
   for (const f of ['manifest.json', 'index.html', 'calypso.css']) {
     copyFileSync(path.join(here, f === 'calypso.css' ? 'src/calypso.css' : f), path.join(outdir, f));
   }
-  writeFileSync(path.join(outdir, '.metafile.json'), JSON.stringify(result.metafile));
+  // the metafile is returned (the bench reads it), never written into the package
   return { outdir, metafile: result.metafile };
 }
 

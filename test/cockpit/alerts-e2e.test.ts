@@ -1,5 +1,4 @@
 /**
- * Alerts in real Cockpit (cockpit-ws, headless Chromium) against an in-process agent: an alert
  * raised by the agent shows on the bell of every page at once (the bell follows alert.*
  * events), the Alerts page lists it with what to do, Acknowledge makes it acknowledged in
  * `alert.list` (by the Cockpit user) and the bell drops it; a webhook target added with the form
@@ -7,7 +6,7 @@
  * module's pure functions (bell count, the target form) are checked directly.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -65,6 +64,11 @@ before(async () => {
   });
   data = (await import(pathToFileURL(out).href)) as DataModule;
   await buildPlugin(buildDir);
+  // the package holds what Cockpit serves, not the bundler's metafile
+  assert.deepEqual(
+    readdirSync(buildDir).filter((f) => f.startsWith('.') || (f.endsWith('.json') && f !== 'manifest.json')),
+    [],
+  );
   cockpit = await startCockpit({ pluginDir: buildDir });
   browser = await launchChromium();
   t = await startTestAgent({ services: [alertsSubsystem, notifySubsystem], listen: true });
@@ -154,6 +158,9 @@ describe('Alerts in real Cockpit', { timeout: 240_000 }, () => {
     const bell = root.locator('cal-alert-bell a');
     await bell.waitFor({ timeout: 30_000 });
     await root.locator('cal-alert-bell a[data-count="0"]').waitFor();
+    // an icon, not an emoji a browser without an emoji font shows as a box
+    assert.equal(await root.locator('cal-alert-bell a svg.bell').count(), 1);
+    assert.doesNotMatch((await bell.textContent()) ?? '', /\u{1F514}/u);
     await t.deps.alerts.raise({
       key: 'zfs.pool.health:tank',
       level: 'critical',

@@ -4,13 +4,19 @@
  * a click opens the Alerts page.
  */
 import { consume } from '@lit/context';
-import { css, html, LitElement } from 'lit';
+import { css, html, LitElement, svg } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { cockpit } from '../cockpit.js';
 import { clientContext } from '../context.js';
 import { ALERT_TOPICS, type AlertCount, bellCount, bellLevel, countAlerts } from '../data/alerts.js';
 import { _, format } from '../i18n.js';
 import type { AgentClient } from '../rpc/client.js';
+
+/**
+ * The bell as an inline SVG (a browser without an emoji font shows 🔔 as an empty box); it
+ * takes the text colour, so the level's colour applies to it.
+ */
+const bellIcon = svg`<svg aria-hidden="true" class="bell" viewBox="0 0 16 16" width="16" height="16"><path fill="currentColor" d="M8 1.5a1 1 0 0 1 1 1v.6A4.5 4.5 0 0 1 12.5 7.5v2.8l1.3 1.6a.6.6 0 0 1-.5 1H2.7a.6.6 0 0 1-.5-1l1.3-1.6V7.5A4.5 4.5 0 0 1 7 3.1v-.6a1 1 0 0 1 1-1ZM6.3 13.9h3.4a1.7 1.7 0 0 1-3.4 0Z"/></svg>`;
 
 @customElement('cal-alert-bell')
 export class AlertBell extends LitElement {
@@ -74,7 +80,7 @@ export class AlertBell extends LitElement {
         e.preventDefault();
         cockpit.location.go(['alerts']);
       }}
-      ><span aria-hidden="true">🔔</span><span class="n">${n}</span></a
+      >${bellIcon}<span class="n">${n}</span></a
     >`;
   }
 }
