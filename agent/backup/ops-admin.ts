@@ -161,7 +161,24 @@ export async function daemonStatus(
   bc: Bconsole,
   eps: { director: Endpoint; storages: Endpoint[]; clients: Endpoint[] },
 ): Promise<{ director: DaemonStatus; storages: DaemonStatus[]; clients: DaemonStatus[] }> {
-  await bc.requireUp();
+  // A status reports, it does not refuse: with the director down, say so, and that the storage
+  // and file daemons (asked through the director) are unknown until it is back.
+  const probe = await bc.probe();
+  if (!probe.ok) {
+    const unknown =
+      (kind: 'storage' | 'client') =>
+      (e: Endpoint): DaemonStatus => ({
+        name: e.name,
+        kind,
+        up: false,
+        error: 'unknown: the director is down, and the agent asks this daemon through it',
+      });
+    return {
+      director: { name: eps.director.name, kind: 'director', up: false, error: probe.reason },
+      storages: eps.storages.map(unknown('storage')),
+      clients: eps.clients.map(unknown('client')),
+    };
+  }
   const director = await one(bc, 'director', eps.director, 'dir');
   const storages = await Promise.all(eps.storages.map((s) => one(bc, 'storage', s, `storage=${s.name}`)));
   const clients = await Promise.all(eps.clients.map((c) => one(bc, 'client', c, `client=${c.name}`)));

@@ -378,10 +378,17 @@ describe('backup with the real Bacula daemons', { timeout: 300_000 }, () => {
     }
   });
 
-  it('director stopped → unavailable with the reason; the catalog stays readable', async () => {
+  it('director stopped → backup.status reports it down with the reason, jobs are unavailable; the catalog stays readable', async () => {
     await lab.stopDaemon('dir');
-    const err = await rejects(call('backup.status'), 'unavailable');
-    assert.match(String((err.data as { reason?: string }).reason), /not running|connection refused/);
+    const st = await call<{
+      director: { up: boolean; error?: string };
+      storages: { up: boolean; error?: string }[];
+    }>('backup.status');
+    assert.equal(st.director.up, false);
+    assert.match(String(st.director.error), /not running|connection refused/);
+    assert.ok(
+      st.storages.length > 0 && st.storages.every((x) => !x.up && /director is down/.test(String(x.error))),
+    );
     const rec = await runJob('backup.run', { job: 'tree-backup' });
     assert.equal(rec.state, 'failed');
     assert.equal((rec.error?.data as { kind?: string } | undefined)?.kind, 'unavailable');

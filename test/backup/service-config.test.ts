@@ -214,14 +214,16 @@ describe('backup configuration methods (no daemons running)', () => {
     assert.equal(await kindOf(t.call('backup.fileset.list', {}, { role: 'auditor' })), 'ok');
   });
 
-  it('operations say why they cannot run: the director is not running', async () => {
-    const err = await t.call('backup.status').catch((e: unknown) => e);
-    assert.ok(err instanceof RpcError);
-    assert.equal(err.kind, 'unavailable');
+  it('the status says the director is not running; operations say why they cannot run', async () => {
+    const st = await t.call<{ director: { up: boolean; error?: string } }>('backup.status');
+    assert.equal(st.director.up, false);
     assert.match(
-      String(err.data.reason),
+      String(st.director.error),
       /bacula director is not running or not reachable .*connection refused/,
     );
+    const err = await t.call('backup.cancel', { jobId: 1 }).catch((e: unknown) => e);
+    assert.ok(err instanceof RpcError);
+    assert.equal(err.kind, 'unavailable');
     // the catalog exists (created on the first apply) and is readable without the director
     assert.deepEqual(await t.call('backup.history'), { items: [], total: 0 });
   });
