@@ -511,16 +511,16 @@ export class RpcCore {
     dryRun?: boolean,
   ) {
     const wire: WireError | undefined = err === undefined ? undefined : toWireError(err);
+    const kind = (wire?.data as { kind?: string } | undefined)?.kind;
     this.opts.audit.append({
       ...base,
       params,
-      outcome,
+      // a refusal is audited as what it is: a wrong confirm is `invalid`, a role check `denied`
+      outcome: outcome === 'error' && (kind === 'invalid' || kind === 'denied') ? kind : outcome,
       durationMs: Math.round((performance.now() - started) * 10) / 10,
       job,
       ...(dryRun ? { dryRun: true } : {}),
-      error: wire
-        ? { kind: (wire.data as { kind?: string } | undefined)?.kind, message: wire.message }
-        : undefined,
+      error: wire ? { kind, message: wire.message } : undefined,
     });
   }
 

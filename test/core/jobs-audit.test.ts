@@ -110,3 +110,13 @@ test('params are validated before the handler runs', async () => {
     (e: unknown) => e instanceof RpcError && e.kind === 'invalid',
   );
 });
+
+test('a refusal is audited as its kind: a wrong confirm is invalid, not error', async () => {
+  await assert.rejects(t.call('pool.destroy', { name: 'tank', confirm: 'tnak' }), { kind: 'invalid' });
+  const q = await t.call<{ items: { outcome: string; error?: { kind?: string } }[] }>('audit.query', {
+    method: 'pool.destroy',
+    limit: 1,
+  });
+  assert.equal(q.items[0]?.outcome, 'invalid');
+  assert.equal(q.items[0]?.error?.kind, 'invalid');
+});
