@@ -7,6 +7,7 @@
  */
 import type { TSchema } from '@sinclair/typebox';
 import { type ValueError, ValueErrorType } from '@sinclair/typebox/errors';
+import { patternRefusal } from './pattern-words.js';
 
 export interface ParamProblem {
   path: string;
@@ -38,6 +39,11 @@ function messageOf(e: ValueError): string {
   }
   if (e.type === ValueErrorType.ObjectAdditionalProperties) return 'is not a known parameter';
   if (e.type === ValueErrorType.Union) return own(e.schema) ?? unionMessage(e) ?? e.message;
+  if (e.type === ValueErrorType.StringPattern && !own(e.schema)) {
+    // never the regular expression itself: its rule in words (rpc/pattern-words.ts)
+    const s = e.schema as { pattern?: string; minLength?: number; maxLength?: number };
+    return patternRefusal(String(s.pattern), s.minLength, s.maxLength);
+  }
   return own(e.schema) ?? e.message;
 }
 

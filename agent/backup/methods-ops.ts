@@ -16,6 +16,7 @@ import { builtinClient, RESTORE_JOB } from './render-dir.js';
 
 /** ISO 8601 date or date-time (the registry's validator knows no `format`s). */
 const ISO_DATE = '^\\d{4}-\\d{2}-\\d{2}([T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:?\\d{2})?)?$';
+const DATE_WORDS = 'a date is YYYY-MM-DD, optionally with a time: 2026-12-06 or 2026-12-06T14:30:00Z';
 const JobIdParam = Type.Integer({ minimum: 1, description: 'Bacula JobId (from backup.history)' });
 const Status = Type.Union(
   [...Object.keys(STATUS_GROUPS), 'unknown'].map((s) => Type.Literal(s)),
@@ -226,10 +227,18 @@ export function opsMethods(bctx: BackupContext): AnyMethodDef[] {
             Type.Array(Status, { maxItems: 9, description: 'any of these status groups' }),
           ),
           since: Type.Optional(
-            Type.String({ pattern: ISO_DATE, description: 'scheduled at or after (ISO 8601)' }),
+            Type.String({
+              pattern: ISO_DATE,
+              description: 'scheduled at or after (ISO 8601)',
+              errorMessage: DATE_WORDS,
+            }),
           ),
           until: Type.Optional(
-            Type.String({ pattern: ISO_DATE, description: 'scheduled before (ISO 8601)' }),
+            Type.String({
+              pattern: ISO_DATE,
+              description: 'scheduled before (ISO 8601)',
+              errorMessage: DATE_WORDS,
+            }),
           ),
           order: Type.Optional(
             Type.Union([Type.Literal('asc'), Type.Literal('desc')], {

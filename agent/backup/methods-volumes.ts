@@ -60,7 +60,11 @@ export function volumeMethods(bctx: BackupContext): AnyMethodDef[] {
           storage: BaculaName,
           pool: BaculaName,
           slots: Type.Optional(
-            Type.String({ pattern: '^\\d+(-\\d+)?(,\\d+(-\\d+)?)*$', description: 'e.g. 1-10,12' }),
+            Type.String({
+              pattern: '^\\d+(-\\d+)?(,\\d+(-\\d+)?)*$',
+              description: 'e.g. 1-10,12',
+              errorMessage: 'slots are numbers and ranges separated by commas, e.g. 1-10,12',
+            }),
           ),
           drive: Type.Optional(Type.Integer({ minimum: 0, description: 'drive index of the autochanger' })),
         },

@@ -48,4 +48,5 @@ export const Topic = Type.String({
   pattern: '^(\\*|[a-z][a-zA-Z0-9]*(\\.[a-z][a-zA-Z0-9]*)*(\\.\\*)?)$',
   maxLength: 100,
   description: 'a topic (`disk.added`), a prefix (`disk.*`) or `*`',
+  errorMessage: 'a topic is a dotted name such as disk.added, a prefix such as disk.*, or * for all',
 });

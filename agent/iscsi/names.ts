@@ -12,6 +12,9 @@ export const IqnSchema = Type.String({
   pattern: IQN_PATTERN,
   maxLength: 223,
   description: 'iSCSI name (RFC 3720): iqn.YYYY-MM.reversed.domain[:id] in lower case, or eui.<16 hex>',
+  errorMessage:
+    'an IQN looks like iqn.2026-12.com.example:name (iqn., year-month, the reversed domain in small letters, then : and a name), or eui. and 16 hex digits',
+  examples: ['iqn.2026-12.com.example:backup'],
 });
 
 const re = new RegExp(IQN_PATTERN);
