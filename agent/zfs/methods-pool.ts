@@ -109,8 +109,21 @@ export function poolMethods(z: ZfsContext) {
       role: 'admin',
       mutating: true,
       handler: async (p, ctx) => {
-        const d = await z.ready();
-        checkDialect(d, { ...p.properties, ...p.filesystemProperties });
+        // A dry run plans from its params: live reads the caller's situation cannot make (ZFS
+        // not usable by this agent) are skipped and named in the plan's notes; a real run
+        // makes every one of them first.
+        const skipped: string[] = [];
+        const live = async <T>(what: string, read: () => Promise<T>): Promise<T | undefined> => {
+          try {
+            return await read();
+          } catch (e) {
+            if (!ctx.dryRun) throw e;
+            skipped.push(`${what} (${(e as Error).message})`);
+            return undefined;
+          }
+        };
+        const d = await live('the check of the properties against this ZFS', () => z.ready());
+        if (d) checkDialect(d, { ...p.properties, ...p.filesystemProperties });
         for (const g of [...p.topology.data, ...(p.topology.log ?? []), ...(p.topology.special ?? [])]) {
           if (g.disks.length < MIN_DISKS[g.type]!) {
             throw invalid(`a ${g.type} needs at least ${MIN_DISKS[g.type]} devices`, { group: g });
@@ -119,14 +132,20 @@ export function poolMethods(z: ZfsContext) {
         const disks = cmd.topologyDisks(p.topology);
         const twice = disks.find((dev, i) => disks.indexOf(dev) !== i);
         if (twice) throw invalid(`${twice} is listed twice`, { device: twice });
-        const pools = await z.driver.status();
-        if (pools.some((s) => s.name === p.name))
+        const pools = d
+          ? await live('the checks against existing pools and their devices', () => z.driver.status())
+          : undefined;
+        if (!d) skipped.push('the checks against existing pools and their devices');
+        if (pools?.some((s) => s.name === p.name))
           throw conflict(`pool ${p.name} already exists`, { pool: p.name });
         const inUse = new Set<string>();
-        for (const s of pools) for (const dev of devicePaths(s)) inUse.add(dev);
+        for (const s of pools ?? []) for (const dev of devicePaths(s)) inUse.add(dev);
         checkDevices(disks, { sysroot: z.deps.sysroot, force: p.force, inUse });
         const plan = [cmd.zpoolCreate(p)];
-        const dry = await z.apply(plan, ctx.dryRun);
+        const notes = skipped.length
+          ? [`live checks skipped in this dry run, made by the real run: ${skipped.join('; ')}`]
+          : undefined;
+        const dry = await z.apply(plan, ctx.dryRun, { notes });
         if (dry) return dry;
         await z.monitor.kick();
         return getPool(z, p.name);

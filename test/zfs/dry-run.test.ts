@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { OPENZFS } from '../../agent/zfs/dialect.js';
+import { RpcError } from '../../rpc/errors.js';
 import type { TestAgent } from '../helpers/agent.js';
 import { fakeRunner } from './fake-runner.js';
 import { type RecordingRunner, startZfsAgent, vdevFiles } from './helpers.js';
@@ -257,6 +258,43 @@ describe('dry runs of every mutating ZFS method (OpenZFS dialect)', () => {
     assert.deepEqual(
       mutating.filter((m) => !covered.has(m)),
       [],
+    );
+  });
+});
+
+describe('a dry run plans from its params when ZFS cannot be read', () => {
+  let agent: TestAgent;
+  before(async () => {
+    // what an agent without access to zfs-fuse's socket sees (the demo's `nobody`)
+    const broken = fakeRunner({
+      answer: (argv) => {
+        if (argv[0] === 'zpool' || argv[0] === 'zfs')
+          throw new RpcError('failed', `${argv[0]}: internal error: failed to initialize ZFS library`, {
+            stderr:
+              'Please make sure that the zfs-fuse daemon is running.\ninternal error: failed to initialize ZFS library',
+          });
+        return undefined;
+      },
+    });
+    agent = await startZfsAgent({ zfs: { runner: broken, dialect: { ...OPENZFS, version: '2.2.4' } } });
+  });
+  after(() => agent?.stop());
+
+  it('pool.create dryRun returns the plan and names the live checks it skipped; the real run is unavailable', async () => {
+    const dev = vdevFiles(path.join(agent.prefix, 'vdevs'), ['s1'], 64 * 1024 * 1024);
+    const plan = await agent.call<{ dryRun: true; commands: string[][]; notes?: string[] }>('pool.create', {
+      name: 'demo',
+      topology: { data: [{ type: 'stripe', disks: dev }] },
+      dryRun: true,
+    });
+    assert.deepEqual(plan.commands[0]?.slice(0, 2), ['zpool', 'create']);
+    assert.match(
+      String(plan.notes?.[0]),
+      /live checks skipped .*existing pools .*failed to initialize ZFS library/,
+    );
+    await assert.rejects(
+      agent.call('pool.create', { name: 'demo', topology: { data: [{ type: 'stripe', disks: dev }] } }),
+      { kind: 'unavailable' },
     );
   });
 });
