@@ -37,6 +37,14 @@ import { openStore, type Store } from './store.js';
 import { fullConfigSchema, SUBSYSTEMS } from './subsystems.js';
 import { TokenStore } from './tokens.js';
 import { Usage } from './usage.js';
+import { lazyModule } from './util/lazy.js';
+
+/** loaded only when enabled: fastify is the largest part of the agent's memory */
+const wsTransport = lazyModule<typeof import('../rpc/ws-transport.js')>(
+  'the WebSocket transport (fastify)',
+  () => import('../rpc/ws-transport.js'),
+  'WsTransport',
+);
 
 export interface CreateAgentOptions {
   prefix: string;
@@ -227,8 +235,7 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
       await unix.listen();
       let websocket: string | undefined;
       if (config.agent.websocket.enabled) {
-        // loaded only when enabled: fastify is the largest part of the agent's memory
-        const { WsTransport } = await import('../rpc/ws-transport.js');
+        const { WsTransport } = await wsTransport();
         const transport = new WsTransport({
           host: config.agent.websocket.host,
           port: config.agent.websocket.port,

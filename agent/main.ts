@@ -12,11 +12,20 @@ import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { RpcError } from '../rpc/errors.js';
 import { ConfigError } from './config.js';
 import { createAgent } from './create-agent.js';
 import { resolvePrefix } from './layout.js';
 import { packageVersion } from './package-root.js';
 import { APPLIANCE_SUBSYSTEMS } from './subsystems.js';
+import { lazyModule } from './util/lazy.js';
+
+/** The installer, from its own files beside the bundle (dist/agent/install): only `install` needs it. */
+const installer = lazyModule<{ runInstall(opts: { prefix: string; args: string[] }): Promise<unknown> }>(
+  'the installer (dist/agent/install)',
+  () => import(new URL('./install/index.js', import.meta.url).href),
+  'runInstall',
+);
 
 const program = new Command()
   // options after a subcommand belong to it: `install --prefix DIR` must not set the agent's --prefix
@@ -39,9 +48,7 @@ program
   .allowUnknownOption(true)
   .allowExcessArguments(true)
   .action(async (o: { prefix?: string }, cmd: Command) => {
-    const mod = (await import(new URL('./install/index.js', import.meta.url).href)) as {
-      runInstall(opts: { prefix: string; args: string[] }): Promise<unknown>;
-    };
+    const mod = await installer();
     await mod.runInstall({ prefix: resolvePrefix(o.prefix), args: cmd.args });
   });
 
@@ -87,6 +94,10 @@ async function runAgent(o: { prefix?: string; config?: string; sysroot: string; 
 }
 
 program.parseAsync(process.argv).catch((err) => {
+  if (err instanceof RpcError && err.kind === 'unavailable') {
+    process.stderr.write(`calypso-agent: ${err.message}\n`);
+    process.exit(69); // EX_UNAVAILABLE
+  }
   process.stderr.write(`calypso-agent: ${(err as Error).stack ?? err}\n`);
   process.exit(1);
 });

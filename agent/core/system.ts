@@ -6,6 +6,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { buildOpenRpc } from '../../rpc/openrpc.js';
 import { type AnyMethodDef, defineMethod, RawJson } from '../../rpc/registry.js';
 import type { AgentDeps } from '../deps.js';
+import { systemInformation } from '../util/lazy-modules.js';
 import { sleep } from '../util/time.js';
 import type { CoreExtra } from './extra.js';
 import { Empty } from './schemas.js';
@@ -29,7 +30,7 @@ const HostInfoSchema = Type.Object({
 type HostInfo = Static<typeof HostInfoSchema>;
 
 async function collectHostInfo(deps: AgentDeps, extra: CoreExtra): Promise<HostInfo> {
-  const si = (await import('systeminformation')).default; // loaded on first use: ~10 MB
+  const si = await systemInformation(); // loaded on first use: ~10 MB
   const [osInfo, cpu, mem] = await Promise.all([si.osInfo(), si.cpu(), si.mem()]);
   return {
     hostname: os.hostname(),

@@ -23,6 +23,7 @@ import { invalid, notFound } from '../../rpc/errors.js';
 import { defineMethod } from '../../rpc/registry.js';
 import { type UdevEvent, UdevMonitor, type UdevMonitorOptions } from '../../udev/monitor.js';
 import type { AgentDeps, Service, ServiceFactory, Subsystem } from '../deps.js';
+import { systemInformation } from '../util/lazy-modules.js';
 import { smartMethods } from './smart.js';
 
 export interface HardwareOptions {
@@ -338,7 +339,7 @@ export function createHardwareService(options: HardwareOptions = {}): ServiceFac
           role: 'auditor',
           mutating: false,
           handler: async () => {
-            const si = (await import('systeminformation')).default; // loaded on first use: ~10 MB
+            const si = await systemInformation(); // loaded on first use: ~10 MB
             const raw = await si.networkInterfaces();
             const list = Array.isArray(raw) ? raw : [raw];
             return list.map((n) => ({

