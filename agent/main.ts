@@ -45,12 +45,37 @@ program
   .command('install')
   .description('install the appliance layout, config templates, units and rules (idempotent)')
   .option('--prefix <dir>', 'install under this directory instead of /')
-  .allowUnknownOption(true)
-  .allowExcessArguments(true)
-  .action(async (o: { prefix?: string }, cmd: Command) => {
-    const mod = await installer();
-    await mod.runInstall({ prefix: resolvePrefix(o.prefix), args: cmd.args });
-  });
+  .option('--release <dir>', 'the release directory to place under releases/ (default: the one running)')
+  .option('--no-release', 'place no release: layout, configuration, units and rules only')
+  .option('--activate', 'point current at the placed release')
+  .option('--start', 'reload systemd and udev, then enable and start the unit (systemctl enable --now)')
+  .option('--dry-run', 'list what would change (the same plan the real run applies), change nothing')
+  .option('--json', 'print the report as JSON')
+  .showHelpAfterError('(calypso-agent install --help lists every option it accepts)')
+  .action(
+    async (o: {
+      prefix?: string;
+      release?: string | false;
+      activate?: boolean;
+      start?: boolean;
+      dryRun?: boolean;
+      json?: boolean;
+    }) => {
+      // the installer parses its own argv (agent/install/index.ts): hand it what commander checked
+      const args: string[] = [];
+      if (o.release === false) args.push('--no-release');
+      else if (typeof o.release === 'string') args.push('--release', o.release);
+      for (const [flag, on] of [
+        ['--activate', o.activate],
+        ['--start', o.start],
+        ['--dry-run', o.dryRun],
+        ['--json', o.json],
+      ] as const)
+        if (on) args.push(flag);
+      const mod = await installer();
+      await mod.runInstall({ prefix: resolvePrefix(o.prefix), args });
+    },
+  );
 
 async function runAgent(o: { prefix?: string; config?: string; sysroot: string; quiet?: boolean }) {
   const prefix = resolvePrefix(o.prefix);

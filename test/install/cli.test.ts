@@ -17,3 +17,22 @@ test('calypso-agent install --prefix DIR installs under DIR (the subcommand owns
   assert.ok(existsSync(path.join(t.dir, 'var/lib/calypso')));
   t.cleanup();
 });
+
+test('calypso-agent install --help lists every option it accepts; a wrong one names the valid ones, no stack trace', () => {
+  const help = spawnSync(process.execPath, [...entry('agent/main'), 'install', '--help'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(help.status, 0, help.stderr);
+  for (const o of ['--prefix', '--release', '--no-release', '--activate', '--start', '--dry-run', '--json'])
+    assert.match(help.stdout, new RegExp(`${o}\\b`), `${o} missing from install --help`);
+  const bad = spawnSync(process.execPath, [...entry('agent/main'), 'install', '--dryrun'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /unknown option '--dryrun'/);
+  assert.match(bad.stderr, /--dry-run/); // commander's suggestion, then the help pointer
+  assert.match(bad.stderr, /install --help lists every option/);
+  assert.doesNotMatch(bad.stderr, /\n\s+at /);
+});
