@@ -25,6 +25,7 @@ import {
   toWireError,
   type WireError,
 } from './errors.js';
+import { withDefaults } from './params-defaults.js';
 import { closestName, paramProblems } from './params-errors.js';
 import { redactParams } from './redact.js';
 import {
@@ -308,7 +309,8 @@ export class RpcCore {
         ),
       );
     }
-    const params = (rawParams ?? {}) as Record<string, unknown>;
+    const given = (rawParams ?? {}) as Record<string, unknown>;
+    const params = m.fillsDefaults ? (withDefaults(m.params, given) as Record<string, unknown>) : given;
     const check = m.check;
     if (!check.Check(params)) {
       const errors = paramProblems(check.Errors(params));

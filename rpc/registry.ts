@@ -8,6 +8,7 @@
 import { type Static, type TObject, type TSchema, Type } from '@sinclair/typebox';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import type { Logger } from 'pino';
+import { hasRequiredDefaults } from './params-defaults.js';
 import type { Identity, LeastRole } from './roles.js';
 
 export interface Progress {
@@ -143,6 +144,8 @@ export interface RegisteredMethod {
   /** params schema as published (mutating methods gain `dryRun`). */
   params: TObject;
   check: TypeCheck<TObject>;
+  /** whether params have required properties with documented defaults (rpc/params-defaults.ts) */
+  fillsDefaults: boolean;
 }
 
 export class Registry {
@@ -173,6 +176,7 @@ export class Registry {
       this.methods.set(def.name, {
         def,
         params,
+        fillsDefaults: hasRequiredDefaults(params),
         get check() {
           compiled ??= TypeCompiler.Compile(params);
           return compiled;
