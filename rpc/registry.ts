@@ -26,6 +26,11 @@ export interface CallContext {
   progress(percent: number, description?: string): void;
   /** Set inside a job. */
   jobId?: string;
+  /**
+   * Add facts to this mutation's audit record (`detail`): what the call did that its params do
+   * not say (where an unloaded cartridge went). Merged; a no-op for reads.
+   */
+  auditDetail?(detail: Record<string, unknown>): void;
   /** The connection's session, for methods that keep per-connection state (events, terminal). */
   session?: SessionHandle;
 }
