@@ -48,14 +48,20 @@ export function changerInfo(t: TapeContext) {
   });
 }
 
-/** Where the agent loaded each cartridge from (LMDB settings): its home, for the unload. */
+/**
+ * Where the agent loaded each cartridge from (LMDB settings): its home, for the unload. A record
+ * holds the drive too, and counts only while that cartridge is in that drive: a cartridge moved
+ * by another tool (Bacula's mtx-changer) is found elsewhere and its record is not used.
+ */
 const homeKey = (changer: string, tag: string) => `tape.home:${changer}:${tag}`;
 
 function recordedHome(t: TapeContext, changer: string, s: ChangerStatus, drive: number): number | undefined {
   const tag = s.drives.find((d) => d.index === drive)?.volumeTag;
   if (!tag) return undefined;
-  const v = t.deps.store.db('settings').get(homeKey(changer, tag));
-  return typeof v === 'number' ? v : undefined;
+  const v = t.deps.store.db('settings').get(homeKey(changer, tag)) as
+    | { drive?: number; slot?: number }
+    | undefined;
+  return v?.drive === drive && typeof v.slot === 'number' ? v.slot : undefined;
 }
 
 async function recordHome(
@@ -66,7 +72,7 @@ async function recordHome(
 ): Promise<void> {
   if (!tag) return;
   const db = t.deps.store.db('settings');
-  if (move.kind === 'load') await db.put(homeKey(changer, tag), move.slot);
+  if (move.kind === 'load') await db.put(homeKey(changer, tag), { drive: move.drive, slot: move.slot });
   else if (move.kind === 'unload') await db.remove(homeKey(changer, tag));
 }
 
