@@ -4,6 +4,7 @@
  * forward migrations. Opening an environment left by a killed process is safe: LMDB commits
  * are atomic, so the last committed transaction is what we see.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { type Database, open, type RootDatabase } from 'lmdb';
 
@@ -31,10 +32,19 @@ export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 export interface Store {
   root: RootDatabase;
+  /**
+   * This appliance's random id (32 hex digits), made on the state's first open and kept in the
+   * `meta` database — so in every state backup, and never shared by two appliances, even when
+   * they are set up alike. What must differ between appliances (LUN serials and NAA ids) is
+   * derived from it.
+   */
+  applianceId(): string;
   db(name: DbName): Database;
   schemaVersion(): number;
   close(): Promise<void>;
 }
+
+const APPLIANCE_ID = 'applianceId';
 
 export interface OpenStoreOptions {
   path: string;
@@ -54,6 +64,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     root,
     db: (name) => dbs.get(name)!,
     schemaVersion: () => (dbs.get('meta')!.get('schemaVersion') as number | undefined) ?? 0,
+    applianceId: () => dbs.get('meta')!.get(APPLIANCE_ID) as string,
     close: async () => {
       await root.flushed;
       await root.close();
@@ -76,5 +87,10 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
       await dbs.get('meta')!.put('schemaVersion', m.version);
     }
   }
+  const meta = dbs.get('meta')!;
+  if (typeof meta.get(APPLIANCE_ID) !== 'string')
+    await meta.ifNoExists(APPLIANCE_ID, () => {
+      meta.put(APPLIANCE_ID, randomBytes(16).toString('hex'));
+    });
   return store;
 }

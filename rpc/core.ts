@@ -25,6 +25,7 @@ import {
   toWireError,
   type WireError,
 } from './errors.js';
+import { withDefaults } from './params-defaults.js';
 import { closestName, paramProblems } from './params-errors.js';
 import { redactParams } from './redact.js';
 import {
@@ -308,7 +309,8 @@ export class RpcCore {
         ),
       );
     }
-    const params = (rawParams ?? {}) as Record<string, unknown>;
+    const given = (rawParams ?? {}) as Record<string, unknown>;
+    const params = m.fillsDefaults ? (withDefaults(m.params, given) as Record<string, unknown>) : given;
     const check = m.check;
     if (!check.Check(params)) {
       const errors = paramProblems(check.Errors(params));
@@ -450,6 +452,7 @@ export class RpcCore {
           },
           async (j) => {
             const jobStarted = performance.now();
+            let detail: Record<string, unknown> | undefined;
             try {
               const r = await callHandler(def, handlerParams, {
                 identity,
@@ -459,11 +462,16 @@ export class RpcCore {
                 signal: j.signal,
                 progress: j.progress,
                 jobId: j.id,
+                auditDetail: (d) => {
+                  detail = { ...detail, ...d };
+                },
               });
-              if (def.mutating) this.auditDone(auditBase, redacted, 'ok', jobStarted, undefined, j.id);
+              if (def.mutating)
+                this.auditDone(auditBase, redacted, 'ok', jobStarted, undefined, j.id, false, detail);
               return r;
             } catch (err) {
-              if (def.mutating) this.auditDone(auditBase, redacted, 'error', jobStarted, err, j.id);
+              if (def.mutating)
+                this.auditDone(auditBase, redacted, 'error', jobStarted, err, j.id, false, detail);
               throw err;
             }
           },
@@ -488,13 +496,22 @@ export class RpcCore {
       if (this.opts.checkResults && !dryRun && !isDryRunPlan(result)) this.checkResult(m, result);
     } catch (err) {
       if (def.mutating) {
-        this.auditDone(auditBase, redacted, 'error', started, err, undefined, dryRun);
+        this.auditDone(auditBase, redacted, 'error', started, err, undefined, dryRun, ctx.detail);
         await this.opts.audit.committed();
       }
       throw err;
     }
     if (def.mutating) {
-      this.auditDone(auditBase, redacted, dryRun ? 'dry-run' : 'ok', started, undefined, undefined, dryRun);
+      this.auditDone(
+        auditBase,
+        redacted,
+        dryRun ? 'dry-run' : 'ok',
+        started,
+        undefined,
+        undefined,
+        dryRun,
+        ctx.detail,
+      );
       // the record is durable before the caller hears of the mutation
       await this.opts.audit.committed();
     }
@@ -509,12 +526,14 @@ export class RpcCore {
     err?: unknown,
     job?: string,
     dryRun?: boolean,
+    detail?: Record<string, unknown>,
   ) {
     const wire: WireError | undefined = err === undefined ? undefined : toWireError(err);
     const kind = (wire?.data as { kind?: string } | undefined)?.kind;
     this.opts.audit.append({
       ...base,
       params,
+      ...(detail ? { detail } : {}),
       // a refusal is audited as what it is: a wrong confirm is `invalid`, a role check `denied`
       outcome: outcome === 'error' && (kind === 'invalid' || kind === 'denied') ? kind : outcome,
       durationMs: Math.round((performance.now() - started) * 10) / 10,

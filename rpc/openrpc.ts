@@ -22,7 +22,8 @@ export function buildOpenRpc(registry: Registry, version: string): Record<string
       paramStructure: 'by-name',
       params: Object.entries(props).map(([name, schema]) => ({
         name,
-        required: required.has(name),
+        // a documented default is filled in when left out (rpc/params-defaults.ts)
+        required: required.has(name) && schema.default === undefined,
         ...(typeof schema.description === 'string' ? { description: schema.description } : {}),
         schema: plain(schema),
       })),

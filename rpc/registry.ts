@@ -8,6 +8,7 @@
 import { type Static, type TObject, type TSchema, Type } from '@sinclair/typebox';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import type { Logger } from 'pino';
+import { hasRequiredDefaults } from './params-defaults.js';
 import type { Identity, LeastRole } from './roles.js';
 
 export interface Progress {
@@ -25,6 +26,11 @@ export interface CallContext {
   progress(percent: number, description?: string): void;
   /** Set inside a job. */
   jobId?: string;
+  /**
+   * Add facts to this mutation's audit record (`detail`): what the call did that its params do
+   * not say (where an unloaded cartridge went). Merged; a no-op for reads.
+   */
+  auditDetail?(detail: Record<string, unknown>): void;
   /** The connection's session, for methods that keep per-connection state (events, terminal). */
   session?: SessionHandle;
 }
@@ -143,6 +149,8 @@ export interface RegisteredMethod {
   /** params schema as published (mutating methods gain `dryRun`). */
   params: TObject;
   check: TypeCheck<TObject>;
+  /** whether params have required properties with documented defaults (rpc/params-defaults.ts) */
+  fillsDefaults: boolean;
 }
 
 export class Registry {
@@ -173,6 +181,7 @@ export class Registry {
       this.methods.set(def.name, {
         def,
         params,
+        fillsDefaults: hasRequiredDefaults(params),
         get check() {
           compiled ??= TypeCompiler.Compile(params);
           return compiled;

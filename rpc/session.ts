@@ -49,6 +49,12 @@ export class Ctx implements CallContext {
 
   progress(): void {}
 
+  /** Facts the handler added for the audit record (CallContext.auditDetail). */
+  detail?: Record<string, unknown>;
+  auditDetail(detail: Record<string, unknown>): void {
+    this.detail = { ...this.detail, ...detail };
+  }
+
   /** Report this call's duration and outcome when it settles (metrics). */
   timed(observe: (method: string, seconds: number, ok: boolean) => void, started: number): void {
     this.observe = observe;

@@ -155,11 +155,14 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
     const managed = deps.configSet.register(target);
     const state = () => managed.state();
     /**
-     * What makes a new LUN's serial and NAA id unique: the configuration version the change
-     * will be. The same in a dry run and the real run that follows (so the plan shows the very
-     * serial the LUN gets), different for a LUN deleted and created again (a new disk).
+     * What makes a new LUN's serial and NAA id unique: this appliance's random id (two appliances
+     * with the same IQNs must never export the same identity: multipath would merge them) and the
+     * configuration version the change will be. The same in a dry run and the real run that
+     * follows (so the plan shows the very serial the LUN gets), different for a LUN deleted and
+     * created again (a new disk). Once made, an identity is stored in the desired state and
+     * never derived again.
      */
-    const identityNonce = () => `v${(managed.head()?.version ?? 0) + 1}`;
+    const identityNonce = () => `${deps.store.applianceId()}:v${(managed.head()?.version ?? 0) + 1}`;
 
     // a zvol backing a LUN is not destroyed from under it
     deps.usage.register('dataset', (name, recursive) =>

@@ -13,7 +13,12 @@ import type { Bucket, Canned, Grant, NewKey, Quota, User } from './model.js';
 import type { PolicyDocument } from './policy.js';
 
 /** The S3 calls the agent makes as the admin user; `input` is the SDK command's input. */
-export type S3Op = 'CreateBucket' | 'PutBucketVersioning' | 'PutBucketPolicy' | 'DeleteBucketPolicy';
+export type S3Op =
+  | 'CreateBucket'
+  | 'PutBucketVersioning'
+  | 'PutBucketPolicy'
+  | 'DeleteBucketPolicy'
+  | 'AbortMultipartUpload';
 
 export type Step =
   | {

@@ -1,10 +1,11 @@
-/** Bucket methods: list (with usage and quota), get, create, delete, versioning, quota, usage. */
+/** Bucket methods: list (with usage and quota), get, create, delete, versioning, quota, usage (contents: methods-contents.ts). */
 import { Type } from '@sinclair/typebox';
 import { conflict, invalid, RpcError } from '../../rpc/errors.js';
 import { defineMethod, isDryRunPlan } from '../../rpc/registry.js';
 import type { ObjectBackend } from './backend.js';
 import type { ObjectContext } from './context.js';
-import { BucketName, BucketSchema, bucketNameProblem, UserId } from './model.js';
+import { contentsOf } from './methods-contents.js';
+import { type Bucket, BucketName, BucketSchema, bucketNameProblem, UserId } from './model.js';
 
 const Ok = Type.Object({});
 
@@ -18,6 +19,15 @@ export async function exists(b: ObjectBackend, name: string): Promise<boolean> {
     throw err;
   }
 }
+/** A bucket with its contents by kind; when they cannot be read (the owner has no key), why not. */
+async function withContents(o: ObjectContext, b: Bucket): Promise<Bucket> {
+  try {
+    return { ...b, contents: await contentsOf(o, b.name, b.owner) };
+  } catch (err) {
+    return { ...b, contentsUnavailable: (err as Error).message };
+  }
+}
+
 const ByName = Type.Object({ name: BucketName }, { additionalProperties: false });
 
 /** A bucket at or over the rules' share of its size quota raises `object.quota:<bucket>`. */
@@ -49,22 +59,34 @@ export function bucketMethods(o: ObjectContext) {
     defineMethod({
       name: 'object.bucket.list',
       summary: 'Buckets with owner, usage (bytes, objects, sampled: see usageAt) and quota',
-      params: Type.Object({}, { additionalProperties: false }),
+      params: Type.Object(
+        {
+          contents: Type.Optional(
+            Type.Boolean({
+              description:
+                'also count each bucket’s contents by kind (current objects, versions, delete markers, unfinished uploads): lists every bucket',
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
       result: Type.Array(BucketSchema),
       role: 'auditor',
       mutating: false,
-      handler: async () => {
+      handler: async (p) => {
         await o.ready();
         const { buckets, at } = await o.buckets.list();
         const usageAt = new Date(at).toISOString();
         await quotaAlerts(o, buckets);
-        return buckets.map((b) => ({ ...b, usageAt }));
+        const out = buckets.map((b) => ({ ...b, usageAt }));
+        return p.contents ? Promise.all(out.map((b) => withContents(o, b))) : out;
       },
     }),
 
     defineMethod({
       name: 'object.bucket.get',
-      summary: 'One bucket with usage, quota and versioning state',
+      summary:
+        'One bucket with usage (what RGW counts), its contents by kind (what S3 clients see), quota and versioning',
       params: ByName,
       result: BucketSchema,
       role: 'auditor',
@@ -72,7 +94,7 @@ export function bucketMethods(o: ObjectContext) {
       handler: async (p) => {
         const b = await o.ready();
         const bucket = await b.getBucket(p.name);
-        return { ...bucket, versioning: await b.getVersioning(p.name) };
+        return withContents(o, { ...bucket, versioning: await b.getVersioning(p.name) });
       },
     }),
 

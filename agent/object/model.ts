@@ -5,6 +5,7 @@
  * say (no IP address form, no `..`, reserved prefixes and suffixes) live in `bucketNameProblem`.
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { ContentsSchema } from './bucket-contents.js';
 
 /**
  * S3 general-purpose bucket names (AWS "Bucket naming rules"): 3–63 characters; lower-case
@@ -74,7 +75,16 @@ export const BucketSchema = Type.Object(
     name: Type.String(),
     owner: Type.String({ description: 'owning user id' }),
     created: Type.Optional(Type.String({ description: 'ISO time' })),
-    usage: Type.Object({ bytes: Bytes, objects: Type.Integer({ minimum: 0 }) }),
+    usage: Type.Object(
+      { bytes: Bytes, objects: Type.Integer({ minimum: 0 }) },
+      {
+        description:
+          'what RGW counts and the quota limits: every stored version and the parts of unfinished multipart ' +
+          'uploads included (contents: what an S3 listing shows, by kind)',
+      },
+    ),
+    contents: Type.Optional(ContentsSchema),
+    contentsUnavailable: Type.Optional(Type.String({ description: 'why contents could not be read' })),
     usageAt: Type.Optional(Type.String({ description: 'when usage was read (listings are sampled)' })),
     quota: QuotaSchema,
     versioning: Type.Optional(

@@ -79,6 +79,7 @@ export async function runS3Step(client: S3Client, step: Extract<Step, { kind: 's
     PutBucketVersioningCommand,
     PutBucketPolicyCommand,
     DeleteBucketPolicyCommand,
+    AbortMultipartUploadCommand,
   } = await loadSdk();
   try {
     switch (step.op) {
@@ -93,6 +94,9 @@ export async function runS3Step(client: S3Client, step: Extract<Step, { kind: 's
         return;
       case 'DeleteBucketPolicy':
         await client.send(new DeleteBucketPolicyCommand(i));
+        return;
+      case 'AbortMultipartUpload':
+        await client.send(new AbortMultipartUploadCommand(i));
         return;
     }
   } catch (err) {

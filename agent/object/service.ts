@@ -11,6 +11,7 @@ import { objectConfigSlice } from './config.js';
 import { createObjectContext, type ObjectOptions } from './context.js';
 import { accessMethods } from './methods-access.js';
 import { bucketMethods } from './methods-bucket.js';
+import { contentsMethods } from './methods-contents.js';
 import { migrateMethods } from './methods-migrate.js';
 import { gatewayWanted, restoreGateway, serviceMethods } from './methods-service.js';
 import { userMethods } from './methods-user.js';
@@ -50,6 +51,7 @@ export function createObjectService(options: ObjectOptions = {}): ServiceFactory
       methods: [
         ...serviceMethods(o),
         ...bucketMethods(o),
+        ...contentsMethods(o),
         ...userMethods(o),
         ...accessMethods(o),
         ...migrateMethods(o),

@@ -6,18 +6,21 @@
  * move would run, from the same builder.
  */
 import { Type } from '@sinclair/typebox';
-import { type AnyMethodDef, defineMethod } from '../../rpc/registry.js';
+import { type AnyMethodDef, type CallContext, defineMethod } from '../../rpc/registry.js';
+import type { Move } from './commands.js';
 import type { TapeContext } from './context.js';
 import { changerLockKey } from './locks.js';
-import { type MoveRequest, resolveMove } from './moves.js';
+import { type MoveRequest, resolveMove, resolveUnload, type Unload } from './moves.js';
 import {
   Barcode,
   ChangerId,
   ChangerInfoSchema,
   ChangerStatusSchema,
   DriveIndex,
+  MoveResultSchema,
   SlotIndex,
 } from './schemas.js';
+import type { ChangerStatus } from './types.js';
 import { statusView } from './view.js';
 
 const requires = ['mtx'];
@@ -45,25 +48,93 @@ export function changerInfo(t: TapeContext) {
   });
 }
 
-/** One move: lock, fresh status, check, then run (or plan), then the status after it. */
+/**
+ * Where the agent loaded each cartridge from (LMDB settings): its home, for the unload. A record
+ * holds the drive too, and counts only while that cartridge is in that drive: a cartridge moved
+ * by another tool (Bacula's mtx-changer) is found elsewhere and its record is not used.
+ */
+const homeKey = (changer: string, tag: string) => `tape.home:${changer}:${tag}`;
+
+function recordedHome(t: TapeContext, changer: string, s: ChangerStatus, drive: number): number | undefined {
+  const tag = s.drives.find((d) => d.index === drive)?.volumeTag;
+  if (!tag) return undefined;
+  const v = t.deps.store.db('settings').get(homeKey(changer, tag)) as
+    | { drive?: number; slot?: number }
+    | undefined;
+  return v?.drive === drive && typeof v.slot === 'number' ? v.slot : undefined;
+}
+
+async function recordHome(
+  t: TapeContext,
+  changer: string,
+  move: Move,
+  tag: string | undefined,
+): Promise<void> {
+  if (!tag) return;
+  const db = t.deps.store.db('settings');
+  if (move.kind === 'load') await db.put(homeKey(changer, tag), { drive: move.drive, slot: move.slot });
+  else if (move.kind === 'unload') await db.remove(homeKey(changer, tag));
+}
+
+/** What a move did, for its answer (a pure reading of the status before it). */
+function movedOf(s: ChangerStatus, move: Move, unload?: Unload) {
+  if (move.kind === 'unload')
+    return {
+      ...(unload?.volumeTag ? { volumeTag: unload.volumeTag } : {}),
+      from: { drive: move.drive },
+      to: { slot: move.slot },
+      ...(unload?.home !== undefined ? { home: unload.home } : {}),
+      ...(unload?.elsewhere ? { elsewhere: unload.elsewhere } : {}),
+    };
+  const src = s.slots.find((x) => x.index === (move.kind === 'load' ? move.slot : move.from));
+  return {
+    ...(src?.volumeTag ? { volumeTag: src.volumeTag } : {}),
+    from: { slot: move.kind === 'load' ? move.slot : move.from },
+    to: move.kind === 'load' ? { drive: move.drive } : { slot: move.to },
+  };
+}
+
+/**
+ * One move: lock, fresh status, check, then run (or plan), then the status after it. An unload
+ * that cannot go home (its slot filled meanwhile) goes to the first empty slot and says so: in
+ * the answer (`moved.elsewhere`), the dry run's notes, the agent log and the audit record.
+ */
 export async function runMove(
   t: TapeContext,
   id: string,
   req: MoveRequest,
-  opts: { dryRun: boolean; user: string; signal?: AbortSignal },
+  opts: {
+    dryRun: boolean;
+    user: string;
+    signal?: AbortSignal;
+    ctx?: Pick<CallContext, 'log' | 'auditDetail'>;
+  },
 ) {
   const { driver } = t.changer(id);
   return t.withChanger(id, `${req.kind} by ${opts.user}`, async () => {
     const before = await t.readStatus(id, opts.signal);
-    const move = resolveMove(before.status, req);
+    const unload =
+      req.kind === 'unload'
+        ? resolveUnload(before.status, req.drive, req.slot, recordedHome(t, id, before.status, req.drive))
+        : undefined;
+    const move = unload?.move ?? resolveMove(before.status, req);
     const argv = driver.planMove(move);
-    if (opts.dryRun) return { dryRun: true as const, commands: [argv] };
+    const moved = movedOf(before.status, move, unload);
+    if (opts.dryRun)
+      return {
+        dryRun: true as const,
+        commands: [argv],
+        ...(unload?.elsewhere ? { notes: [unload.elsewhere] } : {}),
+      };
+    if (unload?.elsewhere) opts.ctx?.log.warn({ changer: id, moved }, unload.elsewhere);
+    opts.ctx?.auditDetail?.({ changer: id, moved });
     await driver.move(move, opts.signal);
+    await recordHome(t, id, move, moved.volumeTag);
     const after = await t.readStatus(id, opts.signal);
     const view = statusView(id, after.status, after.time);
     // other viewers of this library (the Cockpit page in another tab) refresh on it
     t.deps.events.publish('changer.changed', view);
-    return view;
+    return { ...view, moved };
   });
 }
 
@@ -83,7 +154,7 @@ function moveMethod(
       'Takes the changer lock; refused with `conflict` before any command when the source is empty or ' +
       'the destination full (checked against a status read under the lock). Returns the status after the move.',
     params: Type.Object({ ...Changer, ...props }, { additionalProperties: false }),
-    result: ChangerStatusSchema,
+    result: MoveResultSchema,
     role: 'operator',
     mutating: true,
     requires,
@@ -92,6 +163,7 @@ function moveMethod(
         dryRun: ctx.dryRun,
         user: ctx.identity.user,
         signal: ctx.signal,
+        ctx,
       }),
   });
 }
@@ -160,7 +232,7 @@ export function changerMethods(t: TapeContext): AnyMethodDef[] {
     moveMethod(
       t,
       'changer.unload',
-      'Unload a drive into a slot (default: the slot it was loaded from)',
+      'Unload a drive into a slot (default: the slot it was loaded from; if that has been filled, the first empty slot, said in moved.elsewhere)',
       { drive: DriveIndex, slot: Type.Optional(SlotIndex) },
       (p) => ({ kind: 'unload', drive: p.drive as number, slot: p.slot as number | undefined }),
     ),

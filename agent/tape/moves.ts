@@ -56,6 +56,70 @@ function firstEmpty(s: ChangerStatus, mailslot: boolean): SlotElement {
   return x;
 }
 
+/** Where an unload puts the cartridge, and why when that is not the slot it came from. */
+export interface Unload {
+  move: Move & { kind: 'unload' };
+  volumeTag?: string;
+  /** the slot it was loaded from, when the changer knows */
+  home?: number;
+  /** set when the cartridge goes elsewhere than the slot named or its home: the reason, in words */
+  elsewhere?: string;
+}
+
+/**
+ * An unload's destination: the slot the caller named (refused with `conflict` when it is full:
+ * the caller meant that slot), else the cartridge's home slot, else — its home has been filled
+ * meanwhile — the first empty storage slot, with the reason, so that the answer, the log and
+ * the audit record say where the cartridge went. No known home and no slot named: `invalid`.
+ */
+export function resolveUnload(
+  s: ChangerStatus,
+  driveIndex: number,
+  named?: number,
+  /** the slot the agent loaded this cartridge from; preferred to the changer's own idea (below) */
+  recordedHome?: number,
+): Unload {
+  const d = drive(s, driveIndex);
+  if (!d.full) throw conflict(`drive ${d.index} is empty`, { drive: d.index });
+  const tag = d.volumeTag;
+  const cart = tag ? `cartridge ${tag}` : 'the cartridge';
+  // Some changers report a drive's source element as the first empty slot rather than the slot
+  // the cartridge came from (tgt's emulation does): a home the agent recorded when it loaded the
+  // cartridge wins over the reported one.
+  const homeSlot = recordedHome ?? d.sourceSlot;
+  const base = { ...(tag ? { volumeTag: tag } : {}), ...(homeSlot !== undefined ? { home: homeSlot } : {}) };
+  const move = (to: number) => ({ kind: 'unload' as const, drive: d.index, slot: to });
+  if (named !== undefined) {
+    const x = slot(s, named);
+    if (x.full)
+      throw conflict(
+        `${what(x)} is full${x.volumeTag ? ` (${x.volumeTag})` : ''}: ${cart} in drive ${d.index} was not unloaded; ` +
+          'name an empty slot, or leave slot out to unload it to the slot it came from',
+        { slot: x.index, drive: d.index, ...(x.volumeTag ? { volumeTag: x.volumeTag } : {}) },
+      );
+    return { ...base, move: move(x.index) };
+  }
+  if (homeSlot === undefined)
+    throw invalid(`drive ${d.index}: the changer does not know where the cartridge came from; give slot`, {
+      drive: d.index,
+    });
+  const home = s.slots.find((e) => e.index === homeSlot);
+  if (home && !home.full) return { ...base, move: move(home.index) };
+  const why = home
+    ? `its home slot ${home.index} has been filled meanwhile${home.volumeTag ? ` (by ${home.volumeTag})` : ''}`
+    : `its home slot ${homeSlot} does not exist`;
+  const free = s.slots.find((e) => !e.importExport && !e.full);
+  if (!free)
+    throw conflict(`${cart} in drive ${d.index} cannot be unloaded: ${why} and no storage slot is empty`, {
+      drive: d.index,
+    });
+  return {
+    ...base,
+    move: move(free.index),
+    elsewhere: `${cart} from drive ${d.index} goes to slot ${free.index}, not to its home: ${why}`,
+  };
+}
+
 /** The mtx move for a request, or the refusal; `status` must be fresh (read under the lock). */
 export function resolveMove(s: ChangerStatus, r: MoveRequest): Move {
   switch (r.kind) {
@@ -71,20 +135,8 @@ export function resolveMove(s: ChangerStatus, r: MoveRequest): Move {
         });
       return { kind: 'load', slot: src.index, drive: d.index };
     }
-    case 'unload': {
-      const d = drive(s, r.drive);
-      if (!d.full) throw conflict(`drive ${d.index} is empty`, { drive: d.index });
-      const to = r.slot ?? d.sourceSlot;
-      if (to === undefined)
-        throw invalid(
-          `drive ${d.index}: the changer does not know where the cartridge came from; give slot`,
-          {
-            drive: d.index,
-          },
-        );
-      mustBeEmpty(slot(s, to));
-      return { kind: 'unload', drive: d.index, slot: to };
-    }
+    case 'unload':
+      return resolveUnload(s, r.drive, r.slot).move;
     case 'transfer': {
       if (r.from === r.to) throw invalid('from and to are the same slot', { slot: r.from });
       const a = slot(s, r.from);

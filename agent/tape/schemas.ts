@@ -58,6 +58,30 @@ export const ChangerStatusSchema = Type.Object({
   time: Type.String({ description: 'when the status was read (ISO 8601)' }),
 });
 
+const Element = Type.Object({
+  drive: Type.Optional(DriveIndex),
+  slot: Type.Optional(SlotIndex),
+});
+
+/** What a move did: the cartridge, where it came from and where it went (and why, if not where asked). */
+export const MovedSchema = Type.Object(
+  {
+    volumeTag: Type.Optional(Type.String()),
+    from: Element,
+    to: Element,
+    home: Type.Optional({ ...SlotIndex, description: 'unload: the slot the cartridge was loaded from' }),
+    elsewhere: Type.Optional(
+      Type.String({
+        description: 'unload: set when the cartridge went to another slot than its home, with the reason',
+      }),
+    ),
+  },
+  { description: 'the cartridge moved' },
+);
+
+/** A move's answer: the changer status after it, and the move itself. */
+export const MoveResultSchema = Type.Object({ ...ChangerStatusSchema.properties, moved: MovedSchema });
+
 export const ChangerInfoSchema = Type.Object({
   id: ChangerId,
   device: Type.String(),

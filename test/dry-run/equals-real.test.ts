@@ -236,6 +236,7 @@ const ELSEWHERE: Record<string, string> = {
     ].map((m) => [m, 'test/object/rgw-e2e.test.ts']),
   ),
   'object.migrate': 'test/object/migrate.test.ts',
+  'object.bucket.abortMultipart': 'test/object/rgw-contents.test.ts',
   'disk.selftest': 'test/hardware/hardware-smart.test.ts',
   'enclosure.locate': 'test/hardware/hardware-service.test.ts',
   'release.install': 'test/release/service.test.ts',

@@ -18,6 +18,8 @@ export interface TapeLab {
   mailslots: number;
   barcodes: string[];
   dir: string;
+  /** a cartridge put into a storage slot (mtx numbering) by hand, as through the library's door */
+  insert(slot: number, barcode: string): void;
   stop(): Promise<void>;
 }
 
@@ -47,7 +49,7 @@ export async function startTapeLab(
   execFileSync('mkdir', ['-p', media]);
   writeFileSync(path.join(media, 'smc'), Buffer.alloc(1024));
   const barcodes = Array.from({ length: tapes }, (_, i) => `CAL${String(i + 1).padStart(3, '0')}L5`);
-  for (const b of barcodes) {
+  const newTape = (b: string) =>
     execFileSync(
       'tgtimg',
       [
@@ -66,7 +68,7 @@ export async function startTapeLab(
       ],
       { stdio: 'ignore' },
     );
-  }
+  for (const b of barcodes) newTape(b);
   const tgtd: ChildProcess = spawn(
     'tgtd',
     ['-f', '-C', String(control), '--iscsi', `portal=127.0.0.1:${port}`],
@@ -180,6 +182,10 @@ export async function startTapeLab(
       mailslots,
       barcodes,
       dir,
+      insert: (slot, barcode) => {
+        newTape(barcode);
+        u(`element_type=2,address=${9 + slot},barcode=${barcode},sides=1`);
+      },
       stop,
     };
   } catch (e) {

@@ -103,7 +103,13 @@ describe('tape service on a fake library', () => {
     const off = a.events.on(['changer.changed'], (ev) => seen.push(ev.data as Status));
     let s = await a.call<Status>('changer.load', { changer: ID, slot: 11, drive: 0 });
     off();
-    assert.deepEqual(seen, [s], 'other viewers are told the new status');
+    const { moved, ...view } = s as Status & { moved?: unknown };
+    assert.deepEqual(seen, [view], 'other viewers are told the new status');
+    assert.deepEqual(
+      moved,
+      { volumeTag: 'ULT001L1', from: { slot: 11 }, to: { drive: 0 } },
+      'the answer says what moved',
+    );
     assert.deepEqual(s.drives[0], {
       index: 0,
       full: true,

@@ -21,9 +21,27 @@ export interface Bucket {
   name: string;
   owner: string;
   created?: string;
+  /** what the gateway counts and the quota limits: every version and unfinished uploads' parts included */
   usage: { bytes: number; objects: number };
+  /** what an S3 client sees, by kind (object.bucket.get; list with `contents: true`) */
+  contents?: BucketContents;
   quota: BucketQuota;
   versioning?: 'off' | 'enabled' | 'suspended';
+}
+
+export interface BucketContents {
+  currentObjects: number;
+  currentBytes: number;
+  versions: number;
+  versionBytes: number;
+  noncurrentVersions: number;
+  deleteMarkers: number;
+  multipartUploads: number;
+  multipartParts: number;
+  multipartBytes: number;
+  oldestUpload?: string;
+  complete: boolean;
+  countedAt: string;
 }
 
 export interface ObjectUser {

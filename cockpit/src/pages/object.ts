@@ -24,6 +24,16 @@ import { base } from '../styles.js';
 const val = (root: ShadowRoot | null, id: string) =>
   ((root?.getElementById(id) as HTMLInputElement | null)?.value ?? '').trim();
 
+/**
+ * The bucket table shows what the gateway counts (`usage`), which is what the quota limits:
+ * every stored version and the parts of unfinished multipart uploads are included, so it can be
+ * more than an S3 client lists. object.bucket.get / contents count each kind apart (issue #22).
+ */
+const storedHint = () =>
+  _(
+    'What the gateway stores and the quota limits: every version and the parts of unfinished uploads included. `calypsoctl call object.bucket.contents` counts each kind apart.',
+  );
+
 @customElement('cal-object')
 export class ObjectPage extends LitElement {
   static override styles = [
@@ -169,8 +179,8 @@ export class ObjectPage extends LitElement {
                 <tr>
                   <th scope="col">${_('Name')}</th>
                   <th scope="col">${_('Owner')}</th>
-                  <th scope="col">${_('Objects')}</th>
-                  <th scope="col">${_('Size')}</th>
+                  <th scope="col" title=${storedHint()}>${_('Stored objects')}</th>
+                  <th scope="col" title=${storedHint()}>${_('Stored size')}</th>
                   <th scope="col">${_('Quota')}</th>
                   <th scope="col"><span class="sr-only">${_('Actions')}</span></th>
                 </tr>
