@@ -56,7 +56,13 @@ export interface TestAgentOptions {
 
 export async function startTestAgent(opts: TestAgentOptions = {}): Promise<TestAgent> {
   const tmp = opts.prefix ? { dir: opts.prefix, cleanup: () => {} } : tempDir();
-  const config = { ...opts.config, log: { file: false, level: 'silent', ...opts.config?.log } };
+  // the WebSocket (when a test enables it or leaves it at its default, enabled) on a free port:
+  // no test may depend on 8787, which a demo or an installed agent may hold
+  const config = {
+    ...opts.config,
+    agent: { ...opts.config?.agent, websocket: { port: 0, ...opts.config?.agent?.websocket } },
+    log: { file: false, level: 'silent', ...opts.config?.log },
+  };
   const agent = await createAgent({
     prefix: tmp.dir,
     config: config as Partial<Config>,
