@@ -11,6 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, it } from 'node:test';
 import { createLayout } from '../../agent/layout.js';
+import { startTestAgent } from '../helpers/agent.js';
 import { repoRoot, tempDir } from '../helpers/paths.js';
 
 const bundle = path.join(repoRoot(), 'dist/agent/main.js');
@@ -65,4 +66,16 @@ it('the bundled agent says in one line that its WebSocket port is taken, and exi
     'exactly one line, no stack trace',
   );
   assert.ok(!existsSync(layout.socket), 'the Unix socket opened before the WebSocket is gone again');
+});
+
+it('startTestAgent, when listening fails, stops the agent it opened (a file then exits, not hangs)', async () => {
+  const prefix = path.join(tmp.dir, 'in-process');
+  const socketsBefore = process.getActiveResourcesInfo().filter((r) => r === 'PipeServerWrap').length;
+  await assert.rejects(
+    startTestAgent({ prefix, services: [], listen: true, config: { agent: { websocket: { port } } } }),
+    (e: NodeJS.ErrnoException) => e.code === 'EADDRINUSE',
+  );
+  assert.ok(!existsSync(createLayout(prefix).socket), 'its Unix socket is closed and gone');
+  const socketsAfter = process.getActiveResourcesInfo().filter((r) => r === 'PipeServerWrap').length;
+  assert.equal(socketsAfter, socketsBefore, 'no listening Unix socket left in this process');
 });

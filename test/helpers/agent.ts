@@ -73,7 +73,16 @@ export async function startTestAgent(opts: TestAgentOptions = {}): Promise<TestA
     log: pino({ level: process.env.CALYPSO_TEST_LOG ?? 'silent' }),
     checkResults: true,
   });
-  const where = opts.listen ? await agent.listen() : undefined;
+  let where: { socket: string; websocket?: string } | undefined;
+  try {
+    where = opts.listen ? await agent.listen() : undefined;
+  } catch (err) {
+    // a port taken, say: the agent is already open (LMDB, the Unix socket, its timers) and the
+    // caller gets no handle to stop it, so stop it here, or it keeps the test file from exiting
+    await agent.stop().catch(() => {});
+    if (!opts.keep) tmp.cleanup();
+    throw err;
+  }
   const clients: AgentClient[] = [];
   return {
     agent,

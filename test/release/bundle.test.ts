@@ -12,6 +12,7 @@ import { createLayout } from '../../agent/layout.js';
 import { rpcCall, sleep } from '../../agent/release/health.js';
 import { verifyStaged } from '../../agent/release/releases.js';
 import { tempDir } from '../helpers/paths.js';
+import { suiteTag } from '../leftovers.js';
 import { releaseBuilder, untar } from './helpers.js';
 
 const tmp = tempDir('calypso-bundle-');
@@ -42,7 +43,7 @@ describe('release tarball with its bundled Node.js', () => {
     writeFileSync(layout.configFile, 'agent:\n  websocket:\n    enabled: false\nlog:\n  file: false\n');
     const agent = spawn(path.join(dir, 'bin/calypso-agent'), ['--prefix', prefix, '--quiet'], {
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: tmp.dir },
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: tmp.dir, ...suiteTag() },
     });
     let stderr = '';
     agent.stderr.on('data', (d: Buffer) => {
