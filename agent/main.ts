@@ -96,7 +96,21 @@ async function runAgent(o: { prefix?: string; config?: string; sysroot: string; 
     }
     throw err;
   }
-  const where = await agent.listen();
+  let where: { socket: string; websocket?: string };
+  try {
+    where = await agent.listen();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { port?: number };
+    const port = agent.deps.config.agent.websocket.port;
+    if (e.code !== 'EADDRINUSE' || e.port !== port || !agent.deps.config.agent.websocket.enabled) throw err;
+    // a second agent (or a demo) on the same host: one line that says what to do, no stack trace;
+    // the Unix socket opened before the WebSocket is closed again and LMDB is left consistent
+    await agent.stop().catch(() => {});
+    process.stderr.write(
+      `calypso-agent: port ${port} is in use (another agent?); set agent.websocket.port in calypso.yaml\n`,
+    );
+    process.exit(75); // EX_TEMPFAIL: the port may be free later
+  }
   agent.deps.log.info({ socket: where.socket, websocket: where.websocket, prefix }, 'agent: ready');
   const ctl = calypsoctlCommand();
   process.stderr.write(

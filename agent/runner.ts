@@ -161,6 +161,15 @@ const DEFAULT_TIMEOUT = 60_000;
 const DEFAULT_MAX_OUTPUT = 64 * 1024 * 1024;
 const STDERR_TAIL = 2048;
 
+/**
+ * The test suite's run tag (scripts/test.mjs sets CALYPSO_SUITE_RUN) goes on to every command, so
+ * that the suite's leftovers check can tell the daemons it started (tgtd, cockpit-ws, Bacula…)
+ * from any others on the machine. Empty outside the suite: commands get the clean environment.
+ */
+const SUITE_TAG: Record<string, string> = process.env.CALYPSO_SUITE_RUN
+  ? { CALYPSO_SUITE_RUN: process.env.CALYPSO_SUITE_RUN }
+  : {};
+
 export function createRunner(options: RunnerOptions = {}): Runner {
   const searchPath = options.path ?? SAFE_PATH;
   const grace = options.killGraceMs ?? 2000;
@@ -201,7 +210,13 @@ export function createRunner(options: RunnerOptions = {}): Runner {
       args = ['--pdeathsig', 'KILL', '--', target, ...rest];
     }
     const started = performance.now();
-    const env: Record<string, string> = { PATH: searchPath, LANG: 'C', LC_ALL: 'C', ...opts.env };
+    const env: Record<string, string> = {
+      PATH: searchPath,
+      LANG: 'C',
+      LC_ALL: 'C',
+      ...SUITE_TAG,
+      ...opts.env,
+    };
     const child = spawn(bin, args, {
       shell: false,
       detached: true, // own process group, so that abort/timeout kills grandchildren too

@@ -53,6 +53,15 @@ async function waitFor(fn: () => Promise<boolean>, timeoutMs: number) {
   throw new Error('timed out');
 }
 
+/** Alternating echo/agent rounds of the 100-connection p99. */
+const ROUNDS = 5;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
 const rssMb = (pid: number) => {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : Number.NaN;
@@ -112,8 +121,16 @@ export async function benchCore(): Promise<Record<string, unknown>> {
 
     const echo32 = await load(echoSock, 1, 32);
     const agent32 = await load(layout.socket, 1, 32);
-    const echo100 = await load(echoSock, 100, 1);
-    const agent100 = await load(layout.socket, 100, 1);
+    // The p99 at 100 connections in alternating rounds (echo, agent, echo, agent…) and the
+    // median of the rounds' ratios: one pair of 3 s runs gave ratios from 0.3 to 1.6 on a machine
+    // busy with other work, since whatever else runs sets a single run's tail.
+    const rounds: { echo: Load; agent: Load }[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const e = await load(echoSock, 100, 1, 2000);
+      const a = await load(layout.socket, 100, 1, 2000);
+      rounds.push({ echo: e, agent: a });
+    }
+    const p99Ratios = rounds.map((r) => r.agent.p99 / r.echo.p99);
     const loadedRss = rssMb(agent.pid!);
 
     // audit append throughput, in-process against a fresh LMDB
@@ -141,9 +158,10 @@ export async function benchCore(): Promise<Record<string, unknown>> {
       'ping rps, 1 conn x 32 in flight (agent / echo)': `${Math.round(agent32.rps)} / ${Math.round(echo32.rps)}`,
       'ping throughput ratio agent/echo (goal >= 0.5)': r2(agent32.rps / echo32.rps),
       'ping p50 ms at 32 in flight (agent / echo)': `${r2(agent32.p50)} / ${r2(echo32.p50)}`,
-      'ping p99 ms, 100 connections (agent / echo)': `${r2(agent100.p99)} / ${r2(echo100.p99)}`,
-      'p99 ratio agent/echo at 100 connections (goal <= 1.5)': r2(agent100.p99 / echo100.p99),
-      'agent idle RSS MB, Unix socket only (goal <= 80)': r2(idleRss),
+      [`ping p99 ms, 100 connections, median of ${ROUNDS} rounds (agent / echo)`]: `${r2(median(rounds.map((r) => r.agent.p99)))} / ${r2(median(rounds.map((r) => r.echo.p99)))}`,
+      'p99 ratio agent/echo at 100 connections, each round': p99Ratios.map(r2).join(' '),
+      'p99 ratio agent/echo at 100 connections, median (goal <= 1.25)': r2(median(p99Ratios)),
+      'agent idle RSS MB, Unix socket only (goal <= 70)': r2(idleRss),
       'agent idle RSS MB, default config with WebSocket': r2(idleRssWs),
       'agent RSS MB after load': r2(loadedRss),
       'start to ready ms (goal <= 1000)': Math.round(readyMs),

@@ -168,6 +168,13 @@ function readSas(r: SysReader, hbas: Map<string, Hba>, hosts: Map<string, HostIn
   }
 }
 
-/** Order `host10` after `host9`, `phy-0:10` after `phy-0:9`. */
-const collator = new Intl.Collator('en', { numeric: true });
-export const byNumber = (a: string, b: string): number => collator.compare(a, b);
+/**
+ * Order `host10` after `host9`, `phy-0:10` after `phy-0:9`. The collator is made on first use:
+ * an Intl.Collator maps ICU's collation data (about 3 MB resident) into every process that loads
+ * this module, the agent included, whether or not it ever sorts.
+ */
+let collator: Intl.Collator | undefined;
+export const byNumber = (a: string, b: string): number => {
+  collator ??= new Intl.Collator('en', { numeric: true });
+  return collator.compare(a, b);
+};

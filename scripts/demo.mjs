@@ -24,6 +24,7 @@ import {
   readFileSync,
   writeFileSync,
 } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { upToDate } from './demo-build.mjs';
@@ -67,6 +68,52 @@ if (!existsSync(config)) {
   );
 }
 
+// The WebSocket's port: the configured one (8787) when it is free, else a free port the kernel
+// picks, printed, so that a second demo or an agent already on 8787 does not stop this one. The
+// demo's calypso.yaml is left as the user wrote it: the agent reads a copy with the other port.
+const extraArgs = process.argv.slice(2);
+let configArgs = [];
+if (!extraArgs.includes('--config')) {
+  const { parseDocument } = await import('yaml');
+  const doc = parseDocument(readFileSync(config, 'utf8'));
+  const enabled = doc.getIn(['agent', 'websocket', 'enabled']) !== false;
+  const host = doc.getIn(['agent', 'websocket', 'host']) ?? '127.0.0.1';
+  const port = doc.getIn(['agent', 'websocket', 'port']) ?? 8787;
+  if (enabled && port !== 0 && !(await portFree(host, port))) {
+    const free = await freePort(host);
+    doc.setIn(['agent', 'websocket', 'port'], free);
+    const copy = path.join(path.dirname(config), 'calypso.demo-port.yaml');
+    writeFileSync(
+      copy,
+      `# written by npm run demo: ${path.basename(config)} with the WebSocket on a free port\n${doc}`,
+    );
+    configArgs = ['--config', copy];
+    say(`port ${port} is in use (another agent?): the demo's WebSocket takes port ${free} instead`);
+    say(`  websocket: ws://${host}:${free}/rpc`);
+  }
+}
+
+/** Whether a TCP port can be bound on `host` now. */
+function portFree(host, port) {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, host, () => s.close(() => resolve(true)));
+  });
+}
+
+/** A port the kernel picks as free on `host`. */
+function freePort(host) {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
 const isRoot = process.getuid?.() === 0;
 const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
 let argv = [
@@ -74,7 +121,8 @@ let argv = [
   path.join(root, 'dist/agent/main.js'),
   '--prefix',
   prefix,
-  ...process.argv.slice(2),
+  ...configArgs,
+  ...extraArgs,
 ];
 let who = `uid ${process.getuid?.()}`;
 if (isRoot) {

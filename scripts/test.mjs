@@ -2,8 +2,9 @@
 // npm test: everything CI checks, in order. Works on a fresh clone: installs npm dependencies
 // when node_modules is missing and, as root, the Debian packages the real-component tests drive.
 // Extra arguments select test files by substring: `npm test -- zfs roles`.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -47,6 +48,104 @@ function find(dir) {
 }
 let files = find(path.join(root, 'dist/test')).sort();
 if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));
-step(`tests (${files.length} files)`, process.execPath, ['--test', '--test-concurrency=1', ...files], {
-  env: { ...process.env, CALYPSO_CHECK_RESULTS: '1' },
-});
+await runTests(files);
+
+/**
+ * Each file in its own `node --test` run, in sorted order (aa-baseline first, zz-leftovers last),
+ * with a time limit: CALYPSO_TEST_FILE_TIMEOUT seconds (default 600). node's --test-timeout
+ * applies to the file as a whole (node 20 runs each file as one subtest): when it expires node
+ * fails the file by name ("test timed out"), and ends its process — a file whose `before` failed
+ * and whose event loop something keeps alive no longer hangs the run. A watchdog kills the run's
+ * process group a minute later should node itself not end (its own process group: daemons a test
+ * left in it go too). Files that failed or timed out are listed again at the end.
+ *
+ * For the whole run this process holds 127.0.0.1:8787 (the agent's default WebSocket port) when
+ * it is free: no test may depend on it, as on a machine where a demo or an agent runs.
+ * CALYPSO_SUITE_RUN tags the run: test/leftovers.ts counts the processes that carry it (the
+ * runner and the test helpers pass it on) as the suite's, and nothing else that started meanwhile.
+ */
+async function runTests(list) {
+  const fileTimeoutS = Number(process.env.CALYPSO_TEST_FILE_TIMEOUT ?? 600);
+  const hold = await holdPort(8787);
+  const run = `${process.pid}-${Date.now().toString(36)}`;
+  const env = { ...process.env, CALYPSO_CHECK_RESULTS: '1', CALYPSO_SUITE_RUN: run };
+  const t0 = Date.now();
+  process.stdout.write(
+    `\n== tests (${list.length} files, each within ${fileTimeoutS} s; ` +
+      `port 8787 ${hold ? 'held by the runner' : 'already in use by another process'})\n`,
+  );
+  const failed = [];
+  const hung = [];
+  for (const file of list) {
+    const rel = path.relative(path.join(root, 'dist'), file);
+    const started = Date.now();
+    const r = await runFile(file, env, fileTimeoutS);
+    if (r.hung || (r.code !== 0 && Date.now() - started >= fileTimeoutS * 1000)) {
+      hung.push(rel);
+      process.stdout.write(
+        `\n== TIMED OUT: ${rel} did not finish within ${fileTimeoutS} s (a hung test, or a handle that kept it alive); ended\n`,
+      );
+    } else if (r.code !== 0) failed.push(rel);
+  }
+  if (hold) await new Promise((r) => hold.close(r));
+  const secs = ((Date.now() - t0) / 1000).toFixed(1);
+  if (!failed.length && !hung.length) {
+    process.stdout.write(`== tests (${list.length} files): ok (${secs} s)\n`);
+    return;
+  }
+  process.stdout.write(`\n== tests FAILED (${secs} s)\n`);
+  for (const f of hung) process.stdout.write(`   timed out (after ${fileTimeoutS} s): ${f}\n`);
+  for (const f of failed) process.stdout.write(`   failed: ${f}\n`);
+  process.exit(1);
+}
+
+/** One test file; resolves with its exit code, and `hung` when the watchdog had to kill it. */
+function runFile(file, env, timeoutS) {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ['--test', '--test-concurrency=1', `--test-timeout=${timeoutS * 1000}`, file],
+      { cwd: root, env, stdio: 'inherit', detached: true },
+    );
+    let hung = false;
+    const killGroup = (sig) => {
+      try {
+        process.kill(-child.pid, sig);
+      } catch {
+        /* already gone */
+      }
+    };
+    const timer = setTimeout(
+      () => {
+        hung = true;
+        killGroup('SIGTERM');
+        setTimeout(() => killGroup('SIGKILL'), 5000).unref();
+      },
+      (timeoutS + 60) * 1000,
+    );
+    // Ctrl-C or a SIGTERM to the runner ends the file being run with it (it has its own group)
+    const forward = (sig) => () => {
+      killGroup(sig);
+      process.exit(130);
+    };
+    const onInt = forward('SIGINT');
+    const onTerm = forward('SIGTERM');
+    process.once('SIGINT', onInt);
+    process.once('SIGTERM', onTerm);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve({ code: code ?? (signal ? 1 : 0), hung });
+    });
+  });
+}
+
+/** Listen on 127.0.0.1:`port` for the run; undefined when something else already does. */
+function holdPort(port) {
+  return new Promise((resolve) => {
+    const s = net.createServer((c) => c.destroy());
+    s.once('error', () => resolve(undefined));
+    s.listen(port, '127.0.0.1', () => resolve(s));
+  });
+}

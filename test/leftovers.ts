@@ -4,9 +4,15 @@
  * mounts. Used by the suite's first file (aa-baseline: what ran before the suite) and its last
  * (zz-leftovers: nothing the suite started survives it).
  *
- * A daemon belongs to the suite when it refers to a test's temporary directory (command line,
- * working directory or environment) or, failing a marker (tgtd takes no config path), when it
- * was not running before the suite started.
+ * Under scripts/test.mjs a daemon belongs to the suite when it carries the run's tag in its
+ * environment (CALYPSO_SUITE_RUN: inherited by what a test spawns, passed on by the runner to the
+ * commands the agent starts, and by test helpers that spawn with an environment of their own
+ * through suiteTag()). Nothing else counts, whenever it started: a demo agent, a tgtd in another
+ * terminal, another checkout's test run with its own temporary directories.
+ *
+ * Run by hand (no tag), a daemon counts when it refers to a test's temporary directory (command
+ * line, working directory or environment) or, failing a marker (tgtd takes no config path), when
+ * it was not running before the suite's first file (aa-baseline).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
@@ -31,6 +37,14 @@ export interface Proc {
   cmdline: string;
   /** a test temp root it refers to, if any */
   marker?: string;
+  /** its CALYPSO_SUITE_RUN, if any */
+  run?: string;
+}
+
+/** The run tag for a child a test spawns with an environment of its own ({} outside the suite). */
+export function suiteTag(): Record<string, string> {
+  const run = process.env.CALYPSO_SUITE_RUN;
+  return run ? { CALYPSO_SUITE_RUN: run } : {};
 }
 
 function read(p: string): string {
@@ -41,20 +55,25 @@ function read(p: string): string {
   }
 }
 
-function markerOf(pid: number, cmdline: string): string | undefined {
+function markerOf(pid: number, cmdline: string): Pick<Proc, 'marker' | 'run'> {
   let cwd = '';
   try {
     cwd = readlinkSync(`/proc/${pid}/cwd`);
   } catch {
     /* gone or not ours */
   }
-  const env = read(`/proc/${pid}/environ`).replaceAll('\0', ' ');
+  const environ = read(`/proc/${pid}/environ`);
+  const run = /(?:^|\0)CALYPSO_SUITE_RUN=([^\0]*)/.exec(environ)?.[1];
+  const env = environ.replaceAll('\0', ' ');
   for (const hay of [cmdline, cwd, env]) {
     for (const r of TEST_ROOTS)
       if (hay.includes(r))
-        return `${hay === cmdline ? 'command line' : hay === cwd ? 'cwd' : 'environment'} names ${r}…`;
+        return {
+          marker: `${hay === cmdline ? 'command line' : hay === cwd ? 'cwd' : 'environment'} names ${r}…`,
+          run,
+        };
   }
-  return undefined;
+  return { run };
 }
 
 /** Watched daemons, and calypso agents, running now (not this process or its ancestors). */
@@ -69,7 +88,7 @@ export function daemons(): Proc[] {
     const cmdline = read(`/proc/${e}/cmdline`).split('\0').join(' ').trim();
     const agent = /(^|\/)node\b/.test(cmdline) && /agent\/(main|release\/supervisor)\.(js|ts)/.test(cmdline);
     if (!DAEMONS.test(name) && !agent) continue;
-    out.push({ pid, name: agent ? 'calypso-agent' : name, cmdline, marker: markerOf(pid, cmdline) });
+    out.push({ pid, name: agent ? 'calypso-agent' : name, cmdline, ...markerOf(pid, cmdline) });
   }
   return out;
 }
@@ -130,20 +149,25 @@ export function readBaseline(): Baseline | undefined {
   }
 }
 
-/** Everything the suite left behind, as lines for an assertion message. */
-export function leftovers(baseline = readBaseline()): string[] {
+/**
+ * Everything the suite left behind, as lines for an assertion message. `run`: the suite's run
+ * tag (scripts/test.mjs); '' or undefined when a file runs by hand.
+ */
+export function leftovers(baseline = readBaseline(), run = process.env.CALYPSO_SUITE_RUN): string[] {
   const before = new Set(baseline?.pids ?? []);
   const poolsBefore = new Set(baseline?.pools ?? []);
   const out: string[] = [];
   for (const p of daemons()) {
     if (before.has(p.pid)) continue;
-    if (p.marker) out.push(`daemon ${p.name} (pid ${p.pid}): ${p.marker}: ${p.cmdline}`);
+    if (run) {
+      if (p.run === run) out.push(`daemon ${p.name} (pid ${p.pid}) started by this run: ${p.cmdline}`);
+    } else if (p.marker) out.push(`daemon ${p.name} (pid ${p.pid}): ${p.marker}: ${p.cmdline}`);
     else if (baseline) out.push(`daemon ${p.name} (pid ${p.pid}) started during the suite: ${p.cmdline}`);
   }
   for (const p of pools()) {
     if (poolsBefore.has(p.name)) continue;
     const tmpVdev = p.vdevs.find((v) => TEST_ROOTS.some((r) => v.startsWith(r)));
-    if (tmpVdev || baseline) out.push(`pool ${p.name}${tmpVdev ? ` (vdev ${tmpVdev})` : ''}`);
+    if (tmpVdev || (baseline && !run)) out.push(`pool ${p.name}${tmpVdev ? ` (vdev ${tmpVdev})` : ''}`);
   }
   for (const m of mounts()) out.push(`mount ${m}`);
   return out;

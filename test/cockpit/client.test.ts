@@ -118,7 +118,10 @@ before(async () => {
   mod = (await import(pathToFileURL(out).href)) as Mod;
 });
 
-after(() => rmSync(tmp, { recursive: true, force: true }));
+after(async () => {
+  rmSync(tmp, { recursive: true, force: true });
+  await esbuild.stop(); // esbuild's service process: nothing of this file outlives it
+});
 
 describe('NDJSON framing', () => {
   it('splits lines across and within chunks', () => {

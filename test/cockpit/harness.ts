@@ -27,7 +27,13 @@ export async function buildPlugin(outdir: string): Promise<{ outdir: string; met
   const mod = (await import(pathToFileURL(path.join(repoRoot(), 'cockpit', 'build.mjs')).href)) as {
     buildPlugin(o: { outdir: string }): Promise<{ outdir: string; metafile: unknown }>;
   };
-  return mod.buildPlugin({ outdir });
+  try {
+    return await mod.buildPlugin({ outdir });
+  } finally {
+    // esbuild's service process ends with the build, also when it failed (a `before` that throws
+    // must not leave a child process behind); the next build starts a new one
+    await (await import('esbuild')).stop();
+  }
 }
 
 export async function freePort(): Promise<number> {

@@ -115,6 +115,7 @@ before(async () => {
 after(async () => {
   await a?.stop();
   rmSync(tmp, { recursive: true, force: true });
+  await esbuild.stop(); // esbuild's service process: nothing of this file outlives it
 });
 
 describe('cockpit data/iscsi.ts: view functions', () => {

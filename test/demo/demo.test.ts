@@ -15,6 +15,7 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -92,7 +93,9 @@ describe('npm run demo', () => {
   const tmp = tempDir('calypso-demo-');
   let npm: ChildProcess | undefined;
   let agentPid: number | undefined;
+  let holder: net.Server | undefined;
   after(async () => {
+    await new Promise((r) => (holder ? holder.close(r) : r(undefined)));
     if (npm && npm.exitCode === null) npm.kill('SIGKILL');
     if (agentPid && alive(agentPid)) process.kill(agentPid, 'SIGKILL');
     tmp.cleanup();
@@ -103,10 +106,14 @@ describe('npm run demo', () => {
     chmodSync(tmp.dir, 0o755);
     const prefix = path.join(tmp.dir, 'demo');
     mkdirSync(path.join(prefix, 'etc/calypso'), { recursive: true });
-    // no WebSocket: a test must not take the demo's TCP port
+    // the demo's WebSocket port is taken (by a port this test holds, never 8787): the demo takes
+    // a free port instead and prints it
+    holder = net.createServer();
+    await new Promise<void>((r) => holder!.listen(0, '127.0.0.1', r));
+    const taken = (holder.address() as net.AddressInfo).port;
     writeFileSync(
       path.join(prefix, 'etc/calypso/calypso.yaml'),
-      'agent:\n  websocket:\n    enabled: false\n',
+      `agent:\n  websocket:\n    port: ${taken} # the demo's port\n`,
     );
     let out = '';
     npm = spawn('npm', ['run', 'demo'], {
@@ -122,6 +129,23 @@ describe('npm run demo', () => {
     );
     agentPid = agentOf(prefix);
     assert.ok(alive(agentPid));
+    assert.match(
+      out,
+      new RegExp(`port ${taken} is in use \\(another agent\\?\\): the demo's WebSocket takes port \\d+`),
+    );
+    const wsPort = Number(/websocket: ws:\/\/127\.0\.0\.1:(\d+)\/rpc/.exec(out)?.[1]);
+    assert.ok(wsPort > 0 && wsPort !== taken, `the agent's WebSocket on another port:\n${out}`);
+    assert.ok(
+      out.includes(`ws://127.0.0.1:${wsPort}/rpc (bearer token`),
+      'the agent listens there (its banner)',
+    );
+    await new Promise<void>((resolve, reject) => {
+      const c = net.createConnection({ host: '127.0.0.1', port: wsPort }, () => {
+        c.destroy();
+        resolve();
+      });
+      c.once('error', reject);
+    });
 
     // unprivileged: as root the agent runs as nobody, and the banner says so
     const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${agentPid}/status`, 'utf8'))?.[1]);

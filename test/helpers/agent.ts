@@ -56,7 +56,13 @@ export interface TestAgentOptions {
 
 export async function startTestAgent(opts: TestAgentOptions = {}): Promise<TestAgent> {
   const tmp = opts.prefix ? { dir: opts.prefix, cleanup: () => {} } : tempDir();
-  const config = { ...opts.config, log: { file: false, level: 'silent', ...opts.config?.log } };
+  // the WebSocket (when a test enables it or leaves it at its default, enabled) on a free port:
+  // no test may depend on 8787, which a demo or an installed agent may hold
+  const config = {
+    ...opts.config,
+    agent: { ...opts.config?.agent, websocket: { port: 0, ...opts.config?.agent?.websocket } },
+    log: { file: false, level: 'silent', ...opts.config?.log },
+  };
   const agent = await createAgent({
     prefix: tmp.dir,
     config: config as Partial<Config>,
@@ -67,7 +73,16 @@ export async function startTestAgent(opts: TestAgentOptions = {}): Promise<TestA
     log: pino({ level: process.env.CALYPSO_TEST_LOG ?? 'silent' }),
     checkResults: true,
   });
-  const where = opts.listen ? await agent.listen() : undefined;
+  let where: { socket: string; websocket?: string } | undefined;
+  try {
+    where = opts.listen ? await agent.listen() : undefined;
+  } catch (err) {
+    // a port taken, say: the agent is already open (LMDB, the Unix socket, its timers) and the
+    // caller gets no handle to stop it, so stop it here, or it keeps the test file from exiting
+    await agent.stop().catch(() => {});
+    if (!opts.keep) tmp.cleanup();
+    throw err;
+  }
   const clients: AgentClient[] = [];
   return {
     agent,

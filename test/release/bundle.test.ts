@@ -33,6 +33,7 @@ import { sleep } from '../../agent/release/health.js';
 import { verifyStaged } from '../../agent/release/releases.js';
 import { AgentClient, type RpcClientError } from '../../rpc/client.js';
 import { repoRoot, tempDir } from '../helpers/paths.js';
+import { suiteTag } from '../leftovers.js';
 import { type CephLab, processesUnder, startCephLab } from '../object/ceph-lab.js';
 import { type BuildResult, nodeRuntimePins, releaseBuilder, untar } from './helpers.js';
 
@@ -50,7 +51,7 @@ async function startReleaseAgent(prefix: string, config: string) {
   writeFileSync(layout.configFile, config);
   const agent: ChildProcess = spawn(path.join(dir, 'bin/calypso-agent'), ['--prefix', prefix, '--quiet'], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: tmp.dir },
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: tmp.dir, ...suiteTag() },
   });
   let stderr = '';
   agent.stderr?.on('data', (d: Buffer) => {
@@ -118,10 +119,26 @@ describe('release tarball with its bundled Node.js', () => {
     const m = await verifyStaged(dir, {});
     assert.equal(m.version, '7.0.0');
 
+<<<<<<< HEAD
     const a = await startReleaseAgent(
       path.join(tmp.dir, 'root'),
       'agent:\n  websocket:\n    enabled: false\nlog:\n  file: false\n',
     );
+=======
+    const prefix = path.join(tmp.dir, 'root');
+    const layout = createLayout(prefix);
+    mkdirSync(layout.etc, { recursive: true });
+    writeFileSync(layout.configFile, 'agent:\n  websocket:\n    enabled: false\nlog:\n  file: false\n');
+    const agent = spawn(path.join(dir, 'bin/calypso-agent'), ['--prefix', prefix, '--quiet'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: tmp.dir, ...suiteTag() },
+    });
+    let stderr = '';
+    agent.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const exited = new Promise<number | null>((r) => agent.once('exit', (code) => r(code)));
+>>>>>>> hygiene
     try {
       const ping = await a.client.call<{ version: string }>('system.ping', {});
       assert.equal(ping.version, '7.0.0');
@@ -292,7 +309,7 @@ describe('modules the shipped agent loads on first use', () => {
       {
         encoding: 'utf8',
         timeout: 120_000,
-        env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: tmp.dir },
+        env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: tmp.dir, ...suiteTag() },
       },
     );
     assert.equal(r.status, 0, r.stderr);

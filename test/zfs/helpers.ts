@@ -27,6 +27,7 @@ import { createRunner, type Runner, SAFE_PATH } from '../../agent/runner.js';
 import type { ZfsOptions } from '../../agent/zfs/context.js';
 import { createZfsService } from '../../agent/zfs/service.js';
 import { startTestAgent, type TestAgent, type TestAgentOptions } from '../helpers/agent.js';
+import { suiteTag } from '../leftovers.js';
 
 const STATE = path.join(os.tmpdir(), 'calypso-test-zfs-fuse');
 const LOCK = path.join(STATE, 'lock');
@@ -93,9 +94,13 @@ export async function useZfsFuse(): Promise<{ release(): Promise<void> }> {
     writeFileSync(me, '');
     if (daemonPids().length === 0) {
       // Not through the runner: zfs-fuse daemonizes and its child would keep captured pipes open.
-      // No shell; the parent exits once the daemon is forked.
+      // No shell; the parent exits once the daemon is forked. Tagged with the suite's run
+      // (test/leftovers.ts).
       rmSync(PIDFILE, { force: true }); // a stale one would name the wrong process
-      const child = spawn('zfs-fuse', ['-p', PIDFILE], { stdio: 'ignore', env: { PATH: SAFE_PATH } });
+      const child = spawn('zfs-fuse', ['-p', PIDFILE], {
+        stdio: 'ignore',
+        env: { PATH: SAFE_PATH, ...suiteTag() },
+      });
       await new Promise<void>((resolve, reject) => {
         child.once('error', reject);
         child.once('exit', (code) =>
