@@ -119,26 +119,10 @@ describe('release tarball with its bundled Node.js', () => {
     const m = await verifyStaged(dir, {});
     assert.equal(m.version, '7.0.0');
 
-<<<<<<< HEAD
     const a = await startReleaseAgent(
       path.join(tmp.dir, 'root'),
       'agent:\n  websocket:\n    enabled: false\nlog:\n  file: false\n',
     );
-=======
-    const prefix = path.join(tmp.dir, 'root');
-    const layout = createLayout(prefix);
-    mkdirSync(layout.etc, { recursive: true });
-    writeFileSync(layout.configFile, 'agent:\n  websocket:\n    enabled: false\nlog:\n  file: false\n');
-    const agent = spawn(path.join(dir, 'bin/calypso-agent'), ['--prefix', prefix, '--quiet'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: tmp.dir, ...suiteTag() },
-    });
-    let stderr = '';
-    agent.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const exited = new Promise<number | null>((r) => agent.once('exit', (code) => r(code)));
->>>>>>> hygiene
     try {
       const ping = await a.client.call<{ version: string }>('system.ping', {});
       assert.equal(ping.version, '7.0.0');
