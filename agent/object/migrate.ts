@@ -176,7 +176,13 @@ export async function migrate(run: MigrateRun): Promise<MigrateReport> {
       .slice(0, 1000)
       .flatMap((b) => (b.Name ? [{ source: b.Name, target: b.Name }] : []));
   }
-  // first what is missing where (streamed, counted only), so progress is in bytes of the job
+  // the target buckets first (one owned by someone else is a conflict before anything is read)
+  if (!run.planOnly)
+    for (const pair of pairs) {
+      check(signal);
+      await run.ensureBucket(pair.target);
+    }
+  // then what is missing where (streamed, counted only), so progress is in bytes of the job
   const plan = await walk(run, pairs, undefined);
   if (run.planOnly) return plan;
   const total = plan.bytesCopied;
@@ -210,7 +216,6 @@ async function walk(
     if (truncated) break;
     check(signal);
     if (!copying) run.progress(0, `comparing ${pair.source} with ${pair.target}`);
-    else await run.ensureBucket(pair.target);
     const report: BucketReport = { ...pair, copied: 0, skipped: 0, bytesCopied: 0, bytesSkipped: 0 };
     reports.push(report);
     const dst = targetCursor(target, pair.target, signal);
