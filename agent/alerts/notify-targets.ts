@@ -104,6 +104,19 @@ export const TargetSchema = Type.Union([
 ]);
 export type NotifyTarget = Static<typeof TargetSchema>;
 
+/** A target as notify.target.list shows it: its settings and its delivery status. */
+export const TargetView = Type.Object({
+  target: TargetSchema,
+  status: Type.Object({
+    lastSuccess: Type.Optional(Type.String()),
+    lastError: Type.Optional(Type.String()),
+    lastErrorAt: Type.Optional(Type.String()),
+    failures: Type.Integer(),
+    pending: Type.Integer({ description: 'messages in the outbox' }),
+    secretSet: Type.Boolean(),
+  }),
+});
+
 /** One alert in a digest: how many times it was raised again since it was last sent. */
 export interface DigestItem {
   key: string;

@@ -44,6 +44,7 @@ import {
   subjectOf,
   TargetId,
   TargetSchema,
+  TargetView,
 } from './notify-targets.js';
 import { checkWebhookUrl, redactUrl, type WebhookPolicy } from './webhook.js';
 
@@ -318,18 +319,6 @@ function notifyService(deps: AgentDeps): Service {
           : true;
     return { target: t, status: { ...st, pending, secretSet } };
   };
-  const TargetView = Type.Object({
-    target: TargetSchema,
-    status: Type.Object({
-      lastSuccess: Type.Optional(Type.String()),
-      lastError: Type.Optional(Type.String()),
-      lastErrorAt: Type.Optional(Type.String()),
-      failures: Type.Integer(),
-      pending: Type.Integer({ description: 'messages in the outbox' }),
-      secretSet: Type.Boolean(),
-    }),
-  });
-
   return {
     name: 'notify',
     start: () => {
