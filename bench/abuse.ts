@@ -7,6 +7,7 @@
  * and for the kill -9 attack whether every acknowledged mutation has its audit record.
  * The baseline is the same measurement with no attack, in the same run.
  * Goals: peak RSS ≤ 300 MB, admin ping p99 ≤ 250 ms, no crash, nothing acknowledged lost.
+ * The application-side attacks of issue #28 (webhooks, a hostile S3 source) follow: abuse-app.ts.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -16,6 +17,7 @@ import path from 'node:path';
 import { AgentClient } from '../rpc/client.js';
 import { type AgentProcess, startAgentProcess } from '../test/helpers/agent.js';
 import { tempDir } from '../test/helpers/paths.js';
+import { benchAbuseApp } from './abuse-app.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const RSS_GOAL_MB = 300;
@@ -318,6 +320,7 @@ export async function benchAbuse(): Promise<Record<string, unknown>> {
   const k = await killNine();
   allOk &&= k.lost === 0 && k.verifyOk === true;
   results['kill -9 after 2,000 acknowledged auth.token.create'] = k;
+  Object.assign(results, await benchAbuseApp());
   results.goals = `peak RSS ≤ ${RSS_GOAL_MB} MB, admin ping p99 ≤ ${P99_GOAL_MS} ms, no crash, nothing acknowledged lost: ${allOk ? 'all met' : 'MISSED (see above)'}`;
   return results;
 }

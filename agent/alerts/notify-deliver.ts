@@ -1,6 +1,6 @@
 /**
  * Sending one message over a target's transport: webhook (JSON POST signed with HMAC-SHA256,
- * no redirects, a timeout) or e-mail through nodemailer (SMTP with STARTTLS/TLS and auth, or
+ * no redirects, one timeout, a bounded answer, refused addresses: webhook.ts) or e-mail through nodemailer (SMTP with STARTTLS/TLS and auth, or
  * the local sendmail). Throws `failed` with the reason; the outbox in notify.ts retries.
  */
 import { failed } from '../../rpc/errors.js';
@@ -16,6 +16,7 @@ import {
   subjectOf,
   webhookPayload,
 } from './notify-targets.js';
+import { postWebhook, type WebhookPolicy } from './webhook.js';
 
 /** What is sent: its sequence number makes the message id receivers deduplicate on. */
 export interface Message {
@@ -32,6 +33,8 @@ export interface DeliveryOptions {
   secret: (key: string) => string | undefined;
   timeoutMs: number;
   sendmailPath: string;
+  /** where webhooks may point (webhook.ts) */
+  policy: WebhookPolicy;
 }
 
 /** Send one message to one target now; throws with the reason. */
@@ -41,8 +44,8 @@ export async function deliverMessage(t: NotifyTarget, e: Message, o: DeliveryOpt
     const secret = o.secret(secretKey(t.id, 'secret'));
     if (!secret) throw failed(`webhook ${t.id}: its secret is missing from secrets.env`);
     const body = webhookPayload(e.alert, e.event, o.host, id, e.digest);
-    const r = await fetch(t.webhook.url, {
-      method: 'POST',
+    await postWebhook({
+      url: t.webhook.url,
       headers: {
         'content-type': 'application/json',
         'user-agent': 'calypso-agent',
@@ -50,11 +53,10 @@ export async function deliverMessage(t: NotifyTarget, e: Message, o: DeliveryOpt
         'x-calypso-delivery': id,
       },
       body,
-      redirect: 'error',
-      signal: AbortSignal.timeout(o.timeoutMs),
+      timeoutMs: o.timeoutMs,
+      policy: o.policy,
+      id: t.id,
     });
-    await r.arrayBuffer().catch(() => undefined);
-    if (r.status < 200 || r.status > 299) throw failed(`webhook ${t.id}: HTTP ${r.status}`);
     return;
   }
   const mail = {

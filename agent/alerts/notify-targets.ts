@@ -6,16 +6,31 @@
  */
 import { createHmac } from 'node:crypto';
 import { type Static, Type } from '@sinclair/typebox';
+import { format } from '../formats.js';
 import type { Alert, AlertLevel } from './engine.js';
 import { ALERT_SOURCES } from './rules.js';
 
 /** What a message is about: an alert raised or cleared, a test, or a digest of repeats. */
 export type MessageEvent = 'raised' | 'cleared' | 'test' | 'digest';
 
-const Email = Type.String({
+/**
+ * A mail address. It never starts with `-`: sendmail and SMTP clients read such a word as an
+ * option (issue #28 item 19), so the schema refuses it before any tool sees it.
+ */
+export const Email = format({
   maxLength: 254,
-  pattern: '^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(\\.[A-Za-z0-9-]{1,63})+$',
+  pattern: '^[A-Za-z0-9._%+][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9-]{1,63}(\\.[A-Za-z0-9-]{1,63})+$',
   description: 'an e-mail address (user@domain)',
+  example: 'ops@example.com',
+  errorMessage:
+    'an e-mail address is user@domain: letters, digits and . _ % + - before the @, a domain name after it',
+  rules: [
+    {
+      pattern: '^[^-]',
+      message: 'an e-mail address may not start with - (tools would read it as an option)',
+    },
+    { maxLength: 254, message: 'an e-mail address has at most 254 characters' },
+  ],
 });
 const Host = Type.String({
   maxLength: 253,
@@ -89,6 +104,19 @@ export const TargetSchema = Type.Union([
 ]);
 export type NotifyTarget = Static<typeof TargetSchema>;
 
+/** A target as notify.target.list shows it: its settings and its delivery status. */
+export const TargetView = Type.Object({
+  target: TargetSchema,
+  status: Type.Object({
+    lastSuccess: Type.Optional(Type.String()),
+    lastError: Type.Optional(Type.String()),
+    lastErrorAt: Type.Optional(Type.String()),
+    failures: Type.Integer(),
+    pending: Type.Integer({ description: 'messages in the outbox' }),
+    secretSet: Type.Boolean(),
+  }),
+});
+
 /** One alert in a digest: how many times it was raised again since it was last sent. */
 export interface DigestItem {
   key: string;
@@ -104,21 +132,6 @@ export const RANK: Record<AlertLevel, number> = { info: 0, warning: 1, critical:
 
 export const secretKey = (id: string, what: 'password' | 'secret') =>
   `NOTIFY_${id.toUpperCase().replaceAll('-', '_')}_${what.toUpperCase()}`;
-
-/** A webhook URL must be http(s), with no user or password in it. */
-export function checkWebhookUrl(url: string): string | undefined {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return `webhook URL ${JSON.stringify(url)} is not a URL`;
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:')
-    return `webhook URL scheme ${u.protocol} is not http or https`;
-  if (u.username || u.password)
-    return 'a webhook URL must not carry credentials: the secret signs the body instead (X-Calypso-Signature)';
-  return undefined;
-}
 
 export const DEFAULT_DIGEST_MINUTES = 60;
 

@@ -23,16 +23,17 @@
  * over each transport: notify-deliver.ts; what it says: notify-targets.ts.
  */
 import { hostname } from 'node:os';
-import { type Static, Type } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import { invalid, notFound } from '../../rpc/errors.js';
 import { defineMethod } from '../../rpc/registry.js';
+import { roleAllows } from '../../rpc/roles.js';
 import { updateSecrets } from '../backup/secrets.js';
-import { configOf, defineConfigSlice } from '../config.js';
+import { configOf } from '../config.js';
 import type { AgentDeps, Service, Subsystem } from '../deps.js';
 import type { Alert } from './engine.js';
+import { type NotifyConfig, notifyConfig } from './notify-config.js';
 import { deliverMessage, type Message } from './notify-deliver.js';
 import {
-  checkWebhookUrl,
   DEFAULT_DIGEST_MINUTES,
   type DigestItem,
   digestItems,
@@ -43,43 +44,9 @@ import {
   subjectOf,
   TargetId,
   TargetSchema,
+  TargetView,
 } from './notify-targets.js';
-
-export const notifyConfig = defineConfigSlice(
-  'notify',
-  Type.Object(
-    {
-      retryBaseMs: Type.Integer({
-        minimum: 10,
-        maximum: 3_600_000,
-        default: 30_000,
-        description: 'first retry delay; each next one doubles',
-      }),
-      maxAttempts: Type.Integer({ minimum: 1, maximum: 50, default: 8, description: 'attempts per message' }),
-      tickMs: Type.Integer({
-        minimum: 10,
-        maximum: 60_000,
-        default: 1000,
-        description: 'outbox check interval',
-      }),
-      maxOutbox: Type.Integer({
-        minimum: 10,
-        maximum: 1_000_000,
-        default: 10_000,
-        description: 'messages kept waiting at most; the oldest are dropped beyond',
-      }),
-      sendmailPath: Type.String({ default: '/usr/sbin/sendmail', pattern: '^/[^\\s"]{1,255}$' }),
-      timeoutMs: Type.Integer({
-        minimum: 1000,
-        maximum: 120_000,
-        default: 15_000,
-        description: 'per delivery',
-      }),
-    },
-    { additionalProperties: false, default: {} },
-  ),
-);
-type NotifyConfig = Static<typeof notifyConfig.schema>;
+import { checkWebhookUrl, redactUrl, type WebhookPolicy } from './webhook.js';
 
 interface TargetStatus {
   lastSuccess?: string;
@@ -102,6 +69,11 @@ function notifyService(deps: AgentDeps): Service {
   const db = deps.store.db('alerts');
   const log = deps.log.child({ area: 'notify' });
   const host = hostname();
+  const ws = deps.config.agent.websocket;
+  const policy: WebhookPolicy = {
+    allow: cfg.webhookAllow,
+    ownPorts: ws.enabled && ws.port > 0 ? [ws.port] : [],
+  };
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;
@@ -227,69 +199,102 @@ function notifyService(deps: AgentDeps): Service {
       secret: (k) => deps.secrets.get(k),
       timeoutMs: cfg.timeoutMs,
       sendmailPath: cfg.sendmailPath,
+      policy,
     });
 
-  async function work(): Promise<void> {
-    await digests();
-    const now = deps.clock.now();
-    const byId = new Map(targets().map((t) => [t.id, t]));
-    for (const e of outbox()) {
-      if (stopped) return;
-      if (e.nextAt > now) continue;
-      const t = byId.get(e.target);
-      if (!t) {
-        await db.remove(oKey(e.seq));
-        continue;
-      }
-      try {
-        await deliver(t, e);
-        const st = status(t.id);
+  /** Deliver one due message; on failure schedule its retry, or give up and raise the target's alert. */
+  async function attempt(t: NotifyTarget, e: OutboxEntry): Promise<void> {
+    try {
+      await deliver(t, e);
+      const st = status(t.id);
+      await db.transaction(() => {
+        db.remove(oKey(e.seq));
+        db.put(`notify/status/${t.id}`, {
+          ...st,
+          lastSuccess: new Date(deps.clock.now()).toISOString(),
+          failures: 0,
+        });
+      });
+      await deps.alerts.clear(`notify.target:${t.id}`);
+    } catch (err) {
+      const why = (err as Error).message;
+      const attempts = e.attempts + 1;
+      const st = status(t.id);
+      const at = new Date(deps.clock.now()).toISOString();
+      if (attempts >= cfg.maxAttempts) {
         await db.transaction(() => {
           db.remove(oKey(e.seq));
           db.put(`notify/status/${t.id}`, {
             ...st,
-            lastSuccess: new Date(deps.clock.now()).toISOString(),
-            failures: 0,
+            lastError: why,
+            lastErrorAt: at,
+            failures: st.failures + 1,
           });
         });
-        await deps.alerts.clear(`notify.target:${t.id}`);
-      } catch (err) {
-        const why = (err as Error).message;
-        const attempts = e.attempts + 1;
-        const st = status(t.id);
-        const at = new Date(deps.clock.now()).toISOString();
-        if (attempts >= cfg.maxAttempts) {
-          await db.transaction(() => {
-            db.remove(oKey(e.seq));
-            db.put(`notify/status/${t.id}`, {
-              ...st,
-              lastError: why,
-              lastErrorAt: at,
-              failures: st.failures + 1,
-            });
+        log.error({ target: t.id, alert: e.alert.key, attempts }, `notify: gave up: ${why}`);
+        await deps.alerts.raise({
+          key: `notify.target:${t.id}`,
+          level: 'warning',
+          source: 'notify',
+          title: `notifications to ${t.id} fail`,
+          detail: `A message (${e.alert.key}) could not be delivered after ${attempts} attempts: ${why}. Check the target (notify.target.test).`,
+          data: { target: t.id },
+        });
+      } else {
+        await db.transaction(() => {
+          db.put(oKey(e.seq), {
+            ...e,
+            attempts,
+            lastError: why,
+            nextAt: deps.clock.now() + cfg.retryBaseMs * 2 ** (attempts - 1),
           });
-          log.error({ target: t.id, alert: e.alert.key, attempts }, `notify: gave up: ${why}`);
-          await deps.alerts.raise({
-            key: `notify.target:${t.id}`,
-            level: 'warning',
-            source: 'notify',
-            title: `notifications to ${t.id} fail`,
-            detail: `A message (${e.alert.key}) could not be delivered after ${attempts} attempts: ${why}. Check the target (notify.target.test).`,
-            data: { target: t.id },
-          });
-        } else {
-          await db.transaction(() => {
-            db.put(oKey(e.seq), {
-              ...e,
-              attempts,
-              lastError: why,
-              nextAt: deps.clock.now() + cfg.retryBaseMs * 2 ** (attempts - 1),
-            });
-            db.put(`notify/status/${t.id}`, { ...st, lastError: why, lastErrorAt: at });
-          });
-          log.warn({ target: t.id, attempts }, `notify: will retry: ${why}`);
-        }
+          db.put(`notify/status/${t.id}`, { ...st, lastError: why, lastErrorAt: at });
+        });
+        log.warn({ target: t.id, attempts }, `notify: will retry: ${why}`);
       }
+    }
+  }
+
+  /** Targets with a delivery under way: each target's messages go one by one, in order. */
+  const busy = new Map<string, Promise<void>>();
+
+  async function drain(t: NotifyTarget, due: OutboxEntry[]): Promise<void> {
+    for (const e of due) {
+      if (stopped) return;
+      await attempt(t, e);
+    }
+  }
+
+  /**
+   * Queue digests, then start a delivery for each target with due messages that is not already
+   * busy, at most `concurrency` targets at once: a slow or hanging target delays only its own
+   * messages (issue #28 item 12).
+   */
+  async function work(): Promise<void> {
+    await digests();
+    const now = deps.clock.now();
+    const byId = new Map(targets().map((t) => [t.id, t]));
+    const due = new Map<string, OutboxEntry[]>();
+    for (const e of outbox()) {
+      if (e.nextAt > now) continue;
+      if (!byId.has(e.target)) {
+        await db.remove(oKey(e.seq));
+        continue;
+      }
+      const q = due.get(e.target) ?? [];
+      q.push(e);
+      due.set(e.target, q);
+    }
+    for (const [id, q] of due) {
+      if (stopped || busy.size >= cfg.concurrency) return;
+      if (busy.has(id)) continue;
+      const p = drain(byId.get(id)!, q)
+        .catch((err) => log.error({ err, target: id }, 'notify: delivery failed'))
+        .finally(() => {
+          busy.delete(id);
+          kick();
+        });
+      busy.set(id, p);
     }
   }
 
@@ -314,18 +319,6 @@ function notifyService(deps: AgentDeps): Service {
           : true;
     return { target: t, status: { ...st, pending, secretSet } };
   };
-  const TargetView = Type.Object({
-    target: TargetSchema,
-    status: Type.Object({
-      lastSuccess: Type.Optional(Type.String()),
-      lastError: Type.Optional(Type.String()),
-      lastErrorAt: Type.Optional(Type.String()),
-      failures: Type.Integer(),
-      pending: Type.Integer({ description: 'messages in the outbox' }),
-      secretSet: Type.Boolean(),
-    }),
-  });
-
   return {
     name: 'notify',
     start: () => {
@@ -340,6 +333,7 @@ function notifyService(deps: AgentDeps): Service {
       if (timer) clearInterval(timer);
       for (const off of offs) off();
       await running;
+      await Promise.all(busy.values());
     },
     methods: [
       defineMethod({
@@ -350,7 +344,15 @@ function notifyService(deps: AgentDeps): Service {
         result: Type.Array(TargetView),
         role: 'auditor',
         mutating: false,
-        handler: async () => targets().map(view) as never,
+        // below admin, a webhook URL shows scheme, host and port only: its path may be a secret
+        handler: async (_p, ctx) =>
+          targets().map((t) =>
+            view(
+              t.kind === 'webhook' && !roleAllows(ctx.identity.role, 'admin')
+                ? { ...t, webhook: { url: redactUrl(t.webhook.url) } }
+                : t,
+            ),
+          ) as never,
       }),
       defineMethod({
         name: 'notify.target.set',
@@ -373,8 +375,8 @@ function notifyService(deps: AgentDeps): Service {
         handler: async (p, ctx) => {
           const t = p.target;
           if (t.kind === 'webhook') {
-            const why = checkWebhookUrl(t.webhook.url);
-            if (why) throw invalid(why, { url: '(not shown)' });
+            const why = checkWebhookUrl(t.webhook.url, policy);
+            if (why) throw invalid(why, { url: redactUrl(t.webhook.url) });
             if (!p.secret && !deps.secrets.has(secretKey(t.id, 'secret')))
               throw invalid(`webhook ${t.id} needs a secret to sign its messages`);
           }

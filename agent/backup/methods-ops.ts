@@ -13,6 +13,7 @@ import type { BackupContext } from './context.js';
 import { AbsPath, BaculaName, daemonNames, LevelSchema } from './model.js';
 import { checkConsoleValue } from './ops.js';
 import { builtinClient, RESTORE_JOB } from './render-dir.js';
+import { checkRestore, DEFAULT_RESTORE_ROOTS } from './restore-policy.js';
 
 /** ISO 8601 date or date-time (the registry's validator knows no `format`s). */
 const ISO_DATE = '^\\d{4}-\\d{2}-\\d{2}([T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:?\\d{2})?)?$';
@@ -327,7 +328,9 @@ export function opsMethods(bctx: BackupContext): AnyMethodDef[] {
       summary: 'Restore a whole job or chosen files to a path, as a job with progress.',
       description:
         'Files are resolved in the catalog first (unknown paths are `not_found`); directories end with / and ' +
-        'bring everything below them. With `chain` (default) the state at that job is restored.',
+        'bring everything below them. With `chain` (default) the state at that job is restored. ' +
+        'An operator restores only into the restore client’s `restoreRoots`, never to / nor to the appliance ' +
+        'itself (admin); on the appliance no part of `where` may be a symbolic link.',
       params: restoreParams,
       result: JobItemSchema,
       role: 'operator',
@@ -340,6 +343,16 @@ export function opsMethods(bctx: BackupContext): AnyMethodDef[] {
         if (src.type !== 'backup') throw invalid(`job ${p.jobId} is a ${src.type} job, not a backup`);
         const client = src.client ?? daemonNames(bctx.store.settings()).fd;
         const restoreClient = p.client ?? client;
+        // who may restore where (restore-policy.ts): the dry run is refused alike
+        await checkRestore({
+          role: ctx.identity.role,
+          where: p.where,
+          restoreClient,
+          applianceFd: daemonNames(bctx.store.settings()).fd,
+          roots:
+            bctx.store.load().clients.find((c) => c.name === restoreClient)?.restoreRoots ??
+            DEFAULT_RESTORE_ROOTS,
+        });
         if (ctx.dryRun && !p.files?.length) {
           // the same read (the job chain) and builders as the real run, so the plan is exact
           const jobIds = p.chain === false ? [p.jobId] : await ops.chain(p.jobId);

@@ -137,6 +137,14 @@ export const ClientSchema = Type.Object(
       description: 'jobs at once on this client',
     }),
     description: Type.Optional(Type.String({ maxLength: 200, description: 'free text for people' })),
+    restoreRoots: Type.Optional(
+      Type.Array(AbsPath, {
+        minItems: 1,
+        maxItems: 16,
+        description:
+          'directories an operator may restore into on this client (default /tmp/bacula-restores); elsewhere needs the admin role',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

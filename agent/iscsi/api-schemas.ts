@@ -1,14 +1,22 @@
 /** The iSCSI methods' shared parameter and result schemas. */
 import { type Static, Type } from '@sinclair/typebox';
+import { format } from '../formats.js';
 import { CHAP_MAX, CHAP_MIN, TargetSchema, TOKEN } from './model.js';
 import { IqnSchema } from './names.js';
 
-export const SECRET_PATTERN = `^[A-Za-z0-9_.~+=!-]{${CHAP_MIN},${CHAP_MAX}}$`;
-export const Secret = Type.String({
+/** A CHAP secret never starts with `-`: a tool would read it as an option (issue #28 item 19). */
+export const SECRET_PATTERN = `^[A-Za-z0-9_.~+=!][A-Za-z0-9_.~+=!-]{${CHAP_MIN - 1},${CHAP_MAX - 1}}$`;
+export const Secret = format({
   pattern: SECRET_PATTERN,
   minLength: CHAP_MIN,
   maxLength: CHAP_MAX,
-  description: `CHAP secret, ${CHAP_MIN}–${CHAP_MAX} characters (letters, digits, _ . ~ + = ! -); stored in secrets.env only`,
+  description: `CHAP secret, ${CHAP_MIN}–${CHAP_MAX} characters (letters, digits, _ . ~ + = ! -; not starting with -); stored in secrets.env only`,
+  errorMessage: `a CHAP secret has ${CHAP_MIN}–${CHAP_MAX} characters: letters, digits and _ . ~ + = ! -`,
+  rules: [
+    { pattern: '^[^-]', message: 'a CHAP secret may not start with - (tgtadm would read it as an option)' },
+    { minLength: CHAP_MIN, message: `a CHAP secret has at least ${CHAP_MIN} characters` },
+    { maxLength: CHAP_MAX, message: `a CHAP secret has at most ${CHAP_MAX} characters` },
+  ],
 });
 
 export const ChapInput = Type.Object(

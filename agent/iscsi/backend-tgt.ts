@@ -1,6 +1,7 @@
 /**
  * The Linux tgt backend: tgtd (user space, no kernel target module) driven by tgtadm over
- * its control socket (`-C <port>`). The pipeline writes targets.conf (render-tgt.ts, the
+ * its control socket (`-C <port>`); a CHAP account, whose password tgtadm takes only on its
+ * argv, is created over that socket directly (tgt-mgmt.ts). The pipeline writes targets.conf (render-tgt.ts, the
  * record of what runs and what `tgt-admin` would read); activation reads what tgtd runs and
  * issues the tgtadm commands that converge it (tgt-plan.ts) — the dry run lists the same
  * commands from the same reading. Available when tgtadm is installed and tgtd answers.
@@ -15,6 +16,7 @@ import { EMPTY_ISCSI, type IscsiState } from './model.js';
 import { parseTgtAccounts, parseTgtadmShow, parseTgtPortals } from './parse-tgtadm-show.js';
 import { redactTgt, renderTargetsConf } from './render-tgt.js';
 import type { BackendContext } from './service.js';
+import { tgtMgmt } from './tgt-mgmt.js';
 import { planTgt, type TgtCommand, type TgtRunning, tgtLive } from './tgt-plan.js';
 
 export interface TgtBackendOptions {
@@ -26,6 +28,8 @@ export interface TgtBackendOptions {
   secrets: { get(key: string): string | undefined };
   backingPath: BackingPath;
   timeoutMs?: number;
+  /** tgtd's management socket without the `.port` (default /var/run/tgtd/socket) */
+  socketBase?: string;
 }
 
 export interface TgtBackend extends IscsiBackend {
@@ -83,7 +87,8 @@ export function createTgtBackend(o: TgtBackendOptions): TgtBackend {
       shown: c.shown,
       timeoutMs,
       run: async () => {
-        await o.runner.run(c.argv, { timeoutMs, shownArgv: c.shown });
+        if (c.mgmt) await tgtMgmt(o.control, c.mgmt, { timeoutMs, socketBase: o.socketBase });
+        else await o.runner.run(c.argv, { timeoutMs, shownArgv: c.shown });
         if (c.account) applied.set(c.account.user, c.account.fingerprint);
       },
     };

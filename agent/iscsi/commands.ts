@@ -38,9 +38,12 @@ export const bindInitiator = (c: number, tid: number, iqn: string) =>
   adm(c, '--mode', 'target', '--op', 'bind', '--tid', String(tid), '--initiator-name', iqn);
 export const bindAddress = (c: number, tid: number, address: string) =>
   adm(c, '--mode', 'target', '--op', 'bind', '--tid', String(tid), '-I', address);
-/** the secret is an argv element (never logged: runs carry it only to tgtadm) */
-export const accountNew = (c: number, user: string, secret: string) =>
-  adm(c, '--mode', 'account', '--op', 'new', '--user', user, '--password', secret);
+/**
+ * What a CHAP account creation is shown as. It is never run as an argv: the password would be
+ * readable in /proc/<pid>/cmdline; tgt-mgmt.ts sends it over tgtd's management socket.
+ */
+export const accountNewShown = (c: number, user: string) =>
+  adm(c, '--mode', 'account', '--op', 'new', '--user', user, '--password', '********');
 export const accountBind = (c: number, tid: number, user: string, outgoing = false) =>
   adm(
     c,

@@ -6,7 +6,6 @@
  * rolled back together when one fails); a dry run lists the same file diffs and argv.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { existsSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
@@ -26,6 +25,7 @@ import {
   SessionSchema,
 } from './api-schemas.js';
 import { type BackendAvailability, computeDrift, type IscsiBackend, type LiveState } from './backend.js';
+import { backingFileSteps } from './backing-file.js';
 import { type IscsiConfig, iscsiConfig } from './config.js';
 import { groupMethods, lunMethods } from './methods-luns.js';
 import { type IscsiMethodsContext, targetMethods } from './methods-targets.js';
@@ -129,28 +129,18 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
         await delegate()?.prepare?.(s);
       },
       validate: async (ctx) => (await delegate()?.validate?.(ctx)) ?? [],
-      activate: async (ctx) => [...backingSteps(ctx.state), ...((await delegate()?.activate?.(ctx)) ?? [])],
+      activate: async (ctx) => [
+        ...(await backingSteps(ctx.state)),
+        ...((await delegate()?.activate?.(ctx)) ?? []),
+      ],
     };
 
-    /** Sparse files for file-backed LUNs that do not exist yet (the dry run evaluates `when` too). */
-    function backingSteps(s: IscsiState): Step[] {
-      return s.targets.flatMap((t) =>
-        t.luns.flatMap((l) => {
-          if (l.backing.kind !== 'file') return [];
-          const file = path.join(dataDir, l.backing.name);
-          return [
-            {
-              argv: ['mkdir', '-p', dataDir],
-              when: { describe: `${dataDir} does not exist`, test: async () => !existsSync(dataDir) },
-            },
-            {
-              argv: ['truncate', '--size', String(l.backing.sizeBytes), file],
-              when: { describe: `${file} does not exist`, test: async () => !existsSync(file) },
-            },
-          ];
-        }),
+    /** Sparse files for file-backed LUNs that do not exist yet; never through a link (backing-file.ts). */
+    const backingSteps = (s: IscsiState): Promise<Step[]> =>
+      backingFileSteps(
+        dataDir,
+        s.targets.flatMap((t) => t.luns.flatMap((l) => (l.backing.kind === 'file' ? [l.backing] : []))),
       );
-    }
 
     const managed = deps.configSet.register(target);
     const state = () => managed.state();

@@ -7,7 +7,8 @@
  * tgt's model differs from the shared one in three ways the plan spells out:
  * - one ACL per target: no group → `-I ALL`; groups → every group's initiator names bound;
  * - CHAP accounts are global (one password per user): a user used by two targets must carry
- *   one secret; an account is recreated when its secret changed since this agent set it
+ *   one secret; an account is created over tgtd's management socket, never by an argv that
+ *   would show its password in /proc (tgt-mgmt.ts); an account is recreated when its secret changed since this agent set it
  *   (tgtd cannot be asked for a password, so the agent keeps a fingerprint of what it set);
  * - LUN 0 is tgt's own controller LUN: target LUNs are numbered from 1;
  * - portals are the daemon's (not per target): missing ones are added, none is removed
@@ -20,6 +21,7 @@ import * as cmd from './commands.js';
 import { chapSecretKey, type IscsiState, type Target } from './model.js';
 import type { TgtTarget } from './parse-tgtadm-show.js';
 import { portalText, WRITE_THROUGH_MODE_PAGE } from './render-tgt.js';
+import { accountNewRequest, type TgtMgmtRequest } from './tgt-mgmt.js';
 
 export interface TgtRunning {
   targets: TgtTarget[];
@@ -41,9 +43,12 @@ export interface TgtCommand {
   shown: string[];
   /** an account created with this secret fingerprint once the command succeeds */
   account?: { user: string; fingerprint: string };
+  /**
+   * Sent over tgtd's management socket instead of running `argv` (tgt-mgmt.ts): the request
+   * carries a secret, which must never be an argv element (issue #28 item 8).
+   */
+  mgmt?: TgtMgmtRequest;
 }
-
-const REDACTED = '********';
 
 export function fingerprint(user: string, secret: string): string {
   return createHash('sha256').update(`${user}\0${secret}`).digest('hex').slice(0, 16);
@@ -164,11 +169,12 @@ export function planTgt(desired: IscsiState, running: TgtRunning, o: TgtPlanOpti
       out.push(plain(cmd.accountDelete(c, a.user)));
       recreated.add(a.user);
     }
-    const argv = cmd.accountNew(c, a.user, a.secret);
+    const shown = cmd.accountNewShown(c, a.user);
     out.push({
-      argv,
-      shown: argv.map((x) => (x === a.secret ? REDACTED : x)),
+      argv: shown,
+      shown,
       account: { user: a.user, fingerprint: a.fingerprint },
+      mgmt: accountNewRequest(a.user, a.secret),
     });
   }
 

@@ -8,7 +8,7 @@ import { conflict } from '../../rpc/errors.js';
 import { defineMethod } from '../../rpc/registry.js';
 import type { ObjectContext } from './context.js';
 import { exists } from './methods-bucket.js';
-import { migrate } from './migrate.js';
+import { DEFAULT_MAX_KEYS, migrate } from './migrate.js';
 import { BucketName, UserId } from './model.js';
 import { s3Client } from './s3.js';
 
@@ -57,6 +57,13 @@ export function migrateMethods(o: ObjectContext) {
               { minItems: 1, maxItems: 1000, description: 'default: every bucket of the source, same names' },
             ),
           ),
+          maxKeys: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              maximum: 10_000_000,
+              description: `source keys looked at in this run at most (default ${DEFAULT_MAX_KEYS}); run again to go on`,
+            }),
+          ),
         },
         { additionalProperties: false },
       ),
@@ -66,6 +73,9 @@ export function migrateMethods(o: ObjectContext) {
         skipped: Type.Integer(),
         bytesCopied: Type.Integer(),
         bytesSkipped: Type.Integer(),
+        truncated: Type.Optional(
+          Type.Boolean({ description: 'stopped at maxKeys: run again to go on (what arrived is skipped)' }),
+        ),
       }),
       role: 'admin',
       mutating: true,
@@ -79,6 +89,7 @@ export function migrateMethods(o: ObjectContext) {
         try {
           const report = await migrate({
             planOnly: ctx.dryRun,
+            maxKeys: p.maxKeys,
             source,
             target,
             buckets: p.buckets?.map((x) => ({ source: x.source, target: x.target ?? x.source })),
@@ -95,10 +106,17 @@ export function migrateMethods(o: ObjectContext) {
           return {
             dryRun: true as const,
             commands: [],
-            notes: report.buckets.map(
-              (r) =>
-                `${r.source} → ${r.target}: would copy ${r.copied} objects (${r.bytesCopied} bytes); ${r.skipped} already there`,
-            ),
+            notes: [
+              ...report.buckets.map(
+                (r) =>
+                  `${r.source} → ${r.target}: would copy ${r.copied} objects (${r.bytesCopied} bytes); ${r.skipped} already there`,
+              ),
+              ...(report.truncated
+                ? [
+                    `stopped after ${p.maxKeys ?? DEFAULT_MAX_KEYS} source keys (maxKeys): the run goes as far, the next one on`,
+                  ]
+                : []),
+            ],
           };
         } finally {
           source.destroy();

@@ -35,7 +35,8 @@ interface Mail {
 }
 
 const kindOf = (e: unknown) => (e as { data?: { kind?: string } }).data?.kind;
-const FAST_NOTIFY = { notify: { retryBaseMs: 100, maxAttempts: 3, tickMs: 50 } };
+// the receivers here listen on loopback, which a webhook may reach only when calypso.yaml allows it
+const FAST_NOTIFY = { notify: { retryBaseMs: 100, maxAttempts: 3, tickMs: 50, webhookAllow: ['127.0.0.1'] } };
 
 /** An SMTP server on loopback: STARTTLS required, AUTH PLAIN/LOGIN with one user; `refuse` answers 451. */
 async function startSmtp(dir: string, opts: { port?: number } = {}) {

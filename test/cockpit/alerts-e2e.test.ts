@@ -71,7 +71,12 @@ before(async () => {
   );
   cockpit = await startCockpit({ pluginDir: buildDir });
   browser = await launchChromium();
-  t = await startTestAgent({ services: [alertsSubsystem, notifySubsystem], listen: true });
+  // the test's webhook receiver is on loopback: calypso.yaml must allow it (issue #28 item 13)
+  t = await startTestAgent({
+    services: [alertsSubsystem, notifySubsystem],
+    listen: true,
+    config: { notify: { webhookAllow: ['127.0.0.1'] } },
+  });
   context = await pluginContext(browser, t.socket!);
   hook = createServer((req, res) => {
     let body = '';

@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import type { IscsiState, Lun, Target } from '../../agent/iscsi/model.js';
 import { parseTgtAccounts, parseTgtadmShow, parseTgtPortals } from '../../agent/iscsi/parse-tgtadm-show.js';
 import { redactTgt, renderTargetsConf } from '../../agent/iscsi/render-tgt.js';
+import { encodeRequest } from '../../agent/iscsi/tgt-mgmt.js';
 import { fingerprint, planTgt, type TgtRunning, tgtLive } from '../../agent/iscsi/tgt-plan.js';
 import { repoRoot } from '../helpers/paths.js';
 
@@ -86,12 +87,15 @@ describe('tgt plan', () => {
     assert.deepEqual(ops(withAddr), ['--mode target --op unbind --tid 1 -I 127.0.0.1']);
   });
 
-  it('the secret is in the argv run, never in what is shown', () => {
+  it('the secret is only in the management-socket request, never in an argv or what is shown', () => {
     const [acc] = planTgt({ targets: [target({ chap: { user: 'u1' } })] }, empty, opts()).filter(
       (c) => c.account,
     );
-    assert.ok(acc!.argv.includes('Secret-one.123'));
+    assert.ok(!acc!.argv.some((a) => a.includes('Secret-one.123')), 'no argv carries it (issue #28 item 8)');
     assert.ok(!acc!.shown.includes('Secret-one.123'));
+    const bytes = encodeRequest(acc!.mgmt!);
+    assert.ok(bytes.includes('user=u1,password=Secret-one.123\0'), 'the socket request carries it');
+    assert.equal(bytes.readUInt32LE(72), bytes.length, 'the header holds the whole length');
     assert.equal(acc!.account?.fingerprint, fingerprint('u1', 'Secret-one.123'));
   });
 
