@@ -11,6 +11,7 @@ const layout = createLayout(prefix);
 process.stdout.write('ready\n');
 for (let i = 0; ; i++) {
   await switchCurrent(layout, i % 2 ? '1.0.0' : '1.1.0');
+  process.stdout.write(`${i}\n`); // progress: the test kills after a random number of these
   if (i % 5 === 0) {
     const s = await stageDirectory(layout, source, {});
     await commitStaged(layout, s.staging, s.manifest);

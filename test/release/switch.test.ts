@@ -62,8 +62,20 @@ describe('release primitives under SIGKILL', () => {
       const child = spawn(process.execPath, [...entry('test/release/switch-child'), layout.prefix, source], {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
-      await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
-      await new Promise((r) => setTimeout(r, 20 + Math.floor(Math.random() * 150)));
+      // Killed after a random number of switches (then a random few ms): counted in the child's
+      // progress, not in time, since how long each step takes varies with the Node.js version
+      // (on Node 24 a switch is ~15 times faster and staging slower than on Node 20, so fixed
+      // delays of 20-170 ms all fell in the first staging, while 1.1.0 was current).
+      const switches = 1 + Math.floor(Math.random() * 12);
+      await new Promise<void>((resolve) => {
+        let lines = 0;
+        child.stdout.on('data', (b: Buffer) => {
+          lines += b.toString().split('\n').length - 1;
+          if (lines > switches) resolve(); // the first line is 'ready'
+        });
+        child.once('exit', () => resolve());
+      });
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 20)));
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
       seen.add(await assertConsistent(layout));
