@@ -10,6 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import path from 'node:path';
+import { unavailable } from '../../rpc/errors.js';
 import type { ConfigTarget, Step } from '../config-set/index.js';
 import type { Runner } from '../runner.js';
 import {
@@ -54,7 +55,10 @@ export function createLioBackend(o: LioBackendOptions): LioBackend {
   const timeoutMs = o.timeoutMs ?? 60_000;
   const build = { backingPath: o.backingPath, secret: (k: string) => o.secrets.get(k) };
   const loaded = (m: string) => existsSync(path.join(o.sysroot, 'sys/module', m));
-  const fabric = () => existsSync(path.join(root, 'iscsi'));
+  /** LIO with its iSCSI fabric loaded (configfs shows iscsi/ once iscsi_target_mod is in) */
+  const fabric = () =>
+    existsSync(path.join(root, 'iscsi')) ||
+    (loaded('iscsi_target_mod') && existsSync(path.join(root, 'core')));
 
   function loadable(): string | undefined {
     if (!o.runner.which('modprobe')) return 'modprobe (kmod) is not installed';
@@ -83,10 +87,9 @@ export function createLioBackend(o: LioBackendOptions): LioBackend {
   }
 
   async function running(): Promise<LioTree> {
-    // modules not loaded yet: LIO runs nothing
-    if (!existsSync(path.join(root, 'core')) && !loadable()) return { hbas: [], devices: [], targets: [] };
-    const t = await readLioTree(o.sysroot);
-    return fabric() ? t : { ...t, targets: [] };
+    // modules not loaded yet (probe said they can be): LIO runs nothing
+    if (!existsSync(path.join(root, 'core'))) return { fabric: false, hbas: [], devices: [], targets: [] };
+    return readLioTree(o.sysroot);
   }
 
   async function ops(state: IscsiState): Promise<LioOp[]> {
@@ -98,7 +101,7 @@ export function createLioBackend(o: LioBackendOptions): LioBackend {
     timeoutMs,
     when: {
       describe: 'a LIO module is not loaded',
-      test: async () => LIO_MODULES.some((m) => !loaded(m)) || !fabric(),
+      test: async () => LIO_MODULES.some((m) => !loaded(m)),
     },
   };
 
@@ -118,7 +121,9 @@ export function createLioBackend(o: LioBackendOptions): LioBackend {
   };
 
   async function live(): Promise<LiveState> {
-    return lioLive(await readLioTree(o.sysroot));
+    const why = existsSync(path.join(root, 'core')) ? undefined : loadable();
+    if (why) throw unavailable(`LIO is not loaded (no ${root}/core) and ${why}`, { reason: why });
+    return lioLive(await running());
   }
 
   return {

@@ -240,7 +240,7 @@ export async function readLioTree(sysroot: string): Promise<LioTree> {
     t.tpgs.sort((a, b) => a.tag - b.tag);
     targets.push(t);
   }
-  return { hbas, devices, targets };
+  return { fabric: existsSync(path.join(root, 'iscsi')), hbas, devices, targets };
 }
 
 function liveLun(lun: number, d: LioDevice | undefined, writeProtect: boolean): LiveLun {

@@ -203,6 +203,7 @@ export function planLio(want: LioTree, running: LioTree): LioOp[] {
     if (d.serial) creations.push({ op: 'write', path: `${dir}/wwn/vpd_unit_serial`, value: d.serial });
   }
 
+  if (want.targets.length && !running.fabric) creations.push({ op: 'mkdir', path: 'iscsi' });
   for (const w of want.targets) {
     const base = `iscsi/${w.iqn}`;
     const r = runTargets.get(w.iqn);

@@ -97,6 +97,8 @@ export interface LioTarget {
 }
 
 export interface LioTree {
+  /** the iSCSI fabric's directory exists (made by mkdir, which loads iscsi_target_mod's fabric) */
+  fabric: boolean;
   /** the HBA directories that exist (read back; the planner creates missing ones) */
   hbas: string[];
   devices: LioDevice[];
@@ -219,6 +221,7 @@ export function desiredLioTree(state: IscsiState, o: LioBuildOptions): LioTree {
   devices.sort((a, b) => (devKey(a) < devKey(b) ? -1 : devKey(a) > devKey(b) ? 1 : 0));
   const hbas = [...new Set(devices.map((d) => d.hba))].sort();
   return {
+    fabric: state.targets.length > 0,
     hbas,
     devices,
     targets: [...state.targets]
