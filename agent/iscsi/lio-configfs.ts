@@ -161,7 +161,8 @@ async function readAcl(dir: string, initiator: string): Promise<{ acl: LioAcl; s
     auth: await readAuth(path.join(dir, 'auth')),
   };
   const info = (await text(path.join(dir, 'info'))) ?? '';
-  if (!/Session State: TARG_SESS_STATE_LOGGED_IN/.test(info)) return { acl };
+  if (!/^InitiatorName: /m.test(info)) return { acl }; // "No active iSCSI Session for …"
+
   const addr = /Address (\S+)/.exec(info);
   const session: LioSession = {
     initiator,

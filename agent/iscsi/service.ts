@@ -306,7 +306,7 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
     const methods: AnyMethodDef[] = [
       defineMethod({
         name: 'iscsi.status',
-        summary: 'Which iSCSI backend is in use and why (SCST, LIO, tgt, or none with the reasons)',
+        summary: 'Which iSCSI backend is in use and why (SCST, tgt, or none with the reasons)',
         params: Type.Object({}, { additionalProperties: false }),
         result: Type.Object({
           backend: Type.Union([Type.Literal('scst'), Type.Literal('lio'), Type.Literal('tgt'), Type.Null()]),
