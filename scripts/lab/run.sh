@@ -13,8 +13,8 @@ while getopts m:s:t:e: o; do
 done
 shift $((OPTIND-1))
 [ $# -gt 0 ] || die "usage: run.sh [-m MB] [-s CPUS] [-t SECONDS] [-e VAR=VALUE]... [--] 'command'"
-LAB=$(lab_dir)
-[ -e "$LAB/ready" ] || LAB=$("$LABSRC/build.sh")
+if [ -n "${CALYPSO_LAB_DIR:-}" ]; then LAB=$CALYPSO_LAB_DIR   # a given lab directory, used as it is
+else LAB=$(lab_dir); [ -e "$LAB/ready" ] || LAB=$("$LABSRC/build.sh"); fi
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/calypso-lab-run.XXXXXX"); trap 'rm -rf "$RUN"' EXIT
 printf '%s\n' "$*" > "$RUN/cmd.sh"
 cp "$LABSRC/guest-init.sh" "$RUN/guest-init.sh"
