@@ -1,5 +1,6 @@
 /**
- * iSCSI end to end on LIO, the kernel target: boots the kernel lab guest (scripts/lab/run.sh:
+ * iSCSI end to end on LIO, the kernel target: boots the kernel lab guest (test/lab/guest.ts,
+ * scripts/lab/run.sh:
  * QEMU with Debian's 6.1 kernel and this checkout at the same path) and runs lio-guest.ts in it
  * as root. There the agent (LIO backend chosen by `auto`, real runner) loads LIO and configures
  * it through configfs; open-iscsi logs in over loopback (CHAP right / wrong / mutual, an
@@ -12,16 +13,21 @@
  * test/fixtures/lio-configfs (the pure tests' fixtures).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fromSources, repoRoot } from '../helpers/paths.js';
+import { describeRun, runInGuest, shellQuote } from '../lab/guest.js';
 
 const root = repoRoot();
 const TIMEOUT_S = 1500;
 /** compiled when this test is (tsx compiling the agent under TCG costs minutes) */
-const GUEST = fromSources ? 'node --import tsx test/iscsi/lio-guest.ts' : 'node dist/test/iscsi/lio-guest.js';
+const GUEST = [
+  process.execPath,
+  ...(fromSources ? ['--import', 'tsx', 'test/iscsi/lio-guest.ts'] : ['dist/test/iscsi/lio-guest.js']),
+]
+  .map(shellQuote)
+  .join(' ');
 
 interface Check {
   name: string;
@@ -55,24 +61,10 @@ const EXPECTED = [
   'deleting the target leaves configfs without targets or storage objects',
 ];
 
-const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-  execFile(
-    path.join(root, 'scripts/lab/run.sh'),
-    ['-m', '3072', '-t', String(TIMEOUT_S), GUEST],
-    { cwd: root, timeout: (TIMEOUT_S + 120) * 1000, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
-    (err, stdout, stderr) => {
-      const code = err
-        ? typeof (err as { code?: unknown }).code === 'number'
-          ? (err as { code: number }).code
-          : -1
-        : 0;
-      resolve({ code, stdout, stderr });
-    },
-  );
-});
+const run = await runInGuest(GUEST, { timeoutS: TIMEOUT_S, memMiB: 3072 });
 
 const checks: Check[] = [];
-for (const line of out.stdout.split('\n')) {
+for (const line of run.out.split('\n')) {
   if (line.startsWith('LIO-CHECK ')) checks.push(JSON.parse(line.slice(10)) as Check);
   const m = /^LIO-TREE (\S+) (\S+)$/.exec(line);
   if (m && process.env.CALYPSO_LIO_RECORD === '1') {
@@ -85,11 +77,7 @@ for (const line of out.stdout.split('\n')) {
 
 describe('LIO in the kernel lab guest, configured by the agent', () => {
   it('the guest ran the scenario to the end', () => {
-    assert.match(
-      out.stdout,
-      /^LIO-DONE [0-9]+$/m,
-      `no result from the guest (rc ${out.code}):\n${out.stderr.slice(-3000)}`,
-    );
+    assert.match(run.out, /^LIO-DONE [0-9]+$/m, describeRun(run).slice(-4000));
     assert.ok(
       !checks.some((c) => c.name === 'scenario ran to the end'),
       checks.find((c) => c.name === 'scenario ran to the end')?.detail,
