@@ -12,6 +12,7 @@ const AREAS: Record<string, { module: string; fn: string }> = {
   tape: { module: './tape.js', fn: 'benchTape' },
   object: { module: './object.js', fn: 'benchObject' },
   iscsi: { module: './iscsi.js', fn: 'benchIscsi' },
+  'iscsi-lio': { module: './iscsi-lio.js', fn: 'benchIscsiLio' },
   alerts: { module: './alerts.js', fn: 'benchAlerts' },
   abuse: { module: './abuse.js', fn: 'benchAbuse' },
 };
