@@ -28,10 +28,11 @@ if [ -z "${CALYPSO_LAB_ACCEL:-}" ]; then
 fi
 T0=$(now)
 set +e
+# no_timer_check: on a loaded host the IO-APIC timer check under TCG can fail and panic the boot
 # shellcheck disable=SC2086
 timeout -k 5 "$TIMEOUT" qemu-system-x86_64 $CALYPSO_LAB_ACCEL -m "$MEM" -smp "$SMP" -nodefaults -display none \
   -serial "file:$RUN/console" -no-reboot -kernel "$LAB/vmlinux" -initrd "$LAB/initramfs.cpio.gz" \
-  -append "console=ttyS0 quiet loglevel=3 panic=-1 ${CALYPSO_LAB_APPEND:-}" \
+  -append "console=ttyS0 quiet loglevel=3 panic=-1 no_timer_check ${CALYPSO_LAB_APPEND:-}" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
   -virtfs "local,path=$LAB/layer,mount_tag=layer,security_model=none,readonly=on" \
   -virtfs "local,path=$RUN,mount_tag=labrun,security_model=none" -nic none </dev/null
