@@ -5,13 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tgtBackendFactory } from '../../../agent/iscsi/backend-tgt.js';
 import { iscsiSubsystem } from '../../../agent/iscsi/service.js';
 import { startTestAgent, type TestAgent } from '../../helpers/agent.js';
 import { startTgtLab, type TgtLab } from '../../iscsi/tgt-lab.js';
+import { sessionLuns } from './scsi-sysfs.js';
 import { assertInGuest, labLib, ok, sh, waitFor } from './sh.js';
 
 const IQN = 'iqn.2026-12.org.calypso:lab-initiator';
@@ -23,21 +24,7 @@ let t: TestAgent;
 
 const node = (...args: string[]) => ['iscsiadm', '-m', 'node', '-T', IQN, '-p', lab.portal, ...args];
 
-/** the block device of the session to IQN, from sysfs (the kernel's own view) */
-function sessionDisk(): string | undefined {
-  for (const s of readdirSync('/sys/class/iscsi_session')) {
-    const dir = `/sys/class/iscsi_session/${s}`;
-    if (readFileSync(`${dir}/targetname`, 'utf8').trim() !== IQN) continue;
-    const dev = path.join(dir, 'device');
-    for (const tgt of readdirSync(dev).filter((e) => e.startsWith('target'))) {
-      for (const lun of readdirSync(path.join(dev, tgt)).filter((e) => /^\d+:\d+:\d+:\d+$/.test(e))) {
-        const blk = path.join(dev, tgt, lun, 'block');
-        if (existsSync(blk)) return `/dev/${readdirSync(blk)[0]}`;
-      }
-    }
-  }
-  return undefined;
-}
+const sessionDisk = () => sessionLuns(IQN).find((l) => l.block)?.block;
 
 before(async () => {
   assertInGuest();
