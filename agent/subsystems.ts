@@ -9,6 +9,7 @@ import { backupSubsystem } from './backup/service.js';
 import { configSchemaWith } from './config.js';
 import type { Subsystem } from './deps.js';
 import { createHardwareService, hardwareSubsystem } from './hardware/service.js';
+import { lioBackendFactory } from './iscsi/backend-lio.js';
 import { scstBackendFactory } from './iscsi/backend-scst.js';
 import { tgtBackendFactory } from './iscsi/backend-tgt.js';
 import { iscsiSubsystem } from './iscsi/service.js';
@@ -30,8 +31,9 @@ export const SUBSYSTEMS: Subsystem[] = [
   tapeSubsystem,
   vtlSubsystem,
   objectSubsystem,
-  // SCST first: chosen when its sysfs tree and scstadmin are there, else tgt
-  iscsiSubsystem([scstBackendFactory, tgtBackendFactory]),
+  // SCST first (its sysfs tree and scstadmin), then LIO when loaded, then tgt when tgtd answers,
+  // then LIO when its modules can be loaded (a fallback: service.ts choose)
+  iscsiSubsystem([scstBackendFactory, lioBackendFactory, tgtBackendFactory]),
   metricsSubsystem,
   notifySubsystem,
 ];

@@ -12,14 +12,17 @@ const AREAS: Record<string, { module: string; fn: string }> = {
   tape: { module: './tape.js', fn: 'benchTape' },
   object: { module: './object.js', fn: 'benchObject' },
   iscsi: { module: './iscsi.js', fn: 'benchIscsi' },
+  'iscsi-lio': { module: './iscsi-lio.js', fn: 'benchIscsiLio' },
   alerts: { module: './alerts.js', fn: 'benchAlerts' },
   abuse: { module: './abuse.js', fn: 'benchAbuse' },
+  lab: { module: './lab.js', fn: 'benchLab' },
 };
 
 const wanted = process.argv.slice(2);
 let failed = false;
 for (const [area, { module, fn }] of Object.entries(AREAS)) {
   if (wanted.length && !wanted.includes(area)) continue;
+  if (!wanted.length && area === 'lab') continue; // boots QEMU guests for minutes: only when named
   process.stdout.write(`\n## ${area}\n`);
   try {
     const mod = (await import(module)) as Record<string, () => Promise<Record<string, unknown>>>;

@@ -15,6 +15,8 @@ PKGS=(
   systemd             # systemd-analyze verify for the shipped units
   logrotate openssl   # logrotate --debug of the shipped config; the install's self-signed certificate
   msmtp               # the local sendmail of the notification test (relays to its SMTP server)
+  qemu-system-x86 busybox-static  # the kernel lab (scripts/lab): Debian's kernel under QEMU, busybox initramfs
+  make bc python3     # the kernel lab's OpenZFS module build (with gcc, above) and its vmlinux extraction
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,5 +1,5 @@
 /**
- * What an iSCSI backend (SCST, tgt) gives the subsystem: whether it can run here, its files as
+ * What an iSCSI backend (SCST, LIO, tgt) gives the subsystem: whether it can run here, its files as
  * a managed-config target, the running state read back in one shape, and the commands that
  * bring the running state to the desired one. Drift is computed here, once, over that shape.
  */
@@ -65,16 +65,20 @@ export interface DriftItem {
 export interface BackendAvailability {
   available: boolean;
   reason?: string;
+  /** can run, but only taken when no other backend can (LIO's modules loadable, not loaded) */
+  fallback?: boolean;
 }
 
 export interface IscsiBackend {
-  name: 'scst' | 'tgt';
+  name: 'scst' | 'tgt' | 'lio';
   /** can it run here (module / sysfs tree / daemon and tools present) */
   probe(): Promise<BackendAvailability>;
   /** its files and activation steps as a target of the managed-config pipeline */
   configTarget(): ConfigTarget<IscsiState>;
   /** the running state; throws `unavailable` when the daemon or kernel side is not there */
   live(): Promise<LiveState>;
+  /** the backend's own drift (default: computeDrift over live()) */
+  drift?(state: IscsiState): Promise<DriftItem[]>;
 }
 
 /** The path a LUN's backing has as the backends see it. */

@@ -7,10 +7,14 @@ export const iscsiConfig = defineConfigSlice(
   'iscsi',
   Type.Object(
     {
-      backend: Type.Union([Type.Literal('auto'), Type.Literal('scst'), Type.Literal('tgt')], {
-        default: 'auto',
-        description: 'auto: SCST when its sysfs tree and scstadmin exist, else tgt',
-      }),
+      backend: Type.Union(
+        [Type.Literal('auto'), Type.Literal('scst'), Type.Literal('lio'), Type.Literal('tgt')],
+        {
+          default: 'auto',
+          description:
+            'auto: SCST when its sysfs tree and scstadmin exist, else LIO when loaded, else tgt when tgtd answers, else LIO when its modules can be loaded',
+        },
+      ),
       tgtControlPort: Type.Integer({
         minimum: 0,
         maximum: 65535,

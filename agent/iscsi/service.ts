@@ -81,7 +81,7 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
     /** the backend in use for this change: the first available one, else the first candidate */
     let current: IscsiBackend | undefined = wanted[0];
 
-    async function probeAll(): Promise<{ name: string; available: boolean; reason?: string }[]> {
+    async function probeAll(): Promise<({ name: string } & BackendAvailability)[]> {
       const out = [];
       for (const b of wanted) out.push({ name: b.name, ...(await b.probe()) });
       return out;
@@ -89,7 +89,9 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
 
     async function choose(): Promise<{ backend?: IscsiBackend; why: string; probes: BackendAvailability[] }> {
       const probes = await probeAll();
-      const i = probes.findIndex((p) => p.available);
+      // a fallback (LIO loadable but not loaded) only when nothing else runs
+      let i = probes.findIndex((p) => p.available && !p.fallback);
+      if (i < 0) i = probes.findIndex((p) => p.available);
       if (i >= 0) {
         current = wanted[i]!;
         return {
@@ -300,7 +302,7 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
         summary: 'Which iSCSI backend is in use and why (SCST, tgt, or none with the reasons)',
         params: Type.Object({}, { additionalProperties: false }),
         result: Type.Object({
-          backend: Type.Union([Type.Literal('scst'), Type.Literal('tgt'), Type.Null()]),
+          backend: Type.Union([Type.Literal('scst'), Type.Literal('lio'), Type.Literal('tgt'), Type.Null()]),
           available: Type.Boolean(),
           reason: Type.String(),
           backends: Type.Array(
@@ -308,6 +310,7 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
               name: Type.String(),
               available: Type.Boolean(),
               reason: Type.Optional(Type.String()),
+              fallback: Type.Optional(Type.Boolean()),
             }),
           ),
           targets: Type.Integer(),
@@ -322,7 +325,7 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
             backend: c.backend?.name ?? null,
             available: !!c.backend,
             reason: c.why,
-            backends: c.probes as { name: string; available: boolean; reason?: string }[],
+            backends: c.probes as { name: string; available: boolean; reason?: string; fallback?: boolean }[],
             targets: s.targets.length,
             luns: s.targets.reduce((n, t) => n + t.luns.length, 0),
           };
@@ -357,9 +360,9 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
         mutating: false,
         handler: async () => {
           const b = await requireBackend();
-          const items = computeDrift(state(), await b.live(), backingPath, {
-            compareGroups: b.name === 'scst',
-          });
+          const items = b.drift
+            ? await b.drift(state())
+            : computeDrift(state(), await b.live(), backingPath, { compareGroups: b.name === 'scst' });
           if (items.length)
             await deps.alerts.raise({
               key: 'iscsi.drift',

@@ -37,9 +37,12 @@ export function parseTapeinfo(text: string): TapeInfo {
       case 'Revision':
         out.revision = v;
         break;
-      case 'SerialNumber':
-        out.serial = v;
+      case 'SerialNumber': {
+        // tgt's virtual drives (seen in the kernel lab) report a serial of NUL bytes: no serial
+        const serial = v.replace(/[\u0000-\u001f]/g, '').trim();
+        if (serial) out.serial = serial;
         break;
+      }
       case 'Ready':
         out.ready = yes(v);
         break;

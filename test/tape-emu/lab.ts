@@ -20,6 +20,9 @@ export interface TapeLab {
   dir: string;
   /** a cartridge put into a storage slot (mtx numbering) by hand, as through the library's door */
   insert(slot: number, barcode: string): void;
+  /** the library's iSCSI target and portal (the kernel lab logs in to it with open-iscsi) */
+  iqn: string;
+  portal: string;
   stop(): Promise<void>;
 }
 
@@ -34,8 +37,12 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/**
+ * `preload: false` (the kernel lab): no shim; the device fields then name the shim's devices, and the caller
+ * reaches the library through the kernel's initiator at `portal` instead.
+ */
 export async function startTapeLab(
-  opts: { slots?: number; mailslots?: number; tapes?: number } = {},
+  opts: { slots?: number; mailslots?: number; tapes?: number; preload?: boolean } = {},
 ): Promise<TapeLab> {
   const slots = opts.slots ?? 6;
   const mailslots = opts.mailslots ?? 1;
@@ -171,10 +178,10 @@ export async function startTapeLab(
         `/dev/sg7 sg ${url(2)}`,
       ].join('\n') + '\n',
     );
-    const so = buildPreload(dir);
-    if (!existsSync(so)) throw new Error('preload not built');
+    const so = opts.preload === false ? undefined : buildPreload(dir);
+    if (so !== undefined && !existsSync(so)) throw new Error('preload not built');
     return {
-      env: { LD_PRELOAD: so, TAPE_EMU_CONFIG: cfg },
+      env: so ? { LD_PRELOAD: so, TAPE_EMU_CONFIG: cfg } : {},
       changerDevice: '/dev/sg5',
       driveDevices: ['/dev/nst0', '/dev/nst1'],
       driveSgDevices: ['/dev/sg6', '/dev/sg7'],
@@ -186,6 +193,8 @@ export async function startTapeLab(
         newTape(barcode);
         u(`element_type=2,address=${9 + slot},barcode=${barcode},sides=1`);
       },
+      iqn,
+      portal: `127.0.0.1:${port}`,
       stop,
     };
   } catch (e) {

@@ -167,3 +167,11 @@ test('barcode suffixes: LTO generations, WORM, Type M, other families', () => {
   assert.equal(mediaOf('SDLT01S3').type, 'SDLT600');
   assert.equal(mediaOf(undefined).type, 'unknown');
 });
+
+test('tapeinfo: a serial of NUL bytes (tgt’s virtual drive, seen in the kernel lab) is no serial', () => {
+  const t = parseTapeinfo(
+    "Product Type: Tape Drive\nVendor ID: 'IET     '\nProduct ID: 'VIRTUAL-TAPE    '\nSerialNumber: '\u0000\u0000\u0000\u0000'\n",
+  );
+  assert.equal(t.vendor, 'IET');
+  assert.equal(t.serial, undefined);
+});

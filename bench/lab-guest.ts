@@ -1,0 +1,75 @@
+/**
+ * The kernel lab's in-guest benchmark (bench/lab.ts boots the guest and runs this as root): on OpenZFS, a
+ * snapshot.list of ~10,000 snapshots through the agent against `zfs list -Hp -t snapshot` run directly (goal ≤ 1.05×);
+ * on tgt's library through the kernel initiator, changer.status through the agent against `mtx status` (≤ 1.1×).
+ * Prints one JSON line.
+ */
+import { execFileSync } from 'node:child_process';
+import { closeSync, ftruncateSync, openSync } from 'node:fs';
+import { createZfsService } from '../agent/zfs/service.js';
+import { startTestAgent } from '../test/helpers/agent.js';
+import { waitLuns } from '../test/lab/guest/scsi-sysfs.js';
+import { labLib } from '../test/lab/guest/sh.js';
+import { startTapeLab } from '../test/tape-emu/lab.js';
+
+const run = (argv: string[]) =>
+  execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', maxBuffer: 256 << 20 });
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+async function time(n: number, fn: () => unknown): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await fn();
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+const res: Record<string, unknown> = {};
+// --- snapshots ---
+run(['modprobe', 'zfs']);
+const fd = openSync('/tmp/bench.vdev', 'w');
+ftruncateSync(fd, 1 << 30);
+closeSync(fd);
+run(['zpool', 'create', '-f', 'benchz', '/tmp/bench.vdev']);
+for (let i = 0; i < 99; i++) run(['zfs', 'create', `benchz/d${i}`]);
+const t0 = performance.now();
+for (let s = 0; s < 100; s++) run(['zfs', 'snapshot', '-r', `benchz@s${s}`]);
+res.snapshotsCreatedS = ((performance.now() - t0) / 1000).toFixed(1);
+const raw = await time(5, () =>
+  run(['zfs', 'list', '-Hp', '-t', 'snapshot', '-r', '-o', 'name,used,refer,creation', 'benchz']),
+);
+res.snapshots =
+  run(['zfs', 'list', '-H', '-t', 'snapshot', '-r', '-o', 'name', 'benchz']).split('\n').length - 1;
+const z = await startTestAgent({ services: [createZfsService({ healthIntervalMs: 0, schedulerTickMs: 0 })] });
+const list = () => z.call('snapshot.list', { dataset: 'benchz', recursive: true, limit: 100 });
+const first = await time(1, list);
+const viaAgent = await time(5, list);
+await z.stop();
+run(['zpool', 'destroy', 'benchz']);
+res.zfsListMs = median(raw).toFixed(1);
+res.snapshotListFirstMs = first[0]!.toFixed(1);
+res.snapshotListMs = median(viaAgent).toFixed(1);
+res.snapshotListRatioFirst = (first[0]! / median(raw)).toFixed(3);
+res.snapshotListRatio = (median(viaAgent) / median(raw)).toFixed(3);
+// --- changer ---
+const lab = await startTapeLab({ slots: 40, mailslots: 2, tapes: 20, preload: false });
+try {
+  await labLib('lab_iscsid');
+  for (const m of ['st', 'sg', 'ch']) run(['modprobe', m]);
+  run(['iscsiadm', '-m', 'discovery', '-t', 'st', '-p', lab.portal]);
+  run(['iscsiadm', '-m', 'node', '-T', lab.iqn, '-p', lab.portal, '--login']);
+  const luns = await waitLuns(lab.iqn, (l) => l.some((x) => x.type === 8 && x.sg));
+  const sg = luns.find((l) => l.type === 8)!.sg!;
+  const t = await startTestAgent({ config: { tape: { changers: [{ id: 'b', device: sg, drives: [] }] } } });
+  const mtx = await time(7, () => run(['mtx', '-f', sg, 'status']));
+  const agent = await time(7, () => t.call('changer.status', { changer: 'b' }));
+  await t.stop();
+  run(['iscsiadm', '-m', 'node', '-T', lab.iqn, '-p', lab.portal, '--logout']);
+  res.mtxStatusMs = median(mtx).toFixed(1);
+  res.changerStatusMs = median(agent).toFixed(1);
+  res.changerStatusRatio = (median(agent) / median(mtx)).toFixed(3);
+} finally {
+  await lab.stop();
+}
+process.stdout.write(`LAB-BENCH ${JSON.stringify(res)}\n`);
