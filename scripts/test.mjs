@@ -66,6 +66,10 @@ await runTests(files);
  */
 async function runTests(list) {
   const fileTimeoutS = Number(process.env.CALYPSO_TEST_FILE_TIMEOUT ?? 600);
+  // the kernel lab's files boot QEMU guests under TCG: minutes, not seconds (docs/lab.md)
+  const labTimeoutS = Number(process.env.CALYPSO_LAB_FILE_TIMEOUT ?? 1500);
+  const isLab = (rel) => /(^|\/)test\/lab\/|agent-lio\.test/.test(rel);
+  const totals = { pass: 0, fail: 0 };
   const hold = await holdPort(8787);
   const run = `${process.pid}-${Date.now().toString(36)}`;
   const env = { ...process.env, CALYPSO_CHECK_RESULTS: '1', CALYPSO_SUITE_RUN: run };
@@ -79,34 +83,60 @@ async function runTests(list) {
   for (const file of list) {
     const rel = path.relative(path.join(root, 'dist'), file);
     const started = Date.now();
-    const r = await runFile(file, env, fileTimeoutS);
-    if (r.hung || (r.code !== 0 && Date.now() - started >= fileTimeoutS * 1000)) {
+    const limit = isLab(rel) ? labTimeoutS : fileTimeoutS;
+    const r = await runFile(file, env, limit);
+    totals.pass += r.pass;
+    totals.fail += r.fail;
+    if (r.hung || (r.code !== 0 && Date.now() - started >= limit * 1000)) {
       hung.push(rel);
+      if (r.fail === 0) totals.fail++;
       process.stdout.write(
-        `\n== TIMED OUT: ${rel} did not finish within ${fileTimeoutS} s (a hung test, or a handle that kept it alive); ended\n`,
+        `\n== TIMED OUT: ${rel} did not finish within ${limit} s (a hung test, or a handle that kept it alive); ended\n`,
       );
-    } else if (r.code !== 0) failed.push(rel);
+    } else if (r.code !== 0) {
+      failed.push(rel);
+      if (r.fail === 0) totals.fail++; // a file that failed outside any test (an import, a before hook)
+    }
   }
+  // one closing line for the whole run, over every file's own summary
+  const closing = `tests: ${totals.pass} passed, ${totals.fail} failed`;
   if (hold) await new Promise((r) => hold.close(r));
   const secs = ((Date.now() - t0) / 1000).toFixed(1);
   if (!failed.length && !hung.length) {
-    process.stdout.write(`== tests (${list.length} files): ok (${secs} s)\n`);
+    process.stdout.write(`== tests (${list.length} files): ok (${secs} s)\n${closing}\n`);
     return;
   }
   process.stdout.write(`\n== tests FAILED (${secs} s)\n`);
-  for (const f of hung) process.stdout.write(`   timed out (after ${fileTimeoutS} s): ${f}\n`);
+  for (const f of hung) process.stdout.write(`   timed out: ${f}\n`);
   for (const f of failed) process.stdout.write(`   failed: ${f}\n`);
+  process.stdout.write(`${closing}\n`);
   process.exit(1);
 }
 
-/** One test file; resolves with its exit code, and `hung` when the watchdog had to kill it. */
+/**
+ * One test file; resolves with its exit code, its counts of passed and failed tests (from the
+ * reporter's closing `# pass N` / `# fail N`, its output passed through as it comes), and `hung`
+ * when the watchdog had to kill it.
+ */
 function runFile(file, env, timeoutS) {
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
       ['--test', '--test-concurrency=1', `--test-timeout=${timeoutS * 1000}`, file],
-      { cwd: root, env, stdio: 'inherit', detached: true },
+      { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'], detached: true },
     );
+    const counts = { pass: 0, fail: 0 };
+    let tail = '';
+    child.stdout.on('data', (b) => {
+      process.stdout.write(b);
+      const text = tail + b.toString('utf8');
+      const lines = text.split('\n');
+      tail = lines.pop() ?? '';
+      for (const l of lines) {
+        const m = /^# (pass|fail) (\d+)$/.exec(l);
+        if (m) counts[m[1]] = Number(m[2]);
+      }
+    });
     let hung = false;
     const killGroup = (sig) => {
       try {
@@ -136,7 +166,9 @@ function runFile(file, env, timeoutS) {
       clearTimeout(timer);
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
-      resolve({ code: code ?? (signal ? 1 : 0), hung });
+      const m = /^# (pass|fail) (\d+)$/.exec(tail);
+      if (m) counts[m[1]] = Number(m[2]);
+      resolve({ code: code ?? (signal ? 1 : 0), hung, ...counts });
     });
   });
 }
