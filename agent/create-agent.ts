@@ -22,7 +22,7 @@ import type { WsTransport } from '../rpc/ws-transport.js';
 import { AlertEngine } from './alerts/engine.js';
 import { AuditLog } from './audit.js';
 import { Capabilities } from './capabilities.js';
-import { type Config, ConfigError, loadConfig, loadSecrets, parseConfig } from './config.js';
+import { type Config, ConfigError, loadConfig, parseConfig } from './config.js';
 import { ConfigSet } from './config-set/index.js';
 import { coreService } from './core/service.js';
 import type { AgentDeps, Clock, Service, ServiceFactory, Subsystem } from './deps.js';
@@ -33,6 +33,7 @@ import { Locks } from './locks.js';
 import { createLogger } from './log.js';
 import { packageRoot, packageVersion } from './package-root.js';
 import { createRunner, type Runner } from './runner.js';
+import { SecretStore } from './secrets.js';
 import { openStore, type Store } from './store.js';
 import { fullConfigSchema, SUBSYSTEMS } from './subsystems.js';
 import { TokenStore } from './tokens.js';
@@ -85,7 +86,7 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
   if (typeof opts.config === 'string') config = parseConfig(opts.config, configFile, schema);
   else if (opts.config) config = parseConfig(JSON.stringify(opts.config), configFile, schema);
   else config = loadConfig(configFile, schema);
-  const secrets = loadSecrets(layout.secretsFile);
+  const secrets = SecretStore.load(layout.secretsFile);
   const log =
     opts.log ??
     (await createLogger({
@@ -119,6 +120,7 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
     runner,
     log: log.child({ area: 'config-set' }),
     now: clock.now,
+    secrets,
   });
   const deps: AgentDeps = {
     layout,

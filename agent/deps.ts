@@ -18,6 +18,7 @@ import type { JobManager } from './jobs.js';
 import type { Layout } from './layout.js';
 import type { Locks } from './locks.js';
 import type { Runner } from './runner.js';
+import type { SecretStore } from './secrets.js';
 import type { Store } from './store.js';
 import type { Usage } from './usage.js';
 
@@ -28,8 +29,8 @@ export interface Clock {
 export interface AgentDeps {
   layout: Layout;
   config: Config;
-  /** Values from etc/calypso/secrets.env. Never log them. */
-  secrets: Map<string, string>;
+  /** etc/calypso/secrets.env, one serialised store for every subsystem. Never log the values. */
+  secrets: SecretStore;
   log: Logger;
   store: Store;
   runner: Runner;

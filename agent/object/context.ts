@@ -7,7 +7,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { unavailable } from '../../rpc/errors.js';
 import type { DryRunPlan } from '../../rpc/registry.js';
-import { updateSecrets } from '../backup/secrets.js';
 import { configOf } from '../config.js';
 import type { AgentDeps } from '../deps.js';
 import type { Runner } from '../runner.js';
@@ -88,7 +87,7 @@ export function createObjectContext(deps: AgentDeps, options: ObjectOptions = {}
       return accessKey && secretKey ? { accessKey, secretKey } : undefined;
     },
     async set(c) {
-      await updateSecrets(deps.layout.secretsFile, deps.secrets, [
+      await deps.secrets.update([
         { key: ADMIN_ACCESS_KEY, value: c.accessKey },
         { key: ADMIN_SECRET_KEY, value: c.secretKey },
       ]);

@@ -7,11 +7,9 @@ import { RpcError, unavailable } from '../../rpc/errors.js';
 import { type AnyMethodDef, defineMethod } from '../../rpc/registry.js';
 import { Bconsole } from '../backup/bconsole.js';
 import { Catalog } from '../backup/catalog.js';
-import type { DesiredState } from '../backup/model.js';
 import { labelBarcodes, listVolumes, updateSlots, type Volume } from '../backup/ops-admin.js';
 import { baculaPaths } from '../backup/paths.js';
 import { backupContextOf } from '../backup/service.js';
-import type { ManagedConfig } from '../config-set/index.js';
 import { dataSlots, offerConsole, offerResources, withOffer } from './bacula-offer.js';
 import type { TapeContext } from './context.js';
 import { mediaOf } from './media.js';
@@ -49,12 +47,6 @@ async function baculaVolumes(t: TapeContext): Promise<{ byName: Map<string, Volu
   } catch (e) {
     return { byName: new Map(), note: `Bacula catalog not read: ${(e as Error).message}` };
   }
-}
-
-function baculaConfig(t: TapeContext): ManagedConfig<DesiredState> {
-  const m = t.deps.configSet.get('bacula');
-  if (!m) throw unavailable('the backup subsystem is not loaded', { reason: 'no bacula config target' });
-  return m as ManagedConfig<DesiredState>;
 }
 
 export function mediaMethods(t: TapeContext): AnyMethodDef[] {
@@ -162,20 +154,27 @@ export function mediaMethods(t: TapeContext): AnyMethodDef[] {
       requires: ['mtx'],
       handler: async (p, ctx) => {
         const { ref } = t.changer(p.changer);
-        const managed = baculaConfig(t);
+        // through the backup subsystem's own change (passwords generated with it), read and
+        // applied in the pipeline's lock: a concurrent backup.*.set cannot drop the offer
+        const bctx = backupContextOf(t.deps);
+        if (!bctx) throw unavailable('the backup subsystem is not loaded', { reason: 'no backup context' });
         const st = await t.withChanger(p.changer, 'bacula offer: status', () =>
           t.readStatus(p.changer, ctx.signal),
         );
         const { storage, pool } = offerResources(ref, p, st.status);
-        const next = withOffer(managed.state(), storage, pool);
         const slots = dataSlots(st.status);
         const lines =
           p.label !== false
             ? offerConsole(p.storage, p.pool, slots)
             : [offerConsole(p.storage, p.pool, undefined)[0]!];
         const summary = `tape library ${p.changer} offered as ${p.storage}`;
+        const c = await bctx.change((s) => ({ state: withOffer(s, storage, pool) }), {
+          user: ctx.identity.user,
+          summary,
+          dryRun: ctx.dryRun,
+        });
         if (ctx.dryRun) {
-          const plan = await managed.plan(next, { user: ctx.identity.user, summary });
+          const plan = c.pipeline;
           return {
             dryRun: true as const,
             commands: plan.commands,
@@ -184,16 +183,10 @@ export function mediaMethods(t: TapeContext): AnyMethodDef[] {
             notes: plan.notes,
           };
         }
-        // through the backup subsystem's own serialised apply (passwords generated first), so
-        // that a concurrent backup.*.set cannot drop the offered storage
-        const bctx = backupContextOf(t.deps);
-        if (!bctx) throw unavailable('the backup subsystem is not loaded', { reason: 'no backup context' });
-        const r = await bctx.exclusive(() =>
-          bctx.apply(withOffer(bctx.store.load(), storage, pool), ctx.identity.user, summary),
-        );
+        const r = c.applied!;
         const notes = [...r.notes];
         const console: string[] = [];
-        const s = next.settings;
+        const s = c.next.settings;
         const bc = new Bconsole({
           runner: t.deps.runner,
           configFile: baculaPaths(t.deps.layout).bconsoleConf,

@@ -45,17 +45,24 @@ export function createVtlService(): ServiceFactory {
     const present = () => deps.capabilities.get('mhvtl')?.available === true;
     const managed = deps.configSet.register(vtlTarget(paths, deps.runner, present));
 
+    /** One change: `fn` makes the next state of the committed one inside the pipeline's lock. */
     async function change(
-      next: VtlState,
       ctx: { dryRun: boolean; identity: { user: string } },
       summary: string,
+      fn: (current: VtlState) => VtlState,
     ) {
-      const problems = checkVtl(next);
-      if (problems.length) throw invalid(problems.join('; '), { problems });
-      if (ctx.dryRun) return planOf(await managed.plan(next, { user: ctx.identity.user, summary }));
       // the module and daemons must exist before files that only they read are changed
-      await deps.capabilities.require('mhvtl');
-      const r = await managed.apply(next, { user: ctx.identity.user, summary });
+      if (!ctx.dryRun) await deps.capabilities.require('mhvtl');
+      const r = await managed.update(
+        (cur) => {
+          const next = fn(cur);
+          const problems = checkVtl(next);
+          if (problems.length) throw invalid(problems.join('; '), { problems });
+          return { state: next };
+        },
+        { user: ctx.identity.user, summary, dryRun: ctx.dryRun },
+      );
+      if (ctx.dryRun) return planOf(r);
       return {
         changed: r.changed,
         ...(r.version !== undefined ? { version: r.version } : {}),
@@ -64,8 +71,8 @@ export function createVtlService(): ServiceFactory {
       };
     }
 
-    const find = (id: number): VtlLibrary => {
-      const l = managed.state().libraries.find((x) => x.id === id);
+    const find = (s: VtlState, id: number): VtlLibrary => {
+      const l = s.libraries.find((x) => x.id === id);
       if (!l) throw notFound(`virtual library ${id} does not exist`, { library: id });
       return l;
     };
@@ -124,12 +131,12 @@ export function createVtlService(): ServiceFactory {
         result: ApplyResult,
         role: 'admin',
         mutating: true,
-        handler: async (p, ctx) => {
-          const cur = managed.state();
-          if (cur.libraries.some((l) => l.id === p.id))
-            throw conflict(`virtual library ${p.id} already exists`, { library: p.id });
-          return change({ libraries: [...cur.libraries, p] }, ctx, `vtl library ${p.name} created`);
-        },
+        handler: async (p, ctx) =>
+          change(ctx, `vtl library ${p.name} created`, (cur) => {
+            if (cur.libraries.some((l) => l.id === p.id))
+              throw conflict(`virtual library ${p.id} already exists`, { library: p.id });
+            return { libraries: [...cur.libraries, p] };
+          }),
       }),
       defineMethod({
         name: 'vtl.library.update',
@@ -147,15 +154,11 @@ export function createVtlService(): ServiceFactory {
         result: ApplyResult,
         role: 'admin',
         mutating: true,
-        handler: async (p, ctx) => {
-          const old = find(p.id);
-          const next = { ...old, ...(p.set as Partial<VtlLibrary>) };
-          return change(
-            { libraries: managed.state().libraries.map((l) => (l.id === p.id ? next : l)) },
-            ctx,
-            `vtl library ${next.name} updated`,
-          );
-        },
+        handler: async (p, ctx) =>
+          change(ctx, `vtl library ${p.set.name ?? find(managed.state(), p.id).name} updated`, (cur) => {
+            const next = { ...find(cur, p.id), ...(p.set as Partial<VtlLibrary>) };
+            return { libraries: cur.libraries.map((l) => (l.id === p.id ? next : l)) };
+          }),
       }),
       defineMethod({
         name: 'vtl.library.delete',
@@ -170,16 +173,13 @@ export function createVtlService(): ServiceFactory {
         result: ApplyResult,
         role: 'admin',
         mutating: true,
-        handler: async (p, ctx) => {
-          const old = find(p.id);
-          if (p.confirm !== old.name)
-            throw invalid(`refused: confirm must repeat the library name ${old.name}`, {});
-          return change(
-            { libraries: managed.state().libraries.filter((l) => l.id !== p.id) },
-            ctx,
-            `vtl library ${old.name} deleted`,
-          );
-        },
+        handler: async (p, ctx) =>
+          change(ctx, `vtl library ${p.confirm} deleted`, (cur) => {
+            const old = find(cur, p.id);
+            if (p.confirm !== old.name)
+              throw invalid(`refused: confirm must repeat the library name ${old.name}`, {});
+            return { libraries: cur.libraries.filter((l) => l.id !== p.id) };
+          }),
       }),
       defineMethod({
         name: 'vtl.apply',
@@ -211,7 +211,7 @@ export function createVtlService(): ServiceFactory {
         area: 'vtl',
         label: 'the mhvtl configuration',
         config: () => managed,
-        restore: (state, ctx, summary) => change(state, ctx, summary) as never,
+        restore: (state, ctx, summary) => change(ctx, summary, () => state) as never,
         restoreResult: ApplyResult,
       }),
     ];
