@@ -10,9 +10,9 @@ export function repoRoot(): string {
   return dir;
 }
 
-/** ../shared/samples beside the checkout (CI lays it there). */
+/** Real captures of the tools (test/fixtures/samples, provenance in its README.md). */
 export function samplesDir(): string {
-  return path.resolve(repoRoot(), '..', 'shared', 'samples');
+  return path.join(repoRoot(), 'test', 'fixtures', 'samples');
 }
 
 /** True when running from TypeScript sources (tsx) rather than dist/. */
