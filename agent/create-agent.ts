@@ -19,7 +19,7 @@ import { Registry } from '../rpc/registry.js';
 import type { Identity } from '../rpc/roles.js';
 import { UnixTransport } from '../rpc/unix-transport.js';
 import type { WsTransport } from '../rpc/ws-transport.js';
-import { AlertEngine } from './alerts/engine.js';
+import { AlertEngine } from './alert-engine.js';
 import { AuditLog } from './audit.js';
 import { Capabilities } from './capabilities.js';
 import { type Config, ConfigError, loadConfig, parseConfig } from './config.js';
@@ -32,6 +32,7 @@ import { createLayout, type Layout } from './layout.js';
 import { Locks } from './locks.js';
 import { createLogger } from './log.js';
 import { packageRoot, packageVersion } from './package-root.js';
+import { Ports } from './ports.js';
 import { createRunner, type Runner } from './runner.js';
 import { SecretStore } from './secrets.js';
 import { openStore, type Store } from './store.js';
@@ -137,6 +138,7 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
     capabilities,
     configSet,
     usage: new Usage(),
+    ports: new Ports(),
     locks: new Locks(),
     alerts: new AlertEngine({
       db: store.db('alerts'),

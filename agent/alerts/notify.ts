@@ -26,9 +26,9 @@ import { hostname } from 'node:os';
 import { type Static, Type } from '@sinclair/typebox';
 import { invalid, notFound } from '../../rpc/errors.js';
 import { defineMethod } from '../../rpc/registry.js';
+import type { Alert } from '../alert-engine.js';
 import { configOf, defineConfigSlice } from '../config.js';
 import type { AgentDeps, Service, Subsystem } from '../deps.js';
-import type { Alert } from './engine.js';
 import { deliverMessage, type Message } from './notify-deliver.js';
 import {
   checkWebhookUrl,

@@ -162,7 +162,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 /** SMART failing raises `hardware.disk.smart:<disk>`; too hot raises `hardware.disk.temperature:<disk>`. */
 async function smartAlerts(
-  deps: { alerts: import('../alerts/engine.js').AlertEngine },
+  deps: { alerts: import('../alert-engine.js').AlertEngine },
   disk: string,
   r: { passed?: boolean; temperature?: number; model?: string; serial?: string; raw?: unknown },
 ): Promise<void> {

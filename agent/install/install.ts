@@ -10,8 +10,13 @@ import path from 'node:path';
 import type { Layout } from '../layout.js';
 import { createLayout } from '../layout.js';
 import { packageRoot } from '../package-root.js';
-import { MANIFEST_FILE } from '../release/manifest.js';
-import { commitStaged, currentVersion, stageDirectory, switchCurrent } from '../release/releases.js';
+import {
+  commitStaged,
+  currentVersion,
+  MANIFEST_FILE,
+  stageDirectory,
+  switchCurrent,
+} from '../release/port.js';
 import type { Runner } from '../runner.js';
 import { type AccountResult, ensureAccounts, prefixAccounts } from './accounts.js';
 import { renderConfigTemplate } from './config-template.js';

@@ -7,11 +7,14 @@
  * logrotate, Cockpit) are the distribution's, not the appliance's, so they are spelled here, once,
  * under the same prefix.
  */
+
 import path from 'node:path';
 import { DATA_AREAS, type DataArea, type Layout } from '../layout.js';
+import { AGENT_UNIT } from '../release/port.js';
 import type { Owner } from './fs-apply.js';
 
-export const AGENT_UNIT = 'calypso-agent.service';
+/** the agent's systemd unit (the release subsystem owns it: it restarts the agent on upgrade) */
+export { AGENT_UNIT };
 
 export interface Account {
   kind: 'group' | 'user';

@@ -1,11 +1,9 @@
 /** iSCSI LUN and initiator-group methods. */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { conflict, invalid, notFound } from '../../rpc/errors.js';
 import { type AnyMethodDef, defineMethod } from '../../rpc/registry.js';
 import type { Effect } from '../config-set/index.js';
-import * as zcmd from '../zfs/commands.js';
+import { ZVOLS } from '../zfs/port.js';
 import { ApplyResult, ZvolCreate } from './api-schemas.js';
 import type { IscsiMethodsContext } from './methods-targets.js';
 import { BackingSchema, GroupSchema, type IscsiState, type Lun, LunSchema, newIdentity } from './model.js';
@@ -67,30 +65,32 @@ export function lunMethods(ic: IscsiMethodsContext): AnyMethodDef[] {
             throw invalid(`${p.target}: LUN ${lun} is already used`, { target: p.target, lun });
           const effects: Effect[] = [];
           if (backing.kind === 'zvol') {
-            const dev = path.join('/dev/zvol', backing.dataset);
+            const zvols = ic.deps.ports.need(ZVOLS);
             if (p.create) {
               if (!ctx.dryRun) {
                 await ic.deps.capabilities.require('zfs');
-                if (existsSync(dev))
+                if (zvols.exists(backing.dataset))
                   throw conflict(`zvol ${backing.dataset} exists already; leave out create to use it`, {
                     dataset: backing.dataset,
                   });
               }
               // journaled by the pipeline: destroyed again when the change fails or is cut short
-              effects.push({
-                argv: zcmd.zvolCreate({
-                  name: backing.dataset,
-                  size: String(p.create.sizeBytes),
-                  sparse: p.create.thin,
-                  ...(p.create.volblocksize ? { blocksize: p.create.volblocksize } : {}),
-                }),
-                undo: ['zfs', 'destroy', '--', backing.dataset],
-                timeoutMs: ic.cfg.commandTimeoutSec * 1000,
-              });
-            } else if (!ctx.dryRun && !existsSync(dev))
-              throw notFound(`zvol ${backing.dataset} does not exist (${dev}); pass create to make it`, {
-                dataset: backing.dataset,
-              });
+              effects.push(
+                zvols.create(
+                  {
+                    name: backing.dataset,
+                    sizeBytes: p.create.sizeBytes,
+                    thin: p.create.thin,
+                    ...(p.create.volblocksize ? { volblocksize: p.create.volblocksize } : {}),
+                  },
+                  ic.cfg.commandTimeoutSec * 1000,
+                ),
+              );
+            } else if (!ctx.dryRun && !zvols.exists(backing.dataset))
+              throw notFound(
+                `zvol ${backing.dataset} does not exist (${zvols.device(backing.dataset)}); pass create to make it`,
+                { dataset: backing.dataset },
+              );
           }
           const l: Lun = {
             lun,

@@ -15,6 +15,7 @@ import { configOf } from '../config.js';
 import type { ConfigTarget, Step } from '../config-set/index.js';
 import { configMethods, planOf } from '../config-set/methods.js';
 import type { AgentDeps, Service, ServiceFactory, Subsystem } from '../deps.js';
+import { ZVOLS } from '../zfs/port.js';
 import { adopt } from './adopt.js';
 import {
   ApplyResult,
@@ -417,5 +418,5 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
 }
 
 export function iscsiSubsystem(backends: BackendFactory[]): Subsystem {
-  return { name: 'iscsi', service: createIscsiService({ backends }), config: iscsiConfig };
+  return { name: 'iscsi', service: createIscsiService({ backends }), config: iscsiConfig, needs: [ZVOLS] };
 }

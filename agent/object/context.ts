@@ -15,11 +15,10 @@ import { MinioBackend } from './backend-minio.js';
 import { type AdminSecrets, RgwBackend } from './backend-rgw.js';
 import { BucketCache } from './bucket-cache.js';
 import type { GatewayStart } from './commands.js';
-import { type ObjectConfig, objectConfigSlice } from './config.js';
+import { ADMIN_ACCESS_KEY, ADMIN_SECRET_KEY, type ObjectConfig, objectConfigSlice } from './config.js';
 import type { NewKey } from './model.js';
 
-export const ADMIN_ACCESS_KEY = 'OBJECT_ADMIN_ACCESS_KEY';
-export const ADMIN_SECRET_KEY = 'OBJECT_ADMIN_SECRET_KEY';
+export { ADMIN_ACCESS_KEY, ADMIN_SECRET_KEY };
 
 export interface ObjectOptions {
   /** Replace the calypso.yaml slice (tests that build agents without the slice registered). */

@@ -3,13 +3,9 @@
  * barcode) and tape.bacula.offer (a library to Bacula in one call).
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { RpcError, unavailable } from '../../rpc/errors.js';
+import { RpcError } from '../../rpc/errors.js';
 import { type AnyMethodDef, defineMethod } from '../../rpc/registry.js';
-import { Bconsole } from '../backup/bconsole.js';
-import { Catalog } from '../backup/catalog.js';
-import { labelBarcodes, listVolumes, updateSlots, type Volume } from '../backup/ops-admin.js';
-import { baculaPaths } from '../backup/paths.js';
-import { backupContextOf } from '../backup/service.js';
+import { BACULA, type Volume } from '../backup/port.js';
 import { dataSlots, offerConsole, offerResources, withOffer } from './bacula-offer.js';
 import type { TapeContext } from './context.js';
 import { mediaOf } from './media.js';
@@ -40,10 +36,11 @@ const MediaItem = Type.Object({
 });
 
 async function baculaVolumes(t: TapeContext): Promise<{ byName: Map<string, Volume>; note?: string }> {
-  const catalog = new Catalog({ runner: t.deps.runner, dbPath: baculaPaths(t.deps.layout).catalogDb });
-  if (!catalog.exists()) return { byName: new Map(), note: 'no Bacula catalog yet' };
+  if (!t.deps.ports.has(BACULA)) return { byName: new Map(), note: 'the backup subsystem is not loaded' };
   try {
-    return { byName: new Map((await listVolumes(catalog)).map((v) => [v.name, v])) };
+    const volumes = await t.deps.ports.need(BACULA).volumes();
+    if (!volumes) return { byName: new Map(), note: 'no Bacula catalog yet' };
+    return { byName: new Map(volumes.map((v) => [v.name, v])) };
   } catch (e) {
     return { byName: new Map(), note: `Bacula catalog not read: ${(e as Error).message}` };
   }
@@ -156,8 +153,7 @@ export function mediaMethods(t: TapeContext): AnyMethodDef[] {
         const { ref } = t.changer(p.changer);
         // through the backup subsystem's own change (passwords generated with it), read and
         // applied in the pipeline's lock: a concurrent backup.*.set cannot drop the offer
-        const bctx = backupContextOf(t.deps);
-        if (!bctx) throw unavailable('the backup subsystem is not loaded', { reason: 'no backup context' });
+        const bacula = t.deps.ports.need(BACULA);
         const st = await t.withChanger(p.changer, 'bacula offer: status', () =>
           t.readStatus(p.changer, ctx.signal),
         );
@@ -168,13 +164,13 @@ export function mediaMethods(t: TapeContext): AnyMethodDef[] {
             ? offerConsole(p.storage, p.pool, slots)
             : [offerConsole(p.storage, p.pool, undefined)[0]!];
         const summary = `tape library ${p.changer} offered as ${p.storage}`;
-        const c = await bctx.change((s) => ({ state: withOffer(s, storage, pool) }), {
+        const c = await bacula.offer((s) => withOffer(s, storage, pool), {
           user: ctx.identity.user,
           summary,
           dryRun: ctx.dryRun,
         });
         if (ctx.dryRun) {
-          const plan = c.pipeline;
+          const plan = c.plan;
           return {
             dryRun: true as const,
             commands: plan.commands,
@@ -186,22 +182,14 @@ export function mediaMethods(t: TapeContext): AnyMethodDef[] {
         const r = c.applied!;
         const notes = [...r.notes];
         const console: string[] = [];
-        const s = c.next.settings;
-        const bc = new Bconsole({
-          runner: t.deps.runner,
-          configFile: baculaPaths(t.deps.layout).bconsoleConf,
-          address: s.address,
-          port: s.dirPort,
-          log: t.deps.log,
-        });
-        const up = await bc.probe();
+        const up = await bacula.probe();
         if (!up.ok) notes.push(`${up.reason}: run backup.volume.updateSlots and labelBarcodes once it runs`);
         else {
           try {
             await t.withChanger(p.changer, `bacula label barcodes (${p.storage})`, async () => {
-              console.push(await updateSlots(bc, { storage: p.storage }));
+              console.push(await bacula.updateSlots({ storage: p.storage }));
               if (p.label !== false && slots)
-                console.push(await labelBarcodes(bc, { storage: p.storage, pool: p.pool, slots }));
+                console.push(await bacula.labelBarcodes({ storage: p.storage, pool: p.pool, slots }));
             });
           } catch (e) {
             if (!(e instanceof RpcError)) throw e;
