@@ -1,5 +1,5 @@
 /**
- * Errors as calypsoctl reports them. The contract (DESIGN.md): a JSON-RPC error goes to stderr as
+ * Errors as calypsoctl reports them. The contract (docs/design.md): a JSON-RPC error goes to stderr as
  * one line of JSON and the exit code is 1; scripts parse that line. A person at a terminal also
  * gets the same error in plain words on the next line: the message, the closest method names
  * when the agent suggests some (error.data.suggestions, or .suggestion), and the first invalid

@@ -1,5 +1,5 @@
 /**
- * The managed-config pipeline (DESIGN.md principle 3), shared by every subsystem that renders
+ * The managed-config pipeline (docs/design.md principle 3), shared by every subsystem that renders
  * a daemon's configuration: Bacula now, tgt, SCST, mhvtl and MinIO next.
  *
  * A subsystem declares a target (its files rendered from desired state, how to redact secrets,

@@ -1,5 +1,5 @@
 /**
- * `calypso-agent install [--prefix DIR]`: lays out the appliance (DESIGN.md "Filesystem
+ * `calypso-agent install [--prefix DIR]`: lays out the appliance (docs/design.md "Filesystem
  * domains") idempotently — accounts, directories with owners and modes, configuration
  * templates, secrets, a self-signed certificate, the release itself, the systemd unit, log
  * rotation, udev rules and the Cockpit plugin. A second run changes nothing; every change the

@@ -1,5 +1,5 @@
 /**
- * MinIO's environment file as a target of the managed-config pipeline (DESIGN.md principle 3):
+ * MinIO's environment file as a target of the managed-config pipeline (docs/design.md principle 3):
  * rendered from desired state (address, port, data directory, root user, TLS directory), the
  * root password read from secrets.env at render time (generated on the first apply) and
  * redacted in every diff and version, written atomically, and activated by restarting MinIO's

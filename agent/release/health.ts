@@ -1,6 +1,6 @@
 /**
  * The upgrader's view of the agent: one JSON-RPC call per connection over the Unix socket
- * (NDJSON framing, DESIGN.md), and the health check of a release: `system.ping` answers with the
+ * (NDJSON framing, docs/design.md), and the health check of a release: `system.ping` answers with the
  * expected version and `system.capabilities` answers, within a deadline. Deliberately tiny and
  * self-contained: the upgrader must keep working whatever the release under test does.
  */

@@ -1,6 +1,6 @@
 /**
  * The ZFS service: pools, datasets, zvols, snapshots and their policies, replication, the appliance
- * data layout and pool health (DESIGN.md: data under /srv/calypso lives on ZFS datasets).
+ * data layout and pool health (docs/design.md: data under /srv/calypso lives on ZFS datasets).
  *
  * The method records live in agent/zfs/methods-*.ts by topic (one file would pass 1,000 lines);
  * this file assembles them around one shared context and owns the background work: the health
