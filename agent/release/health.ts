@@ -4,7 +4,9 @@
  * expected version and `system.capabilities` answers, within a deadline. Deliberately tiny and
  * self-contained: the upgrader must keep working whatever the release under test does.
  */
+
 import net from 'node:net';
+import { sleep } from '../util/time.js';
 
 export class CallError extends Error {
   constructor(
@@ -65,7 +67,7 @@ export interface HealthResult {
   reason?: string;
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { sleep };
 
 /**
  * Poll until the agent answers ping with `version` and answers capabilities, or the deadline
