@@ -13,7 +13,7 @@ import { invalid, notFound, unavailable } from '../../rpc/errors.js';
 import { type AnyMethodDef, type CallContext, defineMethod } from '../../rpc/registry.js';
 import { configOf } from '../config.js';
 import type { ConfigTarget, Step } from '../config-set/index.js';
-import { configMethods, planOf } from '../config-set/methods.js';
+import { appliedOf, changeState, configMethods, planOf } from '../config-set/methods.js';
 import type { AgentDeps, Service, ServiceFactory, Subsystem } from '../deps.js';
 import { ZVOLS } from '../zfs/port.js';
 import { adopt } from './adopt.js';
@@ -211,23 +211,11 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
       fn: IscsiUpdater,
     ): Promise<ApplyResultT | ReturnType<typeof planOf>> {
       if (ctx.dryRun) await choose();
-      else await requireBackend();
-      const r = await managed.update(
-        async (cur) => {
-          const c = await fn(cur);
-          const problems = checkIscsi(c.state);
-          if (problems.length) throw invalid(problems.join('; '), { problems });
-          return c;
-        },
-        { user: ctx.identity.user, summary, dryRun: ctx.dryRun },
-      );
-      if (ctx.dryRun) return planOf(r);
-      return {
-        changed: r.changed,
-        ...(r.version !== undefined ? { version: r.version } : {}),
-        commands: r.commands,
-        notes: r.notes,
-      };
+      const r = await changeState(managed, ctx, summary, fn, {
+        check: checkIscsi,
+        require: () => requireBackend().then(() => {}),
+      });
+      return ctx.dryRun ? planOf(r) : appliedOf(r);
     }
 
     const withTarget = (s: IscsiState, iqn: string, fn: (t: Target) => Target): IscsiState => ({
@@ -370,12 +358,7 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
           await requireBackend();
           const r = await managed.reapply({ user: ctx.identity.user, summary: 'iscsi.apply' });
           await deps.alerts.clear('iscsi.drift');
-          return {
-            changed: r.changed,
-            ...(r.version !== undefined ? { version: r.version } : {}),
-            commands: r.commands,
-            notes: r.notes,
-          };
+          return appliedOf(r);
         },
       }),
       defineMethod({

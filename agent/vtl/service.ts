@@ -7,7 +7,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { conflict, invalid, notFound } from '../../rpc/errors.js';
 import { type AnyMethodDef, defineMethod } from '../../rpc/registry.js';
-import { configMethods, planOf } from '../config-set/methods.js';
+import { appliedOf, changeState, configMethods, planOf } from '../config-set/methods.js';
 import type { Service, ServiceFactory, Subsystem } from '../deps.js';
 import {
   barcodesOf,
@@ -51,24 +51,12 @@ export function createVtlService(): ServiceFactory {
       summary: string,
       fn: (current: VtlState) => VtlState,
     ) {
-      // the module and daemons must exist before files that only they read are changed
-      if (!ctx.dryRun) await deps.capabilities.require('mhvtl');
-      const r = await managed.update(
-        (cur) => {
-          const next = fn(cur);
-          const problems = checkVtl(next);
-          if (problems.length) throw invalid(problems.join('; '), { problems });
-          return { state: next };
-        },
-        { user: ctx.identity.user, summary, dryRun: ctx.dryRun },
-      );
-      if (ctx.dryRun) return planOf(r);
-      return {
-        changed: r.changed,
-        ...(r.version !== undefined ? { version: r.version } : {}),
-        commands: r.commands,
-        notes: r.notes,
-      };
+      const r = await changeState(managed, ctx, summary, (cur) => ({ state: fn(cur) }), {
+        check: checkVtl,
+        // the module and daemons must exist before files that only they read are changed
+        require: () => deps.capabilities.require('mhvtl').then(() => {}),
+      });
+      return ctx.dryRun ? planOf(r) : appliedOf(r);
     }
 
     const find = (s: VtlState, id: number): VtlLibrary => {
@@ -199,12 +187,7 @@ export function createVtlService(): ServiceFactory {
             );
           await deps.capabilities.require('mhvtl');
           const r = await managed.reapply({ user: ctx.identity.user, summary: 'vtl.apply' });
-          return {
-            changed: r.changed,
-            ...(r.version !== undefined ? { version: r.version } : {}),
-            commands: r.commands,
-            notes: r.notes,
-          };
+          return appliedOf(r);
         },
       }),
       ...configMethods<VtlState, Static<typeof ApplyResult>>({
