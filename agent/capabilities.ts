@@ -1,5 +1,5 @@
 /**
- * Capabilities, not crashes (DESIGN.md principle 4): at start the agent detects which tools
+ * Capabilities, not crashes (docs/design.md principle 4): at start the agent detects which tools
  * and kernel features exist. `system.capabilities` reports them; a service whose backend is
  * missing calls `require()` and the caller gets `unavailable` with the reason.
  */

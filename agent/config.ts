@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { type Static, type TObject, type TProperties, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { LineCounter, parseDocument } from 'yaml';
+import { parseSecrets } from './secrets.js';
 
 const RoleMap = Type.Object(
   {
@@ -306,20 +307,13 @@ export function loadConfig(file: string, schema: TObject = CoreConfigSchema): Co
 }
 
 /** secrets.env: KEY=VALUE lines. Values are returned, never logged. */
+/** secrets.env as a map (the agent keeps it in a SecretStore, agent/secrets.ts). */
 export function loadSecrets(file: string): Map<string, string> {
-  const out = new Map<string, string>();
   let text = '';
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    return out;
+    return new Map();
   }
-  for (const line of text.split('\n')) {
-    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
-    if (!m || line.trimStart().startsWith('#')) continue;
-    let v = m[2] ?? '';
-    if (v.length >= 2 && (v.startsWith('"') || v.startsWith("'")) && v.endsWith(v[0]!)) v = v.slice(1, -1);
-    out.set(m[1]!, v);
-  }
-  return out;
+  return parseSecrets(text);
 }

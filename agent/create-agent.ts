@@ -19,10 +19,10 @@ import { Registry } from '../rpc/registry.js';
 import type { Identity } from '../rpc/roles.js';
 import { UnixTransport } from '../rpc/unix-transport.js';
 import type { WsTransport } from '../rpc/ws-transport.js';
-import { AlertEngine } from './alerts/engine.js';
+import { AlertEngine } from './alert-engine.js';
 import { AuditLog } from './audit.js';
 import { Capabilities } from './capabilities.js';
-import { type Config, ConfigError, loadConfig, loadSecrets, parseConfig } from './config.js';
+import { type Config, ConfigError, loadConfig, parseConfig } from './config.js';
 import { ConfigSet } from './config-set/index.js';
 import { coreService } from './core/service.js';
 import type { AgentDeps, Clock, Service, ServiceFactory, Subsystem } from './deps.js';
@@ -32,7 +32,9 @@ import { createLayout, type Layout } from './layout.js';
 import { Locks } from './locks.js';
 import { createLogger } from './log.js';
 import { packageRoot, packageVersion } from './package-root.js';
+import { Ports } from './ports.js';
 import { createRunner, type Runner } from './runner.js';
+import { SecretStore } from './secrets.js';
 import { openStore, type Store } from './store.js';
 import { fullConfigSchema, SUBSYSTEMS } from './subsystems.js';
 import { TokenStore } from './tokens.js';
@@ -93,7 +95,7 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
   if (typeof opts.config === 'string') config = parseConfig(opts.config, configFile, schema);
   else if (opts.config) config = parseConfig(JSON.stringify(opts.config), configFile, schema);
   else config = loadConfig(configFile, schema);
-  const secrets = loadSecrets(layout.secretsFile);
+  const secrets = SecretStore.load(layout.secretsFile);
   const log =
     opts.log ??
     (await createLogger({
@@ -127,6 +129,7 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
     runner,
     log: log.child({ area: 'config-set' }),
     now: clock.now,
+    secrets,
   });
   const deps: AgentDeps = {
     layout,
@@ -143,6 +146,7 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
     capabilities,
     configSet,
     usage: new Usage(),
+    ports: new Ports(),
     locks: new Locks(),
     alerts: new AlertEngine({
       db: store.db('alerts'),

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AnyMethodDef } from '../rpc/registry.js';
 import type { Identity } from '../rpc/roles.js';
-import type { AlertEngine } from './alerts/engine.js';
+import type { AlertEngine } from './alert-engine.js';
 import type { AuditLog } from './audit.js';
 import type { Capabilities } from './capabilities.js';
 import type { Config, ConfigSlice } from './config.js';
@@ -17,7 +17,9 @@ import type { EventBus } from './events.js';
 import type { JobManager } from './jobs.js';
 import type { Layout } from './layout.js';
 import type { Locks } from './locks.js';
+import type { Port, Ports } from './ports.js';
 import type { Runner } from './runner.js';
+import type { SecretStore } from './secrets.js';
 import type { Store } from './store.js';
 import type { Usage } from './usage.js';
 
@@ -28,8 +30,8 @@ export interface Clock {
 export interface AgentDeps {
   layout: Layout;
   config: Config;
-  /** Values from etc/calypso/secrets.env. Never log them. */
-  secrets: Map<string, string>;
+  /** etc/calypso/secrets.env, one serialised store for every subsystem. Never log the values. */
+  secrets: SecretStore;
   log: Logger;
   store: Store;
   runner: Runner;
@@ -46,6 +48,8 @@ export interface AgentDeps {
   usage: Usage;
   /** Named locks keyed by stable device identities (`lockKey('changer', byId)`). */
   locks: Locks;
+  /** Declared seams between subsystems: `provide` what others may use, `need` what you use. */
+  ports: Ports;
   /** The alert engine: every subsystem raises and clears alerts through it. */
   alerts: AlertEngine;
   version: string;
@@ -76,4 +80,8 @@ export interface Subsystem {
   name: string;
   service: ServiceFactory;
   config?: ConfigSlice;
+  /** ports its service provides (from its own port.ts) */
+  provides?: Port<unknown>[];
+  /** ports of other subsystems it uses (it works without them: those calls answer `unavailable`) */
+  needs?: Port<unknown>[];
 }

@@ -1,5 +1,5 @@
 /**
- * The appliance's filesystem layout (DESIGN.md, "Filesystem domains").
+ * The appliance's filesystem layout (docs/design.md, "Filesystem domains").
  *
  * This is the only module that spells the appliance's paths. Every path is rooted at a
  * prefix so that a developer, a test or a demo runs the whole agent unprivileged inside a

@@ -1,5 +1,5 @@
 /**
- * The one command runner (DESIGN.md principle 2; STYLE.md convention 6).
+ * The one command runner (docs/design.md principle 2; STYLE.md convention 6).
  *
  * Every external command of the agent goes through here: argv arrays only (never a shell),
  * binaries resolved once against a fixed PATH, a timeout, an AbortSignal that kills the whole

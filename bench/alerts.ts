@@ -9,7 +9,7 @@
  */
 import { open } from 'lmdb';
 import pino from 'pino';
-import { AlertEngine } from '../agent/alerts/engine.js';
+import { AlertEngine } from '../agent/alert-engine.js';
 import { EventBus } from '../agent/events.js';
 import { createMetrics, type Readings } from '../agent/metrics/service.js';
 import { tempDir } from '../test/helpers/paths.js';

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * calypsoctl's entry point: runs the program of cli/program.ts and turns any error into the
- * CLI contract (DESIGN.md): one line of JSON on stderr and exit 1, followed by the same error in
+ * CLI contract (docs/design.md): one line of JSON on stderr and exit 1, followed by the same error in
  * plain words when stderr is a terminal (cli/errors.ts).
  */
 import { RpcClientError } from '../rpc/client.js';

@@ -1,5 +1,5 @@
 /**
- * calypsoctl — the agent's command line (DESIGN.md "Contracts"); cli/main.ts runs it.
+ * calypsoctl — the agent's command line (docs/design.md "Contracts"); cli/main.ts runs it.
  *
  * `call METHOD [PARAMS_JSON]` always prints the result as JSON and exits 0; a JSON-RPC error
  * goes to stderr as JSON and exits 1 (cli/errors.ts). Other subcommands print for people, and

@@ -2,7 +2,7 @@
  * The one reader of a sysroot (a directory holding `sys/`, `run/udev/data/`, `dev/disk/by-*`).
  *
  * Every probe reads through a `SysReader`, so the same code runs on `/` and on recorded trees
- * (DESIGN.md principle 5). Paths given to it are relative to the sysroot (`sys/block/sda/size`).
+ * (docs/design.md principle 5). Paths given to it are relative to the sysroot (`sys/block/sda/size`).
  * Reads never throw: an absent file is `undefined` silently (sysfs attributes come and go by
  * driver and kernel version), any other failure (EACCES, EIO, a directory where a file was
  * expected, bytes that do not parse) is `undefined` plus a warning, so a bad tree gives a

@@ -1,5 +1,5 @@
 /**
- * The one closed error catalogue (DESIGN.md "Errors"; STYLE.md convention 4).
+ * The one closed error catalogue (docs/design.md "Errors"; STYLE.md convention 4).
  *
  * Protocol faults use JSON-RPC's standard codes. Application errors use -32000..-32099 and
  * always carry `data.kind`. Anything else thrown by a handler becomes an internal error with

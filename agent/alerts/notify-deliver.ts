@@ -4,8 +4,8 @@
  * the local sendmail). Throws `failed` with the reason; the outbox in notify.ts retries.
  */
 import { failed } from '../../rpc/errors.js';
+import type { Alert } from '../alert-engine.js';
 import { nodemailer } from '../util/lazy-modules.js';
-import type { Alert } from './engine.js';
 import {
   bodyOf,
   type DigestItem,

@@ -6,9 +6,9 @@
  */
 import { createHmac } from 'node:crypto';
 import { type Static, Type } from '@sinclair/typebox';
+import type { Alert, AlertLevel } from '../alert-engine.js';
+import { ALERT_SOURCES } from '../alert-rules.js';
 import { format } from '../formats.js';
-import type { Alert, AlertLevel } from './engine.js';
-import { ALERT_SOURCES } from './rules.js';
 
 /** What a message is about: an alert raised or cleared, a test, or a digest of repeats. */
 export type MessageEvent = 'raised' | 'cleared' | 'test' | 'digest';

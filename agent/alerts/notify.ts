@@ -27,10 +27,9 @@ import { Type } from '@sinclair/typebox';
 import { invalid, notFound } from '../../rpc/errors.js';
 import { defineMethod } from '../../rpc/registry.js';
 import { roleAllows } from '../../rpc/roles.js';
-import { updateSecrets } from '../backup/secrets.js';
+import type { Alert } from '../alert-engine.js';
 import { configOf } from '../config.js';
 import type { AgentDeps, Service, Subsystem } from '../deps.js';
-import type { Alert } from './engine.js';
 import { type NotifyConfig, notifyConfig } from './notify-config.js';
 import { deliverMessage, type Message } from './notify-deliver.js';
 import {
@@ -388,7 +387,7 @@ function notifyService(deps: AgentDeps): Service {
             ...(p.password ? [{ key: secretKey(t.id, 'password'), value: p.password }] : []),
             ...(p.secret ? [{ key: secretKey(t.id, 'secret'), value: p.secret }] : []),
           ];
-          await updateSecrets(deps.layout.secretsFile, deps.secrets, changes);
+          await deps.secrets.update(changes);
           await db.put(`notify/target/${t.id}`, t);
           return view(t) as never;
         },
@@ -415,7 +414,7 @@ function notifyService(deps: AgentDeps): Service {
               db.remove(k);
             for (const e of mine) db.remove(oKey(e.seq));
           });
-          await updateSecrets(deps.layout.secretsFile, deps.secrets, [
+          await deps.secrets.update([
             { key: secretKey(p.id, 'password'), value: undefined },
             { key: secretKey(p.id, 'secret'), value: undefined },
           ]);

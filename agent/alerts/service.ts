@@ -6,8 +6,8 @@
 import { Type } from '@sinclair/typebox';
 import { invalid, notFound } from '../../rpc/errors.js';
 import { defineMethod } from '../../rpc/registry.js';
+import { ALERT_SOURCES, checkRules, mergeRules, RulesSchema, ThresholdsSchema } from '../alert-rules.js';
 import type { Service, Subsystem } from '../deps.js';
-import { ALERT_SOURCES, checkRules, mergeRules, RulesSchema, ThresholdsSchema } from './rules.js';
 
 const Level = Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('critical')]);
 const State = Type.Union([Type.Literal('active'), Type.Literal('acknowledged'), Type.Literal('cleared')]);

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { RpcError } from '../../rpc/errors.js';
 import type { ConfigTarget, FileSet, Step } from '../config-set/index.js';
 import type { Runner } from '../runner.js';
+import type { SecretReader } from '../secrets.js';
 import type { Bconsole } from './bconsole.js';
 import { createCatalog } from './catalog.js';
 import type { DesiredState } from './model.js';
@@ -36,7 +37,7 @@ export const RELOAD = 'reload';
 export interface BaculaTargetOptions {
   runner: Runner;
   paths: BaculaPaths;
-  secrets: Map<string, string>;
+  secrets: SecretReader;
   bconsole: () => Bconsole;
   /** desired state found in LMDB before the pipeline kept it (agents before 0.2) */
   legacyState: () => DesiredState;

@@ -3,6 +3,7 @@
  * pipeline), the catalog and a console bound to the current settings. Built once per agent by
  * the service factory.
  */
+import { invalid } from '../../rpc/errors.js';
 import type { ManagedConfig, ApplyResult as PipelineResult } from '../config-set/index.js';
 import type { AgentDeps } from '../deps.js';
 import { Bconsole } from './bconsole.js';
@@ -11,7 +12,8 @@ import { baculaTarget, DAEMON_FILES, needsRestart, relPath } from './config-targ
 import type { DesiredState, Settings } from './model.js';
 import { BackupOps } from './ops.js';
 import { type BaculaPaths, baculaPaths } from './paths.js';
-import { missingSecrets, updateSecrets } from './secrets.js';
+import { checkState } from './render.js';
+import { missingSecrets, type SecretChange } from './secrets.js';
 import { LegacyStateStore } from './state-store.js';
 
 /** backup.*.set / delete / config.* result: what applying the configuration did (published shape). */
@@ -34,11 +36,29 @@ export interface BackupContext {
   ops(): BackupOps;
   /** `unavailable` with the reason when a Bacula program is not installed */
   requireTools(...names: string[]): Promise<void>;
-  /** Apply a new desired state (passwords it needs are generated first). */
-  apply(state: DesiredState, user: string, summary: string): Promise<ApplyResult>;
-  /** Run configuration changes one at a time (load state → apply must not interleave). */
-  exclusive<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * One change of the desired state: `fn` makes the next state of the committed one inside the
+   * pipeline's lock (nothing else changes it in between), the state is checked, the passwords
+   * it needs are generated, and all of it is applied — or, with `dryRun`, planned — as one
+   * step. A refused change writes no secret; a real one needs the Bacula daemons installed.
+   */
+  change(fn: BackupUpdater, opts: { user: string; summary: string; dryRun?: boolean }): Promise<BackupChange>;
 }
+
+/** The next desired state and the secrets it brings (a client's given password). */
+export type BackupUpdater = (current: DesiredState) => { state: DesiredState; secrets?: SecretChange[] };
+
+export interface BackupChange {
+  /** the pipeline's answer (a plan for a dry run) */
+  pipeline: PipelineResult;
+  /** for a real run: the published shape */
+  applied?: ApplyResult;
+  previous: DesiredState;
+  next: DesiredState;
+}
+
+/** The programs a real change needs (their test mode validates the files). */
+const DAEMONS = ['bacula-dir', 'bacula-sd', 'bacula-fd'];
 
 export interface BackupContextOptions {
   /** poll period while following a job (tests shorten it) */
@@ -96,14 +116,7 @@ export function createBackupContext(deps: AgentDeps, opts: BackupContextOptions 
       legacyState: () => legacy.load(),
     }),
   );
-  let chain: Promise<unknown> = Promise.resolve();
-  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = chain.then(fn);
-    chain = run.catch(() => {});
-    return run;
-  };
   return {
-    exclusive,
     deps,
     paths,
     store: { load: state, settings: () => state().settings },
@@ -114,11 +127,34 @@ export function createBackupContext(deps: AgentDeps, opts: BackupContextOptions 
     requireTools: async (...names) => {
       for (const n of names) await deps.capabilities.require(n);
     },
-    apply: async (next, user, summary) => {
-      await updateSecrets(deps.layout.secretsFile, deps.secrets, missingSecrets(next, deps.secrets));
-      const previous = state();
-      const r = await config!.apply(next, { user, summary });
-      return toApplyResult(paths, r, previous, next);
+    change: async (fn, opts) => {
+      let previous: DesiredState | undefined;
+      let next: DesiredState | undefined;
+      const r = await config!.update(
+        async (current) => {
+          const c = fn(current);
+          const problems = checkState(c.state);
+          if (problems.length) {
+            const p = problems[0]!;
+            throw invalid(`${p.kind} ${p.name}: ${p.message}`, { problems });
+          }
+          if (!opts.dryRun) for (const n of DAEMONS) await deps.capabilities.require(n);
+          previous = current;
+          next = c.state;
+          const given = c.secrets ?? [];
+          const generated = missingSecrets(c.state, deps.secrets).filter(
+            (m) => !given.some((g) => g.key === m.key),
+          );
+          return { state: c.state, secrets: [...given, ...generated] };
+        },
+        { user: opts.user, summary: opts.summary, dryRun: opts.dryRun === true },
+      );
+      return {
+        pipeline: r,
+        ...(opts.dryRun ? {} : { applied: toApplyResult(paths, r, previous!, next!) }),
+        previous: previous!,
+        next: next!,
+      };
     },
   };
 }

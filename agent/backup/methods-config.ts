@@ -4,11 +4,11 @@
  * Every change renders the whole configuration, and with `dryRun` returns the file diffs.
  */
 import { type TObject, type TProperties, Type } from '@sinclair/typebox';
-import { conflict, invalid, notFound } from '../../rpc/errors.js';
+import { conflict, notFound } from '../../rpc/errors.js';
 import { type AnyMethodDef, type CallContext, type DryRunPlan, defineMethod } from '../../rpc/registry.js';
 import { configMethods as configSetMethods } from '../config-set/methods.js';
 import { RELOAD } from './config-target.js';
-import type { ApplyResult, BackupContext } from './context.js';
+import type { ApplyResult, BackupContext, BackupUpdater } from './context.js';
 import {
   BaculaName,
   type DesiredState,
@@ -19,9 +19,9 @@ import {
   SettingsSchema,
   StorageSchema,
 } from './model.js';
-import { checkState, referencesTo } from './render.js';
+import { referencesTo } from './render.js';
 import { builtinClient, builtinStorage } from './render-dir.js';
-import { clientKey, updateSecrets } from './secrets.js';
+import { clientKey } from './secrets.js';
 import { KIND_SCHEMA, listKey, normalize, withObject, withoutObject } from './state-store.js';
 
 export const ApplyResultSchema = Type.Object(
@@ -93,21 +93,18 @@ function setParams(kind: Kind): TObject {
   return Type.Object(props, { additionalProperties: false });
 }
 
+/** One change as a dry-run plan or, for real, what applying it did and the state it made. */
 async function planOrApply(
   bctx: BackupContext,
-  state: DesiredState,
   ctx: CallContext,
   summary: string,
-): Promise<ApplyResult | DryRunPlan> {
-  const problems = checkState(state);
-  if (problems.length) {
-    const p = problems[0]!;
-    throw invalid(`${p.kind} ${p.name}: ${p.message}`, { problems });
-  }
+  fn: BackupUpdater,
+): Promise<{ applied: ApplyResult; next: DesiredState } | DryRunPlan> {
+  const c = await bctx.change(fn, { user: ctx.identity.user, summary, dryRun: ctx.dryRun });
   if (ctx.dryRun) {
     // the same rendering, diff and steps as the apply (a reload only when the director runs)
-    const plan = await bctx.config.plan(state, { user: ctx.identity.user, summary });
-    const reloads = plan.commands.some((c) => c[0] === 'bconsole');
+    const plan = c.pipeline;
+    const reloads = plan.commands.some((x) => x[0] === 'bconsole');
     return {
       dryRun: true,
       commands: plan.commands,
@@ -116,8 +113,7 @@ async function planOrApply(
       notes: plan.notes,
     };
   }
-  await bctx.requireTools('bacula-dir', 'bacula-sd', 'bacula-fd');
-  return bctx.apply(state, ctx.identity.user, summary);
+  return { applied: c.applied!, next: c.next };
 }
 
 function kindMethods(bctx: BackupContext, kind: Kind): AnyMethodDef[] {
@@ -177,24 +173,25 @@ function kindMethods(bctx: BackupContext, kind: Kind): AnyMethodDef[] {
       role: 'admin',
       mutating: true,
       secretParams: kind === 'client' ? ['password'] : undefined,
-      handler: (params, ctx) =>
-        bctx.exclusive(async () => {
-          const { password, ...rest } = params as Record<string, unknown> & { password?: string };
-          const obj = normalize<{ name: string }>(KIND_SCHEMA[kind], rest, `${label} ${String(rest.name)}`);
-          const state = bctx.store.load();
+      handler: async (params, ctx) => {
+        const { password, ...rest } = params as Record<string, unknown> & { password?: string };
+        const obj = normalize<{ name: string }>(KIND_SCHEMA[kind], rest, `${label} ${String(rest.name)}`);
+        const r = await planOrApply(bctx, ctx, `backup.${kind}.set ${obj.name}`, (state) => {
           if (kind === 'client' && obj.name === builtinClient(state).name) {
             throw conflict(`client ${obj.name} is the appliance itself; change it with backup.settings.set`);
           }
-          const next = withObject(state, kind, obj);
-          if (kind === 'client' && password && !ctx.dryRun) {
-            await updateSecrets(bctx.deps.layout.secretsFile, bctx.deps.secrets, [
-              { key: clientKey(obj.name), value: password, comment: `director ↔ client ${obj.name}` },
-            ]);
-          }
-          const applied = await planOrApply(bctx, next, ctx, `backup.${kind}.set ${obj.name}`);
-          if ('dryRun' in applied) return applied;
-          return { item: obj, applied } as never;
-        }),
+          return {
+            state: withObject(state, kind, obj),
+            // the given password is written with the change, and only if the change is made
+            secrets:
+              kind === 'client' && password
+                ? [{ key: clientKey(obj.name), value: password, comment: `director ↔ client ${obj.name}` }]
+                : [],
+          };
+        });
+        if ('dryRun' in r) return r;
+        return { item: obj, applied: r.applied } as never;
+      },
     }),
     defineMethod({
       name: `backup.${kind}.delete`,
@@ -203,28 +200,21 @@ function kindMethods(bctx: BackupContext, kind: Kind): AnyMethodDef[] {
       result: Type.Object({ applied: ApplyResultSchema }),
       role: 'admin',
       mutating: true,
-      handler: (p, ctx) =>
-        bctx.exclusive(async () => {
-          const state = bctx.store.load();
+      handler: async (p, ctx) => {
+        const r = await planOrApply(bctx, ctx, `backup.${kind}.delete ${p.name}`, (state) => {
           if (!(state[listKey(kind)] as { name: string }[]).some((o) => o.name === p.name))
             throw notFound(`${label} ${p.name} does not exist`);
           const refs = referencesTo(state, kind, p.name);
           if (refs.length)
             throw conflict(`${label} ${p.name} is used by ${refs.join(', ')}`, { usedBy: refs });
-          const applied = await planOrApply(
-            bctx,
-            withoutObject(state, kind, p.name),
-            ctx,
-            `backup.${kind}.delete ${p.name}`,
-          );
-          if ('dryRun' in applied) return applied;
-          if (kind === 'client') {
-            await updateSecrets(bctx.deps.layout.secretsFile, bctx.deps.secrets, [
-              { key: clientKey(p.name), value: undefined },
-            ]);
-          }
-          return { applied };
-        }),
+          return {
+            state: withoutObject(state, kind, p.name),
+            secrets: kind === 'client' ? [{ key: clientKey(p.name), value: undefined }] : [],
+          };
+        });
+        if ('dryRun' in r) return r;
+        return { applied: r.applied };
+      },
     }),
   ];
 }
@@ -252,14 +242,16 @@ export function configMethods(bctx: BackupContext): AnyMethodDef[] {
       result: Type.Object({ settings: SettingsSchema, applied: ApplyResultSchema }),
       role: 'admin',
       mutating: true,
-      handler: (p, ctx) =>
-        bctx.exclusive(async () => {
-          const state = bctx.store.load();
-          const settings = normalize<Settings>(SettingsSchema, { ...state.settings, ...p }, 'settings');
-          const applied = await planOrApply(bctx, { ...state, settings }, ctx, 'backup.settings.set');
-          if ('dryRun' in applied) return applied;
-          return { settings, applied };
-        }),
+      handler: async (p, ctx) => {
+        const r = await planOrApply(bctx, ctx, 'backup.settings.set', (state) => ({
+          state: {
+            ...state,
+            settings: normalize<Settings>(SettingsSchema, { ...state.settings, ...p }, 'settings'),
+          },
+        }));
+        if ('dryRun' in r) return r;
+        return { settings: r.next.settings, applied: r.applied };
+      },
     }),
     defineMethod({
       name: 'backup.config.apply',
@@ -269,14 +261,19 @@ export function configMethods(bctx: BackupContext): AnyMethodDef[] {
       result: ApplyResultSchema,
       role: 'admin',
       mutating: true,
-      handler: (_p, ctx) =>
-        bctx.exclusive(async () => planOrApply(bctx, bctx.store.load(), ctx, 'backup.config.apply')),
+      handler: async (_p, ctx) => {
+        const r = await planOrApply(bctx, ctx, 'backup.config.apply', (state) => ({ state }));
+        return 'dryRun' in r ? r : r.applied;
+      },
     }),
     ...configSetMethods<DesiredState, ApplyResult>({
       area: 'backup',
       label: 'the Bacula configuration',
       config: () => bctx.config,
-      restore: (state, ctx, summary) => bctx.exclusive(() => planOrApply(bctx, state, ctx, summary)),
+      restore: async (state, ctx, summary) => {
+        const r = await planOrApply(bctx, ctx, summary, () => ({ state }));
+        return 'dryRun' in r ? r : r.applied;
+      },
       restoreResult: ApplyResultSchema,
     }),
   ];

@@ -3,10 +3,12 @@
  * progress, volumes, daemon status. Actions go through bconsole; state is read from the catalog
  * (status of a job) and from the daemons' `.status ... running` (live files/bytes/rate).
  */
+
 import { randomBytes } from 'node:crypto';
 import { utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { invalid, notFound, RpcError } from '../../rpc/errors.js';
+import { pause } from '../util/time.js';
 import { type Bconsole, outcomeError } from './bconsole.js';
 import type { Catalog } from './catalog.js';
 import {
@@ -67,17 +69,8 @@ const WAITING: Record<string, string> = {
 const fmtBytes = (b: number) =>
   b >= 10 * 1024 * MiB ? `${(b / 1024 / MiB).toFixed(1)} GiB` : `${(b / MiB).toFixed(1)} MiB`;
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
+/** A poll's pause: returns early when the job is aborted (agent/util/time.ts). */
+export const sleep = pause;
 
 export class BackupOps {
   constructor(private o: OpsOptions) {}

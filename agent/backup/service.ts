@@ -5,21 +5,15 @@
  * status. README.md, "Backup (Bacula)", says how the agent talks to Bacula and why.
  */
 
-import type { AgentDeps, Service, ServiceFactory, Subsystem } from '../deps.js';
-import { type BackupContext, type BackupContextOptions, createBackupContext } from './context.js';
+import type { Service, ServiceFactory, Subsystem } from '../deps.js';
+import { type BackupContextOptions, createBackupContext } from './context.js';
 import { configMethods } from './methods-config.js';
 import { opsMethods } from './methods-ops.js';
 import { scheduleMethods } from './methods-schedule.js';
 import { volumeMethods } from './methods-volumes.js';
+import { BACULA } from './port.js';
+import { baculaPort } from './port-impl.js';
 import { ScheduleWatch } from './schedule-watch.js';
-
-const contexts = new WeakMap<AgentDeps, BackupContext>();
-
-/**
- * The backup context of an agent, for another subsystem that changes the Bacula configuration
- * (tape.bacula.offer): it applies through the same serialised path as backup.*.set.
- */
-export const backupContextOf = (deps: AgentDeps): BackupContext | undefined => contexts.get(deps);
 
 /** A backup service with options (tests shorten the poll period). */
 export function createBackupService(
@@ -27,7 +21,7 @@ export function createBackupService(
 ): ServiceFactory {
   return (deps): Service => {
     const bctx = createBackupContext(deps, opts);
-    contexts.set(deps, bctx);
+    deps.ports.provide(BACULA, baculaPort(bctx));
     const watch = new ScheduleWatch(bctx, { intervalMs: opts.scheduleCheckMs });
     return {
       name: 'backup',
@@ -45,4 +39,4 @@ export function createBackupService(
 
 export const backupService: ServiceFactory = createBackupService();
 
-export const backupSubsystem: Subsystem = { name: 'backup', service: backupService };
+export const backupSubsystem: Subsystem = { name: 'backup', service: backupService, provides: [BACULA] };

@@ -1,5 +1,5 @@
 /**
- * The managed-config pipeline (DESIGN.md principle 3), shared by every subsystem that renders
+ * The managed-config pipeline (docs/design.md principle 3), shared by every subsystem that renders
  * a daemon's configuration: Bacula now, tgt, SCST, mhvtl and MinIO next.
  *
  * A subsystem declares a target (its files rendered from desired state, how to redact secrets,
@@ -23,9 +23,11 @@ import { createPatch } from 'diff';
 import type { Database } from 'lmdb';
 import { RpcError } from '../../rpc/errors.js';
 import { syncDir, writeFileAtomic } from '../fs/atomic-write.js';
+import { EffectsRun, effectsFile, readEffectsJournal, undoEffects, undoSecrets } from './effects.js';
 import type {
   ApplyOptions,
   ApplyResult,
+  Change,
   ConfigSetOptions,
   ConfigTarget,
   FileDiff,
@@ -35,6 +37,7 @@ import type {
   RecoveryReport,
   Step,
   StepContext,
+  Updater,
   VersionInfo,
   VersionRecord,
 } from './types.js';
@@ -42,13 +45,17 @@ import type {
 export type {
   ApplyOptions,
   ApplyResult,
+  Change,
   ConfigSetOptions,
   ConfigTarget,
+  Effect,
   FileDiff,
   FileSet,
   RecoveryReport,
   Step,
   StepContext,
+  UpdateContext,
+  Updater,
   VersionInfo,
 } from './types.js';
 
@@ -130,9 +137,23 @@ export class ManagedConfig<S> {
     return this.apply(next, { ...opts, dryRun: true });
   }
 
-  /** Apply a new desired state (serialised with every other change). */
+  /**
+   * Apply a new desired state (serialised with every other change). It replaces the state
+   * whole: a change made of the current state is `update`, which reads it inside the lock.
+   */
   apply(next: S, opts: ApplyOptions): Promise<ApplyResult> {
-    return this.set.recoverAll().then(() => this.set.serial(() => this.applyNow(next, opts)));
+    return this.update(() => ({ state: next }), opts);
+  }
+
+  /**
+   * The whole read-modify-write of one change as one step: `fn` reads the committed state and
+   * returns the next one with its side effects and secrets, inside the pipeline's lock; then
+   * the effects run, the secrets are written, and the files are rendered, written, validated,
+   * activated and committed. Any failure (and a crash, at the next start) undoes all of it. A
+   * dry run calls `fn` the same way and plans with its secrets previewed: effects' argv first.
+   */
+  update(fn: Updater<S>, opts: ApplyOptions): Promise<ApplyResult> {
+    return this.set.recoverAll().then(() => this.set.serial(() => this.updateNow(fn, opts)));
   }
 
   /** Re-apply the committed state: rewrite files that drifted and activate. */
@@ -179,6 +200,50 @@ export class ManagedConfig<S> {
       path: p,
       diff: createPatch(p, this.redact(cur.get(p) ?? '', p), this.redact(next.get(p) ?? '', p), from, to),
     }));
+  }
+
+  private effectsDeps() {
+    const { journalDir, runner, log, secrets } = this.set.o;
+    return { journalDir, runner, log, ...(secrets ? { secrets } : {}) };
+  }
+
+  private async updateNow(fn: Updater<S>, opts: ApplyOptions): Promise<ApplyResult> {
+    const dryRun = opts.dryRun === true;
+    const change: Change<S> = await fn(this.state(), { dryRun });
+    if (change.summary) opts = { ...opts, summary: change.summary };
+    const effects = change.effects ?? [];
+    const secrets = change.secrets ?? [];
+    const before = (r: ApplyResult): ApplyResult => {
+      r.commands.unshift(...effects.map((e) => e.argv));
+      r.notes.unshift(
+        ...secrets.map(
+          (c) => `secrets.env: ${c.key} ${c.value === undefined ? 'removed' : 'set'} (value not shown)`,
+        ),
+      );
+      return r;
+    };
+    if (dryRun) {
+      const plan = () => this.applyNow(change.state, opts);
+      return before(await (this.set.o.secrets ? this.set.o.secrets.preview(secrets, plan) : plan()));
+    }
+    if (!effects.length && !secrets.length) return this.applyNow(change.state, opts);
+    const run = new EffectsRun(
+      this.effectsDeps(),
+      this.target.name,
+      (this.head()?.version ?? 0) + 1,
+      new Date(this.now()).toISOString(),
+    );
+    let r: ApplyResult;
+    try {
+      for (const e of effects) await run.run(e);
+      await run.writeSecrets(secrets);
+      r = await this.applyNow(change.state, opts);
+    } catch (err) {
+      await run.undo();
+      throw err;
+    }
+    await run.finish();
+    return before(r);
   }
 
   private async applyNow(nextState: S, opts: ApplyOptions): Promise<ApplyResult> {
@@ -342,8 +407,33 @@ export class ManagedConfig<S> {
     return version;
   }
 
-  /** Called once at start: complete or undo an apply a crash cut short. */
+  /**
+   * Called once at start: complete or undo an apply a crash cut short, with its side effects
+   * (secrets put back first, then the files, then the effects undone in reverse).
+   */
   async recover(): Promise<RecoveryReport | undefined> {
+    const ef = effectsFile(this.set.o.journalDir, this.target.name);
+    const pending = await readEffectsJournal(ef);
+    const undo = pending && (this.head()?.version ?? 0) < pending.nextVersion ? pending : undefined;
+    if (undo) await undoSecrets(this.effectsDeps(), undo);
+    const r = await this.recoverFiles();
+    if (undo) {
+      await undoEffects(this.effectsDeps(), undo);
+      this.set.o.log.warn(
+        {
+          target: undo.target,
+          effects: undo.effects.map((e) => e.argv),
+          secrets: undo.secrets.map((s) => s.key),
+        },
+        `${undo.target}: the side effects of an interrupted change were undone`,
+      );
+    }
+    await rm(ef, { force: true });
+    if (undo && !r) return { target: this.target.name, action: 'restored', files: [] };
+    return r;
+  }
+
+  private async recoverFiles(): Promise<RecoveryReport | undefined> {
     const dir = this.journalDir();
     let j: Journal;
     try {

@@ -6,6 +6,7 @@
 import type { Database } from 'lmdb';
 import type { Logger } from 'pino';
 import type { Runner, RunResult } from '../runner.js';
+import type { SecretChange, SecretStore } from '../secrets.js';
 
 /** The full set of files a target manages: absolute path → content (`undefined`: must not exist). */
 export type FileSet = Map<string, string | undefined>;
@@ -115,8 +116,54 @@ export interface Journal {
   time: string;
 }
 
+/**
+ * A side effect a change needs before its files (a zvol for a new LUN): one command, and the
+ * command that undoes it. The pipeline journals it, so a failed change or a crash leaves no
+ * orphan. Both are argv (never a shell string); they must not carry a secret.
+ */
+export interface Effect {
+  argv: string[];
+  /** the command that takes it back (run when the change fails or was cut short) */
+  undo?: string[];
+  timeoutMs?: number;
+}
+
+/** What an update makes of the current state: the next one, and what must happen with it. */
+export interface Change<S> {
+  state: S;
+  /** run in order before the files are written; undone in reverse when the change fails */
+  effects?: Effect[];
+  /** secrets.env changes; written under the journal and put back when the change fails */
+  secrets?: SecretChange[];
+  /** the version's summary, when the change knows it better than the caller (the LUN number picked) */
+  summary?: string;
+}
+
+export interface UpdateContext {
+  dryRun: boolean;
+}
+
+/**
+ * Reads the committed state and returns the change, inside the pipeline's lock: nothing else
+ * changes the target between this read and the commit. Throws to refuse (nothing changes).
+ */
+export type Updater<S> = (current: S, ctx: UpdateContext) => Change<S> | Promise<Change<S>>;
+
+/** The side effects of one change in flight (`<journalDir>/<target>.effects.json`). */
+export interface EffectsJournal {
+  target: string;
+  nextVersion: number;
+  /** effects started, in order (`done: false`: cut short while running; undone all the same) */
+  effects: { argv: string[]; undo?: string[]; done: boolean }[];
+  /** secrets.env as it was before the change (the changes that undo it) */
+  secrets: SecretChange[];
+  time: string;
+}
+
 export interface ConfigSetOptions {
   db: Database;
+  /** secrets.env: changes carry their secrets through the pipeline */
+  secrets?: SecretStore;
   /** directory for journals (under var/lib/calypso) */
   journalDir: string;
   runner: Runner;

@@ -1,5 +1,5 @@
 /**
- * Durable file replacement, the agent's only one (DESIGN.md principle 3; STYLE.md convention 13):
+ * Durable file replacement, the agent's only one (docs/design.md principle 3; STYLE.md convention 13):
  * write a temp file in the same directory, fsync it, rename it over the target, fsync the
  * directory. A crash leaves either the old or the new file, never a torn one.
  *

@@ -3,6 +3,7 @@
  * `disk.selftest` job, which starts a self-test and follows it to the end (aborting the job
  * aborts the test). Split from hardware.ts to keep each file to one concern.
  */
+
 import { Type } from '@sinclair/typebox';
 import { parseSmartctl, type SmartSummary, smartHasData } from '../../probes/parse-smartctl.js';
 import { DiskIdSchema } from '../../probes/schemas.js';
@@ -10,6 +11,7 @@ import type { Disk } from '../../probes/types.js';
 import { RpcError } from '../../rpc/errors.js';
 import { defineMethod } from '../../rpc/registry.js';
 import type { AgentDeps } from '../deps.js';
+import { sleep as abortableSleep } from '../util/time.js';
 
 /** What the SMART methods need from the service. */
 export interface DiskFinder {
@@ -145,24 +147,16 @@ export function smartMethods(deps: AgentDeps, hw: DiskFinder, pollMs: number) {
   ];
 }
 
+/** The one abortable sleep, its abort as the job's `aborted` error. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new RpcError('aborted', 'aborted'));
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new RpcError('aborted', 'aborted'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
+  return abortableSleep(ms, signal).catch(() => {
+    throw new RpcError('aborted', 'aborted');
   });
 }
 
 /** SMART failing raises `hardware.disk.smart:<disk>`; too hot raises `hardware.disk.temperature:<disk>`. */
 async function smartAlerts(
-  deps: { alerts: import('../alerts/engine.js').AlertEngine },
+  deps: { alerts: import('../alert-engine.js').AlertEngine },
   disk: string,
   r: { passed?: boolean; temperature?: number; model?: string; serial?: string; raw?: unknown },
 ): Promise<void> {

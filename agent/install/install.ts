@@ -1,5 +1,5 @@
 /**
- * `calypso-agent install [--prefix DIR]`: lays out the appliance (DESIGN.md "Filesystem
+ * `calypso-agent install [--prefix DIR]`: lays out the appliance (docs/design.md "Filesystem
  * domains") idempotently — accounts, directories with owners and modes, configuration
  * templates, secrets, a self-signed certificate, the release itself, the systemd unit, log
  * rotation, udev rules and the Cockpit plugin. A second run changes nothing; every change the
@@ -10,8 +10,13 @@ import path from 'node:path';
 import type { Layout } from '../layout.js';
 import { createLayout } from '../layout.js';
 import { packageRoot } from '../package-root.js';
-import { MANIFEST_FILE } from '../release/manifest.js';
-import { commitStaged, currentVersion, stageDirectory, switchCurrent } from '../release/releases.js';
+import {
+  commitStaged,
+  currentVersion,
+  MANIFEST_FILE,
+  stageDirectory,
+  switchCurrent,
+} from '../release/port.js';
 import type { Runner } from '../runner.js';
 import { type AccountResult, ensureAccounts, prefixAccounts } from './accounts.js';
 import { renderConfigTemplate } from './config-template.js';

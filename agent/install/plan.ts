@@ -1,17 +1,20 @@
 /**
- * The installed tree, as data: every directory of DESIGN.md's filesystem domains with its owner
+ * The installed tree, as data: every directory of docs/design.md's filesystem domains with its owner
  * and mode, the accounts, and where the operating system integration files go. Pure: the
- * installer applies it, the tests walk the result against it and against DESIGN.md.
+ * installer applies it, the tests walk the result against it and against docs/design.md.
  *
  * Appliance paths come from the layout module. The OS integration directories (systemd, udev,
  * logrotate, Cockpit) are the distribution's, not the appliance's, so they are spelled here, once,
  * under the same prefix.
  */
+
 import path from 'node:path';
 import { DATA_AREAS, type DataArea, type Layout } from '../layout.js';
+import { AGENT_UNIT } from '../release/port.js';
 import type { Owner } from './fs-apply.js';
 
-export const AGENT_UNIT = 'calypso-agent.service';
+/** the agent's systemd unit (the release subsystem owns it: it restarts the agent on upgrade) */
+export { AGENT_UNIT };
 
 export interface Account {
   kind: 'group' | 'user';

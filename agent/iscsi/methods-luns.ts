@@ -1,20 +1,18 @@
 /** iSCSI LUN and initiator-group methods. */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { conflict, invalid, notFound } from '../../rpc/errors.js';
 import { type AnyMethodDef, defineMethod } from '../../rpc/registry.js';
-import * as zcmd from '../zfs/commands.js';
+import type { Effect } from '../config-set/index.js';
+import { ZVOLS } from '../zfs/port.js';
 import { ApplyResult, ZvolCreate } from './api-schemas.js';
 import type { IscsiMethodsContext } from './methods-targets.js';
-import { BackingSchema, GroupSchema, type Lun, LunSchema, newIdentity } from './model.js';
+import { BackingSchema, GroupSchema, type IscsiState, type Lun, LunSchema, newIdentity } from './model.js';
 import { IqnSchema } from './names.js';
 
 const LunNumber = Type.Integer({ minimum: 0, maximum: 255, description: 'LUN number' });
 
-/** The desired state and the target that has this LUN; not_found when either is missing. */
-function lunOf(ic: IscsiMethodsContext, target: string, lun: number) {
-  const s = ic.state();
+/** The target that has this LUN in a desired state; not_found when either is missing. */
+function lunOf(ic: IscsiMethodsContext, s: IscsiState, target: string, lun: number) {
   const t = ic.findTarget(s, target);
   if (!t.luns.some((l) => l.lun === lun)) throw notFound(`${target} has no LUN ${lun}`, { target, lun });
   return { s, t };
@@ -51,53 +49,67 @@ export function lunMethods(ic: IscsiMethodsContext): AnyMethodDef[] {
       role: 'admin',
       mutating: true,
       handler: async (p, ctx) => {
-        const s = ic.state();
-        const t = ic.findTarget(s, p.target);
-        const used = new Set(t.luns.map((l) => l.lun));
-        let lun = p.lun;
-        if (lun === undefined) {
-          // tgt keeps LUN 0 for its controller
-          lun = (await ic.backendName()) === 'tgt' ? 1 : 0;
-          while (used.has(lun)) lun++;
-        } else if (used.has(lun))
-          throw invalid(`${p.target}: LUN ${lun} is already used`, { target: p.target, lun });
         if (p.create && p.backing.kind !== 'zvol')
           throw invalid('`create` makes a zvol: only for a zvol backing', {});
-        const pre: string[][] = [];
-        const undo: string[][] = [];
-        if (p.backing.kind === 'zvol') {
-          const dev = path.join('/dev/zvol', p.backing.dataset);
-          if (p.create) {
-            pre.push(
-              zcmd.zvolCreate({
-                name: p.backing.dataset,
-                size: String(p.create.sizeBytes),
-                sparse: p.create.thin,
-                ...(p.create.volblocksize ? { blocksize: p.create.volblocksize } : {}),
-              }),
-            );
-            undo.push(['zfs', 'destroy', '--', p.backing.dataset]);
-            if (!ctx.dryRun) await ic.deps.capabilities.require('zfs');
-          } else if (!ctx.dryRun && !existsSync(dev))
-            throw notFound(`zvol ${p.backing.dataset} does not exist (${dev}); pass create to make it`, {
-              dataset: p.backing.dataset,
-            });
-        }
-        const id = newIdentity(t.iqn, lun, ic.identityNonce());
-        const l: Lun = {
-          lun,
-          backing: p.backing,
-          blockSize: p.blockSize ?? 512,
-          readonly: p.readonly ?? false,
-          cache: p.cache ?? 'write-through',
-          ...id,
-        };
-        return ic.change(
-          ic.withTarget(s, t.iqn, (x) => ({ ...x, luns: [...x.luns, l].sort((a, b) => a.lun - b.lun) })),
-          ctx,
-          `iscsi ${t.iqn}: LUN ${lun} added`,
-          { pre, undo },
-        );
+        // tgt keeps LUN 0 for its controller
+        const first = (await ic.backendName()) === 'tgt' ? 1 : 0;
+        const backing = p.backing;
+        const r = await ic.change(ctx, `iscsi ${p.target}: LUN added`, async (s) => {
+          const t = ic.findTarget(s, p.target);
+          const used = new Set(t.luns.map((l) => l.lun));
+          let lun = p.lun;
+          if (lun === undefined) {
+            lun = first;
+            while (used.has(lun)) lun++;
+          } else if (used.has(lun))
+            throw invalid(`${p.target}: LUN ${lun} is already used`, { target: p.target, lun });
+          const effects: Effect[] = [];
+          if (backing.kind === 'zvol') {
+            const zvols = ic.deps.ports.need(ZVOLS);
+            if (p.create) {
+              if (!ctx.dryRun) {
+                await ic.deps.capabilities.require('zfs');
+                if (zvols.exists(backing.dataset))
+                  throw conflict(`zvol ${backing.dataset} exists already; leave out create to use it`, {
+                    dataset: backing.dataset,
+                  });
+              }
+              // journaled by the pipeline: destroyed again when the change fails or is cut short
+              effects.push(
+                zvols.create(
+                  {
+                    name: backing.dataset,
+                    sizeBytes: p.create.sizeBytes,
+                    thin: p.create.thin,
+                    ...(p.create.volblocksize ? { volblocksize: p.create.volblocksize } : {}),
+                  },
+                  ic.cfg.commandTimeoutSec * 1000,
+                ),
+              );
+            } else if (!ctx.dryRun && !zvols.exists(backing.dataset))
+              throw notFound(
+                `zvol ${backing.dataset} does not exist (${zvols.device(backing.dataset)}); pass create to make it`,
+                { dataset: backing.dataset },
+              );
+          }
+          const l: Lun = {
+            lun,
+            backing,
+            blockSize: p.blockSize ?? 512,
+            readonly: p.readonly ?? false,
+            cache: p.cache ?? 'write-through',
+            ...newIdentity(t.iqn, lun, ic.identityNonce()),
+          };
+          return {
+            state: ic.withTarget(s, t.iqn, (x) => ({
+              ...x,
+              luns: [...x.luns, l].sort((a, b) => a.lun - b.lun),
+            })),
+            effects,
+            summary: `iscsi ${t.iqn}: LUN ${lun} added`,
+          };
+        });
+        return r;
       },
     }),
     defineMethod({
@@ -118,15 +130,15 @@ export function lunMethods(ic: IscsiMethodsContext): AnyMethodDef[] {
       role: 'admin',
       mutating: true,
       handler: async (p, ctx) => {
-        const { s, t } = lunOf(ic, p.target, p.lun);
-        return ic.change(
-          ic.withTarget(s, t.iqn, (x) => ({
-            ...x,
-            luns: x.luns.map((l) => (l.lun === p.lun ? { ...l, ...p.set } : l)),
-          })),
-          ctx,
-          `iscsi ${t.iqn}: LUN ${p.lun} updated`,
-        );
+        return ic.change(ctx, `iscsi ${p.target}: LUN ${p.lun} updated`, (cur) => {
+          const { s, t } = lunOf(ic, cur, p.target, p.lun);
+          return {
+            state: ic.withTarget(s, t.iqn, (x) => ({
+              ...x,
+              luns: x.luns.map((l) => (l.lun === p.lun ? { ...l, ...p.set } : l)),
+            })),
+          };
+        });
       },
     }),
     defineMethod({
@@ -144,22 +156,23 @@ export function lunMethods(ic: IscsiMethodsContext): AnyMethodDef[] {
       role: 'admin',
       mutating: true,
       handler: async (p, ctx) => {
-        const { s, t } = lunOf(ic, p.target, p.lun);
+        lunOf(ic, ic.state(), p.target, p.lun);
         const sessions = await ic.sessionsOf(p.target, p.lun);
         if (sessions.length && !p.force)
           throw conflict(
             `LUN ${p.lun} of ${p.target} is in use by ${sessions.map((x) => x.initiator).join(', ')}; repeat with force to remove it anyway`,
             { sessions: sessions.map((x) => x.initiator) },
           );
-        return ic.change(
-          ic.withTarget(s, t.iqn, (x) => ({
-            ...x,
-            luns: x.luns.filter((l) => l.lun !== p.lun),
-            groups: x.groups.map((g) => ({ ...g, luns: g.luns.filter((m) => m.target !== p.lun) })),
-          })),
-          ctx,
-          `iscsi ${t.iqn}: LUN ${p.lun} removed`,
-        );
+        return ic.change(ctx, `iscsi ${p.target}: LUN ${p.lun} removed`, (cur) => {
+          const { s, t } = lunOf(ic, cur, p.target, p.lun);
+          return {
+            state: ic.withTarget(s, t.iqn, (x) => ({
+              ...x,
+              luns: x.luns.filter((l) => l.lun !== p.lun),
+              groups: x.groups.map((g) => ({ ...g, luns: g.luns.filter((m) => m.target !== p.lun) })),
+            })),
+          };
+        });
       },
     }),
   ] as AnyMethodDef[];
@@ -189,26 +202,24 @@ export function groupMethods(ic: IscsiMethodsContext): AnyMethodDef[] {
       result: ApplyResult,
       role: 'admin',
       mutating: true,
-      handler: async (p, ctx) => {
-        const s = ic.state();
-        const t = ic.findTarget(s, p.target);
-        const exists = t.groups.some((g) => g.name === p.name);
-        if (create && exists) throw conflict(`${p.target}: group ${p.name} already exists`, {});
-        if (!create && !exists) throw notFound(`${p.target} has no group ${p.name}`, {});
-        const g = {
-          name: p.name,
-          initiators: p.initiators,
-          luns: p.luns ?? t.luns.map((l) => ({ lun: l.lun, target: l.lun })),
-        };
-        return ic.change(
-          ic.withTarget(s, t.iqn, (x) => ({
-            ...x,
-            groups: create ? [...x.groups, g] : x.groups.map((y) => (y.name === p.name ? g : y)),
-          })),
-          ctx,
-          `iscsi ${t.iqn}: group ${p.name} ${create ? 'created' : 'updated'}`,
-        );
-      },
+      handler: async (p, ctx) =>
+        ic.change(ctx, `iscsi ${p.target}: group ${p.name} ${create ? 'created' : 'updated'}`, (s) => {
+          const t = ic.findTarget(s, p.target);
+          const exists = t.groups.some((g) => g.name === p.name);
+          if (create && exists) throw conflict(`${p.target}: group ${p.name} already exists`, {});
+          if (!create && !exists) throw notFound(`${p.target} has no group ${p.name}`, {});
+          const g = {
+            name: p.name,
+            initiators: p.initiators,
+            luns: p.luns ?? t.luns.map((l) => ({ lun: l.lun, target: l.lun })),
+          };
+          return {
+            state: ic.withTarget(s, t.iqn, (x) => ({
+              ...x,
+              groups: create ? [...x.groups, g] : x.groups.map((y) => (y.name === p.name ? g : y)),
+            })),
+          };
+        }),
     });
   return [
     put(true),
@@ -223,17 +234,18 @@ export function groupMethods(ic: IscsiMethodsContext): AnyMethodDef[] {
       result: ApplyResult,
       role: 'admin',
       mutating: true,
-      handler: async (p, ctx) => {
-        const s = ic.state();
-        const t = ic.findTarget(s, p.target);
-        if (!t.groups.some((g) => g.name === p.name))
-          throw notFound(`${p.target} has no group ${p.name}`, {});
-        return ic.change(
-          ic.withTarget(s, t.iqn, (x) => ({ ...x, groups: x.groups.filter((g) => g.name !== p.name) })),
-          ctx,
-          `iscsi ${t.iqn}: group ${p.name} removed`,
-        );
-      },
+      handler: async (p, ctx) =>
+        ic.change(ctx, `iscsi ${p.target}: group ${p.name} removed`, (s) => {
+          const t = ic.findTarget(s, p.target);
+          if (!t.groups.some((g) => g.name === p.name))
+            throw notFound(`${p.target} has no group ${p.name}`, {});
+          return {
+            state: ic.withTarget(s, t.iqn, (x) => ({
+              ...x,
+              groups: x.groups.filter((g) => g.name !== p.name),
+            })),
+          };
+        }),
     }),
   ];
 }

@@ -2,6 +2,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { conflict } from '../../rpc/errors.js';
 import { type AnyMethodDef, type CallContext, defineMethod } from '../../rpc/registry.js';
+import type { Change } from '../config-set/index.js';
 import type { planOf } from '../config-set/methods.js';
 import type { AgentDeps } from '../deps.js';
 import {
@@ -17,17 +18,23 @@ import type { IscsiConfig } from './config.js';
 import { type IscsiState, PortalSchema, type Target, TOKEN } from './model.js';
 import { IqnSchema } from './names.js';
 
+/** The next state of the committed one; throws to refuse. */
+export type IscsiUpdater = (current: IscsiState) => Change<IscsiState> | Promise<Change<IscsiState>>;
+
 /** What the target, LUN and group methods use of the iSCSI service (service.ts builds it). */
 export interface IscsiMethodsContext {
   deps: AgentDeps;
   cfg: IscsiConfig;
   state(): IscsiState;
-  /** check, then plan (dry run) or apply a new desired state */
+  /**
+   * One change: `fn` makes the next desired state of the committed one (with the secrets and
+   * side effects it brings) inside the pipeline's lock; it is checked, then planned (dry run)
+   * or applied.
+   */
   change(
-    next: IscsiState,
     ctx: CallContext,
     summary: string,
-    extra?: { secrets?: { key: string; value: string | undefined }[]; pre?: string[][]; undo?: string[][] },
+    fn: IscsiUpdater,
   ): Promise<ApplyResultT | ReturnType<typeof planOf>>;
   findTarget(s: IscsiState, iqn: string): Target;
   withTarget(s: IscsiState, iqn: string, fn: (t: Target) => Target): IscsiState;
@@ -84,31 +91,33 @@ export function targetMethods(ic: IscsiMethodsContext): AnyMethodDef[] {
       mutating: true,
       secretParams: ['chap'],
       handler: async (p, ctx) => {
-        const s = ic.state();
-        if (s.targets.some((t) => t.iqn === p.iqn))
-          throw conflict(`iSCSI target ${p.iqn} already exists`, { iqn: p.iqn });
         const portals = p.portals ?? (ic.cfg.defaultPortal ? [ic.cfg.defaultPortal] : []);
         ic.checkPortals(portals);
-        const tid = s.targets.reduce((m, t) => Math.max(m, t.tid), 0) + 1;
-        const t: Target = {
-          tid,
-          iqn: p.iqn,
-          ...(p.alias ? { alias: p.alias } : {}),
-          portals,
-          luns: [],
-          groups: [],
-          ...(p.chap
-            ? {
-                chap: {
-                  user: p.chap.user,
-                  ...(p.chap.mutualUser ? { mutualUser: p.chap.mutualUser } : {}),
-                },
-              }
-            : {}),
-          enabled: p.enabled ?? true,
-        };
-        return ic.change({ targets: [...s.targets, t] }, ctx, `iscsi target ${p.iqn} created`, {
-          secrets: p.chap ? ic.chapSecrets(tid, p.chap) : [],
+        return ic.change(ctx, `iscsi target ${p.iqn} created`, (s) => {
+          if (s.targets.some((t) => t.iqn === p.iqn))
+            throw conflict(`iSCSI target ${p.iqn} already exists`, { iqn: p.iqn });
+          const tid = s.targets.reduce((m, t) => Math.max(m, t.tid), 0) + 1;
+          const t: Target = {
+            tid,
+            iqn: p.iqn,
+            ...(p.alias ? { alias: p.alias } : {}),
+            portals,
+            luns: [],
+            groups: [],
+            ...(p.chap
+              ? {
+                  chap: {
+                    user: p.chap.user,
+                    ...(p.chap.mutualUser ? { mutualUser: p.chap.mutualUser } : {}),
+                  },
+                }
+              : {}),
+            enabled: p.enabled ?? true,
+          };
+          return {
+            state: { targets: [...s.targets, t] },
+            secrets: p.chap ? ic.chapSecrets(tid, p.chap) : [],
+          };
         });
       },
     }),
@@ -133,14 +142,11 @@ export function targetMethods(ic: IscsiMethodsContext): AnyMethodDef[] {
       role: 'admin',
       mutating: true,
       handler: async (p, ctx) => {
-        const s = ic.state();
-        ic.findTarget(s, p.iqn);
         if (p.set.portals) ic.checkPortals(p.set.portals);
-        return ic.change(
-          ic.withTarget(s, p.iqn, (t) => ({ ...t, ...p.set })),
-          ctx,
-          `iscsi target ${p.iqn} updated`,
-        );
+        return ic.change(ctx, `iscsi target ${p.iqn} updated`, (s) => {
+          ic.findTarget(s, p.iqn);
+          return { state: ic.withTarget(s, p.iqn, (t) => ({ ...t, ...p.set })) };
+        });
       },
     }),
     defineMethod({
@@ -154,20 +160,17 @@ export function targetMethods(ic: IscsiMethodsContext): AnyMethodDef[] {
       role: 'admin',
       mutating: true,
       handler: async (p, ctx) => {
-        const s = ic.state();
-        const t = ic.findTarget(s, p.iqn);
+        ic.findTarget(ic.state(), p.iqn);
         const sessions = await ic.sessionsOf(p.iqn);
         if (sessions.length && !p.force)
           throw conflict(
             `${p.iqn} has ${sessions.length} connected session(s) (${sessions.map((x) => x.initiator).join(', ')}); repeat with force to drop them`,
             { sessions: sessions.map((x) => x.initiator) },
           );
-        return ic.change(
-          { targets: s.targets.filter((x) => x.iqn !== p.iqn) },
-          ctx,
-          `iscsi target ${p.iqn} deleted`,
-          { secrets: ic.chapSecrets(t.tid, undefined) },
-        );
+        return ic.change(ctx, `iscsi target ${p.iqn} deleted`, (s) => ({
+          state: { targets: s.targets.filter((x) => x.iqn !== p.iqn) },
+          secrets: ic.chapSecrets(ic.findTarget(s, p.iqn).tid, undefined),
+        }));
       },
     }),
     defineMethod({
@@ -179,23 +182,19 @@ export function targetMethods(ic: IscsiMethodsContext): AnyMethodDef[] {
       mutating: true,
       secretParams: ['secret', 'mutualSecret'],
       handler: async (p, ctx) => {
-        const s = ic.state();
-        const t = ic.findTarget(s, p.iqn);
         const chap = {
           user: p.user,
           secret: p.secret,
           mutualUser: p.mutualUser,
           mutualSecret: p.mutualSecret,
         };
-        return ic.change(
-          ic.withTarget(s, p.iqn, (x) => ({
+        return ic.change(ctx, `iscsi target ${p.iqn}: CHAP set`, (s) => ({
+          state: ic.withTarget(s, p.iqn, (x) => ({
             ...x,
             chap: { user: p.user, ...(p.mutualUser ? { mutualUser: p.mutualUser } : {}) },
           })),
-          ctx,
-          `iscsi target ${p.iqn}: CHAP set`,
-          { secrets: ic.chapSecrets(t.tid, chap as ChapInputT) },
-        );
+          secrets: ic.chapSecrets(ic.findTarget(s, p.iqn).tid, chap as ChapInputT),
+        }));
       },
     }),
     defineMethod({
@@ -206,14 +205,10 @@ export function targetMethods(ic: IscsiMethodsContext): AnyMethodDef[] {
       role: 'admin',
       mutating: true,
       handler: async (p, ctx) => {
-        const s = ic.state();
-        const t = ic.findTarget(s, p.iqn);
-        return ic.change(
-          ic.withTarget(s, p.iqn, ({ chap: _c, ...x }) => x),
-          ctx,
-          `iscsi target ${p.iqn}: CHAP removed`,
-          { secrets: ic.chapSecrets(t.tid, undefined) },
-        );
+        return ic.change(ctx, `iscsi target ${p.iqn}: CHAP removed`, (s) => ({
+          state: ic.withTarget(s, p.iqn, ({ chap: _c, ...x }) => x),
+          secrets: ic.chapSecrets(ic.findTarget(s, p.iqn).tid, undefined),
+        }));
       },
     }),
   ] as AnyMethodDef[];

@@ -5,17 +5,16 @@
  * changes the desired state and applies it in one step (files, then the backend's commands,
  * rolled back together when one fails); a dry run lists the same file diffs and argv.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { invalid, notFound, unavailable } from '../../rpc/errors.js';
 import { type AnyMethodDef, type CallContext, defineMethod } from '../../rpc/registry.js';
-import { updateSecrets } from '../backup/secrets.js';
 import { configOf } from '../config.js';
 import type { ConfigTarget, Step } from '../config-set/index.js';
-import { configMethods, planOf } from '../config-set/methods.js';
+import { appliedOf, changeState, configMethods, planOf } from '../config-set/methods.js';
 import type { AgentDeps, Service, ServiceFactory, Subsystem } from '../deps.js';
+import { ZVOLS } from '../zfs/port.js';
 import { adopt } from './adopt.js';
 import {
   ApplyResult,
@@ -28,7 +27,7 @@ import { type BackendAvailability, computeDrift, type IscsiBackend, type LiveSta
 import { backingFileSteps } from './backing-file.js';
 import { type IscsiConfig, iscsiConfig } from './config.js';
 import { groupMethods, lunMethods } from './methods-luns.js';
-import { type IscsiMethodsContext, targetMethods } from './methods-targets.js';
+import { type IscsiMethodsContext, type IscsiUpdater, targetMethods } from './methods-targets.js';
 import { chapSecretKey, checkIscsi, EMPTY_ISCSI, type IscsiState, type Lun, type Target } from './model.js';
 import { IqnSchema } from './names.js';
 
@@ -57,8 +56,6 @@ function localAddresses(): Set<string> {
 export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): ServiceFactory {
   return (deps): Service => {
     const cfg = configOf(deps.config, iscsiConfig);
-    /** a dry run's secrets as the change would set them (secrets.env is not written by a dry run) */
-    const dryRunSecrets = new AsyncLocalStorage<Map<string, string | undefined>>();
     const dataDir = deps.layout.data.iscsi;
     const backingPath = (l: Lun) =>
       l.backing.kind === 'zvol'
@@ -70,10 +67,8 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
       configDir: (b) => deps.layout.generated(b),
       dataDir,
       backingPath,
-      secret: (k) => {
-        const pending = dryRunSecrets.getStore();
-        return pending?.has(k) ? pending.get(k) : deps.secrets.get(k);
-      },
+      // a dry run sees the secrets its change brings (the pipeline previews them)
+      secret: (k) => deps.secrets.get(k),
     };
     const all = (opts.backends ?? []).map((f) => f(bctx));
     const wanted = cfg.backend === 'auto' ? all : all.filter((b) => b.name === cfg.backend);
@@ -201,61 +196,21 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
     }
 
     /**
-     * Apply a new desired state: check it, then (for real) make sure a backend runs, write the
-     * CHAP secrets the change brings (restored if the apply fails), and apply through the
-     * pipeline. `pre` are commands that run before the pipeline (creating a zvol) and are
-     * undone by `undo` if it fails; a dry run lists them first.
+     * One change: for real, a backend must run; then `fn` makes the next state of the committed
+     * one inside the pipeline's lock, it is checked, and the pipeline plans or applies it with
+     * the CHAP secrets and side effects (a zvol) it brings — all undone together on failure.
      */
     async function change(
-      next: IscsiState,
       ctx: CallContext,
       summary: string,
-      extra: {
-        secrets?: { key: string; value: string | undefined }[];
-        pre?: string[][];
-        undo?: string[][];
-      } = {},
+      fn: IscsiUpdater,
     ): Promise<ApplyResultT | ReturnType<typeof planOf>> {
-      const problems = checkIscsi(next);
-      if (problems.length) throw invalid(problems.join('; '), { problems });
-      if (ctx.dryRun) {
-        await choose();
-        const pending = new Map((extra.secrets ?? []).map((x) => [x.key, x.value]));
-        const plan = planOf(
-          await dryRunSecrets.run(pending, () => managed.plan(next, { user: ctx.identity.user, summary })),
-        );
-        const secretNotes = (extra.secrets ?? []).map(
-          (s) => `secrets.env: ${s.key} ${s.value === undefined ? 'removed' : 'set'} (value not shown)`,
-        );
-        return {
-          ...plan,
-          commands: [...(extra.pre ?? []), ...plan.commands],
-          notes: [...secretNotes, ...(plan.notes ?? [])],
-        };
-      }
-      await requireBackend();
-      const before = (extra.secrets ?? []).map((s) => ({ key: s.key, value: deps.secrets.get(s.key) }));
-      const ran: string[][] = [];
-      try {
-        for (const argv of extra.pre ?? []) {
-          await deps.runner.run(argv, { timeoutMs: cfg.commandTimeoutSec * 1000 });
-          ran.push(argv);
-        }
-        if (extra.secrets?.length) await updateSecrets(deps.layout.secretsFile, deps.secrets, extra.secrets);
-        const r = await managed.apply(next, { user: ctx.identity.user, summary });
-        return {
-          changed: r.changed,
-          ...(r.version !== undefined ? { version: r.version } : {}),
-          commands: [...ran, ...r.commands],
-          notes: r.notes,
-        };
-      } catch (err) {
-        if (before.length) await updateSecrets(deps.layout.secretsFile, deps.secrets, before).catch(() => {});
-        if (ran.length)
-          for (const argv of extra.undo ?? [])
-            await deps.runner.run(argv, { timeoutMs: cfg.commandTimeoutSec * 1000 }).catch(() => {});
-        throw err;
-      }
+      if (ctx.dryRun) await choose();
+      const r = await changeState(managed, ctx, summary, fn, {
+        check: checkIscsi,
+        require: () => requireBackend().then(() => {}),
+      });
+      return ctx.dryRun ? planOf(r) : appliedOf(r);
     }
 
     const withTarget = (s: IscsiState, iqn: string, fn: (t: Target) => Target): IscsiState => ({
@@ -399,12 +354,7 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
           await requireBackend();
           const r = await managed.reapply({ user: ctx.identity.user, summary: 'iscsi.apply' });
           await deps.alerts.clear('iscsi.drift');
-          return {
-            changed: r.changed,
-            ...(r.version !== undefined ? { version: r.version } : {}),
-            commands: r.commands,
-            notes: r.notes,
-          };
+          return appliedOf(r);
         },
       }),
       defineMethod({
@@ -417,8 +367,13 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
         mutating: true,
         handler: async (_p, ctx) => {
           const b = await requireBackend();
-          const { next, skipped } = adopt(state(), await b.live(), dataDir, identityNonce());
-          const r = await change(next, ctx, 'iscsi.adopt');
+          const live = await b.live();
+          let skipped: string[] = [];
+          const r = await change(ctx, 'iscsi.adopt', (cur) => {
+            const a = adopt(cur, live, dataDir, identityNonce());
+            skipped = a.skipped;
+            return { state: a.next };
+          });
           return { ...r, skipped } as never;
         },
       }),
@@ -426,7 +381,7 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
         area: 'iscsi',
         label: 'the iSCSI configuration',
         config: () => managed,
-        restore: (s, ctx, summary) => change(s, ctx, summary) as never,
+        restore: (s, ctx, summary) => change(ctx, summary, () => ({ state: s })) as never,
         restoreResult: ApplyResult,
       }),
     ];
@@ -442,5 +397,5 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
 }
 
 export function iscsiSubsystem(backends: BackendFactory[]): Subsystem {
-  return { name: 'iscsi', service: createIscsiService({ backends }), config: iscsiConfig };
+  return { name: 'iscsi', service: createIscsiService({ backends }), config: iscsiConfig, needs: [ZVOLS] };
 }

@@ -24,8 +24,7 @@ import {
   writePlanFiles,
 } from './backend.js';
 import { MC_ALIAS, mcAdmin } from './commands.js';
-import type { ObjectConfig } from './config.js';
-import { ADMIN_SECRET_KEY } from './context.js';
+import { ADMIN_SECRET_KEY, type ObjectConfig } from './config.js';
 import type { Bucket, Canned, Grant, NewKey, Quota, User } from './model.js';
 import {
   parseAccessKeys,

@@ -5,6 +5,10 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { defineConfigSlice } from '../config.js';
 
+/** secrets.env keys of the gateway's admin credentials */
+export const ADMIN_ACCESS_KEY = 'OBJECT_ADMIN_ACCESS_KEY';
+export const ADMIN_SECRET_KEY = 'OBJECT_ADMIN_SECRET_KEY';
+
 const Address = Type.String({
   // an IPv4 or bracket-less IPv6 literal: it goes into rgw_frontends / MINIO_ADDRESS as is
   pattern: '^([0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9a-fA-F:]+)$',

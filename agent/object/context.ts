@@ -7,7 +7,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { unavailable } from '../../rpc/errors.js';
 import type { DryRunPlan } from '../../rpc/registry.js';
-import { updateSecrets } from '../backup/secrets.js';
 import { configOf } from '../config.js';
 import type { AgentDeps } from '../deps.js';
 import type { Runner } from '../runner.js';
@@ -16,11 +15,10 @@ import { MinioBackend } from './backend-minio.js';
 import { type AdminSecrets, RgwBackend } from './backend-rgw.js';
 import { BucketCache } from './bucket-cache.js';
 import type { GatewayStart } from './commands.js';
-import { type ObjectConfig, objectConfigSlice } from './config.js';
+import { ADMIN_ACCESS_KEY, ADMIN_SECRET_KEY, type ObjectConfig, objectConfigSlice } from './config.js';
 import type { NewKey } from './model.js';
 
-export const ADMIN_ACCESS_KEY = 'OBJECT_ADMIN_ACCESS_KEY';
-export const ADMIN_SECRET_KEY = 'OBJECT_ADMIN_SECRET_KEY';
+export { ADMIN_ACCESS_KEY, ADMIN_SECRET_KEY };
 
 export interface ObjectOptions {
   /** Replace the calypso.yaml slice (tests that build agents without the slice registered). */
@@ -88,7 +86,7 @@ export function createObjectContext(deps: AgentDeps, options: ObjectOptions = {}
       return accessKey && secretKey ? { accessKey, secretKey } : undefined;
     },
     async set(c) {
-      await updateSecrets(deps.layout.secretsFile, deps.secrets, [
+      await deps.secrets.update([
         { key: ADMIN_ACCESS_KEY, value: c.accessKey },
         { key: ADMIN_SECRET_KEY, value: c.secretKey },
       ]);

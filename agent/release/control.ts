@@ -10,12 +10,11 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { unavailable } from '../../rpc/errors.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
-import { AGENT_UNIT } from '../install/plan.js';
 import type { Layout } from '../layout.js';
 import type { Runner } from '../runner.js';
 import { sleep } from './health.js';
 import type { Controller } from './journal.js';
-import { releasePaths } from './paths.js';
+import { AGENT_UNIT, releasePaths } from './paths.js';
 
 export interface AgentControl {
   restart(): Promise<void>;

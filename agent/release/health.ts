@@ -1,10 +1,12 @@
 /**
  * The upgrader's view of the agent: one JSON-RPC call per connection over the Unix socket
- * (NDJSON framing, DESIGN.md), and the health check of a release: `system.ping` answers with the
+ * (NDJSON framing, docs/design.md), and the health check of a release: `system.ping` answers with the
  * expected version and `system.capabilities` answers, within a deadline. Deliberately tiny and
  * self-contained: the upgrader must keep working whatever the release under test does.
  */
+
 import net from 'node:net';
+import { sleep } from '../util/time.js';
 
 export class CallError extends Error {
   constructor(
@@ -65,7 +67,7 @@ export interface HealthResult {
   reason?: string;
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { sleep };
 
 /**
  * Poll until the agent answers ping with `version` and answers capabilities, or the deadline

@@ -7,6 +7,9 @@
 import path from 'node:path';
 import type { Layout } from '../layout.js';
 
+/** The agent's systemd unit: what an upgrade restarts and the installer enables. */
+export const AGENT_UNIT = 'calypso-agent.service';
+
 export interface ReleasePaths {
   /** var/lib/calypso/release */
   dir: string;

@@ -9,9 +9,16 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { invalid } from '../../rpc/errors.js';
-import { labelBarcodesCall, updateSlotsCall } from '../backup/console-commands.js';
-import { type DesiredState, type Pool, PoolSchema, type Storage, StorageSchema } from '../backup/model.js';
-import { checkState } from '../backup/render.js';
+import {
+  checkState,
+  type DesiredState,
+  labelBarcodesCall,
+  type Pool,
+  PoolSchema,
+  type Storage,
+  StorageSchema,
+  updateSlotsCall,
+} from '../backup/port.js';
 import type { ChangerRef } from './libraries.js';
 import { mediaOf } from './media.js';
 import type { ChangerStatus } from './types.js';

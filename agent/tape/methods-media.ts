@@ -3,15 +3,9 @@
  * barcode) and tape.bacula.offer (a library to Bacula in one call).
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { RpcError, unavailable } from '../../rpc/errors.js';
+import { RpcError } from '../../rpc/errors.js';
 import { type AnyMethodDef, defineMethod } from '../../rpc/registry.js';
-import { Bconsole } from '../backup/bconsole.js';
-import { Catalog } from '../backup/catalog.js';
-import type { DesiredState } from '../backup/model.js';
-import { labelBarcodes, listVolumes, updateSlots, type Volume } from '../backup/ops-admin.js';
-import { baculaPaths } from '../backup/paths.js';
-import { backupContextOf } from '../backup/service.js';
-import type { ManagedConfig } from '../config-set/index.js';
+import { BACULA, type Volume } from '../backup/port.js';
 import { dataSlots, offerConsole, offerResources, withOffer } from './bacula-offer.js';
 import type { TapeContext } from './context.js';
 import { mediaOf } from './media.js';
@@ -42,19 +36,14 @@ const MediaItem = Type.Object({
 });
 
 async function baculaVolumes(t: TapeContext): Promise<{ byName: Map<string, Volume>; note?: string }> {
-  const catalog = new Catalog({ runner: t.deps.runner, dbPath: baculaPaths(t.deps.layout).catalogDb });
-  if (!catalog.exists()) return { byName: new Map(), note: 'no Bacula catalog yet' };
+  if (!t.deps.ports.has(BACULA)) return { byName: new Map(), note: 'the backup subsystem is not loaded' };
   try {
-    return { byName: new Map((await listVolumes(catalog)).map((v) => [v.name, v])) };
+    const volumes = await t.deps.ports.need(BACULA).volumes();
+    if (!volumes) return { byName: new Map(), note: 'no Bacula catalog yet' };
+    return { byName: new Map(volumes.map((v) => [v.name, v])) };
   } catch (e) {
     return { byName: new Map(), note: `Bacula catalog not read: ${(e as Error).message}` };
   }
-}
-
-function baculaConfig(t: TapeContext): ManagedConfig<DesiredState> {
-  const m = t.deps.configSet.get('bacula');
-  if (!m) throw unavailable('the backup subsystem is not loaded', { reason: 'no bacula config target' });
-  return m as ManagedConfig<DesiredState>;
 }
 
 export function mediaMethods(t: TapeContext): AnyMethodDef[] {
@@ -162,20 +151,26 @@ export function mediaMethods(t: TapeContext): AnyMethodDef[] {
       requires: ['mtx'],
       handler: async (p, ctx) => {
         const { ref } = t.changer(p.changer);
-        const managed = baculaConfig(t);
+        // through the backup subsystem's own change (passwords generated with it), read and
+        // applied in the pipeline's lock: a concurrent backup.*.set cannot drop the offer
+        const bacula = t.deps.ports.need(BACULA);
         const st = await t.withChanger(p.changer, 'bacula offer: status', () =>
           t.readStatus(p.changer, ctx.signal),
         );
         const { storage, pool } = offerResources(ref, p, st.status);
-        const next = withOffer(managed.state(), storage, pool);
         const slots = dataSlots(st.status);
         const lines =
           p.label !== false
             ? offerConsole(p.storage, p.pool, slots)
             : [offerConsole(p.storage, p.pool, undefined)[0]!];
         const summary = `tape library ${p.changer} offered as ${p.storage}`;
+        const c = await bacula.offer((s) => withOffer(s, storage, pool), {
+          user: ctx.identity.user,
+          summary,
+          dryRun: ctx.dryRun,
+        });
         if (ctx.dryRun) {
-          const plan = await managed.plan(next, { user: ctx.identity.user, summary });
+          const plan = c.plan;
           return {
             dryRun: true as const,
             commands: plan.commands,
@@ -184,31 +179,17 @@ export function mediaMethods(t: TapeContext): AnyMethodDef[] {
             notes: plan.notes,
           };
         }
-        // through the backup subsystem's own serialised apply (passwords generated first), so
-        // that a concurrent backup.*.set cannot drop the offered storage
-        const bctx = backupContextOf(t.deps);
-        if (!bctx) throw unavailable('the backup subsystem is not loaded', { reason: 'no backup context' });
-        const r = await bctx.exclusive(() =>
-          bctx.apply(withOffer(bctx.store.load(), storage, pool), ctx.identity.user, summary),
-        );
+        const r = c.applied!;
         const notes = [...r.notes];
         const console: string[] = [];
-        const s = next.settings;
-        const bc = new Bconsole({
-          runner: t.deps.runner,
-          configFile: baculaPaths(t.deps.layout).bconsoleConf,
-          address: s.address,
-          port: s.dirPort,
-          log: t.deps.log,
-        });
-        const up = await bc.probe();
+        const up = await bacula.probe();
         if (!up.ok) notes.push(`${up.reason}: run backup.volume.updateSlots and labelBarcodes once it runs`);
         else {
           try {
             await t.withChanger(p.changer, `bacula label barcodes (${p.storage})`, async () => {
-              console.push(await updateSlots(bc, { storage: p.storage }));
+              console.push(await bacula.updateSlots({ storage: p.storage }));
               if (p.label !== false && slots)
-                console.push(await labelBarcodes(bc, { storage: p.storage, pool: p.pool, slots }));
+                console.push(await bacula.labelBarcodes({ storage: p.storage, pool: p.pool, slots }));
             });
           } catch (e) {
             if (!(e instanceof RpcError)) throw e;

@@ -2,9 +2,10 @@
  * The tape service: changers (status, inventory, moves through mailslots), drives (status,
  * TapeAlert, rewind, eject, cleaning), media across libraries and the offer of a library to
  * Bacula. Changers and drives come from the hardware inventory by stable id, or from
- * `tape.changers`; the tools get `tape.toolEnv` (DESIGN.md: the agent gets the device paths
+ * `tape.changers`; the tools get `tape.toolEnv` (docs/design.md: the agent gets the device paths
  * and any preload through its configuration; nothing here is specific to a test).
  */
+import { BACULA } from '../backup/port.js';
 import type { Service, ServiceFactory, Subsystem } from '../deps.js';
 import { tapeConfig } from './config.js';
 import { createTapeContext, type TapeOptions } from './context.js';
@@ -32,6 +33,11 @@ export function createTapeService(options: TapeOptions = {}): ServiceFactory {
 
 export const tapeService: ServiceFactory = createTapeService();
 
-export const tapeSubsystem: Subsystem = { name: 'tape', service: tapeService, config: tapeConfig };
+export const tapeSubsystem: Subsystem = {
+  name: 'tape',
+  service: tapeService,
+  config: tapeConfig,
+  needs: [BACULA],
+};
 
 export { changerLockKey } from './locks.js';

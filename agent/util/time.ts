@@ -1,6 +1,7 @@
 /**
- * The agent's one abortable sleep and one wait-until helper (polling loops in services and
- * tests use these, not their own setTimeout promises).
+ * The agent's one abortable sleep (`sleep` rejects with the signal's reason on abort, `pause`
+ * returns early) and one wait-until helper: polling loops in services and tests use these, not
+ * their own setTimeout promises.
  */
 
 /** Resolve after `ms`; reject with the signal's reason as soon as it aborts. */
@@ -17,6 +18,14 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/**
+ * Resolve after `ms`, or at once when the signal aborts (never rejects): for loops that look at
+ * the signal themselves after each pause (monitors that stop quietly).
+ */
+export function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return sleep(ms, signal).catch(() => {});
 }
 
 export interface WaitOptions {

@@ -7,7 +7,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { conflict, invalid, notFound } from '../../rpc/errors.js';
 import { type AnyMethodDef, defineMethod } from '../../rpc/registry.js';
-import { configMethods, planOf } from '../config-set/methods.js';
+import { appliedOf, changeState, configMethods, planOf } from '../config-set/methods.js';
 import type { Service, ServiceFactory, Subsystem } from '../deps.js';
 import {
   barcodesOf,
@@ -45,27 +45,22 @@ export function createVtlService(): ServiceFactory {
     const present = () => deps.capabilities.get('mhvtl')?.available === true;
     const managed = deps.configSet.register(vtlTarget(paths, deps.runner, present));
 
+    /** One change: `fn` makes the next state of the committed one inside the pipeline's lock. */
     async function change(
-      next: VtlState,
       ctx: { dryRun: boolean; identity: { user: string } },
       summary: string,
+      fn: (current: VtlState) => VtlState,
     ) {
-      const problems = checkVtl(next);
-      if (problems.length) throw invalid(problems.join('; '), { problems });
-      if (ctx.dryRun) return planOf(await managed.plan(next, { user: ctx.identity.user, summary }));
-      // the module and daemons must exist before files that only they read are changed
-      await deps.capabilities.require('mhvtl');
-      const r = await managed.apply(next, { user: ctx.identity.user, summary });
-      return {
-        changed: r.changed,
-        ...(r.version !== undefined ? { version: r.version } : {}),
-        commands: r.commands,
-        notes: r.notes,
-      };
+      const r = await changeState(managed, ctx, summary, (cur) => ({ state: fn(cur) }), {
+        check: checkVtl,
+        // the module and daemons must exist before files that only they read are changed
+        require: () => deps.capabilities.require('mhvtl').then(() => {}),
+      });
+      return ctx.dryRun ? planOf(r) : appliedOf(r);
     }
 
-    const find = (id: number): VtlLibrary => {
-      const l = managed.state().libraries.find((x) => x.id === id);
+    const find = (s: VtlState, id: number): VtlLibrary => {
+      const l = s.libraries.find((x) => x.id === id);
       if (!l) throw notFound(`virtual library ${id} does not exist`, { library: id });
       return l;
     };
@@ -124,12 +119,12 @@ export function createVtlService(): ServiceFactory {
         result: ApplyResult,
         role: 'admin',
         mutating: true,
-        handler: async (p, ctx) => {
-          const cur = managed.state();
-          if (cur.libraries.some((l) => l.id === p.id))
-            throw conflict(`virtual library ${p.id} already exists`, { library: p.id });
-          return change({ libraries: [...cur.libraries, p] }, ctx, `vtl library ${p.name} created`);
-        },
+        handler: async (p, ctx) =>
+          change(ctx, `vtl library ${p.name} created`, (cur) => {
+            if (cur.libraries.some((l) => l.id === p.id))
+              throw conflict(`virtual library ${p.id} already exists`, { library: p.id });
+            return { libraries: [...cur.libraries, p] };
+          }),
       }),
       defineMethod({
         name: 'vtl.library.update',
@@ -147,15 +142,11 @@ export function createVtlService(): ServiceFactory {
         result: ApplyResult,
         role: 'admin',
         mutating: true,
-        handler: async (p, ctx) => {
-          const old = find(p.id);
-          const next = { ...old, ...(p.set as Partial<VtlLibrary>) };
-          return change(
-            { libraries: managed.state().libraries.map((l) => (l.id === p.id ? next : l)) },
-            ctx,
-            `vtl library ${next.name} updated`,
-          );
-        },
+        handler: async (p, ctx) =>
+          change(ctx, `vtl library ${p.set.name ?? find(managed.state(), p.id).name} updated`, (cur) => {
+            const next = { ...find(cur, p.id), ...(p.set as Partial<VtlLibrary>) };
+            return { libraries: cur.libraries.map((l) => (l.id === p.id ? next : l)) };
+          }),
       }),
       defineMethod({
         name: 'vtl.library.delete',
@@ -170,16 +161,13 @@ export function createVtlService(): ServiceFactory {
         result: ApplyResult,
         role: 'admin',
         mutating: true,
-        handler: async (p, ctx) => {
-          const old = find(p.id);
-          if (p.confirm !== old.name)
-            throw invalid(`refused: confirm must repeat the library name ${old.name}`, {});
-          return change(
-            { libraries: managed.state().libraries.filter((l) => l.id !== p.id) },
-            ctx,
-            `vtl library ${old.name} deleted`,
-          );
-        },
+        handler: async (p, ctx) =>
+          change(ctx, `vtl library ${p.confirm} deleted`, (cur) => {
+            const old = find(cur, p.id);
+            if (p.confirm !== old.name)
+              throw invalid(`refused: confirm must repeat the library name ${old.name}`, {});
+            return { libraries: cur.libraries.filter((l) => l.id !== p.id) };
+          }),
       }),
       defineMethod({
         name: 'vtl.apply',
@@ -199,19 +187,14 @@ export function createVtlService(): ServiceFactory {
             );
           await deps.capabilities.require('mhvtl');
           const r = await managed.reapply({ user: ctx.identity.user, summary: 'vtl.apply' });
-          return {
-            changed: r.changed,
-            ...(r.version !== undefined ? { version: r.version } : {}),
-            commands: r.commands,
-            notes: r.notes,
-          };
+          return appliedOf(r);
         },
       }),
       ...configMethods<VtlState, Static<typeof ApplyResult>>({
         area: 'vtl',
         label: 'the mhvtl configuration',
         config: () => managed,
-        restore: (state, ctx, summary) => change(state, ctx, summary) as never,
+        restore: (state, ctx, summary) => change(ctx, summary, () => state) as never,
         restoreResult: ApplyResult,
       }),
     ];

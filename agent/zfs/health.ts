@@ -9,8 +9,8 @@
  */
 import type { Database } from 'lmdb';
 import type { Logger } from 'pino';
-import type { AlertSink } from '../alerts/engine.js';
-import type { Thresholds } from '../alerts/rules.js';
+import type { AlertSink } from '../alert-engine.js';
+import type { Thresholds } from '../alert-rules.js';
 import type { EventBus } from '../events.js';
 import type { ZfsDriver } from './driver.js';
 import { leaves } from './pool-view.js';

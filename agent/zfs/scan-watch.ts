@@ -10,7 +10,9 @@
  * "The scan this job started" is recognised by time: a finished or canceled scan counts only if it
  * ended at or after the job's start (the tools print seconds; one second of slack).
  */
+
 import { aborted, RpcError } from '../../rpc/errors.js';
+import { pause } from '../util/time.js';
 import type { ZfsDriver } from './driver.js';
 import type { ScanFunction, ScanStatus } from './types.js';
 
@@ -123,15 +125,5 @@ function eta(scan: ScanStatus): string {
   return scan.remainingSec !== undefined && scan.remainingSec > 0 ? `, ${scan.remainingSec}s to go` : '';
 }
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
+/** A monitor's pause: returns early when stopped (agent/util/time.ts). */
+export const sleep = pause;

@@ -1,4 +1,4 @@
-/** Result schemas of the ZFS methods (the published shapes in DESIGN.md are kept; fields are added). */
+/** Result schemas of the ZFS methods (the published shapes in docs/design.md are kept; fields are added). */
 import { type Static, Type } from '@sinclair/typebox';
 
 const Bytes = (description: string) => Type.Integer({ minimum: 0, description });

@@ -1,6 +1,6 @@
 /**
  * The ZFS service: pools, datasets, zvols, snapshots and their policies, replication, the appliance
- * data layout and pool health (DESIGN.md: data under /srv/calypso lives on ZFS datasets).
+ * data layout and pool health (docs/design.md: data under /srv/calypso lives on ZFS datasets).
  *
  * The method records live in agent/zfs/methods-*.ts by topic (one file would pass 1,000 lines);
  * this file assembles them around one shared context and owns the background work: the health
@@ -17,6 +17,8 @@ import { replicationMethods } from './methods-replication.js';
 import { scanMethods } from './methods-scan.js';
 import { snapshotMethods } from './methods-snapshot.js';
 import { PolicyScheduler, PolicyStore } from './policy-runner.js';
+import { ZVOLS } from './port.js';
+import { zvolsPort } from './zvols-port.js';
 
 /** A factory with tunables (tests: short polls, a pinned dialect, a fake runner). */
 export function createZfsService(options: Partial<ZfsOptions> = {}): ServiceFactory {
@@ -25,6 +27,7 @@ export function createZfsService(options: Partial<ZfsOptions> = {}): ServiceFact
     const store = new PolicyStore(deps.store.db('config'));
     const scheduler = new PolicyScheduler(z, store, deps.log.child({ area: 'zfs-policy' }));
     const available = () => deps.capabilities.get('zfs')?.available !== false;
+    deps.ports.provide(ZVOLS, zvolsPort());
     let stopped = false;
     return {
       name: 'zfs',
@@ -56,4 +59,4 @@ export function createZfsService(options: Partial<ZfsOptions> = {}): ServiceFact
 
 export const zfsService: ServiceFactory = createZfsService();
 
-export const zfsSubsystem: Subsystem = { name: 'zfs', service: zfsService };
+export const zfsSubsystem: Subsystem = { name: 'zfs', service: zfsService, provides: [ZVOLS] };

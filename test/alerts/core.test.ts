@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { open } from 'lmdb';
-import { AlertEngine } from '../../agent/alerts/engine.js';
+import { AlertEngine } from '../../agent/alert-engine.js';
 import { alertsSubsystem } from '../../agent/alerts/service.js';
 import { createLayout } from '../../agent/layout.js';
 import { appendHistory } from '../../agent/release/journal.js';

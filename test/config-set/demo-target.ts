@@ -14,7 +14,7 @@ export interface DemoState {
 export interface DemoOptions {
   dir: string;
   /** secrets.env's stand-in: `DEMO_PASSWORD` is rendered into the file, never kept in LMDB */
-  secrets?: Map<string, string>;
+  secrets?: { get(key: string): string | undefined };
   /** pause in this step (touch `<dir>/paused-<step>`, then sleep 60 s) */
   pauseIn?: 'validate' | 'activate';
 }

@@ -1,4 +1,4 @@
-/** calypsoctl against a real agent process: the CLI contract of DESIGN.md. */
+/** calypsoctl against a real agent process: the CLI contract of docs/design.md. */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';

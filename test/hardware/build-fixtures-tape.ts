@@ -1,6 +1,6 @@
 /**
  * The constructed tape fixtures (see build-fixtures.ts): trees built after real captures in
- * shared/samples, so that the samples-agreement test can compare the two.
+ * ../shared/samples (reading material beside the checkout), so that the samples-agreement test can compare the two.
  */
 import { pad } from '../../probes/synthetic-builder.js';
 import { fresh, SYS } from './fixture-tree.js';

@@ -1,5 +1,5 @@
 /**
- * Real captures in ../shared/samples (lsscsi -g, sg_inq, mtx inquiry) against what the probes
+ * Real captures in ../shared/samples (reading material beside the checkout) (lsscsi -g, sg_inq, mtx inquiry) against what the probes
  * derive from the fixture trees built after those machines: where the two overlap (SCSI
  * address, type, vendor, model, revision, device nodes, serial), they must agree.
  */

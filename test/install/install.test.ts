@@ -1,5 +1,5 @@
 /**
- * `calypso-agent install` under a temp prefix: exactly the layout of DESIGN.md ("Filesystem
+ * `calypso-agent install` under a temp prefix: exactly the layout of docs/design.md ("Filesystem
  * domains") plus the distribution integration files, with the right modes (and owners, when the
  * test runs as root); a second run changes nothing; the unit passes `systemd-analyze verify` and
  * the logrotate file `logrotate --debug`.
@@ -35,7 +35,7 @@ const CALYPSO_GID = 4242;
 const ids = { groups: { calypso: CALYPSO_GID } };
 
 /**
- * DESIGN.md's filesystem domains, spelled out independently of the layout module, with the
+ * docs/design.md's filesystem domains, spelled out independently of the layout module, with the
  * owners and modes docs/install.md documents. `g` is the group (the owner is always root).
  */
 const EXPECTED: Record<string, { type: 'd' | 'f' | 'l'; mode?: number; g?: 'root' | 'calypso' }> = {
@@ -115,7 +115,7 @@ describe('install under a prefix', () => {
   const prefix = path.join(tmp.dir, 'root');
   const sourceRoot = path.join(tmp.dir, 'src');
 
-  it('lays out exactly the DESIGN.md domains with their modes and owners', async () => {
+  it('lays out exactly the docs/design.md domains with their modes and owners', async () => {
     // A source tree with a udev rule and a built Cockpit plugin, so that both are installed.
     const root = repoRoot();
     for (const d of ['packaging/systemd', 'packaging/logrotate', 'udev', 'cockpit/dist']) {

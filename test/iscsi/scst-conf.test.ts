@@ -1,6 +1,6 @@
 /**
  * scst.conf: parse → render → parse → render is stable on every scst.conf of
- * ../shared/samples/scst (scstadmin's own example, iscsi-scst's, and scstadmin's expected
+ * ../shared/samples (reading material beside the checkout)/scst (scstadmin's own example, iscsi-scst's, and scstadmin's expected
  * `-write_config` output, whose layout the renderer reproduces byte for byte); the desired state
  * renders to the exact file below, secrets redacted for diffs, and adopting it gives the state back.
  */

@@ -1,6 +1,6 @@
 /**
  * `calypsoctl changer parse FILE --json` (cli/changer.ts): the published shape, exactly, on the
- * real captures in ../shared/samples/mtx; run through commander as the CLI runs it.
+ * real captures in ../shared/samples (reading material beside the checkout)/mtx; run through commander as the CLI runs it.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';

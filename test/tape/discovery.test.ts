@@ -1,6 +1,6 @@
 /**
  * Without `tape.changers`, changers and drives come from the hardware inventory of a recorded
- * sysfs tree (test/fixtures/sysfs, built after the machines in ../shared/samples): stable ids
+ * sysfs tree (test/fixtures/sysfs, built after the machines in ../shared/samples (reading material beside the checkout)): stable ids
  * (WWN, serial), the changer's /dev/tape/by-id path where udev made one, drives at the changer's
  * SCSI target (or every drive, with one changer) in SCSI address order, their nst nodes.
  */

@@ -1,5 +1,5 @@
 /**
- * The tape parsers on real captures (../shared/samples: mtx, mt-st, sg_inq, lsscsi) and on
+ * The tape parsers on real captures (../shared/samples (reading material beside the checkout): mtx, mt-st, sg_inq, lsscsi) and on
  * handwritten tolerance cases (test/fixtures/mtx: sense noise, padding, Phys Loc, mailslots,
  * cleaning and unlabelled cartridges).
  */

@@ -1,5 +1,5 @@
 /**
- * mhvtl: render → parse → render on every file in ../shared/samples/mhvtl (comments aside, the
+ * mhvtl: render → parse → render on every file in ../shared/samples (reading material beside the checkout)/mhvtl (comments aside, the
  * agent's rendering is a fixed point and keeps every record, drive, slot and barcode); the plan
  * of a new library (files, mktape and systemctl argv) and its apply, history and restore through
  * the managed-config pipeline, on a recorded sysroot that has /sys/module/mhvtl and a recording

@@ -1,4 +1,4 @@
-/** job.* — long work with live progress (DESIGN.md "Long work is a job"). */
+/** job.* — long work with live progress (docs/design.md "Long work is a job"). */
 import type { AgentClient } from '../rpc/client.js';
 
 export type JobState = 'waiting' | 'running' | 'success' | 'failed' | 'aborted' | 'interrupted';

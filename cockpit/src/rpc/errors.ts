@@ -1,6 +1,6 @@
 /**
  * Errors from the agent, and what to tell a person about them. The agent's application errors
- * carry `data.kind` (DESIGN.md "Errors"); the client adds `disconnected` for a lost channel.
+ * carry `data.kind` (docs/design.md "Errors"); the client adds `disconnected` for a lost channel.
  */
 import { _, format } from '../i18n.js';
 

@@ -7,8 +7,8 @@
  */
 import type { Database } from 'lmdb';
 import type { Logger } from 'pino';
-import type { EventBus } from '../events.js';
-import { defaultRules, type Rules } from './rules.js';
+import { defaultRules, type Rules } from './alert-rules.js';
+import type { EventBus } from './events.js';
 
 export type AlertLevel = 'info' | 'warning' | 'critical';
 export type AlertState = 'active' | 'cleared' | 'acknowledged';

@@ -1,0 +1,31 @@
+/**
+ * What the ZFS subsystem offers the others (agent/ports.ts): zvols — as pipeline effects, so a
+ * zvol made for a change is journaled and destroyed again when the change fails. Holds on
+ * datasets (a zvol a LUN uses cannot be destroyed) go through the infrastructure's
+ * `deps.usage.register('dataset', …)`, which the ZFS methods consult before destroying.
+ */
+import type { Effect } from '../config-set/types.js';
+import { definePort } from '../ports.js';
+
+export interface ZvolSpec {
+  /** pool/path of the zvol */
+  name: string;
+  sizeBytes: number;
+  /** sparse (thin) */
+  thin?: boolean;
+  /** `16K` */
+  volblocksize?: string;
+}
+
+export interface ZvolsPort {
+  /** `zfs create -V …` with its undo `zfs destroy`, for ManagedConfig.update's effects. */
+  create(spec: ZvolSpec, timeoutMs?: number): Effect;
+  /** `zfs destroy` of a zvol (argv; the caller runs or plans it). */
+  destroy(name: string): string[];
+  /** The zvol's block device exists (/dev/zvol/<name>). */
+  exists(name: string): boolean;
+  /** Its block device path. */
+  device(name: string): string;
+}
+
+export const ZVOLS = definePort<ZvolsPort>('zfs.zvols', 'zfs');
