@@ -94,6 +94,8 @@ const NOT_METHODS = new Set([
   'audit.refusals',
   'audit.prune',
   'auth.token.sessions.close',
+  // ports (agent/<subsystem>/port.ts)
+  'backup.bacula',
   // files
   'replication.ts',
   // registered only when object.backend is minio
