@@ -106,6 +106,12 @@ const CoreConfigSchema = Type.Object(
         limits: Type.Object(
           {
             maxMessageBytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024 }),
+            maxPublicMessageBytes: Type.Integer({
+              minimum: 1024,
+              default: 64 * 1024,
+              description:
+                'message size for callers with no role (public methods only); a longer line is refused before it is parsed',
+            }),
             maxBatch: Type.Integer({ minimum: 1, default: 100 }),
             maxDepth: Type.Integer({ minimum: 4, default: 64 }),
             maxConnections: Type.Integer({ minimum: 1, default: 256 }),
@@ -131,6 +137,12 @@ const CoreConfigSchema = Type.Object(
               description:
                 'output queued for all connections together; past it, a connection that is not reading is dropped',
             }),
+            maxQueuedBytesPerPeer: Type.Integer({
+              minimum: 65536,
+              default: 16 * 1024 * 1024,
+              description:
+                'output queued for all connections of one non-admin uid (Unix) or token (WebSocket); past it, the connection whose answer does not fit is closed',
+            }),
             maxPerUid: Type.Integer({
               minimum: 1,
               default: 32,
@@ -145,6 +157,16 @@ const CoreConfigSchema = Type.Object(
               minimum: 0,
               default: 16,
               description: 'of maxConnections, slots only admins may take (so root can always connect)',
+            }),
+            reservedForOperator: Type.Integer({
+              minimum: 0,
+              default: 16,
+              description: 'slots before the admins’ that only operators and admins may take',
+            }),
+            reservedForAuditor: Type.Integer({
+              minimum: 0,
+              default: 16,
+              description: 'slots before the operators’ that only auditors and up may take',
             }),
             maxUnauthenticated: Type.Integer({
               minimum: 1,

@@ -50,7 +50,15 @@ export interface Limits {
    * limit error instead (100 × rpc.discover made 88 MB lines). Default 8 MiB.
    */
   maxResponseBytes?: number;
+  /**
+   * Message size for callers with no role (they may call only public methods, which take no
+   * large params): a 4 MB denied line from one cost hundreds of MB (issue #28 item 11). Default 64 KiB.
+   */
+  maxPublicMessageBytes?: number;
 }
+
+/** Longest method name looked up, suggested for or echoed (issue #28 item 6). */
+export const MAX_METHOD_CHARS = 128;
 
 /** What the core writes to the audit log (the agent's AuditLog implements the sink). */
 export interface AuditEntry {
@@ -142,7 +150,7 @@ export class RpcCore {
    */
   handleText(text: string, session: Session): Promise<string | undefined> {
     try {
-      const parsed = this.frame(text);
+      const parsed = this.frame(text, session);
       if (parsed instanceof Refused) return Promise.resolve(parsed.text);
       if (!Array.isArray(parsed)) {
         if (!isRequestShape(parsed)) return Promise.resolve(JSON.stringify(this.invalid(parsed)));
@@ -158,8 +166,9 @@ export class RpcCore {
   }
 
   /** Size, depth and syntax checks: the parsed message, or the error response to send instead. */
-  private frame(text: string): Json | Refused {
-    const { maxMessageBytes, maxDepth } = this.opts.limits;
+  private frame(text: string, session: Session): Json | Refused {
+    const { maxDepth } = this.opts.limits;
+    const maxMessageBytes = messageLimit(this.opts.limits, session.identity.role);
     if (
       text.length > maxMessageBytes ||
       (text.length * 3 > maxMessageBytes && Buffer.byteLength(text, 'utf8') > maxMessageBytes)
@@ -227,6 +236,9 @@ export class RpcCore {
       }
       texts.push(t);
     }
+    // judged against the connection's output budgets before the answers are joined into one
+    // text: a peer over budget has its connection closed instead (issue #28 item 2)
+    if (session.reserveOutput && !session.reserveOutput(bytes)) return undefined;
     return texts.length ? `[${texts.join(',')}]` : undefined;
   }
 
@@ -253,14 +265,18 @@ export class RpcCore {
   /** An unknown method: answered here, with the closest name as a suggestion (issue #16). */
   private unknownMethod(msg: Json): JSONRPCResponse | undefined {
     const m = msg as { method: string; id?: string | number | null };
-    if (this.opts.registry.methods.has(m.method)) return undefined;
+    if (m.method.length <= MAX_METHOD_CHARS && this.opts.registry.methods.has(m.method)) return undefined;
     if (m.id === undefined) return NOTIFICATION_DROPPED;
+    if (m.method.length > MAX_METHOD_CHARS)
+      return errorResponse(m.id, { ...PROTOCOL_ERRORS.method_not_found, data: longNameData(m.method) });
     const data = notFoundData(m.method, this.opts.registry);
     return errorResponse(m.id, { ...PROTOCOL_ERRORS.method_not_found, data });
   }
 
   /** In-process call (tests, internal tools): same checks as the wire, throws RpcError. */
   async call(method: string, params: unknown, session: Session): Promise<unknown> {
+    if (method.length > MAX_METHOD_CHARS)
+      throw new RpcError('not_found', longNameData(method).reason as string, longNameData(method));
     const m = this.opts.registry.get(method);
     if (!m) {
       const data = notFoundData(method, this.opts.registry);
@@ -553,6 +569,20 @@ function dryRunFlag(params: unknown): { dryRun?: true } {
 function notFoundData(method: string | undefined, registry: Registry): Record<string, unknown> {
   const suggestion = method ? closestName(method, registry.methods.keys()) : undefined;
   return { kind: 'not_found', ...(method ? { method } : {}), ...(suggestion ? { suggestion } : {}) };
+}
+
+/** An over-long name: neither looked up, nor compared for a suggestion, nor echoed. */
+function longNameData(method: string): Record<string, unknown> {
+  return {
+    kind: 'not_found',
+    reason: `method names are at most ${MAX_METHOD_CHARS} characters; this one has ${method.length}`,
+  };
+}
+
+/** The message size a caller's role may send (a role-less caller gets the small public limit). */
+export function messageLimit(limits: Limits, role: string): number {
+  if (role !== 'none') return limits.maxMessageBytes;
+  return Math.min(limits.maxMessageBytes, limits.maxPublicMessageBytes ?? 64 * 1024);
 }
 
 function notFoundMessage(method: string, suggestion: string | undefined): string {

@@ -12,6 +12,11 @@ export interface Session extends SessionHandle {
   identity: Identity;
   /** sessions with live subscriptions or terminals are not closed for idleness */
   keepAlive: number;
+  /**
+   * Admit `bytes` of answers about to be built (a batch's, before they are joined): false when
+   * they do not fit the connection's output budgets, and the transport then closes it.
+   */
+  reserveOutput?(bytes: number): boolean;
 }
 
 /**

@@ -22,7 +22,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { closeSession, newSession, type RpcCore, type Session } from './core.js';
+import { OutputBudget } from './output-budget.js';
 import type { Identity } from './roles.js';
+import { slotRefusal } from './slots.js';
 
 export interface WsTransportOptions {
   host: string;
@@ -38,6 +40,10 @@ export interface WsTransportOptions {
   maxBufferedBytes: number;
   /** Output queued for all connections together before non-reading peers are dropped. */
   maxQueuedBytesTotal?: number;
+  /** Output queued for all connections of one non-admin token together. */
+  maxQueuedBytesPerPeer?: number;
+  /** Output budgets shared with the other transport (else its own, from the limits above). */
+  budget?: OutputBudget;
   idleTimeoutMs: number;
   /** Calls in flight per connection before reading pauses (as on the Unix socket). */
   maxInflight?: number;
@@ -45,6 +51,10 @@ export interface WsTransportOptions {
   maxPerToken?: number;
   /** Of maxConnections, slots only admin tokens may take. */
   reservedForAdmin?: number;
+  /** Slots before the admins' that only operator and admin tokens may take. */
+  reservedForOperator?: number;
+  /** Slots before the operators' that only auditor tokens and up may take. */
+  reservedForAuditor?: number;
   /** TCP connections not yet upgraded with a valid token. */
   maxUnauthenticated?: number;
   /** A TCP connection not upgraded within this time is closed. */
@@ -85,7 +95,17 @@ export class WsTransport {
   private failed = new Map<string, { since: number; n: number; logged: number }>();
   address: { host: string; port: number; url: string } | undefined;
 
-  constructor(private o: WsTransportOptions) {}
+  private budget: OutputBudget;
+
+  constructor(private o: WsTransportOptions) {
+    this.budget =
+      o.budget ??
+      new OutputBudget({
+        perConnection: o.maxBufferedBytes,
+        perPeer: o.maxQueuedBytesPerPeer,
+        total: o.maxQueuedBytesTotal,
+      });
+  }
 
   async listen(): Promise<void> {
     const useTls = this.o.tls === 'on' || (this.o.tls === 'auto' && !isLoopback(this.o.host));
@@ -218,13 +238,12 @@ export class WsTransport {
   }
 
   private slotRefusal(identity: Identity): string | undefined {
-    const max = this.o.maxConnections;
-    if (identity.role === 'admin') return this.count >= max ? 'too many connections' : undefined;
-    const reserved = Math.min(this.o.reservedForAdmin ?? 0, max - 1);
-    if (this.count >= max - reserved)
-      return reserved
-        ? `too many connections: the last ${reserved} are reserved for admin tokens`
-        : 'too many connections';
+    const why = slotRefusal(this.count, this.o.maxConnections, identity.role, {
+      admin: this.o.reservedForAdmin,
+      operator: this.o.reservedForOperator,
+      auditor: this.o.reservedForAuditor,
+    });
+    if (why || identity.role === 'admin') return why?.replace('administrators', 'admin tokens');
     const per = this.o.maxPerToken;
     if (per !== undefined && identity.tokenId && (this.perToken.get(identity.tokenId) ?? 0) >= per)
       return `too many connections with this token (at most ${per})`;
@@ -262,12 +281,6 @@ export class WsTransport {
     await this.app?.close();
   }
 
-  private queuedTotal(): number {
-    let n = 0;
-    for (const c of this.live) n += c.socket.bufferedAmount;
-    return n;
-  }
-
   private accept(socket: WebSocket, identity: Identity) {
     // checked again here: upgrades accepted together all passed the check before any counted
     const late = this.slotRefusal(identity);
@@ -288,7 +301,6 @@ export class WsTransport {
     let pending = 0;
     let paused = false;
     const maxInflight = this.o.maxInflight ?? Number.POSITIVE_INFINITY;
-    const maxTotal = this.o.maxQueuedBytesTotal ?? Number.POSITIVE_INFINITY;
     const touch = () => {
       if (!this.o.idleTimeoutMs) return;
       if (idle) clearTimeout(idle);
@@ -299,20 +311,31 @@ export class WsTransport {
       }, this.o.idleTimeoutMs);
       idle.unref();
     };
+    const slot = this.budget.open(
+      tokenId ? `token ${tokenId}` : undefined,
+      identity.role === 'admin',
+      () => socket.bufferedAmount,
+    );
+    const drop = (why: string) => {
+      this.o.log.warn(
+        { user: identity.user, queued: socket.bufferedAmount, why },
+        'websocket: slow reader disconnected',
+      );
+      socket.close(1008, 'slow reader');
+      setTimeout(() => socket.terminate(), 1000).unref();
+    };
+    session.reserveOutput = (bytes) => {
+      if (this.budget.reserve(slot, bytes)) return true;
+      drop(this.budget.refusal(slot, bytes) ?? 'over its output budget');
+      return false;
+    };
     const send = (text: string) => {
       if (socket.readyState !== socket.OPEN) return;
-      // judged before the send with the message counted, as on the Unix socket
-      const queued = socket.bufferedAmount;
-      if (
-        queued > 0 &&
-        (queued + text.length > this.o.maxBufferedBytes ||
-          ((text.length > 65536 || queued > 65536) && this.queuedTotal() + text.length > maxTotal))
-      ) {
-        this.o.log.warn({ user: identity.user, queued }, 'websocket: slow reader disconnected');
-        socket.close(1008, 'slow reader');
-        setTimeout(() => socket.terminate(), 1000).unref();
-        return;
-      }
+      // judged before the send with the message counted, the first one included, against the
+      // connection's, its token's and everyone's output budgets (as on the Unix socket)
+      slot.reserved = Math.max(0, slot.reserved - text.length);
+      const why = this.budget.refusal(slot, text.length);
+      if (why) return drop(why);
       socket.send(text);
     };
     touch();
@@ -329,6 +352,7 @@ export class WsTransport {
         .catch((err) => this.o.log.error({ err }, 'websocket: dispatch failed'))
         .finally(() => {
           pending--;
+          if (pending === 0) slot.reserved = 0;
           while (pending < maxInflight && waiting.length && socket.readyState === socket.OPEN)
             dispatch(waiting.shift()!);
           if (paused && pending < maxInflight && !waiting.length && socket.readyState === socket.OPEN) {
@@ -353,6 +377,7 @@ export class WsTransport {
     socket.on('close', () => {
       this.count--;
       this.live.delete(entry);
+      this.budget.close(slot);
       if (tokenId) {
         const n = (this.perToken.get(tokenId) ?? 1) - 1;
         if (n > 0) this.perToken.set(tokenId, n);

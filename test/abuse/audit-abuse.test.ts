@@ -75,6 +75,36 @@ describe('item 2: audit flooding', () => {
     assert.equal(t.deps.audit.query({ user: 'trent' }).total, 1);
   });
 
+  it('issue #28 item 15: the summary keeps a count for every refused method', async () => {
+    // every subsystem's methods: ~100–200 of them are refused to a caller with no role
+    const full = await startTestAgent();
+    try {
+      const guarded = full.agent.registry
+        .list()
+        .map((m) => m.def)
+        .filter((d) => d.role !== 'public')
+        .map((d) => d.name);
+      assert.ok(guarded.length > 60, `${guarded.length} guarded methods`);
+      // the budget's 20 single records first, then each guarded method twice
+      for (let i = 0; i < 20; i++)
+        await assert.rejects(full.call('auth.token.list', {}, { role: 'none', user: 'oscar' }));
+      for (const name of [...guarded, ...guarded])
+        await assert.rejects(full.call(name, {}, { role: 'none', user: 'oscar' }), { kind: 'denied' });
+      await full.deps.audit.flushed();
+      const counts: Record<string, number> = {};
+      for (const r of full.deps.audit.query({ user: 'oscar', method: 'audit.refusals', limit: 100 }).items)
+        for (const [k, n] of Object.entries(r.detail!.methods as Record<string, number>))
+          counts[k] = (counts[k] ?? 0) + n;
+      for (const name of guarded) assert.equal(counts[name], 2, name);
+      assert.equal(
+        Object.values(counts).reduce((a, b) => a + b, 0),
+        2 * guarded.length,
+      );
+    } finally {
+      await full.stop();
+    }
+  });
+
   it('one answer is bounded in bytes as well as records', async () => {
     t.deps.audit.configure({ maxAnswerBytes: 4096 });
     try {
