@@ -14,29 +14,37 @@ export interface SlotReservations {
 }
 
 const WHO = {
-  admin: 'administrators',
-  operator: 'operators and administrators',
-  auditor: 'auditors, operators and administrators',
+  unix: {
+    admin: 'administrators',
+    operator: 'operators and administrators',
+    auditor: 'auditors, operators and administrators',
+  },
+  token: {
+    admin: 'admin tokens',
+    operator: 'operator and admin tokens',
+    auditor: 'auditor, operator and admin tokens',
+  },
 } as const;
 
 /**
  * Why a connection of `role` is refused when `open` connections are open, or undefined.
  * Reservations are clamped so that a role-less caller keeps at least one slot.
  */
-export function slotRefusal(open: number, max: number, role: Role, r: SlotReservations): string | undefined {
+export function slotRefusal(
+  open: number,
+  max: number,
+  role: Role,
+  r: SlotReservations,
+  who: 'unix' | 'token' = 'unix',
+): string | undefined {
   if (open >= max) return 'too many connections';
   // the slots each tier may not use, cumulated from the top and kept below max
   const admin = Math.min(r.admin ?? 0, max - 1);
   const operator = Math.min(admin + (r.operator ?? 0), max - 1);
   const auditor = Math.min(operator + (r.auditor ?? 0), max - 1);
-  const [closed, tier] =
-    role === 'admin'
-      ? [0, undefined]
-      : role === 'operator'
-        ? [admin, 'admin' as const]
-        : role === 'auditor'
-          ? [operator, 'operator' as const]
-          : [auditor, 'auditor' as const];
-  if (tier === undefined || open < max - closed) return undefined;
-  return `too many connections: the last ${closed} are reserved for ${WHO[tier]}`;
+  const closed = role === 'admin' ? 0 : role === 'operator' ? admin : role === 'auditor' ? operator : auditor;
+  if (open < max - closed) return undefined;
+  // named by the lowest role above the caller that holds some of the closed slots
+  const tier = closed > operator ? 'auditor' : closed > admin ? 'operator' : 'admin';
+  return `too many connections: the last ${closed} are reserved for ${WHO[who][tier]}`;
 }

@@ -238,12 +238,18 @@ export class WsTransport {
   }
 
   private slotRefusal(identity: Identity): string | undefined {
-    const why = slotRefusal(this.count, this.o.maxConnections, identity.role, {
-      admin: this.o.reservedForAdmin,
-      operator: this.o.reservedForOperator,
-      auditor: this.o.reservedForAuditor,
-    });
-    if (why || identity.role === 'admin') return why?.replace('administrators', 'admin tokens');
+    const why = slotRefusal(
+      this.count,
+      this.o.maxConnections,
+      identity.role,
+      {
+        admin: this.o.reservedForAdmin,
+        operator: this.o.reservedForOperator,
+        auditor: this.o.reservedForAuditor,
+      },
+      'token',
+    );
+    if (why || identity.role === 'admin') return why;
     const per = this.o.maxPerToken;
     if (per !== undefined && identity.tokenId && (this.perToken.get(identity.tokenId) ?? 0) >= per)
       return `too many connections with this token (at most ${per})`;
