@@ -55,10 +55,10 @@ export async function peerAs(
   text: string,
   holdMs = 0,
 ): Promise<{ proc: ChildProcess; report: PeerReport[] }> {
-  const script = path.join(dir, 'peer.mjs');
+  const script = path.join(dir, `peer-${uid}-${process.hrtime.bigint()}.mjs`);
   writeFileSync(script, SCRIPT);
   chmodSync(script, 0o644);
-  const input = path.join(dir, `peer-${uid}-${Date.now()}.txt`);
+  const input = `${script}.txt`;
   writeFileSync(input, text);
   chmodSync(input, 0o644);
   const proc = spawn(process.execPath, [script, socket, String(n), input, String(holdMs)], {
