@@ -85,6 +85,11 @@ export const TOKEN_HELP =
 
 const FAILED_WINDOW_MS = 60_000;
 
+/** The part of a token that names it (`cal_<id>`), or its first 16 characters when it is malformed. */
+function tokenPrefix(token: string): string {
+  return /^cal_[0-9a-f]{12}/.exec(token)?.[0] ?? token.slice(0, 16);
+}
+
 export class WsTransport {
   private app: FastifyInstance | undefined;
   private count = 0;
@@ -93,6 +98,7 @@ export class WsTransport {
   /** TCP connections not (yet) carrying an authenticated upgrade. */
   private unauthenticated = new Set<Socket>();
   private failed = new Map<string, { since: number; n: number; logged: number }>();
+  private firstLogged = { since: 0, n: 0 };
   address: { host: string; port: number; url: string } | undefined;
 
   private budget: OutputBudget;
@@ -177,28 +183,29 @@ export class WsTransport {
         },
       };
     }
-    const addr = req.socket.remoteAddress ?? 'unknown';
-    const limit = this.o.failedAuthPerMinute ?? Number.POSITIVE_INFINITY;
-    const now = Date.now();
-    let f = this.failed.get(addr);
-    if (f && now - f.since >= FAILED_WINDOW_MS) {
-      this.failed.delete(addr);
-      f = undefined;
-    }
-    if (f && f.n >= limit) {
-      return {
-        status: 429,
-        body: {
-          error: 'too many failed token attempts from this address; try again in a minute',
-          kind: 'limit',
-        },
-        headers: { 'retry-after': String(Math.ceil((f.since + FAILED_WINDOW_MS - now) / 1000)) },
-      };
-    }
+    // A valid token is checked first (the store compares hashes in constant time) and is never
+    // limited: 30 bad requests from 127.0.0.1 used to lock every token client on that address
+    // out for a minute (issue #28 item 9). Only failures are counted, per address and per token
+    // prefix (`cal_<id>`), so that rotating 127.x addresses does not escape the limit.
     const token = bearerOf(req);
     const identity = this.o.authenticate(token);
     if (!identity) {
-      this.failedAttempt(addr, now, token !== undefined);
+      const addr = req.socket.remoteAddress ?? 'unknown';
+      const keys = [`address ${addr}`, ...(token ? [`token ${tokenPrefix(token)}`] : [])];
+      const now = Date.now();
+      const limited = keys.map((k) => this.failedWindow(k, now)).find((f) => f.n >= this.failedLimit());
+      if (limited) {
+        return {
+          status: 429,
+          body: {
+            error:
+              'too many failed token attempts from this address or with this token; try again in a minute',
+            kind: 'limit',
+          },
+          headers: { 'retry-after': String(Math.ceil((limited.since + FAILED_WINDOW_MS - now) / 1000)) },
+        };
+      }
+      for (const k of keys) this.failedAttempt(k, now, token !== undefined);
       return {
         status: 401,
         headers: { 'www-authenticate': 'Bearer realm="calypso"' },
@@ -215,24 +222,43 @@ export class WsTransport {
     return undefined;
   }
 
-  private failedAttempt(addr: string, now: number, hadToken: boolean) {
-    let f = this.failed.get(addr);
+  private failedLimit(): number {
+    return this.o.failedAuthPerMinute ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** The current window of failures for a key (an address or a token prefix). */
+  private failedWindow(key: string, now: number): { since: number; n: number; logged: number } {
+    let f = this.failed.get(key);
+    if (f && now - f.since >= FAILED_WINDOW_MS) {
+      this.failed.delete(key);
+      f = undefined;
+    }
+    return f ?? { since: now, n: 0, logged: 0 };
+  }
+
+  private failedAttempt(key: string, now: number, hadToken: boolean) {
+    let f = this.failed.get(key);
     if (!f) {
-      f = { since: now, n: 0, logged: 0 };
-      this.failed.set(addr, f);
+      f = this.failedWindow(key, now);
+      this.failed.set(key, f);
       if (this.failed.size > 10_000) this.failed.delete(this.failed.keys().next().value!);
     }
     f.n++;
-    // one line per address per window, and one when it reaches the limit: a flood of bad
+    // one line per key per window, and one when it reaches the limit: a flood of bad
     // tokens must not become a flood of log lines
-    const limit = this.o.failedAuthPerMinute ?? Number.POSITIVE_INFINITY;
-    if (f.logged === 0 || f.n === limit) {
+    const limit = this.failedLimit();
+    // the first failure of an address is logged (at most 10 addresses a minute: rotating
+    // addresses must not flood the log either), and every key reaching the limit
+    if (now - this.firstLogged.since >= FAILED_WINDOW_MS) this.firstLogged = { since: now, n: 0 };
+    const first = f.logged === 0 && key.startsWith('address ') && this.firstLogged.n < 10;
+    if (first || f.n === limit) {
+      if (first) this.firstLogged.n++;
       f.logged++;
       this.o.log.warn(
-        { address: addr, attempts: f.n, hadToken },
+        { key, attempts: f.n, hadToken },
         f.n >= limit
-          ? `websocket: ${f.n} failed token attempts from ${addr} in a minute; refusing it unchecked for the rest of the minute`
-          : `websocket: failed token attempt from ${addr}`,
+          ? `websocket: ${f.n} failed token attempts from ${key} in a minute; refusing it unchecked for the rest of the minute`
+          : `websocket: failed token attempt from ${key}`,
       );
     }
   }
