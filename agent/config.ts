@@ -178,6 +178,12 @@ const CoreConfigSchema = Type.Object(
               default: 5,
               description: 'a TCP connection not upgraded within this time is closed',
             }),
+            httpKeepAliveSec: Type.Integer({
+              minimum: 1,
+              default: 5,
+              description:
+                'an idle keep-alive HTTP connection (a /metrics scraper) is closed after this time',
+            }),
             failedAuthPerMinute: Type.Integer({
               minimum: 1,
               default: 30,

@@ -268,6 +268,7 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
           handshakeTimeoutMs: limits.handshakeTimeoutSec * 1000,
           origins: config.agent.websocket.origins,
           failedAuthPerMinute: limits.failedAuthPerMinute,
+          keepAliveTimeoutMs: limits.httpKeepAliveSec * 1000,
           routes: services.flatMap((s) => (s.wsRoutes ? [s.wsRoutes] : [])),
         });
         ws = transport;

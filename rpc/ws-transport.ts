@@ -63,6 +63,8 @@ export interface WsTransportOptions {
   origins?: readonly string[];
   /** Failed token attempts per address per minute before refusing unchecked (HTTP 429). */
   failedAuthPerMinute?: number;
+  /** An idle keep-alive HTTP connection is closed after this time (default 5 s). */
+  keepAliveTimeoutMs?: number;
   /** Extra routes (the terminal endpoint) registered by services. */
   routes?: ((app: FastifyInstance, authenticate: (req: IncomingMessage) => Identity | undefined) => void)[];
   onSession?: (session: Session) => void;
@@ -97,6 +99,8 @@ export class WsTransport {
   private live = new Set<{ socket: WebSocket; identity: Identity }>();
   /** TCP connections not (yet) carrying an authenticated upgrade. */
   private unauthenticated = new Set<Socket>();
+  /** Authenticated plain-HTTP connections (counted in `count` and `perToken`). */
+  private http = new Set<Socket>();
   private failed = new Map<string, { since: number; n: number; logged: number }>();
   private firstLogged = { since: 0, n: 0 };
   address: { host: string; port: number; url: string } | undefined;
@@ -121,7 +125,13 @@ export class WsTransport {
           cert: readFileSync(path.join(this.o.tlsDir, 'cert.pem')),
         }
       : null;
-    const app = Fastify({ logger: false, ...(https ? { https } : {}) }) as unknown as FastifyInstance;
+    // an idle keep-alive connection closes soon (fastify's default keeps it 72 s)
+    const keepAliveTimeout = this.o.keepAliveTimeoutMs ?? 5000;
+    const app = Fastify({
+      logger: false,
+      keepAliveTimeout,
+      ...(https ? { https } : {}),
+    }) as unknown as FastifyInstance;
     this.app = app;
     app.server.on(https ? 'secureConnection' : 'connection', (sock: Socket) => this.admitTcp(sock));
     await app.register(websocket, { options: { maxPayload: this.o.maxMessageBytes * 2 } });
@@ -217,9 +227,33 @@ export class WsTransport {
         },
       };
     }
+    // A plain HTTP request (/metrics, a keep-alive scraper) holds a connection like a WebSocket
+    // does: it counts against the per-token and total limits for as long as it is open (issue
+    // #28 item 3: 13,913 keep-alive scrapers escaped every cap). An upgrade is counted by accept().
+    const upgrade = req.headers.upgrade?.toLowerCase() === 'websocket';
+    if (!upgrade && this.http.has(req.socket)) return undefined;
     const why = this.slotRefusal(identity);
-    if (why) return { status: 503, body: { error: why, kind: 'limit' } };
+    if (why) return { status: 503, body: { error: why, kind: 'limit' }, headers: { connection: 'close' } };
+    if (!upgrade) this.countHttp(req.socket, identity);
     return undefined;
+  }
+
+  /** An authenticated plain-HTTP connection: counted until it closes. */
+  private countHttp(sock: Socket, identity: Identity) {
+    const tokenId = identity.tokenId;
+    this.unauthenticated.delete(sock);
+    this.http.add(sock);
+    this.count++;
+    if (tokenId) this.perToken.set(tokenId, (this.perToken.get(tokenId) ?? 0) + 1);
+    sock.once('close', () => {
+      this.http.delete(sock);
+      this.count--;
+      if (tokenId) {
+        const n = (this.perToken.get(tokenId) ?? 1) - 1;
+        if (n > 0) this.perToken.set(tokenId, n);
+        else this.perToken.delete(tokenId);
+      }
+    });
   }
 
   private failedLimit(): number {
