@@ -113,6 +113,11 @@ const CoreConfigSchema = Type.Object(
                 'message size for callers with no role (public methods only); a longer line is refused before it is parsed',
             }),
             maxBatch: Type.Integer({ minimum: 1, default: 100 }),
+            maxBatchCallsInFlight: Type.Integer({
+              minimum: 1,
+              default: 512,
+              description: 'calls of batches in flight per connection; a batch past it gets one limit error',
+            }),
             maxDepth: Type.Integer({ minimum: 4, default: 64 }),
             maxConnections: Type.Integer({ minimum: 1, default: 256 }),
             idleTimeoutSec: Type.Integer({ minimum: 0, default: 900, description: '0: never' }),

@@ -55,6 +55,12 @@ export interface Limits {
    * large params): a 4 MB denied line from one cost hundreds of MB (issue #28 item 11). Default 64 KiB.
    */
   maxPublicMessageBytes?: number;
+  /**
+   * Calls of batches in flight per connection (a batch's members counted one by one): a batch
+   * that would pass it is answered with one limit error. 32 connections × 64 batches × 100
+   * calls held 204,800 calls and ~1 GB (issue #28 item 4). Default 512.
+   */
+  maxBatchCallsInFlight?: number;
 }
 
 /** Longest method name looked up, suggested for or echoed (issue #28 item 6). */
@@ -216,7 +222,26 @@ export class RpcCore {
         }),
       );
     }
-    const responses = await Promise.all(batch.map((p) => this.handleSingle(p, session)));
+    const maxCalls = this.opts.limits.maxBatchCallsInFlight ?? 512;
+    const inFlight = BATCH_CALLS.get(session) ?? 0;
+    if (inFlight + batch.length > maxCalls) {
+      return JSON.stringify(
+        errorResponse(null, {
+          ...PROTOCOL_ERRORS.invalid_request,
+          data: {
+            kind: 'limit',
+            reason: `more than ${maxCalls} calls of batches in flight on this connection; wait for answers before sending more`,
+          },
+        }),
+      );
+    }
+    BATCH_CALLS.set(session, inFlight + batch.length);
+    let responses: (JSONRPCResponse | undefined)[];
+    try {
+      responses = await Promise.all(batch.map((p) => this.handleSingle(p, session)));
+    } finally {
+      BATCH_CALLS.set(session, (BATCH_CALLS.get(session) ?? batch.length) - batch.length);
+    }
     const texts: string[] = [];
     let bytes = 2;
     for (const r of responses) {
@@ -599,6 +624,9 @@ const refused = (r: JSONRPCResponse) => new Refused(JSON.stringify(r));
 
 /** An unknown method called as a notification: nothing is answered. */
 const NOTIFICATION_DROPPED = { jsonrpc: '2.0', id: null, result: null } as JSONRPCResponse;
+
+/** Calls of batches in flight per session. */
+const BATCH_CALLS = new WeakMap<Session, number>();
 
 /** json-rpc-2.0's per-call server params, made once per session. */
 const SERVER_PARAMS = new WeakMap<Session, ServerParams>();
