@@ -296,7 +296,9 @@ describe('item 11: the client line reader', () => {
 });
 
 describe('issue #28 item 4: calls of batches in flight per connection', () => {
-  it('a batch past maxBatchCallsInFlight gets one limit error while earlier batches run', async () => {
+  it('a batch past maxBatchCallsInFlight gets one limit error while earlier batches run', {
+    timeout: 10_000,
+  }, async () => {
     const { Type } = await import('@sinclair/typebox');
     const { defineMethod } = await import('../../rpc/registry.js');
     let release: () => void = () => {};
