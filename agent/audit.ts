@@ -45,6 +45,10 @@ export interface AuditLimits {
   maxRecords: number;
   /** one query answer carries at most this many bytes of records */
   maxAnswerBytes: number;
+  /** records one filtered query examines at most (issue #28 item 5: scans are bounded per request) */
+  maxScanRecords: number;
+  /** milliseconds of scanning between two yields to the event loop */
+  sliceMs: number;
 }
 
 export const DEFAULT_AUDIT_LIMITS: AuditLimits = {
@@ -54,6 +58,8 @@ export const DEFAULT_AUDIT_LIMITS: AuditLimits = {
   retentionDays: 365,
   maxRecords: 1_000_000,
   maxAnswerBytes: 1024 * 1024,
+  maxScanRecords: 250_000,
+  sliceMs: 4,
 };
 
 /** Key 0: where the chain resumes after pruning. */
@@ -65,6 +71,9 @@ interface Anchor {
 const ANCHOR_KEY = 0;
 const GENESIS = '0'.repeat(64);
 const HEAD_CHARS = 512;
+/** Methods named one by one in a refusal summary (more than any registry holds). */
+const MAX_SUMMARY_METHODS = 1000;
+const OTHER_METHODS = '(other methods)';
 
 interface PeerBudget {
   windowStart: number;
@@ -168,8 +177,12 @@ export class AuditLog {
       return true;
     }
     b.suppressed++;
-    if (b.methods.size < 20 || b.methods.has(input.method))
-      b.methods.set(input.method, (b.methods.get(input.method) ?? 0) + 1);
+    // a count per method (issue #28 item 15: 30 of ~200 denied methods were named). Refused
+    // calls name registered methods only, so the map is bounded by the registry; the cap is
+    // a safety net, past it the rest are counted together.
+    const name =
+      b.methods.size < MAX_SUMMARY_METHODS || b.methods.has(input.method) ? input.method : OTHER_METHODS;
+    b.methods.set(name, (b.methods.get(name) ?? 0) + 1);
     this.summaryTimer ??= setInterval(() => this.summariseDue(false), this.limits.windowMs).unref();
     return false;
   }
@@ -281,8 +294,7 @@ export class AuditLog {
       bytes += size;
       items.push(r);
     };
-    const filtered = q.method || q.user || q.outcome || q.since !== undefined || q.until !== undefined;
-    if (!filtered) {
+    if (!isFiltered(q)) {
       // newest first, straight from the key range: no scan of the whole log
       for (const { key, value } of this.db.getRange({ reverse: true, offset, limit: limit + 1 })) {
         if (key === ANCHOR_KEY || items.length >= limit) continue;
@@ -291,24 +303,93 @@ export class AuditLog {
       }
       return { items, total: this.lastSeq - this.firstSeq() + 1, ...(truncated ? { truncated } : {}) };
     }
-    let total = 0;
-    for (const { key, value } of this.db.getRange({ reverse: true })) {
-      if (key === ANCHOR_KEY) continue;
-      const r = value as AuditRecord;
-      if (
-        q.method &&
-        r.method !== q.method &&
-        !(q.method.endsWith('*') && r.method.startsWith(q.method.slice(0, -1)))
-      )
-        continue;
-      if (q.user && r.user !== q.user) continue;
-      if (q.outcome && r.outcome !== q.outcome) continue;
-      if (q.since !== undefined && r.time < q.since) continue;
-      if (q.until !== undefined && r.time > q.until) continue;
-      if (total >= offset && items.length < limit) take(r);
-      total++;
+    const scan = this.scanner(q, take);
+    while (!scan.done) scan.step(Number.POSITIVE_INFINITY);
+    return scan.result(items, truncated);
+  }
+
+  /**
+   * audit.query as the agent serves it: a filtered scan runs in slices of `sliceMs`, yielding
+   * to the event loop between them (one filtered query over 150,000 records blocked the agent
+   * for 469 ms), examines at most `maxScanRecords` records (`scanLimited: true`, `scannedTo`:
+   * page on with `until`), and stops when the signal aborts.
+   */
+  async queryAsync(
+    q: AuditQuery = {},
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<{ items: AuditRecord[]; total: number; truncated?: boolean }> {
+    if (!isFiltered(q)) return this.query(q);
+    const maxBytes = this.limits.maxAnswerBytes;
+    const items: AuditRecord[] = [];
+    let bytes = 0;
+    let truncated = false;
+    const take = (r: AuditRecord) => {
+      if (truncated) return;
+      const size = JSON.stringify(r).length;
+      if (items.length > 0 && bytes + size > maxBytes) {
+        truncated = true;
+        return;
+      }
+      bytes += size;
+      items.push(r);
+    };
+    const scan = this.scanner(q, take);
+    for (;;) {
+      opts.signal?.throwIfAborted();
+      scan.step(this.limits.sliceMs);
+      if (scan.done) break;
+      await new Promise((r) => setImmediate(r));
     }
-    return { items, total, ...(truncated ? { truncated } : {}) };
+    return scan.result(items, truncated);
+  }
+
+  /** A filtered scan, newest first, resumable: each step runs for at most `ms`. */
+  private scanner(q: AuditQuery, take: (r: AuditRecord) => void) {
+    const offset = q.offset ?? 0;
+    const limit = q.limit ?? 50;
+    const maxScan = this.limits.maxScanRecords;
+    let taken = 0;
+    let total = 0;
+    let scanned = 0;
+    let next: number | undefined;
+    let limitedAt: number | undefined;
+    const db = this.db;
+    const s = {
+      done: false,
+      step(ms: number) {
+        const t0 = performance.now();
+        const range = db.getRange(next === undefined ? { reverse: true } : { reverse: true, start: next });
+        for (const { key, value } of range) {
+          if (key === ANCHOR_KEY) continue;
+          if ((scanned & 63) === 0 && performance.now() - t0 > ms) {
+            next = key as number;
+            return;
+          }
+          if (scanned >= maxScan) {
+            limitedAt = key as number;
+            break;
+          }
+          scanned++;
+          const r = value as AuditRecord;
+          if (!matches(r, q)) continue;
+          if (total >= offset && taken < limit) {
+            take(r);
+            taken++;
+          }
+          total++;
+        }
+        s.done = true;
+      },
+      result(items: AuditRecord[], truncated: boolean) {
+        return {
+          items,
+          total,
+          ...(truncated ? { truncated } : {}),
+          ...(limitedAt !== undefined ? { scanLimited: true, scannedTo: limitedAt + 1 } : {}),
+        };
+      },
+    };
+    return s;
   }
 
   /** Walk the whole chain (synchronously: small logs and tests). */
@@ -328,7 +409,7 @@ export class AuditLog {
     const w = this.walker();
     while (!w.done) {
       opts.signal?.throwIfAborted();
-      w.step(2000);
+      w.step(2000, this.limits.sliceMs);
       opts.progress?.(w.checked, w.total);
       await new Promise((r) => setImmediate(r));
     }
@@ -347,8 +428,9 @@ export class AuditLog {
       checked: 0,
       total: lastSeq - firstSeq + 1,
       result: undefined as VerifyResult | undefined,
-      step(max: number) {
+      step(max: number, ms = Number.POSITIVE_INFINITY) {
         let n = 0;
+        const t0 = performance.now();
         const anchored = anchor ? { anchoredAt: firstSeq } : {};
         const end = (r: VerifyResult) => {
           w.done = true;
@@ -376,7 +458,7 @@ export class AuditLog {
           prev = hash;
           expectSeq++;
           w.checked++;
-          if (++n >= max) return;
+          if (++n >= max || ((n & 63) === 0 && performance.now() - t0 > ms)) return;
         }
         if (expectSeq <= lastSeq)
           return end({
@@ -390,6 +472,24 @@ export class AuditLog {
     };
     return w;
   }
+}
+
+function isFiltered(q: AuditQuery): boolean {
+  return Boolean(q.method || q.user || q.outcome || q.since !== undefined || q.until !== undefined);
+}
+
+function matches(r: AuditRecord, q: AuditQuery): boolean {
+  if (
+    q.method &&
+    r.method !== q.method &&
+    !(q.method.endsWith('*') && r.method.startsWith(q.method.slice(0, -1)))
+  )
+    return false;
+  if (q.user && r.user !== q.user) return false;
+  if (q.outcome && r.outcome !== q.outcome) return false;
+  if (q.since !== undefined && r.time < q.since) return false;
+  if (q.until !== undefined && r.time > q.until) return false;
+  return true;
 }
 
 function chainHash(prev: string, body: Record<string, unknown>): string {

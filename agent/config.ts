@@ -107,7 +107,18 @@ const CoreConfigSchema = Type.Object(
         limits: Type.Object(
           {
             maxMessageBytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024 }),
+            maxPublicMessageBytes: Type.Integer({
+              minimum: 1024,
+              default: 64 * 1024,
+              description:
+                'message size for callers with no role (public methods only); a longer line is refused before it is parsed',
+            }),
             maxBatch: Type.Integer({ minimum: 1, default: 100 }),
+            maxBatchCallsInFlight: Type.Integer({
+              minimum: 1,
+              default: 512,
+              description: 'calls of batches in flight per connection; a batch past it gets one limit error',
+            }),
             maxDepth: Type.Integer({ minimum: 4, default: 64 }),
             maxConnections: Type.Integer({ minimum: 1, default: 256 }),
             idleTimeoutSec: Type.Integer({ minimum: 0, default: 900, description: '0: never' }),
@@ -132,6 +143,12 @@ const CoreConfigSchema = Type.Object(
               description:
                 'output queued for all connections together; past it, a connection that is not reading is dropped',
             }),
+            maxQueuedBytesPerPeer: Type.Integer({
+              minimum: 65536,
+              default: 16 * 1024 * 1024,
+              description:
+                'output queued for all connections of one non-admin uid (Unix) or token (WebSocket); past it, the connection whose answer does not fit is closed',
+            }),
             maxPerUid: Type.Integer({
               minimum: 1,
               default: 32,
@@ -147,6 +164,16 @@ const CoreConfigSchema = Type.Object(
               default: 16,
               description: 'of maxConnections, slots only admins may take (so root can always connect)',
             }),
+            reservedForOperator: Type.Integer({
+              minimum: 0,
+              default: 16,
+              description: 'slots before the admins’ that only operators and admins may take',
+            }),
+            reservedForAuditor: Type.Integer({
+              minimum: 0,
+              default: 16,
+              description: 'slots before the operators’ that only auditors and up may take',
+            }),
             maxUnauthenticated: Type.Integer({
               minimum: 1,
               default: 64,
@@ -156,6 +183,12 @@ const CoreConfigSchema = Type.Object(
               minimum: 1,
               default: 5,
               description: 'a TCP connection not upgraded within this time is closed',
+            }),
+            httpKeepAliveSec: Type.Integer({
+              minimum: 1,
+              default: 5,
+              description:
+                'an idle keep-alive HTTP connection (a /metrics scraper) is closed after this time',
             }),
             failedAuthPerMinute: Type.Integer({
               minimum: 1,

@@ -15,6 +15,7 @@ import {
   UserDb,
   unixIdentity,
 } from '../rpc/identity.js';
+import { OutputBudget } from '../rpc/output-budget.js';
 import { Registry } from '../rpc/registry.js';
 import type { Identity } from '../rpc/roles.js';
 import { UnixTransport } from '../rpc/unix-transport.js';
@@ -219,6 +220,12 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
     layout,
     async listen() {
       const limits = config.agent.limits;
+      // one set of output budgets for both transports: the total is the agent's
+      const budget = new OutputBudget({
+        perConnection: limits.maxBufferedBytes,
+        perPeer: limits.maxQueuedBytesPerPeer,
+        total: limits.maxQueuedBytesTotal,
+      });
       const socketPath = config.agent.socket.path ?? layout.socket;
       unix = new UnixTransport({
         path: socketPath,
@@ -229,12 +236,16 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
         log,
         maxConnections: limits.maxConnections,
         maxMessageBytes: limits.maxMessageBytes,
+        maxPublicMessageBytes: limits.maxPublicMessageBytes,
         maxBufferedBytes: limits.maxBufferedBytes,
         maxQueuedBytesTotal: limits.maxQueuedBytesTotal,
         idleTimeoutMs: limits.idleTimeoutSec * 1000,
         maxInflight: limits.maxInflight,
         maxPerUid: limits.maxPerUid,
         reservedForAdmin: limits.reservedForAdmin,
+        budget,
+        reservedForOperator: limits.reservedForOperator,
+        reservedForAuditor: limits.reservedForAuditor,
       });
       await unix.listen();
       let websocket: string | undefined;
@@ -261,10 +272,14 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
           maxInflight: limits.maxInflight,
           maxPerToken: limits.maxPerToken,
           reservedForAdmin: limits.reservedForAdmin,
+          budget,
+          reservedForOperator: limits.reservedForOperator,
+          reservedForAuditor: limits.reservedForAuditor,
           maxUnauthenticated: limits.maxUnauthenticated,
           handshakeTimeoutMs: limits.handshakeTimeoutSec * 1000,
           origins: config.agent.websocket.origins,
           failedAuthPerMinute: limits.failedAuthPerMinute,
+          keepAliveTimeoutMs: limits.httpKeepAliveSec * 1000,
           routes: services.flatMap((s) => (s.wsRoutes ? [s.wsRoutes] : [])),
         });
         ws = transport;

@@ -12,6 +12,7 @@ import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { RpcError } from '../rpc/errors.js';
+import { type Caller, callerOf } from '../rpc/session.js';
 
 export const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -36,6 +37,11 @@ export interface RunOptions {
   dieWithParent?: boolean;
   /** What logs and errors show instead of the argv (an argv holding a secret, redacted). */
   shownArgv?: readonly string[];
+  /**
+   * Whose command this is, for the queue's lanes; by default the caller whose `ctx.signal` is
+   * passed as `signal` (commands of neither share one lane).
+   */
+  caller?: Caller;
   /** Run as this uid/gid (tests, dropping privileges). */
   uid?: number;
   gid?: number;
@@ -73,7 +79,7 @@ export interface RunnerOptions {
   /** SIGTERM → SIGKILL grace period. */
   killGraceMs?: number;
   /**
-   * `run()` commands running at once; more wait in a FIFO queue (issue #15 item 6: batched
+   * `run()` commands running at once; more wait in per-caller lanes (issue #15 item 6: batched
    * reads made about 1,000 concurrent children and the agent answered nothing for 54 s).
    * `spawn()` commands are not counted: they are long-lived (udevadm monitor, zfs send,
    * bconsole sessions) and would hold a slot for their whole life.
@@ -85,11 +91,28 @@ export interface RunnerOptions {
 
 export const DEFAULT_MAX_CONCURRENT = 16;
 
-/** A FIFO of waiting commands with a global and per-tool count. */
+/** Commands waiting per caller, and in all, before more are refused `busy`. */
+export const MAX_WAITING_PER_CALLER = 256;
+export const MAX_WAITING = 4096;
+
+interface Waiter {
+  tool: string;
+  go: () => void;
+}
+
+/**
+ * Waiting commands in one lane per caller (issue #28 item 4: one auditor's pipelined
+ * iscsi.status made admin's own wait over 300 s). A free slot goes to the admins' lane first,
+ * then round robin across the other callers' lanes, FIFO within a lane; a tool at its own limit
+ * does not block other tools. Lanes and the whole queue are bounded.
+ */
 class CommandQueue {
   private running = 0;
   private perTool = new Map<string, number>();
-  private waiting: { tool: string; go: () => void }[] = [];
+  private lanes = new Map<string, Waiter[]>();
+  /** round-robin order of the non-admin lanes */
+  private order: string[] = [];
+  private waitingCount = 0;
   constructor(
     private max: number,
     private toolMax: Record<string, number>,
@@ -106,7 +129,7 @@ class CommandQueue {
   }
 
   /** Resolves with the release function once a slot is free; rejects if the signal aborts first. */
-  acquire(tool: string, signal?: AbortSignal): Promise<() => void> {
+  acquire(tool: string, signal?: AbortSignal, caller?: Caller): Promise<() => void> {
     let released = false;
     const release = () => {
       if (released) return;
@@ -117,12 +140,28 @@ class CommandQueue {
       else this.perTool.delete(tool);
       this.next();
     };
-    if (this.waiting.length === 0 && this.fits(tool)) {
+    if (this.waitingCount === 0 && this.fits(tool)) {
       this.take(tool);
       return Promise.resolve(release);
     }
+    const laneKey = caller?.admin ? ADMIN_LANE : (caller?.key ?? 'unattributed');
+    let lane = this.lanes.get(laneKey);
+    if ((lane?.length ?? 0) >= MAX_WAITING_PER_CALLER || this.waitingCount >= MAX_WAITING)
+      return Promise.reject(
+        new RpcError(
+          'busy',
+          `${tool}: ${lane && lane.length >= MAX_WAITING_PER_CALLER ? `${MAX_WAITING_PER_CALLER} commands of this caller` : `${MAX_WAITING} commands`} are already waiting for a slot; try again later`,
+          { waiting: this.waitingCount },
+        ),
+      );
+    if (!lane) {
+      lane = [];
+      this.lanes.set(laneKey, lane);
+      if (laneKey !== ADMIN_LANE) this.order.push(laneKey);
+    }
+    const theLane = lane;
     return new Promise((resolve, reject) => {
-      const entry = {
+      const entry: Waiter = {
         tool,
         go: () => {
           signal?.removeEventListener('abort', onAbort);
@@ -131,31 +170,62 @@ class CommandQueue {
         },
       };
       const onAbort = () => {
-        const i = this.waiting.indexOf(entry);
-        if (i >= 0) this.waiting.splice(i, 1);
+        const i = theLane.indexOf(entry);
+        if (i >= 0) {
+          theLane.splice(i, 1);
+          this.waitingCount--;
+          this.dropIfEmpty(laneKey);
+        }
         reject(new RpcError('aborted', `${tool}: aborted while waiting for a free command slot`));
       };
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiting.push(entry);
+      theLane.push(entry);
+      this.waitingCount++;
     });
   }
 
-  /** Start the first waiting commands that fit (a tool at its own limit does not block others). */
+  private dropIfEmpty(key: string) {
+    if (this.lanes.get(key)?.length) return;
+    this.lanes.delete(key);
+    const i = this.order.indexOf(key);
+    if (i >= 0) this.order.splice(i, 1);
+  }
+
+  /** The first waiter of a lane whose tool fits, taken out of the lane. */
+  private pick(key: string): Waiter | undefined {
+    const lane = this.lanes.get(key);
+    if (!lane) return undefined;
+    const i = lane.findIndex((w) => this.fits(w.tool));
+    if (i < 0) return undefined;
+    const [w] = lane.splice(i, 1);
+    this.waitingCount--;
+    this.dropIfEmpty(key);
+    return w;
+  }
+
+  /** Fill free slots: the admins' lane first, then one command per lane in turn. */
   private next() {
-    for (let i = 0; i < this.waiting.length && this.running < this.max; ) {
-      const w = this.waiting[i]!;
-      if (this.fits(w.tool)) {
-        this.waiting.splice(i, 1);
-        w.go();
-      } else i++;
+    while (this.running < this.max && this.waitingCount > 0) {
+      let w = this.pick(ADMIN_LANE);
+      if (!w) {
+        for (let n = this.order.length; n > 0 && !w; n--) {
+          const key = this.order.shift()!;
+          this.order.push(key); // the lane goes to the back whether or not it had a command that fits
+          w = this.pick(key);
+        }
+      }
+      if (!w) return; // every waiting tool is at its own limit
+      w.go();
     }
   }
 
   stats() {
-    return { running: this.running, waiting: this.waiting.length };
+    return { running: this.running, waiting: this.waitingCount };
   }
 }
+
+const ADMIN_LANE = '\0admin';
 
 const DEFAULT_TIMEOUT = 60_000;
 const DEFAULT_MAX_OUTPUT = 64 * 1024 * 1024;
@@ -325,7 +395,7 @@ export function createRunner(options: RunnerOptions = {}): Runner {
     run: async (argv, opts = {}) => {
       const tool = path.basename(String(argv[0] ?? ''));
       if (argv.length === 0 || !which(String(argv[0]))) return start(argv, opts, true).done; // the error, at once
-      const release = await queue.acquire(tool, opts.signal);
+      const release = await queue.acquire(tool, opts.signal, opts.caller ?? callerOf(opts.signal));
       try {
         return await start(argv, opts, true).done;
       } finally {

@@ -51,7 +51,21 @@ export interface Limits {
    * limit error instead (100 × rpc.discover made 88 MB lines). Default 8 MiB.
    */
   maxResponseBytes?: number;
+  /**
+   * Message size for callers with no role (they may call only public methods, which take no
+   * large params): a 4 MB denied line from one cost hundreds of MB (issue #28 item 11). Default 64 KiB.
+   */
+  maxPublicMessageBytes?: number;
+  /**
+   * Calls of batches in flight per connection (a batch's members counted one by one): a batch
+   * that would pass it is answered with one limit error. 32 connections × 64 batches × 100
+   * calls held 204,800 calls and ~1 GB (issue #28 item 4). Default 512.
+   */
+  maxBatchCallsInFlight?: number;
 }
+
+/** Longest method name looked up, suggested for or echoed (issue #28 item 6). */
+export const MAX_METHOD_CHARS = 128;
 
 /** What the core writes to the audit log (the agent's AuditLog implements the sink). */
 export interface AuditEntry {
@@ -145,7 +159,7 @@ export class RpcCore {
    */
   handleText(text: string, session: Session): Promise<string | undefined> {
     try {
-      const parsed = this.frame(text);
+      const parsed = this.frame(text, session);
       if (parsed instanceof Refused) return Promise.resolve(parsed.text);
       if (!Array.isArray(parsed)) {
         if (!isRequestShape(parsed)) return Promise.resolve(JSON.stringify(this.invalid(parsed)));
@@ -161,8 +175,9 @@ export class RpcCore {
   }
 
   /** Size, depth and syntax checks: the parsed message, or the error response to send instead. */
-  private frame(text: string): Json | Refused {
-    const { maxMessageBytes, maxDepth } = this.opts.limits;
+  private frame(text: string, session: Session): Json | Refused {
+    const { maxDepth } = this.opts.limits;
+    const maxMessageBytes = messageLimit(this.opts.limits, session.identity.role);
     if (
       text.length > maxMessageBytes ||
       (text.length * 3 > maxMessageBytes && Buffer.byteLength(text, 'utf8') > maxMessageBytes)
@@ -210,7 +225,26 @@ export class RpcCore {
         }),
       );
     }
-    const responses = await Promise.all(batch.map((p) => this.handleSingle(p, session)));
+    const maxCalls = this.opts.limits.maxBatchCallsInFlight ?? 512;
+    const inFlight = BATCH_CALLS.get(session) ?? 0;
+    if (inFlight + batch.length > maxCalls) {
+      return JSON.stringify(
+        errorResponse(null, {
+          ...PROTOCOL_ERRORS.invalid_request,
+          data: {
+            kind: 'limit',
+            reason: `more than ${maxCalls} calls of batches in flight on this connection; wait for answers before sending more`,
+          },
+        }),
+      );
+    }
+    BATCH_CALLS.set(session, inFlight + batch.length);
+    let responses: (JSONRPCResponse | undefined)[];
+    try {
+      responses = await Promise.all(batch.map((p) => this.handleSingle(p, session)));
+    } finally {
+      BATCH_CALLS.set(session, (BATCH_CALLS.get(session) ?? batch.length) - batch.length);
+    }
     const texts: string[] = [];
     let bytes = 2;
     for (const r of responses) {
@@ -230,6 +264,9 @@ export class RpcCore {
       }
       texts.push(t);
     }
+    // judged against the connection's output budgets before the answers are joined into one
+    // text: a peer over budget has its connection closed instead (issue #28 item 2)
+    if (session.reserveOutput && !session.reserveOutput(bytes)) return undefined;
     return texts.length ? `[${texts.join(',')}]` : undefined;
   }
 
@@ -256,14 +293,18 @@ export class RpcCore {
   /** An unknown method: answered here, with the closest name as a suggestion (issue #16). */
   private unknownMethod(msg: Json): JSONRPCResponse | undefined {
     const m = msg as { method: string; id?: string | number | null };
-    if (this.opts.registry.methods.has(m.method)) return undefined;
+    if (m.method.length <= MAX_METHOD_CHARS && this.opts.registry.methods.has(m.method)) return undefined;
     if (m.id === undefined) return NOTIFICATION_DROPPED;
+    if (m.method.length > MAX_METHOD_CHARS)
+      return errorResponse(m.id, { ...PROTOCOL_ERRORS.method_not_found, data: longNameData(m.method) });
     const data = notFoundData(m.method, this.opts.registry);
     return errorResponse(m.id, { ...PROTOCOL_ERRORS.method_not_found, data });
   }
 
   /** In-process call (tests, internal tools): same checks as the wire, throws RpcError. */
   async call(method: string, params: unknown, session: Session): Promise<unknown> {
+    if (method.length > MAX_METHOD_CHARS)
+      throw new RpcError('not_found', longNameData(method).reason as string, longNameData(method));
     const m = this.opts.registry.get(method);
     if (!m) {
       const data = notFoundData(method, this.opts.registry);
@@ -576,6 +617,20 @@ function notFoundData(method: string | undefined, registry: Registry): Record<st
   return { kind: 'not_found', ...(method ? { method } : {}), ...(suggestion ? { suggestion } : {}) };
 }
 
+/** An over-long name: neither looked up, nor compared for a suggestion, nor echoed. */
+function longNameData(method: string): Record<string, unknown> {
+  return {
+    kind: 'not_found',
+    reason: `method names are at most ${MAX_METHOD_CHARS} characters; this one has ${method.length}`,
+  };
+}
+
+/** The message size a caller's role may send (a role-less caller gets the small public limit). */
+export function messageLimit(limits: Limits, role: string): number {
+  if (role !== 'none') return limits.maxMessageBytes;
+  return Math.min(limits.maxMessageBytes, limits.maxPublicMessageBytes ?? 64 * 1024);
+}
+
 function notFoundMessage(method: string, suggestion: string | undefined): string {
   return `method ${method} does not exist${suggestion ? `; did you mean ${suggestion}?` : ''}`;
 }
@@ -590,6 +645,9 @@ const refused = (r: JSONRPCResponse) => new Refused(JSON.stringify(r));
 
 /** An unknown method called as a notification: nothing is answered. */
 const NOTIFICATION_DROPPED = { jsonrpc: '2.0', id: null, result: null } as JSONRPCResponse;
+
+/** Calls of batches in flight per session. */
+const BATCH_CALLS = new WeakMap<Session, number>();
 
 /** json-rpc-2.0's per-call server params, made once per session. */
 const SERVER_PARAMS = new WeakMap<Session, ServerParams>();

@@ -12,6 +12,11 @@ export interface Session extends SessionHandle {
   identity: Identity;
   /** sessions with live subscriptions or terminals are not closed for idleness */
   keepAlive: number;
+  /**
+   * Admit `bytes` of answers about to be built (a batch's, before they are joined): false when
+   * they do not fit the connection's output budgets, and the transport then closes it.
+   */
+  reserveOutput?(bytes: number): boolean;
 }
 
 /**
@@ -37,6 +42,12 @@ export class Ctx implements CallContext {
     if (!this.controller) {
       const c = new AbortController();
       this.controller = c;
+      // the command runner queues a call's commands in its caller's lane (issue #28 item 4)
+      const id = this.identity;
+      SIGNAL_CALLERS.set(c.signal, {
+        key: id.tokenId ? `token ${id.tokenId}` : id.uid !== undefined ? `uid ${id.uid}` : `user ${id.user}`,
+        admin: id.role === 'admin',
+      });
       this.unlisten = this.session.onClose(() => c.abort(new RpcError('aborted', 'the connection closed')));
     }
     return this.controller.signal;
@@ -77,6 +88,16 @@ export class Ctx implements CallContext {
       },
     );
   }
+}
+
+/** Who a call's abort signal belongs to (set when a handler takes `ctx.signal`). */
+export interface Caller {
+  key: string;
+  admin: boolean;
+}
+const SIGNAL_CALLERS = new WeakMap<AbortSignal, Caller>();
+export function callerOf(signal: AbortSignal | undefined): Caller | undefined {
+  return signal ? SIGNAL_CALLERS.get(signal) : undefined;
 }
 
 export function newSession(identity: Identity, notify: (method: string, params: unknown) => void): Session {

@@ -14,7 +14,9 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { closeSession, newSession, type RpcCore, type Session } from './core.js';
 import { PROTOCOL_ERRORS } from './errors.js';
+import { OutputBudget } from './output-budget.js';
 import type { Identity } from './roles.js';
+import { slotRefusal } from './slots.js';
 
 export interface UnixTransportOptions {
   path: string;
@@ -25,9 +27,15 @@ export interface UnixTransportOptions {
   log: Logger;
   maxConnections: number;
   maxMessageBytes: number;
+  /** Line length for callers with no role (public methods only). */
+  maxPublicMessageBytes?: number;
   maxBufferedBytes: number;
   /** Output queued for all connections together before non-reading peers are dropped. */
   maxQueuedBytesTotal?: number;
+  /** Output queued for all connections of one non-admin uid together. */
+  maxQueuedBytesPerPeer?: number;
+  /** Output budgets shared with the other transport (else its own, from the limits above). */
+  budget?: OutputBudget;
   idleTimeoutMs: number;
   /** Calls in flight per connection before reading pauses. */
   maxInflight: number;
@@ -35,6 +43,10 @@ export interface UnixTransportOptions {
   maxPerUid?: number;
   /** Of maxConnections, slots only admins may take. */
   reservedForAdmin?: number;
+  /** Slots before the admins' that only operators and admins may take. */
+  reservedForOperator?: number;
+  /** Slots before the operators' that only auditors and up may take. */
+  reservedForAuditor?: number;
   onSession?: (session: Session) => void;
 }
 
@@ -42,8 +54,16 @@ export class UnixTransport {
   private server: net.Server;
   private sockets = new Set<net.Socket>();
   private perUid = new Map<number, number>();
+  private budget: OutputBudget;
 
   constructor(private o: UnixTransportOptions) {
+    this.budget =
+      o.budget ??
+      new OutputBudget({
+        perConnection: o.maxBufferedBytes,
+        perPeer: o.maxQueuedBytesPerPeer,
+        total: o.maxQueuedBytesTotal,
+      });
     // allowHalfOpen: a peer that sends its request and shuts down its writing side still
     // reads the answer; we end our side once everything read has been answered
     this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
@@ -82,23 +102,14 @@ export class UnixTransport {
     return this.sockets.size;
   }
 
-  /** Bytes queued for all connections (computed only when a large or blocked write asks). */
-  private queuedTotal(): number {
-    let n = 0;
-    for (const s of this.sockets) n += s.writableLength;
-    return n;
-  }
-
   /** Why a new connection is refused, or undefined to accept it. */
   private refusal(identity: Identity): string | undefined {
-    const total = this.sockets.size;
-    const max = this.o.maxConnections;
-    if (identity.role === 'admin') return total >= max ? 'too many connections' : undefined;
-    const reserved = Math.min(this.o.reservedForAdmin ?? 0, max - 1);
-    if (total >= max - reserved)
-      return reserved
-        ? `too many connections: the last ${reserved} are reserved for administrators`
-        : 'too many connections';
+    const why = slotRefusal(this.sockets.size, this.o.maxConnections, identity.role, {
+      admin: this.o.reservedForAdmin,
+      operator: this.o.reservedForOperator,
+      auditor: this.o.reservedForAuditor,
+    });
+    if (why || identity.role === 'admin') return why;
     const perUid = this.o.maxPerUid;
     if (perUid !== undefined && identity.uid !== undefined && (this.perUid.get(identity.uid) ?? 0) >= perUid)
       return `too many connections from uid ${identity.uid} (at most ${perUid})`;
@@ -153,22 +164,30 @@ export class UnixTransport {
         socket.once('drain', () => hold('drain', false));
       }
     };
-    const maxTotal = this.o.maxQueuedBytesTotal ?? Number.POSITIVE_INFINITY;
+    const slot = this.budget.open(
+      uid !== undefined ? `uid ${uid}` : undefined,
+      identity.role === 'admin',
+      () => socket.writableLength + outBuf.length,
+    );
+    const drop = (why: string) => {
+      this.o.log.warn(
+        { user: identity.user, queued: slot.queued(), why },
+        'socket: slow reader disconnected',
+      );
+      socket.destroy();
+    };
+    session.reserveOutput = (bytes) => {
+      if (this.budget.reserve(slot, bytes)) return true;
+      drop(this.budget.refusal(slot, bytes) ?? 'over its output budget');
+      return false;
+    };
     const writeLine = (line: string) => {
       if (socket.destroyed || socket.writableEnded) return;
-      // Judged before the write, with the line counted: a peer that is not reading (its queue
-      // is not empty) is dropped when this answer would take its queue past the cap, or all
-      // queues together past theirs. An empty queue takes one answer (bounded by the core).
-      const queued = socket.writableLength + outBuf.length;
-      if (
-        queued > 0 &&
-        (queued + line.length > this.o.maxBufferedBytes ||
-          ((line.length > 65536 || queued > 65536) && this.queuedTotal() + line.length > maxTotal))
-      ) {
-        this.o.log.warn({ user: identity.user, queued }, 'socket: slow reader disconnected');
-        socket.destroy();
-        return;
-      }
+      // Judged before the write, with the line counted, the first answer included: against the
+      // connection's, its uid's and everyone's output budgets (a batch reserved its bytes).
+      slot.reserved = Math.max(0, slot.reserved - line.length);
+      const why = this.budget.refusal(slot, line.length);
+      if (why) return drop(why);
       // one string and one write per tick: writev of many small chunks cost more than the
       // answers themselves (a profile at 32 in flight: 10 % of the agent's time in writev)
       outBuf += `${line}\n`;
@@ -194,9 +213,14 @@ export class UnixTransport {
     // An over-long line is answered once and the connection closed, whether or not its end
     // arrived in the same chunk; later input is ignored so that only one error is sent.
     let tooLong = false;
+    // a caller with no role may send only small lines (public methods take no large params):
+    // its long line is refused while it arrives, never joined or parsed (issue #28 item 11)
+    const maxLine =
+      identity.role === 'none'
+        ? Math.min(this.o.maxMessageBytes, this.o.maxPublicMessageBytes ?? this.o.maxMessageBytes)
+        : this.o.maxMessageBytes;
     const overLimit = (text: string) =>
-      text.length > this.o.maxMessageBytes ||
-      (text.length * 3 > this.o.maxMessageBytes && Buffer.byteLength(text, 'utf8') > this.o.maxMessageBytes);
+      text.length > maxLine || (text.length * 3 > maxLine && Buffer.byteLength(text, 'utf8') > maxLine);
     // Complete lines waiting for dispatch (held back by the in-flight cap), and the parts of the
     // line still arriving. A chunk is searched for newlines once and a long line is joined once
     // at its end: re-searching (and so flattening) the whole buffered text per chunk made 20
@@ -211,7 +235,7 @@ export class UnixTransport {
       partial = [];
       if (socket.destroyed || socket.writableEnded) return;
       flush();
-      endWith(socket, limitLine(`message exceeds ${this.o.maxMessageBytes} bytes`));
+      endWith(socket, limitLine(`message exceeds ${maxLine} bytes`));
     };
     const take = (chunk: string) => {
       let start = 0;
@@ -234,11 +258,12 @@ export class UnixTransport {
         const rest = start ? chunk.slice(start) : chunk;
         partial.push(rest);
         partialBytes += Buffer.byteLength(rest, 'utf8');
-        if (partialBytes > this.o.maxMessageBytes) refuseLine();
+        if (partialBytes > maxLine) refuseLine();
       }
     };
     const track = (d: number) => {
       pending += d;
+      if (pending === 0) slot.reserved = 0;
       if (d < 0 && pending < this.o.maxInflight && holds.has('inflight')) {
         hold('inflight', false);
         pump();
@@ -305,6 +330,7 @@ export class UnixTransport {
     });
     socket.on('close', () => {
       this.sockets.delete(socket);
+      this.budget.close(slot);
       if (uid !== undefined) {
         const n = (this.perUid.get(uid) ?? 1) - 1;
         if (n > 0) this.perUid.set(uid, n);

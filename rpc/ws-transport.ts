@@ -22,7 +22,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { closeSession, newSession, type RpcCore, type Session } from './core.js';
+import { OutputBudget } from './output-budget.js';
 import type { Identity } from './roles.js';
+import { slotRefusal } from './slots.js';
 
 export interface WsTransportOptions {
   host: string;
@@ -38,6 +40,10 @@ export interface WsTransportOptions {
   maxBufferedBytes: number;
   /** Output queued for all connections together before non-reading peers are dropped. */
   maxQueuedBytesTotal?: number;
+  /** Output queued for all connections of one non-admin token together. */
+  maxQueuedBytesPerPeer?: number;
+  /** Output budgets shared with the other transport (else its own, from the limits above). */
+  budget?: OutputBudget;
   idleTimeoutMs: number;
   /** Calls in flight per connection before reading pauses (as on the Unix socket). */
   maxInflight?: number;
@@ -45,6 +51,10 @@ export interface WsTransportOptions {
   maxPerToken?: number;
   /** Of maxConnections, slots only admin tokens may take. */
   reservedForAdmin?: number;
+  /** Slots before the admins' that only operator and admin tokens may take. */
+  reservedForOperator?: number;
+  /** Slots before the operators' that only auditor tokens and up may take. */
+  reservedForAuditor?: number;
   /** TCP connections not yet upgraded with a valid token. */
   maxUnauthenticated?: number;
   /** A TCP connection not upgraded within this time is closed. */
@@ -53,6 +63,8 @@ export interface WsTransportOptions {
   origins?: readonly string[];
   /** Failed token attempts per address per minute before refusing unchecked (HTTP 429). */
   failedAuthPerMinute?: number;
+  /** An idle keep-alive HTTP connection is closed after this time (default 5 s). */
+  keepAliveTimeoutMs?: number;
   /** Extra routes (the terminal endpoint) registered by services. */
   routes?: ((app: FastifyInstance, authenticate: (req: IncomingMessage) => Identity | undefined) => void)[];
   onSession?: (session: Session) => void;
@@ -75,6 +87,11 @@ export const TOKEN_HELP =
 
 const FAILED_WINDOW_MS = 60_000;
 
+/** The part of a token that names it (`cal_<id>`), or its first 16 characters when it is malformed. */
+function tokenPrefix(token: string): string {
+  return /^cal_[0-9a-f]{12}/.exec(token)?.[0] ?? token.slice(0, 16);
+}
+
 export class WsTransport {
   private app: FastifyInstance | undefined;
   private count = 0;
@@ -82,10 +99,23 @@ export class WsTransport {
   private live = new Set<{ socket: WebSocket; identity: Identity }>();
   /** TCP connections not (yet) carrying an authenticated upgrade. */
   private unauthenticated = new Set<Socket>();
+  /** Authenticated plain-HTTP connections (counted in `count` and `perToken`). */
+  private http = new Set<Socket>();
   private failed = new Map<string, { since: number; n: number; logged: number }>();
+  private firstLogged = { since: 0, n: 0 };
   address: { host: string; port: number; url: string } | undefined;
 
-  constructor(private o: WsTransportOptions) {}
+  private budget: OutputBudget;
+
+  constructor(private o: WsTransportOptions) {
+    this.budget =
+      o.budget ??
+      new OutputBudget({
+        perConnection: o.maxBufferedBytes,
+        perPeer: o.maxQueuedBytesPerPeer,
+        total: o.maxQueuedBytesTotal,
+      });
+  }
 
   async listen(): Promise<void> {
     const useTls = this.o.tls === 'on' || (this.o.tls === 'auto' && !isLoopback(this.o.host));
@@ -95,7 +125,13 @@ export class WsTransport {
           cert: readFileSync(path.join(this.o.tlsDir, 'cert.pem')),
         }
       : null;
-    const app = Fastify({ logger: false, ...(https ? { https } : {}) }) as unknown as FastifyInstance;
+    // an idle keep-alive connection closes soon (fastify's default keeps it 72 s)
+    const keepAliveTimeout = this.o.keepAliveTimeoutMs ?? 5000;
+    const app = Fastify({
+      logger: false,
+      keepAliveTimeout,
+      ...(https ? { https } : {}),
+    }) as unknown as FastifyInstance;
     this.app = app;
     app.server.on(https ? 'secureConnection' : 'connection', (sock: Socket) => this.admitTcp(sock));
     await app.register(websocket, { options: { maxPayload: this.o.maxMessageBytes * 2 } });
@@ -157,28 +193,29 @@ export class WsTransport {
         },
       };
     }
-    const addr = req.socket.remoteAddress ?? 'unknown';
-    const limit = this.o.failedAuthPerMinute ?? Number.POSITIVE_INFINITY;
-    const now = Date.now();
-    let f = this.failed.get(addr);
-    if (f && now - f.since >= FAILED_WINDOW_MS) {
-      this.failed.delete(addr);
-      f = undefined;
-    }
-    if (f && f.n >= limit) {
-      return {
-        status: 429,
-        body: {
-          error: 'too many failed token attempts from this address; try again in a minute',
-          kind: 'limit',
-        },
-        headers: { 'retry-after': String(Math.ceil((f.since + FAILED_WINDOW_MS - now) / 1000)) },
-      };
-    }
+    // A valid token is checked first (the store compares hashes in constant time) and is never
+    // limited: 30 bad requests from 127.0.0.1 used to lock every token client on that address
+    // out for a minute (issue #28 item 9). Only failures are counted, per address and per token
+    // prefix (`cal_<id>`), so that rotating 127.x addresses does not escape the limit.
     const token = bearerOf(req);
     const identity = this.o.authenticate(token);
     if (!identity) {
-      this.failedAttempt(addr, now, token !== undefined);
+      const addr = req.socket.remoteAddress ?? 'unknown';
+      const keys = [`address ${addr}`, ...(token ? [`token ${tokenPrefix(token)}`] : [])];
+      const now = Date.now();
+      const limited = keys.map((k) => this.failedWindow(k, now)).find((f) => f.n >= this.failedLimit());
+      if (limited) {
+        return {
+          status: 429,
+          body: {
+            error:
+              'too many failed token attempts from this address or with this token; try again in a minute',
+            kind: 'limit',
+          },
+          headers: { 'retry-after': String(Math.ceil((limited.since + FAILED_WINDOW_MS - now) / 1000)) },
+        };
+      }
+      for (const k of keys) this.failedAttempt(k, now, token !== undefined);
       return {
         status: 401,
         headers: { 'www-authenticate': 'Bearer realm="calypso"' },
@@ -190,41 +227,89 @@ export class WsTransport {
         },
       };
     }
+    // A plain HTTP request (/metrics, a keep-alive scraper) holds a connection like a WebSocket
+    // does: it counts against the per-token and total limits for as long as it is open (issue
+    // #28 item 3: 13,913 keep-alive scrapers escaped every cap). An upgrade is counted by accept().
+    const upgrade = req.headers.upgrade?.toLowerCase() === 'websocket';
+    if (!upgrade && this.http.has(req.socket)) return undefined;
     const why = this.slotRefusal(identity);
-    if (why) return { status: 503, body: { error: why, kind: 'limit' } };
+    if (why) return { status: 503, body: { error: why, kind: 'limit' }, headers: { connection: 'close' } };
+    if (!upgrade) this.countHttp(req.socket, identity);
     return undefined;
   }
 
-  private failedAttempt(addr: string, now: number, hadToken: boolean) {
-    let f = this.failed.get(addr);
+  /** An authenticated plain-HTTP connection: counted until it closes. */
+  private countHttp(sock: Socket, identity: Identity) {
+    const tokenId = identity.tokenId;
+    this.unauthenticated.delete(sock);
+    this.http.add(sock);
+    this.count++;
+    if (tokenId) this.perToken.set(tokenId, (this.perToken.get(tokenId) ?? 0) + 1);
+    sock.once('close', () => {
+      this.http.delete(sock);
+      this.count--;
+      if (tokenId) {
+        const n = (this.perToken.get(tokenId) ?? 1) - 1;
+        if (n > 0) this.perToken.set(tokenId, n);
+        else this.perToken.delete(tokenId);
+      }
+    });
+  }
+
+  private failedLimit(): number {
+    return this.o.failedAuthPerMinute ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** The current window of failures for a key (an address or a token prefix). */
+  private failedWindow(key: string, now: number): { since: number; n: number; logged: number } {
+    let f = this.failed.get(key);
+    if (f && now - f.since >= FAILED_WINDOW_MS) {
+      this.failed.delete(key);
+      f = undefined;
+    }
+    return f ?? { since: now, n: 0, logged: 0 };
+  }
+
+  private failedAttempt(key: string, now: number, hadToken: boolean) {
+    let f = this.failed.get(key);
     if (!f) {
-      f = { since: now, n: 0, logged: 0 };
-      this.failed.set(addr, f);
+      f = this.failedWindow(key, now);
+      this.failed.set(key, f);
       if (this.failed.size > 10_000) this.failed.delete(this.failed.keys().next().value!);
     }
     f.n++;
-    // one line per address per window, and one when it reaches the limit: a flood of bad
+    // one line per key per window, and one when it reaches the limit: a flood of bad
     // tokens must not become a flood of log lines
-    const limit = this.o.failedAuthPerMinute ?? Number.POSITIVE_INFINITY;
-    if (f.logged === 0 || f.n === limit) {
+    const limit = this.failedLimit();
+    // the first failure of an address is logged (at most 10 addresses a minute: rotating
+    // addresses must not flood the log either), and every key reaching the limit
+    if (now - this.firstLogged.since >= FAILED_WINDOW_MS) this.firstLogged = { since: now, n: 0 };
+    const first = f.logged === 0 && key.startsWith('address ') && this.firstLogged.n < 10;
+    if (first || f.n === limit) {
+      if (first) this.firstLogged.n++;
       f.logged++;
       this.o.log.warn(
-        { address: addr, attempts: f.n, hadToken },
+        { key, attempts: f.n, hadToken },
         f.n >= limit
-          ? `websocket: ${f.n} failed token attempts from ${addr} in a minute; refusing it unchecked for the rest of the minute`
-          : `websocket: failed token attempt from ${addr}`,
+          ? `websocket: ${f.n} failed token attempts from ${key} in a minute; refusing it unchecked for the rest of the minute`
+          : `websocket: failed token attempt from ${key}`,
       );
     }
   }
 
   private slotRefusal(identity: Identity): string | undefined {
-    const max = this.o.maxConnections;
-    if (identity.role === 'admin') return this.count >= max ? 'too many connections' : undefined;
-    const reserved = Math.min(this.o.reservedForAdmin ?? 0, max - 1);
-    if (this.count >= max - reserved)
-      return reserved
-        ? `too many connections: the last ${reserved} are reserved for admin tokens`
-        : 'too many connections';
+    const why = slotRefusal(
+      this.count,
+      this.o.maxConnections,
+      identity.role,
+      {
+        admin: this.o.reservedForAdmin,
+        operator: this.o.reservedForOperator,
+        auditor: this.o.reservedForAuditor,
+      },
+      'token',
+    );
+    if (why || identity.role === 'admin') return why;
     const per = this.o.maxPerToken;
     if (per !== undefined && identity.tokenId && (this.perToken.get(identity.tokenId) ?? 0) >= per)
       return `too many connections with this token (at most ${per})`;
@@ -262,12 +347,6 @@ export class WsTransport {
     await this.app?.close();
   }
 
-  private queuedTotal(): number {
-    let n = 0;
-    for (const c of this.live) n += c.socket.bufferedAmount;
-    return n;
-  }
-
   private accept(socket: WebSocket, identity: Identity) {
     // checked again here: upgrades accepted together all passed the check before any counted
     const late = this.slotRefusal(identity);
@@ -288,7 +367,6 @@ export class WsTransport {
     let pending = 0;
     let paused = false;
     const maxInflight = this.o.maxInflight ?? Number.POSITIVE_INFINITY;
-    const maxTotal = this.o.maxQueuedBytesTotal ?? Number.POSITIVE_INFINITY;
     const touch = () => {
       if (!this.o.idleTimeoutMs) return;
       if (idle) clearTimeout(idle);
@@ -299,20 +377,31 @@ export class WsTransport {
       }, this.o.idleTimeoutMs);
       idle.unref();
     };
+    const slot = this.budget.open(
+      tokenId ? `token ${tokenId}` : undefined,
+      identity.role === 'admin',
+      () => socket.bufferedAmount,
+    );
+    const drop = (why: string) => {
+      this.o.log.warn(
+        { user: identity.user, queued: socket.bufferedAmount, why },
+        'websocket: slow reader disconnected',
+      );
+      socket.close(1008, 'slow reader');
+      setTimeout(() => socket.terminate(), 1000).unref();
+    };
+    session.reserveOutput = (bytes) => {
+      if (this.budget.reserve(slot, bytes)) return true;
+      drop(this.budget.refusal(slot, bytes) ?? 'over its output budget');
+      return false;
+    };
     const send = (text: string) => {
       if (socket.readyState !== socket.OPEN) return;
-      // judged before the send with the message counted, as on the Unix socket
-      const queued = socket.bufferedAmount;
-      if (
-        queued > 0 &&
-        (queued + text.length > this.o.maxBufferedBytes ||
-          ((text.length > 65536 || queued > 65536) && this.queuedTotal() + text.length > maxTotal))
-      ) {
-        this.o.log.warn({ user: identity.user, queued }, 'websocket: slow reader disconnected');
-        socket.close(1008, 'slow reader');
-        setTimeout(() => socket.terminate(), 1000).unref();
-        return;
-      }
+      // judged before the send with the message counted, the first one included, against the
+      // connection's, its token's and everyone's output budgets (as on the Unix socket)
+      slot.reserved = Math.max(0, slot.reserved - text.length);
+      const why = this.budget.refusal(slot, text.length);
+      if (why) return drop(why);
       socket.send(text);
     };
     touch();
@@ -329,6 +418,7 @@ export class WsTransport {
         .catch((err) => this.o.log.error({ err }, 'websocket: dispatch failed'))
         .finally(() => {
           pending--;
+          if (pending === 0) slot.reserved = 0;
           while (pending < maxInflight && waiting.length && socket.readyState === socket.OPEN)
             dispatch(waiting.shift()!);
           if (paused && pending < maxInflight && !waiting.length && socket.readyState === socket.OPEN) {
@@ -353,6 +443,7 @@ export class WsTransport {
     socket.on('close', () => {
       this.count--;
       this.live.delete(entry);
+      this.budget.close(slot);
       if (tokenId) {
         const n = (this.perToken.get(tokenId) ?? 1) - 1;
         if (n > 0) this.perToken.set(tokenId, n);

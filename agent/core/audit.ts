@@ -4,7 +4,7 @@
  * without blocking other clients, and `audit.verify.start` runs it as a job with progress.
  */
 import { Type } from '@sinclair/typebox';
-import { type AnyMethodDef, defineMethod } from '../../rpc/registry.js';
+import { type AnyMethodDef, type CallContext, defineMethod } from '../../rpc/registry.js';
 import type { AgentDeps } from '../deps.js';
 import { Empty } from './schemas.js';
 
@@ -51,12 +51,21 @@ export function auditMethods(deps: AgentDeps): AnyMethodDef[] {
         truncated: Type.Optional(
           Type.Boolean({ description: 'the byte bound of one answer was reached: page on with offset' }),
         ),
+        scanLimited: Type.Optional(
+          Type.Boolean({
+            description:
+              'a filtered query examined its maximum of records (audit.maxScanRecords): total counts those',
+          }),
+        ),
+        scannedTo: Type.Optional(
+          Type.Integer({ description: 'with scanLimited: the oldest seq examined; older records were not' }),
+        ),
       }),
       role: 'auditor',
       mutating: false,
-      handler: async (p) => {
+      handler: async (p, ctx) => {
         await audit.flushed(); // appends are batched: include the ones still in flight
-        return audit.query(p);
+        return oneScanPerCaller(deps, ctx, () => audit.queryAsync(p, { signal: ctx.signal }));
       },
     }),
     defineMethod({
@@ -68,7 +77,7 @@ export function auditMethods(deps: AgentDeps): AnyMethodDef[] {
       mutating: false,
       handler: async (_p, ctx) => {
         await audit.flushed();
-        const v = await audit.verifyAsync({ signal: ctx.signal });
+        const v = await oneScanPerCaller(deps, ctx, () => audit.verifyAsync({ signal: ctx.signal }));
         await chainAlert(deps, v);
         return v;
       },
@@ -93,6 +102,21 @@ export function auditMethods(deps: AgentDeps): AnyMethodDef[] {
       },
     }),
   ];
+}
+
+/**
+ * Scans of the log (a filtered audit.query, audit.verify) run one at a time per caller (a uid,
+ * a token, an internal user): an auditor's batches of them used to time out admins' pings
+ * (issue #28 item 5). The others wait their turn; each scan yields between its slices.
+ */
+function oneScanPerCaller<T>(deps: AgentDeps, ctx: CallContext, fn: () => Promise<T>): Promise<T> {
+  const id = ctx.identity;
+  const caller = id.tokenId
+    ? `token ${id.tokenId}`
+    : id.uid !== undefined
+      ? `uid ${id.uid}`
+      : `user ${id.user}`;
+  return deps.locks.run(`audit-scan:${caller}`, 'an audit scan', fn, 120_000);
 }
 
 /** A broken chain raises `audit.chain` (critical); an intact one clears it. */

@@ -76,10 +76,22 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
     /** the backend in use for this change: the first available one, else the first candidate */
     let current: IscsiBackend | undefined = wanted[0];
 
-    async function probeAll(): Promise<({ name: string } & BackendAvailability)[]> {
-      const out = [];
-      for (const b of wanted) out.push({ name: b.name, ...(await b.probe()) });
-      return out;
+    // Concurrent callers share one probe run (issue #28 item 4: an auditor pipelining
+    // iscsi.status queued thousands of identical probes ahead of everyone else's commands).
+    let probing: Promise<({ name: string } & BackendAvailability)[]> | undefined;
+    function probeAll(): Promise<({ name: string } & BackendAvailability)[]> {
+      if (probing) return probing;
+      const run = (async () => {
+        const out = [];
+        for (const b of wanted) out.push({ name: b.name, ...(await b.probe()) });
+        return out;
+      })();
+      probing = run;
+      const done = () => {
+        if (probing === run) probing = undefined;
+      };
+      run.then(done, done);
+      return run;
     }
 
     async function choose(): Promise<{ backend?: IscsiBackend; why: string; probes: BackendAvailability[] }> {

@@ -24,7 +24,13 @@ export const metricsConfig = defineConfigSlice(
         minimum: 0,
         maximum: 60_000,
         default: 1000,
-        description: 'how long one reading of the subsystems serves scrapes',
+        description: 'how long one reading of the subsystems (and its rendered text) serves scrapes',
+      }),
+      scrapesPerMinute: Type.Integer({
+        minimum: 1,
+        default: 120,
+        description:
+          'scrapes per token per minute; more get HTTP 429 (Prometheus scrapes every 15 s by default)',
       }),
     },
     { additionalProperties: false, default: {} },
@@ -444,6 +450,26 @@ function metricsService(deps: Parameters<Subsystem['service']>[0]): Service {
     return cached.value;
   };
   const m = createMetrics(read, deps.clock.now);
+  // One rendered text per cache period, shared by every scrape meanwhile; a rendering still
+  // running serves the scrapes that arrive, however long it takes (readings cannot pile up).
+  let rendered: { at: number; done: boolean; text: Promise<string> } | undefined;
+  const render = (): Promise<string> => {
+    if (rendered && (!rendered.done || deps.clock.now() - rendered.at <= cfg.cacheMs)) return rendered.text;
+    const r = { at: deps.clock.now(), done: false, text: m.scrape() };
+    r.text.then(
+      () => {
+        r.done = true;
+        r.at = deps.clock.now();
+      },
+      () => {
+        r.done = true;
+        r.at = Number.NEGATIVE_INFINITY; // a failed rendering is not reused
+      },
+    );
+    rendered = r;
+    return r.text;
+  };
+  const limiter = new ScrapeLimiter(cfg.scrapesPerMinute, deps.clock.now);
   return {
     name: 'metrics',
     methods: [],
@@ -455,11 +481,23 @@ function metricsService(deps: Parameters<Subsystem['service']>[0]): Service {
       if (!cfg.enabled) return;
       app.get(METRICS_PATH, async (req, reply) => {
         // the listener already refused requests without a valid token; belt and braces
-        if (!authenticate(req.raw)) {
+        const who = authenticate(req.raw);
+        if (!who) {
           await reply.code(401).send({ error: 'a valid bearer token is required' });
           return;
         }
-        const text = await m.scrape();
+        const wait = limiter.refusal(who.tokenId ?? who.user);
+        if (wait !== undefined) {
+          await reply
+            .code(429)
+            .header('retry-after', String(wait))
+            .send({
+              error: `more than ${cfg.scrapesPerMinute} scrapes a minute with this token (metrics.scrapesPerMinute); try again in ${wait} s`,
+              kind: 'limit',
+            });
+          return;
+        }
+        const text = await render();
         await reply.header('content-type', m.register.contentType).send(text);
       });
     },
@@ -471,3 +509,27 @@ export const metricsSubsystem: Subsystem = {
   service: metricsService,
   config: metricsConfig,
 };
+
+/** Scrapes per token per minute (issue #28 item 3: 64 scrapers reached 98 scrapes/s). */
+class ScrapeLimiter {
+  private windows = new Map<string, { since: number; n: number }>();
+  constructor(
+    private perMinute: number,
+    private now: () => number,
+  ) {}
+
+  /** Seconds to wait when this scrape is over the limit, else undefined (and it is counted). */
+  refusal(key: string): number | undefined {
+    const now = this.now();
+    let w = this.windows.get(key);
+    if (!w || now - w.since >= 60_000) {
+      if (this.windows.size > 1000)
+        for (const [k, v] of this.windows) if (now - v.since >= 60_000) this.windows.delete(k);
+      w = { since: now, n: 0 };
+      this.windows.set(key, w);
+    }
+    if (w.n >= this.perMinute) return Math.max(1, Math.ceil((w.since + 60_000 - now) / 1000));
+    w.n++;
+    return undefined;
+  }
+}

@@ -75,6 +75,88 @@ describe('item 2: audit flooding', () => {
     assert.equal(t.deps.audit.query({ user: 'trent' }).total, 1);
   });
 
+  it('issue #28 item 15: the summary keeps a count for every refused method', async () => {
+    // every subsystem's methods: ~100–200 of them are refused to a caller with no role
+    const full = await startTestAgent();
+    try {
+      const guarded = full.agent.registry
+        .list()
+        .map((m) => m.def)
+        .filter((d) => d.role !== 'public')
+        .map((d) => d.name);
+      assert.ok(guarded.length > 60, `${guarded.length} guarded methods`);
+      // the budget's 20 single records first, then each guarded method twice
+      for (let i = 0; i < 20; i++)
+        await assert.rejects(full.call('auth.token.list', {}, { role: 'none', user: 'oscar' }));
+      for (const name of [...guarded, ...guarded])
+        await assert.rejects(full.call(name, {}, { role: 'none', user: 'oscar' }), { kind: 'denied' });
+      await full.deps.audit.flushed();
+      const counts: Record<string, number> = {};
+      for (const r of full.deps.audit.query({ user: 'oscar', method: 'audit.refusals', limit: 100 }).items)
+        for (const [k, n] of Object.entries(r.detail!.methods as Record<string, number>))
+          counts[k] = (counts[k] ?? 0) + n;
+      for (const name of guarded) assert.equal(counts[name], 2, name);
+      assert.equal(
+        Object.values(counts).reduce((a, b) => a + b, 0),
+        2 * guarded.length,
+      );
+    } finally {
+      await full.stop();
+    }
+  });
+
+  it('issue #28 item 5: a filtered scan of a large log yields, runs one at a time per caller, and is bounded', async () => {
+    const log = await startTestAgent({ services: [] });
+    try {
+      for (let i = 0; i < 60_000; i++)
+        log.deps.audit.append({ user: `u${i % 7}`, transport: 'unix', method: 'pool.scrub', outcome: 'ok' });
+      await log.deps.audit.flushed();
+      // the event loop's turns during the calls (a timer chain): a scan that does not yield
+      // leaves one gap as long as itself; absolute times are useless on a loaded machine
+      let last = performance.now();
+      let maxGap = 0;
+      let turns = 0;
+      let ticking = true;
+      const tick = () => {
+        const now = performance.now();
+        maxGap = Math.max(maxGap, now - last);
+        last = now;
+        turns++;
+        if (ticking) setImmediate(tick);
+      };
+      setImmediate(tick);
+      const t0 = performance.now();
+      // four filtered queries and a verify from one caller, as an auditor's batch would send them
+      const answers = await Promise.all([
+        ...[1, 2, 3, 4].map(() =>
+          log.call<{ total: number }>(
+            'audit.query',
+            { user: 'u3', limit: 10 },
+            { role: 'auditor', user: 'aud' },
+          ),
+        ),
+        log.call<{ ok: boolean }>('audit.verify', {}, { role: 'auditor', user: 'aud' }),
+      ]);
+      const ms = performance.now() - t0;
+      ticking = false;
+      for (const a of answers.slice(0, 4))
+        assert.equal((a as { total: number }).total, Math.ceil((60_000 - 3) / 7));
+      assert.equal((answers[4] as { ok: boolean }).ok, true);
+      assert.ok(turns > 50, `${turns} turns of the event loop in ${ms} ms`);
+      assert.ok(maxGap < ms / 10, `the longest stretch without a turn was ${maxGap} ms of ${ms} ms`);
+      // bounded per request: past maxScanRecords the answer says how far it looked
+      log.deps.audit.configure({ maxScanRecords: 1000 });
+      const q = await log.call<{ total: number; scanLimited?: boolean; scannedTo?: number }>('audit.query', {
+        user: 'u3',
+      });
+      assert.equal(q.scanLimited, true);
+      assert.ok(q.total <= 1000 / 7 + 1, `${q.total}`);
+      assert.equal(q.scannedTo, log.deps.audit.count() - 1000 + 1);
+    } finally {
+      await log.stop();
+    }
+  });
+
   it('one answer is bounded in bytes as well as records', async () => {
     t.deps.audit.configure({ maxAnswerBytes: 4096 });
     try {

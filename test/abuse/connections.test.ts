@@ -7,11 +7,13 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Type } from '@sinclair/typebox';
 import pino from 'pino';
+import WebSocket from 'ws';
 import { AgentClient } from '../../rpc/client.js';
 import { RpcCore } from '../../rpc/core.js';
 import { defineMethod, Registry } from '../../rpc/registry.js';
@@ -27,6 +29,9 @@ let admin: AgentClient;
 const LIMITS = {
   maxConnections: 12,
   reservedForAdmin: 4,
+  // this file is about the admins' reservation: the operators' and auditors' are checked in peers.test.ts
+  reservedForOperator: 0,
+  reservedForAuditor: 0,
   maxPerUid: 3,
   maxPerToken: 3,
   maxUnauthenticated: 8,
@@ -200,11 +205,60 @@ describe('item 4: connections before authentication', () => {
     const logged = readdirSync(logDir)
       .map((f) => readFileSync(path.join(logDir, f), 'utf8'))
       .join('');
-    assert.match(logged, /failed token attempt from 127\.0\.0\.1/);
-    assert.match(logged, /failed token attempts from 127\.0\.0\.1 in a minute/);
+    assert.match(logged, /failed token attempt from address 127\.0\.0\.1/);
+    assert.match(logged, /failed token attempts from address 127\.0\.0\.1 in a minute/);
     // (current.log links to the live file: lines are counted once)
     const lines = new Set(logged.split('\n').filter((l) => l.includes('failed token attempt')));
     assert.ok(lines.size <= 3, `a flood of bad tokens is not a flood of log lines: ${[...lines].join('\n')}`);
+  });
+
+  it('issue #28 item 9: valid tokens are never limited; failures are counted per token prefix too', async () => {
+    // the address is over its limit (the test above): valid tokens from it still get in
+    const adminTok = (
+      await admin.call<{ token: string }>('auth.token.create', { name: 'nine', role: 'admin' })
+    ).token;
+    const bad = await AgentClient.connectWs(agent.wsUrl!, 'cal_0123456789ab_x').catch(
+      (e: Error) => e.message,
+    );
+    assert.match(String(bad), /HTTP 429/, 'the address is limited');
+    const ok = await AgentClient.connectWs(agent.wsUrl!, adminTok);
+    assert.equal((await ok.call<{ role: string }>('auth.whoami')).role, 'admin');
+    ok.close();
+    const { port } = new URL(agent.wsUrl!);
+    const metrics = await new Promise<number>((resolve) => {
+      const r = http.get(
+        {
+          host: '127.0.0.1',
+          port: Number(port),
+          path: '/metrics',
+          headers: { authorization: `Bearer ${adminTok}` },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      r.on('error', () => resolve(0));
+    });
+    assert.equal(metrics, 200, 'Prometheus with a valid token is served');
+    // one token prefix guessed from rotating loopback addresses: limited by its prefix
+    const guess = `cal_${'a'.repeat(12)}_${'b'.repeat(32)}`;
+    const status = (i: number) =>
+      new Promise<number>((resolve) => {
+        const ws = new WebSocket(agent.wsUrl!, {
+          headers: { authorization: `Bearer ${guess}` },
+          localAddress: `127.0.${Math.floor(i / 200) + 1}.${(i % 200) + 2}`,
+        });
+        ws.on('error', () => resolve(0));
+        ws.once('unexpected-response', (_q, res) => {
+          resolve(res.statusCode ?? 0);
+          ws.terminate();
+        });
+      });
+    const codes: number[] = [];
+    for (let i = 0; i < 34; i++) codes.push(await status(i));
+    assert.deepEqual(codes.slice(0, 30), new Array(30).fill(401));
+    assert.deepEqual(codes.slice(30), [429, 429, 429, 429]);
   });
 });
 

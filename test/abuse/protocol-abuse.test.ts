@@ -294,3 +294,50 @@ describe('item 11: the client line reader', () => {
     assert.deepEqual(lines, ['a', 'b', long, '€']);
   });
 });
+
+describe('issue #28 item 4: calls of batches in flight per connection', () => {
+  it('a batch past maxBatchCallsInFlight gets one limit error while earlier batches run', {
+    timeout: 10_000,
+  }, async () => {
+    const { Type } = await import('@sinclair/typebox');
+    const { defineMethod } = await import('../../rpc/registry.js');
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const registry = new Registry();
+    registry.register([
+      defineMethod({
+        name: 'test.wait',
+        summary: 'waits for the gate (test only)',
+        params: Type.Object({}),
+        result: Type.Null(),
+        role: 'public',
+        mutating: false,
+        handler: async () => {
+          await gate;
+          return null;
+        },
+      }),
+    ]);
+    const core = new RpcCore({
+      registry,
+      limits: { maxMessageBytes: 1 << 20, maxBatch: 100, maxDepth: 16, maxBatchCallsInFlight: 250 },
+      audit: { append: () => undefined, committed: () => Promise.resolve() },
+      jobs: { start: () => 'x' },
+      log: pino({ level: 'silent' }),
+    });
+    const session = newSession({ user: 't', role: 'auditor', transport: 'internal' }, () => {});
+    const batch = JSON.stringify(
+      Array.from({ length: 100 }, (_, i) => ({ jsonrpc: '2.0', method: 'test.wait', id: i })),
+    );
+    const first = [core.handleText(batch, session), core.handleText(batch, session)];
+    const third = JSON.parse((await core.handleText(batch, session))!);
+    assert.equal(third.error.data.kind, 'limit');
+    assert.match(third.error.data.reason, /more than 250 calls of batches in flight/);
+    release();
+    for (const a of await Promise.all(first)) assert.equal(JSON.parse(a!).length, 100);
+    // answered batches no longer count
+    assert.equal(JSON.parse((await core.handleText(batch, session))!).length, 100);
+  });
+});

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createRunner } from '../../agent/runner.js';
+import { createRunner, MAX_WAITING_PER_CALLER } from '../../agent/runner.js';
 import { startTestAgent } from '../helpers/agent.js';
 
 /** Each command prints its start and end time (ns): the largest overlap is the concurrency seen. */
@@ -84,4 +84,58 @@ test('a batch of system.info is one host collection, not one per call', async ()
   } finally {
     await t.stop();
   }
+});
+
+test('issue #28 item 4: admins first, round robin across callers, lanes bounded', async () => {
+  const runner = createRunner({ maxConcurrent: 1 });
+  const order: string[] = [];
+  const auditor = { key: 'token flood', admin: false };
+  const other = { key: 'uid 1000', admin: false };
+  const admin = { key: 'uid 0', admin: true };
+  const run = (who: { key: string; admin: boolean }, tag: string) =>
+    runner.run(['true'], { caller: who }).then(() => order.push(tag));
+  const blocker = runner.run(['sleep', '0.3'], { caller: auditor });
+  const flood = Array.from({ length: 40 }, (_, i) => run(auditor, `a${i}`));
+  const others = [run(other, 'o0'), run(other, 'o1')];
+  const root = run(admin, 'admin');
+  // the flood's lane is bounded: past MAX_WAITING_PER_CALLER its commands are refused busy
+  const over = await Promise.allSettled(
+    Array.from({ length: MAX_WAITING_PER_CALLER }, () => runner.run(['true'], { caller: auditor })),
+  );
+  const refused = over.filter((r) => r.status === 'rejected');
+  assert.equal(refused.length, 40, 'the lane held MAX_WAITING_PER_CALLER commands');
+  assert.match(
+    String((refused[0] as PromiseRejectedResult).reason.message),
+    /of this caller are already waiting/,
+  );
+  await Promise.all([blocker, ...flood, ...others, root]);
+  assert.equal(order[0], 'admin', `admin's command ran first: ${order.slice(0, 6)}`);
+  // round robin: the other caller's two commands are not behind the auditor's 40
+  assert.ok(order.indexOf('o1') <= 4, `order: ${order.slice(0, 8)}`);
+});
+
+test('issue #28 item 4: a call’s commands are in its caller’s lane through ctx.signal', async () => {
+  const { Ctx, newSession } = await import('../../rpc/session.js');
+  const pino = (await import('pino')).default;
+  const runner = createRunner({ maxConcurrent: 1 });
+  const ctxOf = (role: 'admin' | 'auditor', uid: number) => {
+    const identity = { user: `u${uid}`, uid, role, transport: 'unix' as const };
+    return new Ctx(
+      identity,
+      newSession(identity, () => {}),
+      pino({ level: 'silent' }),
+      'x',
+      false,
+    );
+  };
+  const aud = ctxOf('auditor', 1000);
+  const adm = ctxOf('admin', 0);
+  const order: string[] = [];
+  const blocker = runner.run(['sleep', '0.2'], { signal: aud.signal });
+  const flood = Array.from({ length: 10 }, (_, i) =>
+    runner.run(['true'], { signal: aud.signal }).then(() => order.push(`a${i}`)),
+  );
+  const root = runner.run(['true'], { signal: adm.signal }).then(() => order.push('admin'));
+  await Promise.all([blocker, ...flood, root]);
+  assert.equal(order[0], 'admin');
 });
