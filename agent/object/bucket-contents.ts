@@ -8,49 +8,10 @@
  * Also the pure builder of the plan that aborts stale multipart uploads (dry run = real run).
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { type Static, Type } from '@sinclair/typebox';
 import type { Plan } from './backend.js';
+import type { Contents } from './model.js';
 import { fromS3 } from './s3.js';
 import { loadSdk } from './sdk.js';
-
-const Count = Type.Integer({ minimum: 0 });
-
-export const ContentsSchema = Type.Object(
-  {
-    currentObjects: {
-      ...Count,
-      description: 'objects a plain listing (ListObjectsV2) shows: latest versions',
-    },
-    currentBytes: { ...Count, description: 'their bytes' },
-    versions: {
-      ...Count,
-      description: 'every stored version, current ones included (1 per object when unversioned)',
-    },
-    versionBytes: { ...Count, description: 'bytes of every stored version' },
-    noncurrentVersions: { ...Count, description: 'older versions kept by versioning' },
-    deleteMarkers: { ...Count, description: 'delete markers (no data; hide an object from plain listings)' },
-    multipartUploads: {
-      ...Count,
-      description: 'unfinished multipart uploads (started, neither completed nor aborted)',
-    },
-    multipartParts: { ...Count, description: 'parts uploaded to them' },
-    multipartBytes: {
-      ...Count,
-      description: 'bytes of those parts: stored and counted by RGW, in no listing',
-    },
-    oldestUpload: Type.Optional(
-      Type.String({ description: 'when the oldest unfinished upload started (ISO)' }),
-    ),
-    complete: Type.Boolean({ description: 'false when the count stopped at the listing limit' }),
-    countedAt: Type.String({ description: 'when the listing was read (ISO)' }),
-  },
-  {
-    description:
-      'what an S3 client sees in the bucket, by kind; `usage` is what RGW counts (and the quota limits): ' +
-      'every version and the parts of unfinished uploads',
-  },
-);
-export type Contents = Static<typeof ContentsSchema>;
 
 export interface Upload {
   key: string;

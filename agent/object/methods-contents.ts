@@ -4,16 +4,9 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineMethod, isDryRunPlan } from '../../rpc/registry.js';
-import {
-  abortPlan,
-  type Contents,
-  ContentsSchema,
-  listUploads,
-  readContents,
-  staleUploads,
-} from './bucket-contents.js';
+import { abortPlan, listUploads, readContents, staleUploads } from './bucket-contents.js';
 import type { ObjectContext } from './context.js';
-import { BucketName } from './model.js';
+import { BucketName, type Contents, ContentsSchema } from './model.js';
 
 /** Contents read as the bucket's owner (who can always list it). */
 export async function contentsOf(o: ObjectContext, bucket: string, owner: string): Promise<Contents> {

@@ -15,8 +15,7 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import type { Contents } from '../../agent/object/bucket-contents.js';
-import type { Bucket, NewKey } from '../../agent/object/model.js';
+import type { Bucket, Contents, NewKey } from '../../agent/object/model.js';
 import { eventually, type ObjectRig, startObjectRig } from './helpers.js';
 
 let rig: ObjectRig;
