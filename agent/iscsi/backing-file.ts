@@ -7,7 +7,7 @@
  * its size, never by following a name. The dry run and the real run make the same checks.
  */
 import { constants } from 'node:fs';
-import { lstat, open } from 'node:fs/promises';
+import { lstat, mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { invalid } from '../../rpc/errors.js';
 import type { Step } from '../config-set/index.js';
@@ -46,7 +46,13 @@ export async function backingFileSteps(
   if (dir === 'link' || (dir !== 'missing' && dir !== 'dir'))
     throw invalid(`${dataDir} is not a directory (a ${dir}): the iSCSI data area must be one, not a link`);
   const steps: Step[] = [];
-  if (dir === 'missing') steps.push({ argv: ['mkdir', '-p', '-m', '0700', dataDir] });
+  if (dir === 'missing')
+    steps.push({
+      argv: ['mkdir', '-p', '-m', '0700', dataDir],
+      run: async () => {
+        await mkdir(dataDir, { recursive: true, mode: 0o700 });
+      },
+    });
   for (const l of luns) {
     const file = path.join(dataDir, l.name);
     const k = dir === 'missing' ? 'missing' : await kindOf(file);

@@ -154,7 +154,16 @@ describe('iSCSI through the agent on SCST (recorded sysfs, fake scstadmin)', () 
       assert.deepEqual(snapshot(), before, `${method}: a dry run changes nothing`);
       const real = await t.call<Plan>(method, params);
       assert.deepEqual(real.commands, dry.commands, `${method}: the same argv`);
-      assert.deepEqual(runner.calls, dry.commands, `${method}: what ran is what the dry run said`);
+      // the data area and sparse backing files are made by the agent itself (O_NOFOLLOW, never
+      // through a link: agent/iscsi/backing-file.ts); every other step ran through the runner
+      const inProcess = (c: string[]) => c[0] === 'mkdir' || c[0] === 'truncate';
+      assert.deepEqual(
+        runner.calls,
+        dry.commands.filter((c) => !inProcess(c)),
+        `${method}: what ran is what the dry run said`,
+      );
+      for (const c of dry.commands.filter((x) => x[0] === 'truncate'))
+        assert.equal(statSync(c[3]!).size, Number(c[2]), `${method}: ${c[3]} made at its size`);
       assert.deepEqual(
         [...(real.changed ?? [])].sort(),
         (dry.files ?? [])
