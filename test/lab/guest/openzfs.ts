@@ -12,6 +12,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AgentClient } from '../../../rpc/client.js';
+import { DATASET_COLUMNS, SNAPSHOT_COLUMNS } from '../../../agent/zfs/parse-zfs-list.js';
+import { POOL_LIST_COLUMNS } from '../../../agent/zfs/parse-zpool-list.js';
 import { type AgentProcess, startAgentProcess } from '../../helpers/agent.js';
 import { assertInGuest, ok, sh, waitFor } from './sh.js';
 
@@ -74,7 +76,7 @@ describe('OpenZFS on the real kernel through the agent process', () => {
     const pools = await c.call<{ name: string; health: string }[]>('pool.list');
     assert.equal(pools.find((p) => p.name === POOL)?.health, 'ONLINE');
     await record('zpool-status-P-p-online.txt', ['zpool', 'status', '-P', '-p', POOL]);
-    await record('zpool-list-Hp.txt', ['zpool', 'list', '-Hp', POOL]);
+    await record('zpool-list-Hp.txt', ['zpool', 'list', '-Hp', '-o', POOL_LIST_COLUMNS.join(','), POOL]);
     await record('zfs-version.txt', ['zfs', 'version']);
   });
 
@@ -94,8 +96,18 @@ describe('OpenZFS on the real kernel through the agent process', () => {
       ['s1'],
     );
     assert.equal(readFileSync(path.join(dir, '.zfs/snapshot/s1/file'), 'utf8'), 'before the snapshot\n');
-    await record('zfs-list-Hp-datasets.txt', ['zfs', 'list', '-Hp', '-r', POOL]);
-    await record('zfs-list-Hp-snapshots.txt', ['zfs', 'list', '-Hp', '-t', 'snapshot', '-r', POOL]);
+    await record('zfs-list-Hp-datasets.txt', ['zfs', 'list', '-Hp', '-r', '-o', DATASET_COLUMNS.join(','), POOL]);
+    await record('zfs-list-Hp-snapshots.txt', [
+      'zfs',
+      'list',
+      '-Hp',
+      '-t',
+      'snapshot',
+      '-r',
+      '-o',
+      SNAPSHOT_COLUMNS.join(','),
+      POOL,
+    ]);
     await record('zfs-send-nvP-full.txt', ['zfs', 'send', '-nvP', `${POOL}/data@s1`]);
   });
 
@@ -151,13 +163,13 @@ describe('OpenZFS on the real kernel through the agent process', () => {
   });
 
   it('pool.iostat agrees with zpool iostat -Hp on the pool’s space', async () => {
-    const io = await c.call<{ name: string; alloc?: number; free?: number }[]>('pool.iostat', {
+    const io = await c.call<{ pools: { name: string; alloc?: number; free?: number }[] }>('pool.iostat', {
       pools: [POOL],
       seconds: 1,
     });
     const raw = (await ok(['zpool', 'iostat', '-Hp', POOL])).trim().split('\t');
     await record('zpool-iostat-Hp.txt', ['zpool', 'iostat', '-Hp', POOL]);
-    const mine = io.find((p) => p.name === POOL)!;
+    const mine = io.pools.find((p) => p.name === POOL)!;
     assert.equal(mine.alloc! + mine.free!, Number(raw[1]) + Number(raw[2]), 'the same pool size');
   });
 
