@@ -11,9 +11,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { AgentClient } from '../../../rpc/client.js';
 import { DATASET_COLUMNS, SNAPSHOT_COLUMNS } from '../../../agent/zfs/parse-zfs-list.js';
 import { POOL_LIST_COLUMNS } from '../../../agent/zfs/parse-zpool-list.js';
+import type { AgentClient } from '../../../rpc/client.js';
 import { type AgentProcess, startAgentProcess } from '../../helpers/agent.js';
 import { assertInGuest, ok, sh, waitFor } from './sh.js';
 
@@ -96,7 +96,15 @@ describe('OpenZFS on the real kernel through the agent process', () => {
       ['s1'],
     );
     assert.equal(readFileSync(path.join(dir, '.zfs/snapshot/s1/file'), 'utf8'), 'before the snapshot\n');
-    await record('zfs-list-Hp-datasets.txt', ['zfs', 'list', '-Hp', '-r', '-o', DATASET_COLUMNS.join(','), POOL]);
+    await record('zfs-list-Hp-datasets.txt', [
+      'zfs',
+      'list',
+      '-Hp',
+      '-r',
+      '-o',
+      DATASET_COLUMNS.join(','),
+      POOL,
+    ]);
     await record('zfs-list-Hp-snapshots.txt', [
       'zfs',
       'list',
