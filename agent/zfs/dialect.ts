@@ -115,14 +115,19 @@ export function parseZfsVersion(text: string): string | undefined {
 export async function detectDialect(runner: Runner): Promise<Dialect> {
   try {
     const r = await runner.run(['zfs', 'version'], {
-      timeoutMs: 10_000,
+      // generous: on a loaded machine (the kernel lab under TCG) it took over 10 s at the agent's start
+      timeoutMs: 60_000,
       okCodes: [0, 1, 2],
       maxOutput: 65536,
     });
     const version = parseZfsVersion(`${r.stdout}\n${r.stderr}`);
     if (r.code === 0 && version) return { ...OPENZFS, version };
-  } catch {
-    /* fall through to the legacy dialect */
+  } catch (err) {
+    // a slow or killed `zfs version` says nothing about the dialect: fail (the driver detects again next
+    // time) rather than settle for the legacy one on OpenZFS, as the kernel lab once saw it do
+    if ((err as { kind?: string }).kind === 'timeout' || (err as { kind?: string }).kind === 'aborted')
+      throw err;
+    /* otherwise fall through to the legacy dialect */
   }
   return { ...ZFS_FUSE, version: '0.7' };
 }
