@@ -28,9 +28,11 @@ export interface LazyModule<T> {
 export function exportsOf<T>(ns: unknown, probe: string): T | undefined {
   const has = (o: unknown): o is Record<string, unknown> =>
     (typeof o === 'object' || typeof o === 'function') && o !== null && (o as never)[probe] !== undefined;
-  if (has(ns)) return ns as T;
+  // a CommonJS package's `default` (module.exports) first: the live object, the same one the
+  // bundle's chunk exports; the namespace's named exports are a snapshot of it
   const d = (ns as { default?: unknown } | null)?.default;
   if (has(d)) return d as T;
+  if (has(ns)) return ns as T;
   return undefined;
 }
 

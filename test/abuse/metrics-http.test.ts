@@ -65,9 +65,11 @@ function scrape(
 describe('item 3: /metrics keep-alive and scrape limits', () => {
   it('keep-alive connections count against the per-token cap', async () => {
     const token = await tokenFor('scraper-conns');
-    const ka = new http.Agent({ keepAlive: true, maxSockets: 10 });
+    // ten keep-alive clients with one connection each: ten connections held at once (one shared
+    // agent may send a later request over a connection an earlier answer already freed)
+    const agents = Array.from({ length: 10 }, () => new http.Agent({ keepAlive: true, maxSockets: 1 }));
     try {
-      const res = await Promise.all(Array.from({ length: 10 }, () => scrape(token, ka)));
+      const res = await Promise.all(agents.map((ka) => scrape(token, ka)));
       const codes = res.map((r) => r.status).sort();
       assert.equal(codes.filter((c) => c === 200).length, 4, codes.join(','));
       assert.equal(codes.filter((c) => c === 503).length, 6, codes.join(','));
@@ -76,7 +78,7 @@ describe('item 3: /metrics keep-alive and scrape limits', () => {
         /too many connections with this token \(at most 4\)/,
       );
     } finally {
-      ka.destroy();
+      for (const ka of agents) ka.destroy();
     }
   });
 

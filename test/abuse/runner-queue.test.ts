@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createRunner, MAX_WAITING_PER_CALLER } from '../../agent/runner.js';
+import { systemInformation } from '../../agent/util/lazy-modules.js';
 import { startTestAgent } from '../helpers/agent.js';
 
 /** Each command prints its start and end time (ns): the largest overlap is the concurrency seen. */
@@ -68,7 +69,9 @@ test('a waiting command can be aborted; spawned commands take no slot', async ()
 test('a batch of system.info is one host collection, not one per call', async () => {
   const t = await startTestAgent({ services: [] });
   try {
-    const si = (await import('systeminformation')).default;
+    // the very module object the agent uses (agent/util/lazy-modules.ts picks the package's
+    // exports from the namespace or its default, which tsc's output and the bundle differ on)
+    const si = (await systemInformation()) as typeof import('systeminformation');
     let calls = 0;
     const osInfo = si.osInfo;
     si.osInfo = ((...a: Parameters<typeof osInfo>) => {

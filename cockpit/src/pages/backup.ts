@@ -8,6 +8,7 @@ import { consume } from '@lit/context';
 import { Task } from '@lit/task';
 import { css, html, LitElement, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
+import { AgentError } from '../rpc/errors.js';
 import '../components/error-alert.js';
 import '../components/progress-bar.js';
 import { cockpit } from '../cockpit.js';
@@ -292,10 +293,21 @@ export class BackupPage extends LitElement {
           html`<cal-error tone="warn" data-daemons-error .error=${e}></cal-error>
             <p>${_('Backups and restores cannot start now. The job history below comes from the catalog.')}</p>`,
         complete: (s) =>
-          html`<ul class="daemons">
-            ${one(s.director, _('Director'))} ${s.storages.map((d) => one(d, _('Storage')))}
-            ${s.clients.map((d) => one(d, _('Client')))}
-          </ul>`,
+          html`${
+            s.director.up
+              ? nothing
+              : // backup.status reports a director that is down (it does not refuse): said once, in words
+                html`<cal-error
+                    tone="warn"
+                    data-daemons-error
+                    .error=${new AgentError(`Bacula is not available: ${s.director.error ?? 'the director is down'}`, 'unavailable', -32011, { reason: s.director.error })}
+                  ></cal-error>
+                  <p>${_('Backups and restores cannot start now. The job history below comes from the catalog.')}</p>`
+          }
+            <ul class="daemons">
+              ${one(s.director, _('Director'))} ${s.storages.map((d) => one(d, _('Storage')))}
+              ${s.clients.map((d) => one(d, _('Client')))}
+            </ul>`,
       })}
     </section>`;
   }
