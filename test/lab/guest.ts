@@ -30,12 +30,16 @@ export interface GuestOptions {
 export function runInGuest(cmd: string, opts: GuestOptions = {}): Promise<GuestResult> {
   const t0 = Date.now();
   const timeoutS = opts.timeoutS ?? 300;
-  const args = [path.join(repoRoot(), 'scripts/lab/run.sh'), '-t', String(timeoutS)];
+  const args = ['-t', String(timeoutS)];
   if (opts.memMiB) args.push('-m', String(opts.memMiB));
   for (const [k, v] of Object.entries(opts.env ?? {})) args.push('-e', `${k}=${v}`);
   args.push('--', cmd);
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', args, { cwd: repoRoot(), stdio: ['ignore', 'pipe', 'pipe'] });
+    // run.sh is executable (its own #!/bin/bash); `cmd` is the guest's command line, run there as root
+    const child = spawn(path.join(repoRoot(), 'scripts/lab/run.sh'), args, {
+      cwd: repoRoot(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let log = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
