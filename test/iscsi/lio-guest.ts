@@ -18,6 +18,8 @@ import path from 'node:path';
 import { lioBackendFactory } from '../../agent/iscsi/backend-lio.js';
 import { tgtBackendFactory } from '../../agent/iscsi/backend-tgt.js';
 import { iscsiSubsystem } from '../../agent/iscsi/service.js';
+import { ZVOLS } from '../../agent/zfs/port.js';
+import { zvolsPort } from '../../agent/zfs/zvols-port.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
 
 const CFS = '/sys/kernel/config/target';
@@ -215,7 +217,18 @@ async function scenario(): Promise<void> {
     // fixed: the recorded trees name the data area's files (the guest's /tmp is its own)
     prefix: PREFIX,
     config: { iscsi: { backend: 'auto' } },
-    services: [iscsiSubsystem([lioBackendFactory, tgtBackendFactory])],
+    // the zvols port without the rest of ZFS: the "zvol" is a loop device behind /dev/zvol/tank/vol
+    services: [
+      iscsiSubsystem([lioBackendFactory, tgtBackendFactory]),
+      {
+        name: 'zvols',
+        provides: [ZVOLS],
+        service: (deps) => {
+          deps.ports.provide(ZVOLS, zvolsPort());
+          return { name: 'zvols', methods: [] };
+        },
+      },
+    ],
   });
   const st = await t.call<{ backend: string; reason: string; backends: unknown }>('iscsi.status');
   check('auto chooses LIO (its modules can be loaded; tgtd does not run)', st.backend === 'lio', st);
