@@ -206,7 +206,16 @@ describe('datasets, snapshots, policies and replication on zfs-fuse', () => {
       target: `${src}/clone`,
     });
     assert.equal(clone.origin, `${ds}@a`);
-    await agent.call('dataset.destroy', { name: `${src}/clone` });
+    // zfs-fuse may still hold a clone it has just mounted ("dataset is busy"): retry briefly
+    for (let i = 0; ; i++) {
+      try {
+        await agent.call('dataset.destroy', { name: `${src}/clone` });
+        break;
+      } catch (e) {
+        if (i >= 4 || !/dataset is busy/.test(String((e as Error).message))) throw e;
+        await new Promise((r) => setTimeout(r, 500 * (i + 1)));
+      }
+    }
   });
 
   it('destroys recursively only with confirmation', async () => {
