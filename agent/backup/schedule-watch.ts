@@ -115,6 +115,8 @@ export class ScheduleWatch {
 
   /** A check unless the director was read less than `maxAgeMs` ago. */
   async fresh(maxAgeMs: number): Promise<void> {
+    // never answer from a check half done (an alert raised, its run not yet dropped)
+    if (this.running) await this.running;
     const at = Math.max(this.lastRead.at ?? 0, this.lastRead.tried ?? 0);
     if (this.deps.clock.now() - at > maxAgeMs) await this.check();
   }
