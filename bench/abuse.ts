@@ -7,7 +7,8 @@
  * and for the kill -9 attack whether every acknowledged mutation has its audit record.
  * The baseline is the same measurement with no attack, in the same run.
  * Goals: peak RSS ≤ 300 MB, admin ping p99 ≤ 250 ms, no crash, nothing acknowledged lost.
- * The application-side attacks of issue #28 (webhooks, a hostile S3 source) follow: abuse-app.ts.
+ * The application-side attacks of issue #28 (webhooks, a hostile S3 source) follow: abuse-app.ts;
+ * then its attacks on what a caller may do (escalation, leaks, injection): abuse-checks.ts.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -19,6 +20,7 @@ import { peerAs, stopPeer } from '../test/abuse/peer-script.js';
 import { type AgentProcess, startAgentProcess } from '../test/helpers/agent.js';
 import { tempDir } from '../test/helpers/paths.js';
 import { benchAbuseApp } from './abuse-app.js';
+import { benchAbuseChecks } from './abuse-checks.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const RSS_GOAL_MB = 300;
@@ -538,7 +540,10 @@ export async function benchAbuse(): Promise<Record<string, unknown>> {
   allOk &&= k.lost === 0 && k.verifyOk === true;
   results['kill -9 after 2,000 acknowledged auth.token.create'] = k;
   Object.assign(results, await benchAbuseApp());
-  results.goals = `peak RSS ≤ ${RSS_GOAL_MB} MB, admin ping p99 ≤ ${P99_GOAL_MS} ms, no crash, nothing acknowledged lost: ${allOk ? 'all met' : 'MISSED (see above)'}`;
+  const checks = await benchAbuseChecks();
+  for (const r of Object.values(checks)) allOk &&= r.goals === 'met';
+  Object.assign(results, checks);
+  results.goals = `peak RSS ≤ ${RSS_GOAL_MB} MB, admin ping p99 ≤ ${P99_GOAL_MS} ms, no crash, nothing acknowledged lost, nothing escalated or leaked: ${allOk ? 'all met' : 'MISSED (see above)'}`;
   return results;
 }
 

@@ -481,6 +481,18 @@ export class RpcCore {
     const redacted = def.mutating ? redactParams(handlerParams, def.secretParams) : undefined;
     const ctx = new Ctx(identity, session, this.opts.log, def.name, dryRun);
 
+    // a job's refusal that the params decide comes before the job (and its dry run) exists
+    const refusal = (
+      def.job?.refuse as ((p: unknown, i: typeof identity) => Error | undefined) | undefined
+    )?.(handlerParams, identity);
+    if (refusal) {
+      if (def.mutating) {
+        this.auditDone(auditBase, redacted, 'error', started, refusal, undefined, dryRun);
+        await this.opts.audit.committed();
+      }
+      throw refusal;
+    }
+
     if (def.job && !dryRun) {
       // a job outlives the connection that started it: it gets the job's own signal
       const spec = def.job;

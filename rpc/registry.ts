@@ -52,6 +52,11 @@ export interface JobSpec<P> {
   lock?: (params: P) => string;
   /** Description shown before the first progress report. */
   title?: (params: P) => string;
+  /**
+   * A refusal decided from the params and the caller alone, before the job is accepted (the
+   * caller gets it as the call's error, never as a failed job); the dry run runs it too.
+   */
+  refuse?: (params: P, identity: Identity) => Error | undefined;
 }
 
 export interface MethodDef<P extends TObject = TObject, R extends TSchema = TSchema> {
@@ -127,7 +132,11 @@ export interface AnyMethodDef {
   result: TSchema;
   role: LeastRole;
   mutating: boolean;
-  job?: { lock?: (params: never) => string; title?: (params: never) => string };
+  job?: {
+    lock?: (params: never) => string;
+    title?: (params: never) => string;
+    refuse?: (params: never, identity: Identity) => Error | undefined;
+  };
   noDryRun?: string;
   secretParams?: string[];
   requires?: string[];

@@ -13,7 +13,7 @@ import type { BackupContext } from './context.js';
 import { AbsPath, BaculaName, daemonNames, LevelSchema } from './model.js';
 import { checkConsoleValue } from './ops.js';
 import { builtinClient, RESTORE_JOB } from './render-dir.js';
-import { checkRestore, DEFAULT_RESTORE_ROOTS } from './restore-policy.js';
+import { checkRestore, DEFAULT_RESTORE_ROOTS, restoreRefusalFromParams } from './restore-policy.js';
 
 /** ISO 8601 date or date-time (the registry's validator knows no `format`s). */
 const ISO_DATE = '^\\d{4}-\\d{2}-\\d{2}([T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:?\\d{2})?)?$';
@@ -110,6 +110,9 @@ export async function requireDaemons(bctx: BackupContext, clientName?: string): 
 }
 
 export function opsMethods(bctx: BackupContext): AnyMethodDef[] {
+  // a client's restore roots (restore-policy.ts)
+  const rootsOf = (name: string) =>
+    bctx.store.load().clients.find((c) => c.name === name)?.restoreRoots ?? DEFAULT_RESTORE_ROOTS;
   const runParams = Type.Object(
     {
       job: BaculaName,
@@ -335,7 +338,19 @@ export function opsMethods(bctx: BackupContext): AnyMethodDef[] {
       result: JobItemSchema,
       role: 'operator',
       mutating: true,
-      job: { lock: (p) => `backup.restore:${p.where}`, title: (p) => `restore job ${p.jobId} to ${p.where}` },
+      job: {
+        lock: (p) => `backup.restore:${p.where}`,
+        title: (p) => `restore job ${p.jobId} to ${p.where}`,
+        // what the params decide (over /, a named client outside its roots) needs no catalog
+        refuse: (p, identity) =>
+          restoreRefusalFromParams({
+            role: identity.role,
+            where: p.where,
+            client: p.client,
+            applianceFd: daemonNames(bctx.store.settings()).fd,
+            rootsOf,
+          }),
+      },
       handler: async (p, ctx) => {
         checkConsoleValue('where', p.where);
         const ops = bctx.ops();
@@ -349,9 +364,7 @@ export function opsMethods(bctx: BackupContext): AnyMethodDef[] {
           where: p.where,
           restoreClient,
           applianceFd: daemonNames(bctx.store.settings()).fd,
-          roots:
-            bctx.store.load().clients.find((c) => c.name === restoreClient)?.restoreRoots ??
-            DEFAULT_RESTORE_ROOTS,
+          roots: rootsOf(restoreClient),
         });
         if (ctx.dryRun && !p.files?.length) {
           // the same read (the job chain) and builders as the real run, so the plan is exact

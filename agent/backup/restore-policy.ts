@@ -3,7 +3,8 @@
  * who could restore anywhere with `replace: always` could put any backed-up content — from any
  * client, so from data an outsider controls — over the appliance's own files, and become root.
  *
- * The rules, checked before anything reaches Bacula (the dry run checks them too):
+ * The rules, checked before a restore reaches Bacula (the dry run checks them too; what the
+ * params alone decide is checked before the catalog is read, restoreRefusalFromParams):
  * 1. a restore to the appliance's own file daemon needs the admin role;
  * 2. a restore to `/` needs the admin role;
  * 3. below admin, `where` must be one of the restore client's `restoreRoots` or inside one
@@ -58,6 +59,27 @@ export function restoreRefusal(r: RestoreRequest): Error | undefined {
       { need: 'admin', have: r.role, roots: [...r.roots] },
     );
   return undefined;
+}
+
+/**
+ * Rules 1–3 as far as the params decide them, before the catalog is read: a restore over / by a
+ * caller below admin, or to a named client outside its roots, is refused without asking Bacula
+ * anything (nor needing it up). The job's own client, when none is named, is checked later.
+ */
+export function restoreRefusalFromParams(r: {
+  role: Role;
+  where: string;
+  client?: string;
+  applianceFd: string;
+  rootsOf: (client: string) => readonly string[];
+}): Error | undefined {
+  if (roleAllows(r.role, 'admin')) return undefined;
+  if (r.client !== undefined)
+    return restoreRefusal({ ...r, restoreClient: r.client, roots: r.rootsOf(r.client) });
+  const w = path.posix.normalize(r.where);
+  return w === '/' || w === ''
+    ? restoreRefusal({ ...r, restoreClient: '', applianceFd: r.applianceFd, roots: [] })
+    : undefined;
 }
 
 /**

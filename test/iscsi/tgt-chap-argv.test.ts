@@ -14,32 +14,12 @@ import { promisify } from 'node:util';
 import { tgtBackendFactory } from '../../agent/iscsi/backend-tgt.js';
 import { iscsiSubsystem } from '../../agent/iscsi/service.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
+import { POLLER } from './argv-poller.js';
 import { startTgtLab, type TgtLab } from './tgt-lab.js';
 
 const run = promisify(execFile);
 const N = 12;
 const secret = (i: number, m = false) => `${m ? 'Mutual' : 'Chap'}-s3cr.${String(i).padStart(4, '0')}`;
-
-/** Reads every process's cmdline in a loop as uid nobody; prints what it saw when told to stop. */
-const POLLER = `
-const fs = require('node:fs');
-const seen = new Set();
-let stop = false;
-process.on('SIGTERM', () => { stop = true; });
-function scan() {
-  for (const p of fs.readdirSync('/proc')) {
-    if (p.charCodeAt(0) > 57) continue;
-    try {
-      const c = fs.readFileSync('/proc/' + p + '/cmdline', 'latin1');
-      if (c.includes('tgtadm') || c.includes('tgt-admin') || c.includes('password')) seen.add(c.replaceAll('\\0', ' '));
-    } catch {}
-  }
-  if (stop) { process.stdout.write(JSON.stringify([...seen])); process.exit(0); }
-  setImmediate(scan);
-}
-scan();
-process.send?.('ready');
-`;
 
 describe('CHAP secrets stay off every argv (real tgtd, /proc poller)', { timeout: 180_000 }, () => {
   let lab: TgtLab;
