@@ -120,9 +120,11 @@ async function runTests(list) {
  */
 function runFile(file, env, timeoutS) {
   return new Promise((resolve) => {
+    // TAP on every Node: its closing `# pass N` / `# fail N` lines are what is counted below
+    // (Node 24's default reporter off a terminal is no longer TAP)
     const child = spawn(
       process.execPath,
-      ['--test', '--test-concurrency=1', `--test-timeout=${timeoutS * 1000}`, file],
+      ['--test', '--test-reporter=tap', '--test-concurrency=1', `--test-timeout=${timeoutS * 1000}`, file],
       { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'], detached: true },
     );
     const counts = { pass: 0, fail: 0 };
