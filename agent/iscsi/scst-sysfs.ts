@@ -1,6 +1,6 @@
 /**
- * The running SCST state read from its sysfs tree, `<sysroot>/sys/kernel/scst_tgt` (layout:
- * iscsi-scst/README, ../shared/samples (reading material beside the checkout)/scst/sysfs-tree.iscsi-scst-README.txt):
+ * The running SCST state read from its sysfs tree, `<sysroot>/sys/kernel/scst_tgt` (layout: SCST's
+ * iscsi-scst/README, "Sysfs interface"; a tree written in that layout is test/fixtures/scst-sysfs):
  *
  *   handlers/<handler>/<device> → ../../devices/<device>
  *   devices/<device>/{filename, blocksize, read_only, usn, t10_dev_id, naa_id, size_mb, …}

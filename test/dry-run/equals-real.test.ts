@@ -20,7 +20,7 @@ import { createTapeService } from '../../agent/tape/service.js';
 import { createVtlService } from '../../agent/vtl/service.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
 import { fakeRunner, recording } from '../helpers/fake-runner.js';
-import { repoRoot, samplesDir, tempDir } from '../helpers/paths.js';
+import { repoRoot, tempDir } from '../helpers/paths.js';
 import { fakeLibrary, readText } from '../tape/fake-library.js';
 import { dryEqualsReal } from './compare.js';
 
@@ -34,10 +34,10 @@ async function compare(...args: Parameters<typeof dryEqualsReal>) {
 }
 
 describe('tape: changer and drive moves', () => {
-  const MHVTL = path.join(samplesDir(), 'mtx', 'mtx-status.mhvtl-INSTALL-4drives-37slots.txt');
+  const LIB44 = path.join(repoRoot(), 'test', 'fixtures', 'mtx', 'written-4drives-44slots-4ie.txt');
   const TAPEINFO = path.join(repoRoot(), 'test/fixtures/mtx/tapeinfo.handwritten-ibm-td5-alerts.txt');
-  const MT = path.join(samplesDir(), 'scsi-tools', 'mt-st-status.hp-ultrium5-no-tape.txt');
-  const lib = fakeLibrary(readText(MHVTL), { tapeinfo: readText(TAPEINFO), mtStatus: readText(MT) });
+  const MT = path.join(repoRoot(), 'test/fixtures/mt-st/lab-tgt/mt-status.empty.txt');
+  const lib = fakeLibrary(readText(LIB44), { tapeinfo: readText(TAPEINFO), mtStatus: readText(MT) });
   // reads (status, tapeinfo, versions) are how a move checks the robot first; moves are the plan
   const moves = (c: string[]) =>
     (c[0] === 'mtx' && c[1] === '-f' && c[3] !== 'status') || (c[0] === 'mt' && c[3] !== 'status');
@@ -67,11 +67,11 @@ describe('tape: changer and drive moves', () => {
 
   const C = { changer: 'lib1' };
   for (const [method, params] of [
-    ['changer.load', { ...C, barcode: 'ULT002L2', drive: 2 }],
+    ['changer.load', { ...C, barcode: 'F02012L7', drive: 2 }],
     ['changer.unload', { ...C, drive: 2 }],
     ['changer.transfer', { ...C, from: 1, to: 10 }],
-    ['changer.export', { ...C, from: 10, to: 34 }],
-    ['changer.import', { ...C, from: 34 }],
+    ['changer.export', { ...C, from: 10, to: 41 }],
+    ['changer.import', { ...C, from: 41 }],
     ['changer.inventory', C],
     ['drive.rewind', { drive: 'lib1:1' }],
     ['drive.eject', { drive: 'lib1:1' }],

@@ -1,12 +1,13 @@
 /**
- * The constructed tape fixtures (see build-fixtures.ts): trees built after real captures in
- * ../shared/samples (reading material beside the checkout), so that the samples-agreement test can compare the two.
+ * The constructed tape fixtures (see build-fixtures.ts): trees in the kernel's sysfs layout of each driver
+ * (mpt2sas, qla2xxx, mhvtl's pseudo adapter) for machines the lab cannot record. The layout itself is checked on a
+ * recorded tree (test/fixtures/sysfs/lab-tgt-scsi-debug, test/hardware/recorded-agreement.test.ts).
  */
 import { pad } from '../../probes/synthetic-builder.js';
 import { fresh, SYS } from './fixture-tree.js';
 
 /**
- * The tape library of samples/scsi-tools/lsscsi-generic.hp-ultrium5-tandberg-loader.txt on a
+ * A tape library on a
  * SAS HBA (mpt2sas): an HP Ultrium 5 drive (LUN 0) and a Tandberg StorageLoader changer
  * (LUN 1) on one target, with st/nst, sch and sg nodes and udev records.
  */
@@ -96,9 +97,7 @@ export function tapeSas(): void {
 }
 
 /**
- * The IBM library of samples/scsi-tools/sg_inq.ibm-03584L32-changer_and_ULT3580-TD2.txt (changer
- * sg5, drive sg6) plus the Quantum drive of sg_inq.quantum-ultrium4-newer-sg3utils.txt (sg1,
- * no serial page) on a QLogic FC HBA, with no udev database: serials come from VPD page 0x80.
+ * An IBM library (changer sg5, drive sg6) plus a Quantum drive (sg1, no serial page) on a QLogic FC HBA, with no udev database: serials come from VPD page 0x80.
  */
 export function tapeFcIbm(): void {
   const b = fresh('tape-fc-ibm');
@@ -142,7 +141,7 @@ export function tapeFcIbm(): void {
 }
 
 /**
- * An mhvtl virtual library as in samples/mhvtl/INSTALL-lsscsi-and-mtx-status.txt: a SPECTRA
+ * An mhvtl virtual library as mhvtl's INSTALL shows one: a SPECTRA
  * PYTHON changer and four drives on mhvtl's pseudo adapter, serials in VPD page 0x80 as
  * mhvtl's device.conf gives them, no udev database.
  */

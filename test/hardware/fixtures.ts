@@ -13,6 +13,7 @@ export const FIXTURE_NAMES = [
   'tape-sas',
   'tape-fc-ibm',
   'tape-mhvtl',
+  'lab-tgt-scsi-debug',
 ] as const;
 
 export function fixture(name: string): string {

@@ -209,7 +209,15 @@ test('FC tape library without udev: serials from VPD page 0x80, a drive without 
   assert.ok(inv.warnings.some((w) => w.device === '2:0:1:0' && /not stable/.test(w.message)));
 });
 
-const LSBLK_FIXTURES = ['virtio-this-machine', 'sata-ahci', 'sas-expander-enclosure', 'nvme', 'usb', 'iscsi'];
+const LSBLK_FIXTURES = [
+  'virtio-this-machine',
+  'lab-tgt-scsi-debug',
+  'sata-ahci',
+  'sas-expander-enclosure',
+  'nvme',
+  'usb',
+  'iscsi',
+];
 
 test('lsblk --sysroot agrees on every fixture: names, sizes, RO, RM, partitions', () => {
   for (const name of LSBLK_FIXTURES) {

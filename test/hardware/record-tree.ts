@@ -48,7 +48,7 @@ const QUEUE = [
   'optimal_io_size',
 ];
 
-function readSmall(p: string): Buffer | undefined {
+export function readSmall(p: string): Buffer | undefined {
   let fd: number;
   try {
     fd = openSync(p, 'r');
@@ -66,7 +66,7 @@ function readSmall(p: string): Buffer | undefined {
   }
 }
 
-function copyLink(src: string, dst: string): void {
+export function copyLink(src: string, dst: string): void {
   mkdirSync(path.dirname(dst), { recursive: true });
   if (!existsSync(dst) && !isLink(dst)) symlinkSync(readlinkSync(src), dst);
 }
@@ -80,7 +80,7 @@ function isLink(p: string): boolean {
 }
 
 /** Copy one directory's attribute files and links (not its subdirectories). */
-function copyDir(root: string, rel: string, dest: string, opts: { links?: string[] } = {}): string[] {
+export function copyDir(root: string, rel: string, dest: string, opts: { links?: string[] } = {}): string[] {
   const src = path.join(root, rel);
   const out = path.join(dest, rel);
   mkdirSync(out, { recursive: true });

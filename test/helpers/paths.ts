@@ -10,14 +10,6 @@ export function repoRoot(): string {
   return dir;
 }
 
-/** Third-party captures of the tools beside the checkout (../shared/samples), provenance in its README.md. */
-export function samplesDir(): string {
-  // Third-party captures (mhvtl's, SCST's, Proxmox's …) kept beside the checkout as reading
-  // material: they are not copied into the repository (their own README says so). The fixtures
-  // the project records itself live in test/fixtures/.
-  return path.resolve(repoRoot(), '..', 'shared', 'samples');
-}
-
 /** True when running from TypeScript sources (tsx) rather than dist/. */
 export const fromSources = fileURLToPath(import.meta.url).endsWith('.ts');
 

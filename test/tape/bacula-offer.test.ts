@@ -17,7 +17,7 @@ import { parseMtxStatus } from '../../agent/tape/parse-mtx-status.js';
 import { createTapeService } from '../../agent/tape/service.js';
 import type { RpcError } from '../../rpc/errors.js';
 import { startTestAgent } from '../helpers/agent.js';
-import { repoRoot, samplesDir } from '../helpers/paths.js';
+import { repoRoot } from '../helpers/paths.js';
 import { fakeLibrary, readText } from './fake-library.js';
 
 const NOISE = path.join(repoRoot(), 'test', 'fixtures', 'mtx', 'handwritten-noise-padded-ie.txt');
@@ -26,10 +26,10 @@ test('data slots and media type from a status: cleaning tapes, unlabelled cartri
   const s = parseMtxStatus(readText(NOISE));
   assert.equal(dataSlots(s), '1,5,7');
   assert.equal(dominantMediaType(s), 'LTO-8');
-  const mhvtl = parseMtxStatus(
-    readText(path.join(samplesDir(), 'mtx', 'mtx-status.mhvtl-INSTALL-4drives-37slots.txt')),
+  const big = parseMtxStatus(
+    readText(path.join(repoRoot(), 'test', 'fixtures', 'mtx', 'written-4drives-44slots-4ie.txt')),
   );
-  assert.equal(dataSlots(mhvtl), '1-9,11-19,21-24');
+  assert.equal(dataSlots(big), '1-9,11-24,37');
 });
 
 test('tape.bacula.offer: Autochanger, Devices and pool through the Bacula pipeline; dry run first', async () => {

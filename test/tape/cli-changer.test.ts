@@ -1,13 +1,13 @@
 /**
  * `calypsoctl changer parse FILE --json` (cli/changer.ts): the published shape, exactly, on the
- * real captures in ../shared/samples (reading material beside the checkout)/mtx; run through commander as the CLI runs it.
+ * `mtx status` fixtures of test/fixtures/mtx; run through commander as the CLI runs it.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { Command } from 'commander';
 import { registerChangerCommands } from '../../cli/changer.js';
-import { repoRoot, samplesDir } from '../helpers/paths.js';
+import { repoRoot } from '../helpers/paths.js';
 
 async function run(args: string[]): Promise<string> {
   const program = new Command().exitOverride();
@@ -20,7 +20,7 @@ async function run(args: string[]): Promise<string> {
 }
 
 test('changer parse --json prints exactly {drives, slots} with mailslots numbered after storage slots', async () => {
-  const file = path.join(samplesDir(), 'mtx', 'mtx-status.pbs-test-2drives-24slots.txt');
+  const file = path.join(repoRoot(), 'test', 'fixtures', 'mtx', 'written-2drives-24slots-4ie-byid.txt');
   const j = JSON.parse(await run(['changer', 'parse', file, '--json']));
   assert.deepEqual(Object.keys(j), ['drives', 'slots']);
   assert.deepEqual(j.drives, [
@@ -28,8 +28,8 @@ test('changer parse --json prints exactly {drives, slots} with mailslots numbere
     { index: 1, full: false },
   ]);
   assert.equal(j.slots.length, 24);
-  assert.deepEqual(j.slots[0], { index: 1, full: true, volumeTag: 'CLN002CU', importExport: false });
-  assert.deepEqual(j.slots[4], { index: 5, full: true, volumeTag: 'test1', importExport: false });
+  assert.deepEqual(j.slots[0], { index: 1, full: true, volumeTag: 'CLN003CU', importExport: false });
+  assert.deepEqual(j.slots[4], { index: 5, full: true, volumeTag: 'arc5', importExport: false });
   assert.deepEqual(j.slots[5], { index: 6, full: false, importExport: false });
   assert.deepEqual(j.slots[23], { index: 24, full: false, importExport: true });
 });
@@ -45,9 +45,10 @@ test('changer parse --json keeps sourceSlot of loaded drives and drops parser-on
 });
 
 test('changer parse without --json prints a table for people', async () => {
-  const file = path.join(samplesDir(), 'mtx', 'mtx-status.mhvtl-INSTALL-4drives-37slots.txt');
+  const file = path.join(repoRoot(), 'test', 'fixtures', 'mtx', 'written-4drives-44slots-4ie.txt');
   const t = await run(['changer', 'parse', file]);
   assert.match(t, /^DRIVE\s+STATE/m);
-  assert.match(t, /^34\s+empty\s+-\s+yes$/m);
-  assert.match(t, /^31\s+full\s+CLN001L1$/m);
+  assert.match(t, /^41\s+empty\s+-\s+yes$/m);
+  assert.match(t, /^38\s+full\s+CLN001CU$/m);
+  assert.match(t, /^37\s+full\s+BACKUP 037$/m);
 });

@@ -17,7 +17,7 @@ import { createTapeService } from '../../agent/tape/service.js';
 import { createVtlService } from '../../agent/vtl/service.js';
 import type { RpcError } from '../../rpc/errors.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
-import { repoRoot, samplesDir } from '../helpers/paths.js';
+import { repoRoot } from '../helpers/paths.js';
 import { fakeLibrary, readText } from './fake-library.js';
 
 // the module's shape as this test uses it (the root tsconfig leaves browser code out)
@@ -58,7 +58,7 @@ before(async () => {
   });
   data = (await import(pathToFileURL(out).href)) as Data;
   const lib = fakeLibrary(
-    readText(path.join(samplesDir(), 'mtx', 'mtx-status.pbs-test-2drives-24slots.txt')),
+    readText(path.join(repoRoot(), 'test', 'fixtures', 'mtx', 'written-2drives-24slots-4ie-byid.txt')),
   );
   a = await startTestAgent({
     runner: lib,
@@ -105,7 +105,7 @@ describe('cockpit data/tape.ts against the agent', () => {
       { kind: 'slot', index: 2, importExport: false },
       { kind: 'drive', index: 1 },
     );
-    assert.equal(after.drives[1]!.volumeTag, 'test22L1');
+    assert.equal(after.drives[1]!.volumeTag, 'ARC002L6');
     await assert.rejects(
       data.move(
         client(),
@@ -121,7 +121,7 @@ describe('cockpit data/tape.ts against the agent', () => {
       { kind: 'drive', index: 1 },
       { kind: 'slot', index: 2, importExport: false },
     );
-    assert.equal(back.slots[1]!.volumeTag, 'test22L1');
+    assert.equal(back.slots[1]!.volumeTag, 'ARC002L6');
     const job = await data.startInventory(client(), 'pbs');
     assert.equal((await a.waitJob(job.id)).state, 'success');
   });

@@ -1,6 +1,6 @@
 /**
- * Without `tape.changers`, changers and drives come from the hardware inventory of a recorded
- * sysfs tree (test/fixtures/sysfs, built after the machines in ../shared/samples (reading material beside the checkout)): stable ids
+ * Without `tape.changers`, changers and drives come from the hardware inventory of a sysfs tree
+ * (test/fixtures/sysfs: constructed trees, and one recorded in the kernel lab): stable ids
  * (WWN, serial), the changer's /dev/tape/by-id path where udev made one, drives at the changer's
  * SCSI target (or every drive, with one changer) in SCSI address order, their nst nodes.
  */
@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { tapeConfig } from '../../agent/tape/config.js';
 import { createTapeService } from '../../agent/tape/service.js';
 import { startTestAgent } from '../helpers/agent.js';
-import { repoRoot, samplesDir } from '../helpers/paths.js';
+import { repoRoot } from '../helpers/paths.js';
 import { fakeLibrary, readText } from './fake-library.js';
 
 const tree = (name: string) => path.join(repoRoot(), 'test', 'fixtures', 'sysfs', name);
@@ -23,9 +23,9 @@ type Info = {
   drives: { id: string; device: string; sg?: string }[];
 };
 
-test('an mhvtl host (mhvtl INSTALL): one SPECTRA PYTHON changer keyed by WWN with its four drives', async () => {
+test('an mhvtl host: one SPECTRA PYTHON changer keyed by WWN with its four drives', async () => {
   const lib = fakeLibrary(
-    readText(path.join(samplesDir(), 'mtx', 'mtx-status.mhvtl-INSTALL-4drives-37slots.txt')),
+    readText(path.join(repoRoot(), 'test', 'fixtures', 'mtx', 'written-4drives-44slots-4ie.txt')),
   );
   const a = await startTestAgent({
     runner: lib,
@@ -57,7 +57,9 @@ test('an mhvtl host (mhvtl INSTALL): one SPECTRA PYTHON changer keyed by WWN wit
 
 test('a SAS loader with udev links: the changer by its /dev/tape/by-id path, the drive by its -nst link', async () => {
   const a = await startTestAgent({
-    runner: fakeLibrary(readText(path.join(samplesDir(), 'mtx', 'mtx-status.pbs-test-2drives-24slots.txt'))),
+    runner: fakeLibrary(
+      readText(path.join(repoRoot(), 'test', 'fixtures', 'mtx', 'written-2drives-24slots-4ie-byid.txt')),
+    ),
     sysroot: tree('tape-sas'),
     services: [{ name: 'tape', service: createTapeService(), config: tapeConfig }],
   });

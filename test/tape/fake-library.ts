@@ -1,6 +1,6 @@
 /**
- * A fake runner for the service tests: a changer whose starting state is a recorded `mtx status`
- * (../shared/samples (reading material beside the checkout) or test/fixtures/mtx), answering `mtx status` in mtx's own layout after each
+ * A fake runner for the service tests: a changer whose starting state is an `mtx status` of
+ * test/fixtures/mtx (recorded in the lab or written in mtx's layout), answering `mtx status` in mtx's own layout after each
  * move and refusing moves the way a robot does (exit 1, "Source Element Address … Is Empty").
  * It records every argv, the environment each command got, and how many moves overlapped, so
  * tests can assert lock serialisation and "refused before any command". mt and tapeinfo answer

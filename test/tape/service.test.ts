@@ -1,6 +1,6 @@
 /**
- * The tape service over a fake library (test/tape/fake-library.ts) that starts from recorded
- * `mtx status` outputs: moves change the state, refusals come before any command, moves on one
+ * The tape service over a fake library (test/tape/fake-library.ts) that starts from an `mtx status`
+ * written in mtx's layout (test/fixtures/mtx: a 44-slot vendor library): moves change the state, refusals come before any command, moves on one
  * robot never overlap (and wait for a Bacula label holding the same lock), the tools get
  * tape.toolEnv, dry runs list the argv of the real run, inventory is a job, TapeAlert flags
  * become alerts and go, cleaning finds the CLN cartridge by barcode.
@@ -14,13 +14,13 @@ import { changerLockKey } from '../../agent/tape/locks.js';
 import { createTapeService } from '../../agent/tape/service.js';
 import { RpcError } from '../../rpc/errors.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
-import { repoRoot, samplesDir } from '../helpers/paths.js';
+import { repoRoot } from '../helpers/paths.js';
 import { type FakeLibrary, fakeLibrary, readText } from './fake-library.js';
 
-const MHVTL = path.join(samplesDir(), 'mtx', 'mtx-status.mhvtl-INSTALL-4drives-37slots.txt');
+const LIB44 = path.join(repoRoot(), 'test', 'fixtures', 'mtx', 'written-4drives-44slots-4ie.txt');
 const NOISE = path.join(repoRoot(), 'test', 'fixtures', 'mtx', 'handwritten-noise-padded-ie.txt');
 const TAPEINFO = path.join(repoRoot(), 'test', 'fixtures', 'mtx', 'tapeinfo.handwritten-ibm-td5-alerts.txt');
-const MT_EMPTY = path.join(samplesDir(), 'scsi-tools', 'mt-st-status.hp-ultrium5-no-tape.txt');
+const MT_EMPTY = path.join(repoRoot(), 'test', 'fixtures', 'mt-st', 'lab-tgt', 'mt-status.empty.txt');
 
 const ID = 'lib1';
 const drives = [0, 1, 2, 3].map((i) => ({
@@ -61,7 +61,7 @@ describe('tape service on a fake library', () => {
   let lib: FakeLibrary;
   let a: TestAgent;
   before(async () => {
-    lib = fakeLibrary(readText(MHVTL), { tapeinfo: readText(TAPEINFO), mtStatus: readText(MT_EMPTY) });
+    lib = fakeLibrary(readText(LIB44), { tapeinfo: readText(TAPEINFO), mtStatus: readText(MT_EMPTY) });
     a = await agentWith(lib);
   });
   after(() => a.stop());
@@ -85,13 +85,13 @@ describe('tape service on a fake library', () => {
 
   it('status: the recorded slots and barcodes, media types, and the tools got tape.toolEnv', async () => {
     const s = await a.call<Status>('changer.status', { changer: ID });
-    assert.equal(s.slots.length, 34);
+    assert.equal(s.slots.length, 44);
     assert.deepEqual(s.slots[10], {
       index: 11,
       full: true,
-      volumeTag: 'ULT001L1',
+      volumeTag: 'F02011L7',
       importExport: false,
-      mediaType: 'LTO-1',
+      mediaType: 'LTO-7',
     });
     assert.deepEqual(lib.calls.at(-1), ['mtx', '-f', '/dev/tape/by-id/scsi-LIB1', 'status']);
     assert.equal(lib.envs.at(-1)!.LD_PRELOAD, '/opt/emu/libtape-emu.so');
@@ -107,36 +107,36 @@ describe('tape service on a fake library', () => {
     assert.deepEqual(seen, [view], 'other viewers are told the new status');
     assert.deepEqual(
       moved,
-      { volumeTag: 'ULT001L1', from: { slot: 11 }, to: { drive: 0 } },
+      { volumeTag: 'F02011L7', from: { slot: 11 }, to: { drive: 0 } },
       'the answer says what moved',
     );
     assert.deepEqual(s.drives[0], {
       index: 0,
       full: true,
-      volumeTag: 'ULT001L1',
+      volumeTag: 'F02011L7',
       sourceSlot: 11,
-      mediaType: 'LTO-1',
+      mediaType: 'LTO-7',
     });
     assert.equal(s.slots[10]!.full, false);
     assert.deepEqual(lib.moves().at(-1), ['mtx', '-f', '/dev/tape/by-id/scsi-LIB1', 'load', '11', '0']);
     s = await a.call<Status>('changer.unload', { changer: ID, drive: 0 });
-    assert.equal(s.slots[10]!.volumeTag, 'ULT001L1');
+    assert.equal(s.slots[10]!.volumeTag, 'F02011L7');
     assert.deepEqual(lib.moves().at(-1), ['mtx', '-f', '/dev/tape/by-id/scsi-LIB1', 'unload', '11', '0']);
     s = await a.call<Status>('changer.transfer', { changer: ID, from: 1, to: 10 });
-    assert.equal(s.slots[9]!.volumeTag, 'SDLT01S3');
-    s = await a.call<Status>('changer.export', { changer: ID, barcode: 'SDLT01S3' });
-    assert.deepEqual(s.slots[33], {
-      index: 34,
+    assert.equal(s.slots[9]!.volumeTag, 'E01001L8');
+    s = await a.call<Status>('changer.export', { changer: ID, barcode: 'E01001L8' });
+    assert.deepEqual(s.slots[40], {
+      index: 41,
       full: true,
-      volumeTag: 'SDLT01S3',
+      volumeTag: 'E01001L8',
       importExport: true,
-      mediaType: 'SDLT600',
+      mediaType: 'LTO-8',
     });
-    s = await a.call<Status>('changer.import', { changer: ID, from: 34 });
+    s = await a.call<Status>('changer.import', { changer: ID, from: 41 });
     // the first empty storage slot
-    assert.equal(s.slots[0]!.volumeTag, 'SDLT01S3');
-    assert.equal(s.slots[33]!.full, false);
-    assert.equal(lib.state.slots[0]!.volumeTag, 'SDLT01S3');
+    assert.equal(s.slots[0]!.volumeTag, 'E01001L8');
+    assert.equal(s.slots[40]!.full, false);
+    assert.equal(lib.state.slots[0]!.volumeTag, 'E01001L8');
   });
 
   it('a refused move runs no command and changes nothing', async () => {
@@ -155,10 +155,10 @@ describe('tape service on a fake library', () => {
     await refused(
       a.call('changer.transfer', { changer: ID, from: 2, to: 3 }),
       'conflict',
-      /slot 3 is full \(SDLT03S3\)/,
+      /slot 3 is full \(E01003L8\)/,
     );
     await refused(a.call('changer.import', { changer: ID, from: 3 }), 'invalid', /not a mailslot/);
-    await refused(a.call('changer.import', { changer: ID, from: 34 }), 'conflict', /mailslot 34 is empty/);
+    await refused(a.call('changer.import', { changer: ID, from: 41 }), 'conflict', /mailslot 41 is empty/);
     await refused(a.call('changer.load', { changer: ID, slot: 99, drive: 0 }), 'not_found');
     await refused(a.call('changer.load', { changer: ID, slot: 2, drive: 9 }), 'not_found');
     await refused(a.call('changer.status', { changer: 'nope' }), 'not_found');
@@ -173,7 +173,7 @@ describe('tape service on a fake library', () => {
     const n = lib.moves().length;
     const plan = await a.call<{ dryRun: true; commands: string[][] }>('changer.load', {
       changer: ID,
-      barcode: 'ULT002L2',
+      barcode: 'F02012L7',
       drive: 2,
       dryRun: true,
     });
@@ -182,7 +182,7 @@ describe('tape service on a fake library', () => {
       commands: [['mtx', '-f', '/dev/tape/by-id/scsi-LIB1', 'load', '12', '2']],
     });
     assert.equal(lib.moves().length, n);
-    await a.call('changer.load', { changer: ID, barcode: 'ULT002L2', drive: 2 });
+    await a.call('changer.load', { changer: ID, barcode: 'F02012L7', drive: 2 });
     assert.deepEqual(lib.moves().at(-1), plan.commands[0]);
     await a.call('changer.unload', { changer: ID, drive: 2 });
     // a refusal is a refusal in a dry run too
@@ -193,7 +193,7 @@ describe('tape service on a fake library', () => {
     const { job } = await a.call<{ job: string }>('changer.inventory', { changer: ID });
     const rec = await a.waitJob(job);
     assert.equal(rec.state, 'success');
-    assert.equal((rec.result as Status).slots.length, 34);
+    assert.equal((rec.result as Status).slots.length, 44);
     assert.match(rec.progress.description, /cartridges|done/);
     assert.ok(lib.calls.some((c) => c[3] === 'inventory'));
   });
@@ -218,16 +218,16 @@ describe('tape service on a fake library', () => {
   it('drive.clean loads the CLN cartridge found by barcode and puts it back', async () => {
     const plan = await a.call<{ commands: string[][] }>('drive.clean', { drive: 'lib1:3', dryRun: true });
     assert.deepEqual(plan.commands, [
-      ['mtx', '-f', '/dev/tape/by-id/scsi-LIB1', 'load', '31', '3'],
-      ['mtx', '-f', '/dev/tape/by-id/scsi-LIB1', 'unload', '31', '3'],
+      ['mtx', '-f', '/dev/tape/by-id/scsi-LIB1', 'load', '38', '3'],
+      ['mtx', '-f', '/dev/tape/by-id/scsi-LIB1', 'unload', '38', '3'],
     ]);
     const n = lib.moves().length;
     const { job } = await a.call<{ job: string }>('drive.clean', { drive: 'lib1:3' });
     const rec = await a.waitJob(job);
     assert.equal(rec.state, 'success', JSON.stringify(rec.error));
-    assert.deepEqual(rec.result, { cartridge: 'CLN001L1', slot: 31 });
+    assert.deepEqual(rec.result, { cartridge: 'CLN001CU', slot: 38 });
     assert.deepEqual(lib.moves().slice(n), plan.commands);
-    assert.equal(lib.state.slots[30]!.volumeTag, 'CLN001L1');
+    assert.equal(lib.state.slots[37]!.volumeTag, 'CLN001CU');
   });
 
   it('rewind and eject: mt argv on the configured node; dry runs show them', async () => {
@@ -248,17 +248,17 @@ describe('tape service on a fake library', () => {
         seen: string;
       }[];
     }>('media.list', { refresh: true });
-    assert.equal(r.items.length, 25);
+    assert.equal(r.items.length, 26);
     assert.deepEqual(
-      r.items.find((i) => i.barcode === 'CLN002L1'),
+      r.items.find((i) => i.barcode === 'CLN002L8'),
       {
-        barcode: 'CLN002L1',
-        mediaType: 'LTO-1',
+        barcode: 'CLN002L8',
+        mediaType: 'LTO-8',
         cleaning: true,
         worm: false,
         changer: ID,
         where: 'slot',
-        index: 32,
+        index: 39,
         seen: r.items[0]!.seen,
       },
     );
@@ -309,7 +309,7 @@ describe('tape service: locks', () => {
   });
 
   it('without mtx the methods answer unavailable with the reason', async () => {
-    const lib = fakeLibrary(readText(MHVTL));
+    const lib = fakeLibrary(readText(LIB44));
     lib.missing.add('mtx');
     const a = await agentWith(lib);
     try {

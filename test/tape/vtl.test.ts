@@ -1,5 +1,6 @@
 /**
- * mhvtl: render → parse → render on every file in ../shared/samples (reading material beside the checkout)/mhvtl (comments aside, the
+ * mhvtl: render → parse → render on every file in test/fixtures/mhvtl (written here in mhvtl's formats, as mhvtl is
+ * not in Debian and nothing of it can be recorded; comments aside, the
  * agent's rendering is a fixed point and keeps every record, drive, slot and barcode); the plan
  * of a new library (files, mktape and systemctl argv) and its apply, history and restore through
  * the managed-config pipeline, on a recorded sysroot that has /sys/module/mhvtl and a recording
@@ -17,11 +18,11 @@ import { createVtlService } from '../../agent/vtl/service.js';
 import type { RpcError } from '../../rpc/errors.js';
 import { startTestAgent } from '../helpers/agent.js';
 import { fakeRunner } from '../helpers/fake-runner.js';
-import { samplesDir, tempDir } from '../helpers/paths.js';
+import { repoRoot, tempDir } from '../helpers/paths.js';
 
-const dir = path.join(samplesDir(), 'mhvtl');
+const dir = path.join(repoRoot(), 'test', 'fixtures', 'mhvtl');
 const read = (f: string) => readFileSync(path.join(dir, f), 'utf8');
-const samples = readdirSync(dir);
+const samples = readdirSync(dir).filter((f) => f !== 'README.md');
 
 function roundTrip<T>(text: string, parse: (t: string) => T, render: (v: T) => string): T {
   const model = parse(text);
@@ -31,29 +32,27 @@ function roundTrip<T>(text: string, parse: (t: string) => T, render: (v: T) => s
   return model;
 }
 
-describe('mhvtl files: render → parse → render on every sample', () => {
-  it('covers every file in the samples directory', () => {
+describe('mhvtl files: render → parse → render on every fixture', () => {
+  it('covers every file in the fixtures directory', () => {
     const handled = samples.filter((f) => /^(device\.conf|library_contents|mhvtl\.conf)/.test(f));
-    assert.deepEqual(handled.sort(), samples.filter((f) => !f.startsWith('INSTALL')).sort());
-    assert.ok(handled.length >= 7);
+    assert.deepEqual(handled.sort(), samples.sort());
+    assert.ok(handled.length >= 5);
   });
 
   for (const f of samples.filter((x) => x.startsWith('device.conf'))) {
     it(f, () => {
       const m = roundTrip(read(f), parseDeviceConf, renderDeviceConf);
       const libs = librariesOf(m);
-      if (f === 'device.conf.4lib-example') {
+      if (f === 'device.conf.written-v3-two-libraries') {
         assert.equal(m.version, 3);
         assert.deepEqual(
           libs.map((l) => [l.id, l.vendor, l.product, l.drives.length]),
           [
-            [10, 'SPECTRA', 'PYTHON', 9],
-            [20, 'SPECTRA', 'PYTHON', 9],
-            [30, 'SPECTRA', 'PYTHON', 9],
-            [40, 'SPECTRA', 'PYTHON', 9],
+            [10, 'STK', 'SL150', 3],
+            [20, 'SPECTRA', 'PYTHON', 2],
           ],
         );
-        assert.equal(m.records.find((r) => r.id === 42)!.target, '2');
+        assert.equal(m.records.find((r) => r.id === 22)!.target, '2');
         assert.deepEqual(m.records.find((r) => r.id === 11)!.lines.at(-1), {
           key: 'VPD',
           value: 'b0 04 00 02 01 00',
@@ -63,11 +62,12 @@ describe('mhvtl files: render → parse → render on every sample', () => {
         assert.deepEqual(
           libs.map((l) => [l.id, l.product, l.home, l.drives.map((d) => `${d.slot}:${d.product}`)]),
           [
-            [10, 'L700', '/opt/mhvtl', ['1:ULT3580-TD8', '2:ULT3580-TD8', '3:ULT3580-TD6', '4:ULT3580-TD6']],
-            [30, 'L80', '/opt/mhvtl', ['1:T10000B', '2:T10000B', '3:T10000B', '4:T10000B']],
+            [10, 'L700', '/var/lib/calypso/vtl', ['1:ULT3580-TD9', '2:ULT3580-TD9', '3:ULT3580-TD7']],
+            [30, 'L80', '/var/lib/calypso/vtl', ['1:T10000C', '2:T10000C']],
           ],
         );
         assert.equal(m.records[1]!.lines.find((l) => l.key === 'Compression')!.value, 'factor 1 enabled 1');
+        assert.equal(m.records[3]!.lines.find((l) => l.key === 'Compression')!.value, 'factor 9 enabled 1');
       }
     });
   }
@@ -77,30 +77,31 @@ describe('mhvtl files: render → parse → render on every sample', () => {
       const m = roundTrip(read(f), parseLibraryContents, renderLibraryContents);
       assert.deepEqual(m.maps, [1, 2, 3, 4]);
       assert.deepEqual(m.pickers, [1]);
-      if (f === 'library_contents.10.generated-default') {
-        assert.equal(m.slots.length, 39);
-        assert.deepEqual(m.slots[20], { index: 21 });
-        assert.deepEqual(m.slots[21], { index: 22, barcode: 'CLN101L8' });
+      if (f === 'library_contents.10.written') {
+        assert.equal(m.version, 2);
+        assert.equal(m.drives.length, 3);
+        assert.equal(m.slots.length, 40);
+        assert.deepEqual(m.slots[0], { index: 1, barcode: 'CAL001L9' });
+        assert.deepEqual(m.slots[18], { index: 19 }, 'a trailing space is an empty slot');
+        assert.deepEqual(m.slots[19], { index: 20, barcode: 'CLN001L9' });
+        assert.deepEqual(m.slots[21], { index: 22 });
+        assert.deepEqual(m.slots.at(-1), { index: 40, barcode: 'CAL040L7' });
       }
-      if (f === 'library_contents.10.example') {
-        assert.equal(m.drives.length, 9);
-        assert.deepEqual(m.slots[0], { index: 1, barcode: 'L10001S3' });
-        assert.equal(m.slots.length, 50);
-      }
-      if (f === 'library_contents.sample') {
+      if (f === 'library_contents.written-older-style') {
         assert.equal(m.version, undefined);
-        assert.deepEqual(m.slots[0], { index: 1, barcode: 'ULT001L1' }, 'a tab before the barcode');
-        assert.deepEqual(m.slots.at(-1), { index: 32, barcode: 'CLN002L1' });
+        assert.equal(m.drives.length, 6);
+        assert.deepEqual(m.slots[0], { index: 1, barcode: 'OLD001L3' }, 'a tab before the barcode');
+        assert.deepEqual(m.slots.at(-1), { index: 24, barcode: 'CLN002L3' });
       }
     });
   }
 
-  it('mhvtl.conf.example', () => {
-    const m = roundTrip(read('mhvtl.conf.example'), parseMhvtlConf, renderMhvtlConf);
+  it('mhvtl.conf.written', () => {
+    const m = roundTrip(read('mhvtl.conf.written'), parseMhvtlConf, renderMhvtlConf);
     assert.deepEqual(m, [
       ['MHVTL_CONFIG_PATH', '/etc/mhvtl'],
-      ['CAPACITY', '5000'],
-      ['VERBOSE', '0'],
+      ['CAPACITY', '2500'],
+      ['VERBOSE', '1'],
       ['VTL_DEBUG', '0'],
     ]);
   });
