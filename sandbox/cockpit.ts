@@ -17,13 +17,19 @@ import { processesReferring } from './procs.js';
 
 export const COCKPIT_WS = '/usr/lib/cockpit/cockpit-ws';
 
-/** Build the plugin (cockpit/build.mjs) into `outdir`; returns esbuild's metafile. */
-export async function buildPlugin(outdir: string): Promise<{ outdir: string; metafile: unknown }> {
+/**
+ * Build the plugin (cockpit/build.mjs) into `outdir`; returns esbuild's metafile. `socket`: the
+ * agent socket it talks to unless localStorage says otherwise (default the appliance's).
+ */
+export async function buildPlugin(
+  outdir: string,
+  socket?: string,
+): Promise<{ outdir: string; metafile: unknown }> {
   const mod = (await import(pathToFileURL(path.join(repoRoot(), 'cockpit', 'build.mjs')).href)) as {
-    buildPlugin(o: { outdir: string }): Promise<{ outdir: string; metafile: unknown }>;
+    buildPlugin(o: { outdir: string; socket?: string }): Promise<{ outdir: string; metafile: unknown }>;
   };
   try {
-    return await mod.buildPlugin({ outdir });
+    return await mod.buildPlugin({ outdir, socket });
   } finally {
     // esbuild's service process ends with the build, also when it failed (a `before` that throws
     // must not leave a child process behind); the next build starts a new one

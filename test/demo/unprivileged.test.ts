@@ -116,7 +116,7 @@ describe('npm run demo', () => {
       `agent:\n  websocket:\n    port: ${taken} # the demo's port\n`,
     );
     let out = '';
-    npm = spawn('npm', ['run', 'demo'], {
+    npm = spawn('npm', ['run', 'demo', '--', '--no-sandbox'], {
       cwd: root,
       env: { ...process.env, CALYPSO_DEMO_PREFIX: prefix, CALYPSO_DEMO_NO_BUILD: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
