@@ -63,6 +63,7 @@ export async function startAppliance(o: ApplianceOptions): Promise<Appliance> {
   let client: AgentClient | undefined;
   let pool: string | undefined;
   let url: string | undefined;
+  let agentExit = '';
 
   const stop = async () => {
     client?.close();
@@ -129,7 +130,12 @@ export async function startAppliance(o: ApplianceOptions): Promise<Appliance> {
       [path.join(repoRoot(), 'dist/agent/main.js'), '--prefix', prefix, '--config', config],
       { stdio: ['ignore', 'inherit', 'inherit'] },
     );
-    const exited = new Promise<void>((r) => agent.once('exit', () => r()));
+    const exited = new Promise<void>((r) =>
+      agent.once('exit', (code, sig) => {
+        agentExit = String(code ?? sig);
+        r();
+      }),
+    );
     undo.push({
       what: 'the agent',
       fn: async () => {
@@ -177,8 +183,9 @@ export async function startAppliance(o: ApplianceOptions): Promise<Appliance> {
     }
     return { socket: layout.socket, pool, url, missing, stop };
   } catch (e) {
+    const agentGone = agentExit ? ` (the agent exited: ${agentExit})` : '';
     await stop();
-    throw e;
+    throw new Error(`${(e as Error).message}${agentGone}`);
   }
 }
 
