@@ -4,7 +4,7 @@
  * missing calls `require()` and the caller gets `unavailable` with the reason.
  */
 import { setMaxListeners } from 'node:events';
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 import { RpcError } from '../rpc/errors.js';
 import type { Runner } from './runner.js';
@@ -31,6 +31,28 @@ export interface Probe {
   /** Kernel feature paths (relative to the sysroot) that must exist. */
   paths?: string[];
   variant?: (runner: Runner) => string | undefined;
+  /**
+   * Installed, but not usable by the agent's user (an unprivileged demo agent): the reason, else
+   * undefined. Checked after the binaries are found.
+   */
+  unusable?: () => string | undefined;
+}
+
+const uid = () => process.getuid?.() ?? 0;
+
+/** Why the agent's user may not open `p` (EACCES only: a missing socket is "not running", not this). */
+function closed(p: string, what: string): string | undefined {
+  try {
+    accessSync(p, constants.R_OK | constants.W_OK);
+    return undefined;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EACCES') return undefined;
+    return notUsable(`${what} (${p}) is closed to it`);
+  }
+}
+
+function notUsable(why: string): string {
+  return `installed, not usable by the agent's user (uid ${uid()}): ${why}; run the agent as root (npm run demo as root runs it in a sandbox with its own daemons)`;
 }
 
 const PROBES: Probe[] = [
@@ -41,6 +63,10 @@ const PROBES: Probe[] = [
     versionFrom: /zfs-(\d[\w.-]*)/,
     okCodes: [0, 1, 2],
     variant: (r) => (r.which('zfs-fuse') ? 'zfs-fuse' : 'openzfs'),
+    unusable: () =>
+      closed('/run/zfs', "zfs-fuse's socket directory") ??
+      closed('/run/zfs/zfs_socket', "zfs-fuse's socket") ??
+      closed('/dev/zfs', 'the ZFS device'),
   },
   {
     name: 'scst',
@@ -49,7 +75,13 @@ const PROBES: Probe[] = [
     versionArgs: ['-version'],
     okCodes: [0, 1],
   },
-  { name: 'tgt', bins: ['tgtadm'], versionArgs: ['--version'], versionFrom: /(\d[\w.]*)/ },
+  {
+    name: 'tgt',
+    bins: ['tgtadm'],
+    versionArgs: ['--version'],
+    versionFrom: /(\d[\w.]*)/,
+    unusable: () => (uid() === 0 ? undefined : notUsable('tgtd answers its control socket for root only')),
+  },
   { name: 'iscsi-initiator', bins: ['iscsi-ls', 'iscsi-inq'], versionArgs: ['--help'], okCodes: [0, 1, 255] },
   { name: 'mhvtl', bins: ['vtlcmd'], paths: ['sys/module/mhvtl'] },
   {
@@ -183,6 +215,11 @@ export class Capabilities {
       };
     }
     const cap: Capability = { name: p.name, available: true, path: this.runner.which(p.bins[0]!) };
+    const unusable = p.unusable?.();
+    if (unusable) {
+      cap.available = false;
+      cap.reason = unusable;
+    }
     const variant = p.variant?.(this.runner);
     if (variant) cap.variant = variant;
     if (p.versionArgs) {

@@ -85,7 +85,9 @@ async function runAgent(o: { prefix?: string; config?: string; sysroot: string; 
       prefix,
       configFile: o.config,
       sysroot: o.sysroot,
-      logStdout: !o.quiet,
+      // at a terminal the ready banner is the human's line; pino's JSON goes to the log file only
+      // (under systemd, stdout is the journal: JSON there as before)
+      logStdout: !o.quiet && !process.stdout.isTTY,
       // a recorded tree has no live udev events to follow
       services: o.sysroot === '/' ? APPLIANCE_SUBSYSTEMS : undefined,
     });
@@ -115,7 +117,9 @@ async function runAgent(o: { prefix?: string; config?: string; sysroot: string; 
   const ctl = calypsoctlCommand();
   process.stderr.write(
     `calypso-agent ${agent.deps.version} ready\n  socket:    ${where.socket}\n` +
-      (where.websocket ? `  websocket: ${where.websocket} (bearer token: ${ctl} token create)\n` : '') +
+      (where.websocket
+        ? `  websocket: ${where.websocket} (bearer token: ${ctl} --socket ${where.socket} token create my-client --role operator)\n`
+        : '') +
       `  try:       ${ctl} --socket ${where.socket} call system.ping\n`,
   );
   let stopping = false;

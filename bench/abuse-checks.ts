@@ -16,10 +16,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { AgentClient } from '../rpc/client.js';
+import { startTgtLab } from '../sandbox/tgt.js';
 import { type AgentProcess, startAgentProcess } from '../test/helpers/agent.js';
 import { tempDir } from '../test/helpers/paths.js';
 import { POLLER } from '../test/iscsi/argv-poller.js';
-import { startTgtLab } from '../test/iscsi/tgt-lab.js';
 
 type Row = Record<string, unknown>;
 const kindOf = (e: unknown) => (e as { data?: { kind?: string } } | undefined)?.data?.kind;

@@ -1,5 +1,5 @@
 /**
- * iSCSI benchmarks on a real tgtd (test/iscsi/tgt-lab.ts: loopback portal, own control port),
+ * iSCSI benchmarks on a real tgtd (sandbox/tgt.ts: loopback portal, own control port),
  * each against a baseline measured in the same run:
  * - applying 256 targets × 4 LUNs through the agent (the pipeline: targets.conf rendered and
  *   written, tgtd's state read, the tgtadm plan computed and run) against the very same tgtadm
@@ -16,8 +16,8 @@ import { promisify } from 'node:util';
 import { tgtBackendFactory } from '../agent/iscsi/backend-tgt.js';
 import { type IscsiState, newIdentity } from '../agent/iscsi/model.js';
 import { iscsiSubsystem } from '../agent/iscsi/service.js';
+import { startTgtLab, type TgtLab } from '../sandbox/tgt.js';
 import { startTestAgent } from '../test/helpers/agent.js';
-import { startTgtLab, type TgtLab } from '../test/iscsi/tgt-lab.js';
 
 const run = promisify(execFile);
 const TARGETS = 256;

@@ -7,10 +7,10 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, ftruncateSync, openSync } from 'node:fs';
 import { createZfsService } from '../agent/zfs/service.js';
+import { startTapeLab } from '../sandbox/tape.js';
 import { startTestAgent } from '../test/helpers/agent.js';
 import { waitLuns } from '../test/lab/guest/scsi-sysfs.js';
 import { labLib } from '../test/lab/guest/sh.js';
-import { startTapeLab } from '../test/tape-emu/lab.js';
 
 const run = (argv: string[]) =>
   execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', maxBuffer: 256 << 20 });

@@ -13,8 +13,8 @@ import { createRunner } from '../agent/runner.js';
 import { tapeConfig } from '../agent/tape/config.js';
 import { parseMtxStatus } from '../agent/tape/parse-mtx-status.js';
 import { createTapeService } from '../agent/tape/service.js';
+import { startTapeLab } from '../sandbox/tape.js';
 import { startTestAgent } from '../test/helpers/agent.js';
-import { startTapeLab } from '../test/tape-emu/lab.js';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -17,8 +17,15 @@ import * as esbuild from 'esbuild';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** Build the package; returns the output directory and esbuild's metafile. */
-export async function buildPlugin({ outdir = path.join(here, 'dist'), dev = false } = {}) {
+/**
+ * Build the package; returns the output directory and esbuild's metafile. `socket`: the agent
+ * socket the package talks to (default the appliance's; the demo builds one for its own).
+ */
+export async function buildPlugin({
+  outdir = path.join(here, 'dist'),
+  dev = false,
+  socket = '/run/calypso/agent.sock',
+} = {}) {
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
   const result = await esbuild.build({
@@ -36,7 +43,10 @@ export async function buildPlugin({ outdir = path.join(here, 'dist'), dev = fals
     metafile: true,
     tsconfig: path.join(here, 'tsconfig.json'),
     loader: { '.css': 'text' },
-    define: { 'process.env.NODE_ENV': dev ? '"development"' : '"production"' },
+    define: {
+      'process.env.NODE_ENV': dev ? '"development"' : '"production"',
+      __CALYPSO_SOCKET__: JSON.stringify(socket),
+    },
     logLevel: 'warning',
   });
   for (const f of ['manifest.json', 'index.html', 'calypso.css']) {

@@ -71,7 +71,9 @@ if (!existsSync(config)) {
 // The WebSocket's port: the configured one (8787) when it is free, else a free port the kernel
 // picks, printed, so that a second demo or an agent already on 8787 does not stop this one. The
 // demo's calypso.yaml is left as the user wrote it: the agent reads a copy with the other port.
-const extraArgs = process.argv.slice(2);
+const ui = process.argv.includes('--ui');
+const noSandbox = process.argv.includes('--no-sandbox');
+const extraArgs = process.argv.slice(2).filter((a) => a !== '--ui' && a !== '--no-sandbox');
 let configArgs = [];
 if (!extraArgs.includes('--config')) {
   const { parseDocument } = await import('yaml');
@@ -115,108 +117,176 @@ function freePort(host) {
 }
 
 const isRoot = process.getuid?.() === 0;
-const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
-let argv = [
-  process.execPath,
-  path.join(root, 'dist/agent/main.js'),
-  '--prefix',
-  prefix,
-  ...configArgs,
-  ...extraArgs,
-];
-let who = `uid ${process.getuid?.()}`;
-if (isRoot) {
-  if (!setpriv) {
-    say('npm run demo as root needs setpriv (util-linux) to run the agent as an unprivileged user.');
-    say("Refusing to run the agent as root: it would drive this host's real storage.");
-    process.exit(1);
-  }
-  chownTree(prefix, NOBODY.uid, NOBODY.gid);
-  // The agent must be able to read the checkout and write its prefix: a checkout or prefix under
-  // a private directory (a 0700 home, a mkdtemp dir) is out of its reach.
-  const check = (p, mode) => `require('fs').accessSync(${JSON.stringify(p)}, ${mode})`;
-  const probe = spawnSync(setpriv, [
-    `--reuid=${NOBODY.uid}`,
-    `--regid=${NOBODY.gid}`,
-    '--clear-groups',
-    '--',
+const onPath = (tool) =>
+  ['/usr/sbin', '/usr/bin', '/sbin', '/bin'].some((d) => existsSync(path.join(d, tool)));
+const ctlBase = `${process.execPath} ${path.join(root, 'dist/cli/main.js')}`;
+
+// The sandbox: as root with unshare and the storage tools, the demo is a working appliance (its
+// own zfs-fuse, tgtd and tape library in a private mount namespace with no host disk in it; see
+// sandbox/appliance.ts and docs/demo.md). Otherwise the agent runs unprivileged and shows the API.
+const sandboxTools = ['zfs-fuse', 'tgtd'].filter(onPath);
+let why = '';
+if (noSandbox) why = '--no-sandbox';
+else if (!isRoot) why = 'not root: the sandbox needs root to run its own zfs-fuse, tgtd and mounts';
+else if (!onPath('unshare') || !onPath('mount')) why = 'unshare or mount (util-linux) is missing';
+else if (sandboxTools.length === 0)
+  why = 'neither zfs-fuse nor tgt is installed (apt-get install zfs-fuse tgt mtx)';
+if (!why) {
+  const configFile = extraArgs.includes('--config')
+    ? extraArgs[extraArgs.indexOf('--config') + 1]
+    : (configArgs[1] ?? config);
+  const inner = spawn(
+    'unshare',
+    [
+      '--mount',
+      '--propagation',
+      'private',
+      '--',
+      process.execPath,
+      path.join(root, 'dist/sandbox/demo-main.js'),
+      '--prefix',
+      prefix,
+      '--config',
+      configFile,
+      ...(ui ? ['--ui'] : []),
+    ],
+    { stdio: 'inherit', env: { ...process.env, CALYPSO_DEMO_CTL: ctlBase } },
+  );
+  say('');
+  say(`Calypso demo: a working appliance in a sandbox under ${prefix}.`);
+  say('Starting its own zfs-fuse, tgtd and tape library, then the agent; seeding a pool, datasets,');
+  say('snapshots, an iSCSI target, tapes and an alert (a minute on a busy machine)…');
+  let stopping = false;
+  const stopInner = (sig) => {
+    if (stopping) return;
+    stopping = true;
+    inner.kill('SIGTERM');
+    // the appliance destroys its pool and stops its daemons; it gets 60 s
+    setTimeout(() => inner.kill('SIGKILL'), 60_000).unref();
+    void sig;
+  };
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(sig, () => stopInner(sig));
+  const parentPid = process.ppid;
+  setInterval(() => {
+    try {
+      process.kill(parentPid, 0);
+    } catch {
+      stopInner('parent');
+    }
+  }, 250).unref();
+  inner.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+} else {
+  say(`demo: no sandbox (${why}).`);
+  say('      It shows the API and the UI with pools, iSCSI, tapes and backups unavailable; run it as root');
+  say('      on a machine with zfs-fuse and tgt for a working appliance (docs/demo.md).');
+  if (ui) say('demo: --ui needs the sandbox; see docs/demo.md for Cockpit by hand.');
+  await runUnprivileged();
+}
+
+async function runUnprivileged() {
+  const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+  let argv = [
     process.execPath,
-    '-e',
-    `${check(path.join(root, 'dist/agent/main.js'), 4)}; ${check(prefix, 2)}`,
-  ]);
-  if (probe.status !== 0) {
-    say(`The unprivileged user ${NOBODY.name} cannot read ${root} or write ${prefix}:`);
-    say(
-      `  ${
-        String(probe.stderr)
-          .split('\n')
-          .find((l) => l.startsWith('Error')) ?? ''
-      }`,
-    );
-    say(
-      'Run the demo from a checkout others can read (every parent directory searchable), or as an ordinary user.',
-    );
-    process.exit(1);
-  }
-  who = `${NOBODY.name} (uid ${NOBODY.uid})`;
-  argv = [
-    setpriv,
-    `--reuid=${NOBODY.uid}`,
-    `--regid=${NOBODY.gid}`,
-    '--clear-groups',
-    ...deathSig(),
-    '--',
-    ...argv,
+    path.join(root, 'dist/agent/main.js'),
+    '--prefix',
+    prefix,
+    ...configArgs,
+    ...extraArgs,
   ];
-} else if (setpriv) {
-  argv = [setpriv, ...deathSig(), '--', ...argv];
-}
-
-function deathSig() {
-  return ['--pdeathsig', 'TERM'];
-}
-
-/** The demo prefix belongs to the agent's user (it writes its state, logs and socket there). */
-function chownTree(p, uid, gid) {
-  chownSync(p, uid, gid);
-  for (const e of readdirSync(p, { withFileTypes: true })) {
-    const q = path.join(p, e.name);
-    if (e.isDirectory()) chownTree(q, uid, gid);
-    else chownSync(q, uid, gid);
+  let who = `uid ${process.getuid?.()}`;
+  if (isRoot) {
+    if (!setpriv) {
+      say('npm run demo as root needs setpriv (util-linux) to run the agent as an unprivileged user.');
+      say("Refusing to run the agent as root: it would drive this host's real storage.");
+      process.exit(1);
+    }
+    chownTree(prefix, NOBODY.uid, NOBODY.gid);
+    // The agent must be able to read the checkout and write its prefix: a checkout or prefix under
+    // a private directory (a 0700 home, a mkdtemp dir) is out of its reach.
+    const check = (p, mode) => `require('fs').accessSync(${JSON.stringify(p)}, ${mode})`;
+    const probe = spawnSync(setpriv, [
+      `--reuid=${NOBODY.uid}`,
+      `--regid=${NOBODY.gid}`,
+      '--clear-groups',
+      '--',
+      process.execPath,
+      '-e',
+      `${check(path.join(root, 'dist/agent/main.js'), 4)}; ${check(prefix, 2)}`,
+    ]);
+    if (probe.status !== 0) {
+      say(`The unprivileged user ${NOBODY.name} cannot read ${root} or write ${prefix}:`);
+      say(
+        `  ${
+          String(probe.stderr)
+            .split('\n')
+            .find((l) => l.startsWith('Error')) ?? ''
+        }`,
+      );
+      say(
+        'Run the demo from a checkout others can read (every parent directory searchable), or as an ordinary user.',
+      );
+      process.exit(1);
+    }
+    who = `${NOBODY.name} (uid ${NOBODY.uid})`;
+    argv = [
+      setpriv,
+      `--reuid=${NOBODY.uid}`,
+      `--regid=${NOBODY.gid}`,
+      '--clear-groups',
+      ...deathSig(),
+      '--',
+      ...argv,
+    ];
+  } else if (setpriv) {
+    argv = [setpriv, ...deathSig(), '--', ...argv];
   }
-}
 
-const socket = path.join(prefix, 'run/calypso/agent.sock');
-const ctl = `${process.execPath} ${path.join(root, 'dist/cli/main.js')} --socket ${socket}`;
-say('');
-say(`Calypso demo: the agent runs unprivileged, as ${who}, under ${prefix}.`);
-say("It cannot touch this host's disks, pools, Bacula or iSCSI: those tools report unavailable.");
-say('Try, from another terminal (the commands run as printed):');
-for (const c of ['ping', 'capabilities', 'methods', 'describe pool.create', 'call system.ping'])
-  say(`  $ ${ctl} ${c}`);
-say(`or: alias calypsoctl='${ctl}'`);
-say('Stop with Ctrl-C (or SIGTERM): the agent stops with the demo.');
-say('');
-
-const agent = spawn(argv[0], argv.slice(1), { stdio: 'inherit' });
-let stopping = false;
-function stop(why) {
-  if (stopping) return;
-  stopping = true;
-  say(`demo: ${why}, stopping the agent`);
-  agent.kill('SIGTERM');
-  // the agent finishes or interrupts its jobs and exits 0; it gets 15 s before SIGKILL
-  setTimeout(() => agent.kill('SIGKILL'), 15_000).unref();
-}
-for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(sig, () => stop(sig));
-// `npm run demo` runs us under `sh -c`; a SIGTERM to npm reaches that shell, which dies without
-// passing it on (seen with npm 11 and dash). So also stop when the parent is gone.
-const parent = process.ppid;
-setInterval(() => {
-  try {
-    process.kill(parent, 0);
-  } catch {
-    stop('the parent process exited');
+  function deathSig() {
+    return ['--pdeathsig', 'TERM'];
   }
-}, 250).unref();
-agent.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+
+  /** The demo prefix belongs to the agent's user (it writes its state, logs and socket there). */
+  function chownTree(p, uid, gid) {
+    chownSync(p, uid, gid);
+    for (const e of readdirSync(p, { withFileTypes: true })) {
+      const q = path.join(p, e.name);
+      if (e.isDirectory()) chownTree(q, uid, gid);
+      else chownSync(q, uid, gid);
+    }
+  }
+
+  const socket = path.join(prefix, 'run/calypso/agent.sock');
+  const ctl = `${ctlBase} --socket ${socket}`;
+  say('');
+  say(`Calypso demo: the agent runs unprivileged, as ${who}, under ${prefix}.`);
+  say("It cannot touch this host's disks, pools, Bacula or iSCSI: those tools report unavailable.");
+  say('Try, from another terminal (the commands run as printed):');
+  for (const c of ['ping', 'capabilities', 'methods', 'describe pool.create', 'call system.ping'])
+    say(`  $ ${ctl} ${c}`);
+  say(`or: alias calypsoctl='${ctl}'`);
+  say('Stop with Ctrl-C (or SIGTERM): the agent stops with the demo.');
+  say('');
+
+  const agent = spawn(argv[0], argv.slice(1), { stdio: 'inherit' });
+  let stopping = false;
+  function stop(why) {
+    if (stopping) return;
+    stopping = true;
+    say(`demo: ${why}, stopping the agent`);
+    agent.kill('SIGTERM');
+    // the agent finishes or interrupts its jobs and exits 0; it gets 15 s before SIGKILL
+    setTimeout(() => agent.kill('SIGKILL'), 15_000).unref();
+  }
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(sig, () => stop(sig));
+  // `npm run demo` runs us under `sh -c`; a SIGTERM to npm reaches that shell, which dies without
+  // passing it on (seen with npm 11 and dash). So also stop when the parent is gone.
+  const parent = process.ppid;
+  setInterval(() => {
+    try {
+      process.kill(parent, 0);
+    } catch {
+      stop('the parent process exited');
+    }
+  }, 250).unref();
+  agent.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}

@@ -94,23 +94,7 @@ export function daemons(): Proc[] {
 }
 
 /** Processes whose command line, working directory or environment names `dir`. */
-export function processesReferring(dir: string): Proc[] {
-  const out: Proc[] = [];
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
-    const cmdline = read(`/proc/${e}/cmdline`).split('\0').join(' ').trim();
-    let cwd = '';
-    try {
-      cwd = readlinkSync(`/proc/${e}/cwd`);
-    } catch {
-      /* gone */
-    }
-    const env = read(`/proc/${e}/environ`);
-    if ([cmdline, cwd, env].some((h) => h.includes(dir)))
-      out.push({ pid: Number(e), name: read(`/proc/${e}/comm`).trim(), cmdline });
-  }
-  return out;
-}
+export { processesReferring } from '../sandbox/procs.js';
 
 /** Pools zfs-fuse (or ZFS) knows, with their vdev paths; [] when no daemon answers. */
 export function pools(): { name: string; vdevs: string[] }[] {

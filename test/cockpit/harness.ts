@@ -8,120 +8,37 @@
  * uid (`nobody`) gives that user's session, which the agent maps to a role by uid — that is how
  * the auditor test gets an auditor in the browser.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
-import { createRunner } from '../../agent/runner.js';
+import {
+  buildPlugin,
+  type CockpitOptions,
+  startCockpit as startSandboxCockpit,
+} from '../../sandbox/cockpit.js';
+import { freePort } from '../../sandbox/paths.js';
 import { repoRoot } from '../helpers/paths.js';
-import { processesReferring } from '../leftovers.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
-export const COCKPIT_WS = '/usr/lib/cockpit/cockpit-ws';
+export { COCKPIT_WS } from '../../sandbox/cockpit.js';
 export const PLUGIN_FRAME = 'iframe[name="cockpit1:localhost/calypso"]';
 
-/** Build the plugin (cockpit/build.mjs) into `outdir`; returns esbuild's metafile. */
-export async function buildPlugin(outdir: string): Promise<{ outdir: string; metafile: unknown }> {
-  const mod = (await import(pathToFileURL(path.join(repoRoot(), 'cockpit', 'build.mjs')).href)) as {
-    buildPlugin(o: { outdir: string }): Promise<{ outdir: string; metafile: unknown }>;
-  };
-  try {
-    return await mod.buildPlugin({ outdir });
-  } finally {
-    // esbuild's service process ends with the build, also when it failed (a `before` that throws
-    // must not leave a child process behind); the next build starts a new one
-    await (await import('esbuild')).stop();
-  }
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { buildPlugin, type CockpitOptions, freePort };
 
 export interface CockpitServer {
   url: string;
-  /** the data dir whose cockpit/calypso is the plugin */
   dataDir: string;
   stop(): Promise<void>;
 }
 
-export interface CockpitOptions {
-  /** built plugin directory (buildPlugin's outdir) */
-  pluginDir: string;
-  uid?: number;
-  gid?: number;
-}
-
-/** Start cockpit-ws with the plugin on its data path; resolves once it answers HTTP. */
+/** sandbox/cockpit.ts's cockpit-ws, whose stop() throws when a cockpit process is left. */
 export async function startCockpit(o: CockpitOptions): Promise<CockpitServer> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'calypso-cockpit-'));
-  // readable by the session's user when it is not root (mkdtemp makes 0700)
-  chmodSync(dataDir, 0o755);
-  mkdirSync(path.join(dataDir, 'cockpit'), { mode: 0o755 });
-  symlinkSync(o.pluginDir, path.join(dataDir, 'cockpit', 'calypso'));
-  const home = path.join(dataDir, 'home');
-  mkdirSync(home, { mode: 0o755 });
-  if (o.uid !== undefined) chmodSync(home, 0o777);
-  const port = await freePort();
-  const stop = new AbortController();
-  const { child, done } = createRunner().spawn(
-    [
-      COCKPIT_WS,
-      '--no-tls',
-      '--local-session=cockpit-bridge',
-      '--port',
-      String(port),
-      '--address',
-      '127.0.0.1',
-    ],
-    {
-      timeoutMs: 0,
-      signal: stop.signal,
-      uid: o.uid,
-      gid: o.gid,
-      env: { XDG_DATA_DIRS: `${dataDir}:/usr/share`, HOME: home, XDG_RUNTIME_DIR: home },
-    },
-  );
-  const ended = done.catch(() => undefined);
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`cockpit-ws exited with ${child.exitCode}`);
-    try {
-      const r = await fetch(`${url}/`);
-      if (r.ok) break;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() > deadline) {
-      stop.abort();
-      throw new Error('cockpit-ws did not answer in time');
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const s = await startSandboxCockpit(o);
   return {
-    url,
-    dataDir,
+    url: s.url,
+    dataDir: s.dataDir,
     stop: async () => {
-      stop.abort();
-      await ended;
-      // cockpit-ws and the cockpit-bridge sessions it started (they carry XDG_DATA_DIRS=dataDir)
-      // are gone: a bridge outliving the test would keep serving the plugin's directory
-      let left = processesReferring(dataDir);
-      for (let i = 0; i < 50 && left.length; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        left = processesReferring(dataDir);
-      }
-      rmSync(dataDir, { recursive: true, force: true });
+      const left = await s.stop();
       if (left.length)
         throw new Error(`cockpit processes left: ${left.map((p) => `${p.name} (pid ${p.pid})`).join(', ')}`);
     },

@@ -21,11 +21,11 @@ import { chapSecretKey, type IscsiState } from '../../agent/iscsi/model.js';
 import { iscsiSubsystem } from '../../agent/iscsi/service.js';
 import type { VtlState } from '../../agent/vtl/model.js';
 import { createVtlService } from '../../agent/vtl/service.js';
+import { startTgtLab, type TgtLab } from '../../sandbox/tgt.js';
 import { freePorts } from '../backup/lab.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
 import { fakeRunner } from '../helpers/fake-runner.js';
 import { tempDir } from '../helpers/paths.js';
-import { startTgtLab, type TgtLab } from '../iscsi/tgt-lab.js';
 
 const N = 20;
 const IQN = 'iqn.2026-12.org.calypso:concurrent';

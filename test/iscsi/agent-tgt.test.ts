@@ -21,8 +21,8 @@ import { promisify } from 'node:util';
 import { tgtBackendFactory } from '../../agent/iscsi/backend-tgt.js';
 import { iscsiSubsystem } from '../../agent/iscsi/service.js';
 import { waitUntil } from '../../agent/util/time.js';
+import { startTgtLab, type TgtLab } from '../../sandbox/tgt.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
-import { startTgtLab, type TgtLab } from './tgt-lab.js';
 
 const run = promisify(execFile);
 const IQN = 'iqn.2026-12.org.calypso:tgt-e2e';

@@ -19,8 +19,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tgtBackendFactory } from '../../agent/iscsi/backend-tgt.js';
 import { iscsiSubsystem } from '../../agent/iscsi/service.js';
+import { startTgtLab, type TgtLab } from '../../sandbox/tgt.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
-import { startTgtLab, type TgtLab } from './tgt-lab.js';
 
 const IQN = 'iqn.2026-12.org.calypso:links';
 const kindOf = (e: unknown) => (e as { data?: { kind?: string } }).data?.kind;

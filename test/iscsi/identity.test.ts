@@ -14,9 +14,9 @@ import { promisify } from 'node:util';
 import { tgtBackendFactory } from '../../agent/iscsi/backend-tgt.js';
 import { iscsiSubsystem } from '../../agent/iscsi/service.js';
 import { backupState, restoreState } from '../../agent/release/state-backup.js';
+import { startTgtLab, type TgtLab } from '../../sandbox/tgt.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
 import { tempDir } from '../helpers/paths.js';
-import { startTgtLab, type TgtLab } from './tgt-lab.js';
 
 const run = promisify(execFile);
 const IQN = 'iqn.2026-12.org.calypso:identity';

@@ -13,9 +13,9 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { tgtBackendFactory } from '../../agent/iscsi/backend-tgt.js';
 import { iscsiSubsystem } from '../../agent/iscsi/service.js';
+import { startTgtLab, type TgtLab } from '../../sandbox/tgt.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
 import { POLLER } from './argv-poller.js';
-import { startTgtLab, type TgtLab } from './tgt-lab.js';
 
 const run = promisify(execFile);
 const N = 12;

@@ -9,8 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { createMetrics, readAll } from '../../agent/metrics/service.js';
 import { parseMtxStatus } from '../../agent/tape/parse-mtx-status.js';
+import { startTapeLab, type TapeLab } from '../../sandbox/tape.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
-import { startTapeLab, type TapeLab } from './lab.js';
 
 interface Status {
   drives: { index: number; full: boolean; volumeTag?: string; sourceSlot?: number }[];

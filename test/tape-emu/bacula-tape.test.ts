@@ -1,6 +1,6 @@
 /**
  * Bacula to tape through the emulated library: the real bacula-dir/sd/fd (SQLite catalog,
- * loopback) with an Autochanger on tgtd's emulated changer and LTO drives (test/tape-emu/lab.ts),
+ * loopback) with an Autochanger on tgtd's emulated changer and LTO drives (sandbox/tape.ts),
  * reached by the unmodified mtx-changer script, mtx and mt through the LD_PRELOAD library, which
  * the storage daemon gets in its environment (production code holds nothing test-specific).
  *
@@ -13,9 +13,9 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { JobRecord } from '../../agent/jobs.js';
+import { startTapeLab, type TapeLab } from '../../sandbox/tape.js';
 import { recordConsole } from '../backup/console-recorder.js';
 import { compareTrees, type Lab, makeTree, startLab } from '../backup/lab.js';
-import { startTapeLab, type TapeLab } from './lab.js';
 
 describe('Bacula to the emulated tape library', { timeout: 300_000 }, () => {
   let tape: TapeLab;

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { startTapeLab, type TapeLab } from './lab.js';
+import { startTapeLab, type TapeLab } from '../../sandbox/tape.js';
 
 let lab: TapeLab;
 before(async () => {

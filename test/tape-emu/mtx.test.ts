@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { startTapeLab, type TapeLab } from './lab.js';
+import { startTapeLab, type TapeLab } from '../../sandbox/tape.js';
 
 let lab: TapeLab;
 before(async () => {

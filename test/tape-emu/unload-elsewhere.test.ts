@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { parseMtxStatus } from '../../agent/tape/parse-mtx-status.js';
+import { startTapeLab, type TapeLab } from '../../sandbox/tape.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
-import { startTapeLab, type TapeLab } from './lab.js';
 
 interface Moved {
   volumeTag?: string;

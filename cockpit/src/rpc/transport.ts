@@ -18,12 +18,15 @@ export interface LineTransport {
   describe(): string;
 }
 
-export const DEFAULT_SOCKET = '/run/calypso/agent.sock';
+/** The appliance's /run/calypso/agent.sock, or the socket the package was built for (the demo's). */
+export const DEFAULT_SOCKET =
+  typeof __CALYPSO_SOCKET__ === 'string' ? __CALYPSO_SOCKET__ : '/run/calypso/agent.sock';
 const SOCKET_KEY = 'calypso:socket';
 
 /**
  * The agent socket: `localStorage['calypso:socket']` when set (tests and development point it
- * at an agent running under a prefix), else the appliance's /run/calypso/agent.sock.
+ * at an agent running under a prefix), else the one built in: the appliance's
+ * /run/calypso/agent.sock, or the demo's socket when `npm run demo -- --ui` built the package.
  */
 export function socketPath(): string {
   try {

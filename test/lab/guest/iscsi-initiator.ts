@@ -10,8 +10,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tgtBackendFactory } from '../../../agent/iscsi/backend-tgt.js';
 import { iscsiSubsystem } from '../../../agent/iscsi/service.js';
+import { startTgtLab, type TgtLab } from '../../../sandbox/tgt.js';
 import { startTestAgent, type TestAgent } from '../../helpers/agent.js';
-import { startTgtLab, type TgtLab } from '../../iscsi/tgt-lab.js';
 import { sessionLuns } from './scsi-sysfs.js';
 import { assertInGuest, labLib, ok, sh, waitFor } from './sh.js';
 

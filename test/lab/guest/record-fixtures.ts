@@ -17,9 +17,9 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseMtxStatus } from '../../../agent/tape/parse-mtx-status.js';
+import { startTapeLab, type TapeLab } from '../../../sandbox/tape.js';
 import { recordScsi } from '../../hardware/record-scsi.js';
 import { recordTree } from '../../hardware/record-tree.js';
-import { startTapeLab, type TapeLab } from '../../tape-emu/lab.js';
 import { sessionLuns, waitLuns } from './scsi-sysfs.js';
 import { assertInGuest, labLib, ok, sh } from './sh.js';
 

@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseMtxStatus } from '../../../agent/tape/parse-mtx-status.js';
+import { startTapeLab, type TapeLab } from '../../../sandbox/tape.js';
 import { startTestAgent, type TestAgent } from '../../helpers/agent.js';
-import { startTapeLab, type TapeLab } from '../../tape-emu/lab.js';
 import { type ScsiLun, sessionLuns, waitLuns } from './scsi-sysfs.js';
 import { assertInGuest, labLib, ok, sh } from './sh.js';
 

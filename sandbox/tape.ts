@@ -1,12 +1,12 @@
 /**
- * An emulated tape library: tgtd (foreground, loopback portal, own control port) with a
+ * An emulated tape library (tests and the demo): tgtd (foreground, loopback portal, own control port) with a
  * medium changer, two tape drives and barcoded tapes, reached through the LD_PRELOAD shim.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { tempDir } from '../helpers/paths.js';
-import { buildPreload } from './build.js';
+import { tempDir } from './paths.js';
+import { buildPreload } from './tape-preload.js';
 
 export interface TapeLab {
   env: Record<string, string>;
@@ -42,15 +42,25 @@ function pidAlive(pid: number): boolean {
  * reaches the library through the kernel's initiator at `portal` instead.
  */
 export async function startTapeLab(
-  opts: { slots?: number; mailslots?: number; tapes?: number; preload?: boolean } = {},
+  opts: {
+    slots?: number;
+    mailslots?: number;
+    tapes?: number;
+    preload?: boolean;
+    /** where its files go (a fresh directory under it); default the system's temporary directory */
+    parent?: string;
+    /** the portal's port and tgtd's control port; default ones derived from the process id */
+    port?: number;
+    control?: number;
+  } = {},
 ): Promise<TapeLab> {
   const slots = opts.slots ?? 6;
   const mailslots = opts.mailslots ?? 1;
   const tapes = Math.min(opts.tapes ?? 4, slots);
-  const { dir, cleanup } = tempDir('calypso-tapeemu-');
-  const port = nextPort;
-  nextPort += 2;
-  const control = port % 10000;
+  const { dir, cleanup } = tempDir('calypso-tapeemu-', opts.parent);
+  const port = opts.port ?? nextPort;
+  if (opts.port === undefined) nextPort += 2;
+  const control = opts.control ?? port % 10000;
   const iqn = 'iqn.2024-01.calypso.test:vtl';
   const media = path.join(dir, 'media');
   execFileSync('mkdir', ['-p', media]);

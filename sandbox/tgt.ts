@@ -1,12 +1,12 @@
 /**
- * A real tgtd for tests: foreground, on a loopback portal away from 3260, with its own
- * control port (tgtadm -C), so it never meets another test's or the machine's tgtd. `kill()`
+ * A real tgtd for tests and the demo: foreground, on a loopback portal away from 3260, with its
+ * own control port (tgtadm -C), so it never meets another test's or the machine's tgtd. `kill()`
  * takes it away as a crash would; `restart()` brings up an empty one on the same ports (tgtd
- * keeps nothing across restarts). `blockio` is test/iscsi/blockio.c built for this lab.
+ * keeps nothing across restarts). `blockio` is test/iscsi/blockio.c built for this lab (tests; the demo passes `blockio: false`).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
-import { repoRoot, tempDir } from '../helpers/paths.js';
+import { repoRoot, tempDir } from './paths.js';
 
 export interface TgtLab {
   dir: string;
@@ -37,12 +37,23 @@ export function buildBlockio(outDir: string): string {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function startTgtLab(): Promise<TgtLab> {
-  const { dir, cleanup } = tempDir('calypso-tgt-');
-  const port = nextPort;
-  nextPort += 3;
-  const control = 2000 + (port % 7000);
-  const blockio = buildBlockio(dir);
+export interface TgtLabOptions {
+  /** where its files go (a fresh directory under it); default the system's temporary directory */
+  parent?: string;
+  /** the portal's port and the control port; default ones derived from the process id */
+  port?: number;
+  control?: number;
+  /** build the blockio tool (needs cc and libiscsi's headers); default true */
+  blockio?: boolean;
+  env?: Record<string, string>;
+}
+
+export async function startTgtLab(o: TgtLabOptions = {}): Promise<TgtLab> {
+  const { dir, cleanup } = tempDir('calypso-tgt-', o.parent);
+  const port = o.port ?? nextPort;
+  if (o.port === undefined) nextPort += 3;
+  const control = o.control ?? 2000 + (port % 7000);
+  const blockio = o.blockio === false ? '' : buildBlockio(dir);
   let tgtd: ChildProcess | undefined;
   const tgtadm = (...args: string[]) =>
     execFileSync('tgtadm', ['-C', String(control), ...args], {
@@ -54,6 +65,7 @@ export async function startTgtLab(): Promise<TgtLab> {
   async function start(): Promise<void> {
     const child = spawn('tgtd', ['-f', '-C', String(control), '--iscsi', `portal=127.0.0.1:${port}`], {
       stdio: 'ignore',
+      env: o.env ? { ...process.env, ...o.env } : undefined,
     });
     tgtd = child;
     for (let i = 0; ; i++) {

@@ -116,7 +116,7 @@ describe('npm run demo', () => {
       `agent:\n  websocket:\n    port: ${taken} # the demo's port\n`,
     );
     let out = '';
-    npm = spawn('npm', ['run', 'demo'], {
+    npm = spawn('npm', ['run', 'demo', '--', '--no-sandbox'], {
       cwd: root,
       env: { ...process.env, CALYPSO_DEMO_PREFIX: prefix, CALYPSO_DEMO_NO_BUILD: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -161,6 +161,20 @@ describe('npm run demo', () => {
     for (const line of lines) {
       const r = spawnSync('sh', ['-c', line], { encoding: 'utf8', timeout: 30_000 });
       assert.equal(r.status, 0, `${line}\n${r.stderr}`);
+    }
+    // what is installed but closed to the unprivileged agent says so (not "yes")
+    if (isRoot) {
+      const ctl = lines.find((l) => l.endsWith(' ping'))!.replace(/ ping$/, '');
+      const r = spawnSync('sh', ['-c', `${ctl} call system.capabilities`], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      const caps = JSON.parse(r.stdout) as { name: string; available: boolean; reason?: string }[];
+      const tgt = caps.find((c) => c.name === 'tgt');
+      if (tgt?.reason !== 'tgtadm not installed') {
+        assert.equal(tgt?.available, false, JSON.stringify(tgt));
+        assert.match(tgt?.reason ?? '', /^installed, not usable by the agent's user \(uid 65534\)/);
+      }
     }
     // no capabilities either: nothing root-only (/dev/zfs, zfs-fuse's and tgtd's sockets,
     // Bacula's configs) is open to it

@@ -1,7 +1,7 @@
-/** Compiles preload.c into a shared object under the caller's directory (never committed). */
+/** Compiles test/tape-emu/preload.c (the tape emulation's LD_PRELOAD shim) into a shared object under the caller's directory (never committed). */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { repoRoot } from '../helpers/paths.js';
+import { repoRoot } from './paths.js';
 
 export function buildPreload(outDir: string): string {
   const src = path.join(repoRoot(), 'test', 'tape-emu', 'preload.c');
