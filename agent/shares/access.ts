@@ -14,6 +14,8 @@ export interface PathInfo {
   gid: number;
   /** permission bits (st_mode & 0o7777) */
   mode: number;
+  /** the directories above it, up to /: each must let the user pass (x) */
+  ancestors?: { path: string; uid: number; gid: number; mode: number }[];
 }
 
 export type Principal = { kind: 'user'; name: string } | { kind: 'group'; name: string } | { kind: 'guest' };
@@ -67,10 +69,21 @@ export function hostMatches(pattern: string, host: string): boolean {
   return (a & mask) >>> 0 === (b & mask) >>> 0;
 }
 
+function bitsFor(p: { uid: number; gid: number; mode: number }, id: Identity): number {
+  const shift = id.uid === p.uid ? 6 : id.gids.includes(p.gid) ? 3 : 0;
+  return (p.mode >> shift) & 7;
+}
+
 /** What POSIX modes let `id` do in a directory (read: r+x, write: w+x). */
 export function posixLevel(p: PathInfo | undefined, id: Identity): { level: Level; why: string } {
   if (!p) return { level: 'none', why: 'the directory does not exist' };
   if (id.uid === 0) return { level: 'write', why: 'root' };
+  for (const a of p.ancestors ?? [])
+    if ((bitsFor(a, id) & 1) === 0)
+      return {
+        level: 'none',
+        why: `${id.label} cannot pass ${a.path} (mode ${a.mode.toString(8).padStart(4, '0')})`,
+      };
   const cls = id.uid === p.uid ? 'owner' : id.gids.includes(p.gid) ? 'group' : 'other';
   const bits = (p.mode >> (cls === 'owner' ? 6 : cls === 'group' ? 3 : 0)) & 7;
   const mode = `mode ${p.mode.toString(8).padStart(4, '0')}, ${id.label} as ${cls}`;

@@ -113,7 +113,14 @@ export function createSharesService(): ServiceFactory {
     const statOf = async (p: string) => {
       try {
         const st = await stat(p);
-        return st.isDirectory() ? { uid: st.uid, gid: st.gid, mode: st.mode & 0o7777 } : undefined;
+        if (!st.isDirectory()) return undefined;
+        const ancestors = [];
+        for (let d = path.dirname(p); ; d = path.dirname(d)) {
+          const a = await stat(d);
+          ancestors.push({ path: d, uid: a.uid, gid: a.gid, mode: a.mode & 0o7777 });
+          if (d === path.dirname(d)) break;
+        }
+        return { uid: st.uid, gid: st.gid, mode: st.mode & 0o7777, ancestors };
       } catch {
         return undefined;
       }
