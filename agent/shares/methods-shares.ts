@@ -159,11 +159,21 @@ export function shareMethods(sc: SharesMethodsContext): AnyMethodDef[] {
         'The access matrix: what each user, group member, guest and client host may do on each share (none/read/write) and why; computed, nothing is tried or changed',
       params: Type.Object(
         {
-          users: Type.Optional(Type.Array(AccountNameSchema, { maxItems: 256 })),
-          groups: Type.Optional(Type.Array(AccountNameSchema, { maxItems: 256 })),
+          users: Type.Optional(
+            Type.Array(AccountNameSchema, {
+              maxItems: 256,
+              description: 'users (default: every share user)',
+            }),
+          ),
+          groups: Type.Optional(
+            Type.Array(AccountNameSchema, {
+              maxItems: 256,
+              description: 'a member of each group (and of no other)',
+            }),
+          ),
           guest: Type.Optional(Type.Boolean({ description: 'include an anonymous guest (default true)' })),
           hosts: Type.Optional(Type.Array(HostSchema, { maxItems: 64, description: 'client addresses' })),
-          shares: Type.Optional(Type.Array(ShareNameSchema, { maxItems: 1000 })),
+          shares: Type.Optional(Type.Array(ShareNameSchema, { maxItems: 1000, description: 'default: all' })),
         },
         { additionalProperties: false },
       ),

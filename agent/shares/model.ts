@@ -45,7 +45,12 @@ export const ShareOptions = {
     pattern: '^[A-Za-z0-9 _.,()-]{0,80}$',
     description: 'a comment shown to clients',
   }),
-  protocols: Type.Array(Protocol, { minItems: 1, maxItems: 2, uniqueItems: true }),
+  protocols: Type.Array(Protocol, {
+    minItems: 1,
+    maxItems: 2,
+    uniqueItems: true,
+    description: 'smb, nfs or both',
+  }),
   readOnly: Type.Boolean({ description: 'nobody writes through the share' }),
   browseable: Type.Boolean({ description: 'listed to SMB clients' }),
   guest: Type.Boolean({ description: 'SMB: guests (no password) connect as the guest account' }),
@@ -53,9 +58,12 @@ export const ShareOptions = {
     maxItems: 256,
     description: 'SMB: only these users (and members of validGroups) connect; empty: everyone',
   }),
-  validGroups: Type.Array(AccountNameSchema, { maxItems: 256 }),
+  validGroups: Type.Array(AccountNameSchema, { maxItems: 256, description: 'SMB: members of these connect' }),
   hostsAllow: Type.Array(HostSchema, { maxItems: 256, description: 'SMB: only from these; empty: any' }),
-  nfsClients: Type.Array(NfsClientSchema, { maxItems: 256 }),
+  nfsClients: Type.Array(NfsClientSchema, {
+    maxItems: 256,
+    description: 'NFS: who mounts, how, with what squash',
+  }),
   previousVersions: Type.Boolean({
     description: 'SMB: ZFS snapshots as Windows Previous Versions (shadow_copy2 on .zfs/snapshot)',
   }),

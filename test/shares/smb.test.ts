@@ -215,7 +215,11 @@ describe('SMB shares on a real smbd', { timeout: 240_000 }, () => {
     );
     const plan = await t.call<Plan>('shares.apply', { dryRun: true });
     assert.match(plan.files![0]!.diff, /-\tread only = no/);
-    await t.call('shares.apply');
+    const r = await dryThenReal('shares.apply', {});
+    assert.deepEqual(r.commands, [
+      ['testparm', '-s', conf],
+      ['smbcontrol', '-s', conf, 'smbd', 'reload-config'],
+    ]);
     assert.equal(readFileSync(conf, 'utf8'), before);
     assert.equal((await t.call<{ inSync: boolean }>('shares.drift')).inSync, true);
   });
@@ -227,10 +231,31 @@ describe('SMB shares on a real smbd', { timeout: 240_000 }, () => {
     assert.doesNotMatch(readFileSync(conf, 'utf8'), /^\[ro\]$/m);
     const diff = await t.call<{ files: { diff: string }[] }>('shares.config.diff', { from: created.version });
     assert.match(diff.files[0]!.diff, /-\[ro\]/);
-    await t.call('shares.config.restore', { version: created.version });
+    await dryThenReal('shares.config.restore', { version: created.version });
     assert.match(readFileSync(conf, 'utf8'), /^\[ro\]$/m);
     const ok = await smbd!.client('ro', { name: 'bob', password: PW.bob! }, 'ls');
     assert.ok(ok.ok, ok.out);
+  });
+
+  it('update, a new password, and a group in use that cannot go', async () => {
+    await dryThenReal('shares.update', { name: 'ro', set: { description: 'for everyone to read' } });
+    assert.match(readFileSync(conf, 'utf8'), /^\tcomment = for everyone to read$/m);
+    await dryThenReal('shares.user.password', { name: 'bob', password: 'Bob-new-pw-42' });
+    const old = await smbd!.client('team', { name: 'bob', password: PW.bob! }, 'ls');
+    assert.equal(old.ok, false, 'the old password no longer works');
+    PW.bob = 'Bob-new-pw-42';
+    const now = await smbd!.client('team', { name: 'bob', password: PW.bob }, 'ls');
+    assert.ok(now.ok, now.out);
+    await assert.rejects(
+      t.call('shares.group.delete', { name: 'staff' }),
+      (e: Error & { kind?: string; message: string }) => e.kind === 'conflict' && /drop/.test(e.message),
+    );
+    await t.call('shares.group.create', { name: 'tmpgrp' });
+    await dryThenReal('shares.group.delete', { name: 'tmpgrp' });
+    assert.doesNotMatch(readFileSync(acc.group, 'utf8'), /tmpgrp/);
+    await t.deps.audit.flushed();
+    const audited = JSON.stringify(t.deps.audit.query({ method: 'shares.user.password', limit: 10 }).items);
+    assert.ok(audited.includes('bob') && !audited.includes('Bob-new-pw-42'), 'audited without the password');
   });
 
   it('deleting a user removes its passdb entry: it can no longer connect', async () => {
