@@ -1,4 +1,6 @@
 /** Share methods: list, get, create, update, delete, and the access matrix (a dry run by nature). */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { conflict, notFound } from '../../rpc/errors.js';
 import { type AnyMethodDef, type CallContext, type DryRunPlan, defineMethod } from '../../rpc/registry.js';
@@ -28,7 +30,14 @@ export const ApplyResult = Type.Object({
 const ShareView = Type.Object({
   ...ShareSchema.properties,
   exists: Type.Boolean({ description: 'the directory exists' }),
+  previousVersionsAvailable: Type.Boolean({
+    description: 'snapshots are visible under .zfs/snapshot (what Previous Versions shows)',
+  }),
 });
+
+const snapshotDirOf = (s: Share) => path.join(s.path, '.zfs', 'snapshot');
+const noSnapshots = (s: Share) =>
+  `share ${s.name}: no .zfs/snapshot under ${s.path} (not a ZFS dataset, or a ZFS without it such as zfs-fuse): Previous Versions will list nothing`;
 
 /** What the share methods use of the service (service.ts builds it). */
 export interface SharesMethodsContext {
@@ -44,7 +53,10 @@ export interface SharesMethodsContext {
   /** Where a share's directory is: `<shares area>/<name>`. */
   pathOf(name: string): string;
   /** The side effects that make a share's directory (a dataset through the zfs port, or mkdir). */
-  provision(name: string, dryRun: boolean): Promise<{ effects: Effect[]; dataset?: string; notes: string[] }>;
+  provision(
+    name: string,
+    dryRun: boolean,
+  ): Promise<{ effects: Effect[]; dataset?: string; notes: string[]; snapshotDir: boolean }>;
   accounts(): AccountBackend;
   stat(path: string): Promise<PathInfo | undefined>;
 }
@@ -69,7 +81,11 @@ function findShare(s: SharesState, name: string): Share {
 }
 
 export function shareMethods(sc: SharesMethodsContext): AnyMethodDef[] {
-  const view = async (s: Share) => ({ ...s, exists: (await sc.stat(s.path)) !== undefined });
+  const view = async (s: Share) => ({
+    ...s,
+    exists: (await sc.stat(s.path)) !== undefined,
+    previousVersionsAvailable: existsSync(snapshotDirOf(s)),
+  });
   return [
     defineMethod({
       name: 'shares.list',
@@ -104,7 +120,6 @@ export function shareMethods(sc: SharesMethodsContext): AnyMethodDef[] {
           if (cur.shares.some((x) => x.name.toLowerCase() === name.toLowerCase()))
             throw conflict(`share ${name} already exists`, { name });
           const prov = await sc.provision(name, dryRun);
-          notes = prov.notes;
           const share: Share = {
             name,
             path: sc.pathOf(name),
@@ -112,6 +127,8 @@ export function shareMethods(sc: SharesMethodsContext): AnyMethodDef[] {
             ...SHARE_DEFAULTS,
             ...opts,
           };
+          const snapshots = prov.dataset ? prov.snapshotDir : existsSync(snapshotDirOf(share));
+          notes = [...prov.notes, ...(share.previousVersions && !snapshots ? [noSnapshots(share)] : [])];
           return { state: { shares: [...cur.shares, share] }, effects: prov.effects };
         });
         (r as { notes: string[] }).notes.push(...notes);
@@ -127,12 +144,13 @@ export function shareMethods(sc: SharesMethodsContext): AnyMethodDef[] {
       role: 'admin',
       mutating: true,
       handler: async (p, ctx) => {
+        let notes: string[] = [];
         const r = await sc.change(ctx, `share ${p.name} updated`, (cur) => {
-          findShare(cur, p.name);
-          return {
-            state: { shares: cur.shares.map((s) => (s.name === p.name ? ({ ...s, ...p.set } as Share) : s)) },
-          };
+          const next = { ...findShare(cur, p.name), ...p.set } as Share;
+          notes = next.previousVersions && !existsSync(snapshotDirOf(next)) ? [noSnapshots(next)] : [];
+          return { state: { shares: cur.shares.map((s) => (s.name === p.name ? next : s)) } };
         });
+        (r as { notes: string[] }).notes.push(...notes);
         if (!ctx.dryRun) sc.deps.events.publish('shares.changed', { name: p.name, action: 'updated' });
         return r as never;
       },

@@ -101,12 +101,14 @@ export function createSharesService(): ServiceFactory {
         const datasets = deps.ports.need(DATASETS);
         const dataset = `${cfg.pool}/calypso/shares/${name}`;
         const p = await datasets.prepareShare({ name: dataset, mountpoint: dir, protocols: ['smb'], dryRun });
-        return { effects: p.effects, dataset, notes: p.notes };
+        return { effects: p.effects, dataset, notes: p.notes, snapshotDir: p.snapshotDir };
       }
-      if (existsSync(dir)) return { effects: [] as Effect[], notes: [`${dir} exists: shared as it is`] };
+      if (existsSync(dir))
+        return { effects: [] as Effect[], notes: [`${dir} exists: shared as it is`], snapshotDir: false };
       return {
         effects: [{ argv: ['mkdir', '-p', '-m', '0775', '--', dir], undo: ['rmdir', '--', dir] }] as Effect[],
         notes: [],
+        snapshotDir: false,
       };
     }
 

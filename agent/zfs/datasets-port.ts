@@ -34,10 +34,12 @@ export function datasetsPort(z: ZfsContext): DatasetsPort {
     async prepareShare(spec) {
       const dialect = await z.ready();
       const { props, missing } = shareProperties(dialect.name, spec.protocols);
+      // zfs-fuse 0.7 has no .zfs control directory
+      const snapshotDir = dialect.name === 'openzfs';
       const notes = missing.map((m) => `${spec.name}: ${m} — not set, this ZFS lacks it`);
       if (await z.driver.datasetExists(spec.name)) {
         notes.push(`${spec.name} exists: used as it is (its properties are not changed)`);
-        return { effects: [], notes };
+        return { effects: [], notes, snapshotDir };
       }
       const effect: Effect = {
         argv: cmd.zfsCreate(spec.name, { mountpoint: spec.mountpoint, ...props }, true),
@@ -45,7 +47,7 @@ export function datasetsPort(z: ZfsContext): DatasetsPort {
         undo: ['zfs', 'destroy', '-f', '--', spec.name],
         timeoutMs: z.options.commandTimeoutMs,
       };
-      return { effects: [effect], notes };
+      return { effects: [effect], notes, snapshotDir };
     },
   };
 }
