@@ -67,7 +67,7 @@ export function accountMethods(sc: AccountsContext): AnyMethodDef[] {
   function nextId(db: AccountDb): number {
     const used = new Set([...db.users.map((u) => u.uid), ...db.groups.map((g) => g.gid)]);
     for (let id = sc.cfg.accounts.uidMin; id <= sc.cfg.accounts.uidMax; id++) if (!used.has(id)) return id;
-    throw conflict('no free user id left in shares.accounts.uidMin–uidMax', {});
+    throw conflict('no free user id left in the shares accounts range (uidMin–uidMax)', {});
   }
 
   async function smbUsers(): Promise<Set<string>> {
@@ -87,7 +87,7 @@ export function accountMethods(sc: AccountsContext): AnyMethodDef[] {
     defineMethod({
       name: 'shares.user.list',
       summary:
-        'Local share users (ids in shares.accounts.uidMin–uidMax), their groups and whether they have an SMB password',
+        'Local share users (ids in the configured account range), their groups and whether they have an SMB password',
       params: Type.Object({}, { additionalProperties: false }),
       result: Type.Array(
         Type.Object({
@@ -194,7 +194,7 @@ export function accountMethods(sc: AccountsContext): AnyMethodDef[] {
     }),
     defineMethod({
       name: 'shares.group.list',
-      summary: 'Local share groups (ids in shares.accounts.uidMin–uidMax) and their members',
+      summary: 'Local share groups (ids in the configured account range) and their members',
       params: Type.Object({}, { additionalProperties: false }),
       result: Type.Array(
         Type.Object({ name: Type.String(), gid: Type.Integer(), members: Type.Array(Type.String()) }),

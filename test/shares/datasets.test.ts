@@ -7,7 +7,7 @@
  * Previous Versions: the snapshots of the share's dataset are visible where shadow_copy2 looks.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sharesSubsystem } from '../../agent/shares/service.js';
