@@ -13,6 +13,7 @@ export const ALERT_SOURCES = [
   'vtl',
   'iscsi',
   'object',
+  'shares',
   'release',
   'audit',
   'notify',

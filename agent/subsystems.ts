@@ -16,6 +16,7 @@ import { iscsiSubsystem } from './iscsi/service.js';
 import { metricsSubsystem } from './metrics/service.js';
 import { objectSubsystem } from './object/service.js';
 import { releaseSubsystem } from './release/service.js';
+import { sharesSubsystem } from './shares/service.js';
 import { tapeSubsystem } from './tape/service.js';
 import { terminalSubsystem } from './terminal/service.js';
 import { vtlSubsystem } from './vtl/service.js';
@@ -31,6 +32,7 @@ export const SUBSYSTEMS: Subsystem[] = [
   tapeSubsystem,
   vtlSubsystem,
   objectSubsystem,
+  sharesSubsystem,
   // SCST first (its sysfs tree and scstadmin), then LIO when loaded, then tgt when tgtd answers,
   // then LIO when its modules can be loaded (a fallback: service.ts choose)
   iscsiSubsystem([scstBackendFactory, lioBackendFactory, tgtBackendFactory]),

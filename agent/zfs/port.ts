@@ -29,3 +29,23 @@ export interface ZvolsPort {
 }
 
 export const ZVOLS = definePort<ZvolsPort>('zfs.zvols', 'zfs');
+
+export interface ShareDatasetSpec {
+  /** pool/calypso/shares/<name> */
+  name: string;
+  mountpoint: string;
+  protocols: ('smb' | 'nfs')[];
+  dryRun: boolean;
+}
+
+export interface DatasetsPort {
+  /**
+   * The effect that creates a share's dataset with the properties file sharing needs, as far as
+   * this ZFS has them (xattr, acltype, aclinherit, casesensitivity), and notes naming what it
+   * lacks; an existing dataset is used as it is (no effect) with its differences noted.
+   * `snapshotDir`: this ZFS shows snapshots under <mountpoint>/.zfs/snapshot (zfs-fuse does not).
+   */
+  prepareShare(spec: ShareDatasetSpec): Promise<{ effects: Effect[]; notes: string[]; snapshotDir: boolean }>;
+}
+
+export const DATASETS = definePort<DatasetsPort>('zfs.datasets', 'zfs');

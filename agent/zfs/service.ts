@@ -9,6 +9,7 @@
  */
 import type { Service, ServiceFactory, Subsystem } from '../deps.js';
 import { createZfsContext, type ZfsOptions } from './context.js';
+import { datasetsPort } from './datasets-port.js';
 import { datasetMethods } from './methods-dataset.js';
 import { iostatMethods } from './methods-iostat.js';
 import { policyMethods } from './methods-policy.js';
@@ -17,7 +18,7 @@ import { replicationMethods } from './methods-replication.js';
 import { scanMethods } from './methods-scan.js';
 import { snapshotMethods } from './methods-snapshot.js';
 import { PolicyScheduler, PolicyStore } from './policy-runner.js';
-import { ZVOLS } from './port.js';
+import { DATASETS, ZVOLS } from './port.js';
 import { zvolsPort } from './zvols-port.js';
 
 /** A factory with tunables (tests: short polls, a pinned dialect, a fake runner). */
@@ -28,6 +29,7 @@ export function createZfsService(options: Partial<ZfsOptions> = {}): ServiceFact
     const scheduler = new PolicyScheduler(z, store, deps.log.child({ area: 'zfs-policy' }));
     const available = () => deps.capabilities.get('zfs')?.available !== false;
     deps.ports.provide(ZVOLS, zvolsPort());
+    deps.ports.provide(DATASETS, datasetsPort(z));
     let stopped = false;
     return {
       name: 'zfs',
@@ -59,4 +61,4 @@ export function createZfsService(options: Partial<ZfsOptions> = {}): ServiceFact
 
 export const zfsService: ServiceFactory = createZfsService();
 
-export const zfsSubsystem: Subsystem = { name: 'zfs', service: zfsService, provides: [ZVOLS] };
+export const zfsSubsystem: Subsystem = { name: 'zfs', service: zfsService, provides: [ZVOLS, DATASETS] };

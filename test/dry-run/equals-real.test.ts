@@ -260,6 +260,21 @@ const ELSEWHERE: Record<string, string> = {
       'iscsi.config.restore',
     ].map((m) => [m, 'test/iscsi/agent-scst.test.ts']),
   ),
+  // shares: a real smbd under the prefix (testparm, smbcontrol, pdbedit)
+  ...Object.fromEntries(
+    [
+      'shares.create',
+      'shares.update',
+      'shares.delete',
+      'shares.apply',
+      'shares.config.restore',
+      'shares.user.create',
+      'shares.user.password',
+      'shares.user.delete',
+      'shares.group.create',
+      'shares.group.delete',
+    ].map((m) => [m, 'test/shares/smb.test.ts']),
+  ),
 };
 
 /** Mutating methods that send no command: their dry run describes an LMDB change only. */

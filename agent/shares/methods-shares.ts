@@ -1,0 +1,248 @@
+/** Share methods: list, get, create, update, delete, and the access matrix (a dry run by nature). */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Type } from '@sinclair/typebox';
+import { conflict, notFound } from '../../rpc/errors.js';
+import { type AnyMethodDef, type CallContext, type DryRunPlan, defineMethod } from '../../rpc/registry.js';
+import type { Change, Effect } from '../config-set/index.js';
+import type { AgentDeps } from '../deps.js';
+import { accessMatrix, type PathInfo, type Principal } from './access.js';
+import type { AccountBackend } from './accounts.js';
+import type { SharesConfig } from './config.js';
+import {
+  AccountNameSchema,
+  HostSchema,
+  SHARE_DEFAULTS,
+  type Share,
+  ShareNameSchema,
+  ShareOptions,
+  ShareSchema,
+  type SharesState,
+} from './model.js';
+
+export const ApplyResult = Type.Object({
+  changed: Type.Array(Type.String(), { description: 'files written' }),
+  version: Type.Optional(Type.Integer()),
+  commands: Type.Array(Type.Array(Type.String()), { description: 'argv run, in order' }),
+  notes: Type.Array(Type.String()),
+});
+
+const ShareView = Type.Object({
+  ...ShareSchema.properties,
+  exists: Type.Boolean({ description: 'the directory exists' }),
+  previousVersionsAvailable: Type.Boolean({
+    description: 'snapshots are visible under .zfs/snapshot (what Previous Versions shows)',
+  }),
+});
+
+const snapshotDirOf = (s: Share) => path.join(s.path, '.zfs', 'snapshot');
+const noSnapshots = (s: Share) =>
+  `share ${s.name}: no .zfs/snapshot under ${s.path} (not a ZFS dataset, or a ZFS without it such as zfs-fuse): Previous Versions will list nothing`;
+
+/** What the share methods use of the service (service.ts builds it). */
+export interface SharesMethodsContext {
+  deps: AgentDeps;
+  cfg: SharesConfig;
+  state(): SharesState;
+  /** One change, planned (dry run) or applied: `fn` reads the committed state inside the pipeline's lock. */
+  change(
+    ctx: CallContext,
+    summary: string,
+    fn: (cur: SharesState, dryRun: boolean) => Change<SharesState> | Promise<Change<SharesState>>,
+  ): Promise<unknown>;
+  /** Where a share's directory is: `<shares area>/<name>`. */
+  pathOf(name: string): string;
+  /** The side effects that make a share's directory (a dataset through the zfs port, or mkdir). */
+  provision(
+    name: string,
+    dryRun: boolean,
+  ): Promise<{ effects: Effect[]; dataset?: string; notes: string[]; snapshotDir: boolean }>;
+  accounts(): AccountBackend;
+  stat(path: string): Promise<PathInfo | undefined>;
+}
+
+const CreateParams = Type.Object(
+  {
+    name: ShareNameSchema,
+    ...Object.fromEntries(Object.entries(ShareOptions).map(([k, v]) => [k, Type.Optional(v)])),
+  },
+  { additionalProperties: false },
+);
+
+const SetParams = Type.Object(
+  Object.fromEntries(Object.entries(ShareOptions).map(([k, v]) => [k, Type.Optional(v)])),
+  { additionalProperties: false, description: 'the options to change' },
+);
+
+function findShare(s: SharesState, name: string): Share {
+  const sh = s.shares.find((x) => x.name === name);
+  if (!sh) throw notFound(`share ${name} does not exist`, { name });
+  return sh;
+}
+
+export function shareMethods(sc: SharesMethodsContext): AnyMethodDef[] {
+  const view = async (s: Share) => ({
+    ...s,
+    exists: (await sc.stat(s.path)) !== undefined,
+    previousVersionsAvailable: existsSync(snapshotDirOf(s)),
+  });
+  return [
+    defineMethod({
+      name: 'shares.list',
+      summary: 'File shares as desired (SMB and NFS options, directory, dataset)',
+      params: Type.Object({}, { additionalProperties: false }),
+      result: Type.Array(ShareView),
+      role: 'auditor',
+      mutating: false,
+      handler: async () => Promise.all(sc.state().shares.map(view)),
+    }),
+    defineMethod({
+      name: 'shares.get',
+      summary: 'One share as desired',
+      params: Type.Object({ name: ShareNameSchema }, { additionalProperties: false }),
+      result: ShareView,
+      role: 'auditor',
+      mutating: false,
+      handler: async (p) => view(findShare(sc.state(), p.name)),
+    }),
+    defineMethod({
+      name: 'shares.create',
+      summary:
+        'Create a share: its directory (a dataset under <pool>/calypso/shares when a pool is configured) and its smb.conf section',
+      params: CreateParams,
+      result: ApplyResult,
+      role: 'admin',
+      mutating: true,
+      handler: async (p, ctx) => {
+        const { name, ...opts } = p as { name: string } & Partial<typeof SHARE_DEFAULTS>;
+        let notes: string[] = [];
+        const r = await sc.change(ctx, `share ${name} created`, async (cur, dryRun) => {
+          if (cur.shares.some((x) => x.name.toLowerCase() === name.toLowerCase()))
+            throw conflict(`share ${name} already exists`, { name });
+          const prov = await sc.provision(name, dryRun);
+          const share: Share = {
+            name,
+            path: sc.pathOf(name),
+            ...(prov.dataset ? { dataset: prov.dataset } : {}),
+            ...SHARE_DEFAULTS,
+            ...opts,
+          };
+          const snapshots = prov.dataset ? prov.snapshotDir : existsSync(snapshotDirOf(share));
+          notes = [...prov.notes, ...(share.previousVersions && !snapshots ? [noSnapshots(share)] : [])];
+          return { state: { shares: [...cur.shares, share] }, effects: prov.effects };
+        });
+        (r as { notes: string[] }).notes.push(...notes);
+        if (!ctx.dryRun) sc.deps.events.publish('shares.changed', { name, action: 'created' });
+        return r as never;
+      },
+    }),
+    defineMethod({
+      name: 'shares.update',
+      summary: 'Change a share’s options (protocols, read-only, guest, valid users, hosts, NFS clients)',
+      params: Type.Object({ name: ShareNameSchema, set: SetParams }, { additionalProperties: false }),
+      result: ApplyResult,
+      role: 'admin',
+      mutating: true,
+      handler: async (p, ctx) => {
+        let notes: string[] = [];
+        const r = await sc.change(ctx, `share ${p.name} updated`, (cur) => {
+          const next = { ...findShare(cur, p.name), ...p.set } as Share;
+          notes = next.previousVersions && !existsSync(snapshotDirOf(next)) ? [noSnapshots(next)] : [];
+          return { state: { shares: cur.shares.map((s) => (s.name === p.name ? next : s)) } };
+        });
+        (r as { notes: string[] }).notes.push(...notes);
+        if (!ctx.dryRun) sc.deps.events.publish('shares.changed', { name: p.name, action: 'updated' });
+        return r as never;
+      },
+    }),
+    defineMethod({
+      name: 'shares.delete',
+      summary: 'Stop sharing a directory (its files and dataset stay)',
+      params: Type.Object({ name: ShareNameSchema }, { additionalProperties: false }),
+      result: ApplyResult,
+      role: 'admin',
+      mutating: true,
+      handler: async (p, ctx) => {
+        const r = await sc.change(ctx, `share ${p.name} deleted`, (cur) => {
+          findShare(cur, p.name);
+          return { state: { shares: cur.shares.filter((s) => s.name !== p.name) } };
+        });
+        if (!ctx.dryRun) sc.deps.events.publish('shares.changed', { name: p.name, action: 'deleted' });
+        return r as never;
+      },
+    }),
+    defineMethod({
+      name: 'shares.access',
+      summary:
+        'The access matrix: what each user, group member, guest and client host may do on each share (none/read/write) and why; computed, nothing is tried or changed',
+      params: Type.Object(
+        {
+          users: Type.Optional(
+            Type.Array(AccountNameSchema, {
+              maxItems: 256,
+              description: 'users (default: every share user)',
+            }),
+          ),
+          groups: Type.Optional(
+            Type.Array(AccountNameSchema, {
+              maxItems: 256,
+              description: 'a member of each group (and of no other)',
+            }),
+          ),
+          guest: Type.Optional(Type.Boolean({ description: 'include an anonymous guest (default true)' })),
+          hosts: Type.Optional(Type.Array(HostSchema, { maxItems: 64, description: 'client addresses' })),
+          shares: Type.Optional(Type.Array(ShareNameSchema, { maxItems: 1000, description: 'default: all' })),
+        },
+        { additionalProperties: false },
+      ),
+      result: Type.Object({
+        cells: Type.Array(
+          Type.Object({
+            share: Type.String(),
+            protocol: Type.Union([Type.Literal('smb'), Type.Literal('nfs')]),
+            principal: Type.String({ description: 'user, @group (a member of it only) or guest' }),
+            host: Type.Optional(Type.String()),
+            access: Type.Union([Type.Literal('none'), Type.Literal('read'), Type.Literal('write')]),
+            why: Type.String(),
+          }),
+        ),
+      }),
+      role: 'auditor',
+      mutating: false,
+      handler: async (p) => {
+        const all = sc.state().shares;
+        const shares = p.shares ? p.shares.map((n) => findShare(sc.state(), n)) : all;
+        const db = await sc.accounts().read();
+        const users =
+          p.users ??
+          (p.groups
+            ? []
+            : db.users
+                .filter((u) => u.uid >= sc.cfg.accounts.uidMin && u.uid <= sc.cfg.accounts.uidMax)
+                .map((u) => u.name));
+        const principals: Principal[] = [
+          ...users.map((name) => ({ kind: 'user' as const, name })),
+          ...(p.groups ?? []).map((name) => ({ kind: 'group' as const, name })),
+          ...(p.guest === false ? [] : [{ kind: 'guest' as const }]),
+        ];
+        const paths = new Map<string, PathInfo>();
+        for (const s of shares) {
+          const st = await sc.stat(s.path);
+          if (st) paths.set(s.path, st);
+        }
+        return {
+          cells: accessMatrix({
+            shares,
+            db,
+            paths,
+            principals,
+            hosts: p.hosts ?? [],
+            guestAccount: sc.cfg.guestAccount,
+          }),
+        };
+      },
+    }),
+  ] as AnyMethodDef[];
+}
+
+export type { DryRunPlan };

@@ -1,0 +1,119 @@
+/**
+ * File shares: the desired state (one list of shares) and its pure check. Every string that
+ * reaches a rendered file (smb.conf, exports) is held to a pattern here, so nothing a client
+ * sends can add a line, a section or an option to a daemon's configuration.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+
+/** A share's name: its SMB share name and its directory under the shares area. */
+export const SHARE_NAME = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
+/** Samba's own section names, never a share's. */
+export const RESERVED_NAMES = ['global', 'homes', 'printers', 'print$', 'ipc$'];
+/** A local user or group name (useradd's rules, lower case). */
+export const ACCOUNT_NAME = '^[a-z_][a-z0-9_-]{0,31}$';
+/** An IPv4 address or network (a.b.c.d or a.b.c.d/len), or an IPv6 address or network. */
+export const HOST_PATTERN =
+  '^((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}(/([0-9]|[12][0-9]|3[0-2]))?|[0-9A-Fa-f:]*:[0-9A-Fa-f:]*(/([0-9]|[1-9][0-9]|1[01][0-9]|12[0-8]))?)$';
+
+export const ShareNameSchema = Type.String({ pattern: SHARE_NAME, description: 'share name' });
+export const AccountNameSchema = Type.String({
+  pattern: ACCOUNT_NAME,
+  description: 'local user or group name',
+});
+export const HostSchema = Type.String({ pattern: HOST_PATTERN, description: 'IPv4/IPv6 address or network' });
+
+export const Protocol = Type.Union([Type.Literal('smb'), Type.Literal('nfs')]);
+
+export const NfsClientSchema = Type.Object(
+  {
+    host: Type.Union([HostSchema, Type.Literal('*')], { description: 'address, network, or * (anyone)' }),
+    readOnly: Type.Boolean({ default: false }),
+    squash: Type.Union([Type.Literal('root'), Type.Literal('all'), Type.Literal('none')], {
+      default: 'root',
+      description: 'root: root becomes anonymous (default); all: everyone does; none: trust client uids',
+    }),
+    anonuid: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967294 })),
+    anongid: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967294 })),
+  },
+  { additionalProperties: false },
+);
+export type NfsClient = Static<typeof NfsClientSchema>;
+
+/** The share options a client may set (create and update). */
+export const ShareOptions = {
+  description: Type.String({
+    pattern: '^[A-Za-z0-9 _.,()-]{0,80}$',
+    description: 'a comment shown to clients',
+  }),
+  protocols: Type.Array(Protocol, {
+    minItems: 1,
+    maxItems: 2,
+    uniqueItems: true,
+    description: 'smb, nfs or both',
+  }),
+  readOnly: Type.Boolean({ description: 'nobody writes through the share' }),
+  browseable: Type.Boolean({ description: 'listed to SMB clients' }),
+  guest: Type.Boolean({ description: 'SMB: guests (no password) connect as the guest account' }),
+  validUsers: Type.Array(AccountNameSchema, {
+    maxItems: 256,
+    description: 'SMB: only these users (and members of validGroups) connect; empty: everyone',
+  }),
+  validGroups: Type.Array(AccountNameSchema, { maxItems: 256, description: 'SMB: members of these connect' }),
+  hostsAllow: Type.Array(HostSchema, { maxItems: 256, description: 'SMB: only from these; empty: any' }),
+  nfsClients: Type.Array(NfsClientSchema, {
+    maxItems: 256,
+    description: 'NFS: who mounts, how, with what squash',
+  }),
+  previousVersions: Type.Boolean({
+    description: 'SMB: ZFS snapshots as Windows Previous Versions (shadow_copy2 on .zfs/snapshot)',
+  }),
+};
+
+export const ShareSchema = Type.Object(
+  {
+    name: ShareNameSchema,
+    /** the directory shared: the dataset's mountpoint under the shares area */
+    path: Type.String({ description: 'directory shared' }),
+    /** the ZFS dataset made for it, when the share has one */
+    dataset: Type.Optional(Type.String()),
+    ...ShareOptions,
+  },
+  { additionalProperties: false },
+);
+export type Share = Static<typeof ShareSchema>;
+
+export interface SharesState {
+  shares: Share[];
+}
+
+export const EMPTY_SHARES: SharesState = { shares: [] };
+
+export const SHARE_DEFAULTS = {
+  description: '',
+  protocols: ['smb'] as ('smb' | 'nfs')[],
+  readOnly: false,
+  browseable: true,
+  guest: false,
+  validUsers: [] as string[],
+  validGroups: [] as string[],
+  hostsAllow: [] as string[],
+  nfsClients: [] as NfsClient[],
+  previousVersions: false,
+};
+
+/** The state's problems in plain words (none: it may be applied). */
+export function checkShares(s: SharesState): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const sh of s.shares) {
+    const key = sh.name.toLowerCase();
+    if (seen.has(key)) out.push(`two shares are named ${sh.name} (SMB share names ignore case)`);
+    seen.add(key);
+    if (RESERVED_NAMES.includes(key)) out.push(`${sh.name} is a name Samba keeps for itself`);
+    if (sh.protocols.includes('nfs') && sh.nfsClients.length === 0)
+      out.push(`share ${sh.name}: NFS needs at least one client (a host, a network or *)`);
+    if (sh.guest && (sh.validUsers.length || sh.validGroups.length))
+      out.push(`share ${sh.name}: guest access and valid users exclude each other (guests would be refused)`);
+  }
+  return out;
+}

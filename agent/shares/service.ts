@@ -1,0 +1,250 @@
+/**
+ * File shares: one desired state (model.ts) in the managed-config pipeline (target `shares`),
+ * rendered as smb.conf (never Samba's registry), checked with testparm and taken into use with
+ * smbcontrol reload-config; history, diff, restore and drift like iSCSI. Local share users and
+ * groups go to the account backend (accounts.ts) and Samba's passdb. Share directories are
+ * datasets under <pool>/calypso/shares through the zfs port when a pool is configured, plain
+ * directories under the shares area otherwise.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Type } from '@sinclair/typebox';
+import { unavailable } from '../../rpc/errors.js';
+import { type AnyMethodDef, type CallContext, defineMethod } from '../../rpc/registry.js';
+import { configOf } from '../config.js';
+import type { Effect } from '../config-set/index.js';
+import { appliedOf, changeState, configMethods, planOf } from '../config-set/methods.js';
+import type { Service, ServiceFactory, Subsystem } from '../deps.js';
+import { DATASETS } from '../zfs/port.js';
+import { type AccountBackend, nssWrapperAccounts, systemAccounts } from './accounts.js';
+import { sharesConfig } from './config.js';
+import { accountMethods } from './methods-accounts.js';
+import { ApplyResult, type SharesMethodsContext, shareMethods } from './methods-shares.js';
+import { checkShares, type SharesState } from './model.js';
+import { sambaPaths, sharesTarget, smbdRunning } from './target.js';
+
+const INSTALL = 'install Debian’s samba package (apt-get install samba smbclient)';
+
+const DriftItem = Type.Object({
+  kind: Type.Union([Type.Literal('file'), Type.Literal('directory')]),
+  what: Type.String(),
+  detail: Type.String(),
+});
+
+export function createSharesService(): ServiceFactory {
+  return (deps): Service => {
+    const cfg = configOf(deps.config, sharesConfig);
+    const paths = sambaPaths(deps.layout);
+    const timeoutMs = cfg.commandTimeoutSec * 1000;
+    deps.capabilities.declare({
+      name: 'samba',
+      bins: ['smbd', 'testparm', 'smbcontrol', 'pdbedit'],
+      versionArgs: ['--version'],
+      versionFrom: /Version (\S+)/,
+    });
+    const target = sharesTarget(cfg, paths, deps.runner);
+    const managed = deps.configSet.register(target);
+    const state = () => managed.state();
+    const pathOf = (name: string) => path.join(deps.layout.data.shares, name);
+
+    let accounts: AccountBackend | undefined;
+    const accountsOf = (): AccountBackend => {
+      if (accounts) return accounts;
+      const a = cfg.accounts;
+      if (a.backend === 'nss-wrapper') {
+        if (!a.passwd || !a.group)
+          throw unavailable('shares.accounts: the nss-wrapper backend needs its passwd and group files', {
+            reason: 'passwd/group not configured',
+          });
+        accounts = nssWrapperAccounts({ passwd: a.passwd, group: a.group });
+      } else accounts = systemAccounts(deps.runner, timeoutMs);
+      return accounts;
+    };
+
+    async function requireSamba(): Promise<void> {
+      try {
+        await deps.capabilities.require('samba');
+      } catch (err) {
+        throw unavailable(`Samba is not available: ${(err as Error).message}; ${INSTALL}`, {
+          reason: (err as Error).message,
+          install: 'samba smbclient',
+        });
+      }
+    }
+
+    // a dataset a share lives on is not destroyed from under it
+    deps.usage.register('dataset', (name, recursive) =>
+      state().shares.flatMap((s) =>
+        s.dataset && (s.dataset === name || (recursive && s.dataset.startsWith(`${name}/`)))
+          ? [`share ${s.name}`]
+          : [],
+      ),
+    );
+
+    async function change(
+      ctx: CallContext,
+      summary: string,
+      fn: Parameters<SharesMethodsContext['change']>[2],
+    ) {
+      const r = await changeState(managed, ctx, summary, (cur, u) => fn(cur, u.dryRun), {
+        check: checkShares,
+        require: requireSamba,
+      });
+      return ctx.dryRun ? planOf(r) : appliedOf(r);
+    }
+
+    /** The share's directory: a dataset through the zfs port when a pool is configured, else mkdir. */
+    async function provision(name: string, dryRun: boolean) {
+      const dir = pathOf(name);
+      if (cfg.pool) {
+        const datasets = deps.ports.need(DATASETS);
+        const dataset = `${cfg.pool}/calypso/shares/${name}`;
+        const p = await datasets.prepareShare({ name: dataset, mountpoint: dir, protocols: ['smb'], dryRun });
+        return { effects: p.effects, dataset, notes: p.notes, snapshotDir: p.snapshotDir };
+      }
+      if (existsSync(dir))
+        return { effects: [] as Effect[], notes: [`${dir} exists: shared as it is`], snapshotDir: false };
+      return {
+        effects: [{ argv: ['mkdir', '-p', '-m', '0775', '--', dir], undo: ['rmdir', '--', dir] }] as Effect[],
+        notes: [],
+        snapshotDir: false,
+      };
+    }
+
+    const statOf = async (p: string) => {
+      try {
+        const st = await stat(p);
+        if (!st.isDirectory()) return undefined;
+        const ancestors = [];
+        for (let d = path.dirname(p); ; d = path.dirname(d)) {
+          const a = await stat(d);
+          ancestors.push({ path: d, uid: a.uid, gid: a.gid, mode: a.mode & 0o7777 });
+          if (d === path.dirname(d)) break;
+        }
+        return { uid: st.uid, gid: st.gid, mode: st.mode & 0o7777, ancestors };
+      } catch {
+        return undefined;
+      }
+    };
+
+    const sc = {
+      deps,
+      cfg,
+      state,
+      change,
+      pathOf,
+      provision,
+      accounts: accountsOf,
+      stat: statOf,
+      conf: paths.conf,
+    };
+
+    async function drift() {
+      const items: { kind: 'file' | 'directory'; what: string; detail: string }[] = [];
+      const want = await target.render(state());
+      for (const [file, text] of want) {
+        const have = await readFile(file, 'utf8').catch(() => undefined);
+        if (have === undefined) items.push({ kind: 'file', what: file, detail: 'missing' });
+        else if (have !== text)
+          items.push({ kind: 'file', what: file, detail: 'edited by hand (differs from the rendering)' });
+      }
+      for (const s of state().shares)
+        if (!(await statOf(s.path)))
+          items.push({ kind: 'directory', what: s.path, detail: `share ${s.name}: directory missing` });
+      return items;
+    }
+
+    const methods: AnyMethodDef[] = [
+      defineMethod({
+        name: 'shares.status',
+        summary: 'Whether Samba is installed and smbd runs on the generated smb.conf, and how many shares',
+        params: Type.Object({}, { additionalProperties: false }),
+        result: Type.Object({
+          samba: Type.Boolean(),
+          reason: Type.Optional(Type.String()),
+          smbdRunning: Type.Boolean(),
+          smbConf: Type.String(),
+          accounts: Type.String(),
+          shares: Type.Integer(),
+        }),
+        role: 'auditor',
+        mutating: false,
+        handler: async () => {
+          const c = (await deps.capabilities.all()).find((x) => x.name === 'samba');
+          return {
+            samba: !!c?.available,
+            ...(c?.available ? {} : { reason: `${c?.reason ?? 'not probed'}; ${INSTALL}` }),
+            smbdRunning: c?.available ? await smbdRunning(deps.runner, paths.conf) : false,
+            smbConf: paths.conf,
+            accounts: cfg.accounts.backend,
+            shares: state().shares.length,
+          };
+        },
+      }),
+      ...shareMethods(sc),
+      ...accountMethods(sc),
+      defineMethod({
+        name: 'shares.drift',
+        summary:
+          'What differs between the desired shares and what is on disk (smb.conf edited by hand, a directory gone)',
+        params: Type.Object({}, { additionalProperties: false }),
+        result: Type.Object({ inSync: Type.Boolean(), items: Type.Array(DriftItem) }),
+        role: 'auditor',
+        mutating: false,
+        handler: async () => {
+          const items = await drift();
+          if (items.length)
+            await deps.alerts.raise({
+              key: 'shares.drift',
+              level: 'warning',
+              source: 'shares',
+              title: `Shares: the configuration on disk differs from the desired one (${items.length} difference(s))`,
+              detail: 'Re-apply it with shares.apply (the Shares page), or make the change through Calypso.',
+              data: { items },
+            });
+          else await deps.alerts.clear('shares.drift');
+          return { inSync: items.length === 0, items };
+        },
+      }),
+      defineMethod({
+        name: 'shares.apply',
+        summary: 'Write the desired smb.conf again (undoing a hand edit), check it and reload smbd',
+        params: Type.Object({}, { additionalProperties: false }),
+        result: ApplyResult,
+        role: 'admin',
+        mutating: true,
+        handler: async (_p, ctx) => {
+          if (ctx.dryRun)
+            return planOf(
+              await managed.plan(state(), {
+                user: ctx.identity.user,
+                summary: 'shares.apply',
+                forceActivate: true,
+              }),
+            );
+          await requireSamba();
+          const r = await managed.reapply({ user: ctx.identity.user, summary: 'shares.apply' });
+          await deps.alerts.clear('shares.drift');
+          return appliedOf(r);
+        },
+      }),
+      ...configMethods<SharesState, unknown>({
+        area: 'shares',
+        label: 'the shares configuration',
+        config: () => managed,
+        restore: (s, ctx, summary) => change(ctx, summary, () => ({ state: s })) as never,
+        restoreResult: ApplyResult,
+      }),
+    ];
+
+    return { name: 'shares', methods };
+  };
+}
+
+export const sharesSubsystem: Subsystem = {
+  name: 'shares',
+  service: createSharesService(),
+  config: sharesConfig,
+  needs: [DATASETS],
+};

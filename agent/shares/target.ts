@@ -1,0 +1,94 @@
+/**
+ * The shares' managed-config target (`shares`): smb.conf rendered from the desired state,
+ * checked by Samba's own `testparm -s` (which exits 0 even on an unknown parameter, so its
+ * messages are read), and taken into use by the running smbd with `smbcontrol reload-config`
+ * — skipped when no smbd runs on this file (it reads it when it starts).
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { invalid } from '../../rpc/errors.js';
+import type { ConfigTarget, Step } from '../config-set/index.js';
+import type { Layout } from '../layout.js';
+import type { Runner } from '../runner.js';
+import type { SharesConfig } from './config.js';
+import { EMPTY_SHARES, type SharesState } from './model.js';
+import { renderSmbConf, type SmbGlobals } from './render-smb.js';
+
+export interface SambaPaths {
+  conf: string;
+  dirs: SmbGlobals['dirs'];
+}
+
+export function sambaPaths(layout: Layout): SambaPaths {
+  const base = path.join(layout.stateDir, 'samba');
+  return {
+    conf: path.join(layout.generated('samba'), 'smb.conf'),
+    dirs: {
+      private: path.join(base, 'private'),
+      state: path.join(base, 'state'),
+      lock: path.join(base, 'lock'),
+      cache: path.join(base, 'cache'),
+      pid: path.join(base, 'run'),
+      ncalrpc: path.join(base, 'ncalrpc'),
+      log: path.join(layout.logDir, 'samba'),
+    },
+  };
+}
+
+export function smbGlobals(cfg: SharesConfig, p: SambaPaths): SmbGlobals {
+  return {
+    port: cfg.smbPort,
+    interfaces: cfg.smbInterfaces,
+    workgroup: cfg.workgroup,
+    guestAccount: cfg.guestAccount,
+    dirs: p.dirs,
+  };
+}
+
+/** testparm's complaints about a file that it nevertheless answers 0 for. */
+const TESTPARM_ERRORS =
+  /Unknown parameter encountered|Ignoring unknown parameter|ERROR|Error loading services/i;
+
+export function testparmStep(conf: string, timeoutMs: number): Step {
+  return {
+    argv: ['testparm', '-s', conf],
+    timeoutMs,
+    check: (r) => {
+      const bad = r.stderr.split('\n').filter((l) => TESTPARM_ERRORS.test(l));
+      if (bad.length)
+        throw invalid(`testparm refuses the rendered smb.conf: ${bad.join('; ')}`, { testparm: bad });
+    },
+  };
+}
+
+/** `smbcontrol … smbd ping` answers: an smbd runs on this file's pid and lock directories. */
+export async function smbdRunning(runner: Runner, conf: string): Promise<boolean> {
+  const r = await runner.run(['smbcontrol', '-s', conf, 'smbd', 'ping'], {
+    okCodes: [0, 1, 255],
+    timeoutMs: 10_000,
+  });
+  return r.code === 0 && /PONG/.test(r.stdout);
+}
+
+export function sharesTarget(cfg: SharesConfig, p: SambaPaths, runner: Runner): ConfigTarget<SharesState> {
+  const timeoutMs = cfg.commandTimeoutSec * 1000;
+  return {
+    name: 'shares',
+    initial: () => EMPTY_SHARES,
+    render: (s) => new Map([[p.conf, renderSmbConf(s, smbGlobals(cfg, p))]]),
+    mode: () => 0o644,
+    prepare: async () => {
+      await mkdir(p.dirs.private, { recursive: true, mode: 0o700 });
+      for (const d of [p.dirs.state, p.dirs.lock, p.dirs.cache, p.dirs.pid, p.dirs.ncalrpc, p.dirs.log])
+        await mkdir(d, { recursive: true, mode: 0o755 });
+    },
+    validate: () => [testparmStep(p.conf, timeoutMs)],
+    activate: () => [
+      {
+        argv: ['smbcontrol', '-s', p.conf, 'smbd', 'reload-config'],
+        timeoutMs,
+        when: { describe: 'smbd runs on this configuration', test: () => smbdRunning(runner, p.conf) },
+      },
+    ],
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * A share's dataset on a real ZFS (zfs-fuse): made through the zfs port before the share
+ * exists, under <pool>/calypso/shares/<name> and mounted at the share's directory, with the
+ * properties zfs-fuse has (aclinherit, casesensitivity) and notes naming what it lacks
+ * (acltype, xattr=sa); the dry run lists the very `zfs create` the real run runs; a destroy of
+ * the dataset (or of a parent, recursively) is refused as `conflict` naming the share; and
+ * Previous Versions: the snapshots of the share's dataset are visible where shadow_copy2 looks.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { sharesSubsystem } from '../../agent/shares/service.js';
+import { createZfsService } from '../../agent/zfs/service.js';
+import { startTestAgent, type TestAgent } from '../helpers/agent.js';
+import { destroyPools, FAST, poolName, useZfsFuse, vdevFiles } from '../zfs/helpers.js';
+import { freePort, nssFiles, type SmbAccounts } from './smb-lab.js';
+
+interface Plan {
+  commands: string[][];
+  notes: string[];
+}
+
+describe('share datasets on zfs-fuse', { timeout: 240_000 }, () => {
+  let fuse: Awaited<ReturnType<typeof useZfsFuse>> | undefined;
+  let t: TestAgent | undefined;
+  let acc: SmbAccounts | undefined;
+  const pool = poolName('sh');
+
+  before(async () => {
+    fuse = await useZfsFuse();
+    acc = nssFiles();
+    t = await startTestAgent({
+      services: [createZfsService(FAST), sharesSubsystem],
+      config: {
+        shares: {
+          pool,
+          smbPort: await freePort(),
+          accounts: { backend: 'nss-wrapper', passwd: acc.passwd, group: acc.group },
+        },
+      },
+    });
+    const [file] = vdevFiles(path.join(t.prefix, 'vdevs'), ['a.img']);
+    await t.call('pool.create', {
+      name: pool,
+      topology: { data: [{ type: 'stripe', disks: [file] }] },
+      // altroot / keeps the pool out of the machine's cachefile with mountpoints unchanged
+      altroot: '/',
+      mountpoint: path.join(t.prefix, 'mnt', pool),
+    });
+  });
+
+  after(async () => {
+    await destroyPools([pool]);
+    await t?.stop();
+    acc?.cleanup();
+    await fuse?.release();
+  });
+
+  it('the dataset is made before the share, with what zfs-fuse supports; dry run = real run', async () => {
+    const dir = path.join(t!.prefix, 'srv/calypso/shares/data');
+    const dataset = `${pool}/calypso/shares/data`;
+    const dry = await t!.call<Plan>('shares.create', { name: 'data', dryRun: true });
+    assert.deepEqual(dry.commands[0], [
+      'zfs',
+      'create',
+      '-p',
+      '-o',
+      'aclinherit=passthrough',
+      '-o',
+      'casesensitivity=insensitive',
+      '-o',
+      `mountpoint=${dir}`,
+      '--',
+      dataset,
+    ]);
+    assert.ok(
+      dry.notes.some((n) => /acltype=posixacl .*not set, this ZFS lacks it/.test(n)),
+      dry.notes.join('\n'),
+    );
+    const real = await t!.call<Plan>('shares.create', { name: 'data' });
+    assert.deepEqual(real.commands, dry.commands);
+    const ds = await t!.call<{ mountpoint: string; properties: Record<string, { value: string }> }>(
+      'dataset.get',
+      {
+        name: dataset,
+      },
+    );
+    assert.equal(ds.mountpoint, dir);
+    assert.ok(existsSync(dir), 'mounted at the share directory');
+    const share = await t!.call<{ dataset: string; exists: boolean }>('shares.get', { name: 'data' });
+    assert.equal(share.dataset, dataset);
+    assert.equal(share.exists, true);
+  });
+
+  it('a destroy of a dataset a share uses is refused (conflict), recursive ones too', async () => {
+    for (const p of [
+      { name: `${pool}/calypso/shares/data` },
+      { name: `${pool}/calypso`, recursive: true, confirm: `${pool}/calypso` },
+    ])
+      await assert.rejects(
+        t!.call('dataset.destroy', p),
+        (e: Error & { kind?: string }) => e.kind === 'conflict' && /share data/.test(e.message),
+      );
+    await t!.call('shares.delete', { name: 'data' });
+    await t!.call('dataset.destroy', { name: `${pool}/calypso/shares/data` });
+  });
+
+  it('Previous Versions: shown only where .zfs/snapshot exists (zfs-fuse has none: reported, not pretended)', async () => {
+    await t!.call('shares.create', { name: 'pv', previousVersions: true });
+    const dir = path.join(t!.prefix, 'srv/calypso/shares/pv');
+    await t!.call('snapshot.create', { dataset: `${pool}/calypso/shares/pv`, name: 'auto-20261206-1200' });
+    const snaps = path.join(dir, '.zfs', 'snapshot');
+    const view = await t!.call<{ previousVersionsAvailable: boolean }>('shares.get', { name: 'pv' });
+    assert.equal(view.previousVersionsAvailable, existsSync(snaps));
+    // zfs-fuse 0.7 has no .zfs control directory; OpenZFS has one on every filesystem
+    assert.equal(view.previousVersionsAvailable, false, 'zfs-fuse: no .zfs/snapshot');
+    const st = await t!.call<{ notes?: string[] }>('shares.update', {
+      name: 'pv',
+      set: { previousVersions: true },
+      dryRun: true,
+    });
+    assert.ok(
+      st.notes?.some((n) => /no \.zfs\/snapshot/.test(n)),
+      JSON.stringify(st),
+    );
+  });
+});
