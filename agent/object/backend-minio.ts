@@ -147,9 +147,15 @@ export class MinioBackend implements ObjectBackend {
     return u;
   }
 
-  async createBucket(name: string, _owner: string): Promise<Plan> {
+  async createBucket(name: string, _owner: string, opts: { objectLock?: boolean } = {}): Promise<Plan> {
     return {
-      steps: [{ kind: 's3', op: 'CreateBucket', input: { Bucket: name } }],
+      steps: [
+        {
+          kind: 's3',
+          op: 'CreateBucket',
+          input: { Bucket: name, ...(opts.objectLock ? { ObjectLockEnabledForBucket: true } : {}) },
+        },
+      ],
       notes: ['MinIO buckets have no owner: give the user access with object.grant.set'],
     };
   }
@@ -253,6 +259,10 @@ export class MinioBackend implements ObjectBackend {
       if (step.newKeyAmong) newKey = parseNewAccessKey(out, step.argv.at(-1)!);
     }
     return newKey ? { newKey } : {};
+  }
+
+  adminS3(): Promise<S3Client> {
+    return this.client();
   }
 
   async clientFor(_user: string): Promise<S3Client> {

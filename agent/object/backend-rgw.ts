@@ -158,6 +158,10 @@ export class RgwBackend implements ObjectBackend {
     return b;
   }
 
+  adminS3(): Promise<S3Client> {
+    return this.adminClient();
+  }
+
   async getVersioning(name: string): Promise<Versioning> {
     return readVersioning(await this.adminClient(), name);
   }
@@ -191,11 +195,15 @@ export class RgwBackend implements ObjectBackend {
     }
   }
 
-  async createBucket(name: string, owner: string): Promise<Plan> {
+  async createBucket(name: string, owner: string, opts: { objectLock?: boolean } = {}): Promise<Plan> {
     // created by the system user, then handed to its owner (the owner's secret is not needed)
     return {
       steps: [
-        { kind: 's3', op: 'CreateBucket', input: { Bucket: name } },
+        {
+          kind: 's3',
+          op: 'CreateBucket',
+          input: { Bucket: name, ...(opts.objectLock ? { ObjectLockEnabledForBucket: true } : {}) },
+        },
         { kind: 'argv', argv: rgw.bucketLink(this.o.conn, name, owner) },
       ],
     };

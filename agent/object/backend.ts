@@ -18,7 +18,10 @@ export type S3Op =
   | 'PutBucketVersioning'
   | 'PutBucketPolicy'
   | 'DeleteBucketPolicy'
-  | 'AbortMultipartUpload';
+  | 'AbortMultipartUpload'
+  | 'PutObjectLockConfiguration'
+  | 'PutBucketLifecycleConfiguration'
+  | 'DeleteBucketLifecycle';
 
 export type Step =
   | {
@@ -104,7 +107,8 @@ export interface ObjectBackend {
   userIds(): Promise<string[]>;
   getUser(id: string): Promise<User>;
 
-  createBucket(name: string, owner: string): Promise<Plan>;
+  /** `objectLock`: created with Object Lock enabled (and so versioned): it cannot be added later. */
+  createBucket(name: string, owner: string, opts?: { objectLock?: boolean }): Promise<Plan>;
   /** `purge`: remove every object and version too. */
   deleteBucket(name: string, purge: boolean): Promise<Plan>;
   setVersioning(name: string, on: boolean): Promise<Plan>;
@@ -125,6 +129,8 @@ export interface ObjectBackend {
    */
   run(plan: Plan, signal?: AbortSignal): Promise<{ newKey?: NewKey }>;
 
+  /** The S3 client of the agent's own admin user (reads of lock and lifecycle settings). */
+  adminS3(): Promise<S3Client>;
   /** An S3 client acting as `user` (migration writes objects as the bucket's owner). */
   clientFor(user: string): Promise<S3Client>;
 

@@ -117,8 +117,21 @@ export function bucketMethods(o: ObjectContext) {
 
     defineMethod({
       name: 'object.bucket.create',
-      summary: 'Create a bucket owned by a user',
-      params: Type.Object({ name: BucketName, owner: UserId }, { additionalProperties: false }),
+      summary:
+        'Create a bucket owned by a user (objectLock: with Object Lock, which only creation can enable)',
+      params: Type.Object(
+        {
+          name: BucketName,
+          owner: UserId,
+          objectLock: Type.Optional(
+            Type.Boolean({
+              description:
+                'enable Object Lock (and versioning): retention can then be set with object.bucket.lock.set; it cannot be added later',
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
       result: BucketSchema,
       role: 'operator',
       mutating: true,
@@ -128,7 +141,10 @@ export function bucketMethods(o: ObjectContext) {
         const b = await o.ready();
         await b.getUser(p.owner);
         if (await exists(b, p.name)) throw conflict(`bucket ${p.name} exists already`, { bucket: p.name });
-        const r = await o.apply(await b.createBucket(p.name, p.owner), ctx.dryRun);
+        const r = await o.apply(
+          await b.createBucket(p.name, p.owner, { objectLock: p.objectLock === true }),
+          ctx.dryRun,
+        );
         if (isDryRunPlan(r)) return r;
         return b.getBucket(p.name);
       },

@@ -80,6 +80,9 @@ export async function runS3Step(client: S3Client, step: Extract<Step, { kind: 's
     PutBucketPolicyCommand,
     DeleteBucketPolicyCommand,
     AbortMultipartUploadCommand,
+    PutObjectLockConfigurationCommand,
+    PutBucketLifecycleConfigurationCommand,
+    DeleteBucketLifecycleCommand,
   } = await loadSdk();
   try {
     switch (step.op) {
@@ -97,6 +100,15 @@ export async function runS3Step(client: S3Client, step: Extract<Step, { kind: 's
         return;
       case 'AbortMultipartUpload':
         await client.send(new AbortMultipartUploadCommand(i));
+        return;
+      case 'PutObjectLockConfiguration':
+        await client.send(new PutObjectLockConfigurationCommand(i));
+        return;
+      case 'PutBucketLifecycleConfiguration':
+        await client.send(new PutBucketLifecycleConfigurationCommand(i));
+        return;
+      case 'DeleteBucketLifecycle':
+        await client.send(new DeleteBucketLifecycleCommand(i));
         return;
     }
   } catch (err) {

@@ -12,6 +12,7 @@ import { createObjectContext, type ObjectOptions } from './context.js';
 import { accessMethods } from './methods-access.js';
 import { bucketMethods } from './methods-bucket.js';
 import { contentsMethods } from './methods-contents.js';
+import { lockMethods } from './methods-lock.js';
 import { migrateMethods } from './methods-migrate.js';
 import { gatewayWanted, restoreGateway, serviceMethods } from './methods-service.js';
 import { userMethods } from './methods-user.js';
@@ -54,6 +55,7 @@ export function createObjectService(options: ObjectOptions = {}): ServiceFactory
         ...contentsMethods(o),
         ...userMethods(o),
         ...accessMethods(o),
+        ...lockMethods(o),
         ...migrateMethods(o),
         ...(minioEnv ? minioEnv.methods : []),
       ],

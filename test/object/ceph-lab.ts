@@ -53,6 +53,8 @@ export interface CephLabOptions {
   rgw?: boolean;
   /** memstore capacity reported by the OSD, bytes */
   memstoreBytes?: number;
+  /** RGW's `rgw_lc_debug_interval`: a lifecycle "day" lasts this many seconds (gateway and radosgw-admin) */
+  lcDebugInterval?: number;
 }
 
 function confText(
@@ -62,6 +64,7 @@ function confText(
   rgwName: string,
   rgwPort: number,
   bytes: number,
+  lcDebugInterval?: number,
 ) {
   const p = (...x: string[]) => path.join(dir, ...x);
   return `[global]
@@ -101,7 +104,7 @@ osd_op_num_shards = 1
 osd_op_num_threads_per_shard = 2
 osd_max_object_name_len = 256
 debug_ms = 0
-
+${lcDebugInterval ? `rgw_lc_debug_interval = ${lcDebugInterval}\n` : ''}
 [client.admin]
 admin_socket =
 log_file =
@@ -157,7 +160,10 @@ export async function startCephLab(dir: string, opts: CephLabOptions = {}): Prom
   const rgwPort = await freePort();
   const rgwName = 'client.rgw.lab';
   const conf = path.join(dir, 'ceph.conf');
-  writeFileSync(conf, confText(dir, fsid, monPort, rgwName, rgwPort, opts.memstoreBytes ?? 256 << 20));
+  writeFileSync(
+    conf,
+    confText(dir, fsid, monPort, rgwName, rgwPort, opts.memstoreBytes ?? 256 << 20, opts.lcDebugInterval),
+  );
   const kr = (n: string) => path.join(dir, 'keyring', `ceph.${n}.keyring`);
   const adminKeyring = kr('client.admin');
   const rgwKeyring = kr(rgwName);

@@ -32,6 +32,8 @@ export interface ObjectRigOptions {
   startGateway?: boolean;
   /** a self-signed certificate in the agent's etc/calypso/tls and `tls: on` (the installer's argv) */
   tls?: boolean;
+  /** a lifecycle day lasts this many seconds (ceph-lab.ts) */
+  lcDebugInterval?: number;
 }
 
 export async function startObjectRig(opts: ObjectRigOptions = {}): Promise<ObjectRig> {
@@ -50,7 +52,7 @@ export async function startObjectRig(opts: ObjectRigOptions = {}): Promise<Objec
     if (left.length) throw new Error(`ceph processes survived: ${left.join(', ')}`);
   };
   try {
-    lab = await startCephLab(labDir.dir, { rgw: false });
+    lab = await startCephLab(labDir.dir, { rgw: false, lcDebugInterval: opts.lcDebugInterval });
     if (opts.tls) {
       const dir = createLayout(agentDir.dir).tlsDir;
       mkdirSync(dir, { recursive: true });
