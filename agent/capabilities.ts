@@ -19,7 +19,10 @@ export interface Capability {
   variant?: string;
 }
 
-/** A capability check: the built-in ones below, and those a service declares (`deps.capabilities.declare`). */
+/**
+ * A capability check. Each subsystem declares its own from its folder (`deps.capabilities.declare`
+ * in its service factory); the core lists none.
+ */
 export interface Probe {
   name: string;
   /** Binaries that must all exist. */
@@ -33,74 +36,6 @@ export interface Probe {
   variant?: (runner: Runner) => string | undefined;
 }
 
-const PROBES: Probe[] = [
-  {
-    name: 'zfs',
-    bins: ['zpool', 'zfs'],
-    versionArgs: ['version'],
-    versionFrom: /zfs-(\d[\w.-]*)/,
-    okCodes: [0, 1, 2],
-    variant: (r) => (r.which('zfs-fuse') ? 'zfs-fuse' : 'openzfs'),
-  },
-  {
-    name: 'scst',
-    bins: ['scstadmin'],
-    paths: ['sys/kernel/scst_tgt'],
-    versionArgs: ['-version'],
-    okCodes: [0, 1],
-  },
-  { name: 'tgt', bins: ['tgtadm'], versionArgs: ['--version'], versionFrom: /(\d[\w.]*)/ },
-  { name: 'iscsi-initiator', bins: ['iscsi-ls', 'iscsi-inq'], versionArgs: ['--help'], okCodes: [0, 1, 255] },
-  { name: 'mhvtl', bins: ['vtlcmd'], paths: ['sys/module/mhvtl'] },
-  {
-    name: 'mtx',
-    bins: ['mtx'],
-    versionArgs: ['--version'],
-    versionFrom: /mtx version (\S+)/,
-    okCodes: [0, 1],
-  },
-  { name: 'mt', bins: ['mt'], versionArgs: ['--version'], versionFrom: /(\d[\d.]+)/, okCodes: [0, 1] },
-  {
-    name: 'bacula-dir',
-    bins: ['bacula-dir'],
-    versionArgs: ['-?'],
-    versionFrom: /Version:\s*(\S+)/,
-    okCodes: [0, 1],
-  },
-  {
-    name: 'bacula-sd',
-    bins: ['bacula-sd'],
-    versionArgs: ['-?'],
-    versionFrom: /Version:\s*(\S+)/,
-    okCodes: [0, 1],
-  },
-  {
-    name: 'bacula-fd',
-    bins: ['bacula-fd'],
-    versionArgs: ['-?'],
-    versionFrom: /Version:\s*(\S+)/,
-    okCodes: [0, 1],
-  },
-  {
-    name: 'bconsole',
-    bins: ['bconsole'],
-    versionArgs: ['-?'],
-    versionFrom: /Version:\s*(\S+)/,
-    okCodes: [0, 1],
-  },
-  {
-    name: 'bareos-dir',
-    bins: ['bareos-dir'],
-    versionArgs: ['--version'],
-    versionFrom: /(\d[\w.]+)/,
-    okCodes: [0, 1],
-  },
-  { name: 'minio', bins: ['minio'], versionArgs: ['--version'], versionFrom: /version (\S+)/ },
-  { name: 'smartctl', bins: ['smartctl'], versionArgs: ['--version'], versionFrom: /smartctl (\S+)/ },
-  { name: 'udevadm', bins: ['udevadm'], versionArgs: ['--version'], versionFrom: /(\d+)/ },
-  { name: 'lsblk', bins: ['lsblk'], versionArgs: ['--version'], versionFrom: /util-linux (\S+)/ },
-];
-
 export class Capabilities {
   private results = new Map<string, Capability>();
   private detecting: Promise<void> | undefined;
@@ -110,7 +45,7 @@ export class Capabilities {
     return c;
   })();
 
-  private probes: Probe[] = [...PROBES];
+  private probes: Probe[] = [];
 
   constructor(
     private runner: Runner,

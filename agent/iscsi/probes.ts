@@ -1,0 +1,14 @@
+/** The capabilities the iSCSI subsystem declares (agent/capabilities.ts): its backends' tools and the initiator. */
+import type { Probe } from '../capabilities.js';
+
+export const ISCSI_PROBES: Probe[] = [
+  {
+    name: 'scst',
+    bins: ['scstadmin'],
+    paths: ['sys/kernel/scst_tgt'],
+    versionArgs: ['-version'],
+    okCodes: [0, 1],
+  },
+  { name: 'tgt', bins: ['tgtadm'], versionArgs: ['--version'], versionFrom: /(\d[\w.]*)/ },
+  { name: 'iscsi-initiator', bins: ['iscsi-ls', 'iscsi-inq'], versionArgs: ['--help'], okCodes: [0, 1, 255] },
+];

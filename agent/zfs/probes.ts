@@ -1,0 +1,11 @@
+/** The capability the ZFS subsystem declares (agent/capabilities.ts): the tools and their dialect. */
+import type { Probe } from '../capabilities.js';
+
+export const ZFS_PROBE: Probe = {
+  name: 'zfs',
+  bins: ['zpool', 'zfs'],
+  versionArgs: ['version'],
+  versionFrom: /zfs-(\d[\w.-]*)/,
+  okCodes: [0, 1, 2],
+  variant: (r) => (r.which('zfs-fuse') ? 'zfs-fuse' : 'openzfs'),
+};
