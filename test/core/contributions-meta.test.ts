@@ -19,8 +19,18 @@ import { repoRoot } from '../helpers/paths.js';
 
 const root = repoRoot();
 const INFRA_DIRS = ['config-set', 'fs', 'util'];
-/** The assembly lists the subsystems; the layout spells the appliance's data areas (docs/design.md). */
-const ALLOWED = new Set(['agent/subsystems.ts', 'agent/create-agent.ts', 'agent/main.ts', 'agent/layout.ts']);
+/**
+ * The assembly lists the subsystems (and the generators build the whole agent); the layout
+ * spells the appliance's data areas (docs/design.md); plugin-types.ts reads JSON Schema's `'object'`.
+ */
+const ALLOWED = new Set([
+  'agent/subsystems.ts',
+  'agent/create-agent.ts',
+  'agent/main.ts',
+  'agent/api-docs.ts',
+  'agent/plugin-types.ts',
+  'agent/layout.ts',
+]);
 /** Words the infrastructure owns itself: the alert engine's LMDB database is `alerts`. */
 const INFRA_WORDS = new Set(['alerts']);
 
