@@ -1,23 +1,19 @@
 /**
  * Alert rules (alert.rules / alert.rules.set): thresholds the checks compare against and the
- * sources whose alerts are not raised. Stored in LMDB beside the alerts (key `rules`).
+ * sources whose alerts are not raised. Stored in LMDB beside the alerts (key `rules`). The
+ * sources are not listed here: each subsystem declares its own (`Subsystem.alertSources`), the
+ * agent gathers them into `deps.alertSources`, and the schemas are built from that list.
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 
-export const ALERT_SOURCES = [
-  'zfs',
-  'hardware',
-  'backup',
-  'tape',
-  'vtl',
-  'iscsi',
-  'object',
-  'shares',
-  'release',
-  'audit',
-  'notify',
-] as const;
+/** The core's own alert source (the audit log's chain check, agent/core/audit.ts). */
+export const CORE_ALERT_SOURCES = ['audit'] as const;
+
+/** One of the given sources. */
+export function sourceSchema(sources: readonly string[]) {
+  return Type.Union(sources.map((s) => Type.Literal(s)));
+}
 
 const Percent = (d: number, description: string) =>
   Type.Integer({ minimum: 1, maximum: 100, default: d, description });
@@ -55,23 +51,29 @@ export const ThresholdsSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
-export const RulesSchema = Type.Object(
-  {
-    disabledSources: Type.Array(Type.Union(ALERT_SOURCES.map((s) => Type.Literal(s))), {
-      maxItems: ALERT_SOURCES.length,
-      uniqueItems: true,
-      default: [],
-      description: 'sources whose alerts are not raised (their open alerts are cleared)',
-    }),
-    thresholds: ThresholdsSchema,
-  },
-  { additionalProperties: false, default: {} },
-);
-export type Rules = Static<typeof RulesSchema>;
+/** The rules' schema over the agent's alert sources. */
+export function rulesSchema(sources: readonly string[]) {
+  return Type.Object(
+    {
+      disabledSources: Type.Array(sourceSchema(sources), {
+        maxItems: sources.length,
+        uniqueItems: true,
+        default: [],
+        description: 'sources whose alerts are not raised (their open alerts are cleared)',
+      }),
+      thresholds: ThresholdsSchema,
+    },
+    { additionalProperties: false, default: {} },
+  );
+}
 export type Thresholds = Static<typeof ThresholdsSchema>;
+export interface Rules {
+  disabledSources: string[];
+  thresholds: Thresholds;
+}
 
 export function defaultRules(): Rules {
-  return Value.Default(RulesSchema, {}) as Rules;
+  return { disabledSources: [], thresholds: Value.Default(ThresholdsSchema, {}) as Thresholds };
 }
 
 /** Rules merged with a partial change; thresholds keep the ones not given. */
@@ -80,7 +82,7 @@ export function mergeRules(
   change: { disabledSources?: string[]; thresholds?: Partial<Rules['thresholds']> },
 ): Rules {
   return {
-    disabledSources: (change.disabledSources ?? cur.disabledSources) as Rules['disabledSources'],
+    disabledSources: change.disabledSources ?? cur.disabledSources,
     thresholds: { ...cur.thresholds, ...change.thresholds },
   };
 }

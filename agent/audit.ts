@@ -12,26 +12,24 @@
  */
 import { createHash } from 'node:crypto';
 import type { Database } from 'lmdb';
-import type { AuditEntry } from '../rpc/core.js';
+import {
+  ANCHOR_KEY,
+  type Anchor,
+  type AuditInput,
+  type AuditQuery,
+  type AuditRecord,
+  canonical,
+  chainHash,
+  collector,
+  GENESIS,
+  isFiltered,
+  scanner,
+  type VerifyResult,
+  walker,
+} from './audit-chain.js';
 
-export type AuditInput = AuditEntry;
-
-export interface AuditRecord extends AuditInput {
-  seq: number;
-  time: number;
-  prev: string;
-  hash: string;
-}
-
-export interface AuditQuery {
-  limit?: number;
-  offset?: number;
-  method?: string;
-  user?: string;
-  outcome?: string;
-  since?: number;
-  until?: number;
-}
+export type { AuditInput, AuditQuery, AuditRecord, VerifyResult } from './audit-chain.js';
+export { canonical };
 
 export interface AuditLimits {
   /** params whose canonical JSON is longer are stored truncated, with their hash */
@@ -62,14 +60,6 @@ export const DEFAULT_AUDIT_LIMITS: AuditLimits = {
   sliceMs: 4,
 };
 
-/** Key 0: where the chain resumes after pruning. */
-interface Anchor {
-  seq: number;
-  hash: string;
-  time: number;
-}
-const ANCHOR_KEY = 0;
-const GENESIS = '0'.repeat(64);
 const HEAD_CHARS = 512;
 /** Methods named one by one in a refusal summary (more than any registry holds). */
 const MAX_SUMMARY_METHODS = 1000;
@@ -81,15 +71,6 @@ interface PeerBudget {
   suppressed: number;
   methods: Map<string, number>;
   who: Pick<AuditInput, 'user' | 'uid' | 'transport'>;
-}
-
-export interface VerifyResult {
-  ok: boolean;
-  checked: number;
-  firstBad?: number;
-  reason?: string;
-  /** seq of the first record checked, when older ones were pruned */
-  anchoredAt?: number;
 }
 
 export class AuditLog {
@@ -279,33 +260,23 @@ export class AuditLog {
   query(q: AuditQuery = {}): { items: AuditRecord[]; total: number; truncated?: boolean } {
     const limit = q.limit ?? 50;
     const offset = q.offset ?? 0;
-    const maxBytes = this.limits.maxAnswerBytes;
-    const items: AuditRecord[] = [];
-    let bytes = 0;
-    let truncated = false;
-    // an answer stops at its byte bound as well as its record count
-    const take = (r: AuditRecord) => {
-      if (truncated) return;
-      const size = JSON.stringify(r).length;
-      if (items.length > 0 && bytes + size > maxBytes) {
-        truncated = true;
-        return;
-      }
-      bytes += size;
-      items.push(r);
-    };
+    const c = collector(this.limits.maxAnswerBytes);
     if (!isFiltered(q)) {
       // newest first, straight from the key range: no scan of the whole log
       for (const { key, value } of this.db.getRange({ reverse: true, offset, limit: limit + 1 })) {
-        if (key === ANCHOR_KEY || items.length >= limit) continue;
-        take(value as AuditRecord);
-        if (truncated) break;
+        if (key === ANCHOR_KEY || c.items.length >= limit) continue;
+        c.take(value as AuditRecord);
+        if (c.truncated) break;
       }
-      return { items, total: this.lastSeq - this.firstSeq() + 1, ...(truncated ? { truncated } : {}) };
+      return {
+        items: c.items,
+        total: this.lastSeq - this.firstSeq() + 1,
+        ...(c.truncated ? { truncated: true } : {}),
+      };
     }
-    const scan = this.scanner(q, take);
+    const scan = scanner(this.db, q, c.take, this.limits.maxScanRecords);
     while (!scan.done) scan.step(Number.POSITIVE_INFINITY);
-    return scan.result(items, truncated);
+    return scan.result(c.items, c.truncated);
   }
 
   /**
@@ -319,82 +290,20 @@ export class AuditLog {
     opts: { signal?: AbortSignal } = {},
   ): Promise<{ items: AuditRecord[]; total: number; truncated?: boolean }> {
     if (!isFiltered(q)) return this.query(q);
-    const maxBytes = this.limits.maxAnswerBytes;
-    const items: AuditRecord[] = [];
-    let bytes = 0;
-    let truncated = false;
-    const take = (r: AuditRecord) => {
-      if (truncated) return;
-      const size = JSON.stringify(r).length;
-      if (items.length > 0 && bytes + size > maxBytes) {
-        truncated = true;
-        return;
-      }
-      bytes += size;
-      items.push(r);
-    };
-    const scan = this.scanner(q, take);
+    const c = collector(this.limits.maxAnswerBytes);
+    const scan = scanner(this.db, q, c.take, this.limits.maxScanRecords);
     for (;;) {
       opts.signal?.throwIfAborted();
       scan.step(this.limits.sliceMs);
       if (scan.done) break;
       await new Promise((r) => setImmediate(r));
     }
-    return scan.result(items, truncated);
-  }
-
-  /** A filtered scan, newest first, resumable: each step runs for at most `ms`. */
-  private scanner(q: AuditQuery, take: (r: AuditRecord) => void) {
-    const offset = q.offset ?? 0;
-    const limit = q.limit ?? 50;
-    const maxScan = this.limits.maxScanRecords;
-    let taken = 0;
-    let total = 0;
-    let scanned = 0;
-    let next: number | undefined;
-    let limitedAt: number | undefined;
-    const db = this.db;
-    const s = {
-      done: false,
-      step(ms: number) {
-        const t0 = performance.now();
-        const range = db.getRange(next === undefined ? { reverse: true } : { reverse: true, start: next });
-        for (const { key, value } of range) {
-          if (key === ANCHOR_KEY) continue;
-          if ((scanned & 63) === 0 && performance.now() - t0 > ms) {
-            next = key as number;
-            return;
-          }
-          if (scanned >= maxScan) {
-            limitedAt = key as number;
-            break;
-          }
-          scanned++;
-          const r = value as AuditRecord;
-          if (!matches(r, q)) continue;
-          if (total >= offset && taken < limit) {
-            take(r);
-            taken++;
-          }
-          total++;
-        }
-        s.done = true;
-      },
-      result(items: AuditRecord[], truncated: boolean) {
-        return {
-          items,
-          total,
-          ...(truncated ? { truncated } : {}),
-          ...(limitedAt !== undefined ? { scanLimited: true, scannedTo: limitedAt + 1 } : {}),
-        };
-      },
-    };
-    return s;
+    return scan.result(c.items, c.truncated);
   }
 
   /** Walk the whole chain (synchronously: small logs and tests). */
   verify(): VerifyResult {
-    const w = this.walker();
+    const w = walker(this.db, this.lastSeq);
     while (!w.done) w.step(Number.POSITIVE_INFINITY);
     return w.result!;
   }
@@ -406,7 +315,7 @@ export class AuditLog {
   async verifyAsync(
     opts: { signal?: AbortSignal; progress?: (checked: number, total: number) => void } = {},
   ) {
-    const w = this.walker();
+    const w = walker(this.db, this.lastSeq);
     while (!w.done) {
       opts.signal?.throwIfAborted();
       w.step(2000, this.limits.sliceMs);
@@ -415,95 +324,6 @@ export class AuditLog {
     }
     return w.result!;
   }
-
-  private walker() {
-    const anchor = this.db.get(ANCHOR_KEY) as Anchor | undefined;
-    let prev = anchor?.hash ?? GENESIS;
-    let expectSeq = (anchor?.seq ?? 0) + 1;
-    const firstSeq = expectSeq;
-    const lastSeq = this.lastSeq;
-    const self = this;
-    const w = {
-      done: false,
-      checked: 0,
-      total: lastSeq - firstSeq + 1,
-      result: undefined as VerifyResult | undefined,
-      step(max: number, ms = Number.POSITIVE_INFINITY) {
-        let n = 0;
-        const t0 = performance.now();
-        const anchored = anchor ? { anchoredAt: firstSeq } : {};
-        const end = (r: VerifyResult) => {
-          w.done = true;
-          w.result = { ...r, ...anchored };
-        };
-        for (const { key, value } of self.db.getRange({ start: expectSeq, end: lastSeq + 1 })) {
-          const rec = value as AuditRecord;
-          if (key !== expectSeq || rec.seq !== expectSeq)
-            return end({
-              ok: false,
-              checked: w.checked,
-              firstBad: expectSeq,
-              reason: `record ${expectSeq} is missing or renumbered`,
-            });
-          if (rec.prev !== prev)
-            return end({
-              ok: false,
-              checked: w.checked,
-              firstBad: rec.seq,
-              reason: 'chain link does not match',
-            });
-          const { hash, ...body } = rec;
-          if (chainHash(prev, body) !== hash)
-            return end({ ok: false, checked: w.checked, firstBad: rec.seq, reason: 'record was altered' });
-          prev = hash;
-          expectSeq++;
-          w.checked++;
-          if (++n >= max || ((n & 63) === 0 && performance.now() - t0 > ms)) return;
-        }
-        if (expectSeq <= lastSeq)
-          return end({
-            ok: false,
-            checked: w.checked,
-            firstBad: expectSeq,
-            reason: 'records at the end were removed',
-          });
-        end({ ok: true, checked: w.checked });
-      },
-    };
-    return w;
-  }
-}
-
-function isFiltered(q: AuditQuery): boolean {
-  return Boolean(q.method || q.user || q.outcome || q.since !== undefined || q.until !== undefined);
-}
-
-function matches(r: AuditRecord, q: AuditQuery): boolean {
-  if (
-    q.method &&
-    r.method !== q.method &&
-    !(q.method.endsWith('*') && r.method.startsWith(q.method.slice(0, -1)))
-  )
-    return false;
-  if (q.user && r.user !== q.user) return false;
-  if (q.outcome && r.outcome !== q.outcome) return false;
-  if (q.since !== undefined && r.time < q.since) return false;
-  if (q.until !== undefined && r.time > q.until) return false;
-  return true;
-}
-
-function chainHash(prev: string, body: Record<string, unknown>): string {
-  return createHash('sha256').update(prev).update(canonical(body)).digest('hex');
-}
-
-/** JSON with sorted keys, so that the hash does not depend on property order. */
-export function canonical(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  const keys = Object.keys(v as object)
-    .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
 }
 
 function stripUndefined<T extends object>(o: T): T {

@@ -19,7 +19,10 @@ export interface Capability {
   variant?: string;
 }
 
-/** A capability check: the built-in ones below, and those a service declares (`deps.capabilities.declare`). */
+/**
+ * A capability check. Each subsystem declares its own from its folder (`deps.capabilities.declare`
+ * in its service factory); the core lists none.
+ */
 export interface Probe {
   name: string;
   /** Binaries that must all exist. */
@@ -31,17 +34,19 @@ export interface Probe {
   /** Kernel feature paths (relative to the sysroot) that must exist. */
   paths?: string[];
   variant?: (runner: Runner) => string | undefined;
-  /**
-   * Installed, but not usable by the agent's user (an unprivileged demo agent): the reason, else
-   * undefined. Checked after the binaries are found.
-   */
+  /** Why the tool, though installed, cannot be used by the agent's user (undefined: it can). */
   unusable?: () => string | undefined;
 }
 
 const uid = () => process.getuid?.() ?? 0;
 
+/** The reason a probe's tool is installed but not usable by the agent's user, in one sentence. */
+export function notUsable(why: string): string {
+  return `installed, not usable by the agent's user (uid ${uid()}): ${why}; run the agent as root (npm run demo as root runs it in a sandbox with its own daemons)`;
+}
+
 /** Why the agent's user may not open `p` (EACCES only: a missing socket is "not running", not this). */
-function closed(p: string, what: string): string | undefined {
+export function closedToUs(p: string, what: string): string | undefined {
   try {
     accessSync(p, constants.R_OK | constants.W_OK);
     return undefined;
@@ -51,87 +56,10 @@ function closed(p: string, what: string): string | undefined {
   }
 }
 
-function notUsable(why: string): string {
-  return `installed, not usable by the agent's user (uid ${uid()}): ${why}; run the agent as root (npm run demo as root runs it in a sandbox with its own daemons)`;
+/** Not root: for tools that answer root only. */
+export function rootOnly(why: string): string | undefined {
+  return uid() === 0 ? undefined : notUsable(why);
 }
-
-const PROBES: Probe[] = [
-  {
-    name: 'zfs',
-    bins: ['zpool', 'zfs'],
-    versionArgs: ['version'],
-    versionFrom: /zfs-(\d[\w.-]*)/,
-    okCodes: [0, 1, 2],
-    variant: (r) => (r.which('zfs-fuse') ? 'zfs-fuse' : 'openzfs'),
-    unusable: () =>
-      closed('/run/zfs', "zfs-fuse's socket directory") ??
-      closed('/run/zfs/zfs_socket', "zfs-fuse's socket") ??
-      closed('/dev/zfs', 'the ZFS device'),
-  },
-  {
-    name: 'scst',
-    bins: ['scstadmin'],
-    paths: ['sys/kernel/scst_tgt'],
-    versionArgs: ['-version'],
-    okCodes: [0, 1],
-  },
-  {
-    name: 'tgt',
-    bins: ['tgtadm'],
-    versionArgs: ['--version'],
-    versionFrom: /(\d[\w.]*)/,
-    unusable: () => (uid() === 0 ? undefined : notUsable('tgtd answers its control socket for root only')),
-  },
-  { name: 'iscsi-initiator', bins: ['iscsi-ls', 'iscsi-inq'], versionArgs: ['--help'], okCodes: [0, 1, 255] },
-  { name: 'mhvtl', bins: ['vtlcmd'], paths: ['sys/module/mhvtl'] },
-  {
-    name: 'mtx',
-    bins: ['mtx'],
-    versionArgs: ['--version'],
-    versionFrom: /mtx version (\S+)/,
-    okCodes: [0, 1],
-  },
-  { name: 'mt', bins: ['mt'], versionArgs: ['--version'], versionFrom: /(\d[\d.]+)/, okCodes: [0, 1] },
-  {
-    name: 'bacula-dir',
-    bins: ['bacula-dir'],
-    versionArgs: ['-?'],
-    versionFrom: /Version:\s*(\S+)/,
-    okCodes: [0, 1],
-  },
-  {
-    name: 'bacula-sd',
-    bins: ['bacula-sd'],
-    versionArgs: ['-?'],
-    versionFrom: /Version:\s*(\S+)/,
-    okCodes: [0, 1],
-  },
-  {
-    name: 'bacula-fd',
-    bins: ['bacula-fd'],
-    versionArgs: ['-?'],
-    versionFrom: /Version:\s*(\S+)/,
-    okCodes: [0, 1],
-  },
-  {
-    name: 'bconsole',
-    bins: ['bconsole'],
-    versionArgs: ['-?'],
-    versionFrom: /Version:\s*(\S+)/,
-    okCodes: [0, 1],
-  },
-  {
-    name: 'bareos-dir',
-    bins: ['bareos-dir'],
-    versionArgs: ['--version'],
-    versionFrom: /(\d[\w.]+)/,
-    okCodes: [0, 1],
-  },
-  { name: 'minio', bins: ['minio'], versionArgs: ['--version'], versionFrom: /version (\S+)/ },
-  { name: 'smartctl', bins: ['smartctl'], versionArgs: ['--version'], versionFrom: /smartctl (\S+)/ },
-  { name: 'udevadm', bins: ['udevadm'], versionArgs: ['--version'], versionFrom: /(\d+)/ },
-  { name: 'lsblk', bins: ['lsblk'], versionArgs: ['--version'], versionFrom: /util-linux (\S+)/ },
-];
 
 export class Capabilities {
   private results = new Map<string, Capability>();
@@ -142,7 +70,7 @@ export class Capabilities {
     return c;
   })();
 
-  private probes: Probe[] = [...PROBES];
+  private probes: Probe[] = [];
 
   constructor(
     private runner: Runner,

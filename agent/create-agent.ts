@@ -21,6 +21,7 @@ import type { Identity } from '../rpc/roles.js';
 import { UnixTransport } from '../rpc/unix-transport.js';
 import type { WsTransport } from '../rpc/ws-transport.js';
 import { AlertEngine } from './alert-engine.js';
+import { CORE_ALERT_SOURCES } from './alert-rules.js';
 import { AuditLog } from './audit.js';
 import { Capabilities } from './capabilities.js';
 import { type Config, ConfigError, loadConfig, parseConfig } from './config.js';
@@ -32,6 +33,7 @@ import { JobManager } from './jobs.js';
 import { createLayout, type Layout } from './layout.js';
 import { Locks } from './locks.js';
 import { createLogger } from './log.js';
+import { MetricsRegistry } from './metrics-registry.js';
 import { packageRoot, packageVersion } from './package-root.js';
 import { Ports } from './ports.js';
 import { createRunner, type Runner } from './runner.js';
@@ -149,6 +151,13 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
     usage: new Usage(),
     ports: new Ports(),
     locks: new Locks(),
+    alertSources: [
+      ...new Set([
+        ...CORE_ALERT_SOURCES,
+        ...[...subsystems, ...SUBSYSTEMS].flatMap((s) => s.alertSources ?? []),
+      ]),
+    ],
+    metrics: new MetricsRegistry(),
     alerts: new AlertEngine({
       db: store.db('alerts'),
       events,

@@ -17,6 +17,7 @@ import type { EventBus } from './events.js';
 import type { JobManager } from './jobs.js';
 import type { Layout } from './layout.js';
 import type { Locks } from './locks.js';
+import type { MetricsRegistry } from './metrics-registry.js';
 import type { Port, Ports } from './ports.js';
 import type { Runner } from './runner.js';
 import type { SecretStore } from './secrets.js';
@@ -52,6 +53,10 @@ export interface AgentDeps {
   ports: Ports;
   /** The alert engine: every subsystem raises and clears alerts through it. */
   alerts: AlertEngine;
+  /** Every alert source: the core's and those the subsystems declare (`Subsystem.alertSources`). */
+  alertSources: readonly string[];
+  /** Metrics the subsystems contribute to `/metrics` (`metrics.contribute(...)`). */
+  metrics: MetricsRegistry;
   version: string;
 }
 
@@ -84,4 +89,6 @@ export interface Subsystem {
   provides?: Port<unknown>[];
   /** ports of other subsystems it uses (it works without them: those calls answer `unavailable`) */
   needs?: Port<unknown>[];
+  /** the `source` names of the alerts it raises (alert rules and notification routing name them) */
+  alertSources?: readonly string[];
 }

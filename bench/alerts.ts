@@ -10,14 +10,21 @@
 import { open } from 'lmdb';
 import pino from 'pino';
 import { AlertEngine } from '../agent/alert-engine.js';
+import { alertsMetrics } from '../agent/alerts/metrics.js';
+import { backupMetrics } from '../agent/backup/metrics.js';
+import { coreMetrics } from '../agent/core/metrics.js';
 import { EventBus } from '../agent/events.js';
-import { createMetrics, type Readings } from '../agent/metrics/service.js';
+import { hardwareMetrics } from '../agent/hardware/metrics.js';
+import { iscsiMetrics } from '../agent/iscsi/metrics.js';
+import { createMetrics, readSources } from '../agent/metrics/exposition.js';
+import { objectMetrics } from '../agent/object/metrics.js';
+import { zfsMetrics } from '../agent/zfs/metrics.js';
 import { tempDir } from '../test/helpers/paths.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ms = (x: number) => `${x.toFixed(2)} ms`;
 
-function reading(): Readings {
+function reading() {
   const now = Date.now() / 1000;
   return {
     pools: Array.from({ length: 100 }, (_, i) => ({
@@ -44,7 +51,24 @@ function reading(): Readings {
 export async function benchAlerts(): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   const r = reading();
-  const m = createMetrics(async () => r, Date.now);
+  const sources = [
+    ...zfsMetrics({
+      pools: async () => r.pools,
+      datasets: async () => r.datasets,
+      snapshots: async () => r.snapshots,
+    }),
+    ...hardwareMetrics(async () => r.disks),
+    ...coreMetrics(async () => r.jobs),
+    ...alertsMetrics(async () => r.alerts),
+    ...backupMetrics(async () => r.backups),
+    ...iscsiMetrics(async () => r.iscsiSessions),
+    ...objectMetrics(async () => r.buckets),
+  ];
+  const m = createMetrics(
+    () => sources,
+    () => readSources(sources),
+    Date.now,
+  );
   for (let i = 0; i < 20; i++) await m.scrape();
   const scrape: number[] = [];
   const floor: number[] = [];
@@ -67,14 +91,14 @@ export async function benchAlerts(): Promise<Record<string, unknown>> {
   const log = pino({ level: 'silent' });
   const e = new AlertEngine({ db, events: new EventBus(), log, now: Date.now });
   const cycle = async () => {
-    for (const p of r.pools ?? []) {
+    for (const p of r.pools) {
       const k = `zfs.pool.health:${p.name}`;
       if (p.health === 'ONLINE') await e.clear(k);
       else
         await e.raise({ key: k, level: 'critical', source: 'zfs', title: `pool ${p.name} is ${p.health}` });
       await e.clear(`zfs.pool.capacity:${p.name}`);
     }
-    for (const d of r.disks ?? []) await e.clear(`hardware.disk.smart:${d.name}`);
+    for (const d of r.disks) await e.clear(`hardware.disk.smart:${d.name}`);
   };
   await cycle();
   const cycles: number[] = [];
@@ -84,11 +108,11 @@ export async function benchAlerts(): Promise<Record<string, unknown>> {
     await cycle();
     cycles.push(performance.now() - t);
     t = performance.now();
-    for (const p of r.pools ?? []) {
+    for (const p of r.pools) {
       db.get(`alert/zfs.pool.health:${p.name}`);
       db.get(`alert/zfs.pool.capacity:${p.name}`);
     }
-    for (const d of r.disks ?? []) db.get(`alert/hardware.disk.smart:${d.name}`);
+    for (const d of r.disks) db.get(`alert/hardware.disk.smart:${d.name}`);
     reads.push(performance.now() - t);
   }
   out['alert evaluation cycle: 100 pools × 2 + 1,024 disks, in sync (median)'] = ms(median(cycles));

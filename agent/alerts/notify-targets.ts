@@ -7,7 +7,7 @@
 import { createHmac } from 'node:crypto';
 import { type Static, Type } from '@sinclair/typebox';
 import type { Alert, AlertLevel } from '../alert-engine.js';
-import { ALERT_SOURCES } from '../alert-rules.js';
+import { sourceSchema } from '../alert-rules.js';
 import { format } from '../formats.js';
 
 /** What a message is about: an alert raised or cleared, a test, or a digest of repeats. */
@@ -69,10 +69,10 @@ const WebhookSchema = Type.Object(
   { additionalProperties: false },
 );
 
-const Routing = {
+const routing = (sources: readonly string[]) => ({
   minLevel: Type.Optional({ ...Level, description: 'the least level sent (default warning)' }),
   sources: Type.Optional(
-    Type.Array(Type.Union(ALERT_SOURCES.map((s) => Type.Literal(s))), {
+    Type.Array(sourceSchema(sources), {
       uniqueItems: true,
       description: 'only these sources (default: all)',
     }),
@@ -86,36 +86,41 @@ const Routing = {
         'at most this often, one message listing the active alerts raised again since the last (default 60; 0: no digest)',
     }),
   ),
-};
+});
 
-export const TargetSchema = Type.Union([
-  Type.Object(
-    { id: TargetId, kind: Type.Literal('smtp'), smtp: SmtpSchema, ...Routing },
-    { additionalProperties: false },
-  ),
-  Type.Object(
-    { id: TargetId, kind: Type.Literal('sendmail'), sendmail: SendmailSchema, ...Routing },
-    { additionalProperties: false },
-  ),
-  Type.Object(
-    { id: TargetId, kind: Type.Literal('webhook'), webhook: WebhookSchema, ...Routing },
-    { additionalProperties: false },
-  ),
-]);
-export type NotifyTarget = Static<typeof TargetSchema>;
+/** A target's schema over the agent's alert sources (`deps.alertSources`). */
+export function targetSchema(sources: readonly string[]) {
+  const Routing = routing(sources);
+  return Type.Union([
+    Type.Object(
+      { id: TargetId, kind: Type.Literal('smtp'), smtp: SmtpSchema, ...Routing },
+      { additionalProperties: false },
+    ),
+    Type.Object(
+      { id: TargetId, kind: Type.Literal('sendmail'), sendmail: SendmailSchema, ...Routing },
+      { additionalProperties: false },
+    ),
+    Type.Object(
+      { id: TargetId, kind: Type.Literal('webhook'), webhook: WebhookSchema, ...Routing },
+      { additionalProperties: false },
+    ),
+  ]);
+}
+export type NotifyTarget = Static<ReturnType<typeof targetSchema>>;
 
 /** A target as notify.target.list shows it: its settings and its delivery status. */
-export const TargetView = Type.Object({
-  target: TargetSchema,
-  status: Type.Object({
-    lastSuccess: Type.Optional(Type.String()),
-    lastError: Type.Optional(Type.String()),
-    lastErrorAt: Type.Optional(Type.String()),
-    failures: Type.Integer(),
-    pending: Type.Integer({ description: 'messages in the outbox' }),
-    secretSet: Type.Boolean(),
-  }),
-});
+export const targetView = (sources: readonly string[]) =>
+  Type.Object({
+    target: targetSchema(sources),
+    status: Type.Object({
+      lastSuccess: Type.Optional(Type.String()),
+      lastError: Type.Optional(Type.String()),
+      lastErrorAt: Type.Optional(Type.String()),
+      failures: Type.Integer(),
+      pending: Type.Integer({ description: 'messages in the outbox' }),
+      secretSet: Type.Boolean(),
+    }),
+  });
 
 /** One alert in a digest: how many times it was raised again since it was last sent. */
 export interface DigestItem {

@@ -42,8 +42,8 @@ import {
   secretKey,
   subjectOf,
   TargetId,
-  TargetSchema,
-  TargetView,
+  targetSchema,
+  targetView,
 } from './notify-targets.js';
 import { checkWebhookUrl, redactUrl, type WebhookPolicy } from './webhook.js';
 
@@ -65,6 +65,8 @@ interface OutboxEntry extends Message {
 
 function notifyService(deps: AgentDeps): Service {
   const cfg: NotifyConfig = configOf(deps.config, notifyConfig);
+  const TargetSchema = targetSchema(deps.alertSources);
+  const TargetView = targetView(deps.alertSources);
   const db = deps.store.db('alerts');
   const log = deps.log.child({ area: 'notify' });
   const host = hostname();
@@ -487,4 +489,9 @@ function notifyService(deps: AgentDeps): Service {
   };
 }
 
-export const notifySubsystem: Subsystem = { name: 'notify', service: notifyService, config: notifyConfig };
+export const notifySubsystem: Subsystem = {
+  name: 'notify',
+  service: notifyService,
+  config: notifyConfig,
+  alertSources: ['notify'],
+};

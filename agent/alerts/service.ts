@@ -6,8 +6,9 @@
 import { Type } from '@sinclair/typebox';
 import { invalid, notFound } from '../../rpc/errors.js';
 import { defineMethod } from '../../rpc/registry.js';
-import { ALERT_SOURCES, checkRules, mergeRules, RulesSchema, ThresholdsSchema } from '../alert-rules.js';
+import { checkRules, mergeRules, rulesSchema, sourceSchema, ThresholdsSchema } from '../alert-rules.js';
 import type { Service, Subsystem } from '../deps.js';
+import { alertsMetrics } from './metrics.js';
 
 const Level = Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('critical')]);
 const State = Type.Union([Type.Literal('active'), Type.Literal('acknowledged'), Type.Literal('cleared')]);
@@ -43,6 +44,8 @@ const ThresholdsChange = Type.Object(
 
 function alertsService(deps: Parameters<Subsystem['service']>[0]): Service {
   const engine = deps.alerts;
+  const RulesSchema = rulesSchema(deps.alertSources);
+  deps.metrics.contribute(...alertsMetrics(async () => engine.count()));
   const offs: (() => void)[] = [];
   const quietly = (p: Promise<unknown>) =>
     void p.catch((err) => deps.log.error({ err }, 'alerts: raising from an event failed'));
@@ -101,7 +104,7 @@ function alertsService(deps: Parameters<Subsystem['service']>[0]): Service {
               Type.Union([State, Type.Literal('open')], { description: 'open: active or acknowledged' }),
             ),
             level: Type.Optional(Level),
-            source: Type.Optional(Type.Union(ALERT_SOURCES.map((s) => Type.Literal(s)))),
+            source: Type.Optional(sourceSchema(deps.alertSources)),
             since: Type.Optional(Type.String({ format: 'date-time', description: 'last seen at or after' })),
             limit: Type.Optional(
               Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'alerts per page' }),

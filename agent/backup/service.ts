@@ -11,8 +11,10 @@ import { configMethods } from './methods-config.js';
 import { opsMethods } from './methods-ops.js';
 import { scheduleMethods } from './methods-schedule.js';
 import { volumeMethods } from './methods-volumes.js';
+import { backupMetrics } from './metrics.js';
 import { BACULA } from './port.js';
 import { baculaPort } from './port-impl.js';
+import { BACKUP_PROBES } from './probes.js';
 import { ScheduleWatch } from './schedule-watch.js';
 
 /** A backup service with options (tests shorten the poll period). */
@@ -20,8 +22,14 @@ export function createBackupService(
   opts: BackupContextOptions & { scheduleCheckMs?: number } = {},
 ): ServiceFactory {
   return (deps): Service => {
+    deps.capabilities.declare(...BACKUP_PROBES);
     const bctx = createBackupContext(deps, opts);
     deps.ports.provide(BACULA, baculaPort(bctx));
+    deps.metrics.contribute(
+      ...backupMetrics(
+        async () => (await bctx.ops().history({ offset: 0, limit: 200, type: 'backup' })).items,
+      ),
+    );
     const watch = new ScheduleWatch(bctx, { intervalMs: opts.scheduleCheckMs });
     return {
       name: 'backup',
@@ -39,4 +47,9 @@ export function createBackupService(
 
 export const backupService: ServiceFactory = createBackupService();
 
-export const backupSubsystem: Subsystem = { name: 'backup', service: backupService, provides: [BACULA] };
+export const backupSubsystem: Subsystem = {
+  name: 'backup',
+  service: backupService,
+  provides: [BACULA],
+  alertSources: ['backup'],
+};

@@ -7,6 +7,7 @@ import { authMethods, watchTokens } from './auth.js';
 import { eventMethods } from './events.js';
 import type { CoreExtra } from './extra.js';
 import { jobMethods } from './job.js';
+import { coreMetrics } from './metrics.js';
 import { systemMethods } from './system.js';
 
 export type { CoreExtra } from './extra.js';
@@ -16,6 +17,7 @@ const PRUNE_EVERY_MS = 3_600_000;
 export function coreService(deps: AgentDeps, extra: CoreExtra): Service {
   let pruneTimer: NodeJS.Timeout | undefined;
   let stopWatch: (() => void) | undefined;
+  deps.metrics.contribute(...coreMetrics(async () => deps.jobs.list({ limit: 1000 }).items));
   const a = deps.config.agent.audit;
   deps.audit.configure({
     retentionDays: a.retentionDays,

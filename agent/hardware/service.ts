@@ -24,7 +24,8 @@ import { defineMethod } from '../../rpc/registry.js';
 import { type UdevEvent, UdevMonitor, type UdevMonitorOptions } from '../../udev/monitor.js';
 import type { AgentDeps, Service, ServiceFactory, Subsystem } from '../deps.js';
 import { systemInformation } from '../util/lazy-modules.js';
-import { smartMethods } from './smart.js';
+import { hardwareMetrics, SmartSampler } from './metrics.js';
+import { diskSmart, smartMethods } from './smart.js';
 
 export interface HardwareOptions {
   /**
@@ -192,6 +193,20 @@ export function createHardwareService(options: HardwareOptions = {}): ServiceFac
     const hw = new HardwareController(deps, options.monitor);
     options.onCreate?.(hw);
     const pollMs = options.selfTestPollMs ?? 30_000;
+    deps.capabilities.declare(
+      { name: 'smartctl', bins: ['smartctl'], versionArgs: ['--version'], versionFrom: /smartctl (\S+)/ },
+      { name: 'udevadm', bins: ['udevadm'], versionArgs: ['--version'], versionFrom: /(\d+)/ },
+      { name: 'lsblk', bins: ['lsblk'], versionArgs: ['--version'], versionFrom: /util-linux (\S+)/ },
+    );
+    const sampling = new AbortController();
+    const smart = new SmartSampler((id) => diskSmart(deps, hw, id, sampling.signal), deps.clock.now);
+    deps.metrics.contribute(
+      ...hardwareMetrics(async () => {
+        const disks = hw.snapshot().disks;
+        smart.refresh(disks.map((d) => d.id));
+        return disks.map((d) => ({ name: d.name, ...smart.get(d.id) }));
+      }),
+    );
     return {
       name: 'hardware',
       methods: [
@@ -362,6 +377,7 @@ export function createHardwareService(options: HardwareOptions = {}): ServiceFac
         else if (options.startMonitor === undefined) hw.lazyMonitor = path.resolve(deps.sysroot) === '/';
       },
       async stop() {
+        sampling.abort();
         await hw.stop();
       },
     };
@@ -396,7 +412,11 @@ export function guardedLocatePath(sysroot: string, encName: string, slotName: st
 
 export const hardwareService: ServiceFactory = createHardwareService();
 
-export const hardwareSubsystem: Subsystem = { name: 'hardware', service: hardwareService };
+export const hardwareSubsystem: Subsystem = {
+  name: 'hardware',
+  service: hardwareService,
+  alertSources: ['hardware'],
+};
 
 /**
  * SES slot faults as alerts: a slot whose fault indicator is on or whose status is Critical,

@@ -70,6 +70,14 @@ async function readSmart(
   return s;
 }
 
+/** disk.smart: one disk's SMART data, its alerts raised or cleared (the metrics' sampler reads it too). */
+export async function diskSmart(deps: AgentDeps, hw: DiskFinder, disk: string, signal: AbortSignal) {
+  const d = hw.findDisk(disk);
+  const r = { disk: d.id, ...(await readSmart(deps, d, signal)) };
+  await smartAlerts(deps, d.id, r);
+  return r;
+}
+
 export function smartMethods(deps: AgentDeps, hw: DiskFinder, pollMs: number) {
   return [
     defineMethod({
@@ -81,12 +89,7 @@ export function smartMethods(deps: AgentDeps, hw: DiskFinder, pollMs: number) {
       result: SmartSchema,
       role: 'auditor',
       mutating: false,
-      handler: async (p, ctx) => {
-        const d = hw.findDisk(p.disk);
-        const r = { disk: d.id, ...(await readSmart(deps, d, ctx.signal)) };
-        await smartAlerts(deps, d.id, r);
-        return r;
-      },
+      handler: (p, ctx) => diskSmart(deps, hw, p.disk, ctx.signal),
     }),
     defineMethod({
       name: 'disk.selftest',

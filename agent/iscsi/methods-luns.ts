@@ -68,7 +68,7 @@ export function lunMethods(ic: IscsiMethodsContext): AnyMethodDef[] {
             const zvols = ic.deps.ports.need(ZVOLS);
             if (p.create) {
               if (!ctx.dryRun) {
-                await ic.deps.capabilities.require('zfs');
+                await zvols.require();
                 if (zvols.exists(backing.dataset))
                   throw conflict(`zvol ${backing.dataset} exists already; leave out create to use it`, {
                     dataset: backing.dataset,

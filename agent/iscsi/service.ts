@@ -28,8 +28,10 @@ import { backingFileSteps } from './backing-file.js';
 import { type IscsiConfig, iscsiConfig } from './config.js';
 import { groupMethods, lunMethods } from './methods-luns.js';
 import { type IscsiMethodsContext, type IscsiUpdater, targetMethods } from './methods-targets.js';
+import { iscsiMetrics } from './metrics.js';
 import { chapSecretKey, checkIscsi, EMPTY_ISCSI, type IscsiState, type Lun, type Target } from './model.js';
 import { IqnSchema } from './names.js';
+import { ISCSI_PROBES } from './probes.js';
 
 /** What a backend factory receives: everything it needs, nothing of the agent's internals. */
 export interface BackendContext {
@@ -263,6 +265,9 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
       identityNonce,
     };
 
+    deps.capabilities.declare(...ISCSI_PROBES);
+    deps.metrics.contribute(...iscsiMetrics(async () => (await (await requireBackend()).live()).sessions));
+
     const methods: AnyMethodDef[] = [
       defineMethod({
         name: 'iscsi.status',
@@ -409,5 +414,11 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
 }
 
 export function iscsiSubsystem(backends: BackendFactory[]): Subsystem {
-  return { name: 'iscsi', service: createIscsiService({ backends }), config: iscsiConfig, needs: [ZVOLS] };
+  return {
+    name: 'iscsi',
+    service: createIscsiService({ backends }),
+    config: iscsiConfig,
+    needs: [ZVOLS],
+    alertSources: ['iscsi'],
+  };
 }

@@ -31,7 +31,7 @@ async function withContents(o: ObjectContext, b: Bucket): Promise<Bucket> {
 const ByName = Type.Object({ name: BucketName }, { additionalProperties: false });
 
 /** A bucket at or over the rules' share of its size quota raises `object.quota:<bucket>`. */
-async function quotaAlerts(
+export async function quotaAlerts(
   o: ObjectContext,
   buckets: { name: string; usage: { bytes: number }; quota: { enabled: boolean; maxSize?: number } }[],
 ): Promise<void> {

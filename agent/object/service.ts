@@ -10,12 +10,13 @@ import type { Service, ServiceFactory, Subsystem } from '../deps.js';
 import { objectConfigSlice } from './config.js';
 import { createObjectContext, type ObjectOptions } from './context.js';
 import { accessMethods } from './methods-access.js';
-import { bucketMethods } from './methods-bucket.js';
+import { bucketMethods, quotaAlerts } from './methods-bucket.js';
 import { contentsMethods } from './methods-contents.js';
 import { lockMethods } from './methods-lock.js';
 import { migrateMethods } from './methods-migrate.js';
 import { gatewayWanted, restoreGateway, serviceMethods } from './methods-service.js';
 import { userMethods } from './methods-user.js';
+import { objectMetrics } from './metrics.js';
 import { registerMinioEnv } from './minio-env.js';
 
 export function createObjectService(options: ObjectOptions = {}): ServiceFactory {
@@ -28,8 +29,22 @@ export function createObjectService(options: ObjectOptions = {}): ServiceFactory
         versionFrom: /ceph version (\S+)/,
       },
       { name: 'mc', bins: ['mc'], versionArgs: ['--version'], versionFrom: /mc version (\S+)/ },
+      { name: 'minio', bins: ['minio'], versionArgs: ['--version'], versionFrom: /version (\S+)/ },
     );
     const o = createObjectContext(deps, options);
+    deps.metrics.contribute(
+      ...objectMetrics(async () => {
+        await o.ready();
+        const { buckets } = await o.buckets.list();
+        await quotaAlerts(o, buckets);
+        return buckets.map((b) => ({
+          name: b.name,
+          bytes: b.usage?.bytes ?? 0,
+          objects: b.usage?.objects ?? 0,
+          ...(b.quota?.enabled && b.quota.maxSize ? { quotaBytes: b.quota.maxSize } : {}),
+        }));
+      }),
+    );
     let stopped = false;
     const minioEnv = o.cfg.backend === 'minio' ? registerMinioEnv(o) : undefined;
     if (o.cfg.backend !== 'external-rgw') {
@@ -81,4 +96,5 @@ export const objectSubsystem: Subsystem = {
   name: 'object',
   service: objectService,
   config: objectConfigSlice,
+  alertSources: ['object'],
 };

@@ -288,4 +288,5 @@ export const releaseSubsystem: Subsystem = {
   name: 'release',
   service: releaseService,
   config: releaseConfigSlice,
+  alertSources: ['release'],
 };

@@ -247,4 +247,5 @@ export const sharesSubsystem: Subsystem = {
   service: createSharesService(),
   config: sharesConfig,
   needs: [DATASETS],
+  alertSources: ['shares'],
 };

@@ -12,18 +12,23 @@ import { createTapeContext, type TapeOptions } from './context.js';
 import { changerMethods } from './methods-changer.js';
 import { driveMethods } from './methods-drive.js';
 import { mediaMethods } from './methods-media.js';
+import { readTape, tapeMetrics } from './metrics.js';
 
 export function createTapeService(options: TapeOptions = {}): ServiceFactory {
   return (deps): Service => {
     const t = createTapeContext(deps, options);
-    deps.capabilities.declare({
-      name: 'mtx',
-      bins: ['mtx', 'tapeinfo'],
-      // mtx has no version flag; `mtx --version` prints usage with the version and exits 1
-      versionArgs: ['--version'],
-      versionFrom: /mtx version (\S+)/,
-      okCodes: [0, 1],
-    });
+    deps.capabilities.declare(
+      {
+        name: 'mtx',
+        bins: ['mtx', 'tapeinfo'],
+        // mtx has no version flag; `mtx --version` prints usage with the version and exits 1
+        versionArgs: ['--version'],
+        versionFrom: /mtx version (\S+)/,
+        okCodes: [0, 1],
+      },
+      { name: 'mt', bins: ['mt'], versionArgs: ['--version'], versionFrom: /(\d[\d.]+)/, okCodes: [0, 1] },
+    );
+    deps.metrics.contribute(...tapeMetrics(() => readTape(t)));
     return {
       name: 'tape',
       methods: [...changerMethods(t), ...driveMethods(t), ...mediaMethods(t)],
@@ -38,6 +43,7 @@ export const tapeSubsystem: Subsystem = {
   service: tapeService,
   config: tapeConfig,
   needs: [BACULA],
+  alertSources: ['tape'],
 };
 
 export { changerLockKey } from './locks.js';

@@ -204,4 +204,4 @@ export function createVtlService(): ServiceFactory {
 
 export const vtlService: ServiceFactory = createVtlService();
 
-export const vtlSubsystem: Subsystem = { name: 'vtl', service: vtlService };
+export const vtlSubsystem: Subsystem = { name: 'vtl', service: vtlService, alertSources: ['vtl'] };

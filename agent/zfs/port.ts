@@ -26,6 +26,8 @@ export interface ZvolsPort {
   exists(name: string): boolean;
   /** Its block device path. */
   device(name: string): string;
+  /** `unavailable` with the reason unless ZFS's tools are present. */
+  require(): Promise<void>;
 }
 
 export const ZVOLS = definePort<ZvolsPort>('zfs.zvols', 'zfs');

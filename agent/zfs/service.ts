@@ -10,15 +10,17 @@
 import type { Service, ServiceFactory, Subsystem } from '../deps.js';
 import { createZfsContext, type ZfsOptions } from './context.js';
 import { datasetsPort } from './datasets-port.js';
-import { datasetMethods } from './methods-dataset.js';
+import { datasetMethods, toTree } from './methods-dataset.js';
 import { iostatMethods } from './methods-iostat.js';
 import { policyMethods } from './methods-policy.js';
-import { poolMethods } from './methods-pool.js';
+import { listPools, poolMethods } from './methods-pool.js';
 import { replicationMethods } from './methods-replication.js';
 import { scanMethods } from './methods-scan.js';
 import { snapshotMethods } from './methods-snapshot.js';
+import { zfsMetrics } from './metrics.js';
 import { PolicyScheduler, PolicyStore } from './policy-runner.js';
 import { DATASETS, ZVOLS } from './port.js';
+import { ZFS_PROBE } from './probes.js';
 import { zvolsPort } from './zvols-port.js';
 
 /** A factory with tunables (tests: short polls, a pinned dialect, a fake runner). */
@@ -28,8 +30,29 @@ export function createZfsService(options: Partial<ZfsOptions> = {}): ServiceFact
     const store = new PolicyStore(deps.store.db('config'));
     const scheduler = new PolicyScheduler(z, store, deps.log.child({ area: 'zfs-policy' }));
     const available = () => deps.capabilities.get('zfs')?.available !== false;
-    deps.ports.provide(ZVOLS, zvolsPort());
+    deps.capabilities.declare(ZFS_PROBE);
+    deps.ports.provide(ZVOLS, zvolsPort(deps.capabilities));
     deps.ports.provide(DATASETS, datasetsPort(z));
+    deps.metrics.contribute(
+      ...zfsMetrics({
+        pools: () => listPools(z),
+        datasets: async () => {
+          await z.ready();
+          const c = { filesystems: 0, volumes: 0 };
+          const walk = (n: { type?: string; children?: unknown[] }) => {
+            if (n.type === 'volume') c.volumes++;
+            else c.filesystems++;
+            for (const ch of n.children ?? []) walk(ch as typeof n);
+          };
+          for (const n of toTree(await z.driver.listDatasets())) walk(n);
+          return c;
+        },
+        snapshots: async () => {
+          await z.ready();
+          return (await z.cache.query({ limit: 1 })).total;
+        },
+      }),
+    );
     let stopped = false;
     return {
       name: 'zfs',
@@ -61,4 +84,9 @@ export function createZfsService(options: Partial<ZfsOptions> = {}): ServiceFact
 
 export const zfsService: ServiceFactory = createZfsService();
 
-export const zfsSubsystem: Subsystem = { name: 'zfs', service: zfsService, provides: [ZVOLS, DATASETS] };
+export const zfsSubsystem: Subsystem = {
+  name: 'zfs',
+  service: zfsService,
+  provides: [ZVOLS, DATASETS],
+  alertSources: ['zfs'],
+};

@@ -1,10 +1,14 @@
 /** The ZFS subsystem's implementation of its zvols port (port.ts), from its own argv builders. */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import type { Capabilities } from '../capabilities.js';
 import * as cmd from './commands.js';
 import type { ZvolsPort } from './port.js';
+import { ZFS_PROBE } from './probes.js';
 
-export function zvolsPort(): ZvolsPort {
+/** Declares the zfs capability too: a provider without the rest of ZFS (a test guest) still probes it. */
+export function zvolsPort(capabilities: Capabilities): ZvolsPort {
+  capabilities.declare(ZFS_PROBE);
   const device = (name: string) => path.join('/dev/zvol', name);
   const destroy = (name: string) => ['zfs', 'destroy', '--', name];
   return {
@@ -21,5 +25,8 @@ export function zvolsPort(): ZvolsPort {
     destroy,
     device,
     exists: (name) => existsSync(device(name)),
+    require: async () => {
+      await capabilities.require('zfs');
+    },
   };
 }

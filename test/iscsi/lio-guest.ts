@@ -224,7 +224,7 @@ async function scenario(): Promise<void> {
         name: 'zvols',
         provides: [ZVOLS],
         service: (deps) => {
-          deps.ports.provide(ZVOLS, zvolsPort());
+          deps.ports.provide(ZVOLS, zvolsPort(deps.capabilities));
           return { name: 'zvols', methods: [] };
         },
       },

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { createMetrics, readAll } from '../../agent/metrics/service.js';
+import { createMetrics, readSources } from '../../agent/metrics/exposition.js';
 import { parseMtxStatus } from '../../agent/tape/parse-mtx-status.js';
 import { startTapeLab, type TapeLab } from '../../sandbox/tape.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
@@ -73,10 +73,8 @@ describe('the agent drives the emulated library', { timeout: 240_000 }, () => {
     assert.equal(d.drives[0]?.volumeTag, lab.barcodes[0]);
     assert.equal(d.slots[0]?.full, false);
     // the metrics endpoint's reading of the same state
-    const m = createMetrics(
-      () => readAll((method, params) => t.agent.inject(method, params), Date.now),
-      Date.now,
-    );
+    const sources = () => t.deps.metrics.list();
+    const m = createMetrics(sources, () => readSources(sources()), Date.now);
     const text = await m.scrape();
     assert.match(text, /calypso_tape_drive_loaded\{changer="emu",drive="0"\} 1/);
     assert.match(text, /calypso_tape_drive_loaded\{changer="emu",drive="1"\} 0/);

@@ -1,30 +1,13 @@
 /** alert.* and notify.* — what needs attention, and where it is sent. */
+import type { Result } from '../generated/api.js';
 import type { AgentClient } from '../rpc/client.js';
 
 export type AlertLevel = 'info' | 'warning' | 'critical';
 export type AlertState = 'active' | 'acknowledged' | 'cleared';
 
-export interface Alert {
-  key: string;
-  level: AlertLevel;
-  source: string;
-  title: string;
-  detail?: string;
-  state: AlertState;
-  firstSeen: string;
-  lastSeen: string;
-  count: number;
-  clearedAt?: string;
-  ackedBy?: string;
-  ackedAt?: string;
-}
+export type Alert = Result<'alert.list'>['alerts'][number];
 
-export interface AlertCount {
-  critical: number;
-  warning: number;
-  info: number;
-  acknowledged: number;
-}
+export type AlertCount = Result<'alert.count'>;
 
 export interface AlertQuery {
   state?: AlertState | 'open';

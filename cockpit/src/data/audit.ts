@@ -1,4 +1,5 @@
 /** audit.* — who did what, hash-chained. */
+import type { Result } from '../generated/api.js';
 import type { AgentClient } from '../rpc/client.js';
 
 export interface AuditRecord {
@@ -24,12 +25,7 @@ export interface AuditFilter {
   offset: number;
 }
 
-export interface AuditVerify {
-  ok: boolean;
-  checked: number;
-  firstBad?: number;
-  reason?: string;
-}
+export type AuditVerify = Result<'audit.verify'>;
 
 export const OUTCOMES = ['ok', 'error', 'denied', 'accepted', 'dry-run'];
 

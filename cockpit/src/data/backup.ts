@@ -1,4 +1,5 @@
 /** backup.* — Bacula jobs, restores, clients, schedules, volumes (agent/backup/, docs/backup.md). */
+import type { Result } from '../generated/api.js';
 import type { AgentClient } from '../rpc/client.js';
 import type { JobSummary } from './jobs.js';
 
@@ -83,11 +84,7 @@ export interface DaemonStatus {
   header?: { version?: string; [k: string]: unknown };
   error?: string;
 }
-export interface BackupDaemons {
-  director: DaemonStatus;
-  storages: DaemonStatus[];
-  clients: DaemonStatus[];
-}
+export type BackupDaemons = Result<'backup.status'>;
 
 type Opts = { signal?: AbortSignal };
 type Items<T> = { items: T[] };
@@ -104,11 +101,7 @@ export const listClients = (c: AgentClient, o: Opts = {}) =>
   c.call<Items<BackupClient>>('backup.client.list', {}, o).then((r) => r.items);
 export const listSchedules = (c: AgentClient, o: Opts = {}) =>
   c.call<Items<BackupSchedule>>('backup.schedule.list', {}, o).then((r) => r.items);
-export interface UpcomingRuns {
-  runs: { job: string; level?: string; at: string }[];
-  readAt?: string;
-  error?: string;
-}
+export type UpcomingRuns = Result<'backup.schedule.upcoming'>;
 export const listUpcoming = (c: AgentClient, o: Opts = {}) =>
   c.call<UpcomingRuns>('backup.schedule.upcoming', {}, o);
 export const listVolumes = (c: AgentClient, o: Opts = {}) =>

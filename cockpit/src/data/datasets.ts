@@ -1,38 +1,14 @@
 /** dataset.*, snapshot.* and snapshot.policy.* (agent/zfs). */
+import type { Result, ZfsDatasetNode } from '../generated/api.js';
 import type { AgentClient } from '../rpc/client.js';
 
-export interface Dataset {
-  name: string;
-  type: string;
-  used?: number;
-  available?: number;
-  referenced?: number;
-  mountpoint?: string;
-  mounted?: boolean;
-  compression?: string;
-  quota?: number;
-  creation?: number;
-  properties?: Record<string, { value: string; source: string }>;
-}
+export type Dataset = Omit<ZfsDatasetNode, 'children'>;
 
-export interface DatasetNode extends Dataset {
-  children: DatasetNode[];
-}
+export type DatasetNode = ZfsDatasetNode;
 
-export interface Snapshot {
-  name: string;
-  dataset: string;
-  snapshot: string;
-  created?: number;
-  used?: number;
-  referenced?: number;
-  holds: number;
-}
+export type Snapshot = SnapshotPage['items'][number];
 
-export interface SnapshotPage {
-  items: Snapshot[];
-  total: number;
-}
+export type SnapshotPage = Result<'snapshot.list'>;
 
 export interface Policy {
   id: string;

@@ -1,36 +1,11 @@
 /** disk.* — the disk inventory (probes/types.ts `Disk`, as disk.list returns it). */
+import type { Item, Result } from '../generated/api.js';
 import type { AgentClient } from '../rpc/client.js';
 
-export interface Disk {
-  id: string;
-  name: string;
-  path: string;
-  type: string;
-  size: number;
-  model?: string;
-  vendor?: string;
-  serial?: string;
-  wwn?: string;
-  transport?: string;
-  rotational?: boolean;
-  hba?: string;
-  enclosure?: { id: string; slot: number | string };
-  partitions: { name: string; size: number }[];
-  holders?: string[];
-  virtual?: boolean;
-  byId?: string[];
-  /** the pool using this disk, when the agent knows */
-  pool?: string;
-}
+export type Disk = Item<'disk.list'>;
 
 /** disk.smart: smartctl's verdict (read on demand: it wakes the disk and takes a moment). */
-export interface Smart {
-  disk: string;
-  passed?: boolean;
-  temperature?: number;
-  powerOnHours?: number;
-  messages: string[];
-}
+export type Smart = Result<'disk.smart'>;
 
 type Opts = { signal?: AbortSignal };
 
@@ -59,15 +34,13 @@ export function smartLabel(s: Smart | undefined): string {
 
 /** Text a search box matches against. */
 export function diskSearchText(d: Disk): string {
-  return [d.name, d.path, d.model, d.vendor, d.serial, d.wwn, d.transport, d.hba, d.id, d.pool]
+  return [d.name, d.path, d.model, d.vendor, d.serial, d.wwn, d.transport, d.hba, d.id]
     .filter(Boolean)
     .join(' ')
     .toLowerCase();
 }
 
-/** A disk the create-pool wizard may offer: whole, not virtual, not partitioned, not in a pool. */
+/** A disk the create-pool wizard may offer: whole, not virtual, not partitioned, held by nothing (a pool's disks are held or partitioned). */
 export function isFreeDisk(d: Disk): boolean {
-  return (
-    d.type === 'disk' && !d.virtual && d.partitions.length === 0 && !d.pool && (d.holders?.length ?? 0) === 0
-  );
+  return d.type === 'disk' && !d.virtual && d.partitions.length === 0 && (d.holders?.length ?? 0) === 0;
 }

@@ -5,6 +5,7 @@
  * twin: the same params with `dryRun: true`, answered with the files and argv the real call
  * would write and run.
  */
+import type { Item, Result } from '../generated/api.js';
 import type { AgentClient } from '../rpc/client.js';
 
 type Opts = { signal?: AbortSignal };
@@ -15,15 +16,7 @@ export interface BackendProbe {
   reason?: string;
 }
 
-export interface IscsiStatus {
-  backend: 'scst' | 'tgt' | null;
-  available: boolean;
-  /** why this backend (or, when none, why neither can run) */
-  reason: string;
-  backends: BackendProbe[];
-  targets: number;
-  luns: number;
-}
+export type IscsiStatus = Result<'iscsi.status'>;
 
 export interface Portal {
   address: string;
@@ -49,40 +42,13 @@ export interface Group {
   luns: { lun: number; target: number }[];
 }
 
-export interface Target {
-  tid: number;
-  iqn: string;
-  alias?: string;
-  portals: Portal[];
-  luns: Lun[];
-  groups: Group[];
-  chap?: { user: string; mutualUser?: string };
-  enabled: boolean;
-  /** the CHAP secret is in secrets.env (the secret itself is never sent) */
-  chapSecretSet: boolean;
-  sessions: number;
-}
+export type Target = Item<'iscsi.target.list'>;
 
-export interface Session {
-  target: string;
-  initiator: string;
-  address?: string;
-  luns?: number[];
-}
+export type Session = Item<'iscsi.session.list'>;
 
-export interface DriftItem {
-  target: string;
-  kind: 'missing' | 'extra' | 'different';
-  what: string;
-  desired?: string;
-  running?: string;
-}
+export type DriftItem = Drift['items'][number];
 
-export interface Drift {
-  backend: string;
-  inSync: boolean;
-  items: DriftItem[];
-}
+export type Drift = Result<'iscsi.drift'>;
 
 export interface FileDiff {
   path: string;

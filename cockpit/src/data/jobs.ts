@@ -1,21 +1,10 @@
 /** job.* — long work with live progress (docs/design.md "Long work is a job"). */
+import type { Result } from '../generated/api.js';
 import type { AgentClient } from '../rpc/client.js';
 
 export type JobState = 'waiting' | 'running' | 'success' | 'failed' | 'aborted' | 'interrupted';
 
-export interface Job {
-  id: string;
-  method: string;
-  state: JobState;
-  progress: { percent: number; description: string };
-  user?: string;
-  createdAt?: number;
-  startedAt?: number;
-  finishedAt?: number;
-  error?: { code: number; message: string; data?: unknown };
-  result?: unknown;
-  log?: { time: number; message: string }[];
-}
+export type Job = Result<'job.get'>;
 
 /** What a job.progress / job.finished event carries. */
 export type JobSummary = Pick<Job, 'id' | 'method' | 'state' | 'progress' | 'error'>;

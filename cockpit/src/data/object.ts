@@ -1,15 +1,9 @@
 /** object.* — S3 buckets, users and keys, grants, migration (agent/object/, README "Object storage"). */
+import type { Item, Result } from '../generated/api.js';
 import type { AgentClient } from '../rpc/client.js';
 import type { JobSummary } from './jobs.js';
 
-export interface ObjectStatus {
-  backend: 'rgw' | 'external-rgw' | 'minio';
-  endpoint: string;
-  available: boolean;
-  reason?: string;
-  gateway: { managed: boolean; running: boolean; pid?: number };
-  version?: string;
-}
+export type ObjectStatus = Result<'object.status'>;
 
 export interface BucketQuota {
   enabled: boolean;
@@ -17,17 +11,7 @@ export interface BucketQuota {
   maxObjects?: number;
 }
 
-export interface Bucket {
-  name: string;
-  owner: string;
-  created?: string;
-  /** what the gateway counts and the quota limits: every version and unfinished uploads' parts included */
-  usage: { bytes: number; objects: number };
-  /** what an S3 client sees, by kind (object.bucket.get; list with `contents: true`) */
-  contents?: BucketContents;
-  quota: BucketQuota;
-  versioning?: 'off' | 'enabled' | 'suspended';
-}
+export type Bucket = Item<'object.bucket.list'>;
 
 export interface BucketContents {
   currentObjects: number;
@@ -44,13 +28,7 @@ export interface BucketContents {
   countedAt: string;
 }
 
-export interface ObjectUser {
-  id: string;
-  displayName: string;
-  email?: string;
-  suspended: boolean;
-  keys: { accessKey: string; user: string }[];
-}
+export type ObjectUser = Item<'object.user.list'>;
 
 /** Returned once, when a key is created: shown in the one-time dialog, then forgotten. */
 export interface NewKey {

@@ -1,45 +1,13 @@
 /** pool.* — ZFS pools (agent/zfs/schemas.ts). */
+import type { Item, ZfsVdev } from '../generated/api.js';
 import type { AgentClient } from '../rpc/client.js';
 import type { JobSummary } from './jobs.js';
 
-export interface Vdev {
-  name: string;
-  type: string;
-  class?: string;
-  path?: string;
-  state: string;
-  read: number;
-  write: number;
-  checksum: number;
-  note?: string;
-  activity?: string;
-  children: Vdev[];
-}
+export type Vdev = ZfsVdev;
 
-export interface Scan {
-  function?: string;
-  state: string;
-  percent?: number;
-  errors?: number;
-  startedAt?: number;
-  endedAt?: number;
-  remainingSec?: number;
-  text: string;
-}
+export type Scan = Pool['scan'];
 
-export interface Pool {
-  name: string;
-  health: string;
-  size?: number;
-  allocated?: number;
-  free?: number;
-  capacity?: number;
-  status?: string;
-  action?: string;
-  scan: Scan;
-  errors: { read: number; write: number; checksum: number; data: number; files: string[] };
-  vdevs: Vdev[];
-}
+export type Pool = Item<'pool.list'>;
 
 export type VdevType = 'stripe' | 'mirror' | 'raidz1' | 'raidz2' | 'raidz3';
 export const VDEV_TYPES: VdevType[] = ['stripe', 'mirror', 'raidz1', 'raidz2', 'raidz3'];

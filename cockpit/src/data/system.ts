@@ -1,4 +1,5 @@
 /** system.* and auth.whoami: who the agent thinks we are, and what this appliance can do. */
+import type { Item, Result } from '../generated/api.js';
 import type { AgentClient } from '../rpc/client.js';
 
 export interface WhoAmI {
@@ -8,20 +9,9 @@ export interface WhoAmI {
   transport: string;
 }
 
-export interface Capability {
-  name: string;
-  available: boolean;
-  version?: string;
-  path?: string;
-  reason?: string;
-  variant?: string;
-}
+export type Capability = Item<'system.capabilities'>;
 
-export interface SystemInfo {
-  hostname: string;
-  version: string;
-  [k: string]: unknown;
-}
+export type SystemInfo = Result<'system.info'>;
 
 type Opts = { signal?: AbortSignal };
 

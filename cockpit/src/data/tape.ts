@@ -1,4 +1,5 @@
 /** changer.*, drive.*, media.*, vtl.* — tape libraries and virtual tape (agent/tape/, agent/vtl/). */
+import type { Item, Result } from '../generated/api.js';
 import type { AgentClient } from '../rpc/client.js';
 import type { JobSummary } from './jobs.js';
 
@@ -10,16 +11,7 @@ export interface DriveRef {
   device: string;
 }
 
-export interface ChangerInfo {
-  id: string;
-  device: string;
-  source: 'config' | 'inventory';
-  vendor?: string;
-  model?: string;
-  drives: DriveRef[];
-  lock: string;
-  holder?: string;
-}
+export type ChangerInfo = Item<'changer.list'>;
 
 export interface DriveElement {
   index: number;
@@ -39,12 +31,7 @@ export interface SlotElement {
   cleaning?: boolean;
 }
 
-export interface ChangerStatus {
-  changer: string;
-  time: string;
-  drives: DriveElement[];
-  slots: SlotElement[];
-}
+export type ChangerStatus = Result<'changer.status'>;
 
 export interface TapeAlert {
   flag: number;
@@ -52,20 +39,7 @@ export interface TapeAlert {
   severity: 'info' | 'warning' | 'critical';
 }
 
-export interface DriveStatus {
-  id: string;
-  index: number;
-  loaded: boolean;
-  volumeTag?: string;
-  online: boolean;
-  writeProtected: boolean;
-  file?: number;
-  block?: number;
-  blockSize?: number;
-  density?: string;
-  alerts: TapeAlert[];
-  notes: string[];
-}
+export type DriveStatus = Result<'drive.status'>;
 
 export interface VtlLibrary {
   id: number;
@@ -81,13 +55,7 @@ export interface VtlLibrary {
   compression: number;
 }
 
-export interface VtlStatus {
-  available: boolean;
-  reason?: string;
-  personalities: string[];
-  driveGenerations: number[];
-  libraries: number;
-}
+export type VtlStatus = Result<'vtl.status'>;
 
 export interface VtlPlan {
   dryRun: true;
