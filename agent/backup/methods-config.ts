@@ -5,6 +5,7 @@
  */
 import { type TObject, type TProperties, Type } from '@sinclair/typebox';
 import { conflict, notFound } from '../../rpc/errors.js';
+import { listed, listResult } from '../../rpc/list.js';
 import { type AnyMethodDef, type CallContext, type DryRunPlan, defineMethod } from '../../rpc/registry.js';
 import { configMethods as configSetMethods } from '../config-set/methods.js';
 import { RELOAD } from './config-target.js';
@@ -144,10 +145,10 @@ function kindMethods(bctx: BackupContext, kind: Kind): AnyMethodDef[] {
       name: `backup.${kind}.list`,
       summary: `List the Bacula ${label}s of the desired configuration.`,
       params: Empty,
-      result: Type.Object({ items: Type.Array(listItem) }),
+      result: listResult(listItem),
       role: 'auditor',
       mutating: false,
-      handler: async () => ({ items: list() }) as never,
+      handler: async () => listed(list()) as never,
     }),
     defineMethod({
       name: `backup.${kind}.get`,

@@ -1,9 +1,10 @@
 /** iSCSI target methods: list, create, update, delete, CHAP set and clear. */
 import { type Static, Type } from '@sinclair/typebox';
 import { conflict } from '../../rpc/errors.js';
+import { listed, listResult } from '../../rpc/list.js';
 import { type AnyMethodDef, type CallContext, defineMethod } from '../../rpc/registry.js';
+import type { planOf } from '../config-set/change.js';
 import type { Change } from '../config-set/index.js';
-import type { planOf } from '../config-set/methods.js';
 import type { AgentDeps } from '../deps.js';
 import {
   ApplyResult,
@@ -55,12 +56,12 @@ export function targetMethods(ic: IscsiMethodsContext): AnyMethodDef[] {
       name: 'iscsi.target.list',
       summary: 'Targets as desired, with LUNs, groups, CHAP users (never secrets) and session counts',
       params: Type.Object({}, { additionalProperties: false }),
-      result: Type.Array(TargetView),
+      result: listResult(TargetView),
       role: 'auditor',
       mutating: false,
       handler: async () => {
         const live = await ic.liveOrUndefined();
-        return ic.state().targets.map((t) => ic.view(t, live));
+        return listed(ic.state().targets.map((t) => ic.view(t, live)));
       },
     }),
     defineMethod({

@@ -84,10 +84,10 @@ export async function readAll(call: Call, now: () => number, smart?: SmartSample
   };
   await Promise.all([
     tryRead(async () => {
-      r.pools = (await call('pool.list')) as Readings['pools'];
+      r.pools = ((await call('pool.list')) as { items: Readings['pools'] }).items;
     }),
     tryRead(async () => {
-      const forest = (await call('dataset.list')) as DatasetNode[];
+      const forest = ((await call('dataset.list')) as { items: DatasetNode[] }).items;
       const c = { filesystems: 0, volumes: 0 };
       const walk = (n: DatasetNode) => {
         if (n.type === 'volume') c.volumes++;
@@ -98,7 +98,7 @@ export async function readAll(call: Call, now: () => number, smart?: SmartSample
       r.datasets = c;
     }),
     tryRead(async () => {
-      const disks = (await call('disk.list')) as { id: string; name: string }[];
+      const disks = ((await call('disk.list')) as { items: { id: string; name: string }[] }).items;
       smart?.refresh(disks.map((d) => d.id));
       r.disks = disks.map((d) => ({ name: d.name, ...smart?.get(d.id) }));
     }),
@@ -120,7 +120,9 @@ export async function readAll(call: Call, now: () => number, smart?: SmartSample
       r.backups = [...last.values()];
     }),
     tryRead(async () => {
-      const drives = (await call('drive.list')) as { id: string; changer: string; index: number }[];
+      const drives = (
+        (await call('drive.list')) as { items: { id: string; changer: string; index: number }[] }
+      ).items;
       const media = (await call('media.list')) as {
         items: { changer: string; where: string; index: number }[];
       };
@@ -134,14 +136,18 @@ export async function readAll(call: Call, now: () => number, smart?: SmartSample
       r.tapeCartridges = media.items.length;
     }),
     tryRead(async () => {
-      r.iscsiSessions = (await call('iscsi.session.list')) as { target: string }[];
+      r.iscsiSessions = ((await call('iscsi.session.list')) as { items: { target: string }[] }).items;
     }),
     tryRead(async () => {
-      const b = (await call('object.bucket.list')) as {
-        name: string;
-        usage?: { bytes?: number; objects?: number };
-        quota?: { enabled?: boolean; maxSize?: number };
-      }[];
+      const b = (
+        (await call('object.bucket.list')) as {
+          items: {
+            name: string;
+            usage?: { bytes?: number; objects?: number };
+            quota?: { enabled?: boolean; maxSize?: number };
+          }[];
+        }
+      ).items;
       r.buckets = b.map((x) => ({
         name: x.name,
         bytes: x.usage?.bytes ?? 0,

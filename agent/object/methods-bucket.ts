@@ -1,6 +1,7 @@
 /** Bucket methods: list (with usage and quota), get, create, delete, versioning, quota, usage (contents: methods-contents.ts). */
 import { Type } from '@sinclair/typebox';
 import { conflict, invalid, RpcError } from '../../rpc/errors.js';
+import { listed, listResult } from '../../rpc/list.js';
 import { defineMethod, isDryRunPlan } from '../../rpc/registry.js';
 import type { ObjectBackend } from './backend.js';
 import type { ObjectContext } from './context.js';
@@ -70,7 +71,7 @@ export function bucketMethods(o: ObjectContext) {
         },
         { additionalProperties: false },
       ),
-      result: Type.Array(BucketSchema),
+      result: listResult(BucketSchema),
       role: 'auditor',
       mutating: false,
       handler: async (p) => {
@@ -79,7 +80,7 @@ export function bucketMethods(o: ObjectContext) {
         const usageAt = new Date(at).toISOString();
         await quotaAlerts(o, buckets);
         const out = buckets.map((b) => ({ ...b, usageAt }));
-        return p.contents ? Promise.all(out.map((b) => withContents(o, b))) : out;
+        return listed(p.contents ? await Promise.all(out.map((b) => withContents(o, b))) : out);
       },
     }),
 

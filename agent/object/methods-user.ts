@@ -6,6 +6,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { conflict, invalid, notFound } from '../../rpc/errors.js';
+import { listed, listResult } from '../../rpc/list.js';
 import { type DryRunPlan, defineMethod, isDryRunPlan } from '../../rpc/registry.js';
 import type { ObjectContext } from './context.js';
 import { AccessKeyId, DisplayName, Email, type NewKey, NewKeySchema, UserId, UserSchema } from './model.js';
@@ -24,10 +25,10 @@ export function userMethods(o: ObjectContext) {
       name: 'object.user.list',
       summary: 'Object-storage users with their access key ids (never secrets)',
       params: Type.Object({}, { additionalProperties: false }),
-      result: Type.Array(UserSchema),
+      result: listResult(UserSchema),
       role: 'auditor',
       mutating: false,
-      handler: async () => (await o.ready()).listUsers(),
+      handler: async () => listed(await (await o.ready()).listUsers()),
     }),
 
     defineMethod({

@@ -6,8 +6,10 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { conflict, invalid, notFound } from '../../rpc/errors.js';
+import { listed, listResult } from '../../rpc/list.js';
 import { type AnyMethodDef, defineMethod } from '../../rpc/registry.js';
-import { appliedOf, changeState, configMethods, planOf } from '../config-set/methods.js';
+import { answerOf, changeState, reapplyState } from '../config-set/change.js';
+import { configMethods } from '../config-set/methods.js';
 import type { Service, ServiceFactory, Subsystem } from '../deps.js';
 import {
   barcodesOf,
@@ -56,7 +58,7 @@ export function createVtlService(): ServiceFactory {
         // the module and daemons must exist before files that only they read are changed
         require: () => deps.capabilities.require('mhvtl').then(() => {}),
       });
-      return ctx.dryRun ? planOf(r) : appliedOf(r);
+      return answerOf(ctx, r);
     }
 
     const find = (s: VtlState, id: number): VtlLibrary => {
@@ -106,10 +108,10 @@ export function createVtlService(): ServiceFactory {
         name: 'vtl.library.list',
         summary: 'Virtual libraries as desired, with their cartridge count and barcode range',
         params: Type.Object({}, { additionalProperties: false }),
-        result: Type.Array(LibraryView),
+        result: listResult(LibraryView),
         role: 'auditor',
         mutating: false,
-        handler: async () => managed.state().libraries.map(view),
+        handler: async () => listed(await managed.state().libraries.map(view)),
       }),
       defineMethod({
         name: 'vtl.library.create',
@@ -176,19 +178,11 @@ export function createVtlService(): ServiceFactory {
         result: ApplyResult,
         role: 'admin',
         mutating: true,
-        handler: async (_p, ctx) => {
-          if (ctx.dryRun)
-            return planOf(
-              await managed.plan(managed.state(), {
-                user: ctx.identity.user,
-                summary: 'vtl.apply',
-                forceActivate: true,
-              }),
-            );
-          await deps.capabilities.require('mhvtl');
-          const r = await managed.reapply({ user: ctx.identity.user, summary: 'vtl.apply' });
-          return appliedOf(r);
-        },
+        handler: async (_p, ctx) =>
+          answerOf(
+            ctx,
+            await reapplyState(managed, ctx, 'vtl.apply', () => deps.capabilities.require('mhvtl')),
+          ),
       }),
       ...configMethods<VtlState, Static<typeof ApplyResult>>({
         area: 'vtl',

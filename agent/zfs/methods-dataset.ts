@@ -1,6 +1,7 @@
 /** Dataset and zvol methods: list (tree), get, create, update, destroy, zvol create and resize. */
 import { type Static, Type } from '@sinclair/typebox';
 import { conflict, invalid, notFound, unavailable } from '../../rpc/errors.js';
+import { listed, listResult } from '../../rpc/list.js';
 import { defineMethod } from '../../rpc/registry.js';
 import * as cmd from './commands.js';
 import { tolerateNotMounted, type ZfsContext } from './context.js';
@@ -66,12 +67,12 @@ export function datasetMethods(z: ZfsContext) {
         },
         { additionalProperties: false },
       ),
-      result: Type.Array(DatasetNode),
+      result: listResult(DatasetNode),
       role: 'auditor',
       mutating: false,
       handler: async (p) => {
         await z.ready();
-        return toTree(await z.driver.listDatasets(p.root, p.root ? p.depth : undefined));
+        return listed(toTree(await z.driver.listDatasets(p.root, p.root ? p.depth : undefined)));
       },
     }),
 

@@ -1,6 +1,7 @@
 /** Snapshot policy methods: list, set (create or replace), delete, run now. */
 import { Type } from '@sinclair/typebox';
 import { invalid, notFound } from '../../rpc/errors.js';
+import { listed, listResult } from '../../rpc/list.js';
 import { defineMethod } from '../../rpc/registry.js';
 import type { ZfsContext } from './context.js';
 import { nextRun, parseCron } from './cron.js';
@@ -43,14 +44,16 @@ export function policyMethods(z: ZfsContext, store: PolicyStore, scheduler: Poli
       name: 'snapshot.policy.list',
       summary: 'Periodic snapshot policies with their last and next run',
       params: Type.Object({ dataset: Type.Optional(DatasetName) }, { additionalProperties: false }),
-      result: Type.Array(PolicySchema),
+      result: listResult(PolicySchema),
       role: 'auditor',
       mutating: false,
       handler: async (p) =>
-        store
-          .list()
-          .filter((x) => !p.dataset || x.dataset === p.dataset)
-          .map(withNext),
+        listed(
+          await store
+            .list()
+            .filter((x) => !p.dataset || x.dataset === p.dataset)
+            .map(withNext),
+        ),
     }),
 
     defineMethod({

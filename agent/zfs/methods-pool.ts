@@ -1,6 +1,7 @@
 /** Pool methods: list, get, create, destroy, import, export, detach, offline, clear, alerts. */
 import { Type } from '@sinclair/typebox';
 import { conflict, invalid, notFound } from '../../rpc/errors.js';
+import { listed, listResult } from '../../rpc/list.js';
 import { defineMethod } from '../../rpc/registry.js';
 import * as cmd from './commands.js';
 import type { ZfsContext } from './context.js';
@@ -59,10 +60,10 @@ export function poolMethods(z: ZfsContext) {
       name: 'pool.list',
       summary: 'List pools with health, capacity, scan status and the vdev tree',
       params: Empty,
-      result: Type.Array(PoolSchema),
+      result: listResult(PoolSchema),
       role: 'auditor',
       mutating: false,
-      handler: () => listPools(z),
+      handler: async () => listed(await listPools(z)),
     }),
 
     defineMethod({
@@ -325,10 +326,10 @@ export function poolMethods(z: ZfsContext) {
         },
         { additionalProperties: false },
       ),
-      result: Type.Array(AlertSchema),
+      result: listResult(AlertSchema),
       role: 'auditor',
       mutating: false,
-      handler: async (p) => z.monitor.list(p),
+      handler: async (p) => listed(await z.monitor.list(p)),
     }),
   ];
 }

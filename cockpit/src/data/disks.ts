@@ -34,7 +34,7 @@ export interface Smart {
 
 type Opts = { signal?: AbortSignal };
 
-export const listDisks = (c: AgentClient, o: Opts = {}) => c.call<Disk[]>('disk.list', {}, o);
+export const listDisks = (c: AgentClient, o: Opts = {}) => c.items<Disk>('disk.list', {}, o);
 
 export const readSmart = (c: AgentClient, disk: Disk) => c.call<Smart>('disk.smart', { disk: disk.id });
 
