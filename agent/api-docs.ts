@@ -44,6 +44,13 @@ export async function renderApiSection(tmpRoot: string): Promise<string> {
       `${doc.methods.length} methods, generated from \`rpc.discover\` by \`scripts/gen-api-docs.mjs\`. ` +
         'Role is the least role allowed; *job* methods return `{job}` at once; every *mutating* method accepts `dryRun: true`.',
       '',
+      'Every list method (`*.list`, `*.config.history`) answers one shape: `{ items, total }`, where `total` ' +
+        'is how many there are (more than `items` only where the list pages), plus its paging fields where it ' +
+        'pages (`alert.list`: `next`; `job.list`, `snapshot.list`, `backup.history`: `limit`/`offset` in the ' +
+        'request) and a few fields of its own (`media.list`: `notes`; `release.list`: `current`, `previous`, ' +
+        '`upgrade`; `snapshot.list`: `listedAt`, `cached`). `rpc/list.ts` builds it; ' +
+        '`test/core/list-shape.test.ts` fails on any other shape.',
+      '',
     ];
     for (const [area, methods] of areas) {
       lines.push(`### ${area}`, '', '| method | role | kind | params | summary |', '|---|---|---|---|---|');

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { aborted, busy, notFound, RpcError, toWireError, type WireError } from '../rpc/errors.js';
 import type { Progress } from '../rpc/registry.js';
 import type { EventBus } from './events.js';
+import { pause } from './util/time.js';
 
 export const JOB_STATES = ['waiting', 'running', 'success', 'failed', 'aborted', 'interrupted'] as const;
 export type JobState = (typeof JOB_STATES)[number];
@@ -251,14 +252,11 @@ export class JobManager {
     const all = [...this.running.values()];
     for (const j of all) j.controller.abort(aborted('the agent is shutting down'));
     if (all.length === 0) return;
-    let timer: NodeJS.Timeout | undefined;
+    const grace = new AbortController();
     await Promise.race([
-      Promise.allSettled(all.map((j) => j.done)),
-      new Promise((r) => {
-        timer = setTimeout(r, graceMs);
-      }),
+      Promise.allSettled(all.map((j) => j.done)).finally(() => grace.abort()),
+      pause(graceMs, grace.signal),
     ]);
-    clearTimeout(timer);
   }
 
   runningCount(): number {

@@ -169,7 +169,7 @@ export async function benchCockpit(): Promise<Record<string, unknown>> {
       const line = await rawCall(where.socket, 'disk.list');
       listMs.push(performance.now() - t);
       listBytes = line.length;
-      const n = (JSON.parse(line) as { result: unknown[] }).result.length;
+      const n = (JSON.parse(line) as { result: { total: number } }).result.total;
       if (n !== DISKS) throw new Error(`disk.list returned ${n} disks`);
     }
 

@@ -6,7 +6,7 @@
  */
 import net from 'node:net';
 import path from 'node:path';
-import { sleep } from '../agent/release/health.js';
+import { sleep } from '../agent/util/time.js';
 import { tempDir } from '../test/helpers/paths.js';
 import { buildTestRelease, startAppliance } from '../test/release/helpers.js';
 

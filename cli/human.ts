@@ -51,6 +51,11 @@ export function table(rows: Record<string, unknown>[], columns: string[]): strin
   return `${[line(columns.map((c) => c.toUpperCase())), ...cells.map(line)].join('\n')}\n`;
 }
 
+/** `table` on stdout. */
+export function printTable(rows: Record<string, unknown>[], columns: string[]): void {
+  process.stdout.write(table(rows, columns));
+}
+
 /** The columns a list shows: the scalar fields of its rows, in the order the agent gives them. */
 export function columnsOf(rows: Record<string, unknown>[], max = 8): string[] {
   const cols: string[] = [];

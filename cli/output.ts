@@ -1,24 +1,6 @@
-/** Human output for calypsoctl: tables and live job progress bars. */
+/** Live job progress bars for calypsoctl (tables: human.ts). */
 import cliProgress from 'cli-progress';
 import type { AgentClient, AgentEventMessage } from '../rpc/client.js';
-
-export function printTable(rows: Record<string, unknown>[], columns: string[]): void {
-  const cells = rows.map((r) => columns.map((c) => fmt(r[c])));
-  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
-  const line = (vals: string[]) =>
-    vals
-      .map((v, i) => v.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  console.log(line(columns.map((c) => c.toUpperCase())));
-  for (const row of cells) console.log(line(row));
-}
-
-function fmt(v: unknown): string {
-  if (v === undefined || v === null) return '';
-  if (typeof v === 'object') return JSON.stringify(v);
-  return String(v);
-}
 
 interface JobSummary {
   id: string;

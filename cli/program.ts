@@ -13,8 +13,8 @@ import { AgentClient, RpcClientError } from '../rpc/client.js';
 import { closestName } from '../rpc/params-errors.js';
 import { registerChangerCommands } from './changer.js';
 import { describeJson, describeText, kindOf, type OpenRpcDoc } from './describe.js';
-import { human } from './human.js';
-import { printTable, watchJobs } from './output.js';
+import { human, printTable } from './human.js';
+import { watchJobs } from './output.js';
 import { registerResourceCommands } from './resources.js';
 
 interface Globals {
@@ -240,8 +240,10 @@ export function buildProgram(): CommandT {
     .command('list')
     .description('list tokens (never their secrets)')
     .action(async () => {
-      const r = await withClient((c) => c.call<Record<string, unknown>[]>('auth.token.list'));
-      out(r, () => printTable(r, ['id', 'name', 'role', 'createdBy', 'expiresAt', 'revokedAt']));
+      const r = await withClient((c) =>
+        c.call<{ items: Record<string, unknown>[]; total: number }>('auth.token.list'),
+      );
+      out(r, () => printTable(r.items, ['id', 'name', 'role', 'createdBy', 'expiresAt', 'revokedAt']));
     });
   token
     .command('revoke')

@@ -88,3 +88,24 @@ function sum(slots: Iterable<OutputSlot> | undefined): number {
   if (slots) for (const s of slots) n += s.queued() + s.reserved;
   return n;
 }
+
+/** A transport's output limits, as both transports take them. */
+export interface TransportBudgetOptions {
+  maxBufferedBytes: number;
+  maxQueuedBytesPerPeer?: number;
+  maxQueuedBytesTotal?: number;
+  /** the budget shared by the agent's transports; without it, one of the transport's own */
+  budget?: OutputBudget;
+}
+
+/** The budget a transport holds its answers to: the shared one, else its own from its limits. */
+export function budgetOf(o: TransportBudgetOptions): OutputBudget {
+  return (
+    o.budget ??
+    new OutputBudget({
+      perConnection: o.maxBufferedBytes,
+      perPeer: o.maxQueuedBytesPerPeer,
+      total: o.maxQueuedBytesTotal,
+    })
+  );
+}

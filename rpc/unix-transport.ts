@@ -14,7 +14,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { closeSession, newSession, type RpcCore, type Session } from './core.js';
 import { PROTOCOL_ERRORS } from './errors.js';
-import { OutputBudget } from './output-budget.js';
+import { budgetOf, type OutputBudget } from './output-budget.js';
 import type { Identity } from './roles.js';
 import { slotRefusal } from './slots.js';
 
@@ -57,13 +57,7 @@ export class UnixTransport {
   private budget: OutputBudget;
 
   constructor(private o: UnixTransportOptions) {
-    this.budget =
-      o.budget ??
-      new OutputBudget({
-        perConnection: o.maxBufferedBytes,
-        perPeer: o.maxQueuedBytesPerPeer,
-        total: o.maxQueuedBytesTotal,
-      });
+    this.budget = budgetOf(o);
     // allowHalfOpen: a peer that sends its request and shuts down its writing side still
     // reads the answer; we end our side once everything read has been answered
     this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));

@@ -22,7 +22,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { closeSession, newSession, type RpcCore, type Session } from './core.js';
-import { OutputBudget } from './output-budget.js';
+import { budgetOf, type OutputBudget } from './output-budget.js';
 import type { Identity } from './roles.js';
 import { slotRefusal } from './slots.js';
 
@@ -108,13 +108,7 @@ export class WsTransport {
   private budget: OutputBudget;
 
   constructor(private o: WsTransportOptions) {
-    this.budget =
-      o.budget ??
-      new OutputBudget({
-        perConnection: o.maxBufferedBytes,
-        perPeer: o.maxQueuedBytesPerPeer,
-        total: o.maxQueuedBytesTotal,
-      });
+    this.budget = budgetOf(o);
   }
 
   async listen(): Promise<void> {

@@ -25,6 +25,7 @@
 import { hostname } from 'node:os';
 import { Type } from '@sinclair/typebox';
 import { invalid, notFound } from '../../rpc/errors.js';
+import { listed, listResult } from '../../rpc/list.js';
 import { defineMethod } from '../../rpc/registry.js';
 import { roleAllows } from '../../rpc/roles.js';
 import type { Alert } from '../alert-engine.js';
@@ -342,16 +343,18 @@ function notifyService(deps: AgentDeps): Service {
         summary:
           'Notification targets with their delivery status (last success, last error, messages waiting)',
         params: Type.Object({}, { additionalProperties: false }),
-        result: Type.Array(TargetView),
+        result: listResult(TargetView),
         role: 'auditor',
         mutating: false,
         // below admin, a webhook URL shows scheme, host and port only: its path may be a secret
         handler: async (_p, ctx) =>
-          targets().map((t) =>
-            view(
-              t.kind === 'webhook' && !roleAllows(ctx.identity.role, 'admin')
-                ? { ...t, webhook: { url: redactUrl(t.webhook.url) } }
-                : t,
+          listed(
+            targets().map((t) =>
+              view(
+                t.kind === 'webhook' && !roleAllows(ctx.identity.role, 'admin')
+                  ? { ...t, webhook: { url: redactUrl(t.webhook.url) } }
+                  : t,
+              ),
             ),
           ) as never,
       }),
@@ -461,7 +464,7 @@ function notifyService(deps: AgentDeps): Service {
         name: 'notify.outbox.list',
         summary: 'Messages waiting to be delivered (with their attempts and next try)',
         params: Type.Object({}, { additionalProperties: false }),
-        result: Type.Array(
+        result: listResult(
           Type.Object({
             seq: Type.Integer(),
             target: Type.String(),
@@ -475,15 +478,17 @@ function notifyService(deps: AgentDeps): Service {
         role: 'auditor',
         mutating: false,
         handler: async () =>
-          outbox().map((e) => ({
-            seq: e.seq,
-            target: e.target,
-            event: e.event,
-            alert: e.alert.key,
-            attempts: e.attempts,
-            nextAt: new Date(e.nextAt).toISOString(),
-            ...(e.lastError ? { lastError: e.lastError } : {}),
-          })),
+          listed(
+            outbox().map((e) => ({
+              seq: e.seq,
+              target: e.target,
+              event: e.event,
+              alert: e.alert.key,
+              attempts: e.attempts,
+              nextAt: new Date(e.nextAt).toISOString(),
+              ...(e.lastError ? { lastError: e.lastError } : {}),
+            })),
+          ),
       }),
     ],
   };

@@ -5,6 +5,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { invalid, notFound } from '../../rpc/errors.js';
+import { listResult } from '../../rpc/list.js';
 import { defineMethod } from '../../rpc/registry.js';
 import { checkRules, mergeRules, rulesSchema, sourceSchema, ThresholdsSchema } from '../alert-rules.js';
 import type { Service, Subsystem } from '../deps.js';
@@ -115,14 +116,15 @@ function alertsService(deps: Parameters<Subsystem['service']>[0]): Service {
           },
           { additionalProperties: false },
         ),
-        result: Type.Object({
-          alerts: Type.Array(AlertSchema),
-          total: Type.Integer(),
-          next: Type.Optional(Type.String()),
+        result: listResult(AlertSchema, {
+          next: Type.Optional(Type.String({ description: 'the cursor of the next page' })),
         }),
         role: 'auditor',
         mutating: false,
-        handler: async (p) => engine.query(p, { limit: p.limit ?? 100, cursor: p.cursor }),
+        handler: async (p) => {
+          const { alerts, ...page } = engine.query(p, { limit: p.limit ?? 100, cursor: p.cursor });
+          return { items: alerts, ...page };
+        },
       }),
       defineMethod({
         name: 'alert.count',

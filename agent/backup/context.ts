@@ -3,7 +3,7 @@
  * pipeline), the catalog and a console bound to the current settings. Built once per agent by
  * the service factory.
  */
-import { invalid } from '../../rpc/errors.js';
+import { changeState } from '../config-set/change.js';
 import type { ManagedConfig, ApplyResult as PipelineResult } from '../config-set/index.js';
 import type { AgentDeps } from '../deps.js';
 import { Bconsole } from './bconsole.js';
@@ -130,15 +130,12 @@ export function createBackupContext(deps: AgentDeps, opts: BackupContextOptions 
     change: async (fn, opts) => {
       let previous: DesiredState | undefined;
       let next: DesiredState | undefined;
-      const r = await config!.update(
-        async (current) => {
+      const r = await changeState(
+        config!,
+        { dryRun: opts.dryRun === true, identity: { user: opts.user } },
+        opts.summary,
+        (current) => {
           const c = fn(current);
-          const problems = checkState(c.state);
-          if (problems.length) {
-            const p = problems[0]!;
-            throw invalid(`${p.kind} ${p.name}: ${p.message}`, { problems });
-          }
-          if (!opts.dryRun) for (const n of DAEMONS) await deps.capabilities.require(n);
           previous = current;
           next = c.state;
           const given = c.secrets ?? [];
@@ -147,7 +144,13 @@ export function createBackupContext(deps: AgentDeps, opts: BackupContextOptions 
           );
           return { state: c.state, secrets: [...given, ...generated] };
         },
-        { user: opts.user, summary: opts.summary, dryRun: opts.dryRun === true },
+        {
+          check: checkState,
+          refusal: ([p]) => `${p!.kind} ${p!.name}: ${p!.message}`,
+          requireChecked: async () => {
+            for (const n of DAEMONS) await deps.capabilities.require(n);
+          },
+        },
       );
       return {
         pipeline: r,

@@ -7,6 +7,7 @@ import { type TObject, type TProperties, Type } from '@sinclair/typebox';
 import { conflict, notFound } from '../../rpc/errors.js';
 import { type AnyMethodDef, type CallContext, type DryRunPlan, defineMethod } from '../../rpc/registry.js';
 import { configMethods as configSetMethods } from '../config-set/methods.js';
+import { mutation, resourceMethods } from '../config-set/resource.js';
 import { RELOAD } from './config-target.js';
 import type { ApplyResult, BackupContext, BackupUpdater } from './context.js';
 import {
@@ -139,84 +140,66 @@ function kindMethods(bctx: BackupContext, kind: Kind): AnyMethodDef[] {
     if (kind === 'storage') return [{ ...builtinStorage(), builtin: true }, ...items];
     return items;
   };
-  return [
-    defineMethod({
-      name: `backup.${kind}.list`,
-      summary: `List the Bacula ${label}s of the desired configuration.`,
-      params: Empty,
-      result: Type.Object({ items: Type.Array(listItem) }),
-      role: 'auditor',
-      mutating: false,
-      handler: async () => ({ items: list() }) as never,
-    }),
-    defineMethod({
-      name: `backup.${kind}.get`,
-      summary: `One ${label} by name.`,
-      params: NameParam,
-      result: listItem,
-      role: 'auditor',
-      mutating: false,
-      handler: async (p) => {
-        const found = (list() as { name: string }[]).find((o) => o.name === p.name);
-        if (!found) throw notFound(`${label} ${p.name} does not exist`);
-        return found as never;
-      },
-    }),
-    defineMethod({
-      name: `backup.${kind}.set`,
-      summary: `Create or replace a ${label}; renders, validates and applies the Bacula configuration.`,
-      description:
-        'The whole object is replaced (fields left out take their defaults). The configuration is validated with ' +
-        'the daemons’ test mode and the director reloaded; on any failure the previous files are restored.',
-      params: setParams(kind),
-      result: Type.Object({ item: listItem, applied: ApplyResultSchema }),
-      role: 'admin',
-      mutating: true,
-      secretParams: kind === 'client' ? ['password'] : undefined,
-      handler: async (params, ctx) => {
-        const { password, ...rest } = params as Record<string, unknown> & { password?: string };
-        const obj = normalize<{ name: string }>(KIND_SCHEMA[kind], rest, `${label} ${String(rest.name)}`);
-        const r = await planOrApply(bctx, ctx, `backup.${kind}.set ${obj.name}`, (state) => {
-          if (kind === 'client' && obj.name === builtinClient(state).name) {
-            throw conflict(`client ${obj.name} is the appliance itself; change it with backup.settings.set`);
-          }
-          return {
-            state: withObject(state, kind, obj),
-            // the given password is written with the change, and only if the change is made
-            secrets:
-              kind === 'client' && password
-                ? [{ key: clientKey(obj.name), value: password, comment: `director ↔ client ${obj.name}` }]
-                : [],
-          };
-        });
-        if ('dryRun' in r) return r;
-        return { item: obj, applied: r.applied } as never;
-      },
-    }),
-    defineMethod({
-      name: `backup.${kind}.delete`,
-      summary: `Delete a ${label} that nothing refers to.`,
-      params: NameParam,
-      result: Type.Object({ applied: ApplyResultSchema }),
-      role: 'admin',
-      mutating: true,
-      handler: async (p, ctx) => {
-        const r = await planOrApply(bctx, ctx, `backup.${kind}.delete ${p.name}`, (state) => {
-          if (!(state[listKey(kind)] as { name: string }[]).some((o) => o.name === p.name))
-            throw notFound(`${label} ${p.name} does not exist`);
-          const refs = referencesTo(state, kind, p.name);
-          if (refs.length)
-            throw conflict(`${label} ${p.name} is used by ${refs.join(', ')}`, { usedBy: refs });
-          return {
-            state: withoutObject(state, kind, p.name),
-            secrets: kind === 'client' ? [{ key: clientKey(p.name), value: undefined }] : [],
-          };
-        });
-        if ('dryRun' in r) return r;
-        return { applied: r.applied };
-      },
-    }),
-  ];
+  return resourceMethods({
+    prefix: `backup.${kind}`,
+    listSummary: `List the Bacula ${label}s of the desired configuration.`,
+    label,
+    item: listItem,
+    list: () => list() as never,
+    key: { field: 'name', schema: BaculaName },
+    mutations: {
+      set: mutation({
+        summary: `Create or replace a ${label}; renders, validates and applies the Bacula configuration.`,
+        description:
+          'The whole object is replaced (fields left out take their defaults). The configuration is validated with ' +
+          'the daemons’ test mode and the director reloaded; on any failure the previous files are restored.',
+        params: setParams(kind),
+        result: Type.Object({ item: listItem, applied: ApplyResultSchema }),
+        secretParams: kind === 'client' ? ['password'] : undefined,
+        handler: async (params, ctx) => {
+          const { password, ...rest } = params as Record<string, unknown> & { password?: string };
+          const obj = normalize<{ name: string }>(KIND_SCHEMA[kind], rest, `${label} ${String(rest.name)}`);
+          const r = await planOrApply(bctx, ctx, `backup.${kind}.set ${obj.name}`, (state) => {
+            if (kind === 'client' && obj.name === builtinClient(state).name) {
+              throw conflict(
+                `client ${obj.name} is the appliance itself; change it with backup.settings.set`,
+              );
+            }
+            return {
+              state: withObject(state, kind, obj),
+              // the given password is written with the change, and only if the change is made
+              secrets:
+                kind === 'client' && password
+                  ? [{ key: clientKey(obj.name), value: password, comment: `director ↔ client ${obj.name}` }]
+                  : [],
+            };
+          });
+          if ('dryRun' in r) return r;
+          return { item: obj, applied: r.applied } as never;
+        },
+      }),
+      delete: mutation({
+        summary: `Delete a ${label} that nothing refers to.`,
+        params: NameParam,
+        result: Type.Object({ applied: ApplyResultSchema }),
+        handler: async (p, ctx) => {
+          const r = await planOrApply(bctx, ctx, `backup.${kind}.delete ${p.name}`, (state) => {
+            if (!(state[listKey(kind)] as { name: string }[]).some((o) => o.name === p.name))
+              throw notFound(`${label} ${p.name} does not exist`);
+            const refs = referencesTo(state, kind, p.name);
+            if (refs.length)
+              throw conflict(`${label} ${p.name} is used by ${refs.join(', ')}`, { usedBy: refs });
+            return {
+              state: withoutObject(state, kind, p.name),
+              secrets: kind === 'client' ? [{ key: clientKey(p.name), value: undefined }] : [],
+            };
+          });
+          if ('dryRun' in r) return r;
+          return { applied: r.applied };
+        },
+      }),
+    },
+  });
 }
 
 export function configMethods(bctx: BackupContext): AnyMethodDef[] {

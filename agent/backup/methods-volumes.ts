@@ -4,6 +4,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { invalid } from '../../rpc/errors.js';
+import { listed, listResult } from '../../rpc/list.js';
 import { type AnyMethodDef, defineMethod } from '../../rpc/registry.js';
 import { labelBarcodesCall, labelCall, purgeCall, updateSlotsCall } from './console-commands.js';
 import type { BackupContext } from './context.js';
@@ -25,10 +26,10 @@ export function volumeMethods(bctx: BackupContext): AnyMethodDef[] {
       name: 'backup.volume.list',
       summary: 'Volumes of the catalog (optionally of one pool).',
       params: Type.Object({ pool: Type.Optional(BaculaName) }, { additionalProperties: false }),
-      result: Type.Object({ items: Type.Array(Type.Object({}, { additionalProperties: true })) }),
+      result: listResult(Type.Object({}, { additionalProperties: true })),
       role: 'auditor',
       mutating: false,
-      handler: async (p) => ({ items: (await listVolumes(bctx.catalog, p.pool)) as never[] }),
+      handler: async (p) => listed((await listVolumes(bctx.catalog, p.pool)) as never[]),
     }),
     defineMethod({
       name: 'backup.volume.label',

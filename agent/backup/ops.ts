@@ -69,9 +69,6 @@ const WAITING: Record<string, string> = {
 const fmtBytes = (b: number) =>
   b >= 10 * 1024 * MiB ? `${(b / 1024 / MiB).toFixed(1)} GiB` : `${(b / MiB).toFixed(1)} MiB`;
 
-/** A poll's pause: returns early when the job is aborted (agent/util/time.ts). */
-export const sleep = pause;
-
 export class BackupOps {
   constructor(private o: OpsOptions) {}
 
@@ -182,7 +179,7 @@ export class BackupOps {
           );
         }
       }
-      await sleep(poll, cancelSent ? undefined : ctx.signal);
+      await pause(poll, cancelSent ? undefined : ctx.signal);
     }
   }
 

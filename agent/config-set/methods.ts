@@ -4,9 +4,9 @@
  * them with one call instead of writing them again.
  */
 import { Type } from '@sinclair/typebox';
-import { invalid } from '../../rpc/errors.js';
+import { listed, listResult } from '../../rpc/list.js';
 import { type AnyMethodDef, type CallContext, type DryRunPlan, defineMethod } from '../../rpc/registry.js';
-import type { ApplyResult, ManagedConfig, Updater } from './index.js';
+import type { ManagedConfig } from './index.js';
 
 export const VersionInfoSchema = Type.Object({
   version: Type.Integer({ description: 'version number, from 1' }),
@@ -20,52 +20,6 @@ export const FileDiffsSchema = Type.Array(
   Type.Object({ path: Type.String(), diff: Type.String({ description: 'unified diff, secrets redacted' }) }),
   { description: 'unified diffs' },
 );
-
-/** A dry run's answer from a pipeline plan. */
-export function planOf(r: ApplyResult): DryRunPlan {
-  return { dryRun: true, commands: r.commands, files: r.files, notes: r.notes };
-}
-
-/** What most subsystems answer for a change: files written, the version, argv run, notes. */
-export function appliedOf(r: ApplyResult) {
-  return {
-    changed: r.changed,
-    ...(r.version !== undefined ? { version: r.version } : {}),
-    commands: r.commands,
-    notes: r.notes,
-  };
-}
-
-export interface ChangeOptions<S> {
-  /** the state's problems in plain words (none: it may be applied); refused as `invalid` */
-  check: (state: S) => string[];
-  /** for a real change only, before anything is read: the backend must run (`unavailable`) */
-  require?: () => Promise<void>;
-}
-
-/**
- * One change of a subsystem's desired state, the way every subsystem makes it: for real, its
- * requirement first; then, inside the pipeline's lock, `fn` makes the next state of the
- * committed one and the state is checked; then the pipeline plans (dry run) or applies it.
- */
-export async function changeState<S>(
-  managed: ManagedConfig<S>,
-  ctx: { dryRun: boolean; identity: { user: string } },
-  summary: string,
-  fn: Updater<S>,
-  o: ChangeOptions<S>,
-): Promise<ApplyResult> {
-  if (!ctx.dryRun) await o.require?.();
-  return managed.update(
-    async (current, uctx) => {
-      const c = await fn(current, uctx);
-      const problems = o.check(c.state);
-      if (problems.length) throw invalid(problems.join('; '), { problems });
-      return c;
-    },
-    { user: ctx.identity.user, summary, dryRun: ctx.dryRun },
-  );
-}
 
 export interface ConfigMethodsOptions<S, R> {
   /** `backup`, `iscsi`, `vtl`, `object` */
@@ -84,10 +38,10 @@ export function configMethods<S, R>(o: ConfigMethodsOptions<S, R>): AnyMethodDef
       name: `${o.area}.config.history`,
       summary: `Applied versions of ${o.label}, newest first.`,
       params: Type.Object({}, { additionalProperties: false }),
-      result: Type.Object({ items: Type.Array(VersionInfoSchema) }),
+      result: listResult(VersionInfoSchema),
       role: 'auditor',
       mutating: false,
-      handler: async () => ({ items: o.config().history() }),
+      handler: async () => listed(o.config().history()),
     }),
     defineMethod({
       name: `${o.area}.config.diff`,

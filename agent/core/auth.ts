@@ -6,6 +6,7 @@
  * subscriptions) and the terminal manager its shells, at once (issue #15 item 3).
  */
 import { Type } from '@sinclair/typebox';
+import { listed, listResult } from '../../rpc/list.js';
 import { type AnyMethodDef, defineMethod } from '../../rpc/registry.js';
 import type { AgentDeps } from '../deps.js';
 import { TOKEN_INVALIDATED } from '../events.js';
@@ -80,10 +81,10 @@ export function authMethods(_deps: AgentDeps, extra: CoreExtra): AnyMethodDef[] 
       name: 'auth.token.list',
       summary: 'API tokens (never their secrets).',
       params: Empty,
-      result: Type.Array(TokenInfo),
+      result: listResult(TokenInfo),
       role: 'admin',
       mutating: false,
-      handler: async () => extra.tokens.list(),
+      handler: async () => listed(await extra.tokens.list()),
     }),
     defineMethod({
       name: 'auth.token.revoke',

@@ -20,6 +20,7 @@ import {
 } from '../../probes/schemas.js';
 import type { Disk } from '../../probes/types.js';
 import { invalid, notFound } from '../../rpc/errors.js';
+import { listed, listResult } from '../../rpc/list.js';
 import { defineMethod } from '../../rpc/registry.js';
 import { type UdevEvent, UdevMonitor, type UdevMonitorOptions } from '../../udev/monitor.js';
 import type { AgentDeps, Service, ServiceFactory, Subsystem } from '../deps.js';
@@ -216,10 +217,10 @@ export function createHardwareService(options: HardwareOptions = {}): ServiceFac
           description:
             'Disks from sysfs and the udev database, with partitions, paths, HBA and enclosure slot; cached, refreshed on udev events.',
           params: Empty,
-          result: listOf(DiskSchema, 'disks in kernel order'),
+          result: listResult(DiskSchema, {}, 'disks in kernel order'),
           role: 'auditor',
           mutating: false,
-          handler: async () => hw.snapshot().disks,
+          handler: async () => listed(hw.snapshot().disks),
         }),
         defineMethod({
           name: 'disk.get',
@@ -238,23 +239,23 @@ export function createHardwareService(options: HardwareOptions = {}): ServiceFac
           description:
             'SCSI hosts and NVMe controllers by PCI function, with driver, ids, SAS phys and ports.',
           params: Empty,
-          result: listOf(HbaSchema, 'HBAs'),
+          result: listResult(HbaSchema, {}, 'HBAs'),
           role: 'auditor',
           mutating: false,
-          handler: async () => hw.snapshot().hbas,
+          handler: async () => listed(hw.snapshot().hbas),
         }),
         defineMethod({
           name: 'enclosure.list',
           summary: 'List enclosures',
           description: 'SES enclosures with their slots, the disk in each, and fault/locate state.',
           params: Empty,
-          result: listOf(EnclosureSchema, 'enclosures'),
+          result: listResult(EnclosureSchema, {}, 'enclosures'),
           role: 'auditor',
           mutating: false,
           handler: async () => {
             const list = hw.snapshot().enclosures;
             await enclosureAlerts(deps, list);
-            return list;
+            return listed(list);
           },
         }),
         defineMethod({
@@ -350,14 +351,14 @@ export function createHardwareService(options: HardwareOptions = {}): ServiceFac
           summary: 'List network interfaces',
           description: 'Network interfaces with addresses, link state and speed (systeminformation).',
           params: Empty,
-          result: listOf(NetworkSchema, 'interfaces'),
+          result: listResult(NetworkSchema, {}, 'interfaces'),
           role: 'auditor',
           mutating: false,
           handler: async () => {
             const si = await systemInformation(); // loaded on first use: ~10 MB
             const raw = await si.networkInterfaces();
             const list = Array.isArray(raw) ? raw : [raw];
-            return list.map((n) => ({
+            const items = list.map((n) => ({
               name: n.iface,
               mac: n.mac || undefined,
               ipv4: n.ip4 ? [n.ip4] : [],
@@ -369,6 +370,7 @@ export function createHardwareService(options: HardwareOptions = {}): ServiceFac
               virtual: !!n.virtual,
               internal: !!n.internal,
             }));
+            return listed(items);
           },
         }),
       ],

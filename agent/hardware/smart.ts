@@ -11,7 +11,7 @@ import type { Disk } from '../../probes/types.js';
 import { RpcError } from '../../rpc/errors.js';
 import { defineMethod } from '../../rpc/registry.js';
 import type { AgentDeps } from '../deps.js';
-import { sleep as abortableSleep } from '../util/time.js';
+import { sleep } from '../util/time.js';
 
 /** What the SMART methods need from the service. */
 export interface DiskFinder {
@@ -148,13 +148,6 @@ export function smartMethods(deps: AgentDeps, hw: DiskFinder, pollMs: number) {
       },
     }),
   ];
-}
-
-/** The one abortable sleep, its abort as the job's `aborted` error. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return abortableSleep(ms, signal).catch(() => {
-    throw new RpcError('aborted', 'aborted');
-  });
 }
 
 /** SMART failing raises `hardware.disk.smart:<disk>`; too hot raises `hardware.disk.temperature:<disk>`. */

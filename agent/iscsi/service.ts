@@ -9,10 +9,12 @@ import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { invalid, notFound, unavailable } from '../../rpc/errors.js';
+import { listed, listResult } from '../../rpc/list.js';
 import { type AnyMethodDef, type CallContext, defineMethod } from '../../rpc/registry.js';
 import { configOf } from '../config.js';
+import { answerOf, changeState, type planOf, reapplyState } from '../config-set/change.js';
 import type { ConfigTarget, Step } from '../config-set/index.js';
-import { appliedOf, changeState, configMethods, planOf } from '../config-set/methods.js';
+import { configMethods } from '../config-set/methods.js';
 import type { AgentDeps, Service, ServiceFactory, Subsystem } from '../deps.js';
 import { ZVOLS } from '../zfs/port.js';
 import { adopt } from './adopt.js';
@@ -224,7 +226,7 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
         check: checkIscsi,
         require: () => requireBackend().then(() => {}),
       });
-      return ctx.dryRun ? planOf(r) : appliedOf(r);
+      return answerOf(ctx, r);
     }
 
     const withTarget = (s: IscsiState, iqn: string, fn: (t: Target) => Target): IscsiState => ({
@@ -310,13 +312,13 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
         name: 'iscsi.session.list',
         summary: 'Connected initiators (per target, with the LUNs they see where the backend says)',
         params: Type.Object({ target: Type.Optional(IqnSchema) }, { additionalProperties: false }),
-        result: Type.Array(SessionSchema),
+        result: listResult(SessionSchema),
         role: 'auditor',
         mutating: false,
         handler: async (p) => {
           const b = await requireBackend();
           const live = await b.live();
-          return live.sessions.filter((x) => !p.target || x.target === p.target);
+          return listed(live.sessions.filter((x) => !p.target || x.target === p.target));
         },
       }),
       defineMethod({
@@ -358,20 +360,10 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
         role: 'admin',
         mutating: true,
         handler: async (_p, ctx) => {
-          if (ctx.dryRun) {
-            await choose();
-            return planOf(
-              await managed.plan(state(), {
-                user: ctx.identity.user,
-                summary: 'iscsi.apply',
-                forceActivate: true,
-              }),
-            );
-          }
-          await requireBackend();
-          const r = await managed.reapply({ user: ctx.identity.user, summary: 'iscsi.apply' });
-          await deps.alerts.clear('iscsi.drift');
-          return appliedOf(r);
+          if (ctx.dryRun) await choose();
+          const r = await reapplyState(managed, ctx, 'iscsi.apply', requireBackend);
+          if (!ctx.dryRun) await deps.alerts.clear('iscsi.drift');
+          return answerOf(ctx, r);
         },
       }),
       defineMethod({

@@ -6,6 +6,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { invalid } from '../../rpc/errors.js';
+import { listed, listResult } from '../../rpc/list.js';
 import { defineMethod, isDryRunPlan } from '../../rpc/registry.js';
 import type { ObjectContext } from './context.js';
 import { BucketName, CannedGrant, GrantSchema, UserId } from './model.js';
@@ -23,13 +24,13 @@ export function accessMethods(o: ObjectContext) {
       name: 'object.grant.list',
       summary: 'Canned grants of a bucket',
       params: Type.Object({ bucket: BucketName }, { additionalProperties: false }),
-      result: Type.Array(GrantSchema),
+      result: listResult(GrantSchema),
       role: 'auditor',
       mutating: false,
       handler: async (p) => {
         const b = await o.ready();
         await b.getBucket(p.bucket);
-        return b.listGrants(p.bucket);
+        return listed(await b.listGrants(p.bucket));
       },
     }),
 

@@ -2,6 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import { RpcError } from '../../rpc/errors.js';
 import { defineMethod, isDryRunPlan } from '../../rpc/registry.js';
+import { sleep } from '../util/time.js';
 import type { ObjectContext } from './context.js';
 
 const StatusSchema = Type.Object({
@@ -58,7 +59,7 @@ async function waitAnswer(o: ObjectContext, up: boolean, ms: number): Promise<vo
   while ((await o.backend.health()).up !== up) {
     if (Date.now() > deadline)
       throw new RpcError('timeout', `the gateway did not ${up ? 'start answering' : 'stop'} within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
 }
 
@@ -105,7 +106,7 @@ export function serviceMethods(o: ObjectContext) {
         const deadline = Date.now() + 30_000;
         while ((await o.backend.gateway()).running) {
           if (Date.now() > deadline) throw new RpcError('timeout', 'radosgw did not exit within 30 s');
-          await new Promise((res) => setTimeout(res, 200));
+          await sleep(200);
         }
         return status(o);
       },

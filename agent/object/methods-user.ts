@@ -7,6 +7,7 @@
 import { Type } from '@sinclair/typebox';
 import { conflict, invalid, notFound } from '../../rpc/errors.js';
 import { type DryRunPlan, defineMethod, isDryRunPlan } from '../../rpc/registry.js';
+import { mutation, resourceMethods } from '../config-set/resource.js';
 import type { ObjectContext } from './context.js';
 import { AccessKeyId, DisplayName, Email, type NewKey, NewKeySchema, UserId, UserSchema } from './model.js';
 
@@ -20,81 +21,77 @@ function keyOf(r: DryRunPlan | { newKey?: NewKey }): NewKey {
 
 export function userMethods(o: ObjectContext) {
   return [
-    defineMethod({
-      name: 'object.user.list',
-      summary: 'Object-storage users with their access key ids (never secrets)',
-      params: Type.Object({}, { additionalProperties: false }),
-      result: Type.Array(UserSchema),
-      role: 'auditor',
-      mutating: false,
-      handler: async () => (await o.ready()).listUsers(),
-    }),
+    ...resourceMethods({
+      prefix: 'object.user',
+      listSummary: 'Object-storage users with their access key ids (never secrets)',
+      label: 'object-storage user',
+      item: UserSchema,
+      list: async () => (await o.ready()).listUsers(),
+      mutations: {
+        create: mutation({
+          summary: 'Create a user with a first access key; the secret is returned once',
+          params: Type.Object(
+            { id: UserId, displayName: DisplayName, email: Type.Optional(Email) },
+            { additionalProperties: false },
+          ),
+          result: Type.Object({ user: UserSchema, key: NewKeySchema }),
+          handler: async (p, ctx) => {
+            const b = await o.ready();
+            if (p.id === o.cfg.adminUser) throw conflict(`${p.id} is the agent’s own user`, { user: p.id });
+            if ((await b.userIds()).includes(p.id))
+              throw conflict(`user ${p.id} exists already`, { user: p.id });
+            const r = await o.apply(await b.createUser(p), ctx.dryRun);
+            if (isDryRunPlan(r)) return r;
+            return { user: await b.getUser(p.id), key: keyOf(r) };
+          },
+        }),
 
-    defineMethod({
-      name: 'object.user.create',
-      summary: 'Create a user with a first access key; the secret is returned once',
-      params: Type.Object(
-        { id: UserId, displayName: DisplayName, email: Type.Optional(Email) },
-        { additionalProperties: false },
-      ),
-      result: Type.Object({ user: UserSchema, key: NewKeySchema }),
-      role: 'admin',
-      mutating: true,
-      handler: async (p, ctx) => {
-        const b = await o.ready();
-        if (p.id === o.cfg.adminUser) throw conflict(`${p.id} is the agent’s own user`, { user: p.id });
-        if ((await b.userIds()).includes(p.id)) throw conflict(`user ${p.id} exists already`, { user: p.id });
-        const r = await o.apply(await b.createUser(p), ctx.dryRun);
-        if (isDryRunPlan(r)) return r;
-        return { user: await b.getUser(p.id), key: keyOf(r) };
-      },
-    }),
+        suspend: mutation({
+          summary: 'Suspend a user (every key stops working) or enable it again',
+          params: Type.Object(
+            {
+              id: UserId,
+              suspended: Type.Optional(Type.Boolean({ description: 'default true; false enables' })),
+            },
+            { additionalProperties: false },
+          ),
+          result: UserSchema,
+          handler: async (p, ctx) => {
+            const b = await o.ready();
+            await b.getUser(p.id);
+            const r = await o.apply(await b.setSuspended(p.id, p.suspended !== false), ctx.dryRun);
+            return isDryRunPlan(r) ? r : b.getUser(p.id);
+          },
+        }),
 
-    defineMethod({
-      name: 'object.user.suspend',
-      summary: 'Suspend a user (every key stops working) or enable it again',
-      params: Type.Object(
-        {
-          id: UserId,
-          suspended: Type.Optional(Type.Boolean({ description: 'default true; false enables' })),
-        },
-        { additionalProperties: false },
-      ),
-      result: UserSchema,
-      role: 'admin',
-      mutating: true,
-      handler: async (p, ctx) => {
-        const b = await o.ready();
-        await b.getUser(p.id);
-        const r = await o.apply(await b.setSuspended(p.id, p.suspended !== false), ctx.dryRun);
-        return isDryRunPlan(r) ? r : b.getUser(p.id);
-      },
-    }),
-
-    defineMethod({
-      name: 'object.user.delete',
-      summary: 'Delete a user; refused while it owns buckets unless purge, with confirm = id',
-      params: Type.Object(
-        {
-          id: UserId,
-          purge: Type.Optional(Type.Boolean({ description: 'delete the user’s buckets and objects too' })),
-          confirm: Type.Optional(Type.String({ description: 'must equal id when purge is set' })),
-        },
-        { additionalProperties: false },
-      ),
-      result: Ok,
-      role: 'admin',
-      mutating: true,
-      handler: async (p, ctx) => {
-        if (p.purge && p.confirm !== p.id)
-          throw invalid('purge needs confirm equal to the user id', { user: p.id });
-        const b = await o.ready();
-        await b.getUser(p.id);
-        const owned = (await b.listBuckets()).filter((x) => x.owner === p.id).map((x) => x.name);
-        if (owned.length && !p.purge)
-          throw conflict(`user ${p.id} owns buckets: ${owned.join(', ')}`, { user: p.id, buckets: owned });
-        const r = await o.apply(await b.deleteUser(p.id, p.purge === true), ctx.dryRun);
-        return isDryRunPlan(r) ? r : {};
+        delete: mutation({
+          summary: 'Delete a user; refused while it owns buckets unless purge, with confirm = id',
+          params: Type.Object(
+            {
+              id: UserId,
+              purge: Type.Optional(
+                Type.Boolean({ description: 'delete the user’s buckets and objects too' }),
+              ),
+              confirm: Type.Optional(Type.String({ description: 'must equal id when purge is set' })),
+            },
+            { additionalProperties: false },
+          ),
+          result: Ok,
+          handler: async (p, ctx) => {
+            if (p.purge && p.confirm !== p.id)
+              throw invalid('purge needs confirm equal to the user id', { user: p.id });
+            const b = await o.ready();
+            await b.getUser(p.id);
+            const owned = (await b.listBuckets()).filter((x) => x.owner === p.id).map((x) => x.name);
+            if (owned.length && !p.purge)
+              throw conflict(`user ${p.id} owns buckets: ${owned.join(', ')}`, {
+                user: p.id,
+                buckets: owned,
+              });
+            const r = await o.apply(await b.deleteUser(p.id, p.purge === true), ctx.dryRun);
+            return isDryRunPlan(r) ? r : {};
+          },
+        }),
       },
     }),
 

@@ -12,7 +12,7 @@ import { unavailable } from '../../rpc/errors.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
 import type { Layout } from '../layout.js';
 import type { Runner } from '../runner.js';
-import { sleep } from './health.js';
+import { sleep } from '../util/time.js';
 import type { Controller } from './journal.js';
 import { AGENT_UNIT, releasePaths } from './paths.js';
 

@@ -67,8 +67,6 @@ export interface HealthResult {
   reason?: string;
 }
 
-export { sleep };
-
 /**
  * Poll until the agent answers ping with `version` and answers capabilities, or the deadline
  * passes, or `failFast` names a reason to stop early (a release that crash-loops need not be

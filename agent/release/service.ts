@@ -5,6 +5,7 @@
  * the agent cannot survive its own restart.
  */
 import { Type } from '@sinclair/typebox';
+import { listed, listResult } from '../../rpc/list.js';
 import { defineMethod } from '../../rpc/registry.js';
 import { configOf, defineConfigSlice } from '../config.js';
 import type { AgentDeps, Service, ServiceFactory, Subsystem } from '../deps.js';
@@ -179,23 +180,24 @@ export const releaseService: ServiceFactory = (deps): Service => {
         name: 'release.list',
         summary: 'Installed releases, the current one, and the state of the last or running upgrade.',
         params: Type.Object({}, { additionalProperties: false }),
-        result: Type.Object({
-          current: Type.Optional(Version),
-          previous: Type.Optional(
-            Type.String({ description: 'what release.rollback goes back to by default' }),
-          ),
-          releases: Type.Array(
-            Type.Object({
-              version: Type.String(),
-              current: Type.Boolean(),
-              installedAt: Type.Optional(Type.Number()),
-              createdAt: Type.Optional(Type.String()),
-              node: Type.Optional(Type.String({ description: 'Node.js version the release runs on' })),
-              stateSchema: Type.Optional(Type.Integer()),
-            }),
-          ),
-          upgrade: StatusSchema,
-        }),
+        result: listResult(
+          Type.Object({
+            version: Type.String(),
+            current: Type.Boolean(),
+            installedAt: Type.Optional(Type.Number()),
+            createdAt: Type.Optional(Type.String()),
+            node: Type.Optional(Type.String({ description: 'Node.js version the release runs on' })),
+            stateSchema: Type.Optional(Type.Integer()),
+          }),
+          {
+            current: Type.Optional(Version),
+            previous: Type.Optional(
+              Type.String({ description: 'what release.rollback goes back to by default' }),
+            ),
+            upgrade: StatusSchema,
+          },
+          'installed releases, newest first',
+        ),
         role: 'auditor',
         mutating: false,
         handler: async () => {
@@ -210,7 +212,7 @@ export const releaseService: ServiceFactory = (deps): Service => {
           }));
           releases.sort((a, b) => (b.installedAt ?? 0) - (a.installedAt ?? 0));
           const previous = await previousRelease(deps.layout);
-          return { current: cur, previous, releases, upgrade: status(deps) };
+          return { ...listed(releases), current: cur, previous, upgrade: status(deps) };
         },
       }),
       defineMethod({

@@ -21,8 +21,9 @@ import { fileURLToPath } from 'node:url';
 import { CoreOnlyConfigSchema, loadConfig } from '../config.js';
 import { createLayout, type Layout } from '../layout.js';
 import { createRunner } from '../runner.js';
+import { sleep } from '../util/time.js';
 import { type AgentControl, createControl } from './control.js';
-import { rpcCall, runningVersion, sleep, waitHealthy } from './health.js';
+import { rpcCall, runningVersion, waitHealthy } from './health.js';
 import {
   appendHistory,
   isAlive,

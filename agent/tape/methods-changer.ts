@@ -6,6 +6,7 @@
  * move would run, from the same builder.
  */
 import { Type } from '@sinclair/typebox';
+import { listed, listResult } from '../../rpc/list.js';
 import { type AnyMethodDef, type CallContext, defineMethod } from '../../rpc/registry.js';
 import type { Move } from './commands.js';
 import type { TapeContext } from './context.js';
@@ -174,10 +175,10 @@ export function changerMethods(t: TapeContext): AnyMethodDef[] {
       name: 'changer.list',
       summary: 'Tape changers in use, with their drives in mtx order and the lock their moves take',
       params: Type.Object({}, { additionalProperties: false }),
-      result: Type.Array(ChangerInfoSchema),
+      result: listResult(ChangerInfoSchema),
       role: 'auditor',
       mutating: false,
-      handler: async () => changerInfo(t),
+      handler: async () => listed(await changerInfo(t)),
     }),
     defineMethod({
       name: 'changer.status',

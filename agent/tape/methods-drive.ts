@@ -5,6 +5,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { conflict } from '../../rpc/errors.js';
+import { listed, listResult } from '../../rpc/list.js';
 import { type AnyMethodDef, defineMethod } from '../../rpc/registry.js';
 import { sleep } from '../util/time.js';
 import type { TapeContext } from './context.js';
@@ -112,17 +113,19 @@ export function driveMethods(t: TapeContext): AnyMethodDef[] {
       name: 'drive.list',
       summary: 'Tape drives of every changer in use, with their mtx numbers and device nodes',
       params: Type.Object({}, { additionalProperties: false }),
-      result: Type.Array(
+      result: listResult(
         Type.Object({ id: DriveId, changer: Type.String(), index: Type.Integer(), device: Type.String() }),
       ),
       role: 'auditor',
       mutating: false,
       handler: async () =>
-        t
-          .changers()
-          .flatMap((c) =>
-            c.drives.map((d) => ({ id: d.id, changer: c.id, index: d.index, device: d.device })),
-          ),
+        listed(
+          await t
+            .changers()
+            .flatMap((c) =>
+              c.drives.map((d) => ({ id: d.id, changer: c.id, index: d.index, device: d.device })),
+            ),
+        ),
     }),
     defineMethod({
       name: 'drive.status',

@@ -4,6 +4,7 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { RpcError } from '../../rpc/errors.js';
+import { listed, listResult } from '../../rpc/list.js';
 import { type AnyMethodDef, defineMethod } from '../../rpc/registry.js';
 import { BACULA, type Volume } from '../backup/port.js';
 import { dataSlots, offerConsole, offerResources, withOffer } from './bacula-offer.js';
@@ -57,7 +58,7 @@ export function mediaMethods(t: TapeContext): AnyMethodDef[] {
         { refresh: Type.Optional(Type.Boolean({ description: 'read every changer’s status first' })) },
         { additionalProperties: false },
       ),
-      result: Type.Object({ items: Type.Array(MediaItem), notes: Type.Array(Type.String()) }),
+      result: listResult(MediaItem, { notes: Type.Array(Type.String()) }),
       role: 'auditor',
       mutating: false,
       handler: async (p, ctx) => {
@@ -103,7 +104,7 @@ export function mediaMethods(t: TapeContext): AnyMethodDef[] {
           for (const s of st.status.slots)
             if (s.volumeTag) put(s.volumeTag, s.importExport ? 'mailslot' : 'slot', s.index);
         }
-        return { items, notes };
+        return { ...listed(items), notes };
       },
     }),
     defineMethod({

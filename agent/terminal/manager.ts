@@ -8,6 +8,7 @@ import { denied, RpcError } from '../../rpc/errors.js';
 import { type Identity, roleAllows } from '../../rpc/roles.js';
 import type { AgentDeps } from '../deps.js';
 import { TOKEN_INVALIDATED } from '../events.js';
+import { sleep } from '../util/time.js';
 import { agentUser, resolveLoginUser } from './login-user.js';
 import { type ClosedInfo, PtySession } from './pty-session.js';
 
@@ -166,7 +167,7 @@ export class TerminalManager {
     const all = [...this.sessions.values()].map((s) => s.session);
     for (const s of all) s.close('shutdown');
     const until = Date.now() + timeoutMs;
-    while (this.sessions.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    while (this.sessions.size > 0 && Date.now() < until) await sleep(20);
   }
 }
 

@@ -10,6 +10,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { invalid, notFound } from '../../rpc/errors.js';
+import { listed, listResult } from '../../rpc/list.js';
 import { defineMethod, type SessionHandle } from '../../rpc/registry.js';
 import type { Service, ServiceFactory, Subsystem } from '../deps.js';
 import { terminalManagerFor } from './manager.js';
@@ -201,7 +202,7 @@ export const terminalService: ServiceFactory = (deps): Service => {
         name: 'terminal.list',
         summary: 'Open terminals of every user and route.',
         params: Empty,
-        result: Type.Array(
+        result: listResult(
           Type.Object({
             id: Type.String(),
             user: Type.String(),
@@ -214,7 +215,7 @@ export const terminalService: ServiceFactory = (deps): Service => {
         ),
         role: 'admin',
         mutating: false,
-        handler: async () => manager.list(),
+        handler: async () => listed(await manager.list()),
       }),
     ],
     // the same sessions, limit and audit, for remote clients on the agent's WebSocket server

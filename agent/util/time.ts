@@ -1,16 +1,21 @@
 /**
- * The agent's one abortable sleep (`sleep` rejects with the signal's reason on abort, `pause`
+ * The agent's one abortable sleep (`sleep` rejects with an `aborted` error on abort, `pause`
  * returns early) and one wait-until helper: polling loops in services and tests use these, not
  * their own setTimeout promises.
  */
+import { aborted, RpcError } from '../../rpc/errors.js';
 
-/** Resolve after `ms`; reject with the signal's reason as soon as it aborts. */
+/** Why a sleep was cut short: the signal's reason when it is an RPC error (a job's), else `aborted`. */
+const abortError = (signal: AbortSignal | undefined): RpcError =>
+  signal?.reason instanceof RpcError ? signal.reason : aborted('aborted');
+
+/** Resolve after `ms`; reject with an `aborted` error as soon as the signal aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
+    if (signal?.aborted) return reject(abortError(signal));
     const onAbort = () => {
       clearTimeout(t);
-      reject(signal?.reason);
+      reject(abortError(signal));
     };
     const t = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);

@@ -7,7 +7,9 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { conflict, invalid, notFound } from '../../rpc/errors.js';
 import { type AnyMethodDef, defineMethod } from '../../rpc/registry.js';
-import { appliedOf, changeState, configMethods, planOf } from '../config-set/methods.js';
+import { answerOf, changeState, reapplyState } from '../config-set/change.js';
+import { configMethods } from '../config-set/methods.js';
+import { mutation, resourceMethods } from '../config-set/resource.js';
 import type { Service, ServiceFactory, Subsystem } from '../deps.js';
 import {
   barcodesOf,
@@ -56,7 +58,7 @@ export function createVtlService(): ServiceFactory {
         // the module and daemons must exist before files that only they read are changed
         require: () => deps.capabilities.require('mhvtl').then(() => {}),
       });
-      return ctx.dryRun ? planOf(r) : appliedOf(r);
+      return answerOf(ctx, r);
     }
 
     const find = (s: VtlState, id: number): VtlLibrary => {
@@ -102,72 +104,63 @@ export function createVtlService(): ServiceFactory {
           };
         },
       }),
-      defineMethod({
-        name: 'vtl.library.list',
-        summary: 'Virtual libraries as desired, with their cartridge count and barcode range',
-        params: Type.Object({}, { additionalProperties: false }),
-        result: Type.Array(LibraryView),
-        role: 'auditor',
-        mutating: false,
-        handler: async () => managed.state().libraries.map(view),
-      }),
-      defineMethod({
-        name: 'vtl.library.create',
-        summary:
-          'Create a virtual library: files, cartridges (mktape) and a restart of mhvtl; dryRun shows the plan',
-        params: VtlLibrarySchema,
-        result: ApplyResult,
-        role: 'admin',
-        mutating: true,
-        handler: async (p, ctx) =>
-          change(ctx, `vtl library ${p.name} created`, (cur) => {
-            if (cur.libraries.some((l) => l.id === p.id))
-              throw conflict(`virtual library ${p.id} already exists`, { library: p.id });
-            return { libraries: [...cur.libraries, p] };
+      ...resourceMethods({
+        prefix: 'vtl.library',
+        listSummary: 'Virtual libraries as desired, with their cartridge count and barcode range',
+        label: 'virtual library',
+        item: LibraryView,
+        list: () => managed.state().libraries.map(view),
+        mutations: {
+          create: mutation({
+            summary:
+              'Create a virtual library: files, cartridges (mktape) and a restart of mhvtl; dryRun shows the plan',
+            params: VtlLibrarySchema,
+            result: ApplyResult,
+            handler: async (p, ctx) =>
+              change(ctx, `vtl library ${p.name} created`, (cur) => {
+                if (cur.libraries.some((l) => l.id === p.id))
+                  throw conflict(`virtual library ${p.id} already exists`, { library: p.id });
+                return { libraries: [...cur.libraries, p] };
+              }),
           }),
-      }),
-      defineMethod({
-        name: 'vtl.library.update',
-        summary: 'Change a virtual library (drives, slots, mailslots, cartridges, capacity, compression)',
-        params: Type.Object(
-          {
-            id: VtlLibrarySchema.properties.id,
-            set: Type.Partial(Type.Omit(VtlLibrarySchema, ['id']), {
-              additionalProperties: false,
-              description: 'the fields to change',
-            }),
-          },
-          { additionalProperties: false },
-        ),
-        result: ApplyResult,
-        role: 'admin',
-        mutating: true,
-        handler: async (p, ctx) =>
-          change(ctx, `vtl library ${p.set.name ?? find(managed.state(), p.id).name} updated`, (cur) => {
-            const next = { ...find(cur, p.id), ...(p.set as Partial<VtlLibrary>) };
-            return { libraries: cur.libraries.map((l) => (l.id === p.id ? next : l)) };
+          update: mutation({
+            summary: 'Change a virtual library (drives, slots, mailslots, cartridges, capacity, compression)',
+            params: Type.Object(
+              {
+                id: VtlLibrarySchema.properties.id,
+                set: Type.Partial(Type.Omit(VtlLibrarySchema, ['id']), {
+                  additionalProperties: false,
+                  description: 'the fields to change',
+                }),
+              },
+              { additionalProperties: false },
+            ),
+            result: ApplyResult,
+            handler: async (p, ctx) =>
+              change(ctx, `vtl library ${p.set.name ?? find(managed.state(), p.id).name} updated`, (cur) => {
+                const next = { ...find(cur, p.id), ...(p.set as Partial<VtlLibrary>) };
+                return { libraries: cur.libraries.map((l) => (l.id === p.id ? next : l)) };
+              }),
           }),
-      }),
-      defineMethod({
-        name: 'vtl.library.delete',
-        summary: 'Remove a virtual library from mhvtl (its cartridge files stay under the vtl data area)',
-        params: Type.Object(
-          {
-            id: VtlLibrarySchema.properties.id,
-            confirm: Type.String({ maxLength: 32, description: 'must repeat the library name' }),
-          },
-          { additionalProperties: false },
-        ),
-        result: ApplyResult,
-        role: 'admin',
-        mutating: true,
-        handler: async (p, ctx) =>
-          change(ctx, `vtl library ${p.confirm} deleted`, (cur) => {
-            const old = find(cur, p.id);
-            if (p.confirm !== old.name)
-              throw invalid(`refused: confirm must repeat the library name ${old.name}`, {});
-            return { libraries: cur.libraries.filter((l) => l.id !== p.id) };
+          delete: mutation({
+            summary: 'Remove a virtual library from mhvtl (its cartridge files stay under the vtl data area)',
+            params: Type.Object(
+              {
+                id: VtlLibrarySchema.properties.id,
+                confirm: Type.String({ maxLength: 32, description: 'must repeat the library name' }),
+              },
+              { additionalProperties: false },
+            ),
+            result: ApplyResult,
+            handler: async (p, ctx) =>
+              change(ctx, `vtl library ${p.confirm} deleted`, (cur) => {
+                const old = find(cur, p.id);
+                if (p.confirm !== old.name)
+                  throw invalid(`refused: confirm must repeat the library name ${old.name}`, {});
+                return { libraries: cur.libraries.filter((l) => l.id !== p.id) };
+              }),
           }),
+        },
       }),
       defineMethod({
         name: 'vtl.apply',
@@ -176,19 +169,11 @@ export function createVtlService(): ServiceFactory {
         result: ApplyResult,
         role: 'admin',
         mutating: true,
-        handler: async (_p, ctx) => {
-          if (ctx.dryRun)
-            return planOf(
-              await managed.plan(managed.state(), {
-                user: ctx.identity.user,
-                summary: 'vtl.apply',
-                forceActivate: true,
-              }),
-            );
-          await deps.capabilities.require('mhvtl');
-          const r = await managed.reapply({ user: ctx.identity.user, summary: 'vtl.apply' });
-          return appliedOf(r);
-        },
+        handler: async (_p, ctx) =>
+          answerOf(
+            ctx,
+            await reapplyState(managed, ctx, 'vtl.apply', () => deps.capabilities.require('mhvtl')),
+          ),
       }),
       ...configMethods<VtlState, Static<typeof ApplyResult>>({
         area: 'vtl',

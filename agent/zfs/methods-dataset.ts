@@ -2,6 +2,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { conflict, invalid, notFound, unavailable } from '../../rpc/errors.js';
 import { defineMethod } from '../../rpc/registry.js';
+import { mutation, resourceMethods } from '../config-set/resource.js';
 import * as cmd from './commands.js';
 import { tolerateNotMounted, type ZfsContext } from './context.js';
 import type { Dialect } from './dialect.js';
@@ -54,10 +55,12 @@ function requireZvols(d: Dialect) {
 
 export function datasetMethods(z: ZfsContext) {
   return [
-    defineMethod({
-      name: 'dataset.list',
-      summary: 'Filesystems and volumes as a tree',
-      params: Type.Object(
+    ...resourceMethods({
+      prefix: 'dataset',
+      listSummary: 'Filesystems and volumes as a tree',
+      label: 'dataset',
+      item: DatasetNode,
+      listParams: Type.Object(
         {
           root: Type.Optional(DatasetName),
           depth: Type.Optional(
@@ -66,15 +69,99 @@ export function datasetMethods(z: ZfsContext) {
         },
         { additionalProperties: false },
       ),
-      result: Type.Array(DatasetNode),
-      role: 'auditor',
-      mutating: false,
-      handler: async (p) => {
+      list: async (p) => {
         await z.ready();
         return toTree(await z.driver.listDatasets(p.root, p.root ? p.depth : undefined));
       },
-    }),
+      mutations: {
+        create: mutation({
+          summary: 'Create a filesystem',
+          params: Type.Object(
+            {
+              name: DatasetName,
+              properties: Type.Optional(DatasetCreateProperties),
+              userProperties: Type.Optional(UserProperties),
+              parents: Type.Optional(Type.Boolean({ description: 'create missing parents (zfs create -p)' })),
+            },
+            { additionalProperties: false },
+          ),
+          result: DatasetSchema,
+          handler: async (p, ctx) => {
+            const d = await z.ready();
+            checkDialect(d, p.properties);
+            if (!p.name.includes('/'))
+              throw invalid('a dataset name needs a pool and a component: pool/name');
+            const plan = [cmd.zfsCreate(p.name, { ...p.properties, ...p.userProperties }, p.parents)];
+            const dry = await z.apply(plan, ctx.dryRun);
+            return dry ?? getDataset(z, p.name);
+          },
+        }),
 
+        update: mutation({
+          summary: 'Set or inherit properties of a filesystem or volume',
+          params: Type.Object(
+            {
+              name: DatasetName,
+              properties: Type.Optional(DatasetProperties),
+              userProperties: Type.Optional(UserProperties),
+              inherit: Type.Optional(
+                Type.Array(InheritName, {
+                  maxItems: 64,
+                  description: 'properties to reset to the inherited value',
+                }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+          result: DatasetSchema,
+          handler: async (p, ctx) => {
+            const d = await z.ready();
+            checkDialect(d, p.properties);
+            const set = { ...p.properties, ...p.userProperties };
+            if (Object.keys(set).length === 0 && !p.inherit?.length) throw invalid('nothing to change');
+            await getDataset(z, p.name);
+            const plan = [
+              ...cmd.zfsSet(p.name, set),
+              ...(p.inherit ?? []).map((k) => cmd.zfsInherit(p.name, k)),
+            ];
+            const dry = await z.apply(plan, ctx.dryRun);
+            return dry ?? getDataset(z, p.name);
+          },
+        }),
+
+        destroy: mutation({
+          summary:
+            'Destroy a filesystem or volume; `recursive` (children and snapshots) needs `confirm` = name',
+          params: Type.Object(
+            {
+              name: DatasetName,
+              recursive: Type.Optional(
+                Type.Boolean({ description: 'also destroy children and snapshots (-r)' }),
+              ),
+              confirm: Type.Optional(Confirm),
+            },
+            { additionalProperties: false },
+          ),
+          result: Ok,
+          handler: async (p, ctx) => {
+            const d = await z.ready();
+            if (!p.name.includes('/'))
+              throw invalid('refused: the root dataset goes with its pool (pool.destroy)');
+            if (p.recursive && p.confirm !== p.name) {
+              throw invalid(`refused: a recursive destroy needs confirm = ${p.name}`, { dataset: p.name });
+            }
+            z.deps.usage.assertUnused('dataset', p.name, p.recursive === true);
+            const ds = await getDataset(z, p.name);
+            const plan = cmd.zfsDestroy(d, p.name, {
+              recursive: p.recursive,
+              filesystem: ds.type === 'filesystem',
+            });
+            const dry = await z.apply(plan, ctx.dryRun, { tolerate: tolerateNotMounted });
+            return dry ?? {};
+          },
+        }),
+      },
+    }),
     defineMethod({
       name: 'dataset.get',
       summary: 'One dataset with all its properties (exact values)',
@@ -87,95 +174,6 @@ export function datasetMethods(z: ZfsContext) {
         const ds = await getDataset(z, p.name);
         const props = await z.driver.getProperties(p.name);
         return { ...ds, properties: Object.fromEntries(props) };
-      },
-    }),
-
-    defineMethod({
-      name: 'dataset.create',
-      summary: 'Create a filesystem',
-      params: Type.Object(
-        {
-          name: DatasetName,
-          properties: Type.Optional(DatasetCreateProperties),
-          userProperties: Type.Optional(UserProperties),
-          parents: Type.Optional(Type.Boolean({ description: 'create missing parents (zfs create -p)' })),
-        },
-        { additionalProperties: false },
-      ),
-      result: DatasetSchema,
-      role: 'admin',
-      mutating: true,
-      handler: async (p, ctx) => {
-        const d = await z.ready();
-        checkDialect(d, p.properties);
-        if (!p.name.includes('/')) throw invalid('a dataset name needs a pool and a component: pool/name');
-        const plan = [cmd.zfsCreate(p.name, { ...p.properties, ...p.userProperties }, p.parents)];
-        const dry = await z.apply(plan, ctx.dryRun);
-        return dry ?? getDataset(z, p.name);
-      },
-    }),
-
-    defineMethod({
-      name: 'dataset.update',
-      summary: 'Set or inherit properties of a filesystem or volume',
-      params: Type.Object(
-        {
-          name: DatasetName,
-          properties: Type.Optional(DatasetProperties),
-          userProperties: Type.Optional(UserProperties),
-          inherit: Type.Optional(
-            Type.Array(InheritName, {
-              maxItems: 64,
-              description: 'properties to reset to the inherited value',
-            }),
-          ),
-        },
-        { additionalProperties: false },
-      ),
-      result: DatasetSchema,
-      role: 'admin',
-      mutating: true,
-      handler: async (p, ctx) => {
-        const d = await z.ready();
-        checkDialect(d, p.properties);
-        const set = { ...p.properties, ...p.userProperties };
-        if (Object.keys(set).length === 0 && !p.inherit?.length) throw invalid('nothing to change');
-        await getDataset(z, p.name);
-        const plan = [...cmd.zfsSet(p.name, set), ...(p.inherit ?? []).map((k) => cmd.zfsInherit(p.name, k))];
-        const dry = await z.apply(plan, ctx.dryRun);
-        return dry ?? getDataset(z, p.name);
-      },
-    }),
-
-    defineMethod({
-      name: 'dataset.destroy',
-      summary: 'Destroy a filesystem or volume; `recursive` (children and snapshots) needs `confirm` = name',
-      params: Type.Object(
-        {
-          name: DatasetName,
-          recursive: Type.Optional(Type.Boolean({ description: 'also destroy children and snapshots (-r)' })),
-          confirm: Type.Optional(Confirm),
-        },
-        { additionalProperties: false },
-      ),
-      result: Ok,
-      role: 'admin',
-      mutating: true,
-      handler: async (p, ctx) => {
-        const d = await z.ready();
-        if (!p.name.includes('/'))
-          throw invalid('refused: the root dataset goes with its pool (pool.destroy)');
-        if (p.recursive && p.confirm !== p.name) {
-          throw invalid(`refused: a recursive destroy needs confirm = ${p.name}`, { dataset: p.name });
-        }
-        z.deps.usage.assertUnused('dataset', p.name, p.recursive === true);
-        const ds = await getDataset(z, p.name);
-        const plan = cmd.zfsDestroy(d, p.name, {
-          recursive: p.recursive,
-          filesystem: ds.type === 'filesystem',
-        });
-        const dry = await z.apply(plan, ctx.dryRun, { tolerate: tolerateNotMounted });
-        return dry ?? {};
       },
     }),
 

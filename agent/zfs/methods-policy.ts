@@ -2,6 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import { invalid, notFound } from '../../rpc/errors.js';
 import { defineMethod } from '../../rpc/registry.js';
+import { mutation, resourceMethods } from '../config-set/resource.js';
 import type { ZfsContext } from './context.js';
 import { nextRun, parseCron } from './cron.js';
 import { getDataset } from './methods-dataset.js';
@@ -39,71 +40,67 @@ export function policyMethods(z: ZfsContext, store: PolicyStore, scheduler: Poli
   };
 
   return [
-    defineMethod({
-      name: 'snapshot.policy.list',
-      summary: 'Periodic snapshot policies with their last and next run',
-      params: Type.Object({ dataset: Type.Optional(DatasetName) }, { additionalProperties: false }),
-      result: Type.Array(PolicySchema),
-      role: 'auditor',
-      mutating: false,
-      handler: async (p) =>
+    ...resourceMethods({
+      prefix: 'snapshot.policy',
+      listSummary: 'Periodic snapshot policies with their last and next run',
+      label: 'snapshot policy',
+      item: PolicySchema,
+      listParams: Type.Object({ dataset: Type.Optional(DatasetName) }, { additionalProperties: false }),
+      list: (p) =>
         store
           .list()
           .filter((x) => !p.dataset || x.dataset === p.dataset)
           .map(withNext),
-    }),
+      mutations: {
+        set: mutation({
+          summary:
+            'Create or replace a periodic snapshot policy (schedule in UTC, retention by count and age)',
+          params: PolicySpec,
+          result: PolicySchema,
+          handler: async (p, ctx) => {
+            try {
+              parseCron(p.schedule);
+            } catch (err) {
+              throw invalid(`schedule: ${(err as Error).message}`, { schedule: p.schedule });
+            }
+            const naming = p.naming ?? DEFAULT_NAMING;
+            const bad = checkNaming(naming);
+            if (bad) throw invalid(bad, { naming });
+            if (p.retention.count === undefined && p.retention.maxAgeSeconds === undefined) {
+              throw invalid('retention needs a count, a maximum age, or both');
+            }
+            await z.ready();
+            await getDataset(z, p.dataset);
+            const now = z.deps.clock.now();
+            const old = store.get(p.id);
+            const rec: PolicyRecord = {
+              ...p,
+              naming,
+              recursive: p.recursive ?? false,
+              enabled: p.enabled ?? true,
+              createdAt: old?.createdAt ?? now,
+              updatedAt: now,
+              ...(old?.lastSlot !== undefined ? { lastSlot: old.lastSlot } : {}),
+              ...(old?.lastRun ? { lastRun: old.lastRun } : {}),
+            };
+            if (ctx.dryRun) return { dryRun: true, commands: [], notes: [`store config zfs/policy/${p.id}`] };
+            await store.put(rec);
+            return withNext(rec);
+          },
+        }),
 
-    defineMethod({
-      name: 'snapshot.policy.set',
-      summary: 'Create or replace a periodic snapshot policy (schedule in UTC, retention by count and age)',
-      params: PolicySpec,
-      result: PolicySchema,
-      role: 'admin',
-      mutating: true,
-      handler: async (p, ctx) => {
-        try {
-          parseCron(p.schedule);
-        } catch (err) {
-          throw invalid(`schedule: ${(err as Error).message}`, { schedule: p.schedule });
-        }
-        const naming = p.naming ?? DEFAULT_NAMING;
-        const bad = checkNaming(naming);
-        if (bad) throw invalid(bad, { naming });
-        if (p.retention.count === undefined && p.retention.maxAgeSeconds === undefined) {
-          throw invalid('retention needs a count, a maximum age, or both');
-        }
-        await z.ready();
-        await getDataset(z, p.dataset);
-        const now = z.deps.clock.now();
-        const old = store.get(p.id);
-        const rec: PolicyRecord = {
-          ...p,
-          naming,
-          recursive: p.recursive ?? false,
-          enabled: p.enabled ?? true,
-          createdAt: old?.createdAt ?? now,
-          updatedAt: now,
-          ...(old?.lastSlot !== undefined ? { lastSlot: old.lastSlot } : {}),
-          ...(old?.lastRun ? { lastRun: old.lastRun } : {}),
-        };
-        if (ctx.dryRun) return { dryRun: true, commands: [], notes: [`store config zfs/policy/${p.id}`] };
-        await store.put(rec);
-        return withNext(rec);
-      },
-    }),
-
-    defineMethod({
-      name: 'snapshot.policy.delete',
-      summary: 'Delete a snapshot policy (its snapshots stay)',
-      params: Type.Object({ id: PolicyId }, { additionalProperties: false }),
-      result: Type.Object({}),
-      role: 'admin',
-      mutating: true,
-      handler: async (p, ctx) => {
-        mustGet(p.id);
-        if (ctx.dryRun) return { dryRun: true, commands: [], notes: [`delete config zfs/policy/${p.id}`] };
-        await store.delete(p.id);
-        return {};
+        delete: mutation({
+          summary: 'Delete a snapshot policy (its snapshots stay)',
+          params: Type.Object({ id: PolicyId }, { additionalProperties: false }),
+          result: Type.Object({}),
+          handler: async (p, ctx) => {
+            mustGet(p.id);
+            if (ctx.dryRun)
+              return { dryRun: true, commands: [], notes: [`delete config zfs/policy/${p.id}`] };
+            await store.delete(p.id);
+            return {};
+          },
+        }),
       },
     }),
 

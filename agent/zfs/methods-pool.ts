@@ -1,12 +1,14 @@
 /** Pool methods: list, get, create, destroy, import, export, detach, offline, clear, alerts. */
 import { Type } from '@sinclair/typebox';
 import { conflict, invalid, notFound } from '../../rpc/errors.js';
+import { listed, listResult } from '../../rpc/list.js';
 import { defineMethod } from '../../rpc/registry.js';
+import { mutation, resourceMethods } from '../config-set/resource.js';
 import * as cmd from './commands.js';
 import type { ZfsContext } from './context.js';
 import { checkDevices } from './disk-check.js';
 import { AbsolutePath, PoolName } from './names.js';
-import { Confirm, Empty, MIN_DISKS, Ok, TopologySchema, VdevRef } from './params.js';
+import { Confirm, MIN_DISKS, Ok, TopologySchema, VdevRef } from './params.js';
 import { parseZpoolGet } from './parse-zpool-list.js';
 import { parseZpoolStatus } from './parse-zpool-status.js';
 import { devicePaths, toPool } from './pool-view.js';
@@ -55,16 +57,105 @@ async function changePool(z: ZfsContext, name: string, argv: string[], dryRun: b
 
 export function poolMethods(z: ZfsContext) {
   return [
-    defineMethod({
-      name: 'pool.list',
-      summary: 'List pools with health, capacity, scan status and the vdev tree',
-      params: Empty,
-      result: Type.Array(PoolSchema),
-      role: 'auditor',
-      mutating: false,
-      handler: () => listPools(z),
-    }),
+    ...resourceMethods({
+      prefix: 'pool',
+      listSummary: 'List pools with health, capacity, scan status and the vdev tree',
+      label: 'pool',
+      item: PoolSchema,
+      list: () => listPools(z),
+      mutations: {
+        create: mutation({
+          summary: 'Create a pool from a topology of disks (from disk.list) or file vdevs',
+          description:
+            'Refuses devices used by an imported pool or mounted; partitioned or held disks need `force`. ' +
+            '`altroot` (zpool -R) also implies cachefile=none, which tests and trials use.',
+          params: Type.Object(
+            {
+              name: PoolName,
+              topology: TopologySchema,
+              properties: Type.Optional(PoolProperties),
+              filesystemProperties: Type.Optional(DatasetCreateProperties),
+              mountpoint: Type.Optional(
+                Type.Union([AbsolutePath, Type.Literal('none')], {
+                  description: 'mountpoint of the root dataset',
+                }),
+              ),
+              altroot: Type.Optional(AbsolutePath),
+              force: Type.Optional(
+                Type.Boolean({ description: 'use partitioned or held disks (zpool create -f)' }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+          result: PoolSchema,
+          handler: async (p, ctx) => {
+            // A dry run plans from its params: live reads the caller's situation cannot make (ZFS
+            // not usable by this agent) are skipped and named in the plan's notes; a real run
+            // makes every one of them first.
+            const skipped: string[] = [];
+            const live = async <T>(what: string, read: () => Promise<T>): Promise<T | undefined> => {
+              try {
+                return await read();
+              } catch (e) {
+                if (!ctx.dryRun) throw e;
+                skipped.push(`${what} (${(e as Error).message})`);
+                return undefined;
+              }
+            };
+            const d = await live('the check of the properties against this ZFS', () => z.ready());
+            if (d) checkDialect(d, { ...p.properties, ...p.filesystemProperties });
+            for (const g of [...p.topology.data, ...(p.topology.log ?? []), ...(p.topology.special ?? [])]) {
+              if (g.disks.length < MIN_DISKS[g.type]!) {
+                throw invalid(`a ${g.type} needs at least ${MIN_DISKS[g.type]} devices`, { group: g });
+              }
+            }
+            const disks = cmd.topologyDisks(p.topology);
+            const twice = disks.find((dev, i) => disks.indexOf(dev) !== i);
+            if (twice) throw invalid(`${twice} is listed twice`, { device: twice });
+            const pools = d
+              ? await live('the checks against existing pools and their devices', () => z.driver.status())
+              : undefined;
+            if (!d) skipped.push('the checks against existing pools and their devices');
+            if (pools?.some((s) => s.name === p.name))
+              throw conflict(`pool ${p.name} already exists`, { pool: p.name });
+            const inUse = new Set<string>();
+            for (const s of pools ?? []) for (const dev of devicePaths(s)) inUse.add(dev);
+            checkDevices(disks, { sysroot: z.deps.sysroot, force: p.force, inUse });
+            const plan = [cmd.zpoolCreate(p)];
+            const notes = skipped.length
+              ? [`live checks skipped in this dry run, made by the real run: ${skipped.join('; ')}`]
+              : undefined;
+            const dry = await z.apply(plan, ctx.dryRun, { notes });
+            if (dry) return dry;
+            await z.monitor.kick();
+            return getPool(z, p.name);
+          },
+        }),
 
+        destroy: mutation({
+          summary: 'Destroy a pool and all its data; `confirm` must repeat the pool name',
+          params: Type.Object(
+            {
+              name: PoolName,
+              confirm: Confirm,
+              force: Type.Optional(Type.Boolean({ description: 'unmount busy datasets' })),
+            },
+            { additionalProperties: false },
+          ),
+          result: Ok,
+          handler: async (p, ctx) => {
+            if (p.confirm !== p.name)
+              throw invalid(`refused: confirm must repeat the pool name ${p.name}`, { pool: p.name });
+            await z.ready();
+            await z.driver.poolStatus(p.name);
+            const dry = await z.apply([cmd.zpoolDestroy(p.name, p.force)], ctx.dryRun);
+            if (dry) return dry;
+            z.monitor.forget(p.name);
+            return {};
+          },
+        }),
+      },
+    }),
     defineMethod({
       name: 'pool.get',
       summary: 'One pool with its vdev tree, per-device errors, scan status and all properties',
@@ -78,103 +169,6 @@ export function poolMethods(z: ZfsContext) {
         const r = await z.driver.run(cmd.zpoolGet(d, p.name));
         const props = parseZpoolGet(r.stdout).get(p.name);
         return { ...pool, properties: props ? Object.fromEntries(props) : {} };
-      },
-    }),
-
-    defineMethod({
-      name: 'pool.create',
-      summary: 'Create a pool from a topology of disks (from disk.list) or file vdevs',
-      description:
-        'Refuses devices used by an imported pool or mounted; partitioned or held disks need `force`. ' +
-        '`altroot` (zpool -R) also implies cachefile=none, which tests and trials use.',
-      params: Type.Object(
-        {
-          name: PoolName,
-          topology: TopologySchema,
-          properties: Type.Optional(PoolProperties),
-          filesystemProperties: Type.Optional(DatasetCreateProperties),
-          mountpoint: Type.Optional(
-            Type.Union([AbsolutePath, Type.Literal('none')], {
-              description: 'mountpoint of the root dataset',
-            }),
-          ),
-          altroot: Type.Optional(AbsolutePath),
-          force: Type.Optional(
-            Type.Boolean({ description: 'use partitioned or held disks (zpool create -f)' }),
-          ),
-        },
-        { additionalProperties: false },
-      ),
-      result: PoolSchema,
-      role: 'admin',
-      mutating: true,
-      handler: async (p, ctx) => {
-        // A dry run plans from its params: live reads the caller's situation cannot make (ZFS
-        // not usable by this agent) are skipped and named in the plan's notes; a real run
-        // makes every one of them first.
-        const skipped: string[] = [];
-        const live = async <T>(what: string, read: () => Promise<T>): Promise<T | undefined> => {
-          try {
-            return await read();
-          } catch (e) {
-            if (!ctx.dryRun) throw e;
-            skipped.push(`${what} (${(e as Error).message})`);
-            return undefined;
-          }
-        };
-        const d = await live('the check of the properties against this ZFS', () => z.ready());
-        if (d) checkDialect(d, { ...p.properties, ...p.filesystemProperties });
-        for (const g of [...p.topology.data, ...(p.topology.log ?? []), ...(p.topology.special ?? [])]) {
-          if (g.disks.length < MIN_DISKS[g.type]!) {
-            throw invalid(`a ${g.type} needs at least ${MIN_DISKS[g.type]} devices`, { group: g });
-          }
-        }
-        const disks = cmd.topologyDisks(p.topology);
-        const twice = disks.find((dev, i) => disks.indexOf(dev) !== i);
-        if (twice) throw invalid(`${twice} is listed twice`, { device: twice });
-        const pools = d
-          ? await live('the checks against existing pools and their devices', () => z.driver.status())
-          : undefined;
-        if (!d) skipped.push('the checks against existing pools and their devices');
-        if (pools?.some((s) => s.name === p.name))
-          throw conflict(`pool ${p.name} already exists`, { pool: p.name });
-        const inUse = new Set<string>();
-        for (const s of pools ?? []) for (const dev of devicePaths(s)) inUse.add(dev);
-        checkDevices(disks, { sysroot: z.deps.sysroot, force: p.force, inUse });
-        const plan = [cmd.zpoolCreate(p)];
-        const notes = skipped.length
-          ? [`live checks skipped in this dry run, made by the real run: ${skipped.join('; ')}`]
-          : undefined;
-        const dry = await z.apply(plan, ctx.dryRun, { notes });
-        if (dry) return dry;
-        await z.monitor.kick();
-        return getPool(z, p.name);
-      },
-    }),
-
-    defineMethod({
-      name: 'pool.destroy',
-      summary: 'Destroy a pool and all its data; `confirm` must repeat the pool name',
-      params: Type.Object(
-        {
-          name: PoolName,
-          confirm: Confirm,
-          force: Type.Optional(Type.Boolean({ description: 'unmount busy datasets' })),
-        },
-        { additionalProperties: false },
-      ),
-      result: Ok,
-      role: 'admin',
-      mutating: true,
-      handler: async (p, ctx) => {
-        if (p.confirm !== p.name)
-          throw invalid(`refused: confirm must repeat the pool name ${p.name}`, { pool: p.name });
-        await z.ready();
-        await z.driver.poolStatus(p.name);
-        const dry = await z.apply([cmd.zpoolDestroy(p.name, p.force)], ctx.dryRun);
-        if (dry) return dry;
-        z.monitor.forget(p.name);
-        return {};
       },
     }),
 
@@ -325,10 +319,10 @@ export function poolMethods(z: ZfsContext) {
         },
         { additionalProperties: false },
       ),
-      result: Type.Array(AlertSchema),
+      result: listResult(AlertSchema),
       role: 'auditor',
       mutating: false,
-      handler: async (p) => z.monitor.list(p),
+      handler: async (p) => listed(await z.monitor.list(p)),
     }),
   ];
 }

@@ -97,7 +97,7 @@ export async function watchScan(o: ScanWatchOptions): Promise<ScanResult> {
         o.progress(100, `no ${o.fn} was needed`);
         return { pool: o.pool, function: o.fn, state: 'none', percent: 100, scan };
       }
-      await sleep(o.pollMs, o.signal);
+      await pause(o.pollMs, o.signal);
     }
   } catch (err) {
     inner.abort();
@@ -126,4 +126,3 @@ function eta(scan: ScanStatus): string {
 }
 
 /** A monitor's pause: returns early when stopped (agent/util/time.ts). */
-export const sleep = pause;

@@ -32,7 +32,7 @@ interface Alert {
   ackedBy?: string;
   detail?: string;
 }
-type Page = { alerts: Alert[]; total: number; next?: string };
+type Page = { items: Alert[]; total: number; next?: string };
 
 const kindOf = (e: unknown) => (e as { data?: { kind?: string } }).data?.kind;
 
@@ -50,8 +50,8 @@ describe('alert engine and methods', () => {
     const again = await raise('backup.job.failed:nightly');
     assert.equal(again.count, 2);
     let page = await t.call<Page>('alert.list', { source: 'backup' });
-    assert.equal(page.alerts.length, 1);
-    assert.equal(page.alerts[0]!.state, 'active');
+    assert.equal(page.items.length, 1);
+    assert.equal(page.items[0]!.state, 'active');
 
     const ack = await t.call<{ acknowledged: string[] }>('alert.ack', {
       keys: ['backup.job.failed:nightly'],
@@ -59,8 +59,8 @@ describe('alert engine and methods', () => {
     assert.deepEqual(ack.acknowledged, ['backup.job.failed:nightly']);
     await raise('backup.job.failed:nightly');
     page = await t.call<Page>('alert.list', { source: 'backup' });
-    assert.equal(page.alerts[0]!.state, 'acknowledged', 'a repeat of the same level stays acknowledged');
-    assert.equal(page.alerts[0]!.ackedBy, 'test-admin');
+    assert.equal(page.items[0]!.state, 'acknowledged', 'a repeat of the same level stays acknowledged');
+    assert.equal(page.items[0]!.ackedBy, 'test-admin');
     const audit = await t.call<{ items: { method: string }[] }>('audit.query', { method: 'alert.ack' });
     assert.equal(audit.items.length, 1, 'the acknowledgement is in the audit log');
 
@@ -88,15 +88,15 @@ describe('alert engine and methods', () => {
     await t.call('alert.ack', { keys: ['a.info'] });
     const all = await t.call<Page>('alert.list', { source: 'tape' });
     assert.deepEqual(
-      all.alerts.map((a) => `${a.key}/${a.state}`),
+      all.items.map((a) => `${a.key}/${a.state}`),
       ['b.crit/active', 'c.warn/active', 'a.info/acknowledged', 'd.gone/cleared'],
     );
     const p1 = await t.call<Page>('alert.list', { source: 'tape', limit: 3 });
-    assert.equal(p1.alerts.length, 3);
+    assert.equal(p1.items.length, 3);
     assert.equal(p1.total, 4);
     const p2 = await t.call<Page>('alert.list', { source: 'tape', limit: 3, cursor: p1.next });
     assert.deepEqual(
-      p2.alerts.map((a) => a.key),
+      p2.items.map((a) => a.key),
       ['d.gone'],
     );
     assert.equal(p2.next, undefined);
@@ -104,7 +104,7 @@ describe('alert engine and methods', () => {
     assert.equal(open.total, 3);
     const crit = await t.call<Page>('alert.list', { level: 'critical', state: 'active' });
     assert.deepEqual(
-      crit.alerts.map((a) => a.key),
+      crit.items.map((a) => a.key),
       ['b.crit'],
     );
     const c = await t.call<{ critical: number; warning: number; acknowledged: number }>('alert.count');
@@ -372,7 +372,7 @@ describe('a degraded pool on zfs-fuse', () => {
       'published as alert.raised',
     );
     const open = await t.call<Page>('alert.list', { source: 'zfs', state: 'active' });
-    assert.ok(open.alerts.some((x) => x.key === key));
+    assert.ok(open.items.some((x) => x.key === key));
 
     await t.call('pool.online', { name, device: files[1] });
     // ONLINE again once the resilver is done: the next poll clears it

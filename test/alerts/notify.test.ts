@@ -189,7 +189,10 @@ describe('e-mail for a degraded pool on zfs-fuse', () => {
     );
     assert.match(mail.data, /OFFLINE/);
     assert.match(mail.data, /pool\.online|pool\.replace/);
-    assert.doesNotMatch(JSON.stringify(await t.call('notify.target.list')), /Mail-pass/);
+    assert.doesNotMatch(
+      JSON.stringify((await t.call<{ items: unknown[] }>('notify.target.list')).items),
+      /Mail-pass/,
+    );
 
     await t.call('pool.online', { name, device: files[1] });
     await waitUntil(
@@ -199,8 +202,9 @@ describe('e-mail for a degraded pool on zfs-fuse', () => {
       },
       { timeoutMs: 30_000, intervalMs: 500, what: 'the clear mail' },
     );
-    const [target] =
-      await t.call<{ status: { lastSuccess?: string; pending: number } }[]>('notify.target.list');
+    const [target] = (
+      await t.call<{ items: { status: { lastSuccess?: string; pending: number } }[] }>('notify.target.list')
+    ).items;
     assert.ok(target!.status.lastSuccess);
     assert.equal(target!.status.pending, 0);
   });
@@ -298,7 +302,7 @@ describe('retries, failure alert, restart, webhook, bad input', () => {
         (e: Error) => kindOf(e) === 'invalid' && (!msg || msg.test(e.message)),
         JSON.stringify(p),
       );
-    assert.deepEqual(await t.call('notify.target.list'), []);
+    assert.deepEqual((await t.call<{ items: unknown[] }>('notify.target.list')).items, []);
     const secrets = path.join(dir.dir, 'etc/calypso/secrets.env');
     assert.ok(!existsSync(secrets) || !/NOTIFY_/.test(readFileSync(secrets, 'utf8')));
   });
@@ -317,7 +321,11 @@ describe('retries, failure alert, restart, webhook, bad input', () => {
       dryRun: true,
     });
     assert.equal(dry.target.id, 'hook');
-    assert.deepEqual(await t.call('notify.target.list'), [], 'a dry run stores nothing');
+    assert.deepEqual(
+      (await t.call<{ items: unknown[] }>('notify.target.list')).items,
+      [],
+      'a dry run stores nothing',
+    );
     await t.call('notify.target.set', { target, secret: HOOK_SECRET });
     const test = await t.call<{ delivered: boolean }>('notify.target.test', { id: 'hook' });
     assert.equal(test.delivered, true);
@@ -384,12 +392,16 @@ describe('retries, failure alert, restart, webhook, bad input', () => {
     assert.match(mail.data, /Subject: \[calypso [^\]]+\] CRITICAL hardware: disk sdq fails/);
     assert.match(mail.data, /Replace it \(pool\.replace\)/);
     const st = (
-      await t.call<{ target: { id: string }; status: { lastSuccess?: string } }[]>('notify.target.list')
-    ).find((x) => x.target.id === 'local');
+      await t.call<{ items: { target: { id: string }; status: { lastSuccess?: string } }[] }>(
+        'notify.target.list',
+      )
+    ).items.find((x) => x.target.id === 'local');
     await waitUntil(async () =>
       (
-        await t?.call<{ target: { id: string }; status: { lastSuccess?: string } }[]>('notify.target.list')
-      )?.find((x) => x.target.id === 'local' && x.status.lastSuccess),
+        await t?.call<{ items: { target: { id: string }; status: { lastSuccess?: string } }[] }>(
+          'notify.target.list',
+        )
+      )?.items.find((x) => x.target.id === 'local' && x.status.lastSuccess),
     );
     assert.ok(st);
     await t.call('notify.target.delete', { id: 'local' });
@@ -417,16 +429,17 @@ describe('retries, failure alert, restart, webhook, bad input', () => {
     ).catch(async (e) => {
       console.log(
         'DEBUG',
-        JSON.stringify(await t?.call('notify.outbox.list')),
-        JSON.stringify(await t?.call('notify.target.list')),
+        JSON.stringify((await t?.call<{ items: unknown[] }>('notify.outbox.list'))?.items),
+        JSON.stringify((await t?.call<{ items: unknown[] }>('notify.target.list'))?.items),
       );
       throw e;
     });
     assert.match(failure.detail ?? '', /after 3 attempts/);
-    const list =
-      await t.call<{ target: { id: string }; status: { lastError?: string; failures: number } }[]>(
+    const list = (
+      await t.call<{ items: { target: { id: string }; status: { lastError?: string; failures: number } }[] }>(
         'notify.target.list',
-      );
+      )
+    ).items;
     const down = list.find((x) => x.target.id === 'down');
     assert.match(down?.status.lastError ?? '', /ECONNREFUSED|connect/i);
     assert.ok((down?.status.failures ?? 0) >= 1);
@@ -449,7 +462,8 @@ describe('retries, failure alert, restart, webhook, bad input', () => {
     });
     await waitUntil(
       async () => {
-        const o = await t?.call<{ target: string; attempts: number }[]>('notify.outbox.list');
+        const o = (await t?.call<{ items: { target: string; attempts: number }[] }>('notify.outbox.list'))
+          ?.items;
         return o?.some((e) => e.target === 'mail' && e.attempts >= 1);
       },
       { what: 'a failed first attempt' },
@@ -467,7 +481,9 @@ describe('retries, failure alert, restart, webhook, bad input', () => {
     await new Promise((r) => setTimeout(r, 1000)); // time for a duplicate to show up, if any
     assert.equal(smtp.mails.filter((m) => m.data.includes('bucket photos')).length, 1, 'exactly once');
     assert.deepEqual(
-      (await t.call<{ target: string }[]>('notify.outbox.list')).filter((e) => e.target === 'mail'),
+      (await t.call<{ items: { target: string }[] }>('notify.outbox.list')).items.filter(
+        (e) => e.target === 'mail',
+      ),
       [],
     );
   });

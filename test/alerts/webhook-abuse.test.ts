@@ -149,7 +149,7 @@ describe('webhook abuse', { timeout: 120_000 }, () => {
         (e: Error) => kindOf(e) === 'invalid' && /may not point at/.test(e.message),
         url,
       );
-    assert.deepEqual(await t.call('notify.target.list'), [], 'nothing stored');
+    assert.deepEqual((await t.call<{ items: unknown[] }>('notify.target.list')).items, [], 'nothing stored');
   });
 
   it('13: a receiver that cannot be reached is `unavailable` with a reason, never an internal error', async () => {
@@ -230,9 +230,11 @@ describe('webhook abuse', { timeout: 120_000 }, () => {
     const audit = JSON.stringify(await t.call('audit.query', { method: 'notify.*', limit: 50 }));
     assert.ok(audit.includes(`127.0.0.1:${fast.port}/[redacted]`), 'the audit shows scheme, host and port');
     assert.ok(!/SECRET/.test(audit), 'no path or query in the audit log');
-    const seen = JSON.stringify(await t.call('notify.target.list', {}, { role: 'auditor' }));
+    const seen = JSON.stringify(
+      (await t.call<{ items: unknown[] }>('notify.target.list', {}, { role: 'auditor' })).items,
+    );
     assert.ok(!/SECRET/.test(seen), 'an auditor sees no path');
-    const admin = JSON.stringify(await t.call('notify.target.list'));
+    const admin = JSON.stringify((await t.call<{ items: unknown[] }>('notify.target.list')).items);
     assert.ok(admin.includes('XXSECRETXX'), 'the admin sees the URL to edit it');
     await t.call('notify.target.delete', { id: 'slack' });
   });
@@ -253,6 +255,6 @@ describe('webhook abuse', { timeout: 120_000 }, () => {
       }),
       (e: Error) => kindOf(e) === 'invalid' && /may not start with -/.test(e.message),
     );
-    assert.deepEqual(await t.call('notify.target.list'), []);
+    assert.deepEqual((await t.call<{ items: unknown[] }>('notify.target.list')).items, []);
   });
 });

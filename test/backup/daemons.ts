@@ -5,9 +5,9 @@
  */
 
 import { probeTcp } from '../../agent/backup/bconsole.js';
-import { sleep } from '../../agent/backup/ops.js';
 import type { BaculaPaths } from '../../agent/backup/paths.js';
 import type { Runner, SpawnedCommand } from '../../agent/runner.js';
+import { sleep } from '../../agent/util/time.js';
 
 export type DaemonKind = 'dir' | 'sd' | 'fd';
 

@@ -189,11 +189,11 @@ describe('Alerts in real Cockpit', { timeout: 240_000 }, () => {
     await pageEl
       .locator('tr[data-key="zfs.pool.health:tank"][data-state="acknowledged"]')
       .waitFor({ timeout: 15_000 });
-    const list = await t.call<{ alerts: { key: string; state: string; ackedBy?: string }[] }>(
+    const list = await t.call<{ items: { key: string; state: string; ackedBy?: string }[] }>(
       'alert.list',
       {},
     );
-    const a = list.alerts.find((x) => x.key === 'zfs.pool.health:tank');
+    const a = list.items.find((x) => x.key === 'zfs.pool.health:tank');
     assert.equal(a?.state, 'acknowledged');
     assert.ok(a?.ackedBy, 'acknowledged by the Cockpit user');
     await root.locator('cal-alert-bell a[data-count="0"]').waitFor({ timeout: 15_000 });

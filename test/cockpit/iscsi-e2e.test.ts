@@ -117,7 +117,7 @@ describe('iSCSI page in real Cockpit, no backend on this machine', { timeout: 24
     // nothing was configured
     const c = await agent.client();
     try {
-      assert.deepEqual(await c.call('iscsi.target.list'), []);
+      assert.deepEqual((await c.call<{ items: unknown[] }>('iscsi.target.list')).items, []);
     } finally {
       c.close();
     }
@@ -236,7 +236,8 @@ describe('iSCSI page on SCST over the recorded sysfs tree (fake scstadmin and zf
     await card.locator('[data-chap]', { hasText: 'esx' }).waitFor();
     await card.locator('#chap-secret').waitFor({ state: 'detached' });
     assert.ok(!((await card.textContent()) ?? '').includes(SECRET));
-    const listed = await t.call<{ iqn: string; chap?: { user: string } }[]>('iscsi.target.list');
+    const listed = (await t.call<{ items: { iqn: string; chap?: { user: string } }[] }>('iscsi.target.list'))
+      .items;
     assert.equal(listed.find((x) => x.iqn === IQN)?.chap?.user, 'esx');
     assert.ok(!JSON.stringify(listed).includes(SECRET));
     // alias and portals; the LUN's cache mode
@@ -248,9 +249,9 @@ describe('iSCSI page on SCST over the recorded sysfs tree (fake scstadmin and zf
     await card.locator('dd', { hasText: '127.0.0.1:3262' }).waitFor();
     await card.locator('tr[data-lun="0"] select').selectOption('write-back');
     await waitUntil(async () => {
-      const x = (await t.call<{ iqn: string; luns: { cache: string }[] }[]>('iscsi.target.list')).find(
-        (y) => y.iqn === IQN,
-      );
+      const x = (
+        await t.call<{ items: { iqn: string; luns: { cache: string }[] }[] }>('iscsi.target.list')
+      ).items.find((y) => y.iqn === IQN);
       return x?.luns[0]?.cache === 'write-back';
     });
     await screenshot(page, 'iscsi-13-target');
@@ -293,7 +294,7 @@ describe('iSCSI page on SCST over the recorded sysfs tree (fake scstadmin and zf
     await yes.click();
     await store.waitFor({ state: 'detached' });
     assert.ok(changes().some((a) => a.includes('-config')));
-    const left = await t.call<{ iqn: string }[]>('iscsi.target.list');
+    const left = (await t.call<{ items: { iqn: string }[] }>('iscsi.target.list')).items;
     assert.ok(!left.some((x) => x.iqn === STORE));
   });
 });

@@ -108,7 +108,7 @@ describe('Cockpit plugin in real Cockpit', { timeout: 300_000 }, () => {
   });
 
   it('Overview says "No pools" when there are none, not "Healthy · 0 pools"', async () => {
-    const pools = await client.call<{ name: string }[]>('pool.list');
+    const pools = (await client.call<{ items: { name: string }[] }>('pool.list')).items;
     const { frame } = await open('overview');
     const card = frame.locator('cal-overview section[aria-labelledby="h-pools"]');
     if (pools.length === 0) {
@@ -121,7 +121,7 @@ describe('Cockpit plugin in real Cockpit', { timeout: 300_000 }, () => {
   });
 
   it('Disks lists this machine’s disks', async () => {
-    const disks = await client.call<{ name: string; type: string }[]>('disk.list');
+    const disks = (await client.call<{ items: { name: string; type: string }[] }>('disk.list')).items;
     // lsblk, independently of the agent's probe: every whole disk of this machine
     const lsblk = await runner.run(['lsblk', '-d', '-n', '-o', 'NAME,TYPE']);
     const machine = lsblk.stdout

@@ -37,7 +37,7 @@ test('kill -9 during a job: the job is interrupted after restart and nothing els
     assert.equal(j.state, 'interrupted');
     assert.equal(j.error.data.kind, 'aborted');
     assert.equal((await c2.call<{ state: string }>('job.get', { id: done.job })).state, 'success');
-    const tokens = await c2.call<{ id: string }[]>('auth.token.list');
+    const tokens = (await c2.call<{ items: { id: string }[] }>('auth.token.list')).items;
     assert.ok(
       tokens.some((t) => t.id === token.info.id),
       'token survived',

@@ -64,7 +64,11 @@ test('mutations and denials are audited with redacted secrets; dry runs change n
     dryRun: true,
   });
   assert.equal(dry.dryRun, true);
-  assert.equal((await t.call<unknown[]>('auth.token.list')).length, 0, 'dry run created nothing');
+  assert.equal(
+    (await t.call<{ items: unknown[] }>('auth.token.list')).items.length,
+    0,
+    'dry run created nothing',
+  );
   await t.call('auth.token.create', { name: 'real', role: 'operator' });
   await assert.rejects(
     t.call('auth.token.list', {}, { role: 'operator', user: 'olga' }),

@@ -88,7 +88,8 @@ describe('WebSocket tokens against the agent process', () => {
     } finally {
       c.close();
     }
-    const listed = await admin.call<{ id: string; lastUsedAt?: number }[]>('auth.token.list');
+    const listed = (await admin.call<{ items: { id: string; lastUsedAt?: number }[] }>('auth.token.list'))
+      .items;
     assert.ok(listed.some((t) => t.id === info.id));
     // the secret is all after `cal_<id>_`: it may itself contain '_' (base64url), so no split('_')
     const secret = token.slice('cal_'.length + 12 + 1);
@@ -138,7 +139,9 @@ describe('WebSocket tokens against the agent process', () => {
     assert.deepEqual(methods, ['auth.token.create', 'auth.token.list', 'job.abort', 'system.selftest']);
     assert.ok(q.items.every((i) => i.transport === 'websocket'));
     // the tokens the auditor tried to create do not exist
-    const names = (await admin.call<{ name: string }[]>('auth.token.list')).map((t) => t.name);
+    const names = (await admin.call<{ items: { name: string }[] }>('auth.token.list')).items.map(
+      (t) => t.name,
+    );
     assert.ok(!names.includes('escalate'));
   });
 

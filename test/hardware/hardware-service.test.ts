@@ -44,7 +44,7 @@ const replay = (file: string) => {
 };
 
 test('disk.list and disk.get before any event', async () => {
-  const disks = await agent.call<Disk[]>('disk.list', {}, { role: 'auditor' });
+  const disks = (await agent.call<{ items: Disk[] }>('disk.list', {}, { role: 'auditor' })).items;
   assert.equal(disks.length, 3);
   const d = await agent.call<Disk>('disk.get', { disk: '/dev/disk/by-id/wwn-0x5000c500a1b2c3fc' });
   assert.deepEqual(
@@ -89,12 +89,12 @@ test('pulling a dual-ported disk: one disk.removed, the slot empties', async () 
     ['wwn-0x5000c500a1b2c3fc'],
   );
   assert.equal(seen.filter((e) => e.topic === 'disk.changed' || e.topic === 'disk.added').length, 0);
-  const disks = await agent.call<Disk[]>('disk.list');
+  const disks = (await agent.call<{ items: Disk[] }>('disk.list')).items;
   assert.deepEqual(
     disks.map((d) => d.name),
     ['sdb', 'sdc'],
   );
-  const [enc] = await agent.call<Enclosure[]>('enclosure.list');
+  const [enc] = (await agent.call<{ items: Enclosure[] }>('enclosure.list')).items;
   assert.equal(enc!.slots[2]!.disk, undefined);
 });
 
@@ -139,7 +139,7 @@ test('inserting a disk into slot 3: disk.added with its enclosure slot', async (
   assert.equal(added[0]!.id, `wwn-0x${wwn}`);
   assert.deepEqual(added[0]!.enclosure, { id: '0x500304800000007f', slot: 3 });
   assert.equal(added[0]!.serial, 'ZA1ABCDH0000C9211ABC');
-  const disks = await agent.call<Disk[]>('disk.list');
+  const disks = (await agent.call<{ items: Disk[] }>('disk.list')).items;
   assert.deepEqual(
     disks.map((d) => d.name),
     ['sdb', 'sdc', 'sdh'],
@@ -165,7 +165,7 @@ test('enclosure.locate: operator only, dry run plans the write, the write is don
   assert.ok(seen.some((e) => e.topic === 'enclosure.changed'));
   const again = await agent.call<{ changed: boolean }>('enclosure.locate', params, { role: 'operator' });
   assert.equal(again.changed, false);
-  const [enc] = await agent.call<Enclosure[]>('enclosure.list');
+  const [enc] = (await agent.call<{ items: Enclosure[] }>('enclosure.list')).items;
   assert.equal(enc!.slots[0]!.locate, true);
   await assert.rejects(agent.call('enclosure.locate', { ...params, slot: 9 }, { role: 'operator' }), {
     kind: 'not_found',
@@ -173,7 +173,7 @@ test('enclosure.locate: operator only, dry run plans the write, the write is don
 });
 
 test('the other lists answer from the same cache', async () => {
-  const hbas = await agent.call<{ id: string; disks: string[] }[]>('hba.list');
+  const hbas = (await agent.call<{ items: { id: string; disks: string[] }[] }>('hba.list')).items;
   assert.deepEqual(
     hbas.map((h) => [h.id, h.disks.length]),
     [['0000:03:00.0', 3]],
@@ -196,7 +196,7 @@ test('a faulty enclosure slot is an alert when the enclosures are listed; OK aga
     prefix: prefix.dir,
   });
   try {
-    const [enc] = await a.call<Enclosure[]>('enclosure.list');
+    const [enc] = (await a.call<{ items: Enclosure[] }>('enclosure.list')).items;
     const key = `hardware.enclosure:${enc!.id}:1`;
     const al = a.deps.alerts.get(key);
     assert.equal(al?.state, 'active');

@@ -156,7 +156,9 @@ test('aborting a self-test job aborts the test on the disk', async () => {
 });
 
 test('network.list lists this machine’s interfaces, loopback included', async () => {
-  const list = await agent.call<{ name: string; internal: boolean; ipv4: string[] }[]>('network.list');
+  const list = (
+    await agent.call<{ items: { name: string; internal: boolean; ipv4: string[] }[] }>('network.list')
+  ).items;
   const lo = list.find((n) => n.name === 'lo');
   assert.ok(lo, JSON.stringify(list.map((n) => n.name)));
   assert.equal(lo.internal, true);

@@ -62,7 +62,7 @@ test('a loop device attached and detached is seen through the monitor', async (t
   );
   assert.equal((added.data as { disk: Disk }).disk.size, 8 * 1024 * 1024);
   assert.equal((added.data as { disk: Disk }).disk.type, 'loop');
-  const listed = await agent.call<Disk[]>('disk.list');
+  const listed = (await agent.call<{ items: Disk[] }>('disk.list')).items;
   assert.ok(listed.some((d) => d.name === name && d.size === 8 * 1024 * 1024));
 
   await runner.run(['losetup', '-d', loop]);
@@ -71,6 +71,6 @@ test('a loop device attached and detached is seen through the monitor', async (t
   await until('disk.removed', () =>
     seen.find((e) => e.topic === 'disk.removed' && (e.data as { disk: Disk }).disk.name === name),
   );
-  const after = await agent.call<Disk[]>('disk.list');
+  const after = (await agent.call<{ items: Disk[] }>('disk.list')).items;
   assert.ok(!after.some((d) => d.path === dev), 'gone from disk.list');
 });

@@ -88,7 +88,9 @@ describe('iSCSI through the agent on SCST (recorded sysfs, fake scstadmin)', () 
     assert.ok(!JSON.stringify(real).includes(SECRET));
     const env = readFileSync(t.deps.layout.secretsFile, 'utf8');
     assert.match(env, new RegExp(`ISCSI_T1_CHAP_SECRET=${SECRET.replaceAll('.', '\\.')}`));
-    const list = await t.call<{ chap?: { user: string }; chapSecretSet: boolean }[]>('iscsi.target.list');
+    const list = (
+      await t.call<{ items: { chap?: { user: string }; chapSecretSet: boolean }[] }>('iscsi.target.list')
+    ).items;
     assert.equal(list[0]?.chap?.user, 'esx');
     assert.equal(list[0]?.chapSecretSet, true);
     assert.ok(!JSON.stringify(list).includes(SECRET));
@@ -297,7 +299,7 @@ describe('iSCSI through the agent on SCST (recorded sysfs, fake scstadmin)', () 
     const real = await t.call<Plan & { skipped: string[] }>('iscsi.adopt', {});
     assert.deepEqual(real.commands, dry.commands);
     assert.deepEqual(runner.calls, dry.commands);
-    const list = await t.call<{ iqn: string }[]>('iscsi.target.list');
+    const list = (await t.call<{ items: { iqn: string }[] }>('iscsi.target.list')).items;
     assert.deepEqual(list.map((x) => x.iqn).sort(), [
       'iqn.2026-01.com.example:db',
       'iqn.2026-01.com.example:old',

@@ -101,7 +101,9 @@ describe('iSCSI through the agent on a real tgtd', () => {
       backing: { kind: 'file', name: 'e2e-lun1.img', sizeBytes: SIZE },
     });
     assert.ok(tgtCommands(real).some((c) => c.includes('logicalunit') && c.includes('new')));
-    const [target] = await t.call<{ luns: { lun: number; serial: string }[] }[]>('iscsi.target.list');
+    const [target] = (
+      await t.call<{ items: { luns: { lun: number; serial: string }[] }[] }>('iscsi.target.list')
+    ).items;
     const lun = target!.luns[0]!;
     assert.equal(lun.lun, 1, 'tgt keeps LUN 0 for its controller: the first LUN is 1');
 
@@ -203,8 +205,11 @@ describe('iSCSI through the agent on a real tgtd', () => {
     try {
       const sessions = await waitUntil(
         async () => {
-          const s =
-            await t.call<{ target: string; initiator: string; address?: string }[]>('iscsi.session.list');
+          const s = (
+            await t.call<{ items: { target: string; initiator: string; address?: string }[] }>(
+              'iscsi.session.list',
+            )
+          ).items;
           return s.length ? s : undefined;
         },
         { timeoutMs: 10_000, what: 'a session' },

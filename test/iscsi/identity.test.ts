@@ -49,7 +49,7 @@ async function stop(t: TestAgent): Promise<void> {
 }
 
 async function luns(t: TestAgent): Promise<Lun[]> {
-  const [target] = await t.call<{ luns: Lun[] }[]>('iscsi.target.list');
+  const [target] = (await t.call<{ items: { luns: Lun[] }[] }>('iscsi.target.list')).items;
   return target!.luns.map(({ lun, serial, naa }) => ({ lun, serial, naa }));
 }
 

@@ -356,10 +356,12 @@ async function scenario(): Promise<void> {
       );
     }
   }
-  const sessions = await t.call<{ target: string; initiator: string; address?: string }[]>(
-    'iscsi.session.list',
-    {},
-  );
+  const sessions = (
+    await t.call<{ items: { target: string; initiator: string; address?: string }[] }>(
+      'iscsi.session.list',
+      {},
+    )
+  ).items;
   check(
     'the session is listed with its initiator and address',
     sessions.some((s) => s.target === IQN && s.initiator === INI_A && s.address === '127.0.0.1'),

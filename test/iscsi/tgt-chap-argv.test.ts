@@ -48,7 +48,7 @@ describe('CHAP secrets stay off every argv (real tgtd, /proc poller)', { timeout
       }),
       (e: Error) => /may not start with -/.test(e.message),
     );
-    assert.deepEqual(await t.call('iscsi.target.list'), []);
+    assert.deepEqual((await t.call<{ items: unknown[] }>('iscsi.target.list')).items, []);
   });
 
   it(`${N} targets with CHAP: the poller sees tgtadm runs and no secret`, async () => {

@@ -146,7 +146,7 @@ describe('Prometheus metrics', () => {
           };
           const v = r.data.result[0]?.value[1];
           if (v === undefined) return undefined;
-          const pools = await t.call<{ name: string; allocated: number }[]>('pool.list');
+          const pools = (await t.call<{ items: { name: string; allocated: number }[] }>('pool.list')).items;
           const want = pools.find((p) => p.name === name)?.allocated;
           return Number(v) === want ? { v: Number(v), want } : undefined;
         } catch {

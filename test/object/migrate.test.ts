@@ -124,7 +124,9 @@ test('dry run: what would be copied, nothing created', async () => {
     /^media → media-copy: would copy 40 objects \(41943040 bytes\); 0 already there$/,
   );
   assert.match(plan.notes[1]!, /^docs → docs-copy: would copy 4 objects/);
-  const names = (await rig.t.call<{ name: string }[]>('object.bucket.list')).map((b) => b.name).sort();
+  const names = (await rig.t.call<{ items: { name: string }[] }>('object.bucket.list')).items
+    .map((b) => b.name)
+    .sort();
   assert.deepEqual(names, ['docs', 'media']);
 });
 

@@ -86,12 +86,16 @@ test('a versioned bucket: current objects, every version and delete markers, eac
   assert.equal(c.noncurrentVersions, 2);
   assert.equal(c.deleteMarkers, 1);
   assert.equal(c.multipartUploads, 0);
-  const listed = await rig.t.call<WithContents[]>('object.bucket.list', { contents: true });
+  const listed = (await rig.t.call<{ items: WithContents[] }>('object.bucket.list', { contents: true }))
+    .items;
   assert.deepEqual(listed.map((x) => [x.name, x.contents?.currentObjects, x.contents?.versions]).sort(), [
     ['history', 1, 3],
     ['uploads', 1, 1],
   ]);
-  assert.equal((await rig.t.call<WithContents[]>('object.bucket.list'))[0]?.contents, undefined);
+  assert.equal(
+    (await rig.t.call<{ items: WithContents[] }>('object.bucket.list')).items[0]?.contents,
+    undefined,
+  );
 });
 
 test('stale multipart uploads are aborted: dry run first, only those old enough, audited', async () => {

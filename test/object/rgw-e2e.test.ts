@@ -60,7 +60,7 @@ test('gateway down: status says why, calls are unavailable; start brings S3 up',
   assert.deepEqual(rig.t.deps.usage.usersOf('dataset', 'tank/calypso/object'), [
     'object storage (radosgw data directory)',
   ]);
-  assert.deepEqual(await rig.t.call('object.bucket.list'), []);
+  assert.deepEqual((await rig.t.call<{ items: unknown[] }>('object.bucket.list')).items, []);
 });
 
 test('users: dry run changes nothing; a new key can put and get; a wrong secret gets 403', async () => {
@@ -79,7 +79,7 @@ test('users: dry run changes nothing; a new key can put and get; a wrong secret 
     '--format',
     'json',
   ]);
-  assert.deepEqual(await rig.t.call('object.user.list'), []);
+  assert.deepEqual((await rig.t.call<{ items: unknown[] }>('object.user.list')).items, []);
   const r = await rig.t.call<{ user: User; key: NewKey }>('object.user.create', {
     id: 'alice',
     displayName: 'Alice',
@@ -91,7 +91,7 @@ test('users: dry run changes nothing; a new key can put and get; a wrong secret 
     [alice.accessKey],
   );
   assert.ok(alice.secretKey.length >= 20);
-  const listed = JSON.stringify(await rig.t.call('object.user.list'));
+  const listed = JSON.stringify((await rig.t.call<{ items: unknown[] }>('object.user.list')).items);
   assert.ok(!listed.includes(alice.secretKey), 'user.list never carries a secret');
   bob = (await rig.t.call<{ key: NewKey }>('object.user.create', { id: 'bob', displayName: 'Bob' })).key;
 
@@ -122,7 +122,10 @@ test('grants: read-only cannot put; read-write can; revoke stops reads', async (
   await rig.t.call('object.grant.set', { bucket: 'photos', user: 'bob', access: 'read-write' });
   assert.equal(await s3Error(put(asBob, 'photos', 'bob.txt', 'x')), undefined);
   await rig.t.call('object.grant.revoke', { bucket: 'photos', user: 'bob' });
-  assert.deepEqual(await rig.t.call('object.grant.list', { bucket: 'photos' }), []);
+  assert.deepEqual(
+    (await rig.t.call<{ items: unknown[] }>('object.grant.list', { bucket: 'photos' })).items,
+    [],
+  );
   assert.equal((await s3Error(get(asBob, 'photos', 'hello.txt')))?.status, 403);
 });
 
@@ -228,7 +231,7 @@ test('deleting a non-empty bucket needs force and confirm', async () => {
   await rig.t.call('object.bucket.create', { name: 'empty-one', owner: 'bob' });
   await rig.t.call('object.bucket.delete', { name: 'empty-one' });
   await rig.t.call('object.bucket.delete', { name: 'photos', force: true, confirm: 'photos' });
-  const names = (await rig.t.call<Bucket[]>('object.bucket.list')).map((b) => b.name).sort();
+  const names = (await rig.t.call<{ items: Bucket[] }>('object.bucket.list')).items.map((b) => b.name).sort();
   assert.deepEqual(names, ['quota-test', 'versioned']);
 });
 
@@ -245,7 +248,7 @@ test('bad bucket names are invalid and create nothing', async () => {
   ]) {
     assert.equal(await kindOf(rig.t.call('object.bucket.create', { name, owner: 'alice' })), 'invalid', name);
   }
-  assert.equal((await rig.t.call<Bucket[]>('object.bucket.list')).length, 2);
+  assert.equal((await rig.t.call<{ items: Bucket[] }>('object.bucket.list')).items.length, 2);
 });
 
 test('keys: rotate replaces, revoke stops a key', async () => {
@@ -290,12 +293,13 @@ test('everything survives an agent restart', async () => {
     ),
     'the gateway was started again',
   );
-  const buckets = await rig.t.call<Bucket[]>('object.bucket.list');
+  const buckets = (await rig.t.call<{ items: Bucket[] }>('object.bucket.list')).items;
   assert.deepEqual(buckets.map((b) => b.name).sort(), ['quota-test', 'versioned']);
   assert.equal(buckets.find((b) => b.name === 'quota-test')?.quota.maxSize, 1 << 20);
-  assert.deepEqual(await rig.t.call('object.grant.list', { bucket: 'versioned' }), [
-    { bucket: 'versioned', user: 'bob', access: 'read-only' },
-  ]);
+  assert.deepEqual(
+    (await rig.t.call<{ items: unknown[] }>('object.grant.list', { bucket: 'versioned' })).items,
+    [{ bucket: 'versioned', user: 'bob', access: 'read-only' }],
+  );
   const v = await rig.t.call<Bucket>('object.bucket.get', { name: 'versioned' });
   assert.equal(v.versioning, 'enabled');
   assert.equal(await get(asAlice, 'versioned', 'doc'), 'second');
@@ -310,7 +314,7 @@ test('gateway stopped: unavailable; started again: served', async () => {
   assert.notEqual(await s3Error(get(asAlice, 'versioned', 'doc')), undefined);
   assert.deepEqual(rig.t.deps.usage.usersOf('dataset', 'tank/calypso/object'), [], 'stopped: no hold');
   await rig.t.call('object.service.start');
-  assert.equal((await rig.t.call<Bucket[]>('object.bucket.list')).length, 2);
+  assert.equal((await rig.t.call<{ items: Bucket[] }>('object.bucket.list')).items.length, 2);
   assert.equal(await get(asAlice, 'versioned', 'doc'), 'second');
 });
 
@@ -320,7 +324,7 @@ test('suspending a user stops its keys; deleting a user with buckets needs purge
   assert.equal(await kindOf(rig.t.call('object.user.delete', { id: 'alice' })), 'conflict');
   await rig.t.call('object.user.delete', { id: 'bob' });
   assert.deepEqual(
-    (await rig.t.call<User[]>('object.user.list')).map((u) => u.id),
+    (await rig.t.call<{ items: User[] }>('object.user.list')).items.map((u) => u.id),
     ['alice'],
   );
 });

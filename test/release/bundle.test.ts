@@ -29,8 +29,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SMTPServer } from 'smtp-server';
 import { createLayout, type Layout } from '../../agent/layout.js';
-import { sleep } from '../../agent/release/health.js';
 import { verifyStaged } from '../../agent/release/releases.js';
+import { sleep } from '../../agent/util/time.js';
 import { AgentClient, type RpcClientError } from '../../rpc/client.js';
 import { repoRoot, tempDir } from '../helpers/paths.js';
 import { suiteTag } from '../leftovers.js';
@@ -133,7 +133,7 @@ describe('release tarball with its bundled Node.js', () => {
       // named us (root: admin) and the probes' batch reader listed the disks
       const who = await a.client.call<{ user: string; role: string }>('auth.whoami', {});
       assert.equal(who.role, 'admin');
-      assert.ok(Array.isArray(await a.client.call('disk.list', {})));
+      assert.ok(Array.isArray((await a.client.call<{ items: unknown[] }>('disk.list', {})).items));
     } finally {
       assert.equal(await a.stop(), 0, 'SIGTERM: clean exit');
     }
@@ -209,7 +209,7 @@ describe('modules the shipped agent loads on first use', () => {
     const info = await a!.client.call<{ cpu: { cores: number }; os: { kernel: string } }>('system.info', {});
     assert.ok(info.cpu.cores >= 1);
     assert.ok(info.os.kernel.length > 0);
-    const nets = await a!.client.call<{ name: string }[]>('network.list', {});
+    const nets = (await a!.client.call<{ items: { name: string }[] }>('network.list', {})).items;
     assert.ok(nets.some((n) => n.name === 'lo'));
   });
 
@@ -278,11 +278,21 @@ describe('modules the shipped agent loads on first use', () => {
       await c.call('object.grant.set', { bucket: 'photos', user: 'bob', access: 'read-only' }),
       [{ bucket: 'photos', user: 'bob', access: 'read-only' }],
     );
-    assert.equal((await c.call<unknown[]>('object.grant.list', { bucket: 'photos' })).length, 1);
+    assert.equal(
+      (await c.call<{ items: unknown[] }>('object.grant.list', { bucket: 'photos' })).items.length,
+      1,
+    );
     await c.call('object.policy.get', { bucket: 'photos' });
     await c.call('object.grant.revoke', { bucket: 'photos', user: 'bob' });
-    assert.deepEqual(await c.call('object.grant.list', { bucket: 'photos' }), []);
-    assert.ok((await c.call<{ name: string }[]>('object.bucket.list', {})).some((x) => x.name === 'photos'));
+    assert.deepEqual(
+      (await c.call<{ items: unknown[] }>('object.grant.list', { bucket: 'photos' })).items,
+      [],
+    );
+    assert.ok(
+      (await c.call<{ items: { name: string }[] }>('object.bucket.list', {})).items.some(
+        (x) => x.name === 'photos',
+      ),
+    );
   });
 
   it('the installer: calypso-agent install from the release, under a temporary prefix', () => {

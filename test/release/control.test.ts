@@ -15,10 +15,10 @@ import {
   launchUpgrader,
   readSupervisorState,
 } from '../../agent/release/control.js';
-import { sleep } from '../../agent/release/health.js';
 import { releasePaths } from '../../agent/release/paths.js';
 import { commitStaged, stageDirectory, switchCurrent } from '../../agent/release/releases.js';
 import type { Runner } from '../../agent/runner.js';
+import { sleep } from '../../agent/util/time.js';
 import { fakeRunner } from '../helpers/fake-runner.js';
 import { entry, tempDir } from '../helpers/paths.js';
 import { makeTinyRelease } from './helpers.js';

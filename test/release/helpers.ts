@@ -22,10 +22,11 @@ import { pathToFileURL } from 'node:url';
 import { install } from '../../agent/install/install.js';
 import { createLayout, type Layout } from '../../agent/layout.js';
 import { readSupervisorState } from '../../agent/release/control.js';
-import { rpcCall, sleep } from '../../agent/release/health.js';
+import { rpcCall } from '../../agent/release/health.js';
 import { isAlive, type UpgradeRecord } from '../../agent/release/journal.js';
 import { buildManifest, type Manifest } from '../../agent/release/manifest.js';
 import { createRunner } from '../../agent/runner.js';
+import { sleep } from '../../agent/util/time.js';
 import { entry, repoRoot, tempDir } from '../helpers/paths.js';
 
 const TMPFS_MAGIC = 0x01021994;

@@ -48,9 +48,9 @@ async function job(method: string, params: Record<string, unknown>) {
 
 describe('release service', () => {
   it('lists nothing on a fresh appliance', async () => {
-    const list = await agent.call<{ current?: string; releases: unknown[]; upgrade: object }>('release.list');
+    const list = await agent.call<{ current?: string; items: unknown[]; upgrade: object }>('release.list');
     assert.equal(list.current, undefined);
-    assert.deepEqual(list.releases, []);
+    assert.deepEqual(list.items, []);
     assert.deepEqual(list.upgrade, {});
     assert.deepEqual(await agent.call('release.status', {}), {});
   });
@@ -59,11 +59,11 @@ describe('release service', () => {
     const rec = await job('release.install', { file: await tinyTarball('2.0.0'), activate: false });
     assert.equal(rec.state, 'success', JSON.stringify(rec.error));
     assert.deepEqual(rec.result, { version: '2.0.0', activated: false });
-    const list = await agent.call<{ releases: { version: string; current: boolean; stateSchema: number }[] }>(
+    const list = await agent.call<{ items: { version: string; current: boolean; stateSchema: number }[] }>(
       'release.list',
     );
     assert.deepEqual(
-      list.releases.map((r) => [r.version, r.current, r.stateSchema]),
+      list.items.map((r) => [r.version, r.current, r.stateSchema]),
       [['2.0.0', false, 1]],
     );
   });

@@ -184,7 +184,7 @@ describe('release upgrade under the supervisor', () => {
     }
     assert.ok(existsSync(path.join(releasePaths(app.layout).backups, result.upgrade, 'backup.json')));
     await app.waitPing('1.0.0');
-    const tokens = await app.call<{ id: string }[]>('auth.token.list');
+    const tokens = (await app.call<{ items: { id: string }[] }>('auth.token.list')).items;
     assert.ok(
       tokens.some((t) => t.id === token.info.id),
       'the state restored is the state before the upgrade',

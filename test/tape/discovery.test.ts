@@ -33,7 +33,7 @@ test('an mhvtl host: one SPECTRA PYTHON changer keyed by WWN with its four drive
     services: [{ name: 'tape', service: createTapeService(), config: tapeConfig }],
   });
   try {
-    const [c, ...more] = await a.call<Info[]>('changer.list');
+    const [c, ...more] = (await a.call<{ items: Info[] }>('changer.list')).items;
     assert.equal(more.length, 0);
     assert.equal(c!.id, 'wwn-0x10223344abcdef00');
     assert.equal(c!.source, 'inventory');
@@ -64,13 +64,14 @@ test('a SAS loader with udev links: the changer by its /dev/tape/by-id path, the
     services: [{ name: 'tape', service: createTapeService(), config: tapeConfig }],
   });
   try {
-    const [c] = await a.call<Info[]>('changer.list');
+    const [c] = (await a.call<{ items: Info[] }>('changer.list')).items;
     assert.equal(c!.device, '/dev/tape/by-id/scsi-350014380123abcdf');
     assert.deepEqual(
       c!.drives.map((d) => d.device),
       ['/dev/tape/by-id/scsi-350014380123abcde-nst'],
     );
-    const drives = await a.call<{ id: string; changer: string; index: number }[]>('drive.list');
+    const drives = (await a.call<{ items: { id: string; changer: string; index: number }[] }>('drive.list'))
+      .items;
     assert.deepEqual(drives, [
       {
         id: 'wwn-0x50014380123abcde',

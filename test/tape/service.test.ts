@@ -67,8 +67,11 @@ describe('tape service on a fake library', () => {
   after(() => a.stop());
 
   it('lists the configured changer, its drives in mtx order and its lock key', async () => {
-    const list =
-      await a.call<{ id: string; lock: string; drives: { id: string; index: number }[] }[]>('changer.list');
+    const list = (
+      await a.call<{ items: { id: string; lock: string; drives: { id: string; index: number }[] }[] }>(
+        'changer.list',
+      )
+    ).items;
     assert.equal(list.length, 1);
     assert.equal(list[0]!.lock, `changer:${ID}`);
     assert.equal(list[0]!.lock, changerLockKey(ID));
@@ -291,7 +294,7 @@ describe('tape service: locks', () => {
       const move = a.call('changer.unload', { changer: ID, drive: 1 }).then(() => order.push('move'));
       await new Promise((r) => setTimeout(r, 100));
       assert.equal(order.length, 0, 'the move waits while the label holds the robot');
-      const list = await a.call<{ holder?: string }[]>('changer.list');
+      const list = (await a.call<{ items: { holder?: string }[] }>('changer.list')).items;
       assert.equal(list[0]!.holder, 'bacula label barcodes');
       order.push('label done');
       release();

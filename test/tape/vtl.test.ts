@@ -213,7 +213,7 @@ describe('vtl service', () => {
       assert.match(readFileSync(path.join(conf, 'library_contents.10'), 'utf8'), /^Slot 4: CLN010L6$/m);
       await a.call('vtl.library.delete', { id: 10, confirm: 'vtl1' });
       assert.equal(existsSync(path.join(conf, 'library_contents.10')), false);
-      assert.deepEqual(await a.call('vtl.library.list'), []);
+      assert.deepEqual((await a.call<{ items: unknown[] }>('vtl.library.list')).items, []);
     } finally {
       await a.stop();
       sys.cleanup();

@@ -73,11 +73,11 @@ describe('terminal over the Unix socket', () => {
       const marks = [...r.text.matchAll(/mark-(\d+)\r\n/g)].map((m) => Number(m[1]));
       assert.deepEqual(marks, [i + 1000]);
     }
-    const list = await client.call<{ id: string }[]>('terminal.list', {});
+    const list = (await client.call<{ items: { id: string }[] }>('terminal.list', {})).items;
     assert.equal(list.length, MAX);
     await Promise.all(opened.map((o) => client.call('terminal.close', { id: o.id })));
     await Promise.all(readers.map((r) => r.until(() => r.closed !== undefined)));
-    assert.deepEqual(await client.call('terminal.list', {}), []);
+    assert.deepEqual((await client.call<{ items: unknown[] }>('terminal.list', {})).items, []);
   });
 
   it('moves ≥ 50 MB through one session without loss and in order (ack flow control)', async () => {

@@ -121,9 +121,9 @@ describe('terminal over WebSocket', () => {
     c.ws.terminate();
     const until = Date.now() + 5000;
     const listed = async () =>
-      ((await t.agent.inject('terminal.list')) as { id: string }[]).some((x) => x.id === id);
+      ((await t.agent.inject('terminal.list')) as { items: { id: string }[] }).items.some((x) => x.id === id);
     while (Date.now() < until && (await listed())) await new Promise((r) => setTimeout(r, 25));
-    const list = (await t.agent.inject('terminal.list')) as { id: string }[];
+    const list = ((await t.agent.inject('terminal.list')) as { items: { id: string }[] }).items;
     assert.ok(!list.some((x) => x.id === id));
   });
 });

@@ -106,7 +106,7 @@ describe('datasets, snapshots, policies and replication on zfs-fuse', () => {
     assert.equal(ds.quota, 128 * 1024 * 1024);
     assert.equal(ds.compression, 'on');
     await agent.call('dataset.create', { name: `${src}/data/child/grand`, parents: true });
-    const tree = await agent.call<Node[]>('dataset.list', { root: src });
+    const tree = (await agent.call<{ items: Node[] }>('dataset.list', { root: src })).items;
     assert.equal(tree.length, 1);
     assert.deepEqual(
       tree[0]!.children.map((c) => c.name),
@@ -230,7 +230,7 @@ describe('datasets, snapshots, policies and replication on zfs-fuse', () => {
       recursive: true,
       confirm: `${src}/data/child`,
     });
-    const tree = await agent.call<Node[]>('dataset.list', { root: `${src}/data` });
+    const tree = (await agent.call<{ items: Node[] }>('dataset.list', { root: `${src}/data` })).items;
     assert.deepEqual(tree[0]!.children, []);
   });
 
@@ -284,10 +284,12 @@ describe('datasets, snapshots, policies and replication on zfs-fuse', () => {
       autos.map((s) => s.name),
       [aged.created],
     );
-    const listed = await agent.call<{ id: string; lastRun: { destroyed: string[] } }[]>(
-      'snapshot.policy.list',
-      {},
-    );
+    const listed = (
+      await agent.call<{ items: { id: string; lastRun: { destroyed: string[] } }[] }>(
+        'snapshot.policy.list',
+        {},
+      )
+    ).items;
     assert.equal(listed.find((p) => p.id === 'manual')!.lastRun.destroyed.length, 2);
     await agent.call('snapshot.policy.delete', { id: 'manual' });
   });

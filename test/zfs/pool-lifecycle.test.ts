@@ -74,7 +74,7 @@ describe('pools on zfs-fuse through RPC', () => {
       ['zpool', 'create', '-R', altroot, '--', name, 'mirror', files[0], files[1]],
     ]);
     assert.deepEqual(runner.mutations(), []);
-    const pools = await agent.call<Pool[]>('pool.list');
+    const pools = (await agent.call<{ items: Pool[] }>('pool.list')).items;
     assert.equal(
       pools.some((p) => p.name === name),
       false,
@@ -119,7 +119,9 @@ describe('pools on zfs-fuse through RPC', () => {
     const state = health.find((e) => (e.data as { kind: string }).kind === 'state');
     assert.ok(state, JSON.stringify(health));
     assert.equal((state.data as { data: { to: string } }).data.to, 'DEGRADED');
-    const alerts = await agent.call<{ kind: string; pool: string }[]>('pool.alert.list', { pool: name });
+    const alerts = (
+      await agent.call<{ items: { kind: string; pool: string }[] }>('pool.alert.list', { pool: name })
+    ).items;
     assert.ok(alerts.some((a) => a.kind === 'state'));
   });
 

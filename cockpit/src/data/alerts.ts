@@ -53,12 +53,11 @@ export interface TargetView {
 type Opts = { signal?: AbortSignal };
 
 export const listAlerts = (c: AgentClient, q: AlertQuery, o: Opts = {}) =>
-  c.call<{ alerts: Alert[]; total: number; next?: string }>('alert.list', { ...q }, o);
+  c.call<{ items: Alert[]; total: number; next?: string }>('alert.list', { ...q }, o);
 export const countAlerts = (c: AgentClient, o: Opts = {}) => c.call<AlertCount>('alert.count', {}, o);
 export const ackAlerts = (c: AgentClient, keys: string[]) =>
   c.call<{ acknowledged: string[] }>('alert.ack', { keys });
-export const listTargets = (c: AgentClient, o: Opts = {}) =>
-  c.call<TargetView[]>('notify.target.list', {}, o);
+export const listTargets = (c: AgentClient, o: Opts = {}) => c.items<TargetView>('notify.target.list', {}, o);
 export const setTarget = (
   c: AgentClient,
   target: NotifyTarget,

@@ -87,7 +87,6 @@ export interface DaemonStatus {
 export type BackupDaemons = Result<'backup.status'>;
 
 type Opts = { signal?: AbortSignal };
-type Items<T> = { items: T[] };
 
 export const HISTORY_PAGE = 20;
 
@@ -95,17 +94,16 @@ export const HISTORY_PAGE = 20;
 export const daemonStatus = (c: AgentClient, o: Opts = {}) => c.call<BackupDaemons>('backup.status', {}, o);
 export const listHistory = (c: AgentClient, q: { offset: number; limit: number }, o: Opts = {}) =>
   c.call<{ items: BackupJob[]; total: number }>('backup.history', q, o);
-export const listJobDefs = (c: AgentClient, o: Opts = {}) =>
-  c.call<Items<BackupJobDef>>('backup.job.list', {}, o).then((r) => r.items);
+export const listJobDefs = (c: AgentClient, o: Opts = {}) => c.items<BackupJobDef>('backup.job.list', {}, o);
 export const listClients = (c: AgentClient, o: Opts = {}) =>
-  c.call<Items<BackupClient>>('backup.client.list', {}, o).then((r) => r.items);
+  c.items<BackupClient>('backup.client.list', {}, o);
 export const listSchedules = (c: AgentClient, o: Opts = {}) =>
-  c.call<Items<BackupSchedule>>('backup.schedule.list', {}, o).then((r) => r.items);
+  c.items<BackupSchedule>('backup.schedule.list', {}, o);
 export type UpcomingRuns = Result<'backup.schedule.upcoming'>;
 export const listUpcoming = (c: AgentClient, o: Opts = {}) =>
   c.call<UpcomingRuns>('backup.schedule.upcoming', {}, o);
 export const listVolumes = (c: AgentClient, o: Opts = {}) =>
-  c.call<Items<BackupVolume>>('backup.volume.list', {}, o).then((r) => r.items);
+  c.items<BackupVolume>('backup.volume.list', {}, o);
 export const listFiles = (c: AgentClient, jobId: number, path: string, o: Opts = {}) =>
   c.call<{ path: string; items: BackupFile[]; total: number }>(
     'backup.files',

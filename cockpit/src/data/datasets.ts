@@ -24,7 +24,7 @@ export interface Policy {
 
 type Opts = { signal?: AbortSignal };
 
-export const listDatasets = (c: AgentClient, o: Opts = {}) => c.call<DatasetNode[]>('dataset.list', {}, o);
+export const listDatasets = (c: AgentClient, o: Opts = {}) => c.items<DatasetNode>('dataset.list', {}, o);
 export const getDataset = (c: AgentClient, name: string, o: Opts = {}) =>
   c.call<Dataset>('dataset.get', { name }, o);
 export const createDataset = (c: AgentClient, name: string, properties: Record<string, string> = {}) =>
@@ -50,7 +50,7 @@ export const createSnapshot = (c: AgentClient, dataset: string, name: string) =>
 export const rollbackSnapshot = (c: AgentClient, snapshot: string, destroyNewer: boolean) =>
   c.call<object>('snapshot.rollback', { snapshot, destroyNewer });
 
-export const listPolicies = (c: AgentClient, o: Opts = {}) => c.call<Policy[]>('snapshot.policy.list', {}, o);
+export const listPolicies = (c: AgentClient, o: Opts = {}) => c.items<Policy>('snapshot.policy.list', {}, o);
 export const setPolicy = (
   c: AgentClient,
   p: { id: string; dataset: string; schedule: string; retention: { count?: number }; recursive?: boolean },

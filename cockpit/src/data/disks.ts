@@ -9,7 +9,7 @@ export type Smart = Result<'disk.smart'>;
 
 type Opts = { signal?: AbortSignal };
 
-export const listDisks = (c: AgentClient, o: Opts = {}) => c.call<Disk[]>('disk.list', {}, o);
+export const listDisks = (c: AgentClient, o: Opts = {}) => c.items<Disk>('disk.list', {}, o);
 
 export const readSmart = (c: AgentClient, disk: Disk) => c.call<Smart>('disk.smart', { disk: disk.id });
 

@@ -112,8 +112,8 @@ export const newZvolLunDraft = (target: string, pool = 'tank'): ZvolLunDraft => 
 // ---- calls ----
 
 export const iscsiStatus = (c: AgentClient, o: Opts = {}) => c.call<IscsiStatus>('iscsi.status', {}, o);
-export const listTargets = (c: AgentClient, o: Opts = {}) => c.call<Target[]>('iscsi.target.list', {}, o);
-export const listSessions = (c: AgentClient, o: Opts = {}) => c.call<Session[]>('iscsi.session.list', {}, o);
+export const listTargets = (c: AgentClient, o: Opts = {}) => c.items<Target>('iscsi.target.list', {}, o);
+export const listSessions = (c: AgentClient, o: Opts = {}) => c.items<Session>('iscsi.session.list', {}, o);
 export const drift = (c: AgentClient, o: Opts = {}) => c.call<Drift>('iscsi.drift', {}, o);
 
 /** A mutation and its dry run: `run(c, …, true)` answers the Plan, `false` the Applied result. */

@@ -50,7 +50,7 @@ export const objectStatus = (c: AgentClient, o: Opts = {}) => c.call<ObjectStatu
 export const startGateway = (c: AgentClient) => c.call<ObjectStatus>('object.service.start', {});
 export const stopGateway = (c: AgentClient) => c.call<ObjectStatus>('object.service.stop', {});
 
-export const listBuckets = (c: AgentClient, o: Opts = {}) => c.call<Bucket[]>('object.bucket.list', {}, o);
+export const listBuckets = (c: AgentClient, o: Opts = {}) => c.items<Bucket>('object.bucket.list', {}, o);
 export const createBucket = (c: AgentClient, name: string, owner: string) =>
   c.call<Bucket>('object.bucket.create', { name, owner });
 /** `force` removes every object; the agent wants the name typed back as `confirm`. */
@@ -61,7 +61,7 @@ export const setVersioning = (c: AgentClient, name: string, enabled: boolean) =>
 export const setQuota = (c: AgentClient, name: string, q: BucketQuota) =>
   c.call<Bucket>('object.bucket.quota', { name, ...q });
 
-export const listUsers = (c: AgentClient, o: Opts = {}) => c.call<ObjectUser[]>('object.user.list', {}, o);
+export const listUsers = (c: AgentClient, o: Opts = {}) => c.items<ObjectUser>('object.user.list', {}, o);
 export const createUser = (c: AgentClient, id: string, displayName: string, email?: string) =>
   c.call<{ user: ObjectUser; key: NewKey }>(
     'object.user.create',
@@ -78,7 +78,7 @@ export const revokeKey = (c: AgentClient, user: string, accessKey: string) =>
   c.call<Record<string, never>>('object.key.revoke', { user, accessKey });
 
 export const listGrants = (c: AgentClient, bucket: string, o: Opts = {}) =>
-  c.call<Grant[]>('object.grant.list', { bucket }, o);
+  c.items<Grant>('object.grant.list', { bucket }, o);
 export const setGrant = (c: AgentClient, g: Grant) => c.call<Grant[]>('object.grant.set', { ...g });
 export const revokeGrant = (c: AgentClient, bucket: string, user: string) =>
   c.call<Grant[]>('object.grant.revoke', { bucket, user });

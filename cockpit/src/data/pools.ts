@@ -39,7 +39,7 @@ export interface PoolAlert {
 
 type Opts = { signal?: AbortSignal };
 
-export const listPools = (c: AgentClient, o: Opts = {}) => c.call<Pool[]>('pool.list', {}, o);
+export const listPools = (c: AgentClient, o: Opts = {}) => c.items<Pool>('pool.list', {}, o);
 export const planPool = (c: AgentClient, p: PoolCreate) =>
   c.call<DryRunPlan>('pool.create', { ...p, dryRun: true } as unknown as Record<string, unknown>);
 export const createPool = (c: AgentClient, p: PoolCreate) =>
@@ -58,9 +58,7 @@ export async function scrubPool(c: AgentClient, name: string): Promise<JobSummar
 }
 export const stopScrub = (c: AgentClient, name: string) => c.call<object>('pool.scrub.stop', { name });
 export const listPoolAlerts = (c: AgentClient, o: Opts = {}) =>
-  c
-    .call<PoolAlert[] | { items: PoolAlert[] }>('pool.alert.list', { limit: 20 }, o)
-    .then((r) => (Array.isArray(r) ? r : r.items));
+  c.items<PoolAlert>('pool.alert.list', { limit: 20 }, o);
 
 export const POOL_TOPICS = ['pool.*'];
 

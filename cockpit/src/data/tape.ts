@@ -89,7 +89,7 @@ export function moveFor(
 /** Published after every move and inventory with the changer's new status. */
 export const TAPE_TOPICS = ['changer.changed'];
 
-export const listChangers = (c: AgentClient, o: Opts = {}) => c.call<ChangerInfo[]>('changer.list', {}, o);
+export const listChangers = (c: AgentClient, o: Opts = {}) => c.items<ChangerInfo>('changer.list', {}, o);
 export const changerStatus = (c: AgentClient, changer: string, o: Opts = {}) =>
   c.call<ChangerStatus>('changer.status', { changer }, o);
 export const driveStatus = (c: AgentClient, drive: string, o: Opts = {}) =>
@@ -112,7 +112,7 @@ export async function startInventory(c: AgentClient, changer: string): Promise<J
 }
 
 export const vtlStatus = (c: AgentClient, o: Opts = {}) => c.call<VtlStatus>('vtl.status', {}, o);
-export const listVtl = (c: AgentClient, o: Opts = {}) => c.call<VtlLibrary[]>('vtl.library.list', {}, o);
+export const listVtl = (c: AgentClient, o: Opts = {}) => c.items<VtlLibrary>('vtl.library.list', {}, o);
 export const planVtl = (c: AgentClient, lib: VtlLibrary) =>
   c.call<VtlPlan>('vtl.library.create', { ...lib, dryRun: true });
 export const createVtl = (c: AgentClient, lib: VtlLibrary) =>

@@ -95,7 +95,7 @@ export interface Methods {
       cursor?: string;
     };
     result: {
-      alerts: Array<{
+      items: Array<{
         /** stable key: the same problem raised again updates this alert */
         key: string;
         level: "info" | "warning" | "critical";
@@ -113,7 +113,9 @@ export interface Methods {
         ackedBy?: string;
         ackedAt?: string;
       }>;
+      /** how many there are (all of them where the list pages) */
       total: number;
+      /** the cursor of the next page */
       next?: string;
     };
   };
@@ -273,16 +275,20 @@ export interface Methods {
   /** API tokens (never their secrets). */
   "auth.token.list": {
     params: {};
-    result: Array<{
-      id: string;
-      name: string;
-      role: "admin" | "operator" | "auditor";
-      createdAt: number;
-      createdBy: string;
-      expiresAt?: number;
-      revokedAt?: number;
-      lastUsedAt?: number;
-    }>;
+    result: {
+      items: Array<{
+        id: string;
+        name: string;
+        role: "admin" | "operator" | "auditor";
+        createdAt: number;
+        createdBy: string;
+        expiresAt?: number;
+        revokedAt?: number;
+        lastUsedAt?: number;
+      }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
   };
   /** Revoke an API token. */
   "auth.token.revoke": {
@@ -404,6 +410,8 @@ export interface Methods {
         /** part of the appliance; cannot be changed */
         builtin?: boolean;
       }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
     };
   };
   /** Create or replace a file daemon client; renders, validates and applies the Bacula configuration. */
@@ -520,6 +528,8 @@ export interface Methods {
         /** files it changed */
         changed: string[];
       }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
     };
   };
   /** Bring back the desired state of an earlier version of the Bacula configuration and apply it. */
@@ -660,6 +670,8 @@ export interface Methods {
         /** open files with O_NOATIME */
         noAtime: boolean;
       }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
     };
   };
   /** Create or replace a fileset; renders, validates and applies the Bacula configuration. */
@@ -951,6 +963,8 @@ export interface Methods {
         /** a disabled job is not scheduled */
         enabled: boolean;
       }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
     };
   };
   /** Create or replace a job; renders, validates and applies the Bacula configuration. */
@@ -1150,6 +1164,8 @@ export interface Methods {
         /** resource name: letters, digits, dot, dash, underscore (max 64) */
         scratchPool?: string & string & string & string & string & string;
       }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
     };
   };
   /** Create or replace a pool; renders, validates and applies the Bacula configuration. */
@@ -1377,6 +1393,8 @@ export interface Methods {
         /** a disabled schedule starts nothing */
         enabled: boolean;
       }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
     };
   };
   /** Create or replace a schedule; renders, validates and applies the Bacula configuration. */
@@ -1652,6 +1670,8 @@ export interface Methods {
         /** part of the appliance; cannot be changed */
         builtin?: boolean;
       }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
     };
   };
   /** Create or replace a storage; renders, validates and applies the Bacula configuration. */
@@ -1788,6 +1808,8 @@ export interface Methods {
     };
     result: {
       items: Array<{}>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
     };
   };
   /** Purge a volume: forget its jobs and files in the catalog so that it can be recycled. */
@@ -1980,27 +2002,31 @@ export interface Methods {
   /** Tape changers in use, with their drives in mtx order and the lock their moves take */
   "changer.list": {
     params: {};
-    result: Array<{
-      /** changer id: its stable identity (wwn-…, scsi-<serial>) or the id given in tape.changers */
-      id: string;
-      device: string;
-      source: "config" | "inventory";
-      vendor?: string;
-      model?: string;
-      serial?: string;
-      drives: Array<{
-        /** drive id: its stable identity or `<changer>:<index>` */
+    result: {
+      items: Array<{
+        /** changer id: its stable identity (wwn-…, scsi-<serial>) or the id given in tape.changers */
         id: string;
-        /** drive number (mtx: from 0) */
-        index: number;
         device: string;
-        sg?: string;
+        source: "config" | "inventory";
+        vendor?: string;
+        model?: string;
+        serial?: string;
+        drives: Array<{
+          /** drive id: its stable identity or `<changer>:<index>` */
+          id: string;
+          /** drive number (mtx: from 0) */
+          index: number;
+          device: string;
+          sg?: string;
+        }>;
+        /** the named lock its moves take */
+        lock: string;
+        /** what holds the lock now */
+        holder?: string;
       }>;
-      /** the named lock its moves take */
-      lock: string;
-      /** what holds the lock now */
-      holder?: string;
-    }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
   };
   /** Load a cartridge from a slot (or by barcode) into a drive */
   "changer.load": {
@@ -2373,7 +2399,11 @@ export interface Methods {
       /** levels below root; default all */
       depth?: number;
     };
-    result: ZfsDatasetNode[];
+    result: {
+      items: ZfsDatasetNode[];
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
   };
   /** Set or inherit properties of a filesystem or volume */
   "dataset.update": {
@@ -2573,93 +2603,98 @@ export interface Methods {
   /** List disks */
   "disk.list": {
     params: {};
-    result: Array<{
-      /** stable id: wwn-0x…, a by-id name, or a path id */
-      id: string;
-      /** where the id came from */
-      idSource: "wwn" | "by-id" | "serial" | "path";
-      /** kernel name of the primary path (display only) */
-      name: string;
-      /** device path of the primary path */
-      path: string;
-      /** MAJ:MIN */
-      devno: string;
-      /** lsblk TYPE */
-      type: "disk" | "loop" | "rom" | "mpath" | "dm";
-      /** bytes (0 when unreadable: see warnings) */
-      size: number;
-      /** model */
-      model?: string;
-      /** vendor */
-      vendor?: string;
-      /** firmware revision */
-      revision?: string;
-      /** serial number */
-      serial?: string;
-      /** world wide name (0x…, or eui./nguid. for NVMe) */
-      wwn?: string;
-      /** spinning disk */
-      rotational?: boolean;
-      /** removable media */
-      removable: boolean;
-      /** read-only */
-      readOnly: boolean;
-      /** how the device is attached */
-      transport?: "sata" | "sas" | "nvme" | "virtio" | "usb" | "iscsi" | "fc" | "spi" | "scsi" | "mmc" | "xen";
-      /** bytes */
-      logicalSectorSize?: number;
-      /** bytes */
-      physicalSectorSize?: number;
-      /** SCSI address of the primary path */
-      hctl?: string;
-      /** /dev/disk/by-id links */
-      byId: string[];
-      /** /dev/disk/by-path links */
-      byPath: string[];
-      /** HBA id of the primary path */
-      hba?: string;
-      enclosure?: {
-        /** enclosure id */
+    result: {
+      /** disks in kernel order */
+      items: Array<{
+        /** stable id: wwn-0x…, a by-id name, or a path id */
         id: string;
-        /** slot number or name */
-        slot: number | string;
-      };
-      partitions: Array<{
-        /** kernel name (display only) */
+        /** where the id came from */
+        idSource: "wwn" | "by-id" | "serial" | "path";
+        /** kernel name of the primary path (display only) */
         name: string;
-        /** device path */
+        /** device path of the primary path */
         path: string;
-        /** partition number */
-        number: number;
-        /** offset from the start of the disk, bytes */
-        start: number;
-        /** bytes */
+        /** MAJ:MIN */
+        devno: string;
+        /** lsblk TYPE */
+        type: "disk" | "loop" | "rom" | "mpath" | "dm";
+        /** bytes (0 when unreadable: see warnings) */
         size: number;
-        /** /dev/disk/by-id/…-partN links */
-        byId: string[];
-      }>;
-      /** every path to the disk, the primary first */
-      paths: Array<{
-        /** kernel name of this path */
-        name: string;
-        /** device path of this path */
-        path: string;
-        /** SCSI address H:C:T:L */
+        /** model */
+        model?: string;
+        /** vendor */
+        vendor?: string;
+        /** firmware revision */
+        revision?: string;
+        /** serial number */
+        serial?: string;
+        /** world wide name (0x…, or eui./nguid. for NVMe) */
+        wwn?: string;
+        /** spinning disk */
+        rotational?: boolean;
+        /** removable media */
+        removable: boolean;
+        /** read-only */
+        readOnly: boolean;
+        /** how the device is attached */
+        transport?: "sata" | "sas" | "nvme" | "virtio" | "usb" | "iscsi" | "fc" | "spi" | "scsi" | "mmc" | "xen";
+        /** bytes */
+        logicalSectorSize?: number;
+        /** bytes */
+        physicalSectorSize?: number;
+        /** SCSI address of the primary path */
         hctl?: string;
-        /** HBA id */
+        /** /dev/disk/by-id links */
+        byId: string[];
+        /** /dev/disk/by-path links */
+        byPath: string[];
+        /** HBA id of the primary path */
         hba?: string;
-        /** SAS address of the target port */
-        sasAddress?: string;
-        /** SCSI device state */
-        state?: string;
+        enclosure?: {
+          /** enclosure id */
+          id: string;
+          /** slot number or name */
+          slot: number | string;
+        };
+        partitions: Array<{
+          /** kernel name (display only) */
+          name: string;
+          /** device path */
+          path: string;
+          /** partition number */
+          number: number;
+          /** offset from the start of the disk, bytes */
+          start: number;
+          /** bytes */
+          size: number;
+          /** /dev/disk/by-id/…-partN links */
+          byId: string[];
+        }>;
+        /** every path to the disk, the primary first */
+        paths: Array<{
+          /** kernel name of this path */
+          name: string;
+          /** device path of this path */
+          path: string;
+          /** SCSI address H:C:T:L */
+          hctl?: string;
+          /** HBA id */
+          hba?: string;
+          /** SAS address of the target port */
+          sasAddress?: string;
+          /** SCSI device state */
+          state?: string;
+        }>;
+        /** stacked devices using this disk */
+        holders: string[];
+        /** no hardware behind it (loop, zram, dm) */
+        virtual: boolean;
+        /** sysfs device path */
+        devpath: string;
       }>;
-      /** stacked devices using this disk */
-      holders: string[];
-      /** no hardware behind it (loop, zram, dm) */
-      virtual: boolean;
-      /** sysfs device path */
-      devpath: string;
-    }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
   };
   /** Run a SMART self-test */
   "disk.selftest": {
@@ -2759,13 +2794,17 @@ export interface Methods {
   /** Tape drives of every changer in use, with their mtx numbers and device nodes */
   "drive.list": {
     params: {};
-    result: Array<{
-      /** drive id: its stable identity or `<changer>:<index>` */
-      id: string;
-      changer: string;
-      index: number;
-      device: string;
-    }>;
+    result: {
+      items: Array<{
+        /** drive id: its stable identity or `<changer>:<index>` */
+        id: string;
+        changer: string;
+        index: number;
+        device: string;
+      }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
   };
   /** Rewind the cartridge in a drive */
   "drive.rewind": {
@@ -2818,48 +2857,53 @@ export interface Methods {
   /** List enclosures */
   "enclosure.list": {
     params: {};
-    result: Array<{
-      /** enclosure logical id */
-      id: string;
-      /** class name (H:C:T:L of the SES device) */
-      name: string;
-      /** SCSI address */
-      hctl?: string;
-      /** vendor */
-      vendor?: string;
-      /** model */
-      model?: string;
-      /** revision */
-      revision?: string;
-      /** HBA id */
-      hba?: string;
-      /** SCSI generic node */
-      sg?: string;
-      /** number of components */
-      components?: number;
-      slots: Array<{
-        /** component name */
+    result: {
+      /** enclosures */
+      items: Array<{
+        /** enclosure logical id */
+        id: string;
+        /** class name (H:C:T:L of the SES device) */
         name: string;
-        /** slot number */
-        slot?: number;
-        /** component type */
-        type?: string;
-        /** status */
-        status?: string;
-        /** fault LED */
-        fault?: boolean;
-        /** locate LED */
-        locate?: boolean;
-        /** active */
-        active?: boolean;
-        disk?: {
-          /** disk id */
-          id?: string;
-          /** kernel name */
+        /** SCSI address */
+        hctl?: string;
+        /** vendor */
+        vendor?: string;
+        /** model */
+        model?: string;
+        /** revision */
+        revision?: string;
+        /** HBA id */
+        hba?: string;
+        /** SCSI generic node */
+        sg?: string;
+        /** number of components */
+        components?: number;
+        slots: Array<{
+          /** component name */
           name: string;
-        };
+          /** slot number */
+          slot?: number;
+          /** component type */
+          type?: string;
+          /** status */
+          status?: string;
+          /** fault LED */
+          fault?: boolean;
+          /** locate LED */
+          locate?: boolean;
+          /** active */
+          active?: boolean;
+          disk?: {
+            /** disk id */
+            id?: string;
+            /** kernel name */
+            name: string;
+          };
+        }>;
       }>;
-    }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
   };
   /** Switch a slot's locate LED */
   "enclosure.locate": {
@@ -2915,60 +2959,65 @@ export interface Methods {
   /** List host bus adapters */
   "hba.list": {
     params: {};
-    result: Array<{
-      /** PCI address, else the SCSI host name */
-      id: string;
-      kind: "scsi" | "nvme" | "virtio-blk";
-      /** PCI address */
-      pciAddress?: string;
-      /** PCI vendor id */
-      vendorId?: string;
-      /** PCI device id */
-      deviceId?: string;
-      /** PCI subsystem vendor id */
-      subsystemVendorId?: string;
-      /** PCI subsystem device id */
-      subsystemDeviceId?: string;
-      /** kernel driver */
-      driver?: string;
-      /** how the device is attached */
-      transport?: "sata" | "sas" | "nvme" | "virtio" | "usb" | "iscsi" | "fc" | "spi" | "scsi" | "mmc" | "xen";
-      /** SCSI hosts / NVMe controllers (display only) */
-      hosts: string[];
-      /** model (NVMe) */
-      model?: string;
-      /** serial (NVMe) */
-      serial?: string;
-      /** firmware (NVMe) */
-      firmware?: string;
-      phys: Array<{
-        /** phy name */
-        name: string;
-        /** SAS address */
-        sasAddress?: string;
-        /** negotiated link rate */
-        negotiatedLinkrate?: string;
-        /** maximum link rate */
-        maximumLinkrate?: string;
-        /** SAS port */
-        port?: string;
-      }>;
-      ports: Array<{
-        /** port name */
-        name: string;
-        /** phys in the port */
-        phys: string[];
-        attached?: {
-          type: "expander" | "end_device";
-          /** SAS device name */
+    result: {
+      /** HBAs */
+      items: Array<{
+        /** PCI address, else the SCSI host name */
+        id: string;
+        kind: "scsi" | "nvme" | "virtio-blk";
+        /** PCI address */
+        pciAddress?: string;
+        /** PCI vendor id */
+        vendorId?: string;
+        /** PCI device id */
+        deviceId?: string;
+        /** PCI subsystem vendor id */
+        subsystemVendorId?: string;
+        /** PCI subsystem device id */
+        subsystemDeviceId?: string;
+        /** kernel driver */
+        driver?: string;
+        /** how the device is attached */
+        transport?: "sata" | "sas" | "nvme" | "virtio" | "usb" | "iscsi" | "fc" | "spi" | "scsi" | "mmc" | "xen";
+        /** SCSI hosts / NVMe controllers (display only) */
+        hosts: string[];
+        /** model (NVMe) */
+        model?: string;
+        /** serial (NVMe) */
+        serial?: string;
+        /** firmware (NVMe) */
+        firmware?: string;
+        phys: Array<{
+          /** phy name */
           name: string;
           /** SAS address */
           sasAddress?: string;
-        };
+          /** negotiated link rate */
+          negotiatedLinkrate?: string;
+          /** maximum link rate */
+          maximumLinkrate?: string;
+          /** SAS port */
+          port?: string;
+        }>;
+        ports: Array<{
+          /** port name */
+          name: string;
+          /** phys in the port */
+          phys: string[];
+          attached?: {
+            type: "expander" | "end_device";
+            /** SAS device name */
+            name: string;
+            /** SAS address */
+            sasAddress?: string;
+          };
+        }>;
+        /** ids of the disks reached through this HBA */
+        disks: string[];
       }>;
-      /** ids of the disks reached through this HBA */
-      disks: string[];
-    }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
   };
   /** Take what the backend runs as the desired state (targets, LUNs on zvols or data-area files, ACLs, CHAP users) */
   "iscsi.adopt": {
@@ -3035,6 +3084,8 @@ export interface Methods {
         /** files it changed */
         changed: string[];
       }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
     };
   };
   /** Bring back the desired state of an earlier version of the iSCSI configuration and apply it. */
@@ -3233,12 +3284,16 @@ export interface Methods {
       /** iSCSI name (RFC 3720): iqn.YYYY-MM.reversed.domain[:id] in lower case, or eui.<16 hex> */
       target?: string;
     };
-    result: Array<{
-      target: string;
-      initiator: string;
-      address?: string;
-      luns?: number[];
-    }>;
+    result: {
+      items: Array<{
+        target: string;
+        initiator: string;
+        address?: string;
+        luns?: number[];
+      }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
   };
   /** Which iSCSI backend is in use and why (SCST, tgt, or none with the reasons) */
   "iscsi.status": {
@@ -3359,57 +3414,61 @@ export interface Methods {
   /** Targets as desired, with LUNs, groups, CHAP users (never secrets) and session counts */
   "iscsi.target.list": {
     params: {};
-    result: Array<{
-      /** stable target number */
-      tid: number;
-      /** iSCSI name (RFC 3720): iqn.YYYY-MM.reversed.domain[:id] in lower case, or eui.<16 hex> */
-      iqn: string;
-      alias?: string;
-      portals: Array<{
-        /** a local IPv4 or IPv6 address of this machine (0.0.0.0 or :: for every one) */
-        address: string;
-        port: number;
-      }>;
-      luns: Array<{
-        lun: number;
-        backing: {
-          kind: "zvol";
-          /** the zvol: pool/path (exposed as /dev/zvol/<dataset>) */
-          dataset: string;
-        } | {
-          kind: "file";
-          /** file name under the appliance’s iSCSI data area (srv/calypso/iscsi) */
-          name: string;
-          /** created sparse when missing */
-          sizeBytes: number;
-        };
-        blockSize: 512 | 4096;
-        readonly: boolean;
-        cache: "write-back" | "write-through";
-        /** SCSI unit serial; assigned once by the agent and kept across re-renders */
-        serial: string;
-        /** NAA IEEE Registered Extended identifier (32 hex digits); assigned once */
-        naa: string;
-      }>;
-      groups: Array<{
-        name: string;
-        initiators: string[];
-        luns: Array<{
-          /** LUN number the group sees */
-          lun: number;
-          /** the target’s LUN it maps */
-          target: number;
+    result: {
+      items: Array<{
+        /** stable target number */
+        tid: number;
+        /** iSCSI name (RFC 3720): iqn.YYYY-MM.reversed.domain[:id] in lower case, or eui.<16 hex> */
+        iqn: string;
+        alias?: string;
+        portals: Array<{
+          /** a local IPv4 or IPv6 address of this machine (0.0.0.0 or :: for every one) */
+          address: string;
+          port: number;
         }>;
+        luns: Array<{
+          lun: number;
+          backing: {
+            kind: "zvol";
+            /** the zvol: pool/path (exposed as /dev/zvol/<dataset>) */
+            dataset: string;
+          } | {
+            kind: "file";
+            /** file name under the appliance’s iSCSI data area (srv/calypso/iscsi) */
+            name: string;
+            /** created sparse when missing */
+            sizeBytes: number;
+          };
+          blockSize: 512 | 4096;
+          readonly: boolean;
+          cache: "write-back" | "write-through";
+          /** SCSI unit serial; assigned once by the agent and kept across re-renders */
+          serial: string;
+          /** NAA IEEE Registered Extended identifier (32 hex digits); assigned once */
+          naa: string;
+        }>;
+        groups: Array<{
+          name: string;
+          initiators: string[];
+          luns: Array<{
+            /** LUN number the group sees */
+            lun: number;
+            /** the target’s LUN it maps */
+            target: number;
+          }>;
+        }>;
+        chap?: {
+          user: string;
+          mutualUser?: string;
+        };
+        enabled: boolean;
+        chapSecretSet: boolean;
+        /** connected initiators (0 when the backend is down) */
+        sessions: number;
       }>;
-      chap?: {
-        user: string;
-        mutualUser?: string;
-      };
-      enabled: boolean;
-      chapSecretSet: boolean;
-      /** connected initiators (0 when the backend is down) */
-      sessions: number;
-    }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
   };
   /** Change a target’s alias, portals or enabled state */
   "iscsi.target.update": {
@@ -3569,39 +3628,50 @@ export interface Methods {
           lastWritten?: string;
         };
       }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
       notes: string[];
     };
   };
   /** List network interfaces */
   "network.list": {
     params: {};
-    result: Array<{
-      name: string;
-      mac?: string;
-      ipv4: string[];
-      ipv6: string[];
-      up: boolean;
-      /** Mbit/s */
-      speed?: number;
-      mtu?: number;
-      type?: string;
-      virtual: boolean;
-      internal: boolean;
-    }>;
+    result: {
+      /** interfaces */
+      items: Array<{
+        name: string;
+        mac?: string;
+        ipv4: string[];
+        ipv6: string[];
+        up: boolean;
+        /** Mbit/s */
+        speed?: number;
+        mtu?: number;
+        type?: string;
+        virtual: boolean;
+        internal: boolean;
+      }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
   };
   /** Messages waiting to be delivered (with their attempts and next try) */
   "notify.outbox.list": {
     params: {};
-    result: Array<{
-      seq: number;
-      target: string;
-      event: string;
-      /** alert key */
-      alert: string;
-      attempts: number;
-      nextAt: string;
-      lastError?: string;
-    }>;
+    result: {
+      items: Array<{
+        seq: number;
+        target: string;
+        event: string;
+        /** alert key */
+        alert: string;
+        attempts: number;
+        nextAt: string;
+        lastError?: string;
+      }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
   };
   /** Remove a notification target, its waiting messages and its secrets */
   "notify.target.delete": {
@@ -3620,76 +3690,80 @@ export interface Methods {
   /** Notification targets with their delivery status (last success, last error, messages waiting) */
   "notify.target.list": {
     params: {};
-    result: Array<{
-      target: {
-        /** target id (a-z, 0-9, -) */
-        id: string;
-        kind: "smtp";
-        smtp: {
-          /** SMTP server host name or address */
-          host: string;
-          port: number;
-          /** starttls: required upgrade (port 587); tls: implicit (465); none: plain (local relays) */
-          security: "starttls" | "tls" | "none";
-          /** check the server certificate */
-          verifyTls: boolean;
-          user?: string;
-          /** an e-mail address (user@domain) */
-          from: string & string & string;
-          to: Array<string & string & string>;
+    result: {
+      items: Array<{
+        target: {
+          /** target id (a-z, 0-9, -) */
+          id: string;
+          kind: "smtp";
+          smtp: {
+            /** SMTP server host name or address */
+            host: string;
+            port: number;
+            /** starttls: required upgrade (port 587); tls: implicit (465); none: plain (local relays) */
+            security: "starttls" | "tls" | "none";
+            /** check the server certificate */
+            verifyTls: boolean;
+            user?: string;
+            /** an e-mail address (user@domain) */
+            from: string & string & string;
+            to: Array<string & string & string>;
+          };
+          /** the least level sent (default warning) */
+          minLevel?: "info" | "warning" | "critical";
+          /** only these sources (default: all) */
+          sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "iscsi" | "notify">;
+          /** default true */
+          enabled?: boolean;
+          /** at most this often, one message listing the active alerts raised again since the last (default 60; 0: no digest) */
+          digestMinutes?: number;
+        } | {
+          /** target id (a-z, 0-9, -) */
+          id: string;
+          kind: "sendmail";
+          sendmail: {
+            /** an e-mail address (user@domain) */
+            from: string & string & string;
+            to: Array<string & string & string>;
+          };
+          /** the least level sent (default warning) */
+          minLevel?: "info" | "warning" | "critical";
+          /** only these sources (default: all) */
+          sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "iscsi" | "notify">;
+          /** default true */
+          enabled?: boolean;
+          /** at most this often, one message listing the active alerts raised again since the last (default 60; 0: no digest) */
+          digestMinutes?: number;
+        } | {
+          /** target id (a-z, 0-9, -) */
+          id: string;
+          kind: "webhook";
+          webhook: {
+            /** http(s) URL, without credentials */
+            url: string;
+          };
+          /** the least level sent (default warning) */
+          minLevel?: "info" | "warning" | "critical";
+          /** only these sources (default: all) */
+          sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "iscsi" | "notify">;
+          /** default true */
+          enabled?: boolean;
+          /** at most this often, one message listing the active alerts raised again since the last (default 60; 0: no digest) */
+          digestMinutes?: number;
         };
-        /** the least level sent (default warning) */
-        minLevel?: "info" | "warning" | "critical";
-        /** only these sources (default: all) */
-        sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "iscsi" | "notify">;
-        /** default true */
-        enabled?: boolean;
-        /** at most this often, one message listing the active alerts raised again since the last (default 60; 0: no digest) */
-        digestMinutes?: number;
-      } | {
-        /** target id (a-z, 0-9, -) */
-        id: string;
-        kind: "sendmail";
-        sendmail: {
-          /** an e-mail address (user@domain) */
-          from: string & string & string;
-          to: Array<string & string & string>;
+        status: {
+          lastSuccess?: string;
+          lastError?: string;
+          lastErrorAt?: string;
+          failures: number;
+          /** messages in the outbox */
+          pending: number;
+          secretSet: boolean;
         };
-        /** the least level sent (default warning) */
-        minLevel?: "info" | "warning" | "critical";
-        /** only these sources (default: all) */
-        sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "iscsi" | "notify">;
-        /** default true */
-        enabled?: boolean;
-        /** at most this often, one message listing the active alerts raised again since the last (default 60; 0: no digest) */
-        digestMinutes?: number;
-      } | {
-        /** target id (a-z, 0-9, -) */
-        id: string;
-        kind: "webhook";
-        webhook: {
-          /** http(s) URL, without credentials */
-          url: string;
-        };
-        /** the least level sent (default warning) */
-        minLevel?: "info" | "warning" | "critical";
-        /** only these sources (default: all) */
-        sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "iscsi" | "notify">;
-        /** default true */
-        enabled?: boolean;
-        /** at most this often, one message listing the active alerts raised again since the last (default 60; 0: no digest) */
-        digestMinutes?: number;
-      };
-      status: {
-        lastSuccess?: string;
-        lastError?: string;
-        lastErrorAt?: string;
-        failures: number;
-        /** messages in the outbox */
-        pending: number;
-        secretSet: boolean;
-      };
-    }>;
+      }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
   };
   /** Create or replace a notification target (SMTP, sendmail, webhook) and its routing */
   "notify.target.set": {
@@ -4077,59 +4151,63 @@ export interface Methods {
       /** also count each bucket’s contents by kind (current objects, versions, delete markers, unfinished uploads): lists every bucket */
       contents?: boolean;
     };
-    result: Array<{
-      name: string;
-      /** owning user id */
-      owner: string;
-      /** ISO time */
-      created?: string;
-      /** what RGW counts and the quota limits: every stored version and the parts of unfinished multipart uploads included (contents: what an S3 listing shows, by kind) */
-      usage: {
-        /** bytes */
-        bytes: number;
-        objects: number;
-      };
-      /** what an S3 client sees in the bucket, by kind; `usage` is what RGW counts (and the quota limits): every version and the parts of unfinished uploads */
-      contents?: {
-        /** objects a plain listing (ListObjectsV2) shows: latest versions */
-        currentObjects: number;
-        /** their bytes */
-        currentBytes: number;
-        /** every stored version, current ones included (1 per object when unversioned) */
-        versions: number;
-        /** bytes of every stored version */
-        versionBytes: number;
-        /** older versions kept by versioning */
-        noncurrentVersions: number;
-        /** delete markers (no data; hide an object from plain listings) */
-        deleteMarkers: number;
-        /** unfinished multipart uploads (started, neither completed nor aborted) */
-        multipartUploads: number;
-        /** parts uploaded to them */
-        multipartParts: number;
-        /** bytes of those parts: stored and counted by RGW, in no listing */
-        multipartBytes: number;
-        /** when the oldest unfinished upload started (ISO) */
-        oldestUpload?: string;
-        /** false when the count stopped at the listing limit */
-        complete: boolean;
-        /** when the listing was read (ISO) */
-        countedAt: string;
-      };
-      /** why contents could not be read */
-      contentsUnavailable?: string;
-      /** when usage was read (listings are sampled) */
-      usageAt?: string;
-      /** a bucket quota */
-      quota: {
-        enabled: boolean;
-        /** bytes; absent: no size limit */
-        maxSize?: number;
-        /** objects; absent: no count limit */
-        maxObjects?: number;
-      };
-      versioning?: "off" | "enabled" | "suspended";
-    }>;
+    result: {
+      items: Array<{
+        name: string;
+        /** owning user id */
+        owner: string;
+        /** ISO time */
+        created?: string;
+        /** what RGW counts and the quota limits: every stored version and the parts of unfinished multipart uploads included (contents: what an S3 listing shows, by kind) */
+        usage: {
+          /** bytes */
+          bytes: number;
+          objects: number;
+        };
+        /** what an S3 client sees in the bucket, by kind; `usage` is what RGW counts (and the quota limits): every version and the parts of unfinished uploads */
+        contents?: {
+          /** objects a plain listing (ListObjectsV2) shows: latest versions */
+          currentObjects: number;
+          /** their bytes */
+          currentBytes: number;
+          /** every stored version, current ones included (1 per object when unversioned) */
+          versions: number;
+          /** bytes of every stored version */
+          versionBytes: number;
+          /** older versions kept by versioning */
+          noncurrentVersions: number;
+          /** delete markers (no data; hide an object from plain listings) */
+          deleteMarkers: number;
+          /** unfinished multipart uploads (started, neither completed nor aborted) */
+          multipartUploads: number;
+          /** parts uploaded to them */
+          multipartParts: number;
+          /** bytes of those parts: stored and counted by RGW, in no listing */
+          multipartBytes: number;
+          /** when the oldest unfinished upload started (ISO) */
+          oldestUpload?: string;
+          /** false when the count stopped at the listing limit */
+          complete: boolean;
+          /** when the listing was read (ISO) */
+          countedAt: string;
+        };
+        /** why contents could not be read */
+        contentsUnavailable?: string;
+        /** when usage was read (listings are sampled) */
+        usageAt?: string;
+        /** a bucket quota */
+        quota: {
+          enabled: boolean;
+          /** bytes; absent: no size limit */
+          maxSize?: number;
+          /** objects; absent: no count limit */
+          maxObjects?: number;
+        };
+        versioning?: "off" | "enabled" | "suspended";
+      }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
   };
   /** Whether a bucket has Object Lock, and its default retention (mode, days or years) */
   "object.bucket.lock.get": {
@@ -4279,12 +4357,16 @@ export interface Methods {
       /** S3 bucket name: 3–63 characters of a-z, 0-9, "." and "-", starting and ending with a letter or digit; not an IP address, no "..", no "xn--"/"sthree-" prefix or "-s3alias"/"--ol-s3" suffix */
       bucket: string;
     };
-    result: Array<{
-      bucket: string;
-      user: string;
-      /** canned access: read-only (list, get), read-write (list, get, put, delete), write-only (put) */
-      access: "read-only" | "read-write" | "write-only";
-    }>;
+    result: {
+      items: Array<{
+        bucket: string;
+        user: string;
+        /** canned access: read-only (list, get), read-write (list, get, put, delete), write-only (put) */
+        access: "read-only" | "read-write" | "write-only";
+      }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
   };
   /** Remove a user’s canned grant on a bucket */
   "object.grant.revoke": {
@@ -4594,17 +4676,21 @@ export interface Methods {
   /** Object-storage users with their access key ids (never secrets) */
   "object.user.list": {
     params: {};
-    result: Array<{
-      id: string;
-      displayName: string;
-      email?: string;
-      suspended: boolean;
-      keys: Array<{
-        accessKey: string;
-        user: string;
+    result: {
+      items: Array<{
+        id: string;
+        displayName: string;
+        email?: string;
+        suspended: boolean;
+        keys: Array<{
+          accessKey: string;
+          user: string;
+        }>;
+        maxBuckets?: number;
       }>;
-      maxBuckets?: number;
-    }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
   };
   /** Suspend a user (every key stops working) or enable it again */
   "object.user.suspend": {
@@ -4636,17 +4722,21 @@ export interface Methods {
       /** default 100 */
       limit?: number;
     };
-    result: Array<{
-      id: string;
-      time: number;
-      /** info, warning, critical */
-      severity: string;
-      pool: string;
-      /** state, device-state, device-errors, scan-finished, data-errors */
-      kind: string;
-      message: string;
-      data?: Record<string, unknown>;
-    }>;
+    result: {
+      items: Array<{
+        id: string;
+        time: number;
+        /** info, warning, critical */
+        severity: string;
+        pool: string;
+        /** state, device-state, device-errors, scan-finished, data-errors */
+        kind: string;
+        message: string;
+        data?: Record<string, unknown>;
+      }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
   };
   /** Attach a device to a disk or mirror, making or widening a mirror (job: follows the resilver) */
   "pool.attach": {
@@ -5279,70 +5369,74 @@ export interface Methods {
   /** List pools with health, capacity, scan status and the vdev tree */
   "pool.list": {
     params: {};
-    result: Array<{
-      name: string;
-      /** ONLINE, DEGRADED, FAULTED, OFFLINE, UNAVAIL, REMOVED, SUSPENDED */
-      health: string;
-      /** bytes */
-      size?: number;
-      /** bytes */
-      allocated?: number;
-      /** bytes */
-      free?: number;
-      /** percent used */
-      capacity?: number;
-      /** percent (OpenZFS) */
-      fragmentation?: number;
-      dedupratio?: number;
-      altroot?: string;
-      guid?: string;
-      /** pool version (legacy pools; feature-flag pools have none) */
-      version?: string;
-      /** false when the tool only prints rounded sizes (zfs-fuse) */
-      exactSizes: boolean;
-      /** zpool status "status:" text */
-      status?: string;
-      /** zpool status "action:" text */
-      action?: string;
-      /** scrub or resilver status */
-      scan: {
-        /** scrub, resilver or error-scrub */
-        function?: string;
-        /** none, scanning, paused, finished, canceled */
-        state: string;
-        /** 0–100 */
-        percent?: number;
-        /** errors found by a finished scan */
-        errors?: number;
-        /** ms since the epoch */
-        startedAt?: number;
-        /** ms since the epoch */
-        endedAt?: number;
-        elapsedSec?: number;
-        remainingSec?: number;
-        /** bytes scanned */
-        scanned?: number;
-        /** bytes issued */
-        issued?: number;
-        /** bytes to scan */
-        total?: number;
-        /** bytes repaired (scrub) or resilvered (resilver) */
-        processed?: number;
-        /** the scan line(s) as printed */
-        text: string;
-      };
-      errors: {
-        read: number;
-        write: number;
-        checksum: number;
-        /** files or objects with permanent errors */
-        data: number;
-        /** files with permanent errors (zpool status -v) */
-        files: string[];
-      };
-      /** top-level vdevs of every class, each with `class` */
-      vdevs: ZfsVdev[];
-    }>;
+    result: {
+      items: Array<{
+        name: string;
+        /** ONLINE, DEGRADED, FAULTED, OFFLINE, UNAVAIL, REMOVED, SUSPENDED */
+        health: string;
+        /** bytes */
+        size?: number;
+        /** bytes */
+        allocated?: number;
+        /** bytes */
+        free?: number;
+        /** percent used */
+        capacity?: number;
+        /** percent (OpenZFS) */
+        fragmentation?: number;
+        dedupratio?: number;
+        altroot?: string;
+        guid?: string;
+        /** pool version (legacy pools; feature-flag pools have none) */
+        version?: string;
+        /** false when the tool only prints rounded sizes (zfs-fuse) */
+        exactSizes: boolean;
+        /** zpool status "status:" text */
+        status?: string;
+        /** zpool status "action:" text */
+        action?: string;
+        /** scrub or resilver status */
+        scan: {
+          /** scrub, resilver or error-scrub */
+          function?: string;
+          /** none, scanning, paused, finished, canceled */
+          state: string;
+          /** 0–100 */
+          percent?: number;
+          /** errors found by a finished scan */
+          errors?: number;
+          /** ms since the epoch */
+          startedAt?: number;
+          /** ms since the epoch */
+          endedAt?: number;
+          elapsedSec?: number;
+          remainingSec?: number;
+          /** bytes scanned */
+          scanned?: number;
+          /** bytes issued */
+          issued?: number;
+          /** bytes to scan */
+          total?: number;
+          /** bytes repaired (scrub) or resilvered (resilver) */
+          processed?: number;
+          /** the scan line(s) as printed */
+          text: string;
+        };
+        errors: {
+          read: number;
+          write: number;
+          checksum: number;
+          /** files or objects with permanent errors */
+          data: number;
+          /** files with permanent errors (zpool status -v) */
+          files: string[];
+        };
+        /** top-level vdevs of every class, each with `class` */
+        vdevs: ZfsVdev[];
+      }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
   };
   /** Take a device offline */
   "pool.offline": {
@@ -5628,11 +5722,8 @@ export interface Methods {
   "release.list": {
     params: {};
     result: {
-      /** release version X.Y.Z */
-      current?: string;
-      /** what release.rollback goes back to by default */
-      previous?: string;
-      releases: Array<{
+      /** installed releases, newest first */
+      items: Array<{
         version: string;
         current: boolean;
         installedAt?: number;
@@ -5641,6 +5732,12 @@ export interface Methods {
         node?: string;
         stateSchema?: number;
       }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+      /** release version X.Y.Z */
+      current?: string;
+      /** what release.rollback goes back to by default */
+      previous?: string;
       upgrade: {
         pending?: {
           id: string;
@@ -5852,6 +5949,8 @@ export interface Methods {
         /** files it changed */
         changed: string[];
       }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
     };
   };
   /** Bring back the desired state of an earlier version of the shares configuration and apply it. */
@@ -6448,37 +6547,41 @@ export interface Methods {
       /** dataset (filesystem or volume) name: pool[/component]*; components use letters, digits, _ . : - */
       dataset?: string & string & string & string & string & string & string & string & string & string;
     };
-    result: Array<{
-      /** policy id: lower-case letters, digits and dashes */
-      id: string;
-      /** dataset (filesystem or volume) name: pool[/component]*; components use letters, digits, _ . : - */
-      dataset: string & string & string & string & string & string & string & string & string & string;
-      recursive: boolean;
-      /** cron expression in UTC (minute hour day-of-month month day-of-week) or @hourly/@daily/@weekly/@monthly */
-      schedule: string;
-      naming: string;
-      /** the newest snapshot of a policy is always kept */
-      retention: {
-        /** keep at most this many */
-        count?: number;
-        /** destroy snapshots older than this */
-        maxAgeSeconds?: number;
-      };
-      enabled: boolean;
-      createdAt: number;
-      updatedAt: number;
-      lastSlot?: number;
-      lastRun?: {
-        /** the snapshot taken */
-        created?: string;
-        /** snapshots pruned by retention */
-        destroyed: string[];
-        errors: string[];
-        time: number;
-      };
-      /** next scheduled run (ms since the epoch) */
-      nextRun?: number;
-    }>;
+    result: {
+      items: Array<{
+        /** policy id: lower-case letters, digits and dashes */
+        id: string;
+        /** dataset (filesystem or volume) name: pool[/component]*; components use letters, digits, _ . : - */
+        dataset: string & string & string & string & string & string & string & string & string & string;
+        recursive: boolean;
+        /** cron expression in UTC (minute hour day-of-month month day-of-week) or @hourly/@daily/@weekly/@monthly */
+        schedule: string;
+        naming: string;
+        /** the newest snapshot of a policy is always kept */
+        retention: {
+          /** keep at most this many */
+          count?: number;
+          /** destroy snapshots older than this */
+          maxAgeSeconds?: number;
+        };
+        enabled: boolean;
+        createdAt: number;
+        updatedAt: number;
+        lastSlot?: number;
+        lastRun?: {
+          /** the snapshot taken */
+          created?: string;
+          /** snapshots pruned by retention */
+          destroyed: string[];
+          errors: string[];
+          time: number;
+        };
+        /** next scheduled run (ms since the epoch) */
+        nextRun?: number;
+      }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
   };
   /** Run a policy now: take its snapshot and prune by retention */
   "snapshot.policy.run": {
@@ -6807,15 +6910,19 @@ export interface Methods {
   /** Open terminals of every user and route. */
   "terminal.list": {
     params: {};
-    result: Array<{
-      id: string;
-      user: string;
-      transport: string;
-      pid: number;
-      cols: number;
-      rows: number;
-      startedAt: number;
-    }>;
+    result: {
+      items: Array<{
+        id: string;
+        user: string;
+        transport: string;
+        pid: number;
+        cols: number;
+        rows: number;
+        startedAt: number;
+      }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
   };
   /** Start a login shell in a pseudo-terminal; its output arrives as terminal.output events. */
   "terminal.open": {
@@ -6899,6 +7006,8 @@ export interface Methods {
         /** files it changed */
         changed: string[];
       }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
     };
   };
   /** Bring back the desired state of an earlier version of the mhvtl configuration and apply it. */
@@ -6977,36 +7086,40 @@ export interface Methods {
   /** Virtual libraries as desired, with their cartridge count and barcode range */
   "vtl.library.list": {
     params: {};
-    result: Array<{
-      /** mhvtl library id (10, 20, … 90); its drives are id+1 … id+n */
-      id: number;
-      /** library name: a letter or digit, then letters, digits, _ and - (at most 32) */
-      name: string;
-      /** the library model mhvtl emulates */
-      personality: "STK-L700" | "STK-L80" | "STK-SL150" | "SPECTRA-PYTHON" | "IBM-03584L32" | "HP-MSL-G3";
-      /** one LTO generation per drive */
-      drives: number[];
-      /** storage slots */
-      slots: number;
-      /** import/export slots */
-      mailslots: number;
-      /** first characters of every barcode (the rest: a number to 6 characters and L<gen>) */
-      barcodePrefix: string;
-      /** data cartridges placed from slot 1 */
-      tapes: number;
-      /** CLN cartridges after them */
-      cleaningTapes: number;
-      /** capacity of each cartridge */
-      capacityMB: number;
-      /** zlib factor (0: off) */
-      compression: number;
-    } & {
-      cartridges: number;
-      barcodes: {
-        first: string;
-        last: string;
-      };
-    }>;
+    result: {
+      items: Array<{
+        /** mhvtl library id (10, 20, … 90); its drives are id+1 … id+n */
+        id: number;
+        /** library name: a letter or digit, then letters, digits, _ and - (at most 32) */
+        name: string;
+        /** the library model mhvtl emulates */
+        personality: "STK-L700" | "STK-L80" | "STK-SL150" | "SPECTRA-PYTHON" | "IBM-03584L32" | "HP-MSL-G3";
+        /** one LTO generation per drive */
+        drives: number[];
+        /** storage slots */
+        slots: number;
+        /** import/export slots */
+        mailslots: number;
+        /** first characters of every barcode (the rest: a number to 6 characters and L<gen>) */
+        barcodePrefix: string;
+        /** data cartridges placed from slot 1 */
+        tapes: number;
+        /** CLN cartridges after them */
+        cleaningTapes: number;
+        /** capacity of each cartridge */
+        capacityMB: number;
+        /** zlib factor (0: off) */
+        compression: number;
+      } & {
+        cartridges: number;
+        barcodes: {
+          first: string;
+          last: string;
+        };
+      }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
   };
   /** Change a virtual library (drives, slots, mailslots, cartridges, capacity, compression) */
   "vtl.library.update": {

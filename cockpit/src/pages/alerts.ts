@@ -169,7 +169,7 @@ export class AlertsPage extends LitElement {
       </div>
       <cal-error .error=${this.error}></cal-error>
       ${renderTask(this.alerts, (r) =>
-        r.alerts.length
+        r.items.length
           ? html`<table data-alerts>
               <thead>
                 <tr>
@@ -183,7 +183,7 @@ export class AlertsPage extends LitElement {
                 </tr>
               </thead>
               <tbody>
-                ${r.alerts.map((a) => this.renderAlert(a))}
+                ${r.items.map((a) => this.renderAlert(a))}
               </tbody>
             </table>`
           : html`<p class="muted" data-empty>${this.view === 'open' ? _('Nothing needs attention.') : _('No alerts.')}</p>`,

@@ -81,6 +81,15 @@ export class AgentClient extends EventTarget {
     return this.rawCall<T>(method, params, opts.signal);
   }
 
+  /** Call a list method (every one answers `{ items, total }`) for its items. */
+  async items<T>(
+    method: string,
+    params: Record<string, unknown> = {},
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<T[]> {
+    return (await this.call<{ items: T[]; total: number }>(method, params, opts)).items;
+  }
+
   /**
    * Listen for events. `remote` (default) also asks the agent for them with events.subscribe;
    * `remote: false` only listens for notifications the agent sends anyway (terminal output).

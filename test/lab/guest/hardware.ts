@@ -65,7 +65,7 @@ describe('hardware probes on the real sysfs', () => {
     ).blockdevices.filter((r) => r.model?.trim() === 'scsi_debug');
     assert.equal(lsblk.length, 2, 'lsblk lists both');
     const lsscsi = await ok(['lsscsi']);
-    const agent = await t.call<DiskView[]>('disk.list');
+    const agent = (await t.call<{ items: DiskView[] }>('disk.list')).items;
     const cli = JSON.parse(
       await ok([process.execPath, ...entry('cli/main'), 'probe', 'disks', '--sysroot', '/', '--json']),
     ) as DiskView[] | { disks: DiskView[] };

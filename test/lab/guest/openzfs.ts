@@ -73,7 +73,7 @@ describe('OpenZFS on the real kernel through the agent process', () => {
       altroot: mnt,
       force: true,
     });
-    const pools = await c.call<{ name: string; health: string }[]>('pool.list');
+    const pools = (await c.call<{ items: { name: string; health: string }[] }>('pool.list')).items;
     assert.equal(pools.find((p) => p.name === POOL)?.health, 'ONLINE');
     await record('zpool-status-P-p-online.txt', ['zpool', 'status', '-P', '-p', POOL]);
     await record('zpool-list-Hp.txt', ['zpool', 'list', '-Hp', '-o', POOL_LIST_COLUMNS.join(','), POOL]);
@@ -143,7 +143,7 @@ describe('OpenZFS on the real kernel through the agent process', () => {
     await ok(['zfs', 'unmount', `${POOL}/secret`]);
     await ok(['zfs', 'unload-key', `${POOL}/secret`]);
     assert.equal((await key()).trim(), 'unavailable');
-    const ds = await c.call<{ name: string }[]>('dataset.list', { root: POOL });
+    const ds = (await c.call<{ items: { name: string }[] }>('dataset.list', { root: POOL })).items;
     assert.ok(JSON.stringify(ds).includes(`${POOL}/secret`), 'the agent lists the locked dataset');
     await ok(['zfs', 'load-key', `${POOL}/secret`]);
     assert.equal((await key()).trim(), 'available');

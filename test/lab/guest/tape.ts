@@ -92,7 +92,7 @@ describe('tape through the kernel: tgt VTL over open-iscsi, st/sg devices, real 
     const d = await direct();
     assert.equal(d.drives[0]?.full, true);
     assert.equal(d.drives[0]?.volumeTag, lab.barcodes[0]);
-    const [drive] = await t.call<{ id: string; device: string }[]>('drive.list');
+    const [drive] = (await t.call<{ items: { id: string; device: string }[] }>('drive.list')).items;
     assert.equal(drive?.device, luns.find((l) => l.type === 1)!.nst);
     const st = await t.call<{ loaded: boolean; online: boolean; atBeginning: boolean; file?: number }>(
       'drive.status',
