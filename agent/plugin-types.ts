@@ -131,8 +131,12 @@ export async function renderPluginTypes(tmpRoot: string): Promise<string> {
       'export type Method = keyof Methods;',
       "export type Params<M extends Method> = Methods[M]['params'];",
       "export type Result<M extends Method> = Methods[M]['result'];",
-      '/** One item of a method whose result is a list. */',
-      'export type Item<M extends Method> = Result<M> extends readonly (infer T)[] ? T : never;',
+      '/** One item of a list method (`{ items, total }`, docs/api.md), or of a result that is an array. */',
+      'export type Item<M extends Method> = Result<M> extends { items: readonly (infer T)[] }',
+      '  ? T',
+      '  : Result<M> extends readonly (infer T)[]',
+      '    ? T',
+      '    : never;',
       '',
     ].join('\n');
   } finally {

@@ -6,6 +6,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { conflict, invalid, notFound } from '../../rpc/errors.js';
+import { listed, listResult } from '../../rpc/list.js';
 import { type AnyMethodDef, type CallContext, type DryRunPlan, defineMethod } from '../../rpc/registry.js';
 import type { AccountDb, AccountOp } from './accounts.js';
 import type { SharesMethodsContext } from './methods-shares.js';
@@ -89,7 +90,7 @@ export function accountMethods(sc: AccountsContext): AnyMethodDef[] {
       summary:
         'Local share users (ids in the configured account range), their groups and whether they have an SMB password',
       params: Type.Object({}, { additionalProperties: false }),
-      result: Type.Array(
+      result: listResult(
         Type.Object({
           name: Type.String(),
           uid: Type.Integer(),
@@ -102,14 +103,18 @@ export function accountMethods(sc: AccountsContext): AnyMethodDef[] {
       handler: async () => {
         const db = await sc.accounts().read();
         const smb = await smbUsers();
-        return db.users
-          .filter((u) => inRange(u.uid))
-          .map((u) => ({
-            name: u.name,
-            uid: u.uid,
-            groups: db.groups.filter((g) => g.gid === u.gid || g.members.includes(u.name)).map((g) => g.name),
-            smb: smb.has(u.name),
-          }));
+        return listed(
+          db.users
+            .filter((u) => inRange(u.uid))
+            .map((u) => ({
+              name: u.name,
+              uid: u.uid,
+              groups: db.groups
+                .filter((g) => g.gid === u.gid || g.members.includes(u.name))
+                .map((g) => g.name),
+              smb: smb.has(u.name),
+            })),
+        );
       },
     }),
     defineMethod({
@@ -196,22 +201,24 @@ export function accountMethods(sc: AccountsContext): AnyMethodDef[] {
       name: 'shares.group.list',
       summary: 'Local share groups (ids in the configured account range) and their members',
       params: Type.Object({}, { additionalProperties: false }),
-      result: Type.Array(
+      result: listResult(
         Type.Object({ name: Type.String(), gid: Type.Integer(), members: Type.Array(Type.String()) }),
       ),
       role: 'auditor',
       mutating: false,
       handler: async () => {
         const db = await sc.accounts().read();
-        return db.groups
-          .filter((g) => inRange(g.gid))
-          .map((g) => ({
-            name: g.name,
-            gid: g.gid,
-            members: [
-              ...new Set([...g.members, ...db.users.filter((u) => u.gid === g.gid).map((u) => u.name)]),
-            ],
-          }));
+        return listed(
+          db.groups
+            .filter((g) => inRange(g.gid))
+            .map((g) => ({
+              name: g.name,
+              gid: g.gid,
+              members: [
+                ...new Set([...g.members, ...db.users.filter((u) => u.gid === g.gid).map((u) => u.name)]),
+              ],
+            })),
+        );
       },
     }),
     defineMethod({

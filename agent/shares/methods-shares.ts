@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { conflict, notFound } from '../../rpc/errors.js';
+import { listed, listResult } from '../../rpc/list.js';
 import { type AnyMethodDef, type CallContext, type DryRunPlan, defineMethod } from '../../rpc/registry.js';
 import type { Change, Effect } from '../config-set/index.js';
 import type { AgentDeps } from '../deps.js';
@@ -91,10 +92,10 @@ export function shareMethods(sc: SharesMethodsContext): AnyMethodDef[] {
       name: 'shares.list',
       summary: 'File shares as desired (SMB and NFS options, directory, dataset)',
       params: Type.Object({}, { additionalProperties: false }),
-      result: Type.Array(ShareView),
+      result: listResult(ShareView),
       role: 'auditor',
       mutating: false,
-      handler: async () => Promise.all(sc.state().shares.map(view)),
+      handler: async () => listed(await Promise.all(sc.state().shares.map(view))),
     }),
     defineMethod({
       name: 'shares.get',

@@ -28,9 +28,9 @@ describe('plugin types generated from the schemas', () => {
     };
     assert.match(
       block('pool.list'),
-      /result: Array<\{\n\s+name: string;\n\s+\/\*\* ONLINE[^\n]*\*\/\n\s+health: string;/,
+      /result: \{\n\s+items: Array<\{\n\s+name: string;\n\s+\/\*\* ONLINE[^\n]*\*\/\n\s+health: string;/,
     );
-    assert.match(block('dataset.list'), /result: ZfsDatasetNode\[\];/);
+    assert.match(block('dataset.list'), /items: ZfsDatasetNode\[\];/);
     assert.match(fresh, /export type ZfsDatasetNode = \{[\s\S]*children: ZfsDatasetNode\[\];/);
     assert.match(block('alert.list'), /level\?: "info" \| "warning" \| "critical";/);
     assert.match(block('pool.scrub'), /dryRun\?: boolean;/);

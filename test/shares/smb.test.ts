@@ -98,7 +98,9 @@ describe('SMB shares on a real smbd', { timeout: 240_000 }, () => {
       });
       assert.deepEqual(r.commands.at(-1), ['pdbedit', '-s', conf, '-a', '-t', '-u', name]);
     }
-    const users = await t.call<{ name: string; groups: string[]; smb: boolean }[]>('shares.user.list');
+    const users = (
+      await t.call<{ items: { name: string; groups: string[]; smb: boolean }[] }>('shares.user.list')
+    ).items;
     assert.deepEqual(
       users.map((u) => [u.name, u.smb, u.groups.sort().join(',')]),
       [

@@ -5,7 +5,7 @@ import type { AgentClient } from '../rpc/client.js';
 export type AlertLevel = 'info' | 'warning' | 'critical';
 export type AlertState = 'active' | 'acknowledged' | 'cleared';
 
-export type Alert = Result<'alert.list'>['alerts'][number];
+export type Alert = Result<'alert.list'>['items'][number];
 
 export type AlertCount = Result<'alert.count'>;
 

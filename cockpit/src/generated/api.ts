@@ -6121,54 +6121,62 @@ export interface Methods {
   /** Local share groups (ids in the configured account range) and their members */
   "shares.group.list": {
     params: {};
-    result: Array<{
-      name: string;
-      gid: number;
-      members: string[];
-    }>;
+    result: {
+      items: Array<{
+        name: string;
+        gid: number;
+        members: string[];
+      }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
   };
   /** File shares as desired (SMB and NFS options, directory, dataset) */
   "shares.list": {
     params: {};
-    result: Array<{
-      /** share name */
-      name: string;
-      /** directory shared */
-      path: string;
-      dataset?: string;
-      /** a comment shown to clients */
-      description: string;
-      /** smb, nfs or both */
-      protocols: Array<"smb" | "nfs">;
-      /** nobody writes through the share */
-      readOnly: boolean;
-      /** listed to SMB clients */
-      browseable: boolean;
-      /** SMB: guests (no password) connect as the guest account */
-      guest: boolean;
-      /** SMB: only these users (and members of validGroups) connect; empty: everyone */
-      validUsers: string[];
-      /** SMB: members of these connect */
-      validGroups: string[];
-      /** SMB: only from these; empty: any */
-      hostsAllow: string[];
-      /** NFS: who mounts, how, with what squash */
-      nfsClients: Array<{
-        /** address, network, or * (anyone) */
-        host: string | "*";
+    result: {
+      items: Array<{
+        /** share name */
+        name: string;
+        /** directory shared */
+        path: string;
+        dataset?: string;
+        /** a comment shown to clients */
+        description: string;
+        /** smb, nfs or both */
+        protocols: Array<"smb" | "nfs">;
+        /** nobody writes through the share */
         readOnly: boolean;
-        /** root: root becomes anonymous (default); all: everyone does; none: trust client uids */
-        squash: "root" | "all" | "none";
-        anonuid?: number;
-        anongid?: number;
+        /** listed to SMB clients */
+        browseable: boolean;
+        /** SMB: guests (no password) connect as the guest account */
+        guest: boolean;
+        /** SMB: only these users (and members of validGroups) connect; empty: everyone */
+        validUsers: string[];
+        /** SMB: members of these connect */
+        validGroups: string[];
+        /** SMB: only from these; empty: any */
+        hostsAllow: string[];
+        /** NFS: who mounts, how, with what squash */
+        nfsClients: Array<{
+          /** address, network, or * (anyone) */
+          host: string | "*";
+          readOnly: boolean;
+          /** root: root becomes anonymous (default); all: everyone does; none: trust client uids */
+          squash: "root" | "all" | "none";
+          anonuid?: number;
+          anongid?: number;
+        }>;
+        /** SMB: ZFS snapshots as Windows Previous Versions (shadow_copy2 on .zfs/snapshot) */
+        previousVersions: boolean;
+        /** the directory exists */
+        exists: boolean;
+        /** snapshots are visible under .zfs/snapshot (what Previous Versions shows) */
+        previousVersionsAvailable: boolean;
       }>;
-      /** SMB: ZFS snapshots as Windows Previous Versions (shadow_copy2 on .zfs/snapshot) */
-      previousVersions: boolean;
-      /** the directory exists */
-      exists: boolean;
-      /** snapshots are visible under .zfs/snapshot (what Previous Versions shows) */
-      previousVersionsAvailable: boolean;
-    }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
   };
   /** Whether Samba is installed and smbd runs on the generated smb.conf, and how many shares */
   "shares.status": {
@@ -6265,13 +6273,17 @@ export interface Methods {
   /** Local share users (ids in the configured account range), their groups and whether they have an SMB password */
   "shares.user.list": {
     params: {};
-    result: Array<{
-      name: string;
-      uid: number;
-      groups: string[];
-      /** has an SMB password in the passdb */
-      smb: boolean;
-    }>;
+    result: {
+      items: Array<{
+        name: string;
+        uid: number;
+        groups: string[];
+        /** has an SMB password in the passdb */
+        smb: boolean;
+      }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
   };
   /** Set a share user’s SMB password (pdbedit; the password on stdin, never stored) */
   "shares.user.password": {
@@ -7318,5 +7330,9 @@ export interface Methods {
 export type Method = keyof Methods;
 export type Params<M extends Method> = Methods[M]['params'];
 export type Result<M extends Method> = Methods[M]['result'];
-/** One item of a method whose result is a list. */
-export type Item<M extends Method> = Result<M> extends readonly (infer T)[] ? T : never;
+/** One item of a list method (`{ items, total }`, docs/api.md), or of a result that is an array. */
+export type Item<M extends Method> = Result<M> extends { items: readonly (infer T)[] }
+  ? T
+  : Result<M> extends readonly (infer T)[]
+    ? T
+    : never;
