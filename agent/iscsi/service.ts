@@ -30,6 +30,7 @@ import { groupMethods, lunMethods } from './methods-luns.js';
 import { type IscsiMethodsContext, type IscsiUpdater, targetMethods } from './methods-targets.js';
 import { chapSecretKey, checkIscsi, EMPTY_ISCSI, type IscsiState, type Lun, type Target } from './model.js';
 import { IqnSchema } from './names.js';
+import { restoreAtStart } from './restore-at-start.js';
 
 /** What a backend factory receives: everything it needs, nothing of the agent's internals. */
 export interface BackendContext {
@@ -398,11 +399,19 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
       }),
     ];
 
+    let restoring: Promise<void> | undefined;
     return {
       name: 'iscsi',
       methods,
       async start() {
-        await choose().catch(() => {});
+        const c = await choose().catch(() => undefined);
+        // in the background (start must not hold the agent's readiness); stop() waits for it
+        restoring = restoreAtStart(deps, managed, c?.backend).catch((err) =>
+          deps.log.error({ err, area: 'iscsi' }, 'iscsi: restore at start failed'),
+        );
+      },
+      async stop() {
+        await restoring;
       },
     };
   };
