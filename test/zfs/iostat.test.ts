@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { zpoolIostat } from '../../agent/zfs/commands.js';
@@ -117,15 +117,18 @@ describe('pool.iostat on zfs-fuse', () => {
 
     const busy = agent.call<Sample>('pool.iostat', { pools: [name], seconds: 3 });
     await new Promise((r) => setTimeout(r, 300));
-    // 24 MiB in a file of the pool, flushed within the interval
+    // the identical request while the first is surely in flight (a slow machine — the lab's TCG guest — may take
+    // longer than the interval to write the data below)
+    runner.clear();
+    const same = agent.call<Sample>('pool.iostat', { pools: [name], seconds: 3 });
+    // 24 MiB in a file of the pool, flushed within the interval (fsync: OpenZFS would keep it dirty for up to 5 s)
     const block = Buffer.alloc(1024 * 1024);
     for (let i = 0; i < block.length; i += 4) block.writeUInt32LE((i * 2654435761) >>> 0, i);
-    await writeFile(path.join(mp, 'data.bin'), Buffer.concat(Array.from({ length: 24 }, () => block)));
-    runner.clear();
-    const [a, b] = await Promise.all([
-      busy,
-      agent.call<Sample>('pool.iostat', { pools: [name], seconds: 3 }),
-    ]);
+    const fh = await open(path.join(mp, 'data.bin'), 'w');
+    await fh.writeFile(Buffer.concat(Array.from({ length: 24 }, () => block)));
+    await fh.sync();
+    await fh.close();
+    const [a, b] = await Promise.all([busy, same]);
     const w = a.pools.find((p) => p.name === name)!.writeBytes;
     // per second over 3 s: the 24 MiB are seen (compression off, so at least a few MiB/s)
     assert.ok(w > 2 * 1024 * 1024, `written ${w} B/s`);
