@@ -131,15 +131,23 @@ describe('pool.iostat on zfs-fuse', () => {
       measured = true;
     });
     const fh = await open(path.join(mp, 'data.bin'), 'w');
+    const t0 = performance.now();
+    let wrote = 0;
     for (let i = 0; !measured && i < 96; i++) {
       await fh.write(block);
       await fh.sync();
+      wrote += block.length;
     }
+    const rate = wrote / ((performance.now() - t0) / 1000);
     await fh.close();
     const [a, b] = await both;
     const w = a.pools.find((p) => p.name === name)!.writeBytes;
-    // per second over 3 s: what was written is seen (compression off, so at least a few MiB/s)
-    assert.ok(w > 2 * 1024 * 1024, `written ${w} B/s`);
+    // per second over 3 s: what was written through the interval is seen (compression off): at least half the rate
+    // the writes themselves reached (a few MiB/s here; under the lab's loaded TCG guest a few hundred KiB/s)
+    assert.ok(
+      w > 64 * 1024 && w >= rate / 2,
+      `written ${w} B/s while the test wrote ${Math.round(rate)} B/s`,
+    );
     assert.equal(b.at, a.at, 'the second identical request got the same sample');
     assert.equal(runner.calls.filter((c) => c[1] === 'iostat').length, 0, 'no second zpool iostat');
   });
