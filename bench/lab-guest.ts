@@ -18,6 +18,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function time(n: number, fn: () => unknown): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
+    phase('datasets created');
     const t0 = performance.now();
     await fn();
     out.push(performance.now() - t0);
@@ -26,16 +27,25 @@ async function time(n: number, fn: () => unknown): Promise<number[]> {
 }
 
 const res: Record<string, unknown> = {};
+const T0 = performance.now();
+/** progress on stdout as it goes: a guest killed at its timeout still shows how far it got (bench/lab.ts prints it) */
+const phase = (name: string) =>
+  process.stdout.write(
+    `LAB-PHASE ${name} ${((performance.now() - T0) / 1000).toFixed(1)} s ${JSON.stringify(res)}\n`,
+  );
 // --- snapshots ---
 run(['modprobe', 'zfs']);
 const fd = openSync('/tmp/bench.vdev', 'w');
 ftruncateSync(fd, 1 << 30);
 closeSync(fd);
 run(['zpool', 'create', '-f', 'benchz', '/tmp/bench.vdev']);
+phase('pool created');
 for (let i = 0; i < 99; i++) run(['zfs', 'create', `benchz/d${i}`]);
 const t0 = performance.now();
+// one recursive snapshot per command: OpenZFS refuses two snapshots of one file system in one command
 for (let s = 0; s < 100; s++) run(['zfs', 'snapshot', '-r', `benchz@s${s}`]);
 res.snapshotsCreatedS = ((performance.now() - t0) / 1000).toFixed(1);
+phase('snapshots created');
 const raw = await time(5, () =>
   run(['zfs', 'list', '-Hp', '-t', 'snapshot', '-r', '-o', 'name,used,refer,creation', 'benchz']),
 );
@@ -52,6 +62,7 @@ res.snapshotListFirstMs = first[0]!.toFixed(1);
 res.snapshotListMs = median(viaAgent).toFixed(1);
 res.snapshotListRatioFirst = (first[0]! / median(raw)).toFixed(3);
 res.snapshotListRatio = (median(viaAgent) / median(raw)).toFixed(3);
+phase('snapshot.list measured');
 // --- changer ---
 const lab = await startTapeLab({ slots: 40, mailslots: 2, tapes: 20, preload: false });
 try {

@@ -133,6 +133,8 @@ export function createLioBackend(o: LioBackendOptions): LioBackend {
     configTarget: () => target,
     live,
     tree: running,
+    // LIO keeps nothing across a reboot or a module reload: no target in configfs at all
+    emptyAfterRestart: async () => (await running()).targets.length === 0,
     plan: async (state) => (await ops(state)).map(shownOp),
     async drift(state: IscsiState): Promise<DriftItem[]> {
       const items = computeDrift(state, await live(), o.backingPath, { compareGroups: true });

@@ -79,6 +79,12 @@ export interface IscsiBackend {
   live(): Promise<LiveState>;
   /** the backend's own drift (default: computeDrift over live()) */
   drift?(state: IscsiState): Promise<DriftItem[]>;
+  /**
+   * True when the backend runs no target at all, as after a reboot of a backend that keeps
+   * nothing itself (LIO: configfs is empty until written). The agent then re-applies the desired
+   * state at start (service.ts). Absent: the backend restores itself (tgt's and SCST's own units).
+   */
+  emptyAfterRestart?(): Promise<boolean>;
 }
 
 /** The path a LUN's backing has as the backends see it. */

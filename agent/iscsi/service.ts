@@ -34,6 +34,7 @@ import { iscsiMetrics } from './metrics.js';
 import { chapSecretKey, checkIscsi, EMPTY_ISCSI, type IscsiState, type Lun, type Target } from './model.js';
 import { IqnSchema } from './names.js';
 import { ISCSI_PROBES } from './probes.js';
+import { restoreAtStart } from './restore-at-start.js';
 
 /** What a backend factory receives: everything it needs, nothing of the agent's internals. */
 export interface BackendContext {
@@ -395,11 +396,19 @@ export function createIscsiService(opts: { backends?: BackendFactory[] } = {}): 
       }),
     ];
 
+    let restoring: Promise<void> | undefined;
     return {
       name: 'iscsi',
       methods,
       async start() {
-        await choose().catch(() => {});
+        const c = await choose().catch(() => undefined);
+        // in the background (start must not hold the agent's readiness); stop() waits for it
+        restoring = restoreAtStart(deps, managed, c?.backend).catch((err) =>
+          deps.log.error({ err, area: 'iscsi' }, 'iscsi: restore at start failed'),
+        );
+      },
+      async stop() {
+        await restoring;
       },
     };
   };

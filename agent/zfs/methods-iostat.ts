@@ -5,6 +5,7 @@
  * so any number of open Overview pages cost one `zpool iostat` at a time.
  */
 import { Type } from '@sinclair/typebox';
+import { notFound } from '../../rpc/errors.js';
 import { defineMethod } from '../../rpc/registry.js';
 import * as cmd from './commands.js';
 import type { ZfsContext } from './context.js';
@@ -62,9 +63,15 @@ export class IostatSampler {
 
   private async take(pools: string[], seconds: number): Promise<IostatSample> {
     const d = await this.z.ready();
-    const r = await this.z.driver.run(cmd.zpoolIostat(d, pools, seconds), {
-      timeoutMs: seconds * 2000 + 30_000,
-    });
+    const r = await this.z.driver
+      .run(cmd.zpoolIostat(d, pools, seconds), { timeoutMs: seconds * 2000 + 30_000 })
+      .catch(async (err: unknown) => {
+        // OpenZFS takes an unknown name for a vdev and says only "Unable to parse pools/vdevs list"
+        const listed = await this.z.driver.listPools().catch(() => undefined);
+        const missing = listed ? pools.filter((p) => !listed.some((x) => x.name === p)) : [];
+        if (missing.length) throw notFound(`no such pool: ${missing.join(', ')}`, { pools: missing });
+        throw err;
+      });
     const at = new Date(this.z.deps.clock.now()).toISOString();
     return { at, seconds, pools: parseZpoolIostat(r.stdout, d.parsable) };
   }

@@ -6,7 +6,8 @@
  * it through configfs; open-iscsi logs in over loopback (CHAP right / wrong / mutual, an
  * initiator outside the group refused), data written through /dev/sdX is read back from the
  * backing file and device, sessions are listed, configfs changed by hand is reported as drift and
- * undone by iscsi.apply, and every dry run lists exactly the ops its real run performed. Each
+ * undone by iscsi.apply, after a reboot-like clear (targetcli clearconfig, modules unloaded) the
+ * agent restores LIO at its next start, and every dry run lists exactly the ops its real run performed. Each
  * `LIO-CHECK` line the guest prints is one assertion here.
  *
  * CALYPSO_LIO_RECORD=1 also writes the configfs trees the guest recorded to
@@ -58,6 +59,13 @@ const EXPECTED = [
   'apply restores the mapped LUN, authentication and the password (shown redacted)',
   'drift after apply: in sync',
   'logs in again after apply',
+  'targetcli clearconfig and unloading LIO leave no target',
+  'at start the agent restores the configured target into LIO, audited',
+  'the restored target has its portal, both LUNs, the ACL with its mapped LUNs and CHAP',
+  'after the restore at start: in sync',
+  'logs in after the restore at start',
+  'what was written before the restart reads back through the restored LUN',
+  'a restart with LIO running restores nothing',
   'deleting the target leaves configfs without targets or storage objects',
 ];
 

@@ -13,7 +13,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, symlinkSync, writeFileSync } from 'node:fs';
-import { readdir, readFile, readlink, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { lioBackendFactory } from '../../agent/iscsi/backend-lio.js';
 import { tgtBackendFactory } from '../../agent/iscsi/backend-tgt.js';
@@ -21,6 +21,7 @@ import { iscsiSubsystem } from '../../agent/iscsi/service.js';
 import { ZVOLS } from '../../agent/zfs/port.js';
 import { zvolsPort } from '../../agent/zfs/zvols-port.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
+import { dumpTree } from './lio-dump.js';
 
 const CFS = '/sys/kernel/config/target';
 const IQN = 'iqn.2026-12.org.calypso.lab:lio-e2e';
@@ -78,83 +79,6 @@ async function dryThenReal(method: string, params: Record<string, unknown>): Pro
 
 const cfsOps = (p: Plan) => p.commands.filter((c) => c[0] === 'configfs');
 
-/** The parts of configfs the backend reads, as {path: value | {link}}: a recorded fixture. */
-async function dumpTree(): Promise<Record<string, string | { link: string } | { dir: true }>> {
-  const out: Record<string, string | { link: string } | { dir: true }> = {};
-  const rd = async (rel: string) => {
-    try {
-      out[rel] = await readFile(path.join(CFS, rel), 'utf8');
-    } catch {
-      // not there on this kernel
-    }
-  };
-  const ls = async (rel: string) => {
-    try {
-      return (await readdir(path.join(CFS, rel))).sort();
-    } catch {
-      return [];
-    }
-  };
-  const isDir = async (rel: string) =>
-    (await stat(path.join(CFS, rel)).catch(() => null))?.isDirectory() ?? false;
-  const links = async (rel: string) => {
-    for (const n of await ls(rel)) {
-      const p = `${rel}/${n}`;
-      try {
-        out[p] = { link: await readlink(path.join(CFS, p)) };
-      } catch {
-        // not a link
-      }
-    }
-  };
-  for (const hba of await ls('core')) {
-    if (hba === 'alua' || !(await isDir(`core/${hba}`))) continue;
-    out[`core/${hba}`] = { dir: true };
-    for (const d of await ls(`core/${hba}`)) {
-      const dir = `core/${hba}/${d}`;
-      if (!(await isDir(dir))) continue;
-      for (const f of ['enable', 'info', 'udev_path', 'attrib/block_size', 'wwn/vpd_unit_serial'])
-        await rd(`${dir}/${f}`);
-    }
-  }
-  for (const iqn of await ls('iscsi')) {
-    if (!/^(iqn|eui|naa)\./.test(iqn)) continue;
-    out[`iscsi/${iqn}`] = { dir: true };
-    for (const tpg of await ls(`iscsi/${iqn}`)) {
-      if (!tpg.startsWith('tpgt_')) continue;
-      const b = `iscsi/${iqn}/${tpg}`;
-      for (const f of ['enable', 'dynamic_sessions']) await rd(`${b}/${f}`);
-      for (const k of [
-        'authentication',
-        'generate_node_acls',
-        'cache_dynamic_acls',
-        'demo_mode_write_protect',
-      ])
-        await rd(`${b}/attrib/${k}`);
-      for (const k of ['userid', 'password', 'userid_mutual', 'password_mutual']) await rd(`${b}/auth/${k}`);
-      for (const np of await ls(`${b}/np`)) out[`${b}/np/${np}`] = { dir: true };
-      for (const l of await ls(`${b}/lun`)) {
-        out[`${b}/lun/${l}`] = { dir: true };
-        await links(`${b}/lun/${l}`);
-      }
-      for (const ini of await ls(`${b}/acls`)) {
-        const a = `${b}/acls/${ini}`;
-        out[a] = { dir: true };
-        for (const f of ['tag', 'info']) await rd(`${a}/${f}`);
-        for (const k of ['userid', 'password', 'userid_mutual', 'password_mutual'])
-          await rd(`${a}/auth/${k}`);
-        for (const m of await ls(a)) {
-          if (!/^lun_[0-9]+$/.test(m)) continue;
-          out[`${a}/${m}`] = { dir: true };
-          await rd(`${a}/${m}/write_protect`);
-          await links(`${a}/${m}`);
-        }
-      }
-    }
-  }
-  return out;
-}
-
 async function record(name: string): Promise<void> {
   const fixture = { state: t.deps.configSet.get('iscsi')?.state(), tree: await dumpTree() };
   console.log(`LIO-TREE ${name} ${Buffer.from(JSON.stringify(fixture)).toString('base64')}`);
@@ -205,15 +129,9 @@ function readAt(file: string, offset: number, length: number): Buffer {
   return b;
 }
 
-async function scenario(): Promise<void> {
-  // the "zvol": a loop device behind /dev/zvol/tank/vol
-  await sh(['modprobe', 'loop']);
-  await sh(['truncate', '-s', '32M', '/tmp/zvol.img']);
-  const loop = (await sh(['losetup', '-f', '--show', '/tmp/zvol.img'])).stdout.trim();
-  mkdirSync('/dev/zvol/tank', { recursive: true });
-  symlinkSync(loop, '/dev/zvol/tank/vol');
-
-  t = await startTestAgent({
+/** The agent on LIO (or tgt), with the zvols port; the same prefix each time (a restart keeps its state). */
+const startAgent = () =>
+  startTestAgent({
     // fixed: the recorded trees name the data area's files (the guest's /tmp is its own)
     prefix: PREFIX,
     config: { iscsi: { backend: 'auto' } },
@@ -230,6 +148,87 @@ async function scenario(): Promise<void> {
       },
     ],
   });
+
+/**
+ * A reboot, as LIO sees it: the agent stopped, configfs cleared by targetcli and the modules
+ * unloaded. At its next start the agent (with nothing asked) loads LIO and restores the target,
+ * its LUNs, ACL and CHAP, audited; the initiator logs in and reads what it wrote before. A second
+ * restart with LIO running does nothing.
+ */
+async function restartRestores(data: Buffer): Promise<void> {
+  await t.stop();
+  await sh(['sh', '-c', '. scripts/lab/guest-lib.sh && lab_dbus']);
+  const clear = await sh(['targetcli', 'clearconfig', 'confirm=True'], 120_000);
+  const unload = await sh([
+    'modprobe',
+    '-r',
+    '-a',
+    'iscsi_target_mod',
+    'target_core_file',
+    'target_core_iblock',
+  ]);
+  check(
+    'targetcli clearconfig and unloading LIO leave no target',
+    clear.code === 0 && !existsSync(`${CFS}/iscsi/${IQN}`),
+    { clear, unload, loaded: existsSync('/sys/module/target_core_mod') },
+  );
+  const before = Date.now();
+  t = await startAgent();
+  const restored = async () =>
+    (
+      await t.call<{ items: { user: string; outcome: string; detail?: unknown }[] }>('audit.query', {
+        method: 'iscsi.apply',
+        user: 'agent',
+      })
+    ).items;
+  let recs = await restored();
+  for (let i = 0; i < 240 && !recs.length; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    recs = await restored();
+  }
+  const tpg = `${CFS}/iscsi/${IQN}/tpgt_1`;
+  check('at start the agent restores the configured target into LIO, audited', recs[0]?.outcome === 'ok', {
+    recs,
+    ms: Date.now() - before,
+  });
+  check(
+    'the restored target has its portal, both LUNs, the ACL with its mapped LUNs and CHAP',
+    existsSync(`${tpg}/np/${PORTAL}`) &&
+      existsSync(`${tpg}/lun/lun_0`) &&
+      existsSync(`${tpg}/lun/lun_1`) &&
+      existsSync(`${tpg}/acls/${INI_A}/lun_1`) &&
+      (await readFile(`${tpg}/attrib/authentication`, 'utf8')).trim() === '1',
+  );
+  const drift = await t.call<{ inSync: boolean; items: unknown[] }>('iscsi.drift', {});
+  check('after the restore at start: in sync', drift.inSync, drift);
+  const login = await node('default', '--login');
+  check('logs in after the restore at start', login.code === 0, login);
+  const d0 = (await disks()).get(0);
+  const r = d0
+    ? await sh(['dd', `if=${d0}`, 'of=/tmp/again.bin', 'bs=64k', 'count=1', 'skip=16', 'iflag=direct'])
+    : undefined;
+  check(
+    'what was written before the restart reads back through the restored LUN',
+    r?.code === 0 && readAt('/tmp/again.bin', 0, data.length).equals(data),
+    { d0, r },
+  );
+  await node('default', '--logout');
+  await t.stop();
+  t = await startAgent();
+  await new Promise((r) => setTimeout(r, 3000));
+  const n = (await restored()).length;
+  check('a restart with LIO running restores nothing', n === 1, { records: n });
+}
+
+async function scenario(): Promise<void> {
+  // the "zvol": a loop device behind /dev/zvol/tank/vol
+  await sh(['modprobe', 'loop']);
+  await sh(['truncate', '-s', '32M', '/tmp/zvol.img']);
+  const loop = (await sh(['losetup', '-f', '--show', '/tmp/zvol.img'])).stdout.trim();
+  mkdirSync('/dev/zvol/tank', { recursive: true });
+  symlinkSync(loop, '/dev/zvol/tank/vol');
+
+  t = await startAgent();
   const st = await t.call<{ backend: string; reason: string; backends: unknown }>('iscsi.status');
   check('auto chooses LIO (its modules can be loaded; tgtd does not run)', st.backend === 'lio', st);
 
@@ -435,6 +434,8 @@ async function scenario(): Promise<void> {
   const login = await node('default', '--login');
   check('logs in again after apply', login.code === 0, login);
   await node('default', '--logout');
+
+  await restartRestores(data);
 
   // everything removed
   await dryThenReal('iscsi.lun.delete', { target: IQN, lun: 1 });

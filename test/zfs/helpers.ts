@@ -1,8 +1,10 @@
 /**
- * Test helpers for the ZFS integration tests on zfs-fuse:
+ * Test helpers for the ZFS integration tests on a real ZFS: zfs-fuse on the host, the kernel's
+ * OpenZFS 2.1 when the same files run inside the kernel lab guest (test/lab/openzfs-suite.test.ts):
  * - `useZfsFuse()` starts the daemon when it is not running and stops it at the end only if a test
  *   started it (a shared user count in the temp dir, so that parallel test files do not stop the
- *   daemon under each other's feet);
+ *   daemon under each other's feet); in the lab guest it loads the zfs module instead;
+ * - `zfsImpl()` says which of the two the file runs on (for the few zfs-fuse-only behaviours);
  * - `vdevFiles()` makes sparse file vdevs under a test prefix;
  * - `recordingRunner()` wraps the real runner and records every argv, so that a test can assert
  *   that nothing ran;
@@ -86,9 +88,22 @@ async function waitReady(runner: Runner): Promise<void> {
   throw new Error('zfs-fuse did not come up');
 }
 
+/** In the kernel lab guest (scripts/lab/guest-init.sh writes this file): ZFS is the kernel's OpenZFS. */
+const IN_LAB_GUEST = existsSync('/calypso-lab-run/cmd.sh');
+
+/** The real ZFS these tests run on: zfs-fuse 0.7 on the host, OpenZFS in the lab guest. */
+export function zfsImpl(): 'zfs-fuse' | 'openzfs' {
+  return IN_LAB_GUEST ? 'openzfs' : 'zfs-fuse';
+}
+
 /** Make sure zfs-fuse runs for this test file; `release()` stops it if we started it and nobody else uses it. */
 export async function useZfsFuse(): Promise<{ release(): Promise<void> }> {
   const runner = createRunner();
+  if (IN_LAB_GUEST) {
+    // the guest's zpool/zfs are zfsutils-linux (the lab's layer hides the host's zfs-fuse tools)
+    await runner.run(['modprobe', 'zfs'], { timeoutMs: 120_000 });
+    return { release: async () => {} };
+  }
   const me = path.join(STATE, `user-${process.pid}`);
   await withLock(async () => {
     writeFileSync(me, '');
