@@ -266,6 +266,10 @@ const CoreConfigSchema = Type.Object(
     ),
     terminal: Type.Object(
       {
+        enabled: Type.Boolean({
+          default: true,
+          description: 'false: no shell is opened (terminal.open and /terminal answer unavailable)',
+        }),
         shell: Type.String({ default: '/bin/bash' }),
         maxSessions: Type.Integer({ minimum: 1, default: 16 }),
         idleTimeoutSec: Type.Integer({ minimum: 0, default: 1800 }),

@@ -109,6 +109,9 @@ export async function startAppliance(o: ApplianceOptions): Promise<Appliance> {
 
     // the agent's configuration: the user's, plus the sandbox's daemons
     const doc = parseDocument(existsSync(o.config) ? readFileSync(o.config, 'utf8') : '{}');
+    // the agent runs as root here and the UI has no login: no shell through the agent (the
+    // sandbox confines storage, not the file system)
+    doc.setIn(['terminal', 'enabled'], false);
     if (tgt) doc.setIn(['iscsi'], { backend: 'tgt', tgtControlPort: tgt.control });
     if (tape)
       doc.setIn(['tape'], {

@@ -83,6 +83,14 @@ export class TerminalManager {
   async open(identity: Identity, opts: OpenOptions): Promise<PtySession> {
     this.assertAllowed(identity, 'terminal.open');
     const cfg = this.deps.config.terminal;
+    if (cfg.enabled === false)
+      throw new RpcError(
+        'unavailable',
+        'the terminal is turned off here (terminal.enabled: false in calypso.yaml)',
+        {
+          reason: 'terminal.enabled is false',
+        },
+      );
     if (this.sessions.size + this.opening >= cfg.maxSessions) {
       throw new RpcError('limit', `at most ${cfg.maxSessions} terminals may be open at once`, {
         max: cfg.maxSessions,
