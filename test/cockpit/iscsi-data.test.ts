@@ -23,7 +23,10 @@ import { repoRoot } from '../helpers/paths.js';
 import { SYSROOT } from '../iscsi/scst-state.js';
 
 // the module's shape as this test uses it (the root tsconfig leaves browser code out)
-type Client = { call(m: string, p: Record<string, unknown>): Promise<unknown> };
+type Client = {
+  call(m: string, p: Record<string, unknown>): Promise<unknown>;
+  items(m: string, p: Record<string, unknown>): Promise<unknown[]>;
+};
 interface Plan {
   dryRun: true;
   commands: string[][];
@@ -91,7 +94,11 @@ let data: Data;
 let a: TestAgent;
 let runner: FakeRunner;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'calypso-iscsi-ui-'));
-const client = (): Client => ({ call: (m, p) => a.call(m, p) });
+// the plugin's AgentClient in miniature: call, and items of a list (`{ items, total }`)
+const client = (): Client => ({
+  call: (m, p) => a.call(m, p),
+  items: async (m, p) => (await a.call<{ items: unknown[] }>(m, p)).items,
+});
 
 before(async () => {
   const out = path.join(tmp, 'iscsi.mjs');
