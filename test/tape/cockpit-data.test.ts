@@ -40,11 +40,12 @@ interface Data {
 let data: Data;
 let a: TestAgent;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'calypso-tape-ui-'));
-// the data module only calls `call(method, params, opts)` on the client
+// the data module calls `call(method, params, opts)` and `items(...)` (a list's items) on the client
 const client = () =>
-  ({ call: (m: string, p: Record<string, unknown>) => a.call(m, p) }) as unknown as Parameters<
-    Data['listChangers']
-  >[0];
+  ({
+    call: (m: string, p: Record<string, unknown>) => a.call(m, p),
+    items: async (m: string, p: Record<string, unknown>) => (await a.call<{ items: unknown[] }>(m, p)).items,
+  }) as unknown as Parameters<Data['listChangers']>[0];
 
 before(async () => {
   const out = path.join(tmp, 'tape.mjs');
