@@ -79,10 +79,13 @@ test('token create / list / revoke', () => {
   assert.equal(c.status, 0, c.stderr);
   const created = JSON.parse(c.stdout) as { token: string; info: { id: string } };
   assert.match(created.token, /^cal_[0-9a-f]{12}_/);
+  // --json prints the method's answer: a list is { items, total }
   const list = JSON.parse(ctl(['--socket', agent.socket, '--json', 'token', 'list']).stdout) as {
-    id: string;
-  }[];
-  assert.ok(list.some((t) => t.id === created.info.id));
+    items: { id: string }[];
+    total: number;
+  };
+  assert.ok(list.items.some((t) => t.id === created.info.id));
+  assert.equal(list.total, list.items.length);
   assert.equal(ctl(['--socket', agent.socket, 'token', 'revoke', created.info.id]).status, 0);
 });
 
