@@ -91,7 +91,7 @@ async function notifyAndRefusals(): Promise<Row> {
       urls.map((u) => [u, () => admin.call('notify.target.set', hook('bad', u))]),
       /may not point at/,
     );
-    const stored13 = (await admin.call<unknown[]>('notify.target.list')).length;
+    const stored13 = (await admin.call<{ total: number }>('notify.target.list')).total;
 
     // item 14: a Slack-style URL on an allowed-looking public name (never contacted: set only)
     const secretUrl = 'https://hooks.example.com/services/T0SECRET/B0SECRET/XXSECRETXX?token=QSECRET';

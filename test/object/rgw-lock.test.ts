@@ -78,7 +78,11 @@ test('immutable target, governance: the writer puts but never deletes; the admin
   assert.match(notes, /s3 CreateBucket \{"Bucket":"vault-gov","ObjectLockEnabledForBucket":true\}/);
   assert.match(notes, /s3 PutObjectLockConfiguration .*"Mode":"GOVERNANCE","Days":1/);
   assert.match(notes, /s3 PutBucketPolicy .*Deny.*s3:DeleteObjectVersion/);
-  assert.deepEqual(await rig.t.call('object.user.list'), [], 'the dry run created nothing');
+  assert.deepEqual(
+    await rig.t.call('object.user.list'),
+    { items: [], total: 0 },
+    'the dry run created nothing',
+  );
 
   const t = await rig.t.call<Target>('object.target.immutable.create', {
     bucket: 'vault-gov',
@@ -158,7 +162,9 @@ test('immutable target, compliance: nobody deletes a version within its retentio
     ),
     'conflict',
   );
-  assert.ok(!(await rig.t.call<{ id: string }[]>('object.user.list')).some((u) => u.id === 'x1'));
+  assert.ok(
+    !(await rig.t.call<{ items: { id: string }[] }>('object.user.list')).items.some((u) => u.id === 'x1'),
+  );
 });
 
 test('lock.set: refused with the reason on a bucket made without lock; sets and reads a default retention', async () => {
