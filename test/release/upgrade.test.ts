@@ -64,12 +64,12 @@ describe('release upgrade under the supervisor', () => {
     assert.ok(Array.isArray(caps), 'system.capabilities answers a list');
     for (const name of ['zfs', 'tgt', 'bacula-dir'])
       assert.equal(typeof caps.find((c) => c.name === name)?.available, 'boolean', `capability ${name}`);
-    const list = await app.call<{ current: string; previous: string; releases: { version: string }[] }>(
+    const list = await app.call<{ current: string; previous: string; items: { version: string }[] }>(
       'release.list',
     );
     assert.equal(list.current, '1.1.0');
     assert.equal(list.previous, '1.0.0');
-    assert.deepEqual(list.releases.map((r) => r.version).sort(), ['1.0.0', '1.1.0']);
+    assert.deepEqual(list.items.map((r) => r.version).sort(), ['1.0.0', '1.1.0']);
     assert.equal(readJournal(app.layout), undefined, 'no journal left');
   });
 
