@@ -142,11 +142,13 @@ describe('pool.iostat on zfs-fuse', () => {
     await fh.close();
     const [a, b] = await both;
     const w = a.pools.find((p) => p.name === name)!.writeBytes;
-    // per second over 3 s: what was written through the interval is seen (compression off): at least half the rate
-    // the writes themselves reached (a few MiB/s here; under the lab's loaded TCG guest a few hundred KiB/s)
+    // per second over 3 s: what was written through the interval is seen (compression off). Either at least half
+    // the rate the writes themselves reached (a few MiB/s under load; under the lab's loaded TCG guest a few hundred
+    // KiB/s), or, where the 96 MiB were written in a fraction of the interval (a quiet host: 150 MB/s into the
+    // cache, then flushed at zfs-fuse's pace), at least a quarter of those bytes within the 3 s
     assert.ok(
-      w > 64 * 1024 && w >= rate / 2,
-      `written ${w} B/s while the test wrote ${Math.round(rate)} B/s`,
+      w > 64 * 1024 && (w >= rate / 2 || w * 3 >= wrote / 4),
+      `written ${w} B/s (${w * 3} B in 3 s) while the test wrote ${wrote} B at ${Math.round(rate)} B/s`,
     );
     assert.equal(b.at, a.at, 'the second identical request got the same sample');
     assert.equal(runner.calls.filter((c) => c[1] === 'iostat').length, 0, 'no second zpool iostat');
