@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { AuditLog } from '../agent/audit.js';
 import { createLayout } from '../agent/layout.js';
+import { AGENT_NODE_ENV, AGENT_NODE_FLAGS } from '../agent/runtime-flags.js';
 import { openStore } from '../agent/store.js';
 import { AgentClient } from '../rpc/client.js';
 import { entry, tempDir } from '../test/helpers/paths.js';
@@ -62,6 +63,20 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/**
+ * The agent as the release's launcher runs it (agent/runtime-flags.ts);
+ * CALYPSO_BENCH_NODE_DEFAULTS=1 runs it with Node's defaults instead, for comparison.
+ */
+const asShipped = process.env.CALYPSO_BENCH_NODE_DEFAULTS !== '1';
+const agentArgv = (prefix: string) => [
+  ...(asShipped ? AGENT_NODE_FLAGS : []),
+  ...entry('agent/main'),
+  '--prefix',
+  prefix,
+  '--quiet',
+];
+const agentEnv = () => ({ ...process.env, ...(asShipped ? AGENT_NODE_ENV : {}) });
+
 const rssMb = (pid: number) => {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : Number.NaN;
@@ -85,8 +100,9 @@ export async function benchCore(): Promise<Record<string, unknown>> {
     mkdirSync(layout.etc, { recursive: true });
     writeFileSync(layout.configFile, 'agent:\n  websocket:\n    enabled: false\nlog:\n  level: warn\n');
     const t0 = performance.now();
-    const agent = spawn(process.execPath, [...entry('agent/main'), '--prefix', tmp.dir, '--quiet'], {
+    const agent = spawn(process.execPath, agentArgv(tmp.dir), {
       stdio: ['ignore', 'ignore', 'ignore'],
+      env: agentEnv(),
     });
     procs.push(agent);
     await waitFor(async () => {
@@ -104,8 +120,9 @@ export async function benchCore(): Promise<Record<string, unknown>> {
     const layout2 = createLayout(tmp2.dir);
     mkdirSync(layout2.etc, { recursive: true });
     writeFileSync(layout2.configFile, 'agent:\n  websocket:\n    port: 0\nlog:\n  level: warn\n');
-    const agentWs = spawn(process.execPath, [...entry('agent/main'), '--prefix', tmp2.dir, '--quiet'], {
+    const agentWs = spawn(process.execPath, agentArgv(tmp2.dir), {
       stdio: ['ignore', 'ignore', 'ignore'],
+      env: agentEnv(),
     });
     procs.push(agentWs);
     await waitFor(async () => {
@@ -155,6 +172,7 @@ export async function benchCore(): Promise<Record<string, unknown>> {
 
     const r2 = (x: number) => Math.round(x * 100) / 100;
     return {
+      'node running the agent': `${process.version} ${asShipped ? [...AGENT_NODE_FLAGS, ...Object.entries(AGENT_NODE_ENV).map(([k, v]) => `${k}=${v}`)].join(' ') : '(Node defaults)'}`,
       'ping rps, 1 conn x 32 in flight (agent / echo)': `${Math.round(agent32.rps)} / ${Math.round(echo32.rps)}`,
       'ping throughput ratio agent/echo (goal >= 0.5)': r2(agent32.rps / echo32.rps),
       'ping p50 ms at 32 in flight (agent / echo)': `${r2(agent32.p50)} / ${r2(echo32.p50)}`,

@@ -113,14 +113,18 @@ function copyNodeModules(root, dest) {
   return pkgs.length;
 }
 
-function launcher(entry, bundled) {
+function launcher(entry, bundled, runtime) {
   const node = bundled ? '"$here/../third_party/node/bin/node"' : 'node';
+  const env = Object.entries(runtime?.env ?? {})
+    .map(([k, v]) => `${k}=${v}\nexport ${k}\n`)
+    .join('');
+  const flags = (runtime?.flags ?? []).map((f) => `${f} `).join('');
   return `#!/bin/sh
 # Calypso release launcher. readlink -f resolves \`current\`, so a running process keeps the
 # release it started from while an upgrade switches the link.
 ${bundled ? '# Runs the Node.js bundled with this release.' : '# Test build: runs the node on PATH (the release has no bundled Node.js).'}
-here=$(dirname "$(readlink -f "$0")")
-exec ${node} "$here/../${entry}" "$@"
+${runtime ? '# Node flags and environment: agent/runtime-flags.ts.\n' : ''}here=$(dirname "$(readlink -f "$0")")
+${env}exec ${node} ${flags}"$here/../${entry}" "$@"
 `;
 }
 
@@ -225,11 +229,14 @@ export async function buildRelease(opts = {}) {
       node = { version: nodeVersion, bundled, sha256: rt.sha256, source: rt.source };
     }
     mkdirSync(path.join(dir, 'bin'), { recursive: true });
-    for (const [bin, entry] of [
-      ['calypso-agent', 'dist/agent/main.js'],
-      ['calypsoctl', 'dist/cli/main.js'],
+    const { AGENT_NODE_FLAGS, AGENT_NODE_ENV } = await import(
+      pathToFileURL(path.join(root, 'dist/agent/runtime-flags.js')).href
+    );
+    for (const [bin, entry, runtime] of [
+      ['calypso-agent', 'dist/agent/main.js', { flags: AGENT_NODE_FLAGS, env: AGENT_NODE_ENV }],
+      ['calypsoctl', 'dist/cli/main.js', undefined],
     ]) {
-      writeFileSync(path.join(dir, 'bin', bin), launcher(entry, bundled), { mode: 0o755 });
+      writeFileSync(path.join(dir, 'bin', bin), launcher(entry, bundled, runtime), { mode: 0o755 });
     }
     if (opts.mutate) await opts.mutate(dir);
 

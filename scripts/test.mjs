@@ -80,24 +80,58 @@ async function runTests(list) {
   );
   const failed = [];
   const hung = [];
-  for (const file of list) {
+  const lanes = Math.max(1, Number(process.env.CALYPSO_TEST_LANES ?? 2));
+  const parallel = lanes > 1;
+  let done = 0;
+  const runOne = async (file) => {
     const rel = path.relative(path.join(root, 'dist'), file);
     const started = Date.now();
     const limit = isLab(rel) ? labTimeoutS : fileTimeoutS;
-    const r = await runFile(file, env, limit);
+    const r = await runFile(file, env, limit, parallel);
     totals.pass += r.pass;
     totals.fail += r.fail;
+    let verdict = 'ok';
     if (r.hung || (r.code !== 0 && Date.now() - started >= limit * 1000)) {
       hung.push(rel);
+      verdict = 'TIMED OUT';
       if (r.fail === 0) totals.fail++;
       process.stdout.write(
         `\n== TIMED OUT: ${rel} did not finish within ${limit} s (a hung test, or a handle that kept it alive); ended\n`,
       );
     } else if (r.code !== 0) {
       failed.push(rel);
+      verdict = 'FAILED';
       if (r.fail === 0) totals.fail++; // a file that failed outside any test (an import, a before hook)
     }
+    done++;
+    if (parallel)
+      process.stdout.write(
+        `== [${done}/${list.length}] ${rel}: ${verdict} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
+      );
+  };
+  // aa-* first and zz-* last, alone (the leftovers baseline and check); between them the kernel
+  // lab's files one after the other in their own lane (each boots a QEMU guest: one at a time),
+  // beside `lanes` lanes taking the other files in order. Every file is its own process under
+  // its own temporary prefix, on free ports; zfs-fuse is shared and counted (test/zfs/helpers.ts).
+  const base = (f) => path.basename(f);
+  const first = list.filter((f) => base(f).startsWith('aa-'));
+  const last = list.filter((f) => base(f).startsWith('zz-'));
+  const middle = list.filter((f) => !first.includes(f) && !last.includes(f));
+  for (const f of first) await runOne(f);
+  if (!parallel) {
+    for (const f of middle) await runOne(f);
+  } else {
+    const labFiles = middle.filter((f) => isLab(path.relative(path.join(root, 'dist'), f)));
+    const queue = middle.filter((f) => !labFiles.includes(f));
+    const lane = async () => {
+      for (let f = queue.shift(); f; f = queue.shift()) await runOne(f);
+    };
+    const labLane = async () => {
+      for (const f of labFiles) await runOne(f);
+    };
+    await Promise.all([labLane(), ...Array.from({ length: lanes }, lane)]);
   }
+  for (const f of last) await runOne(f);
   // one closing line for the whole run, over every file's own summary
   const closing = `tests: ${totals.pass} passed, ${totals.fail} failed`;
   if (hold) await new Promise((r) => hold.close(r));
@@ -118,7 +152,7 @@ async function runTests(list) {
  * reporter's closing `# pass N` / `# fail N`, its output passed through as it comes), and `hung`
  * when the watchdog had to kill it.
  */
-function runFile(file, env, timeoutS) {
+function runFile(file, env, timeoutS, buffered) {
   return new Promise((resolve) => {
     // TAP on every Node: its closing `# pass N` / `# fail N` lines are what is counted below
     // (Node 24's default reporter off a terminal is no longer TAP)
@@ -129,8 +163,10 @@ function runFile(file, env, timeoutS) {
     );
     const counts = { pass: 0, fail: 0 };
     let tail = '';
+    const held = [];
     child.stdout.on('data', (b) => {
-      process.stdout.write(b);
+      if (buffered) held.push(b);
+      else process.stdout.write(b);
       const text = tail + b.toString('utf8');
       const lines = text.split('\n');
       tail = lines.pop() ?? '';
@@ -155,25 +191,28 @@ function runFile(file, env, timeoutS) {
       },
       (timeoutS + 60) * 1000,
     );
-    // Ctrl-C or a SIGTERM to the runner ends the file being run with it (it has its own group)
-    const forward = (sig) => () => {
-      killGroup(sig);
-      process.exit(130);
-    };
-    const onInt = forward('SIGINT');
-    const onTerm = forward('SIGTERM');
-    process.once('SIGINT', onInt);
-    process.once('SIGTERM', onTerm);
+    running.add(killGroup);
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
+      running.delete(killGroup);
       const m = /^# (pass|fail) (\d+)$/.exec(tail);
       if (m) counts[m[1]] = Number(m[2]);
+      if (held.length) process.stdout.write(Buffer.concat(held));
       resolve({ code: code ?? (signal ? 1 : 0), hung, ...counts });
     });
   });
 }
+
+/**
+ * The files being run (their process groups' killers). Ctrl-C or a SIGTERM to the runner ends
+ * every one of them with it (each has its own group), then the runner.
+ */
+const running = new Set();
+for (const sig of ['SIGINT', 'SIGTERM'])
+  process.once(sig, () => {
+    for (const kill of running) kill(sig);
+    process.exit(130);
+  });
 
 /** Listen on 127.0.0.1:`port` for the run; undefined when something else already does. */
 function holdPort(port) {

@@ -12,12 +12,10 @@
  *   (`redactUrl`, applied by the RPC core to every `url` param): Slack-style URLs carry their
  *   secret in the path.
  */
-import { lookup as dnsLookup } from 'node:dns/promises';
-import http from 'node:http';
-import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { failed, unavailable } from '../../rpc/errors.js';
+import { dnsPromises, httpModule, httpsModule } from '../util/lazy-modules.js';
 
 export { redactUrl } from '../../rpc/redact.js';
 
@@ -117,21 +115,23 @@ export function checkWebhookUrl(url: string, policy: WebhookPolicy): string | un
 /** A lookup that resolves as usual but refuses any address the policy forbids. */
 function guardedLookup(policy: WebhookPolicy, host: string, port: number): LookupFunction {
   return ((hostname: string, options: unknown, cb: (...a: unknown[]) => void) => {
-    dnsLookup(hostname, { all: true }).then(
-      (addrs) => {
-        for (const a of addrs) {
-          const why = refuseAddress(policy, host, a.address, port);
-          if (why)
-            return cb(
-              Object.assign(new Error(`${hostname} resolves to ${why}`), { code: 'EREFUSED_POLICY' }),
-            );
-        }
-        const all = (options as { all?: boolean } | undefined)?.all;
-        if (all) cb(null, addrs);
-        else cb(null, addrs[0]!.address, addrs[0]!.family);
-      },
-      (err: Error) => cb(err),
-    );
+    dnsPromises()
+      .lookup(hostname, { all: true })
+      .then(
+        (addrs) => {
+          for (const a of addrs) {
+            const why = refuseAddress(policy, host, a.address, port);
+            if (why)
+              return cb(
+                Object.assign(new Error(`${hostname} resolves to ${why}`), { code: 'EREFUSED_POLICY' }),
+              );
+          }
+          const all = (options as { all?: boolean } | undefined)?.all;
+          if (all) cb(null, addrs);
+          else cb(null, addrs[0]!.address, addrs[0]!.family);
+        },
+        (err: Error) => cb(err),
+      );
   }) as LookupFunction;
 }
 
@@ -168,7 +168,7 @@ export async function postWebhook(o: WebhookPost): Promise<number> {
   if (why) throw unavailable(`webhook ${o.id}: ${why}`);
   const port = portOf(u);
   const signal = AbortSignal.timeout(o.timeoutMs);
-  const mod = u.protocol === 'https:' ? https : http;
+  const mod = u.protocol === 'https:' ? httpsModule() : httpModule();
   let status: number;
   try {
     status = await new Promise<number>((resolve, reject) => {

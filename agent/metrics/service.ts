@@ -14,7 +14,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { configOf, defineConfigSlice } from '../config.js';
 import type { Service, Subsystem } from '../deps.js';
-import { createMetrics, type Reading, readSources } from './exposition.js';
+import type { createMetrics, Reading } from './exposition.js';
 import { ScrapeLimiter } from './limiter.js';
 
 export const metricsConfig = defineConfigSlice(
@@ -45,18 +45,31 @@ function metricsService(deps: Parameters<Subsystem['service']>[0]): Service {
   const cfg: MetricsConfig = configOf(deps.config, metricsConfig);
   const sources = () => deps.metrics.list();
   let cached: { at: number; value: Promise<Reading> } | undefined;
-  const read = () => {
-    const now = deps.clock.now();
-    if (!cached || now - cached.at > cfg.cacheMs) cached = { at: now, value: readSources(sources()) };
-    return cached.value;
+  // prom-client (with what it pulls in: ~150 KB of code, a few MB of an idle agent's RSS) loads
+  // only where /metrics can be served: when the WebSocket/HTTP transport registers the route.
+  // Calls observed meanwhile wait in `early` (bounded) and are counted once it has loaded.
+  let m: ReturnType<typeof createMetrics> | undefined;
+  let loading: Promise<ReturnType<typeof createMetrics>> | undefined;
+  const early: [string, number, boolean][] = [];
+  const load = () => {
+    loading ??= import('./exposition.js').then((x) => {
+      const read = () => {
+        const now = deps.clock.now();
+        if (!cached || now - cached.at > cfg.cacheMs) cached = { at: now, value: x.readSources(sources()) };
+        return cached.value;
+      };
+      m = x.createMetrics(sources, read, deps.clock.now);
+      for (const [method, seconds, ok] of early.splice(0)) m.observe(method, seconds, ok);
+      return m;
+    });
+    return loading;
   };
-  const m = createMetrics(sources, read, deps.clock.now);
   // One rendered text per cache period, shared by every scrape meanwhile; a rendering still
   // running serves the scrapes that arrive, however long it takes (readings cannot pile up).
   let rendered: { at: number; done: boolean; text: Promise<string> } | undefined;
   const render = (): Promise<string> => {
     if (rendered && (!rendered.done || deps.clock.now() - rendered.at <= cfg.cacheMs)) return rendered.text;
-    const r = { at: deps.clock.now(), done: false, text: m.scrape() };
+    const r = { at: deps.clock.now(), done: false, text: load().then((x) => x.scrape()) };
     r.text.then(
       () => {
         r.done = true;
@@ -74,9 +87,13 @@ function metricsService(deps: Parameters<Subsystem['service']>[0]): Service {
   return {
     name: 'metrics',
     methods: [],
-    observeRpc: (method, seconds, ok) => m.observe(method, seconds, ok),
+    observeRpc: (method, seconds, ok) => {
+      if (m) m.observe(method, seconds, ok);
+      else if (loading && early.length < 10_000) early.push([method, seconds, ok]);
+    },
     wsRoutes: (app, authenticate) => {
       if (!cfg.enabled) return;
+      void load();
       app.get(METRICS_PATH, async (req, reply) => {
         // the listener already refused requests without a valid token; belt and braces
         const who = authenticate(req.raw);
@@ -96,7 +113,7 @@ function metricsService(deps: Parameters<Subsystem['service']>[0]): Service {
           return;
         }
         const text = await render();
-        await reply.header('content-type', m.register.contentType).send(text);
+        await reply.header('content-type', (await load()).register.contentType).send(text);
       });
     },
   };

@@ -3,10 +3,10 @@
  * for an endpoint and credentials, the admin's S3 steps of a plan, and the mapping of S3 errors
  * to the error catalogue.
  */
-import https from 'node:https';
-import tls from 'node:tls';
+import type https from 'node:https';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { RpcError } from '../../rpc/errors.js';
+import { httpsModule, tlsModule } from '../util/lazy-modules.js';
 import type { Step, Versioning } from './backend.js';
 import type { PolicyDocument } from './policy.js';
 import { loadSdk, sdkIfLoaded } from './sdk.js';
@@ -22,7 +22,9 @@ export interface S3Credentials {
  * local gateway on loopback by IP, which that certificate names.
  */
 export function trustingAgent(extraCa: string | undefined): https.Agent | undefined {
-  return extraCa ? new https.Agent({ ca: [...tls.rootCertificates, extraCa], keepAlive: true }) : undefined;
+  return extraCa
+    ? new (httpsModule().Agent)({ ca: [...tlsModule().rootCertificates, extraCa], keepAlive: true })
+    : undefined;
 }
 
 export async function s3Client(
@@ -146,7 +148,7 @@ export function answers(
 ): Promise<string | undefined> {
   if (endpoint.startsWith('https:')) {
     return new Promise((resolve) => {
-      const req = https.get(endpoint, { agent, timeout: timeoutMs }, (res) => {
+      const req = httpsModule().get(endpoint, { agent, timeout: timeoutMs }, (res) => {
         res.resume();
         resolve((res.statusCode ?? 500) >= 500 ? `HTTP ${res.statusCode}` : undefined);
       });

@@ -8,6 +8,7 @@ import { denied, RpcError } from '../../rpc/errors.js';
 import { type Identity, roleAllows } from '../../rpc/roles.js';
 import type { AgentDeps } from '../deps.js';
 import { TOKEN_INVALIDATED } from '../events.js';
+import { nodePty } from '../util/lazy-modules.js';
 import { sleep } from '../util/time.js';
 import { agentUser, resolveLoginUser } from './login-user.js';
 import { type ClosedInfo, PtySession } from './pty-session.js';
@@ -101,7 +102,9 @@ export class TerminalManager {
     try {
       const user = await resolveLoginUser(identity, this.deps.runner);
       const self = agentUser();
+      const pty = await nodePty();
       session = new PtySession({
+        pty,
         user,
         shell: cfg.shell,
         cols: opts.cols,

@@ -12,7 +12,7 @@
  * block: nothing is dropped, nothing is buffered without bound.
  */
 import { randomBytes } from 'node:crypto';
-import * as pty from 'node-pty';
+import type * as pty from 'node-pty';
 import { SAFE_PATH } from '../runner.js';
 import type { LoginUser } from './login-user.js';
 
@@ -27,6 +27,8 @@ export type CloseReason =
   | 'token expired';
 
 export interface PtySessionOptions {
+  /** node-pty, loaded on the first session (agent/util/lazy-modules.ts) */
+  pty: typeof pty;
   user: LoginUser;
   shell: string;
   cols: number;
@@ -71,7 +73,7 @@ export class PtySession {
     this.cols = clamp(opts.cols, MIN_COLS, MAX_COLS);
     this.rows = clamp(opts.rows, MIN_ROWS, MAX_ROWS);
     const u = opts.user;
-    this.proc = pty.spawn(opts.shell, ['-l'], {
+    this.proc = opts.pty.spawn(opts.shell, ['-l'], {
       name: 'xterm-256color',
       cols: this.cols,
       rows: this.rows,

@@ -24,12 +24,14 @@ import {
   renameSync,
   writeFileSync,
 } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SMTPServer } from 'smtp-server';
 import { createLayout, type Layout } from '../../agent/layout.js';
 import { verifyStaged } from '../../agent/release/releases.js';
+import { AGENT_NODE_ENV, AGENT_NODE_FLAGS } from '../../agent/runtime-flags.js';
 import { sleep } from '../../agent/util/time.js';
 import { AgentClient, type RpcClientError } from '../../rpc/client.js';
 import { repoRoot, tempDir } from '../helpers/paths.js';
@@ -129,6 +131,11 @@ describe('release tarball with its bundled Node.js', () => {
       // exec in the launcher: the spawned pid is the agent, and its binary is the bundled node.
       assert.equal(readlinkSync(`/proc/${a.agent.pid}/exe`), path.join(dir, 'third_party/node/bin/node'));
       assert.notEqual(readlinkSync(`/proc/${a.agent.pid}/exe`), process.execPath);
+      // with the flags and environment of agent/runtime-flags.ts, which the core bench measures
+      const argv = readFileSync(`/proc/${a.agent.pid}/cmdline`, 'utf8').split('\0');
+      for (const f of AGENT_NODE_FLAGS) assert.ok(argv.includes(f), `${f} in ${argv.join(' ')}`);
+      const environ = readFileSync(`/proc/${a.agent.pid}/environ`, 'utf8').split('\0');
+      for (const [k, v] of Object.entries(AGENT_NODE_ENV)) assert.ok(environ.includes(`${k}=${v}`), k);
       // the native addons (Node-API) load in that Node.js: LMDB holds the state, SO_PEERCRED
       // named us (root: admin) and the probes' batch reader listed the disks
       const who = await a.client.call<{ user: string; role: string }>('auth.whoami', {});
@@ -146,8 +153,21 @@ describe('modules the shipped agent loads on first use', () => {
   let smtpPort = 0;
   const mails: string[] = [];
   let a: Awaited<ReturnType<typeof startReleaseAgent>> | undefined;
+  let hook: Server | undefined;
+  const hooks: string[] = [];
 
   before(async () => {
+    hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (b: Buffer) => {
+        body += b.toString();
+      });
+      req.on('end', () => {
+        hooks.push(body);
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => hook!.listen(0, '127.0.0.1', r));
     smtp = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS', 'AUTH'],
@@ -174,6 +194,8 @@ describe('modules the shipped agent loads on first use', () => {
       '    port: 0',
       'log:',
       '  file: false',
+      'notify:',
+      `  webhookAllow: ["127.0.0.1:${(hook.address() as AddressInfo).port}"]`,
       'object:',
       '  backend: rgw',
       '  address: 127.0.0.1',
@@ -193,6 +215,8 @@ describe('modules the shipped agent loads on first use', () => {
     await a?.stop();
     await lab?.stop();
     await new Promise<void>((r) => (smtp ? smtp.close(() => r()) : r()));
+    hook?.closeAllConnections();
+    await new Promise<void>((r) => (hook ? hook.close(() => r()) : r()));
     const left = processesUnder(labDir.dir);
     labDir.cleanup();
     assert.deepEqual(left, [], 'no ceph process survives');
@@ -235,6 +259,43 @@ describe('modules the shipped agent loads on first use', () => {
     });
     assert.equal(r.delivered, true);
     assert.ok(mails.some((m) => m.includes(r.subject)));
+  });
+
+  it('node:http on first use: notify.target.test delivers a webhook', async () => {
+    const url = `http://127.0.0.1:${(hook!.address() as AddressInfo).port}/hook`;
+    await a!.client.call('notify.target.set', {
+      target: { id: 'hook', kind: 'webhook', webhook: { url }, minLevel: 'warning', enabled: true },
+      secret: 'Hook-secret-0123456789',
+    });
+    const r = await a!.client.call<{ delivered: boolean; subject: string }>('notify.target.test', {
+      id: 'hook',
+    });
+    assert.equal(r.delivered, true);
+    assert.ok(
+      hooks.some((h) => h.includes('"test"')),
+      hooks.join('\n'),
+    );
+  });
+
+  it('prom-client: /metrics answers with the RPC figures', async () => {
+    const base = new URL(/websocket: (wss?:\/\/\S+)/.exec(a!.stderr())![1]!.replace(/^ws/, 'http')).origin;
+    const { token } = await a!.client.call<{ token: string }>('auth.token.create', {
+      name: 'scraper',
+      role: 'auditor',
+    });
+    await a!.client.call('system.ping', {});
+    const r = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(r.status, 200);
+    assert.match(await r.text(), /calypso_rpc_requests_total\{method="system.ping",outcome="ok"\} [1-9]/);
+  });
+
+  it('node-pty: terminal.open starts a shell', async () => {
+    const { id, pid } = await a!.client.call<{ id: string; pid: number }>('terminal.open', {
+      cols: 80,
+      rows: 24,
+    });
+    assert.ok(pid > 0 && existsSync(`/proc/${pid}`), 'the shell runs');
+    await a!.client.call('terminal.close', { id });
   });
 
   it('the S3 client: a missing chunk is unavailable with the reason; restored, every S3 method works', async () => {
