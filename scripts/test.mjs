@@ -51,8 +51,8 @@ if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x
 await runTests(files);
 
 /**
- * Each file in its own `node --test` run, in sorted order (aa-baseline first, zz-leftovers last),
- * with a time limit: CALYPSO_TEST_FILE_TIMEOUT seconds (default 600). node's --test-timeout
+ * Each file in its own `node --test` run (aa-baseline first, zz-leftovers last, the others in
+ * lanes: see below and docs/testing.md), with a time limit: CALYPSO_TEST_FILE_TIMEOUT seconds (default 600). node's --test-timeout
  * applies to the file as a whole (node 20 runs each file as one subtest): when it expires node
  * fails the file by name ("test timed out"), and ends its process — a file whose `before` failed
  * and whose event loop something keeps alive no longer hangs the run. A watchdog kills the run's
