@@ -11,6 +11,17 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const filters = process.argv.slice(2);
 
+/**
+ * The files being run (their process groups' killers). Ctrl-C or a SIGTERM to the runner ends
+ * every one of them with it (each has its own group), then the runner.
+ */
+const running = new Set();
+for (const sig of ['SIGINT', 'SIGTERM'])
+  process.once(sig, () => {
+    for (const kill of running) kill(sig);
+    process.exit(130);
+  });
+
 function step(name, cmd, args, opts = {}) {
   const t0 = Date.now();
   process.stdout.write(`\n== ${name}\n`);
@@ -202,17 +213,6 @@ function runFile(file, env, timeoutS, buffered) {
     });
   });
 }
-
-/**
- * The files being run (their process groups' killers). Ctrl-C or a SIGTERM to the runner ends
- * every one of them with it (each has its own group), then the runner.
- */
-const running = new Set();
-for (const sig of ['SIGINT', 'SIGTERM'])
-  process.once(sig, () => {
-    for (const kill of running) kill(sig);
-    process.exit(130);
-  });
 
 /** Listen on 127.0.0.1:`port` for the run; undefined when something else already does. */
 function holdPort(port) {
