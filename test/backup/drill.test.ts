@@ -17,6 +17,7 @@ import type { Report } from '../../agent/backup/drill-model.js';
 import { baculaBase64, expectedFiles, sample, signatureMatches } from '../../agent/backup/drill-verify.js';
 import type { JobRecord } from '../../agent/jobs.js';
 import { waitUntil } from '../../agent/util/time.js';
+import { recordConsole } from './console-recorder.js';
 import { type Lab, startLab } from './lab.js';
 
 const kindOf = (e: unknown) => (e as { data?: { kind?: string } } | undefined)?.data?.kind;
@@ -122,7 +123,7 @@ describe('restore drills with the real Bacula daemons', { timeout: 300_000 }, ()
     );
   });
 
-  it('the dry run shows the exact restore of the last backup into the scratch', async () => {
+  it('the dry run shows the exact restore; the real run sends it, and passes: every file has its catalog MD5; the scratch is removed', async () => {
     const plan = await call<{ dryRun: boolean; commands: string[][]; console: string[] }>(
       'backup.drill.run',
       {
@@ -136,16 +137,25 @@ describe('restore drills with the real Bacula daemons', { timeout: 300_000 }, ()
     ]);
     assert.equal(plan.commands[0]?.[0], 'bconsole');
     assert.equal(existsSync(scratch), false, 'a dry run restores nothing');
-  });
 
-  it('passes on a fresh backup: every regular file restored has its catalog MD5; the scratch is removed', async () => {
-    const rec = await runJob('backup.drill.run', { name: 'whole' });
+    const sessions = recordConsole(lab);
+    let rec: JobRecord;
+    try {
+      rec = await runJob('backup.drill.run', { name: 'whole' });
+      assert.deepEqual(
+        sessions.sent(),
+        [{ argv: plan.commands[0], lines: plan.console }],
+        'backup.drill.run: the real run differs from its dry run',
+      );
+    } finally {
+      sessions.stop();
+    }
     assert.equal(rec.state, 'success', JSON.stringify(rec.error));
     const r = rec.result as Report;
     assert.equal(r.result, 'passed', r.message);
     assert.equal(r.algorithm, 'MD5');
     assert.equal(r.backupJobId, backupJobId);
-    // 3 blobs + 20 small files; the hard link's second name carries no signature of its own
+    // 3 blobs + 20 small files + the hard link's second name
     assert.equal(r.checked + r.unsigned, 24, JSON.stringify(r.files.map((f) => f.path)));
     assert.ok(r.checked >= 23);
     assert.ok(r.files.every((f) => f.result === 'ok'));
