@@ -30,6 +30,7 @@ import {
   expectedFiles,
   lastBackupSql,
   sample,
+  sampleable,
 } from './drill-verify.js';
 import { consolePlan, requireDaemons } from './methods-ops.js';
 import { daemonNames } from './model.js';
@@ -81,7 +82,7 @@ async function resolve(env: DrillEnv, d: DrillRecord, signal?: AbortSignal): Pro
   const jobIds = await ops.chain(src.jobId);
   const rows = await bctx.catalog.query<ChainRow>(chainFilesSql(jobIds), signal);
   const { files, unsigned } = expectedFiles(rows);
-  const chosen = d.sample !== undefined ? sample(files, d.sample) : files;
+  const chosen = d.sample !== undefined ? sample(sampleable(files), d.sample) : files;
   return {
     backupJobId: src.jobId,
     jobIds,

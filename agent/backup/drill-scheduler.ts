@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { RpcError } from '../../rpc/errors.js';
+import type { CalendarSource } from '../calendar-registry.js';
 import { cronMatches, nextRun, parseCron } from '../util/cron.js';
 import type { DrillRecord } from './drill-model.js';
 import { type DrillEnv, drillJob } from './drill-run.js';
@@ -82,4 +83,32 @@ export class DrillScheduler {
       }
     }
   }
+}
+
+/** The drills on the maintenance calendar (agent/calendar-registry.ts). */
+export function drillCalendar(env: DrillEnv): CalendarSource {
+  return {
+    name: 'backup.drill',
+    entries: (now) =>
+      env.store.list().map((d) => {
+        const last = env.store.reports(d.name)[0];
+        const next = nextDrillRun(d, now);
+        return {
+          id: d.name,
+          title: `restore drill of backup job ${d.job}${d.sample !== undefined ? ` (sample of ${d.sample} files)` : ''}`,
+          ...(d.schedule ? { schedule: d.schedule } : {}),
+          enabled: d.enabled,
+          ...(next !== undefined ? { nextRun: new Date(next).toISOString() } : {}),
+          ...(last
+            ? {
+                lastRun: {
+                  at: last.at,
+                  result: last.result === 'passed' ? 'success' : 'failed',
+                  summary: last.message,
+                } as const,
+              }
+            : {}),
+        };
+      }),
+  };
 }

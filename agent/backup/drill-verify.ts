@@ -46,6 +46,8 @@ export interface ExpectedFile {
   size: number;
   /** catalog signature, Bacula base64 */
   sig: string;
+  /** a second name of a hard-linked file (LStat LinkFI): its data comes with the first name */
+  linked: boolean;
 }
 
 const S_IFMT = 0o170000;
@@ -66,7 +68,7 @@ export function expectedFiles(rows: readonly ChainRow[]): { files: ExpectedFile[
       unsigned++;
       continue;
     }
-    files.push({ path: r.dir + r.name, size: st.size, sig: r.sig });
+    files.push({ path: r.dir + r.name, size: st.size, sig: r.sig, linked: st.linkFi !== 0 });
   }
   return { files, unsigned };
 }
@@ -136,6 +138,16 @@ export async function checkFile(where: string, f: ExpectedFile, signal?: AbortSi
     if (signal?.aborted) throw err;
     return { ...base, result: 'unreadable', actual: code ?? String(err) };
   }
+}
+
+/**
+ * What a sample draws from: no second names of hard links. Field finding (Bacula 9.6.7,
+ * test/backup/drill.test.ts): a sample of 3 that drew one name of a hard-linked pair without the
+ * name whose entry carries the data failed on a fresh backup — bvfs restores the entry, which
+ * has only a link to make. A whole-backup drill checks every name.
+ */
+export function sampleable(files: readonly ExpectedFile[]): ExpectedFile[] {
+  return files.filter((f) => !f.linked);
 }
 
 /** A uniform random sample of `n` (Fisher–Yates on a copy; `random` returns [0, 1)). */

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Service, ServiceFactory, Subsystem } from '../deps.js';
 import { type BackupContextOptions, createBackupContext } from './context.js';
 import { DrillStore } from './drill-model.js';
-import { DrillScheduler } from './drill-scheduler.js';
+import { DrillScheduler, drillCalendar } from './drill-scheduler.js';
 import { configMethods } from './methods-config.js';
 import { drillMethods } from './methods-drill.js';
 import { opsMethods } from './methods-ops.js';
@@ -41,6 +41,7 @@ export function createBackupService(
       scratchRoot: path.join(deps.layout.data.cache, 'drills'),
     };
     const drillScheduler = new DrillScheduler(drills);
+    deps.calendar.contribute(drillCalendar(drills));
     return {
       name: 'backup',
       start: () => {

@@ -14,7 +14,13 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { alertsSubsystem } from '../../agent/alerts/service.js';
 import type { Report } from '../../agent/backup/drill-model.js';
-import { baculaBase64, expectedFiles, sample, signatureMatches } from '../../agent/backup/drill-verify.js';
+import {
+  baculaBase64,
+  expectedFiles,
+  sample,
+  sampleable,
+  signatureMatches,
+} from '../../agent/backup/drill-verify.js';
 import type { JobRecord } from '../../agent/jobs.js';
 import { waitUntil } from '../../agent/util/time.js';
 import { recordConsole } from './console-recorder.js';
@@ -51,6 +57,11 @@ describe('restore drills: the pure parts', () => {
       ['/d/a'],
     );
     assert.equal(r.unsigned, 1);
+    const linked = { path: '/d/l', size: 1, sig: 'x', linked: true };
+    assert.deepEqual(
+      sampleable([linked, { ...linked, path: '/d/m', linked: false }]).map((f) => f.path),
+      ['/d/m'],
+    );
   });
 });
 
@@ -111,7 +122,7 @@ describe('restore drills with the real Bacula daemons', { timeout: 300_000 }, ()
       (e: Error) => kindOf(e) === 'not_found',
     );
     await call('backup.drill.create', { name: 'whole', job: 'drilled', keepReports: 3 });
-    await call('backup.drill.create', { name: 'sampled', job: 'drilled', sample: 3, keepReports: 1 });
+    await call('backup.drill.create', { name: 'sampled', job: 'drilled', sample: 30, keepReports: 1 });
     await assert.rejects(
       call('backup.drill.create', { name: 'whole', job: 'drilled' }),
       (e: Error) => kindOf(e) === 'conflict',
@@ -171,7 +182,10 @@ describe('restore drills with the real Bacula daemons', { timeout: 300_000 }, ()
       const rec = await runJob('backup.drill.run', { name: 'sampled' });
       assert.equal(rec.state, 'success', JSON.stringify(rec.error));
       const r = rec.result as Report;
-      assert.equal(r.checked, 3);
+      // 30 asked, 23 drawable: every file but the second name of the hard-linked pair, whose
+      // restore alone would have nothing to link to (drill-verify.ts, sampleable)
+      assert.equal(r.checked, 23);
+      assert.ok(r.files.every((f) => f.result === 'ok'));
       assert.equal(r.sampled, true);
     }
     const d = await call<{ last?: { result: string } }>('backup.drill.get', { name: 'sampled' });
@@ -219,7 +233,7 @@ describe('restore drills with the real Bacula daemons', { timeout: 300_000 }, ()
     assert.ok(reports.items.some((d) => d.last?.result === 'failed'));
   });
 
-  it('a drill on a schedule starts by itself as a job', async () => {
+  it('a drill on a schedule starts by itself as a job; the maintenance calendar lists the drills', async () => {
     await call('backup.drill.create', { name: 'minutely', job: 'drilled', schedule: '* * * * *', sample: 1 });
     const d = await call<{ nextRun?: string }>('backup.drill.get', { name: 'minutely' });
     assert.ok(d.nextRun && Date.parse(d.nextRun) > Date.now() - 60_000);
@@ -233,6 +247,35 @@ describe('restore drills with the real Bacula daemons', { timeout: 300_000 }, ()
       { timeoutMs: 60_000, what: 'the scheduled drill report' },
     );
     assert.equal(r.checked, 1);
+
+    // the maintenance calendar: the drills' next and last runs, soonest first
+    type Cal = {
+      items: {
+        source: string;
+        id: string;
+        schedule?: string;
+        nextRun?: string;
+        lastRun?: { result: string };
+      }[];
+      errors: unknown[];
+    };
+    const cal = await call<Cal>('maintenance.calendar');
+    assert.deepEqual(cal.errors, []);
+    assert.deepEqual(
+      cal.items.map((e) => e.id),
+      ['minutely', 'sampled', 'whole'],
+      'the scheduled drill first, then the by-hand ones',
+    );
+    const minutely = cal.items[0]!;
+    assert.equal(minutely.source, 'backup.drill');
+    assert.equal(minutely.schedule, '* * * * *');
+    assert.ok(minutely.nextRun && Date.parse(minutely.nextRun) > Date.now() - 60_000);
+    assert.equal(cal.items.find((e) => e.id === 'whole')?.lastRun?.result, 'failed');
+    assert.equal(cal.items.find((e) => e.id === 'sampled')?.lastRun?.result, 'success');
+    const failed = await call<Cal>('maintenance.calendar', { failed: true });
+    // (the minutely sample of one file may have drawn the damaged one)
+    assert.ok(failed.items.some((e) => e.id === 'whole'));
+    assert.ok(failed.items.every((e) => e.lastRun?.result === 'failed' && e.id !== 'sampled'));
   });
 
   it('delete removes the drill, its reports and clears its alert', async () => {

@@ -3827,6 +3827,40 @@ export interface Methods {
       total: number;
     };
   };
+  /** Scheduled maintenance on one list (restore drills today): what runs when, what ran and how it ended, soonest first */
+  "maintenance.calendar": {
+    params: {
+      /** only items whose last run failed */
+      failed?: boolean;
+    };
+    result: {
+      items: Array<{
+        /** what kind of item (`backup.drill`): the contributing source */
+        source: string;
+        /** the item within its source (a drill name) */
+        id: string;
+        title: string;
+        /** cron (UTC) or words; absent: by hand only */
+        schedule?: string;
+        enabled: boolean;
+        /** ISO 8601 */
+        nextRun?: string;
+        lastRun?: {
+          /** ISO 8601 */
+          at: string;
+          result: "success" | "failed";
+          summary?: string;
+        };
+      }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+      /** sources that could not answer */
+      errors: Array<{
+        source: string;
+        error: string;
+      }>;
+    };
+  };
   /** Every cartridge across libraries: barcode, media type, where it is, its Bacula volume */
   "media.list": {
     params: {
