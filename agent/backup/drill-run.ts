@@ -210,8 +210,11 @@ export async function runDrill(
     message,
     files: [...bad, ...results.filter((x) => x.result === 'ok')].slice(0, MAX_FILE_RESULTS),
   };
-  await env.store.addReport(report, d.keepReports);
-  await raiseOrClear(env, d, report, bad);
+  // a drill deleted while it ran keeps no report and raises nothing
+  if (env.store.get(d.name)) {
+    await env.store.addReport(report, d.keepReports);
+    await raiseOrClear(env, d, report, bad);
+  }
   ctx.progress(100, `drill ${d.name}: ${report.result}`);
   return report;
 }
