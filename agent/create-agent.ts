@@ -23,6 +23,7 @@ import type { WsTransport } from '../rpc/ws-transport.js';
 import { AlertEngine } from './alert-engine.js';
 import { CORE_ALERT_SOURCES } from './alert-rules.js';
 import { AuditLog } from './audit.js';
+import { CalendarRegistry } from './calendar-registry.js';
 import { Capabilities } from './capabilities.js';
 import { type Config, ConfigError, loadConfig, parseConfig } from './config.js';
 import { ConfigSet } from './config-set/index.js';
@@ -158,6 +159,7 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
       ]),
     ],
     metrics: new MetricsRegistry(),
+    calendar: new CalendarRegistry(),
     alerts: new AlertEngine({
       db: store.db('alerts'),
       events,

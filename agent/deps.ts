@@ -10,6 +10,7 @@ import type { AnyMethodDef } from '../rpc/registry.js';
 import type { Identity } from '../rpc/roles.js';
 import type { AlertEngine } from './alert-engine.js';
 import type { AuditLog } from './audit.js';
+import type { CalendarRegistry } from './calendar-registry.js';
 import type { Capabilities } from './capabilities.js';
 import type { Config, ConfigSlice } from './config.js';
 import type { ConfigSet } from './config-set/index.js';
@@ -57,6 +58,8 @@ export interface AgentDeps {
   alertSources: readonly string[];
   /** Metrics the subsystems contribute to `/metrics` (`metrics.contribute(...)`). */
   metrics: MetricsRegistry;
+  /** Scheduled maintenance the subsystems contribute to `maintenance.calendar` (`calendar.contribute(...)`). */
+  calendar: CalendarRegistry;
   version: string;
 }
 

@@ -5,9 +5,13 @@
  * status. README.md, "Backup (Bacula)", says how the agent talks to Bacula and why.
  */
 
+import path from 'node:path';
 import type { Service, ServiceFactory, Subsystem } from '../deps.js';
 import { type BackupContextOptions, createBackupContext } from './context.js';
+import { DrillStore } from './drill-model.js';
+import { DrillScheduler, drillCalendar } from './drill-scheduler.js';
 import { configMethods } from './methods-config.js';
+import { drillMethods } from './methods-drill.js';
 import { opsMethods } from './methods-ops.js';
 import { scheduleMethods } from './methods-schedule.js';
 import { volumeMethods } from './methods-volumes.js';
@@ -19,7 +23,7 @@ import { ScheduleWatch } from './schedule-watch.js';
 
 /** A backup service with options (tests shorten the poll period). */
 export function createBackupService(
-  opts: BackupContextOptions & { scheduleCheckMs?: number } = {},
+  opts: BackupContextOptions & { scheduleCheckMs?: number; drillTickMs?: number } = {},
 ): ServiceFactory {
   return (deps): Service => {
     deps.capabilities.declare(...BACKUP_PROBES);
@@ -31,15 +35,29 @@ export function createBackupService(
       ),
     );
     const watch = new ScheduleWatch(bctx, { intervalMs: opts.scheduleCheckMs });
+    const drills = {
+      bctx,
+      store: new DrillStore(deps.store.db('config'), deps.store.db('history')),
+      scratchRoot: path.join(deps.layout.data.cache, 'drills'),
+    };
+    const drillScheduler = new DrillScheduler(drills);
+    deps.calendar.contribute(drillCalendar(drills));
     return {
       name: 'backup',
-      start: () => watch.start(),
-      stop: () => watch.stop(),
+      start: () => {
+        watch.start();
+        drillScheduler.start(opts.drillTickMs);
+      },
+      stop: async () => {
+        await drillScheduler.stop();
+        await watch.stop();
+      },
       methods: [
         ...configMethods(bctx),
         ...opsMethods(bctx),
         ...volumeMethods(bctx),
         ...scheduleMethods(bctx, watch),
+        ...drillMethods(bctx, drills),
       ],
     };
   };

@@ -1,9 +1,11 @@
 /**
  * The agent's own methods, one file per namespace: system.*, auth.*, job.*, audit.*, events.*.
  */
+
 import type { AgentDeps, Service } from '../deps.js';
 import { auditMethods } from './audit.js';
 import { authMethods, watchTokens } from './auth.js';
+import { calendarMethods } from './calendar.js';
 import { eventMethods } from './events.js';
 import type { CoreExtra } from './extra.js';
 import { jobMethods } from './job.js';
@@ -61,6 +63,7 @@ export function coreService(deps: AgentDeps, extra: CoreExtra): Service {
       ...jobMethods(deps),
       ...auditMethods(deps),
       ...eventMethods(deps),
+      ...calendarMethods(deps),
     ],
   };
 }

@@ -55,12 +55,17 @@ export async function startLab(
     env?: Partial<Record<DaemonKind, Record<string, string>>>;
     clock?: Clock;
     scheduleCheckMs?: number;
+    drillTickMs?: number;
     services?: TestAgentOptions['services'];
   } = {},
 ): Promise<Lab> {
   const t = await startTestAgent({
     services: [
-      createBackupService({ pollMs: opts.pollMs ?? 300, scheduleCheckMs: opts.scheduleCheckMs }),
+      createBackupService({
+        pollMs: opts.pollMs ?? 300,
+        scheduleCheckMs: opts.scheduleCheckMs,
+        drillTickMs: opts.drillTickMs,
+      }),
       ...(opts.services ?? []),
     ],
     clock: opts.clock,

@@ -212,6 +212,7 @@ const ELSEWHERE: Record<string, string> = {
   'backup.volume.label': 'test/backup/bacula-daemons.test.ts',
   'backup.volume.purge': 'test/backup/bacula-daemons.test.ts',
   'backup.restore': 'test/backup/bacula-daemons.test.ts',
+  'backup.drill.run': 'test/backup/drill.test.ts',
   'backup.volume.labelBarcodes': 'test/tape-emu/bacula-tape.test.ts',
   'backup.volume.updateSlots': 'test/tape-emu/bacula-tape.test.ts',
   'tape.bacula.offer': 'test/tape/bacula-offer.test.ts',
@@ -292,6 +293,8 @@ const NO_COMMANDS: Record<string, string> = {
   'notify.target.delete':
     'removes the target, its outbox entries and secrets; the dry run counts what would go',
   'notify.target.test': 'sends one message; the dry run returns its subject and sends nothing',
+  'backup.drill.create': 'stores the drill in LMDB; the dry run names the key and stores nothing',
+  'backup.drill.delete': 'removes the drill and its reports from LMDB and clears its alert',
   'alert.rules.set':
     'stores the rules in LMDB; the dry run returns the merged rules unstored (test/alerts/core.test.ts)',
 };

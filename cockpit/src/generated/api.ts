@@ -552,6 +552,233 @@ export interface Methods {
       notes: string[];
     };
   };
+  /** Create a restore drill for a backup job: on its schedule (cron, UTC) the job's last backup (or a sample of N files) is restored to a scratch directory and checked against the catalog signatures */
+  "backup.drill.create": {
+    params: {
+      /** resource name: letters, digits, dot, dash, underscore (max 64) */
+      name: string & string & string & string & string & string;
+      /** resource name: letters, digits, dot, dash, underscore (max 64) */
+      job: string & string & string & string & string & string;
+      /** when it runs: five cron fields in UTC (`0 3 * * 0`) or @hourly/@daily/@weekly/@monthly */
+      schedule?: string;
+      /** restore only this many files, chosen at random each run (default: the whole backup) */
+      sample?: number;
+      /** reports kept (default 10) */
+      keepReports?: number;
+      /** scheduled runs happen (default true) */
+      enabled?: boolean;
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: {
+      name: string;
+      job: string;
+      schedule?: string;
+      sample?: number;
+      keepReports: number;
+      enabled: boolean;
+      /** ISO 8601 */
+      createdAt: string;
+      /** the scheduled minute it last ran in (ms) */
+      lastSlot?: number;
+      last?: {
+        /** report id (the run start, ms since the epoch) */
+        id: string;
+        /** when the run started (ISO 8601) */
+        at: string;
+        result: "passed" | "failed";
+        /** files compared with their catalog signature */
+        checked: number;
+        /** files missing or different */
+        failed: number;
+      };
+      /** next scheduled run (ISO 8601) */
+      nextRun?: string;
+    };
+  };
+  /** Delete a restore drill, its reports and its alert (backups are not touched) */
+  "backup.drill.delete": {
+    params: {
+      /** resource name: letters, digits, dot, dash, underscore (max 64) */
+      name: string & string & string & string & string & string;
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: {};
+  };
+  /** One restore drill by name. */
+  "backup.drill.get": {
+    params: {
+      /** resource name: letters, digits, dot, dash, underscore (max 64) */
+      name: string & string & string & string & string & string;
+    };
+    result: {
+      name: string;
+      job: string;
+      schedule?: string;
+      sample?: number;
+      keepReports: number;
+      enabled: boolean;
+      /** ISO 8601 */
+      createdAt: string;
+      /** the scheduled minute it last ran in (ms) */
+      lastSlot?: number;
+      last?: {
+        /** report id (the run start, ms since the epoch) */
+        id: string;
+        /** when the run started (ISO 8601) */
+        at: string;
+        result: "passed" | "failed";
+        /** files compared with their catalog signature */
+        checked: number;
+        /** files missing or different */
+        failed: number;
+      };
+      /** next scheduled run (ISO 8601) */
+      nextRun?: string;
+    };
+  };
+  /** Restore drills with their last result and next scheduled run */
+  "backup.drill.list": {
+    params: {};
+    result: {
+      items: Array<{
+        name: string;
+        job: string;
+        schedule?: string;
+        sample?: number;
+        keepReports: number;
+        enabled: boolean;
+        /** ISO 8601 */
+        createdAt: string;
+        /** the scheduled minute it last ran in (ms) */
+        lastSlot?: number;
+        last?: {
+          /** report id (the run start, ms since the epoch) */
+          id: string;
+          /** when the run started (ISO 8601) */
+          at: string;
+          result: "passed" | "failed";
+          /** files compared with their catalog signature */
+          checked: number;
+          /** files missing or different */
+          failed: number;
+        };
+        /** next scheduled run (ISO 8601) */
+        nextRun?: string;
+      }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
+  };
+  /** A drill's report with its per-file results: the latest, or one by id */
+  "backup.drill.report.get": {
+    params: {
+      /** resource name: letters, digits, dot, dash, underscore (max 64) */
+      name: string & string & string & string & string & string;
+      /** report id; default the latest */
+      id?: string;
+    };
+    result: {
+      /** report id (the run start, ms since the epoch) */
+      id: string;
+      /** when the run started (ISO 8601) */
+      at: string;
+      result: "passed" | "failed";
+      /** files compared with their catalog signature */
+      checked: number;
+      /** files missing or different */
+      failed: number;
+      drill: string;
+      /** backup job */
+      job: string;
+      /** the backup restored (the last successful one) */
+      backupJobId: number;
+      /** its chain: Full plus Differential/Incrementals */
+      jobIds: number[];
+      restoreJobId?: number;
+      /** how the Bacula restore job ended */
+      restoreStatus: string;
+      /** MD5 or SHA1, from the FileSet signature */
+      algorithm: string;
+      /** a sample of the files, not all of them */
+      sampled: boolean;
+      /** regular files the catalog holds no signature for (not checked) */
+      unsigned: number;
+      finishedAt: string;
+      durationMs: number;
+      /** where it was restored (removed after the run) */
+      scratch: string;
+      message: string;
+      /** per-file results, failures first (at most 1000) */
+      files: Array<{
+        path: string;
+        /** ok: the restored file has the catalog signature */
+        result: "ok" | "missing" | "different" | "unreadable";
+        /** size in the catalog */
+        size?: number;
+        /** catalog signature (Bacula base64) */
+        expected?: string;
+        /** signature of the restored file */
+        actual?: string;
+      }>;
+    };
+  };
+  /** Run a restore drill now: restore, compare every restored file with its catalog signature, keep the report; a failure raises backup.drill.failed */
+  "backup.drill.run": {
+    params: {
+      /** resource name: letters, digits, dot, dash, underscore (max 64) */
+      name: string & string & string & string & string & string;
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: { job: string };
+    /** what the job ends with (job.get) */
+    jobResult: {
+      /** report id (the run start, ms since the epoch) */
+      id: string;
+      /** when the run started (ISO 8601) */
+      at: string;
+      result: "passed" | "failed";
+      /** files compared with their catalog signature */
+      checked: number;
+      /** files missing or different */
+      failed: number;
+      drill: string;
+      /** backup job */
+      job: string;
+      /** the backup restored (the last successful one) */
+      backupJobId: number;
+      /** its chain: Full plus Differential/Incrementals */
+      jobIds: number[];
+      restoreJobId?: number;
+      /** how the Bacula restore job ended */
+      restoreStatus: string;
+      /** MD5 or SHA1, from the FileSet signature */
+      algorithm: string;
+      /** a sample of the files, not all of them */
+      sampled: boolean;
+      /** regular files the catalog holds no signature for (not checked) */
+      unsigned: number;
+      finishedAt: string;
+      durationMs: number;
+      /** where it was restored (removed after the run) */
+      scratch: string;
+      message: string;
+      /** per-file results, failures first (at most 1000) */
+      files: Array<{
+        path: string;
+        /** ok: the restored file has the catalog signature */
+        result: "ok" | "missing" | "different" | "unreadable";
+        /** size in the catalog */
+        size?: number;
+        /** catalog signature (Bacula base64) */
+        expected?: string;
+        /** signature of the restored file */
+        actual?: string;
+      }>;
+    };
+  };
   /** Browse one directory level of a job's catalog (sub-directories first, then files). */
   "backup.files": {
     params: {
@@ -3598,6 +3825,40 @@ export interface Methods {
         }>;
       }>;
       total: number;
+    };
+  };
+  /** Scheduled maintenance on one list (restore drills today): what runs when, what ran and how it ended, soonest first */
+  "maintenance.calendar": {
+    params: {
+      /** only items whose last run failed */
+      failed?: boolean;
+    };
+    result: {
+      items: Array<{
+        /** what kind of item (`backup.drill`): the contributing source */
+        source: string;
+        /** the item within its source (a drill name) */
+        id: string;
+        title: string;
+        /** cron (UTC) or words; absent: by hand only */
+        schedule?: string;
+        enabled: boolean;
+        /** ISO 8601 */
+        nextRun?: string;
+        lastRun?: {
+          /** ISO 8601 */
+          at: string;
+          result: "success" | "failed";
+          summary?: string;
+        };
+      }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+      /** sources that could not answer */
+      errors: Array<{
+        source: string;
+        error: string;
+      }>;
     };
   };
   /** Every cartridge across libraries: barcode, media type, where it is, its Bacula volume */
