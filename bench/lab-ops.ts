@@ -37,6 +37,10 @@ async function pair(
     d.push(await ms(() => direct(i)));
     a.push(await ms(() => agent(i)));
   }
+  return verdict(a, d, goal);
+}
+
+function verdict(a: number[], d: number[], goal: number): string {
   const r = median(a) / median(d);
   return `${median(a).toFixed(0)} / ${median(d).toFixed(0)} ms, ratio ${r.toFixed(2)} (goal ≤ ${goal}) ${r <= goal ? 'met' : 'NOT met'}`;
 }
@@ -48,7 +52,7 @@ function vdev(file: string, bytes: number): string {
   return file;
 }
 
-export async function benchZfsOps(res: Record<string, unknown>, rounds = 5): Promise<void> {
+export async function benchZfsOps(res: Record<string, unknown>, rounds = 3): Promise<void> {
   run(['modprobe', 'zfs']);
   const disks = [0, 1, 2, 3].map((i) => vdev(`/tmp/ops${i}.vdev`, 256 << 20));
   const z = await startTestAgent({
@@ -71,13 +75,13 @@ export async function benchZfsOps(res: Record<string, unknown>, rounds = 5): Pro
     run(['zpool', 'create', '-f', 'opsd', disks[0]!]);
     run(['zpool', 'create', '-f', 'opsa', disks[2]!]);
     res['dataset create: agent / zfs create'] = await pair(
-      rounds * 2,
+      rounds * 2 + 1,
       (i) => run(['zfs', 'create', `opsd/d${i}`]),
       (i) => z.call('dataset.create', { name: `opsa/d${i}` }),
       1.5,
     );
     res['snapshot create: agent / zfs snapshot'] = await pair(
-      rounds * 2,
+      rounds * 2 + 1,
       (i) => run(['zfs', 'snapshot', `opsd/d${i}@s`]),
       (i) => z.call('snapshot.create', { dataset: `opsa/d${i}`, name: 's' }),
       1.5,
@@ -105,22 +109,33 @@ export async function benchLioLun(res: Record<string, unknown>, rounds = 3): Pro
     services: [iscsiSubsystem([lioBackendFactory])],
   });
   try {
-    await t.call('iscsi.target.create', { iqn: IQN_A, portals: [{ address: '127.0.0.1', port: 3260 }] });
+    // not interleaved: the agent owns LIO's configfs and removes a target made by hand at its next apply (drift),
+    // so targetcli's rounds come first, then configfs is cleared and the agent's rounds follow
+    const direct: number[] = [];
     run(['targetcli', '/iscsi', 'create', IQN_D]);
-    res['LIO LUN create (16 MiB file): agent / targetcli'] = await pair(
-      rounds,
-      (i) => {
-        const f = `/tmp/lio-direct-${i}.img`;
-        run(['targetcli', '/backstores/fileio', 'create', `name=d${i}`, `file_or_dev=${f}`, 'size=16M']);
-        run(['targetcli', `/iscsi/${IQN_D}/tpg1/luns`, 'create', `/backstores/fileio/d${i}`]);
-      },
-      (i) =>
-        t.call('iscsi.lun.create', {
-          target: IQN_A,
-          backing: { kind: 'file', name: `a${i}.img`, sizeBytes: 16 << 20 },
+    for (let i = 0; i < rounds; i++) {
+      direct.push(
+        await ms(() => {
+          const f = `/tmp/lio-direct-${i}.img`;
+          run(['targetcli', '/backstores/fileio', 'create', `name=d${i}`, `file_or_dev=${f}`, 'size=16M']);
+          run(['targetcli', `/iscsi/${IQN_D}/tpg1/luns`, 'create', `/backstores/fileio/d${i}`]);
         }),
-      1.0,
-    );
+      );
+    }
+    run(['targetcli', 'clearconfig', 'confirm=True']);
+    await t.call('iscsi.target.create', { iqn: IQN_A, portals: [{ address: '127.0.0.1', port: 3260 }] });
+    const agent: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      agent.push(
+        await ms(() =>
+          t.call('iscsi.lun.create', {
+            target: IQN_A,
+            backing: { kind: 'file', name: `a${i}.img`, sizeBytes: 16 << 20 },
+          }),
+        ),
+      );
+    }
+    res['LIO LUN create (16 MiB file): agent / targetcli'] = verdict(agent, direct, 1.0);
   } finally {
     await t.call('iscsi.target.delete', { iqn: IQN_A }).catch(() => undefined);
     await t.stop();

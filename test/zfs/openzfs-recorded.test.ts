@@ -6,22 +6,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseZfsGet } from '../../agent/zfs/parse-zfs-list.js';
-import { parseZpoolIostat } from '../../agent/zfs/parse-zpool-iostat.js';
 import { fakeRunner } from './fake-runner.js';
 import { fixture } from './fixtures.js';
 
 const rec = (name: string) => fixture('openzfs-2.1.11-lab', name);
-
-test('zpool iostat -Hp -y (recorded): both pools, exact bytes', () => {
-  const io = parseZpoolIostat(rec('zpool-iostat-Hp.txt'), true);
-  assert.deepEqual(
-    io.map((p) => [p.name, p.alloc, p.free]),
-    [
-      ['backup', 1507328, 115933184],
-      ['tank', 14594048, 237064192],
-    ],
-  );
-});
 
 test('zfs get -Hp of a zvol (recorded): volsize and volblocksize', () => {
   const vol = parseZfsGet(rec('zfs-get-Hp-volume.txt')).get('tank/calypso/iscsi/lun0')!;
