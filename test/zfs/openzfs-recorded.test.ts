@@ -1,7 +1,7 @@
 /**
- * The OpenZFS 2.1.11 recordings of the kernel lab (test/fixtures/zfs/openzfs-2.1.11-lab) that the status and list
- * tests do not read: `zpool iostat -Hp`, a zvol's properties, and that the fake runner (test/zfs/fake-runner.ts)
- * answers from them.
+ * The OpenZFS 2.1.11 recordings of the kernel lab (test/fixtures/zfs/openzfs-2.1.11-lab) that the status, list and
+ * iostat tests do not read (a zvol's properties), and that the fake runner (test/zfs/fake-runner.ts) answers from
+ * them.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
