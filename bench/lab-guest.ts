@@ -1,5 +1,6 @@
 /**
- * The kernel lab's in-guest benchmark (bench/lab.ts boots the guest and runs this as root): on OpenZFS, a
+ * The kernel lab's in-guest benchmark (bench/lab.ts boots the guest and runs this as root): single OpenZFS and LIO
+ * operations through the agent against the same tools run directly (bench/lab-ops.ts); on OpenZFS, a
  * snapshot.list of ~10,000 snapshots through the agent against `zfs list -Hp -t snapshot` run directly (goal ≤ 1.05×);
  * on tgt's library through the kernel initiator, changer.status through the agent against `mtx status` (≤ 1.1×).
  * Prints one JSON line.
@@ -11,6 +12,7 @@ import { startTapeLab } from '../sandbox/tape.js';
 import { startTestAgent } from '../test/helpers/agent.js';
 import { waitLuns } from '../test/lab/guest/scsi-sysfs.js';
 import { labLib } from '../test/lab/guest/sh.js';
+import { benchLioLun, benchZfsOps } from './lab-ops.js';
 
 const run = (argv: string[]) =>
   execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', maxBuffer: 256 << 20 });
@@ -18,7 +20,6 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function time(n: number, fn: () => unknown): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
-    phase('datasets created');
     const t0 = performance.now();
     await fn();
     out.push(performance.now() - t0);
@@ -33,17 +34,25 @@ const phase = (name: string) =>
   process.stdout.write(
     `LAB-PHASE ${name} ${((performance.now() - T0) / 1000).toFixed(1)} s ${JSON.stringify(res)}\n`,
   );
-// --- snapshots ---
+// --- single operations ---
+await benchZfsOps(res);
+phase('zfs operations measured');
+await benchLioLun(res);
+phase('LIO LUN create measured');
+// --- snapshots: DATASETS × SNAPS (CALYPSO_LAB_BENCH_SNAPSHOTS, default 10,000, in 100 datasets) ---
+const DATASETS = 100;
+const SNAPS = Math.max(1, Math.round(Number(process.env.CALYPSO_LAB_BENCH_SNAPSHOTS ?? 10_000) / DATASETS));
 run(['modprobe', 'zfs']);
 const fd = openSync('/tmp/bench.vdev', 'w');
 ftruncateSync(fd, 1 << 30);
 closeSync(fd);
 run(['zpool', 'create', '-f', 'benchz', '/tmp/bench.vdev']);
 phase('pool created');
-for (let i = 0; i < 99; i++) run(['zfs', 'create', `benchz/d${i}`]);
+for (let i = 0; i < DATASETS - 1; i++) run(['zfs', 'create', `benchz/d${i}`]);
+phase('datasets created');
 const t0 = performance.now();
 // one recursive snapshot per command: OpenZFS refuses two snapshots of one file system in one command
-for (let s = 0; s < 100; s++) run(['zfs', 'snapshot', '-r', `benchz@s${s}`]);
+for (let s = 0; s < SNAPS; s++) run(['zfs', 'snapshot', '-r', `benchz@s${s}`]);
 res.snapshotsCreatedS = ((performance.now() - t0) / 1000).toFixed(1);
 phase('snapshots created');
 const raw = await time(5, () =>

@@ -1,6 +1,6 @@
 /**
  * pool.iostat (issue 17, the Overview's I/O chart): the parser on `zpool iostat` as zfs-fuse
- * prints it (recorded here) and in OpenZFS's scripted form; then on zfs-fuse through the agent,
+ * prints it (recorded here) and in OpenZFS's scripted form (recorded in the kernel lab); then on zfs-fuse through the agent,
  * data written into a pool during the interval shows as write bytes, identical requests share
  * one `zpool iostat`, and bad input is refused.
  */
@@ -45,14 +45,17 @@ describe('zpool iostat parsing', () => {
     ]);
   });
 
-  it('reads OpenZFS’s scripted exact form, one line per pool', () => {
-    const text =
-      'tank\t1099511627776\t2199023255552\t12\t340\t49152\t10485760\nbackup\t0\t1000\t0\t0\t0\t0\n';
+  it('reads OpenZFS’s scripted exact form, one line per pool (recorded on 2.1.11 in the kernel lab)', () => {
+    const text = readFileSync(
+      path.join(repoRoot(), 'test/fixtures/zfs/openzfs-2.1.11-lab/zpool-iostat-Hp.txt'),
+      'utf8',
+    );
+    // an idle one-second sample (-y): exact sizes, no operations
     assert.deepEqual(
-      parseZpoolIostat(text, true).map((p) => [p.name, p.alloc, p.writeOps, p.writeBytes]),
+      parseZpoolIostat(text, true).map((p) => [p.name, p.alloc, p.free, p.readOps, p.writeOps, p.writeBytes]),
       [
-        ['tank', 1099511627776, 340, 10485760],
-        ['backup', 0, 0, 0],
+        ['backup', 1507328, 115933184, 0, 0, 0],
+        ['tank', 14594048, 237064192, 0, 0, 0],
       ],
     );
     assert.deepEqual(parseZpoolIostat('garbage\nno pools available\n', true), []);

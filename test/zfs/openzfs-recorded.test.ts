@@ -1,45 +1,45 @@
 /**
- * The parsers on OpenZFS 2.1.11 outputs recorded in the kernel lab (test/fixtures/zfs/openzfs-2.1.11-lab), next to
- * the hand-written ones of openzfs-2.x: pool status, dataset and snapshot lists, iostat, send estimates.
+ * The OpenZFS 2.1.11 recordings of the kernel lab (test/fixtures/zfs/openzfs-2.1.11-lab) that the status, list and
+ * iostat tests do not read (a zvol's properties), and that the fake runner (test/zfs/fake-runner.ts) answers from
+ * them.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { test } from 'node:test';
-import { parseDatasetList, parseSnapshotList } from '../../agent/zfs/parse-zfs-list.js';
-import { parseSendEstimate } from '../../agent/zfs/parse-zfs-send.js';
-import { parseZpoolIostat } from '../../agent/zfs/parse-zpool-iostat.js';
-import { parseZpoolStatus } from '../../agent/zfs/parse-zpool-status.js';
-import { repoRoot } from '../helpers/paths.js';
+import { parseZfsGet } from '../../agent/zfs/parse-zfs-list.js';
+import { fakeRunner } from './fake-runner.js';
+import { fixture } from './fixtures.js';
 
-const rec = (name: string) =>
-  readFileSync(path.join(repoRoot(), 'test/fixtures/zfs/openzfs-2.1.11-lab', name), 'utf8');
+const rec = (name: string) => fixture('openzfs-2.1.11-lab', name);
 
-test('zpool status -P -p (recorded): labz ONLINE, a mirror of two disks', () => {
-  const [p] = parseZpoolStatus(rec('zpool-status-P-p-online.txt'));
-  assert.equal(p?.name, 'labz');
-  assert.equal(p?.state, 'ONLINE');
-  assert.match(JSON.stringify(p), /\/dev\/sda1/);
-  assert.match(JSON.stringify(p), /\/dev\/sdb1/);
+test('zfs get -Hp of a zvol (recorded): volsize and volblocksize', () => {
+  const vol = parseZfsGet(rec('zfs-get-Hp-volume.txt')).get('tank/calypso/iscsi/lun0')!;
+  assert.equal(vol.get('type')?.value, 'volume');
+  assert.equal(vol.get('volsize')?.value, String(64 << 20));
+  assert.equal(vol.get('volblocksize')?.value, '8192');
 });
 
-test('zpool status (recorded): a paused scrub reads as paused', () => {
-  const [p] = parseZpoolStatus(rec('zpool-status-scrub-paused.txt'));
-  assert.match(JSON.stringify(p), /paused/);
-});
-
-test('zfs list -Hp (recorded, the agent’s columns): datasets and snapshots', () => {
-  const ds = parseDatasetList(rec('zfs-list-Hp-datasets.txt'));
-  assert.ok(ds.some((d) => d.name === 'labz/data'));
-  const snaps = parseSnapshotList(rec('zfs-list-Hp-snapshots.txt'));
-  assert.ok(snaps.some((s) => s.name === 'labz/data@s1'));
-});
-
-test('zpool iostat -Hp and zfs send -nvP (recorded)', () => {
-  const [io] = parseZpoolIostat(rec('zpool-iostat-Hp.txt'), true);
-  assert.equal(io?.name, 'labz');
-  assert.equal(io?.alloc, 6931456);
-  assert.equal(parseSendEstimate(rec('zfs-send-nvP-full.txt'))?.bytes, 3165616);
-  // a resumed send (token lines first) estimates what is left
-  assert.equal(parseSendEstimate(rec('zfs-send-nvP-resume.txt'))?.bytes, 2767280);
+test('the fake runner answers from the recordings', async () => {
+  const fake = fakeRunner();
+  const run = (argv: string[]) => fake.run(argv);
+  const get = await run([
+    'zfs',
+    'get',
+    '-H',
+    '-p',
+    '-o',
+    'name,property,value,source',
+    'creation,userrefs',
+    '--',
+    'tank/calypso/db@auto-20241109-0000',
+  ]);
+  assert.equal(
+    get.stdout,
+    'tank/calypso/db@auto-20241109-0000\tcreation\t1796567809\t-\ntank/calypso/db@auto-20241109-0000\tuserrefs\t1\t-',
+  );
+  const token = await run(['zfs', 'get', '-H', '-o', 'value', 'receive_resume_token', '--', 'backup/copy']);
+  assert.match(token.stdout, /^1-c2c8bdf56-/);
+  await assert.rejects(
+    run(['zfs', 'get', '-H', '-p', '-o', 'name,property,value,source', 'used', '--', 'tank/nope']),
+    /dataset does not exist/,
+  );
 });

@@ -86,12 +86,14 @@ describe('zpool list / get', () => {
       'fragmentation',
       'guid',
     ];
-    const rows = parseZpoolList(fixture('openzfs-2.x', 'zpool-list-Hp.txt'), cols);
+    const rows = parseZpoolList(fixture('openzfs-2.1.11-lab', 'zpool-list-Hp.txt'), cols);
     assert.equal(rows.length, 2);
-    assert.equal(rows[0]!.size, 3985729650688);
-    assert.equal(rows[0]!.capacity, 31);
-    assert.equal(rows[0]!.fragmentation, 4);
-    assert.equal(rows[1]!.altroot, '/mnt');
+    assert.equal(rows[1]!.name, 'tank');
+    assert.equal(rows[1]!.size, 251658240);
+    assert.equal(rows[1]!.capacity, 5);
+    assert.equal(rows[1]!.fragmentation, 4);
+    assert.equal(rows[1]!.altroot, undefined);
+    assert.equal(rows[0]!.altroot, '/mnt');
   });
 
   it('zpool get: the aligned table of zfs-fuse and the scripted form of OpenZFS', () => {
@@ -100,9 +102,10 @@ describe('zpool list / get', () => {
     assert.deepEqual(fuse.get('cachefile'), { value: 'none', source: 'local' });
     assert.deepEqual(fuse.get('altroot'), { value: '/tmp/zx/mnt2', source: 'local' });
     assert.deepEqual(fuse.get('size'), { value: '862M', source: '-' });
-    const ozfs = parseZpoolGet(fixture('openzfs-2.x', 'zpool-get-Hp.txt')).get('tank')!;
-    assert.equal(ozfs.get('ashift')?.value, '12');
-    assert.equal(ozfs.get('feature@zstd_compress')?.value, 'active');
+    const ozfs = parseZpoolGet(fixture('openzfs-2.1.11-lab', 'zpool-get-Hp.txt')).get('tank')!;
+    assert.deepEqual(ozfs.get('ashift'), { value: '12', source: 'local' });
+    assert.equal(ozfs.get('feature@encryption')?.value, 'active');
+    assert.equal(ozfs.get('feature@zstd_compress')?.value, 'enabled');
   });
 });
 
@@ -131,12 +134,16 @@ describe('zfs list / get', () => {
   });
 
   it('OpenZFS datasets (-p) including a volume', () => {
-    const rows = parseDatasetList(fixture('openzfs-2.x', 'zfs-list-Hp-datasets.txt'));
+    const rows = parseDatasetList(fixture('openzfs-2.1.11-lab', 'zfs-list-Hp-datasets.txt'));
     const vol = rows.find((r) => r.type === 'volume')!;
-    assert.equal(vol.volsize, 107374182400);
+    assert.equal(vol.name, 'tank/calypso/iscsi/lun0');
+    assert.equal(vol.volsize, 64 * M);
     assert.equal(vol.mountpoint, undefined);
-    assert.equal(rows[0]!.creation, 1699999999000);
+    assert.equal(rows[0]!.creation, 1796567748000);
     assert.equal(rows[0]!.mounted, true);
+    const clone = rows.find((r) => r.name === 'tank/clone')!;
+    assert.equal(clone.origin, 'tank/calypso/db@auto-20241109-0000');
+    assert.equal(clone.used, 0);
   });
 
   it('snapshots of both dialects', () => {
@@ -151,11 +158,13 @@ describe('zfs list / get', () => {
       referenced: Math.round(3.12 * M),
       created: Date.UTC(2026, 10, 25, 12, 14),
     });
-    const oz = parseSnapshotList(fixture('openzfs-2.x', 'zfs-list-Hp-snapshots.txt'));
+    const oz = parseSnapshotList(fixture('openzfs-2.1.11-lab', 'zfs-list-Hp-snapshots.txt'));
     assert.equal(oz.length, 8);
     assert.equal(oz[0]!.holds, 1);
-    assert.equal(oz[1]!.created, (1731110400 + 3600) * 1000);
-    assert.equal(oz[2]!.used, 3 * M);
+    assert.equal(oz[1]!.holds, 0);
+    assert.equal(oz[1]!.created, 1796567812 * 1000);
+    assert.equal(oz[2]!.used, 57344);
+    assert.equal(oz[3]!.referenced, 8552448);
     // the raw five-column `zfs list -H -t snapshot` (mountpoint last) also parses by position
     const raw = parseSnapshotList(fixture('zfs-fuse-0.7', 'zfs-list-t-snapshot-H.txt'));
     assert.equal(raw.length, 6);
@@ -165,20 +174,26 @@ describe('zfs list / get', () => {
     const fuse = parseZfsGet(fixture('zfs-fuse-0.7', 'zfs-get-Hp-r.txt'));
     assert.equal(fuse.get('tank@daily-1')?.get('creation')?.value, '1795608842');
     assert.equal(fuse.get('tank/shares')?.get('used')?.source, '-');
-    const oz = parseZfsGet(fixture('openzfs-2.x', 'zfs-get-Hp-all.txt')).get('tank/calypso/db')!;
+    const oz = parseZfsGet(fixture('openzfs-2.1.11-lab', 'zfs-get-Hp-all.txt')).get('tank/calypso/db')!;
     assert.equal(oz.get('mountpoint')?.source, 'inherited from tank/calypso');
     assert.equal(oz.get('calypso:role')?.value, 'db');
+    assert.deepEqual(oz.get('recordsize'), { value: '16384', source: 'local' });
+    const locked = parseZfsGet(fixture('openzfs-2.1.11-lab', 'zfs-get-Hp-encryption-locked.txt'));
+    assert.equal(locked.get('tank/calypso/secret')?.get('keystatus')?.value, 'unavailable');
+    assert.equal(locked.get('tank/calypso/secret')?.get('encryption')?.value, 'aes-256-gcm');
   });
 });
 
 describe('send estimates and versions', () => {
   it('reads zfs send -nvP', () => {
-    const full = parseSendEstimate(fixture('openzfs-2.x', 'zfs-send-nvP-full.txt'))!;
-    assert.equal(full.bytes, 20568350720);
+    const full = parseSendEstimate(fixture('openzfs-2.1.11-lab', 'zfs-send-nvP-full.txt'))!;
+    assert.equal(full.bytes, 5362328);
     assert.equal(full.streams[0]!.kind, 'full');
-    const inc = parseSendEstimate(fixture('openzfs-2.x', 'zfs-send-nvP-incremental.txt'))!;
-    assert.equal(inc.bytes, 734003200);
-    assert.equal(inc.streams[0]!.from, 'auto-20241109-0000');
+    const inc = parseSendEstimate(fixture('openzfs-2.1.11-lab', 'zfs-send-nvP-incremental.txt'))!;
+    assert.equal(inc.bytes, 3231384);
+    assert.equal(inc.streams[0]!.from, 'tank/calypso/db@auto-20241109-0000');
+    // a resumed send: the token's contents first, then what is left of the stream
+    assert.equal(parseSendEstimate(fixture('openzfs-2.1.11-lab', 'zfs-send-nvP-resume.txt'))?.bytes, 7522240);
     assert.equal(parseSendEstimate('invalid option n'), undefined);
   });
   it('estimates from properties where there is no dry run', () => {
@@ -191,7 +206,15 @@ describe('send estimates and versions', () => {
   it('reads resume tokens and versions', () => {
     assert.equal(parseResumeToken('-\n'), undefined);
     assert.equal(parseResumeToken('1-e604ea4bf-e0-789c63a2\n'), '1-e604ea4bf-e0-789c63a2');
-    assert.equal(parseZfsVersion(fixture('openzfs-2.x', 'zfs-version.txt')), '2.2.4');
+    const get = parseZfsGet(fixture('openzfs-2.1.11-lab', 'zfs-get-Hp-resume-token.txt'));
+    const token = get.get('backup/copy')!.get('receive_resume_token')!.value;
+    assert.equal(parseResumeToken(`${token}\n`), token);
+    assert.match(token, /^1-[0-9a-f]+-[0-9a-f]+-789c/);
+    assert.equal(
+      parseResumeToken(`${get.get('tank/calypso/db')!.get('receive_resume_token')!.value}\n`),
+      undefined,
+    );
+    assert.equal(parseZfsVersion(fixture('openzfs-2.1.11-lab', 'zfs-version.txt')), '2.1.11');
     assert.equal(parseZfsVersion(fixture('zfs-fuse-0.7', 'zfs-version.txt')), undefined);
   });
 });

@@ -130,7 +130,7 @@ describe('snapshot cache', () => {
 });
 
 describe('health diff', () => {
-  const st = (v: 'zfs-fuse-0.7' | 'openzfs-2.x', n: string) => parseZpoolStatus(fixture(v, n))[0]!;
+  const st = (v: 'zfs-fuse-0.7' | 'openzfs-2.1.11-lab', n: string) => parseZpoolStatus(fixture(v, n))[0]!;
 
   it('reports DEGRADED and the offlined device', () => {
     const before = st('zfs-fuse-0.7', 'zpool-status-scrub-stopped.txt');
@@ -155,12 +155,15 @@ describe('health diff', () => {
   });
 
   it('reports permanent data errors and a first sight of an unhealthy pool', () => {
-    const after = st('openzfs-2.x', 'zpool-status-checksum-errors-p.txt');
-    const before = st('openzfs-2.x', 'zpool-status-online.txt');
+    const after = st('openzfs-2.1.11-lab', 'zpool-status-checksum-errors-p.txt');
+    // the same two devices (t2 replaced t1 in the resilver recorded before the damage)
+    const before = st('openzfs-2.1.11-lab', 'zpool-status-resilver-completed.txt');
     const kinds = diffHealth(before, after).map((e) => e.kind);
     assert.deepEqual(kinds, ['device-errors', 'device-errors', 'scan-finished', 'data-errors']);
     assert.deepEqual(
-      diffHealth(undefined, st('openzfs-2.x', 'zpool-status-degraded-classes.txt')).map((e) => e.data.to),
+      diffHealth(undefined, st('openzfs-2.1.11-lab', 'zpool-status-degraded-classes.txt')).map(
+        (e) => e.data.to,
+      ),
       ['DEGRADED'],
     );
     assert.deepEqual(diffHealth(before, before), []);

@@ -4,15 +4,13 @@
  * a mirror pool, datasets and snapshots (.zfs/snapshot visible), a zvol (/dev/zvol/... appears), pool.iostat
  * (zpool iostat -Hp), scrub pause, and a resumable receive resumed by replication.run with its token. Native
  * encryption has no agent method yet: key load/unload is checked with zfs directly, and the agent's listing of the
- * encrypted dataset. With CALYPSO_LAB_RECORD=1 the raw outputs are left in /calypso-lab-run/export for fixtures.
+ * encrypted dataset. The OpenZFS fixtures are recorded by record-openzfs.ts (scripts/lab/record-fixtures.sh zfs).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DATASET_COLUMNS, SNAPSHOT_COLUMNS } from '../../../agent/zfs/parse-zfs-list.js';
-import { POOL_LIST_COLUMNS } from '../../../agent/zfs/parse-zpool-list.js';
 import type { AgentClient } from '../../../rpc/client.js';
 import { type AgentProcess, startAgentProcess } from '../../helpers/agent.js';
 import { assertInGuest, ok, sh, waitFor } from './sh.js';
@@ -22,13 +20,6 @@ let agent: AgentProcess;
 let c: AgentClient;
 let disks: string[];
 let mnt: string;
-const RECORD = process.env.CALYPSO_LAB_RECORD === '1' ? '/calypso-lab-run/export/zfs' : undefined;
-
-async function record(name: string, argv: string[]): Promise<void> {
-  if (!RECORD) return;
-  mkdirSync(RECORD, { recursive: true });
-  writeFileSync(path.join(RECORD, name), await ok(argv));
-}
 
 async function waitJob(id: string): Promise<{ state: string; result?: unknown; error?: unknown }> {
   for (;;) {
@@ -75,9 +66,6 @@ describe('OpenZFS on the real kernel through the agent process', () => {
     });
     const pools = (await c.call<{ items: { name: string; health: string }[] }>('pool.list')).items;
     assert.equal(pools.find((p) => p.name === POOL)?.health, 'ONLINE');
-    await record('zpool-status-P-p-online.txt', ['zpool', 'status', '-P', '-p', POOL]);
-    await record('zpool-list-Hp.txt', ['zpool', 'list', '-Hp', '-o', POOL_LIST_COLUMNS.join(','), POOL]);
-    await record('zfs-version.txt', ['zfs', 'version']);
   });
 
   it('datasets and snapshots; the snapshot is visible under .zfs/snapshot', async () => {
@@ -96,27 +84,6 @@ describe('OpenZFS on the real kernel through the agent process', () => {
       ['s1'],
     );
     assert.equal(readFileSync(path.join(dir, '.zfs/snapshot/s1/file'), 'utf8'), 'before the snapshot\n');
-    await record('zfs-list-Hp-datasets.txt', [
-      'zfs',
-      'list',
-      '-Hp',
-      '-r',
-      '-o',
-      DATASET_COLUMNS.join(','),
-      POOL,
-    ]);
-    await record('zfs-list-Hp-snapshots.txt', [
-      'zfs',
-      'list',
-      '-Hp',
-      '-t',
-      'snapshot',
-      '-r',
-      '-o',
-      SNAPSHOT_COLUMNS.join(','),
-      POOL,
-    ]);
-    await record('zfs-send-nvP-full.txt', ['zfs', 'send', '-nvP', `${POOL}/data@s1`]);
   });
 
   it('zvol.create: /dev/zvol/<pool>/<name> appears with the size asked', async () => {
@@ -159,7 +126,6 @@ describe('OpenZFS on the real kernel through the agent process', () => {
       await ok(['zfs', 'get', '-H', '-o', 'value', 'receive_resume_token', `${POOL}/copy`])
     ).trim();
     assert.notEqual(token, '-', 'a resume token is left');
-    await record('zfs-send-nvP-resume.txt', ['zfs', 'send', '-nvP', '-t', token]);
     const { job } = await c.call<{ job: string }>('replication.run', {
       source: `${POOL}/data`,
       target: `${POOL}/copy`,
@@ -176,7 +142,6 @@ describe('OpenZFS on the real kernel through the agent process', () => {
       seconds: 1,
     });
     const raw = (await ok(['zpool', 'iostat', '-Hp', POOL])).trim().split('\t');
-    await record('zpool-iostat-Hp.txt', ['zpool', 'iostat', '-Hp', POOL]);
     const mine = io.pools.find((p) => p.name === POOL)!;
     assert.equal(mine.alloc! + mine.free!, Number(raw[1]) + Number(raw[2]), 'the same pool size');
   });
@@ -189,7 +154,6 @@ describe('OpenZFS on the real kernel through the agent process', () => {
       await new Promise((r) => setTimeout(r, 100));
     await c.call('pool.scrub.pause', { name: POOL });
     assert.match(await ok(['zpool', 'status', POOL]), /scrub paused/);
-    await record('zpool-status-scrub-paused.txt', ['zpool', 'status', '-P', '-p', POOL]);
     const paused = await waitJob(job);
     assert.equal(paused.state, 'success', JSON.stringify(paused.error));
     assert.equal((paused.result as { state: string }).state, 'paused');
@@ -208,7 +172,6 @@ describe('OpenZFS on the real kernel through the agent process', () => {
     await ok(['zpool', 'scrub', POOL], 60_000).catch(() => '');
     await ok(['zpool', 'wait', '-t', 'scrub', POOL], 300_000);
     assert.match(await ok(['zpool', 'status', POOL]), /scrub repaired 0B .* with 0 errors/);
-    await record('zpool-status-scrub-finished.txt', ['zpool', 'status', '-P', '-p', POOL]);
     assert.ok(existsSync(`/dev/zvol/${POOL}/vol`));
   });
 });
