@@ -49,7 +49,8 @@ describe('npm run demo -- --ui: the appliance in its sandbox, in Cockpit', { ski
   const prefix = path.join(tmp.dir, 'demo');
   after(async () => {
     await browser?.close();
-    if (npm && npm.exitCode === null) {
+    // (a SIGTERM'd npm has signalCode set and exitCode null: no 20 s wait after a passing run)
+    if (npm && npm.exitCode === null && npm.signalCode === null) {
       npm.kill('SIGTERM');
       await new Promise((r) => setTimeout(r, 20_000));
     }
