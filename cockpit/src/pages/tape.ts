@@ -397,11 +397,12 @@ export class TapePage extends LitElement {
     const vtlDown = this.vtl.value?.status.available === false ? this.vtl.value.status.reason : undefined;
     const down =
       this.changers.status === TaskStatus.ERROR ? unavailableReason(this.changers.error) : undefined;
+    // the wizard's plan (a dry run) works without mhvtl: the button stays, its title says why Create will not
     const vtlTitle = vtlDown ? format(_('mhvtl cannot run here: $0'), vtlDown) : undefined;
     return html`<div class="toolbar">
         <h2>${_('Tape & VTL')}</h2>
         <span class="spacer"></span>
-        <button data-action="new-vtl" ?disabled=${!!vtlDown} title=${vtlTitle ?? nothing} @click=${() => (this.wizardOpen = !this.wizardOpen)}>${_('New virtual library…')}</button>
+        <button data-action="new-vtl" title=${vtlTitle ?? nothing} @click=${() => (this.wizardOpen = !this.wizardOpen)}>${_('New virtual library…')}</button>
       </div>
       ${unavailableBanner(_('Tape'), down)}
       ${this.wizardOpen ? this.renderWizard() : nothing}
@@ -414,7 +415,7 @@ export class TapePage extends LitElement {
                 _(
                   'No tape changer configured: add one under tape.changers in calypso.yaml (its device, e.g. /dev/sg3, and its drives), or create a virtual library.',
                 ),
-                { label: _('New virtual library…'), run: () => (this.wizardOpen = true), disabled: vtlTitle },
+                { label: _('New virtual library…'), run: () => (this.wizardOpen = true) },
               ),
         { quietUnavailable: true },
       )}
