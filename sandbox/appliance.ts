@@ -3,7 +3,9 @@
  * mount namespace (sandbox/namespace.ts) it starts its own zfs-fuse, a tgtd for iSCSI, tgt's
  * emulated tape library, then the agent (root inside the sandbox, its configuration pointing at
  * those daemons), and seeds through the agent's own methods: a file-backed pool with datasets
- * and snapshots, an iSCSI target with a LUN, the library's inventory, and a capacity alert.
+ * and snapshots, an iSCSI target with a LUN, the library's inventory, a capacity alert, a Bacula
+ * job with a finished run (sandbox/demo-backup.ts) and a bucket with objects on a one-OSD Ceph
+ * (sandbox/demo-object.ts; the slowest to start, so it starts while the others do).
  * Optionally cockpit-ws with the plugin (`--ui`). Each part that cannot start is said in one
  * line, and the rest goes on. stop() undoes everything in reverse order: the pool is destroyed
  * (only the pool the demo made, by name), every daemon stopped, the sandbox's files removed.
@@ -15,7 +17,17 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { createLayout } from '../agent/layout.js';
 import { AgentClient } from '../rpc/client.js';
+import type { CephLab } from './ceph.js';
 import { buildPlugin, type CockpitServer, cockpitMissing, startCockpit } from './cockpit.js';
+import {
+  BACULA_INSTALL,
+  BACULA_TOOLS,
+  demoDataDir,
+  runBackup,
+  startBacula,
+  stopBackup,
+} from './demo-backup.js';
+import { CEPH_INSTALL, CEPH_TOOLS, objectConfig, seedBucket, startCeph } from './demo-object.js';
 import { sandboxMounts } from './namespace.js';
 import { freePort, repoRoot } from './paths.js';
 import { startTapeLab, type TapeLab } from './tape.js';
@@ -64,9 +76,16 @@ export async function startAppliance(o: ApplianceOptions): Promise<Appliance> {
   let pool: string | undefined;
   let url: string | undefined;
   let agentExit = '';
+  /** parts still starting: stop() waits for them (their stops are in undo once they are up) */
+  const pending: Promise<unknown>[] = [];
 
+  const t0 = Date.now();
+  const mark = (what: string) => {
+    if (process.env.CALYPSO_DEMO_TIMING) say(`demo: ${what} at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  };
   const stop = async () => {
     client?.close();
+    await Promise.allSettled(pending);
     for (const u of undo.reverse()) {
       try {
         await u.fn();
@@ -80,6 +99,26 @@ export async function startAppliance(o: ApplianceOptions): Promise<Appliance> {
 
   try {
     sandboxMounts(path.join(box, 'dev-stage'));
+    // Ceph first, in parallel with the rest: its monitor and OSD take the longest to start
+    const cephAbsent = CEPH_TOOLS.filter((t) => !have(t));
+    let cephP: Promise<CephLab | undefined> = Promise.resolve(undefined);
+    const rgwPort = await freePort();
+    if (cephAbsent.length) lack('bucket', `${cephAbsent.join(', ')} not installed (${CEPH_INSTALL})`);
+    else {
+      cephP = startCeph(box, rgwPort).then(
+        (lab) => {
+          mark('ceph up');
+          // stopped last, after the agent (whose radosgw it also stops)
+          undo.unshift({ what: 'ceph (mon, osd, radosgw)', fn: () => lab.stop() });
+          return lab;
+        },
+        (e: Error) => {
+          lack('bucket', `the Ceph cluster did not start: ${e.message.split('\n')[0]}`);
+          return undefined;
+        },
+      );
+      pending.push(cephP);
+    }
     // every daemon of the sandbox: ZFS, iSCSI and the tape library
     let zfs: ZfsFuse | undefined;
     if (!have('zfs-fuse') || !have('zpool'))
@@ -107,6 +146,7 @@ export async function startAppliance(o: ApplianceOptions): Promise<Appliance> {
       }
     }
 
+    mark('zfs-fuse, tgtd, tape library up');
     // the agent's configuration: the user's, plus the sandbox's daemons
     const doc = parseDocument(existsSync(o.config) ? readFileSync(o.config, 'utf8') : '{}');
     // the agent runs as root here and the UI has no login: no shell through the agent (the
@@ -124,6 +164,8 @@ export async function startAppliance(o: ApplianceOptions): Promise<Appliance> {
         ],
         toolEnv: tape.env,
       });
+    // the cluster's files and port are known before it is up: the agent need not wait for it
+    if (!cephAbsent.length) doc.setIn(['object'], objectConfig(box, rgwPort));
     const config = path.join(layout.etc, 'calypso.sandbox.yaml');
     mkdirSync(layout.etc, { recursive: true });
     writeFileSync(config, `# written by npm run demo: ${o.config} with the sandbox's daemons\n${doc}`);
@@ -150,9 +192,31 @@ export async function startAppliance(o: ApplianceOptions): Promise<Appliance> {
       },
     });
     client = await connect(agent, layout.socket);
+    mark('agent up');
     const c = client;
     const call = <T>(m: string, p: Record<string, unknown> = {}) => c.call<T>(m, p);
 
+    // Bacula's daemons and the bucket (as soon as Ceph is up) while the pool is made
+    const baculaAbsent = BACULA_TOOLS.filter((t) => !have(t));
+    if (baculaAbsent.length) lack('backup', `${baculaAbsent.join(', ')} not installed (${BACULA_INSTALL})`);
+    const failed = (what: string, how: string) => (e: Error) => {
+      lack(what, `${how}: ${e.message.split('\n')[0]}`);
+      return false;
+    };
+    const bacula = baculaAbsent.length
+      ? Promise.resolve(false)
+      : startBacula(call, prefix, (d) =>
+          undo.push({ what: 'bacula (dir, sd, fd)', fn: () => stopBackup(d, prefix) }),
+        ).then(() => true, failed('backup', 'the Bacula daemons did not start'));
+    const bucket = cephP.then(
+      (lab) =>
+        lab &&
+        seedBucket(call, lab).then(
+          () => mark('bucket seeded'),
+          failed('bucket', 'the bucket could not be made'),
+        ),
+    );
+    pending.push(bacula, bucket);
     if (zfs) {
       pool = await seedPool(call, box);
       const name = pool;
@@ -162,9 +226,21 @@ export async function startAppliance(o: ApplianceOptions): Promise<Appliance> {
         fn: () => destroyPool(name),
       });
     }
-    if (tgt) await seedIscsi(call, tgt);
-    if (tape)
-      await waitJob(call, (await call<{ job: string }>('changer.inventory', { changer: 'library' })).job);
+    mark('pool seeded');
+    // the rest at once: each waits on its own daemons
+    await Promise.all([
+      tgt && seedIscsi(call, tgt),
+      tape &&
+        call<{ job: string }>('changer.inventory', { changer: 'library' }).then((j) => waitJob(call, j.job)),
+      bacula.then(
+        (up) =>
+          up &&
+          runBackup(call, backupSource(box, pool))
+            .then((id) => waitJob(call, id))
+            .then(() => mark('backup finished'), failed('backup', 'the Bacula job did not run')),
+      ),
+      bucket,
+    ]);
 
     if (o.ui) {
       const why = cockpitMissing();
@@ -242,9 +318,7 @@ async function seedPool(call: Call, box: string): Promise<string> {
   for (const ds of ['shares', 'shares/projects', 'shares/home', 'backups'])
     await call('dataset.create', { name: `${name}/${ds}`, properties: { compression: 'on' } });
   // data, so that the capacity alert has something to say
-  const where = execFileSync('zfs', ['get', '-H', '-o', 'value', 'mountpoint', `${name}/shares/projects`], {
-    encoding: 'utf8',
-  }).trim();
+  const where = mountpoint(`${name}/shares/projects`);
   if (where.startsWith('/')) writeFileSync(path.join(where, 'report.bin'), randomBytes(12 * 1024 * 1024));
   for (const s of ['monday', 'tuesday', 'wednesday'])
     await call('snapshot.create', { dataset: `${name}/shares/projects`, name: s });
@@ -257,6 +331,23 @@ async function seedPool(call: Call, box: string): Promise<string> {
     await sleep(300);
   }
   return name;
+}
+
+/** What the demo backs up: the pool's projects dataset, or without a pool a few files of the sandbox's. */
+function backupSource(box: string, pool: string | undefined): string {
+  const data = pool ? mountpoint(`${pool}/shares/projects`) : '';
+  if (data.startsWith('/')) return data;
+  const dir = demoDataDir(box);
+  mkdirSync(dir, { recursive: true });
+  for (const f of ['budget.ods', 'minutes.txt', 'plan.pdf'])
+    writeFileSync(path.join(dir, f), randomBytes(256 * 1024));
+  return dir;
+}
+
+function mountpoint(dataset: string): string {
+  return execFileSync('zfs', ['get', '-H', '-o', 'value', 'mountpoint', dataset], {
+    encoding: 'utf8',
+  }).trim();
 }
 
 async function seedIscsi(call: Call, tgt: TgtLab): Promise<void> {

@@ -5,6 +5,7 @@
  *   node dist/sandbox/demo-main.js --prefix DIR --config FILE [--ui]
  */
 import { startAppliance } from './appliance.js';
+import { BACKUP_JOB } from './demo-backup.js';
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(name);
@@ -47,16 +48,19 @@ try {
   if (stopping) await stop('stopping');
   const c = `${ctl} --socket ${a.socket}`;
   say('');
-  say('demo: ready. The appliance runs in a sandbox of its own (its zfs-fuse, tgtd and tape library,');
-  say('      in a private mount namespace with no host disk in it):');
+  say('demo: ready. The appliance runs in a sandbox of its own (its zfs-fuse, tgtd, tape library,');
+  say('      Bacula and Ceph, in a private mount namespace with no host disk in it):');
   if (a.pool) {
     say(`  pool ${a.pool} with datasets and snapshots:   $ ${c} pool list`);
     say(`                                                $ ${c} call snapshot.list`);
   }
   for (const m of a.missing) say(`  not shown: ${m}`);
-  say(`  iSCSI targets:   $ ${c} call iscsi.target.list`);
-  say(`  tape library:    $ ${c} call changer.status '{"changer":"library"}'`);
-  say(`  alerts:          $ ${c} call alert.list`);
+  say(`  iSCSI targets:      $ ${c} call iscsi.target.list`);
+  say(`  tape library:       $ ${c} call changer.status '{"changer":"library"}'`);
+  say(`  alerts:             $ ${c} call alert.list`);
+  const shows = (what: string) => !a.missing.some((m) => m.startsWith(`${what}:`));
+  if (shows('backup')) say(`  a finished backup:  $ ${c} call backup.history '{"name":"${BACKUP_JOB}"}'`);
+  if (shows('bucket')) say(`  a bucket:           $ ${c} call object.bucket.list`);
   if (a.url) {
     say(`  web UI:          ${a.url}/calypso  (Cockpit; no login: the session is this demo's user)`);
   }

@@ -185,6 +185,13 @@ export const base = css`
     padding: 2rem;
     color: var(--cal-fg-muted);
   }
+  .unavailable {
+    border-top: 2px solid var(--cal-warning);
+    background: var(--cal-warning-bg);
+  }
+  .unavailable p {
+    margin: 0.25rem 0 0;
+  }
   .sr-only {
     position: absolute;
     width: 1px;

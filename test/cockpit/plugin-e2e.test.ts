@@ -177,7 +177,7 @@ describe('Cockpit plugin in real Cockpit', { timeout: 300_000 }, () => {
 
   it('creates a pool in the wizard: it appears in Pools and in zpool list', async () => {
     const { page, frame } = await open('pools');
-    await frame.locator('cal-pools button', { hasText: 'Create pool' }).click();
+    await frame.locator('cal-pools button[data-action="create"]').click();
     const wz = frame.locator('cal-pool-wizard');
     await wz.locator('#name').fill(pool);
     await wz.locator('#layout').selectOption('mirror');

@@ -2,8 +2,9 @@
  * `npm run demo -- --ui` as root on this machine: a working appliance in its sandbox. In the real
  * Cockpit shell (chromium, no localStorage set: the plugin the demo built talks to the demo's
  * socket) the pool, the dataset with its snapshots, the iSCSI target with its LUN, the tape
- * library with its cartridges and the alert show, each screenshotted to artifacts/cockpit/demo-*.
- * A SIGTERM to npm then stops it all: no process refers to the demo's prefix, no pool is left.
+ * library with its cartridges, the alert, the finished Bacula backup and the bucket show, each
+ * screenshotted to artifacts/cockpit/demo-*. A SIGTERM to npm then stops it all: no process
+ * refers to the demo's prefix (no ceph or bacula daemon among them), no pool is left.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -17,7 +18,16 @@ import { repoRoot, tempDir } from '../helpers/paths.js';
 
 const root = repoRoot();
 const isRoot = process.getuid?.() === 0;
-const tools = ['/usr/sbin/zfs-fuse', '/usr/sbin/tgtd', '/usr/sbin/mtx', COCKPIT_WS, '/usr/bin/chromium'];
+const tools = [
+  '/usr/sbin/zfs-fuse',
+  '/usr/sbin/tgtd',
+  '/usr/sbin/mtx',
+  '/usr/sbin/bacula-dir',
+  '/usr/bin/ceph-mon',
+  '/usr/bin/radosgw',
+  COCKPIT_WS,
+  '/usr/bin/chromium',
+];
 const absent = tools.filter((t) => !existsSync(t));
 const skip = !isRoot ? 'the sandbox needs root' : absent.length ? `missing ${absent.join(', ')}` : false;
 
@@ -39,7 +49,8 @@ describe('npm run demo -- --ui: the appliance in its sandbox, in Cockpit', { ski
   const prefix = path.join(tmp.dir, 'demo');
   after(async () => {
     await browser?.close();
-    if (npm && npm.exitCode === null) {
+    // (a SIGTERM'd npm has signalCode set and exitCode null: no 20 s wait after a passing run)
+    if (npm && npm.exitCode === null && npm.signalCode === null) {
       npm.kill('SIGTERM');
       await new Promise((r) => setTimeout(r, 20_000));
     }
@@ -47,7 +58,7 @@ describe('npm run demo -- --ui: the appliance in its sandbox, in Cockpit', { ski
     tmp.cleanup();
   });
 
-  it('shows the pool, datasets and snapshots, the iSCSI LUN, the tapes, the alert; stops leaving nothing', async () => {
+  it('shows the pool, datasets and snapshots, the iSCSI LUN, the tapes, the alert, the backup, the bucket; stops leaving nothing', async () => {
     const started = Date.now();
     chmodSync(tmp.dir, 0o755);
     npm = spawn('npm', ['run', 'demo', '--', '--ui'], {
@@ -79,11 +90,14 @@ describe('npm run demo -- --ui: the appliance in its sandbox, in Cockpit', { ski
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     const page = await context.newPage();
     const frame = page.frameLocator(PLUGIN_FRAME);
-    const visit = async (route: string, text: string | RegExp, shot: string) => {
+    const visit = async (route: string, text: string | RegExp, shot: string, also?: string) => {
       await page.goto(`${url}/calypso#/${route}`);
       await frame.locator('cal-app h1').waitFor({ timeout: 30_000 });
       await frame.locator('cal-app', { hasText: text }).waitFor({ timeout: 30_000 });
-      await frame.getByText(text).first().waitFor({ timeout: 30_000 });
+      // `also`: where the text alone would match a hidden element (a job's name in a select)
+      await (also ? frame.locator(also, { hasText: text }) : frame.getByText(text))
+        .first()
+        .waitFor({ timeout: 30_000 });
       await screenshot(page, `demo-${shot}`);
     };
     await visit('overview', pool!, 'overview');
@@ -92,6 +106,14 @@ describe('npm run demo -- --ui: the appliance in its sandbox, in Cockpit', { ski
     await visit('iscsi', 'iqn.2026-12.org.calypso.demo:lun-target', 'iscsi');
     await visit('tape', 'CAL003L5', 'tape');
     await visit('alerts', new RegExp(`pool ${pool} is \\d+ % full`), 'alerts');
+    // the Bacula job's finished run, in the history; the bucket with its owner
+    await visit(
+      'backup',
+      'demo-files',
+      'backup',
+      'cal-backup table[data-list="history"] tr[data-status="success"]',
+    );
+    await visit('object', 'demo-media', 'object', 'cal-object tr[data-bucket="demo-media"]');
     await context.close();
 
     // stop: a SIGTERM to npm, as Ctrl-C would; the pool, every daemon and the agent go
@@ -107,6 +129,10 @@ describe('npm run demo -- --ui: the appliance in its sandbox, in Cockpit', { ski
       90_000,
     );
     assert.match(out, /demo: stopped; nothing of it is left running/);
+    // the demo's daemons were all found through the prefix: none of Ceph or Bacula anywhere under it
+    const daemons = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout ?? '';
+    const ours = daemons.split('\n').filter((l) => l.includes(prefix) && /ceph|radosgw|bacula/.test(l));
+    assert.deepEqual(ours, [], 'no ceph or bacula process of the demo');
     const pools = spawnSync('zpool', ['list', '-H', '-o', 'name'], { encoding: 'utf8' }).stdout ?? '';
     assert.ok(!pools.split('\n').includes(pool!), `pool ${pool} is gone`);
     assert.ok(!existsSync(path.join(prefix, 'sandbox')), 'the sandbox files are removed');

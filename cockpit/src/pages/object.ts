@@ -6,12 +6,13 @@
  * the backend is missing or down; the page says so and keeps the start button.
  */
 import { consume } from '@lit/context';
-import { Task } from '@lit/task';
+import { Task, TaskStatus } from '@lit/task';
 import { css, html, LitElement, nothing } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
 import '../components/confirm-dialog.js';
 import type { ConfirmDialog } from '../components/confirm-dialog.js';
 import '../components/error-alert.js';
+import { unavailableBanner, unavailableReason } from '../components/page-state.js';
 import '../components/progress-bar.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
@@ -123,8 +124,20 @@ export class ObjectPage extends LitElement {
     this.newKey = undefined;
   }
 
+  /** Why the backend cannot serve buckets and users (said once, at the top); undefined when it can. */
+  private down(): string | undefined {
+    const failed = (t: Task<readonly unknown[], unknown>) =>
+      t.status === TaskStatus.ERROR ? t.error : undefined;
+    return unavailableReason(failed(this.status), failed(this.buckets), failed(this.users));
+  }
+
   override render() {
     return html`<div class="toolbar"><h2>${_('Object storage')}</h2></div>
+      ${unavailableBanner(
+        _('Object storage'),
+        this.down(),
+        _('Configure the backend under object in calypso.yaml (docs/object.md), then reload this page.'),
+      )}
       <cal-error .error=${this.error}></cal-error>
       ${this.renderStatus()} ${this.renderBuckets()} ${this.renderUsers()} ${this.renderGrants()}
       ${this.renderMigration()}
@@ -151,7 +164,7 @@ export class ObjectPage extends LitElement {
             <span class=${s.available ? 'badge ok' : 'badge bad'}>${s.available ? _('serving') : _('not serving')}</span>
             ${s.backend} · ${s.endpoint} ${s.version ? html`<span class="muted">${s.version}</span>` : nothing}
           </p>
-          ${s.reason ? html`<p class="muted" data-reason>${s.reason}</p>` : nothing}
+          ${s.reason && !this.down() ? html`<p class="muted" data-reason>${s.reason}</p>` : nothing}
           ${
             managed
               ? html`<div class="row">
@@ -169,12 +182,15 @@ export class ObjectPage extends LitElement {
   }
 
   private renderBuckets() {
+    const down = this.down();
     return html`<section class="card" aria-labelledby="ob-buckets">
       <h3 id="ob-buckets">${_('Buckets')}</h3>
-      ${renderTask(this.buckets, (items) =>
-        items.length === 0
-          ? html`<p class="empty">${_('No buckets yet.')}</p>`
-          : html`<table data-list="buckets">
+      ${renderTask(
+        this.buckets,
+        (items) =>
+          items.length === 0
+            ? html`<p class="empty" data-empty>${_('No buckets yet: name one and choose its owner below.')}</p>`
+            : html`<table data-list="buckets">
               <thead>
                 <tr>
                   <th scope="col">${_('Name')}</th>
@@ -189,11 +205,12 @@ export class ObjectPage extends LitElement {
                 ${items.map((b) => this.renderBucket(b))}
               </tbody>
             </table>`,
+        { quietUnavailable: true },
       )}
       <div class="row">
         <div class="field"><label for="ob-bname">${_('New bucket')}</label><input id="ob-bname" placeholder="backups-2026" /></div>
         <div class="field"><label for="ob-bowner">${_('Owner')}</label><input id="ob-bowner" /></div>
-        <button class="primary" @click=${() => this.createBucket()}>${_('Create')}</button>
+        <button class="primary" data-action="create-bucket" ?disabled=${!!down} title=${down ?? nothing} @click=${() => this.createBucket()}>${_('Create')}</button>
       </div>
     </section>`;
   }
@@ -255,12 +272,15 @@ export class ObjectPage extends LitElement {
   }
 
   private renderUsers() {
+    const down = this.down();
     return html`<section class="card" aria-labelledby="ob-users">
       <h3 id="ob-users">${_('Users and keys')}</h3>
-      ${renderTask(this.users, (items) =>
-        items.length === 0
-          ? html`<p class="empty">${_('No users yet.')}</p>`
-          : html`<table data-list="users">
+      ${renderTask(
+        this.users,
+        (items) =>
+          items.length === 0
+            ? html`<p class="empty" data-empty>${_('No users yet: a bucket needs an owner; add one below.')}</p>`
+            : html`<table data-list="users">
               <thead>
                 <tr>
                   <th scope="col">${_('User')}</th>
@@ -294,12 +314,16 @@ export class ObjectPage extends LitElement {
                 )}
               </tbody>
             </table>`,
+        { quietUnavailable: true },
       )}
       <div class="row">
         <div class="field"><label for="ob-uid">${_('New user')}</label><input id="ob-uid" /></div>
         <div class="field"><label for="ob-uname">${_('Display name')}</label><input id="ob-uname" /></div>
         <button
           class="primary"
+          data-action="create-user"
+          ?disabled=${!!down}
+          title=${down ?? nothing}
           @click=${() =>
             this.act(async () => {
               const id = val(this.shadowRoot, 'ob-uid');

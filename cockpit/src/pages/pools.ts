@@ -4,10 +4,11 @@
  * confirmation that names the pool; the create-pool wizard at #/pools/create.
  */
 import { consume } from '@lit/context';
-import { Task } from '@lit/task';
+import { Task, TaskStatus } from '@lit/task';
 import { css, html, LitElement, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { confirmAction } from '../components/confirm-dialog.js';
+import { emptyState, unavailableBanner, unavailableReason } from '../components/page-state.js';
 import '../components/error-alert.js';
 import '../components/progress-bar.js';
 import { renderTask } from '../components/task-view.js';
@@ -157,15 +158,24 @@ export class PoolsPage extends LitElement {
         @cancel=${() => cockpit.location.go(['pools'])}
       ></cal-pool-wizard>`;
     }
+    const down = this.pools.status === TaskStatus.ERROR ? unavailableReason(this.pools.error) : undefined;
+    const create = () => cockpit.location.go(['pools', 'create']);
     return html`<div class="toolbar">
         <h2>${_('Pools')}</h2>
         <span class="spacer"></span>
-        <button class="primary" @click=${() => cockpit.location.go(['pools', 'create'])}>${_('Create pool')}</button>
+        <button class="primary" data-action="create" ?disabled=${!!down} title=${down ?? nothing} @click=${create}>${_('Create pool')}</button>
       </div>
-      ${renderTask(this.pools, (pools) =>
-        pools.length === 0
-          ? html`<p class="empty card">${_('No pools. Create one from the disks of this appliance.')}</p>`
-          : html`${pools.map((p) => this.renderPool(p))}`,
+      ${unavailableBanner(_('ZFS'), down)}
+      ${renderTask(
+        this.pools,
+        (pools) =>
+          pools.length === 0
+            ? emptyState(_('No pools yet: make one from the disks of this appliance.'), {
+                label: _('Create pool'),
+                run: create,
+              })
+            : html`${pools.map((p) => this.renderPool(p))}`,
+        { quietUnavailable: true },
       )}`;
   }
 

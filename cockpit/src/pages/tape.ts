@@ -6,10 +6,11 @@
  * systemctl argv) and then creates a virtual library.
  */
 import { consume } from '@lit/context';
-import { Task } from '@lit/task';
+import { Task, TaskStatus } from '@lit/task';
 import { css, html, LitElement, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import '../components/error-alert.js';
+import { emptyState, unavailableBanner, unavailableReason } from '../components/page-state.js';
 import '../components/progress-bar.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
@@ -393,16 +394,30 @@ export class TapePage extends LitElement {
   }
 
   override render() {
+    const vtlDown = this.vtl.value?.status.available === false ? this.vtl.value.status.reason : undefined;
+    const down =
+      this.changers.status === TaskStatus.ERROR ? unavailableReason(this.changers.error) : undefined;
+    // the wizard's plan (a dry run) works without mhvtl: the button stays, its title says why Create will not
+    const vtlTitle = vtlDown ? format(_('mhvtl cannot run here: $0'), vtlDown) : undefined;
     return html`<div class="toolbar">
         <h2>${_('Tape & VTL')}</h2>
         <span class="spacer"></span>
-        <button @click=${() => (this.wizardOpen = !this.wizardOpen)}>${_('New virtual library…')}</button>
+        <button data-action="new-vtl" title=${vtlTitle ?? nothing} @click=${() => (this.wizardOpen = !this.wizardOpen)}>${_('New virtual library…')}</button>
       </div>
+      ${unavailableBanner(_('Tape'), down)}
       ${this.wizardOpen ? this.renderWizard() : nothing}
-      ${renderTask(this.changers, (list) =>
-        list.length
-          ? html`${list.map((c) => html`<cal-tape-library .changer=${c}></cal-tape-library>`)}`
-          : html`<p class="muted">${_('No tape library found.')}</p>`,
+      ${renderTask(
+        this.changers,
+        (list) =>
+          list.length
+            ? html`${list.map((c) => html`<cal-tape-library .changer=${c}></cal-tape-library>`)}`
+            : emptyState(
+                _(
+                  'No tape changer configured: add one under tape.changers in calypso.yaml (its device, e.g. /dev/sg3, and its drives), or create a virtual library.',
+                ),
+                { label: _('New virtual library…'), run: () => (this.wizardOpen = true) },
+              ),
+        { quietUnavailable: true },
       )}
       <h3>${_('Virtual libraries')}</h3>
       ${renderTask(
