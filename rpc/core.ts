@@ -508,6 +508,12 @@ export class RpcCore {
           async (j) => {
             const jobStarted = performance.now();
             let detail: Record<string, unknown> | undefined;
+            let audited = false;
+            const okRecord = () => {
+              if (audited) return;
+              this.auditDone(auditBase, redacted, 'ok', jobStarted, undefined, j.id, false, detail);
+              audited = true;
+            };
             try {
               const r = await callHandler(def, handlerParams, {
                 identity,
@@ -520,9 +526,9 @@ export class RpcCore {
                 auditDetail: (d) => {
                   detail = { ...detail, ...d };
                 },
+                ...(def.mutating ? { commitAudit: okRecord } : {}),
               });
-              if (def.mutating)
-                this.auditDone(auditBase, redacted, 'ok', jobStarted, undefined, j.id, false, detail);
+              if (def.mutating) okRecord();
               return r;
             } catch (err) {
               if (def.mutating)
@@ -545,6 +551,14 @@ export class RpcCore {
       return { job: jobId };
     }
 
+    // the success's record, written by the pipeline inside its commit or else after the handler
+    let audited = false;
+    const okRecord = () => {
+      if (audited) return;
+      this.auditDone(auditBase, redacted, 'ok', started, undefined, undefined, false, ctx.detail);
+      audited = true;
+    };
+    if (def.mutating && !dryRun) ctx.commitAudit = okRecord;
     let result: unknown;
     try {
       result = await ctx.settle(callHandler(def, handlerParams, ctx));
@@ -557,16 +571,9 @@ export class RpcCore {
       throw err;
     }
     if (def.mutating) {
-      this.auditDone(
-        auditBase,
-        redacted,
-        dryRun ? 'dry-run' : 'ok',
-        started,
-        undefined,
-        undefined,
-        dryRun,
-        ctx.detail,
-      );
+      if (dryRun)
+        this.auditDone(auditBase, redacted, 'dry-run', started, undefined, undefined, true, ctx.detail);
+      else okRecord();
       // the record is durable before the caller hears of the mutation
       await this.opts.audit.committed();
     }

@@ -288,6 +288,7 @@ export class ManagedConfig<S> {
       await this.runSteps(validate, result.commands, false);
       if (journal) await this.journalStep(journal, 'activating');
       await this.runSteps(activate, result.commands, false);
+      result.version = await this.commit(version, nextState, next, changed, opts);
     } catch (err) {
       if (journal) {
         await this.writeFiles(cur, changed);
@@ -300,7 +301,6 @@ export class ManagedConfig<S> {
       }
       throw err;
     }
-    result.version = await this.commit(version, nextState, next, changed, opts);
     if (journal) await rm(this.journalDir(), { recursive: true, force: true });
     log.info(
       { target: this.target.name, version, files: changed },
@@ -391,20 +391,34 @@ export class ManagedConfig<S> {
       state,
       files: redacted,
     };
-    const keep = this.set.o.keepVersions ?? 50;
     const head: Head = { version, paths: [...files.keys()].filter((p) => files.get(p) !== undefined) };
-    await this.db.transaction(() => {
-      this.db.put(this.key('state'), state);
-      this.db.put(this.key('head'), head);
-      this.db.put(this.key('v', String(version).padStart(8, '0')), rec);
-      for (const { key } of this.db.getRange({
-        start: this.key('v', ''),
-        end: this.key('v', String(Math.max(0, version - keep + 1)).padStart(8, '0')),
-      })) {
-        this.db.remove(key);
-      }
-    });
+    // a child transaction: a throw inside it (the audit record failing) aborts all of it, where
+    // lmdb-js commits an async transaction's writes made before the throw
+    await this.db.transaction(() =>
+      this.db.childTransaction(() => {
+        const writes = () => {
+          this.commitWrites(version, state, head, rec);
+          opts.audit?.();
+        };
+        if (this.set.o.audit) this.set.o.audit.atomic(writes);
+        else writes();
+      }),
+    );
     return version;
+  }
+
+  /** The commit's puts: state, head, the version record, and the versions beyond the kept ones pruned. */
+  private commitWrites(version: number, state: S, head: Head, rec: VersionRecord<S>): void {
+    const keep = this.set.o.keepVersions ?? 50;
+    this.db.put(this.key('state'), state);
+    this.db.put(this.key('head'), head);
+    this.db.put(this.key('v', String(version).padStart(8, '0')), rec);
+    for (const { key } of this.db.getRange({
+      start: this.key('v', ''),
+      end: this.key('v', String(Math.max(0, version - keep + 1)).padStart(8, '0')),
+    })) {
+      this.db.remove(key);
+    }
   }
 
   /**
