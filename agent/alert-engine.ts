@@ -42,6 +42,15 @@ export interface AlertSink {
   clear(key: string): Promise<Alert | undefined>;
 }
 
+/**
+ * The alert port: what a subsystem raising its own alerts uses (`deps.alerts` is one). Raise and
+ * clear by key, and the rules, where every threshold lives (alert.rules): a subsystem reads its
+ * thresholds here and keeps none of its own.
+ */
+export interface AlertPort extends AlertSink {
+  rules(): Rules;
+}
+
 export interface AlertEngineOptions {
   db: Database;
   events: EventBus;
@@ -82,7 +91,7 @@ export function matches(a: Alert, f: AlertFilter): boolean {
   return true;
 }
 
-export class AlertEngine implements AlertSink {
+export class AlertEngine implements AlertPort {
   private disabled = new Set<string>();
   private clears = 0;
   private current: Rules;

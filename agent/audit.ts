@@ -100,8 +100,10 @@ export class AuditLog {
   }
 
   /**
-   * Append a record. The write is queued in LMDB's batched transaction; the chain is kept in
-   * memory. A refusal beyond its peer's budget is only counted (undefined is returned).
+   * Append a record. The write is queued in LMDB's batched transaction, or, called inside a
+   * transaction of the same environment (the managed-config pipeline's commit), made in that
+   * one; the chain is kept in memory. A refusal beyond its peer's budget is only counted
+   * (undefined is returned).
    */
   append(input: AuditInput): AuditRecord | undefined {
     if (input.outcome === 'denied' || input.outcome === 'invalid') {
@@ -115,10 +117,27 @@ export class AuditLog {
     const body = { seq, time: this.now(), ...stripUndefined(input), prev: this.lastHash };
     const hash = chainHash(this.lastHash, body);
     const rec = { ...body, hash } as AuditRecord;
+    void this.db.put(seq, rec);
     this.lastSeq = seq;
     this.lastHash = hash;
-    void this.db.put(seq, rec);
     return rec;
+  }
+
+  /**
+   * Run `fn`, which may append, inside a transaction the caller commits (the managed-config
+   * pipeline's commit): when `fn` throws, that transaction is aborted, and the chain kept in
+   * memory goes back to where it was, so the next record links to the last one written. `fn` is
+   * synchronous: nothing else appends while it runs.
+   */
+  atomic<T>(fn: () => T): T {
+    const { lastSeq, lastHash } = this;
+    try {
+      return fn();
+    } catch (err) {
+      this.lastSeq = lastSeq;
+      this.lastHash = lastHash;
+      throw err;
+    }
   }
 
   /** Params as stored: as given when small, else their size, hash and head. */

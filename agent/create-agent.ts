@@ -134,6 +134,7 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
     log: log.child({ area: 'config-set' }),
     now: clock.now,
     secrets,
+    audit,
   });
   const deps: AgentDeps = {
     layout,

@@ -17,25 +17,11 @@
  */
 import { type JSONRPCRequest, type JSONRPCResponse, JSONRPCServer } from 'json-rpc-2.0';
 import type { Logger } from 'pino';
-import {
-  denied,
-  InvalidParamsError,
-  PROTOCOL_ERRORS,
-  RpcError,
-  toWireError,
-  type WireError,
-} from './errors.js';
+import { AuditedCalls } from './audited-calls.js';
+import { InvalidParamsError, PROTOCOL_ERRORS, RpcError, toWireError, type WireError } from './errors.js';
 import { withDefaults } from './params-defaults.js';
 import { closestName, paramProblems } from './params-errors.js';
-import { redactParams } from './redact.js';
-import {
-  type AnyMethodDef,
-  callHandler,
-  isDryRunPlan,
-  RawJson,
-  type RegisteredMethod,
-  type Registry,
-} from './registry.js';
+import { type AnyMethodDef, callHandler, RawJson, type RegisteredMethod, type Registry } from './registry.js';
 import { type Identity, roleAllows } from './roles.js';
 import { deeperThan } from './scan-depth.js';
 import { Ctx, type Session } from './session.js';
@@ -132,9 +118,11 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export class RpcCore {
   private server = new JSONRPCServer<ServerParams>({ errorListener: () => {} });
   private readonly maxResponseBytes: number;
+  private readonly audited: AuditedCalls;
 
   constructor(private opts: CoreOptions) {
     this.maxResponseBytes = opts.limits.maxResponseBytes ?? 8 * 1024 * 1024;
+    this.audited = new AuditedCalls(opts, (m, r) => this.checkResult(m, r));
     this.server.mapErrorToJSONRPCErrorResponse = (id, error) => ({
       jsonrpc: '2.0',
       id,
@@ -338,11 +326,11 @@ export class RpcCore {
     const started = performance.now();
     const stale = identity.tokenId !== undefined && this.opts.revalidate && !this.opts.revalidate(identity);
     if (stale || !roleAllows(identity.role, def.role))
-      return this.refusedRead(def, this.deny(def, rawParams, identity, stale));
+      return this.refusedRead(def, this.audited.deny(def, rawParams, identity, stale));
     if (Array.isArray(rawParams)) {
       return this.refusedRead(
         def,
-        this.refuseParams(
+        this.audited.refuseParams(
           def,
           rawParams,
           identity,
@@ -360,7 +348,7 @@ export class RpcCore {
       const first = errors[0];
       return this.refusedRead(
         def,
-        this.refuseParams(
+        this.audited.refuseParams(
           def,
           params,
           identity,
@@ -376,7 +364,7 @@ export class RpcCore {
         () => this.dispatch(m, params, session, started),
         (err) =>
           def.mutating
-            ? this.refuseParams(def, params, identity, err)
+            ? this.audited.refuseParams(def, params, identity, err)
             : this.refusedRead(def, Promise.reject(err)),
       );
     }
@@ -413,189 +401,7 @@ export class RpcCore {
         return result;
       });
     }
-    return this.invokeMutating(m, params, session, started);
-  }
-
-  /** A role denial (or a revoked token): audited, committed, then refused. */
-  private async deny(
-    def: AnyMethodDef,
-    rawParams: unknown,
-    identity: Identity,
-    stale: boolean | undefined,
-  ): Promise<never> {
-    this.opts.audit.append({
-      ...auditWho(identity, def.name),
-      params: redactParams(rawParams, def.secretParams),
-      outcome: 'denied',
-      ...dryRunFlag(rawParams),
-      error: {
-        kind: 'denied',
-        message: stale ? 'token revoked or expired' : `role ${identity.role} may not call ${def.name}`,
-      },
-    });
-    await this.opts.audit.committed();
-    if (stale) throw denied('the API token was revoked or has expired', { method: def.name });
-    throw denied(`${def.name} needs the ${def.role} role; ${identity.user} has ${identity.role}`, {
-      method: def.name,
-      need: def.role,
-      have: identity.role,
-    });
-  }
-
-  /**
-   * A mutation refused before it ran (its params, a missing capability): audited with the
-   * reason, so that probing a mutating method with bad input leaves a trace. Reads are not.
-   */
-  private async refuseParams(
-    def: AnyMethodDef,
-    rawParams: unknown,
-    identity: Identity,
-    err: unknown,
-  ): Promise<never> {
-    if (def.mutating) {
-      const wire = toWireError(err);
-      this.opts.audit.append({
-        ...auditWho(identity, def.name),
-        params: redactParams(rawParams, def.secretParams),
-        outcome: err instanceof InvalidParamsError ? 'invalid' : 'error',
-        ...dryRunFlag(rawParams),
-        error: { kind: (wire.data as { kind?: string } | undefined)?.kind, message: wire.message },
-      });
-      await this.opts.audit.committed();
-    }
-    throw err;
-  }
-
-  private async invokeMutating(
-    m: RegisteredMethod,
-    params: Record<string, unknown>,
-    session: Session,
-    started: number,
-  ): Promise<unknown> {
-    const { def } = m;
-    const identity = session.identity;
-    const auditBase = auditWho(identity, def.name);
-    const dryRun = def.mutating && params.dryRun === true;
-    const handlerParams = { ...params };
-    delete handlerParams.dryRun;
-    const redacted = def.mutating ? redactParams(handlerParams, def.secretParams) : undefined;
-    const ctx = new Ctx(identity, session, this.opts.log, def.name, dryRun);
-
-    // a job's refusal that the params decide comes before the job (and its dry run) exists
-    const refusal = (
-      def.job?.refuse as ((p: unknown, i: typeof identity) => Error | undefined) | undefined
-    )?.(handlerParams, identity);
-    if (refusal) {
-      if (def.mutating) {
-        this.auditDone(auditBase, redacted, 'error', started, refusal, undefined, dryRun);
-        await this.opts.audit.committed();
-      }
-      throw refusal;
-    }
-
-    if (def.job && !dryRun) {
-      // a job outlives the connection that started it: it gets the job's own signal
-      const spec = def.job;
-      let jobId: string;
-      try {
-        jobId = this.opts.jobs.start(
-          {
-            method: def.name,
-            user: identity.user,
-            lock: (spec.lock as ((p: unknown) => string) | undefined)?.(handlerParams),
-            title: (spec.title as ((p: unknown) => string) | undefined)?.(handlerParams),
-          },
-          async (j) => {
-            const jobStarted = performance.now();
-            let detail: Record<string, unknown> | undefined;
-            try {
-              const r = await callHandler(def, handlerParams, {
-                identity,
-                log: ctx.log,
-                dryRun: false,
-                session,
-                signal: j.signal,
-                progress: j.progress,
-                jobId: j.id,
-                auditDetail: (d) => {
-                  detail = { ...detail, ...d };
-                },
-              });
-              if (def.mutating)
-                this.auditDone(auditBase, redacted, 'ok', jobStarted, undefined, j.id, false, detail);
-              return r;
-            } catch (err) {
-              if (def.mutating)
-                this.auditDone(auditBase, redacted, 'error', jobStarted, err, j.id, false, detail);
-              throw err;
-            }
-          },
-        );
-      } catch (err) {
-        // refused before it started (its lock is held: busy)
-        if (def.mutating) {
-          this.auditDone(auditBase, redacted, 'error', started, err);
-          await this.opts.audit.committed();
-        }
-        throw err;
-      }
-      if (def.mutating) this.auditDone(auditBase, redacted, 'accepted', started, undefined, jobId);
-      // an acknowledged job survives a kill -9 (it is then `interrupted`, never unknown)
-      await Promise.all([def.mutating && this.opts.audit.committed(), this.opts.jobs.committed?.()]);
-      return { job: jobId };
-    }
-
-    let result: unknown;
-    try {
-      result = await ctx.settle(callHandler(def, handlerParams, ctx));
-      if (this.opts.checkResults && !dryRun && !isDryRunPlan(result)) this.checkResult(m, result);
-    } catch (err) {
-      if (def.mutating) {
-        this.auditDone(auditBase, redacted, 'error', started, err, undefined, dryRun, ctx.detail);
-        await this.opts.audit.committed();
-      }
-      throw err;
-    }
-    if (def.mutating) {
-      this.auditDone(
-        auditBase,
-        redacted,
-        dryRun ? 'dry-run' : 'ok',
-        started,
-        undefined,
-        undefined,
-        dryRun,
-        ctx.detail,
-      );
-      // the record is durable before the caller hears of the mutation
-      await this.opts.audit.committed();
-    }
-    return result;
-  }
-
-  private auditDone(
-    base: { user: string; uid?: number; transport: string; method: string },
-    params: unknown,
-    outcome: 'ok' | 'error' | 'accepted' | 'dry-run',
-    started: number,
-    err?: unknown,
-    job?: string,
-    dryRun?: boolean,
-    detail?: Record<string, unknown>,
-  ) {
-    const wire: WireError | undefined = err === undefined ? undefined : toWireError(err);
-    const kind = (wire?.data as { kind?: string } | undefined)?.kind;
-    this.opts.audit.append({
-      ...base,
-      params,
-      ...(detail ? { detail } : {}),
-      // a refusal is audited as what it is: a wrong confirm is `invalid`, a role check `denied`
-      outcome: outcome === 'error' && (kind === 'invalid' || kind === 'denied') ? kind : outcome,
-      durationMs: Math.round((performance.now() - started) * 10) / 10,
-      job,
-      ...(dryRun ? { dryRun: true } : {}),
-      error: wire ? { kind, message: wire.message } : undefined,
-    });
+    return this.audited.invokeMutating(m, params, session, started);
   }
 
   private resultCheckers = new Map<string, import('@sinclair/typebox/compiler').TypeCheck<never>>();
@@ -612,16 +418,6 @@ export class RpcCore {
       throw new Error(`result of ${m.def.name} does not match its schema: ${e?.path} ${e?.message}`);
     }
   }
-}
-
-function auditWho(identity: Identity, method: string) {
-  return { user: identity.user, uid: identity.uid, transport: identity.transport, method };
-}
-
-function dryRunFlag(params: unknown): { dryRun?: true } {
-  return params && typeof params === 'object' && (params as { dryRun?: unknown }).dryRun === true
-    ? { dryRun: true }
-    : {};
 }
 
 function notFoundData(method: string | undefined, registry: Registry): Record<string, unknown> {

@@ -31,6 +31,13 @@ export interface CallContext {
    * not say (where an unloaded cartridge went). Merged; a no-op for reads.
    */
   auditDetail?(detail: Record<string, unknown>): void;
+  /**
+   * Write this mutation's `ok` audit record now, synchronously: the managed-config pipeline
+   * calls it inside the LMDB transaction that commits the change, so that the change and its
+   * record are durable together (a crash can leave neither alone). Once called, the core
+   * writes no second record for the success. Unset for reads and dry runs.
+   */
+  commitAudit?(): void;
   /** The connection's session, for methods that keep per-connection state (events, terminal). */
   session?: SessionHandle;
 }

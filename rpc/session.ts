@@ -66,6 +66,9 @@ export class Ctx implements CallContext {
     this.detail = { ...this.detail, ...detail };
   }
 
+  /** Set by the core for a real mutation (CallContext.commitAudit). */
+  commitAudit?: () => void;
+
   /** Report this call's duration and outcome when it settles (metrics). */
   timed(observe: (method: string, seconds: number, ok: boolean) => void, started: number): void {
     this.observe = observe;

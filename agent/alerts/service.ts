@@ -1,7 +1,8 @@
 /**
  * The `alerts` subsystem: the engine's alerts and rules as methods. `alert.list` (filter and
  * page; active first), `alert.count` (the bell), `alert.ack` (audited like every mutation),
- * `alert.rules` / `alert.rules.set` (thresholds and disabled sources, in LMDB).
+ * `alert.rules` / `alert.rules.set` (thresholds and disabled sources, in LMDB). It raises no
+ * alert of another subsystem's: each raises its own through the alert port (`deps.alerts`).
  */
 import { Type } from '@sinclair/typebox';
 import { invalid, notFound } from '../../rpc/errors.js';
@@ -47,54 +48,8 @@ function alertsService(deps: Parameters<Subsystem['service']>[0]): Service {
   const engine = deps.alerts;
   const RulesSchema = rulesSchema(deps.alertSources);
   deps.metrics.contribute(...alertsMetrics(async () => engine.count()));
-  const offs: (() => void)[] = [];
-  const quietly = (p: Promise<unknown>) =>
-    void p.catch((err) => deps.log.error({ err }, 'alerts: raising from an event failed'));
   return {
     name: 'alerts',
-    /** Events other subsystems publish that are alerts: a Bacula job's end, a disk leaving. */
-    start: () => {
-      offs.push(
-        deps.events.on(['backup.finished'], (ev) => {
-          const d = ev.data as { jobId: number; name: string; status: string };
-          const key = `backup.job.failed:${d.name}`;
-          if (d.status === 'success' || d.status === 'warning') {
-            quietly(engine.clear(key));
-            quietly(engine.clear(`backup.job.missed:${d.name}`)); // it ran: its schedule is kept again
-          } else if (d.status !== 'aborted')
-            quietly(
-              engine.raise({
-                key,
-                level: 'critical',
-                source: 'backup',
-                title: `backup job ${d.name} ended ${d.status}`,
-                detail: `Bacula job ${d.jobId} did not complete: read its log (backup.history.log) and run it again (backup.run).`,
-                data: { jobId: d.jobId, job: d.name, status: d.status },
-              }),
-            );
-        }),
-        deps.events.on(['disk.removed', 'disk.added'], (ev) => {
-          const d = (ev.data as { disk: { id: string; model?: string; serial?: string; path?: string } })
-            .disk;
-          const key = `hardware.disk.removed:${d.id}`;
-          if (ev.topic === 'disk.added') quietly(engine.clear(key));
-          else
-            quietly(
-              engine.raise({
-                key,
-                level: 'warning',
-                source: 'hardware',
-                title: `disk ${[d.model, d.serial].filter(Boolean).join(' ') || d.id} was removed`,
-                detail: `${d.path ?? d.id} is gone. If it was in a pool, the pool runs degraded: put it back or replace it (pool.replace).`,
-                data: { disk: d.id },
-              }),
-            );
-        }),
-      );
-    },
-    stop: () => {
-      for (const off of offs) off();
-    },
     methods: [
       defineMethod({
         name: 'alert.list',

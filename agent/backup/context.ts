@@ -4,7 +4,7 @@
  * the service factory.
  */
 import { changeState } from '../config-set/change.js';
-import type { ManagedConfig, ApplyResult as PipelineResult } from '../config-set/index.js';
+import type { ApplyOptions, ManagedConfig, ApplyResult as PipelineResult } from '../config-set/index.js';
 import type { AgentDeps } from '../deps.js';
 import { Bconsole } from './bconsole.js';
 import { Catalog } from './catalog.js';
@@ -42,7 +42,7 @@ export interface BackupContext {
    * it needs are generated, and all of it is applied — or, with `dryRun`, planned — as one
    * step. A refused change writes no secret; a real one needs the Bacula daemons installed.
    */
-  change(fn: BackupUpdater, opts: { user: string; summary: string; dryRun?: boolean }): Promise<BackupChange>;
+  change(fn: BackupUpdater, opts: ApplyOptions): Promise<BackupChange>;
 }
 
 /** The next desired state and the secrets it brings (a client's given password). */
@@ -132,7 +132,7 @@ export function createBackupContext(deps: AgentDeps, opts: BackupContextOptions 
       let next: DesiredState | undefined;
       const r = await changeState(
         config!,
-        { dryRun: opts.dryRun === true, identity: { user: opts.user } },
+        { dryRun: opts.dryRun === true, identity: { user: opts.user }, commitAudit: opts.audit },
         opts.summary,
         (current) => {
           const c = fn(current);

@@ -6,6 +6,7 @@
 import { type TObject, type TProperties, Type } from '@sinclair/typebox';
 import { conflict, notFound } from '../../rpc/errors.js';
 import { type AnyMethodDef, type CallContext, type DryRunPlan, defineMethod } from '../../rpc/registry.js';
+import { changeOptions } from '../config-set/change.js';
 import { configMethods as configSetMethods } from '../config-set/methods.js';
 import { mutation, resourceMethods } from '../config-set/resource.js';
 import { RELOAD } from './config-target.js';
@@ -101,7 +102,7 @@ async function planOrApply(
   summary: string,
   fn: BackupUpdater,
 ): Promise<{ applied: ApplyResult; next: DesiredState } | DryRunPlan> {
-  const c = await bctx.change(fn, { user: ctx.identity.user, summary, dryRun: ctx.dryRun });
+  const c = await bctx.change(fn, changeOptions(ctx, summary));
   if (ctx.dryRun) {
     // the same rendering, diff and steps as the apply (a reload only when the director runs)
     const plan = c.pipeline;

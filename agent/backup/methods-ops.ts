@@ -3,9 +3,11 @@
  * views backup.history / backup.history.get / backup.history.log / backup.files, volumes and
  * daemon status. The director being down or Bacula missing is `unavailable` with the reason.
  */
+
 import { Type } from '@sinclair/typebox';
 import { invalid, notFound, RpcError, unavailable } from '../../rpc/errors.js';
 import { type AnyMethodDef, type CallContext, type DryRunPlan, defineMethod } from '../../rpc/registry.js';
+import { jobEndAlert } from './alerts.js';
 import { bconsoleArgv, probeTcp } from './bconsole.js';
 import { type BrowseRow, browseSql, fileEntry, STATUS_GROUPS } from './catalog-sql.js';
 import { type ConsoleCall, cancelCall, restoreAllCall, restoreTarget, runCall } from './console-commands.js';
@@ -183,7 +185,11 @@ export function opsMethods(bctx: BackupContext): AnyMethodDef[] {
           totalBytes: est?.bytes,
           verb: 'backing up',
         });
-        bctx.deps.events.publish('backup.finished', { jobId, name: item.name, status: item.status });
+        const end = { jobId, name: item.name, status: item.status };
+        bctx.deps.events.publish('backup.finished', end);
+        await jobEndAlert(bctx.deps.alerts, end).catch((err) =>
+          bctx.deps.log.error({ err, job: item.name }, 'backup: raising the job alert failed'),
+        );
         if (item.status === 'aborted')
           throw new RpcError('aborted', `bacula job ${jobId} was cancelled`, { jobId });
         if (item.status !== 'success' && item.status !== 'warning') {

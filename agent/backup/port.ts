@@ -5,7 +5,7 @@
  * barcodes) and the catalog's volumes. The pure pieces a caller needs to build an offer
  * (resource schemas, the state check, the console lines) are published here too.
  */
-import type { ApplyResult as PipelineResult } from '../config-set/types.js';
+import type { ApplyOptions, ApplyResult as PipelineResult } from '../config-set/types.js';
 import { definePort } from '../ports.js';
 import type { ApplyResult } from './context.js';
 import type { DesiredState, Pool, Storage } from './model.js';
@@ -23,7 +23,8 @@ export interface BaculaPort {
    */
   offer(
     make: (current: DesiredState) => DesiredState,
-    opts: { user: string; summary: string; dryRun: boolean },
+    /** `changeOptions(ctx, summary)`: the caller's audit record is committed with the change */
+    opts: ApplyOptions,
   ): Promise<{ plan: PipelineResult; applied?: ApplyResult; next: DesiredState }>;
   /** Whether the director answers (`reason` when not). */
   probe(): Promise<{ ok: boolean; reason?: string }>;

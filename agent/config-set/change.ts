@@ -5,7 +5,7 @@
  */
 import { invalid } from '../../rpc/errors.js';
 import type { DryRunPlan } from '../../rpc/registry.js';
-import type { ApplyResult, ManagedConfig, Updater } from './index.js';
+import type { ApplyOptions, ApplyResult, ManagedConfig, Updater } from './index.js';
 
 /** A dry run's answer from a pipeline plan. */
 export function planOf(r: ApplyResult): DryRunPlan {
@@ -27,6 +27,23 @@ export function answerOf(ctx: { dryRun: boolean }, r: ApplyResult) {
   return ctx.dryRun ? planOf(r) : appliedOf(r);
 }
 
+/** The caller of a change: who, whether it is a dry run, and its audit record's writer. */
+export interface ChangeCaller {
+  dryRun: boolean;
+  identity: { user: string };
+  commitAudit?: () => void;
+}
+
+/** The pipeline's options for a call's change: its record is committed with it (ApplyOptions.audit). */
+export function changeOptions(ctx: ChangeCaller, summary: string): ApplyOptions {
+  return {
+    user: ctx.identity.user,
+    summary,
+    dryRun: ctx.dryRun,
+    ...(ctx.commitAudit && !ctx.dryRun ? { audit: ctx.commitAudit } : {}),
+  };
+}
+
 export interface ChangeOptions<S, P = string> {
   /** the state's problems (none: it may be applied); refused as `invalid` */
   check: (state: S) => P[];
@@ -45,7 +62,7 @@ export interface ChangeOptions<S, P = string> {
  */
 export async function changeState<S, P = string>(
   managed: ManagedConfig<S>,
-  ctx: { dryRun: boolean; identity: { user: string } },
+  ctx: ChangeCaller,
   summary: string,
   fn: Updater<S>,
   o: ChangeOptions<S, P>,
@@ -59,7 +76,7 @@ export async function changeState<S, P = string>(
       if (!ctx.dryRun) await o.requireChecked?.();
       return c;
     },
-    { user: ctx.identity.user, summary, dryRun: ctx.dryRun },
+    changeOptions(ctx, summary),
   );
 }
 
@@ -69,12 +86,12 @@ export async function changeState<S, P = string>(
  */
 export async function reapplyState<S>(
   managed: ManagedConfig<S>,
-  ctx: { dryRun: boolean; identity: { user: string } },
+  ctx: ChangeCaller,
   summary: string,
   require: () => Promise<unknown>,
 ): Promise<ApplyResult> {
-  const opts = { user: ctx.identity.user, summary };
-  if (ctx.dryRun) return managed.plan(managed.state(), { ...opts, forceActivate: true });
+  const { dryRun, ...opts } = changeOptions(ctx, summary);
+  if (dryRun) return managed.plan(managed.state(), { ...opts, forceActivate: true });
   await require();
   return managed.reapply(opts);
 }

@@ -1,29 +1,10 @@
-/**
- * The managed-config pipeline (docs/design.md principle 3), shared by every subsystem that renders
- * a daemon's configuration: Bacula now, tgt, SCST, mhvtl and MinIO next.
- *
- * A subsystem declares a target (its files rendered from desired state, how to redact secrets,
- * how to validate and how to activate, as argv steps) and gets back a `ManagedConfig`: the
- * desired state in LMDB, dry-run plans, apply, history, diff between versions and restore.
- *
- * One apply: render → diff → journal the previous files → write atomically → validate →
- * activate → commit the state and a version to LMDB in one transaction → drop the journal.
- * Validation or activation failing puts every file back byte for byte (and re-activates the
- * old version when activation had started); LMDB is untouched until the files are in place, so
- * the two never disagree. An apply cut short by a crash leaves its journal; at start
- * `recoverAll()` completes it (LMDB already committed) or restores the previous files.
- *
- * Secrets never reach LMDB: the state holds none (secrets.env does), and versions keep the
- * managed files redacted, for diffs. Restore re-renders an old version's state.
- */
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createPatch } from 'diff';
 import type { Database } from 'lmdb';
 import { RpcError } from '../../rpc/errors.js';
-import { syncDir, writeFileAtomic } from '../fs/atomic-write.js';
 import { EffectsRun, effectsFile, readEffectsJournal, undoEffects, undoSecrets } from './effects.js';
+import { journalStep, keptFiles, readFiles, readJournal, writeFiles, writeJournal } from './files.js';
 import type {
   ApplyOptions,
   ApplyResult,
@@ -163,19 +144,6 @@ export class ManagedConfig<S> {
       .then(() => this.set.serial(() => this.applyNow(this.state(), { ...opts, forceActivate: true })));
   }
 
-  private async readFiles(paths: Iterable<string>): Promise<FileSet> {
-    const out: FileSet = new Map();
-    for (const p of paths) {
-      try {
-        out.set(p, await readFile(p, 'utf8'));
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-        out.set(p, undefined);
-      }
-    }
-    return out;
-  }
-
   private async runSteps(steps: Step[], commands: string[][], dryRun: boolean): Promise<void> {
     for (const s of steps) {
       if (s.when && !(await s.when.test())) continue;
@@ -253,7 +221,7 @@ export class ManagedConfig<S> {
     const head = this.head();
     const next: FileSet = new Map(rendered);
     for (const p of head?.paths ?? []) if (!next.has(p)) next.set(p, undefined);
-    const cur = await this.readFiles(next.keys());
+    const cur = await readFiles(next.keys());
     const changed = [...next.keys()].filter((p) => cur.get(p) !== next.get(p));
     const stateChanged = JSON.stringify(nextState) !== JSON.stringify(this.state());
     const result: ApplyResult = {
@@ -280,14 +248,20 @@ export class ManagedConfig<S> {
     let journal: Journal | undefined;
     if (changed.length) {
       await this.target.prepare?.(nextState);
-      journal = await this.writeJournal(version, cur, changed);
+      journal = await writeJournal(
+        this.journalDir(),
+        { target: this.target.name, nextVersion: version, time: new Date(this.now()).toISOString() },
+        cur,
+        changed,
+      );
       await this.writeFiles(next, changed);
     }
     try {
-      if (journal) await this.journalStep(journal, 'validating');
+      if (journal) await journalStep(this.journalDir(), journal, 'validating');
       await this.runSteps(validate, result.commands, false);
-      if (journal) await this.journalStep(journal, 'activating');
+      if (journal) await journalStep(this.journalDir(), journal, 'activating');
       await this.runSteps(activate, result.commands, false);
+      result.version = await this.commit(version, nextState, next, changed, opts);
     } catch (err) {
       if (journal) {
         await this.writeFiles(cur, changed);
@@ -300,7 +274,6 @@ export class ManagedConfig<S> {
       }
       throw err;
     }
-    result.version = await this.commit(version, nextState, next, changed, opts);
     if (journal) await rm(this.journalDir(), { recursive: true, force: true });
     log.info(
       { target: this.target.name, version, files: changed },
@@ -327,46 +300,8 @@ export class ManagedConfig<S> {
     }
   }
 
-  private async writeFiles(files: FileSet, which: string[]): Promise<void> {
-    const dirs = new Set<string>();
-    for (const p of which) {
-      const text = files.get(p);
-      if (text === undefined) await rm(p, { force: true });
-      else await writeFileAtomic(p, text, { mode: this.target.mode?.(p) ?? 0o600, syncDir: false });
-      dirs.add(path.dirname(p));
-    }
-    for (const d of dirs) if (existsSync(d)) await syncDir(d);
-  }
-
-  private async writeJournal(version: number, cur: FileSet, changed: string[]): Promise<Journal> {
-    const dir = this.journalDir();
-    await rm(dir, { recursive: true, force: true });
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const files: Journal['files'] = [];
-    let i = 0;
-    for (const p of changed) {
-      const old = cur.get(p);
-      if (old === undefined) files.push({ path: p, existed: false });
-      else {
-        const backup = `prev-${i++}`;
-        await writeFileAtomic(path.join(dir, backup), old, { syncDir: false });
-        files.push({ path: p, existed: true, backup });
-      }
-    }
-    const j: Journal = {
-      target: this.target.name,
-      nextVersion: version,
-      step: 'writing',
-      files,
-      time: new Date(this.now()).toISOString(),
-    };
-    await writeFileAtomic(path.join(dir, 'journal.json'), JSON.stringify(j));
-    return j;
-  }
-
-  private async journalStep(j: Journal, step: Journal['step']): Promise<void> {
-    j.step = step;
-    await writeFileAtomic(path.join(this.journalDir(), 'journal.json'), JSON.stringify(j));
+  private writeFiles(files: FileSet, which: string[]): Promise<void> {
+    return writeFiles(files, which, (p) => this.target.mode?.(p));
   }
 
   private now(): number {
@@ -391,20 +326,34 @@ export class ManagedConfig<S> {
       state,
       files: redacted,
     };
-    const keep = this.set.o.keepVersions ?? 50;
     const head: Head = { version, paths: [...files.keys()].filter((p) => files.get(p) !== undefined) };
-    await this.db.transaction(() => {
-      this.db.put(this.key('state'), state);
-      this.db.put(this.key('head'), head);
-      this.db.put(this.key('v', String(version).padStart(8, '0')), rec);
-      for (const { key } of this.db.getRange({
-        start: this.key('v', ''),
-        end: this.key('v', String(Math.max(0, version - keep + 1)).padStart(8, '0')),
-      })) {
-        this.db.remove(key);
-      }
-    });
+    // a child transaction: a throw inside it (the audit record failing) aborts all of it, where
+    // lmdb-js commits an async transaction's writes made before the throw
+    await this.db.transaction(() =>
+      this.db.childTransaction(() => {
+        const writes = () => {
+          this.commitWrites(version, state, head, rec);
+          opts.audit?.();
+        };
+        if (this.set.o.audit) this.set.o.audit.atomic(writes);
+        else writes();
+      }),
+    );
     return version;
+  }
+
+  /** The commit's puts: state, head, the version record, and the versions beyond the kept ones pruned. */
+  private commitWrites(version: number, state: S, head: Head, rec: VersionRecord<S>): void {
+    const keep = this.set.o.keepVersions ?? 50;
+    this.db.put(this.key('state'), state);
+    this.db.put(this.key('head'), head);
+    this.db.put(this.key('v', String(version).padStart(8, '0')), rec);
+    for (const { key } of this.db.getRange({
+      start: this.key('v', ''),
+      end: this.key('v', String(Math.max(0, version - keep + 1)).padStart(8, '0')),
+    })) {
+      this.db.remove(key);
+    }
   }
 
   /**
@@ -435,10 +384,8 @@ export class ManagedConfig<S> {
 
   private async recoverFiles(): Promise<RecoveryReport | undefined> {
     const dir = this.journalDir();
-    let j: Journal;
-    try {
-      j = JSON.parse(await readFile(path.join(dir, 'journal.json'), 'utf8')) as Journal;
-    } catch {
+    const j = await readJournal(dir);
+    if (!j) {
       // no journal (or one whose writing was cut short: no file was touched yet)
       await rm(dir, { recursive: true, force: true });
       return undefined;
@@ -452,10 +399,7 @@ export class ManagedConfig<S> {
       );
       return { target: j.target, action: 'completed', files };
     }
-    const prev: FileSet = new Map();
-    for (const f of j.files)
-      prev.set(f.path, f.existed ? await readFile(path.join(dir, f.backup!), 'utf8') : undefined);
-    await this.writeFiles(prev, files);
+    await this.writeFiles(await keptFiles(dir, j), files);
     if (j.step === 'activating') await this.reactivateOld(files, []);
     await rm(dir, { recursive: true, force: true });
     this.set.o.log.warn(
@@ -493,8 +437,7 @@ export class ManagedConfig<S> {
     if (to !== undefined) Object.assign(b, this.version(to).files);
     else {
       const paths = new Set([...Object.keys(a.files), ...(this.head()?.paths ?? [])]);
-      for (const [p, text] of await this.readFiles(paths))
-        if (text !== undefined) b[p] = this.redact(text, p);
+      for (const [p, text] of await readFiles(paths)) if (text !== undefined) b[p] = this.redact(text, p);
     }
     const out: FileDiff[] = [];
     for (const p of [...new Set([...Object.keys(a.files), ...Object.keys(b)])].sort()) {

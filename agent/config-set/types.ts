@@ -73,6 +73,12 @@ export interface ApplyOptions {
   forceActivate?: boolean;
   /** A dry run: return the plan, change nothing. */
   dryRun?: boolean;
+  /**
+   * Writes the call's audit record (the RPC core's `CallContext.commitAudit`). Called inside the
+   * commit's LMDB transaction, after the state and version are put: the change and its record
+   * are committed together or not at all. Throwing aborts the commit (the change is undone).
+   */
+  audit?: () => void;
 }
 
 export interface ApplyResult {
@@ -171,6 +177,11 @@ export interface ConfigSetOptions {
   now?: () => number;
   /** versions kept per target */
   keepVersions?: number;
+  /**
+   * The audit log whose records changes commit (`ApplyOptions.audit`): a commit that fails
+   * after its record was appended puts the log's chain back (AuditLog.atomic).
+   */
+  audit?: { atomic<T>(fn: () => T): T };
 }
 
 export interface RecoveryReport {

@@ -25,6 +25,7 @@ import { defineMethod } from '../../rpc/registry.js';
 import { type UdevEvent, UdevMonitor, type UdevMonitorOptions } from '../../udev/monitor.js';
 import type { AgentDeps, Service, ServiceFactory, Subsystem } from '../deps.js';
 import { systemInformation } from '../util/lazy-modules.js';
+import { diskPresenceAlert } from './alerts.js';
 import { hardwareMetrics, SmartSampler } from './metrics.js';
 import { diskSmart, smartMethods } from './smart.js';
 
@@ -82,6 +83,14 @@ export class HardwareController {
     return this.inventory.snapshot();
   }
 
+  /** A disk came or went: the event, and this subsystem's alert about it (hardware.disk.removed). */
+  private publishDisk(topic: 'disk.added' | 'disk.removed', data: { disk: Disk; actions?: string[] }): void {
+    this.deps.events.publish(topic, data);
+    void diskPresenceAlert(this.deps.alerts, topic, data.disk).catch((err) =>
+      this.deps.log.error({ err, disk: data.disk.id }, 'hardware: raising the disk alert failed'),
+    );
+  }
+
   /** Re-read everything (after a monitor restart) and publish what changed. */
   resync(): void {
     if (!this.inv) return;
@@ -92,11 +101,10 @@ export class HardwareController {
     const nowIds = new Set(now.disks.map((d) => d.id));
     for (const d of now.disks) {
       const o = oldDisks.get(d.id);
-      if (o === undefined) this.deps.events.publish('disk.added', { disk: d });
+      if (o === undefined) this.publishDisk('disk.added', { disk: d });
       else if (o !== JSON.stringify(d)) this.deps.events.publish('disk.changed', { disk: d });
     }
-    for (const d of before.disks)
-      if (!nowIds.has(d.id)) this.deps.events.publish('disk.removed', { disk: d });
+    for (const d of before.disks) if (!nowIds.has(d.id)) this.publishDisk('disk.removed', { disk: d });
     const nowTapes = [...now.tapes, ...now.changers];
     for (const t of nowTapes) if (!oldTapes.has(t.id)) this.deps.events.publish('tape.added', { device: t });
     const nowTapeIds = new Set(nowTapes.map((t) => t.id));
@@ -141,8 +149,8 @@ export class HardwareController {
     for (const id of touched) {
       const was = before.get(id);
       const now = after.get(id);
-      if (!was && now) this.deps.events.publish('disk.added', { disk: now, actions });
-      else if (was && !now) this.deps.events.publish('disk.removed', { disk: was, actions });
+      if (!was && now) this.publishDisk('disk.added', { disk: now, actions });
+      else if (was && !now) this.publishDisk('disk.removed', { disk: was, actions });
       else if (was && now && JSON.stringify(was) !== JSON.stringify(now)) {
         this.deps.events.publish('disk.changed', { disk: now, actions });
       }

@@ -4,7 +4,7 @@
  * never stores, logs or audits a password: it is a secret parameter (redacted in the audit
  * record) and reaches pdbedit only on its standard input.
  */
-import { Type } from '@sinclair/typebox';
+import { type Static, type TObject, Type } from '@sinclair/typebox';
 import { conflict, invalid, notFound } from '../../rpc/errors.js';
 import { listed, listResult } from '../../rpc/list.js';
 import { type AnyMethodDef, type CallContext, type DryRunPlan, defineMethod } from '../../rpc/registry.js';
@@ -84,6 +84,38 @@ export function accountMethods(sc: AccountsContext): AnyMethodDef[] {
     }
   }
 
+  /** A share user by name (its uid in the accounts range), else not found. */
+  function shareUser(db: AccountDb, name: string) {
+    const u = db.users.find((x) => x.name === name);
+    if (!u || !inRange(u.uid)) throw notFound(`no share user ${name}`, { name });
+    return u;
+  }
+
+  /**
+   * One account change as a method record: admin, mutating, answering the operations run (or,
+   * for a dry run, planned) under the account lock; `samba` when it needs pdbedit.
+   */
+  function accountChange<P extends TObject>(m: {
+    name: string;
+    summary: string;
+    params: P;
+    samba?: boolean;
+    secretParams?: string[];
+    build: (p: Static<P>, db: AccountDb) => { ops: AccountOp[]; notes?: string[] };
+  }): AnyMethodDef {
+    return defineMethod({
+      name: m.name,
+      summary: m.summary,
+      params: m.params,
+      result: OpsResult,
+      role: 'admin',
+      mutating: true,
+      ...(m.secretParams ? { secretParams: m.secretParams } : {}),
+      ...(m.samba ? { requires: ['samba'] } : {}),
+      handler: async (p, ctx) => (await perform(ctx, (db) => m.build(p, db))) as never,
+    });
+  }
+
   return [
     defineMethod({
       name: 'shares.user.list',
@@ -117,7 +149,7 @@ export function accountMethods(sc: AccountsContext): AnyMethodDef[] {
         );
       },
     }),
-    defineMethod({
+    accountChange({
       name: 'shares.user.create',
       summary:
         'Create a local user for shares (no home, no login shell) with its own group and an SMB password',
@@ -129,48 +161,39 @@ export function accountMethods(sc: AccountsContext): AnyMethodDef[] {
         },
         { additionalProperties: false },
       ),
-      result: OpsResult,
-      role: 'admin',
-      mutating: true,
+      samba: true,
       secretParams: ['password'],
-      requires: ['samba'],
-      handler: async (p, ctx) =>
-        (await perform(ctx, (db) => {
-          if (db.users.some((u) => u.name === p.name))
-            throw conflict(`user ${p.name} already exists`, { name: p.name });
-          if (db.groups.some((g) => g.name === p.name))
-            throw conflict(`a group named ${p.name} exists already (each user gets a group of its name)`, {
-              name: p.name,
-            });
-          const missing = (p.groups ?? []).filter((g) => !db.groups.some((x) => x.name === g));
-          if (missing.length) throw invalid(`no such group: ${missing.join(', ')}`, { groups: missing });
-          const id = nextId(db);
-          const a = sc.accounts();
-          return {
-            ops: [
-              a.addGroup({ name: p.name, gid: id }),
-              a.addUser({ name: p.name, uid: id, gid: id, groups: p.groups ?? [] }),
-              setPassword(p.name, p.password),
-            ],
-            notes: ['the password goes to pdbedit on its standard input only'],
-          };
-        })) as never,
+      build: (p, db) => {
+        if (db.users.some((u) => u.name === p.name))
+          throw conflict(`user ${p.name} already exists`, { name: p.name });
+        if (db.groups.some((g) => g.name === p.name))
+          throw conflict(`a group named ${p.name} exists already (each user gets a group of its name)`, {
+            name: p.name,
+          });
+        const missing = (p.groups ?? []).filter((g) => !db.groups.some((x) => x.name === g));
+        if (missing.length) throw invalid(`no such group: ${missing.join(', ')}`, { groups: missing });
+        const id = nextId(db);
+        const a = sc.accounts();
+        return {
+          ops: [
+            a.addGroup({ name: p.name, gid: id }),
+            a.addUser({ name: p.name, uid: id, gid: id, groups: p.groups ?? [] }),
+            setPassword(p.name, p.password),
+          ],
+          notes: ['the password goes to pdbedit on its standard input only'],
+        };
+      },
     }),
-    defineMethod({
+    accountChange({
       name: 'shares.user.password',
       summary: 'Set a share user’s SMB password (pdbedit; the password on stdin, never stored)',
       params: Type.Object({ name: AccountNameSchema, password: Password }, { additionalProperties: false }),
-      result: OpsResult,
-      role: 'admin',
-      mutating: true,
+      samba: true,
       secretParams: ['password'],
-      requires: ['samba'],
-      handler: async (p, ctx) =>
-        (await perform(ctx, (db) => {
-          const u = db.users.find((x) => x.name === p.name);
-          if (!u || !inRange(u.uid)) throw notFound(`no share user ${p.name}`, { name: p.name });
-          return { ops: [setPassword(p.name, p.password)] };
-        })) as never,
+      build: (p, db) => {
+        shareUser(db, p.name);
+        return { ops: [setPassword(p.name, p.password)] };
+      },
     }),
     defineMethod({
       name: 'shares.user.delete',
@@ -183,8 +206,7 @@ export function accountMethods(sc: AccountsContext): AnyMethodDef[] {
       handler: async (p, ctx) => {
         const smb = await smbUsers();
         return (await perform(ctx, (db) => {
-          const u = db.users.find((x) => x.name === p.name);
-          if (!u || !inRange(u.uid)) throw notFound(`no share user ${p.name}`, { name: p.name });
+          const u = shareUser(db, p.name);
           const own = db.groups.find((g) => g.name === p.name && g.gid === u.gid);
           const a = sc.accounts();
           return {
@@ -221,43 +243,35 @@ export function accountMethods(sc: AccountsContext): AnyMethodDef[] {
         );
       },
     }),
-    defineMethod({
+    accountChange({
       name: 'shares.group.create',
       summary: 'Create a local group for shares (members join with shares.user.create groups)',
       params: Type.Object({ name: AccountNameSchema }, { additionalProperties: false }),
-      result: OpsResult,
-      role: 'admin',
-      mutating: true,
-      handler: async (p, ctx) =>
-        (await perform(ctx, (db) => {
-          if (db.groups.some((g) => g.name === p.name) || db.users.some((u) => u.name === p.name))
-            throw conflict(`${p.name} exists already`, { name: p.name });
-          return { ops: [sc.accounts().addGroup({ name: p.name, gid: nextId(db) })] };
-        })) as never,
+      build: (p, db) => {
+        if (db.groups.some((g) => g.name === p.name) || db.users.some((u) => u.name === p.name))
+          throw conflict(`${p.name} exists already`, { name: p.name });
+        return { ops: [sc.accounts().addGroup({ name: p.name, gid: nextId(db) })] };
+      },
     }),
-    defineMethod({
+    accountChange({
       name: 'shares.group.delete',
       summary: 'Delete a local share group (refused while a share names it in valid groups)',
       params: Type.Object({ name: AccountNameSchema }, { additionalProperties: false }),
-      result: OpsResult,
-      role: 'admin',
-      mutating: true,
-      handler: async (p, ctx) =>
-        (await perform(ctx, (db) => {
-          const g = db.groups.find((x) => x.name === p.name);
-          if (!g || !inRange(g.gid)) throw notFound(`no share group ${p.name}`, { name: p.name });
-          const users = sc
-            .state()
-            .shares.filter((s) => s.validGroups.includes(p.name))
-            .map((s) => s.name);
-          if (users.length)
-            throw conflict(`group ${p.name} is a valid group of share(s) ${users.join(', ')}`, {
-              shares: users,
-            });
-          if (db.users.some((u) => u.gid === g.gid))
-            throw conflict(`group ${p.name} is a user's own group; delete the user`, { name: p.name });
-          return { ops: [sc.accounts().delGroup(p.name)] };
-        })) as never,
+      build: (p, db) => {
+        const g = db.groups.find((x) => x.name === p.name);
+        if (!g || !inRange(g.gid)) throw notFound(`no share group ${p.name}`, { name: p.name });
+        const users = sc
+          .state()
+          .shares.filter((s) => s.validGroups.includes(p.name))
+          .map((s) => s.name);
+        if (users.length)
+          throw conflict(`group ${p.name} is a valid group of share(s) ${users.join(', ')}`, {
+            shares: users,
+          });
+        if (db.users.some((u) => u.gid === g.gid))
+          throw conflict(`group ${p.name} is a user's own group; delete the user`, { name: p.name });
+        return { ops: [sc.accounts().delGroup(p.name)] };
+      },
     }),
   ] as AnyMethodDef[];
 }

@@ -13,7 +13,7 @@ import { Type } from '@sinclair/typebox';
 import { unavailable } from '../../rpc/errors.js';
 import { type AnyMethodDef, type CallContext, defineMethod } from '../../rpc/registry.js';
 import { configOf } from '../config.js';
-import { appliedOf, changeState, planOf } from '../config-set/change.js';
+import { appliedOf, changeState, planOf, reapplyState } from '../config-set/change.js';
 import type { Effect } from '../config-set/index.js';
 import { configMethods } from '../config-set/methods.js';
 import type { Service, ServiceFactory, Subsystem } from '../deps.js';
@@ -216,16 +216,8 @@ export function createSharesService(): ServiceFactory {
         role: 'admin',
         mutating: true,
         handler: async (_p, ctx) => {
-          if (ctx.dryRun)
-            return planOf(
-              await managed.plan(state(), {
-                user: ctx.identity.user,
-                summary: 'shares.apply',
-                forceActivate: true,
-              }),
-            );
-          await requireSamba();
-          const r = await managed.reapply({ user: ctx.identity.user, summary: 'shares.apply' });
+          const r = await reapplyState(managed, ctx, 'shares.apply', requireSamba);
+          if (ctx.dryRun) return planOf(r);
           await deps.alerts.clear('shares.drift');
           return appliedOf(r);
         },

@@ -2,11 +2,13 @@
  * media.list (one inventory across libraries, joined with Bacula's catalog by volume name =
  * barcode) and tape.bacula.offer (a library to Bacula in one call).
  */
+
 import { type Static, Type } from '@sinclair/typebox';
 import { RpcError } from '../../rpc/errors.js';
 import { listed, listResult } from '../../rpc/list.js';
 import { type AnyMethodDef, defineMethod } from '../../rpc/registry.js';
 import { BACULA, type Volume } from '../backup/port.js';
+import { changeOptions } from '../config-set/change.js';
 import { dataSlots, offerConsole, offerResources, withOffer } from './bacula-offer.js';
 import type { TapeContext } from './context.js';
 import { mediaOf } from './media.js';
@@ -165,11 +167,7 @@ export function mediaMethods(t: TapeContext): AnyMethodDef[] {
             ? offerConsole(p.storage, p.pool, slots)
             : [offerConsole(p.storage, p.pool, undefined)[0]!];
         const summary = `tape library ${p.changer} offered as ${p.storage}`;
-        const c = await bacula.offer((s) => withOffer(s, storage, pool), {
-          user: ctx.identity.user,
-          summary,
-          dryRun: ctx.dryRun,
-        });
+        const c = await bacula.offer((s) => withOffer(s, storage, pool), changeOptions(ctx, summary));
         if (ctx.dryRun) {
           const plan = c.plan;
           return {

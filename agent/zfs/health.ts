@@ -9,8 +9,7 @@
  */
 import type { Database } from 'lmdb';
 import type { Logger } from 'pino';
-import type { AlertSink } from '../alert-engine.js';
-import type { Thresholds } from '../alert-rules.js';
+import type { AlertPort } from '../alert-engine.js';
 import type { EventBus } from '../events.js';
 import type { ZfsDriver } from './driver.js';
 import { leaves } from './pool-view.js';
@@ -123,7 +122,7 @@ export interface HealthMonitorOptions {
   intervalMs: number;
   timeoutMs: number;
   /** the agent's alert engine: pool health, scan errors and capacity raised and cleared there */
-  sink?: AlertSink & { rules(): { thresholds: Thresholds } };
+  sink?: AlertPort;
 }
 
 /** What to do about a pool state, for the alert's detail. */

@@ -3,7 +3,8 @@
  * active → acknowledged → cleared, a fresh alert after a clear, acknowledging audited, filters
  * and pages with active first, bounded history, rules with their ranges (bad input `invalid`,
  * nothing changed), disabled sources; and a real degraded pool on zfs-fuse raising
- * `zfs.pool.health:<pool>` with what to do, cleared when the device is back.
+ * `zfs.pool.health:<pool>` with what to do, cleared when the device is back. A subsystem's own
+ * alerts are its tests' (test/backup/job-alerts.test.ts, test/hardware/hardware-service.test.ts).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -168,33 +169,6 @@ describe('alert engine and methods', () => {
     await t.call('alert.rules.set', { disabledSources: [] });
     await raise('e.new', 'critical', 'tape');
     assert.equal(t.deps.alerts.get('e.new')?.state, 'active');
-  });
-
-  it('raises from what other subsystems publish: a failed Bacula job, a disk removed; clears when it is over', async () => {
-    t.events.publish('backup.finished', { jobId: 41, name: 'nightly-db', status: 'error' });
-    await waitUntil(() => t.deps.alerts.get('backup.job.failed:nightly-db')?.state === 'active', {
-      what: 'the backup alert',
-    });
-    const b = t.deps.alerts.get('backup.job.failed:nightly-db');
-    assert.equal(b?.level, 'critical');
-    assert.match(b?.detail ?? '', /job 41/);
-    t.events.publish('backup.finished', { jobId: 42, name: 'nightly-db', status: 'success' });
-    await waitUntil(() => t.deps.alerts.get('backup.job.failed:nightly-db')?.state === 'cleared', {
-      what: 'cleared by the next success',
-    });
-    const disk = { id: 'wwn-0x5000c500a1b2c3d4', model: 'ST8000NM', serial: 'ZA1B2C3', path: '/dev/sdq' };
-    t.events.publish('disk.removed', { disk });
-    await waitUntil(() => t.deps.alerts.get(`hardware.disk.removed:${disk.id}`)?.state === 'active', {
-      what: 'the disk alert',
-    });
-    assert.match(
-      t.deps.alerts.get(`hardware.disk.removed:${disk.id}`)?.title ?? '',
-      /ST8000NM ZA1B2C3 was removed/,
-    );
-    t.events.publish('disk.added', { disk });
-    await waitUntil(() => t.deps.alerts.get(`hardware.disk.removed:${disk.id}`)?.state === 'cleared', {
-      what: 'cleared when it is back',
-    });
   });
 
   it('a broken audit chain found by audit.verify is a critical alert', async () => {

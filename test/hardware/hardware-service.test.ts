@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { AgentEvent } from '../../agent/events.js';
 import { createHardwareService, type HardwareController } from '../../agent/hardware/service.js';
+import { waitUntil } from '../../agent/util/time.js';
 import { pad, TreeBuilder } from '../../probes/synthetic-builder.js';
 import type { Disk, Enclosure } from '../../probes/types.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
@@ -96,6 +97,18 @@ test('pulling a dual-ported disk: one disk.removed, the slot empties', async () 
   );
   const [enc] = (await agent.call<{ items: Enclosure[] }>('enclosure.list')).items;
   assert.equal(enc!.slots[2]!.disk, undefined);
+  // the hardware subsystem raises its own alert (no alerts subsystem is loaded here)
+  const key = 'hardware.disk.removed:wwn-0x5000c500a1b2c3fc';
+  await waitUntil(() => agent.deps.alerts.get(key)?.state === 'active', { what: 'the removal alert' });
+  const a = agent.deps.alerts.get(key)!;
+  assert.equal(a.level, 'warning');
+  assert.equal(a.source, 'hardware');
+  assert.match(a.title, /^disk .+ was removed$/);
+  assert.match(
+    a.detail!,
+    /If it was in a pool, the pool runs degraded: put it back or replace it \(pool.replace\)\.$/,
+  );
+  assert.deepEqual(a.data, { disk: 'wwn-0x5000c500a1b2c3fc' });
 });
 
 test('inserting a disk into slot 3: disk.added with its enclosure slot', async () => {
