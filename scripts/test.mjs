@@ -3,13 +3,15 @@
 // when node_modules is missing and, as root, the Debian packages the real-component tests drive.
 // Extra arguments select test files by substring: `npm test -- zfs roles`.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const filters = process.argv.slice(2);
+/** The line by which a test file asks to run with nothing beside it (see runTests). */
+const ALONE = /^\/\/ test-runner: alone\b/m;
 
 /**
  * The files being run (their process groups' killers). Ctrl-C or a SIGTERM to the runner ends
@@ -127,7 +129,11 @@ async function runTests(list) {
   const base = (f) => path.basename(f);
   const first = list.filter((f) => base(f).startsWith('aa-'));
   const last = list.filter((f) => base(f).startsWith('zz-'));
-  const middle = list.filter((f) => !first.includes(f) && !last.includes(f));
+  // A file whose assertions are about time under its own load (idle limits, a browser rendering
+  // 1,024 rows) says so with a line `// test-runner: alone (why)`: with lanes it runs after the
+  // lanes, with nothing beside it.
+  const alone = parallel ? list.filter((f) => ALONE.test(readFileSync(f, 'utf8'))) : [];
+  const middle = list.filter((f) => !first.includes(f) && !last.includes(f) && !alone.includes(f));
   for (const f of first) await runOne(f);
   if (!parallel) {
     for (const f of middle) await runOne(f);
@@ -141,6 +147,7 @@ async function runTests(list) {
       for (const f of labFiles) await runOne(f);
     };
     await Promise.all([labLane(), ...Array.from({ length: lanes }, lane)]);
+    for (const f of alone) await runOne(f);
   }
   for (const f of last) await runOne(f);
   // one closing line for the whole run, over every file's own summary

@@ -3,6 +3,7 @@
  * chromium, against a real agent process under a prefix, with pools on zfs-fuse file vdevs.
  * Every test saves a screenshot under artifacts/cockpit/.
  */
+// test-runner: alone (a browser rendering 1,024 disk rows, timed by playwright; the page timeouts assume one browser)
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';

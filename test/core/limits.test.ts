@@ -3,6 +3,7 @@
  * values: message size, batch length, nesting depth, connections, idle time and backpressure
  * on slow readers (the slow reader is dropped, everyone else keeps being served).
  */
+// test-runner: alone (idle and slow-reader limits of 1 s, a flood answered while another client is served within 15 s)
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import net from 'node:net';
