@@ -130,15 +130,17 @@ export function sharesTarget(
     },
     // an agent with NFS shares only needs no Samba: testparm checks smb.conf when it has a share
     validate: ({ state }) => (hasSmb(state) ? [testparmStep(p.conf, timeoutMs)] : []),
-    activate: ({ state, changed }) => [
+    activate: ({ state, previous, changed }) => [
       {
         argv: ['smbcontrol', '-s', p.conf, 'smbd', 'reload-config'],
         timeoutMs,
         when: { describe: 'smbd runs on this configuration', test: () => smbdRunning(runner, p.conf) },
       },
-      // the exports file changed, or a re-apply (nothing changed) of a state with NFS shares:
-      // exportfs -ra also puts back an export removed by hand (exportfs -u)
-      ...(changed.includes(exportsFile) || (changed.length === 0 && hasNfs(state))
+      // the exports of NFS shares changed (the last one removed included), or a re-apply (nothing
+      // changed) of a state with NFS shares: exportfs -ra also puts back an export removed by hand
+      // (exportfs -u). A machine that never had an NFS share never runs exportfs.
+      ...((changed.includes(exportsFile) && (hasNfs(state) || hasNfs(previous))) ||
+      (changed.length === 0 && hasNfs(state))
         ? [exportfsStep(timeoutMs)]
         : []),
     ],

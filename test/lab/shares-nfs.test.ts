@@ -10,8 +10,12 @@ import { describeRun, runGuestTests } from './guest.js';
 describe('kernel lab: NFS shares on the kernel nfsd', () => {
   it('exports, squash, read-only, a refused host and a refused change (one boot)', {
     timeout: 1_800_000,
-  }, async () => {
+  }, async (t) => {
     const r = await runGuestTests(['test/lab/guest/shares-nfs'], { timeoutS: 1200 });
+    // the guest's own verdicts and the boot's timing, in the report even when it passes
+    for (const l of r.out.split('\n').filter((x) => /^\s*(✔|✖|ℹ (pass|fail|duration_ms))/.test(x)))
+      t.diagnostic(l.trim());
+    t.diagnostic(`wall ${(r.ms / 1000).toFixed(0)} s`);
     assert.equal(r.rc, 0, describeRun(r));
     assert.match(r.out, /ℹ fail 0/, describeRun(r));
   });
