@@ -22,7 +22,9 @@ import { type AccountBackend, nssWrapperAccounts, systemAccounts } from './accou
 import { sharesConfig } from './config.js';
 import { accountMethods } from './methods-accounts.js';
 import { ApplyResult, type SharesMethodsContext, shareMethods } from './methods-shares.js';
+import { sharesMetrics } from './metrics.js';
 import { checkShares, type SharesState } from './model.js';
+import { parseSmbstatusJson } from './parse-smbstatus.js';
 import { checkExports } from './render-nfs.js';
 import { exportsPathOf, hasNfs, hasSmb, sambaPaths, sharesTarget, smbdRunning } from './target.js';
 
@@ -102,6 +104,15 @@ export function createSharesService(): ServiceFactory {
     };
     const sharesRoot = deps.layout.data.shares;
     const checkAll = (s: SharesState) => [...checkShares(s), ...checkExports(s, sharesRoot)];
+
+    // SMB sessions and open files per share for /metrics: no Samba or no smbd, no series
+    deps.metrics.contribute(
+      ...sharesMetrics(async () => {
+        const r = await deps.runner.run(['smbstatus', '-s', paths.conf, '--json'], { timeoutMs: 10_000 });
+        const byPath = new Map(state().shares.map((s) => [s.path, s.name]));
+        return { status: parseSmbstatusJson(r.stdout), shareOf: (dir) => byPath.get(dir) ?? dir };
+      }),
+    );
 
     // a dataset a share lives on is not destroyed from under it
     deps.usage.register('dataset', (name, recursive) =>
