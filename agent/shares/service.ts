@@ -147,12 +147,12 @@ export function createSharesService(): ServiceFactory {
     }
 
     /** The share's directory: a dataset through the zfs port when a pool is configured, else mkdir. */
-    async function provision(name: string, dryRun: boolean) {
+    async function provision(name: string, dryRun: boolean, protocols: ('smb' | 'nfs')[]) {
       const dir = pathOf(name);
       if (cfg.pool) {
         const datasets = deps.ports.need(DATASETS);
         const dataset = `${cfg.pool}/calypso/shares/${name}`;
-        const p = await datasets.prepareShare({ name: dataset, mountpoint: dir, protocols: ['smb'], dryRun });
+        const p = await datasets.prepareShare({ name: dataset, mountpoint: dir, protocols, dryRun });
         return { effects: p.effects, dataset, notes: p.notes, snapshotDir: p.snapshotDir };
       }
       if (existsSync(dir))
