@@ -1,4 +1,7 @@
-/** The `shares` slice of calypso.yaml: where smbd listens, and which account database users go to. */
+/**
+ * The `shares` slice of calypso.yaml: where smbd listens, which account database users go to, and
+ * where the NFS exports file is.
+ */
 import { type Static, Type } from '@sinclair/typebox';
 import { defineConfigSlice } from '../config.js';
 
@@ -31,6 +34,13 @@ export const sharesConfig = defineConfigSlice(
         Type.String({
           pattern: '^[A-Za-z][A-Za-z0-9_.:-]{0,63}$',
           description: 'the pool whose <pool>/calypso/shares/<name> datasets hold shares (none: directories)',
+        }),
+      ),
+      exportsFile: Type.Optional(
+        Type.String({
+          pattern: '^/[A-Za-z0-9_.,+@=/-]*\\.exports$',
+          description:
+            'the NFS exports file the agent renders (default <prefix>/etc/exports.d/calypso.exports; exportfs reads /etc/exports.d/*.exports)',
         }),
       ),
       commandTimeoutSec: Type.Integer({ minimum: 1, maximum: 3600, default: 60 }),

@@ -53,10 +53,14 @@ export interface SharesMethodsContext {
   ): Promise<unknown>;
   /** Where a share's directory is: `<shares area>/<name>`. */
   pathOf(name: string): string;
-  /** The side effects that make a share's directory (a dataset through the zfs port, or mkdir). */
+  /**
+   * The side effects that make a share's directory (a dataset through the zfs port, or mkdir);
+   * `protocols` pick its properties (case-insensitive names for an SMB-only share).
+   */
   provision(
     name: string,
     dryRun: boolean,
+    protocols: ('smb' | 'nfs')[],
   ): Promise<{ effects: Effect[]; dataset?: string; notes: string[]; snapshotDir: boolean }>;
   accounts(): AccountBackend;
   stat(path: string): Promise<PathInfo | undefined>;
@@ -120,7 +124,7 @@ export function shareMethods(sc: SharesMethodsContext): AnyMethodDef[] {
         const r = await sc.change(ctx, `share ${name} created`, async (cur, dryRun) => {
           if (cur.shares.some((x) => x.name.toLowerCase() === name.toLowerCase()))
             throw conflict(`share ${name} already exists`, { name });
-          const prov = await sc.provision(name, dryRun);
+          const prov = await sc.provision(name, dryRun, opts.protocols ?? SHARE_DEFAULTS.protocols);
           const share: Share = {
             name,
             path: sc.pathOf(name),

@@ -24,6 +24,14 @@ export const HostSchema = Type.String({ pattern: HOST_PATTERN, description: 'IPv
 
 export const Protocol = Type.Union([Type.Literal('smb'), Type.Literal('nfs')]);
 
+/** exports(5) sec= flavours: AUTH_SYS and the three Kerberos levels */
+export const NfsSecSchema = Type.Union(
+  [Type.Literal('sys'), Type.Literal('krb5'), Type.Literal('krb5i'), Type.Literal('krb5p')],
+  {
+    description: 'sys: client uids trusted; krb5: Kerberos authentication, krb5i +integrity, krb5p +privacy',
+  },
+);
+
 export const NfsClientSchema = Type.Object(
   {
     host: Type.Union([HostSchema, Type.Literal('*')], { description: 'address, network, or * (anyone)' }),
@@ -32,8 +40,33 @@ export const NfsClientSchema = Type.Object(
       default: 'root',
       description: 'root: root becomes anonymous (default); all: everyone does; none: trust client uids',
     }),
-    anonuid: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967294 })),
-    anongid: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967294 })),
+    anonuid: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 4294967294,
+        description: 'the uid squashed users get (default 65534)',
+      }),
+    ),
+    anongid: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 4294967294,
+        description: 'the gid squashed users get (default 65534)',
+      }),
+    ),
+    sec: Type.Optional(
+      Type.Array(NfsSecSchema, {
+        minItems: 1,
+        maxItems: 4,
+        uniqueItems: true,
+        description: 'security flavours, in order of preference (default sys)',
+      }),
+    ),
+    sync: Type.Optional(
+      Type.Boolean({
+        description: 'reply only once writes are on stable storage (default true; false: async)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

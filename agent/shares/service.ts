@@ -22,10 +22,14 @@ import { type AccountBackend, nssWrapperAccounts, systemAccounts } from './accou
 import { sharesConfig } from './config.js';
 import { accountMethods } from './methods-accounts.js';
 import { ApplyResult, type SharesMethodsContext, shareMethods } from './methods-shares.js';
+import { sharesMetrics } from './metrics.js';
 import { checkShares, type SharesState } from './model.js';
-import { sambaPaths, sharesTarget, smbdRunning } from './target.js';
+import { parseSmbstatusJson } from './parse-smbstatus.js';
+import { checkExports } from './render-nfs.js';
+import { exportsPathOf, hasNfs, hasSmb, sambaPaths, sharesTarget, smbdRunning } from './target.js';
 
 const INSTALL = 'install Debian’s samba package (apt-get install samba smbclient)';
+const INSTALL_NFS = 'install Debian’s NFS server (apt-get install nfs-kernel-server)';
 
 const DriftItem = Type.Object({
   kind: Type.Union([Type.Literal('file'), Type.Literal('directory')]),
@@ -44,7 +48,9 @@ export function createSharesService(): ServiceFactory {
       versionArgs: ['--version'],
       versionFrom: /Version (\S+)/,
     });
-    const target = sharesTarget(cfg, paths, deps.runner);
+    deps.capabilities.declare({ name: 'nfs-server', bins: ['exportfs'] });
+    const exportsFile = exportsPathOf(cfg, deps.layout);
+    const target = sharesTarget(cfg, paths, exportsFile, deps.runner);
     const managed = deps.configSet.register(target);
     const state = () => managed.state();
     const pathOf = (name: string) => path.join(deps.layout.data.shares, name);
@@ -74,6 +80,40 @@ export function createSharesService(): ServiceFactory {
       }
     }
 
+    async function requireNfs(): Promise<void> {
+      try {
+        await deps.capabilities.require('nfs-server');
+      } catch (err) {
+        throw unavailable(`the NFS server is not available: ${(err as Error).message}; ${INSTALL_NFS}`, {
+          reason: (err as Error).message,
+          install: 'nfs-kernel-server',
+        });
+      }
+    }
+
+    /** What a state needs installed: Samba for SMB shares, exportfs for NFS shares (and to unexport the last). */
+    async function requireFor(next: SharesState, previous: SharesState): Promise<void> {
+      if (hasSmb(next) || hasSmb(previous)) await requireSamba();
+      if (hasNfs(next) || hasNfs(previous)) await requireNfs();
+    }
+
+    /** nfsd runs: its threads file says how many threads serve (0 or absent: none). */
+    const nfsdRunning = async () => {
+      const t = await readFile(path.join(deps.sysroot, 'proc/fs/nfsd/threads'), 'utf8').catch(() => '0');
+      return Number.parseInt(t, 10) > 0;
+    };
+    const sharesRoot = deps.layout.data.shares;
+    const checkAll = (s: SharesState) => [...checkShares(s), ...checkExports(s, sharesRoot)];
+
+    // SMB sessions and open files per share for /metrics: no Samba or no smbd, no series
+    deps.metrics.contribute(
+      ...sharesMetrics(async () => {
+        const r = await deps.runner.run(['smbstatus', '-s', paths.conf, '--json'], { timeoutMs: 10_000 });
+        const byPath = new Map(state().shares.map((s) => [s.path, s.name]));
+        return { status: parseSmbstatusJson(r.stdout), shareOf: (dir) => byPath.get(dir) ?? dir };
+      }),
+    );
+
     // a dataset a share lives on is not destroyed from under it
     deps.usage.register('dataset', (name, recursive) =>
       state().shares.flatMap((s) =>
@@ -88,20 +128,31 @@ export function createSharesService(): ServiceFactory {
       summary: string,
       fn: Parameters<SharesMethodsContext['change']>[2],
     ) {
-      const r = await changeState(managed, ctx, summary, (cur, u) => fn(cur, u.dryRun), {
-        check: checkShares,
-        require: requireSamba,
-      });
+      let pair: [SharesState, SharesState] | undefined;
+      const r = await changeState(
+        managed,
+        ctx,
+        summary,
+        async (cur, u) => {
+          const c = await fn(cur, u.dryRun);
+          pair = [c.state, cur];
+          return c;
+        },
+        // inside the lock, once the next state passed its check: what it needs must be installed
+        { check: checkAll, requireChecked: () => requireFor(...(pair as [SharesState, SharesState])) },
+      );
+      if (pair && hasNfs(pair[0]) && !(await nfsdRunning()))
+        r.notes.push('nfsd is not running: the exports take effect when nfs-kernel-server starts');
       return ctx.dryRun ? planOf(r) : appliedOf(r);
     }
 
     /** The share's directory: a dataset through the zfs port when a pool is configured, else mkdir. */
-    async function provision(name: string, dryRun: boolean) {
+    async function provision(name: string, dryRun: boolean, protocols: ('smb' | 'nfs')[]) {
       const dir = pathOf(name);
       if (cfg.pool) {
         const datasets = deps.ports.need(DATASETS);
         const dataset = `${cfg.pool}/calypso/shares/${name}`;
-        const p = await datasets.prepareShare({ name: dataset, mountpoint: dir, protocols: ['smb'], dryRun });
+        const p = await datasets.prepareShare({ name: dataset, mountpoint: dir, protocols, dryRun });
         return { effects: p.effects, dataset, notes: p.notes, snapshotDir: p.snapshotDir };
       }
       if (existsSync(dir))
@@ -159,25 +210,36 @@ export function createSharesService(): ServiceFactory {
     const methods: AnyMethodDef[] = [
       defineMethod({
         name: 'shares.status',
-        summary: 'Whether Samba is installed and smbd runs on the generated smb.conf, and how many shares',
+        summary:
+          'Whether Samba and the NFS server are installed, smbd and nfsd run, the generated files, and how many shares',
         params: Type.Object({}, { additionalProperties: false }),
         result: Type.Object({
           samba: Type.Boolean(),
           reason: Type.Optional(Type.String()),
           smbdRunning: Type.Boolean(),
           smbConf: Type.String(),
+          nfs: Type.Boolean({ description: 'exportfs is installed' }),
+          nfsReason: Type.Optional(Type.String()),
+          nfsdRunning: Type.Boolean({ description: 'the kernel nfsd has threads' }),
+          exportsFile: Type.String({ description: 'the exports file the agent renders' }),
           accounts: Type.String(),
           shares: Type.Integer(),
         }),
         role: 'auditor',
         mutating: false,
         handler: async () => {
-          const c = (await deps.capabilities.all()).find((x) => x.name === 'samba');
+          const all = await deps.capabilities.all();
+          const c = all.find((x) => x.name === 'samba');
+          const n = all.find((x) => x.name === 'nfs-server');
           return {
             samba: !!c?.available,
             ...(c?.available ? {} : { reason: `${c?.reason ?? 'not probed'}; ${INSTALL}` }),
             smbdRunning: c?.available ? await smbdRunning(deps.runner, paths.conf) : false,
             smbConf: paths.conf,
+            nfs: !!n?.available,
+            ...(n?.available ? {} : { nfsReason: `${n?.reason ?? 'not probed'}; ${INSTALL_NFS}` }),
+            nfsdRunning: await nfsdRunning(),
+            exportsFile,
             accounts: cfg.accounts.backend,
             shares: state().shares.length,
           };
@@ -210,13 +272,14 @@ export function createSharesService(): ServiceFactory {
       }),
       defineMethod({
         name: 'shares.apply',
-        summary: 'Write the desired smb.conf again (undoing a hand edit), check it and reload smbd',
+        summary:
+          'Write the desired smb.conf and exports again (undoing a hand edit), check them, reload smbd and re-export',
         params: Type.Object({}, { additionalProperties: false }),
         result: ApplyResult,
         role: 'admin',
         mutating: true,
         handler: async (_p, ctx) => {
-          const r = await reapplyState(managed, ctx, 'shares.apply', requireSamba);
+          const r = await reapplyState(managed, ctx, 'shares.apply', () => requireFor(state(), state()));
           if (ctx.dryRun) return planOf(r);
           await deps.alerts.clear('shares.drift');
           return appliedOf(r);

@@ -2,7 +2,9 @@
  * The shares' managed-config target (`shares`): smb.conf rendered from the desired state,
  * checked by Samba's own `testparm -s` (which exits 0 even on an unknown parameter, so its
  * messages are read), and taken into use by the running smbd with `smbcontrol reload-config`
- * — skipped when no smbd runs on this file (it reads it when it starts).
+ * — skipped when no smbd runs on this file (it reads it when it starts). The NFS exports file
+ * beside it, taken into use with `exportfs -ra` (which has no check-only mode: its complaints
+ * refuse the change, and the pipeline puts the previous file back and runs it again).
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -12,11 +14,43 @@ import type { Layout } from '../layout.js';
 import type { Runner } from '../runner.js';
 import type { SharesConfig } from './config.js';
 import { EMPTY_SHARES, type SharesState } from './model.js';
+import { nfsShares, renderExports } from './render-nfs.js';
 import { renderSmbConf, type SmbGlobals } from './render-smb.js';
 
 export interface SambaPaths {
   conf: string;
   dirs: SmbGlobals['dirs'];
+}
+
+/** Where the exports file is: calypso.yaml's `shares.exportsFile`, else under the prefix's /etc/exports.d. */
+export function exportsPathOf(cfg: SharesConfig, layout: Layout): string {
+  return cfg.exportsFile ?? path.join(layout.prefix, 'etc/exports.d/calypso.exports');
+}
+
+export const hasSmb = (s: SharesState) => s.shares.some((x) => x.protocols.includes('smb'));
+export const hasNfs = (s: SharesState) => nfsShares(s).length > 0;
+
+/**
+ * exportfs skips what it cannot export and goes on (a directory that does not exist, an option it
+ * does not know, a file system that needs fsid=), and its exit status says little: every line it
+ * writes on stderr refuses the change (measured in the lab: "Failed to stat <dir>: No such file or
+ * directory", "<file>:2: unknown keyword", exit 1; "requires fsid= for NFS export").
+ */
+export function exportfsStep(timeoutMs: number): Step {
+  return {
+    argv: ['exportfs', '-ra'],
+    timeoutMs,
+    // its complaints are read below, whatever the status
+    okCodes: [0, 1],
+    check: (r) => {
+      const bad = r.stderr
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '');
+      if (bad.length)
+        throw invalid(`exportfs refuses the rendered exports: ${bad.join('; ')}`, { exportfs: bad });
+    },
+  };
 }
 
 export function sambaPaths(layout: Layout): SambaPaths {
@@ -63,6 +97,8 @@ export function testparmStep(conf: string, timeoutMs: number): Step {
 
 /** `smbcontrol … smbd ping` answers: an smbd runs on this file's pid and lock directories. */
 export async function smbdRunning(runner: Runner, conf: string): Promise<boolean> {
+  // no smbcontrol (an NFS-only machine without Samba): no smbd to reload
+  if (!runner.which('smbcontrol')) return false;
   const r = await runner.run(['smbcontrol', '-s', conf, 'smbd', 'ping'], {
     okCodes: [0, 1, 255],
     timeoutMs: 10_000,
@@ -70,25 +106,43 @@ export async function smbdRunning(runner: Runner, conf: string): Promise<boolean
   return r.code === 0 && /PONG/.test(r.stdout);
 }
 
-export function sharesTarget(cfg: SharesConfig, p: SambaPaths, runner: Runner): ConfigTarget<SharesState> {
+export function sharesTarget(
+  cfg: SharesConfig,
+  p: SambaPaths,
+  exportsFile: string,
+  runner: Runner,
+): ConfigTarget<SharesState> {
   const timeoutMs = cfg.commandTimeoutSec * 1000;
   return {
     name: 'shares',
     initial: () => EMPTY_SHARES,
-    render: (s) => new Map([[p.conf, renderSmbConf(s, smbGlobals(cfg, p))]]),
+    render: (s) =>
+      new Map([
+        [p.conf, renderSmbConf(s, smbGlobals(cfg, p))],
+        [exportsFile, renderExports(s)],
+      ]),
     mode: () => 0o644,
     prepare: async () => {
       await mkdir(p.dirs.private, { recursive: true, mode: 0o700 });
       for (const d of [p.dirs.state, p.dirs.lock, p.dirs.cache, p.dirs.pid, p.dirs.ncalrpc, p.dirs.log])
         await mkdir(d, { recursive: true, mode: 0o755 });
+      await mkdir(path.dirname(exportsFile), { recursive: true, mode: 0o755 });
     },
-    validate: () => [testparmStep(p.conf, timeoutMs)],
-    activate: () => [
+    // an agent with NFS shares only needs no Samba: testparm checks smb.conf when it has a share
+    validate: ({ state }) => (hasSmb(state) ? [testparmStep(p.conf, timeoutMs)] : []),
+    activate: ({ state, previous, changed }) => [
       {
         argv: ['smbcontrol', '-s', p.conf, 'smbd', 'reload-config'],
         timeoutMs,
         when: { describe: 'smbd runs on this configuration', test: () => smbdRunning(runner, p.conf) },
       },
+      // the exports of NFS shares changed (the last one removed included), or a re-apply (nothing
+      // changed) of a state with NFS shares: exportfs -ra also puts back an export removed by hand
+      // (exportfs -u). A machine that never had an NFS share never runs exportfs.
+      ...((changed.includes(exportsFile) && (hasNfs(state) || hasNfs(previous))) ||
+      (changed.length === 0 && hasNfs(state))
+        ? [exportfsStep(timeoutMs)]
+        : []),
     ],
   };
 }

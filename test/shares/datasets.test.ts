@@ -91,6 +91,14 @@ describe('share datasets on zfs-fuse', { timeout: 240_000 }, () => {
     const share = await t!.call<{ dataset: string; exists: boolean }>('shares.get', { name: 'data' });
     assert.equal(share.dataset, dataset);
     assert.equal(share.exists, true);
+    // a share with NFS keeps case-sensitive names (NFS clients are POSIX): planned only, exportfs is not here
+    const nfs = await t!.call<Plan>('shares.create', {
+      name: 'mixed',
+      protocols: ['smb', 'nfs'],
+      nfsClients: [{ host: '*' }],
+      dryRun: true,
+    });
+    assert.ok(nfs.commands[0]!.includes('casesensitivity=sensitive'), nfs.commands[0]!.join(' '));
   });
 
   it('a destroy of a dataset a share uses is refused (conflict), recursive ones too', async () => {

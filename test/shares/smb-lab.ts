@@ -6,11 +6,13 @@
  * with an empty client configuration, so /etc/samba is never read. `stop()` ends smbd and its
  * helpers; `before` failing stops what it started.
  */
+
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { Labels, MetricsSource } from '../../agent/metrics-registry.js';
 import { tempDir } from '../helpers/paths.js';
 
 const run = promisify(execFile);
@@ -65,6 +67,8 @@ export interface Smbd {
     commands: string,
     timeoutMs?: number,
   ): Promise<{ ok: boolean; out: string }>;
+  /** an anonymous smbclient kept connected to the share: `send` a command line, `close` quits and waits */
+  guestSession(share: string): { send(line: string): void; close(): Promise<void>; out(): string };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -129,6 +133,30 @@ export async function startSmbd(conf: string, port: number, acc: SmbAccounts): P
       return { ok: false, out: `${err.stdout ?? ''}${err.stderr ?? ''}` };
     }
   }
+  function guestSession(share: string) {
+    const c = spawn('smbclient', ['-s', clientConf, '-p', String(port), `//127.0.0.1/${share}`, '-N'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '/usr/bin' },
+    });
+    let out = '';
+    c.stdout?.on('data', (d) => {
+      out += d;
+    });
+    c.stderr?.on('data', (d) => {
+      out += d;
+    });
+    const gone = new Promise<void>((r) => c.once('exit', () => r()));
+    return {
+      send: (line: string) => c.stdin?.write(`${line}\n`),
+      out: () => out,
+      async close() {
+        c.stdin?.end('quit\n');
+        if (!(await Promise.race([gone.then(() => true), sleep(10_000).then(() => false)])))
+          c.kill('SIGKILL');
+        await gone;
+      },
+    };
+  }
   try {
     for (let i = 0; ; i++) {
       if (exited()) throw new Error(`smbd exited at start: ${log}`);
@@ -147,5 +175,20 @@ export async function startSmbd(conf: string, port: number, acc: SmbAccounts): P
     await stop();
     throw e;
   }
-  return { port, stop, client };
+  return { port, stop, client, guestSession };
+}
+
+/** One reading of a metrics source as its families' series: family name → [labels, value][]. */
+export async function seriesOf(src: MetricsSource<unknown>): Promise<Record<string, [Labels, number][]>> {
+  const reading = await src.read();
+  const got: Record<string, [Labels, number][]> = {};
+  for (const f of src.families)
+    f.collect(
+      reading,
+      (l, v) => {
+        got[f.name] = [...(got[f.name] ?? []), [l, v]];
+      },
+      0,
+    );
+  return got;
 }

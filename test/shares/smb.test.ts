@@ -5,7 +5,8 @@
  * the pipeline (testparm, smbcontrol reload-config), the access matrix computed first and then
  * EVERY cell checked with the real smbclient (a read-write user, a read-only user, a user not
  * in valid users, a guest), a hand edit of smb.conf reported as drift and undone by
- * shares.apply, history/diff/restore, and every dry run listing exactly what its real run ran.
+ * shares.apply, history/diff/restore, every dry run listing exactly what its real run ran, and the
+ * SMB metrics (smbstatus --json) while a real smbclient holds a file open.
  */
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sharesSubsystem } from '../../agent/shares/service.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
-import { freePort, nssFiles, type SmbAccounts, type Smbd, startSmbd } from './smb-lab.js';
+import { freePort, nssFiles, type SmbAccounts, type Smbd, seriesOf, startSmbd } from './smb-lab.js';
 
 interface Plan {
   commands: string[][];
@@ -267,5 +268,34 @@ describe('SMB shares on a real smbd', { timeout: 240_000 }, () => {
     assert.ok(r.ok, r.out);
     const denied = await smbd!.client('ro', { name: 'carol', password: PW.carol! }, 'ls');
     assert.equal(denied.ok, false);
+  });
+
+  it('metrics from smbstatus: a guest session, its connection and its open file on the share', async () => {
+    const src = t.deps.metrics.list().find((x) => x.name === 'shares.smb')!;
+    const scrape = () => seriesOf(src);
+    const idle = await scrape();
+    assert.deepEqual(idle.calypso_shares_smb_sessions, [[{}, 0]]);
+    const s = smbd!.guestSession('public');
+    try {
+      s.send('open readme.txt');
+      let got = await scrape();
+      for (let i = 0; i < 100 && !got.calypso_shares_smb_open_files; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        got = await scrape();
+      }
+      assert.deepEqual(got.calypso_shares_smb_sessions, [[{}, 1]], s.out());
+      assert.deepEqual(got.calypso_shares_smb_connections, [[{ share: 'public' }, 1]]);
+      assert.deepEqual(got.calypso_shares_smb_open_files, [[{ share: 'public' }, 1]]);
+    } finally {
+      await s.close();
+    }
+    let after = await scrape();
+    // smbd ends the session when it sees the client's connection close
+    for (let i = 0; i < 100 && after.calypso_shares_smb_sessions?.[0]?.[1] !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = await scrape();
+    }
+    assert.deepEqual(after.calypso_shares_smb_sessions, [[{}, 0]], 'the session ends with smbclient');
+    assert.equal(after.calypso_shares_smb_open_files, undefined);
   });
 });
