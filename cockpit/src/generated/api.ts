@@ -6162,7 +6162,7 @@ export interface Methods {
       }>;
     };
   };
-  /** Write the desired smb.conf again (undoing a hand edit), check it and reload smbd */
+  /** Write the desired smb.conf and exports again (undoing a hand edit), check them, reload smbd and re-export */
   "shares.apply": {
     params: {
       /** return the commands and file diffs that would be applied; change nothing */
@@ -6259,8 +6259,14 @@ export interface Methods {
         readOnly: boolean;
         /** root: root becomes anonymous (default); all: everyone does; none: trust client uids */
         squash: "root" | "all" | "none";
+        /** the uid squashed users get (default 65534) */
         anonuid?: number;
+        /** the gid squashed users get (default 65534) */
         anongid?: number;
+        /** security flavours, in order of preference (default sys) */
+        sec?: Array<"sys" | "krb5" | "krb5i" | "krb5p">;
+        /** reply only once writes are on stable storage (default true; false: async) */
+        sync?: boolean;
       }>;
       /** SMB: ZFS snapshots as Windows Previous Versions (shadow_copy2 on .zfs/snapshot) */
       previousVersions?: boolean;
@@ -6340,8 +6346,14 @@ export interface Methods {
         readOnly: boolean;
         /** root: root becomes anonymous (default); all: everyone does; none: trust client uids */
         squash: "root" | "all" | "none";
+        /** the uid squashed users get (default 65534) */
         anonuid?: number;
+        /** the gid squashed users get (default 65534) */
         anongid?: number;
+        /** security flavours, in order of preference (default sys) */
+        sec?: Array<"sys" | "krb5" | "krb5i" | "krb5p">;
+        /** reply only once writes are on stable storage (default true; false: async) */
+        sync?: boolean;
       }>;
       /** SMB: ZFS snapshots as Windows Previous Versions (shadow_copy2 on .zfs/snapshot) */
       previousVersions: boolean;
@@ -6425,8 +6437,14 @@ export interface Methods {
           readOnly: boolean;
           /** root: root becomes anonymous (default); all: everyone does; none: trust client uids */
           squash: "root" | "all" | "none";
+          /** the uid squashed users get (default 65534) */
           anonuid?: number;
+          /** the gid squashed users get (default 65534) */
           anongid?: number;
+          /** security flavours, in order of preference (default sys) */
+          sec?: Array<"sys" | "krb5" | "krb5i" | "krb5p">;
+          /** reply only once writes are on stable storage (default true; false: async) */
+          sync?: boolean;
         }>;
         /** SMB: ZFS snapshots as Windows Previous Versions (shadow_copy2 on .zfs/snapshot) */
         previousVersions: boolean;
@@ -6439,7 +6457,7 @@ export interface Methods {
       total: number;
     };
   };
-  /** Whether Samba is installed and smbd runs on the generated smb.conf, and how many shares */
+  /** Whether Samba and the NFS server are installed, smbd and nfsd run, the generated files, and how many shares */
   "shares.status": {
     params: {};
     result: {
@@ -6447,6 +6465,13 @@ export interface Methods {
       reason?: string;
       smbdRunning: boolean;
       smbConf: string;
+      /** exportfs is installed */
+      nfs: boolean;
+      nfsReason?: string;
+      /** the kernel nfsd has threads */
+      nfsdRunning: boolean;
+      /** the exports file the agent renders */
+      exportsFile: string;
       accounts: string;
       shares: number;
     };
@@ -6481,8 +6506,14 @@ export interface Methods {
           readOnly: boolean;
           /** root: root becomes anonymous (default); all: everyone does; none: trust client uids */
           squash: "root" | "all" | "none";
+          /** the uid squashed users get (default 65534) */
           anonuid?: number;
+          /** the gid squashed users get (default 65534) */
           anongid?: number;
+          /** security flavours, in order of preference (default sys) */
+          sec?: Array<"sys" | "krb5" | "krb5i" | "krb5p">;
+          /** reply only once writes are on stable storage (default true; false: async) */
+          sync?: boolean;
         }>;
         /** SMB: ZFS snapshots as Windows Previous Versions (shadow_copy2 on .zfs/snapshot) */
         previousVersions?: boolean;
