@@ -86,7 +86,7 @@ export interface Methods {
       /** open: active or acknowledged */
       state?: "active" | "acknowledged" | "cleared" | "open";
       level?: "info" | "warning" | "critical";
-      source?: "audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "iscsi" | "notify";
+      source?: "audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "replication" | "iscsi" | "notify";
       /** last seen at or after */
       since?: string;
       /** alerts per page */
@@ -124,7 +124,7 @@ export interface Methods {
     params: {};
     result: {
       /** sources whose alerts are not raised (their open alerts are cleared) */
-      disabledSources: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "iscsi" | "notify">;
+      disabledSources: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "replication" | "iscsi" | "notify">;
       thresholds: {
         /** pool capacity (%) at which a warning is raised */
         poolCapacityWarning: number;
@@ -147,7 +147,7 @@ export interface Methods {
   "alert.rules.set": {
     params: {
       /** sources whose alerts are not raised (their open alerts are cleared) */
-      disabledSources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "iscsi" | "notify">;
+      disabledSources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "replication" | "iscsi" | "notify">;
       /** thresholds to change (the others stay) */
       thresholds?: {
         /** pool capacity (%) at which a warning is raised */
@@ -170,7 +170,7 @@ export interface Methods {
     };
     result: {
       /** sources whose alerts are not raised (their open alerts are cleared) */
-      disabledSources: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "iscsi" | "notify">;
+      disabledSources: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "replication" | "iscsi" | "notify">;
       thresholds: {
         /** pool capacity (%) at which a warning is raised */
         poolCapacityWarning: number;
@@ -3712,7 +3712,7 @@ export interface Methods {
           /** the least level sent (default warning) */
           minLevel?: "info" | "warning" | "critical";
           /** only these sources (default: all) */
-          sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "iscsi" | "notify">;
+          sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "replication" | "iscsi" | "notify">;
           /** default true */
           enabled?: boolean;
           /** at most this often, one message listing the active alerts raised again since the last (default 60; 0: no digest) */
@@ -3729,7 +3729,7 @@ export interface Methods {
           /** the least level sent (default warning) */
           minLevel?: "info" | "warning" | "critical";
           /** only these sources (default: all) */
-          sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "iscsi" | "notify">;
+          sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "replication" | "iscsi" | "notify">;
           /** default true */
           enabled?: boolean;
           /** at most this often, one message listing the active alerts raised again since the last (default 60; 0: no digest) */
@@ -3745,7 +3745,7 @@ export interface Methods {
           /** the least level sent (default warning) */
           minLevel?: "info" | "warning" | "critical";
           /** only these sources (default: all) */
-          sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "iscsi" | "notify">;
+          sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "replication" | "iscsi" | "notify">;
           /** default true */
           enabled?: boolean;
           /** at most this often, one message listing the active alerts raised again since the last (default 60; 0: no digest) */
@@ -3789,7 +3789,7 @@ export interface Methods {
         /** the least level sent (default warning) */
         minLevel?: "info" | "warning" | "critical";
         /** only these sources (default: all) */
-        sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "iscsi" | "notify">;
+        sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "replication" | "iscsi" | "notify">;
         /** default true */
         enabled?: boolean;
         /** at most this often, one message listing the active alerts raised again since the last (default 60; 0: no digest) */
@@ -3806,7 +3806,7 @@ export interface Methods {
         /** the least level sent (default warning) */
         minLevel?: "info" | "warning" | "critical";
         /** only these sources (default: all) */
-        sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "iscsi" | "notify">;
+        sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "replication" | "iscsi" | "notify">;
         /** default true */
         enabled?: boolean;
         /** at most this often, one message listing the active alerts raised again since the last (default 60; 0: no digest) */
@@ -3822,7 +3822,7 @@ export interface Methods {
         /** the least level sent (default warning) */
         minLevel?: "info" | "warning" | "critical";
         /** only these sources (default: all) */
-        sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "iscsi" | "notify">;
+        sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "replication" | "iscsi" | "notify">;
         /** default true */
         enabled?: boolean;
         /** at most this often, one message listing the active alerts raised again since the last (default 60; 0: no digest) */
@@ -3856,7 +3856,7 @@ export interface Methods {
         /** the least level sent (default warning) */
         minLevel?: "info" | "warning" | "critical";
         /** only these sources (default: all) */
-        sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "iscsi" | "notify">;
+        sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "replication" | "iscsi" | "notify">;
         /** default true */
         enabled?: boolean;
         /** at most this often, one message listing the active alerts raised again since the last (default 60; 0: no digest) */
@@ -3873,7 +3873,7 @@ export interface Methods {
         /** the least level sent (default warning) */
         minLevel?: "info" | "warning" | "critical";
         /** only these sources (default: all) */
-        sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "iscsi" | "notify">;
+        sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "replication" | "iscsi" | "notify">;
         /** default true */
         enabled?: boolean;
         /** at most this often, one message listing the active alerts raised again since the last (default 60; 0: no digest) */
@@ -3889,7 +3889,7 @@ export interface Methods {
         /** the least level sent (default warning) */
         minLevel?: "info" | "warning" | "critical";
         /** only these sources (default: all) */
-        sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "iscsi" | "notify">;
+        sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "replication" | "iscsi" | "notify">;
         /** default true */
         enabled?: boolean;
         /** at most this often, one message listing the active alerts raised again since the last (default 60; 0: no digest) */
@@ -5829,6 +5829,151 @@ export interface Methods {
           at: number;
         }>;
       };
+    };
+  };
+  /** Receiving side: let a sending appliance’s key replicate into one dataset prefix (forced command) */
+  "remote.authorize": {
+    params: {
+      /** a remote’s name: lower-case letters, digits and -, up to 32 */
+      name: string;
+      /** the sender’s key (remote.pair’s publicKey) */
+      publicKey: string;
+      /** dataset name: pool[/component]*; components use letters, digits, _ . : - */
+      prefix: string;
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: {
+      name: string;
+      file: string;
+      changed: boolean;
+    };
+  };
+  /** Receiving side: remove a sending appliance’s key from authorized_keys */
+  "remote.deauthorize": {
+    params: {
+      /** a remote’s name: lower-case letters, digits and -, up to 32 */
+      name: string;
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: {
+      name: string;
+      file: string;
+      changed: boolean;
+    };
+  };
+  /** One remote by name. */
+  "remote.get": {
+    params: {
+      /** a remote’s name: lower-case letters, digits and -, up to 32 */
+      name: string;
+    };
+    result: {
+      /** a remote’s name: lower-case letters, digits and -, up to 32 */
+      name: string;
+      /** host name or address of the other appliance */
+      host: string;
+      port: number;
+      /** the user the key logs in as on the remote (default root) */
+      user: string;
+      /** the dataset prefix the remote allows this key to receive into */
+      prefix: string;
+      /** the host key pinned at pairing (known_hosts line) */
+      hostKey: string;
+      hostKeyFingerprint: string;
+      /** this appliance’s key, to authorize on the remote (remote.authorize) */
+      publicKey: string;
+      createdAt: number;
+    };
+  };
+  /** Remotes: other appliances this one replicates to over SSH */
+  "remote.list": {
+    params: {};
+    result: {
+      items: Array<{
+        /** a remote’s name: lower-case letters, digits and -, up to 32 */
+        name: string;
+        /** host name or address of the other appliance */
+        host: string;
+        port: number;
+        /** the user the key logs in as on the remote (default root) */
+        user: string;
+        /** the dataset prefix the remote allows this key to receive into */
+        prefix: string;
+        /** the host key pinned at pairing (known_hosts line) */
+        hostKey: string;
+        hostKeyFingerprint: string;
+        /** this appliance’s key, to authorize on the remote (remote.authorize) */
+        publicKey: string;
+        createdAt: number;
+      }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
+  };
+  /** Pair with another appliance: make an ed25519 key, pin the remote’s host key (ssh-keyscan) */
+  "remote.pair": {
+    params: {
+      /** a remote’s name: lower-case letters, digits and -, up to 32 */
+      name: string;
+      /** host name or address of the other appliance */
+      host: string;
+      /** default 22 */
+      port?: number;
+      /** the user the key logs in as on the remote (default root) */
+      user?: string;
+      /** dataset name: pool[/component]*; components use letters, digits, _ . : - */
+      prefix: string;
+      /** expected host key (SHA256:…) */
+      hostKeyFingerprint?: string;
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: {
+      /** a remote’s name: lower-case letters, digits and -, up to 32 */
+      name: string;
+      /** host name or address of the other appliance */
+      host: string;
+      port: number;
+      /** the user the key logs in as on the remote (default root) */
+      user: string;
+      /** the dataset prefix the remote allows this key to receive into */
+      prefix: string;
+      /** the host key pinned at pairing (known_hosts line) */
+      hostKey: string;
+      hostKeyFingerprint: string;
+      /** this appliance’s key, to authorize on the remote (remote.authorize) */
+      publicKey: string;
+      createdAt: number;
+    };
+  };
+  /** Connect to a remote with its key and pinned host key and read its dataset prefix */
+  "remote.test": {
+    params: {
+      /** a remote’s name: lower-case letters, digits and -, up to 32 */
+      name: string;
+    };
+    result: {
+      name: string;
+      ok: boolean;
+      /** round trip of the test command */
+      ms: number;
+      /** the remote ZFS keeps receive resume tokens (OpenZFS) */
+      resumeTokens: boolean;
+      detail: string;
+    };
+  };
+  /** Forget a remote: its record, its key in secrets.env and its key files */
+  "remote.unpair": {
+    params: {
+      /** a remote’s name: lower-case letters, digits and -, up to 32 */
+      name: string;
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: {
+      name: string;
     };
   };
   /** Replicate a dataset to another pool: full or incremental zfs send | zfs receive (job) */
