@@ -4,9 +4,11 @@
  * replication tasks that run `zfs send | ssh … zfs receive` as jobs.
  */
 import type { Service, Subsystem } from '../deps.js';
+import { ZFS_SEND } from '../zfs/port.js';
 import { remoteConfig } from './config.js';
 import { createRemoteContext } from './context.js';
 import { remoteMethods } from './methods-remote.js';
+import { taskMethods } from './methods-task.js';
 
 export const SSH_PROBE = {
   name: 'ssh',
@@ -20,9 +22,10 @@ export const remoteSubsystem: Subsystem = {
   name: 'remote',
   config: remoteConfig,
   alertSources: ['replication'],
+  needs: [ZFS_SEND],
   service: (deps): Service => {
     deps.capabilities.declare(SSH_PROBE);
     const x = createRemoteContext(deps);
-    return { name: 'remote', methods: [...remoteMethods(x)] };
+    return { name: 'remote', methods: [...remoteMethods(x), ...taskMethods(x)] };
   },
 };
