@@ -193,6 +193,10 @@ export async function runPipe(send: string[], receive: string[], o: PipeOptions)
     }),
     rcv.done.catch((err) => {
       inner.abort();
+      // the receiving end is gone (a killed ssh): drop send's output, or its pipe, backed up
+      // behind the dead end, never closes and the run never ends
+      snd.child.stdout?.unpipe();
+      snd.child.stdout?.resume();
       throw err;
     }),
   ]);

@@ -246,6 +246,9 @@ const ELSEWHERE: Record<string, string> = {
   'remote.authorize': 'test/remote/remote-pair.test.ts',
   'remote.deauthorize': 'test/remote/remote-pair.test.ts',
   'remote.unpair': 'test/remote/remote-pair.test.ts',
+  'replication.task.create': 'test/remote/push.test.ts',
+  'replication.task.delete': 'test/remote/push.test.ts',
+  'replication.task.run': 'test/remote/push.test.ts',
   'release.install': 'test/release/service.test.ts',
   'release.rollback': 'test/release/service.test.ts',
   // every iSCSI mutation through the agent (SCST on the recorded sysfs tree, scstadmin faked)

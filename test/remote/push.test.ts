@@ -152,7 +152,9 @@ describe(`push replication over ssh on ${zfsImpl()}`, { timeout: 600_000 }, () =
     assert.equal((again.result as RunAnswer).mode, 'none');
   });
 
-  it('the ssh process killed mid-stream: the run fails, the receiver is intact, the next run restarts from the last common snapshot', async () => {
+  it('the ssh process killed mid-stream: the run fails, the receiver is intact, the next run restarts from the last common snapshot', {
+    timeout: 150_000,
+  }, async () => {
     const big = await write('c.bin', 12 * 1024 * 1024);
     await snap('s3');
     const id = await runTask();
@@ -162,13 +164,13 @@ describe(`push replication over ssh on ${zfsImpl()}`, { timeout: 600_000 }, () =
     for (let i = 0; i < 600 && !victim; i++) {
       await sleep(100);
       const rec = await lab.sender.call<JobRecord>('job.get', { id });
-      if (rec.state !== 'running') break;
+      if (['success', 'failed', 'aborted', 'interrupted'].includes(rec.state)) break;
       if (!/^([3-9]|\d\d+)\d{6}/.test(rec.progress.description ?? '')) continue;
       for (const e of readdirSync('/proc').filter((f) => /^\d+$/.test(f))) {
         try {
           const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
           if (
-            cmd[0] === 'ssh' &&
+            cmd.some((a) => path.basename(a) === 'ssh') &&
             cmd.includes(`UserKnownHostsFile=${known}`) &&
             /zfs receive/.test(cmd.at(-2) ?? '')
           )

@@ -6013,6 +6013,149 @@ export interface Methods {
       transport: string;
     };
   };
+  /** Create a push replication task: a local dataset to a dataset under the remote’s prefix */
+  "replication.task.create": {
+    params: {
+      /** a replication task’s id: lower-case letters, digits and - */
+      id: string;
+      /** a remote’s name: lower-case letters, digits and -, up to 32 */
+      remote: string;
+      /** dataset name: pool[/component]*; components use letters, digits, _ . : - */
+      source: string;
+      /** dataset name: pool[/component]*; components use letters, digits, _ . : - */
+      target: string;
+      /** bytes per second (none: no limit) */
+      bandwidthLimit?: number;
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: {
+      /** a replication task’s id: lower-case letters, digits and - */
+      id: string;
+      /** a remote’s name: lower-case letters, digits and -, up to 32 */
+      remote: string;
+      direction: "push";
+      /** dataset name: pool[/component]*; components use letters, digits, _ . : - */
+      source: string;
+      /** dataset name: pool[/component]*; components use letters, digits, _ . : - */
+      target: string;
+      /** bytes per second (none: no limit) */
+      bandwidthLimit?: number;
+      createdAt: number;
+      /** the last common snapshot (short name), held on both sides */
+      common?: string;
+      lastRun?: {
+        time: number;
+        ok: boolean;
+        mode?: string;
+        snapshot?: string;
+        bytes?: number;
+        error?: string;
+      };
+    };
+  };
+  /** Delete a replication task; its holds on the last common snapshot are released on both sides */
+  "replication.task.delete": {
+    params: {
+      /** a replication task’s id: lower-case letters, digits and - */
+      id: string;
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: {
+      id: string;
+      notes: string[];
+    };
+  };
+  /** One replication task by id. */
+  "replication.task.get": {
+    params: {
+      /** a replication task’s id: lower-case letters, digits and - */
+      id: string;
+    };
+    result: {
+      /** a replication task’s id: lower-case letters, digits and - */
+      id: string;
+      /** a remote’s name: lower-case letters, digits and -, up to 32 */
+      remote: string;
+      direction: "push";
+      /** dataset name: pool[/component]*; components use letters, digits, _ . : - */
+      source: string;
+      /** dataset name: pool[/component]*; components use letters, digits, _ . : - */
+      target: string;
+      /** bytes per second (none: no limit) */
+      bandwidthLimit?: number;
+      createdAt: number;
+      /** the last common snapshot (short name), held on both sides */
+      common?: string;
+      lastRun?: {
+        time: number;
+        ok: boolean;
+        mode?: string;
+        snapshot?: string;
+        bytes?: number;
+        error?: string;
+      };
+    };
+  };
+  /** Push replication tasks to remotes, with their last run and last common snapshot */
+  "replication.task.list": {
+    params: {};
+    result: {
+      items: Array<{
+        /** a replication task’s id: lower-case letters, digits and - */
+        id: string;
+        /** a remote’s name: lower-case letters, digits and -, up to 32 */
+        remote: string;
+        direction: "push";
+        /** dataset name: pool[/component]*; components use letters, digits, _ . : - */
+        source: string;
+        /** dataset name: pool[/component]*; components use letters, digits, _ . : - */
+        target: string;
+        /** bytes per second (none: no limit) */
+        bandwidthLimit?: number;
+        createdAt: number;
+        /** the last common snapshot (short name), held on both sides */
+        common?: string;
+        lastRun?: {
+          time: number;
+          ok: boolean;
+          mode?: string;
+          snapshot?: string;
+          bytes?: number;
+          error?: string;
+        };
+      }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
+  };
+  /** Run a push replication task now (job): full, incremental from the last common snapshot, or resume */
+  "replication.task.run": {
+    params: {
+      /** a replication task’s id: lower-case letters, digits and - */
+      id: string;
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: { job: string };
+    /** what the job ends with (job.get) */
+    jobResult: {
+      id: string;
+      /** full, incremental, resume or none (up to date) */
+      mode: string;
+      snapshot?: string;
+      from?: string;
+      /** bytes of the stream sent */
+      bytes: number;
+      /** estimated bytes before the run */
+      estimate: number;
+      /** the receiving ZFS keeps resume tokens */
+      resumeTokens: boolean;
+      guidsMatch: boolean;
+      notes: string[];
+    };
+  };
   /** The OpenRPC document of every method. */
   "rpc.discover": {
     params: {};
