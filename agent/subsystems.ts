@@ -16,6 +16,7 @@ import { iscsiSubsystem } from './iscsi/service.js';
 import { metricsSubsystem } from './metrics/service.js';
 import { objectSubsystem } from './object/service.js';
 import { releaseSubsystem } from './release/service.js';
+import { remoteSubsystem } from './remote/service.js';
 import { sharesSubsystem } from './shares/service.js';
 import { tapeSubsystem } from './tape/service.js';
 import { terminalSubsystem } from './terminal/service.js';
@@ -33,6 +34,7 @@ export const SUBSYSTEMS: Subsystem[] = [
   vtlSubsystem,
   objectSubsystem,
   sharesSubsystem,
+  remoteSubsystem,
   // SCST first (its sysfs tree and scstadmin), then LIO when loaded, then tgt when tgtd answers,
   // then LIO when its modules can be loaded (a fallback: service.ts choose)
   iscsiSubsystem([scstBackendFactory, lioBackendFactory, tgtBackendFactory]),

@@ -4,6 +4,7 @@
 set -euo pipefail
 PKGS=(
   zfs-fuse            # ZFS pools on file vdevs (issue: ZFS)
+  openssh-server      # sshd on a loopback port: the transport of replication to another appliance
   smartmontools mtx mt-st lsscsi sg3-utils udev util-linux
   tgt libiscsi-bin    # iSCSI target + initiator tools
   samba smbclient libnss-wrapper libuid-wrapper libsocket-wrapper  # file shares: smbd under a prefix, cwrap accounts

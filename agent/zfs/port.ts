@@ -6,6 +6,7 @@
  */
 import type { Effect } from '../config-set/types.js';
 import { definePort } from '../ports.js';
+import type { RunResult } from '../runner.js';
 
 export interface ZvolSpec {
   /** pool/path of the zvol */
@@ -51,3 +52,30 @@ export interface DatasetsPort {
 }
 
 export const DATASETS = definePort<DatasetsPort>('zfs.datasets', 'zfs');
+
+export interface SendPipeOptions {
+  signal: AbortSignal;
+  onBytes: (bytes: number) => void;
+  limitBytesPerSec?: number;
+}
+
+/**
+ * Sending side of replication to another appliance (agent/remote): the local zfs commands and
+ * the counting pipe `zfs send | <receive>`, the receive being any argv (ssh … zfs receive).
+ */
+export interface ZfsSendPort {
+  /** `unavailable` unless ZFS's tools are present */
+  require(): Promise<void>;
+  /** `zfs send [-i from] -- to` (full snapshot names) */
+  sendArgv(to: string, from?: string): string[];
+  /** `zfs send -t token` */
+  resumeArgv(token: string): string[];
+  /** estimated stream bytes (`zfs send -nvP`, else from the snapshots' properties) */
+  estimate(to: string, from?: string): Promise<number>;
+  /** a local zfs command (the dialect's environment); a failure throws `failed` with stderr */
+  run(argv: string[], okCodes?: number[]): Promise<RunResult>;
+  /** run send | receive, counting bytes; resolves with the bytes moved */
+  pipe(send: string[], receive: string[], o: SendPipeOptions): Promise<number>;
+}
+
+export const ZFS_SEND = definePort<ZfsSendPort>('zfs.send', 'zfs');

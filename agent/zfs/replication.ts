@@ -152,6 +152,8 @@ export interface PipeOptions {
   env: Record<string, string>;
   signal: AbortSignal;
   onBytes: (bytes: number) => void;
+  /** bytes per second through the counting pipe (none: as fast as both ends go) */
+  limitBytesPerSec?: number;
 }
 
 /** Run send | receive; resolves with the bytes moved. The first real failure wins. */
@@ -170,11 +172,15 @@ export async function runPipe(send: string[], receive: string[], o: PipeOptions)
     await snd.done.catch(() => {});
     throw err;
   }
+  const started = Date.now();
   const counter = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       bytes += chunk.length;
       o.onBytes(bytes);
-      cb(null, chunk);
+      // a bandwidth limit: hold the chunk back until the average rate is within the limit
+      const ahead = o.limitBytesPerSec ? (bytes / o.limitBytesPerSec) * 1000 - (Date.now() - started) : 0;
+      if (ahead > 5) setTimeout(() => cb(null, chunk), ahead);
+      else cb(null, chunk);
     },
   });
   counter.on('error', () => {});
@@ -187,6 +193,10 @@ export async function runPipe(send: string[], receive: string[], o: PipeOptions)
     }),
     rcv.done.catch((err) => {
       inner.abort();
+      // the receiving end is gone (a killed ssh): drop send's output, or its pipe, backed up
+      // behind the dead end, never closes and the run never ends
+      snd.child.stdout?.unpipe();
+      snd.child.stdout?.resume();
       throw err;
     }),
   ]);

@@ -19,8 +19,9 @@ import { scanMethods } from './methods-scan.js';
 import { snapshotMethods } from './methods-snapshot.js';
 import { zfsMetrics } from './metrics.js';
 import { PolicyScheduler, PolicyStore } from './policy-runner.js';
-import { DATASETS, ZVOLS } from './port.js';
+import { DATASETS, ZFS_SEND, ZVOLS } from './port.js';
 import { ZFS_PROBE } from './probes.js';
+import { sendPort } from './send-port.js';
 import { zvolsPort } from './zvols-port.js';
 
 /** A factory with tunables (tests: short polls, a pinned dialect, a fake runner). */
@@ -33,6 +34,7 @@ export function createZfsService(options: Partial<ZfsOptions> = {}): ServiceFact
     deps.capabilities.declare(ZFS_PROBE);
     deps.ports.provide(ZVOLS, zvolsPort(deps.capabilities));
     deps.ports.provide(DATASETS, datasetsPort(z));
+    deps.ports.provide(ZFS_SEND, sendPort(z));
     deps.metrics.contribute(
       ...zfsMetrics({
         pools: () => listPools(z),
@@ -87,6 +89,6 @@ export const zfsService: ServiceFactory = createZfsService();
 export const zfsSubsystem: Subsystem = {
   name: 'zfs',
   service: zfsService,
-  provides: [ZVOLS, DATASETS],
+  provides: [ZVOLS, DATASETS, ZFS_SEND],
   alertSources: ['zfs'],
 };

@@ -243,6 +243,13 @@ const ELSEWHERE: Record<string, string> = {
   'object.bucket.abortMultipart': 'test/object/rgw-contents.test.ts',
   'disk.selftest': 'test/hardware/hardware-smart.test.ts',
   'enclosure.locate': 'test/hardware/hardware-service.test.ts',
+  'remote.pair': 'test/remote/remote-pair.test.ts',
+  'remote.authorize': 'test/remote/remote-pair.test.ts',
+  'remote.deauthorize': 'test/remote/remote-pair.test.ts',
+  'remote.unpair': 'test/remote/remote-pair.test.ts',
+  'replication.task.create': 'test/remote/push.test.ts',
+  'replication.task.delete': 'test/remote/push.test.ts',
+  'replication.task.run': 'test/remote/push.test.ts',
   'release.install': 'test/release/service.test.ts',
   'release.rollback': 'test/release/service.test.ts',
   // every iSCSI mutation through the agent (SCST on the recorded sysfs tree, scstadmin faked)

@@ -86,7 +86,7 @@ export interface Methods {
       /** open: active or acknowledged */
       state?: "active" | "acknowledged" | "cleared" | "open";
       level?: "info" | "warning" | "critical";
-      source?: "audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "iscsi" | "notify";
+      source?: "audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "replication" | "iscsi" | "notify";
       /** last seen at or after */
       since?: string;
       /** alerts per page */
@@ -124,7 +124,7 @@ export interface Methods {
     params: {};
     result: {
       /** sources whose alerts are not raised (their open alerts are cleared) */
-      disabledSources: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "iscsi" | "notify">;
+      disabledSources: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "replication" | "iscsi" | "notify">;
       thresholds: {
         /** pool capacity (%) at which a warning is raised */
         poolCapacityWarning: number;
@@ -147,7 +147,7 @@ export interface Methods {
   "alert.rules.set": {
     params: {
       /** sources whose alerts are not raised (their open alerts are cleared) */
-      disabledSources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "iscsi" | "notify">;
+      disabledSources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "replication" | "iscsi" | "notify">;
       /** thresholds to change (the others stay) */
       thresholds?: {
         /** pool capacity (%) at which a warning is raised */
@@ -170,7 +170,7 @@ export interface Methods {
     };
     result: {
       /** sources whose alerts are not raised (their open alerts are cleared) */
-      disabledSources: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "iscsi" | "notify">;
+      disabledSources: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "replication" | "iscsi" | "notify">;
       thresholds: {
         /** pool capacity (%) at which a warning is raised */
         poolCapacityWarning: number;
@@ -3973,7 +3973,7 @@ export interface Methods {
           /** the least level sent (default warning) */
           minLevel?: "info" | "warning" | "critical";
           /** only these sources (default: all) */
-          sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "iscsi" | "notify">;
+          sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "replication" | "iscsi" | "notify">;
           /** default true */
           enabled?: boolean;
           /** at most this often, one message listing the active alerts raised again since the last (default 60; 0: no digest) */
@@ -3990,7 +3990,7 @@ export interface Methods {
           /** the least level sent (default warning) */
           minLevel?: "info" | "warning" | "critical";
           /** only these sources (default: all) */
-          sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "iscsi" | "notify">;
+          sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "replication" | "iscsi" | "notify">;
           /** default true */
           enabled?: boolean;
           /** at most this often, one message listing the active alerts raised again since the last (default 60; 0: no digest) */
@@ -4006,7 +4006,7 @@ export interface Methods {
           /** the least level sent (default warning) */
           minLevel?: "info" | "warning" | "critical";
           /** only these sources (default: all) */
-          sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "iscsi" | "notify">;
+          sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "replication" | "iscsi" | "notify">;
           /** default true */
           enabled?: boolean;
           /** at most this often, one message listing the active alerts raised again since the last (default 60; 0: no digest) */
@@ -4050,7 +4050,7 @@ export interface Methods {
         /** the least level sent (default warning) */
         minLevel?: "info" | "warning" | "critical";
         /** only these sources (default: all) */
-        sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "iscsi" | "notify">;
+        sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "replication" | "iscsi" | "notify">;
         /** default true */
         enabled?: boolean;
         /** at most this often, one message listing the active alerts raised again since the last (default 60; 0: no digest) */
@@ -4067,7 +4067,7 @@ export interface Methods {
         /** the least level sent (default warning) */
         minLevel?: "info" | "warning" | "critical";
         /** only these sources (default: all) */
-        sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "iscsi" | "notify">;
+        sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "replication" | "iscsi" | "notify">;
         /** default true */
         enabled?: boolean;
         /** at most this often, one message listing the active alerts raised again since the last (default 60; 0: no digest) */
@@ -4083,7 +4083,7 @@ export interface Methods {
         /** the least level sent (default warning) */
         minLevel?: "info" | "warning" | "critical";
         /** only these sources (default: all) */
-        sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "iscsi" | "notify">;
+        sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "replication" | "iscsi" | "notify">;
         /** default true */
         enabled?: boolean;
         /** at most this often, one message listing the active alerts raised again since the last (default 60; 0: no digest) */
@@ -4117,7 +4117,7 @@ export interface Methods {
         /** the least level sent (default warning) */
         minLevel?: "info" | "warning" | "critical";
         /** only these sources (default: all) */
-        sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "iscsi" | "notify">;
+        sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "replication" | "iscsi" | "notify">;
         /** default true */
         enabled?: boolean;
         /** at most this often, one message listing the active alerts raised again since the last (default 60; 0: no digest) */
@@ -4134,7 +4134,7 @@ export interface Methods {
         /** the least level sent (default warning) */
         minLevel?: "info" | "warning" | "critical";
         /** only these sources (default: all) */
-        sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "iscsi" | "notify">;
+        sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "replication" | "iscsi" | "notify">;
         /** default true */
         enabled?: boolean;
         /** at most this often, one message listing the active alerts raised again since the last (default 60; 0: no digest) */
@@ -4150,7 +4150,7 @@ export interface Methods {
         /** the least level sent (default warning) */
         minLevel?: "info" | "warning" | "critical";
         /** only these sources (default: all) */
-        sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "iscsi" | "notify">;
+        sources?: Array<"audit" | "hardware" | "backup" | "release" | "zfs" | "tape" | "vtl" | "object" | "shares" | "replication" | "iscsi" | "notify">;
         /** default true */
         enabled?: boolean;
         /** at most this often, one message listing the active alerts raised again since the last (default 60; 0: no digest) */
@@ -6092,6 +6092,151 @@ export interface Methods {
       };
     };
   };
+  /** Receiving side: let a sending appliance’s key replicate into one dataset prefix (forced command) */
+  "remote.authorize": {
+    params: {
+      /** a remote’s name: lower-case letters, digits and -, up to 32 */
+      name: string;
+      /** the sender’s key (remote.pair’s publicKey) */
+      publicKey: string;
+      /** dataset name: pool[/component]*; components use letters, digits, _ . : - */
+      prefix: string;
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: {
+      name: string;
+      file: string;
+      changed: boolean;
+    };
+  };
+  /** Receiving side: remove a sending appliance’s key from authorized_keys */
+  "remote.deauthorize": {
+    params: {
+      /** a remote’s name: lower-case letters, digits and -, up to 32 */
+      name: string;
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: {
+      name: string;
+      file: string;
+      changed: boolean;
+    };
+  };
+  /** One remote by name. */
+  "remote.get": {
+    params: {
+      /** a remote’s name: lower-case letters, digits and -, up to 32 */
+      name: string;
+    };
+    result: {
+      /** a remote’s name: lower-case letters, digits and -, up to 32 */
+      name: string;
+      /** host name or address of the other appliance */
+      host: string;
+      port: number;
+      /** the user the key logs in as on the remote (default root) */
+      user: string;
+      /** the dataset prefix the remote allows this key to receive into */
+      prefix: string;
+      /** the host key pinned at pairing (known_hosts line) */
+      hostKey: string;
+      hostKeyFingerprint: string;
+      /** this appliance’s key, to authorize on the remote (remote.authorize) */
+      publicKey: string;
+      createdAt: number;
+    };
+  };
+  /** Remotes: other appliances this one replicates to over SSH */
+  "remote.list": {
+    params: {};
+    result: {
+      items: Array<{
+        /** a remote’s name: lower-case letters, digits and -, up to 32 */
+        name: string;
+        /** host name or address of the other appliance */
+        host: string;
+        port: number;
+        /** the user the key logs in as on the remote (default root) */
+        user: string;
+        /** the dataset prefix the remote allows this key to receive into */
+        prefix: string;
+        /** the host key pinned at pairing (known_hosts line) */
+        hostKey: string;
+        hostKeyFingerprint: string;
+        /** this appliance’s key, to authorize on the remote (remote.authorize) */
+        publicKey: string;
+        createdAt: number;
+      }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
+  };
+  /** Pair with another appliance: make an ed25519 key, pin the remote’s host key (ssh-keyscan) */
+  "remote.pair": {
+    params: {
+      /** a remote’s name: lower-case letters, digits and -, up to 32 */
+      name: string;
+      /** host name or address of the other appliance */
+      host: string;
+      /** default 22 */
+      port?: number;
+      /** the user the key logs in as on the remote (default root) */
+      user?: string;
+      /** dataset name: pool[/component]*; components use letters, digits, _ . : - */
+      prefix: string;
+      /** expected host key (SHA256:…) */
+      hostKeyFingerprint?: string;
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: {
+      /** a remote’s name: lower-case letters, digits and -, up to 32 */
+      name: string;
+      /** host name or address of the other appliance */
+      host: string;
+      port: number;
+      /** the user the key logs in as on the remote (default root) */
+      user: string;
+      /** the dataset prefix the remote allows this key to receive into */
+      prefix: string;
+      /** the host key pinned at pairing (known_hosts line) */
+      hostKey: string;
+      hostKeyFingerprint: string;
+      /** this appliance’s key, to authorize on the remote (remote.authorize) */
+      publicKey: string;
+      createdAt: number;
+    };
+  };
+  /** Connect to a remote with its key and pinned host key and read its dataset prefix */
+  "remote.test": {
+    params: {
+      /** a remote’s name: lower-case letters, digits and -, up to 32 */
+      name: string;
+    };
+    result: {
+      name: string;
+      ok: boolean;
+      /** round trip of the test command */
+      ms: number;
+      /** the remote ZFS keeps receive resume tokens (OpenZFS) */
+      resumeTokens: boolean;
+      detail: string;
+    };
+  };
+  /** Forget a remote: its record, its key in secrets.env and its key files */
+  "remote.unpair": {
+    params: {
+      /** a remote’s name: lower-case letters, digits and -, up to 32 */
+      name: string;
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: {
+      name: string;
+    };
+  };
   /** Replicate a dataset to another pool: full or incremental zfs send | zfs receive (job) */
   "replication.run": {
     params: {
@@ -6127,6 +6272,149 @@ export interface Methods {
       /** send-dry-run or properties */
       estimateSource: string;
       transport: string;
+    };
+  };
+  /** Create a push replication task: a local dataset to a dataset under the remote’s prefix */
+  "replication.task.create": {
+    params: {
+      /** a replication task’s id: lower-case letters, digits and - */
+      id: string;
+      /** a remote’s name: lower-case letters, digits and -, up to 32 */
+      remote: string;
+      /** dataset name: pool[/component]*; components use letters, digits, _ . : - */
+      source: string;
+      /** dataset name: pool[/component]*; components use letters, digits, _ . : - */
+      target: string;
+      /** bytes per second (none: no limit) */
+      bandwidthLimit?: number;
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: {
+      /** a replication task’s id: lower-case letters, digits and - */
+      id: string;
+      /** a remote’s name: lower-case letters, digits and -, up to 32 */
+      remote: string;
+      direction: "push";
+      /** dataset name: pool[/component]*; components use letters, digits, _ . : - */
+      source: string;
+      /** dataset name: pool[/component]*; components use letters, digits, _ . : - */
+      target: string;
+      /** bytes per second (none: no limit) */
+      bandwidthLimit?: number;
+      createdAt: number;
+      /** the last common snapshot (short name), held on both sides */
+      common?: string;
+      lastRun?: {
+        time: number;
+        ok: boolean;
+        mode?: string;
+        snapshot?: string;
+        bytes?: number;
+        error?: string;
+      };
+    };
+  };
+  /** Delete a replication task; its holds on the last common snapshot are released on both sides */
+  "replication.task.delete": {
+    params: {
+      /** a replication task’s id: lower-case letters, digits and - */
+      id: string;
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: {
+      id: string;
+      notes: string[];
+    };
+  };
+  /** One replication task by id. */
+  "replication.task.get": {
+    params: {
+      /** a replication task’s id: lower-case letters, digits and - */
+      id: string;
+    };
+    result: {
+      /** a replication task’s id: lower-case letters, digits and - */
+      id: string;
+      /** a remote’s name: lower-case letters, digits and -, up to 32 */
+      remote: string;
+      direction: "push";
+      /** dataset name: pool[/component]*; components use letters, digits, _ . : - */
+      source: string;
+      /** dataset name: pool[/component]*; components use letters, digits, _ . : - */
+      target: string;
+      /** bytes per second (none: no limit) */
+      bandwidthLimit?: number;
+      createdAt: number;
+      /** the last common snapshot (short name), held on both sides */
+      common?: string;
+      lastRun?: {
+        time: number;
+        ok: boolean;
+        mode?: string;
+        snapshot?: string;
+        bytes?: number;
+        error?: string;
+      };
+    };
+  };
+  /** Push replication tasks to remotes, with their last run and last common snapshot */
+  "replication.task.list": {
+    params: {};
+    result: {
+      items: Array<{
+        /** a replication task’s id: lower-case letters, digits and - */
+        id: string;
+        /** a remote’s name: lower-case letters, digits and -, up to 32 */
+        remote: string;
+        direction: "push";
+        /** dataset name: pool[/component]*; components use letters, digits, _ . : - */
+        source: string;
+        /** dataset name: pool[/component]*; components use letters, digits, _ . : - */
+        target: string;
+        /** bytes per second (none: no limit) */
+        bandwidthLimit?: number;
+        createdAt: number;
+        /** the last common snapshot (short name), held on both sides */
+        common?: string;
+        lastRun?: {
+          time: number;
+          ok: boolean;
+          mode?: string;
+          snapshot?: string;
+          bytes?: number;
+          error?: string;
+        };
+      }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
+  };
+  /** Run a push replication task now (job): full, incremental from the last common snapshot, or resume */
+  "replication.task.run": {
+    params: {
+      /** a replication task’s id: lower-case letters, digits and - */
+      id: string;
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: { job: string };
+    /** what the job ends with (job.get) */
+    jobResult: {
+      id: string;
+      /** full, incremental, resume or none (up to date) */
+      mode: string;
+      snapshot?: string;
+      from?: string;
+      /** bytes of the stream sent */
+      bytes: number;
+      /** estimated bytes before the run */
+      estimate: number;
+      /** the receiving ZFS keeps resume tokens */
+      resumeTokens: boolean;
+      guidsMatch: boolean;
+      notes: string[];
     };
   };
   /** The OpenRPC document of every method. */

@@ -1,0 +1,112 @@
+/**
+ * The receiving side's forced command (authorized_keys `command="…",restrict`): sshd hands the
+ * client's command line over in SSH_ORIGINAL_COMMAND, and this pure check turns it into the one
+ * argv that may run, or a refusal in plain words. Allowed, under one dataset prefix only:
+ * - `zfs receive [-F] [-s] [-u] -- <dataset>`
+ * - `zfs list -H -t snapshot -o name,guid -d 1 -- <dataset>` (the snapshots and their GUIDs)
+ * - `zfs get -H -o value receive_resume_token -- <dataset>`
+ * - `zfs hold|release -- calypso-repl:<task> <dataset>@<snapshot>` (only the agent's own tags)
+ * Anything else (`ls /`, `zfs destroy`, a dataset outside the prefix, a shell) is refused.
+ * The command line never reaches a shell: it is split here (plain words and '…' quotes only).
+ */
+
+export type GuardDecision = { argv: string[] } | { refusal: string };
+
+/** A dataset name: pool[/component]*, components of letters, digits, _ . : - (as the ZFS schemas). */
+const DATASET = /^[A-Za-z][A-Za-z0-9_.:-]*(\/[A-Za-z0-9_.:-]+)*$/;
+const SNAPSHOT = /^[A-Za-z][A-Za-z0-9_.:-]*(\/[A-Za-z0-9_.:-]+)*@[A-Za-z0-9_.:-]+$/;
+/** the hold tags the agent uses (replication tasks), so a key cannot release an operator's hold */
+export const HOLD_TAG = /^calypso-repl:[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** Split a command line into words: bare words and single-quoted strings; anything shell-like is refused. */
+export function splitCommand(line: string): string[] | undefined {
+  const out: string[] = [];
+  let i = 0;
+  while (i < line.length) {
+    if (line[i] === ' ') {
+      i++;
+      continue;
+    }
+    let word = '';
+    while (i < line.length && line[i] !== ' ') {
+      const c = line[i]!;
+      if (c === "'") {
+        const end = line.indexOf("'", i + 1);
+        if (end < 0) return undefined;
+        word += line.slice(i + 1, end);
+        i = end + 1;
+      } else if (/[A-Za-z0-9_.,:@/=+-]/.test(c)) {
+        word += c;
+        i++;
+      } else return undefined;
+    }
+    out.push(word);
+  }
+  return out;
+}
+
+/** The dataset is the prefix or below it. */
+export function underPrefix(dataset: string, prefix: string): boolean {
+  return dataset === prefix || dataset.startsWith(`${prefix}/`);
+}
+
+/** Flags before `--` (each one of `allowed`, no repeats) and the operands after it. */
+function parseArgs(words: string[], allowed: string[]): { flags: string[]; operands: string[] } | string {
+  const sep = words.indexOf('--');
+  if (sep < 0) return 'the operands must follow --';
+  const flags = words.slice(0, sep);
+  for (const f of flags) if (!allowed.includes(f)) return `option ${f} is not allowed`;
+  if (new Set(flags).size !== flags.length) return 'an option is repeated';
+  return { flags, operands: words.slice(sep + 1) };
+}
+
+export function checkCommand(line: string, prefix: string): GuardDecision {
+  const refuse = (why: string): GuardDecision => ({
+    refusal: `this key may only replicate into ${prefix}: ${why}`,
+  });
+  if (!DATASET.test(prefix))
+    return { refusal: `the guard's prefix ${JSON.stringify(prefix)} is not a dataset` };
+  if (!line.trim()) return refuse('an interactive session is not allowed');
+  const words = splitCommand(line);
+  if (!words) return refuse('the command has characters other than names and options');
+  const [tool, sub, ...rest] = words;
+  if (tool !== 'zfs') return refuse(`${tool} is not allowed (only zfs receive, list, get, hold, release)`);
+  const inPrefix = (ds: string, kind: RegExp) => kind.test(ds) && underPrefix(ds.split('@')[0]!, prefix);
+  switch (sub) {
+    case 'receive': {
+      const a = parseArgs(rest, ['-F', '-s', '-u']);
+      if (typeof a === 'string') return refuse(a);
+      if (a.operands.length !== 1 || !inPrefix(a.operands[0]!, DATASET))
+        return refuse(`zfs receive into ${a.operands.join(' ') || 'nothing'} is outside ${prefix}`);
+      return { argv: ['zfs', 'receive', ...a.flags, '--', a.operands[0]!] };
+    }
+    case 'list': {
+      const want = ['-H', '-t', 'snapshot', '-o', 'name,guid', '-d', '1', '--'];
+      if (rest.length !== want.length + 1 || want.some((w, i) => rest[i] !== w))
+        return refuse('only `zfs list -H -t snapshot -o name,guid -d 1 -- <dataset>` is allowed');
+      const ds = rest.at(-1)!;
+      if (!inPrefix(ds, DATASET)) return refuse(`${ds} is outside ${prefix}`);
+      return { argv: ['zfs', ...words.slice(1)] };
+    }
+    case 'get': {
+      const want = ['-H', '-o', 'value', 'receive_resume_token', '--'];
+      if (rest.length !== want.length + 1 || want.some((w, i) => rest[i] !== w))
+        return refuse('only `zfs get -H -o value receive_resume_token -- <dataset>` is allowed');
+      const ds = rest.at(-1)!;
+      if (!inPrefix(ds, DATASET)) return refuse(`${ds} is outside ${prefix}`);
+      return { argv: ['zfs', ...words.slice(1)] };
+    }
+    case 'hold':
+    case 'release': {
+      const a = parseArgs(rest, []);
+      if (typeof a === 'string') return refuse(a);
+      const [tag, snap] = a.operands;
+      if (a.operands.length !== 2 || !HOLD_TAG.test(tag!))
+        return refuse(`zfs ${sub} takes a calypso-repl:<task> tag and one snapshot`);
+      if (!inPrefix(snap!, SNAPSHOT)) return refuse(`${snap} is not a snapshot under ${prefix}`);
+      return { argv: ['zfs', sub, '--', tag!, snap!] };
+    }
+    default:
+      return refuse(`zfs ${sub ?? ''} is not allowed (only receive, list, get, hold, release)`);
+  }
+}

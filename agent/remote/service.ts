@@ -1,0 +1,31 @@
+/**
+ * Remotes and push replication to another appliance over SSH (docs/replication.md): pairing with
+ * a key made here and a pinned host key, the receiving side's forced command (guard.ts), and
+ * replication tasks that run `zfs send | ssh … zfs receive` as jobs.
+ */
+import type { Service, Subsystem } from '../deps.js';
+import { ZFS_SEND } from '../zfs/port.js';
+import { remoteConfig } from './config.js';
+import { createRemoteContext } from './context.js';
+import { remoteMethods } from './methods-remote.js';
+import { taskMethods } from './methods-task.js';
+
+export const SSH_PROBE = {
+  name: 'ssh',
+  bins: ['ssh', 'ssh-keygen', 'ssh-keyscan'],
+  versionArgs: ['-V'],
+  versionFrom: /OpenSSH_([\w.]+)/,
+  okCodes: [0, 255],
+};
+
+export const remoteSubsystem: Subsystem = {
+  name: 'remote',
+  config: remoteConfig,
+  alertSources: ['replication'],
+  needs: [ZFS_SEND],
+  service: (deps): Service => {
+    deps.capabilities.declare(SSH_PROBE);
+    const x = createRemoteContext(deps);
+    return { name: 'remote', methods: [...remoteMethods(x), ...taskMethods(x)] };
+  },
+};

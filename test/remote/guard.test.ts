@@ -1,0 +1,49 @@
+/** The forced command's check (agent/remote/guard.ts), on the command lines ssh delivers. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { checkCommand, splitCommand } from '../../agent/remote/guard.js';
+import { remoteCommandLine } from '../../agent/remote/ssh.js';
+
+const P = 'tank/backup';
+const ok = (line: string) => {
+  const d = checkCommand(line, P);
+  assert.ok('argv' in d, `${line}: ${'refusal' in d ? d.refusal : ''}`);
+  return d.argv;
+};
+const no = (line: string, why: RegExp) => {
+  const d = checkCommand(line, P);
+  assert.ok('refusal' in d, `${line} was allowed`);
+  assert.match(d.refusal, why);
+};
+
+describe('the receiving side’s guard', () => {
+  it('allows receive, the snapshot/GUID list, the resume token and its own holds under the prefix', () => {
+    assert.deepEqual(ok('zfs receive -F -- tank/backup/a'), ['zfs', 'receive', '-F', '--', 'tank/backup/a']);
+    ok('zfs receive -s -- tank/backup');
+    ok('zfs list -H -t snapshot -o name,guid -d 1 -- tank/backup/a');
+    ok('zfs get -H -o value receive_resume_token -- tank/backup/a');
+    ok('zfs hold -- calypso-repl:t1 tank/backup/a@s1');
+    ok('zfs release -- calypso-repl:t1 tank/backup/a@s1');
+  });
+  it('refuses everything else in plain words', () => {
+    no('', /interactive session/);
+    no('ls /', /ls is not allowed/);
+    no('sh -c id', /sh is not allowed/);
+    no('zfs destroy -r -- tank/backup/a', /zfs destroy is not allowed/);
+    no('zfs receive -- tank/other', /outside tank\/backup/);
+    no('zfs receive -- tank/backupX', /outside/);
+    no('zfs receive -d -- tank/backup/a', /option -d is not allowed/);
+    no('zfs receive tank/backup/a', /must follow --/);
+    no('zfs list -H -t snapshot -o name,guid -d 1 -- tank', /outside/);
+    no('zfs list -H -o name -r -- tank/backup', /only `zfs list/);
+    no('zfs release -- mine tank/backup/a@s1', /calypso-repl/);
+    no('zfs receive -- tank/backup/a;reboot', /characters/);
+    no("zfs receive -- 'tank/backup/a b'", /outside/);
+    no('zfs receive -- $(id)', /characters/);
+  });
+  it('splits what remoteCommandLine joins', () => {
+    const argv = ['zfs', 'receive', '--', 'tank/backup/a:b.c-d'];
+    assert.deepEqual(splitCommand(remoteCommandLine(argv)), argv);
+    assert.equal(splitCommand("a 'b"), undefined);
+  });
+});
