@@ -131,7 +131,7 @@ async function runTests(list) {
   const last = list.filter((f) => base(f).startsWith('zz-'));
   // A file whose assertions are about time under its own load (idle limits, a browser rendering
   // 1,024 rows) says so with a line `// test-runner: alone (why)`: with lanes it runs after the
-  // lanes, with nothing beside it.
+  // other lanes, with no other host test beside it (the lab's guest may still run).
   const alone = parallel ? list.filter((f) => ALONE.test(readFileSync(f, 'utf8'))) : [];
   const middle = list.filter((f) => !first.includes(f) && !last.includes(f) && !alone.includes(f));
   for (const f of first) await runOne(f);
@@ -146,8 +146,12 @@ async function runTests(list) {
     const labLane = async () => {
       for (const f of labFiles) await runOne(f);
     };
-    await Promise.all([labLane(), ...Array.from({ length: lanes }, lane)]);
-    for (const f of alone) await runOne(f);
+    // the files that run alone follow once every other lane has emptied its queue: only the lab's
+    // guest may still be running then, in a VM of its own
+    const others = Promise.all(Array.from({ length: lanes }, lane)).then(async () => {
+      for (const f of alone) await runOne(f);
+    });
+    await Promise.all([labLane(), others]);
   }
   for (const f of last) await runOne(f);
   // one closing line for the whole run, over every file's own summary
