@@ -5,9 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { writeFileAtomicSync } from '../../agent/fs/atomic-write.js';
 import { createLayout } from '../../agent/layout.js';
 import {
   createControl,
@@ -137,7 +138,10 @@ describe('supervisor contract', () => {
     // A holder that dies releases the hold: the agent comes back on its own.
     const holder = spawn('sleep', ['30']);
     children.push(holder);
-    writeFileSync(releasePaths(layout).holdFile, JSON.stringify({ pid: holder.pid }));
+    // written as a holder writes it (control.stop(), the upgrader): atomically. A plain write
+    // can be read empty by the supervisor's 100 ms tick, which drops an unreadable hold as lapsed
+    // (seen once in a CI run with other files beside this one).
+    writeFileAtomicSync(releasePaths(layout).holdFile, JSON.stringify({ pid: holder.pid }));
     process.kill(sup.pid!, 'SIGUSR2');
     await until(
       'held by the other process',
