@@ -5,9 +5,9 @@
  */
 import type { Database } from 'lmdb';
 import type { Logger } from 'pino';
+import { CronTicker } from '../util/cron-ticker.js';
 import * as cmd from './commands.js';
 import type { ZfsContext } from './context.js';
-import { cronMatches, parseCron } from './cron.js';
 import { formatName, type PolicyRecord, type PolicyRunResult, selectPrunable } from './policy.js';
 
 const KEY = (id: string) => `zfs/policy/${id}`;
@@ -81,49 +81,35 @@ export async function runPolicy(z: ZfsContext, p: PolicyRecord, now: number): Pr
   return result;
 }
 
+/** Runs due policies on the agent's one cron loop (agent/util/cron-ticker.ts). */
 export class PolicyScheduler {
-  private timer: NodeJS.Timeout | undefined;
-  private ticking: Promise<void> | undefined;
+  private ticker: CronTicker<PolicyRecord>;
 
   constructor(
     private z: ZfsContext,
     private store: PolicyStore,
     private log: Logger,
-  ) {}
-
-  start(tickMs: number): void {
-    if (tickMs <= 0) return;
-    this.timer = setInterval(() => void this.tick(), tickMs);
-    this.timer.unref();
+  ) {
+    this.ticker = new CronTicker<PolicyRecord>({
+      now: () => this.z.deps.clock.now(),
+      records: () => this.store.list(),
+      run: async (p, slot, now) => {
+        await this.runAndRecord(p, now, slot);
+      },
+    });
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.ticking;
+  start(tickMs: number): void {
+    this.ticker.start(tickMs);
+  }
+
+  stop(): Promise<void> {
+    return this.ticker.stop();
   }
 
   /** Run every enabled policy whose schedule matches the current minute and has not run in it. */
   tick(): Promise<void> {
-    if (this.ticking) return this.ticking;
-    this.ticking = (async () => {
-      const now = this.z.deps.clock.now();
-      const slot = Math.floor(now / 60_000) * 60_000;
-      for (const p of this.store.list()) {
-        if (!p.enabled || p.lastSlot === slot) continue;
-        let due = false;
-        try {
-          due = cronMatches(parseCron(p.schedule), slot);
-        } catch {
-          continue; // validated on write; an old record with a bad schedule just never runs
-        }
-        if (!due) continue;
-        await this.runAndRecord(p, now, slot);
-      }
-    })().finally(() => {
-      this.ticking = undefined;
-    });
-    return this.ticking;
+    return this.ticker.tick();
   }
 
   async runAndRecord(p: PolicyRecord, now: number, slot?: number): Promise<PolicyRunResult> {
