@@ -14,6 +14,32 @@ const filters = process.argv.slice(2);
 const ALONE = /^\/\/ test-runner: alone\b/m;
 
 /**
+ * Whether a compiled test file uses the host's one zfs-fuse daemon: it imports, directly or
+ * through other test modules, test/zfs/helpers.js (useZfsFuse and the pool helpers). Two such
+ * files at once make each other's destroys "dataset is busy" (zfs-fuse's pool-wide reads), so
+ * the lanes never run two of them together.
+ */
+const ZFS_HELPERS = path.join(root, 'dist', 'test', 'zfs', 'helpers.js');
+const importsOf = new Map();
+function usesZfsFuse(file, seen = new Set()) {
+  if (file === ZFS_HELPERS) return true;
+  if (seen.has(file) || !file.startsWith(path.join(root, 'dist', 'test'))) return false;
+  seen.add(file);
+  let deps = importsOf.get(file);
+  if (!deps) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {}
+    deps = [...text.matchAll(/(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+\.js)['"]/g)].map((m) =>
+      path.resolve(path.dirname(file), m[1]),
+    );
+    importsOf.set(file, deps);
+  }
+  return deps.some((d) => usesZfsFuse(d, seen));
+}
+
+/**
  * The files being run (their process groups' killers). Ctrl-C or a SIGTERM to the runner ends
  * every one of them with it (each has its own group), then the runner.
  */
@@ -93,10 +119,11 @@ async function runTests(list) {
   );
   const failed = [];
   const hung = [];
-  // Host lanes beside the lab's lane. One by default: host files share one zfs-fuse daemon, and
+  // Host lanes beside the lab's lane: two by default. Host files share one zfs-fuse daemon, and
   // another file's pool-wide reads (zpool list/iostat) make a destroy answer "pool is busy"
-  // (seen in CI runs with two host lanes). 0: every file one at a time, the lab's included.
-  const lanes = Math.max(0, Number(process.env.CALYPSO_TEST_LANES ?? 1));
+  // (seen in CI runs with two lanes), so files that use it (usesZfsFuse) never run together.
+  // 0: every file one at a time, the lab's included.
+  const lanes = Math.max(0, Number(process.env.CALYPSO_TEST_LANES ?? 2));
   const parallel = lanes > 0;
   let done = 0;
   const runOne = async (file) => {
@@ -143,8 +170,30 @@ async function runTests(list) {
   } else {
     const labFiles = middle.filter((f) => isLab(path.relative(path.join(root, 'dist'), f)));
     const queue = middle.filter((f) => !labFiles.includes(f));
+    const zfsFiles = new Set(queue.filter((f) => usesZfsFuse(f)));
+    let zfsBusy = false;
+    const wake = [];
+    // the next file this lane may start: in order, skipping zfs-fuse files while another lane runs one
+    const take = () => {
+      const i = queue.findIndex((f) => !zfsBusy || !zfsFiles.has(f));
+      return i < 0 ? undefined : queue.splice(i, 1)[0];
+    };
     const lane = async () => {
-      for (let f = queue.shift(); f; f = queue.shift()) await runOne(f);
+      while (queue.length) {
+        const f = take();
+        if (!f) {
+          await new Promise((r) => wake.push(r)); // only zfs-fuse files left, and one is running
+          continue;
+        }
+        const zfs = zfsFiles.has(f);
+        if (zfs) zfsBusy = true;
+        try {
+          await runOne(f);
+        } finally {
+          if (zfs) zfsBusy = false;
+          for (const r of wake.splice(0)) r();
+        }
+      }
     };
     const labLane = async () => {
       for (const f of labFiles) await runOne(f);
