@@ -6,6 +6,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Database } from 'lmdb';
 import { invalid, notFound } from '../rpc/errors.js';
 import type { LeastRole } from '../rpc/roles.js';
+import { type AuditedCaller, commitAudited } from './util/audited-commit.js';
 
 export interface TokenRecord {
   id: string;
@@ -29,7 +30,10 @@ export class TokenStore {
     private now: () => number = Date.now,
   ) {}
 
-  async create(opts: { name: string; role: TokenRecord['role']; expiresInDays?: number; createdBy: string }) {
+  async create(
+    opts: { name: string; role: TokenRecord['role']; expiresInDays?: number; createdBy: string },
+    caller?: AuditedCaller,
+  ) {
     if (opts.expiresInDays !== undefined && opts.expiresInDays <= 0)
       throw invalid('expiresInDays must be positive');
     const id = randomBytes(6).toString('hex');
@@ -44,7 +48,9 @@ export class TokenStore {
       createdBy: opts.createdBy,
       ...(opts.expiresInDays ? { expiresAt: now + opts.expiresInDays * 86_400_000 } : {}),
     };
-    await this.db.put(id, rec);
+    await commitAudited(this.db, caller, () => {
+      this.db.put(id, rec);
+    });
     return { token: `cal_${id}_${secret}`, info: info(rec) };
   }
 
@@ -52,11 +58,13 @@ export class TokenStore {
     return [...this.db.getRange({})].map(({ value }) => info(value as TokenRecord));
   }
 
-  async revoke(id: string): Promise<TokenInfo> {
+  async revoke(id: string, caller?: AuditedCaller): Promise<TokenInfo> {
     const rec = this.db.get(id) as TokenRecord | undefined;
     if (!rec) throw notFound(`token ${id} does not exist`, { id });
     rec.revokedAt = this.now();
-    await this.db.put(id, rec);
+    await commitAudited(this.db, caller, () => {
+      this.db.put(id, rec);
+    });
     return info(rec);
   }
 

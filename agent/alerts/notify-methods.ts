@@ -11,6 +11,7 @@ import { type AnyMethodDef, defineMethod } from '../../rpc/registry.js';
 import { roleAllows } from '../../rpc/roles.js';
 import type { Alert } from '../alert-engine.js';
 import type { AgentDeps } from '../deps.js';
+import { commitAudited } from '../util/audited-commit.js';
 import type { Message } from './notify-deliver.js';
 import {
   type NotifyTarget,
@@ -125,7 +126,9 @@ export function notifyMethods(o: NotifyInternals): AnyMethodDef[] {
           ...(p.secret ? [{ key: secretKey(t.id, 'secret'), value: p.secret }] : []),
         ];
         await deps.secrets.update(changes);
-        await db.put(`notify/target/${t.id}`, t);
+        await commitAudited(db, ctx, () => {
+          db.put(`notify/target/${t.id}`, t);
+        });
         return view(t) as never;
       },
     }),
@@ -143,7 +146,7 @@ export function notifyMethods(o: NotifyInternals): AnyMethodDef[] {
         if (!db.get(`notify/target/${p.id}`)) throw notFound(`no notification target ${p.id}`);
         const mine = outbox().filter((e) => e.target === p.id);
         if (ctx.dryRun) return { id: p.id, dropped: mine.length };
-        await db.transaction(() => {
+        await commitAudited(db, ctx, () => {
           db.remove(`notify/target/${p.id}`);
           db.remove(`notify/status/${p.id}`);
           db.remove(`notify/digest/${p.id}`);

@@ -74,7 +74,7 @@ export function authMethods(_deps: AgentDeps, extra: CoreExtra): AnyMethodDef[] 
       handler: async (p, ctx) => {
         if (ctx.dryRun)
           return { dryRun: true, commands: [], notes: [`would create a ${p.role} token "${p.name}"`] };
-        return extra.tokens.create({ ...p, createdBy: ctx.identity.user });
+        return extra.tokens.create({ ...p, createdBy: ctx.identity.user }, ctx);
       },
     }),
     defineMethod({
@@ -98,7 +98,7 @@ export function authMethods(_deps: AgentDeps, extra: CoreExtra): AnyMethodDef[] 
       mutating: true,
       handler: async (p, ctx) => {
         if (ctx.dryRun) return { dryRun: true, commands: [], notes: [`would revoke token ${p.id}`] };
-        const info = await extra.tokens.revoke(p.id);
+        const info = await extra.tokens.revoke(p.id, ctx);
         // its WebSocket connections, subscriptions and terminals are closed at once
         _deps.events.publish(TOKEN_INVALIDATED, { id: info.id, name: info.name, reason: 'revoked' });
         return info;

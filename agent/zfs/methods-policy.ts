@@ -84,7 +84,7 @@ export function policyMethods(z: ZfsContext, store: PolicyStore, scheduler: Poli
               ...(old?.lastRun ? { lastRun: old.lastRun } : {}),
             };
             if (ctx.dryRun) return { dryRun: true, commands: [], notes: [`store config zfs/policy/${p.id}`] };
-            await store.put(rec);
+            await store.put(rec, ctx);
             return withNext(rec);
           },
         }),
@@ -97,7 +97,7 @@ export function policyMethods(z: ZfsContext, store: PolicyStore, scheduler: Poli
             mustGet(p.id);
             if (ctx.dryRun)
               return { dryRun: true, commands: [], notes: [`delete config zfs/policy/${p.id}`] };
-            await store.delete(p.id);
+            await store.delete(p.id, ctx);
             return {};
           },
         }),

@@ -5,6 +5,7 @@
  */
 import type { Database } from 'lmdb';
 import type { Logger } from 'pino';
+import { type AuditedCaller, commitAudited } from '../util/audited-commit.js';
 import { CronTicker } from '../util/cron-ticker.js';
 import * as cmd from './commands.js';
 import type { ZfsContext } from './context.js';
@@ -27,12 +28,17 @@ export class PolicyStore {
     return this.db.get(KEY(id)) as PolicyRecord | undefined;
   }
 
-  put(p: PolicyRecord): Promise<boolean> {
-    return this.db.put(KEY(p.id), p);
+  /** Store a policy; with the RPC caller, its audit record in the same transaction. */
+  async put(p: PolicyRecord, caller?: AuditedCaller): Promise<void> {
+    await commitAudited(this.db, caller, () => {
+      this.db.put(KEY(p.id), p);
+    });
   }
 
-  delete(id: string): Promise<boolean> {
-    return this.db.remove(KEY(id));
+  async delete(id: string, caller?: AuditedCaller): Promise<void> {
+    await commitAudited(this.db, caller, () => {
+      this.db.remove(KEY(id));
+    });
   }
 }
 
