@@ -116,11 +116,18 @@ export class PairDialog extends LitElement {
   }
 
   override render() {
-    if (this.paired)
-      return html`<dialog aria-labelledby="pair-title">
-        <h2 id="pair-title">${_('Remote paired')}</h2>
-        ${this.renderPaired(this.paired)}
-      </dialog>`;
+    // one <dialog> element throughout: a new one (another template) would not be open
+    return html`<dialog aria-labelledby="pair-title">
+      ${
+        this.paired
+          ? html`<h2 id="pair-title">${_('Remote paired')}</h2>
+              ${this.renderPaired(this.paired)}`
+          : this.renderForm()
+      }
+    </dialog>`;
+  }
+
+  private renderForm() {
     const d = this.draft;
     const problems = pairProblems(d);
     const field = (k: keyof PairDraft, label: string, placeholder: string) =>
@@ -131,8 +138,7 @@ export class PairDialog extends LitElement {
           placeholder=${placeholder}
           @input=${(e: Event) => this.set(k, (e.target as HTMLInputElement).value.trim())}
         />`;
-    return html`<dialog aria-labelledby="pair-title">
-      <h2 id="pair-title">${_('Pair a remote')}</h2>
+    return html`<h2 id="pair-title">${_('Pair a remote')}</h2>
       <form @submit=${(e: Event) => e.preventDefault()}>
         ${field('name', _('Name'), 'dr-site')} ${field('host', _('Host'), 'backup2.example.net')}
         ${field('port', _('SSH port'), '22')} ${field('user', _('User'), 'root')}
@@ -177,7 +183,6 @@ export class PairDialog extends LitElement {
           ${_('Pair')}
         </button>
         <button class="link" @click=${() => this.close()}>${_('Cancel')}</button>
-      </div>
-    </dialog>`;
+      </div>`;
   }
 }
