@@ -90,14 +90,19 @@ describe('Data protection page in the real Cockpit shell', { timeout: 480_000 },
       undo.push(() => receiver.stop());
 
       // ZFS: one pool on a file vdev; the source with a snapshot, the receiving prefix beside it
+      // (the vdev outside the agents' prefixes: the pool is destroyed after they have stopped)
       pool = poolName('dp');
-      const [file] = vdevFiles(path.join(sender.prefix, 'vdevs'), ['pool.img'], 256 * 1024 * 1024);
+      const vdevs = mkdtempSync(path.join(os.tmpdir(), 'calypso-dp-vdev-'));
+      const [file] = vdevFiles(vdevs, ['pool.img'], 256 * 1024 * 1024);
+      undo.splice(1, 0, async () => {
+        await destroyPoolsChecked([pool]);
+        rmSync(vdevs, { recursive: true, force: true });
+      });
       await sender.call('pool.create', {
         name: pool,
         topology: { data: [{ type: 'stripe', disks: [file] }] },
-        altroot: path.join(sender.prefix, 'mnt'),
+        altroot: path.join(vdevs, 'mnt'),
       });
-      undo.push(() => destroyPoolsChecked([pool]));
       src = `${pool}/src`;
       prefix = `${pool}/backup`;
       for (const ds of [src, prefix]) await sender.call('dataset.create', { name: ds });
