@@ -31,6 +31,7 @@ import { destroyPoolsChecked, FAST, poolName, useZfsFuse, vdevFiles } from '../z
 import {
   buildPlugin,
   type CockpitServer,
+  freePort,
   launchChromium,
   openPluginPage,
   type PluginRoot,
@@ -204,6 +205,13 @@ describe('Data protection page in the real Cockpit shell', { timeout: 480_000 },
       true,
       'no pairing before the key is read',
     );
+    // nothing listening there: the agent's words, and still no pairing
+    await dlg('#pair-port').fill(String(await freePort()));
+    await dlg('button[data-action="read-key"]').click();
+    await dlg('cal-error [role="alert"]').waitFor();
+    assert.match((await dlg('cal-error [role="alert"]').textContent()) ?? '', /no ed25519 host key answered/);
+    assert.equal(await dlg('[data-fingerprint]').count(), 0);
+    await dlg('#pair-port').fill(String(sshd.port));
     await dlg('button[data-action="read-key"]').click();
     await dlg('[data-fingerprint]').waitFor();
     assert.equal(((await dlg('[data-fingerprint]').textContent()) ?? '').trim(), expected);
@@ -290,6 +298,8 @@ describe('Data protection page in the real Cockpit shell', { timeout: 480_000 },
     assert.ok(named.includes(blob(1)), JSON.stringify(named));
     assert.ok(!named.includes(blob(0)) || !named.includes(blob(2)), 'not every file is blamed');
     await drills('tr[data-calendar="backup.drill:weekly"][data-result="failed"]').waitFor();
+    // the shell's page does not scroll, its iframe does: bring the drills into the picture
+    await drills('[data-report="weekly"]').scrollIntoViewIfNeeded();
     await screenshot(page, 'protection-drill-failed');
   });
 
