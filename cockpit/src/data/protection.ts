@@ -69,9 +69,6 @@ export async function listImmutable(c: AgentClient, o: Opts = {}): Promise<Bucke
   return locks.filter((l): l is BucketLock => l?.enabled === true);
 }
 
-export const retention = (l: { days?: number; years?: number }) =>
-  l.years !== undefined ? `${l.years} y` : l.days !== undefined ? `${l.days} d` : '';
-
 /** The pair dialog's fields, as typed. */
 export interface PairDraft {
   name: string;

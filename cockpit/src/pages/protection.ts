@@ -12,13 +12,21 @@ import { customElement } from 'lit/decorators.js';
 import { emptyState, unavailableBanner } from '../components/page-state.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
-import { type BucketLock, type CopyJob, listCopyJobs, listImmutable, retention } from '../data/protection.js';
-import { _ } from '../i18n.js';
+import { type BucketLock, type CopyJob, listCopyJobs, listImmutable } from '../data/protection.js';
+import { _, format, ngettext } from '../i18n.js';
 import type { AgentClient } from '../rpc/client.js';
 import { base } from '../styles.js';
 import { sectionDown } from './protection-state.js';
 import './protection-replication.js';
 import './protection-drills.js';
+
+/** A bucket's default retention in words ('' when it has none). */
+const retention = (l: { days?: number; years?: number }) =>
+  l.years !== undefined
+    ? format(ngettext('$0 year', '$0 years', l.years), l.years)
+    : l.days !== undefined
+      ? format(ngettext('$0 day', '$0 days', l.days), l.days)
+      : '';
 
 @customElement('cal-protection')
 export class ProtectionPage extends LitElement {
