@@ -100,3 +100,44 @@ export const pairParams = (d: PairDraft, hostKeyFingerprint: string): Params<'re
   prefix: d.prefix,
   hostKeyFingerprint,
 });
+
+/**
+ * Which task or drill a job works on. Job events carry no params, so a run started elsewhere
+ * (calypsoctl, the drill scheduler, another browser) is recognised by its lock, read once per
+ * job with job.get: `replication-task:<id>` (agent/remote/methods-task.ts) and
+ * `backup.drill.run:<name>` (agent/backup/drill-scheduler.ts).
+ */
+export class JobOwners {
+  /** job id → owner; null: not ours, or still being asked */
+  private known = new Map<string, string | null>();
+  constructor(
+    private readonly client: AgentClient,
+    private readonly method: string,
+    private readonly lockPrefix: string,
+  ) {}
+
+  set(jobId: string, owner: string) {
+    this.known.set(jobId, owner);
+  }
+
+  /** The owner (at once when known); undefined for other methods' jobs and while asking. */
+  owner(j: { id: string; method: string }, then: (owner: string) => void): string | undefined {
+    if (j.method !== this.method) return undefined;
+    if (this.known.has(j.id)) return this.known.get(j.id) ?? undefined;
+    if (this.known.size > 200) this.known.delete(this.known.keys().next().value!);
+    this.known.set(j.id, null);
+    void this.client
+      .call<{ lock?: string }>('job.get', { id: j.id })
+      .then((job) => {
+        if (!job.lock?.startsWith(this.lockPrefix)) return;
+        const owner = job.lock.slice(this.lockPrefix.length);
+        this.known.set(j.id, owner);
+        then(owner);
+      })
+      .catch(() => {});
+    return undefined;
+  }
+}
+
+export const REPLICATION_LOCK = 'replication-task:';
+export const DRILL_LOCK = 'backup.drill.run:';

@@ -16,9 +16,12 @@ import { isFinal, JOB_TOPICS, type JobSummary } from '../data/jobs.js';
 import {
   type Calendar,
   calendar,
+  DRILL_LOCK,
+  DRILL_METHOD,
   type Drill,
   type DrillReport,
   drillReport,
+  JobOwners,
   listDrills,
   runDrill,
 } from '../data/protection.js';
@@ -47,7 +50,8 @@ export class ProtectionDrills extends LitElement {
   @state() private shown: string | undefined;
   @state() private runs = new Map<string, JobSummary>();
   @state() private error: unknown;
-  private jobDrill = new Map<string, string>();
+  /** made once the client is there (it comes through the context when connected) */
+  private owners!: JobOwners;
   private seen = new Map<string, JobSummary>();
   private offs: (() => void)[] = [];
 
@@ -67,12 +71,13 @@ export class ProtectionDrills extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    this.owners = new JobOwners(this.client, DRILL_METHOD, DRILL_LOCK);
     this.offs.push(
       this.client.on(JOB_TOPICS, (ev) => {
         const j = ev.data as JobSummary;
         this.seen.set(j.id, j);
         if (this.seen.size > 100) this.seen.delete(this.seen.keys().next().value!);
-        const name = this.jobDrill.get(j.id);
+        const name = this.owners.owner(j, (o) => this.track(o, this.seen.get(j.id) ?? j));
         if (name) this.track(name, j);
       }),
     );
@@ -96,7 +101,7 @@ export class ProtectionDrills extends LitElement {
     this.error = undefined;
     try {
       const { job } = await runDrill(this.client, d.name);
-      this.jobDrill.set(job, d.name);
+      this.owners.set(job, d.name);
       const seen = this.seen.get(job);
       this.track(
         d.name,

@@ -17,8 +17,11 @@ import { clientContext } from '../context.js';
 import { isFinal, JOB_TOPICS, type JobSummary } from '../data/jobs.js';
 import {
   deleteTask,
+  JobOwners,
   listRemotes,
   listTasks,
+  REPLICATION_LOCK,
+  REPLICATION_METHOD,
   type Remote,
   type RemoteTest,
   type ReplicationTask,
@@ -45,7 +48,8 @@ export class ProtectionReplication extends LitElement {
   /** task id → its run started from this page, as the last job event told */
   @state() private runs = new Map<string, JobSummary>();
   @state() private error: unknown;
-  private jobTask = new Map<string, string>();
+  /** made once the client is there (it comes through the context when connected) */
+  private owners!: JobOwners;
   private seen = new Map<string, JobSummary>();
   private offs: (() => void)[] = [];
   @query('cal-pair-dialog') private pairDialog!: PairDialog;
@@ -62,12 +66,13 @@ export class ProtectionReplication extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    this.owners = new JobOwners(this.client, REPLICATION_METHOD, REPLICATION_LOCK);
     this.offs.push(
       this.client.on(JOB_TOPICS, (ev) => {
         const j = ev.data as JobSummary;
         this.seen.set(j.id, j);
         if (this.seen.size > 100) this.seen.delete(this.seen.keys().next().value!);
-        const id = this.jobTask.get(j.id);
+        const id = this.owners.owner(j, (o) => this.track(o, this.seen.get(j.id) ?? j));
         if (id) this.track(id, j);
       }),
     );
@@ -128,7 +133,7 @@ export class ProtectionReplication extends LitElement {
   private run(t: ReplicationTask) {
     return this.act(async () => {
       const { job } = await runTask(this.client, t.id);
-      this.jobTask.set(job, t.id);
+      this.owners.set(job, t.id);
       const seen = this.seen.get(job);
       this.track(
         t.id,
