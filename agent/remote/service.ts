@@ -7,6 +7,7 @@ import type { Service, Subsystem } from '../deps.js';
 import { ZFS_SEND } from '../zfs/port.js';
 import { remoteConfig } from './config.js';
 import { createRemoteContext } from './context.js';
+import { hostKeyMethods } from './methods-hostkey.js';
 import { remoteMethods } from './methods-remote.js';
 import { taskMethods } from './methods-task.js';
 
@@ -26,6 +27,6 @@ export const remoteSubsystem: Subsystem = {
   service: (deps): Service => {
     deps.capabilities.declare(SSH_PROBE);
     const x = createRemoteContext(deps);
-    return { name: 'remote', methods: [...remoteMethods(x), ...taskMethods(x)] };
+    return { name: 'remote', methods: [...remoteMethods(x), ...hostKeyMethods(x), ...taskMethods(x)] };
   },
 };

@@ -24,6 +24,7 @@ import './pages/audit.js';
 import './pages/terminal.js';
 import './pages/placeholder.js';
 import './pages/backup.js';
+import './pages/protection.js';
 import './pages/tape.js';
 import './pages/object.js';
 import './pages/iscsi.js';
@@ -48,6 +49,11 @@ const PAGES: PageDef[] = [
   { id: 'iscsi', label: _('iSCSI'), render: () => html`<cal-iscsi></cal-iscsi>` },
   { id: 'tape', label: _('Tape & VTL'), render: () => html`<cal-tape></cal-tape>` },
   { id: 'backup', label: _('Backup'), render: () => html`<cal-backup></cal-backup>` },
+  {
+    id: 'protection',
+    label: _('Data protection'),
+    render: () => html`<cal-protection></cal-protection>`,
+  },
   {
     id: 'object',
     label: _('Object storage'),

@@ -6148,6 +6148,23 @@ export interface Methods {
       createdAt: number;
     };
   };
+  /** The ed25519 host key a remote shows now (ssh-keyscan), to confirm before remote.pair */
+  "remote.hostkey": {
+    params: {
+      /** host name or address of the other appliance */
+      host: string;
+      /** default 22 */
+      port?: number;
+    };
+    result: {
+      host: string;
+      port: number;
+      /** the known_hosts line ssh-keyscan answered */
+      hostKey: string;
+      /** SHA256:… of the host key */
+      hostKeyFingerprint: string;
+    };
+  };
   /** Remotes: other appliances this one replicates to over SSH */
   "remote.list": {
     params: {};
