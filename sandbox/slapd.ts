@@ -180,11 +180,9 @@ export async function startSlapdLab(o: SlapdLabOptions = {}): Promise<SlapdLab> 
 
   async function start(): Promise<void> {
     // -d 0: stay in the foreground (the test owns the process), no debug output
-    const child = spawn(
-      'slapd',
-      ['-d', '0', '-h', `ldap://127.0.0.1:${port}/`, '-F', confDir],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn('slapd', ['-d', '0', '-h', `ldap://127.0.0.1:${port}/`, '-F', confDir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout?.on('data', (d) => {
       output = (output + String(d)).slice(-4000);
     });
