@@ -106,11 +106,11 @@ describe('ldap-utils output (recorded, pure)', () => {
   });
 
   it('the server’s words, without the call’s prefix', () => {
-    assert.equal(ldapErrorWords(fixture('whoami-invalid-credentials.stderr'), 49), 'invalid credentials (49)');
     assert.equal(
-      ldapErrorWords(fixture('whoami-server-down.stderr'), 255),
-      "can't contact LDAP server (-1)",
+      ldapErrorWords(fixture('whoami-invalid-credentials.stderr'), 49),
+      'invalid credentials (49)',
     );
+    assert.equal(ldapErrorWords(fixture('whoami-server-down.stderr'), 255), "can't contact LDAP server (-1)");
     assert.equal(
       ldapErrorWords(fixture('whoami-starttls-unsupported.stderr'), 1),
       'protocol error (2): unsupported extended operation',
