@@ -178,14 +178,16 @@ describe('LDAP directory for shares (real slapd)', { timeout: 240_000 }, () => {
     // bob's peer credentials as the kernel would give them once sssd resolved his groups
     const bob = { pid: 4242, uid: 70002, gid: 71001, groups: [71001] };
     assert.equal(agent().agent.identityOf(bob).role, 'none');
-    await agent().call('shares.directory.role.set', { group: 'engineering', role: 'operator', dryRun: true });
+    const grant = { group: 'engineering', role: 'operator' };
+    const plan = await agent().call<Plan>('shares.directory.role.set', { ...grant, dryRun: true });
     assert.equal(agent().agent.identityOf(bob).role, 'none', 'a dry run grants nothing');
     assert.equal((await agent().call<{ total: number }>('shares.directory.role.list')).total, 0);
     await assert.rejects(
       agent().call('shares.directory.role.set', { group: 'engineering', role: 'root' }),
       (e: Error & { kind?: string }) => e.kind === 'invalid',
     );
-    await agent().call('shares.directory.role.set', { group: 'engineering', role: 'operator' });
+    const done = await agent().call<Applied>('shares.directory.role.set', grant);
+    assert.deepEqual(done.commands, plan.commands, 'the real run ran what the dry run planned');
     assert.equal(agent().agent.identityOf(bob).role, 'operator');
     const alice = { pid: 4243, uid: 70001, gid: 71001, groups: [71001, 71003] };
     assert.equal(agent().agent.identityOf(alice).role, 'operator');
@@ -206,7 +208,13 @@ describe('LDAP directory for shares (real slapd)', { timeout: 240_000 }, () => {
     assert.ok(
       ok.some((a) => JSON.stringify(a.params) === JSON.stringify({ group: 'engineering', role: 'operator' })),
     );
-    await agent().call('shares.directory.role.delete', { group: 'storage-admins' });
+    const delPlan = await agent().call<Plan>('shares.directory.role.delete', {
+      group: 'storage-admins',
+      dryRun: true,
+    });
+    assert.equal(agent().agent.identityOf(alice).role, 'admin', 'a dry run takes nothing away');
+    const deleted = await agent().call<Applied>('shares.directory.role.delete', { group: 'storage-admins' });
+    assert.deepEqual(deleted.commands, delPlan.commands);
     assert.equal(agent().agent.identityOf(alice).role, 'operator');
   });
 
@@ -239,7 +247,7 @@ describe('LDAP directory for shares (real slapd)', { timeout: 240_000 }, () => {
     const j = await connect();
     assert.equal(j.state, 'failed');
     assert.equal(j.error?.message, 'bind: invalid credentials (49)');
-    const steps = (j.error?.data as { steps: Step[] }).steps;
+    const steps = (j.error?.data as { steps: Step[] } | undefined)?.steps ?? [];
     assert.deepEqual(
       steps.map((s) => [s.step, s.ok]),
       [
