@@ -3,7 +3,7 @@
  * managed-config pipeline (target `directory`, rendering sssd.conf's [domain/calypso], checked
  * by `sssctl config-check`), the bind password in secrets.env, a connect job whose failure
  * names the step, the directory's users and groups listed, and a standing health check that
- * raises `shares.directory.ldap` when the directory stops answering and clears it when it comes
+ * raises `shares.directory:ldap` when the directory stops answering and clears it when it comes
  * back. In production sssd (pointed at the rendered file) and nsswitch give these users to
  * smbd; the agent never edits the machine's nsswitch.conf or /etc/sssd itself.
  */
@@ -38,7 +38,7 @@ import {
 } from './directory-ldap-model.js';
 import { ApplyResult } from './methods-shares.js';
 
-export const LDAP_ALERT = 'shares.directory.ldap';
+export const LDAP_ALERT = 'shares.directory:ldap';
 const INSTALL = 'install Debian’s ldap-utils package (apt-get install ldap-utils)';
 /** How often the standing health check binds. */
 export const HEALTH_INTERVAL_MS = 60_000;
@@ -370,7 +370,7 @@ export function ldapDirectory(deps: AgentDeps, timeoutMs: number): LdapDirectory
     defineMethod({
       name: 'shares.directory.ldap.check',
       summary:
-        'Run the standing health check now (bind, read groups): raises or clears the shares.directory.ldap alert',
+        'Run the standing health check now (bind, read groups): raises or clears the shares.directory:ldap alert',
       params: Type.Object({}, { additionalProperties: false }),
       result: Type.Object({
         ok: Type.Boolean(),

@@ -221,7 +221,7 @@ describe('LDAP directory for shares (real slapd)', { timeout: 240_000 }, () => {
   it('a stopped server: the health alert is raised, the job fails at connect; back again: cleared', async () => {
     const alert = async () =>
       (await agent().deps.alerts.list()).find(
-        (a) => a.key === 'shares.directory.ldap' && a.state === 'active',
+        (a) => a.key === 'shares.directory:ldap' && a.state === 'active',
       );
     assert.deepEqual(await agent().call('shares.directory.ldap.check'), { ok: true });
     assert.equal(await alert(), undefined);

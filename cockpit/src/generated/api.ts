@@ -6600,7 +6600,7 @@ export interface Methods {
       total: number;
     };
   };
-  /** Run the standing health check now (bind, read groups): raises or clears the shares.directory.ldap alert */
+  /** Run the standing health check now (bind, read groups): raises or clears the shares.directory:ldap alert */
   "shares.directory.ldap.check": {
     params: {};
     result: {
