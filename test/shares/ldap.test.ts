@@ -11,8 +11,10 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { createRunner } from '../../agent/runner.js';
 import { LDAP_SECRET_KEY } from '../../agent/shares/directory-ldap-model.js';
 import { sharesSubsystem } from '../../agent/shares/service.js';
+import { ERROR_KINDS } from '../../rpc/errors.js';
 import { type SlapdLab, startSlapdLab } from '../../sandbox/slapd.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
 
@@ -273,5 +275,30 @@ describe('LDAP directory for shares (real slapd)', { timeout: 240_000 }, () => {
     const j = await connect();
     assert.equal(j.state, 'failed');
     assert.match(j.error?.message ?? '', /no LDAP directory is configured/);
+  });
+});
+
+describe('LDAP directory without ldap-utils or sssctl', () => {
+  let t: TestAgent | undefined;
+  before(async () => {
+    // a PATH with nothing on it: no ldapsearch, no sssctl, whatever the machine has installed
+    t = await startTestAgent({ services: [sharesSubsystem], runner: createRunner({ path: '/nonexistent' }) });
+  });
+  after(() => t?.stop());
+
+  it('the settings are kept (schema-checked only); the connect job answers unavailable naming the package', async () => {
+    const a = t as TestAgent;
+    const done = await a.call<Applied>('shares.directory.ldap.set', {
+      uri: 'ldap://127.0.0.1:1/',
+      baseDn: 'dc=calypso,dc=test',
+      bindDn: 'cn=calypso,dc=calypso,dc=test',
+      bindPassword: 'pw-1',
+    });
+    assert.deepEqual(done.commands, [], 'no sssctl to run');
+    const { job } = await a.call<{ job: string }>('shares.directory.ldap.connect');
+    const j = await a.waitJob(job);
+    assert.equal(j.state, 'failed');
+    assert.equal(j.error?.code, ERROR_KINDS.unavailable.code);
+    assert.match(j.error?.message ?? '', /ldapwhoami.*not installed.*apt-get install ldap-utils/);
   });
 });
