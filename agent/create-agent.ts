@@ -9,6 +9,7 @@ import pino from 'pino';
 import { closeSession, newSession, RpcCore, type Session } from '../rpc/core.js';
 import {
   loadPeerCred,
+  type PeerCred,
   peerCredError,
   peerCredOf,
   peerCredPaths,
@@ -77,6 +78,8 @@ export interface Agent {
   layout: Layout;
   /** Open the Unix socket (and the WebSocket when enabled). */
   listen(): Promise<{ socket: string; websocket?: string }>;
+  /** Who a Unix-socket peer with these credentials is (the identity its connection gets). */
+  identityOf(cred: PeerCred | undefined): Identity;
   /** Call a method in-process as the given identity (default: internal admin). */
   inject(method: string, params?: unknown, identity?: Partial<Identity>): Promise<unknown>;
   stop(): Promise<void>;
@@ -222,6 +225,15 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
   }
   const users = new UserDb();
   const agentUid = process.getuid?.() ?? 0;
+  // calypso.yaml's roles, and those the subsystems grant by group id (directory groups)
+  const identityOf = (cred: PeerCred | undefined) =>
+    unixIdentity(
+      cred,
+      config.roles,
+      users,
+      agentUid,
+      services.flatMap((s) => s.gidRoles?.() ?? []),
+    );
   let unix: UnixTransport | undefined;
   let ws: WsTransport | undefined;
 
@@ -230,6 +242,7 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
     registry,
     core,
     layout,
+    identityOf,
     async listen() {
       const limits = config.agent.limits;
       // one set of output budgets for both transports: the total is the agent's
@@ -244,7 +257,7 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
         mode: Number.parseInt(config.agent.socket.mode, 8),
         gid: users.gidOf(config.agent.socket.group),
         core,
-        identify: (sock) => unixIdentity(peerCredOf(sock), config.roles, users, agentUid),
+        identify: (sock) => identityOf(peerCredOf(sock)),
         log,
         maxConnections: limits.maxConnections,
         maxMessageBytes: limits.maxMessageBytes,

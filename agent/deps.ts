@@ -6,6 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { GidRole } from '../rpc/identity.js';
 import type { AnyMethodDef } from '../rpc/registry.js';
 import type { Identity } from '../rpc/roles.js';
 import type { AlertEngine } from './alert-engine.js';
@@ -74,6 +75,8 @@ export interface Service {
   attach?(call: (method: string, params?: Record<string, unknown>) => Promise<unknown>): void;
   /** Extra WebSocket routes (e.g. the terminal), registered behind token authentication. */
   wsRoutes?(app: FastifyInstance, authenticate: (req: IncomingMessage) => Identity | undefined): void;
+  /** Roles this subsystem grants by group id (directory groups), read at each Unix-socket connection. */
+  gidRoles?(): readonly GidRole[];
   /** Called on shutdown, before the store closes. */
   stop?(): Promise<void> | void;
 }

@@ -19,6 +19,17 @@ export interface RoleMatch {
 }
 export type RoleMap = Record<'admin' | 'operator' | 'auditor', RoleMatch>;
 
+/**
+ * A role granted to the members of a group by its gid, beyond calypso.yaml's `roles`: the
+ * agent's directory groups (a group NSS knows from LDAP through sssd, absent from /etc/group).
+ */
+export interface GidRole {
+  gid: number;
+  role: 'admin' | 'operator' | 'auditor';
+  /** what grants it, for logs (`directory group storage-admins`) */
+  via: string;
+}
+
 export interface PeerCred {
   pid: number;
   uid: number;
@@ -141,19 +152,26 @@ function safeRead(p: string): string {
   }
 }
 
-export function roleForPeer(cred: PeerCred, roles: RoleMap, users: UserDb, agentUid: number): Role {
+export function roleForPeer(
+  cred: PeerCred,
+  roles: RoleMap,
+  users: UserDb,
+  agentUid: number,
+  byGid: readonly GidRole[] = [],
+): Role {
   const name = users.userName(cred.uid);
   const gids = new Set([cred.gid, ...cred.groups]);
-  const matches = (m: RoleMatch) =>
+  const matches = (m: RoleMatch, role: GidRole['role']) =>
     m.uids.includes(cred.uid) ||
     m.users.includes(name) ||
     m.groups.some((g) => {
       const gid = users.gidOf(g);
       return gid !== undefined && gids.has(gid);
-    });
-  if (cred.uid === 0 || cred.uid === agentUid || matches(roles.admin)) return 'admin';
-  if (matches(roles.operator)) return 'operator';
-  if (matches(roles.auditor)) return 'auditor';
+    }) ||
+    byGid.some((g) => g.role === role && gids.has(g.gid));
+  if (cred.uid === 0 || cred.uid === agentUid || matches(roles.admin, 'admin')) return 'admin';
+  if (matches(roles.operator, 'operator')) return 'operator';
+  if (matches(roles.auditor, 'auditor')) return 'auditor';
   return 'none';
 }
 
@@ -162,6 +180,7 @@ export function unixIdentity(
   roles: RoleMap,
   users: UserDb,
   agentUid: number,
+  byGid: readonly GidRole[] = [],
 ): Identity {
   if (!cred) return { user: 'unknown', role: 'none', transport: 'unix' };
   return {
@@ -170,7 +189,7 @@ export function unixIdentity(
     gid: cred.gid,
     pid: cred.pid,
     groups: cred.groups,
-    role: roleForPeer(cred, roles, users, agentUid),
+    role: roleForPeer(cred, roles, users, agentUid, byGid),
     transport: 'unix',
   };
 }

@@ -8,7 +8,7 @@ import { type AnyMethodDef, type CallContext, type DryRunPlan, defineMethod } fr
 import type { Change, Effect } from '../config-set/index.js';
 import type { AgentDeps } from '../deps.js';
 import { accessMatrix, type PathInfo, type Principal } from './access.js';
-import type { AccountBackend } from './accounts.js';
+import type { AccountBackend, AccountDb } from './accounts.js';
 import type { SharesConfig } from './config.js';
 import {
   AccountNameSchema,
@@ -63,6 +63,8 @@ export interface SharesMethodsContext {
     protocols: ('smb' | 'nfs')[],
   ): Promise<{ effects: Effect[]; dataset?: string; notes: string[]; snapshotDir: boolean }>;
   accounts(): AccountBackend;
+  /** the accounts the access matrix resolves: the local ones and the directory's (LDAP) */
+  accessDb?(): Promise<AccountDb>;
   stat(path: string): Promise<PathInfo | undefined>;
 }
 
@@ -217,7 +219,7 @@ export function shareMethods(sc: SharesMethodsContext): AnyMethodDef[] {
       handler: async (p) => {
         const all = sc.state().shares;
         const shares = p.shares ? p.shares.map((n) => findShare(sc.state(), n)) : all;
-        const db = await sc.accounts().read();
+        const db = sc.accessDb ? await sc.accessDb() : await sc.accounts().read();
         const users =
           p.users ??
           (p.groups

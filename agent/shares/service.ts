@@ -20,6 +20,8 @@ import type { Service, ServiceFactory, Subsystem } from '../deps.js';
 import { DATASETS } from '../zfs/port.js';
 import { type AccountBackend, nssWrapperAccounts, systemAccounts } from './accounts.js';
 import { sharesConfig } from './config.js';
+import { ldapDirectory } from './directory-ldap.js';
+import { directoryRoleMethods, gidRolesOf } from './directory-roles.js';
 import { accountMethods } from './methods-accounts.js';
 import { ApplyResult, type SharesMethodsContext, shareMethods } from './methods-shares.js';
 import { sharesMetrics } from './metrics.js';
@@ -180,6 +182,9 @@ export function createSharesService(): ServiceFactory {
       }
     };
 
+    // an LDAP server as the directory of share users and groups, its groups → Calypso roles
+    const directory = ldapDirectory(deps, timeoutMs);
+
     const sc = {
       deps,
       cfg,
@@ -188,6 +193,7 @@ export function createSharesService(): ServiceFactory {
       pathOf,
       provision,
       accounts: accountsOf,
+      accessDb: async () => directory.withDirectory(await accountsOf().read()),
       stat: statOf,
       conf: paths.conf,
     };
@@ -247,6 +253,8 @@ export function createSharesService(): ServiceFactory {
       }),
       ...shareMethods(sc),
       ...accountMethods(sc),
+      ...directory.methods,
+      ...directoryRoleMethods(directory),
       defineMethod({
         name: 'shares.drift',
         summary:
@@ -294,7 +302,13 @@ export function createSharesService(): ServiceFactory {
       }),
     ];
 
-    return { name: 'shares', methods };
+    return {
+      name: 'shares',
+      methods,
+      start: () => directory.start(),
+      stop: () => directory.stop(),
+      gidRoles: () => gidRolesOf(directory.managed.state().roles, directory.groups()),
+    };
   };
 }
 

@@ -286,6 +286,14 @@ const ELSEWHERE: Record<string, string> = {
       'shares.group.delete',
     ].map((m) => [m, 'test/shares/smb.test.ts']),
   ),
+  ...Object.fromEntries(
+    [
+      'shares.directory.ldap.set',
+      'shares.directory.ldap.delete',
+      'shares.directory.role.set',
+      'shares.directory.role.delete',
+    ].map((m) => [m, 'test/shares/ldap.test.ts']),
+  ),
 };
 
 /** Mutating methods that send no command: their dry run describes an LMDB change only. */

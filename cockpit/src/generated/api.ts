@@ -6604,6 +6604,197 @@ export interface Methods {
       notes: string[];
     };
   };
+  /** The directory’s groups (posixGroup) with their members, searched now */
+  "shares.directory.group.list": {
+    params: {};
+    result: {
+      items: Array<{
+        /** the group’s cn (what valid groups name) */
+        name: string;
+        gid: number;
+        members: string[];
+      }>;
+      total: number;
+    };
+  };
+  /** Run the standing health check now (bind, read groups): raises or clears the shares.directory:ldap alert */
+  "shares.directory.ldap.check": {
+    params: {};
+    result: {
+      ok: boolean;
+      /** the step that failed */
+      step?: string;
+      error?: string;
+    };
+  };
+  /** Test the directory step by step: resolve, TCP connect, StartTLS (when set), bind, search users, search groups */
+  "shares.directory.ldap.connect": {
+    params: {};
+    result: { job: string };
+    /** what the job ends with (job.get) */
+    jobResult: {
+      steps: Array<{
+        step: "resolve" | "connect" | "starttls" | "bind" | "users" | "groups";
+        ok: boolean;
+        /** what the step found, or its failure in the server’s words */
+        detail: string;
+        ms: number;
+      }>;
+      users: number;
+      groups: number;
+      /** a search met the size limit */
+      truncated: boolean;
+    };
+  };
+  /** Stop using the LDAP directory (sssd.conf and the bind password removed; role mappings kept) */
+  "shares.directory.ldap.delete": {
+    params: {
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: {
+      /** files written */
+      changed: string[];
+      version?: number;
+      /** argv run, in order */
+      commands: Array<string[]>;
+      notes: string[];
+    };
+  };
+  /** The LDAP directory the shares use (never its password), and where sssd.conf is rendered */
+  "shares.directory.ldap.get": {
+    params: {};
+    result: {
+      configured: boolean;
+      settings?: {
+        /** the server: ldap://host[:port]/ or ldaps://host[:port]/ */
+        uri: string;
+        /** where the directory’s entries are (e.g. dc=example,dc=org) */
+        baseDn: string;
+        /** where users are (default: the base DN) */
+        usersBase?: string;
+        /** where groups are (default: the base DN) */
+        groupsBase?: string;
+        /** the account the appliance binds as (read access to users and groups) */
+        bindDn: string;
+        startTls: boolean;
+      };
+      /** a bind password is kept in secrets.env */
+      passwordSet: boolean;
+      /** the rendered sssd.conf (mode 0600) */
+      sssdConf: string;
+    };
+  };
+  /** Use an LDAP server as the directory of share users and groups (renders sssd.conf) */
+  "shares.directory.ldap.set": {
+    params: {
+      /** the server: ldap://host[:port]/ or ldaps://host[:port]/ */
+      uri: string;
+      /** where the directory’s entries are (e.g. dc=example,dc=org) */
+      baseDn: string;
+      /** where users are (default: the base DN) */
+      usersBase?: string;
+      /** where groups are (default: the base DN) */
+      groupsBase?: string;
+      /** the account the appliance binds as (read access to users and groups) */
+      bindDn: string;
+      /** StartTLS on an ldap:// connection (default false) */
+      startTls?: boolean;
+      /** the bind DN’s password (printable, no spaces); kept in secrets.env only, never shown */
+      bindPassword?: string;
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: {
+      /** files written */
+      changed: string[];
+      version?: number;
+      /** argv run, in order */
+      commands: Array<string[]>;
+      notes: string[];
+    };
+  };
+  /** Take a directory group’s role away */
+  "shares.directory.role.delete": {
+    params: {
+      /** a directory group’s name (its cn) */
+      group: string;
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: {
+      /** files written */
+      changed: string[];
+      version?: number;
+      /** argv run, in order */
+      commands: Array<string[]>;
+      notes: string[];
+    };
+  };
+  /** One role mapping by group. */
+  "shares.directory.role.get": {
+    params: {
+      /** a directory group’s name (its cn) */
+      group: string;
+    };
+    result: {
+      /** a directory group’s name (its cn) */
+      group: string;
+      /** the Calypso role its members get (admin ⊃ operator ⊃ auditor) */
+      role: "admin" | "operator" | "auditor";
+      /** the group’s gid as the directory last answered (none: not found there) */
+      gid?: number;
+    };
+  };
+  /** Directory groups whose members get a Calypso role, with the gid the directory gave */
+  "shares.directory.role.list": {
+    params: {};
+    result: {
+      items: Array<{
+        /** a directory group’s name (its cn) */
+        group: string;
+        /** the Calypso role its members get (admin ⊃ operator ⊃ auditor) */
+        role: "admin" | "operator" | "auditor";
+        /** the group’s gid as the directory last answered (none: not found there) */
+        gid?: number;
+      }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
+  };
+  /** Give the members of a directory group a Calypso role (admin, operator or auditor) */
+  "shares.directory.role.set": {
+    params: {
+      /** a directory group’s name (its cn) */
+      group: string;
+      /** the Calypso role its members get (admin ⊃ operator ⊃ auditor) */
+      role: "admin" | "operator" | "auditor";
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: {
+      /** files written */
+      changed: string[];
+      version?: number;
+      /** argv run, in order */
+      commands: Array<string[]>;
+      notes: string[];
+    };
+  };
+  /** The directory’s users (posixAccount), searched now: names a share’s valid users may give */
+  "shares.directory.user.list": {
+    params: {};
+    result: {
+      items: Array<{
+        /** the user’s uid (what valid users name) */
+        name: string;
+        uid: number;
+        gid: number;
+        fullName?: string;
+      }>;
+      total: number;
+    };
+  };
   /** What differs between the desired shares and what is on disk (smb.conf edited by hand, a directory gone) */
   "shares.drift": {
     params: {};
