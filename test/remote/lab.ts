@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { remoteSubsystem } from '../../agent/remote/service.js';
+import { createRemoteSubsystem } from '../../agent/remote/service.js';
 import { sshArgv } from '../../agent/remote/ssh.js';
 import { createZfsService } from '../../agent/zfs/service.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
@@ -53,7 +53,8 @@ export function run(
   });
 }
 
-export async function startReplLab(tag: string): Promise<ReplLab> {
+export async function startReplLab(tag: string, o: { tickMs?: number } = {}): Promise<ReplLab> {
+  const remoteSubsystem = createRemoteSubsystem({ tickMs: o.tickMs ?? 0 });
   const undo: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const u of undo.reverse()) await u().catch(() => {});
