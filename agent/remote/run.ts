@@ -103,16 +103,18 @@ export async function runTask(x: RemoteContext, id: string, ctx: RunContext) {
     }
     step.after = expectedAfter(before, plan, local);
     const old = commonOf(t, rel);
-    step.holds = [
-      { argv: remoteArgv.hold(tag, `${ds}@${newest}`), end: src },
-      { argv: remoteArgv.hold(tag, `${target}@${newest}`), end: dst },
-      ...(old && old !== newest
-        ? [
-            { argv: remoteArgv.release(tag, `${ds}@${old}`), end: src },
-            { argv: remoteArgv.release(tag, `${target}@${old}`), end: dst },
-          ]
-        : []),
-    ];
+    // up to date and already held there: nothing to move
+    if (plan.mode !== 'none' || old !== newest)
+      step.holds = [
+        { argv: remoteArgv.hold(tag, `${ds}@${newest}`), end: src },
+        { argv: remoteArgv.hold(tag, `${target}@${newest}`), end: dst },
+        ...(old && old !== newest
+          ? [
+              { argv: remoteArgv.release(tag, `${ds}@${old}`), end: src },
+              { argv: remoteArgv.release(tag, `${target}@${old}`), end: dst },
+            ]
+          : []),
+      ];
     steps.push(step);
   }
   const notes = [
@@ -134,7 +136,7 @@ export async function runTask(x: RemoteContext, id: string, ctx: RunContext) {
   if (ctx.dryRun) {
     const commands: string[][] = [];
     for (const s of work) commands.push(s.send!, s.receive!);
-    for (const s of work) commands.push(...s.holds.map((h) => h.end.argv(h.argv)));
+    for (const s of steps) commands.push(...s.holds.map((h) => h.end.argv(h.argv)));
     for (const s of steps) {
       commands.push(...prune('source', s, s.src).map((a) => src.argv(a)));
       commands.push(...prune('target', s, s.after).map((a) => dst.argv(a)));
@@ -211,7 +213,7 @@ export async function runTask(x: RemoteContext, id: string, ctx: RunContext) {
     });
     throw failed(`after the run the GUIDs of both ends differ: ${problems.join('; ')}`);
   }
-  for (const s of work)
+  for (const s of steps)
     for (const h of s.holds) {
       const res = await h.end.run(h.argv, signal, [0, 1]);
       if (res.code !== 0 && !tolerant(res.stderr))
