@@ -23,7 +23,8 @@ describe(`replication into a full receiving pool on ${zfsImpl()}`, { timeout: 60
       .split('\n')
       .filter(Boolean)
       .map((l) => l.replace(/^[^@]*/, ''));
-  const mnt = async (ds: string) => (await lab.zfs(['list', '-H', '-o', 'mountpoint', '--', ds])).stdout.trim();
+  const mnt = async (ds: string) =>
+    (await lab.zfs(['list', '-H', '-o', 'mountpoint', '--', ds])).stdout.trim();
   const run = async () => {
     const { job } = await lab.sender.call<{ job: string }>('replication.task.run', { id: 'f' });
     return lab.sender.waitJob(job);
@@ -67,7 +68,10 @@ describe(`replication into a full receiving pool on ${zfsImpl()}`, { timeout: 60
     await lab.sender.call('snapshot.create', { dataset: src, name: 's2' });
     const full = await run();
     assert.equal(full.state, 'failed');
-    assert.match(full.error?.message ?? '', new RegExp(`the receiving pool ${small} is full \\(remote dr\\): `));
+    assert.match(
+      full.error?.message ?? '',
+      new RegExp(`the receiving pool ${small} is full \\(remote dr\\): `),
+    );
     assert.match(full.error?.message ?? '', /restarts from @s1/);
     const alert = lab.sender.deps.alerts.get('replication.task:f:pool-full');
     assert.equal(alert?.state, 'active');
@@ -75,7 +79,10 @@ describe(`replication into a full receiving pool on ${zfsImpl()}`, { timeout: 60
     assert.match(alert?.title ?? '', new RegExp(`receiving pool ${small} is full`));
     // nothing of the cut stream: s1 is the receiver's newest, the same snapshot, still held
     assert.deepEqual(await guids(dst), before);
-    assert.equal((await lab.zfs(['get', '-H', '-o', 'value', 'userrefs', '--', `${dst}@s1`])).stdout.trim(), '1');
+    assert.equal(
+      (await lab.zfs(['get', '-H', '-o', 'value', 'userrefs', '--', `${dst}@s1`])).stdout.trim(),
+      '1',
+    );
     // the source shrinks below the pool's size: the next run succeeds and clears both alerts
     rmSync(big);
     writeFileSync(path.join(await mnt(src), 'c.bin'), randomBytes(1024 * 1024));
