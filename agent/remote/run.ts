@@ -77,18 +77,21 @@ export async function runTask(x: RemoteContext, id: string, ctx: RunContext) {
   const [src, dst] = endsOf(x, t, r);
   const { signal } = ctx;
   const probe = dst.remote ? r.prefix : t.target.split('/')[0]!;
-  const tokens = await dst.keepsTokens(probe, signal);
+  // the reads of both ends at once (each remote one is an ssh round trip)
+  const tokensAsked = dst.keepsTokens(probe, signal);
+  tokensAsked.catch(() => {});
+  const datasets = t.recursive ? await src.tree(t.source, signal) : [t.source];
+  const lists = await snapshotsOf(src, dst, datasets, t, signal);
+  const tokens = await tokensAsked;
   // a resumable receive needs a sender that may send by token: a guard does not
   const resumable = tokens && !!src.resume;
-  const datasets = t.recursive ? await src.tree(t.source, signal) : [t.source];
   const tag = holdTag(t.id);
   const steps: Step[] = [];
-  for (const ds of datasets) {
+  for (const [i, ds] of datasets.entries()) {
     const rel = ds.slice(t.source.length);
     const target = `${t.target}${rel}`;
-    const local = await src.snapshots(ds, signal);
+    const [local, before] = lists[i]!;
     if (!local) throw notFound(`the source ${ds} does not exist (${src.where})`, { dataset: ds });
-    const before = await dst.snapshots(target, signal);
     const token = resumable && before !== undefined ? await dst.token(target, signal) : undefined;
     const plan = planPush(local, before, token);
     if ('refusal' in plan) throw conflict(`${target}: ${plan.refusal}`, { target });
@@ -191,11 +194,11 @@ export async function runTask(x: RemoteContext, id: string, ctx: RunContext) {
   }
   // the GUIDs of both ends, the holds, then retention
   const problems: string[] = [];
-  for (const s of steps) {
-    const after = (await dst.snapshots(s.target, signal)) ?? [];
-    s.src = (await src.snapshots(s.source, signal)) ?? [];
-    s.after = after;
-    problems.push(...compareGuids(s.src, after, s.newest).map((p) => `${s.target}: ${p}`));
+  const now = await snapshotsOf(src, dst, datasets, t, signal);
+  for (const [i, s] of steps.entries()) {
+    s.src = now[i]![0] ?? [];
+    s.after = now[i]![1] ?? [];
+    problems.push(...compareGuids(s.src, s.after, s.newest).map((p) => `${s.target}: ${p}`));
   }
   if (problems.length) {
     await recordRun(x, t.id, {
@@ -263,6 +266,25 @@ export async function runTask(x: RemoteContext, id: string, ctx: RunContext) {
     })),
     pruned,
   };
+}
+
+/** Each dataset's snapshots at both ends, read at once, a few datasets at a time (sshd's MaxStartups). */
+async function snapshotsOf(src: End, dst: End, datasets: string[], t: TaskRecord, signal: AbortSignal) {
+  const out: [SnapGuid[] | undefined, SnapGuid[] | undefined][] = [];
+  for (let i = 0; i < datasets.length; i += 4)
+    out.push(
+      ...(await Promise.all(
+        datasets
+          .slice(i, i + 4)
+          .map((ds) =>
+            Promise.all([
+              src.snapshots(ds, signal),
+              dst.snapshots(`${t.target}${ds.slice(t.source.length)}`, signal),
+            ]),
+          ),
+      )),
+    );
+  return out;
 }
 
 function recordRun(x: RemoteContext, id: string, run: TaskRecord['lastRun']) {

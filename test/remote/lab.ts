@@ -53,7 +53,10 @@ export function run(
   });
 }
 
-export async function startReplLab(tag: string, o: { tickMs?: number } = {}): Promise<ReplLab> {
+export async function startReplLab(
+  tag: string,
+  o: { tickMs?: number; poolBytes?: number } = {},
+): Promise<ReplLab> {
   const remoteSubsystem = createRemoteSubsystem({ tickMs: o.tickMs ?? 0 });
   const undo: (() => Promise<void>)[] = [];
   const stop = async () => {
@@ -73,7 +76,11 @@ export async function startReplLab(tag: string, o: { tickMs?: number } = {}): Pr
     });
     undo.push(() => receiver.stop());
     const pool = poolName(tag);
-    const [file] = vdevFiles(path.join(sender.prefix, 'vdevs'), ['pool.img'], 256 * 1024 * 1024);
+    const [file] = vdevFiles(
+      path.join(sender.prefix, 'vdevs'),
+      ['pool.img'],
+      o.poolBytes ?? 256 * 1024 * 1024,
+    );
     await sender.call('pool.create', {
       name: pool,
       topology: { data: [{ type: 'stripe', disks: [file] }] },
