@@ -103,7 +103,23 @@ describe(`replication tasks: triggers and retention on ${zfsImpl()}`, { timeout:
   it('a cron schedule runs the task on the agent’s cron loop; the task is on the maintenance calendar', async () => {
     await lab.sender.call('snapshot.create', { dataset: src, name: 'c1' });
     const seen = new Set((await jobs()).map((j) => j.id));
-    await lab.sender.call('replication.task.update', { id: 't1', schedule: '* * * * *' });
+    // the dry run of update changes nothing and says what it would
+    const dry = await lab.sender.call<{ commands: unknown[]; notes: string[] }>('replication.task.update', {
+      id: 't1',
+      schedule: '* * * * *',
+      dryRun: true,
+    });
+    assert.deepEqual(dry.commands, []);
+    assert.match(dry.notes.join(' '), /changes task t1/);
+    assert.equal(
+      (await lab.sender.call<{ schedule?: string }>('replication.task.get', { id: 't1' })).schedule,
+      undefined,
+    );
+    const updated = await lab.sender.call<{ schedule?: string }>('replication.task.update', {
+      id: 't1',
+      schedule: '* * * * *',
+    });
+    assert.equal(updated.schedule, '* * * * *');
     const job = await nextJob(seen);
     assert.equal(job.state, 'success', JSON.stringify(job.error));
     assert.equal(job.user, 'calypso-scheduler');
