@@ -14,6 +14,7 @@ const AREAS: Record<string, { module: string; fn: string }> = {
   iscsi: { module: './iscsi.js', fn: 'benchIscsi' },
   'iscsi-lio': { module: './iscsi-lio.js', fn: 'benchIscsiLio' },
   alerts: { module: './alerts.js', fn: 'benchAlerts' },
+  replication: { module: './replication.js', fn: 'benchReplication' },
   abuse: { module: './abuse.js', fn: 'benchAbuse' },
   lab: { module: './lab.js', fn: 'benchLab' },
 };

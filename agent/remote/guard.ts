@@ -5,8 +5,16 @@
  * - `zfs receive [-F] [-s] [-u] -- <dataset>`
  * - `zfs list -H -t snapshot -o name,guid -d 1 -- <dataset>` (the snapshots and their GUIDs)
  * - `zfs get -H -o value receive_resume_token -- <dataset>`
+ * - `zfs list -H -o name -t filesystem,volume -r -- <dataset>` (the names below it: recursive tasks)
  * - `zfs hold|release -- calypso-repl:<task> <dataset>@<snapshot>` (only the agent's own tags)
- * Anything else (`ls /`, `zfs destroy`, a dataset outside the prefix, a shell) is refused.
+ * - `zfs destroy -- <dataset>@<snapshot>` (one snapshot: retention on the receiving side; never a
+ *   filesystem, no -r/-R; a held snapshot is refused by ZFS itself)
+ * and, only for a key authorized to be pulled from (`--send`, remote.authorize's `pull`):
+ * - `zfs send [-i <dataset>@<snapshot>] -- <dataset>@<snapshot>`: a pull key reads every
+ *   snapshot under the prefix. `zfs send -t <token>` is refused: a resume token names the
+ *   dataset it sends inside its compressed payload, which this check does not decode, so a
+ *   crafted token could read outside the prefix (pull runs restart from the last common snapshot)
+ * Anything else (`ls /`, `zfs destroy` of a filesystem, a dataset outside the prefix, a shell) is refused.
  * The command line never reaches a shell: it is split here (plain words and '…' quotes only).
  */
 
@@ -60,7 +68,12 @@ function parseArgs(words: string[], allowed: string[]): { flags: string[]; opera
   return { flags, operands: words.slice(sep + 1) };
 }
 
-export function checkCommand(line: string, prefix: string): GuardDecision {
+export interface GuardOptions {
+  /** the key may read snapshots under the prefix (`zfs send`): pull tasks */
+  send?: boolean;
+}
+
+export function checkCommand(line: string, prefix: string, o: GuardOptions = {}): GuardDecision {
   const refuse = (why: string): GuardDecision => ({
     refusal: `this key may only replicate into ${prefix}: ${why}`,
   });
@@ -70,7 +83,8 @@ export function checkCommand(line: string, prefix: string): GuardDecision {
   const words = splitCommand(line);
   if (!words) return refuse('the command has characters other than names and options');
   const [tool, sub, ...rest] = words;
-  if (tool !== 'zfs') return refuse(`${tool} is not allowed (only zfs receive, list, get, hold, release)`);
+  const allowed = `receive, list, get, hold, release, destroy of a snapshot${o.send ? ', send' : ''}`;
+  if (tool !== 'zfs') return refuse(`${tool} is not allowed (only zfs ${allowed})`);
   const inPrefix = (ds: string, kind: RegExp) => kind.test(ds) && underPrefix(ds.split('@')[0]!, prefix);
   switch (sub) {
     case 'receive': {
@@ -82,8 +96,12 @@ export function checkCommand(line: string, prefix: string): GuardDecision {
     }
     case 'list': {
       const want = ['-H', '-t', 'snapshot', '-o', 'name,guid', '-d', '1', '--'];
-      if (rest.length !== want.length + 1 || want.some((w, i) => rest[i] !== w))
-        return refuse('only `zfs list -H -t snapshot -o name,guid -d 1 -- <dataset>` is allowed');
+      const tree = ['-H', '-o', 'name', '-t', 'filesystem,volume', '-r', '--'];
+      const is = (w: string[]) => rest.length === w.length + 1 && w.every((x, i) => rest[i] === x);
+      if (!is(want) && !is(tree))
+        return refuse(
+          'only `zfs list -H -t snapshot -o name,guid -d 1 -- <dataset>` and `zfs list -H -o name -t filesystem,volume -r -- <dataset>` are allowed',
+        );
       const ds = rest.at(-1)!;
       if (!inPrefix(ds, DATASET)) return refuse(`${ds} is outside ${prefix}`);
       return { argv: ['zfs', ...words.slice(1)] };
@@ -106,7 +124,31 @@ export function checkCommand(line: string, prefix: string): GuardDecision {
       if (!inPrefix(snap!, SNAPSHOT)) return refuse(`${snap} is not a snapshot under ${prefix}`);
       return { argv: ['zfs', sub, '--', tag!, snap!] };
     }
+    case 'destroy': {
+      const a = parseArgs(rest, []);
+      if (typeof a === 'string') return refuse(a);
+      const [snap] = a.operands;
+      if (a.operands.length !== 1 || !inPrefix(snap!, SNAPSHOT))
+        return refuse(
+          `zfs destroy takes one snapshot under ${prefix}, never a filesystem (${a.operands.join(' ')})`,
+        );
+      return { argv: ['zfs', 'destroy', '--', snap!] };
+    }
+    case 'send': {
+      if (!o.send) return refuse('zfs send is not allowed: this key was not authorized to be pulled from');
+      if (rest[0] === '-t')
+        return refuse('zfs send -t is not allowed: a resume token names a dataset this guard cannot check');
+      const sep = rest.indexOf('--');
+      const flags = sep < 0 ? rest : rest.slice(0, sep);
+      const ops = sep < 0 ? [] : rest.slice(sep + 1);
+      const inc = flags.length === 2 && flags[0] === '-i' ? flags[1] : undefined;
+      if (sep < 0 || (flags.length !== 0 && inc === undefined) || ops.length !== 1)
+        return refuse('only `zfs send [-i <snapshot>] -- <snapshot>` is allowed');
+      for (const s of [ops[0]!, ...(inc ? [inc] : [])])
+        if (!inPrefix(s, SNAPSHOT)) return refuse(`${s} is not a snapshot under ${prefix}`);
+      return { argv: ['zfs', 'send', ...(inc ? ['-i', inc] : []), '--', ops[0]!] };
+    }
     default:
-      return refuse(`zfs ${sub ?? ''} is not allowed (only receive, list, get, hold, release)`);
+      return refuse(`zfs ${sub ?? ''} is not allowed (only ${allowed})`);
   }
 }

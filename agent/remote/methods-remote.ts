@@ -190,7 +190,9 @@ export function remoteMethods(x: RemoteContext) {
             'Receiving side: let a sending appliance’s key replicate into one dataset prefix (forced command)',
           description:
             'Adds to authorized_keys (config remote.authorizedKeys) a line whose key may only run the guard: ' +
-            'zfs receive, the snapshot/GUID list, the resume token and the agent’s own holds, under prefix.',
+            'zfs receive, the snapshot/GUID list, the resume token, the agent’s own holds and the destroy of ' +
+            'a snapshot (retention), under prefix. pull: true also lets it zfs send the snapshots under prefix ' +
+            '(the other appliance pulls them): such a key reads every snapshot under prefix.',
           params: Type.Object(
             {
               name: RemoteName,
@@ -199,6 +201,12 @@ export function remoteMethods(x: RemoteContext) {
                 description: 'the sender’s key (remote.pair’s publicKey)',
               }),
               prefix: RemoteDataset,
+              pull: Type.Optional(
+                Type.Boolean({
+                  description:
+                    'the key may also read (zfs send) every snapshot under prefix, for pull tasks (default false)',
+                }),
+              ),
             },
             { additionalProperties: false },
           ),
@@ -211,6 +219,7 @@ export function remoteMethods(x: RemoteContext) {
               prefix: p.prefix,
               publicKey: p.publicKey,
               name: p.name,
+              send: p.pull === true,
             });
             return authorize(p.name, line, ctx.dryRun);
           },

@@ -1,6 +1,7 @@
 /** Remotes and replication tasks: schemas and their records in LMDB (`config` db). */
 import { type Static, Type } from '@sinclair/typebox';
 import type { Database } from 'lmdb';
+import { CRON_PATTERN } from '../util/cron.js';
 
 export const RemoteName = Type.String({
   pattern: '^[a-z][a-z0-9-]{0,31}$',
@@ -45,6 +46,59 @@ export const RemoteSchema = Type.Object({
 });
 export type RemoteRecord = Static<typeof RemoteSchema>;
 
+const Keep = Type.Object(
+  { keep: Type.Integer({ minimum: 1, maximum: 10000, description: 'snapshots kept, the newest first' }) },
+  { additionalProperties: false },
+);
+export const RetentionSchema = Type.Object(
+  {
+    source: Type.Optional(Keep),
+    target: Type.Optional(Keep),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'after a good run, each side keeps its newest `keep` snapshots of the task’s datasets; only snapshots older ' +
+      'than the held last common one are destroyed, never the held one',
+  },
+);
+export const TaskOptions = {
+  direction: Type.Optional(
+    Type.Union([Type.Literal('push'), Type.Literal('pull')], {
+      description:
+        'push (default): source here, target on the remote; pull: source on the remote, target here',
+    }),
+  ),
+  recursive: Type.Optional(
+    Type.Boolean({ description: 'the source’s descendants too, each sent on its own (default false)' }),
+  ),
+  schedule: Type.Optional(
+    Type.String({ pattern: CRON_PATTERN, description: 'five-field cron expression (UTC) or @daily etc.' }),
+  ),
+  onSnapshotPolicy: Type.Optional(
+    Type.String({
+      pattern: '^[a-z0-9][a-z0-9-]{0,62}$',
+      description: 'run after this snapshot policy’s run creates a snapshot (push tasks)',
+    }),
+  ),
+  enabled: Type.Optional(Type.Boolean({ description: 'scheduled runs happen (default true)' })),
+  retention: Type.Optional(RetentionSchema),
+  bandwidthLimit: Type.Optional(
+    Type.Integer({ minimum: 1024, description: 'bytes per second (none: no limit)' }),
+  ),
+};
+
+export const ChildRunSchema = Type.Object({
+  dataset: Type.String({ description: 'the source dataset' }),
+  target: Type.String(),
+  mode: Type.String({
+    description: 'full, incremental (a restart from the last common snapshot), resume or none',
+  }),
+  snapshot: Type.Optional(Type.String()),
+  from: Type.Optional(Type.String()),
+  bytes: Type.Integer(),
+});
+
 export const LastRunSchema = Type.Object({
   time: Type.Number(),
   ok: Type.Boolean(),
@@ -55,19 +109,24 @@ export const LastRunSchema = Type.Object({
 });
 
 export const TaskSchema = Type.Object({
+  ...TaskOptions,
   id: TaskId,
   remote: RemoteName,
-  direction: Type.Literal('push'),
+  direction: Type.Union([Type.Literal('push'), Type.Literal('pull')]),
   source: RemoteDataset,
   target: RemoteDataset,
-  bandwidthLimit: Type.Optional(
-    Type.Integer({ minimum: 1024, description: 'bytes per second (none: no limit)' }),
-  ),
   createdAt: Type.Number(),
   /** the newest snapshot both sides have, held on both (zfs hold calypso-repl:<id>) */
   common: Type.Optional(
     Type.String({ description: 'the last common snapshot (short name), held on both sides' }),
   ),
+  commons: Type.Optional(
+    Type.Record(Type.String(), Type.String(), {
+      description:
+        'recursive: each dataset’s last common snapshot, by its path below the source ("" the source)',
+    }),
+  ),
+  lastSlot: Type.Optional(Type.Number({ description: 'the minute of the last scheduled run (ms)' })),
   lastRun: Type.Optional(LastRunSchema),
 });
 export type TaskRecord = Static<typeof TaskSchema>;

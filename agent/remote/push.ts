@@ -22,6 +22,10 @@ export const remoteArgv = {
     '--',
     ds,
   ],
+  /** the dataset and its descendants, parents first (recursive tasks) */
+  tree: (ds: string) => ['zfs', 'list', '-H', '-o', 'name', '-t', 'filesystem,volume', '-r', '--', ds],
+  send: (to: string, from?: string) => ['zfs', 'send', ...(from ? ['-i', from] : []), '--', to],
+  destroy: (snap: string) => ['zfs', 'destroy', '--', snap],
   hold: (tag: string, snap: string) => ['zfs', 'hold', '--', tag, snap],
   release: (tag: string, snap: string) => ['zfs', 'release', '--', tag, snap],
 };
@@ -84,4 +88,35 @@ export function compareGuids(local: SnapGuid[], remote: SnapGuid[], newest: stri
   if (!remote.some((r) => r.snapshot === newest && r.guid === want))
     problems.push(`the target lacks @${newest} with the source's GUID ${want}`);
   return problems;
+}
+
+/** `zfs list -H -o name -r` lines: the dataset and its descendants, parents first. */
+export function parseTree(out: string, dataset: string): string[] {
+  const names = out
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((n) => n === dataset || n.startsWith(`${dataset}/`));
+  return names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * Retention on one side: the snapshots (oldest first) beyond the newest `keep`, but only those
+ * older than the held last common snapshot, so the held one and anything newer (not replicated
+ * yet) always stay.
+ */
+export function prunePlan(snaps: SnapGuid[], held: string, keep: number): string[] {
+  const at = snaps.findIndex((s) => s.snapshot === held);
+  if (at < 0) return [];
+  const beyond = Math.max(0, snaps.length - keep);
+  return snaps.slice(0, Math.min(beyond, at)).map((s) => s.snapshot);
+}
+
+/** The target's snapshots after a good run of `plan` (for the dry run's retention): rolled back to `from`, plus the new one. */
+export function expectedAfter(before: SnapGuid[] | undefined, plan: PushPlan, src: SnapGuid[]): SnapGuid[] {
+  if (plan.mode === 'none' || plan.mode === 'resume') return before ?? [];
+  const kept = plan.from
+    ? (before ?? []).slice(0, (before ?? []).findIndex((s) => s.snapshot === plan.from) + 1)
+    : [];
+  const sent = src.find((s) => s.snapshot === plan.snapshot);
+  return sent ? [...kept, sent] : kept;
 }

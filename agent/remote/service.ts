@@ -10,6 +10,7 @@ import { createRemoteContext } from './context.js';
 import { hostKeyMethods } from './methods-hostkey.js';
 import { remoteMethods } from './methods-remote.js';
 import { taskMethods } from './methods-task.js';
+import { ReplicationScheduler, replicationCalendar } from './scheduler.js';
 
 export const SSH_PROBE = {
   name: 'ssh',
@@ -19,14 +20,30 @@ export const SSH_PROBE = {
   okCodes: [0, 255],
 };
 
-export const remoteSubsystem: Subsystem = {
-  name: 'remote',
-  config: remoteConfig,
-  alertSources: ['replication'],
-  needs: [ZFS_SEND],
-  service: (deps): Service => {
-    deps.capabilities.declare(SSH_PROBE);
-    const x = createRemoteContext(deps);
-    return { name: 'remote', methods: [...remoteMethods(x), ...hostKeyMethods(x), ...taskMethods(x)] };
-  },
-};
+export interface RemoteOptions {
+  /** how often scheduled tasks are looked at (ms; 0: never, tests) */
+  tickMs?: number;
+}
+
+export function createRemoteSubsystem(opts: RemoteOptions = {}): Subsystem {
+  return {
+    name: 'remote',
+    config: remoteConfig,
+    alertSources: ['replication'],
+    needs: [ZFS_SEND],
+    service: (deps): Service => {
+      deps.capabilities.declare(SSH_PROBE);
+      const x = createRemoteContext(deps);
+      const scheduler = new ReplicationScheduler(x);
+      deps.calendar.contribute(replicationCalendar(x));
+      return {
+        name: 'remote',
+        start: () => scheduler.startTicking(opts.tickMs ?? 30_000),
+        stop: () => scheduler.stop(),
+        methods: [...remoteMethods(x), ...hostKeyMethods(x), ...taskMethods(x)],
+      };
+    },
+  };
+}
+
+export const remoteSubsystem: Subsystem = createRemoteSubsystem();

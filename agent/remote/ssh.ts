@@ -126,10 +126,12 @@ export function authorizedKeyLine(o: {
   prefix: string;
   publicKey: string;
   name: string;
+  /** the key may also be pulled from (`zfs send` of snapshots under the prefix) */
+  send?: boolean;
 }): string {
   const key = parsePublicKey(o.publicKey);
   if (!key) throw new Error('not an ssh-ed25519 public key');
-  const cmd = [o.node, o.guard, '--prefix', o.prefix].join(' ');
+  const cmd = [o.node, o.guard, '--prefix', o.prefix, ...(o.send ? ['--send'] : [])].join(' ');
   if (/["\\\s]/.test(o.node + o.guard + o.prefix)) throw new Error('the guard path has spaces or quotes');
   return `command="${cmd}",restrict ${key.type} ${key.blob} ${authorizedMarker(o.name)}`;
 }

@@ -207,7 +207,10 @@ export async function runPipe(send: string[], receive: string[], o: PipeOptions)
   // receive's error is the informative one when both fail (send then only reports a broken pipe),
   // unless receive was only stopped by us because send failed first
   const stoppedByUs = (e: unknown) => e instanceof RpcError && e.kind === 'aborted';
-  if (rErr && !(sErr && stoppedByUs(rErr))) throw mapZfsError(rErr);
+  // …and unless receive only saw the stream end early because the sender failed (a pull whose
+  // remote send was refused: the refusal is the reason)
+  const emptyStream = (e: unknown) => e instanceof Error && /failed to read from stream/.test(e.message);
+  if (rErr && !(sErr && (stoppedByUs(rErr) || emptyStream(rErr)))) throw mapZfsError(rErr);
   if (sErr) throw mapZfsError(sErr);
   return bytes;
 }

@@ -250,6 +250,7 @@ const ELSEWHERE: Record<string, string> = {
   'replication.task.create': 'test/remote/push.test.ts',
   'replication.task.delete': 'test/remote/push.test.ts',
   'replication.task.run': 'test/remote/push.test.ts',
+  'replication.task.update': 'test/remote/tasks.test.ts',
   'release.install': 'test/release/service.test.ts',
   'release.rollback': 'test/release/service.test.ts',
   // every iSCSI mutation through the agent (SCST on the recorded sysfs tree, scstadmin faked)

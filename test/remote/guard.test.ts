@@ -24,12 +24,38 @@ describe('the receiving side’s guard', () => {
     ok('zfs get -H -o value receive_resume_token -- tank/backup/a');
     ok('zfs hold -- calypso-repl:t1 tank/backup/a@s1');
     ok('zfs release -- calypso-repl:t1 tank/backup/a@s1');
+    ok('zfs list -H -o name -t filesystem,volume -r -- tank/backup/a');
+    assert.deepEqual(ok('zfs destroy -- tank/backup/a@s1'), ['zfs', 'destroy', '--', 'tank/backup/a@s1']);
+  });
+  it('a key authorized to be pulled from may send snapshots under the prefix, never by token', () => {
+    const pull = (line: string) => checkCommand(line, P, { send: true });
+    assert.deepEqual(pull('zfs send -- tank/backup/a@s1'), {
+      argv: ['zfs', 'send', '--', 'tank/backup/a@s1'],
+    });
+    assert.deepEqual(pull('zfs send -i tank/backup/a@s1 -- tank/backup/a@s2'), {
+      argv: ['zfs', 'send', '-i', 'tank/backup/a@s1', '--', 'tank/backup/a@s2'],
+    });
+    const refused = (line: string, why: RegExp) => {
+      const d = pull(line);
+      assert.ok('refusal' in d, `${line} was allowed`);
+      assert.match(d.refusal, why);
+    };
+    refused('zfs send -- tank/other@s1', /not a snapshot under/);
+    refused('zfs send -i tank/other@s1 -- tank/backup/a@s2', /tank\/other@s1 is not a snapshot under/);
+    refused('zfs send -- tank/backup/a', /not a snapshot under/);
+    refused('zfs send -R -- tank/backup/a@s1', /only `zfs send/);
+    refused('zfs send -t 1-abc-de-789c', /resume token/);
   });
   it('refuses everything else in plain words', () => {
     no('', /interactive session/);
     no('ls /', /ls is not allowed/);
     no('sh -c id', /sh is not allowed/);
-    no('zfs destroy -r -- tank/backup/a', /zfs destroy is not allowed/);
+    no('zfs destroy -r -- tank/backup/a', /option -r is not allowed/);
+    no('zfs destroy -- tank/backup/a', /one snapshot under tank\/backup, never a filesystem/);
+    no('zfs destroy -- tank/backup', /never a filesystem/);
+    no('zfs destroy -- tank/other@s1', /never a filesystem/);
+    no('zfs destroy -- tank/backup/a@s1 tank/backup/b@s1', /one snapshot/);
+    no('zfs send -- tank/backup/a@s1', /not authorized to be pulled from/);
     no('zfs receive -- tank/other', /outside tank\/backup/);
     no('zfs receive -- tank/backupX', /outside/);
     no('zfs receive -d -- tank/backup/a', /option -d is not allowed/);

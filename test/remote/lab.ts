@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { remoteSubsystem } from '../../agent/remote/service.js';
+import { createRemoteSubsystem } from '../../agent/remote/service.js';
 import { sshArgv } from '../../agent/remote/ssh.js';
 import { createZfsService } from '../../agent/zfs/service.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
@@ -53,7 +53,11 @@ export function run(
   });
 }
 
-export async function startReplLab(tag: string): Promise<ReplLab> {
+export async function startReplLab(
+  tag: string,
+  o: { tickMs?: number; poolBytes?: number } = {},
+): Promise<ReplLab> {
+  const remoteSubsystem = createRemoteSubsystem({ tickMs: o.tickMs ?? 0 });
   const undo: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const u of undo.reverse()) await u().catch(() => {});
@@ -72,7 +76,11 @@ export async function startReplLab(tag: string): Promise<ReplLab> {
     });
     undo.push(() => receiver.stop());
     const pool = poolName(tag);
-    const [file] = vdevFiles(path.join(sender.prefix, 'vdevs'), ['pool.img'], 256 * 1024 * 1024);
+    const [file] = vdevFiles(
+      path.join(sender.prefix, 'vdevs'),
+      ['pool.img'],
+      o.poolBytes ?? 256 * 1024 * 1024,
+    );
     await sender.call('pool.create', {
       name: pool,
       topology: { data: [{ type: 'stripe', disks: [file] }] },

@@ -1,7 +1,7 @@
 /**
  * Remotes over a real sshd (Debian's, on a loopback port under the test's prefix): pairing pins
  * the host key and keeps the key in secrets.env; on the receiving side the key is restricted to
- * the guard, which lets `zfs receive` into its prefix and refuses `ls /`, `zfs destroy` and a
+ * the guard, which lets `zfs receive` into its prefix and refuses `ls /`, `zfs destroy` of a filesystem and a
  * receive outside the prefix.
  */
 import assert from 'node:assert/strict';
@@ -136,7 +136,10 @@ describe('remotes over a real sshd with a forced command', { timeout: 300_000 },
 
     const destroy = await run(lab.ssh('dr', ['zfs', 'destroy', '-r', '--', `${prefix}/src`]));
     assert.equal(destroy.code, 126);
-    assert.match(destroy.stderr, /zfs destroy is not allowed/);
+    assert.match(destroy.stderr, /option -r is not allowed/);
+    const fs = await run(lab.ssh('dr', ['zfs', 'destroy', '--', `${prefix}/src`]));
+    assert.equal(fs.code, 126);
+    assert.match(fs.stderr, /never a filesystem/);
     assert.equal((await lab.zfs(['list', '-H', '-o', 'name', '--', `${prefix}/src`])).code, 0);
 
     const send = spawn('zfs', ['send', '--', `${lab.pool}/src@s1`], { stdio: ['ignore', 'pipe', 'inherit'] });

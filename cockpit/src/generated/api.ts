@@ -6101,6 +6101,8 @@ export interface Methods {
       publicKey: string;
       /** dataset name: pool[/component]*; components use letters, digits, _ . : - */
       prefix: string;
+      /** the key may also read (zfs send) every snapshot under prefix, for pull tasks (default false) */
+      pull?: boolean;
       /** return the commands and file diffs that would be applied; change nothing */
       dryRun?: boolean;
     };
@@ -6291,7 +6293,7 @@ export interface Methods {
       transport: string;
     };
   };
-  /** Create a push replication task: a local dataset to a dataset under the remote’s prefix */
+  /** Create a replication task: push a local dataset to a dataset under the remote’s prefix, or pull one from there */
   "replication.task.create": {
     params: {
       /** a replication task’s id: lower-case letters, digits and - */
@@ -6302,26 +6304,70 @@ export interface Methods {
       source: string;
       /** dataset name: pool[/component]*; components use letters, digits, _ . : - */
       target: string;
+      /** push (default): source here, target on the remote; pull: source on the remote, target here */
+      direction?: "push" | "pull";
+      /** the source’s descendants too, each sent on its own (default false) */
+      recursive?: boolean;
+      /** five-field cron expression (UTC) or @daily etc. */
+      schedule?: string;
+      /** run after this snapshot policy’s run creates a snapshot (push tasks) */
+      onSnapshotPolicy?: string;
+      /** scheduled runs happen (default true) */
+      enabled?: boolean;
+      /** after a good run, each side keeps its newest `keep` snapshots of the task’s datasets; only snapshots older than the held last common one are destroyed, never the held one */
+      retention?: {
+        source?: {
+          /** snapshots kept, the newest first */
+          keep: number;
+        };
+        target?: {
+          /** snapshots kept, the newest first */
+          keep: number;
+        };
+      };
       /** bytes per second (none: no limit) */
       bandwidthLimit?: number;
       /** return the commands and file diffs that would be applied; change nothing */
       dryRun?: boolean;
     };
     result: {
+      direction: "push" | "pull";
+      /** the source’s descendants too, each sent on its own (default false) */
+      recursive?: boolean;
+      /** five-field cron expression (UTC) or @daily etc. */
+      schedule?: string;
+      /** run after this snapshot policy’s run creates a snapshot (push tasks) */
+      onSnapshotPolicy?: string;
+      /** scheduled runs happen (default true) */
+      enabled?: boolean;
+      /** after a good run, each side keeps its newest `keep` snapshots of the task’s datasets; only snapshots older than the held last common one are destroyed, never the held one */
+      retention?: {
+        source?: {
+          /** snapshots kept, the newest first */
+          keep: number;
+        };
+        target?: {
+          /** snapshots kept, the newest first */
+          keep: number;
+        };
+      };
+      /** bytes per second (none: no limit) */
+      bandwidthLimit?: number;
       /** a replication task’s id: lower-case letters, digits and - */
       id: string;
       /** a remote’s name: lower-case letters, digits and -, up to 32 */
       remote: string;
-      direction: "push";
       /** dataset name: pool[/component]*; components use letters, digits, _ . : - */
       source: string;
       /** dataset name: pool[/component]*; components use letters, digits, _ . : - */
       target: string;
-      /** bytes per second (none: no limit) */
-      bandwidthLimit?: number;
       createdAt: number;
       /** the last common snapshot (short name), held on both sides */
       common?: string;
+      /** recursive: each dataset’s last common snapshot, by its path below the source ("" the source) */
+      commons?: Record<string, string>;
+      /** the minute of the last scheduled run (ms) */
+      lastSlot?: number;
       lastRun?: {
         time: number;
         ok: boolean;
@@ -6332,7 +6378,7 @@ export interface Methods {
       };
     };
   };
-  /** Delete a replication task; its holds on the last common snapshot are released on both sides */
+  /** Delete a replication task; its holds on the last common snapshots are released on both sides */
   "replication.task.delete": {
     params: {
       /** a replication task’s id: lower-case letters, digits and - */
@@ -6352,20 +6398,43 @@ export interface Methods {
       id: string;
     };
     result: {
+      direction: "push" | "pull";
+      /** the source’s descendants too, each sent on its own (default false) */
+      recursive?: boolean;
+      /** five-field cron expression (UTC) or @daily etc. */
+      schedule?: string;
+      /** run after this snapshot policy’s run creates a snapshot (push tasks) */
+      onSnapshotPolicy?: string;
+      /** scheduled runs happen (default true) */
+      enabled?: boolean;
+      /** after a good run, each side keeps its newest `keep` snapshots of the task’s datasets; only snapshots older than the held last common one are destroyed, never the held one */
+      retention?: {
+        source?: {
+          /** snapshots kept, the newest first */
+          keep: number;
+        };
+        target?: {
+          /** snapshots kept, the newest first */
+          keep: number;
+        };
+      };
+      /** bytes per second (none: no limit) */
+      bandwidthLimit?: number;
       /** a replication task’s id: lower-case letters, digits and - */
       id: string;
       /** a remote’s name: lower-case letters, digits and -, up to 32 */
       remote: string;
-      direction: "push";
       /** dataset name: pool[/component]*; components use letters, digits, _ . : - */
       source: string;
       /** dataset name: pool[/component]*; components use letters, digits, _ . : - */
       target: string;
-      /** bytes per second (none: no limit) */
-      bandwidthLimit?: number;
       createdAt: number;
       /** the last common snapshot (short name), held on both sides */
       common?: string;
+      /** recursive: each dataset’s last common snapshot, by its path below the source ("" the source) */
+      commons?: Record<string, string>;
+      /** the minute of the last scheduled run (ms) */
+      lastSlot?: number;
       lastRun?: {
         time: number;
         ok: boolean;
@@ -6376,25 +6445,48 @@ export interface Methods {
       };
     };
   };
-  /** Push replication tasks to remotes, with their last run and last common snapshot */
+  /** Replication tasks (push to or pull from remotes), with their schedule, last run and last common snapshot */
   "replication.task.list": {
     params: {};
     result: {
       items: Array<{
+        direction: "push" | "pull";
+        /** the source’s descendants too, each sent on its own (default false) */
+        recursive?: boolean;
+        /** five-field cron expression (UTC) or @daily etc. */
+        schedule?: string;
+        /** run after this snapshot policy’s run creates a snapshot (push tasks) */
+        onSnapshotPolicy?: string;
+        /** scheduled runs happen (default true) */
+        enabled?: boolean;
+        /** after a good run, each side keeps its newest `keep` snapshots of the task’s datasets; only snapshots older than the held last common one are destroyed, never the held one */
+        retention?: {
+          source?: {
+            /** snapshots kept, the newest first */
+            keep: number;
+          };
+          target?: {
+            /** snapshots kept, the newest first */
+            keep: number;
+          };
+        };
+        /** bytes per second (none: no limit) */
+        bandwidthLimit?: number;
         /** a replication task’s id: lower-case letters, digits and - */
         id: string;
         /** a remote’s name: lower-case letters, digits and -, up to 32 */
         remote: string;
-        direction: "push";
         /** dataset name: pool[/component]*; components use letters, digits, _ . : - */
         source: string;
         /** dataset name: pool[/component]*; components use letters, digits, _ . : - */
         target: string;
-        /** bytes per second (none: no limit) */
-        bandwidthLimit?: number;
         createdAt: number;
         /** the last common snapshot (short name), held on both sides */
         common?: string;
+        /** recursive: each dataset’s last common snapshot, by its path below the source ("" the source) */
+        commons?: Record<string, string>;
+        /** the minute of the last scheduled run (ms) */
+        lastSlot?: number;
         lastRun?: {
           time: number;
           ok: boolean;
@@ -6408,7 +6500,7 @@ export interface Methods {
       total: number;
     };
   };
-  /** Run a push replication task now (job): full, incremental from the last common snapshot, or resume */
+  /** Run a replication task now (job): full, incremental from the last common snapshot, or resume */
   "replication.task.run": {
     params: {
       /** a replication task’s id: lower-case letters, digits and - */
@@ -6420,18 +6512,106 @@ export interface Methods {
     /** what the job ends with (job.get) */
     jobResult: {
       id: string;
-      /** full, incremental, resume or none (up to date) */
+      direction?: string;
+      /** full, incremental, resume or none (up to date), of the task’s dataset */
       mode: string;
       snapshot?: string;
       from?: string;
-      /** bytes of the stream sent */
+      /** bytes of the streams sent */
       bytes: number;
-      /** estimated bytes before the run */
+      /** estimated bytes before the run (0: unknown, a pull) */
       estimate: number;
       /** the receiving ZFS keeps resume tokens */
       resumeTokens: boolean;
       guidsMatch: boolean;
       notes: string[];
+      /** each dataset sent (recursive: the descendants too) */
+      children?: Array<{
+        /** the source dataset */
+        dataset: string;
+        target: string;
+        /** full, incremental (a restart from the last common snapshot), resume or none */
+        mode: string;
+        snapshot?: string;
+        from?: string;
+        bytes: number;
+      }>;
+      /** snapshots retention destroyed on each side */
+      pruned?: {
+        source: string[];
+        target: string[];
+      };
+    };
+  };
+  /** Change a replication task’s schedule, policy trigger, retention, bandwidth limit or enabled */
+  "replication.task.update": {
+    params: {
+      /** a replication task’s id: lower-case letters, digits and - */
+      id: string;
+      schedule?: string | null;
+      onSnapshotPolicy?: string | null;
+      /** scheduled runs happen (default true) */
+      enabled?: boolean;
+      retention?: {
+        source?: {
+          /** snapshots kept, the newest first */
+          keep: number;
+        };
+        target?: {
+          /** snapshots kept, the newest first */
+          keep: number;
+        };
+      } | null;
+      bandwidthLimit?: number | null;
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: {
+      direction: "push" | "pull";
+      /** the source’s descendants too, each sent on its own (default false) */
+      recursive?: boolean;
+      /** five-field cron expression (UTC) or @daily etc. */
+      schedule?: string;
+      /** run after this snapshot policy’s run creates a snapshot (push tasks) */
+      onSnapshotPolicy?: string;
+      /** scheduled runs happen (default true) */
+      enabled?: boolean;
+      /** after a good run, each side keeps its newest `keep` snapshots of the task’s datasets; only snapshots older than the held last common one are destroyed, never the held one */
+      retention?: {
+        source?: {
+          /** snapshots kept, the newest first */
+          keep: number;
+        };
+        target?: {
+          /** snapshots kept, the newest first */
+          keep: number;
+        };
+      };
+      /** bytes per second (none: no limit) */
+      bandwidthLimit?: number;
+      /** a replication task’s id: lower-case letters, digits and - */
+      id: string;
+      /** a remote’s name: lower-case letters, digits and -, up to 32 */
+      remote: string;
+      /** dataset name: pool[/component]*; components use letters, digits, _ . : - */
+      source: string;
+      /** dataset name: pool[/component]*; components use letters, digits, _ . : - */
+      target: string;
+      createdAt: number;
+      /** the last common snapshot (short name), held on both sides */
+      common?: string;
+      /** recursive: each dataset’s last common snapshot, by its path below the source ("" the source) */
+      commons?: Record<string, string>;
+      /** the minute of the last scheduled run (ms) */
+      lastSlot?: number;
+      lastRun?: {
+        time: number;
+        ok: boolean;
+        mode?: string;
+        snapshot?: string;
+        bytes?: number;
+        error?: string;
+      };
     };
   };
   /** The OpenRPC document of every method. */
