@@ -43,7 +43,10 @@ describe('plugin types generated from the schemas', () => {
     assert.match(params!, /\n\s+mailslots\?: number;/, 'mailslots has a default: a caller may leave it out');
     assert.match(block(fresh, 'vtl.library.list'), /\n\s+mailslots: number;/, 'a listed library has it');
     assert.match(result!, /changed: string\[\];/);
-    assert.match(fresh, /export type DryRunPlan = \{\n\s+dryRun: true;\n[^\n]*\n\s+commands: Array<string\[\]>;/);
+    assert.match(
+      fresh,
+      /export type DryRunPlan = \{\n\s+dryRun: true;\n[^\n]*\n\s+commands: Array<string\[\]>;/,
+    );
     assert.match(
       block(fresh, 'rpc.discover'),
       /\[key: string\]: unknown/,
