@@ -8,6 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
+import { DryRunPlanSchema } from '../rpc/registry.js';
 import { createAgent } from './create-agent.js';
 
 type Schema = Record<string, unknown>;
@@ -27,6 +28,11 @@ const arrayOf = (t: string) => (/^[\w$.'"]+$/.test(t) ? `${t}[]` : `Array<${t}>`
 /** TypeScript text of JSON Schemas; schemas with `$id` (recursive ones) become named types. */
 class Converter {
   readonly named = new Map<string, string>();
+  /**
+   * Rendering params: a required property with a `default` may be left out by the caller (the
+   * core fills it in, rpc/params-defaults.ts), so it is optional there; a result always has it.
+   */
+  params = false;
 
   ts(s: Schema, ind = ''): string {
     if (typeof s.$ref === 'string') return typeName(s.$ref);
@@ -71,9 +77,10 @@ class Converter {
   private object(s: Schema, ind: string): string {
     const props = (s.properties ?? {}) as Record<string, Schema>;
     const required = new Set((s.required as string[] | undefined) ?? []);
+    const must = (k: string, v: Schema) => required.has(k) && !(this.params && 'default' in v);
     const inner = `${ind}  `;
     const lines = Object.entries(props).map(
-      ([k, v]) => `${doc(v, inner)}${inner}${key(k)}${required.has(k) ? '' : '?'}: ${this.ts(v, inner)};`,
+      ([k, v]) => `${doc(v, inner)}${inner}${key(k)}${must(k, v) ? '' : '?'}: ${this.ts(v, inner)};`,
     );
     const pattern = s.patternProperties as Record<string, Schema> | undefined;
     const extra = pattern
@@ -82,7 +89,9 @@ class Converter {
           .join(' | ')
       : typeof s.additionalProperties === 'object'
         ? this.ts(s.additionalProperties as Schema, inner)
-        : undefined;
+        : s.additionalProperties === true
+          ? 'unknown'
+          : undefined;
     if (!lines.length)
       return extra ? `Record<string, ${extra}>` : s.properties ? '{}' : 'Record<string, unknown>';
     if (extra)
@@ -107,10 +116,13 @@ export async function renderPluginTypes(tmpRoot: string): Promise<string> {
     const c = new Converter();
     const methods = defs.map(({ def, params }) => {
       const result = JSON.parse(JSON.stringify(def.result ?? {})) as Schema;
+      c.params = true;
+      const paramsTs = c.ts(params, '    ');
+      c.params = false;
       return [
         `  /** ${def.summary.replace(/\*\//g, '*∕')} */`,
         `  ${JSON.stringify(def.name)}: {`,
-        `    params: ${c.ts(params, '    ')};`,
+        `    params: ${paramsTs};`,
         `    result: ${def.job ? '{ job: string }' : c.ts(result, '    ')};`,
         ...(def.job
           ? [`    /** what the job ends with (job.get) */\n    jobResult: ${c.ts(result, '    ')};`]
@@ -123,6 +135,8 @@ export async function renderPluginTypes(tmpRoot: string): Promise<string> {
       '// Do not edit: change the schema in agent/ and run `npm run build && node scripts/gen-plugin-types.mjs`.',
       '',
       ...[...c.named].map(([name, t]) => `export type ${name} = ${t};\n`),
+      `/** ${DryRunPlanSchema.description} (any mutating method called with \`dryRun: true\`). */`,
+      `export type DryRunPlan = ${c.ts(JSON.parse(JSON.stringify(DryRunPlanSchema)) as Schema)};\n`,
       '/** Every method: its params and its result (a mutating method called with `dryRun` answers a plan instead). */',
       'export interface Methods {',
       methods.join('\n'),

@@ -62,13 +62,57 @@ const FileEntrySchema = Type.Object({
 });
 export const DaemonStatusSchema = Type.Object({
   name: Type.String(),
-  kind: Type.String(),
+  kind: Type.Union([Type.Literal('director'), Type.Literal('storage'), Type.Literal('client')]),
   up: Type.Boolean(),
   header: Type.Optional(
-    Type.Object({}, { additionalProperties: true, description: 'name, version, started, pid, jobs' }),
+    Type.Object(
+      {
+        name: Type.String(),
+        version: Type.String(),
+        started: Type.Optional(Type.String()),
+        reloaded: Type.Optional(Type.String()),
+        pid: Type.Optional(Type.Integer()),
+        jobsRun: Type.Optional(Type.Integer()),
+        jobsRunning: Type.Optional(Type.Integer()),
+      },
+      { description: "the daemon's status header" },
+    ),
   ),
-  running: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true }))),
+  running: Type.Optional(
+    Type.Array(
+      Type.Object({
+        jobId: Type.Integer(),
+        job: Type.String(),
+        level: Type.Optional(Type.String()),
+        type: Type.Optional(Type.String()),
+        status: Type.Optional(Type.String()),
+        files: Type.Number(),
+        bytes: Type.Number(),
+        rate: Type.Optional(Type.Number({ description: 'bytes per second as the daemon reports it' })),
+        file: Type.Optional(Type.String()),
+      }),
+    ),
+  ),
   error: Type.Optional(Type.String()),
+});
+/** A volume of the catalog (ops-admin.ts `Volume`). */
+export const VolumeSchema = Type.Object({
+  mediaId: Type.Integer(),
+  name: Type.String(),
+  status: Type.String({ description: 'Append, Full, Used, Recycle, Purged, Error, …' }),
+  pool: Type.Optional(Type.String()),
+  mediaType: Type.String(),
+  storage: Type.Optional(Type.String()),
+  bytes: Type.Number(),
+  files: Type.Integer(),
+  jobs: Type.Integer(),
+  retentionDays: Type.Number(),
+  recycle: Type.Boolean(),
+  enabled: Type.Boolean(),
+  slot: Type.Integer(),
+  inChanger: Type.Boolean(),
+  labelled: Type.Optional(Type.String()),
+  lastWritten: Type.Optional(Type.String()),
 });
 export const VolumeName = Type.String({
   pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,126}$',

@@ -8,7 +8,14 @@ import { listed, listResult } from '../../rpc/list.js';
 import { type AnyMethodDef, defineMethod } from '../../rpc/registry.js';
 import { labelBarcodesCall, labelCall, purgeCall, updateSlotsCall } from './console-commands.js';
 import type { BackupContext } from './context.js';
-import { consolePlan, DaemonStatusSchema, Message, requireDaemons, VolumeName } from './methods-ops.js';
+import {
+  consolePlan,
+  DaemonStatusSchema,
+  Message,
+  requireDaemons,
+  VolumeName,
+  VolumeSchema,
+} from './methods-ops.js';
 import { BaculaName, daemonNames } from './model.js';
 import {
   daemonStatus,
@@ -26,10 +33,10 @@ export function volumeMethods(bctx: BackupContext): AnyMethodDef[] {
       name: 'backup.volume.list',
       summary: 'Volumes of the catalog (optionally of one pool).',
       params: Type.Object({ pool: Type.Optional(BaculaName) }, { additionalProperties: false }),
-      result: listResult(Type.Object({}, { additionalProperties: true })),
+      result: listResult(VolumeSchema),
       role: 'auditor',
       mutating: false,
-      handler: async (p) => listed((await listVolumes(bctx.catalog, p.pool)) as never[]),
+      handler: async (p) => listed(await listVolumes(bctx.catalog, p.pool)),
     }),
     defineMethod({
       name: 'backup.volume.label',

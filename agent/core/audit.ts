@@ -8,6 +8,27 @@ import { type AnyMethodDef, type CallContext, defineMethod } from '../../rpc/reg
 import type { AgentDeps } from '../deps.js';
 import { Empty } from './schemas.js';
 
+const OUTCOMES = ['ok', 'error', 'denied', 'invalid', 'accepted', 'dry-run'] as const;
+
+/** A record as agent/audit-chain.ts stores it (rpc/core.ts `AuditEntry` and its place in the chain). */
+const AuditRecordSchema = Type.Object({
+  seq: Type.Integer(),
+  time: Type.Number({ description: 'ms since the epoch' }),
+  user: Type.String(),
+  uid: Type.Optional(Type.Integer()),
+  transport: Type.String(),
+  method: Type.String(),
+  params: Type.Optional(Type.Unknown({ description: 'as called, secrets redacted' })),
+  outcome: Type.Union(OUTCOMES.map((o) => Type.Literal(o))),
+  error: Type.Optional(Type.Object({ kind: Type.Optional(Type.String()), message: Type.String() })),
+  durationMs: Type.Optional(Type.Number()),
+  job: Type.Optional(Type.String()),
+  dryRun: Type.Optional(Type.Boolean({ description: 'the caller asked for a dry run' })),
+  detail: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  prev: Type.String({ description: 'hash of the record before' }),
+  hash: Type.String({ description: 'sha256 of prev and this record' }),
+});
+
 const VerifyResult = Type.Object({
   ok: Type.Boolean(),
   checked: Type.Integer(),
@@ -34,7 +55,7 @@ export function auditMethods(deps: AgentDeps): AnyMethodDef[] {
           user: Type.Optional(Type.String({ maxLength: 100, description: 'only this user' })),
           outcome: Type.Optional(
             Type.Union(
-              ['ok', 'error', 'denied', 'invalid', 'accepted', 'dry-run'].map((o) => Type.Literal(o)),
+              OUTCOMES.map((o) => Type.Literal(o)),
               { errorMessage: 'outcome is one of ok, error, denied, invalid, accepted, dry-run' },
             ),
           ),
@@ -44,9 +65,7 @@ export function auditMethods(deps: AgentDeps): AnyMethodDef[] {
         { additionalProperties: false },
       ),
       result: Type.Object({
-        items: Type.Array(
-          Type.Object({ seq: Type.Integer(), time: Type.Number() }, { additionalProperties: true }),
-        ),
+        items: Type.Array(AuditRecordSchema),
         total: Type.Integer(),
         truncated: Type.Optional(
           Type.Boolean({ description: 'the byte bound of one answer was reached: page on with offset' }),

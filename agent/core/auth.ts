@@ -8,6 +8,7 @@
 import { Type } from '@sinclair/typebox';
 import { listed, listResult } from '../../rpc/list.js';
 import { type AnyMethodDef, defineMethod } from '../../rpc/registry.js';
+import { ROLES } from '../../rpc/roles.js';
 import type { AgentDeps } from '../deps.js';
 import { TOKEN_INVALIDATED } from '../events.js';
 import type { CoreExtra } from './extra.js';
@@ -38,7 +39,7 @@ export function authMethods(_deps: AgentDeps, extra: CoreExtra): AnyMethodDef[] 
       result: Type.Object({
         user: Type.String(),
         uid: Type.Optional(Type.Integer()),
-        role: Type.String(),
+        role: Type.Union(ROLES.map((r) => Type.Literal(r))),
         transport: Type.String(),
       }),
       role: 'public',

@@ -35,7 +35,7 @@ import {
   parseUserPolicies,
 } from './parse-mc.js';
 import { iamGrantName, iamGrantPolicy, type PolicyDocument, parseIamGrantName } from './policy.js';
-import { answers, fromS3, readPolicy, readVersioning, runS3Step, s3Client } from './s3.js';
+import { answers, fromS3, readPolicy, readVersioning, runS3Step, s3Client, s3Steps } from './s3.js';
 import { loadSdk } from './sdk.js';
 
 export interface MinioBackendOptions {
@@ -149,13 +149,7 @@ export class MinioBackend implements ObjectBackend {
 
   async createBucket(name: string, _owner: string, opts: { objectLock?: boolean } = {}): Promise<Plan> {
     return {
-      steps: [
-        {
-          kind: 's3',
-          op: 'CreateBucket',
-          input: { Bucket: name, ...(opts.objectLock ? { ObjectLockEnabledForBucket: true } : {}) },
-        },
-      ],
+      steps: [s3Steps.createBucket(name, opts.objectLock)],
       notes: ['MinIO buckets have no owner: give the user access with object.grant.set'],
     };
   }
@@ -163,16 +157,7 @@ export class MinioBackend implements ObjectBackend {
     return { steps: [{ kind: 'argv', argv: mcAdmin.removeBucket(name, purge) }] };
   }
   async setVersioning(name: string, on: boolean): Promise<Plan> {
-    const Status = on ? 'Enabled' : 'Suspended';
-    return {
-      steps: [
-        {
-          kind: 's3',
-          op: 'PutBucketVersioning',
-          input: { Bucket: name, VersioningConfiguration: { Status } },
-        },
-      ],
-    };
+    return { steps: [s3Steps.versioning(name, on)] };
   }
   async setQuota(name: string, q: Quota): Promise<Plan> {
     if (q.enabled && q.maxObjects !== undefined)
@@ -184,13 +169,7 @@ export class MinioBackend implements ObjectBackend {
     return { steps: [{ kind: 'argv', argv }] };
   }
   async putPolicy(name: string, doc: PolicyDocument | undefined): Promise<Plan> {
-    return {
-      steps: [
-        doc
-          ? { kind: 's3', op: 'PutBucketPolicy', input: { Bucket: name, Policy: JSON.stringify(doc) } }
-          : { kind: 's3', op: 'DeleteBucketPolicy', input: { Bucket: name } },
-      ],
-    };
+    return { steps: [s3Steps.policy(name, doc)] };
   }
   async listGrants(bucket: string): Promise<Grant[]> {
     const out: Grant[] = [];

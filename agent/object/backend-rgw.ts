@@ -46,6 +46,7 @@ import {
   runS3Step,
   type S3Credentials,
   s3Client,
+  s3Steps,
   trustingAgent,
 } from './s3.js';
 
@@ -199,11 +200,7 @@ export class RgwBackend implements ObjectBackend {
     // created by the system user, then handed to its owner (the owner's secret is not needed)
     return {
       steps: [
-        {
-          kind: 's3',
-          op: 'CreateBucket',
-          input: { Bucket: name, ...(opts.objectLock ? { ObjectLockEnabledForBucket: true } : {}) },
-        },
+        s3Steps.createBucket(name, opts.objectLock),
         { kind: 'argv', argv: rgw.bucketLink(this.o.conn, name, owner) },
       ],
     };
@@ -214,16 +211,7 @@ export class RgwBackend implements ObjectBackend {
   }
 
   async setVersioning(name: string, on: boolean): Promise<Plan> {
-    const Status = on ? 'Enabled' : 'Suspended';
-    return {
-      steps: [
-        {
-          kind: 's3',
-          op: 'PutBucketVersioning',
-          input: { Bucket: name, VersioningConfiguration: { Status } },
-        },
-      ],
-    };
+    return { steps: [s3Steps.versioning(name, on)] };
   }
 
   async setQuota(name: string, q: Quota): Promise<Plan> {
@@ -237,13 +225,7 @@ export class RgwBackend implements ObjectBackend {
   }
 
   async putPolicy(name: string, doc: PolicyDocument | undefined): Promise<Plan> {
-    return {
-      steps: [
-        doc
-          ? { kind: 's3', op: 'PutBucketPolicy', input: { Bucket: name, Policy: JSON.stringify(doc) } }
-          : { kind: 's3', op: 'DeleteBucketPolicy', input: { Bucket: name } },
-      ],
-    };
+    return { steps: [s3Steps.policy(name, doc)] };
   }
 
   async listGrants(bucket: string): Promise<Grant[]> {

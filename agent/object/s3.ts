@@ -74,6 +74,27 @@ export function fromS3(err: unknown, what: string): RpcError {
   return new RpcError(kind, `${what}: ${code ?? 'error'} (HTTP ${status})`, { s3Code: code, status });
 }
 
+type S3Step = Extract<Step, { kind: 's3' }>;
+
+/** The S3 calls both gateways take alike (MinIO and RGW speak the same S3 for these). */
+export const s3Steps = {
+  createBucket: (name: string, objectLock?: boolean): S3Step => ({
+    kind: 's3',
+    op: 'CreateBucket',
+    input: { Bucket: name, ...(objectLock ? { ObjectLockEnabledForBucket: true } : {}) },
+  }),
+  versioning: (name: string, on: boolean): S3Step => ({
+    kind: 's3',
+    op: 'PutBucketVersioning',
+    input: { Bucket: name, VersioningConfiguration: { Status: on ? 'Enabled' : 'Suspended' } },
+  }),
+  /** the bucket policy, or none (deleted) */
+  policy: (name: string, doc: PolicyDocument | undefined): S3Step =>
+    doc
+      ? { kind: 's3', op: 'PutBucketPolicy', input: { Bucket: name, Policy: JSON.stringify(doc) } }
+      : { kind: 's3', op: 'DeleteBucketPolicy', input: { Bucket: name } },
+};
+
 export async function runS3Step(client: S3Client, step: Extract<Step, { kind: 's3' }>): Promise<void> {
   const i = step.input as never;
   const {

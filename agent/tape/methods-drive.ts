@@ -107,6 +107,29 @@ export async function driveStatus(t: TapeContext, id: string, signal?: AbortSign
   };
 }
 
+/**
+ * drive.rewind and drive.eject: one mt command on the drive, under the drive's lock; the dry run
+ * answers the same argv (the driver's plan) without taking the lock.
+ */
+function motion(t: TapeContext, verb: 'rewind' | 'eject', summary: string): AnyMethodDef {
+  const plan = verb === 'rewind' ? 'planRewind' : 'planEject';
+  return defineMethod({
+    name: `drive.${verb}`,
+    summary,
+    params: DriveParams,
+    result: Ok,
+    role: 'operator',
+    mutating: true,
+    requires: ['mt'],
+    handler: async (p, ctx) => {
+      const { driver } = t.drive(p.drive);
+      if (ctx.dryRun) return { dryRun: true as const, commands: [driver[plan]()] };
+      await t.withDrive(p.drive, `${verb} by ${ctx.identity.user}`, () => driver[verb](ctx.signal));
+      return {};
+    },
+  });
+}
+
 export function driveMethods(t: TapeContext): AnyMethodDef[] {
   return [
     defineMethod({
@@ -137,36 +160,8 @@ export function driveMethods(t: TapeContext): AnyMethodDef[] {
       requires: ['mt'],
       handler: (p, ctx) => driveStatus(t, p.drive, ctx.signal),
     }),
-    defineMethod({
-      name: 'drive.rewind',
-      summary: 'Rewind the cartridge in a drive',
-      params: DriveParams,
-      result: Ok,
-      role: 'operator',
-      mutating: true,
-      requires: ['mt'],
-      handler: async (p, ctx) => {
-        const { driver } = t.drive(p.drive);
-        if (ctx.dryRun) return { dryRun: true as const, commands: [driver.planRewind()] };
-        await t.withDrive(p.drive, `rewind by ${ctx.identity.user}`, () => driver.rewind(ctx.signal));
-        return {};
-      },
-    }),
-    defineMethod({
-      name: 'drive.eject',
-      summary: 'Rewind and unthread the cartridge (mt offline) so the robot can take it',
-      params: DriveParams,
-      result: Ok,
-      role: 'operator',
-      mutating: true,
-      requires: ['mt'],
-      handler: async (p, ctx) => {
-        const { driver } = t.drive(p.drive);
-        if (ctx.dryRun) return { dryRun: true as const, commands: [driver.planEject()] };
-        await t.withDrive(p.drive, `eject by ${ctx.identity.user}`, () => driver.eject(ctx.signal));
-        return {};
-      },
-    }),
+    motion(t, 'rewind', 'Rewind the cartridge in a drive'),
+    motion(t, 'eject', 'Rewind and unthread the cartridge (mt offline) so the robot can take it'),
     defineMethod({
       name: 'drive.clean',
       summary: 'Clean a drive with a cleaning cartridge found by its barcode (CLN…), then put it back: a job',

@@ -87,7 +87,7 @@ export function createVtlService(): ServiceFactory {
           configDir: Type.String(),
           home: Type.String(),
           libraries: Type.Integer(),
-          personalities: Type.Array(Type.String()),
+          personalities: Type.Array(VtlLibrarySchema.properties.personality),
           driveGenerations: Type.Array(Type.Integer()),
         }),
         role: 'auditor',

@@ -3,6 +3,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { conflict, invalid, notFound, unavailable } from '../../rpc/errors.js';
 import { defineMethod } from '../../rpc/registry.js';
 import { mutation, resourceMethods } from '../config-set/resource.js';
+import { changeMethod } from './change-method.js';
 import * as cmd from './commands.js';
 import { tolerateNotMounted, type ZfsContext } from './context.js';
 import type { Dialect } from './dialect.js';
@@ -177,7 +178,7 @@ export function datasetMethods(z: ZfsContext) {
       },
     }),
 
-    defineMethod({
+    changeMethod(z, {
       name: 'zvol.create',
       summary: 'Create a volume (block device) of a given size',
       params: Type.Object(
@@ -197,18 +198,15 @@ export function datasetMethods(z: ZfsContext) {
       ),
       result: DatasetSchema,
       role: 'admin',
-      mutating: true,
-      handler: async (p, ctx) => {
-        const d = await z.ready();
+      check: (p, d) => {
         requireZvols(d);
         checkDialect(d, p.properties);
-        const plan = [cmd.zvolCreate({ ...p, size: String(p.size) })];
-        const dry = await z.apply(plan, ctx.dryRun);
-        return dry ?? getDataset(z, p.name);
       },
+      plan: (p) => [cmd.zvolCreate({ ...p, size: String(p.size) })],
+      answer: (p) => getDataset(z, p.name),
     }),
 
-    defineMethod({
+    changeMethod(z, {
       name: 'zvol.resize',
       summary: 'Change the size of a volume; shrinking needs `allowShrink`',
       params: Type.Object(
@@ -223,9 +221,7 @@ export function datasetMethods(z: ZfsContext) {
       ),
       result: DatasetSchema,
       role: 'admin',
-      mutating: true,
-      handler: async (p, ctx) => {
-        const d = await z.ready();
+      check: async (p, d) => {
         requireZvols(d);
         const ds = await getDataset(z, p.name);
         if (ds.type !== 'volume') throw invalid(`${p.name} is not a volume`, { dataset: p.name });
@@ -236,9 +232,9 @@ export function datasetMethods(z: ZfsContext) {
             wanted,
           });
         }
-        const dry = await z.apply(cmd.zfsSet(p.name, { volsize: String(p.size) }), ctx.dryRun);
-        return dry ?? getDataset(z, p.name);
       },
+      plan: (p) => cmd.zfsSet(p.name, { volsize: String(p.size) }),
+      answer: (p) => getDataset(z, p.name),
     }),
   ];
 }

@@ -4,6 +4,7 @@ import { conflict, invalid, notFound } from '../../rpc/errors.js';
 import { listed, listResult } from '../../rpc/list.js';
 import { defineMethod } from '../../rpc/registry.js';
 import { mutation, resourceMethods } from '../config-set/resource.js';
+import { changeMethod } from './change-method.js';
 import * as cmd from './commands.js';
 import type { ZfsContext } from './context.js';
 import { checkDevices } from './disk-check.js';
@@ -44,13 +45,8 @@ export async function getPool(z: ZfsContext, name: string): Promise<Pool> {
   return pool;
 }
 
-/**
- * Run one pool change (or return its dry-run plan), let the health monitor see the new state,
- * and answer with the pool as it now is.
- */
-async function changePool(z: ZfsContext, name: string, argv: string[], dryRun: boolean) {
-  const dry = await z.apply([argv], dryRun);
-  if (dry) return dry;
+/** After a change: let the health monitor see the new state, and answer with the pool as it now is. */
+async function poolNow(z: ZfsContext, name: string): Promise<Pool> {
   await z.monitor.kick();
   return getPool(z, name);
 }
@@ -126,9 +122,7 @@ export function poolMethods(z: ZfsContext) {
               ? [`live checks skipped in this dry run, made by the real run: ${skipped.join('; ')}`]
               : undefined;
             const dry = await z.apply(plan, ctx.dryRun, { notes });
-            if (dry) return dry;
-            await z.monitor.kick();
-            return getPool(z, p.name);
+            return dry ?? poolNow(z, p.name);
           },
         }),
 
@@ -208,7 +202,7 @@ export function poolMethods(z: ZfsContext) {
       },
     }),
 
-    defineMethod({
+    changeMethod(z, {
       name: 'pool.import',
       summary: 'Import a pool by name or numeric id',
       params: Type.Object(
@@ -230,17 +224,12 @@ export function poolMethods(z: ZfsContext) {
       ),
       result: PoolSchema,
       role: 'admin',
-      mutating: true,
-      handler: async (p, ctx) => {
-        await z.ready();
-        const dry = await z.apply([cmd.zpoolImport(p)], ctx.dryRun);
-        if (dry) return dry;
-        await z.monitor.kick();
-        return getPool(z, p.newName ?? (/^\d+$/.test(p.pool) ? await nameOfId(z, p.pool) : p.pool));
-      },
+      plan: (p) => [cmd.zpoolImport(p)],
+      answer: async (p) =>
+        poolNow(z, p.newName ?? (/^\d+$/.test(p.pool) ? await nameOfId(z, p.pool) : p.pool)),
     }),
 
-    defineMethod({
+    changeMethod(z, {
       name: 'pool.export',
       summary: 'Export a pool (unmount and release it)',
       params: Type.Object(
@@ -249,31 +238,25 @@ export function poolMethods(z: ZfsContext) {
       ),
       result: Ok,
       role: 'admin',
-      mutating: true,
-      handler: async (p, ctx) => {
-        await z.ready();
-        await z.driver.poolStatus(p.name);
-        const dry = await z.apply([cmd.zpoolExport(p.name, p.force)], ctx.dryRun);
-        if (dry) return dry;
+      check: (p) => z.driver.poolStatus(p.name),
+      plan: (p) => [cmd.zpoolExport(p.name, p.force)],
+      answer: async (p) => {
         z.monitor.forget(p.name);
         return {};
       },
     }),
 
-    defineMethod({
+    changeMethod(z, {
       name: 'pool.detach',
       summary: 'Detach a device from a mirror (or cancel a replacement)',
       params: Type.Object({ name: PoolName, device: VdevRef }, { additionalProperties: false }),
       result: PoolSchema,
       role: 'admin',
-      mutating: true,
-      handler: async (p, ctx) => {
-        await z.ready();
-        return changePool(z, p.name, cmd.zpoolDetach(p.name, p.device), ctx.dryRun);
-      },
+      plan: (p) => [cmd.zpoolDetach(p.name, p.device)],
+      answer: (p) => poolNow(z, p.name),
     }),
 
-    defineMethod({
+    changeMethod(z, {
       name: 'pool.offline',
       summary: 'Take a device offline',
       params: Type.Object(
@@ -286,14 +269,11 @@ export function poolMethods(z: ZfsContext) {
       ),
       result: PoolSchema,
       role: 'admin',
-      mutating: true,
-      handler: async (p, ctx) => {
-        await z.ready();
-        return changePool(z, p.name, cmd.zpoolOffline(p.name, p.device, p.temporary), ctx.dryRun);
-      },
+      plan: (p) => [cmd.zpoolOffline(p.name, p.device, p.temporary)],
+      answer: (p) => poolNow(z, p.name),
     }),
 
-    defineMethod({
+    changeMethod(z, {
       name: 'pool.clear',
       summary: 'Clear the error counters of a pool or one device',
       params: Type.Object(
@@ -302,11 +282,8 @@ export function poolMethods(z: ZfsContext) {
       ),
       result: PoolSchema,
       role: 'operator',
-      mutating: true,
-      handler: async (p, ctx) => {
-        await z.ready();
-        return changePool(z, p.name, cmd.zpoolClear(p.name, p.device), ctx.dryRun);
-      },
+      plan: (p) => [cmd.zpoolClear(p.name, p.device)],
+      answer: (p) => poolNow(z, p.name),
     }),
 
     defineMethod({

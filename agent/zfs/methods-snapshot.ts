@@ -2,6 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import { invalid, notFound } from '../../rpc/errors.js';
 import { defineMethod } from '../../rpc/registry.js';
+import { changeMethod } from './change-method.js';
 import * as cmd from './commands.js';
 import type { ZfsContext } from './context.js';
 import { getDataset } from './methods-dataset.js';
@@ -171,7 +172,7 @@ export function snapshotMethods(z: ZfsContext) {
       },
     }),
 
-    defineMethod({
+    changeMethod(z, {
       name: 'snapshot.rollback',
       summary: 'Roll a dataset back to a snapshot; newer snapshots block it unless `destroyNewer`',
       params: Type.Object(
@@ -185,16 +186,12 @@ export function snapshotMethods(z: ZfsContext) {
       ),
       result: Ok,
       role: 'admin',
-      mutating: true,
-      handler: async (p, ctx) => {
-        await z.ready();
-        await getSnapshot(z, p.snapshot);
-        const dry = await z.apply([cmd.zfsRollback(p.snapshot, p.destroyNewer)], ctx.dryRun);
-        return dry ?? {};
-      },
+      check: (p) => getSnapshot(z, p.snapshot),
+      plan: (p) => [cmd.zfsRollback(p.snapshot, p.destroyNewer)],
+      answer: async () => ({}),
     }),
 
-    defineMethod({
+    changeMethod(z, {
       name: 'snapshot.clone',
       summary: 'Create a writable clone of a snapshot',
       params: Type.Object(
@@ -208,42 +205,32 @@ export function snapshotMethods(z: ZfsContext) {
       ),
       result: DatasetSchema,
       role: 'admin',
-      mutating: true,
-      handler: async (p, ctx) => {
-        const d = await z.ready();
+      check: (p, d) => {
         checkDialect(d, p.properties);
         if (!p.target.includes('/')) throw invalid('a clone needs a pool and a component: pool/name');
-        const dry = await z.apply([cmd.zfsClone(p.snapshot, p.target, p.properties, p.parents)], ctx.dryRun);
-        return dry ?? getDataset(z, p.target);
       },
+      plan: (p) => [cmd.zfsClone(p.snapshot, p.target, p.properties, p.parents)],
+      answer: (p) => getDataset(z, p.target),
     }),
 
-    defineMethod({
+    changeMethod(z, {
       name: 'snapshot.hold',
       summary: 'Put a named hold on a snapshot (a held snapshot cannot be destroyed)',
       params: HoldParams,
       result: SnapshotSchema,
       role: 'operator',
-      mutating: true,
-      handler: async (p, ctx) => {
-        await z.ready();
-        const dry = await z.apply([cmd.zfsHold(p.tag, p.snapshot, p.recursive)], ctx.dryRun);
-        return dry ?? getSnapshot(z, p.snapshot);
-      },
+      plan: (p) => [cmd.zfsHold(p.tag, p.snapshot, p.recursive)],
+      answer: (p) => getSnapshot(z, p.snapshot),
     }),
 
-    defineMethod({
+    changeMethod(z, {
       name: 'snapshot.release',
       summary: 'Release a named hold',
       params: HoldParams,
       result: SnapshotSchema,
       role: 'operator',
-      mutating: true,
-      handler: async (p, ctx) => {
-        await z.ready();
-        const dry = await z.apply([cmd.zfsRelease(p.tag, p.snapshot, p.recursive)], ctx.dryRun);
-        return dry ?? getSnapshot(z, p.snapshot);
-      },
+      plan: (p) => [cmd.zfsRelease(p.tag, p.snapshot, p.recursive)],
+      answer: (p) => getSnapshot(z, p.snapshot),
     }),
 
     defineMethod({

@@ -11,6 +11,13 @@ import { describe, it } from 'node:test';
 import { PLUGIN_TYPES_FILE, renderPluginTypes } from '../../agent/plugin-types.js';
 import { repoRoot } from '../helpers/paths.js';
 
+/** A method's declaration in the generated text. */
+function block(text: string, m: string): string {
+  const i = text.indexOf(`  ${JSON.stringify(m)}: {`);
+  assert.ok(i > 0, `${m} is declared`);
+  return text.slice(i, text.indexOf('\n  };', i));
+}
+
 describe('plugin types generated from the schemas', () => {
   let fresh = '';
 
@@ -21,18 +28,29 @@ describe('plugin types generated from the schemas', () => {
   });
 
   it('renders params, results, optional fields, unions and recursive types', () => {
-    const block = (m: string) => {
-      const i = fresh.indexOf(`  ${JSON.stringify(m)}: {`);
-      assert.ok(i > 0, `${m} is declared`);
-      return fresh.slice(i, fresh.indexOf('\n  };', i));
-    };
     assert.match(
-      block('pool.list'),
+      block(fresh, 'pool.list'),
       /result: \{\n\s+items: Array<\{\n\s+name: string;\n\s+\/\*\* ONLINE[^\n]*\*\/\n\s+health: string;/,
     );
-    assert.match(block('dataset.list'), /items: ZfsDatasetNode\[\];/);
+    assert.match(block(fresh, 'dataset.list'), /items: ZfsDatasetNode\[\];/);
     assert.match(fresh, /export type ZfsDatasetNode = \{[\s\S]*children: ZfsDatasetNode\[\];/);
-    assert.match(block('alert.list'), /level\?: "info" \| "warning" \| "critical";/);
-    assert.match(block('pool.scrub'), /dryRun\?: boolean;/);
+    assert.match(block(fresh, 'alert.list'), /level\?: "info" \| "warning" \| "critical";/);
+    assert.match(block(fresh, 'pool.scrub'), /dryRun\?: boolean;/);
+  });
+
+  it('a documented default makes a param optional, not a result field; a dry run and open objects have their types', () => {
+    const [params, result] = block(fresh, 'vtl.library.create').split('\n    result: ');
+    assert.match(params!, /\n\s+mailslots\?: number;/, 'mailslots has a default: a caller may leave it out');
+    assert.match(block(fresh, 'vtl.library.list'), /\n\s+mailslots: number;/, 'a listed library has it');
+    assert.match(result!, /changed: string\[\];/);
+    assert.match(
+      fresh,
+      /export type DryRunPlan = \{\n\s+dryRun: true;\n[^\n]*\n\s+commands: Array<string\[\]>;/,
+    );
+    assert.match(
+      block(fresh, 'rpc.discover'),
+      /\[key: string\]: unknown/,
+      'an open object keeps its other keys',
+    );
   });
 });

@@ -1,62 +1,28 @@
 /** alert.* and notify.* — what needs attention, and where it is sent. */
-import type { Result } from '../generated/api.js';
+import type { Item, Params, Result } from '../generated/api.js';
 import type { AgentClient } from '../rpc/client.js';
 
-export type AlertLevel = 'info' | 'warning' | 'critical';
-export type AlertState = 'active' | 'acknowledged' | 'cleared';
-
-export type Alert = Result<'alert.list'>['items'][number];
+export type Alert = Item<'alert.list'>;
+export type AlertLevel = Alert['level'];
+export type AlertState = Alert['state'];
 
 export type AlertCount = Result<'alert.count'>;
 
-export interface AlertQuery {
-  state?: AlertState | 'open';
-  level?: AlertLevel;
-  source?: string;
-  limit?: number;
-  cursor?: string;
-}
+/** What the page's views ask alert.list for. */
+export type AlertQuery = Pick<Params<'alert.list'>, 'state' | 'level' | 'source' | 'limit' | 'cursor'>;
 
-export interface NotifyTarget {
-  id: string;
-  kind: 'smtp' | 'sendmail' | 'webhook';
-  minLevel?: AlertLevel;
-  sources?: string[];
-  enabled?: boolean;
-  /** a digest of repeats at most this often (minutes; 0 none; default 60) */
-  digestMinutes?: number;
-  smtp?: {
-    host: string;
-    port: number;
-    security: string;
-    verifyTls?: boolean;
-    user?: string;
-    from: string;
-    to: string[];
-  };
-  sendmail?: { from: string; to: string[] };
-  webhook?: { url: string };
-}
+/** A notification target: smtp, sendmail or webhook (the kinds are the union's members). */
+export type NotifyTarget = Params<'notify.target.set'>['target'];
 
-export interface TargetView {
-  target: NotifyTarget;
-  status: {
-    lastSuccess?: string;
-    lastError?: string;
-    lastErrorAt?: string;
-    failures: number;
-    pending: number;
-    secretSet: boolean;
-  };
-}
+export type TargetView = Item<'notify.target.list'>;
 
 type Opts = { signal?: AbortSignal };
 
 export const listAlerts = (c: AgentClient, q: AlertQuery, o: Opts = {}) =>
-  c.call<{ items: Alert[]; total: number; next?: string }>('alert.list', { ...q }, o);
+  c.call<Result<'alert.list'>>('alert.list', { ...q }, o);
 export const countAlerts = (c: AgentClient, o: Opts = {}) => c.call<AlertCount>('alert.count', {}, o);
 export const ackAlerts = (c: AgentClient, keys: string[]) =>
-  c.call<{ acknowledged: string[] }>('alert.ack', { keys });
+  c.call<Result<'alert.ack'>>('alert.ack', { keys });
 export const listTargets = (c: AgentClient, o: Opts = {}) => c.items<TargetView>('notify.target.list', {}, o);
 export const setTarget = (
   c: AgentClient,
@@ -70,7 +36,7 @@ export const setTarget = (
   });
 export const deleteTarget = (c: AgentClient, id: string) => c.call('notify.target.delete', { id });
 export const testTarget = (c: AgentClient, id: string) =>
-  c.call<{ delivered: boolean; subject: string }>('notify.target.test', { id });
+  c.call<Result<'notify.target.test'>>('notify.target.test', { id });
 
 export const ALERT_TOPICS = ['alert.*'];
 
@@ -91,11 +57,14 @@ export function levelBadge(l: AlertLevel): string {
 
 /** A target in one line: where it sends. */
 export function targetWhere(t: NotifyTarget): string {
-  if (t.kind === 'webhook') return t.webhook?.url ?? '';
+  if (t.kind === 'webhook') return t.webhook.url;
   if (t.kind === 'smtp')
-    return `${(t.smtp?.to ?? []).join(', ')} via ${t.smtp?.host}:${t.smtp?.port} (${t.smtp?.security})`;
-  return `${(t.sendmail?.to ?? []).join(', ')} via sendmail`;
+    return `${t.smtp.to.join(', ')} via ${t.smtp.host}:${t.smtp.port} (${t.smtp.security})`;
+  return `${t.sendmail.to.join(', ')} via sendmail`;
 }
+
+type SmtpSecurity = NonNullable<Extract<NotifyTarget, { kind: 'smtp' }>['smtp']['security']>;
+const isSecurity = (s: string): s is SmtpSecurity => s === 'starttls' || s === 'tls' || s === 'none';
 
 /**
  * A new target from the form's fields; returns the target and its secrets, or the problems
@@ -108,6 +77,8 @@ export function targetFromForm(
   const id = f.id?.trim() ?? '';
   if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(id)) problems.push('the id is lower-case letters, digits and -');
   const minLevel = (f.minLevel || 'warning') as AlertLevel;
+  const security = f.security || 'starttls';
+  if (!isSecurity(security)) problems.push('the security is starttls, tls or none');
   const digestMinutes = Number(f.digestMinutes || 60);
   if (!Number.isInteger(digestMinutes) || digestMinutes < 0 || digestMinutes > 10080)
     problems.push('the digest period is 0 (none) to 10080 minutes');
@@ -128,7 +99,7 @@ export function targetFromForm(
     const port = Number(f.port || 587);
     if (!f.host) problems.push('the SMTP server');
     if (!Number.isInteger(port) || port < 1 || port > 65535) problems.push('the port is 1–65535');
-    if (problems.length) return { problems };
+    if (problems.length || !isSecurity(security)) return { problems };
     return {
       target: {
         id,
@@ -138,7 +109,7 @@ export function targetFromForm(
         smtp: {
           host: f.host!.trim(),
           port,
-          security: f.security || 'starttls',
+          security,
           ...(f.user ? { user: f.user.trim() } : {}),
           from: f.from!.trim(),
           to,

@@ -1,33 +1,18 @@
 /** audit.* — who did what, hash-chained. */
-import type { Result } from '../generated/api.js';
+import type { Item, Params, Result } from '../generated/api.js';
 import type { AgentClient } from '../rpc/client.js';
 
-export interface AuditRecord {
-  seq: number;
-  time: number;
-  user: string;
-  uid?: number;
-  transport: string;
-  method: string;
-  outcome: string;
-  params?: unknown;
-  error?: { kind?: string; message: string };
-  durationMs?: number;
-  job?: string;
-  detail?: Record<string, unknown>;
-}
+export type AuditRecord = Item<'audit.query'>;
 
-export interface AuditFilter {
-  method?: string;
-  user?: string;
-  outcome?: string;
+/** The page's filter: audit.query's own, with a page always given. */
+export type AuditFilter = Pick<Params<'audit.query'>, 'method' | 'user' | 'outcome'> & {
   limit: number;
   offset: number;
-}
+};
 
 export type AuditVerify = Result<'audit.verify'>;
 
-export const OUTCOMES = ['ok', 'error', 'denied', 'accepted', 'dry-run'];
+export const OUTCOMES: AuditRecord['outcome'][] = ['ok', 'error', 'denied', 'invalid', 'accepted', 'dry-run'];
 
 type Opts = { signal?: AbortSignal };
 
@@ -36,7 +21,7 @@ export function queryAudit(c: AgentClient, f: AuditFilter, o: Opts = {}) {
   if (f.method) q.method = f.method;
   if (f.user) q.user = f.user;
   if (f.outcome) q.outcome = f.outcome;
-  return c.call<{ items: AuditRecord[]; total: number }>('audit.query', q, o);
+  return c.call<Result<'audit.query'>>('audit.query', q, o);
 }
 
 export const verifyAudit = (c: AgentClient) => c.call<AuditVerify>('audit.verify', {});

@@ -1,90 +1,21 @@
 /** backup.* — Bacula jobs, restores, clients, schedules, volumes (agent/backup/, docs/backup.md). */
-import type { Result } from '../generated/api.js';
+import type { Item, Params, Result } from '../generated/api.js';
 import type { AgentClient } from '../rpc/client.js';
 import type { JobSummary } from './jobs.js';
 
-export type BackupStatus =
-  | 'success'
-  | 'warning'
-  | 'error'
-  | 'aborted'
-  | 'incomplete'
-  | 'differences'
-  | 'running'
-  | 'waiting'
-  | 'unknown';
-
 /** A job of the Bacula catalog. */
-export interface BackupJob {
-  jobId: number;
-  job: string;
-  name: string;
-  type: string;
-  level?: string;
-  status: BackupStatus;
-  statusCode: string;
-  client?: string;
-  fileset?: string;
-  pool?: string;
-  started?: string;
-  ended?: string;
-  durationSec?: number;
-  files: number;
-  bytes: number;
-  errors: number;
-  rate?: number;
-}
+export type BackupJob = Item<'backup.history'>;
+export type BackupStatus = BackupJob['status'];
 
-export interface BackupFile {
-  name: string;
-  /** absolute path as in the catalog; directories end with / */
-  path: string;
-  type: string;
-  size?: number;
-  mode?: number;
-  mtime?: string;
-}
+export type BackupFile = Item<'backup.files'>;
 
-export interface BackupJobDef {
-  name: string;
-  type: string;
-  level?: string;
-  client?: string;
-  fileset?: string;
-  schedule?: string;
-  pool: string;
-  builtin?: boolean;
-}
-export interface BackupClient {
-  name: string;
-  address: string;
-  port: number;
-  builtin?: boolean;
-}
-export interface BackupSchedule {
-  name: string;
-  runs: { level?: string; pool?: string; when: string }[];
-}
-export interface BackupVolume {
-  mediaId: number;
-  name: string;
-  status: string;
-  pool?: string;
-  storage?: string;
-  bytes: number;
-  files: number;
-  jobs: number;
-  lastWritten?: string;
-}
+export type BackupJobDef = Item<'backup.job.list'>;
+export type BackupClient = Item<'backup.client.list'>;
+export type BackupSchedule = Item<'backup.schedule.list'>;
+export type BackupVolume = Item<'backup.volume.list'>;
 
-export interface DaemonStatus {
-  name: string;
-  kind: string;
-  up: boolean;
-  header?: { version?: string; [k: string]: unknown };
-  error?: string;
-}
 export type BackupDaemons = Result<'backup.status'>;
+export type DaemonStatus = BackupDaemons['director'];
 
 type Opts = { signal?: AbortSignal };
 
@@ -93,7 +24,7 @@ export const HISTORY_PAGE = 20;
 /** Director, storage and file daemons: up or the reason they are not (unavailable: Bacula not installed). */
 export const daemonStatus = (c: AgentClient, o: Opts = {}) => c.call<BackupDaemons>('backup.status', {}, o);
 export const listHistory = (c: AgentClient, q: { offset: number; limit: number }, o: Opts = {}) =>
-  c.call<{ items: BackupJob[]; total: number }>('backup.history', q, o);
+  c.call<Result<'backup.history'>>('backup.history', q, o);
 export const listJobDefs = (c: AgentClient, o: Opts = {}) => c.items<BackupJobDef>('backup.job.list', {}, o);
 export const listClients = (c: AgentClient, o: Opts = {}) =>
   c.items<BackupClient>('backup.client.list', {}, o);
@@ -105,18 +36,14 @@ export const listUpcoming = (c: AgentClient, o: Opts = {}) =>
 export const listVolumes = (c: AgentClient, o: Opts = {}) =>
   c.items<BackupVolume>('backup.volume.list', {}, o);
 export const listFiles = (c: AgentClient, jobId: number, path: string, o: Opts = {}) =>
-  c.call<{ path: string; items: BackupFile[]; total: number }>(
-    'backup.files',
-    { jobId, path, limit: 1000 },
-    o,
-  );
+  c.call<Result<'backup.files'>>('backup.files', { jobId, path, limit: 1000 }, o);
 /** The catalog id of a running (or waiting) job of that name, newest first. */
 export const runningJobId = (c: AgentClient, name: string) =>
   c
-    .call<{ items: BackupJob[] }>('backup.history', { name, status: ['running', 'waiting'], limit: 1 })
+    .call<Result<'backup.history'>>('backup.history', { name, status: ['running', 'waiting'], limit: 1 })
     .then((r) => r.items[0]?.jobId);
 export const cancelBackup = (c: AgentClient, jobId: number) =>
-  c.call<{ message: string }>('backup.cancel', { jobId });
+  c.call<Result<'backup.cancel'>>('backup.cancel', { jobId });
 
 const started = (id: string, method: string, description: string): JobSummary => ({
   id,
@@ -127,20 +54,16 @@ const started = (id: string, method: string, description: string): JobSummary =>
 
 /** Start a configured job; resolves with the agent job as it stands before its first progress event. */
 export async function runBackup(c: AgentClient, job: string): Promise<JobSummary> {
-  const r = await c.call<{ job: string }>('backup.run', { job });
+  const r = await c.call<Result<'backup.run'>>('backup.run', { job });
   return started(r.job, 'backup.run', `backup ${job}`);
 }
 
-export interface RestoreRequest {
-  jobId: number;
-  where: string;
-  /** chosen paths (directories end with /); none = the whole job */
-  files?: string[];
-}
+/** What the restore dialog asks for: the job, where to, and the chosen paths (directories end with /; none = the whole job). */
+export type RestoreRequest = Pick<Params<'backup.restore'>, 'jobId' | 'where' | 'files'>;
 export async function runRestore(c: AgentClient, r: RestoreRequest): Promise<JobSummary> {
-  const p: Record<string, unknown> = { jobId: r.jobId, where: r.where };
+  const p: Params<'backup.restore'> = { jobId: r.jobId, where: r.where };
   if (r.files?.length) p.files = r.files;
-  const res = await c.call<{ job: string }>('backup.restore', p);
+  const res = await c.call<Result<'backup.restore'>>('backup.restore', p);
   return started(res.job, 'backup.restore', `restore job ${r.jobId}`);
 }
 

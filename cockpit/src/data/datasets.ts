@@ -1,5 +1,5 @@
 /** dataset.*, snapshot.* and snapshot.policy.* (agent/zfs). */
-import type { Result, ZfsDatasetNode } from '../generated/api.js';
+import type { Item, Params, Result, ZfsDatasetNode } from '../generated/api.js';
 import type { AgentClient } from '../rpc/client.js';
 
 export type Dataset = Omit<ZfsDatasetNode, 'children'>;
@@ -10,17 +10,7 @@ export type Snapshot = SnapshotPage['items'][number];
 
 export type SnapshotPage = Result<'snapshot.list'>;
 
-export interface Policy {
-  id: string;
-  dataset: string;
-  schedule: string;
-  naming: string;
-  recursive: boolean;
-  enabled: boolean;
-  retention: { count?: number; maxAgeSeconds?: number };
-  nextRun?: number;
-  lastRun?: { time: number; created?: string; errors: string[] };
-}
+export type Policy = Item<'snapshot.policy.list'>;
 
 type Opts = { signal?: AbortSignal };
 
@@ -48,15 +38,15 @@ export function listSnapshots(
 export const createSnapshot = (c: AgentClient, dataset: string, name: string) =>
   c.call<Snapshot>('snapshot.create', { dataset, name });
 export const rollbackSnapshot = (c: AgentClient, snapshot: string, destroyNewer: boolean) =>
-  c.call<object>('snapshot.rollback', { snapshot, destroyNewer });
+  c.call<Result<'snapshot.rollback'>>('snapshot.rollback', { snapshot, destroyNewer });
 
 export const listPolicies = (c: AgentClient, o: Opts = {}) => c.items<Policy>('snapshot.policy.list', {}, o);
-export const setPolicy = (
-  c: AgentClient,
-  p: { id: string; dataset: string; schedule: string; retention: { count?: number }; recursive?: boolean },
-) => c.call<Policy>('snapshot.policy.set', p);
-export const deletePolicy = (c: AgentClient, id: string) => c.call<object>('snapshot.policy.delete', { id });
-export const runPolicy = (c: AgentClient, id: string) => c.call<object>('snapshot.policy.run', { id });
+export const setPolicy = (c: AgentClient, p: Omit<Params<'snapshot.policy.set'>, 'dryRun'>) =>
+  c.call<Policy>('snapshot.policy.set', p);
+export const deletePolicy = (c: AgentClient, id: string) =>
+  c.call<Result<'snapshot.policy.delete'>>('snapshot.policy.delete', { id });
+export const runPolicy = (c: AgentClient, id: string) =>
+  c.call<Result<'snapshot.policy.run'>>('snapshot.policy.run', { id });
 
 /** Flatten a tree for display with depth. */
 export function flattenTree(nodes: DatasetNode[], depth = 0): { node: DatasetNode; depth: number }[] {

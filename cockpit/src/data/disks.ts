@@ -16,7 +16,7 @@ export const readSmart = (c: AgentClient, disk: Disk) => c.call<Smart>('disk.sma
 /** Turn the locate LED of the enclosure slot holding `disk` on or off. */
 export function setLocate(c: AgentClient, disk: Disk, on: boolean) {
   if (!disk.enclosure) return Promise.reject(new Error(`${disk.name} is not in an enclosure slot`));
-  return c.call<{ locate: boolean; changed: boolean }>('enclosure.locate', {
+  return c.call<Result<'enclosure.locate'>>('enclosure.locate', {
     enclosure: disk.enclosure.id,
     slot: disk.enclosure.slot,
     on,

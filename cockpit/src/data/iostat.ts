@@ -2,23 +2,12 @@
  * Pool I/O for the Overview chart: samples of `pool.iostat` (bytes and operations per second
  * over one interval), summed over the pools into a short series the chart draws.
  */
+import type { Result } from '../generated/api.js';
 import type { AgentClient } from '../rpc/client.js';
 
-export interface PoolIo {
-  name: string;
-  alloc?: number;
-  free?: number;
-  readOps: number;
-  writeOps: number;
-  readBytes: number;
-  writeBytes: number;
-}
+export type IostatSample = Result<'pool.iostat'>;
 
-export interface IostatSample {
-  at: string;
-  seconds: number;
-  pools: PoolIo[];
-}
+export type PoolIo = IostatSample['pools'][number];
 
 /** One point of the chart: the end of a sample (epoch seconds) and the pools' sums. */
 export interface IoPoint {

@@ -5,82 +5,36 @@
  * twin: the same params with `dryRun: true`, answered with the files and argv the real call
  * would write and run.
  */
-import type { Item, Result } from '../generated/api.js';
+import type { DryRunPlan, Item, Params, Result } from '../generated/api.js';
 import type { AgentClient } from '../rpc/client.js';
 
 type Opts = { signal?: AbortSignal };
 
-export interface BackendProbe {
-  name: string;
-  available: boolean;
-  reason?: string;
-}
-
 export type IscsiStatus = Result<'iscsi.status'>;
-
-export interface Portal {
-  address: string;
-  port: number;
-}
-
-export type Backing = { kind: 'zvol'; dataset: string } | { kind: 'file'; name: string; sizeBytes: number };
-
-export interface Lun {
-  lun: number;
-  backing: Backing;
-  blockSize: 512 | 4096;
-  readonly: boolean;
-  cache: 'write-back' | 'write-through';
-  serial: string;
-  naa: string;
-}
-
-export interface Group {
-  name: string;
-  initiators: string[];
-  /** the group's own LUN number → the target's LUN */
-  luns: { lun: number; target: number }[];
-}
+export type BackendProbe = IscsiStatus['backends'][number];
 
 export type Target = Item<'iscsi.target.list'>;
+export type Portal = Target['portals'][number];
+export type Lun = Target['luns'][number];
+export type Backing = Lun['backing'];
+export type Group = Target['groups'][number];
 
 export type Session = Item<'iscsi.session.list'>;
 
+export type Drift = Result<'iscsi.drift'>;
 export type DriftItem = Drift['items'][number];
 
-export type Drift = Result<'iscsi.drift'>;
-
-export interface FileDiff {
-  path: string;
-  diff: string;
-}
-
 /** A dry run's answer: what the real call would write and run. */
-export interface Plan {
-  dryRun: true;
-  commands: string[][];
-  files?: FileDiff[];
-  notes?: string[];
-}
+export type Plan = DryRunPlan;
+export type FileDiff = NonNullable<Plan['files']>[number];
 
-/** A real call's answer. */
-export interface Applied {
-  changed: string[];
-  version?: number;
-  commands: string[][];
-  notes: string[];
-  /** adopt: running items it could not take over, each a sentence */
-  skipped?: string[];
-}
+/** A real call's answer (adopt adds the running items it could not take over, each a sentence). */
+export type Applied = Result<'iscsi.target.create'> & Partial<Pick<Result<'iscsi.adopt'>, 'skipped'>>;
 
-export interface ChapInput {
-  user: string;
-  secret: string;
-  mutualUser?: string;
-  mutualSecret?: string;
-}
+export type ChapInput = NonNullable<Params<'iscsi.target.create'>['chap']>;
 
-export type Volblocksize = '4K' | '8K' | '16K' | '32K' | '64K' | '128K';
+type ZvolCreate = NonNullable<Params<'iscsi.lun.create'>['create']>;
+export type Volblocksize = NonNullable<ZvolCreate['volblocksize']>;
 export const VOLBLOCKSIZES: Volblocksize[] = ['4K', '8K', '16K', '32K', '64K', '128K'];
 
 /** What the "new LUN on a new zvol" dialog collects. */
@@ -92,7 +46,7 @@ export interface ZvolLunDraft {
   size: string;
   thin: boolean;
   volblocksize: Volblocksize;
-  blockSize: 512 | 4096;
+  blockSize: Lun['blockSize'];
   /** LUN number; empty: the first free one */
   lun?: number;
   /** false: the zvol exists already (size, thin and volblocksize are then not sent) */
@@ -128,11 +82,11 @@ function mutation<A extends unknown[]>(method: string, params: (...a: A) => Reco
 
 export const createTarget = mutation(
   'iscsi.target.create',
-  (t: { iqn: string; alias?: string; portals?: Portal[]; chap?: ChapInput }) => compact({ ...t }),
+  (t: Pick<Params<'iscsi.target.create'>, 'iqn' | 'alias' | 'portals' | 'chap'>) => compact({ ...t }),
 );
 export const updateTarget = mutation(
   'iscsi.target.update',
-  (iqn: string, set: { alias?: string; portals?: Portal[]; enabled?: boolean }) => ({
+  (iqn: string, set: Params<'iscsi.target.update'>['set']) => ({
     iqn,
     set: compact(set),
   }),
@@ -147,7 +101,7 @@ export const clearChap = mutation('iscsi.target.chap.clear', (iqn: string) => ({
 export const createZvolLun = mutation('iscsi.lun.create', (d: ZvolLunDraft) => zvolLunParams(d));
 export const updateLun = mutation(
   'iscsi.lun.update',
-  (target: string, lun: number, set: { readonly?: boolean; cache?: Lun['cache'] }) => ({
+  (target: string, lun: number, set: Params<'iscsi.lun.update'>['set']) => ({
     target,
     lun,
     set: compact(set),
@@ -220,10 +174,10 @@ export function zvolLunProblems(d: ZvolLunDraft): string[] {
 }
 
 /** The iscsi.lun.create params for a draft (throws with the problems when it has some). */
-export function zvolLunParams(d: ZvolLunDraft): Record<string, unknown> {
+export function zvolLunParams(d: ZvolLunDraft): Params<'iscsi.lun.create'> {
   const problems = zvolLunProblems(d);
   if (problems.length) throw new Error(problems.join('; '));
-  const p: Record<string, unknown> = {
+  const p: Params<'iscsi.lun.create'> = {
     target: d.target,
     backing: { kind: 'zvol', dataset: d.dataset },
     blockSize: d.blockSize,

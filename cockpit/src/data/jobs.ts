@@ -1,18 +1,17 @@
 /** job.* — long work with live progress (docs/design.md "Long work is a job"). */
-import type { Result } from '../generated/api.js';
+import type { Params, Result } from '../generated/api.js';
 import type { AgentClient } from '../rpc/client.js';
 
-export type JobState = 'waiting' | 'running' | 'success' | 'failed' | 'aborted' | 'interrupted';
-
 export type Job = Result<'job.get'>;
+export type JobState = Job['state'];
 
 /** What a job.progress / job.finished event carries. */
 export type JobSummary = Pick<Job, 'id' | 'method' | 'state' | 'progress' | 'error'>;
 
 type Opts = { signal?: AbortSignal };
 
-export const listJobs = (c: AgentClient, q: { limit?: number; state?: JobState } = {}, o: Opts = {}) =>
-  c.call<{ items: Job[]; total: number }>('job.list', q, o);
+export const listJobs = (c: AgentClient, q: Pick<Params<'job.list'>, 'limit' | 'state'> = {}, o: Opts = {}) =>
+  c.call<Result<'job.list'>>('job.list', q, o);
 export const getJob = (c: AgentClient, id: string, o: Opts = {}) => c.call<Job>('job.get', { id }, o);
 export const abortJob = (c: AgentClient, id: string) => c.call<Job>('job.abort', { id });
 

@@ -1,48 +1,21 @@
 /** object.* — S3 buckets, users and keys, grants, migration (agent/object/, README "Object storage"). */
-import type { Item, Result } from '../generated/api.js';
+import type { Item, Params, Result } from '../generated/api.js';
 import type { AgentClient } from '../rpc/client.js';
 import type { JobSummary } from './jobs.js';
 
 export type ObjectStatus = Result<'object.status'>;
 
-export interface BucketQuota {
-  enabled: boolean;
-  maxSize?: number;
-  maxObjects?: number;
-}
-
 export type Bucket = Item<'object.bucket.list'>;
-
-export interface BucketContents {
-  currentObjects: number;
-  currentBytes: number;
-  versions: number;
-  versionBytes: number;
-  noncurrentVersions: number;
-  deleteMarkers: number;
-  multipartUploads: number;
-  multipartParts: number;
-  multipartBytes: number;
-  oldestUpload?: string;
-  complete: boolean;
-  countedAt: string;
-}
+export type BucketQuota = Bucket['quota'];
+export type BucketContents = Result<'object.bucket.contents'>;
 
 export type ObjectUser = Item<'object.user.list'>;
 
 /** Returned once, when a key is created: shown in the one-time dialog, then forgotten. */
-export interface NewKey {
-  user: string;
-  accessKey: string;
-  secretKey: string;
-}
+export type NewKey = Result<'object.key.create'>;
 
-export type Access = 'read-only' | 'read-write' | 'write-only';
-export interface Grant {
-  bucket: string;
-  user: string;
-  access: Access;
-}
+export type Grant = Item<'object.grant.list'>;
+export type Access = Grant['access'];
 
 type Opts = { signal?: AbortSignal };
 
@@ -55,49 +28,49 @@ export const createBucket = (c: AgentClient, name: string, owner: string) =>
   c.call<Bucket>('object.bucket.create', { name, owner });
 /** `force` removes every object; the agent wants the name typed back as `confirm`. */
 export const deleteBucket = (c: AgentClient, name: string, force = false) =>
-  c.call<Record<string, never>>('object.bucket.delete', force ? { name, force, confirm: name } : { name });
+  c.call<Result<'object.bucket.delete'>>(
+    'object.bucket.delete',
+    force ? { name, force, confirm: name } : { name },
+  );
 export const setVersioning = (c: AgentClient, name: string, enabled: boolean) =>
-  c.call<{ versioning: string }>('object.bucket.versioning', { name, enabled });
+  c.call<Result<'object.bucket.versioning'>>('object.bucket.versioning', { name, enabled });
 export const setQuota = (c: AgentClient, name: string, q: BucketQuota) =>
   c.call<Bucket>('object.bucket.quota', { name, ...q });
 
 export const listUsers = (c: AgentClient, o: Opts = {}) => c.items<ObjectUser>('object.user.list', {}, o);
 export const createUser = (c: AgentClient, id: string, displayName: string, email?: string) =>
-  c.call<{ user: ObjectUser; key: NewKey }>(
+  c.call<Result<'object.user.create'>>(
     'object.user.create',
     email ? { id, displayName, email } : { id, displayName },
   );
 export const suspendUser = (c: AgentClient, id: string, suspended: boolean) =>
   c.call<ObjectUser>('object.user.suspend', { id, suspended });
 export const deleteUser = (c: AgentClient, id: string) =>
-  c.call<Record<string, never>>('object.user.delete', { id });
+  c.call<Result<'object.user.delete'>>('object.user.delete', { id });
 export const createKey = (c: AgentClient, user: string) => c.call<NewKey>('object.key.create', { user });
 export const rotateKey = (c: AgentClient, user: string, accessKey: string) =>
   c.call<NewKey>('object.key.rotate', { user, accessKey });
 export const revokeKey = (c: AgentClient, user: string, accessKey: string) =>
-  c.call<Record<string, never>>('object.key.revoke', { user, accessKey });
+  c.call<Result<'object.key.revoke'>>('object.key.revoke', { user, accessKey });
 
 export const listGrants = (c: AgentClient, bucket: string, o: Opts = {}) =>
   c.items<Grant>('object.grant.list', { bucket }, o);
-export const setGrant = (c: AgentClient, g: Grant) => c.call<Grant[]>('object.grant.set', { ...g });
+export const setGrant = (c: AgentClient, g: Grant) =>
+  c.call<Result<'object.grant.set'>>('object.grant.set', { ...g });
 export const revokeGrant = (c: AgentClient, bucket: string, user: string) =>
-  c.call<Grant[]>('object.grant.revoke', { bucket, user });
+  c.call<Result<'object.grant.revoke'>>('object.grant.revoke', { bucket, user });
 
-export interface MigrationRequest {
-  endpoint: string;
-  accessKey: string;
-  secretKey: string;
-  owner: string;
-  /** source → target names; none: every bucket of the source, same names */
-  buckets?: { source: string; target?: string }[];
-}
+type Migrate = Params<'object.migrate'>;
+/** The migration form: the source's endpoint and keys, the owner, and which buckets (source → target names; none: every bucket of the source, same names). */
+export type MigrationRequest = Pick<Migrate['source'], 'endpoint' | 'accessKey' | 'secretKey'> &
+  Pick<Migrate, 'owner' | 'buckets'>;
 export async function startMigration(c: AgentClient, r: MigrationRequest): Promise<JobSummary> {
-  const p: Record<string, unknown> = {
+  const p: Migrate = {
     source: { endpoint: r.endpoint, accessKey: r.accessKey, secretKey: r.secretKey },
     owner: r.owner,
   };
   if (r.buckets?.length) p.buckets = r.buckets;
-  const res = await c.call<{ job: string }>('object.migrate', p);
+  const res = await c.call<Result<'object.migrate'>>('object.migrate', p);
   return {
     id: res.job,
     method: 'object.migrate',

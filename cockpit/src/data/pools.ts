@@ -1,5 +1,5 @@
 /** pool.* — ZFS pools (agent/zfs/schemas.ts). */
-import type { Item, ZfsVdev } from '../generated/api.js';
+import type { DryRunPlan, Item, Params, Result, ZfsVdev } from '../generated/api.js';
 import type { AgentClient } from '../rpc/client.js';
 import type { JobSummary } from './jobs.js';
 
@@ -9,46 +9,31 @@ export type Scan = Pool['scan'];
 
 export type Pool = Item<'pool.list'>;
 
-export type VdevType = 'stripe' | 'mirror' | 'raidz1' | 'raidz2' | 'raidz3';
+type Create = Params<'pool.create'>;
+export type VdevType = Create['topology']['data'][number]['type'];
 export const VDEV_TYPES: VdevType[] = ['stripe', 'mirror', 'raidz1', 'raidz2', 'raidz3'];
 export const MIN_DISKS: Record<VdevType, number> = { stripe: 1, mirror: 2, raidz1: 2, raidz2: 3, raidz3: 4 };
 
-export interface PoolCreate {
-  name: string;
-  topology: { data: { type: VdevType; disks: string[] }[] };
-  mountpoint?: string;
-  altroot?: string;
-  force?: boolean;
-}
+/** What the wizard sends: data vdevs only (log, cache, spares and properties are not offered). */
+export type PoolCreate = Pick<Create, 'name' | 'mountpoint' | 'altroot' | 'force'> & {
+  topology: Pick<Create['topology'], 'data'>;
+};
 
-export interface DryRunPlan {
-  dryRun: true;
-  commands: string[][];
-  files?: { path: string; diff: string }[];
-  notes?: string[];
-}
+export type { DryRunPlan };
 
-export interface PoolAlert {
-  id: string;
-  time: number;
-  severity: string;
-  pool: string;
-  kind: string;
-  message: string;
-}
+export type PoolAlert = Item<'pool.alert.list'>;
 
 type Opts = { signal?: AbortSignal };
 
 export const listPools = (c: AgentClient, o: Opts = {}) => c.items<Pool>('pool.list', {}, o);
 export const planPool = (c: AgentClient, p: PoolCreate) =>
-  c.call<DryRunPlan>('pool.create', { ...p, dryRun: true } as unknown as Record<string, unknown>);
-export const createPool = (c: AgentClient, p: PoolCreate) =>
-  c.call<Pool>('pool.create', p as unknown as Record<string, unknown>);
+  c.call<DryRunPlan>('pool.create', { ...p, dryRun: true });
+export const createPool = (c: AgentClient, p: PoolCreate) => c.call<Result<'pool.create'>>('pool.create', p);
 export const destroyPool = (c: AgentClient, name: string) =>
-  c.call<object>('pool.destroy', { name, confirm: name });
+  c.call<Result<'pool.destroy'>>('pool.destroy', { name, confirm: name });
 /** Start a scrub; resolves with the job as it stands before its first progress event. */
 export async function scrubPool(c: AgentClient, name: string): Promise<JobSummary> {
-  const { job } = await c.call<{ job: string }>('pool.scrub', { name });
+  const { job } = await c.call<Result<'pool.scrub'>>('pool.scrub', { name });
   return {
     id: job,
     method: 'pool.scrub',
@@ -56,7 +41,8 @@ export async function scrubPool(c: AgentClient, name: string): Promise<JobSummar
     progress: { percent: 0, description: `scrub ${name}` },
   };
 }
-export const stopScrub = (c: AgentClient, name: string) => c.call<object>('pool.scrub.stop', { name });
+export const stopScrub = (c: AgentClient, name: string) =>
+  c.call<Result<'pool.scrub.stop'>>('pool.scrub.stop', { name });
 export const listPoolAlerts = (c: AgentClient, o: Opts = {}) =>
   c.items<PoolAlert>('pool.alert.list', { limit: 20 }, o);
 

@@ -2,12 +2,7 @@
 import type { Item, Result } from '../generated/api.js';
 import type { AgentClient } from '../rpc/client.js';
 
-export interface WhoAmI {
-  user: string;
-  uid?: number;
-  role: 'admin' | 'operator' | 'auditor' | 'public' | 'none';
-  transport: string;
-}
+export type WhoAmI = Result<'auth.whoami'>;
 
 export type Capability = Item<'system.capabilities'>;
 

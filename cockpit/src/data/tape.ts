@@ -1,68 +1,26 @@
 /** changer.*, drive.*, media.*, vtl.* — tape libraries and virtual tape (agent/tape/, agent/vtl/). */
-import type { Item, Result } from '../generated/api.js';
+import type { DryRunPlan, Item, Params, Result } from '../generated/api.js';
 import type { AgentClient } from '../rpc/client.js';
 import type { JobSummary } from './jobs.js';
 
 type Opts = { signal?: AbortSignal };
 
-export interface DriveRef {
-  id: string;
-  index: number;
-  device: string;
-}
-
 export type ChangerInfo = Item<'changer.list'>;
-
-export interface DriveElement {
-  index: number;
-  full: boolean;
-  volumeTag?: string;
-  sourceSlot?: number;
-  mediaType?: string;
-  cleaning?: boolean;
-}
-
-export interface SlotElement {
-  index: number;
-  full: boolean;
-  volumeTag?: string;
-  importExport: boolean;
-  mediaType?: string;
-  cleaning?: boolean;
-}
+export type DriveRef = ChangerInfo['drives'][number];
 
 export type ChangerStatus = Result<'changer.status'>;
-
-export interface TapeAlert {
-  flag: number;
-  name: string;
-  severity: 'info' | 'warning' | 'critical';
-}
+export type DriveElement = ChangerStatus['drives'][number];
+export type SlotElement = ChangerStatus['slots'][number];
 
 export type DriveStatus = Result<'drive.status'>;
+export type TapeAlert = DriveStatus['alerts'][number];
 
-export interface VtlLibrary {
-  id: number;
-  name: string;
-  personality: string;
-  drives: number[];
-  slots: number;
-  mailslots: number;
-  barcodePrefix: string;
-  tapes: number;
-  cleaningTapes: number;
-  capacityMB: number;
-  compression: number;
-}
+/** A virtual library with every setting given: what the wizard fills in, and what vtl.library.list answers (with more). */
+export type VtlLibrary = Required<Omit<Params<'vtl.library.create'>, 'dryRun'>>;
 
 export type VtlStatus = Result<'vtl.status'>;
 
-export interface VtlPlan {
-  dryRun: true;
-  commands: string[][];
-  files?: { path: string; diff: string }[];
-  notes?: string[];
-}
+export type VtlPlan = DryRunPlan;
 
 /** An element the user clicked: a slot (storage or mailslot) or a drive. */
 export type Pick = { kind: 'slot'; index: number; importExport: boolean } | { kind: 'drive'; index: number };
@@ -102,7 +60,7 @@ export async function move(c: AgentClient, changer: string, from: Pick, to: Pick
 }
 
 export async function startInventory(c: AgentClient, changer: string): Promise<JobSummary> {
-  const r = await c.call<{ job: string }>('changer.inventory', { changer });
+  const r = await c.call<Result<'changer.inventory'>>('changer.inventory', { changer });
   return {
     id: r.job,
     method: 'changer.inventory',
@@ -112,8 +70,9 @@ export async function startInventory(c: AgentClient, changer: string): Promise<J
 }
 
 export const vtlStatus = (c: AgentClient, o: Opts = {}) => c.call<VtlStatus>('vtl.status', {}, o);
-export const listVtl = (c: AgentClient, o: Opts = {}) => c.items<VtlLibrary>('vtl.library.list', {}, o);
+export const listVtl = (c: AgentClient, o: Opts = {}) =>
+  c.items<Item<'vtl.library.list'>>('vtl.library.list', {}, o);
 export const planVtl = (c: AgentClient, lib: VtlLibrary) =>
   c.call<VtlPlan>('vtl.library.create', { ...lib, dryRun: true });
 export const createVtl = (c: AgentClient, lib: VtlLibrary) =>
-  c.call<{ changed: string[]; commands: string[][] }>('vtl.library.create', { ...lib });
+  c.call<Result<'vtl.library.create'>>('vtl.library.create', { ...lib });

@@ -1,4 +1,5 @@
 /** terminal.* — a login shell on the appliance, output as terminal.output events (admin only). */
+import type { Result } from '../generated/api.js';
 import type { AgentClient, AgentEvent } from '../rpc/client.js';
 
 export interface TerminalOutput {
@@ -48,7 +49,7 @@ export async function openTerminal(
   };
   const off = c.on(['terminal.output', 'terminal.closed'], handle, { remote: false });
   try {
-    const r = await c.call<{ id: string }>('terminal.open', { ...size, ack: true });
+    const r = await c.call<Result<'terminal.open'>>('terminal.open', { ...size, ack: true });
     id = r.id;
   } catch (e) {
     off();

@@ -56,6 +56,21 @@ export type ZfsVdev = {
   children: ZfsVdev[];
 };
 
+/** the plan of a dry run (any mutating method called with `dryRun: true`). */
+export type DryRunPlan = {
+  dryRun: true;
+  /** argv lists, in order */
+  commands: Array<string[]>;
+  files?: Array<{
+    path: string;
+    /** unified diff of the file as it would be written */
+    diff: string;
+  }>;
+  /** console lines (bconsole) sent, in order, after the argv */
+  console?: string[];
+  notes?: string[];
+};
+
 /** Every method: its params and its result (a mutating method called with `dryRun` answers a plan instead). */
 export interface Methods {
   /** Acknowledge open alerts: they stay until cleared but no longer count as news */
@@ -209,7 +224,28 @@ export interface Methods {
     result: {
       items: Array<{
         seq: number;
+        /** ms since the epoch */
         time: number;
+        user: string;
+        uid?: number;
+        transport: string;
+        method: string;
+        /** as called, secrets redacted */
+        params?: unknown;
+        outcome: "ok" | "error" | "denied" | "invalid" | "accepted" | "dry-run";
+        error?: {
+          kind?: string;
+          message: string;
+        };
+        durationMs?: number;
+        job?: string;
+        /** the caller asked for a dry run */
+        dryRun?: boolean;
+        detail?: Record<string, unknown>;
+        /** hash of the record before */
+        prev: string;
+        /** sha256 of prev and this record */
+        hash: string;
       }>;
       total: number;
       /** the byte bound of one answer was reached: page on with offset */
@@ -315,7 +351,7 @@ export interface Methods {
     result: {
       user: string;
       uid?: number;
-      role: string;
+      role: "none" | "public" | "auditor" | "operator" | "admin";
       transport: string;
     };
   };
@@ -1760,29 +1796,86 @@ export interface Methods {
     result: {
       director: {
         name: string;
-        kind: string;
+        kind: "director" | "storage" | "client";
         up: boolean;
-        /** name, version, started, pid, jobs */
-        header?: {};
-        running?: Array<{}>;
+        /** the daemon's status header */
+        header?: {
+          name: string;
+          version: string;
+          started?: string;
+          reloaded?: string;
+          pid?: number;
+          jobsRun?: number;
+          jobsRunning?: number;
+        };
+        running?: Array<{
+          jobId: number;
+          job: string;
+          level?: string;
+          type?: string;
+          status?: string;
+          files: number;
+          bytes: number;
+          /** bytes per second as the daemon reports it */
+          rate?: number;
+          file?: string;
+        }>;
         error?: string;
       };
       storages: Array<{
         name: string;
-        kind: string;
+        kind: "director" | "storage" | "client";
         up: boolean;
-        /** name, version, started, pid, jobs */
-        header?: {};
-        running?: Array<{}>;
+        /** the daemon's status header */
+        header?: {
+          name: string;
+          version: string;
+          started?: string;
+          reloaded?: string;
+          pid?: number;
+          jobsRun?: number;
+          jobsRunning?: number;
+        };
+        running?: Array<{
+          jobId: number;
+          job: string;
+          level?: string;
+          type?: string;
+          status?: string;
+          files: number;
+          bytes: number;
+          /** bytes per second as the daemon reports it */
+          rate?: number;
+          file?: string;
+        }>;
         error?: string;
       }>;
       clients: Array<{
         name: string;
-        kind: string;
+        kind: "director" | "storage" | "client";
         up: boolean;
-        /** name, version, started, pid, jobs */
-        header?: {};
-        running?: Array<{}>;
+        /** the daemon's status header */
+        header?: {
+          name: string;
+          version: string;
+          started?: string;
+          reloaded?: string;
+          pid?: number;
+          jobsRun?: number;
+          jobsRunning?: number;
+        };
+        running?: Array<{
+          jobId: number;
+          job: string;
+          level?: string;
+          type?: string;
+          status?: string;
+          files: number;
+          bytes: number;
+          /** bytes per second as the daemon reports it */
+          rate?: number;
+          file?: string;
+        }>;
         error?: string;
       }>;
     };
@@ -2034,7 +2127,25 @@ export interface Methods {
       pool?: string & string & string & string & string & string;
     };
     result: {
-      items: Array<{}>;
+      items: Array<{
+        mediaId: number;
+        name: string;
+        /** Append, Full, Used, Recycle, Purged, Error, … */
+        status: string;
+        pool?: string;
+        mediaType: string;
+        storage?: string;
+        bytes: number;
+        files: number;
+        jobs: number;
+        retentionDays: number;
+        recycle: boolean;
+        enabled: boolean;
+        slot: number;
+        inChanger: boolean;
+        labelled?: string;
+        lastWritten?: string;
+      }>;
       /** how many there are (all of them where the list pages) */
       total: number;
     };
@@ -3441,7 +3552,7 @@ export interface Methods {
       create?: {
         sizeBytes: number;
         /** sparse (no reservation) */
-        thin: boolean;
+        thin?: boolean;
         volblocksize?: "4K" | "8K" | "16K" | "32K" | "64K" | "128K";
       };
       blockSize?: 512 | 4096;
@@ -3592,7 +3703,7 @@ export interface Methods {
       portals?: Array<{
         /** a local IPv4 or IPv6 address of this machine (0.0.0.0 or :: for every one) */
         address: string;
-        port: number;
+        port?: number;
       }>;
       /** CHAP user and secret (and mutual); secrets go to secrets.env only */
       chap?: {
@@ -3708,7 +3819,7 @@ export interface Methods {
         portals?: Array<{
           /** a local IPv4 or IPv6 address of this machine (0.0.0.0 or :: for every one) */
           address: string;
-          port: number;
+          port?: number;
         }>;
         enabled?: boolean;
       };
@@ -4037,11 +4148,11 @@ export interface Methods {
         smtp: {
           /** SMTP server host name or address */
           host: string;
-          port: number;
+          port?: number;
           /** starttls: required upgrade (port 587); tls: implicit (465); none: plain (local relays) */
-          security: "starttls" | "tls" | "none";
+          security?: "starttls" | "tls" | "none";
           /** check the server certificate */
-          verifyTls: boolean;
+          verifyTls?: boolean;
           user?: string;
           /** an e-mail address (user@domain) */
           from: string & string & string;
@@ -4186,7 +4297,7 @@ export interface Methods {
       /** S3 bucket name: 3–63 characters of a-z, 0-9, "." and "-", starting and ending with a letter or digit; not an IP address, no "..", no "xn--"/"sthree-" prefix or "-s3alias"/"--ol-s3" suffix */
       bucket: string;
       /** only uploads started at least this many hours ago (default 24; 0: all of them) */
-      olderThanHours: number;
+      olderThanHours?: number;
       /** return the commands and file diffs that would be applied; change nothing */
       dryRun?: boolean;
     };
@@ -6619,6 +6730,7 @@ export interface Methods {
     params: {};
     result: {
       openrpc: string;
+      [key: string]: unknown | undefined;
     };
   };
   /** The access matrix: what each user, group member, guest and client host may do on each share (none/read/write) and why; computed, nothing is tried or changed */
@@ -6741,9 +6853,9 @@ export interface Methods {
       nfsClients?: Array<{
         /** address, network, or * (anyone) */
         host: string | "*";
-        readOnly: boolean;
+        readOnly?: boolean;
         /** root: root becomes anonymous (default); all: everyone does; none: trust client uids */
-        squash: "root" | "all" | "none";
+        squash?: "root" | "all" | "none";
         /** the uid squashed users get (default 65534) */
         anonuid?: number;
         /** the gid squashed users get (default 65534) */
@@ -7179,9 +7291,9 @@ export interface Methods {
         nfsClients?: Array<{
           /** address, network, or * (anyone) */
           host: string | "*";
-          readOnly: boolean;
+          readOnly?: boolean;
           /** root: root becomes anonymous (default); all: everyone does; none: trust client uids */
-          squash: "root" | "all" | "none";
+          squash?: "root" | "all" | "none";
           /** the uid squashed users get (default 65534) */
           anonuid?: number;
           /** the gid squashed users get (default 65534) */
@@ -8021,17 +8133,17 @@ export interface Methods {
       /** storage slots */
       slots: number;
       /** import/export slots */
-      mailslots: number;
+      mailslots?: number;
       /** first characters of every barcode (the rest: a number to 6 characters and L<gen>) */
       barcodePrefix: string;
       /** data cartridges placed from slot 1 */
       tapes: number;
       /** CLN cartridges after them */
-      cleaningTapes: number;
+      cleaningTapes?: number;
       /** capacity of each cartridge */
-      capacityMB: number;
+      capacityMB?: number;
       /** zlib factor (0: off) */
-      compression: number;
+      compression?: number;
       /** return the commands and file diffs that would be applied; change nothing */
       dryRun?: boolean;
     };
@@ -8150,7 +8262,7 @@ export interface Methods {
       configDir: string;
       home: string;
       libraries: number;
-      personalities: string[];
+      personalities: Array<"STK-L700" | "STK-L80" | "STK-SL150" | "SPECTRA-PYTHON" | "IBM-03584L32" | "HP-MSL-G3">;
       driveGenerations: number[];
     };
   };

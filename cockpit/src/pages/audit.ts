@@ -67,7 +67,7 @@ export class AuditPage extends LitElement {
             offset: 0,
             method: v('method'),
             user: v('user'),
-            outcome: v('outcome'),
+            outcome: OUTCOMES.find((o) => o === v('outcome')),
           };
         }}
       >

@@ -184,7 +184,7 @@ export class BackupPage extends LitElement {
   }
 
   private backupDefs() {
-    return (this.defs.value ?? []).filter((d) => d.type === 'backup' && !d.builtin);
+    return (this.defs.value ?? []).filter((d) => d.type === 'backup');
   }
 
   override render() {

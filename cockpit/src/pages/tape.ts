@@ -351,7 +351,13 @@ export class TapePage extends LitElement {
         ><input id="name" .value=${d.name} @change=${(e: Event) => this.set('name', (e.target as HTMLInputElement).value)} />
         ${num('id', _('Library id (10, 20, … 90)'), 10, 90)}
         <label for="personality">${_('Model')}</label>
-        <select id="personality" @change=${(e: Event) => this.set('personality', (e.target as HTMLSelectElement).value)}>
+        <select
+          id="personality"
+          @change=${(e: Event) => {
+            const p = personalities.find((x) => x === (e.target as HTMLSelectElement).value);
+            if (p) this.set('personality', p);
+          }}
+        >
           ${personalities.map((p) => html`<option ?selected=${p === d.personality}>${p}</option>`)}
         </select>
         <label for="drives">${_('Drives (LTO generation each)')}</label
