@@ -40,10 +40,10 @@ let data: DataModule;
 const received: { body: string; sig?: string }[] = [];
 
 before(async () => {
-  let out = '';
   s = await cockpitSession({
+    // the data module is bundled and imported before the plugin build empties the directory
     beforeBuild: async (dir) => {
-      out = path.join(dir, 'alerts-data.mjs');
+      const out = path.join(dir, 'alerts-data.mjs');
       await esbuild.build({
         entryPoints: [path.join(repoRoot(), 'cockpit/src/data/alerts.ts')],
         bundle: true,
@@ -51,10 +51,10 @@ before(async () => {
         platform: 'node',
         outfile: out,
       });
+      data = (await import(pathToFileURL(out).href)) as DataModule;
     },
   });
   const session = s;
-  data = (await import(pathToFileURL(out).href)) as DataModule;
   // the package holds what Cockpit serves, not the bundler's metafile
   assert.deepEqual(
     readdirSync(session.buildDir).filter(
