@@ -11,13 +11,19 @@ export interface SessionsContext {
   requireSamba(): Promise<void>;
   /** smbstatus' tables and the share name of a share directory (service.ts) */
   read(): Promise<{ status: SmbStatus; shareOf: (dir: string) => string }>;
+  /** uid → user name from the account backend (smbstatus shows a uid it cannot resolve itself) */
+  userNames(): Promise<Map<number, string>>;
 }
 
 /** The sessions with their shares, and per share its clients and open files. Pure. */
-export function sessionsView(status: SmbStatus, shareOf: (dir: string) => string) {
+export function sessionsView(
+  status: SmbStatus,
+  shareOf: (dir: string) => string,
+  names: Map<number, string> = new Map(),
+) {
   const sessions = status.sessions.map((s) => ({
     id: s.id,
-    user: s.user,
+    user: (/^\d+$/.test(s.user) ? names.get(Number(s.user)) : undefined) ?? s.user,
     machine: s.machine,
     dialect: s.dialect,
     shares: [...new Set(status.tcons.filter((t) => t.machine === s.machine).map((t) => t.share))].sort(),
@@ -70,7 +76,8 @@ export function sessionMethods(sc: SessionsContext): AnyMethodDef[] {
             reason: (err as Error).message,
           });
         }
-        return sessionsView(r.status, r.shareOf);
+        const names = await sc.userNames().catch(() => new Map<number, string>());
+        return sessionsView(r.status, r.shareOf, names);
       },
     }),
   ] as AnyMethodDef[];

@@ -247,7 +247,11 @@ export function createSharesService(): ServiceFactory {
       }),
       ...shareMethods(sc),
       ...accountMethods(sc),
-      ...sessionMethods({ requireSamba, read: readSmbstatus }),
+      ...sessionMethods({
+        requireSamba,
+        read: readSmbstatus,
+        userNames: async () => new Map((await accountsOf().read()).users.map((u) => [u.uid, u.name])),
+      }),
       defineMethod({
         name: 'shares.drift',
         summary:

@@ -22,6 +22,7 @@ import {
   listUsers,
   reapplyShares,
   type Share,
+  type SharesStatus,
   sharesDrift,
   sharesSessions,
   sharesStatus,
@@ -168,8 +169,9 @@ export class SharesPage extends LitElement {
           ${_('New share…')}
         </button>
       </div>
-      ${unavailableBanner(_('SMB (Samba)'), down, _('Install Samba, then reload this page.'))}
-      ${s && !s.nfs ? unavailableBanner(_('NFS'), s.nfsReason) : nothing}
+      ${s ? this.renderStatus(s) : nothing}
+      <div data-for="smb">${unavailableBanner(_('SMB (Samba)'), down, _('Install Samba, then reload this page.'))}</div>
+      <div data-for="nfs">${s && !s.nfs ? unavailableBanner(_('NFS'), s.nfsReason) : nothing}</div>
       <cal-error .error=${this.error}></cal-error>
       ${this.renderDone()} ${this.renderDrift()}
       ${renderTask(
@@ -192,6 +194,14 @@ export class SharesPage extends LitElement {
         }}
       ></cal-share-dialog>
       <cal-confirm></cal-confirm>`;
+  }
+
+  private renderStatus(s: SharesStatus) {
+    const smb = !s.samba ? _('not installed') : s.smbdRunning ? _('smbd running') : _('smbd not running');
+    const nfs = !s.nfs ? _('not installed') : s.nfsdRunning ? _('nfsd running') : _('nfsd not running');
+    return html`<p class="muted" data-status data-samba=${s.samba} data-nfs=${s.nfs}>
+      SMB: ${smb} · NFS: ${nfs} · ${format(_('accounts: $0'), s.accounts)}
+    </p>`;
   }
 
   private renderDone() {
