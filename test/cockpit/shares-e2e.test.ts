@@ -70,7 +70,8 @@ describe('Identities and Shares pages in real Cockpit with a real smbd', { timeo
   after(() => runAll([() => s?.stop(), () => smbd?.stop(), () => t?.stop(), () => acc?.cleanup()]));
 
   it('Identities: a group, then a user in it with an SMB password that is never shown back', async () => {
-    const { page, root } = await s!.open('identities', { context });
+    // through the whole Cockpit shell (its menu and the package's iframe)
+    const { page, root } = await s!.open('identities', { context, shell: true });
     const el = root.locator('cal-identities');
     await el.locator('[data-empty]', { hasText: 'No share users yet' }).waitFor({ timeout: 30_000 });
     await el.locator('#id-group-name').fill(GROUP);
@@ -112,7 +113,7 @@ describe('Identities and Shares pages in real Cockpit with a real smbd', { timeo
   });
 
   it('Shares: the access matrix and plan before Apply; the agent has the share; smbclient writes as the user', async () => {
-    const { page, root } = await s!.open('shares', { context });
+    const { page, root } = await s!.open('shares', { context, shell: true });
     const el = root.locator('cal-shares');
     await el.locator('[data-empty]', { hasText: 'No shares yet' }).waitFor({ timeout: 30_000 });
     await el.locator('[data-status][data-samba="true"]').waitFor();

@@ -54,6 +54,10 @@ export class IdentitiesPage extends LitElement {
       td .link + .link {
         margin-left: 0.5rem;
       }
+      .problem {
+        color: var(--cal-danger);
+        border-left: 3px solid var(--cal-danger);
+      }
     `,
   ];
 
@@ -104,6 +108,7 @@ export class IdentitiesPage extends LitElement {
     this.input(a).value = '';
     this.input(b).value = '';
     this.problem = passwordProblem(pw, again);
+    if (this.problem) this.done = undefined;
     return this.problem ? undefined : pw;
   }
 
@@ -118,6 +123,8 @@ export class IdentitiesPage extends LitElement {
     await this.act(async () => {
       await createUser.run(this.client, name, pw, groups);
       this.input('id-user-name').value = '';
+      for (const x of this.shadowRoot!.querySelectorAll<HTMLInputElement>('[data-user-groups] input'))
+        x.checked = false;
       this.done = format(_('User $0 created'), name);
     });
   }
@@ -154,7 +161,7 @@ export class IdentitiesPage extends LitElement {
     return html`<div class="toolbar"><h2>${_('Identities')}</h2></div>
       <p class="muted">${_('Local users and groups for file shares: no home, no login shell.')}</p>
       <cal-error .error=${this.error}></cal-error>
-      ${this.problem ? html`<p class="card" role="alert" data-problem>${_(this.problem)}</p>` : nothing}
+      ${this.problem ? html`<p class="card problem" role="alert" data-problem>${_(this.problem)}</p>` : nothing}
       ${
         this.done
           ? html`<section class="card" role="status" data-done>

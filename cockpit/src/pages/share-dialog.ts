@@ -333,7 +333,11 @@ export class ShareDialog extends LitElement {
         ${this.renderPicker('validGroups', this.groups, _('Valid groups (SMB)'), _('no share groups yet'))}
         ${d.nfs ? this.renderClients() : nothing}
       </form>
-      <p class="muted">${_('No valid users or groups: every share user may connect.')}</p>
+      ${
+        d.smb && !d.validUsers.length && !d.validGroups.length
+          ? html`<p class="muted">${_('No valid users or groups: every share user may connect.')}</p>`
+          : nothing
+      }
       ${
         problems.length && d.name
           ? html`<ul class="problems" data-problems>${problems.map((p) => html`<li>${_(p)}</li>`)}</ul>`
