@@ -13,6 +13,7 @@ import { chmodSync, chownSync, existsSync, readFileSync, writeFileSync } from 'n
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext } from 'playwright-core';
+import { createRunner } from '../../agent/runner.js';
 import { sharesSubsystem } from '../../agent/shares/service.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
 import { freePort, nssFiles, type SmbAccounts, type Smbd, startSmbd } from '../shares/smb-lab.js';
@@ -213,5 +214,37 @@ describe('Identities and Shares pages in real Cockpit with a real smbd', { timeo
     assert.equal((await t!.call<{ items: unknown[] }>('shares.list')).items.length, 0);
     const dir = path.join(t!.prefix, 'srv/calypso/shares', SHARE);
     assert.ok(existsSync(path.join(dir, 'hello.txt')), 'the files stay');
+  });
+
+  it('Shares without Samba or the NFS server: said once with the reason and what to install; New share disabled', async () => {
+    // an agent whose runner finds no program at all: neither smbd nor exportfs
+    const bare = await startTestAgent({
+      services: [sharesSubsystem],
+      runner: createRunner({ path: '/nonexistent' }),
+      listen: true,
+    });
+    try {
+      const ctx = await s!.newContext(bare.socket!);
+      const { page, root } = await s!.open('shares', { context: ctx });
+      const el = root.locator('cal-shares');
+      const smb = el.locator('[data-for="smb"] [data-unavailable]');
+      await smb.waitFor({ timeout: 30_000 });
+      assert.equal(await el.locator('[data-for="smb"] [data-unavailable]').count(), 1, 'said once');
+      const reason = ((await smb.locator('.reason').textContent()) ?? '').trim();
+      assert.match(reason, /apt-get install samba/);
+      assert.match((await smb.textContent()) ?? '', /Install Samba/);
+      assert.match(
+        (await el.locator('[data-for="nfs"] [data-unavailable]').textContent()) ?? '',
+        /apt-get install nfs-kernel-server/,
+      );
+      const create = el.locator('button[data-action="create-share"]');
+      assert.equal(await create.isDisabled(), true);
+      assert.equal(await create.getAttribute('title'), reason, 'the reason is its title');
+      assert.equal(await el.locator('table[data-list="sessions"]').count(), 0, 'no sessions without Samba');
+      assert.equal(await el.locator('[data-drift]').count(), 0, 'no drift where nothing can apply');
+      await screenshot(page, 'shares-00-unavailable');
+    } finally {
+      await bare.stop();
+    }
   });
 });

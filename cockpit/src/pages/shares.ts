@@ -67,9 +67,10 @@ export class SharesPage extends LitElement {
     task: ([c], { signal }) => listShares(c as AgentClient, { signal }),
     args: () => [this.client] as const,
   });
+  /** drift is compared (and alerted by the agent) only where Samba or the NFS server can apply */
   private drift = new Task(this, {
-    task: ([c], { signal }) => sharesDrift(c as AgentClient, { signal }),
-    args: () => [this.client] as const,
+    task: ([c, can], { signal }) => (can ? sharesDrift(c as AgentClient, { signal }) : undefined),
+    args: () => [this.client, !!(this.status.value?.samba || this.status.value?.nfs)] as const,
   });
   /** SMB sessions need Samba; without it there are none to list */
   private sessions = new Task(this, {
