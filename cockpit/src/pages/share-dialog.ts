@@ -88,6 +88,9 @@ export class ShareDialog extends LitElement {
       td.access-none {
         color: var(--cal-fg-muted);
       }
+      section[data-review] h3 {
+        margin-top: 1rem;
+      }
       .why {
         display: block;
         font-size: 0.75rem;
@@ -211,8 +214,12 @@ export class ShareDialog extends LitElement {
       <p class="muted">${_('Computed from the options and the directory’s owner and mode; nothing has changed yet.')}</p>
       ${this.renderMatrix(r.cells)}
       <h3>${_('Plan')}</h3>
-      <p class="muted">${_('Apply runs these commands, in this order:')}</p>
-      <pre aria-label=${_('Commands')}>${planCommands(r.plan).join('\n')}</pre>
+      ${
+        r.plan.commands.length
+          ? html`<p class="muted">${_('Apply runs these commands, in this order:')}</p>
+            <pre aria-label=${_('Commands')}>${planCommands(r.plan).join('\n')}</pre>`
+          : html`<p class="muted" data-no-commands>${_('Apply runs no command: nothing changes.')}</p>`
+      }
       ${(r.plan.files ?? []).map((f) => html`<details><summary>${f.path}</summary><pre>${f.diff}</pre></details>`)}
       ${r.plan.notes?.length ? html`<ul class="muted">${r.plan.notes.map((n) => html`<li>${n}</li>`)}</ul>` : nothing}
     </section>`;
