@@ -87,6 +87,30 @@ function findShare(s: SharesState, name: string): Share {
   return sh;
 }
 
+type ShareInput = { name: string } & Partial<typeof SHARE_DEFAULTS>;
+
+/** The share shares.create (a new name) or shares.update (an existing one) would make of `p`. */
+function proposedShare(sc: SharesMethodsContext, all: Share[], p: ShareInput): Share {
+  const { name, ...opts } = p;
+  const cur = all.find((x) => x.name === name);
+  return cur ? { ...cur, ...opts } : { name, path: sc.pathOf(name), ...SHARE_DEFAULTS, ...opts };
+}
+
+/** A directory shares.create would make (mkdir -m 0775 as root), below the nearest one that exists. */
+async function plannedDir(sc: SharesMethodsContext, dir: string): Promise<PathInfo | undefined> {
+  for (let d = path.dirname(dir); d !== path.dirname(d); d = path.dirname(d)) {
+    const st = await sc.stat(d);
+    if (st)
+      return {
+        uid: 0,
+        gid: 0,
+        mode: 0o775,
+        ancestors: [{ path: d, uid: st.uid, gid: st.gid, mode: st.mode }, ...(st.ancestors ?? [])],
+      };
+  }
+  return undefined;
+}
+
 export function shareMethods(sc: SharesMethodsContext): AnyMethodDef[] {
   const view = async (s: Share) => ({
     ...s,
@@ -199,6 +223,13 @@ export function shareMethods(sc: SharesMethodsContext): AnyMethodDef[] {
           guest: Type.Optional(Type.Boolean({ description: 'include an anonymous guest (default true)' })),
           hosts: Type.Optional(Type.Array(HostSchema, { maxItems: 64, description: 'client addresses' })),
           shares: Type.Optional(Type.Array(ShareNameSchema, { maxItems: 1000, description: 'default: all' })),
+          proposed: Type.Optional(
+            Type.Object(CreateParams.properties, {
+              additionalProperties: false,
+              description:
+                'a share as shares.create or shares.update would make it (its options over the current ones): the matrix of that share alone, before it is applied; a directory not made yet counts as made by shares.create (mode 0775, root)',
+            }),
+          ),
         },
         { additionalProperties: false },
       ),
@@ -218,7 +249,11 @@ export function shareMethods(sc: SharesMethodsContext): AnyMethodDef[] {
       mutating: false,
       handler: async (p) => {
         const all = sc.state().shares;
-        const shares = p.shares ? p.shares.map((n) => findShare(sc.state(), n)) : all;
+        const shares = p.proposed
+          ? [proposedShare(sc, all, p.proposed as ShareInput)]
+          : p.shares
+            ? p.shares.map((n) => findShare(sc.state(), n))
+            : all;
         const db = sc.accessDb ? await sc.accessDb() : await sc.accounts().read();
         const users =
           p.users ??
@@ -234,7 +269,7 @@ export function shareMethods(sc: SharesMethodsContext): AnyMethodDef[] {
         ];
         const paths = new Map<string, PathInfo>();
         for (const s of shares) {
-          const st = await sc.stat(s.path);
+          const st = (await sc.stat(s.path)) ?? (p.proposed ? await plannedDir(sc, s.path) : undefined);
           if (st) paths.set(s.path, st);
         }
         return {

@@ -23,6 +23,7 @@ import { sharesConfig } from './config.js';
 import { ldapDirectory } from './directory-ldap.js';
 import { directoryRoleMethods, gidRolesOf } from './directory-roles.js';
 import { accountMethods } from './methods-accounts.js';
+import { sessionMethods } from './methods-sessions.js';
 import { ApplyResult, type SharesMethodsContext, shareMethods } from './methods-shares.js';
 import { sharesMetrics } from './metrics.js';
 import { checkShares, type SharesState } from './model.js';
@@ -107,14 +108,13 @@ export function createSharesService(): ServiceFactory {
     const sharesRoot = deps.layout.data.shares;
     const checkAll = (s: SharesState) => [...checkShares(s), ...checkExports(s, sharesRoot)];
 
+    const readSmbstatus = async () => {
+      const r = await deps.runner.run(['smbstatus', '-s', paths.conf, '--json'], { timeoutMs: 10_000 });
+      const byPath = new Map(state().shares.map((s) => [s.path, s.name]));
+      return { status: parseSmbstatusJson(r.stdout), shareOf: (dir: string) => byPath.get(dir) ?? dir };
+    };
     // SMB sessions and open files per share for /metrics: no Samba or no smbd, no series
-    deps.metrics.contribute(
-      ...sharesMetrics(async () => {
-        const r = await deps.runner.run(['smbstatus', '-s', paths.conf, '--json'], { timeoutMs: 10_000 });
-        const byPath = new Map(state().shares.map((s) => [s.path, s.name]));
-        return { status: parseSmbstatusJson(r.stdout), shareOf: (dir) => byPath.get(dir) ?? dir };
-      }),
-    );
+    deps.metrics.contribute(...sharesMetrics(readSmbstatus));
 
     // a dataset a share lives on is not destroyed from under it
     deps.usage.register('dataset', (name, recursive) =>
@@ -255,6 +255,11 @@ export function createSharesService(): ServiceFactory {
       ...accountMethods(sc),
       ...directory.methods,
       ...directoryRoleMethods(directory),
+      ...sessionMethods({
+        requireSamba,
+        read: readSmbstatus,
+        userNames: async () => new Map((await accountsOf().read()).users.map((u) => [u.uid, u.name])),
+      }),
       defineMethod({
         name: 'shares.drift',
         summary:

@@ -28,6 +28,8 @@ import './pages/protection.js';
 import './pages/tape.js';
 import './pages/object.js';
 import './pages/iscsi.js';
+import './pages/shares.js';
+import './pages/identities.js';
 import './pages/alerts.js';
 import './components/alert-bell.js';
 
@@ -47,6 +49,8 @@ const PAGES: PageDef[] = [
   { id: 'audit', label: _('Audit'), render: () => html`<cal-audit></cal-audit>` },
   { id: 'terminal', label: _('Terminal'), render: () => html`<cal-terminal></cal-terminal>` },
   { id: 'iscsi', label: _('iSCSI'), render: () => html`<cal-iscsi></cal-iscsi>` },
+  { id: 'shares', label: _('Shares'), render: () => html`<cal-shares></cal-shares>` },
+  { id: 'identities', label: _('Identities'), render: () => html`<cal-identities></cal-identities>` },
   { id: 'tape', label: _('Tape & VTL'), render: () => html`<cal-tape></cal-tape>` },
   { id: 'backup', label: _('Backup'), render: () => html`<cal-backup></cal-backup>` },
   {

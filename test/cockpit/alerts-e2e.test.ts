@@ -6,29 +6,20 @@
  * module's pure functions (bell count, the target form) are checked directly.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { notifySubsystem } from '../../agent/alerts/notify.js';
 import { alertsSubsystem } from '../../agent/alerts/service.js';
 import { waitUntil } from '../../agent/util/time.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
 import { repoRoot } from '../helpers/paths.js';
-import {
-  buildPlugin,
-  type CockpitServer,
-  launchChromium,
-  openPluginPage,
-  pluginContext,
-  screenshot,
-  startCockpit,
-} from './harness.js';
+import { type CockpitSession, cockpitSession, screenshot } from './harness.js';
 
 // the module's shape as this test uses it (the root tsconfig leaves browser code out)
 type Count = { critical: number; warning: number; info: number; acknowledged: number };
@@ -41,43 +32,44 @@ interface DataModule {
   targetFromForm(f: Record<string, string>): FormResult;
 }
 
-let buildDir: string;
-let cockpit: CockpitServer;
-let browser: Browser;
+let s: CockpitSession | undefined;
 let t: TestAgent;
 let context: BrowserContext;
 let hook: Server;
 let data: DataModule;
 const received: { body: string; sig?: string }[] = [];
-const opened: Page[] = [];
 
 before(async () => {
-  buildDir = mkdtempSync(path.join(os.tmpdir(), 'calypso-plugin-'));
-  chmodSync(buildDir, 0o755);
-  const out = path.join(buildDir, 'alerts-data.mjs');
-  await esbuild.build({
-    entryPoints: [path.join(repoRoot(), 'cockpit/src/data/alerts.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    outfile: out,
+  s = await cockpitSession({
+    // the data module is bundled and imported before the plugin build empties the directory
+    beforeBuild: async (dir) => {
+      const out = path.join(dir, 'alerts-data.mjs');
+      await esbuild.build({
+        entryPoints: [path.join(repoRoot(), 'cockpit/src/data/alerts.ts')],
+        bundle: true,
+        format: 'esm',
+        platform: 'node',
+        outfile: out,
+      });
+      data = (await import(pathToFileURL(out).href)) as DataModule;
+    },
   });
-  data = (await import(pathToFileURL(out).href)) as DataModule;
-  await buildPlugin(buildDir);
+  const session = s;
   // the package holds what Cockpit serves, not the bundler's metafile
   assert.deepEqual(
-    readdirSync(buildDir).filter((f) => f.startsWith('.') || (f.endsWith('.json') && f !== 'manifest.json')),
+    readdirSync(session.buildDir).filter(
+      (f) => f.startsWith('.') || (f.endsWith('.json') && f !== 'manifest.json'),
+    ),
     [],
   );
-  cockpit = await startCockpit({ pluginDir: buildDir });
-  browser = await launchChromium();
   // the test's webhook receiver is on loopback: calypso.yaml must allow it (issue #28 item 13)
   t = await startTestAgent({
     services: [alertsSubsystem, notifySubsystem],
     listen: true,
     config: { notify: { webhookAllow: ['127.0.0.1'] } },
   });
-  context = await pluginContext(browser, t.socket!);
+  session.defer(() => t.stop());
+  context = await session.newContext(t.socket!);
   hook = createServer((req, res) => {
     let body = '';
     req.on('data', (b) => {
@@ -92,13 +84,11 @@ before(async () => {
 });
 
 after(async () => {
-  for (const p of opened) await p.close().catch(() => {});
-  await context?.close();
-  await browser?.close();
-  await cockpit?.stop();
-  await t?.stop();
-  await new Promise((r) => hook?.close(r));
-  if (buildDir) rmSync(buildDir, { recursive: true, force: true });
+  try {
+    await s?.stop();
+  } finally {
+    await new Promise((r) => hook?.close(r));
+  }
 });
 
 describe('the data module', () => {
@@ -158,8 +148,7 @@ describe('the data module', () => {
 
 describe('Alerts in real Cockpit', { timeout: 240_000 }, () => {
   it('the bell counts a raised alert at once; Acknowledge on the Alerts page takes it off', async () => {
-    const { page, root } = await openPluginPage(context, cockpit.url, 'overview');
-    opened.push(page);
+    const { page, root } = await s!.open('overview', { context });
     const bell = root.locator('cal-alert-bell a');
     await bell.waitFor({ timeout: 30_000 });
     await root.locator('cal-alert-bell a[data-count="0"]').waitFor();
@@ -200,8 +189,7 @@ describe('Alerts in real Cockpit', { timeout: 240_000 }, () => {
   });
 
   it('adds a webhook target with the form and Send test delivers a signed message', async () => {
-    const { page, root } = await openPluginPage(context, cockpit.url, 'alerts');
-    opened.push(page);
+    const { page, root } = await s!.open('alerts', { context });
     const pageEl = root.locator('cal-alerts');
     await pageEl.locator('summary', { hasText: 'Add a notification target' }).click();
     const form = pageEl.locator('form[data-form="target"]');

@@ -8,28 +8,19 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Locator } from 'playwright-core';
 import { baculaPaths } from '../../agent/backup/paths.js';
 import { createLayout } from '../../agent/layout.js';
 import { createRunner } from '../../agent/runner.js';
 import type { AgentClient } from '../../rpc/client.js';
 import { type DaemonKind, type RunningDaemon, startDaemon } from '../backup/daemons.js';
 import { freePorts } from '../backup/lab.js';
-import { type AgentProcess, startAgentProcess } from '../helpers/agent.js';
-import {
-  buildPlugin,
-  type CockpitServer,
-  launchChromium,
-  openPluginPage,
-  pluginContext,
-  screenshot,
-  startCockpit,
-} from './harness.js';
+import type { AgentProcess } from '../helpers/agent.js';
+import { type CockpitSession, cockpitSession, runAll, screenshot } from './harness.js';
 
 const MiB = 1024 * 1024;
 
@@ -38,20 +29,19 @@ const shadowText = (l: Locator) =>
   l.evaluate((e) => (e as unknown as { shadowRoot: { textContent: string } }).shadowRoot.textContent);
 
 describe('Backup page in real Cockpit with the real Bacula daemons', { timeout: 240_000 }, () => {
+  let s: CockpitSession | undefined;
   let agent: AgentProcess;
   let client: AgentClient;
-  let buildDir: string;
-  let cockpit: CockpitServer;
-  let browser: Browser;
-  let context: BrowserContext;
   let data: string;
   let backupId = 0;
   const daemons: RunningDaemon[] = [];
-  const opened: Page[] = [];
 
   before(async () => {
-    agent = await startAgentProcess({});
+    s = await cockpitSession({ agent: {} });
+    const session = s;
+    agent = s.agent!;
     client = await agent.client();
+    session.defer(() => client.close());
     const [dir, fd, sd] = (await freePorts(3)) as [number, number, number];
     await client.call('backup.settings.set', { dirPort: dir, fdPort: fd, sdPort: sd });
     // ~24 MiB, throttled to 4 MiB/s by the file daemon: long enough for live progress events
@@ -89,32 +79,14 @@ describe('Backup page in real Cockpit with the real Bacula daemons', { timeout: 
     });
     const paths = baculaPaths(createLayout(agent.prefix));
     const ports = { dir, fd, sd };
+    session.defer(() => runAll(daemons.reverse().map((d) => () => d.stop())));
     for (const k of ['sd', 'fd', 'dir'] as DaemonKind[])
       daemons.push(await startDaemon(createRunner(), paths, k, { host: '127.0.0.1', port: ports[k] }));
-    buildDir = mkdtempSync(path.join(os.tmpdir(), 'calypso-plugin-'));
-    chmodSync(buildDir, 0o755);
-    await buildPlugin(buildDir);
-    cockpit = await startCockpit({ pluginDir: buildDir });
-    browser = await launchChromium();
-    context = await pluginContext(browser, agent.socket);
   });
 
-  after(async () => {
-    for (const p of opened) await p.close().catch(() => {});
-    await browser?.close();
-    await cockpit?.stop();
-    for (const d of daemons.reverse()) await d.stop().catch(() => {});
-    client?.close();
-    await agent?.stop();
-    agent?.cleanup();
-    if (buildDir) rmSync(buildDir, { recursive: true, force: true });
-  });
+  after(() => s?.stop());
 
-  async function open(route: string) {
-    const { page, root } = await openPluginPage(context, cockpit.url, route);
-    opened.push(page);
-    return { page, root };
-  }
+  const open = (route: string) => s!.open(route);
 
   it('lists the clients and schedules of the lab', async () => {
     const { page, root } = await open('backup');

@@ -14,11 +14,8 @@
  *    takes the running targets over after its plan.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { scstBackendFactory } from '../../agent/iscsi/backend-scst.js';
 import { iscsiSubsystem } from '../../agent/iscsi/service.js';
 import { waitUntil } from '../../agent/util/time.js';
@@ -26,38 +23,18 @@ import { zfsSubsystem } from '../../agent/zfs/service.js';
 import { type AgentProcess, startAgentProcess, startTestAgent, type TestAgent } from '../helpers/agent.js';
 import { type FakeRunner, fakeRunner } from '../helpers/fake-runner.js';
 import { SYSROOT } from '../iscsi/scst-state.js';
-import {
-  buildPlugin,
-  type CockpitServer,
-  launchChromium,
-  openPluginPage,
-  pluginContext,
-  screenshot,
-  startCockpit,
-} from './harness.js';
+import { type CockpitSession, cockpitSession, screenshot } from './harness.js';
 
 const IQN = 'iqn.2026-12.org.calypso:e2e-store';
 const SECRET = 'E2e-chap-secr3t';
 
-let buildDir: string;
-let cockpit: CockpitServer;
-let browser: Browser;
-const opened: Page[] = [];
+let s: CockpitSession | undefined;
 
 before(async () => {
-  buildDir = mkdtempSync(path.join(os.tmpdir(), 'calypso-plugin-'));
-  chmodSync(buildDir, 0o755);
-  await buildPlugin(buildDir);
-  cockpit = await startCockpit({ pluginDir: buildDir });
-  browser = await launchChromium();
+  s = await cockpitSession();
 });
 
-after(async () => {
-  for (const p of opened) await p.close().catch(() => {});
-  await browser?.close();
-  await cockpit?.stop();
-  if (buildDir) rmSync(buildDir, { recursive: true, force: true });
-});
+after(() => s?.stop());
 
 describe('iSCSI page in real Cockpit, no backend on this machine', { timeout: 240_000 }, () => {
   let agent: AgentProcess;
@@ -65,7 +42,7 @@ describe('iSCSI page in real Cockpit, no backend on this machine', { timeout: 24
 
   before(async () => {
     agent = await startAgentProcess();
-    context = await pluginContext(browser, agent.socket);
+    context = await s!.newContext(agent.socket);
   });
 
   after(async () => {
@@ -75,8 +52,7 @@ describe('iSCSI page in real Cockpit, no backend on this machine', { timeout: 24
   });
 
   it('says why no target can run, plans a target (dry run) and shows the refusal of the real create', async () => {
-    const { page, root } = await openPluginPage(context, cockpit.url, 'iscsi');
-    opened.push(page);
+    const { page, root } = await s!.open('iscsi', { context });
     const pageEl = root.locator('cal-iscsi');
     await pageEl.locator('[data-available="false"]').waitFor({ timeout: 30_000 });
     const reason = (await pageEl.locator('[data-reason]').textContent()) ?? '';
@@ -148,7 +124,7 @@ describe('iSCSI page on SCST over the recorded sysfs tree (fake scstadmin and zf
       services: [iscsiSubsystem([scstBackendFactory]), zfsSubsystem],
       listen: true,
     });
-    context = await pluginContext(browser, t.socket!);
+    context = await s!.newContext(t.socket!);
   });
 
   after(async () => {
@@ -157,8 +133,7 @@ describe('iSCSI page on SCST over the recorded sysfs tree (fake scstadmin and zf
   });
 
   it('drift and sessions; a target, a zvol LUN, a group and CHAP; Re-apply; Adopt after its plan', async () => {
-    const { page, root } = await openPluginPage(context, cockpit.url, 'iscsi');
-    opened.push(page);
+    const { page, root } = await s!.open('iscsi', { context });
     const pageEl = root.locator('cal-iscsi');
     await pageEl.locator('[data-available="true"]').waitFor({ timeout: 30_000 });
     const banner = pageEl.locator('[data-drift]');

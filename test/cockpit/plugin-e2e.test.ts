@@ -5,13 +5,12 @@
  */
 // test-runner: alone (a browser rendering 1,024 disk rows, timed by playwright; the page timeouts assume one browser)
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { createAgent } from '../../agent/create-agent.js';
 import { createHardwareService } from '../../agent/hardware/service.js';
 import { createRunner } from '../../agent/runner.js';
@@ -20,12 +19,11 @@ import type { AgentClient } from '../../rpc/client.js';
 import { type AgentProcess, startAgentProcess } from '../helpers/agent.js';
 import { destroyPoolsChecked, poolName, useZfsFuse, vdevFiles } from '../zfs/helpers.js';
 import {
-  buildPlugin,
-  type CockpitServer,
-  launchChromium,
-  openPluginPage,
+  type CockpitSession,
+  cockpitSession,
   type PluginRoot,
   pluginContext,
+  runAll,
   screenshot,
   startCockpit,
 } from './harness.js';
@@ -37,13 +35,10 @@ describe('Cockpit plugin in real Cockpit', { timeout: 300_000 }, () => {
   let fuse: Awaited<ReturnType<typeof useZfsFuse>> | undefined;
   let agent: AgentProcess;
   let client: AgentClient;
-  let buildDir: string;
-  let cockpit: CockpitServer;
-  let browser: Browser;
+  let s: CockpitSession;
   let context: BrowserContext;
   let files: string[];
   const pool = poolName('ui');
-  const opened: Page[] = [];
 
   before(async () => {
     fuse = await useZfsFuse();
@@ -58,46 +53,35 @@ describe('Cockpit plugin in real Cockpit', { timeout: 300_000 }, () => {
     for (const d of [agent.prefix, path.dirname(agent.socket)]) chmodSync(d, 0o755);
     client = await agent.client();
     files = vdevFiles(path.join(agent.prefix, 'vdevs'), ['a.img', 'b.img'], 128 * 1024 * 1024);
-    buildDir = mkdtempSync(path.join(os.tmpdir(), 'calypso-plugin-'));
-    chmodSync(buildDir, 0o755);
-    await buildPlugin(buildDir);
-    cockpit = await startCockpit({ pluginDir: buildDir });
-    browser = await launchChromium();
-    context = await pluginContext(browser, agent.socket);
+    s = await cockpitSession();
+    context = await s.newContext(agent.socket);
   });
 
-  after(async () => {
-    for (const p of opened) await p.close().catch(() => {});
-    await browser?.close();
-    await cockpit?.stop();
-    client?.close();
-    // the agent first: while it runs it may hold the pool (a scrub, a mount), and a destroy that
-    // failed under it used to be ignored, leaving the pool in zfs-fuse after the run
-    await agent?.stop();
-    try {
-      await destroyPoolsChecked([pool]);
-    } finally {
-      agent?.cleanup();
-      await fuse?.release();
-      if (buildDir) rmSync(buildDir, { recursive: true, force: true });
-    }
-  });
+  after(() =>
+    runAll([
+      () => s?.stop(),
+      () => client?.close(),
+      // the agent before the pool: while it runs it may hold the pool (a scrub, a mount), and a
+      // destroy that failed under it used to be ignored, leaving the pool in zfs-fuse after the run
+      () => agent?.stop(),
+      () => destroyPoolsChecked([pool]),
+      () => agent?.cleanup(),
+      () => fuse?.release(),
+    ]),
+  );
 
   async function open(
     route: string,
     ctx = context,
-    server = cockpit,
+    server: { url: string } = s.cockpit,
   ): Promise<{ page: Page; frame: PluginRoot }> {
-    const { page, root } = await openPluginPage(ctx, server.url, route);
-    const r = { page, frame: root };
-    opened.push(r.page);
-    return r;
+    const { page, root } = await s.open(route, { context: ctx, server });
+    return { page, frame: root };
   }
 
   it('appears in Cockpit’s menu and opens', async () => {
-    const page = await context.newPage();
-    opened.push(page);
-    await page.goto(`${cockpit.url}/`);
+    const page = await context.newPage(); // closed with the context by s.stop()
+    await page.goto(`${s.url}/`);
     const link = page.locator('nav a', { hasText: 'Calypso storage' });
     await link.first().waitFor({ timeout: 20_000 });
     await link.first().click();
@@ -152,7 +136,7 @@ describe('Cockpit plugin in real Cockpit', { timeout: 300_000 }, () => {
       log: pino({ level: 'silent' }),
       runner: createRunner({ path: '/nonexistent' }),
     });
-    const ctx = await pluginContext(browser, (await big.listen()).socket);
+    const ctx = await pluginContext(s.browser, (await big.listen()).socket);
     try {
       const { page, frame } = await open('disks', ctx);
       await frame.locator('cal-disks [data-count="1024"]').waitFor();
@@ -220,9 +204,9 @@ describe('Cockpit plugin in real Cockpit', { timeout: 300_000 }, () => {
   });
 
   it('refuses an auditor’s destroy with a readable message', async () => {
-    const asNobody = await startCockpit({ pluginDir: buildDir, uid: NOBODY, gid: NOBODY });
+    const asNobody = await startCockpit({ pluginDir: s.buildDir, uid: NOBODY, gid: NOBODY });
     try {
-      const ctx = await pluginContext(browser, agent.socket);
+      const ctx = await pluginContext(s.browser, agent.socket);
       const { page, frame } = await open('pools', ctx, asNobody);
       await frame.locator('cal-app .who[data-role="auditor"]').waitFor();
       const card = frame.locator(`cal-pools section[data-pool="${pool}"]`);
@@ -298,7 +282,7 @@ describe('Cockpit plugin in real Cockpit', { timeout: 300_000 }, () => {
   });
 
   it('follows Cockpit’s dark theme', async () => {
-    const dark = await pluginContext(browser, agent.socket, { colorScheme: 'dark' });
+    const dark = await pluginContext(s.browser, agent.socket, { colorScheme: 'dark' });
     try {
       const { page, frame } = await open('pools', dark);
       await frame.locator(`cal-pools section[data-pool="${pool}"]`).waitFor();

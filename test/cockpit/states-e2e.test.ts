@@ -6,57 +6,27 @@
  * configured: the Tape page says how to add one. Screenshots: artifacts/cockpit/states-*.png.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { type AgentProcess, startAgentProcess } from '../helpers/agent.js';
-import {
-  buildPlugin,
-  type CockpitServer,
-  launchChromium,
-  openPluginPage,
-  pluginContext,
-  screenshot,
-  startCockpit,
-} from './harness.js';
+import { type CockpitSession, cockpitSession, screenshot } from './harness.js';
 
 describe('unavailable and empty states in real Cockpit', { timeout: 180_000 }, () => {
-  let agent: AgentProcess | undefined;
-  let buildDir = '';
-  let cockpit: CockpitServer | undefined;
-  let browser: Browser | undefined;
-  let context: BrowserContext;
-  const opened: Page[] = [];
+  let s: CockpitSession | undefined;
 
   before(async () => {
-    agent = await startAgentProcess({
-      config: {
-        // a cluster that is not there: radosgw-admin cannot reach it
-        object: { backend: 'rgw', port: 1, ceph: { conf: '/nonexistent/calypso-test/ceph.conf' } },
-      } as never,
+    s = await cockpitSession({
+      agent: {
+        config: {
+          // a cluster that is not there: radosgw-admin cannot reach it
+          object: { backend: 'rgw', port: 1, ceph: { conf: '/nonexistent/calypso-test/ceph.conf' } },
+        } as never,
+      },
     });
-    buildDir = mkdtempSync(path.join(os.tmpdir(), 'calypso-plugin-'));
-    chmodSync(buildDir, 0o755);
-    await buildPlugin(buildDir);
-    cockpit = await startCockpit({ pluginDir: buildDir });
-    browser = await launchChromium();
-    context = await pluginContext(browser, agent.socket);
   });
 
-  after(async () => {
-    for (const p of opened) await p.close().catch(() => {});
-    await browser?.close();
-    await cockpit?.stop();
-    await agent?.stop();
-    agent?.cleanup();
-    if (buildDir) rmSync(buildDir, { recursive: true, force: true });
-  });
+  after(() => s?.stop());
 
   it('Object storage, unavailable: said once with the reason and what to do; Create disabled with the reason', async () => {
-    const { page, root } = await openPluginPage(context, cockpit!.url, 'object');
-    opened.push(page);
+    const { page, root } = await s!.open('object');
     const banner = root.locator('cal-object [data-unavailable]');
     await banner.waitFor({ timeout: 30_000 });
     assert.equal(await banner.count(), 1, 'said once');
@@ -76,8 +46,7 @@ describe('unavailable and empty states in real Cockpit', { timeout: 180_000 }, (
   });
 
   it('Tape, empty: says how to add a changer, and offers the virtual library', async () => {
-    const { page, root } = await openPluginPage(context, cockpit!.url, 'tape');
-    opened.push(page);
+    const { page, root } = await s!.open('tape');
     const empty = root.locator('cal-tape [data-empty]');
     await empty.waitFor({ timeout: 30_000 });
     assert.match(

@@ -67,8 +67,14 @@ export interface Smbd {
     commands: string,
     timeoutMs?: number,
   ): Promise<{ ok: boolean; out: string }>;
-  /** an anonymous smbclient kept connected to the share: `send` a command line, `close` quits and waits */
-  guestSession(share: string): { send(line: string): void; close(): Promise<void>; out(): string };
+  /**
+   * an smbclient kept connected to the share, anonymous (guest) or as `user`: `send` a command
+   * line, `close` quits and waits
+   */
+  guestSession(
+    share: string,
+    user?: { name: string; password: string },
+  ): { send(line: string): void; close(): Promise<void>; out(): string };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -133,8 +139,9 @@ export async function startSmbd(conf: string, port: number, acc: SmbAccounts): P
       return { ok: false, out: `${err.stdout ?? ''}${err.stderr ?? ''}` };
     }
   }
-  function guestSession(share: string) {
-    const c = spawn('smbclient', ['-s', clientConf, '-p', String(port), `//127.0.0.1/${share}`, '-N'], {
+  function guestSession(share: string, user?: { name: string; password: string }) {
+    const auth = user ? ['-U', `${user.name}%${user.password}`] : ['-N'];
+    const c = spawn('smbclient', ['-s', clientConf, '-p', String(port), `//127.0.0.1/${share}`, ...auth], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { PATH: process.env.PATH ?? '/usr/bin' },
     });

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { sessionsView } from '../../agent/shares/methods-sessions.js';
 import { sharesMetrics } from '../../agent/shares/metrics.js';
 import { parseSmbstatusJson } from '../../agent/shares/parse-smbstatus.js';
 import { repoRoot } from '../helpers/paths.js';
@@ -41,6 +42,31 @@ describe('smbstatus --json (Samba 4.17, recorded)', () => {
       calypso_shares_smb_sessions: [[{}, 1]],
       calypso_shares_smb_connections: [[{ share: 'pub' }, 1]],
       calypso_shares_smb_open_files: [[{ share: 'pub' }, 1]],
+    });
+  });
+
+  it('shares.sessions’ view: each session with its shares, clients and open files per share, a uid named', () => {
+    const status = parseSmbstatusJson(rec('json-guest-session-open-file.json'));
+    const shareOf = (d: string) => (d.endsWith('/pub') ? 'pub' : d);
+    assert.deepEqual(sessionsView(status, shareOf), {
+      sessions: [
+        {
+          id: status.sessions[0]!.id,
+          user: 'nobody',
+          machine: '127.0.0.1',
+          dialect: 'SMB3_11',
+          shares: ['pub'],
+        },
+      ],
+      shares: [{ share: 'pub', clients: 1, openFiles: 1 }],
+    });
+    // smbstatus shows a uid it cannot resolve (accounts only the agent's backend knows): named from it
+    const byUid = { ...status, sessions: status.sessions.map((x) => ({ ...x, user: '61001' })) };
+    assert.equal(sessionsView(byUid, shareOf, new Map([[61001, 'alice']])).sessions[0]!.user, 'alice');
+    assert.equal(sessionsView(byUid, shareOf).sessions[0]!.user, '61001', 'unknown: left as it is');
+    assert.deepEqual(sessionsView(parseSmbstatusJson(rec('json-idle.json')), shareOf), {
+      sessions: [],
+      shares: [],
     });
   });
 });

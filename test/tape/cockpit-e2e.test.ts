@@ -6,64 +6,34 @@
  * cannot run on this machine.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import {
-  buildPlugin,
-  type CockpitServer,
-  launchChromium,
-  openPluginPage,
-  pluginContext,
-  screenshot,
-  startCockpit,
-} from '../cockpit/harness.js';
-import { type AgentProcess, startAgentProcess } from '../helpers/agent.js';
+import { type CockpitSession, cockpitSession, screenshot } from '../cockpit/harness.js';
 
 describe('Tape & VTL page in real Cockpit', { timeout: 240_000 }, () => {
-  let agent: AgentProcess;
-  let buildDir: string;
-  let cockpit: CockpitServer;
-  let browser: Browser;
-  let context: BrowserContext;
-  const opened: Page[] = [];
+  let s: CockpitSession | undefined;
 
   before(async () => {
-    agent = await startAgentProcess({
-      config: {
-        tape: {
-          changers: [
-            {
-              id: 'lib1',
-              device: '/dev/tape/by-id/scsi-NOSUCHLIB',
-              drives: [{ device: '/dev/tape/by-id/scsi-NOSUCHLIB-nst' }],
-            },
-          ],
-        },
-      } as never,
+    s = await cockpitSession({
+      agent: {
+        config: {
+          tape: {
+            changers: [
+              {
+                id: 'lib1',
+                device: '/dev/tape/by-id/scsi-NOSUCHLIB',
+                drives: [{ device: '/dev/tape/by-id/scsi-NOSUCHLIB-nst' }],
+              },
+            ],
+          },
+        } as never,
+      },
     });
-    buildDir = mkdtempSync(path.join(os.tmpdir(), 'calypso-plugin-'));
-    chmodSync(buildDir, 0o755);
-    await buildPlugin(buildDir);
-    cockpit = await startCockpit({ pluginDir: buildDir });
-    browser = await launchChromium();
-    context = await pluginContext(browser, agent.socket);
   });
 
-  after(async () => {
-    for (const p of opened) await p.close().catch(() => {});
-    await browser?.close();
-    await cockpit?.stop();
-    await agent?.stop();
-    agent?.cleanup();
-    if (buildDir) rmSync(buildDir, { recursive: true, force: true });
-  });
+  after(() => s?.stop());
 
   it('shows the library mtx cannot reach, and plans a virtual library it cannot create here', async () => {
-    const { page, root } = await openPluginPage(context, cockpit.url, 'tape');
-    opened.push(page);
+    const { page, root } = await s!.open('tape');
     const lib = root.locator('cal-tape cal-tape-library');
     await lib.locator('h3', { hasText: 'lib1' }).waitFor();
     // the real mtx ran and failed: its own words reach the page

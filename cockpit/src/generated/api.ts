@@ -6746,6 +6746,45 @@ export interface Methods {
       hosts?: string[];
       /** default: all */
       shares?: string[];
+      /** a share as shares.create or shares.update would make it (its options over the current ones): the matrix of that share alone, before it is applied; a directory not made yet counts as made by shares.create (mode 0775, root) */
+      proposed?: {
+        /** share name */
+        name: string;
+        /** a comment shown to clients */
+        description?: string;
+        /** smb, nfs or both */
+        protocols?: Array<"smb" | "nfs">;
+        /** nobody writes through the share */
+        readOnly?: boolean;
+        /** listed to SMB clients */
+        browseable?: boolean;
+        /** SMB: guests (no password) connect as the guest account */
+        guest?: boolean;
+        /** SMB: only these users (and members of validGroups) connect; empty: everyone */
+        validUsers?: string[];
+        /** SMB: members of these connect */
+        validGroups?: string[];
+        /** SMB: only from these; empty: any */
+        hostsAllow?: string[];
+        /** NFS: who mounts, how, with what squash */
+        nfsClients?: Array<{
+          /** address, network, or * (anyone) */
+          host: string | "*";
+          readOnly?: boolean;
+          /** root: root becomes anonymous (default); all: everyone does; none: trust client uids */
+          squash?: "root" | "all" | "none";
+          /** the uid squashed users get (default 65534) */
+          anonuid?: number;
+          /** the gid squashed users get (default 65534) */
+          anongid?: number;
+          /** security flavours, in order of preference (default sys) */
+          sec?: Array<"sys" | "krb5" | "krb5i" | "krb5p">;
+          /** reply only once writes are on stable storage (default true; false: async) */
+          sync?: boolean;
+        }>;
+        /** SMB: ZFS snapshots as Windows Previous Versions (shadow_copy2 on .zfs/snapshot) */
+        previousVersions?: boolean;
+      };
     };
     result: {
       cells: Array<{
@@ -7243,6 +7282,30 @@ export interface Methods {
       }>;
       /** how many there are (all of them where the list pages) */
       total: number;
+    };
+  };
+  /** SMB sessions now (user, client machine, dialect, the shares it is on) and per share its clients and open files (smbstatus --json) */
+  "shares.sessions": {
+    params: {};
+    result: {
+      sessions: Array<{
+        id: string;
+        /** the user the session runs as (guest: the guest account) */
+        user: string;
+        /** the client address */
+        machine: string;
+        /** SMB dialect, e.g. SMB3_11 */
+        dialect: string;
+        /** shares its client is connected to */
+        shares: string[];
+      }>;
+      shares: Array<{
+        share: string;
+        /** tree connects (a client on the share) */
+        clients: number;
+        /** files held open (each open counted) */
+        openFiles: number;
+      }>;
     };
   };
   /** Whether Samba and the NFS server are installed, smbd and nfsd run, the generated files, and how many shares */
