@@ -12,6 +12,7 @@ import type { AccountBackend } from './accounts.js';
 import type { SharesConfig } from './config.js';
 import {
   AccountNameSchema,
+  HostNameSchema,
   HostSchema,
   SHARE_DEFAULTS,
   type Share,
@@ -195,7 +196,12 @@ export function shareMethods(sc: SharesMethodsContext): AnyMethodDef[] {
             }),
           ),
           guest: Type.Optional(Type.Boolean({ description: 'include an anonymous guest (default true)' })),
-          hosts: Type.Optional(Type.Array(HostSchema, { maxItems: 64, description: 'client addresses' })),
+          hosts: Type.Optional(
+            Type.Array(Type.Union([HostSchema, HostNameSchema]), {
+              maxItems: 64,
+              description: 'client addresses or host names (a name matches NFS name and wildcard entries)',
+            }),
+          ),
           shares: Type.Optional(Type.Array(ShareNameSchema, { maxItems: 1000, description: 'default: all' })),
         },
         { additionalProperties: false },

@@ -18,7 +18,9 @@ import type { Effect } from '../config-set/index.js';
 import { configMethods } from '../config-set/methods.js';
 import type { Service, ServiceFactory, Subsystem } from '../deps.js';
 import { DATASETS } from '../zfs/port.js';
+import type { PathInfo } from './access.js';
 import { type AccountBackend, nssWrapperAccounts, systemAccounts } from './accounts.js';
+import { getfaclArgv, parseGetfacl } from './acl.js';
 import { sharesConfig } from './config.js';
 import { accountMethods } from './methods-accounts.js';
 import { ApplyResult, type SharesMethodsContext, shareMethods } from './methods-shares.js';
@@ -29,6 +31,7 @@ import { checkExports } from './render-nfs.js';
 import { exportsPathOf, hasNfs, hasSmb, sambaPaths, sharesTarget, smbdRunning } from './target.js';
 
 const INSTALL = 'install Debian’s samba package (apt-get install samba smbclient)';
+const INSTALL_ACL = 'apt-get install acl';
 const INSTALL_NFS = 'install Debian’s NFS server (apt-get install nfs-kernel-server)';
 
 const DriftItem = Type.Object({
@@ -164,7 +167,15 @@ export function createSharesService(): ServiceFactory {
       };
     }
 
-    const statOf = async (p: string) => {
+    /** The directory's ACLs through getfacl; without it the mode decides, and the cells say so. */
+    const aclOf = async (dir: string): Promise<Pick<PathInfo, 'acl' | 'aclNote'>> => {
+      if (!deps.runner.which('getfacl')) return { aclNote: `ACLs not read: no getfacl (${INSTALL_ACL})` };
+      const r = await deps.runner.run(getfaclArgv(dir), { timeoutMs, okCodes: [0, 1] });
+      if (r.code !== 0) return { aclNote: `ACLs not read: ${r.stderr.trim()}` };
+      return { acl: parseGetfacl(r.stdout) };
+    };
+
+    const statOf = async (p: string): Promise<PathInfo | undefined> => {
       try {
         const st = await stat(p);
         if (!st.isDirectory()) return undefined;
@@ -174,7 +185,7 @@ export function createSharesService(): ServiceFactory {
           ancestors.push({ path: d, uid: a.uid, gid: a.gid, mode: a.mode & 0o7777 });
           if (d === path.dirname(d)) break;
         }
-        return { uid: st.uid, gid: st.gid, mode: st.mode & 0o7777, ancestors };
+        return { uid: st.uid, gid: st.gid, mode: st.mode & 0o7777, ancestors, ...(await aclOf(p)) };
       } catch {
         return undefined;
       }

@@ -6433,8 +6433,8 @@ export interface Methods {
       groups?: string[];
       /** include an anonymous guest (default true) */
       guest?: boolean;
-      /** client addresses */
-      hosts?: string[];
+      /** client addresses or host names (a name matches NFS name and wildcard entries) */
+      hosts?: Array<string | string>;
       /** default: all */
       shares?: string[];
     };
@@ -6538,12 +6538,16 @@ export interface Methods {
       validUsers?: string[];
       /** SMB: members of these connect */
       validGroups?: string[];
+      /** SMB: these users (@group: its members) only read, even on a writable share */
+      readList?: string[];
+      /** SMB: these users (@group: its members) write, even on a read-only share; wins over readList */
+      writeList?: string[];
       /** SMB: only from these; empty: any */
       hostsAllow?: string[];
       /** NFS: who mounts, how, with what squash */
       nfsClients?: Array<{
-        /** address, network, or * (anyone) */
-        host: string | "*";
+        /** address, network, host name, wildcard (*.example.org), netgroup (@name), or * (anyone) */
+        host: string | string | string | string | "*";
         readOnly: boolean;
         /** root: root becomes anonymous (default); all: everyone does; none: trust client uids */
         squash: "root" | "all" | "none";
@@ -6625,12 +6629,16 @@ export interface Methods {
       validUsers: string[];
       /** SMB: members of these connect */
       validGroups: string[];
+      /** SMB: these users (@group: its members) only read, even on a writable share */
+      readList?: string[];
+      /** SMB: these users (@group: its members) write, even on a read-only share; wins over readList */
+      writeList?: string[];
       /** SMB: only from these; empty: any */
       hostsAllow: string[];
       /** NFS: who mounts, how, with what squash */
       nfsClients: Array<{
-        /** address, network, or * (anyone) */
-        host: string | "*";
+        /** address, network, host name, wildcard (*.example.org), netgroup (@name), or * (anyone) */
+        host: string | string | string | string | "*";
         readOnly: boolean;
         /** root: root becomes anonymous (default); all: everyone does; none: trust client uids */
         squash: "root" | "all" | "none";
@@ -6716,12 +6724,16 @@ export interface Methods {
         validUsers: string[];
         /** SMB: members of these connect */
         validGroups: string[];
+        /** SMB: these users (@group: its members) only read, even on a writable share */
+        readList?: string[];
+        /** SMB: these users (@group: its members) write, even on a read-only share; wins over readList */
+        writeList?: string[];
         /** SMB: only from these; empty: any */
         hostsAllow: string[];
         /** NFS: who mounts, how, with what squash */
         nfsClients: Array<{
-          /** address, network, or * (anyone) */
-          host: string | "*";
+          /** address, network, host name, wildcard (*.example.org), netgroup (@name), or * (anyone) */
+          host: string | string | string | string | "*";
           readOnly: boolean;
           /** root: root becomes anonymous (default); all: everyone does; none: trust client uids */
           squash: "root" | "all" | "none";
@@ -6785,12 +6797,16 @@ export interface Methods {
         validUsers?: string[];
         /** SMB: members of these connect */
         validGroups?: string[];
+        /** SMB: these users (@group: its members) only read, even on a writable share */
+        readList?: string[];
+        /** SMB: these users (@group: its members) write, even on a read-only share; wins over readList */
+        writeList?: string[];
         /** SMB: only from these; empty: any */
         hostsAllow?: string[];
         /** NFS: who mounts, how, with what squash */
         nfsClients?: Array<{
-          /** address, network, or * (anyone) */
-          host: string | "*";
+          /** address, network, host name, wildcard (*.example.org), netgroup (@name), or * (anyone) */
+          host: string | string | string | string | "*";
           readOnly: boolean;
           /** root: root becomes anonymous (default); all: everyone does; none: trust client uids */
           squash: "root" | "all" | "none";
