@@ -14,6 +14,7 @@ const AREAS: Record<string, { module: string; fn: string }> = {
   iscsi: { module: './iscsi.js', fn: 'benchIscsi' },
   'iscsi-lio': { module: './iscsi-lio.js', fn: 'benchIscsiLio' },
   alerts: { module: './alerts.js', fn: 'benchAlerts' },
+  shares: { module: './shares.js', fn: 'benchShares' },
   abuse: { module: './abuse.js', fn: 'benchAbuse' },
   lab: { module: './lab.js', fn: 'benchLab' },
 };

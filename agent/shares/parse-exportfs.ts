@@ -21,7 +21,7 @@ export function parseExportfsV(text: string): KernelExport[] {
     else logical.push(line.trim());
   }
   return logical.map((l) => {
-    const m = /^(\S+)\s+(\S+?)(?:\(([^)]*)\))?$/.exec(l);
+    const m = /^(\S+)\s+([^\s()]+)(?:\(([^()]*)\))?$/.exec(l);
     if (!m) throw new Error(`exportfs -v: unexpected line ${JSON.stringify(l)}`);
     const client = m[2] === '<world>' ? '*' : (m[2] as string);
     return { path: m[1] as string, client, options: m[3] ? m[3].split(',') : [] };

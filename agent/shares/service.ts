@@ -183,7 +183,7 @@ export function createSharesService(): ServiceFactory {
       return { acl: parseGetfacl(r.stdout) };
     };
 
-    const statOf = async (p: string): Promise<PathInfo | undefined> => {
+    const statOf = async (p: string, acl = true): Promise<PathInfo | undefined> => {
       try {
         const st = await stat(p);
         if (!st.isDirectory()) return undefined;
@@ -193,7 +193,13 @@ export function createSharesService(): ServiceFactory {
           ancestors.push({ path: d, uid: a.uid, gid: a.gid, mode: a.mode & 0o7777 });
           if (d === path.dirname(d)) break;
         }
-        return { uid: st.uid, gid: st.gid, mode: st.mode & 0o7777, ancestors, ...(await aclOf(p)) };
+        return {
+          uid: st.uid,
+          gid: st.gid,
+          mode: st.mode & 0o7777,
+          ancestors,
+          ...(acl ? await aclOf(p) : {}),
+        };
       } catch {
         return undefined;
       }
@@ -241,7 +247,7 @@ export function createSharesService(): ServiceFactory {
           items.push({ kind: 'file', what: file, detail: 'edited by hand (differs from the rendering)' });
       }
       for (const s of state().shares)
-        if (!(await statOf(s.path)))
+        if (!(await statOf(s.path, false)))
           items.push({ kind: 'directory', what: s.path, detail: `share ${s.name}: directory missing` });
       items.push(...(await exportDrift()));
       return items;

@@ -6591,13 +6591,14 @@ export interface Methods {
       notes: string[];
     };
   };
-  /** What differs between the desired shares and what is on disk (smb.conf edited by hand, a directory gone) */
+  /** What differs between the desired shares and what is on disk or served (smb.conf or exports edited by hand, a directory gone, an NFS export removed from the kernel table) */
   "shares.drift": {
     params: {};
     result: {
       inSync: boolean;
       items: Array<{
-        kind: "file" | "directory";
+        /** export: an NFS export of the file missing from the kernel table (exportfs -v) */
+        kind: "file" | "directory" | "export";
         what: string;
         detail: string;
       }>;
