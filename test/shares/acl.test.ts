@@ -5,7 +5,7 @@
  * real smbd (smb-lab.ts) on three shares whose directories get named-user and named-group ACL
  * entries and a restrictive mask with the real `setfacl` — plain directories on the test prefix's
  * file system (ext4 or tmpfs under /tmp: zfs-fuse has no acltype, docs/shares.md) — and a
- * read-only share with a write list: the matrix is computed first and asserted, then every cell
+ * read-only share with a write list and a read list (a user in both: the write list wins): the matrix is computed first and asserted, then every cell
  * is checked with the real smbclient (`ls` for read, `put` for write).
  */
 import assert from 'node:assert/strict';
@@ -148,8 +148,8 @@ describe('ACLs and write lists on a real smbd', { timeout: 240_000 }, () => {
     await t.call('shares.create', {
       name: 'lists',
       readOnly: true,
-      writeList: ['@staff'],
-      readList: ['bob'],
+      writeList: ['@staff', 'dave'],
+      readList: ['bob', 'dave'],
     });
     const root = path.join(t.prefix, 'srv/calypso/shares');
     chmodSync(t.prefix, 0o755);
@@ -184,7 +184,7 @@ describe('ACLs and write lists on a real smbd', { timeout: 240_000 }, () => {
       'lists/alice': 'write',
       'lists/bob': 'read',
       'lists/carol': 'read',
-      'lists/dave': 'read',
+      'lists/dave': 'write',
       'lists/guest': 'none',
     });
     assert.match(
@@ -199,6 +199,8 @@ describe('ACLs and write lists on a real smbd', { timeout: 240_000 }, () => {
     assert.match(why['lists/alice']!, /^@staff is in the write list/);
     assert.match(why['lists/bob']!, /^bob is in the read list/);
     assert.match(why['lists/carol']!, /^the share is read-only/);
+    // in both lists: Samba's write list wins (checked below with smbclient, as every cell)
+    assert.match(why['lists/dave']!, /^dave is in the write list/);
 
     const src = path.join(acc.dir, 'probe.txt');
     writeFileSync(src, 'probe\n');
