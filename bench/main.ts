@@ -15,6 +15,7 @@ const AREAS: Record<string, { module: string; fn: string }> = {
   'iscsi-lio': { module: './iscsi-lio.js', fn: 'benchIscsiLio' },
   alerts: { module: './alerts.js', fn: 'benchAlerts' },
   replication: { module: './replication.js', fn: 'benchReplication' },
+  shares: { module: './shares.js', fn: 'benchShares' },
   abuse: { module: './abuse.js', fn: 'benchAbuse' },
   lab: { module: './lab.js', fn: 'benchLab' },
 };

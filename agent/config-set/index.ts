@@ -224,13 +224,17 @@ export class ManagedConfig<S> {
     const cur = await readFiles(next.keys());
     const changed = [...next.keys()].filter((p) => cur.get(p) !== next.get(p));
     const stateChanged = JSON.stringify(nextState) !== JSON.stringify(this.state());
-    const result: ApplyResult = {
-      dryRun,
-      changed,
-      files: this.diffs(cur, next, changed),
-      commands: [],
-      notes: [],
-    };
+    const result = { dryRun, changed, commands: [], notes: [] } as unknown as ApplyResult;
+    // the diffs only when read (a plan shows them; an apply's answer does not): a 1,000-share smb.conf
+    // changed in every section took jsdiff 3 s, most of a real apply's time (bench/shares.ts)
+    let files: FileDiff[] | undefined;
+    Object.defineProperty(result, 'files', {
+      enumerable: true,
+      get: () => {
+        files ??= this.diffs(cur, next, changed);
+        return files;
+      },
+    });
     const ctx: StepContext<S> = { state: nextState, previous: this.state(), changed };
     const activating = changed.length > 0 || opts.forceActivate === true;
     if (!activating && !stateChanged) {

@@ -1,11 +1,17 @@
 /**
  * The access matrix: for given users, groups, guests and client hosts, what each may do on each
  * share (none / read / write) and why — computed, never tried, from the share's options (read
- * only, guest, valid users and groups, hosts allowed, NFS clients and squash) and the POSIX
- * mode and owner of the shared directory. Pure: the service gathers the accounts and modes.
+ * only, guest, valid users and groups, read and write lists, hosts allowed, NFS clients and
+ * squash) and the POSIX mode, owner and ACLs of the shared directory. Pure: the service gathers
+ * the accounts, modes and ACLs.
  */
+
 import { type AccountDb, groupsOf } from './accounts.js';
+import { type Acl, type AclDecision, type AclEntry, aclPermits, isExtended, rwx } from './acl.js';
 import type { NfsClient, Share } from './model.js';
+import { hostMatches, nfsClientFor } from './nfs-clients.js';
+
+export { hostMatches };
 
 export type Level = 'none' | 'read' | 'write';
 
@@ -16,6 +22,10 @@ export interface PathInfo {
   mode: number;
   /** the directories above it, up to /: each must let the user pass (x) */
   ancestors?: { path: string; uid: number; gid: number; mode: number }[];
+  /** the directory's ACLs (getfacl); absent: not read, the mode decides */
+  acl?: Acl;
+  /** why the ACLs were not read (no getfacl), said in the cells */
+  aclNote?: string;
 }
 
 export type Principal = { kind: 'user'; name: string } | { kind: 'group'; name: string } | { kind: 'guest' };
@@ -50,32 +60,64 @@ interface Identity {
 const RANK: Record<Level, number> = { none: 0, read: 1, write: 2 };
 const min = (a: Level, b: Level): Level => (RANK[a] <= RANK[b] ? a : b);
 
-function ipv4(a: string): number | undefined {
-  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(a);
-  if (!m) return undefined;
-  return m.slice(1).reduce((n, p) => n * 256 + Number(p), 0);
-}
-
-/** `host` is `pattern` (an address, an IPv4 network a.b.c.d/len, or *). */
-export function hostMatches(pattern: string, host: string): boolean {
-  if (pattern === '*' || pattern === host) return true;
-  const [net, len] = pattern.split('/');
-  const a = ipv4(host);
-  const b = ipv4(net ?? '');
-  if (a === undefined || b === undefined || len === undefined) return false;
-  const bits = Number(len);
-  if (bits === 0) return true;
-  const mask = bits === 32 ? 0xffffffff : ~((1 << (32 - bits)) - 1) >>> 0;
-  return (a & mask) >>> 0 === (b & mask) >>> 0;
-}
-
 function bitsFor(p: { uid: number; gid: number; mode: number }, id: Identity): number {
   const shift = id.uid === p.uid ? 6 : id.gids.includes(p.gid) ? 3 : 0;
   return (p.mode >> shift) & 7;
 }
 
-/** What POSIX modes let `id` do in a directory (read: r+x, write: w+x). */
-export function posixLevel(p: PathInfo | undefined, id: Identity): { level: Level; why: string } {
+/** How an ACL entry is named in a cell's why: `user:bob`, `group:staff`, `mask::`, `other::`. */
+export type AclNamer = (e: AclEntry) => string;
+
+const numericName: AclNamer = (e) => `${e.tag}:${e.id ?? ''}`;
+
+export function namerOf(db: AccountDb): AclNamer {
+  return (e) => {
+    if (e.id === undefined) return `${e.tag}:`;
+    const n =
+      e.tag === 'user'
+        ? db.users.find((u) => u.uid === e.id)?.name
+        : db.groups.find((g) => g.gid === e.id)?.name;
+    return `${e.tag}:${n ?? e.id}`;
+  };
+}
+
+function decided(d: AclDecision, name: AclNamer): string {
+  const entry = `${name(d.entry)}:${rwx(d.entry.perms)}`;
+  return d.mask !== undefined && (d.entry.perms & d.mask) !== d.entry.perms
+    ? `${entry} masked by mask::${rwx(d.mask)}`
+    : entry;
+}
+
+/** What an access ACL with named entries lets `id` do: the kernel's check for r+x, then for w+x. */
+function aclLevel(p: PathInfo & { acl: Acl }, id: Identity, name: AclNamer): { level: Level; why: string } {
+  const read = aclPermits(p.acl.access, p, id, 5);
+  if (!read.ok) return { level: 'none', why: `ACL ${decided(read, name)} (${id.label})` };
+  const write = aclPermits(p.acl.access, p, id, 3);
+  return {
+    level: write.ok ? 'write' : 'read',
+    why: `ACL ${decided(write, name)} (${id.label})`,
+  };
+}
+
+/** What the default ACL gives `id` on what others create in the directory (not its own files). */
+function inherited(p: PathInfo, id: Identity, name: AclNamer): string {
+  if (!p.acl || !isExtended(p.acl.default)) return '';
+  const creator = { uid: -2, gid: p.mode & 0o2000 ? p.gid : -2 };
+  const d = aclPermits(p.acl.default, creator, id, 4);
+  const w = aclPermits(p.acl.default, creator, id, 6);
+  const level = w.ok ? 'write' : d.ok ? 'read' : 'none';
+  return `; new files inherit the default ACL: ${level} by ${decided(w.ok ? w : d, name)}`;
+}
+
+/**
+ * What POSIX modes and ACLs let `id` do in a directory (read: r+x, write: w+x). The directories
+ * above are passed by their mode (an ACL on them is not read).
+ */
+export function posixLevel(
+  p: PathInfo | undefined,
+  id: Identity,
+  name: AclNamer = numericName,
+): { level: Level; why: string } {
   if (!p) return { level: 'none', why: 'the directory does not exist' };
   if (id.uid === 0) return { level: 'write', why: 'root' };
   for (const a of p.ancestors ?? [])
@@ -84,17 +126,44 @@ export function posixLevel(p: PathInfo | undefined, id: Identity): { level: Leve
         level: 'none',
         why: `${id.label} cannot pass ${a.path} (mode ${a.mode.toString(8).padStart(4, '0')})`,
       };
+  if (p.acl && isExtended(p.acl.access)) {
+    const r = aclLevel(p as PathInfo & { acl: Acl }, id, name);
+    return { level: r.level, why: r.why + inherited(p, id, name) };
+  }
   const cls = id.uid === p.uid ? 'owner' : id.gids.includes(p.gid) ? 'group' : 'other';
   const bits = (p.mode >> (cls === 'owner' ? 6 : cls === 'group' ? 3 : 0)) & 7;
-  const mode = `mode ${p.mode.toString(8).padStart(4, '0')}, ${id.label} as ${cls}`;
+  const note = p.aclNote ? ` (${p.aclNote})` : '';
+  const mode = `mode ${p.mode.toString(8).padStart(4, '0')}, ${id.label} as ${cls}${note}`;
   if ((bits & 5) !== 5) return { level: 'none', why: mode };
-  return { level: bits & 2 ? 'write' : 'read', why: mode };
+  return { level: bits & 2 ? 'write' : 'read', why: mode + inherited(p, id, name) };
 }
 
 function userIdentity(db: AccountDb, name: string): Identity | undefined {
   const u = db.users.find((x) => x.name === name);
   if (!u) return undefined;
   return { uid: u.uid, gids: groupsOf(db, u).map((g) => g.gid), label: name };
+}
+
+/** `name` or `@group` of a Samba list names this caller (a user by name, anyone in the group). */
+function inList(list: string[] | undefined, p: Principal, id: Identity, m: MatrixInput, guestName: string) {
+  const name = p.kind === 'user' ? p.name : p.kind === 'guest' ? guestName : undefined;
+  return (list ?? []).find((x) =>
+    x.startsWith('@')
+      ? m.db.groups.some((g) => g.name === x.slice(1) && id.gids.includes(g.gid))
+      : x === name,
+  );
+}
+
+/** What the share's options let the caller do: read only, then read list, then write list (Samba's order: the write list wins). */
+function shareLevelOf(s: Share, p: Principal, id: Identity, m: MatrixInput): { level: Level; why: string } {
+  let r: { level: Level; why: string } = s.readOnly
+    ? { level: 'read', why: 'the share is read-only' }
+    : { level: 'write', why: 'the share is writable' };
+  const rl = inList(s.readList, p, id, m, m.guestAccount);
+  if (rl) r = { level: 'read', why: `${rl} is in the read list` };
+  const wl = inList(s.writeList, p, id, m, m.guestAccount);
+  if (wl) r = { level: 'write', why: `${wl} is in the write list` };
+  return r;
 }
 
 function smbCell(
@@ -127,28 +196,22 @@ function smbCell(
       s.validGroups.some((g) => groupNames.includes(g));
     if (!ok) return none('not in valid users or valid groups');
   }
-  const shareLevel: Level = s.readOnly ? 'read' : 'write';
-  const posix = posixLevel(m.paths.get(s.path), id);
-  const access = min(shareLevel, posix.level);
-  const why =
-    access === shareLevel && shareLevel === 'read' ? `the share is read-only (${posix.why})` : posix.why;
+  const share = shareLevelOf(s, p, id, m);
+  const posix = posixLevel(m.paths.get(s.path), id, namerOf(m.db));
+  const access = min(share.level, posix.level);
+  // the share's word is the reason when it is what limits (read) or what lifts (the write list)
+  const said = access === share.level && (share.level === 'read' || share.why.includes('write list'));
+  const why = said ? `${share.why} (${posix.why})` : posix.why;
   return { access, why };
 }
 
-/** The NFS client entry exportfs would use for `host` (the first that matches). */
-function nfsClientFor(s: Share, host: string | undefined): NfsClient | undefined {
-  return s.nfsClients.find((c) => (host === undefined ? c.host === '*' : hostMatches(c.host, host)));
-}
-
-function nfsCell(
+/** What a principal may do through one NFS client entry: read-only, squash, then POSIX. */
+function throughClient(
   s: Share,
+  c: NfsClient,
   p: Principal,
-  host: string | undefined,
   m: MatrixInput,
 ): Omit<Cell, 'share' | 'protocol' | 'principal'> {
-  const none = (why: string) => ({ access: 'none' as Level, why });
-  const c = nfsClientFor(s, host);
-  if (!c) return none(`${host ?? 'this host'} is not an NFS client of the share`);
   let id: Identity | undefined;
   if (p.kind === 'user') id = userIdentity(m.db, p.name);
   else if (p.kind === 'group') {
@@ -163,10 +226,30 @@ function nfsCell(
   if (!id || p.kind === 'guest') id = anon(p.kind === 'guest' ? 'guest' : 'unknown');
   else if (c.squash === 'all' || (c.squash === 'root' && id.uid === 0)) id = anon(id.label);
   const shareLevel: Level = s.readOnly || c.readOnly ? 'read' : 'write';
-  const posix = posixLevel(m.paths.get(s.path), id);
+  const posix = posixLevel(m.paths.get(s.path), id, namerOf(m.db));
   return {
     access: min(shareLevel, posix.level),
     why: shareLevel === 'read' ? `exported read-only (${posix.why})` : posix.why,
+  };
+}
+
+function nfsCell(
+  s: Share,
+  p: Principal,
+  host: string | undefined,
+  m: MatrixInput,
+): Omit<Cell, 'share' | 'protocol' | 'principal'> {
+  const { client, unresolved } = nfsClientFor(s.nfsClients, host);
+  const r = client
+    ? throughClient(s, client, p, m)
+    : { access: 'none' as Level, why: `${host ?? 'this host'} is not an NFS client of the share` };
+  // a netgroup is not looked up: say what the host would get if it were in the first one passed over
+  const ng = unresolved[0];
+  if (!ng) return r;
+  const inIt = throughClient(s, ng, p, m);
+  return {
+    ...r,
+    why: `${r.why}; unknown unless resolved: ${ng.host} is a netgroup, not looked up — if ${host} is in it: ${inIt.access} (${inIt.why})`,
   };
 }
 

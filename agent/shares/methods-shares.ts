@@ -1,5 +1,5 @@
 /** Share methods: list, get, create, update, delete, and the access matrix (a dry run by nature). */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { conflict, notFound } from '../../rpc/errors.js';
@@ -12,6 +12,7 @@ import type { AccountBackend, AccountDb } from './accounts.js';
 import type { SharesConfig } from './config.js';
 import {
   AccountNameSchema,
+  HostNameSchema,
   HostSchema,
   SHARE_DEFAULTS,
   type Share,
@@ -81,6 +82,8 @@ const SetParams = Type.Object(
   { additionalProperties: false, description: 'the options to change' },
 );
 
+const isDirectory = (p: string) => statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
+
 function findShare(s: SharesState, name: string): Share {
   const sh = s.shares.find((x) => x.name === name);
   if (!sh) throw notFound(`share ${name} does not exist`, { name });
@@ -112,9 +115,10 @@ async function plannedDir(sc: SharesMethodsContext, dir: string): Promise<PathIn
 }
 
 export function shareMethods(sc: SharesMethodsContext): AnyMethodDef[] {
-  const view = async (s: Share) => ({
+  // one stat each, no getfacl: a list of 1,000 shares answers within 50 ms (bench/shares.ts)
+  const view = (s: Share) => ({
     ...s,
-    exists: (await sc.stat(s.path)) !== undefined,
+    exists: isDirectory(s.path),
     previousVersionsAvailable: existsSync(snapshotDirOf(s)),
   });
   return [
@@ -125,7 +129,7 @@ export function shareMethods(sc: SharesMethodsContext): AnyMethodDef[] {
       result: listResult(ShareView),
       role: 'auditor',
       mutating: false,
-      handler: async () => listed(await Promise.all(sc.state().shares.map(view))),
+      handler: async () => listed(sc.state().shares.map(view)),
     }),
     defineMethod({
       name: 'shares.get',
@@ -221,7 +225,12 @@ export function shareMethods(sc: SharesMethodsContext): AnyMethodDef[] {
             }),
           ),
           guest: Type.Optional(Type.Boolean({ description: 'include an anonymous guest (default true)' })),
-          hosts: Type.Optional(Type.Array(HostSchema, { maxItems: 64, description: 'client addresses' })),
+          hosts: Type.Optional(
+            Type.Array(Type.Union([HostSchema, HostNameSchema]), {
+              maxItems: 64,
+              description: 'client addresses or host names (a name matches NFS name and wildcard entries)',
+            }),
+          ),
           shares: Type.Optional(Type.Array(ShareNameSchema, { maxItems: 1000, description: 'default: all' })),
           proposed: Type.Optional(
             Type.Object(CreateParams.properties, {

@@ -15,12 +15,39 @@ export const ACCOUNT_NAME = '^[a-z_][a-z0-9_-]{0,31}$';
 export const HOST_PATTERN =
   '^((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}(/([0-9]|[12][0-9]|3[0-2]))?|[0-9A-Fa-f:]*:[0-9A-Fa-f:]*(/([0-9]|[1-9][0-9]|1[01][0-9]|12[0-8]))?)$';
 
+/** A Samba list member: a user, or @group (every member of the group). */
+export const LIST_MEMBER = '^@?[a-z_][a-z0-9_-]{0,31}$';
+
+/**
+ * An NFS client by name (exports(5)): a host name (RFC 1123 labels; the last starts with a letter, so
+ * `10.0.0.256` is no name), a wildcard (`*` and `?` inside labels: `*.example.org`, `web?.example.org`),
+ * or a netgroup (`@name`). None holds a space, a comma or a parenthesis: nothing an exports line would
+ * read as more than a client.
+ */
+export const HOST_NAME =
+  '^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$';
+export const HOST_WILDCARD =
+  '^(?=.{1,253}$)(?=[^*?]*[*?])(?=.*\\.)([A-Za-z0-9*?]([A-Za-z0-9*?-]{0,61}[A-Za-z0-9*?])?\\.)+[A-Za-z*?]([A-Za-z0-9*?-]{0,61}[A-Za-z0-9*?])?$';
+export const NETGROUP = '^@[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$';
+
 export const ShareNameSchema = Type.String({ pattern: SHARE_NAME, description: 'share name' });
 export const AccountNameSchema = Type.String({
   pattern: ACCOUNT_NAME,
   description: 'local user or group name',
 });
 export const HostSchema = Type.String({ pattern: HOST_PATTERN, description: 'IPv4/IPv6 address or network' });
+export const HostNameSchema = Type.String({ pattern: HOST_NAME, description: 'host name (RFC 1123)' });
+/** What may name an NFS client: an address or network, a host name, a wildcard, a netgroup, or *. */
+export const NfsHostSchema = Type.Union(
+  [
+    HostSchema,
+    HostNameSchema,
+    Type.String({ pattern: HOST_WILDCARD, description: 'wildcard host name: *.example.org' }),
+    Type.String({ pattern: NETGROUP, description: 'NIS netgroup: @name' }),
+    Type.Literal('*'),
+  ],
+  { description: 'address, network, host name, wildcard (*.example.org), netgroup (@name), or * (anyone)' },
+);
 
 export const Protocol = Type.Union([Type.Literal('smb'), Type.Literal('nfs')]);
 
@@ -34,7 +61,7 @@ export const NfsSecSchema = Type.Union(
 
 export const NfsClientSchema = Type.Object(
   {
-    host: Type.Union([HostSchema, Type.Literal('*')], { description: 'address, network, or * (anyone)' }),
+    host: NfsHostSchema,
     readOnly: Type.Boolean({ default: false }),
     squash: Type.Union([Type.Literal('root'), Type.Literal('all'), Type.Literal('none')], {
       default: 'root',
@@ -92,6 +119,19 @@ export const ShareOptions = {
     description: 'SMB: only these users (and members of validGroups) connect; empty: everyone',
   }),
   validGroups: Type.Array(AccountNameSchema, { maxItems: 256, description: 'SMB: members of these connect' }),
+  readList: Type.Optional(
+    Type.Array(Type.String({ pattern: LIST_MEMBER, description: 'user or @group' }), {
+      maxItems: 256,
+      description: 'SMB: these users (@group: its members) only read, even on a writable share',
+    }),
+  ),
+  writeList: Type.Optional(
+    Type.Array(Type.String({ pattern: LIST_MEMBER, description: 'user or @group' }), {
+      maxItems: 256,
+      description:
+        'SMB: these users (@group: its members) write, even on a read-only share; wins over readList',
+    }),
+  ),
   hostsAllow: Type.Array(HostSchema, { maxItems: 256, description: 'SMB: only from these; empty: any' }),
   nfsClients: Type.Array(NfsClientSchema, {
     maxItems: 256,
@@ -129,10 +169,14 @@ export const SHARE_DEFAULTS = {
   guest: false,
   validUsers: [] as string[],
   validGroups: [] as string[],
+  readList: [] as string[],
+  writeList: [] as string[],
   hostsAllow: [] as string[],
   nfsClients: [] as NfsClient[],
   previousVersions: false,
 };
+
+const MEMBER = new RegExp(LIST_MEMBER);
 
 /** The state's problems in plain words (none: it may be applied). */
 export function checkShares(s: SharesState): string[] {
@@ -145,6 +189,8 @@ export function checkShares(s: SharesState): string[] {
     if (RESERVED_NAMES.includes(key)) out.push(`${sh.name} is a name Samba keeps for itself`);
     if (sh.protocols.includes('nfs') && sh.nfsClients.length === 0)
       out.push(`share ${sh.name}: NFS needs at least one client (a host, a network or *)`);
+    for (const x of [...(sh.readList ?? []), ...(sh.writeList ?? [])])
+      if (!MEMBER.test(x)) out.push(`share ${sh.name}: ${JSON.stringify(x)} is not a user or @group`);
     if (sh.guest && (sh.validUsers.length || sh.validGroups.length))
       out.push(`share ${sh.name}: guest access and valid users exclude each other (guests would be refused)`);
   }

@@ -7,12 +7,21 @@
  * for a state that did not come through a method's schema (a restore of an older version).
  */
 import path from 'node:path';
-import { HOST_PATTERN, type NfsClient, type Share, type SharesState } from './model.js';
+import {
+  HOST_NAME,
+  HOST_PATTERN,
+  HOST_WILDCARD,
+  NETGROUP,
+  type NfsClient,
+  type Share,
+  type SharesState,
+} from './model.js';
 
 /** A directory as exports(5) reads it without quoting: no white space, `#`, `(`, `"` or `\`. */
 const EXPORT_PATH = /^\/[A-Za-z0-9_.,+@:=/-]*$/;
-const HOST = new RegExp(HOST_PATTERN);
-const hostOk = (h: string) => h === '*' || HOST.test(h);
+const CLIENT = [HOST_PATTERN, HOST_NAME, HOST_WILDCARD, NETGROUP].map((p) => new RegExp(p));
+/** An exports(5) client the schema accepts: an address or network, a host name, a wildcard, a netgroup, or *. */
+export const hostOk = (h: string) => h === '*' || CLIENT.some((r) => r.test(h));
 
 /** nobody/nogroup, what nfsd gives a squashed user when no anonuid/anongid is set */
 export const NFS_ANON_ID = 65534;
@@ -48,9 +57,12 @@ export function checkExports(s: SharesState, root: string): string[] {
     const seen = new Set<string>();
     for (const c of sh.nfsClients) {
       if (!hostOk(c.host))
-        out.push(`share ${sh.name}: NFS client ${JSON.stringify(c.host)} is not an address, a network or *`);
-      if (seen.has(c.host)) out.push(`share ${sh.name}: NFS client ${c.host} is given twice`);
-      seen.add(c.host);
+        out.push(
+          `share ${sh.name}: NFS client ${JSON.stringify(c.host)} is not an address, a network, a host name, a wildcard, a netgroup or *`,
+        );
+      if (seen.has(c.host.toLowerCase())) out.push(`share ${sh.name}: NFS client ${c.host} is given twice`);
+      // host names are not case-sensitive: Client.example and client.example are one client
+      seen.add(c.host.toLowerCase());
       if (c.squash === 'none' && (c.anonuid !== undefined || c.anongid !== undefined))
         out.push(`share ${sh.name}: NFS client ${c.host}: anonuid/anongid need squash root or all`);
     }

@@ -76,6 +76,8 @@ export function renderShare(s: Share): string[] {
     `\tbrowseable = ${s.browseable ? 'yes' : 'no'}`,
     `\tguest ok = ${s.guest ? 'yes' : 'no'}`,
     ...(valid.length ? [`\tvalid users = ${valid.join(' ')}`] : []),
+    ...(s.readList?.length ? [`\tread list = ${s.readList.join(' ')}`] : []),
+    ...(s.writeList?.length ? [`\twrite list = ${s.writeList.join(' ')}`] : []),
     ...(s.hostsAllow.length ? [`\thosts allow = ${s.hostsAllow.join(' ')}`, '\thosts deny = ALL'] : []),
     ...(vfs.length
       ? [

@@ -18,7 +18,9 @@ import type { Effect } from '../config-set/index.js';
 import { configMethods } from '../config-set/methods.js';
 import type { Service, ServiceFactory, Subsystem } from '../deps.js';
 import { DATASETS } from '../zfs/port.js';
+import type { PathInfo } from './access.js';
 import { type AccountBackend, nssWrapperAccounts, systemAccounts } from './accounts.js';
+import { getfaclArgv, parseGetfacl } from './acl.js';
 import { sharesConfig } from './config.js';
 import { ldapDirectory } from './directory-ldap.js';
 import { directoryRoleMethods, gidRolesOf } from './directory-roles.js';
@@ -27,18 +29,27 @@ import { sessionMethods } from './methods-sessions.js';
 import { ApplyResult, type SharesMethodsContext, shareMethods } from './methods-shares.js';
 import { sharesMetrics } from './metrics.js';
 import { checkShares, type SharesState } from './model.js';
+import { EXPORTFS_V, parseExportfsV } from './parse-exportfs.js';
 import { parseSmbstatusJson } from './parse-smbstatus.js';
-import { checkExports } from './render-nfs.js';
+import { checkExports, nfsShares } from './render-nfs.js';
 import { exportsPathOf, hasNfs, hasSmb, sambaPaths, sharesTarget, smbdRunning } from './target.js';
 
 const INSTALL = 'install Debian’s samba package (apt-get install samba smbclient)';
+const INSTALL_ACL = 'apt-get install acl';
 const INSTALL_NFS = 'install Debian’s NFS server (apt-get install nfs-kernel-server)';
 
 const DriftItem = Type.Object({
-  kind: Type.Union([Type.Literal('file'), Type.Literal('directory')]),
+  kind: Type.Union([Type.Literal('file'), Type.Literal('directory'), Type.Literal('export')], {
+    description: 'export: an NFS export of the file missing from the kernel table (exportfs -v)',
+  }),
   what: Type.String(),
   detail: Type.String(),
 });
+
+/** A client of the file and one of the table: names aside from case, or a name the resolver made fully qualified. */
+const sameClient = (want: string, have: string) =>
+  want.toLowerCase() === have.toLowerCase() ||
+  (!/[*?@/:]/.test(want) && /[a-z]/i.test(want) && have.toLowerCase().startsWith(`${want.toLowerCase()}.`));
 
 export function createSharesService(): ServiceFactory {
   return (deps): Service => {
@@ -166,7 +177,15 @@ export function createSharesService(): ServiceFactory {
       };
     }
 
-    const statOf = async (p: string) => {
+    /** The directory's ACLs through getfacl; without it the mode decides, and the cells say so. */
+    const aclOf = async (dir: string): Promise<Pick<PathInfo, 'acl' | 'aclNote'>> => {
+      if (!deps.runner.which('getfacl')) return { aclNote: `ACLs not read: no getfacl (${INSTALL_ACL})` };
+      const r = await deps.runner.run(getfaclArgv(dir), { timeoutMs, okCodes: [0, 1] });
+      if (r.code !== 0) return { aclNote: `ACLs not read: ${r.stderr.trim()}` };
+      return { acl: parseGetfacl(r.stdout) };
+    };
+
+    const statOf = async (p: string, acl = true): Promise<PathInfo | undefined> => {
       try {
         const st = await stat(p);
         if (!st.isDirectory()) return undefined;
@@ -176,7 +195,13 @@ export function createSharesService(): ServiceFactory {
           ancestors.push({ path: d, uid: a.uid, gid: a.gid, mode: a.mode & 0o7777 });
           if (d === path.dirname(d)) break;
         }
-        return { uid: st.uid, gid: st.gid, mode: st.mode & 0o7777, ancestors };
+        return {
+          uid: st.uid,
+          gid: st.gid,
+          mode: st.mode & 0o7777,
+          ancestors,
+          ...(acl ? await aclOf(p) : {}),
+        };
       } catch {
         return undefined;
       }
@@ -198,8 +223,28 @@ export function createSharesService(): ServiceFactory {
       conf: paths.conf,
     };
 
+    /**
+     * The file's exports missing from the table nfsd serves (`exportfs -v`, i.e. etab): one removed by
+     * hand with `exportfs -u` while the file is intact. Only while nfsd runs (before, nothing is served
+     * and the file is read when it starts); shares.apply runs `exportfs -ra`, which puts them back.
+     */
+    async function exportDrift() {
+      const want = nfsShares(state());
+      if (!want.length || !deps.runner.which('exportfs') || !(await nfsdRunning())) return [];
+      const table = parseExportfsV((await deps.runner.run(EXPORTFS_V, { timeoutMs })).stdout);
+      return want.flatMap((s) =>
+        s.nfsClients
+          .filter((c) => !table.some((e) => e.path === s.path && sameClient(c.host, e.client)))
+          .map((c) => ({
+            kind: 'export' as const,
+            what: `${s.path} ${c.host}`,
+            detail: `share ${s.name}: in the exports file, not in the kernel's export table (removed with exportfs -u?)`,
+          })),
+      );
+    }
+
     async function drift() {
-      const items: { kind: 'file' | 'directory'; what: string; detail: string }[] = [];
+      const items: { kind: 'file' | 'directory' | 'export'; what: string; detail: string }[] = [];
       const want = await target.render(state());
       for (const [file, text] of want) {
         const have = await readFile(file, 'utf8').catch(() => undefined);
@@ -208,8 +253,9 @@ export function createSharesService(): ServiceFactory {
           items.push({ kind: 'file', what: file, detail: 'edited by hand (differs from the rendering)' });
       }
       for (const s of state().shares)
-        if (!(await statOf(s.path)))
+        if (!(await statOf(s.path, false)))
           items.push({ kind: 'directory', what: s.path, detail: `share ${s.name}: directory missing` });
+      items.push(...(await exportDrift()));
       return items;
     }
 
@@ -263,7 +309,7 @@ export function createSharesService(): ServiceFactory {
       defineMethod({
         name: 'shares.drift',
         summary:
-          'What differs between the desired shares and what is on disk (smb.conf edited by hand, a directory gone)',
+          'What differs between the desired shares and what is on disk or served (smb.conf or exports edited by hand, a directory gone, an NFS export removed from the kernel table)',
         params: Type.Object({}, { additionalProperties: false }),
         result: Type.Object({ inSync: Type.Boolean(), items: Type.Array(DriftItem) }),
         role: 'auditor',

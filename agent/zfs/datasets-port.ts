@@ -25,7 +25,10 @@ export function shareProperties(
   // zfs-fuse 0.7: no acltype property and no xattr=sa (xattr on/off only)
   return {
     props: { aclinherit: 'passthrough', casesensitivity },
-    missing: ['acltype=posixacl (no POSIX ACLs on zfs-fuse)', 'xattr=sa (zfs-fuse has xattr=on only)'],
+    missing: [
+      'acltype=posixacl (no POSIX ACLs on zfs-fuse: setfacl answers "Operation not supported"; ACL entries, and the access matrix reading them, need OpenZFS with acltype=posixacl)',
+      'xattr=sa (zfs-fuse has xattr=on only)',
+    ],
   };
 }
 

@@ -52,6 +52,8 @@ export interface TestAgentOptions {
   /** keep the prefix (debugging) */
   keep?: boolean;
   prefix?: string;
+  /** validate every result against its schema (default true; a benchmark measures as the production agent, off) */
+  checkResults?: boolean;
 }
 
 export async function startTestAgent(opts: TestAgentOptions = {}): Promise<TestAgent> {
@@ -71,7 +73,7 @@ export async function startTestAgent(opts: TestAgentOptions = {}): Promise<TestA
     clock: opts.clock,
     services: opts.services,
     log: pino({ level: process.env.CALYPSO_TEST_LOG ?? 'silent' }),
-    checkResults: true,
+    checkResults: opts.checkResults ?? true,
   });
   let where: { socket: string; websocket?: string } | undefined;
   try {

@@ -51,6 +51,42 @@ describe('exports rendering (pure)', () => {
     ]);
   });
 
+  it('host names, wildcards and netgroups as clients: rendered as given, checked, a name twice in any case refused', () => {
+    const c = { readOnly: false, squash: 'root' as const };
+    const names = share('names', {
+      nfsClients: [
+        { ...c, host: 'backup-1.example.org' },
+        { ...c, host: '*.example.org', readOnly: true },
+        { ...c, host: 'web??.example.org' },
+        { ...c, host: '@nfs-clients' },
+      ],
+    });
+    assert.deepEqual(checkExports({ shares: [names] }, ROOT), []);
+    const line = renderExports({ shares: [names] })
+      .split('\n')
+      .find((l) => l.startsWith(`${ROOT}/names `));
+    assert.equal(
+      line,
+      `${ROOT}/names backup-1.example.org(rw,sync,root_squash,sec=sys,no_subtree_check)` +
+        ' *.example.org(ro,sync,root_squash,sec=sys,no_subtree_check)' +
+        ' web??.example.org(rw,sync,root_squash,sec=sys,no_subtree_check)' +
+        ' @nfs-clients(rw,sync,root_squash,sec=sys,no_subtree_check)',
+    );
+    const twice = share('twice', {
+      nfsClients: [
+        { ...c, host: 'A.example.org' },
+        { ...c, host: 'a.example.org' },
+      ],
+    });
+    assert.match(checkExports({ shares: [twice] }, ROOT).join(), /a\.example\.org is given twice/);
+    for (const host of ['@grp rw', 'x.example.org(rw)', '*.org\n/etc *', 'a..b', '10.0.0.256'])
+      assert.match(
+        checkExports({ shares: [share('bad', { nfsClients: [{ ...c, host }] })] }, ROOT).join(),
+        /is not an address, a network, a host name/,
+        host,
+      );
+  });
+
   it('the check refuses a directory outside the shares area, exports(5) syntax in a value, a client twice', () => {
     const c = { host: '10.0.0.1', readOnly: false, squash: 'root' as const };
     const problems = checkExports(
@@ -74,7 +110,10 @@ describe('exports rendering (pure)', () => {
     assert.match(of('space').join(), /cannot hold unquoted/);
     assert.match(of('paren').join(), /cannot hold unquoted/);
     assert.match(of('twice').join(), /10\.0\.0\.1 is given twice/);
-    assert.match(of('inject').join(), /is not an address, a network or \*/);
+    assert.match(
+      of('inject').join(),
+      /is not an address, a network, a host name, a wildcard, a netgroup or \*/,
+    );
     assert.match(of('anon').join(), /anonuid\/anongid need squash root or all/);
     assert.deepEqual(of('ok'), []);
     assert.throws(() =>
@@ -106,7 +145,13 @@ describe('NFS shares through the agent, without exportfs', () => {
     ['a newline and a second export in a host', { host: '10.0.0.1\n/etc *(rw,no_root_squash)' }],
     ['options in a host', { host: '10.0.0.1(rw,no_root_squash)' }],
     ['a space in a host', { host: '10.0.0.1 *' }],
-    ['a host name', { host: 'client.example' }],
+    ['an underscore in a host name', { host: 'client_1.example' }],
+    ['a label that starts with a hyphen', { host: '-client.example' }],
+    ['a comma and options after a netgroup', { host: '@staff,rw' }],
+    ['a netgroup with a space', { host: '@staff *' }],
+    ['a wildcard with parentheses', { host: '*.example(rw)' }],
+    ['a wildcard without a domain', { host: 'web*' }],
+    ['a host name over 253 characters', { host: `${'a'.repeat(60)}.`.repeat(5) + 'org' }],
     ['a prefix length over 32', { host: '10.0.0.0/33' }],
     ['an address out of range', { host: '10.0.0.256' }],
     ['an unknown sec flavour', { host: '*', sec: ['none'] }],

@@ -44,6 +44,8 @@ describe('smb.conf rendering', () => {
             browseable: false,
             validUsers: ['alice'],
             validGroups: ['staff'],
+            readList: ['bob'],
+            writeList: ['alice', '@staff'],
             hostsAllow: ['127.0.0.1', '10.0.0.0/8', 'fd00::/8'],
             previousVersions: true,
           }),
@@ -60,6 +62,8 @@ describe('smb.conf rendering', () => {
     assert.match(text, /^\tshadow:snapdir = \.zfs\/snapshot$/m);
     assert.match(text, /^\tshadow:format = auto-%Y%m%d-%H%M$/m);
     assert.match(text, /^\tvalid users = alice @staff$/m);
+    assert.match(text, /^\tread list = bob$/m);
+    assert.match(text, /^\twrite list = alice @staff$/m);
     assert.doesNotMatch(text, /\[nfsonly\]/, 'an NFS-only share is not in smb.conf');
     const conf = path.join(tmp.dir, 'smb.conf');
     writeFileSync(conf, text);
@@ -67,6 +71,7 @@ describe('smb.conf rendering', () => {
     for (const d of Object.values(dirs) as string[]) mkdirSync(d, { recursive: true });
     const r = spawnSync('testparm', ['-s', conf], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /\[all\][^[]*read list = bob[^[]*write list = alice @staff/s);
     assert.match(r.stdout, /\[all\][^[]*shadow:format = auto-%Y%m%d-%H%M/s, 'testparm keeps shadow_copy2');
     assert.doesNotMatch(r.stderr, /Unknown parameter|Ignoring|ERROR/);
   });
@@ -118,6 +123,38 @@ describe('the access matrix (pure)', () => {
     assert.equal(t['nfs 10.0.0.5 root'], 'read', 'root squashed to nobody: other bits r-x');
     assert.equal(t['nfs 10.9.9.9 alice'], 'read', 'read-only client, all squashed');
     assert.equal(t['nfs 192.168.0.1 alice'], 'none', 'not a client');
+  });
+
+  it('NFS clients by name: exact names before networks before wildcards before netgroups before *', () => {
+    const s = share('n', {
+      protocols: ['nfs'],
+      nfsClients: [
+        { host: '*.example.org', readOnly: false, squash: 'none' },
+        { host: 'backup.example.org', readOnly: true, squash: 'none' },
+        { host: '10.0.0.0/8', readOnly: false, squash: 'none' },
+        { host: '@ops', readOnly: false, squash: 'none' },
+        { host: '*', readOnly: true, squash: 'all' },
+      ],
+    });
+    const cells = accessMatrix({
+      shares: [s],
+      db,
+      paths: new Map([[s.path, open]]),
+      principals: [{ kind: 'user', name: 'alice' }],
+      hosts: ['Web1.Example.org', 'backup.example.org', 'x.other.net', '10.1.1.1', '192.168.0.9'],
+      guestAccount: 'nobody',
+    });
+    const t = Object.fromEntries(cells.map((c) => [c.host, c]));
+    assert.equal(t['Web1.Example.org']!.access, 'write', 'the wildcard, case aside');
+    assert.equal(t['backup.example.org']!.access, 'read', 'its own entry wins over the wildcard before it');
+    assert.equal(t['10.1.1.1']!.access, 'write', 'the network');
+    assert.doesNotMatch(t['10.1.1.1']!.why, /netgroup/, 'a network ranks before a netgroup');
+    assert.equal(t['x.other.net']!.access, 'read', '*: read-only, all squashed');
+    assert.match(
+      t['x.other.net']!.why,
+      /unknown unless resolved: @ops is a netgroup, not looked up — if x\.other\.net is in it: write/,
+    );
+    assert.match(t['192.168.0.9']!.why, /@ops is a netgroup/);
   });
 
   it('a directory above the share that cannot be passed makes it none', () => {

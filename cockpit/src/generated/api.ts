@@ -6742,8 +6742,8 @@ export interface Methods {
       groups?: string[];
       /** include an anonymous guest (default true) */
       guest?: boolean;
-      /** client addresses */
-      hosts?: string[];
+      /** client addresses or host names (a name matches NFS name and wildcard entries) */
+      hosts?: Array<string | string>;
       /** default: all */
       shares?: string[];
       /** a share as shares.create or shares.update would make it (its options over the current ones): the matrix of that share alone, before it is applied; a directory not made yet counts as made by shares.create (mode 0775, root) */
@@ -6764,12 +6764,16 @@ export interface Methods {
         validUsers?: string[];
         /** SMB: members of these connect */
         validGroups?: string[];
+        /** SMB: these users (@group: its members) only read, even on a writable share */
+        readList?: string[];
+        /** SMB: these users (@group: its members) write, even on a read-only share; wins over readList */
+        writeList?: string[];
         /** SMB: only from these; empty: any */
         hostsAllow?: string[];
         /** NFS: who mounts, how, with what squash */
         nfsClients?: Array<{
-          /** address, network, or * (anyone) */
-          host: string | "*";
+          /** address, network, host name, wildcard (*.example.org), netgroup (@name), or * (anyone) */
+          host: string | string | string | string | "*";
           readOnly?: boolean;
           /** root: root becomes anonymous (default); all: everyone does; none: trust client uids */
           squash?: "root" | "all" | "none";
@@ -6886,12 +6890,16 @@ export interface Methods {
       validUsers?: string[];
       /** SMB: members of these connect */
       validGroups?: string[];
+      /** SMB: these users (@group: its members) only read, even on a writable share */
+      readList?: string[];
+      /** SMB: these users (@group: its members) write, even on a read-only share; wins over readList */
+      writeList?: string[];
       /** SMB: only from these; empty: any */
       hostsAllow?: string[];
       /** NFS: who mounts, how, with what squash */
       nfsClients?: Array<{
-        /** address, network, or * (anyone) */
-        host: string | "*";
+        /** address, network, host name, wildcard (*.example.org), netgroup (@name), or * (anyone) */
+        host: string | string | string | string | "*";
         readOnly?: boolean;
         /** root: root becomes anonymous (default); all: everyone does; none: trust client uids */
         squash?: "root" | "all" | "none";
@@ -7126,13 +7134,14 @@ export interface Methods {
       total: number;
     };
   };
-  /** What differs between the desired shares and what is on disk (smb.conf edited by hand, a directory gone) */
+  /** What differs between the desired shares and what is on disk or served (smb.conf or exports edited by hand, a directory gone, an NFS export removed from the kernel table) */
   "shares.drift": {
     params: {};
     result: {
       inSync: boolean;
       items: Array<{
-        kind: "file" | "directory";
+        /** export: an NFS export of the file missing from the kernel table (exportfs -v) */
+        kind: "file" | "directory" | "export";
         what: string;
         detail: string;
       }>;
@@ -7164,12 +7173,16 @@ export interface Methods {
       validUsers: string[];
       /** SMB: members of these connect */
       validGroups: string[];
+      /** SMB: these users (@group: its members) only read, even on a writable share */
+      readList?: string[];
+      /** SMB: these users (@group: its members) write, even on a read-only share; wins over readList */
+      writeList?: string[];
       /** SMB: only from these; empty: any */
       hostsAllow: string[];
       /** NFS: who mounts, how, with what squash */
       nfsClients: Array<{
-        /** address, network, or * (anyone) */
-        host: string | "*";
+        /** address, network, host name, wildcard (*.example.org), netgroup (@name), or * (anyone) */
+        host: string | string | string | string | "*";
         readOnly: boolean;
         /** root: root becomes anonymous (default); all: everyone does; none: trust client uids */
         squash: "root" | "all" | "none";
@@ -7255,12 +7268,16 @@ export interface Methods {
         validUsers: string[];
         /** SMB: members of these connect */
         validGroups: string[];
+        /** SMB: these users (@group: its members) only read, even on a writable share */
+        readList?: string[];
+        /** SMB: these users (@group: its members) write, even on a read-only share; wins over readList */
+        writeList?: string[];
         /** SMB: only from these; empty: any */
         hostsAllow: string[];
         /** NFS: who mounts, how, with what squash */
         nfsClients: Array<{
-          /** address, network, or * (anyone) */
-          host: string | "*";
+          /** address, network, host name, wildcard (*.example.org), netgroup (@name), or * (anyone) */
+          host: string | string | string | string | "*";
           readOnly: boolean;
           /** root: root becomes anonymous (default); all: everyone does; none: trust client uids */
           squash: "root" | "all" | "none";
@@ -7348,12 +7365,16 @@ export interface Methods {
         validUsers?: string[];
         /** SMB: members of these connect */
         validGroups?: string[];
+        /** SMB: these users (@group: its members) only read, even on a writable share */
+        readList?: string[];
+        /** SMB: these users (@group: its members) write, even on a read-only share; wins over readList */
+        writeList?: string[];
         /** SMB: only from these; empty: any */
         hostsAllow?: string[];
         /** NFS: who mounts, how, with what squash */
         nfsClients?: Array<{
-          /** address, network, or * (anyone) */
-          host: string | "*";
+          /** address, network, host name, wildcard (*.example.org), netgroup (@name), or * (anyone) */
+          host: string | string | string | string | "*";
           readOnly?: boolean;
           /** root: root becomes anonymous (default); all: everyone does; none: trust client uids */
           squash?: "root" | "all" | "none";

@@ -3,7 +3,9 @@
  * exports file (here /etc/exports.d/calypso-lab.exports: the guest's /etc is a throwaway overlay) and runs
  * `exportfs -ra`; the kernel client mounts the shares back over loopback with NFS v4.2 and v3. Root's write is
  * squashed to the anonuid/anongid asked for, a read-only export refuses a write, a host that is not a client is
- * refused, and a change exportfs complains about is refused with the previous file put back.
+ * refused, and a change exportfs complains about is refused with the previous file put back. An export removed
+ * from the kernel table by hand (`exportfs -u`) is drift, and shares.apply exports it again; a wildcard and a
+ * netgroup client are exported as given (with CALYPSO_LAB_RECORD, `exportfs -v` is recorded as a fixture).
  *
  * The lab's / is overlayfs, which nfsd cannot export, so NFSv4's pseudo root cannot be made from / as on an
  * appliance: the shares area is a tmpfs exported read-only with fsid=0 (the v4 root, by the lab in /etc/exports,
@@ -14,6 +16,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Share, SharesState } from '../../../agent/shares/model.js';
+import { parseExportfsV } from '../../../agent/shares/parse-exportfs.js';
 import { renderExports } from '../../../agent/shares/render-nfs.js';
 import { sharesSubsystem } from '../../../agent/shares/service.js';
 import { startTestAgent, type TestAgent } from '../../helpers/agent.js';
@@ -22,6 +25,22 @@ import { assertInGuest, labLib, ok, sh } from './sh.js';
 const EXPORTS = '/etc/exports.d/calypso-lab.exports';
 const ANON = { uid: 4242, gid: 4343 };
 const SHARES = ['rw', 'ro', 'deny'];
+
+/** With CALYPSO_LAB_RECORD (scripts/lab/record-fixtures.sh nfs): where recorded outputs go, test/fixtures/'s layout. */
+const RECORD = process.env.CALYPSO_LAB_RECORD;
+const FIXTURE = 'exportfs/lab-debian12';
+
+async function record(name: string, text: string) {
+  if (!RECORD) return;
+  const dir = path.join(RECORD, FIXTURE);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, name), text);
+  const versions = [await ok(['uname', '-r']), await ok(['dpkg-query', '-W', 'nfs-kernel-server'])];
+  writeFileSync(
+    path.join(dir, 'RECORDED.txt'),
+    `recorded in the kernel lab by test/lab/guest/shares-nfs.ts, ${new Date().toISOString()}\nkernel ${versions.join('')}`,
+  );
+}
 
 let t: TestAgent;
 let root: string;
@@ -144,6 +163,53 @@ describe('NFS shares through the agent on the kernel nfsd', () => {
     );
     assert.match(line(`${root}/ro`), /127\.0\.0\.1\(.*async.*[(,]ro,.*no_root_squash/);
     assert.match(line(`${root}/deny`), /10\.9\.9\.9\(.*[(,]all_squash[,)]/);
+  });
+
+  it('an export removed from the kernel table with exportfs -u is drift; shares.apply exports it again', async () => {
+    // clients by name: a wildcard and a netgroup, exported as given (exportfs resolves neither)
+    await t.call('shares.create', {
+      name: 'names',
+      protocols: ['nfs'],
+      nfsClients: [{ host: '*.calypso.invalid' }, { host: '@calypsolab', readOnly: true }],
+    });
+    const raw = await ok(['exportfs', '-v']);
+    await record('exportfs-v.txt', raw);
+    const table = parseExportfsV(raw);
+    // every export of the file is in the table, read-only or not as rendered
+    for (const s of (await state()).shares)
+      for (const c of s.nfsClients) {
+        const e = table.find((x) => x.path === s.path && x.client === c.host);
+        assert.ok(e, `${s.path} ${c.host} in exportfs -v:\n${raw}`);
+        assert.ok(e.options.includes(s.readOnly || c.readOnly ? 'ro' : 'rw'), JSON.stringify(e));
+      }
+    const inSync = await t.call<{ inSync: boolean; items: unknown[] }>('shares.drift');
+    assert.equal(inSync.inSync, true, JSON.stringify(inSync.items));
+    await ok(['exportfs', '-u', `127.0.0.1:${root}/rw`]);
+    assert.equal(
+      parseExportfsV(await ok(['exportfs', '-v'])).some((e) => e.path === `${root}/rw`),
+      false,
+      'exportfs -u took it out of the table',
+    );
+    const d = await t.call<{ inSync: boolean; items: { kind: string; what: string; detail: string }[] }>(
+      'shares.drift',
+    );
+    assert.equal(d.inSync, false);
+    assert.deepEqual(
+      d.items.map((i) => [i.kind, i.what]),
+      [['export', `${root}/rw 127.0.0.1`]],
+    );
+    assert.match(d.items[0]!.detail, /share rw: in the exports file, not in the kernel's export table/);
+    const plan = await t.call<{ commands: string[][] }>('shares.apply', { dryRun: true });
+    const real = await t.call<{ commands: string[][] }>('shares.apply');
+    for (const r of [plan, real])
+      assert.ok(
+        r.commands.some((c) => c.join(' ') === 'exportfs -ra'),
+        JSON.stringify(r.commands),
+      );
+    const back = parseExportfsV(await ok(['exportfs', '-v'])).find((e) => e.path === `${root}/rw`);
+    assert.ok(back?.options.includes('anonuid=4242'), JSON.stringify(back));
+    assert.equal((await t.call<{ inSync: boolean }>('shares.drift')).inSync, true);
+    await t.call('shares.delete', { name: 'names' });
   });
 
   for (const vers of ['4.2', '3'] as const) {
