@@ -20,13 +20,25 @@ import type { Service, ServiceFactory, Subsystem } from '../deps.js';
 import { DATASETS } from '../zfs/port.js';
 import { type AccountBackend, nssWrapperAccounts, systemAccounts } from './accounts.js';
 import { sharesConfig } from './config.js';
+import { adMethods } from './directory-ad.js';
+import type { ResolveSrv } from './directory-ad-dns.js';
+import { adPathsOf } from './directory-ad-model.js';
 import { accountMethods } from './methods-accounts.js';
 import { ApplyResult, type SharesMethodsContext, shareMethods } from './methods-shares.js';
 import { sharesMetrics } from './metrics.js';
 import { checkShares, type SharesState } from './model.js';
 import { parseSmbstatusJson } from './parse-smbstatus.js';
 import { checkExports } from './render-nfs.js';
-import { exportsPathOf, hasNfs, hasSmb, sambaPaths, sharesTarget, smbdRunning } from './target.js';
+import { renderSmbConf } from './render-smb.js';
+import {
+  exportsPathOf,
+  hasNfs,
+  hasSmb,
+  sambaPaths,
+  sharesTarget,
+  smbdRunning,
+  smbGlobals,
+} from './target.js';
 
 const INSTALL = 'install Debian’s samba package (apt-get install samba smbclient)';
 const INSTALL_NFS = 'install Debian’s NFS server (apt-get install nfs-kernel-server)';
@@ -37,7 +49,8 @@ const DriftItem = Type.Object({
   detail: Type.String(),
 });
 
-export function createSharesService(): ServiceFactory {
+/** `resolveSrv`: the AD join's DNS lookup (a test runs it inside the DC's network namespace). */
+export function createSharesService(o: { resolveSrv?: ResolveSrv } = {}): ServiceFactory {
   return (deps): Service => {
     const cfg = configOf(deps.config, sharesConfig);
     const paths = sambaPaths(deps.layout);
@@ -192,6 +205,13 @@ export function createSharesService(): ServiceFactory {
       conf: paths.conf,
     };
 
+    const ad = adMethods({
+      ...sc,
+      paths: adPathsOf(paths.dirs.private),
+      render: (st) => renderSmbConf(st, smbGlobals(cfg, paths)),
+      resolveSrv: o.resolveSrv,
+    });
+
     async function drift() {
       const items: { kind: 'file' | 'directory'; what: string; detail: string }[] = [];
       const want = await target.render(state());
@@ -247,6 +267,7 @@ export function createSharesService(): ServiceFactory {
       }),
       ...shareMethods(sc),
       ...accountMethods(sc),
+      ...ad.methods,
       defineMethod({
         name: 'shares.drift',
         summary:
@@ -294,7 +315,7 @@ export function createSharesService(): ServiceFactory {
       }),
     ];
 
-    return { name: 'shares', methods };
+    return { name: 'shares', methods, start: () => ad.health.start(), stop: () => ad.health.stop() };
   };
 }
 
