@@ -79,6 +79,12 @@ function setupScript(dir: string): string {
   ].join('\n');
 }
 
+/**
+ * The DC's own paths under its prefix. Not `winbindd socket directory`: the DC's smbd reaches
+ * winbindd through libwbclient, which knows only the built-in /run/samba/winbindd (with it
+ * moved, every NTLM logon failed "SPNEGO login failed: An internal error occurred"); the
+ * namespace's tmpfs /run/samba keeps that socket off the host.
+ */
 function dcOptions(dir: string): string[] {
   const o = {
     interfaces: 'lo',
@@ -86,9 +92,11 @@ function dcOptions(dir: string): string[] {
     'pid directory': `${dir}/run`,
     'ncalrpc dir': `${dir}/run/ncalrpc`,
     'ntp signd socket directory': `${dir}/run/ntp_signd`,
-    'winbindd socket directory': `${dir}/run/winbindd`,
     'log file': `${dir}/log/log.%m`,
-    'dns forwarder': IP,
+    // nowhere (no route in the namespace): a name the DC does not know fails at once. Its own
+    // address made every unknown name (a wrong realm's SRV record) loop through the single
+    // process until it answered nothing at all
+    'dns forwarder': '10.53.0.2',
   };
   return Object.entries(o).map(([k, v]) => `--option=${k}=${v}`);
 }

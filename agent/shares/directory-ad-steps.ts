@@ -1,7 +1,10 @@
 /**
  * The steps of an Active Directory join and leave, each named, and the argv each runs: pure
  * builders that make the dry run's plan and the real run alike. No password is ever in an argv:
- * `kinit` reads it on stdin, `net` from the file descriptor PASSWD_FD names (its stdin).
+ * `kinit` reads it on stdin, `net` from its environment's PASSWD (Samba's credentials parser;
+ * PASSWD_FD=0 with the password on stdin was tried first, and Samba 4.17's `net ads join`
+ * answered "Error reading password from file descriptor 0: empty password": it reads the
+ * descriptor more than once).
  */
 import type { AdPaths, AdState } from './directory-ad-model.js';
 
@@ -9,8 +12,8 @@ import type { AdPaths, AdState } from './directory-ad-model.js';
 export const JOIN_STEPS = [
   'idmap range overlap',
   'DNS SRV',
-  'clock skew',
   'configuration',
+  'clock skew',
   'credentials',
   'join',
   'keytab',
@@ -28,17 +31,8 @@ export interface AdArgv {
 
 const realmOf = (ad: AdState) => ad.realm.toUpperCase();
 
-/** `net ads info` before the configuration names the domain: the realm given as options. */
-export const infoArgv = (a: AdArgv, ad: AdState) => [
-  'net',
-  'ads',
-  'info',
-  '-s',
-  a.conf,
-  '--option=security=ads',
-  `--option=realm=${realmOf(ad)}`,
-  `--option=workgroup=${ad.workgroup.toUpperCase()}`,
-];
+/** `net ads info` (no credentials: CLDAP and the rootDSE) once smb.conf names the domain. */
+export const infoArgv = (a: AdArgv) => ['net', 'ads', 'info', '-s', a.conf];
 
 /** A throwaway credentials cache: the check of the password leaves no ticket behind. */
 export const ccacheOf = (a: AdArgv) => `${a.paths.private}/krb5cc_join`;
@@ -70,9 +64,9 @@ export const testjoinArgv = (a: AdArgv) => ['net', 'ads', 'testjoin', '-s', a.co
 export const leaveArgv = (a: AdArgv, user: string) => ['net', 'ads', 'leave', '-s', a.conf, '-U', user];
 export const removeKeytabArgv = (a: AdArgv) => ['rm', '-f', '--', a.paths.keytab];
 
-/** What the tools of a join read: our krb5.conf, and (with a password) PASSWD_FD=0. */
-export function envOf(a: AdArgv, withPassword: boolean): Record<string, string> {
-  return { KRB5_CONFIG: a.paths.krb5conf, ...(withPassword ? { PASSWD_FD: '0' } : {}) };
+/** What the tools of a join read: our krb5.conf, and (for net) the password as PASSWD. */
+export function envOf(a: AdArgv, password?: string): Record<string, string> {
+  return { KRB5_CONFIG: a.paths.krb5conf, ...(password !== undefined ? { PASSWD: password } : {}) };
 }
 
 /**
@@ -87,8 +81,8 @@ export function joinPlan(
   configuration: string[][],
 ): string[][] {
   return [
-    infoArgv(a, ad),
     ...configuration,
+    infoArgv(a),
     kinitArgv(a, ad, user),
     kdestroyArgv(a),
     joinArgv(a, user, registerDns),
@@ -104,8 +98,8 @@ export function joinNotes(ad: AdState, user: string, dnsServer: string | undefin
   return [
     'idmap range overlap: the idmap ranges of the rendered smb.conf against each other and the local uid ranges',
     `DNS SRV: _ldap._tcp.dc._msdcs.${r.toLowerCase()} through ${dnsServer ?? 'the system’s DNS server'}`,
+    `configuration: smb.conf with security = ads, realm ${r}, checked by testparm (put back if a later step fails)`,
     `clock skew: the DC’s time (net ads info) against this machine’s, at most ${MAX_SKEW_MS / 60_000} minutes apart`,
-    `configuration: smb.conf with security = ads, realm ${r}, checked by testparm`,
     `credentials: a Kerberos ticket for ${user}@${r} (the password on kinit’s stdin, never in an argv)`,
     `join: net ads join as ${user}`,
     'keytab: net ads keytab create, then klist -k lists the machine’s host/ principals',

@@ -6,7 +6,7 @@
  * through the shares' managed-config pipeline (testparm checks them); the admin password is a
  * secret param: never in an argv, never stored, logged or audited.
  */
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { failed, invalid, RpcError, unavailable } from '../../rpc/errors.js';
@@ -124,21 +124,19 @@ export function adMethods(c: AdContext): { methods: AnyMethodDef[]; health: AdHe
   }
 
   async function writeKrb5(ad: AdState): Promise<void> {
+    await mkdir(c.paths.private, { recursive: true, mode: 0o700 });
     const text = renderKrb5Conf(ad, c.paths);
     if ((await readFile(c.paths.krb5conf, 'utf8').catch(() => '')) !== text)
       await writeFile(c.paths.krb5conf, text, { mode: 0o644 });
   }
 
-  const run = (argv: string[], ctx: CallContext | undefined, o: { password?: string; input?: string } = {}) =>
+  /** `stdin`: the password on kinit's stdin; `password`: in net's environment (PASSWD). */
+  const run = (argv: string[], ctx: CallContext | undefined, o: { password?: string; stdin?: string } = {}) =>
     deps.runner.run(argv, {
       timeoutMs,
       okCodes: [0, 1, 2, 255],
-      env: envOf(a, o.password !== undefined),
-      ...(o.password !== undefined
-        ? { input: `${o.password}\n` }
-        : o.input !== undefined
-          ? { input: o.input }
-          : {}),
+      env: envOf(a, o.password),
+      ...(o.stdin !== undefined ? { input: `${o.stdin}\n` } : {}),
       ...(ctx ? { signal: ctx.signal } : {}),
     });
 
@@ -213,7 +211,7 @@ export function adMethods(c: AdContext): { methods: AnyMethodDef[]; health: AdHe
         throw new RpcError(kind, `${name}: ${msg}`, { step: name, steps });
       }
     };
-    const ran = async (argv: string[], o: { password?: string } = {}) => {
+    const ran = async (argv: string[], o: { password?: string; stdin?: string } = {}) => {
       const r = await run(argv, ctx, o);
       commands.push(argv);
       return r;
@@ -235,11 +233,11 @@ export function adMethods(c: AdContext): { methods: AnyMethodDef[]; health: AdHe
         notes: [...joinNotes(ad, user, ad.dnsServer), ...(plan.notes ?? [])],
       } satisfies DryRunPlan;
     }
-    await requireTools();
     await step('idmap range overlap', 0, async () => {
       if (overlaps.length) throw invalid(overlaps.join('; '));
       return 'no overlap';
     });
+    await requireTools();
     await step('DNS SRV', 1, async () => {
       const name = dcSrvName(ad.realm);
       try {
@@ -253,8 +251,16 @@ export function adMethods(c: AdContext): { methods: AnyMethodDef[]; health: AdHe
       }
     });
     await writeKrb5(ad);
-    await step('clock skew', 2, async () => {
-      const r = await ran(infoArgv(a, ad));
+    await step('configuration', 2, async () => {
+      const r = (await c.change(ctx, `shares.directory.ad.join ${ad.realm}`, (cur) => ({
+        state: { ...cur, ad },
+      }))) as { commands: string[][]; changed: string[] };
+      configured = true;
+      commands.push(...r.commands);
+      return `smb.conf: security = ads, realm ${ad.realm}`;
+    });
+    await step('clock skew', 3, async () => {
+      const r = await ran(infoArgv(a));
       const out = `${r.stdout}\n${r.stderr}`;
       const t = serverTimeOf(out);
       if (r.code !== 0 || t === undefined) throw failed(`the DC’s time is unknown: ${netAdsProblem(out)}`);
@@ -266,16 +272,8 @@ export function adMethods(c: AdContext): { methods: AnyMethodDef[]; health: AdHe
         );
       return `${mins} minutes apart`;
     });
-    await step('configuration', 3, async () => {
-      const r = (await c.change(ctx, `shares.directory.ad.join ${ad.realm}`, (cur) => ({
-        state: { ...cur, ad },
-      }))) as { commands: string[][]; changed: string[] };
-      configured = true;
-      commands.push(...r.commands);
-      return `smb.conf: security = ads, realm ${ad.realm}`;
-    });
     await step('credentials', 4, async () => {
-      const r = await ran(kinitArgv(a, ad, user), { password });
+      const r = await ran(kinitArgv(a, ad, user), { stdin: password });
       await ran(kdestroyArgv(a));
       if (r.code !== 0) throw failed(kinitProblem(`${r.stdout}\n${r.stderr}`, user, ad.realm));
       return `a ticket for ${user}@${ad.realm}`;
