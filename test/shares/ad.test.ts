@@ -210,8 +210,8 @@ describe('Active Directory join against a real Samba AD DC', { skip: missing, ti
       [
         'idmap range overlap',
         'DNS SRV',
-        'clock skew',
         'configuration',
+        'clock skew',
         'credentials',
         'join',
         'keytab',
@@ -221,7 +221,12 @@ describe('Active Directory join against a real Samba AD DC', { skip: missing, ti
     assert.match(r.steps[1]?.detail ?? '', /dc1\.calypso\.test:389/);
     assert.match(r.steps[6]?.detail ?? '', new RegExp(`host/${NAME}@CALYPSO.TEST`, 'i'));
     assert.deepEqual(r.commands, plan.commands, 'the dry run lists what the real run ran');
-    assert.deepEqual(ran, plan.commands, 'and the runner ran exactly that');
+    // (and the pipeline's read-only probe whether an smbd runs to reload: `smbcontrol … ping`)
+    assert.deepEqual(
+      ran.filter((a) => !(a[0] === 'smbcontrol' && a.at(-1) === 'ping')),
+      plan.commands,
+      'and the runner ran exactly that',
+    );
     const conf = (await t.call<{ smbConf: string }>('shares.status')).smbConf;
     const text = readFileSync(conf, 'utf8');
     assert.match(text, /\trealm = CALYPSO\.TEST\n/);
