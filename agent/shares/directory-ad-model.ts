@@ -42,8 +42,18 @@ export const AdStateSchema = Type.Object(
         description: 'the DNS server asked for the DCs (default: the system’s)',
       }),
     ),
-    idmapDefault: Type.Optional(IdRangeSchema),
-    idmapDomain: Type.Optional(IdRangeSchema),
+    idmapDefault: Type.Optional(
+      Type.Object(IdRangeSchema.properties, {
+        additionalProperties: false,
+        description: 'uids/gids for SIDs outside the domain (idmap *; default 70000–99999)',
+      }),
+    ),
+    idmapDomain: Type.Optional(
+      Type.Object(IdRangeSchema.properties, {
+        additionalProperties: false,
+        description: 'uids/gids of the domain’s users and groups (idmap rid; default 100000–999999)',
+      }),
+    ),
     healthIntervalSec: Type.Optional(
       Type.Integer({
         minimum: 1,

@@ -6598,10 +6598,12 @@ export interface Methods {
       netbiosName?: string;
       /** the DNS server asked for the DCs (default: the system’s) */
       dnsServer?: string;
+      /** uids/gids for SIDs outside the domain (idmap *; default 70000–99999) */
       idmapDefault?: {
         min: number;
         max: number;
       };
+      /** uids/gids of the domain’s users and groups (idmap rid; default 100000–999999) */
       idmapDomain?: {
         min: number;
         max: number;
