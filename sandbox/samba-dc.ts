@@ -145,11 +145,22 @@ export async function startSambaDc(o: SambaDcOptions = {}): Promise<SambaDc> {
   const stop = async () => {
     if (proc && proc.exitCode === null && proc.signalCode === null) {
       const gone = new Promise((r) => proc?.once('exit', r));
-      // unshare --kill-child: its child (samba, the pid namespace's first process) gets SIGKILL,
-      // and the kernel takes every other process of the namespace with it
-      proc.kill('SIGTERM');
+      // samba first (the pid namespace's first process): the kernel takes every other process of
+      // the namespace with it, and unshare, its parent, reaps it and exits. A SIGTERM to unshare
+      // instead left samba to pdeathsig, a zombie of the host's pid 1 (which reaps nothing here)
+      const signal = (s: NodeJS.Signals) => {
+        try {
+          if (pid) process.kill(pid, s);
+          else proc?.kill(s);
+        } catch {
+          /* gone */
+        }
+      };
+      signal('SIGTERM');
       await Promise.race([gone, sleep(10_000)]);
       if (proc.exitCode === null && proc.signalCode === null) {
+        signal('SIGKILL');
+        await Promise.race([gone, sleep(5_000)]);
         proc.kill('SIGKILL');
         await gone;
       }
