@@ -4,6 +4,7 @@
  * sends can add a line, a section or an option to a daemon's configuration.
  */
 import { type Static, Type } from '@sinclair/typebox';
+import type { AdState } from './directory-ad-model.js';
 
 /** A share's name: its SMB share name and its directory under the shares area. */
 export const SHARE_NAME = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
@@ -157,6 +158,8 @@ export type Share = Static<typeof ShareSchema>;
 
 export interface SharesState {
   shares: Share[];
+  /** Active Directory membership (shares.directory.ad.join): smb.conf renders security = ads */
+  ad?: AdState;
 }
 
 export const EMPTY_SHARES: SharesState = { shares: [] };

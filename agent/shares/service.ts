@@ -22,6 +22,9 @@ import type { PathInfo } from './access.js';
 import { type AccountBackend, nssWrapperAccounts, systemAccounts } from './accounts.js';
 import { getfaclArgv, parseGetfacl } from './acl.js';
 import { sharesConfig } from './config.js';
+import { adMethods } from './directory-ad.js';
+import type { ResolveSrv } from './directory-ad-dns.js';
+import { adPathsOf } from './directory-ad-model.js';
 import { ldapDirectory } from './directory-ldap.js';
 import { directoryRoleMethods, gidRolesOf } from './directory-roles.js';
 import { accountMethods } from './methods-accounts.js';
@@ -32,7 +35,16 @@ import { checkShares, type SharesState } from './model.js';
 import { EXPORTFS_V, parseExportfsV } from './parse-exportfs.js';
 import { parseSmbstatusJson } from './parse-smbstatus.js';
 import { checkExports, nfsShares } from './render-nfs.js';
-import { exportsPathOf, hasNfs, hasSmb, sambaPaths, sharesTarget, smbdRunning } from './target.js';
+import { renderSmbConf } from './render-smb.js';
+import {
+  exportsPathOf,
+  hasNfs,
+  hasSmb,
+  sambaPaths,
+  sharesTarget,
+  smbdRunning,
+  smbGlobals,
+} from './target.js';
 
 const INSTALL = 'install Debian’s samba package (apt-get install samba smbclient)';
 const INSTALL_ACL = 'apt-get install acl';
@@ -51,7 +63,8 @@ const sameClient = (want: string, have: string) =>
   want.toLowerCase() === have.toLowerCase() ||
   (!/[*?@/:]/.test(want) && /[a-z]/i.test(want) && have.toLowerCase().startsWith(`${want.toLowerCase()}.`));
 
-export function createSharesService(): ServiceFactory {
+/** `resolveSrv`: the AD join's DNS lookup (a test runs it inside the DC's network namespace). */
+export function createSharesService(o: { resolveSrv?: ResolveSrv } = {}): ServiceFactory {
   return (deps): Service => {
     const cfg = configOf(deps.config, sharesConfig);
     const paths = sambaPaths(deps.layout);
@@ -242,6 +255,12 @@ export function createSharesService(): ServiceFactory {
           })),
       );
     }
+    const ad = adMethods({
+      ...sc,
+      paths: adPathsOf(paths.dirs.private),
+      render: (st) => renderSmbConf(st, smbGlobals(cfg, paths)),
+      resolveSrv: o.resolveSrv,
+    });
 
     async function drift() {
       const items: { kind: 'file' | 'directory' | 'export'; what: string; detail: string }[] = [];
@@ -306,6 +325,7 @@ export function createSharesService(): ServiceFactory {
         read: readSmbstatus,
         userNames: async () => new Map((await accountsOf().read()).users.map((u) => [u.uid, u.name])),
       }),
+      ...ad.methods,
       defineMethod({
         name: 'shares.drift',
         summary:
@@ -356,8 +376,14 @@ export function createSharesService(): ServiceFactory {
     return {
       name: 'shares',
       methods,
-      start: () => directory.start(),
-      stop: () => directory.stop(),
+      start: () => {
+        directory.start();
+        ad.health.start();
+      },
+      stop: async () => {
+        await directory.stop();
+        await ad.health.stop();
+      },
       gidRoles: () => gidRolesOf(directory.managed.state().roles, directory.groups()),
     };
   };

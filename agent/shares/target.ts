@@ -129,7 +129,8 @@ export function sharesTarget(
       await mkdir(path.dirname(exportsFile), { recursive: true, mode: 0o755 });
     },
     // an agent with NFS shares only needs no Samba: testparm checks smb.conf when it has a share
-    validate: ({ state }) => (hasSmb(state) ? [testparmStep(p.conf, timeoutMs)] : []),
+    // (or joins a domain)
+    validate: ({ state }) => (hasSmb(state) || state.ad ? [testparmStep(p.conf, timeoutMs)] : []),
     activate: ({ state, previous, changed }) => [
       {
         argv: ['smbcontrol', '-s', p.conf, 'smbd', 'reload-config'],

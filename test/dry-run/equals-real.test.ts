@@ -295,6 +295,10 @@ const ELSEWHERE: Record<string, string> = {
       'shares.directory.role.delete',
     ].map((m) => [m, 'test/shares/ldap.test.ts']),
   ),
+  // Active Directory: a real Samba AD DC in its own namespaces (sandbox/samba-dc.ts)
+  ...Object.fromEntries(
+    ['shares.directory.ad.join', 'shares.directory.ad.leave'].map((m) => [m, 'test/shares/ad.test.ts']),
+  ),
 };
 
 /** Mutating methods that send no command: their dry run describes an LMDB change only. */

@@ -6943,6 +6943,86 @@ export interface Methods {
       notes: string[];
     };
   };
+  /** Join an Active Directory domain (net ads join): DNS SRV, clock skew, idmap ranges, credentials, keytab, each step named when it fails */
+  "shares.directory.ad.join": {
+    params: {
+      /** the AD DNS realm (CALYPSO.EXAMPLE) */
+      realm: string;
+      /** the domain’s NetBIOS name (CALYPSO) */
+      workgroup: string;
+      /** this machine’s account name (default: the host name) */
+      netbiosName?: string;
+      /** the DNS server asked for the DCs (default: the system’s) */
+      dnsServer?: string;
+      /** uids/gids for SIDs outside the domain (idmap *; default 70000–99999) */
+      idmapDefault?: {
+        min: number;
+        max: number;
+      };
+      /** uids/gids of the domain’s users and groups (idmap rid; default 100000–999999) */
+      idmapDomain?: {
+        min: number;
+        max: number;
+      };
+      /** how often the join is tested (default 300 s) */
+      healthIntervalSec?: number;
+      /** an account that may add computers (Administrator) */
+      user: string;
+      /** the password of user (read once, never stored, logged or audited) */
+      password: string;
+      /** let net ads join register this machine in the domain’s DNS (default false) */
+      registerDns?: boolean;
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: { job: string };
+    /** what the job ends with (job.get) */
+    jobResult: {
+      realm: string;
+      workgroup: string;
+      steps: Array<{
+        name: string;
+        ok: boolean;
+        detail: string;
+      }>;
+      /** argv run, in order */
+      commands: Array<string[]>;
+    };
+  };
+  /** Leave the Active Directory domain (net ads leave), then drop security = ads and the keytab */
+  "shares.directory.ad.leave": {
+    params: {
+      /** an account that may add computers (Administrator) */
+      user: string;
+      /** the password of user (read once, never stored, logged or audited) */
+      password?: string;
+      /** drop the membership even when the DC cannot be told (it is gone) */
+      force?: boolean;
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: { job: string };
+    /** what the job ends with (job.get) */
+    jobResult: {
+      realm: string;
+      /** the DC removed the machine account */
+      left: boolean;
+      detail: string;
+      commands: Array<string[]>;
+    };
+  };
+  /** The Active Directory membership: the realm, and whether the join holds (net ads testjoin) */
+  "shares.directory.ad.status": {
+    params: {};
+    result: {
+      /** smb.conf says security = ads */
+      configured: boolean;
+      realm?: string;
+      workgroup?: string;
+      joined: boolean;
+      detail: string;
+    };
+  };
   /** The directory’s groups (posixGroup) with their members, searched now */
   "shares.directory.group.list": {
     params: {};
