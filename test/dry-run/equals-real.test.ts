@@ -199,6 +199,8 @@ const ELSEWHERE: Record<string, string> = {
       'snapshot.policy.delete',
       'snapshot.policy.run',
       'snapshot.policy.set',
+      'pool.scrub.schedule.set',
+      'pool.scrub.schedule.delete',
       'snapshot.release',
       'snapshot.rollback',
       'storage.layout.apply',

@@ -3827,7 +3827,7 @@ export interface Methods {
       total: number;
     };
   };
-  /** Scheduled maintenance on one list (restore drills today): what runs when, what ran and how it ended, soonest first */
+  /** Scheduled maintenance on one list (restore drills, scrub and SMART self-test schedules): what runs when, what ran and how it ended, soonest first */
   "maintenance.calendar": {
     params: {
       /** only items whose last run failed */
@@ -5936,6 +5936,101 @@ export interface Methods {
       dryRun?: boolean;
     };
     result: {};
+  };
+  /** Delete the scrub schedule of a pool (a scrub running goes on) */
+  "pool.scrub.schedule.delete": {
+    params: {
+      /** pool name: a letter, then letters, digits, _ . : -; not a vdev keyword (mirror*, raidz*, draid*, spare*, log, cache, special, dedup) */
+      pool: string & string & string & string & string & string & string & string;
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: {};
+  };
+  /** One scrub schedule by pool. */
+  "pool.scrub.schedule.get": {
+    params: {
+      /** pool name: a letter, then letters, digits, _ . : -; not a vdev keyword (mirror*, raidz*, draid*, spare*, log, cache, special, dedup) */
+      pool: string & string & string & string & string & string & string & string;
+    };
+    result: {
+      pool: string;
+      /** cron expression (UTC) */
+      schedule: string;
+      enabled: boolean;
+      createdAt: number;
+      updatedAt: number;
+      lastSlot?: number;
+      /** the last scheduled start */
+      lastStart?: {
+        at: number;
+        /** the pool.scrub job it started */
+        job?: string;
+        /** why it did not start */
+        error?: string;
+      };
+      /** next scheduled run (ms since the epoch) */
+      nextRun?: number;
+    };
+  };
+  /** Scrub schedules per pool with their last scheduled start and next run */
+  "pool.scrub.schedule.list": {
+    params: {};
+    result: {
+      items: Array<{
+        pool: string;
+        /** cron expression (UTC) */
+        schedule: string;
+        enabled: boolean;
+        createdAt: number;
+        updatedAt: number;
+        lastSlot?: number;
+        /** the last scheduled start */
+        lastStart?: {
+          at: number;
+          /** the pool.scrub job it started */
+          job?: string;
+          /** why it did not start */
+          error?: string;
+        };
+        /** next scheduled run (ms since the epoch) */
+        nextRun?: number;
+      }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
+  };
+  /** Create or replace the scrub schedule of a pool (cron, UTC): zpool scrub on the agent’s cron loop */
+  "pool.scrub.schedule.set": {
+    params: {
+      /** pool name: a letter, then letters, digits, _ . : -; not a vdev keyword (mirror*, raidz*, draid*, spare*, log, cache, special, dedup) */
+      pool: string & string & string & string & string & string & string & string;
+      /** cron expression in UTC (minute hour day-of-month month day-of-week) or @daily/@weekly/@monthly */
+      schedule: string;
+      /** default true */
+      enabled?: boolean;
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: {
+      pool: string;
+      /** cron expression (UTC) */
+      schedule: string;
+      enabled: boolean;
+      createdAt: number;
+      updatedAt: number;
+      lastSlot?: number;
+      /** the last scheduled start */
+      lastStart?: {
+        at: number;
+        /** the pool.scrub job it started */
+        job?: string;
+        /** why it did not start */
+        error?: string;
+      };
+      /** next scheduled run (ms since the epoch) */
+      nextRun?: number;
+    };
   };
   /** Stop a running scrub */
   "pool.scrub.stop": {
