@@ -2961,6 +2961,92 @@ export interface Methods {
       raw: unknown;
     };
   };
+  /** Delete a SMART self-test schedule of a disk (a test running goes on) */
+  "disk.selftest.schedule.delete": {
+    params: {
+      /** stable disk id (`wwn-0x…`, `ata-MODEL_SERIAL`…), a /dev/disk/by-id path, a WWN, a device path or the kernel name (`sda`) */
+      disk: string;
+      /** self-test type */
+      type: "short" | "long";
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: {};
+  };
+  /** SMART self-test schedules per disk with their last result and next run */
+  "disk.selftest.schedule.list": {
+    params: {
+      /** stable disk id (`wwn-0x…`, `ata-MODEL_SERIAL`…), a /dev/disk/by-id path, a WWN, a device path or the kernel name (`sda`) */
+      disk?: string;
+    };
+    result: {
+      items: Array<{
+        /** the disk’s stable id */
+        disk: string;
+        /** self-test type */
+        type: "short" | "long";
+        /** cron expression (UTC) */
+        schedule: string;
+        enabled: boolean;
+        createdAt: number;
+        updatedAt: number;
+        lastSlot?: number;
+        /** the disk.selftest job the last scheduled run started */
+        lastJob?: string;
+        /** how the last scheduled run ended */
+        lastRun?: {
+          /** ISO 8601 */
+          at: string;
+          result: "success" | "failed";
+          /** the newest self-test log entry, or why it failed */
+          summary?: string;
+        };
+        /** next scheduled run (ms since the epoch) */
+        nextRun?: number;
+      }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
+  };
+  /** Create or replace a SMART self-test schedule of a disk (short or long, cron in UTC): smartctl -t on the agent’s cron loop */
+  "disk.selftest.schedule.set": {
+    params: {
+      /** stable disk id (`wwn-0x…`, `ata-MODEL_SERIAL`…), a /dev/disk/by-id path, a WWN, a device path or the kernel name (`sda`) */
+      disk: string;
+      /** self-test type */
+      type: "short" | "long";
+      /** cron expression in UTC (minute hour day-of-month month day-of-week) or @daily/@weekly/@monthly */
+      schedule: string;
+      /** default true */
+      enabled?: boolean;
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: {
+      /** the disk’s stable id */
+      disk: string;
+      /** self-test type */
+      type: "short" | "long";
+      /** cron expression (UTC) */
+      schedule: string;
+      enabled: boolean;
+      createdAt: number;
+      updatedAt: number;
+      lastSlot?: number;
+      /** the disk.selftest job the last scheduled run started */
+      lastJob?: string;
+      /** how the last scheduled run ended */
+      lastRun?: {
+        /** ISO 8601 */
+        at: string;
+        result: "success" | "failed";
+        /** the newest self-test log entry, or why it failed */
+        summary?: string;
+      };
+      /** next scheduled run (ms since the epoch) */
+      nextRun?: number;
+    };
+  };
   /** A disk's SMART data */
   "disk.smart": {
     params: {
