@@ -1020,6 +1020,8 @@ export interface Methods {
         errors: number;
         /** bytes per second */
         rate?: number;
+        /** a copy or migration: the job it was copied from (catalog PriorJobId) */
+        priorJobId?: number;
       }>;
       total: number;
     };
@@ -1053,6 +1055,8 @@ export interface Methods {
       errors: number;
       /** bytes per second */
       rate?: number;
+      /** a copy or migration: the job it was copied from (catalog PriorJobId) */
+      priorJobId?: number;
     };
   };
   /** The messages Bacula logged for a job (catalog Log table). */
@@ -1513,6 +1517,8 @@ export interface Methods {
       errors: number;
       /** bytes per second */
       rate?: number;
+      /** a copy or migration: the job it was copied from (catalog PriorJobId) */
+      priorJobId?: number;
     };
   };
   /** Run a defined job now and follow it to its end (files, bytes, rate as progress). */
@@ -1554,6 +1560,8 @@ export interface Methods {
       errors: number;
       /** bytes per second */
       rate?: number;
+      /** a copy or migration: the job it was copied from (catalog PriorJobId) */
+      priorJobId?: number;
     };
   };
   /** Delete a schedule that nothing refers to. */
