@@ -52,6 +52,9 @@ export function scrubScheduleMethods(z: ZfsContext, store: ScrubScheduleStore) {
             schedule: Type.String({
               pattern: CRON_PATTERN,
               maxLength: 100,
+              examples: ['0 3 * * 0'],
+              errorMessage:
+                'a schedule is five cron fields (minute hour day month weekday, UTC) or @daily/@weekly/@monthly',
               description:
                 'cron expression in UTC (minute hour day-of-month month day-of-week) or @daily/@weekly/@monthly',
             }),
