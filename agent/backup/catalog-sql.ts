@@ -184,6 +184,8 @@ export interface JobItem {
   errors: number;
   /** bytes per second over the run */
   rate?: number;
+  /** a copy (or migration): the job it was copied from (catalog PriorJobId) */
+  priorJobId?: number;
 }
 
 /** Catalog local time text → ISO 8601; Bacula writes 0 / 0000-00-00 for "never". */
@@ -220,6 +222,7 @@ export function jobItem(r: JobRow): JobItem {
     bytes,
     errors: Number(r.errors ?? 0),
     rate: durationSec ? Math.round(bytes / Math.max(1, durationSec)) : undefined,
+    priorJobId: Number(r.priorJobId ?? 0) > 0 ? Number(r.priorJobId) : undefined,
   };
 }
 

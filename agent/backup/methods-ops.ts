@@ -45,6 +45,9 @@ export const JobItemSchema = Type.Object(
     bytes: Type.Integer(),
     errors: Type.Integer(),
     rate: Type.Optional(Type.Number({ description: 'bytes per second' })),
+    priorJobId: Type.Optional(
+      Type.Integer({ description: 'a copy or migration: the job it was copied from (catalog PriorJobId)' }),
+    ),
   },
   { description: 'a job of the catalog' },
 );

@@ -48,6 +48,9 @@ export interface Problem {
 }
 
 /** Dangling references and reserved names; empty when the state is consistent. */
+/** The levels of a verify job (and of no other). */
+const VERIFY_LEVELS = new Set(['VolumeToCatalog', 'DiskToCatalog', 'Catalog', 'Data', 'InitCatalog']);
+
 export function checkState(state: DesiredState): Problem[] {
   const out: Problem[] = [];
   const clients = new Set([builtinClient(state).name, ...state.clients.map((c) => c.name)]);
@@ -118,6 +121,42 @@ export function checkState(state: DesiredState): Problem[] {
         name: j.name,
         message: 'the Scratch pool only holds unused volumes; jobs cannot write to it',
       });
+    }
+    const verifyLevel = j.level !== undefined && VERIFY_LEVELS.has(j.level);
+    if (j.type === 'verify' && j.level !== undefined && !verifyLevel)
+      out.push({
+        kind: 'job',
+        name: j.name,
+        message: `a verify job's level is VolumeToCatalog, DiskToCatalog, Catalog, Data or InitCatalog, not ${j.level}`,
+      });
+    if (j.type !== 'verify' && verifyLevel)
+      out.push({
+        kind: 'job',
+        name: j.name,
+        message: `${j.level} is a verify level; this is a ${j.type} job`,
+      });
+    if (j.verifyJob !== undefined && j.type !== 'verify')
+      out.push({ kind: 'job', name: j.name, message: 'only a verify job names a verify job' });
+    const verified = j.verifyJob === undefined ? undefined : state.jobs.find((x) => x.name === j.verifyJob);
+    if (verified && verified.type !== 'backup')
+      out.push({
+        kind: 'job',
+        name: j.name,
+        message: `verify job "${j.verifyJob}" is a ${verified.type} job; a verify job checks a backup job`,
+      });
+    if (j.type === 'copy' || j.type === 'migrate') {
+      if (!j.selection)
+        out.push({
+          kind: 'job',
+          name: j.name,
+          message: `a ${j.type} job needs a selection (PoolUncopiedJobs copies every job of its pool not copied yet)`,
+        });
+      if (!j.nextPool && !state.pools.find((p) => p.name === j.pool)?.nextPool)
+        out.push({
+          kind: 'job',
+          name: j.name,
+          message: `a ${j.type} job needs a next pool (the destination): set nextPool on the job or on pool "${j.pool}"`,
+        });
     }
     if ((j.type === 'backup' || j.type === 'verify') && (!j.client || !j.fileset)) {
       out.push({ kind: 'job', name: j.name, message: `${j.type} jobs need a client and a fileset` });

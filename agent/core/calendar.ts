@@ -30,7 +30,7 @@ export function calendarMethods(deps: AgentDeps): AnyMethodDef[] {
     defineMethod({
       name: 'maintenance.calendar',
       summary:
-        'Scheduled maintenance on one list (restore drills today): what runs when, what ran and how it ended, soonest first',
+        'Scheduled maintenance on one list (restore drills, scrub and SMART self-test schedules): what runs when, what ran and how it ended, soonest first',
       params: Type.Object(
         {
           failed: Type.Optional(Type.Boolean({ description: 'only items whose last run failed' })),

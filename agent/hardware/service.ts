@@ -26,7 +26,9 @@ import { type UdevEvent, UdevMonitor, type UdevMonitorOptions } from '../../udev
 import type { AgentDeps, Service, ServiceFactory, Subsystem } from '../deps.js';
 import { systemInformation } from '../util/lazy-modules.js';
 import { diskPresenceAlert } from './alerts.js';
+import { selfTestScheduleMethods } from './methods-selftest-schedule.js';
 import { hardwareMetrics, SmartSampler } from './metrics.js';
+import { SelfTestScheduler, SelfTestScheduleStore, selfTestCalendar } from './selftest-schedule.js';
 import { diskSmart, smartMethods } from './smart.js';
 
 export interface HardwareOptions {
@@ -39,6 +41,8 @@ export interface HardwareOptions {
   monitor?: Partial<Omit<UdevMonitorOptions, 'onEvents' | 'onResync'>>;
   /** Poll interval of a running SMART self-test. */
   selfTestPollMs?: number;
+  /** Tick of the self-test schedules' cron loop (default 30 s; 0: never, tests tick by hand). */
+  scheduleTickMs?: number;
   /** Gives tests the controller (to replay udev events into the monitor). */
   onCreate?: (hw: HardwareController) => void;
 }
@@ -207,6 +211,14 @@ export function createHardwareService(options: HardwareOptions = {}): ServiceFac
       { name: 'udevadm', bins: ['udevadm'], versionArgs: ['--version'], versionFrom: /(\d+)/ },
       { name: 'lsblk', bins: ['lsblk'], versionArgs: ['--version'], versionFrom: /util-linux (\S+)/ },
     );
+    const selfTests = {
+      deps,
+      store: new SelfTestScheduleStore(deps.store.db('config')),
+      findDisk: (ref: string) => hw.findDisk(ref),
+      pollMs,
+    };
+    const selfTestScheduler = new SelfTestScheduler(selfTests);
+    deps.calendar.contribute(selfTestCalendar(selfTests.store));
     const sampling = new AbortController();
     const smart = new SmartSampler((id) => diskSmart(deps, hw, id, sampling.signal), deps.clock.now);
     deps.metrics.contribute(
@@ -241,6 +253,7 @@ export function createHardwareService(options: HardwareOptions = {}): ServiceFac
           handler: async (p) => hw.findDisk(p.disk),
         }),
         ...smartMethods(deps, hw, pollMs),
+        ...selfTestScheduleMethods(deps, selfTests),
         defineMethod({
           name: 'hba.list',
           summary: 'List host bus adapters',
@@ -383,11 +396,13 @@ export function createHardwareService(options: HardwareOptions = {}): ServiceFac
         }),
       ],
       start() {
+        selfTestScheduler.start(options.scheduleTickMs ?? 30_000);
         if (options.startMonitor === true) hw.monitor.start();
         else if (options.startMonitor === undefined) hw.lazyMonitor = path.resolve(deps.sysroot) === '/';
       },
       async stop() {
         sampling.abort();
+        await selfTestScheduler.stop();
         await hw.stop();
       },
     };

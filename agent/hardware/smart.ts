@@ -42,7 +42,7 @@ const SmartSchema = Type.Object({
 });
 
 /** smartctl's exit status is a bit mask, not a failure flag: every code is read, then judged. */
-const anyCode = Array.from({ length: 256 }, (_, i) => i);
+export const anyCode = Array.from({ length: 256 }, (_, i) => i);
 
 async function readSmart(
   deps: AgentDeps,
@@ -111,43 +111,59 @@ export function smartMethods(deps: AgentDeps, hw: DiskFinder, pollMs: number) {
       job: { lock: (p) => `disk:${p.disk}`, title: (p) => `SMART ${p.type} self-test of ${p.disk}` },
       handler: async (p, ctx) => {
         const d = hw.findDisk(p.disk);
-        const start = ['smartctl', '-j', '-t', p.type, d.path];
-        if (ctx.dryRun) return { dryRun: true as const, commands: [start] };
-        await deps.capabilities.require('smartctl');
-        const started = await deps.runner.run(start, {
-          timeoutMs: 60_000,
-          signal: ctx.signal,
-          okCodes: anyCode,
-        });
-        if (!smartHasData(started.code)) {
-          throw new RpcError(
-            'failed',
-            `${d.name}: self-test not started: ${parseSmartctl(started.stdout).messages[0] ?? started.code}`,
-            {
-              exitStatus: started.code,
-            },
-          );
-        }
-        ctx.progress(0, `${p.type} self-test started`);
-        try {
-          for (;;) {
-            await sleep(pollMs, ctx.signal);
-            const s = await readSmart(deps, d, ctx.signal, ['-c']);
-            if (!s.selfTest?.inProgress) return { disk: d.id, ...(await readSmart(deps, d, ctx.signal)) };
-            const rem = s.selfTest.remainingPercent;
-            ctx.progress(rem === undefined ? 0 : 100 - rem, s.selfTest.status ?? 'in progress');
-          }
-        } catch (err) {
-          if (ctx.signal.aborted) {
-            await deps.runner
-              .run(['smartctl', '-X', d.path], { timeoutMs: 30_000, okCodes: anyCode })
-              .catch(() => {});
-          }
-          throw err;
-        }
+        if (ctx.dryRun) return { dryRun: true as const, commands: [selfTestStart(d, p.type)] };
+        return runSelfTest(deps, d, p.type, ctx, pollMs);
       },
     }),
   ];
+}
+
+export type SelfTestType = 'short' | 'long';
+
+/** The argv that starts a self-test. */
+export const selfTestStart = (d: Disk, type: SelfTestType) => ['smartctl', '-j', '-t', type, d.path];
+
+/** Start a self-test and follow it to its end (a job's body: `disk.selftest` and the schedules). */
+export async function runSelfTest(
+  deps: AgentDeps,
+  d: Disk,
+  type: SelfTestType,
+  ctx: { signal: AbortSignal; progress(percent: number, description?: string): void },
+  pollMs: number,
+) {
+  const start = selfTestStart(d, type);
+  await deps.capabilities.require('smartctl');
+  const started = await deps.runner.run(start, {
+    timeoutMs: 60_000,
+    signal: ctx.signal,
+    okCodes: anyCode,
+  });
+  if (!smartHasData(started.code)) {
+    throw new RpcError(
+      'failed',
+      `${d.name}: self-test not started: ${parseSmartctl(started.stdout).messages[0] ?? started.code}`,
+      {
+        exitStatus: started.code,
+      },
+    );
+  }
+  ctx.progress(0, `${type} self-test started`);
+  try {
+    for (;;) {
+      await sleep(pollMs, ctx.signal);
+      const s = await readSmart(deps, d, ctx.signal, ['-c']);
+      if (!s.selfTest?.inProgress) return { disk: d.id, ...(await readSmart(deps, d, ctx.signal)) };
+      const rem = s.selfTest.remainingPercent;
+      ctx.progress(rem === undefined ? 0 : 100 - rem, s.selfTest.status ?? 'in progress');
+    }
+  } catch (err) {
+    if (ctx.signal.aborted) {
+      await deps.runner
+        .run(['smartctl', '-X', d.path], { timeoutMs: 30_000, okCodes: anyCode })
+        .catch(() => {});
+    }
+    throw err;
+  }
 }
 
 /** SMART failing raises `hardware.disk.smart:<disk>`; too hot raises `hardware.disk.temperature:<disk>`. */

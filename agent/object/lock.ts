@@ -154,10 +154,20 @@ const WRITER_DENIED = [
   's3:DeleteBucket',
 ];
 
+const IMMUTABLE_SID = 'CalypsoImmutable';
+
+/** True for the statement object.target.immutable.create put in (by its reserved Sid). */
+export const isWriterDeny = (s: PolicyStatement): boolean =>
+  s.Effect === 'Deny' && typeof s.Sid === 'string' && s.Sid.startsWith(IMMUTABLE_SID);
+
+/** True when a custom statement claims the immutable target's reserved Sid. */
+export const claimsImmutableSid = (s: PolicyStatement): boolean =>
+  typeof s.Sid === 'string' && s.Sid.startsWith(IMMUTABLE_SID);
+
 /** The immutable target's statement: its writer (the bucket's owner) may never delete, unlock or re-policy. */
 export function writerDenyStatement(bucket: string, user: string): PolicyStatement {
   return {
-    Sid: `CalypsoImmutable${Buffer.from(user, 'utf8').toString('hex')}`,
+    Sid: `${IMMUTABLE_SID}${Buffer.from(user, 'utf8').toString('hex')}`,
     Effect: 'Deny',
     Principal: { AWS: [`arn:aws:iam:::user/${user}`] },
     Action: WRITER_DENIED,

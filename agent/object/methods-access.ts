@@ -2,13 +2,16 @@
  * Access to buckets: canned grants (read-only, read-write, write-only) and custom bucket-policy
  * JSON, both stored in the bucket's policy on the gateway (policy.ts). A custom policy is
  * checked before anything is sent: JSON, known principals, S3 actions, resources inside the
- * bucket. Canned grants survive a custom policy change (they are merged back in).
+ * bucket. Canned grants survive a custom policy change (they are merged back in), and so does
+ * the Deny of an immutable target (object.target.immutable.create): a custom policy is merged
+ * with it, never replaces it, so its writer's key still cannot delete, re-lock or re-policy.
  */
 import { Type } from '@sinclair/typebox';
 import { invalid } from '../../rpc/errors.js';
 import { listed, listResult } from '../../rpc/list.js';
 import { defineMethod, isDryRunPlan } from '../../rpc/registry.js';
 import type { ObjectContext } from './context.js';
+import { claimsImmutableSid, isWriterDeny } from './lock.js';
 import { BucketName, CannedGrant, GrantSchema, UserId } from './model.js';
 import { checkPolicy, grantsOf, type PolicyDocument, withGrant } from './policy.js';
 
@@ -109,11 +112,24 @@ export function accessMethods(o: ObjectContext) {
           if ('problems' in checked)
             throw invalid(`policy for ${p.bucket}: ${checked.problems[0]}`, { problems: checked.problems });
           custom = checked.doc;
+          const claimed = custom.Statement.findIndex(claimsImmutableSid);
+          if (claimed >= 0)
+            throw invalid(
+              `policy for ${p.bucket}: Statement[${claimed}].Sid ${custom.Statement[claimed]!.Sid} is reserved for the immutable target's own statement`,
+              { sid: custom.Statement[claimed]!.Sid },
+            );
         }
+        const current = await b.getPolicy(p.bucket);
+        // an immutable target's Deny stays: merged after the custom statements, never replaced
+        // (an explicit Deny wins over any Allow, so no custom statement can undo it)
+        const kept = (current?.Statement ?? []).filter(isWriterDeny);
+        let next: PolicyDocument | undefined =
+          custom || kept.length
+            ? { Version: custom?.Version ?? '2012-10-17', Statement: [...(custom?.Statement ?? []), ...kept] }
+            : undefined;
         // canned grants stay: they are put back after the custom statements
-        let next = custom;
-        for (const g of grantsOf(p.bucket, await b.getPolicy(p.bucket)))
-          next = withGrant(p.bucket, next, g.user, g.access);
+        for (const g of grantsOf(p.bucket, current)) next = withGrant(p.bucket, next, g.user, g.access);
+        if (kept.length) ctx.auditDetail?.({ keptImmutableDeny: kept.map((s) => s.Sid) });
         const r = await o.apply(await b.putPolicy(p.bucket, next), ctx.dryRun);
         return isDryRunPlan(r) ? r : {};
       },

@@ -28,34 +28,49 @@ const ScanResultSchema = Type.Object(
   { description: 'how the scan ended' },
 );
 
-const scanLock = (p: { name: string }) => `zfs-scan:${p.name}`;
+/** Start a scan and follow it to its end (a job's body: `pool.scrub` and the scrub schedules). */
+export async function runScan(
+  z: ZfsContext,
+  pool: string,
+  fn: ScanFunction,
+  start: string[],
+  ctx: Pick<CallContext, 'signal' | 'progress'>,
+  extra: { onAbort?: string[]; idlePollsAfterStart?: number } = {},
+): Promise<ScanResult> {
+  try {
+    return await watchScan({
+      driver: z.driver,
+      pool,
+      fn,
+      start,
+      signal: ctx.signal,
+      progress: ctx.progress,
+      now: z.deps.clock.now,
+      pollMs: z.options.scanPollMs,
+      statusTimeoutMs: z.options.statusTimeoutMs,
+      ...extra,
+    });
+  } finally {
+    z.cache.invalidate();
+    await z.monitor.kick();
+  }
+}
+
+/** A scrub of `pool` followed to its end; stopping it on abort. */
+export function runScrub(z: ZfsContext, pool: string, ctx: Pick<CallContext, 'signal' | 'progress'>) {
+  return runScan(z, pool, 'scrub', cmd.zpoolScrub(pool), ctx, { onAbort: cmd.zpoolScrub(pool, 'stop') });
+}
+
+export const scanLock = (p: { name: string }) => `zfs-scan:${p.name}`;
 
 export function scanMethods(z: ZfsContext) {
-  async function runScan(
+  const scan = (
     pool: string,
     fn: ScanFunction,
     start: string[],
     ctx: CallContext,
     extra: { onAbort?: string[]; idlePollsAfterStart?: number } = {},
-  ): Promise<ScanResult> {
-    try {
-      return await watchScan({
-        driver: z.driver,
-        pool,
-        fn,
-        start,
-        signal: ctx.signal,
-        progress: ctx.progress,
-        now: z.deps.clock.now,
-        pollMs: z.options.scanPollMs,
-        statusTimeoutMs: z.options.statusTimeoutMs,
-        ...extra,
-      });
-    } finally {
-      z.cache.invalidate();
-      await z.monitor.kick();
-    }
-  }
+  ) => runScan(z, pool, fn, start, ctx, extra);
 
   /** Device checks for a device that is about to join a pool. */
   async function checkNewDevice(device: string, force?: boolean) {
@@ -80,7 +95,7 @@ export function scanMethods(z: ZfsContext) {
         const start = cmd.zpoolScrub(p.name);
         if (ctx.dryRun) return { dryRun: true, commands: [start] };
         await z.driver.poolStatus(p.name, { signal: ctx.signal, timeoutMs: z.options.statusTimeoutMs });
-        return runScan(p.name, 'scrub', start, ctx, { onAbort: cmd.zpoolScrub(p.name, 'stop') });
+        return runScrub(z, p.name, ctx);
       },
     }),
 
@@ -136,7 +151,7 @@ export function scanMethods(z: ZfsContext) {
         if (p.newDevice) await checkNewDevice(p.newDevice, p.force);
         const start = cmd.zpoolReplace(p.name, p.device, p.newDevice, p.force);
         if (ctx.dryRun) return { dryRun: true, commands: [start] };
-        return runScan(p.name, 'resilver', start, ctx, { idlePollsAfterStart: 2 });
+        return scan(p.name, 'resilver', start, ctx, { idlePollsAfterStart: 2 });
       },
     }),
 
@@ -161,7 +176,7 @@ export function scanMethods(z: ZfsContext) {
         await checkNewDevice(p.newDevice, p.force);
         const start = cmd.zpoolAttach(p.name, p.device, p.newDevice, p.force);
         if (ctx.dryRun) return { dryRun: true, commands: [start] };
-        return runScan(p.name, 'resilver', start, ctx, { idlePollsAfterStart: 2 });
+        return scan(p.name, 'resilver', start, ctx, { idlePollsAfterStart: 2 });
       },
     }),
 
@@ -186,7 +201,7 @@ export function scanMethods(z: ZfsContext) {
           throw unavailable(`${d.name} has no zpool online -e`, { dialect: d.name });
         const start = cmd.zpoolOnline(p.name, p.device, p.expand);
         if (ctx.dryRun) return { dryRun: true, commands: [start] };
-        return runScan(p.name, 'resilver', start, ctx, { idlePollsAfterStart: 2 });
+        return scan(p.name, 'resilver', start, ctx, { idlePollsAfterStart: 2 });
       },
     }),
   ];

@@ -4,7 +4,7 @@
  *
  * The method records live in agent/zfs/methods-*.ts by topic (one file would pass 1,000 lines);
  * this file assembles them around one shared context and owns the background work: the health
- * monitor and the snapshot policy scheduler, started with the agent and stopped before the store
+ * monitor, the snapshot policy and scrub schedulers, started with the agent and stopped before the store
  * closes.
  */
 import type { Service, ServiceFactory, Subsystem } from '../deps.js';
@@ -16,11 +16,13 @@ import { policyMethods } from './methods-policy.js';
 import { listPools, poolMethods } from './methods-pool.js';
 import { replicationMethods } from './methods-replication.js';
 import { scanMethods } from './methods-scan.js';
+import { scrubScheduleMethods } from './methods-scrub-schedule.js';
 import { snapshotMethods } from './methods-snapshot.js';
 import { zfsMetrics } from './metrics.js';
 import { PolicyScheduler, PolicyStore } from './policy-runner.js';
 import { DATASETS, ZFS_SEND, ZVOLS } from './port.js';
 import { ZFS_PROBE } from './probes.js';
+import { ScrubScheduler, ScrubScheduleStore, scrubCalendar } from './scrub-schedule.js';
 import { sendPort } from './send-port.js';
 import { zvolsPort } from './zvols-port.js';
 
@@ -30,6 +32,9 @@ export function createZfsService(options: Partial<ZfsOptions> = {}): ServiceFact
     const z = createZfsContext(deps, options);
     const store = new PolicyStore(deps.store.db('config'));
     const scheduler = new PolicyScheduler(z, store, deps.log.child({ area: 'zfs-policy' }));
+    const scrubs = new ScrubScheduleStore(deps.store.db('config'));
+    const scrubScheduler = new ScrubScheduler(z, scrubs);
+    deps.calendar.contribute(scrubCalendar(z, scrubs));
     const available = () => deps.capabilities.get('zfs')?.available !== false;
     deps.capabilities.declare(ZFS_PROBE);
     deps.ports.provide(ZVOLS, zvolsPort(deps.capabilities));
@@ -62,6 +67,7 @@ export function createZfsService(options: Partial<ZfsOptions> = {}): ServiceFact
         ...poolMethods(z),
         ...iostatMethods(z),
         ...scanMethods(z),
+        ...scrubScheduleMethods(z, scrubs),
         ...datasetMethods(z),
         ...snapshotMethods(z),
         ...policyMethods(z, store, scheduler),
@@ -73,11 +79,13 @@ export function createZfsService(options: Partial<ZfsOptions> = {}): ServiceFact
           if (stopped || (!available() && !options.runner && !options.dialect)) return;
           if (z.options.healthIntervalMs > 0) z.monitor.start();
           scheduler.start(z.options.schedulerTickMs);
+          scrubScheduler.start(z.options.schedulerTickMs);
         });
       },
       async stop() {
         stopped = true;
         await scheduler.stop();
+        await scrubScheduler.stop();
         await z.monitor.stop();
       },
     };

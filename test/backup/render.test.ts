@@ -274,11 +274,50 @@ describe('bacula config renderers', () => {
         { name: 'Scratch', kind: 'tape', volumeRetentionDays: 1, recycle: true, autoPrune: true },
       ],
     };
+    const j = { priority: 10, accurate: false, spoolAttributes: true, enabled: true } as const;
+    broken.jobs.push(
+      {
+        ...j,
+        name: 'v-level',
+        type: 'verify',
+        level: 'Full',
+        client: 'web-1',
+        fileset: 'web',
+        pool: 'daily',
+      },
+      {
+        ...j,
+        name: 'b-level',
+        type: 'backup',
+        level: 'DiskToCatalog',
+        client: 'web-1',
+        fileset: 'web',
+        pool: 'daily',
+      },
+      {
+        ...j,
+        name: 'v-of-v',
+        type: 'verify',
+        verifyJob: 'web-verify',
+        client: 'web-1',
+        fileset: 'web',
+        pool: 'daily',
+      },
+      { ...j, name: 'c-bare', type: 'copy', pool: 'daily' },
+    );
     const msgs = checkState(broken).map((p) => `${p.kind} ${p.name}: ${p.message}`);
     assert.ok(msgs.includes('job bad: client "ghost" does not exist'), msgs.join('\n'));
     assert.ok(msgs.includes('job bad: pool "nopool" does not exist'));
     assert.ok(msgs.some((m) => m.startsWith('job scratchy: the Scratch pool')));
     assert.ok(msgs.includes('pool Scratch: name is reserved'));
+    assert.ok(
+      msgs.some((m) => m.startsWith("job v-level: a verify job's level is VolumeToCatalog")),
+      msgs.join('\n'),
+    );
+    assert.ok(msgs.includes('job b-level: DiskToCatalog is a verify level; this is a backup job'));
+    assert.ok(msgs.some((m) => m.startsWith('job v-of-v: verify job "web-verify" is a verify job')));
+    assert.ok(msgs.some((m) => m.startsWith('job c-bare: a copy job needs a selection')));
+    assert.ok(msgs.some((m) => m.startsWith('job c-bare: a copy job needs a next pool')));
   });
 
   it('lists what refers to an object', () => {

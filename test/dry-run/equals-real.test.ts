@@ -199,6 +199,8 @@ const ELSEWHERE: Record<string, string> = {
       'snapshot.policy.delete',
       'snapshot.policy.run',
       'snapshot.policy.set',
+      'pool.scrub.schedule.set',
+      'pool.scrub.schedule.delete',
       'snapshot.release',
       'snapshot.rollback',
       'storage.layout.apply',
@@ -315,6 +317,9 @@ const NO_COMMANDS: Record<string, string> = {
   'notify.target.test': 'sends one message; the dry run returns its subject and sends nothing',
   'backup.drill.create': 'stores the drill in LMDB; the dry run names the key and stores nothing',
   'backup.drill.delete': 'removes the drill and its reports from LMDB and clears its alert',
+  'disk.selftest.schedule.set':
+    'stores the schedule in LMDB; the dry run names the key and stores nothing (test/hardware/selftest-schedule.test.ts)',
+  'disk.selftest.schedule.delete': 'removes the schedule from LMDB; the dry run names the key',
   'alert.rules.set':
     'stores the rules in LMDB; the dry run returns the merged rules unstored (test/alerts/core.test.ts)',
 };

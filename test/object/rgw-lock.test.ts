@@ -135,6 +135,63 @@ test('immutable target, governance: the writer puts but never deletes; the admin
   assert.deepEqual(await versions(admin(), 'vault-gov'), [v2]);
 });
 
+test('immutable target: object.policy.set merges with its Deny, never replaces it', async () => {
+  const t = await rig.t.call<Target>('object.target.immutable.create', {
+    bucket: 'vault-pol',
+    user: 'pol-writer',
+    mode: 'governance',
+    days: 1,
+  });
+  const w = rig.client(t.key.accessKey, t.key.secretKey);
+  const v1 = await put(w, 'vault-pol', 'a.tar', 'one');
+  const allowAll = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { AWS: ['arn:aws:iam:::user/pol-writer'] },
+        Action: ['s3:*'],
+        Resource: ['arn:aws:s3:::vault-pol', 'arn:aws:s3:::vault-pol/*'],
+      },
+    ],
+  });
+  const dry = await rig.t.call<{ notes: string[] }>('object.policy.set', {
+    bucket: 'vault-pol',
+    policy: allowAll,
+    dryRun: true,
+  });
+  assert.match(dry.notes.join('\n'), /PutBucketPolicy .*Allow.*CalypsoImmutable[0-9a-f]+.*Deny/);
+  for (const policy of [allowAll, null]) {
+    await rig.t.call('object.policy.set', { bucket: 'vault-pol', policy });
+    const doc = JSON.parse(
+      (await rig.t.call<{ policy: string }>('object.policy.get', { bucket: 'vault-pol' })).policy,
+    ) as { Statement: { Sid?: string; Effect: string }[] };
+    assert.ok(
+      doc.Statement.some((x) => x.Effect === 'Deny' && x.Sid?.startsWith('CalypsoImmutable')),
+      `the Deny is kept (policy ${policy === null ? 'null' : 'allow-all'})`,
+    );
+    assert.equal(
+      (await s3Error(delVersion(w, 'vault-pol', 'a.tar', v1, true)))?.status,
+      403,
+      'the writer still cannot delete',
+    );
+    assert.equal(
+      (await s3Error(w.send(new DeleteBucketPolicyCommand({ Bucket: 'vault-pol' }))))?.status,
+      403,
+      'nor drop the policy',
+    );
+  }
+  const reserved = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ ...JSON.parse(allowAll).Statement[0], Sid: 'CalypsoImmutable00' }],
+  });
+  await assert.rejects(
+    rig.t.call('object.policy.set', { bucket: 'vault-pol', policy: reserved }),
+    (e: { kind?: string; message: string }) => e.kind === 'invalid' && /reserved/.test(e.message),
+  );
+  assert.equal(await get(w, 'vault-pol', 'a.tar', v1), 'one');
+});
+
 test('immutable target, compliance: nobody deletes a version within its retention, not even the admin', async () => {
   const t = await rig.t.call<Target>('object.target.immutable.create', {
     bucket: 'vault-comp',

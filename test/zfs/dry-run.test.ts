@@ -192,6 +192,8 @@ describe('dry runs of every mutating ZFS method (OpenZFS dialect)', () => {
         ['zfs', 'receive', '-s', '--', 'backup/db'],
       ],
     ],
+    ['pool.scrub.schedule.set', () => ({ pool: 'tank', schedule: '0 3 * * 0' }), () => []],
+    ['pool.scrub.schedule.delete', () => ({ pool: 'tank' }), () => []],
     // last: its real run deletes the policy the cases above use
     ['snapshot.policy.delete', () => ({ id: 'db-hourly' }), () => []],
   ];

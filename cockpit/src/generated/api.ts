@@ -1056,6 +1056,8 @@ export interface Methods {
         errors: number;
         /** bytes per second */
         rate?: number;
+        /** a copy or migration: the job it was copied from (catalog PriorJobId) */
+        priorJobId?: number;
       }>;
       total: number;
     };
@@ -1089,6 +1091,8 @@ export interface Methods {
       errors: number;
       /** bytes per second */
       rate?: number;
+      /** a copy or migration: the job it was copied from (catalog PriorJobId) */
+      priorJobId?: number;
     };
   };
   /** The messages Bacula logged for a job (catalog Log table). */
@@ -1549,6 +1553,8 @@ export interface Methods {
       errors: number;
       /** bytes per second */
       rate?: number;
+      /** a copy or migration: the job it was copied from (catalog PriorJobId) */
+      priorJobId?: number;
     };
   };
   /** Run a defined job now and follow it to its end (files, bytes, rate as progress). */
@@ -1590,6 +1596,8 @@ export interface Methods {
       errors: number;
       /** bytes per second */
       rate?: number;
+      /** a copy or migration: the job it was copied from (catalog PriorJobId) */
+      priorJobId?: number;
     };
   };
   /** Delete a schedule that nothing refers to. */
@@ -3072,6 +3080,92 @@ export interface Methods {
       raw: unknown;
     };
   };
+  /** Delete a SMART self-test schedule of a disk (a test running goes on) */
+  "disk.selftest.schedule.delete": {
+    params: {
+      /** stable disk id (`wwn-0x…`, `ata-MODEL_SERIAL`…), a /dev/disk/by-id path, a WWN, a device path or the kernel name (`sda`) */
+      disk: string;
+      /** self-test type */
+      type: "short" | "long";
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: {};
+  };
+  /** SMART self-test schedules per disk with their last result and next run */
+  "disk.selftest.schedule.list": {
+    params: {
+      /** stable disk id (`wwn-0x…`, `ata-MODEL_SERIAL`…), a /dev/disk/by-id path, a WWN, a device path or the kernel name (`sda`) */
+      disk?: string;
+    };
+    result: {
+      items: Array<{
+        /** the disk’s stable id */
+        disk: string;
+        /** self-test type */
+        type: "short" | "long";
+        /** cron expression (UTC) */
+        schedule: string;
+        enabled: boolean;
+        createdAt: number;
+        updatedAt: number;
+        lastSlot?: number;
+        /** the disk.selftest job the last scheduled run started */
+        lastJob?: string;
+        /** how the last scheduled run ended */
+        lastRun?: {
+          /** ISO 8601 */
+          at: string;
+          result: "success" | "failed";
+          /** the newest self-test log entry, or why it failed */
+          summary?: string;
+        };
+        /** next scheduled run (ms since the epoch) */
+        nextRun?: number;
+      }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
+  };
+  /** Create or replace a SMART self-test schedule of a disk (short or long, cron in UTC): smartctl -t on the agent’s cron loop */
+  "disk.selftest.schedule.set": {
+    params: {
+      /** stable disk id (`wwn-0x…`, `ata-MODEL_SERIAL`…), a /dev/disk/by-id path, a WWN, a device path or the kernel name (`sda`) */
+      disk: string;
+      /** self-test type */
+      type: "short" | "long";
+      /** cron expression in UTC (minute hour day-of-month month day-of-week) or @daily/@weekly/@monthly */
+      schedule: string;
+      /** default true */
+      enabled?: boolean;
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: {
+      /** the disk’s stable id */
+      disk: string;
+      /** self-test type */
+      type: "short" | "long";
+      /** cron expression (UTC) */
+      schedule: string;
+      enabled: boolean;
+      createdAt: number;
+      updatedAt: number;
+      lastSlot?: number;
+      /** the disk.selftest job the last scheduled run started */
+      lastJob?: string;
+      /** how the last scheduled run ended */
+      lastRun?: {
+        /** ISO 8601 */
+        at: string;
+        result: "success" | "failed";
+        /** the newest self-test log entry, or why it failed */
+        summary?: string;
+      };
+      /** next scheduled run (ms since the epoch) */
+      nextRun?: number;
+    };
+  };
   /** A disk's SMART data */
   "disk.smart": {
     params: {
@@ -3938,7 +4032,7 @@ export interface Methods {
       total: number;
     };
   };
-  /** Scheduled maintenance on one list (restore drills today): what runs when, what ran and how it ended, soonest first */
+  /** Scheduled maintenance on one list (restore drills, scrub and SMART self-test schedules): what runs when, what ran and how it ended, soonest first */
   "maintenance.calendar": {
     params: {
       /** only items whose last run failed */
@@ -6047,6 +6141,101 @@ export interface Methods {
       dryRun?: boolean;
     };
     result: {};
+  };
+  /** Delete the scrub schedule of a pool (a scrub running goes on) */
+  "pool.scrub.schedule.delete": {
+    params: {
+      /** pool name: a letter, then letters, digits, _ . : -; not a vdev keyword (mirror*, raidz*, draid*, spare*, log, cache, special, dedup) */
+      pool: string & string & string & string & string & string & string & string;
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: {};
+  };
+  /** One scrub schedule by pool. */
+  "pool.scrub.schedule.get": {
+    params: {
+      /** pool name: a letter, then letters, digits, _ . : -; not a vdev keyword (mirror*, raidz*, draid*, spare*, log, cache, special, dedup) */
+      pool: string & string & string & string & string & string & string & string;
+    };
+    result: {
+      pool: string;
+      /** cron expression (UTC) */
+      schedule: string;
+      enabled: boolean;
+      createdAt: number;
+      updatedAt: number;
+      lastSlot?: number;
+      /** the last scheduled start */
+      lastStart?: {
+        at: number;
+        /** the pool.scrub job it started */
+        job?: string;
+        /** why it did not start */
+        error?: string;
+      };
+      /** next scheduled run (ms since the epoch) */
+      nextRun?: number;
+    };
+  };
+  /** Scrub schedules per pool with their last scheduled start and next run */
+  "pool.scrub.schedule.list": {
+    params: {};
+    result: {
+      items: Array<{
+        pool: string;
+        /** cron expression (UTC) */
+        schedule: string;
+        enabled: boolean;
+        createdAt: number;
+        updatedAt: number;
+        lastSlot?: number;
+        /** the last scheduled start */
+        lastStart?: {
+          at: number;
+          /** the pool.scrub job it started */
+          job?: string;
+          /** why it did not start */
+          error?: string;
+        };
+        /** next scheduled run (ms since the epoch) */
+        nextRun?: number;
+      }>;
+      /** how many there are (all of them where the list pages) */
+      total: number;
+    };
+  };
+  /** Create or replace the scrub schedule of a pool (cron, UTC): zpool scrub on the agent’s cron loop */
+  "pool.scrub.schedule.set": {
+    params: {
+      /** pool name: a letter, then letters, digits, _ . : -; not a vdev keyword (mirror*, raidz*, draid*, spare*, log, cache, special, dedup) */
+      pool: string & string & string & string & string & string & string & string;
+      /** cron expression in UTC (minute hour day-of-month month day-of-week) or @daily/@weekly/@monthly */
+      schedule: string;
+      /** default true */
+      enabled?: boolean;
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: {
+      pool: string;
+      /** cron expression (UTC) */
+      schedule: string;
+      enabled: boolean;
+      createdAt: number;
+      updatedAt: number;
+      lastSlot?: number;
+      /** the last scheduled start */
+      lastStart?: {
+        at: number;
+        /** the pool.scrub job it started */
+        job?: string;
+        /** why it did not start */
+        error?: string;
+      };
+      /** next scheduled run (ms since the epoch) */
+      nextRun?: number;
+    };
   };
   /** Stop a running scrub */
   "pool.scrub.stop": {

@@ -1,0 +1,173 @@
+/**
+ * Scrub schedules per pool: a cron schedule (UTC) per pool, kept in the LMDB `config` db under
+ * `zfs/scrub-schedule/<pool>`, run on the agent's one cron loop (agent/util/cron-ticker.ts). A due
+ * schedule starts the same job as `pool.scrub` (same lock, so a scrub already running — by hand or
+ * a resilver — makes the scheduled one skip, logged and recorded). On the maintenance calendar
+ * with the last scrub's result read from the pool's `zpool status` scan line.
+ */
+import type { Database } from 'lmdb';
+import { RpcError } from '../../rpc/errors.js';
+import type { CalendarEntry, CalendarSource } from '../calendar-registry.js';
+import { CronTicker, nextScheduledRun } from '../util/cron-ticker.js';
+import type { ZfsContext } from './context.js';
+import { runScrub, scanLock } from './methods-scan.js';
+import type { PoolStatus } from './types.js';
+
+export interface ScrubScheduleRecord {
+  pool: string;
+  schedule: string;
+  enabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+  lastSlot?: number;
+  /** the last scheduled start: the job it started, or why it did not start */
+  lastStart?: { at: number; job?: string; error?: string };
+}
+
+const PREFIX = 'zfs/scrub-schedule/';
+
+export class ScrubScheduleStore {
+  constructor(private db: Database) {}
+
+  list(): ScrubScheduleRecord[] {
+    const out: ScrubScheduleRecord[] = [];
+    for (const { value } of this.db.getRange({ start: PREFIX, end: `${PREFIX}\uffff` }))
+      out.push(value as ScrubScheduleRecord);
+    return out;
+  }
+
+  get(pool: string): ScrubScheduleRecord | undefined {
+    return this.db.get(PREFIX + pool) as ScrubScheduleRecord | undefined;
+  }
+
+  /** Write the record `make` builds from what is stored, in one transaction. */
+  write(make: () => ScrubScheduleRecord): Promise<void> {
+    return this.db.transaction(() => {
+      const r = make();
+      void this.db.put(PREFIX + r.pool, r);
+    });
+  }
+
+  /** Read-change-write in one transaction (the ticker's lastSlot never loses a concurrent set). */
+  update(pool: string, fn: (r: ScrubScheduleRecord) => ScrubScheduleRecord): Promise<void> {
+    return this.db.transaction(() => {
+      const r = this.get(pool);
+      if (r) void this.db.put(PREFIX + pool, fn(r));
+    });
+  }
+
+  delete(pool: string): Promise<boolean> {
+    return this.db.remove(PREFIX + pool);
+  }
+}
+
+/** Starts due scrubs as `pool.scrub` jobs. */
+export class ScrubScheduler {
+  private ticker: CronTicker<ScrubScheduleRecord>;
+
+  constructor(z: ZfsContext, store: ScrubScheduleStore) {
+    const deps = z.deps;
+    const log = deps.log.child({ area: 'zfs-scrub-schedule' });
+    this.ticker = new CronTicker<ScrubScheduleRecord>({
+      now: () => deps.clock.now(),
+      records: () => store.list(),
+      run: async (r, slot, now) => {
+        let lastStart: ScrubScheduleRecord['lastStart'];
+        try {
+          const job = deps.jobs.start(
+            {
+              method: 'pool.scrub',
+              user: 'calypso-scheduler',
+              lock: scanLock({ name: r.pool }),
+              title: `scheduled scrub ${r.pool}`,
+            },
+            (jctx) => runScrub(z, r.pool, jctx),
+          );
+          lastStart = { at: now, job };
+          log.info({ pool: r.pool, job }, `scrub of ${r.pool}: scheduled run started`);
+        } catch (err) {
+          const busy = err instanceof RpcError && err.kind === 'busy';
+          const error = busy
+            ? 'a scrub or resilver was already running: this scheduled scrub was skipped'
+            : (err as Error).message;
+          lastStart = { at: now, error };
+          log.warn({ pool: r.pool }, `scrub of ${r.pool}: ${error}`);
+        }
+        await store.update(r.pool, (x) => ({ ...x, lastSlot: slot, lastStart }));
+      },
+    });
+  }
+
+  start(tickMs: number): void {
+    this.ticker.start(tickMs);
+  }
+
+  stop(): Promise<void> {
+    return this.ticker.stop();
+  }
+
+  tick(): Promise<void> {
+    return this.ticker.tick();
+  }
+}
+
+/** The last scrub as `zpool status` tells it (finished or stopped), for the calendar. */
+export function lastScrub(s: PoolStatus | undefined): CalendarEntry['lastRun'] {
+  const scan = s?.scan;
+  if (scan?.function !== 'scrub') return undefined;
+  if (scan.state !== 'finished' && scan.state !== 'canceled') return undefined;
+  const at = scan.endedAt ?? scan.startedAt;
+  if (at === undefined) return undefined;
+  const errors = scan.errors ?? 0;
+  const ok = scan.state === 'finished' && errors === 0;
+  return {
+    at: new Date(at).toISOString(),
+    result: ok ? 'success' : 'failed',
+    summary:
+      scan.state === 'canceled'
+        ? 'scrub canceled'
+        : `scrub repaired ${scan.processed ?? 0} B with ${errors} errors`,
+  };
+}
+
+/** The scrub schedules on the maintenance calendar (agent/calendar-registry.ts). */
+export function scrubCalendar(z: ZfsContext, store: ScrubScheduleStore): CalendarSource {
+  return {
+    name: 'zfs.scrub',
+    entries: async (now) => {
+      const recs = store.list();
+      if (recs.length === 0) return [];
+      await z.ready();
+      const status = new Map((await z.driver.status()).map((s) => [s.name, s]));
+      return recs.map((r): CalendarEntry => {
+        const next = nextScheduledRun(r, now);
+        const s = status.get(r.pool);
+        const fromStatus = lastScrub(s);
+        // a scheduled start that failed (and is newer than the last scrub seen) is the last result
+        const failedStart =
+          r.lastStart?.error && (!fromStatus || Date.parse(fromStatus.at) < r.lastStart.at)
+            ? ({
+                at: new Date(r.lastStart.at).toISOString(),
+                result: 'failed',
+                summary: r.lastStart.error,
+              } as const)
+            : undefined;
+        const lastRun = s
+          ? (failedStart ?? fromStatus)
+          : ({
+              at: new Date(now).toISOString(),
+              result: 'failed',
+              summary: `pool ${r.pool} is not imported`,
+            } as const);
+        return {
+          id: r.pool,
+          title: `scrub of pool ${r.pool}${s?.scan.function === 'scrub' && s.scan.state === 'scanning' ? ` (running, ${s.scan.percent ?? 0}% done)` : ''}`,
+          schedule: r.schedule,
+          enabled: r.enabled,
+          ...(next !== undefined ? { nextRun: new Date(next).toISOString() } : {}),
+          ...(lastRun ? { lastRun } : {}),
+        };
+      });
+    },
+  };
+}
