@@ -8,6 +8,7 @@
  * a shell, so there each element must be quoted); planning, progress and resume stay as they are.
  */
 import { Transform } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { aborted, conflict, invalid, notFound, RpcError } from '../../rpc/errors.js';
 import type { Runner } from '../runner.js';
 import * as cmd from './commands.js';
@@ -157,6 +158,9 @@ export interface PipeOptions {
 }
 
 /** Run send | receive; resolves with the bytes moved. The first real failure wins. */
+/** receive's words when its input ended before a whole stream arrived */
+const emptyStream = (e: unknown) => e instanceof Error && /failed to read from stream/.test(e.message);
+
 export async function runPipe(send: string[], receive: string[], o: PipeOptions): Promise<number> {
   const inner = new AbortController();
   const onAbort = () => inner.abort();
@@ -191,12 +195,17 @@ export async function runPipe(send: string[], receive: string[], o: PipeOptions)
       inner.abort(); // a failed send must not leave receive waiting for input
       throw err;
     }),
-    rcv.done.catch((err) => {
-      inner.abort();
+    rcv.done.catch(async (err) => {
       // the receiving end is gone (a killed ssh): drop send's output, or its pipe, backed up
       // behind the dead end, never closes and the run never ends
       snd.child.stdout?.unpipe();
       snd.child.stdout?.resume();
+      // receive saw the stream end early: the sender is ending on its own, and its exit status
+      // says why (a pull whose remote send was refused). Killing it now would lose that reason
+      // and make the run look aborted (seen in a CI run), so it gets a moment to end first.
+      if (emptyStream(err))
+        await Promise.race([snd.done.catch(() => {}), sleep(10_000, undefined, { ref: false })]);
+      inner.abort();
       throw err;
     }),
   ]);
@@ -209,7 +218,6 @@ export async function runPipe(send: string[], receive: string[], o: PipeOptions)
   const stoppedByUs = (e: unknown) => e instanceof RpcError && e.kind === 'aborted';
   // …and unless receive only saw the stream end early because the sender failed (a pull whose
   // remote send was refused: the refusal is the reason)
-  const emptyStream = (e: unknown) => e instanceof Error && /failed to read from stream/.test(e.message);
   if (rErr && !(sErr && (stoppedByUs(rErr) || emptyStream(rErr)))) throw mapZfsError(rErr);
   if (sErr) throw mapZfsError(sErr);
   return bytes;

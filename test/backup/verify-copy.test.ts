@@ -122,6 +122,8 @@ describe('verify and copy jobs with the real Bacula daemons', { timeout: 300_000
     // the storage daemon checks each block's checksum: the damaged block fails the verify there,
     // named by its volume position (a restore drill, docs/drills.md, names the file)
     assert.match(text, /Volume data error/, text);
-    assert.match(text, /Verify Error/, text);
+    // and the verify's own verdict: its termination line, or — when the storage daemon hangs up on
+    // the damaged block first (seen in a CI run) — the files the catalog has and the volume did not give
+    assert.match(text, /Verify Error|in the Catalog but not on the Volume/, text);
   });
 });
