@@ -41,6 +41,8 @@ export interface AccountBackend {
   delGroup(name: string): AccountOp;
   addUser(u: { name: string; uid: number; gid: number; groups: string[] }): AccountOp;
   delUser(name: string): AccountOp;
+  /** Replace a user's supplementary groups (the primary group stays). */
+  setGroups(name: string, groups: string[]): AccountOp;
   /** the environment Samba's tools need to see these accounts (nss_wrapper's) */
   env: Record<string, string>;
 }
@@ -102,6 +104,8 @@ export function systemAccounts(runner: Runner, timeoutMs: number): AccountBacken
         u.name,
       ]),
     delUser: (name) => op(['userdel', '--', name]),
+    // usermod -G replaces the supplementary list; an empty list is '' (no supplementary group)
+    setGroups: (name, groups) => op(['usermod', '-G', groups.join(','), '--', name]),
   };
 }
 
@@ -160,6 +164,16 @@ export function nssWrapperAccounts(files: { passwd: string; group: string }): Ac
       edit([`${files.passwd}: remove user ${name}`], (db) => ({
         users: db.users.filter((u) => u.name !== name),
         groups: db.groups.map((g) => ({ ...g, members: g.members.filter((m) => m !== name) })),
+      })),
+    setGroups: (name, groups) =>
+      edit([`${files.group}: groups of ${name} become ${groups.join(',') || '-'}`], (db) => ({
+        ...db,
+        groups: db.groups.map((g) => ({
+          ...g,
+          members: groups.includes(g.name)
+            ? [...g.members.filter((m) => m !== name), name]
+            : g.members.filter((m) => m !== name),
+        })),
       })),
   };
 }

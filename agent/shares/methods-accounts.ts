@@ -195,6 +195,26 @@ export function accountMethods(sc: AccountsContext): AnyMethodDef[] {
         return { ops: [setPassword(p.name, p.password)] };
       },
     }),
+    accountChange({
+      name: 'shares.user.groups',
+      summary:
+        'Set the groups a share user belongs to besides its own (replaces the list; an empty list leaves only its own group)',
+      params: Type.Object(
+        {
+          name: AccountNameSchema,
+          groups: Type.Array(AccountNameSchema, { maxItems: 64, description: 'the groups, besides its own' }),
+        },
+        { additionalProperties: false },
+      ),
+      build: (p, db) => {
+        const u = shareUser(db, p.name);
+        const missing = p.groups.filter((g) => !db.groups.some((x) => x.name === g));
+        if (missing.length) throw invalid(`no such group: ${missing.join(', ')}`, { groups: missing });
+        const own = db.groups.find((g) => g.gid === u.gid)?.name;
+        const wanted = [...new Set(p.groups.filter((g) => g !== own))];
+        return { ops: [sc.accounts().setGroups(p.name, wanted)] };
+      },
+    }),
     defineMethod({
       name: 'shares.user.delete',
       summary: 'Delete a share user: its SMB password, its account and its own group (files it owns stay)',

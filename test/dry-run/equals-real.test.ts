@@ -284,6 +284,7 @@ const ELSEWHERE: Record<string, string> = {
       'shares.config.restore',
       'shares.user.create',
       'shares.user.password',
+      'shares.user.groups',
       'shares.user.delete',
       'shares.group.create',
       'shares.group.delete',

@@ -256,6 +256,24 @@ describe('SMB shares on a real smbd', { timeout: 240_000 }, () => {
     await t.call('shares.group.create', { name: 'tmpgrp' });
     await dryThenReal('shares.group.delete', { name: 'tmpgrp' });
     assert.doesNotMatch(readFileSync(acc.group, 'utf8'), /tmpgrp/);
+    // a user's groups changed after creation: carol joins staff, and drop (valid groups staff) lets her in
+    const denied = await smbd!.client('drop', { name: 'carol', password: PW.carol! }, 'ls');
+    assert.equal(denied.ok, false, 'carol is not in staff yet');
+    await dryThenReal('shares.user.groups', { name: 'carol', groups: ['staff'] });
+    assert.match(readFileSync(acc.group, 'utf8'), /^staff:x:\d+:.*\bcarol\b/m);
+    const carolAccess = async () =>
+      (await t.call<{ cells: Cell[] }>('shares.access', { users: ['carol'], shares: ['drop'] })).cells[0]!
+        .access;
+    assert.notEqual(await carolAccess(), 'none');
+    const joined = await smbd!.client('drop', { name: 'carol', password: PW.carol! }, 'ls');
+    assert.ok(joined.ok, joined.out);
+    await assert.rejects(
+      t.call('shares.user.groups', { name: 'carol', groups: ['nosuchgroup'] }),
+      /no such group: nosuchgroup/,
+    );
+    await dryThenReal('shares.user.groups', { name: 'carol', groups: [] });
+    assert.doesNotMatch(readFileSync(acc.group, 'utf8'), /^staff:x:\d+:.*\bcarol\b/m);
+    assert.equal(await carolAccess(), 'none');
     await t.deps.audit.flushed();
     const audited = JSON.stringify(t.deps.audit.query({ method: 'shares.user.password', limit: 10 }).items);
     assert.ok(audited.includes('bob') && !audited.includes('Bob-new-pw-42'), 'audited without the password');

@@ -7703,6 +7703,22 @@ export interface Methods {
       notes: string[];
     };
   };
+  /** Set the groups a share user belongs to besides its own (replaces the list; an empty list leaves only its own group) */
+  "shares.user.groups": {
+    params: {
+      /** local user or group name */
+      name: string;
+      /** the groups, besides its own */
+      groups: string[];
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: {
+      /** argv run, or the account file edits */
+      commands: Array<string[]>;
+      notes: string[];
+    };
+  };
   /** Local share users (ids in the configured account range), their groups and whether they have an SMB password */
   "shares.user.list": {
     params: {};
