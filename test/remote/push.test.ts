@@ -202,6 +202,29 @@ describe(`push replication over ssh on ${zfsImpl()}`, { timeout: 600_000 }, () =
     assert.equal(lab.sender.deps.alerts.get('replication.task:t1')?.state, 'cleared');
   });
 
+  it('a snapshot of the same name with another GUID on the two ends: the run fails and raises a critical alert', async () => {
+    // the source's @s1 destroyed and taken again: the same name, other data, another GUID; the
+    // target keeps the @s1 it received. The next incremental (from the held @s3) goes through,
+    // and the comparison after it must not call the two ends equal.
+    await lab.zfs(['destroy', `${src}@s1`]);
+    await lab.zfs(['snapshot', `${src}@s1`]);
+    await write('d.bin', 64 * 1024);
+    await snap('s4');
+    const job = await lab.sender.waitJob(await runTask());
+    assert.equal(job.state, 'failed', JSON.stringify(job.result));
+    assert.match(
+      job.error?.message ?? '',
+      // zfs-fuse prints a GUID rounded ("4.67E"; its zfs list has no -p), OpenZFS in full
+      /GUIDs of both ends differ: .*@s1: source GUID [\d.]+E?, target GUID [\d.]+E?/,
+    );
+    const alert = lab.sender.deps.alerts.get('replication.task:t1');
+    assert.equal(alert?.state, 'active');
+    assert.equal(alert?.level, 'critical');
+    // the holds stay on the last common snapshot that was checked good
+    assert.equal(await holds(`${src}@s3`), 1);
+    assert.equal(await holds(`${dst}@s3`), 1);
+  });
+
   it('delete releases the holds on both sides', async () => {
     lab.runner.clear();
     const dry = await lab.sender.call<{ commands: string[][] }>('replication.task.delete', {
