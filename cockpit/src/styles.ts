@@ -220,6 +220,30 @@ export const base = css`
 `;
 
 /** Badge class for a ZFS health / SMART / job state word. */
+/**
+ * The plugin's dialogs: a <dialog> on the page's colours over a dimmed backdrop, its form as
+ * label/field rows. A dialog sets its width with `--cal-dialog-width` on :host (default 48rem).
+ */
+export const dialogBase = css`
+  dialog {
+    border: none;
+    padding: 1.5rem;
+    width: min(var(--cal-dialog-width, 48rem), 95vw);
+    background: var(--cal-bg);
+    color: var(--cal-fg);
+    box-shadow: 0 0.5rem 1rem rgba(3, 3, 3, 0.3);
+  }
+  dialog::backdrop {
+    background: rgba(3, 3, 3, 0.62);
+  }
+  form {
+    display: grid;
+    grid-template-columns: max-content 1fr;
+    gap: 0.5rem 0.75rem;
+    align-items: center;
+  }
+`;
+
 export function healthClass(word: string | undefined): string {
   const w = (word ?? '').toUpperCase();
   if (['ONLINE', 'PASSED', 'OK', 'SUCCESS', 'AVAIL'].includes(w)) return 'badge ok';

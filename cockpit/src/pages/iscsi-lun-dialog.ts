@@ -24,30 +24,14 @@ import {
 } from '../data/iscsi.js';
 import { _, format, formatBytes } from '../i18n.js';
 import type { AgentClient } from '../rpc/client.js';
-import { base } from '../styles.js';
+import { base, dialogBase } from '../styles.js';
 
 @customElement('cal-iscsi-lun-dialog')
 export class IscsiLunDialog extends LitElement {
   static override styles = [
     base,
+    dialogBase,
     css`
-      dialog {
-        border: none;
-        padding: 1.5rem;
-        width: min(48rem, 95vw);
-        background: var(--cal-bg);
-        color: var(--cal-fg);
-        box-shadow: 0 0.5rem 1rem rgba(3, 3, 3, 0.3);
-      }
-      dialog::backdrop {
-        background: rgba(3, 3, 3, 0.62);
-      }
-      form {
-        display: grid;
-        grid-template-columns: max-content 1fr;
-        gap: 0.5rem 0.75rem;
-        align-items: center;
-      }
       .checks {
         display: flex;
         gap: 1.5rem;

@@ -23,13 +23,14 @@ import {
 } from '../data/protection.js';
 import { _, format } from '../i18n.js';
 import type { AgentClient } from '../rpc/client.js';
-import { base } from '../styles.js';
+import { base, dialogBase } from '../styles.js';
 import { dialogStyles } from './protection-styles.js';
 
 @customElement('cal-pair-dialog')
 export class PairDialog extends LitElement {
   static override styles = [
     base,
+    dialogBase,
     dialogStyles,
     css`
       .fingerprint {

@@ -11,7 +11,7 @@ import { clientContext } from '../context.js';
 import { createTask, type Remote, type ReplicationTask } from '../data/protection.js';
 import { _ } from '../i18n.js';
 import type { AgentClient } from '../rpc/client.js';
-import { base } from '../styles.js';
+import { base, dialogBase } from '../styles.js';
 import { dialogStyles } from './protection-styles.js';
 
 interface TaskDraft {
@@ -37,7 +37,7 @@ export function taskProblems(d: TaskDraft): string[] {
 
 @customElement('cal-task-dialog')
 export class TaskDialog extends LitElement {
-  static override styles = [base, dialogStyles];
+  static override styles = [base, dialogBase, dialogStyles];
 
   @consume({ context: clientContext }) client!: AgentClient;
   @state() private remotes: Remote[] = [];

@@ -28,7 +28,7 @@ import {
 } from '../data/shares.js';
 import { _, format } from '../i18n.js';
 import type { AgentClient } from '../rpc/client.js';
-import { base } from '../styles.js';
+import { base, dialogBase } from '../styles.js';
 
 interface Review {
   plan: Applied & { files?: { path: string; diff: string }[] };
@@ -39,23 +39,10 @@ interface Review {
 export class ShareDialog extends LitElement {
   static override styles = [
     base,
+    dialogBase,
     css`
-      dialog {
-        border: none;
-        padding: 1.5rem;
-        width: min(56rem, 95vw);
-        background: var(--cal-bg);
-        color: var(--cal-fg);
-        box-shadow: 0 0.5rem 1rem rgba(3, 3, 3, 0.3);
-      }
-      dialog::backdrop {
-        background: rgba(3, 3, 3, 0.62);
-      }
-      form {
-        display: grid;
-        grid-template-columns: max-content 1fr;
-        gap: 0.5rem 0.75rem;
-        align-items: center;
+      :host {
+        --cal-dialog-width: 56rem;
       }
       .checks {
         display: flex;
