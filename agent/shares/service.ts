@@ -234,6 +234,16 @@ export function createSharesService(o: { resolveSrv?: ResolveSrv } = {}): Servic
       accessDb: async () => directory.withDirectory(await accountsOf().read()),
       stat: statOf,
       conf: paths.conf,
+      // the datasets' space for shares.get/list: without the zfs subsystem (or zfs), none shown
+      space: async (names: string[]) =>
+        names.length && deps.ports.has(DATASETS)
+          ? await deps.ports
+              .need(DATASETS)
+              .space(names)
+              .catch(() => new Map())
+          : new Map(),
+      setQuota: (dataset: string, quota: string | number | null, previous: string | number | null) =>
+        deps.ports.need(DATASETS).setQuota(dataset, quota, previous),
     };
 
     /**
