@@ -57,6 +57,14 @@ export const setPassword = mutation<[string, string], AccountsApplied>(
   'shares.user.password',
   (name, password) => ({ name, password }),
 );
+/** a user's groups besides its own (the list replaces the current one) */
+export const setUserGroups = mutation<[string, string[]], AccountsApplied>(
+  'shares.user.groups',
+  (name, groups) => ({ name, groups }),
+);
+/** The groups a user may join or leave on the page: every group but its own (named like it). */
+export const joinableGroups = (user: string, groups: ShareGroup[]) =>
+  groups.map((g) => g.name).filter((g) => g !== user);
 export const deleteUser = mutation<[string], AccountsApplied>('shares.user.delete', (name) => ({ name }));
 export const createGroup = mutation<[string], AccountsApplied>('shares.group.create', (name) => ({ name }));
 export const deleteGroup = mutation<[string], AccountsApplied>('shares.group.delete', (name) => ({ name }));
