@@ -77,7 +77,7 @@ export function createSharesService(o: { resolveSrv?: ResolveSrv } = {}): Servic
     });
     deps.capabilities.declare({ name: 'nfs-server', bins: ['exportfs'] });
     const exportsFile = exportsPathOf(cfg, deps.layout);
-    const target = sharesTarget(cfg, paths, exportsFile, deps.runner);
+    const target = sharesTarget(cfg, paths, exportsFile);
     const managed = deps.configSet.register(target);
     const state = () => managed.state();
     const pathOf = (name: string) => path.join(deps.layout.data.shares, name);
@@ -315,7 +315,7 @@ export function createSharesService(o: { resolveSrv?: ResolveSrv } = {}): Servic
           return {
             samba: !!c?.available,
             ...(c?.available ? {} : { reason: `${c?.reason ?? 'not probed'}; ${INSTALL}` }),
-            smbdRunning: c?.available ? await smbdRunning(deps.runner, paths.conf) : false,
+            smbdRunning: c?.available ? await smbdRunning(paths.dirs.pid) : false,
             smbConf: paths.conf,
             nfs: !!n?.available,
             ...(n?.available ? {} : { nfsReason: `${n?.reason ?? 'not probed'}; ${INSTALL_NFS}` }),
