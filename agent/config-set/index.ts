@@ -261,7 +261,8 @@ export class ManagedConfig<S> {
       await this.writeFiles(next, changed);
     }
     try {
-      if (journal) await journalStep(this.journalDir(), journal, 'validating');
+      // no journal write before validating: a crash there is undone as one in `writing` (the
+      // previous files put back, nothing re-activated), so that step's sync bought nothing
       await this.runSteps(validate, result.commands, false);
       if (journal) await journalStep(this.journalDir(), journal, 'activating');
       await this.runSteps(activate, result.commands, false);

@@ -2,7 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { conflict, notFound } from '../../rpc/errors.js';
+import { conflict, invalid, notFound } from '../../rpc/errors.js';
 import { listed, listResult } from '../../rpc/list.js';
 import { type AnyMethodDef, type CallContext, type DryRunPlan, defineMethod } from '../../rpc/registry.js';
 import type { Change, Effect } from '../config-set/index.js';
@@ -35,7 +35,24 @@ const ShareView = Type.Object({
   previousVersionsAvailable: Type.Boolean({
     description: 'snapshots are visible under .zfs/snapshot (what Previous Versions shows)',
   }),
+  used: Type.Optional(Type.Number({ description: 'bytes the dataset holds (ZFS used)' })),
+  available: Type.Optional(
+    Type.Number({ description: 'bytes it may still take: the quota, or the pool, whichever is less' }),
+  ),
 });
+
+type Quota = string | number | null;
+
+/** A quota needs the share's dataset (a plain directory has none to limit). */
+function needDataset(s: Pick<Share, 'name' | 'dataset'>, quota: Quota | undefined): string | undefined {
+  if (quota === undefined || quota === null) return s.dataset;
+  if (!s.dataset)
+    throw invalid(
+      `share ${s.name} has no dataset (no shares.pool configured): a quota limits a dataset, a plain directory has none`,
+      { name: s.name },
+    );
+  return s.dataset;
+}
 
 const snapshotDirOf = (s: Share) => path.join(s.path, '.zfs', 'snapshot');
 const noSnapshots = (s: Share) =>
@@ -67,6 +84,10 @@ export interface SharesMethodsContext {
   /** the accounts the access matrix resolves: the local ones and the directory's (LDAP) */
   accessDb?(): Promise<AccountDb>;
   stat(path: string): Promise<PathInfo | undefined>;
+  /** the share datasets' space through the zfs port (none without it) */
+  space(datasets: string[]): Promise<Map<string, { used: number; available: number }>>;
+  /** the effect that sets a share dataset's refquota (through the zfs port) */
+  setQuota(dataset: string, quota: Quota, previous: Quota): Effect;
 }
 
 const CreateParams = Type.Object(
@@ -116,11 +137,17 @@ async function plannedDir(sc: SharesMethodsContext, dir: string): Promise<PathIn
 
 export function shareMethods(sc: SharesMethodsContext): AnyMethodDef[] {
   // one stat each, no getfacl: a list of 1,000 shares answers within 50 ms (bench/shares.ts)
-  const view = (s: Share) => ({
-    ...s,
-    exists: isDirectory(s.path),
-    previousVersionsAvailable: existsSync(snapshotDirOf(s)),
-  });
+  const view = (s: Share, space?: Map<string, { used: number; available: number }>) => {
+    const sp = s.dataset ? space?.get(s.dataset) : undefined;
+    return {
+      ...s,
+      exists: isDirectory(s.path),
+      previousVersionsAvailable: existsSync(snapshotDirOf(s)),
+      ...(sp ? { used: sp.used, available: sp.available } : {}),
+    };
+  };
+  // one `zfs get` for all the share datasets (none when no share has one)
+  const spaceOf = (shares: Share[]) => sc.space(shares.flatMap((s) => (s.dataset ? [s.dataset] : [])));
   return [
     defineMethod({
       name: 'shares.list',
@@ -129,7 +156,11 @@ export function shareMethods(sc: SharesMethodsContext): AnyMethodDef[] {
       result: listResult(ShareView),
       role: 'auditor',
       mutating: false,
-      handler: async () => listed(sc.state().shares.map(view)),
+      handler: async () => {
+        const shares = sc.state().shares;
+        const space = await spaceOf(shares);
+        return listed(shares.map((s) => view(s, space)));
+      },
     }),
     defineMethod({
       name: 'shares.get',
@@ -138,7 +169,10 @@ export function shareMethods(sc: SharesMethodsContext): AnyMethodDef[] {
       result: ShareView,
       role: 'auditor',
       mutating: false,
-      handler: async (p) => view(findShare(sc.state(), p.name)),
+      handler: async (p) => {
+        const s = findShare(sc.state(), p.name);
+        return view(s, await spaceOf([s]));
+      },
     }),
     defineMethod({
       name: 'shares.create',
@@ -155,16 +189,23 @@ export function shareMethods(sc: SharesMethodsContext): AnyMethodDef[] {
           if (cur.shares.some((x) => x.name.toLowerCase() === name.toLowerCase()))
             throw conflict(`share ${name} already exists`, { name });
           const prov = await sc.provision(name, dryRun, opts.protocols ?? SHARE_DEFAULTS.protocols);
+          const { quota, ...rest } = opts as typeof opts & { quota?: Quota };
           const share: Share = {
             name,
             path: sc.pathOf(name),
             ...(prov.dataset ? { dataset: prov.dataset } : {}),
             ...SHARE_DEFAULTS,
-            ...opts,
+            ...rest,
+            ...(quota !== undefined && quota !== null ? { quota } : {}),
           };
+          const ds = needDataset(share, quota);
+          const effects = [
+            ...prov.effects,
+            ...(ds && share.quota ? [sc.setQuota(ds, share.quota, null)] : []),
+          ];
           const snapshots = prov.dataset ? prov.snapshotDir : existsSync(snapshotDirOf(share));
           notes = [...prov.notes, ...(share.previousVersions && !snapshots ? [noSnapshots(share)] : [])];
-          return { state: { shares: [...cur.shares, share] }, effects: prov.effects };
+          return { state: { shares: [...cur.shares, share] }, effects };
         });
         (r as { notes: string[] }).notes.push(...notes);
         if (!ctx.dryRun) sc.deps.events.publish('shares.changed', { name, action: 'created' });
@@ -181,9 +222,18 @@ export function shareMethods(sc: SharesMethodsContext): AnyMethodDef[] {
       handler: async (p, ctx) => {
         let notes: string[] = [];
         const r = await sc.change(ctx, `share ${p.name} updated`, (cur) => {
-          const next = { ...findShare(cur, p.name), ...p.set } as Share;
+          const prev = findShare(cur, p.name);
+          const { quota, ...set } = p.set as typeof p.set & { quota?: Quota };
+          const next = { ...prev, ...set } as Share;
+          if (quota === null) delete next.quota;
+          else if (quota !== undefined) next.quota = quota;
+          const ds = needDataset(next, quota);
+          const effects =
+            ds && quota !== undefined && (next.quota ?? null) !== (prev.quota ?? null)
+              ? [sc.setQuota(ds, next.quota ?? null, prev.quota ?? null)]
+              : [];
           notes = next.previousVersions && !existsSync(snapshotDirOf(next)) ? [noSnapshots(next)] : [];
-          return { state: { shares: cur.shares.map((s) => (s.name === p.name ? next : s)) } };
+          return { state: { shares: cur.shares.map((s) => (s.name === p.name ? next : s)) }, effects };
         });
         (r as { notes: string[] }).notes.push(...notes);
         if (!ctx.dryRun) sc.deps.events.publish('shares.changed', { name: p.name, action: 'updated' });

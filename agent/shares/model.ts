@@ -4,6 +4,7 @@
  * sends can add a line, a section or an option to a daemon's configuration.
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { SizeSchema } from '../zfs/port.js';
 import type { AdState } from './directory-ad-model.js';
 
 /** A share's name: its SMB share name and its directory under the shares area. */
@@ -141,6 +142,10 @@ export const ShareOptions = {
   previousVersions: Type.Boolean({
     description: 'SMB: ZFS snapshots as Windows Previous Versions (shadow_copy2 on .zfs/snapshot)',
   }),
+  quota: Type.Union([SizeSchema, Type.Null()], {
+    description:
+      'the most the share holds: its dataset’s refquota (snapshots not counted); bytes or 10G, 1.5T; null: no quota. Needs a dataset (shares.pool configured)',
+  }),
 };
 
 export const ShareSchema = Type.Object(
@@ -151,6 +156,7 @@ export const ShareSchema = Type.Object(
     /** the ZFS dataset made for it, when the share has one */
     dataset: Type.Optional(Type.String()),
     ...ShareOptions,
+    quota: Type.Optional(ShareOptions.quota),
   },
   { additionalProperties: false },
 );

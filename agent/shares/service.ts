@@ -77,7 +77,7 @@ export function createSharesService(o: { resolveSrv?: ResolveSrv } = {}): Servic
     });
     deps.capabilities.declare({ name: 'nfs-server', bins: ['exportfs'] });
     const exportsFile = exportsPathOf(cfg, deps.layout);
-    const target = sharesTarget(cfg, paths, exportsFile, deps.runner);
+    const target = sharesTarget(cfg, paths, exportsFile);
     const managed = deps.configSet.register(target);
     const state = () => managed.state();
     const pathOf = (name: string) => path.join(deps.layout.data.shares, name);
@@ -234,6 +234,16 @@ export function createSharesService(o: { resolveSrv?: ResolveSrv } = {}): Servic
       accessDb: async () => directory.withDirectory(await accountsOf().read()),
       stat: statOf,
       conf: paths.conf,
+      // the datasets' space for shares.get/list: without the zfs subsystem (or zfs), none shown
+      space: async (names: string[]) =>
+        names.length && deps.ports.has(DATASETS)
+          ? await deps.ports
+              .need(DATASETS)
+              .space(names)
+              .catch(() => new Map())
+          : new Map(),
+      setQuota: (dataset: string, quota: string | number | null, previous: string | number | null) =>
+        deps.ports.need(DATASETS).setQuota(dataset, quota, previous),
     };
 
     /**
@@ -305,7 +315,7 @@ export function createSharesService(o: { resolveSrv?: ResolveSrv } = {}): Servic
           return {
             samba: !!c?.available,
             ...(c?.available ? {} : { reason: `${c?.reason ?? 'not probed'}; ${INSTALL}` }),
-            smbdRunning: c?.available ? await smbdRunning(deps.runner, paths.conf) : false,
+            smbdRunning: c?.available ? await smbdRunning(paths.dirs.pid) : false,
             smbConf: paths.conf,
             nfs: !!n?.available,
             ...(n?.available ? {} : { nfsReason: `${n?.reason ?? 'not probed'}; ${INSTALL_NFS}` }),

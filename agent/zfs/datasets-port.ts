@@ -9,7 +9,11 @@
 import type { Effect } from '../config-set/types.js';
 import * as cmd from './commands.js';
 import type { ZfsContext } from './context.js';
-import type { DatasetsPort, ShareDatasetSpec } from './port.js';
+import { parseZfsGet } from './parse-zfs-list.js';
+import type { DatasetSpace, DatasetsPort, ShareDatasetSpec } from './port.js';
+import { parseSize } from './units.js';
+
+const quotaValue = (q: string | number | null) => (q === null ? 'none' : String(q));
 
 export function shareProperties(
   dialect: 'openzfs' | 'zfs-fuse',
@@ -51,6 +55,49 @@ export function datasetsPort(z: ZfsContext): DatasetsPort {
         timeoutMs: z.options.commandTimeoutMs,
       };
       return { effects: [effect], notes, snapshotDir };
+    },
+    setQuota(name, quota, previous) {
+      return {
+        // no `--`: zfs-fuse's `zfs set` does not parse options (commands.ts zfsSet)
+        argv: cmd.zfsSet(name, { refquota: quotaValue(quota) })[0]!,
+        undo: cmd.zfsSet(name, { refquota: quotaValue(previous) })[0]!,
+        timeoutMs: z.options.commandTimeoutMs,
+      };
+    },
+    async space(names) {
+      const out = new Map<string, DatasetSpace>();
+      if (!names.length) return out;
+      await z.ready();
+      const want = new Set(names);
+      // one `zfs get -r` per parent (a share's datasets are siblings): 1,000 shares, one process
+      const parents = [...new Set(names.map((n) => n.slice(0, n.lastIndexOf('/'))))];
+      for (const parent of parents) {
+        const r = await z.driver.run(
+          [
+            'zfs',
+            'get',
+            '-r',
+            '-H',
+            '-p',
+            '-o',
+            'name,property,value,source',
+            'used,available,refquota',
+            '--',
+            parent,
+          ],
+          { okCodes: [0, 1] },
+        );
+        for (const [name, props] of parseZfsGet(r.stdout)) {
+          if (!want.has(name)) continue;
+          const quota = parseSize(props.get('refquota')?.value);
+          out.set(name, {
+            used: parseSize(props.get('used')?.value) ?? 0,
+            available: parseSize(props.get('available')?.value) ?? 0,
+            ...(quota ? { quota } : {}),
+          });
+        }
+      }
+      return out;
     },
   };
 }

@@ -41,6 +41,16 @@ export interface ShareDatasetSpec {
   dryRun: boolean;
 }
 
+/** A share dataset's space: bytes used and available, and its refquota (undefined: none). */
+export interface DatasetSpace {
+  used: number;
+  available: number;
+  quota?: number;
+}
+
+/** A quota as the zfs subsystem takes sizes (properties.ts `Size`): bytes, or "10G", "1.5T". */
+export { Size as SizeSchema } from './properties.js';
+
 export interface DatasetsPort {
   /**
    * The effect that creates a share's dataset with the properties file sharing needs, as far as
@@ -49,6 +59,13 @@ export interface DatasetsPort {
    * `snapshotDir`: this ZFS shows snapshots under <mountpoint>/.zfs/snapshot (zfs-fuse does not).
    */
   prepareShare(spec: ShareDatasetSpec): Promise<{ effects: Effect[]; notes: string[]; snapshotDir: boolean }>;
+  /**
+   * The effect that sets a share dataset's refquota (`null`: none), its undo putting `previous`
+   * back. refquota, not quota: snapshots (Previous Versions) do not eat the space users see.
+   */
+  setQuota(name: string, quota: string | number | null, previous: string | number | null): Effect;
+  /** Space of these datasets (one `zfs get` per parent); a dataset gone is left out. */
+  space(names: string[]): Promise<Map<string, DatasetSpace>>;
 }
 
 export const DATASETS = definePort<DatasetsPort>('zfs.datasets', 'zfs');

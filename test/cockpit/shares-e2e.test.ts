@@ -22,6 +22,7 @@ import { type CockpitSession, cockpitSession, runAll, screenshot } from './harne
 const PASSWORD = 'Alice-e2e-pw-1234';
 const USER = 'alice';
 const GROUP = 'staff';
+const OTHER = 'projects';
 const SHARE = 'team';
 
 interface ShareView {
@@ -111,6 +112,27 @@ describe('Identities and Shares pages in real Cockpit with a real smbd', { timeo
     await el.locator('form[data-form="password"] button[type="submit"]').click();
     await el.locator('[data-problem]', { hasText: 'the two passwords differ' }).waitFor();
     await screenshot(page, 'identities-02-created');
+
+    // her groups changed on the page: a second group made, she joins it and stays in staff
+    await el.locator('form[data-form="password"] button', { hasText: 'Cancel' }).click();
+    await el.locator('#id-group-name').fill(OTHER);
+    await el.locator('button[data-action="create-group"]').click();
+    await el.locator(`tr[data-group="${OTHER}"]`).waitFor();
+    await row.locator('button[data-action="groups"]').click();
+    const form = el.locator('form[data-form="groups"]');
+    await form.waitFor();
+    assert.equal(await form.locator(`input[value="${GROUP}"]`).isChecked(), true, 'staff ticked already');
+    assert.equal(await form.locator(`input[value="${USER}"]`).count(), 0, 'her own group is not offered');
+    await form.locator(`input[value="${OTHER}"]`).check();
+    await screenshot(page, 'identities-03-groups');
+    await form.locator('button[data-action="save-groups"]').click();
+    await form.waitFor({ state: 'detached', timeout: 30_000 });
+    await el
+      .locator(`tr[data-group="${OTHER}"] [data-members]`, { hasText: USER })
+      .waitFor({ timeout: 30_000 });
+    const after = (await t!.call<{ items: { name: string; groups: string[] }[] }>('shares.user.list')).items;
+    assert.deepEqual(after.find((u) => u.name === USER)?.groups.sort(), [USER, OTHER, GROUP].sort());
+    assert.match(readFileSync(acc!.group, 'utf8'), new RegExp(`^${OTHER}:x:\\d+:${USER}$`, 'm'));
   });
 
   it('Shares: the access matrix and plan before Apply; the agent has the share; smbclient writes as the user', async () => {

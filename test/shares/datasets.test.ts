@@ -7,7 +7,8 @@
  * Previous Versions: the snapshots of the share's dataset are visible where shadow_copy2 looks.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sharesSubsystem } from '../../agent/shares/service.js';
@@ -15,7 +16,7 @@ import { sleep } from '../../agent/util/time.js';
 import { createZfsService } from '../../agent/zfs/service.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
 import { destroyPools, FAST, poolName, useZfsFuse, vdevFiles } from '../zfs/helpers.js';
-import { freePort, nssFiles, type SmbAccounts } from './smb-lab.js';
+import { freePort, nssFiles, type SmbAccounts, type Smbd, startSmbd } from './smb-lab.js';
 
 interface Plan {
   commands: string[][];
@@ -26,17 +27,21 @@ describe('share datasets on zfs-fuse', { timeout: 240_000 }, () => {
   let fuse: Awaited<ReturnType<typeof useZfsFuse>> | undefined;
   let t: TestAgent | undefined;
   let acc: SmbAccounts | undefined;
+  let smbd: Smbd | undefined;
+  let smbPort = 0;
   const pool = poolName('sh');
 
   before(async () => {
     fuse = await useZfsFuse();
     acc = nssFiles();
+    smbPort = await freePort();
     t = await startTestAgent({
       services: [createZfsService(FAST), sharesSubsystem],
       config: {
         shares: {
           pool,
-          smbPort: await freePort(),
+          smbPort,
+          smbInterfaces: ['127.0.0.1'],
           accounts: { backend: 'nss-wrapper', passwd: acc.passwd, group: acc.group },
         },
       },
@@ -52,6 +57,7 @@ describe('share datasets on zfs-fuse', { timeout: 240_000 }, () => {
   });
 
   after(async () => {
+    await smbd?.stop();
     await destroyPools([pool]);
     await t?.stop();
     acc?.cleanup();
@@ -146,5 +152,57 @@ describe('share datasets on zfs-fuse', { timeout: 240_000 }, () => {
       st.notes?.some((n) => /no \.zfs\/snapshot/.test(n)),
       JSON.stringify(st),
     );
+  });
+
+  it('quota: the dataset’s refquota through the zfs port; a write past it through smbclient is disk full; null clears it', async () => {
+    const dataset = `${pool}/calypso/shares/q`;
+    const dir = path.join(t!.prefix, 'srv/calypso/shares/q');
+    const set20 = ['zfs', 'set', 'refquota=20M', dataset];
+    const dry = await t!.call<Plan>('shares.create', { name: 'q', quota: '20M', dryRun: true });
+    assert.deepEqual(dry.commands[1], set20, dry.commands.map((c) => c.join(' ')).join('\n'));
+    const real = await t!.call<Plan>('shares.create', { name: 'q', quota: '20M' });
+    assert.deepEqual(real.commands, dry.commands);
+    const refquota = async () =>
+      (await t!.call<{ properties: Record<string, { value: string }> }>('dataset.get', { name: dataset }))
+        .properties.refquota?.value;
+    assert.equal(await refquota(), String(20 * 1024 * 1024));
+    const view = await t!.call<{ quota: string; used: number; available: number }>('shares.get', {
+      name: 'q',
+    });
+    assert.equal(view.quota, '20M');
+    assert.ok(view.available <= 20 * 1024 * 1024 && view.used >= 0, JSON.stringify(view));
+    const listed = await t!.call<{ items: { name: string; available?: number }[] }>('shares.list');
+    assert.equal(listed.items.find((s) => s.name === 'q')?.available, view.available);
+    // a quota needs a dataset: bad sizes are refused before anything runs
+    await assert.rejects(
+      t!.call('shares.update', { name: 'q', set: { quota: '20 megabytes' } }),
+      (e: Error & { kind?: string }) => e.kind === 'invalid',
+    );
+
+    // a real smbd on the share, a user owning its directory, a 30 MiB file put through smbclient
+    await t!.call('shares.user.create', { name: 'dave', password: 'Dave-pw-3456' });
+    const uid = Number(/^dave:x:(\d+):/m.exec(readFileSync(acc!.passwd, 'utf8'))![1]);
+    chownSync(dir, uid, 0);
+    chmodSync(t!.prefix, 0o755);
+    const conf = (await t!.call<{ smbConf: string }>('shares.status')).smbConf;
+    smbd = await startSmbd(conf, smbPort, acc!);
+    const big = path.join(acc!.dir, 'big.bin');
+    writeFileSync(big, randomBytes(30 * 1024 * 1024));
+    const dave = { name: 'dave', password: 'Dave-pw-3456' };
+    const full = await smbd.client('q', dave, `put ${big} big.bin`, 120_000);
+    assert.equal(full.ok, false, full.out);
+    assert.match(full.out, /NT_STATUS_DISK_FULL/, full.out);
+
+    // null: no quota any more, the same file goes in
+    const clear = await t!.call<Plan>('shares.update', { name: 'q', set: { quota: null } });
+    assert.deepEqual(clear.commands[0], ['zfs', 'set', 'refquota=none', dataset]);
+    assert.ok(['0', 'none'].includes(String(await refquota())), String(await refquota()));
+    assert.equal((await t!.call<{ quota?: string }>('shares.get', { name: 'q' })).quota, undefined);
+    await smbd.client('q', dave, 'del big.bin');
+    const ok = await smbd.client('q', dave, `put ${big} big.bin`, 120_000);
+    assert.equal(ok.ok, true, ok.out);
+    await t!.deps.audit.flushed();
+    const audited = JSON.stringify(t!.deps.audit.query({ method: 'shares.update', limit: 10 }).items);
+    assert.match(audited, /"quota":null/);
   });
 });

@@ -57,6 +57,14 @@ export const setPassword = mutation<[string, string], AccountsApplied>(
   'shares.user.password',
   (name, password) => ({ name, password }),
 );
+/** a user's groups besides its own (the list replaces the current one) */
+export const setUserGroups = mutation<[string, string[]], AccountsApplied>(
+  'shares.user.groups',
+  (name, groups) => ({ name, groups }),
+);
+/** The groups a user may join or leave on the page: every group but its own (named like it). */
+export const joinableGroups = (user: string, groups: ShareGroup[]) =>
+  groups.map((g) => g.name).filter((g) => g !== user);
 export const deleteUser = mutation<[string], AccountsApplied>('shares.user.delete', (name) => ({ name }));
 export const createGroup = mutation<[string], AccountsApplied>('shares.group.create', (name) => ({ name }));
 export const deleteGroup = mutation<[string], AccountsApplied>('shares.group.delete', (name) => ({ name }));
@@ -80,6 +88,8 @@ export interface ShareDraft {
   validUsers: string[];
   validGroups: string[];
   nfsClients: NfsClientDraft[];
+  /** the dataset's refquota as typed ("10G"); empty: no quota */
+  quota: string;
 }
 
 export type ShareParams = Params<'shares.create'>;
@@ -95,6 +105,7 @@ export const newShareDraft = (): ShareDraft => ({
   validUsers: [],
   validGroups: [],
   nfsClients: [],
+  quota: '',
 });
 
 /** An existing share as a draft (NFS options the dialog does not edit are kept by the agent's merge). */
@@ -109,9 +120,12 @@ export const draftOf = (s: Share): ShareDraft => ({
   validUsers: [...s.validUsers],
   validGroups: [...s.validGroups],
   nfsClients: s.nfsClients.map((c) => ({ host: c.host, readOnly: c.readOnly, squash: c.squash })),
+  quota: s.quota === undefined || s.quota === null ? '' : String(s.quota),
 });
 
 const SHARE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+/** the agent's size format (agent/zfs/properties.ts Size): bytes, or a number with K/M/G/T/P */
+const SIZE = /^[0-9]+(\.[0-9]+)?[KMGTP]?$/;
 const HOST = /^(\*|[0-9a-fA-F.:]+(\/\d{1,3})?|[A-Za-z0-9][A-Za-z0-9.-]*)$/;
 
 /** What is wrong with a draft, each a sentence; empty when it can be sent (the agent checks again). */
@@ -121,6 +135,8 @@ export function shareProblems(d: ShareDraft): string[] {
     p.push('the name is 1–64 letters, digits, _ . - and starts with a letter or digit');
   if (!d.smb && !d.nfs) p.push('choose SMB, NFS or both');
   if (d.nfs && !d.nfsClients.length) p.push('an NFS share needs at least one client (* for anyone)');
+  if (d.quota.trim() && !SIZE.test(d.quota.trim().toUpperCase()))
+    p.push('the quota is a size: bytes, or a number with K, M, G, T or P (10G, 1.5T)');
   for (const c of d.nfsClients)
     if (!HOST.test(c.host.trim())) p.push(`"${c.host}" is not an address, network or * `.trim());
   return p;
@@ -139,6 +155,8 @@ export function shareParams(d: ShareDraft): ShareParams {
     validUsers: d.validUsers,
     validGroups: d.validGroups,
     nfsClients: d.nfs ? d.nfsClients.map((c) => ({ ...c, host: c.host.trim() })) : [],
+    // empty: no quota (an edit clears one)
+    quota: d.quota.trim() ? d.quota.trim().toUpperCase() : null,
   };
 }
 

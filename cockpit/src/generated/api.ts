@@ -6977,6 +6977,8 @@ export interface Methods {
         }>;
         /** SMB: ZFS snapshots as Windows Previous Versions (shadow_copy2 on .zfs/snapshot) */
         previousVersions?: boolean;
+        /** the most the share holds: its dataset’s refquota (snapshots not counted); bytes or 10G, 1.5T; null: no quota. Needs a dataset (shares.pool configured) */
+        quota?: number | string | null;
       };
     };
     result: {
@@ -7103,6 +7105,8 @@ export interface Methods {
       }>;
       /** SMB: ZFS snapshots as Windows Previous Versions (shadow_copy2 on .zfs/snapshot) */
       previousVersions?: boolean;
+      /** the most the share holds: its dataset’s refquota (snapshots not counted); bytes or 10G, 1.5T; null: no quota. Needs a dataset (shares.pool configured) */
+      quota?: number | string | null;
       /** return the commands and file diffs that would be applied; change nothing */
       dryRun?: boolean;
     };
@@ -7466,10 +7470,16 @@ export interface Methods {
       }>;
       /** SMB: ZFS snapshots as Windows Previous Versions (shadow_copy2 on .zfs/snapshot) */
       previousVersions: boolean;
+      /** the most the share holds: its dataset’s refquota (snapshots not counted); bytes or 10G, 1.5T; null: no quota. Needs a dataset (shares.pool configured) */
+      quota?: number | string | null;
       /** the directory exists */
       exists: boolean;
       /** snapshots are visible under .zfs/snapshot (what Previous Versions shows) */
       previousVersionsAvailable: boolean;
+      /** bytes the dataset holds (ZFS used) */
+      used?: number;
+      /** bytes it may still take: the quota, or the pool, whichever is less */
+      available?: number;
     };
   };
   /** Create a local group for shares (members join with shares.user.create groups) */
@@ -7561,10 +7571,16 @@ export interface Methods {
         }>;
         /** SMB: ZFS snapshots as Windows Previous Versions (shadow_copy2 on .zfs/snapshot) */
         previousVersions: boolean;
+        /** the most the share holds: its dataset’s refquota (snapshots not counted); bytes or 10G, 1.5T; null: no quota. Needs a dataset (shares.pool configured) */
+        quota?: number | string | null;
         /** the directory exists */
         exists: boolean;
         /** snapshots are visible under .zfs/snapshot (what Previous Versions shows) */
         previousVersionsAvailable: boolean;
+        /** bytes the dataset holds (ZFS used) */
+        used?: number;
+        /** bytes it may still take: the quota, or the pool, whichever is less */
+        available?: number;
       }>;
       /** how many there are (all of them where the list pages) */
       total: number;
@@ -7658,6 +7674,8 @@ export interface Methods {
         }>;
         /** SMB: ZFS snapshots as Windows Previous Versions (shadow_copy2 on .zfs/snapshot) */
         previousVersions?: boolean;
+        /** the most the share holds: its dataset’s refquota (snapshots not counted); bytes or 10G, 1.5T; null: no quota. Needs a dataset (shares.pool configured) */
+        quota?: number | string | null;
       };
       /** return the commands and file diffs that would be applied; change nothing */
       dryRun?: boolean;

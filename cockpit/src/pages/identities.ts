@@ -3,7 +3,8 @@
  * groups (their members). A user is created with an SMB password typed twice, read from the
  * fields when sent and cleared at once — never kept in the page's state, never shown back (the
  * agent never returns it either); the password can be changed; delete asks first. Groups are
- * created and deleted here; a user joins groups when created.
+ * created and deleted here; a user joins groups when created, and its groups (besides its own)
+ * are changed from its row ("Groups": a checkbox per local group, shares.user.groups).
  */
 import { consume } from '@lit/context';
 import { Task } from '@lit/task';
@@ -20,10 +21,12 @@ import {
   createUser,
   deleteGroup,
   deleteUser,
+  joinableGroups,
   listGroups,
   listUsers,
   passwordProblem,
   setPassword,
+  setUserGroups,
 } from '../data/shares.js';
 import { _, format } from '../i18n.js';
 import type { AgentClient } from '../rpc/client.js';
@@ -68,6 +71,8 @@ export class IdentitiesPage extends LitElement {
   @state() private done: string | undefined;
   /** the user whose password form is open */
   @state() private passwordFor: string | undefined;
+  /** the user whose groups form is open */
+  @state() private groupsFor: string | undefined;
   @query('cal-confirm') private confirm!: ConfirmDialog;
 
   private users = new Task(this, {
@@ -140,6 +145,43 @@ export class IdentitiesPage extends LitElement {
     });
   }
 
+  private async saveGroups(e: Event, name: string) {
+    e.preventDefault();
+    const groups = [
+      ...this.shadowRoot!.querySelectorAll<HTMLInputElement>('[data-form="groups"] input:checked'),
+    ].map((x) => x.value);
+    await this.act(async () => {
+      await setUserGroups.run(this.client, name, groups);
+      this.groupsFor = undefined;
+      this.done = format(_('Groups of $0: $1'), name, groups.join(', ') || _('its own only'));
+    });
+  }
+
+  private renderGroupsForm(u: { name: string; groups: string[] }) {
+    const names = joinableGroups(u.name, this.groups.value ?? []);
+    return html`<tr>
+      <td colspan="5">
+        <form class="row" data-form="groups" @submit=${(e: Event) => this.saveGroups(e, u.name)}>
+          <div class="field">
+            <span>${format(_('Groups of $0 (besides its own)'), u.name)}</span>
+            <div class="checks">
+              ${
+                names.length
+                  ? names.map(
+                      (g) =>
+                        html`<label><input type="checkbox" value=${g} .checked=${u.groups.includes(g)} /> ${g}</label>`,
+                    )
+                  : html`<span class="muted">${_('no other group yet')}</span>`
+              }
+            </div>
+          </div>
+          <button class="primary" type="submit" data-action="save-groups" ?disabled=${this.busy}>${_('Save groups')}</button>
+          <button class="link" type="button" @click=${() => (this.groupsFor = undefined)}>${_('Cancel')}</button>
+        </form>
+      </td>
+    </tr>`;
+  }
+
   private async removeItem(kind: 'user' | 'group', name: string) {
     const ok = await this.confirm.ask({
       title: format(kind === 'user' ? _('Delete user $0?') : _('Delete group $0?'), name),
@@ -194,9 +236,12 @@ export class IdentitiesPage extends LitElement {
                   (u) => html`<tr data-user=${u.name}>
                     <td>${u.name}</td>
                     <td>${u.uid}</td>
-                    <td>${u.groups.join(', ')}</td>
+                    <td data-groups>${u.groups.join(', ')}</td>
                     <td>${u.smb ? _('set') : html`<span class="badge warn">${_('not set')}</span>`}</td>
                     <td>
+                      <button class="link" data-action="groups" @click=${() => (this.groupsFor = u.name)}>
+                        ${_('Groups')}
+                      </button>
                       <button class="link" data-action="password" @click=${() => (this.passwordFor = u.name)}>
                         ${_('Change password')}
                       </button>
@@ -224,7 +269,8 @@ export class IdentitiesPage extends LitElement {
                           </td>
                         </tr>`
                       : nothing
-                  }`,
+                  }
+                  ${this.groupsFor === u.name ? this.renderGroupsForm(u) : nothing}`,
                 )}
               </tbody>
             </table>`

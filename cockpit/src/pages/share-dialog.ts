@@ -316,6 +316,14 @@ export class ShareDialog extends LitElement {
           .value=${d.description}
           @input=${(e: Event) => this.set('description', (e.target as HTMLInputElement).value)}
         />
+        <label for="sh-quota">${_('Quota')}</label>
+        <input
+          id="sh-quota"
+          .value=${d.quota}
+          placeholder=${_('none (e.g. 100G)')}
+          title=${_('The most the share holds (its dataset’s refquota; snapshots not counted). Needs a pool for shares.')}
+          @input=${(e: Event) => this.set('quota', (e.target as HTMLInputElement).value)}
+        />
         <span>${_('Protocols')}</span>
         <span class="checks">${check('smb', 'SMB')} ${check('nfs', 'NFS')}</span>
         <span>${_('Options')}</span>

@@ -28,7 +28,7 @@ import {
   sharesStatus,
   usageOf,
 } from '../data/shares.js';
-import { _, format } from '../i18n.js';
+import { _, format, formatBytes } from '../i18n.js';
 import type { AgentClient } from '../rpc/client.js';
 import { base } from '../styles.js';
 import './share-dialog.js';
@@ -259,7 +259,18 @@ export class SharesPage extends LitElement {
               <td><strong>${s.name}</strong>${s.description ? html`<br /><span class="muted">${s.description}</span>` : nothing}</td>
               <td>${s.protocols.map((p) => p.toUpperCase()).join(', ')}</td>
               <td class="mono">${s.path}${s.exists ? nothing : html` <span class="badge warn">${_('missing')}</span>`}</td>
-              <td class="mono">${s.dataset ?? '—'}</td>
+              <td class="mono">
+                ${s.dataset ?? '—'}
+                ${
+                  s.used !== undefined
+                    ? html`<br /><span class="muted" data-space
+                          >${format(_('$0 used, $1 free'), formatBytes(s.used), formatBytes(s.available))}${
+                            s.quota ? ` · ${format(_('quota $0'), String(s.quota))}` : ''
+                          }</span
+                        >`
+                    : nothing
+                }
+              </td>
               <td>
                 ${s.readOnly ? html`<span class="badge">${_('read-only')}</span>` : _('read-write')}
                 ${s.guest ? html`<span class="badge warn">${_('guests')}</span>` : nothing}
