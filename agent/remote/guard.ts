@@ -14,11 +14,24 @@
  *   snapshot under the prefix. `zfs send -t <token>` is refused: a resume token names the
  *   dataset it sends inside its compressed payload, which this check does not decode, so a
  *   crafted token could read outside the prefix (pull runs restart from the last common snapshot)
+ * and two combined steps, which the guard runs itself (guard-main.ts, state.ts) so that a run pays
+ * one session and one start of the guard for several reads or moves:
+ * - `calypso state -- <dataset>...`: whether this ZFS keeps resume tokens, and each dataset's
+ *   snapshots with their exact GUIDs and its resume token, as one JSON answer
+ * - `calypso holds -- calypso-repl:<task> (hold|release) <dataset>@<snapshot> ...`
  * Anything else (`ls /`, `zfs destroy` of a filesystem, a dataset outside the prefix, a shell) is refused.
  * The command line never reaches a shell: it is split here (plain words and '…' quotes only).
  */
+import { type HoldOp, parseHoldOps } from './state.js';
 
-export type GuardDecision = { argv: string[] } | { refusal: string };
+export type GuardDecision =
+  | { argv: string[] }
+  | { state: string[] }
+  | { holds: { tag: string; ops: HoldOp[] } }
+  | { refusal: string };
+
+/** at most this many datasets or hold moves in one combined call */
+export const MAX_OPERANDS = 4096;
 
 /** A dataset name: pool[/component]*, components of letters, digits, _ . : - (as the ZFS schemas). */
 const DATASET = /^[A-Za-z][A-Za-z0-9_.:-]*(\/[A-Za-z0-9_.:-]+)*$/;
@@ -84,8 +97,9 @@ export function checkCommand(line: string, prefix: string, o: GuardOptions = {})
   if (!words) return refuse('the command has characters other than names and options');
   const [tool, sub, ...rest] = words;
   const allowed = `receive, list, get, hold, release, destroy of a snapshot${o.send ? ', send' : ''}`;
-  if (tool !== 'zfs') return refuse(`${tool} is not allowed (only zfs ${allowed})`);
   const inPrefix = (ds: string, kind: RegExp) => kind.test(ds) && underPrefix(ds.split('@')[0]!, prefix);
+  if (tool === 'calypso') return combined(sub, rest, prefix, inPrefix, refuse);
+  if (tool !== 'zfs') return refuse(`${tool} is not allowed (only zfs ${allowed}, calypso state|holds)`);
   switch (sub) {
     case 'receive': {
       const a = parseArgs(rest, ['-F', '-s', '-u']);
@@ -150,5 +164,36 @@ export function checkCommand(line: string, prefix: string, o: GuardOptions = {})
     }
     default:
       return refuse(`zfs ${sub ?? ''} is not allowed (only ${allowed})`);
+  }
+}
+
+/** `calypso state -- <dataset>...` and `calypso holds -- <tag> (hold|release) <snapshot> ...` */
+function combined(
+  sub: string | undefined,
+  rest: string[],
+  prefix: string,
+  inPrefix: (ds: string, kind: RegExp) => boolean,
+  refuse: (why: string) => GuardDecision,
+): GuardDecision {
+  if (sub !== 'state' && sub !== 'holds')
+    return refuse(`calypso ${sub ?? ''} is not allowed (only calypso state and calypso holds)`);
+  if (rest[0] !== '--') return refuse('the operands of calypso state|holds must follow --');
+  const ops = rest.slice(1);
+  if (ops.length === 0 || ops.length > MAX_OPERANDS)
+    return refuse(`calypso ${sub ?? ''} takes 1 to ${MAX_OPERANDS} operands`);
+  switch (sub) {
+    case 'state': {
+      for (const ds of ops) if (!inPrefix(ds, DATASET)) return refuse(`${ds} is outside ${prefix}`);
+      return { state: ops };
+    }
+    default: {
+      const [tag, ...moves] = ops;
+      const parsed = parseHoldOps(moves);
+      if (!HOLD_TAG.test(tag!) || !parsed)
+        return refuse('calypso holds takes a calypso-repl:<task> tag, then hold|release <snapshot> pairs');
+      for (const h of parsed)
+        if (!inPrefix(h.snapshot, SNAPSHOT)) return refuse(`${h.snapshot} is not a snapshot under ${prefix}`);
+      return { holds: { tag: tag!, ops: parsed } };
+    }
   }
 }

@@ -46,6 +46,36 @@ describe('the receiving side’s guard', () => {
     refused('zfs send -R -- tank/backup/a@s1', /only `zfs send/);
     refused('zfs send -t 1-abc-de-789c', /resume token/);
   });
+  it('answers several reads, or moves several holds, in one call: only under the prefix, only its own tag', () => {
+    assert.deepEqual(checkCommand('calypso state -- tank/backup/a tank/backup/a/b', P), {
+      state: ['tank/backup/a', 'tank/backup/a/b'],
+    });
+    assert.deepEqual(
+      checkCommand('calypso holds -- calypso-repl:t1 hold tank/backup/a@s2 release tank/backup/a@s1', P),
+      {
+        holds: {
+          tag: 'calypso-repl:t1',
+          ops: [
+            { op: 'hold', snapshot: 'tank/backup/a@s2' },
+            { op: 'release', snapshot: 'tank/backup/a@s1' },
+          ],
+        },
+      },
+    );
+    no('calypso state -- tank/backup/a tank/other', /tank\/other is outside tank\/backup/);
+    no('calypso state -- tank/backupX', /outside/);
+    no('calypso state tank/backup/a', /must follow --/);
+    no('calypso state --', /takes 1 to/);
+    no(`calypso state -- ${Array(4097).fill('tank/backup/a').join(' ')}`, /takes 1 to 4096/);
+    no('calypso state -- tank/backup/a@s1', /outside/);
+    no('calypso holds -- mine hold tank/backup/a@s1', /calypso-repl:<task> tag/);
+    no('calypso holds -- calypso-repl:t1 destroy tank/backup/a@s1', /hold\|release <snapshot> pairs/);
+    no('calypso holds -- calypso-repl:t1 hold tank/backup/a', /not a snapshot under/);
+    no('calypso holds -- calypso-repl:t1 hold tank/other@s1', /not a snapshot under/);
+    no('calypso holds -- calypso-repl:t1 hold', /pairs/);
+    no('calypso destroy -- tank/backup/a@s1', /only calypso state and calypso holds/);
+    no('calypso -- tank/backup/a', /not allowed/);
+  });
   it('refuses everything else in plain words', () => {
     no('', /interactive session/);
     no('ls /', /ls is not allowed/);
