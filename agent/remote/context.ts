@@ -27,7 +27,7 @@ export interface RemoteContext {
   runRemote(
     r: RemoteRecord,
     argv: string[],
-    o?: { signal?: AbortSignal; okCodes?: number[]; controlPath?: string },
+    o?: { signal?: AbortSignal; okCodes?: number[]; controlPath?: string; input?: string },
   ): Promise<RunResult>;
   /** the forced command's program (this agent's guard-main.js) and the node that runs it */
   guard: { node: string; script: string };
@@ -68,6 +68,7 @@ export function createRemoteContext(deps: AgentDeps): RemoteContext {
         timeoutMs: cfg.commandTimeoutSec * 1000,
         ...(o.signal ? { signal: o.signal } : {}),
         okCodes: o.okCodes ?? [0],
+        ...(o.input !== undefined ? { input: o.input } : {}),
       });
     },
     guard: {

@@ -11,7 +11,17 @@ import type { ZfsSendPort } from '../zfs/port.js';
 import type { RemoteContext } from './context.js';
 import type { RemoteRecord } from './model.js';
 import { parseTree, remoteArgv } from './push.js';
-import { applyHolds, type EndState, guardArgv, type HoldOp, holdArgv, readState } from './state.js';
+import {
+  applyHolds,
+  type EndState,
+  type Expected,
+  guardArgv,
+  type HoldOp,
+  holdArgv,
+  readState,
+  type Settled,
+  settle,
+} from './state.js';
 
 export interface End {
   /** `here` or `remote <name>`, for messages */
@@ -28,6 +38,16 @@ export interface End {
   holdsArgv(tag: string, ops: HoldOp[]): string[][];
   /** move them: an existing hold or a missing one is fine */
   holds(tag: string, ops: HoldOp[], signal: AbortSignal): Promise<void>;
+  /** the argv of settle (the dry run's) */
+  settleArgv(tag: string, datasets: string[], ops: HoldOp[]): string[][];
+  /** at the target after a run: compare the GUIDs with the source's, then (only if they agree) move the holds */
+  settle(
+    tag: string,
+    probe: string,
+    expect: Expected[],
+    ops: HoldOp[],
+    signal: AbortSignal,
+  ): Promise<Settled>;
   /** the send argv at this end (`zfs send [-i from] -- to`, full names) */
   send(to: string, from?: string): string[];
   /** `zfs send -t token` at this end, when this end may resume a send (not through a guard) */
@@ -51,6 +71,8 @@ export function localEnd(port: ZfsSendPort): End {
     },
     holdsArgv: (tag, ops) => ops.map((h) => holdArgv(tag, h)),
     holds: (tag, ops) => applyHolds((a, ok) => port.run(a, ok), tag, ops),
+    settleArgv: (tag, _datasets, ops) => ops.map((h) => holdArgv(tag, h)),
+    settle: (tag, probe, expect, ops) => settle((a, ok) => port.run(a, ok), probe, tag, expect, ops),
     send: (to, from) => port.sendArgv(to, from),
     resume: (token) => port.resumeArgv(token),
     estimate: (to, from) => port.estimate(to, from),
@@ -96,6 +118,28 @@ export function remoteEnd(x: RemoteContext, r: RemoteRecord, controlPath?: strin
       if (!ops.length) return;
       const res = await run(guardArgv.holds(tag, ops), signal, [0, 1, 126]);
       if (res.code !== 0) throw failed(`moving the holds on ${r.name} failed: ${res.stderr.trim()}`);
+    },
+    settleArgv: (tag, datasets) => [argv(guardArgv.settle(tag, datasets))],
+    async settle(tag, _probe, expect, ops, signal) {
+      const res = await x.runRemote(
+        r,
+        guardArgv.settle(
+          tag,
+          expect.map((e) => e.dataset),
+        ),
+        {
+          signal,
+          okCodes: [0, 1, 126],
+          input: JSON.stringify({ expect, ops }),
+          ...(controlPath ? { controlPath } : {}),
+        },
+      );
+      if (res.code !== 0) throw failed(`checking the GUIDs on ${r.name} failed: ${res.stderr.trim()}`);
+      try {
+        return JSON.parse(res.stdout) as Settled;
+      } catch {
+        throw failed(`${r.name} answered the check of its GUIDs with something other than JSON`);
+      }
     },
     send: (to, from) => argv(remoteArgv.send(to, from)),
     estimate: async () => 0,

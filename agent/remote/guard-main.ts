@@ -2,12 +2,13 @@
  * The forced command's program (authorized_keys on the receiving appliance):
  * `node …/guard-main.js --prefix <dataset> [--send]` (`--send`: the key may also be pulled from). It checks SSH_ORIGINAL_COMMAND (guard.ts) and runs
  * the one allowed zfs argv without a shell, its stdin/stdout/stderr those of the SSH session,
- * or the combined reads and hold moves (state.ts: `calypso state`, one JSON answer on stdout;
- * `calypso holds`), or refuses with a message on stderr and exit status 126.
+ * or the combined reads and hold moves (state.ts: `calypso state` and `calypso settle`, one JSON
+ * answer on stdout; `calypso holds`), or refuses with a message on stderr and exit status 126.
  */
 import { spawnSync } from 'node:child_process';
-import { checkCommand } from './guard.js';
-import { applyHolds, type RunZfs, readState } from './state.js';
+import { readFileSync } from 'node:fs';
+import { checkCommand, checkSettle } from './guard.js';
+import { applyHolds, type RunZfs, readState, settle } from './state.js';
 
 const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', TZ: 'UTC' };
 const i = process.argv.indexOf('--prefix');
@@ -37,7 +38,16 @@ const run: RunZfs = async (argv) => {
 try {
   if ('state' in decision)
     process.stdout.write(`${JSON.stringify(await readState(run, decision.state, prefix))}\n`);
-  else await applyHolds(run, decision.holds.tag, decision.holds.ops);
+  else if ('holds' in decision) await applyHolds(run, decision.holds.tag, decision.holds.ops);
+  else {
+    const input = checkSettle(readFileSync(0, 'utf8'), decision.settle.datasets);
+    if ('refusal' in input) {
+      process.stderr.write(`calypso: refused: ${input.refusal}\n`);
+      process.exit(126);
+    }
+    const out = await settle(run, prefix, decision.settle.tag, input.expect, input.ops);
+    process.stdout.write(`${JSON.stringify(out)}\n`);
+  }
 } catch (err) {
   fail(err instanceof Error ? err.message : String(err), 1);
 }

@@ -169,7 +169,8 @@ async function runWith(
   if (ctx.dryRun) {
     const commands: string[][] = [];
     for (const s of work) commands.push(s.send!, s.receive!);
-    commands.push(...src.holdsArgv(tag, srcHolds), ...dst.holdsArgv(tag, dstHolds));
+    // the target's GUIDs are checked and its holds moved first, then the source's
+    commands.push(...dst.settleArgv(tag, targets, dstHolds), ...src.holdsArgv(tag, srcHolds));
     for (const s of steps) {
       commands.push(...prune('source', s, s.src).map((a) => src.argv(a)));
       commands.push(...prune('target', s, s.after).map((a) => dst.argv(a)));
@@ -224,12 +225,22 @@ async function runWith(
   }
   // the GUIDs of both ends, the holds, then retention
   const problems: string[] = [];
-  const [srcNow, dstNow] = await statesOf(src, dst, datasets, targets, t, r, signal);
-  for (const s of steps) {
-    s.src = srcNow.datasets[s.source]?.snapshots ?? [];
-    s.after = dstNow.datasets[s.target]?.snapshots ?? [];
+  // the source's snapshots now, then at the target in one call: its GUIDs compared with them and,
+  // only when they agree, its holds moved
+  const srcNow = await src.state(datasets, probeOf(src, t.source, r), signal);
+  for (const s of steps) s.src = srcNow.datasets[s.source]?.snapshots ?? [];
+  const settled = await dst.settle(
+    tag,
+    probeOf(dst, t.target, r),
+    steps.map((s) => ({ dataset: s.target, snapshots: s.src, newest: s.newest })),
+    dstHolds,
+    signal,
+  );
+  for (const s of steps) s.after = settled.state.datasets[s.target]?.snapshots ?? [];
+  // the same comparison here, on what the target answered
+  for (const s of steps)
     problems.push(...compareGuids(s.src, s.after, s.newest).map((p) => `${s.target}: ${p}`));
-  }
+  if (settled.problems.length && !problems.length) problems.push(...settled.problems);
   if (problems.length) {
     await recordRun(x, t.id, {
       time: deps.clock.now(),
@@ -246,13 +257,9 @@ async function runWith(
     });
     throw failed(`after the run the GUIDs of both ends differ: ${problems.join('; ')}`);
   }
-  for (const [end, ops] of [
-    [src, srcHolds],
-    [dst, dstHolds],
-  ] as const)
-    await end.holds(tag, ops, signal).catch((err: Error) => {
-      throw failed(`${err.message} (${end.where})`);
-    });
+  await src.holds(tag, srcHolds, signal).catch((err: Error) => {
+    throw failed(`${err.message} (${src.where})`);
+  });
   const pruned: { source: string[]; target: string[] } = { source: [], target: [] };
   for (const s of steps)
     for (const [side, end, snaps] of [
@@ -309,12 +316,14 @@ function statesOf(
   r: RemoteRecord,
   signal: AbortSignal,
 ): Promise<[EndState, EndState]> {
-  const probe = (end: End, ds: string) => (end.remote ? r.prefix : ds.split('/')[0]!);
   return Promise.all([
-    src.state(datasets, probe(src, t.source), signal),
-    dst.state(targets, probe(dst, t.target), signal),
+    src.state(datasets, probeOf(src, t.source, r), signal),
+    dst.state(targets, probeOf(dst, t.target, r), signal),
   ]);
 }
+
+/** a dataset that exists at that end, for the tokens question (the guard asks its own prefix) */
+const probeOf = (end: End, ds: string, r: RemoteRecord) => (end.remote ? r.prefix : ds.split('/')[0]!);
 
 function recordRun(x: RemoteContext, id: string, run: TaskRecord['lastRun']) {
   return x.store.updateTask(id, (t) => ({ ...t, lastRun: run }));

@@ -8,7 +8,7 @@
  * GUIDs come from `zfs get -Hp`: zfs-fuse's `zfs list` prints them rounded ("4.67E", "800P") and
  * has no -p; `zfs get -p` prints them in full on zfs-fuse and OpenZFS alike.
  */
-import type { SnapGuid } from './push.js';
+import { compareGuids, type SnapGuid } from './push.js';
 
 export interface Ran {
   code: number;
@@ -102,9 +102,43 @@ export async function applyHolds(run: RunZfs, tag: string, ops: HoldOp[]): Promi
   }
 }
 
-/** The remote command lines of the two combined reads and moves (what guard.ts accepts). */
+/** What the target of a run must hold: the source's snapshots (exact GUIDs) and its newest. */
+export interface Expected {
+  dataset: string;
+  snapshots: SnapGuid[];
+  newest: string;
+}
+export interface Settled {
+  state: EndState;
+  /** `<dataset>: @snap: source GUID …, target GUID …`; the holds moved only when empty */
+  problems: string[];
+}
+
+/**
+ * After a run, at the target: read its datasets, compare their GUIDs with the source's, and
+ * only when they all agree move the task's holds there (one call at a remote: `calypso settle`,
+ * the expectations on its stdin).
+ */
+export async function settle(run: RunZfs, probe: string, tag: string, expect: Expected[], ops: HoldOp[]) {
+  const state = await readState(
+    run,
+    expect.map((e) => e.dataset),
+    probe,
+  );
+  const problems = expect.flatMap((e) =>
+    compareGuids(e.snapshots, state.datasets[e.dataset]?.snapshots ?? [], e.newest).map(
+      (p) => `${e.dataset}: ${p}`,
+    ),
+  );
+  if (!problems.length) await applyHolds(run, tag, ops);
+  return { state, problems } satisfies Settled;
+}
+
+/** The remote command lines of the combined reads and moves (what guard.ts accepts). */
 export const guardArgv = {
   state: (datasets: string[]) => ['calypso', 'state', '--', ...datasets],
+  /** the expectations and hold moves go on stdin as JSON ({ expect, ops }), checked by the guard */
+  settle: (tag: string, datasets: string[]) => ['calypso', 'settle', '--', tag, ...datasets],
   holds: (tag: string, ops: HoldOp[]) => [
     'calypso',
     'holds',

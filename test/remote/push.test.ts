@@ -31,7 +31,7 @@ const LIMIT = 2 * 1024 * 1024;
 const changes = (argv: string[]) =>
   argv[0] === 'zfs'
     ? ['send', 'hold', 'release'].includes(argv[1]!) && !argv.includes('-nvP')
-    : argv[0] === 'ssh' && /^(zfs (receive|hold|release)|calypso holds) /.test(argv.at(-1)!);
+    : argv[0] === 'ssh' && /^(zfs (receive|hold|release)|calypso (holds|settle)) /.test(argv.at(-1)!);
 
 describe(`push replication over ssh on ${zfsImpl()}`, { timeout: 600_000 }, () => {
   let lab: ReplLab;
