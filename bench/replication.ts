@@ -30,6 +30,7 @@ function byHand(send: string[], receive: string[]): Promise<number> {
     let bytes = 0;
     let err = '';
     s.stdout.on('data', (d: Buffer) => (bytes += d.length));
+    r.stdin.on('error', () => {}); // EPIPE when receive fails: its exit status and stderr tell
     s.stdout.pipe(r.stdin);
     r.stderr.on('data', (d) => (err += d));
     let left = 2;
@@ -81,8 +82,14 @@ export async function benchReplication(): Promise<Record<string, unknown>> {
     let handBytes = 0;
     let estimate = 0;
     let runBytes = 0;
+    // zfs-fuse may call a dataset busy just after a receive (under load): try again
     const reset = async (ds: string) => {
-      await lab.zfs(['destroy', '-r', '--', ds]);
+      for (let i = 0; i < 40; i++) {
+        const r = await lab.zfs(['destroy', '-r', '--', ds]);
+        if (r.code === 0 || /does not exist/.test(r.stderr)) return;
+        await new Promise((ok) => setTimeout(ok, 250));
+      }
+      throw new Error(`${ds} could not be destroyed between rounds`);
     };
     for (let round = 0; round < ROUNDS * 2; round++) {
       const viaAgent = round % 2 === (Math.floor(round / 2) % 2 === 0 ? 0 : 1);

@@ -21,13 +21,13 @@ export interface RemoteContext {
   /** write the key (from secrets.env) and the pinned host key, when they differ from what is there */
   materialize(r: RemoteRecord): Promise<RemoteFiles>;
   mustGet(name: string): RemoteRecord;
-  /** the argv that runs `argv` on the remote */
-  ssh(r: RemoteRecord, argv: string[]): string[];
+  /** the argv that runs `argv` on the remote (through a run's connection with `controlPath`, mux.ts) */
+  ssh(r: RemoteRecord, argv: string[], controlPath?: string): string[];
   /** run one command on the remote; a refusal or failure is an error carrying the remote's stderr */
   runRemote(
     r: RemoteRecord,
     argv: string[],
-    o?: { signal?: AbortSignal; okCodes?: number[] },
+    o?: { signal?: AbortSignal; okCodes?: number[]; controlPath?: string; input?: string },
   ): Promise<RunResult>;
   /** the forced command's program (this agent's guard-main.js) and the node that runs it */
   guard: { node: string; script: string };
@@ -61,13 +61,14 @@ export function createRemoteContext(deps: AgentDeps): RemoteContext {
       if (!r) throw notFound(`remote ${name} does not exist`, { name });
       return r;
     },
-    ssh: (r, argv) => sshArgv(r, filesOf(r.name), argv),
+    ssh: (r, argv, controlPath) => sshArgv(r, filesOf(r.name), argv, controlPath),
     async runRemote(r, argv, o = {}) {
       await ctx.materialize(r);
-      return deps.runner.run(ctx.ssh(r, argv), {
+      return deps.runner.run(ctx.ssh(r, argv, o.controlPath), {
         timeoutMs: cfg.commandTimeoutSec * 1000,
         ...(o.signal ? { signal: o.signal } : {}),
         okCodes: o.okCodes ?? [0],
+        ...(o.input !== undefined ? { input: o.input } : {}),
       });
     },
     guard: {

@@ -1,14 +1,27 @@
 /**
  * The two ends of a replication task, one shape for both: this appliance (zfs through the
  * ZFS_SEND port) and a remote (zfs through ssh and its guard). A push sends from here to the
- * remote, a pull from the remote to here; run.ts plans and runs either the same way.
+ * remote, a pull from the remote to here; run.ts plans and runs either the same way. The reads
+ * (snapshots, exact GUIDs, resume tokens) and the hold moves of a run are one call per end
+ * (state.ts): at the remote, one ssh session through the run's connection (mux.ts).
  */
 import { failed, notFound } from '../../rpc/errors.js';
 import type { RunResult } from '../runner.js';
 import type { ZfsSendPort } from '../zfs/port.js';
 import type { RemoteContext } from './context.js';
 import type { RemoteRecord } from './model.js';
-import { parseSnapGuids, parseTree, remoteArgv, type SnapGuid } from './push.js';
+import { parseTree, remoteArgv } from './push.js';
+import {
+  applyHolds,
+  type EndState,
+  type Expected,
+  guardArgv,
+  type HoldOp,
+  holdArgv,
+  readState,
+  type Settled,
+  settle,
+} from './state.js';
 
 export interface End {
   /** `here` or `remote <name>`, for messages */
@@ -17,14 +30,24 @@ export interface End {
   /** the argv that runs `argv` at this end (ssh … for the remote): what the dry run shows */
   argv(argv: string[]): string[];
   run(argv: string[], signal: AbortSignal, okCodes?: number[]): Promise<RunResult>;
-  /** the dataset's snapshots (oldest first), undefined when it does not exist */
-  snapshots(ds: string, signal: AbortSignal): Promise<SnapGuid[] | undefined>;
+  /** the datasets' snapshots (oldest first) with exact GUIDs and resume tokens, and whether this end keeps tokens (`probe`: a dataset that exists here) */
+  state(datasets: string[], probe: string, signal: AbortSignal): Promise<EndState>;
   /** the dataset and its descendants, parents first */
   tree(ds: string, signal: AbortSignal): Promise<string[]>;
-  /** whether this end's ZFS keeps receive resume tokens */
-  keepsTokens(probe: string, signal: AbortSignal): Promise<boolean>;
-  /** the dataset's resume token (a cut resumable receive), if any */
-  token(ds: string, signal: AbortSignal): Promise<string | undefined>;
+  /** the argv that move the task's holds at this end (the dry run's) */
+  holdsArgv(tag: string, ops: HoldOp[]): string[][];
+  /** move them: an existing hold or a missing one is fine */
+  holds(tag: string, ops: HoldOp[], signal: AbortSignal): Promise<void>;
+  /** the argv of settle (the dry run's) */
+  settleArgv(tag: string, datasets: string[], ops: HoldOp[]): string[][];
+  /** at the target after a run: compare the GUIDs with the source's, then (only if they agree) move the holds */
+  settle(
+    tag: string,
+    probe: string,
+    expect: Expected[],
+    ops: HoldOp[],
+    signal: AbortSignal,
+  ): Promise<Settled>;
   /** the send argv at this end (`zfs send [-i from] -- to`, full names) */
   send(to: string, from?: string): string[];
   /** `zfs send -t token` at this end, when this end may resume a send (not through a guard) */
@@ -33,11 +56,6 @@ export interface End {
   estimate(to: string, from?: string): Promise<number>;
 }
 
-const tokenOf = (r: RunResult) => {
-  const v = r.stdout.trim();
-  return r.code === 0 && v && v !== '-' ? v : undefined;
-};
-
 export function localEnd(port: ZfsSendPort): End {
   const run = (argv: string[], _signal: AbortSignal, okCodes = [0]) => port.run(argv, okCodes);
   return {
@@ -45,36 +63,49 @@ export function localEnd(port: ZfsSendPort): End {
     remote: false,
     argv: (a) => a,
     run,
-    async snapshots(ds) {
-      const r = await port.run(remoteArgv.snapshots(ds), [0, 1]);
-      return r.code === 0 ? parseSnapGuids(r.stdout, ds) : undefined;
-    },
+    state: (datasets, probe) => readState((a, ok) => port.run(a, ok), datasets, probe),
     async tree(ds) {
       const r = await port.run(remoteArgv.tree(ds), [0, 1]);
       if (r.code !== 0) throw notFound(`${ds} does not exist here`, { dataset: ds });
       return parseTree(r.stdout, ds);
     },
-    keepsTokens: async (probe) => (await port.run(remoteArgv.resumeToken(probe), [0, 1, 2])).code === 0,
-    token: async (ds) => tokenOf(await port.run(remoteArgv.resumeToken(ds), [0, 1, 2])),
+    holdsArgv: (tag, ops) => ops.map((h) => holdArgv(tag, h)),
+    holds: (tag, ops) => applyHolds((a, ok) => port.run(a, ok), tag, ops),
+    settleArgv: (tag, _datasets, ops) => ops.map((h) => holdArgv(tag, h)),
+    settle: (tag, probe, expect, ops) => settle((a, ok) => port.run(a, ok), probe, tag, expect, ops),
     send: (to, from) => port.sendArgv(to, from),
     resume: (token) => port.resumeArgv(token),
     estimate: (to, from) => port.estimate(to, from),
   };
 }
 
-export function remoteEnd(x: RemoteContext, r: RemoteRecord): End {
+/** The remote end; with `controlPath`, its commands go through the run's connection (mux.ts). */
+export function remoteEnd(x: RemoteContext, r: RemoteRecord, controlPath?: string): End {
   const run = (argv: string[], signal: AbortSignal, okCodes = [0]) =>
-    x.runRemote(r, argv, { signal, okCodes });
+    x.runRemote(r, argv, { signal, okCodes, ...(controlPath ? { controlPath } : {}) });
+  const argv = (a: string[]) => x.ssh(r, a, controlPath);
   return {
     where: `remote ${r.name}`,
     remote: true,
-    argv: (a) => x.ssh(r, a),
+    argv,
     run,
-    async snapshots(ds, signal) {
-      const res = await run(remoteArgv.snapshots(ds), signal, [0, 1]);
-      if (res.code === 0) return parseSnapGuids(res.stdout, ds);
-      if (/does not exist/.test(res.stderr)) return undefined;
-      throw failed(`listing ${ds} on ${r.name} failed: ${res.stderr.trim()}`, { stderr: res.stderr });
+    async state(datasets, _probe, signal) {
+      // the guard answers for its own prefix's tokens
+      const res = await run(guardArgv.state(datasets), signal, [0, 1, 126]);
+      if (res.code !== 0)
+        throw failed(`reading ${datasets.join(', ')} on ${r.name} failed: ${res.stderr.trim()}`, {
+          stderr: res.stderr,
+        });
+      try {
+        return JSON.parse(res.stdout) as EndState;
+      } catch {
+        throw failed(
+          `${r.name} answered the state of ${datasets.join(', ')} with something other than JSON`,
+          {
+            stdout: res.stdout.slice(0, 200),
+          },
+        );
+      }
     },
     async tree(ds, signal) {
       const res = await run(remoteArgv.tree(ds), signal, [0, 1]);
@@ -82,10 +113,35 @@ export function remoteEnd(x: RemoteContext, r: RemoteRecord): End {
         throw notFound(`${ds} does not exist on ${r.name}: ${res.stderr.trim()}`, { dataset: ds });
       return parseTree(res.stdout, ds);
     },
-    keepsTokens: async (probe, signal) =>
-      (await run(remoteArgv.resumeToken(probe), signal, [0, 1, 2])).code === 0,
-    token: async (ds, signal) => tokenOf(await run(remoteArgv.resumeToken(ds), signal, [0, 1, 2])),
-    send: (to, from) => x.ssh(r, remoteArgv.send(to, from)),
+    holdsArgv: (tag, ops) => (ops.length ? [argv(guardArgv.holds(tag, ops))] : []),
+    async holds(tag, ops, signal) {
+      if (!ops.length) return;
+      const res = await run(guardArgv.holds(tag, ops), signal, [0, 1, 126]);
+      if (res.code !== 0) throw failed(`moving the holds on ${r.name} failed: ${res.stderr.trim()}`);
+    },
+    settleArgv: (tag, datasets) => [argv(guardArgv.settle(tag, datasets))],
+    async settle(tag, _probe, expect, ops, signal) {
+      const res = await x.runRemote(
+        r,
+        guardArgv.settle(
+          tag,
+          expect.map((e) => e.dataset),
+        ),
+        {
+          signal,
+          okCodes: [0, 1, 126],
+          input: JSON.stringify({ expect, ops }),
+          ...(controlPath ? { controlPath } : {}),
+        },
+      );
+      if (res.code !== 0) throw failed(`checking the GUIDs on ${r.name} failed: ${res.stderr.trim()}`);
+      try {
+        return JSON.parse(res.stdout) as Settled;
+      } catch {
+        throw failed(`${r.name} answered the check of its GUIDs with something other than JSON`);
+      }
+    },
+    send: (to, from) => argv(remoteArgv.send(to, from)),
     estimate: async () => 0,
   };
 }

@@ -2,11 +2,15 @@
  * The forced command's program (authorized_keys on the receiving appliance):
  * `node …/guard-main.js --prefix <dataset> [--send]` (`--send`: the key may also be pulled from). It checks SSH_ORIGINAL_COMMAND (guard.ts) and runs
  * the one allowed zfs argv without a shell, its stdin/stdout/stderr those of the SSH session,
- * or refuses with a message on stderr and exit status 126.
+ * or the combined reads and hold moves (state.ts: `calypso state` and `calypso settle`, one JSON
+ * answer on stdout; `calypso holds`), or refuses with a message on stderr and exit status 126.
  */
 import { spawnSync } from 'node:child_process';
-import { checkCommand } from './guard.js';
+import { readFileSync } from 'node:fs';
+import { checkCommand, checkSettle } from './guard.js';
+import { applyHolds, type RunZfs, readState, settle } from './state.js';
 
+const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', TZ: 'UTC' };
 const i = process.argv.indexOf('--prefix');
 const prefix = i > 0 ? (process.argv[i + 1] ?? '') : '';
 const decision = checkCommand(process.env.SSH_ORIGINAL_COMMAND ?? '', prefix, {
@@ -16,13 +20,34 @@ if ('refusal' in decision) {
   process.stderr.write(`calypso: refused: ${decision.refusal}\n`);
   process.exit(126);
 }
-const [bin, ...args] = decision.argv;
-const r = spawnSync(bin!, args, {
-  stdio: 'inherit',
-  env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', TZ: 'UTC' },
-});
-if (r.error) {
-  process.stderr.write(`calypso: ${bin}: ${r.error.message}\n`);
-  process.exit(127);
+const fail = (msg: string, code: number) => {
+  process.stderr.write(`calypso: ${msg}\n`);
+  process.exit(code);
+};
+if ('argv' in decision) {
+  const [bin, ...args] = decision.argv;
+  const r = spawnSync(bin!, args, { stdio: 'inherit', env: ENV });
+  if (r.error) fail(`${bin}: ${r.error.message}`, 127);
+  process.exit(r.status ?? 1);
 }
-process.exit(r.status ?? 1);
+const run: RunZfs = async (argv) => {
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', env: ENV, maxBuffer: 256 << 20 });
+  if (r.error) fail(`${argv[0]}: ${r.error.message}`, 127);
+  return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+};
+try {
+  if ('state' in decision)
+    process.stdout.write(`${JSON.stringify(await readState(run, decision.state, prefix))}\n`);
+  else if ('holds' in decision) await applyHolds(run, decision.holds.tag, decision.holds.ops);
+  else {
+    const input = checkSettle(readFileSync(0, 'utf8'), decision.settle.datasets);
+    if ('refusal' in input) {
+      process.stderr.write(`calypso: refused: ${input.refusal}\n`);
+      process.exit(126);
+    }
+    const out = await settle(run, prefix, decision.settle.tag, input.expect, input.ops);
+    process.stdout.write(`${JSON.stringify(out)}\n`);
+  }
+} catch (err) {
+  fail(err instanceof Error ? err.message : String(err), 1);
+}

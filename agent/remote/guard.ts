@@ -14,11 +14,28 @@
  *   snapshot under the prefix. `zfs send -t <token>` is refused: a resume token names the
  *   dataset it sends inside its compressed payload, which this check does not decode, so a
  *   crafted token could read outside the prefix (pull runs restart from the last common snapshot)
+ * and two combined steps, which the guard runs itself (guard-main.ts, state.ts) so that a run pays
+ * one session and one start of the guard for several reads or moves:
+ * - `calypso state -- <dataset>...`: whether this ZFS keeps resume tokens, and each dataset's
+ *   snapshots with their exact GUIDs and its resume token, as one JSON answer
+ * - `calypso holds -- calypso-repl:<task> (hold|release) <dataset>@<snapshot> ...`
+ * - `calypso settle -- calypso-repl:<task> <dataset>...`: after a run, compare the datasets' GUIDs
+ *   with the source's and only then move the holds; the expectations and moves come on stdin as
+ *   JSON, checked by checkSettle (only those datasets' snapshots, only this tag)
  * Anything else (`ls /`, `zfs destroy` of a filesystem, a dataset outside the prefix, a shell) is refused.
  * The command line never reaches a shell: it is split here (plain words and '…' quotes only).
  */
+import { type Expected, type HoldOp, parseHoldOps } from './state.js';
 
-export type GuardDecision = { argv: string[] } | { refusal: string };
+export type GuardDecision =
+  | { argv: string[] }
+  | { state: string[] }
+  | { holds: { tag: string; ops: HoldOp[] } }
+  | { settle: { tag: string; datasets: string[] } }
+  | { refusal: string };
+
+/** at most this many datasets or hold moves in one combined call */
+export const MAX_OPERANDS = 4096;
 
 /** A dataset name: pool[/component]*, components of letters, digits, _ . : - (as the ZFS schemas). */
 const DATASET = /^[A-Za-z][A-Za-z0-9_.:-]*(\/[A-Za-z0-9_.:-]+)*$/;
@@ -84,8 +101,9 @@ export function checkCommand(line: string, prefix: string, o: GuardOptions = {})
   if (!words) return refuse('the command has characters other than names and options');
   const [tool, sub, ...rest] = words;
   const allowed = `receive, list, get, hold, release, destroy of a snapshot${o.send ? ', send' : ''}`;
-  if (tool !== 'zfs') return refuse(`${tool} is not allowed (only zfs ${allowed})`);
   const inPrefix = (ds: string, kind: RegExp) => kind.test(ds) && underPrefix(ds.split('@')[0]!, prefix);
+  if (tool === 'calypso') return combined(sub, rest, prefix, inPrefix, refuse);
+  if (tool !== 'zfs') return refuse(`${tool} is not allowed (only zfs ${allowed}, calypso state|holds)`);
   switch (sub) {
     case 'receive': {
       const a = parseArgs(rest, ['-F', '-s', '-u']);
@@ -151,4 +169,89 @@ export function checkCommand(line: string, prefix: string, o: GuardOptions = {})
     default:
       return refuse(`zfs ${sub ?? ''} is not allowed (only ${allowed})`);
   }
+}
+
+/** `calypso state -- <dataset>...` and `calypso holds -- <tag> (hold|release) <snapshot> ...` */
+function combined(
+  sub: string | undefined,
+  rest: string[],
+  prefix: string,
+  inPrefix: (ds: string, kind: RegExp) => boolean,
+  refuse: (why: string) => GuardDecision,
+): GuardDecision {
+  if (sub !== 'state' && sub !== 'holds' && sub !== 'settle')
+    return refuse(`calypso ${sub ?? ''} is not allowed (only calypso state, holds and settle)`);
+  if (rest[0] !== '--') return refuse('the operands of calypso state|holds must follow --');
+  const ops = rest.slice(1);
+  if (ops.length === 0 || ops.length > MAX_OPERANDS)
+    return refuse(`calypso ${sub ?? ''} takes 1 to ${MAX_OPERANDS} operands`);
+  switch (sub) {
+    case 'state': {
+      for (const ds of ops) if (!inPrefix(ds, DATASET)) return refuse(`${ds} is outside ${prefix}`);
+      return { state: ops };
+    }
+    case 'settle': {
+      const [tag, ...datasets] = ops;
+      if (!HOLD_TAG.test(tag!) || !datasets.length)
+        return refuse('calypso settle takes a calypso-repl:<task> tag, then datasets');
+      for (const ds of datasets) if (!inPrefix(ds, DATASET)) return refuse(`${ds} is outside ${prefix}`);
+      return { settle: { tag: tag!, datasets } };
+    }
+    default: {
+      const [tag, ...moves] = ops;
+      const parsed = parseHoldOps(moves);
+      if (!HOLD_TAG.test(tag!) || !parsed)
+        return refuse('calypso holds takes a calypso-repl:<task> tag, then hold|release <snapshot> pairs');
+      for (const h of parsed)
+        if (!inPrefix(h.snapshot, SNAPSHOT)) return refuse(`${h.snapshot} is not a snapshot under ${prefix}`);
+      return { holds: { tag: tag!, ops: parsed } };
+    }
+  }
+}
+
+/** `calypso settle`'s stdin: the expectations of exactly its datasets, hold moves of their snapshots only. */
+export function checkSettle(
+  text: string,
+  datasets: string[],
+): { expect: Expected[]; ops: HoldOp[] } | { refusal: string } {
+  let v: { expect?: unknown; ops?: unknown };
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return { refusal: 'calypso settle reads JSON on its input' };
+  }
+  const names = new Set(datasets);
+  const isName = (x: unknown) => typeof x === 'string' && /^[A-Za-z0-9_.:-]+$/.test(x);
+  const isGuid = (x: unknown) => typeof x === 'string' && /^\d{1,20}$/.test(x);
+  const expect = Array.isArray(v.expect) ? (v.expect as Expected[]) : undefined;
+  const ops = Array.isArray(v.ops) ? (v.ops as HoldOp[]) : undefined;
+  if (!expect || !ops || expect.length !== datasets.length || ops.length > MAX_OPERANDS)
+    return { refusal: 'calypso settle takes { expect: one per dataset, ops }' };
+  for (const e of expect)
+    if (
+      !names.has(e?.dataset) ||
+      !isName(e.newest) ||
+      !Array.isArray(e.snapshots) ||
+      e.snapshots.length > 100_000 ||
+      !e.snapshots.every((x) => isName(x?.snapshot) && isGuid(x?.guid))
+    )
+      return { refusal: `calypso settle: an expectation outside ${datasets.join(', ')} or malformed` };
+  for (const h of ops) {
+    const at = typeof h?.snapshot === 'string' ? h.snapshot.indexOf('@') : -1;
+    if (
+      (h?.op !== 'hold' && h?.op !== 'release') ||
+      at < 0 ||
+      !names.has(h.snapshot.slice(0, at)) ||
+      !SNAPSHOT.test(h.snapshot)
+    )
+      return { refusal: `calypso settle moves holds on snapshots of ${datasets.join(', ')} only` };
+  }
+  return {
+    expect: expect.map((e) => ({
+      dataset: e.dataset,
+      newest: e.newest,
+      snapshots: e.snapshots.map((x) => ({ snapshot: x.snapshot, guid: x.guid })),
+    })),
+    ops: ops.map((h) => ({ op: h.op, snapshot: h.snapshot })),
+  };
 }

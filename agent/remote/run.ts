@@ -13,6 +13,7 @@ import { ZFS_SEND } from '../zfs/port.js';
 import type { RemoteContext } from './context.js';
 import { type End, localEnd, remoteEnd } from './ends.js';
 import type { RemoteRecord, TaskRecord } from './model.js';
+import { muxPath, openMux } from './mux.js';
 import {
   compareGuids,
   expectedAfter,
@@ -23,6 +24,9 @@ import {
   remoteArgv,
   type SnapGuid,
 } from './push.js';
+import type { EndState, HoldOp } from './state.js';
+
+export { tolerant } from './state.js';
 
 export const NO_RESUME =
   'the receiving ZFS keeps no resume tokens (zfs-fuse): a broken run restarts from the last common snapshot';
@@ -49,20 +53,18 @@ interface Step {
   src: SnapGuid[];
   send?: string[];
   receive?: string[];
-  holds: { argv: string[]; end: End }[];
+  /** the hold moves at the source and at the target */
+  holds: { src: HoldOp[]; dst: HoldOp[] };
   bytes: number;
 }
 
 /** A receive that failed for want of space (zfs-fuse and OpenZFS say it in these words). */
 export const isNoSpace = (msg: string) => /out of space|no space left|ENOSPC|quota exceeded/i.test(msg);
 
-/** run a hold/release; an existing tag (hold) or a missing one (release) is fine */
-export const tolerant = (stderr: string) => /tag already exists|no such tag/i.test(stderr);
-
-/** The task's ends: [source, target]. */
-export function endsOf(x: RemoteContext, t: TaskRecord, r: RemoteRecord): [End, End] {
+/** The task's ends: [source, target] (with `controlPath`, the remote's commands use the run's connection). */
+export function endsOf(x: RemoteContext, t: TaskRecord, r: RemoteRecord, controlPath?: string): [End, End] {
   const here = localEnd(x.deps.ports.need(ZFS_SEND));
-  const there = remoteEnd(x, r);
+  const there = remoteEnd(x, r, controlPath);
   return t.direction === 'pull' ? [there, here] : [here, there];
 }
 
@@ -74,29 +76,56 @@ export async function runTask(x: RemoteContext, id: string, ctx: RunContext) {
   if (!t) throw notFound(`replication task ${id} does not exist`, { id });
   const r = x.mustGet(t.remote);
   await deps.ports.need(ZFS_SEND).require();
-  const [src, dst] = endsOf(x, t, r);
+  // one ssh connection for all of the run's remote steps (the dry run only shows its argv)
+  const controlPath = muxPath(deps.layout.stateDir, t.id);
+  const mux = ctx.dryRun ? undefined : await openMux(x, r, controlPath, ctx.signal);
+  try {
+    return await runWith(x, t, r, ctx, endsOf(x, t, r, controlPath), mux?.note);
+  } finally {
+    await mux?.close();
+  }
+}
+
+async function runWith(
+  x: RemoteContext,
+  t: TaskRecord,
+  r: RemoteRecord,
+  ctx: RunContext,
+  [src, dst]: [End, End],
+  muxNote: string | undefined,
+) {
+  const { deps, store } = x;
   const { signal } = ctx;
-  const probe = dst.remote ? r.prefix : t.target.split('/')[0]!;
-  // the reads of both ends at once (each remote one is an ssh round trip)
-  const tokensAsked = dst.keepsTokens(probe, signal);
-  tokensAsked.catch(() => {});
   const datasets = t.recursive ? await src.tree(t.source, signal) : [t.source];
-  const lists = await snapshotsOf(src, dst, datasets, t, signal);
-  const tokens = await tokensAsked;
+  const targets = datasets.map((ds) => `${t.target}${ds.slice(t.source.length)}`);
+  // the reads of both ends at once, one call per end
+  const [srcState, dstState] = await statesOf(src, dst, datasets, targets, t, r, signal);
+  const tokens = dstState.tokens;
   // a resumable receive needs a sender that may send by token: a guard does not
   const resumable = tokens && !!src.resume;
   const tag = holdTag(t.id);
   const steps: Step[] = [];
   for (const [i, ds] of datasets.entries()) {
     const rel = ds.slice(t.source.length);
-    const target = `${t.target}${rel}`;
-    const [local, before] = lists[i]!;
+    const target = targets[i]!;
+    const local = srcState.datasets[ds]?.snapshots;
+    const before = dstState.datasets[target]?.snapshots;
     if (!local) throw notFound(`the source ${ds} does not exist (${src.where})`, { dataset: ds });
-    const token = resumable && before !== undefined ? await dst.token(target, signal) : undefined;
+    const token = resumable && before !== undefined ? dstState.datasets[target]?.token : undefined;
     const plan = planPush(local, before, token);
     if ('refusal' in plan) throw conflict(`${target}: ${plan.refusal}`, { target });
     const newest = local.at(-1)!.snapshot;
-    const step: Step = { rel, source: ds, target, plan, newest, src: local, after: [], holds: [], bytes: 0 };
+    const step: Step = {
+      rel,
+      source: ds,
+      target,
+      plan,
+      newest,
+      src: local,
+      after: [],
+      holds: { src: [], dst: [] },
+      bytes: 0,
+    };
     if (plan.mode !== 'none') {
       step.send =
         plan.mode === 'resume'
@@ -108,22 +137,23 @@ export async function runTask(x: RemoteContext, id: string, ctx: RunContext) {
     const old = commonOf(t, rel);
     // up to date and already held there: nothing to move
     if (plan.mode !== 'none' || old !== newest)
-      step.holds = [
-        { argv: remoteArgv.hold(tag, `${ds}@${newest}`), end: src },
-        { argv: remoteArgv.hold(tag, `${target}@${newest}`), end: dst },
-        ...(old && old !== newest
-          ? [
-              { argv: remoteArgv.release(tag, `${ds}@${old}`), end: src },
-              { argv: remoteArgv.release(tag, `${target}@${old}`), end: dst },
-            ]
-          : []),
-      ];
+      for (const [side, name] of [
+        ['src', ds],
+        ['dst', target],
+      ] as const)
+        step.holds[side] = [
+          { op: 'hold', snapshot: `${name}@${newest}` },
+          ...(old && old !== newest ? [{ op: 'release' as const, snapshot: `${name}@${old}` }] : []),
+        ];
     steps.push(step);
   }
   const notes = [
     tokens ? 'the receiving ZFS keeps resume tokens' : NO_RESUME,
     ...(tokens && !resumable ? [PULL_NO_RESUME] : []),
+    ...(muxNote ? [muxNote] : []),
   ];
+  const srcHolds = steps.flatMap((s) => s.holds.src);
+  const dstHolds = steps.flatMap((s) => s.holds.dst);
   const describe = (s: Step) =>
     s.plan.mode === 'resume'
       ? `${s.source}: resume from the target’s token`
@@ -139,7 +169,8 @@ export async function runTask(x: RemoteContext, id: string, ctx: RunContext) {
   if (ctx.dryRun) {
     const commands: string[][] = [];
     for (const s of work) commands.push(s.send!, s.receive!);
-    for (const s of steps) commands.push(...s.holds.map((h) => h.end.argv(h.argv)));
+    // the target's GUIDs are checked and its holds moved first, then the source's
+    commands.push(...dst.settleArgv(tag, targets, dstHolds), ...src.holdsArgv(tag, srcHolds));
     for (const s of steps) {
       commands.push(...prune('source', s, s.src).map((a) => src.argv(a)));
       commands.push(...prune('target', s, s.after).map((a) => dst.argv(a)));
@@ -194,12 +225,22 @@ export async function runTask(x: RemoteContext, id: string, ctx: RunContext) {
   }
   // the GUIDs of both ends, the holds, then retention
   const problems: string[] = [];
-  const now = await snapshotsOf(src, dst, datasets, t, signal);
-  for (const [i, s] of steps.entries()) {
-    s.src = now[i]![0] ?? [];
-    s.after = now[i]![1] ?? [];
+  // the source's snapshots now, then at the target in one call: its GUIDs compared with them and,
+  // only when they agree, its holds moved
+  const srcNow = await src.state(datasets, probeOf(src, t.source, r), signal);
+  for (const s of steps) s.src = srcNow.datasets[s.source]?.snapshots ?? [];
+  const settled = await dst.settle(
+    tag,
+    probeOf(dst, t.target, r),
+    steps.map((s) => ({ dataset: s.target, snapshots: s.src, newest: s.newest })),
+    dstHolds,
+    signal,
+  );
+  for (const s of steps) s.after = settled.state.datasets[s.target]?.snapshots ?? [];
+  // the same comparison here, on what the target answered
+  for (const s of steps)
     problems.push(...compareGuids(s.src, s.after, s.newest).map((p) => `${s.target}: ${p}`));
-  }
+  if (settled.problems.length && !problems.length) problems.push(...settled.problems);
   if (problems.length) {
     await recordRun(x, t.id, {
       time: deps.clock.now(),
@@ -216,12 +257,9 @@ export async function runTask(x: RemoteContext, id: string, ctx: RunContext) {
     });
     throw failed(`after the run the GUIDs of both ends differ: ${problems.join('; ')}`);
   }
-  for (const s of steps)
-    for (const h of s.holds) {
-      const res = await h.end.run(h.argv, signal, [0, 1]);
-      if (res.code !== 0 && !tolerant(res.stderr))
-        throw failed(`${h.argv.slice(0, 2).join(' ')} failed (${h.end.where}): ${res.stderr.trim()}`);
-    }
+  await src.holds(tag, srcHolds, signal).catch((err: Error) => {
+    throw failed(`${err.message} (${src.where})`);
+  });
   const pruned: { source: string[]; target: string[] } = { source: [], target: [] };
   for (const s of steps)
     for (const [side, end, snaps] of [
@@ -268,24 +306,24 @@ export async function runTask(x: RemoteContext, id: string, ctx: RunContext) {
   };
 }
 
-/** Each dataset's snapshots at both ends, read at once, a few datasets at a time (sshd's MaxStartups). */
-async function snapshotsOf(src: End, dst: End, datasets: string[], t: TaskRecord, signal: AbortSignal) {
-  const out: [SnapGuid[] | undefined, SnapGuid[] | undefined][] = [];
-  for (let i = 0; i < datasets.length; i += 4)
-    out.push(
-      ...(await Promise.all(
-        datasets
-          .slice(i, i + 4)
-          .map((ds) =>
-            Promise.all([
-              src.snapshots(ds, signal),
-              dst.snapshots(`${t.target}${ds.slice(t.source.length)}`, signal),
-            ]),
-          ),
-      )),
-    );
-  return out;
+/** Both ends' snapshots, GUIDs and tokens, read at once: one call per end. */
+function statesOf(
+  src: End,
+  dst: End,
+  datasets: string[],
+  targets: string[],
+  t: TaskRecord,
+  r: RemoteRecord,
+  signal: AbortSignal,
+): Promise<[EndState, EndState]> {
+  return Promise.all([
+    src.state(datasets, probeOf(src, t.source, r), signal),
+    dst.state(targets, probeOf(dst, t.target, r), signal),
+  ]);
 }
+
+/** a dataset that exists at that end, for the tokens question (the guard asks its own prefix) */
+const probeOf = (end: End, ds: string, r: RemoteRecord) => (end.remote ? r.prefix : ds.split('/')[0]!);
 
 function recordRun(x: RemoteContext, id: string, run: TaskRecord['lastRun']) {
   return x.store.updateTask(id, (t) => ({ ...t, lastRun: run }));

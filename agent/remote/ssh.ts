@@ -56,11 +56,12 @@ export function remoteCommandLine(argv: readonly string[]): string {
 }
 
 /**
- * ssh with nothing from the machine's or the user's ssh configuration: this key only, the pinned
- * host key only (a changed host key fails the connection), no prompts, and keepalives so that a
- * dead link ends the run within a minute instead of hanging it.
+ * The options every ssh of a remote takes: nothing from the machine's or the user's ssh
+ * configuration, this key only, the pinned host key only (a changed host key fails the
+ * connection), no prompts, and keepalives so that a dead link ends the run within a minute
+ * instead of hanging it.
  */
-export function sshArgv(t: SshTarget, files: RemoteFiles, remote: readonly string[]): string[] {
+function baseArgv(t: SshTarget, files: RemoteFiles): string[] {
   return [
     'ssh',
     '-F',
@@ -87,9 +88,45 @@ export function sshArgv(t: SshTarget, files: RemoteFiles, remote: readonly strin
     String(t.port),
     '-l',
     t.user,
+  ];
+}
+
+/**
+ * One command on the remote. With `controlPath` (a run's connection, mux.ts), it goes through
+ * that run's master connection: no new key exchange; when no master listens there, ssh connects
+ * on its own (ControlMaster=no never makes this command a master).
+ */
+export function sshArgv(
+  t: SshTarget,
+  files: RemoteFiles,
+  remote: readonly string[],
+  controlPath?: string,
+): string[] {
+  return [
+    ...baseArgv(t, files),
+    ...(controlPath ? ['-o', 'ControlMaster=no', '-o', `ControlPath=${controlPath}`] : []),
     '--',
     t.host,
     remoteCommandLine(remote),
+  ];
+}
+
+/**
+ * A run's master connection: authenticates once and then carries the run's commands as sessions
+ * of the same connection (-N: no command of its own; it lives until the run stops it).
+ */
+export function masterArgv(t: SshTarget, files: RemoteFiles, controlPath: string): string[] {
+  return [
+    ...baseArgv(t, files),
+    '-o',
+    'ControlMaster=yes',
+    '-o',
+    `ControlPath=${controlPath}`,
+    '-o',
+    'ControlPersist=no',
+    '-N',
+    '--',
+    t.host,
   ];
 }
 

@@ -1,7 +1,7 @@
 /** The forced command's check (agent/remote/guard.ts), on the command lines ssh delivers. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkCommand, splitCommand } from '../../agent/remote/guard.js';
+import { checkCommand, checkSettle, splitCommand } from '../../agent/remote/guard.js';
 import { remoteCommandLine } from '../../agent/remote/ssh.js';
 
 const P = 'tank/backup';
@@ -45,6 +45,57 @@ describe('the receiving side’s guard', () => {
     refused('zfs send -- tank/backup/a', /not a snapshot under/);
     refused('zfs send -R -- tank/backup/a@s1', /only `zfs send/);
     refused('zfs send -t 1-abc-de-789c', /resume token/);
+  });
+  it('answers several reads, or moves several holds, in one call: only under the prefix, only its own tag', () => {
+    assert.deepEqual(checkCommand('calypso state -- tank/backup/a tank/backup/a/b', P), {
+      state: ['tank/backup/a', 'tank/backup/a/b'],
+    });
+    assert.deepEqual(
+      checkCommand('calypso holds -- calypso-repl:t1 hold tank/backup/a@s2 release tank/backup/a@s1', P),
+      {
+        holds: {
+          tag: 'calypso-repl:t1',
+          ops: [
+            { op: 'hold', snapshot: 'tank/backup/a@s2' },
+            { op: 'release', snapshot: 'tank/backup/a@s1' },
+          ],
+        },
+      },
+    );
+    no('calypso state -- tank/backup/a tank/other', /tank\/other is outside tank\/backup/);
+    no('calypso state -- tank/backupX', /outside/);
+    no('calypso state tank/backup/a', /must follow --/);
+    no('calypso state --', /takes 1 to/);
+    no(`calypso state -- ${Array(4097).fill('tank/backup/a').join(' ')}`, /takes 1 to 4096/);
+    no('calypso state -- tank/backup/a@s1', /outside/);
+    no('calypso holds -- mine hold tank/backup/a@s1', /calypso-repl:<task> tag/);
+    no('calypso holds -- calypso-repl:t1 destroy tank/backup/a@s1', /hold\|release <snapshot> pairs/);
+    no('calypso holds -- calypso-repl:t1 hold tank/backup/a', /not a snapshot under/);
+    no('calypso holds -- calypso-repl:t1 hold tank/other@s1', /not a snapshot under/);
+    no('calypso holds -- calypso-repl:t1 hold', /pairs/);
+    no('calypso destroy -- tank/backup/a@s1', /only calypso state, holds and settle/);
+    no('calypso -- tank/backup/a', /not allowed/);
+  });
+  it('settle: compares then moves holds of its own datasets only; its input is checked', () => {
+    assert.deepEqual(checkCommand('calypso settle -- calypso-repl:t1 tank/backup/a', P), {
+      settle: { tag: 'calypso-repl:t1', datasets: ['tank/backup/a'] },
+    });
+    no('calypso settle -- calypso-repl:t1 tank/other', /outside/);
+    no('calypso settle -- mine tank/backup/a', /calypso-repl:<task> tag/);
+    const expect = [{ dataset: 'tank/backup/a', newest: 's2', snapshots: [{ snapshot: 's2', guid: '123' }] }];
+    const good = { expect, ops: [{ op: 'hold', snapshot: 'tank/backup/a@s2' }] };
+    assert.deepEqual(checkSettle(JSON.stringify(good), ['tank/backup/a']), good);
+    const bad = (v: unknown, why: RegExp) => {
+      const d = checkSettle(typeof v === 'string' ? v : JSON.stringify(v), ['tank/backup/a']);
+      assert.ok('refusal' in d, JSON.stringify(v));
+      assert.match(d.refusal, why);
+    };
+    bad('not json', /JSON/);
+    bad({ expect, ops: [{ op: 'hold', snapshot: 'tank/backup/b@s2' }] }, /snapshots of tank\/backup\/a only/);
+    bad({ expect, ops: [{ op: 'destroy', snapshot: 'tank/backup/a@s2' }] }, /only/);
+    bad({ expect: [{ ...expect[0], dataset: 'tank/other' }], ops: [] }, /outside/);
+    bad({ expect: [{ ...expect[0], snapshots: [{ snapshot: 's2', guid: '4.67E' }] }], ops: [] }, /malformed/);
+    bad({ ops: [] }, /one per dataset/);
   });
   it('refuses everything else in plain words', () => {
     no('', /interactive session/);

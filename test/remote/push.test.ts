@@ -31,7 +31,7 @@ const LIMIT = 2 * 1024 * 1024;
 const changes = (argv: string[]) =>
   argv[0] === 'zfs'
     ? ['send', 'hold', 'release'].includes(argv[1]!) && !argv.includes('-nvP')
-    : argv[0] === 'ssh' && /^zfs (receive|hold|release) /.test(argv.at(-1)!);
+    : argv[0] === 'ssh' && /^(zfs (receive|hold|release)|calypso (holds|settle)) /.test(argv.at(-1)!);
 
 describe(`push replication over ssh on ${zfsImpl()}`, { timeout: 600_000 }, () => {
   let lab: ReplLab;
@@ -40,11 +40,26 @@ describe(`push replication over ssh on ${zfsImpl()}`, { timeout: 600_000 }, () =
   const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
   const mountOf = async (ds: string) =>
     (await lab.zfs(['list', '-H', '-o', 'mountpoint', '--', ds])).stdout.trim();
+  /** the snapshots' exact GUIDs (zfs get -p: zfs-fuse's zfs list rounds them), in creation order */
   const guids = async (ds: string) =>
-    (await lab.zfs(['list', '-H', '-t', 'snapshot', '-o', 'name,guid', '-d', '1', '--', ds])).stdout
+    (await lab.zfs(['get', '-Hp', '-o', 'name,value', '-d', '1', 'guid', '--', ds])).stdout
       .trim()
       .split('\n')
+      .filter((l) => l.startsWith(`${ds}@`))
       .map((l) => l.replace(/^[^@]*/, ''));
+  /** ssh processes of this agent still running with the task's control socket */
+  const masters = () =>
+    readdirSync('/proc')
+      .filter((f) => /^\d+$/.test(f))
+      .filter((e) => {
+        try {
+          return readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(
+            `ControlPath=${path.join(lab.sender.deps.layout.stateDir, 'remote', 'mux')}`,
+          );
+        } catch {
+          return false;
+        }
+      });
   /** user holds on a snapshot (userrefs: zfs-fuse has no `zfs holds`) */
   const holds = async (snap: string) =>
     Number((await lab.zfs(['get', '-H', '-o', 'value', 'userrefs', '--', snap])).stdout.trim());
@@ -133,11 +148,27 @@ describe(`push replication over ssh on ${zfsImpl()}`, { timeout: 600_000 }, () =
     assert.notEqual((await lab.zfs(['destroy', '--', `${dst}@s1`])).code, 0);
   });
 
-  it('incremental push from the last common snapshot moves the holds', async () => {
+  it('incremental push from the last common snapshot moves the holds, over one ssh connection', async () => {
     const h = await write('b.bin', 256 * 1024);
     await snap('s2');
+    const logAt = lab.sshd.log().length;
+    lab.runner.clear();
     const job = await lab.sender.waitJob(await runTask());
     assert.equal(job.state, 'success', JSON.stringify(job.error));
+    // the reads, the receive, the reads after and the holds: sessions of one authenticated connection
+    const remote = lab.runner.calls.filter((a) => a[0] === 'ssh');
+    assert.ok(remote.length >= 4, JSON.stringify(remote));
+    assert.equal(remote.filter((a) => a.includes('ControlMaster=yes')).length, 1);
+    assert.equal(
+      lab.sshd
+        .log()
+        .slice(logAt)
+        .match(/Accepted publickey/g)?.length,
+      1,
+      lab.sshd.log().slice(logAt),
+    );
+    assert.deepEqual(masters(), [], 'the master connection ended with the run');
+    assert.deepEqual(readdirSync(path.join(lab.sender.deps.layout.stateDir, 'remote', 'mux')), []);
     const res = job.result as RunAnswer;
     assert.equal(res.mode, 'incremental');
     assert.equal(res.from, 's1');
@@ -212,10 +243,15 @@ describe(`push replication over ssh on ${zfsImpl()}`, { timeout: 600_000 }, () =
     await snap('s4');
     const job = await lab.sender.waitJob(await runTask());
     assert.equal(job.state, 'failed', JSON.stringify(job.result));
+    // the exact GUIDs (zfs get -p on both ZFSes; zfs-fuse's zfs list rounds them: "4.67E")
+    const guidOf = async (snap: string) =>
+      (await lab.zfs(['get', '-Hp', '-o', 'value', 'guid', '--', snap])).stdout.trim();
+    const [mine, theirs] = [await guidOf(`${src}@s1`), await guidOf(`${dst}@s1`)];
+    assert.match(mine, /^\d{6,}$/);
+    assert.notEqual(mine, theirs);
     assert.match(
       job.error?.message ?? '',
-      // zfs-fuse prints a GUID rounded ("4.67E", "800P"; its zfs list has no -p), OpenZFS in full
-      /GUIDs of both ends differ: .*@s1: source GUID [\d.]+[KMGTPE]?, target GUID [\d.]+[KMGTPE]?/,
+      new RegExp(`GUIDs of both ends differ: .*@s1: source GUID ${mine}, target GUID ${theirs}(;|$)`),
     );
     const alert = lab.sender.deps.alerts.get('replication.task:t1');
     assert.equal(alert?.state, 'active');
