@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { it } from 'node:test';
+import { it, type TestContext } from 'node:test';
 import { fromSources, repoRoot } from '../helpers/paths.js';
 
 export interface GuestResult {
@@ -102,14 +102,16 @@ const END = '@@calypso-lab-file-end ';
  */
 export async function runGuestFiles(
   rels: string[],
-  opts: GuestOptions = {},
+  opts: GuestOptions & { plain?: string[] } = {},
 ): Promise<{ run: GuestResult; files: Map<string, GuestFile> }> {
   const root = repoRoot();
   const loader = fromSources ? ['--import', 'tsx'] : [];
   const lines = ['f=0'];
   for (const rel of rels) {
     const file = fromSources ? path.join(root, `${rel}.ts`) : path.join(root, 'dist', `${rel}.js`);
-    const argv = [process.execPath, ...loader, '--test', '--test-reporter=spec', file];
+    // a plain script (opts.plain: not node:test, it prints its own checks) runs as it is
+    const test = opts.plain?.includes(rel) ? [] : ['--test', '--test-reporter=spec'];
+    const argv = [process.execPath, ...loader, ...test, file];
     lines.push(
       `echo ${shellQuote(BEGIN + rel)}`,
       `${argv.map(shellQuote).join(' ')} 2>&1; r=$?`,
@@ -133,19 +135,29 @@ export async function runGuestFiles(
 }
 
 /**
+ * One in-guest file of a shared boot. `check` (for a plain script that is not node:test: it runs as `node FILE`)
+ * asserts on its part instead of the node:test verdict.
+ */
+export interface GuestFileSpec {
+  rel: string;
+  name: string;
+  check?: (part: GuestFile, t: TestContext, run: GuestResult) => Promise<void>;
+}
+
+/**
  * One `it` per in-guest file, all run in one boot (started by the first of them): each passes when its file
  * exited 0 with `ℹ fail 0`, its own output the assertion message, and its verdict lines (✔/✖/ℹ) as diagnostics.
  */
 export function guestFileTests(
-  files: { rel: string; name: string }[],
+  files: GuestFileSpec[],
   opts: GuestOptions & { itTimeoutMs?: number } = {},
 ): void {
   let boot: ReturnType<typeof runGuestFiles> | undefined;
-  for (const { rel, name } of files) {
-    it(name, { timeout: opts.itTimeoutMs ?? 2_400_000 }, async (t) => {
+  for (const { rel, name, check } of files) {
+    it(name, { timeout: opts.itTimeoutMs ?? 3_000_000 }, async (t) => {
       boot ??= runGuestFiles(
         files.map((f) => f.rel),
-        opts,
+        { ...opts, plain: files.filter((f) => f.check).map((f) => f.rel) },
       );
       const { run, files: parts } = await boot;
       const part = parts.get(rel);
@@ -160,6 +172,7 @@ export function guestFileTests(
         t.diagnostic(l.trim());
       if (boots) t.diagnostic(boots.trim());
       assert.ok(part, msg());
+      if (check) return check(part, t, run);
       assert.equal(part.rc, 0, msg());
       assert.match(part.out, /ℹ fail 0/, msg());
     });
