@@ -3,7 +3,7 @@
 // when node_modules is missing and, as root, the Debian packages the real-component tests drive.
 // Extra arguments select test files by substring: `npm test -- zfs roles`.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,8 +106,9 @@ await runTests(files);
 async function runTests(list) {
   const fileTimeoutS = Number(process.env.CALYPSO_TEST_FILE_TIMEOUT ?? 600);
   // the kernel lab's files boot QEMU guests under TCG: minutes, not seconds (docs/lab.md)
-  const labTimeoutS = Number(process.env.CALYPSO_LAB_FILE_TIMEOUT ?? 1500);
-  const isLab = (rel) => /(^|\/)test\/lab\/|agent-lio\.test/.test(rel);
+  // (a lab file runs several in-guest files in one boot: test/lab/guest.ts guestFileTests)
+  const labTimeoutS = Number(process.env.CALYPSO_LAB_FILE_TIMEOUT ?? 3000);
+  const isLab = (rel) => /(^|\/)test\/lab\//.test(rel);
   const totals = { pass: 0, fail: 0 };
   const hold = await holdPort(8787);
   const run = `${process.pid}-${Date.now().toString(36)}`;
@@ -126,9 +127,13 @@ async function runTests(list) {
   const lanes = Math.max(0, Number(process.env.CALYPSO_TEST_LANES ?? 2));
   const parallel = lanes > 0;
   let done = 0;
-  const runOne = async (file) => {
+  /** per file: its lane and its start and end (ms since t0), for the timeline at the end */
+  const timeline = [];
+  const runOne = async (file, lane = 'main') => {
     const rel = path.relative(path.join(root, 'dist'), file);
     const started = Date.now();
+    const entry = { rel, lane, start: started - t0, end: 0 };
+    timeline.push(entry);
     const limit = isLab(rel) ? labTimeoutS : fileTimeoutS;
     const r = await runFile(file, env, limit, parallel);
     totals.pass += r.pass;
@@ -147,6 +152,7 @@ async function runTests(list) {
       if (r.fail === 0) totals.fail++; // a file that failed outside any test (an import, a before hook)
     }
     done++;
+    entry.end = Date.now() - t0;
     if (parallel)
       process.stdout.write(
         `== [${done}/${list.length}] ${rel}: ${verdict} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
@@ -168,8 +174,10 @@ async function runTests(list) {
   if (!parallel) {
     for (const f of middle) await runOne(f);
   } else {
-    const labFiles = middle.filter((f) => isLab(path.relative(path.join(root, 'dist'), f)));
-    const queue = middle.filter((f) => !labFiles.includes(f));
+    // longest first (the figures of a CI run, scripts/test-durations.json): no lane is left with a long file
+    // when the others have ended
+    const labFiles = byDuration(middle.filter((f) => isLab(path.relative(path.join(root, 'dist'), f))));
+    const queue = byDuration(middle.filter((f) => !labFiles.includes(f)));
     const zfsFiles = new Set(queue.filter((f) => usesZfsFuse(f)));
     let zfsBusy = false;
     const wake = [];
@@ -178,7 +186,7 @@ async function runTests(list) {
       const i = queue.findIndex((f) => !zfsBusy || !zfsFiles.has(f));
       return i < 0 ? undefined : queue.splice(i, 1)[0];
     };
-    const lane = async () => {
+    const lane = async (_, n) => {
       while (queue.length) {
         const f = take();
         if (!f) {
@@ -188,7 +196,7 @@ async function runTests(list) {
         const zfs = zfsFiles.has(f);
         if (zfs) zfsBusy = true;
         try {
-          await runOne(f);
+          await runOne(f, `host${n + 1}`);
         } finally {
           if (zfs) zfsBusy = false;
           for (const r of wake.splice(0)) r();
@@ -196,16 +204,17 @@ async function runTests(list) {
       }
     };
     const labLane = async () => {
-      for (const f of labFiles) await runOne(f);
+      for (const f of labFiles) await runOne(f, 'lab');
     };
     // the files that run alone follow once every other lane has emptied its queue: only the lab's
     // guest may still be running then, in a VM of its own
     const others = Promise.all(Array.from({ length: lanes }, lane)).then(async () => {
-      for (const f of alone) await runOne(f);
+      for (const f of alone) await runOne(f, 'alone');
     });
     await Promise.all([labLane(), others]);
   }
   for (const f of last) await runOne(f);
+  if (parallel) reportTimeline(timeline);
   // one closing line for the whole run, over every file's own summary
   const closing = `tests: ${totals.pass} passed, ${totals.fail} failed`;
   if (hold) await new Promise((r) => hold.close(r));
@@ -219,6 +228,57 @@ async function runTests(list) {
   for (const f of failed) process.stdout.write(`   failed: ${f}\n`);
   process.stdout.write(`${closing}\n`);
   process.exit(1);
+}
+
+/**
+ * `files` ordered by their duration in scripts/test-durations.json, longest first (a file not listed there counts
+ * 30 s; equal ones keep their sorted order). CALYPSO_TEST_DURATIONS_OUT=FILE writes this run's figures in that form.
+ */
+function byDuration(files) {
+  let known = {};
+  try {
+    known = JSON.parse(readFileSync(path.join(root, 'scripts/test-durations.json'), 'utf8'));
+  } catch {}
+  const s = (f) => known[path.relative(path.join(root, 'dist'), f)] ?? 30;
+  return files
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => s(b.f) - s(a.f) || a.i - b.i)
+    .map((x) => x.f);
+}
+
+/**
+ * The run's timeline: per lane its files' summed time and its first start and last end, then every file of
+ * 20 s or more with its lane, start and end (seconds since the tests began).
+ */
+function reportTimeline(timeline) {
+  const s = (ms) => (ms / 1000).toFixed(0);
+  const lanes = [...new Set(timeline.map((e) => e.lane))];
+  process.stdout.write('\n== timeline (s since the tests began)\n');
+  for (const lane of lanes) {
+    const es = timeline.filter((e) => e.lane === lane);
+    const sum = es.reduce((a, e) => a + e.end - e.start, 0);
+    const first = Math.min(...es.map((e) => e.start));
+    const last = Math.max(...es.map((e) => e.end));
+    process.stdout.write(
+      `   lane ${lane}: ${es.length} files, sum ${s(sum)} s, from ${s(first)} to ${s(last)}\n`,
+    );
+  }
+  for (const e of timeline.filter((x) => x.end - x.start >= 20_000))
+    process.stdout.write(
+      `   ${lane6(e.lane)} ${s(e.start).padStart(5)} → ${s(e.end).padStart(5)} (${s(e.end - e.start).padStart(4)} s) ${e.rel}\n`,
+    );
+  const out = process.env.CALYPSO_TEST_DURATIONS_OUT;
+  if (out) {
+    const d = Object.fromEntries(
+      timeline
+        .map((e) => [e.rel, Math.round((e.end - e.start) / 1000)])
+        .sort((a, b) => a[0].localeCompare(b[0])),
+    );
+    writeFileSync(out, `${JSON.stringify(d, null, 1)}\n`);
+  }
+}
+function lane6(l) {
+  return l.padEnd(6);
 }
 
 /**

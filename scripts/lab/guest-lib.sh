@@ -23,7 +23,8 @@ lab_wait() {
 }
 
 # kernel nfsd serving v3 and v4.x (grace lowered to 10 s), rpcbind, statd, mountd. Exports: /etc/exports of the
-# guest; export tmpfs or ext4 directories (overlayfs, the guest's /, is not NFS-exportable).
+# guest; export tmpfs or ext4 directories (overlayfs, the guest's /, is not NFS-exportable). Again after an
+# `rpc.nfsd 0` (another file of the same boot): the daemons still running are kept, nfsd is started anew.
 lab_nfsd() {
   modprobe nfsd || return 1
   mountpoint -q /proc/fs/nfsd || mount -t nfsd nfsd /proc/fs/nfsd
@@ -32,7 +33,7 @@ lab_nfsd() {
     grep -q "^$u:" /etc/passwd || useradd --system --no-create-home --home-dir /run/$u --shell /usr/sbin/nologin $u
   done
   mkdir -p /run/rpcbind /var/lib/nfs/sm /var/lib/nfs/sm.bak; chown statd /var/lib/nfs/sm /var/lib/nfs/sm.bak
-  rpcbind -w && rpc.statd || return 1
+  { pidof rpcbind >/dev/null || rpcbind -w; } && { pidof rpc.statd >/dev/null || rpc.statd; } || return 1
   echo 10 > /proc/fs/nfsd/nfsv4gracetime; echo 10 > /proc/fs/nfsd/nfsv4leasetime
-  exportfs -ra && rpc.mountd && rpc.nfsd 4
+  exportfs -ra && { pidof rpc.mountd >/dev/null || rpc.mountd; } && rpc.nfsd 4
 }

@@ -1,8 +1,8 @@
 /**
  * The LIO scenario, run as root INSIDE the kernel lab guest (a stock Debian kernel under QEMU:
  * target_core_mod, iscsi_target_mod, target_core_file, target_core_iblock; open-iscsi as the
- * initiator over loopback). agent-lio.test.ts boots the guest with this script and turns each
- * `LIO-CHECK {json}` line it prints into one assertion; `LIO-TREE name base64(json)` lines are
+ * initiator over loopback). test/lab/kernel-paths.test.ts runs it first in its guest boot and turns each
+ * `LIO-CHECK {json}` line it prints into one assertion (test/iscsi/lio-checks.ts); `LIO-TREE name base64(json)` lines are
  * the configfs trees recorded for the pure tests (test/fixtures/lio-configfs).
  *
  * The agent (LIO backend, real runner, sysroot /) configures the kernel target from nothing: a

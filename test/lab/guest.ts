@@ -4,8 +4,10 @@
  * QEMU or busybox-static fails the test with the package to install (run.sh says which), never a silent skip.
  * The lab is built on first use and cached outside the checkout (see docs/lab.md); .ci/run warms it first.
  */
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { it, type TestContext } from 'node:test';
 import { fromSources, repoRoot } from '../helpers/paths.js';
 
 export interface GuestResult {
@@ -82,6 +84,99 @@ export function runGuestTests(rels: string[], opts: GuestOptions = {}): Promise<
     ...files,
   ];
   return runInGuest(argv.map(shellQuote).join(' '), opts);
+}
+
+/** One in-guest test file's part of a shared boot: its `node --test` exit status (undefined: it never ended) and output. */
+export interface GuestFile {
+  rc: number | undefined;
+  out: string;
+}
+
+const BEGIN = '@@calypso-lab-file ';
+const END = '@@calypso-lab-file-end ';
+
+/**
+ * Run node:test files of this checkout in one guest boot, each in its own `node --test` (spec reporter), so that
+ * every file keeps its own output and verdict: `files` maps each rel to its part. The boot's exit status is
+ * non-zero when a file failed.
+ */
+export async function runGuestFiles(
+  rels: string[],
+  opts: GuestOptions & { plain?: string[] } = {},
+): Promise<{ run: GuestResult; files: Map<string, GuestFile> }> {
+  const root = repoRoot();
+  const loader = fromSources ? ['--import', 'tsx'] : [];
+  const lines = ['f=0'];
+  for (const rel of rels) {
+    const file = fromSources ? path.join(root, `${rel}.ts`) : path.join(root, 'dist', `${rel}.js`);
+    // a plain script (opts.plain: not node:test, it prints its own checks) runs as it is
+    const test = opts.plain?.includes(rel) ? [] : ['--test', '--test-reporter=spec'];
+    const argv = [process.execPath, ...loader, ...test, file];
+    lines.push(
+      `echo ${shellQuote(BEGIN + rel)}`,
+      `${argv.map(shellQuote).join(' ')} 2>&1; r=$?`,
+      `echo ${shellQuote(END + rel)} "$r"; [ "$r" = 0 ] || f=1`,
+    );
+  }
+  lines.push('exit $f');
+  const run = await runInGuest(lines.join('\n'), opts);
+  const files = new Map<string, GuestFile>();
+  let cur: GuestFile | undefined;
+  for (const line of run.out.split('\n')) {
+    if (line.startsWith(BEGIN)) {
+      cur = { rc: undefined, out: '' };
+      files.set(line.slice(BEGIN.length), cur);
+    } else if (line.startsWith(END) && cur) {
+      cur.rc = Number(line.slice(line.lastIndexOf(' ') + 1));
+      cur = undefined;
+    } else if (cur) cur.out += `${line}\n`;
+  }
+  return { run, files };
+}
+
+/**
+ * One in-guest file of a shared boot. `check` (for a plain script that is not node:test: it runs as `node FILE`)
+ * asserts on its part instead of the node:test verdict.
+ */
+export interface GuestFileSpec {
+  rel: string;
+  name: string;
+  check?: (part: GuestFile, t: TestContext, run: GuestResult) => Promise<void>;
+}
+
+/**
+ * One `it` per in-guest file, all run in one boot (started by the first of them): each passes when its file
+ * exited 0 with `ℹ fail 0`, its own output the assertion message, and its verdict lines (✔/✖/ℹ) as diagnostics.
+ */
+export function guestFileTests(
+  files: GuestFileSpec[],
+  opts: GuestOptions & { itTimeoutMs?: number } = {},
+): void {
+  let boot: ReturnType<typeof runGuestFiles> | undefined;
+  for (const { rel, name, check } of files) {
+    it(name, { timeout: opts.itTimeoutMs ?? 3_000_000 }, async (t) => {
+      boot ??= runGuestFiles(
+        files.map((f) => f.rel),
+        { ...opts, plain: files.filter((f) => f.check).map((f) => f.rel) },
+      );
+      const { run, files: parts } = await boot;
+      const part = parts.get(rel);
+      const boots = run.log.split('\n').find((l) => /calypso-lab: wall /.test(l));
+      const msg = () =>
+        `${rel} in the guest: ${part ? (part.rc === undefined ? 'did not end' : `exit ${part.rc}`) : 'never started'}; ` +
+        `guest exit ${run.rc} after ${(run.ms / 1000).toFixed(1)} s\n--- output of ${rel} ---\n${part?.out ?? ''}\n` +
+        `--- lab ---\n${run.log}${part ? '' : `\n--- the boot's whole output ---\n${run.out}`}`;
+      for (const l of (part?.out ?? '')
+        .split('\n')
+        .filter((x) => /^\s*(✔|✖|ℹ (pass|fail|duration_ms))/.test(x)))
+        t.diagnostic(l.trim());
+      if (boots) t.diagnostic(boots.trim());
+      assert.ok(part, msg());
+      if (check) return check(part, t, run);
+      assert.equal(part.rc, 0, msg());
+      assert.match(part.out, /ℹ fail 0/, msg());
+    });
+  }
 }
 
 export function shellQuote(s: string): string {

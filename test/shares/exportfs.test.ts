@@ -2,7 +2,7 @@
  * `exportfs -v` parsed from output recorded in the kernel lab (test/fixtures/exportfs/lab-debian12: the
  * agent's NFS shares on the kernel nfsd — long paths whose client is on a continuation line, an address, a
  * read-only and an async export, all_squash, a wildcard and a netgroup client — recorded by
- * `scripts/lab/record-fixtures.sh nfs`). The drift it feeds is tested in the lab (test/lab/shares-nfs.test.ts).
+ * `scripts/lab/record-fixtures.sh nfs`). The drift it feeds is tested in the lab (test/lab/guest/shares-nfs.ts).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

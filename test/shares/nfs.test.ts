@@ -1,6 +1,6 @@
 /**
  * NFS exports on the host, where no nfsd runs (the kernel's nfsd is tested in the lab:
- * test/lab/shares-nfs.test.ts): the pure renderer (every option in exports(5) words), the pure check
+ * test/lab/guest/shares-nfs.ts): the pure renderer (every option in exports(5) words), the pure check
  * (a directory outside the shares area, a character exports(5) would read as syntax, a client given
  * twice), and the agent refusing bad client specs and injection attempts with nothing written, planning
  * an NFS share as a dry run, and answering `unavailable` with what to install when exportfs is missing.
