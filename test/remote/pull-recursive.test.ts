@@ -36,11 +36,12 @@ describe(`pull and recursive replication on ${zfsImpl()}`, { timeout: 600_000 },
   let lab: ReplLab;
   let prefix: string;
   let publicKey: string;
+  /** the snapshots' exact GUIDs (zfs get -p: zfs-fuse's zfs list rounds them), in creation order */
   const guids = async (ds: string) =>
-    (await lab.zfs(['list', '-H', '-t', 'snapshot', '-o', 'name,guid', '-d', '1', '--', ds])).stdout
+    (await lab.zfs(['get', '-Hp', '-o', 'name,value', '-d', '1', 'guid', '--', ds])).stdout
       .trim()
       .split('\n')
-      .filter(Boolean)
+      .filter((l) => l.startsWith(`${ds}@`))
       .map((l) => l.replace(/^[^@]*/, ''));
   const holds = async (snap: string) =>
     Number((await lab.zfs(['get', '-H', '-o', 'value', 'userrefs', '--', snap])).stdout.trim());
