@@ -217,9 +217,23 @@ export const base = css`
   dl.props dd {
     margin: 0;
   }
+  td.num,
+  th.num {
+    text-align: right;
+    font-variant-numeric: tabular-nums;
+  }
 `;
 
-/** Badge class for a ZFS health / SMART / job state word. */
+/** A form's fields side by side on one row (wrapping), its buttons level with the inputs. */
+export const formRow = css`
+  .row {
+    display: flex;
+    gap: 0.75rem;
+    align-items: end;
+    flex-wrap: wrap;
+  }
+`;
+
 /**
  * The plugin's dialogs: a <dialog> on the page's colours over a dimmed backdrop, its form as
  * label/field rows. A dialog sets its width with `--cal-dialog-width` on :host (default 48rem).
@@ -244,6 +258,7 @@ export const dialogBase = css`
   }
 `;
 
+/** Badge class for a ZFS health / SMART / job state word. */
 export function healthClass(word: string | undefined): string {
   const w = (word ?? '').toUpperCase();
   if (['ONLINE', 'PASSED', 'OK', 'SUCCESS', 'AVAIL'].includes(w)) return 'badge ok';

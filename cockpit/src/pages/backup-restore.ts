@@ -12,7 +12,7 @@ import '../components/progress-bar.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
 import { type BackupFile, listFiles, listHistory, runRestore } from '../data/backup.js';
-import { isFinal, JOB_TOPICS, type JobSummary } from '../data/jobs.js';
+import { isFinal, type JobSummary, SeenJobs, watchJobs } from '../data/jobs.js';
 import { formatDate } from '../format.js';
 import { _, format, formatBytes } from '../i18n.js';
 import type { AgentClient } from '../rpc/client.js';
@@ -54,7 +54,7 @@ export class BackupRestoreWizard extends LitElement {
   @state() private where = '/tmp/bacula-restores';
   @state() private job: JobSummary | undefined;
   @state() private error: unknown;
-  private seen = new Map<string, JobSummary>();
+  private seen = new SeenJobs();
   private off: (() => void) | undefined;
 
   private jobs = new Task(this, {
@@ -73,9 +73,7 @@ export class BackupRestoreWizard extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     if (this.jobId) this.step = 2;
-    this.off = this.client.on(JOB_TOPICS, (ev) => {
-      const j = ev.data as JobSummary;
-      this.seen.set(j.id, j);
+    this.off = watchJobs(this.client, this.seen, (j) => {
       if (this.job?.id === j.id) this.job = j;
     });
   }
@@ -101,7 +99,7 @@ export class BackupRestoreWizard extends LitElement {
         where: this.where,
         files: [...this.chosen],
       });
-      this.job = this.seen.get(j.id) ?? j;
+      this.job = this.seen.latest(j);
       this.step = 4;
     } catch (e) {
       this.error = e;

@@ -32,7 +32,7 @@ import {
   runningJobId,
   statusClass,
 } from '../data/backup.js';
-import { isFinal, JOB_TOPICS, type JobSummary } from '../data/jobs.js';
+import { isFinal, type JobSummary, SeenJobs, watchJobs } from '../data/jobs.js';
 import { formatDate } from '../format.js';
 import { _, format, formatBytes } from '../i18n.js';
 import type { AgentClient } from '../rpc/client.js';
@@ -67,10 +67,6 @@ export class BackupPage extends LitElement {
         align-items: center;
         margin-top: 0.5rem;
       }
-      td.num {
-        text-align: right;
-        font-variant-numeric: tabular-nums;
-      }
     `,
   ];
 
@@ -86,7 +82,7 @@ export class BackupPage extends LitElement {
   private runName = '';
   /** the last live text (files, bytes, rate): the final event only says "done" */
   private lastLive = '';
-  private seen = new Map<string, JobSummary>();
+  private seen = new SeenJobs();
   private offs: (() => void)[] = [];
   private onLocation = () => {
     this.route = cockpit.location.path.slice(1);
@@ -126,11 +122,8 @@ export class BackupPage extends LitElement {
     super.connectedCallback();
     cockpit.addEventListener('locationchanged', this.onLocation);
     this.offs.push(
-      this.client.on(JOB_TOPICS, (ev) => {
-        const j = ev.data as JobSummary;
-        // a short job can finish before backup.run's answer arrives: remember what was seen
-        this.seen.set(j.id, j);
-        if (this.seen.size > 100) this.seen.delete(this.seen.keys().next().value!);
+      // a short job can finish before backup.run's answer arrives: seen remembers
+      watchJobs(this.client, this.seen, (j) => {
         if (this.running?.id === j.id) this.track(j);
       }),
       this.client.on(BACKUP_TOPICS, () => {
@@ -165,7 +158,7 @@ export class BackupPage extends LitElement {
     this.runName = name;
     try {
       const job = await runBackup(this.client, name);
-      this.track(this.seen.get(job.id) ?? job);
+      this.track(this.seen.latest(job));
     } catch (e) {
       this.runError = e;
     }

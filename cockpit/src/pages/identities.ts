@@ -12,7 +12,7 @@ import { customElement, query, state } from 'lit/decorators.js';
 import '../components/confirm-dialog.js';
 import type { ConfirmDialog } from '../components/confirm-dialog.js';
 import '../components/error-alert.js';
-import { emptyState } from '../components/page-state.js';
+import { emptyState, runChange } from '../components/page-state.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
 import {
@@ -27,19 +27,14 @@ import {
 } from '../data/shares.js';
 import { _, format } from '../i18n.js';
 import type { AgentClient } from '../rpc/client.js';
-import { base } from '../styles.js';
+import { base, formRow } from '../styles.js';
 
 @customElement('cal-identities')
 export class IdentitiesPage extends LitElement {
   static override styles = [
     base,
+    formRow,
     css`
-      form.row {
-        display: flex;
-        gap: 0.75rem;
-        align-items: end;
-        flex-wrap: wrap;
-      }
       form.row .field {
         margin-bottom: 0.5rem;
       }
@@ -62,9 +57,9 @@ export class IdentitiesPage extends LitElement {
   ];
 
   @consume({ context: clientContext }) client!: AgentClient;
-  @state() private error: unknown;
+  @state() error: unknown;
   @state() private problem: string | undefined;
-  @state() private busy = false;
+  @state() busy = false;
   @state() private done: string | undefined;
   /** the user whose password form is open */
   @state() private passwordFor: string | undefined;
@@ -84,17 +79,8 @@ export class IdentitiesPage extends LitElement {
     void this.groups.run();
   }
 
-  private async act(fn: () => Promise<unknown>) {
-    this.error = undefined;
-    this.busy = true;
-    try {
-      await fn();
-    } catch (e) {
-      this.error = e;
-    } finally {
-      this.busy = false;
-      this.reload();
-    }
+  private act(fn: () => Promise<unknown>): Promise<boolean> {
+    return runChange(this, fn, () => this.reload());
   }
 
   private input(id: string): HTMLInputElement {

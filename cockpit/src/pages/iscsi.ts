@@ -10,6 +10,7 @@ import { Task } from '@lit/task';
 import { css, html, LitElement, nothing } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
 import '../components/error-alert.js';
+import { runChange } from '../components/page-state.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
 import {
@@ -30,7 +31,7 @@ import {
 import { listPools } from '../data/pools.js';
 import { _, format, ngettext } from '../i18n.js';
 import type { AgentClient } from '../rpc/client.js';
-import { base } from '../styles.js';
+import { base, formRow } from '../styles.js';
 import './iscsi-lun-dialog.js';
 import type { IscsiLunDialog } from './iscsi-lun-dialog.js';
 import './iscsi-target.js';
@@ -44,13 +45,8 @@ type NewTarget = Parameters<typeof createTarget.params>[0];
 export class IscsiPage extends LitElement {
   static override styles = [
     base,
+    formRow,
     css`
-      .row {
-        display: flex;
-        gap: 0.75rem;
-        align-items: end;
-        flex-wrap: wrap;
-      }
       .row .field {
         margin-bottom: 0.5rem;
       }
@@ -75,8 +71,8 @@ export class IscsiPage extends LitElement {
   ];
 
   @consume({ context: clientContext }) client!: AgentClient;
-  @state() private error: unknown;
-  @state() private busy = false;
+  @state() error: unknown;
+  @state() busy = false;
   @state() private newOpen = false;
   @state() private newPlan: Plan | undefined;
   @state() private adoptPlan: (Plan & { skipped?: string[] }) | undefined;
@@ -111,19 +107,8 @@ export class IscsiPage extends LitElement {
   }
 
   /** Run a change; show its error; reload everything it may have changed. */
-  private async act(fn: () => Promise<unknown>): Promise<boolean> {
-    this.error = undefined;
-    this.busy = true;
-    try {
-      await fn();
-      return true;
-    } catch (e) {
-      this.error = e;
-      return false;
-    } finally {
-      this.busy = false;
-      this.reload();
-    }
+  private act(fn: () => Promise<unknown>): Promise<boolean> {
+    return runChange(this, fn, () => this.reload());
   }
 
   private summary(verb: string, r: Applied) {

@@ -20,7 +20,7 @@ import { isFinal, JOB_TOPICS, type JobSummary } from '../data/jobs.js';
 import * as obj from '../data/object.js';
 import { _, format, formatBytes } from '../i18n.js';
 import type { AgentClient } from '../rpc/client.js';
-import { base } from '../styles.js';
+import { base, formRow } from '../styles.js';
 
 const val = (root: ShadowRoot | null, id: string) =>
   ((root?.getElementById(id) as HTMLInputElement | null)?.value ?? '').trim();
@@ -39,17 +39,10 @@ const storedHint = () =>
 export class ObjectPage extends LitElement {
   static override styles = [
     base,
+    formRow,
     css`
       .row {
-        display: flex;
-        gap: 0.75rem;
-        align-items: end;
-        flex-wrap: wrap;
         margin-top: 0.5rem;
-      }
-      td.num {
-        text-align: right;
-        font-variant-numeric: tabular-nums;
       }
       .quota {
         min-width: 10rem;

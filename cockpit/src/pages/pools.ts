@@ -15,7 +15,7 @@ import { renderTask } from '../components/task-view.js';
 import '../components/vdev-tree.js';
 import { cockpit } from '../cockpit.js';
 import { clientContext } from '../context.js';
-import { isFinal, JOB_TOPICS, type JobSummary } from '../data/jobs.js';
+import { isFinal, type JobSummary, SeenJobs, watchJobs } from '../data/jobs.js';
 import { destroyPool, listPools, POOL_TOPICS, type Pool, scrubPool, stopScrub } from '../data/pools.js';
 import { formatDate } from '../format.js';
 import { _, format, formatBytes } from '../i18n.js';
@@ -57,7 +57,7 @@ export class PoolsPage extends LitElement {
   @state() private errors = new Map<string, unknown>();
   @state() private route = cockpit.location.path[1] ?? '';
   private offs: (() => void)[] = [];
-  private seen = new Map<string, JobSummary>();
+  private seen = new SeenJobs();
   private poll: ReturnType<typeof setInterval> | undefined;
   private onLocation = () => {
     this.route = cockpit.location.path[1] ?? '';
@@ -72,11 +72,8 @@ export class PoolsPage extends LitElement {
     super.connectedCallback();
     cockpit.addEventListener('locationchanged', this.onLocation);
     this.offs.push(
-      this.client.on(JOB_TOPICS, (ev) => {
-        const j = ev.data as JobSummary;
-        // a short scrub can finish before pool.scrub's answer arrives: remember what was seen
-        this.seen.set(j.id, j);
-        if (this.seen.size > 100) this.seen.delete(this.seen.keys().next().value!);
+      // a short scrub can finish before pool.scrub's answer arrives: seen remembers
+      watchJobs(this.client, this.seen, (j) => {
         for (const [pool, known] of this.scrubJobs) {
           if (known.id !== j.id) continue;
           this.scrubJobs = new Map(this.scrubJobs).set(pool, j);
@@ -109,8 +106,9 @@ export class PoolsPage extends LitElement {
     this.setError(p.name, undefined);
     try {
       const job = await scrubPool(this.client, p.name);
-      this.scrubJobs = new Map(this.scrubJobs).set(p.name, this.seen.get(job.id) ?? job);
-      if (isFinal((this.seen.get(job.id) ?? job).state)) void this.pools.run();
+      const j = this.seen.latest(job);
+      this.scrubJobs = new Map(this.scrubJobs).set(p.name, j);
+      if (isFinal(j.state)) void this.pools.run();
     } catch (e) {
       this.setError(p.name, e);
     }

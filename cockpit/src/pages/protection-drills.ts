@@ -12,7 +12,7 @@ import '../components/progress-bar.js';
 import { emptyState, unavailableBanner } from '../components/page-state.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
-import { isFinal, JOB_TOPICS, type JobSummary } from '../data/jobs.js';
+import { isFinal, type JobSummary, SeenJobs } from '../data/jobs.js';
 import {
   type Calendar,
   calendar,
@@ -21,6 +21,7 @@ import {
   type Drill,
   type DrillReport,
   drillReport,
+  followOwnedJobs,
   JobOwners,
   listDrills,
   runDrill,
@@ -52,7 +53,7 @@ export class ProtectionDrills extends LitElement {
   @state() private error: unknown;
   /** made once the client is there (it comes through the context when connected) */
   private owners!: JobOwners;
-  private seen = new Map<string, JobSummary>();
+  private seen = new SeenJobs();
   private offs: (() => void)[] = [];
 
   private drills = new Task(this, {
@@ -72,15 +73,7 @@ export class ProtectionDrills extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     this.owners = new JobOwners(this.client, DRILL_METHOD, DRILL_LOCK);
-    this.offs.push(
-      this.client.on(JOB_TOPICS, (ev) => {
-        const j = ev.data as JobSummary;
-        this.seen.set(j.id, j);
-        if (this.seen.size > 100) this.seen.delete(this.seen.keys().next().value!);
-        const name = this.owners.owner(j, (o) => this.track(o, this.seen.get(j.id) ?? j));
-        if (name) this.track(name, j);
-      }),
-    );
+    this.offs.push(followOwnedJobs(this.client, this.owners, this.seen, (o, j) => this.track(o, j)));
   }
 
   override disconnectedCallback(): void {
@@ -102,11 +95,7 @@ export class ProtectionDrills extends LitElement {
     try {
       const { job } = await runDrill(this.client, d.name);
       this.owners.set(job, d.name);
-      const seen = this.seen.get(job);
-      this.track(
-        d.name,
-        seen ?? ({ id: job, method: 'backup.drill.run', state: 'waiting', progress: {} } as JobSummary),
-      );
+      this.track(d.name, this.seen.started(job, 'backup.drill.run'));
     } catch (e) {
       this.error = e;
     }

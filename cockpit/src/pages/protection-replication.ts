@@ -14,9 +14,10 @@ import { confirmAction } from '../components/confirm-dialog.js';
 import { emptyState, unavailableBanner } from '../components/page-state.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
-import { isFinal, JOB_TOPICS, type JobSummary } from '../data/jobs.js';
+import { isFinal, type JobSummary, SeenJobs } from '../data/jobs.js';
 import {
   deleteTask,
+  followOwnedJobs,
   JobOwners,
   listRemotes,
   listTasks,
@@ -50,7 +51,7 @@ export class ProtectionReplication extends LitElement {
   @state() private error: unknown;
   /** made once the client is there (it comes through the context when connected) */
   private owners!: JobOwners;
-  private seen = new Map<string, JobSummary>();
+  private seen = new SeenJobs();
   private offs: (() => void)[] = [];
   @query('cal-pair-dialog') private pairDialog!: PairDialog;
   @query('cal-task-dialog') private taskDialog!: TaskDialog;
@@ -67,15 +68,7 @@ export class ProtectionReplication extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     this.owners = new JobOwners(this.client, REPLICATION_METHOD, REPLICATION_LOCK);
-    this.offs.push(
-      this.client.on(JOB_TOPICS, (ev) => {
-        const j = ev.data as JobSummary;
-        this.seen.set(j.id, j);
-        if (this.seen.size > 100) this.seen.delete(this.seen.keys().next().value!);
-        const id = this.owners.owner(j, (o) => this.track(o, this.seen.get(j.id) ?? j));
-        if (id) this.track(id, j);
-      }),
-    );
+    this.offs.push(followOwnedJobs(this.client, this.owners, this.seen, (o, j) => this.track(o, j)));
   }
 
   override disconnectedCallback(): void {
@@ -134,11 +127,7 @@ export class ProtectionReplication extends LitElement {
     return this.act(async () => {
       const { job } = await runTask(this.client, t.id);
       this.owners.set(job, t.id);
-      const seen = this.seen.get(job);
-      this.track(
-        t.id,
-        seen ?? ({ id: job, method: 'replication.task.run', state: 'waiting', progress: {} } as JobSummary),
-      );
+      this.track(t.id, this.seen.started(job, 'replication.task.run'));
     });
   }
 

@@ -12,7 +12,7 @@ import { customElement, query, state } from 'lit/decorators.js';
 import '../components/confirm-dialog.js';
 import type { ConfirmDialog } from '../components/confirm-dialog.js';
 import '../components/error-alert.js';
-import { emptyState, unavailableBanner, unavailableReason } from '../components/page-state.js';
+import { emptyState, runChange, unavailableBanner, unavailableReason } from '../components/page-state.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
 import {
@@ -53,8 +53,8 @@ export class SharesPage extends LitElement {
   ];
 
   @consume({ context: clientContext }) client!: AgentClient;
-  @state() private error: unknown;
-  @state() private busy = false;
+  @state() error: unknown;
+  @state() busy = false;
   @state() private done: string | undefined;
   @query('cal-share-dialog') private dialog!: ShareDialog;
   @query('cal-confirm') private confirm!: ConfirmDialog;
@@ -99,17 +99,8 @@ export class SharesPage extends LitElement {
     void this.sessions.run();
   }
 
-  private async act(fn: () => Promise<unknown>) {
-    this.error = undefined;
-    this.busy = true;
-    try {
-      await fn();
-    } catch (e) {
-      this.error = e;
-    } finally {
-      this.busy = false;
-      this.reload();
-    }
+  private act(fn: () => Promise<unknown>): Promise<boolean> {
+    return runChange(this, fn, () => this.reload());
   }
 
   private async openDialog(share?: Share) {
