@@ -236,7 +236,7 @@ export const formRow = css`
 
 /**
  * The plugin's dialogs: a <dialog> on the page's colours over a dimmed backdrop, its form as
- * label/field rows. A dialog sets its width with `--cal-dialog-width` on :host (default 48rem).
+ * label/field rows, the plan shown before a change (pre), its problems and its buttons. A dialog sets its width with `--cal-dialog-width` on :host (default 48rem).
  */
 export const dialogBase = css`
   dialog {
@@ -255,6 +255,22 @@ export const dialogBase = css`
     grid-template-columns: max-content 1fr;
     gap: 0.5rem 0.75rem;
     align-items: center;
+  }
+  pre {
+    white-space: pre-wrap;
+    word-break: break-all;
+    font-size: 0.8rem;
+    background: var(--cal-bg-subtle);
+    padding: 0.5rem;
+  }
+  .actions {
+    display: flex;
+    gap: 0.5rem;
+    margin-top: 1rem;
+  }
+  ul.problems {
+    color: var(--cal-danger);
+    margin: 0.5rem 0;
   }
 `;
 

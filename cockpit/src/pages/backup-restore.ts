@@ -9,6 +9,7 @@ import { css, html, LitElement, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import '../components/error-alert.js';
 import '../components/progress-bar.js';
+import { tableHead } from '../components/list-table.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
 import { type BackupFile, listFiles, listHistory, runRestore } from '../data/backup.js';
@@ -162,15 +163,7 @@ export class BackupRestoreWizard extends LitElement {
         !r || r.items.length === 0
           ? html`<p class="empty">${_('This folder is empty in the backup.')}</p>`
           : html`<table data-list="files">
-              <thead>
-                <tr>
-                  <th scope="col">${_('Restore')}</th>
-                  <th scope="col">${_('Name')}</th>
-                  <th scope="col">${_('Type')}</th>
-                  <th scope="col">${_('Size')}</th>
-                  <th scope="col">${_('Modified')}</th>
-                </tr>
-              </thead>
+              ${tableHead([_('Restore'), _('Name'), _('Type'), _('Size'), _('Modified')])}
               <tbody>
                 ${r.items.map((f) => this.renderFile(f))}
               </tbody>

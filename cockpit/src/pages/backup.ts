@@ -12,6 +12,8 @@ import { AgentError } from '../rpc/errors.js';
 import '../components/error-alert.js';
 import '../components/progress-bar.js';
 import { cockpit } from '../cockpit.js';
+import { tableHead } from '../components/list-table.js';
+import { SubRoute } from '../components/sub-route.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
 import {
@@ -71,7 +73,7 @@ export class BackupPage extends LitElement {
   ];
 
   @consume({ context: clientContext }) client!: AgentClient;
-  @state() private route = cockpit.location.path.slice(1);
+  private route = new SubRoute(this);
   @state() private offset = 0;
   @state() private chosenJob = '';
   /** the backup started from this page, as the last event told */
@@ -84,9 +86,6 @@ export class BackupPage extends LitElement {
   private lastLive = '';
   private seen = new SeenJobs();
   private offs: (() => void)[] = [];
-  private onLocation = () => {
-    this.route = cockpit.location.path.slice(1);
-  };
 
   private daemons = new Task(this, {
     task: ([c], { signal }) => daemonStatus(c as AgentClient, { signal }),
@@ -120,7 +119,6 @@ export class BackupPage extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    cockpit.addEventListener('locationchanged', this.onLocation);
     this.offs.push(
       // a short job can finish before backup.run's answer arrives: seen remembers
       watchJobs(this.client, this.seen, (j) => {
@@ -135,7 +133,6 @@ export class BackupPage extends LitElement {
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    cockpit.removeEventListener('locationchanged', this.onLocation);
     for (const off of this.offs.splice(0)) off();
   }
 
@@ -181,9 +178,9 @@ export class BackupPage extends LitElement {
   }
 
   override render() {
-    if (this.route[0] === 'restore') {
+    if (this.route.path[0] === 'restore') {
       return html`<cal-backup-restore
-        .jobId=${this.route[1] ? Number(this.route[1]) : undefined}
+        .jobId=${this.route.path[1] ? Number(this.route.path[1]) : undefined}
         @done=${() => {
           cockpit.location.go(['backup']);
           void this.history.run();
@@ -375,19 +372,7 @@ export class BackupPage extends LitElement {
         h.total === 0
           ? html`<p class="empty">${_('No jobs in the catalog yet.')}</p>`
           : html`<table data-list="history">
-                <thead>
-                  <tr>
-                    <th scope="col">${_('Id')}</th>
-                    <th scope="col">${_('Name')}</th>
-                    <th scope="col">${_('Type')}</th>
-                    <th scope="col">${_('Level')}</th>
-                    <th scope="col">${_('Status')}</th>
-                    <th scope="col">${_('Started')}</th>
-                    <th scope="col">${_('Files')}</th>
-                    <th scope="col">${_('Size')}</th>
-                    <th scope="col"><span class="sr-only">${_('Actions')}</span></th>
-                  </tr>
-                </thead>
+                ${tableHead([_('Id'), _('Name'), _('Type'), _('Level'), _('Status'), _('Started'), _('Files'), _('Size')], true)}
                 <tbody>
                   ${h.items.map((j) => this.renderJob(j))}
                 </tbody>

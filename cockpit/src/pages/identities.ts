@@ -12,6 +12,7 @@ import { customElement, query, state } from 'lit/decorators.js';
 import '../components/confirm-dialog.js';
 import type { ConfirmDialog } from '../components/confirm-dialog.js';
 import '../components/error-alert.js';
+import { tableHead } from '../components/list-table.js';
 import { emptyState, runChange } from '../components/page-state.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
@@ -166,15 +167,7 @@ export class IdentitiesPage extends LitElement {
       ${renderTask(this.users, (list) =>
         list.length
           ? html`<table data-list="users">
-              <thead>
-                <tr>
-                  <th scope="col">${_('Name')}</th>
-                  <th scope="col">${_('UID')}</th>
-                  <th scope="col">${_('Groups')}</th>
-                  <th scope="col">${_('SMB password')}</th>
-                  <th scope="col"><span class="sr-only">${_('Actions')}</span></th>
-                </tr>
-              </thead>
+              ${tableHead([_('Name'), _('UID'), _('Groups'), _('SMB password')], true)}
               <tbody>
                 ${list.map(
                   (u) => html`<tr data-user=${u.name}>
@@ -248,14 +241,7 @@ export class IdentitiesPage extends LitElement {
       ${renderTask(this.groups, (list) =>
         list.length
           ? html`<table data-list="groups">
-              <thead>
-                <tr>
-                  <th scope="col">${_('Name')}</th>
-                  <th scope="col">${_('GID')}</th>
-                  <th scope="col">${_('Members')}</th>
-                  <th scope="col"><span class="sr-only">${_('Actions')}</span></th>
-                </tr>
-              </thead>
+              ${tableHead([_('Name'), _('GID'), _('Members')], true)}
               <tbody>
                 ${list.map(
                   (g) => html`<tr data-group=${g.name}>

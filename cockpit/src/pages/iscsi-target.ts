@@ -11,6 +11,7 @@ import { css, html, LitElement, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { confirmAction } from '../components/confirm-dialog.js';
 import '../components/error-alert.js';
+import { tableHead } from '../components/list-table.js';
 import { runChange } from '../components/page-state.js';
 import { clientContext } from '../context.js';
 import {
@@ -203,7 +204,7 @@ export class IscsiTargetCard extends LitElement {
       ${
         t.groups.length
           ? html`<table data-list="groups">
-              <thead><tr><th scope="col">${_('Group')}</th><th scope="col">${_('Initiators')}</th><th scope="col">${_('LUNs it sees')}</th><th scope="col"><span class="sr-only">${_('Actions')}</span></th></tr></thead>
+              ${tableHead([_('Group'), _('Initiators'), _('LUNs it sees')], true)}
               <tbody>
                 ${t.groups.map(
                   (g) => html`<tr data-group=${g.name}>
@@ -250,17 +251,7 @@ export class IscsiTargetCard extends LitElement {
   private renderLuns() {
     const t = this.target;
     return html`<table data-list="luns">
-      <thead>
-        <tr>
-          <th scope="col">${_('LUN')}</th>
-          <th scope="col">${_('Backing')}</th>
-          <th scope="col">${_('Block size')}</th>
-          <th scope="col">${_('Access')}</th>
-          <th scope="col">${_('Cache')}</th>
-          <th scope="col">${_('Serial')}</th>
-          <th scope="col"><span class="sr-only">${_('Actions')}</span></th>
-        </tr>
-      </thead>
+      ${tableHead([_('LUN'), _('Backing'), _('Block size'), _('Access'), _('Cache'), _('Serial')], true)}
       <tbody>
         ${t.luns.map(
           (l) => html`<tr data-lun=${l.lun}>

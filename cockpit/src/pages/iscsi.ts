@@ -10,6 +10,7 @@ import { Task } from '@lit/task';
 import { css, html, LitElement, nothing } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
 import '../components/error-alert.js';
+import { tableHead } from '../components/list-table.js';
 import { runChange } from '../components/page-state.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
@@ -315,14 +316,7 @@ export class IscsiPage extends LitElement {
         !v?.sessions.length
           ? html`<p class="empty muted">${_('No initiator is connected.')}</p>`
           : html`<table data-list="sessions">
-              <thead>
-                <tr>
-                  <th scope="col">${_('Target')}</th>
-                  <th scope="col">${_('Initiator')}</th>
-                  <th scope="col">${_('Address')}</th>
-                  <th scope="col">${_('LUNs')}</th>
-                </tr>
-              </thead>
+              ${tableHead([_('Target'), _('Initiator'), _('Address'), _('LUNs')])}
               <tbody>
                 ${v.sessions.map(
                   (s) => html`<tr data-session=${s.initiator}>

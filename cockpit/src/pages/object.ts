@@ -14,6 +14,7 @@ import type { ConfirmDialog } from '../components/confirm-dialog.js';
 import '../components/error-alert.js';
 import { unavailableBanner, unavailableReason } from '../components/page-state.js';
 import '../components/progress-bar.js';
+import { tableHead } from '../components/list-table.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
 import { isFinal, JOB_TOPICS, type JobSummary } from '../data/jobs.js';
@@ -274,14 +275,7 @@ export class ObjectPage extends LitElement {
           items.length === 0
             ? html`<p class="empty" data-empty>${_('No users yet: a bucket needs an owner; add one below.')}</p>`
             : html`<table data-list="users">
-              <thead>
-                <tr>
-                  <th scope="col">${_('User')}</th>
-                  <th scope="col">${_('State')}</th>
-                  <th scope="col">${_('Access keys')}</th>
-                  <th scope="col"><span class="sr-only">${_('Actions')}</span></th>
-                </tr>
-              </thead>
+              ${tableHead([_('User'), _('State'), _('Access keys')], true)}
               <tbody>
                 ${items.map(
                   (u) => html`<tr data-user=${u.id}>

@@ -11,6 +11,7 @@ import { confirmAction } from '../components/confirm-dialog.js';
 import { emptyState, unavailableBanner, unavailableReason } from '../components/page-state.js';
 import '../components/error-alert.js';
 import '../components/progress-bar.js';
+import { SubRoute } from '../components/sub-route.js';
 import { renderTask } from '../components/task-view.js';
 import '../components/vdev-tree.js';
 import { cockpit } from '../cockpit.js';
@@ -55,13 +56,10 @@ export class PoolsPage extends LitElement {
   /** scrub jobs started from this page, by pool */
   @state() private scrubJobs = new Map<string, JobSummary>();
   @state() private errors = new Map<string, unknown>();
-  @state() private route = cockpit.location.path[1] ?? '';
+  private route = new SubRoute(this);
   private offs: (() => void)[] = [];
   private seen = new SeenJobs();
   private poll: ReturnType<typeof setInterval> | undefined;
-  private onLocation = () => {
-    this.route = cockpit.location.path[1] ?? '';
-  };
 
   private pools = new Task(this, {
     task: ([c], { signal }) => listPools(c as AgentClient, { signal }),
@@ -70,7 +68,6 @@ export class PoolsPage extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    cockpit.addEventListener('locationchanged', this.onLocation);
     this.offs.push(
       // a short scrub can finish before pool.scrub's answer arrives: seen remembers
       watchJobs(this.client, this.seen, (j) => {
@@ -90,7 +87,6 @@ export class PoolsPage extends LitElement {
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    cockpit.removeEventListener('locationchanged', this.onLocation);
     for (const off of this.offs.splice(0)) off();
     clearInterval(this.poll);
   }
@@ -147,7 +143,7 @@ export class PoolsPage extends LitElement {
   }
 
   override render() {
-    if (this.route === 'create') {
+    if (this.route.path[0] === 'create') {
       return html`<cal-pool-wizard
         @created=${() => {
           cockpit.location.go(['pools']);

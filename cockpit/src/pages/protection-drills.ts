@@ -9,6 +9,7 @@ import { css, html, LitElement, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import '../components/error-alert.js';
 import '../components/progress-bar.js';
+import { tableHead } from '../components/list-table.js';
 import { emptyState, unavailableBanner } from '../components/page-state.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
@@ -122,17 +123,7 @@ export class ProtectionDrills extends LitElement {
         _('No restore drills: create one for a backup job (calypsoctl backup drill create, docs/drills.md).'),
       );
     return html`<table data-list="drills">
-      <thead>
-        <tr>
-          <th scope="col">${_('Name')}</th>
-          <th scope="col">${_('Backup job')}</th>
-          <th scope="col">${_('Schedule')}</th>
-          <th scope="col">${_('Last run')}</th>
-          <th scope="col">${_('Result')}</th>
-          <th scope="col">${_('Next run')}</th>
-          <th scope="col"><span class="sr-only">${_('Actions')}</span></th>
-        </tr>
-      </thead>
+      ${tableHead([_('Name'), _('Backup job'), _('Schedule'), _('Last run'), _('Result'), _('Next run')], true)}
       <tbody>
         ${items.map((d) => {
           const job = this.runs.get(d.name);
@@ -213,15 +204,7 @@ export class ProtectionDrills extends LitElement {
             _('Nothing is scheduled: drills (and later other maintenance) appear here with their next run.'),
           )
         : html`<table data-list="calendar">
-            <thead>
-              <tr>
-                <th scope="col">${_('What')}</th>
-                <th scope="col">${_('Kind')}</th>
-                <th scope="col">${_('Schedule')}</th>
-                <th scope="col">${_('Next run')}</th>
-                <th scope="col">${_('Last run')}</th>
-              </tr>
-            </thead>
+            ${tableHead([_('What'), _('Kind'), _('Schedule'), _('Next run'), _('Last run')])}
             <tbody>
               ${c.items.map(
                 (

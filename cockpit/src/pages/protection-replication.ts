@@ -11,6 +11,7 @@ import { customElement, query, state } from 'lit/decorators.js';
 import '../components/error-alert.js';
 import '../components/progress-bar.js';
 import { confirmAction } from '../components/confirm-dialog.js';
+import { tableHead } from '../components/list-table.js';
 import { emptyState, unavailableBanner } from '../components/page-state.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
@@ -191,16 +192,7 @@ export class ProtectionReplication extends LitElement {
         run: () => this.pairDialog.open(),
       });
     return html`<table data-list="remotes">
-      <thead>
-        <tr>
-          <th scope="col">${_('Name')}</th>
-          <th scope="col">${_('Host')}</th>
-          <th scope="col">${_('Receives into')}</th>
-          <th scope="col">${_('Host key')}</th>
-          <th scope="col">${_('Test')}</th>
-          <th scope="col"><span class="sr-only">${_('Actions')}</span></th>
-        </tr>
-      </thead>
+      ${tableHead([_('Name'), _('Host'), _('Receives into'), _('Host key'), _('Test')], true)}
       <tbody>
         ${items.map((r) => {
           const t = this.tests.get(r.name);
@@ -237,17 +229,7 @@ export class ProtectionReplication extends LitElement {
           : _('No replication tasks: pair a remote first, then create a task.'),
       );
     return html`<table data-list="tasks">
-      <thead>
-        <tr>
-          <th scope="col">${_('Id')}</th>
-          <th scope="col">${_('Source')}</th>
-          <th scope="col">${_('Target')}</th>
-          <th scope="col">${_('Last run')}</th>
-          <th scope="col">${_('Result')}</th>
-          <th scope="col">${_('Bytes')}</th>
-          <th scope="col"><span class="sr-only">${_('Actions')}</span></th>
-        </tr>
-      </thead>
+      ${tableHead([_('Id'), _('Source'), _('Target'), _('Last run'), _('Result'), _('Bytes')], true)}
       <tbody>
         ${items.map((t) => this.renderTask(t))}
       </tbody>
