@@ -8,8 +8,8 @@ import { Task } from '@lit/task';
 import { css, html, LitElement, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import '../components/error-alert.js';
-import '../components/progress-bar.js';
 import { tableHead } from '../components/list-table.js';
+import { jobProgress } from '../components/progress-bar.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
 import { type BackupFile, listFiles, listHistory, runRestore } from '../data/backup.js';
@@ -227,13 +227,7 @@ export class BackupRestoreWizard extends LitElement {
   private renderProgress() {
     const j = this.job;
     if (!j) return nothing;
-    return html`<cal-progress
-        class="restore-run"
-        label=${_('Restore progress')}
-        .value=${j.state === 'success' ? 100 : j.progress.percent}
-        .description=${isFinal(j.state) ? `${_(j.state)} · ${j.progress.description}` : j.progress.description}
-        state=${j.state}
-      ></cal-progress>
+    return html`${jobProgress(j, 'restore-run', _('Restore progress'), isFinal(j.state) ? `${_(j.state)} · ${j.progress.description}` : j.progress.description)}
       ${j.error ? html`<cal-error .error=${j.error}></cal-error>` : nothing}
       ${
         isFinal(j.state)

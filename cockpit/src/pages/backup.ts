@@ -10,9 +10,9 @@ import { css, html, LitElement, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { AgentError } from '../rpc/errors.js';
 import '../components/error-alert.js';
-import '../components/progress-bar.js';
 import { cockpit } from '../cockpit.js';
 import { tableHead } from '../components/list-table.js';
+import { jobProgress } from '../components/progress-bar.js';
 import { SubRoute } from '../components/sub-route.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
@@ -351,13 +351,7 @@ export class BackupPage extends LitElement {
       ${
         j
           ? html`<div class="live">
-              <cal-progress
-                class="backup-run"
-                label=${_('Backup progress')}
-                .value=${j.state === 'success' ? 100 : j.progress.percent}
-                .description=${isFinal(j.state) ? `${_(j.state)} · ${this.lastLive || j.progress.description}` : j.progress.description}
-                state=${j.state}
-              ></cal-progress>
+              ${jobProgress(j, 'backup-run', _('Backup progress'), isFinal(j.state) ? `${_(j.state)} · ${this.lastLive || j.progress.description}` : j.progress.description)}
               ${j.error ? html`<cal-error .error=${j.error}></cal-error>` : nothing}
             </div>`
           : nothing

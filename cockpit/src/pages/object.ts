@@ -12,9 +12,9 @@ import { customElement, query, state } from 'lit/decorators.js';
 import '../components/confirm-dialog.js';
 import type { ConfirmDialog } from '../components/confirm-dialog.js';
 import '../components/error-alert.js';
-import { unavailableBanner, unavailableReason } from '../components/page-state.js';
-import '../components/progress-bar.js';
 import { tableHead } from '../components/list-table.js';
+import { unavailableBanner, unavailableReason } from '../components/page-state.js';
+import { jobProgress } from '../components/progress-bar.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
 import { isFinal, JOB_TOPICS, type JobSummary } from '../data/jobs.js';
@@ -398,13 +398,7 @@ export class ObjectPage extends LitElement {
       </div>
       ${
         j
-          ? html`<cal-progress
-              class="migration"
-              label=${_('Migration progress')}
-              .value=${j.state === 'success' ? 100 : j.progress.percent}
-              .description=${isFinal(j.state) ? `${_(j.state)} · ${j.progress.description}` : j.progress.description}
-              state=${j.state}
-            ></cal-progress>
+          ? html`${jobProgress(j, 'migration', _('Migration progress'), isFinal(j.state) ? `${_(j.state)} · ${j.progress.description}` : j.progress.description)}
             ${j.error ? html`<cal-error .error=${j.error}></cal-error>` : nothing}`
           : nothing
       }

@@ -8,9 +8,9 @@ import { Task } from '@lit/task';
 import { css, html, LitElement, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import '../components/error-alert.js';
-import '../components/progress-bar.js';
 import { tableHead } from '../components/list-table.js';
 import { emptyState, unavailableBanner } from '../components/page-state.js';
+import { jobProgress } from '../components/progress-bar.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
 import { isFinal, type JobSummary, SeenJobs } from '../data/jobs.js';
@@ -140,17 +140,7 @@ export class ProtectionDrills extends LitElement {
                       <span class="muted">${format(_('$0 checked, $1 failed'), d.last.checked, d.last.failed)}</span>`
                   : nothing
               }
-              ${
-                job
-                  ? html`<cal-progress
-                      class="drill-run"
-                      label=${format(_('Drill $0'), d.name)}
-                      .value=${job.state === 'success' ? 100 : (job.progress?.percent ?? 0)}
-                      .description=${job.progress?.description ?? ''}
-                      state=${job.state}
-                    ></cal-progress>`
-                  : nothing
-              }
+              ${jobProgress(job, 'drill-run', format(_('Drill $0'), d.name))}
             </td>
             <td>${d.enabled ? formatDate(d.nextRun) : _('disabled')}</td>
             <td>

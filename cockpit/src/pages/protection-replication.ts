@@ -9,10 +9,10 @@ import { Task } from '@lit/task';
 import { html, LitElement, nothing } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
 import '../components/error-alert.js';
-import '../components/progress-bar.js';
 import { confirmAction } from '../components/confirm-dialog.js';
 import { tableHead } from '../components/list-table.js';
 import { emptyState, unavailableBanner } from '../components/page-state.js';
+import { jobProgress } from '../components/progress-bar.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
 import { isFinal, type JobSummary, SeenJobs } from '../data/jobs.js';
@@ -254,17 +254,7 @@ export class ProtectionReplication extends LitElement {
                 ${last.error ? html`<div class="muted" data-error>${last.error}</div>` : nothing}`
             : nothing
         }
-        ${
-          job
-            ? html`<cal-progress
-                class="replication-run"
-                label=${format(_('Replication $0'), t.id)}
-                .value=${job.state === 'success' ? 100 : (job.progress?.percent ?? 0)}
-                .description=${job.progress?.description ?? ''}
-                state=${job.state}
-              ></cal-progress>`
-            : nothing
-        }
+        ${jobProgress(job, 'replication-run', format(_('Replication $0'), t.id))}
       </td>
       <td class="num" data-bytes=${last?.bytes ?? ''}>${last?.bytes !== undefined ? formatBytes(last.bytes) : ''}</td>
       <td>
