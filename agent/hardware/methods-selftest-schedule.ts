@@ -4,18 +4,12 @@ import { DiskIdSchema } from '../../probes/schemas.js';
 import { notFound } from '../../rpc/errors.js';
 import { mutation, resourceMethods } from '../config-set/resource.js';
 import type { AgentDeps } from '../deps.js';
-import {
-  checkCronSchedule,
-  scheduleItem,
-  scheduleSetParams,
-  setScheduleRecord,
-  withNextRun,
-} from '../util/cron-schedule.js';
+import * as cron from '../util/cron-schedule.js';
 import { type SelfTestEnv, type SelfTestScheduleRecord, scheduleKey } from './selftest-schedule.js';
 
 const TestType = Type.Union([Type.Literal('short'), Type.Literal('long')], { description: 'self-test type' });
 
-const ScheduleSchema = scheduleItem(
+const ScheduleSchema = cron.scheduleItem(
   { disk: Type.String({ description: 'the disk’s stable id' }), type: TestType },
   {
     lastJob: Type.Optional(
@@ -38,7 +32,7 @@ const ScheduleSchema = scheduleItem(
 
 export function selfTestScheduleMethods(deps: AgentDeps, env: SelfTestEnv) {
   const { store } = env;
-  const withNext = (r: SelfTestScheduleRecord) => withNextRun(r, deps.clock.now());
+  const withNext = (r: SelfTestScheduleRecord) => cron.withNextRun(r, deps.clock.now());
   return resourceMethods({
     prefix: 'disk.selftest.schedule',
     listSummary: 'SMART self-test schedules per disk with their last result and next run',
@@ -57,10 +51,10 @@ export function selfTestScheduleMethods(deps: AgentDeps, env: SelfTestEnv) {
       set: mutation({
         summary:
           'Create or replace a SMART self-test schedule of a disk (short or long, cron in UTC): smartctl -t on the agent’s cron loop',
-        params: scheduleSetParams({ disk: DiskIdSchema, type: TestType }),
+        params: cron.scheduleSetParams({ disk: DiskIdSchema, type: TestType }),
         result: ScheduleSchema,
         handler: async (p, ctx) => {
-          checkCronSchedule(p.schedule);
+          cron.checkCronSchedule(p.schedule);
           const d = env.findDisk(p.disk);
           if (ctx.dryRun)
             return { dryRun: true, commands: [], notes: [`store config ${scheduleKey(d.id, p.type)}`] };
@@ -68,7 +62,7 @@ export function selfTestScheduleMethods(deps: AgentDeps, env: SelfTestEnv) {
           let rec: SelfTestScheduleRecord | undefined;
           await store.write(() => {
             const fields = { disk: d.id, type: p.type, schedule: p.schedule, enabled: p.enabled };
-            rec = setScheduleRecord(store.get(d.id, p.type), fields, now);
+            rec = cron.setScheduleRecord(store.get(d.id, p.type), fields, now);
             return rec;
           });
           return withNext(rec!);

@@ -2,18 +2,12 @@
 import { Type } from '@sinclair/typebox';
 import { notFound } from '../../rpc/errors.js';
 import { mutation, resourceMethods } from '../config-set/resource.js';
-import {
-  checkCronSchedule,
-  scheduleItem,
-  scheduleSetParams,
-  setScheduleRecord,
-  withNextRun,
-} from '../util/cron-schedule.js';
+import * as cron from '../util/cron-schedule.js';
 import type { ZfsContext } from './context.js';
 import { PoolName } from './names.js';
 import type { ScrubScheduleRecord, ScrubScheduleStore } from './scrub-schedule.js';
 
-const ScheduleSchema = scheduleItem(
+const ScheduleSchema = cron.scheduleItem(
   { pool: Type.String() },
   {
     lastStart: Type.Optional(
@@ -30,7 +24,7 @@ const ScheduleSchema = scheduleItem(
 );
 
 export function scrubScheduleMethods(z: ZfsContext, store: ScrubScheduleStore) {
-  const withNext = (r: ScrubScheduleRecord) => withNextRun(r, z.deps.clock.now());
+  const withNext = (r: ScrubScheduleRecord) => cron.withNextRun(r, z.deps.clock.now());
   const key = (pool: string) => `config zfs/scrub-schedule/${pool}`;
   return resourceMethods({
     prefix: 'pool.scrub.schedule',
@@ -44,10 +38,10 @@ export function scrubScheduleMethods(z: ZfsContext, store: ScrubScheduleStore) {
       set: mutation({
         summary:
           'Create or replace the scrub schedule of a pool (cron, UTC): zpool scrub on the agent’s cron loop',
-        params: scheduleSetParams({ pool: PoolName }),
+        params: cron.scheduleSetParams({ pool: PoolName }),
         result: ScheduleSchema,
         handler: async (p, ctx) => {
-          checkCronSchedule(p.schedule);
+          cron.checkCronSchedule(p.schedule);
           await z.ready();
           await z.driver.poolStatus(p.pool, { signal: ctx.signal, timeoutMs: z.options.statusTimeoutMs });
           if (ctx.dryRun) return { dryRun: true, commands: [], notes: [`store ${key(p.pool)}`] };
@@ -55,7 +49,7 @@ export function scrubScheduleMethods(z: ZfsContext, store: ScrubScheduleStore) {
           let rec: ScrubScheduleRecord | undefined;
           await store.write(() => {
             const fields = { pool: p.pool, schedule: p.schedule, enabled: p.enabled };
-            rec = setScheduleRecord(store.get(p.pool), fields, now);
+            rec = cron.setScheduleRecord(store.get(p.pool), fields, now);
             return rec;
           });
           return withNext(rec!);
