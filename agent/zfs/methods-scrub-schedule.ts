@@ -5,23 +5,11 @@ import { mutation, resourceMethods } from '../config-set/resource.js';
 import * as cron from '../util/cron-schedule.js';
 import type { ZfsContext } from './context.js';
 import { PoolName } from './names.js';
-import type { ScrubScheduleRecord, ScrubScheduleStore } from './scrub-schedule.js';
-
-const ScheduleSchema = cron.scheduleItem(
-  { pool: Type.String() },
-  {
-    lastStart: Type.Optional(
-      Type.Object(
-        {
-          at: Type.Number(),
-          job: Type.Optional(Type.String({ description: 'the pool.scrub job it started' })),
-          error: Type.Optional(Type.String({ description: 'why it did not start' })),
-        },
-        { description: 'the last scheduled start' },
-      ),
-    ),
-  },
-);
+import {
+  ScrubScheduleSchema as ScheduleSchema,
+  type ScrubScheduleRecord,
+  type ScrubScheduleStore,
+} from './scrub-schedule.js';
 
 export function scrubScheduleMethods(z: ZfsContext, store: ScrubScheduleStore) {
   const withNext = (r: ScrubScheduleRecord) => cron.withNextRun(r, z.deps.clock.now());

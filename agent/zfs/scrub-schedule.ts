@@ -5,24 +5,33 @@
  * a resilver — makes the scheduled one skip, logged and recorded). On the maintenance calendar
  * with the last scrub's result read from the pool's `zpool status` scan line.
  */
+import { type Static, Type } from '@sinclair/typebox';
 import type { Database } from 'lmdb';
 import type { CalendarEntry, CalendarSource } from '../calendar-registry.js';
-import { startScheduledJob } from '../util/cron-schedule.js';
+import * as cron from '../util/cron-schedule.js';
 import { CronTicker, nextScheduledRun } from '../util/cron-ticker.js';
 import type { ZfsContext } from './context.js';
 import { runScrub, scanLock } from './methods-scan.js';
 import type { PoolStatus } from './types.js';
 
-export interface ScrubScheduleRecord {
-  pool: string;
-  schedule: string;
-  enabled: boolean;
-  createdAt: number;
-  updatedAt: number;
-  lastSlot?: number;
-  /** the last scheduled start: the job it started, or why it did not start */
-  lastStart?: { at: number; job?: string; error?: string };
-}
+/** A scrub schedule as `pool.scrub.schedule.list` shows it (the stored record, with its next run). */
+export const ScrubScheduleSchema = cron.scheduleItem(
+  { pool: Type.String() },
+  {
+    lastStart: Type.Optional(
+      Type.Object(
+        {
+          at: Type.Number(),
+          job: Type.Optional(Type.String({ description: 'the pool.scrub job it started' })),
+          error: Type.Optional(Type.String({ description: 'why it did not start' })),
+        },
+        { description: 'the last scheduled start' },
+      ),
+    ),
+  },
+);
+
+export type ScrubScheduleRecord = Omit<Static<typeof ScrubScheduleSchema>, 'nextRun'>;
 
 const PREFIX = 'zfs/scrub-schedule/';
 
@@ -75,7 +84,7 @@ export class ScrubScheduler extends CronTicker<ScrubScheduleRecord> {
           lock: scanLock({ name: r.pool }),
           title: `scheduled scrub ${r.pool}`,
         };
-        const s = startScheduledJob(deps.jobs, spec, (jctx) => runScrub(z, r.pool, jctx));
+        const s = cron.startScheduledJob(deps.jobs, spec, (jctx) => runScrub(z, r.pool, jctx));
         let lastStart: ScrubScheduleRecord['lastStart'];
         if ('job' in s) {
           lastStart = { at: now, job: s.job };
