@@ -234,6 +234,17 @@ export const formRow = css`
   }
 `;
 
+/** Command output and plans: wrapped, small, on the subtle background. */
+export const preBlock = css`
+  pre {
+    white-space: pre-wrap;
+    word-break: break-all;
+    font-size: 0.8rem;
+    background: var(--cal-bg-subtle);
+    padding: 0.5rem;
+  }
+`;
+
 /**
  * The plugin's dialogs: a <dialog> on the page's colours over a dimmed backdrop, its form as
  * label/field rows, the plan shown before a change (pre), its problems and its buttons. A dialog sets its width with `--cal-dialog-width` on :host (default 48rem).
@@ -256,13 +267,7 @@ export const dialogBase = css`
     gap: 0.5rem 0.75rem;
     align-items: center;
   }
-  pre {
-    white-space: pre-wrap;
-    word-break: break-all;
-    font-size: 0.8rem;
-    background: var(--cal-bg-subtle);
-    padding: 0.5rem;
-  }
+  ${preBlock}
   .actions {
     display: flex;
     gap: 0.5rem;

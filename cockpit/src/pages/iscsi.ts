@@ -32,7 +32,7 @@ import {
 import { listPools } from '../data/pools.js';
 import { _, format, ngettext } from '../i18n.js';
 import type { AgentClient } from '../rpc/client.js';
-import { base, formRow } from '../styles.js';
+import { base, formRow, preBlock } from '../styles.js';
 import './iscsi-lun-dialog.js';
 import type { IscsiLunDialog } from './iscsi-lun-dialog.js';
 import './iscsi-target.js';
@@ -47,6 +47,7 @@ export class IscsiPage extends LitElement {
   static override styles = [
     base,
     formRow,
+    preBlock,
     css`
       .row .field {
         margin-bottom: 0.5rem;
@@ -57,13 +58,6 @@ export class IscsiPage extends LitElement {
       }
       .drift h3 {
         color: var(--cal-warning-fg);
-      }
-      pre {
-        white-space: pre-wrap;
-        word-break: break-all;
-        font-size: 0.8rem;
-        background: var(--cal-bg-subtle);
-        padding: 0.5rem;
       }
       ul.backends {
         margin: 0.25rem 0;
