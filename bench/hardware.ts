@@ -14,11 +14,7 @@ import { createRunner } from '../agent/runner.js';
 import { HardwareInventory, probeAll } from '../probes/index.js';
 import { loadSysread } from '../probes/native.js';
 import { syntheticTree } from '../probes/synthetic.js';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
+import { median } from './stats.js';
 
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 

@@ -14,6 +14,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { tgtBackendFactory } from '../agent/iscsi/backend-tgt.js';
+import { bindAddress, lunNew, targetDelete, targetNew } from '../agent/iscsi/commands.js';
 import { type IscsiState, newIdentity } from '../agent/iscsi/model.js';
 import { iscsiSubsystem } from '../agent/iscsi/service.js';
 import { startTgtLab, type TgtLab } from '../sandbox/tgt.js';
@@ -49,7 +50,7 @@ function desired(): IscsiState {
 async function clear(lab: TgtLab): Promise<void> {
   for (let tid = 1; tid <= TARGETS; tid++)
     try {
-      lab.tgtadm('--lld', 'iscsi', '--mode', 'target', '--op', 'delete', '--force', '--tid', String(tid));
+      lab.tgtadm(...targetDelete(0, tid).slice(3));
     } catch {
       // not there
     }
@@ -112,33 +113,11 @@ export async function benchIscsi(): Promise<Record<string, unknown>> {
     const big = path.join(lab.dir, 'seq.img');
     writeFileSync(big, Buffer.alloc(0));
     await run('truncate', ['--size', '256M', big]);
-    lab.tgtadm(
-      '--lld',
-      'iscsi',
-      '--mode',
-      'target',
-      '--op',
-      'new',
-      '--tid',
-      '1',
-      '-T',
-      'iqn.2026-12.bench:seq',
-    );
-    lab.tgtadm(
-      '--lld',
-      'iscsi',
-      '--mode',
-      'logicalunit',
-      '--op',
-      'new',
-      '--tid',
-      '1',
-      '--lun',
-      '1',
-      '-b',
-      big,
-    );
-    lab.tgtadm('--lld', 'iscsi', '--mode', 'target', '--op', 'bind', '--tid', '1', '-I', 'ALL');
+    // the agent's own argv builders (agent/iscsi/commands.ts), run on the lab's control port
+    const tgt = (argv: string[]) => lab.tgtadm(...argv.slice(3));
+    tgt(targetNew(0, 1, 'iqn.2026-12.bench:seq'));
+    tgt(lunNew(0, 1, 1, big, 512));
+    tgt(bindAddress(0, 1, 'ALL'));
     await seqRead(big); // page cache warm for both
     const fileTimes: number[] = [];
     const netTimes: number[] = [];

@@ -16,22 +16,12 @@ import { promisify } from 'node:util';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { NewKey } from '../agent/object/model.js';
 import { startObjectRig } from '../test/object/helpers.js';
+import { elapsed, median } from './stats.js';
 
 const exec = promisify(execFile);
 const MiB = 1 << 20;
 const OBJECTS = 64;
 const BUCKETS = 1000;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const t = performance.now();
-  await fn();
-  return performance.now() - t;
-}
 
 /** Run `fn` over `items` with at most `n` in flight. */
 async function pool<T>(items: T[], n: number, fn: (x: T) => Promise<unknown>): Promise<void> {
@@ -64,21 +54,21 @@ export async function benchObject(): Promise<Record<string, unknown>> {
     const dir = path.join(rig.lab.dir, 'bench-files');
     await mkdir(dir, { recursive: true });
     for (const conc of [1, 4]) {
-      const put = await timed(() =>
+      const put = await elapsed(() =>
         pool(keys, conc, (i) =>
           s3.send(new PutObjectCommand({ Bucket: 'bench-data', Key: `o-${conc}-${i}`, Body: bodies[i] })),
         ),
       );
-      const get = await timed(() =>
+      const get = await elapsed(() =>
         pool(keys, conc, async (i) => {
           const r = await s3.send(new GetObjectCommand({ Bucket: 'bench-data', Key: `o-${conc}-${i}` }));
           await r.Body!.transformToByteArray();
         }),
       );
-      const write = await timed(() =>
+      const write = await elapsed(() =>
         pool(keys, conc, (i) => writeFile(path.join(dir, `f-${conc}-${i}`), bodies[i]!)),
       );
-      const read = await timed(() => pool(keys, conc, (i) => readFile(path.join(dir, `f-${conc}-${i}`))));
+      const read = await elapsed(() => pool(keys, conc, (i) => readFile(path.join(dir, `f-${conc}-${i}`))));
       out[`PUT 1 MiB × ${OBJECTS}, ${conc} in flight (MiB/s; files: MiB/s; ratio)`] = [
         rate(total, put),
         rate(total, write),
@@ -93,7 +83,9 @@ export async function benchObject(): Promise<Record<string, unknown>> {
     await rm(dir, { recursive: true, force: true });
 
     const names = Array.from({ length: BUCKETS }, (_, i) => `b-${String(i).padStart(4, '0')}`);
-    const made = await timed(() => pool(names, 8, (Bucket) => s3.send(new CreateBucketCommand({ Bucket }))));
+    const made = await elapsed(() =>
+      pool(names, 8, (Bucket) => s3.send(new CreateBucketCommand({ Bucket }))),
+    );
     out[`create ${BUCKETS} buckets over S3, 8 in flight (s)`] = Number((made / 1000).toFixed(1));
     const c = rig.config.ceph!;
     const raw = [
@@ -112,12 +104,12 @@ export async function benchObject(): Promise<Record<string, unknown>> {
     const list = async () => (count = (await rig.t.call<{ total: number }>('object.bucket.list')).total);
     // the first call reads every bucket's index (nothing sampled yet); later ones are served
     // from the sample, refreshed in the background once it is older than 5 s
-    const cold = await timed(list);
+    const cold = await elapsed(list);
     const warmMs: number[] = [];
     const rawMs: number[] = [];
     for (let i = 0; i < 5; i++) {
-      warmMs.push(await timed(list));
-      rawMs.push(await timed(() => exec('radosgw-admin', raw, { maxBuffer: 256 * MiB })));
+      warmMs.push(await elapsed(list));
+      rawMs.push(await elapsed(() => exec('radosgw-admin', raw, { maxBuffer: 256 * MiB })));
     }
     if (count !== BUCKETS + 1) throw new Error(`bucket.list returned ${count} buckets`);
     out[`object.bucket.list, ${BUCKETS + 1} buckets with usage, sampled (median ms, goal ≤ 300)`] =

@@ -14,7 +14,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { remoteArgv } from '../agent/remote/push.js';
-import { startReplLab } from '../test/remote/lab.js';
+import { pairDr, startReplLab } from '../test/remote/lab.js';
 
 const MB = 1024 * 1024;
 const SIZE = 200 * MB;
@@ -49,14 +49,7 @@ export async function benchReplication(): Promise<Record<string, unknown>> {
   try {
     const src = `${lab.pool}/src`;
     const prefix = `${lab.pool}/backup`;
-    for (const ds of [src, prefix]) await lab.sender.call('dataset.create', { name: ds });
-    const r = await lab.sender.call<{ publicKey: string }>('remote.pair', {
-      name: 'dr',
-      host: '127.0.0.1',
-      port: lab.sshd.port,
-      prefix,
-    });
-    await lab.receiver.call('remote.authorize', { name: 'sender1', publicKey: r.publicKey, prefix });
+    await pairDr(lab, prefix, [src, prefix]);
     const mnt = (await lab.zfs(['list', '-H', '-o', 'mountpoint', '--', src])).stdout.trim();
     for (let i = 0; i < SIZE / (8 * MB); i++) writeFileSync(path.join(mnt, `f${i}.bin`), randomBytes(8 * MB));
     await lab.sender.call('snapshot.create', { dataset: src, name: 's1' });

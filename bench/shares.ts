@@ -19,21 +19,11 @@ import { SHARE_DEFAULTS, type Share, type SharesState } from '../agent/shares/mo
 import { sharesSubsystem } from '../agent/shares/service.js';
 import { startTestAgent } from '../test/helpers/agent.js';
 import { freePort, nssFiles, startSmbd } from '../test/shares/smb-lab.js';
+import { median, timed } from './stats.js';
 
 const run = promisify(execFile);
 const SHARES = 1000;
 const BIG_MB = 256;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
-  const t = performance.now();
-  const r = await fn();
-  return [performance.now() - t, r];
-}
 
 const ms = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(' ');
 

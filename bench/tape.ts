@@ -15,11 +15,7 @@ import { parseMtxStatus } from '../agent/tape/parse-mtx-status.js';
 import { createTapeService } from '../agent/tape/service.js';
 import { startTapeLab } from '../sandbox/tape.js';
 import { startTestAgent } from '../test/helpers/agent.js';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
+import { median } from './stats.js';
 
 const ms = (x: number) => `${x.toFixed(3)} ms`;
 

@@ -11,20 +11,10 @@ import { createRunner } from '../agent/runner.js';
 import { parseSnapshotList } from '../agent/zfs/parse-zfs-list.js';
 import { fixture } from '../test/zfs/fixtures.js';
 import { destroyPools, poolName, startZfsAgent, useZfsFuse, vdevFiles } from '../test/zfs/helpers.js';
+import { median, timed } from './stats.js';
 
 const DATASETS = 100;
 const SNAPSHOTS_PER_DATASET = 100;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
-  const t = performance.now();
-  const r = await fn();
-  return [performance.now() - t, r];
-}
 
 /** n lines of snapshot listing built from a fixture's lines, with distinct names. */
 function lines(template: string, n: number): string {

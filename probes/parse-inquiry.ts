@@ -59,30 +59,38 @@ export interface MtxInquiry {
   attachedChanger?: boolean;
 }
 
+const INQUIRY_KEYS = {
+  'Product Type': 'productType',
+  'Vendor ID': 'vendor',
+  'Product ID': 'product',
+  Revision: 'revision',
+} as const;
+
+/**
+ * The INQUIRY strings `mtx inquiry` and `tapeinfo` both print: sets the field the line's `key`
+ * names and answers true, or answers false for any other key.
+ */
+export function inquiryField(
+  out: Pick<MtxInquiry, 'productType' | 'vendor' | 'product' | 'revision'>,
+  key: string,
+  v: string,
+): boolean {
+  const field = INQUIRY_KEYS[key as keyof typeof INQUIRY_KEYS];
+  if (field === undefined) return false;
+  out[field] = v;
+  return true;
+}
+
 /** `mtx -f DEV inquiry`: `Vendor ID: 'HP      '` etc., values quoted with their padding. */
 export function parseMtxInquiry(text: string): MtxInquiry {
   const out: MtxInquiry = {};
   for (const line of text.split('\n')) {
     const m = /^([A-Za-z ]+):\s*'?(.*?)'?\s*$/.exec(line.replace(/\r$/, ''));
     if (!m) continue;
+    const key = m[1]!.trim();
     const v = m[2]!.trim();
-    switch (m[1]!.trim()) {
-      case 'Product Type':
-        out.productType = v;
-        break;
-      case 'Vendor ID':
-        out.vendor = v;
-        break;
-      case 'Product ID':
-        out.product = v;
-        break;
-      case 'Revision':
-        out.revision = v;
-        break;
-      case 'Attached Changer API':
-        out.attachedChanger = v.toLowerCase() === 'yes';
-        break;
-    }
+    if (!inquiryField(out, key, v) && key === 'Attached Changer API')
+      out.attachedChanger = v.toLowerCase() === 'yes';
   }
   return out;
 }

@@ -5,6 +5,9 @@
  * accepts only integers and strings, and SQLite string literals have a single escape rule
  * ('' for '), so there is no other way out of a literal.
  */
+export { type JobItem, STATUS_GROUPS, type StatusGroup } from './catalog-schemas.js';
+
+import { type JobItem, STATUS_GROUPS, type StatusGroup } from './catalog-schemas.js';
 import { decodeLStat, type EntryType, entryType } from './parse-lstat.js';
 
 export function lit(v: string | number): string {
@@ -15,19 +18,6 @@ export function lit(v: string | number): string {
   if (v.includes('\u0000')) throw new Error('sql: NUL in string');
   return `'${v.replace(/'/g, "''")}'`;
 }
-
-/** Bacula JobStatus codes grouped into what a person asks for. */
-export const STATUS_GROUPS = {
-  success: ['T'],
-  warning: ['W'],
-  error: ['E', 'e', 'f'],
-  aborted: ['A'],
-  incomplete: ['I'],
-  differences: ['D'],
-  running: ['R', 'B'],
-  waiting: ['C', 'F', 'S', 'm', 'M', 's', 'j', 'c', 'd', 't', 'p', 'a', 'i'],
-} as const;
-export type StatusGroup = keyof typeof STATUS_GROUPS;
 
 export function statusGroup(code: string): StatusGroup | 'unknown' {
   for (const [g, codes] of Object.entries(STATUS_GROUPS))
@@ -162,30 +152,6 @@ export interface JobRow {
   errors: number;
   priorJobId: number;
   total?: number;
-}
-
-export interface JobItem {
-  jobId: number;
-  job: string;
-  name: string;
-  type: string;
-  level?: string;
-  status: StatusGroup | 'unknown';
-  statusCode: string;
-  client?: string;
-  fileset?: string;
-  pool?: string;
-  scheduled?: string;
-  started?: string;
-  ended?: string;
-  durationSec?: number;
-  files: number;
-  bytes: number;
-  errors: number;
-  /** bytes per second over the run */
-  rate?: number;
-  /** a copy (or migration): the job it was copied from (catalog PriorJobId) */
-  priorJobId?: number;
 }
 
 /** Catalog local time text → ISO 8601; Bacula writes 0 / 0000-00-00 for "never". */

@@ -4,8 +4,8 @@
  * `backup.drill.run`, so a scheduled run and a manual one never overlap (the second is `busy`
  * and is skipped, logged). Nothing is spawned while no drill has a schedule.
  */
-import { RpcError } from '../../rpc/errors.js';
 import type { CalendarSource } from '../calendar-registry.js';
+import { startScheduledJob } from '../util/cron-schedule.js';
 import { CronTicker, nextScheduledRun } from '../util/cron-ticker.js';
 import type { DrillRecord } from './drill-model.js';
 import { type DrillEnv, drillJob } from './drill-run.js';
@@ -16,48 +16,23 @@ export const drillLock = (name: string) => `backup.drill.run:${name}`;
 export const nextDrillRun = (d: DrillRecord, now: number): number | undefined => nextScheduledRun(d, now);
 
 /** Starts due drills as jobs, on the agent's one cron loop (agent/util/cron-ticker.ts). */
-export class DrillScheduler {
-  private ticker: CronTicker<DrillRecord>;
-
-  constructor(private env: DrillEnv) {
+export class DrillScheduler extends CronTicker<DrillRecord> {
+  constructor(env: DrillEnv) {
     const deps = env.bctx.deps;
     const log = deps.log.child({ area: 'backup.drill' });
-    this.ticker = new CronTicker<DrillRecord>({
+    super({
       now: () => deps.clock.now(),
       records: () => env.store.list(),
       run: async (d, slot) => {
         await env.store.update(d.name, (x) => ({ ...x, lastSlot: slot }));
-        try {
-          const id = deps.jobs.start(
-            {
-              method: 'backup.drill.run',
-              user: 'calypso-scheduler',
-              lock: drillLock(d.name),
-              title: `drill ${d.name}`,
-            },
-            (jctx) => drillJob(this.env, d, jctx),
-          );
-          log.info({ drill: d.name, job: id }, `drill ${d.name}: scheduled run started`);
-        } catch (err) {
-          if (err instanceof RpcError && err.kind === 'busy') {
-            log.warn({ drill: d.name }, `drill ${d.name}: still running, this scheduled run is skipped`);
-          } else log.error({ err, drill: d.name }, `drill ${d.name}: scheduled run not started`);
-        }
+        const spec = { method: 'backup.drill.run', lock: drillLock(d.name), title: `drill ${d.name}` };
+        const s = startScheduledJob(deps.jobs, spec, (jctx) => drillJob(env, d, jctx));
+        if ('job' in s) log.info({ drill: d.name, job: s.job }, `drill ${d.name}: scheduled run started`);
+        else if (s.busy)
+          log.warn({ drill: d.name }, `drill ${d.name}: still running, this scheduled run is skipped`);
+        else log.error({ err: s.error, drill: d.name }, `drill ${d.name}: scheduled run not started`);
       },
     });
-  }
-
-  start(tickMs = 30_000): void {
-    this.ticker.start(tickMs);
-  }
-
-  stop(): Promise<void> {
-    return this.ticker.stop();
-  }
-
-  /** Start every due drill as a job. */
-  tick(): Promise<void> {
-    return this.ticker.tick();
   }
 }
 

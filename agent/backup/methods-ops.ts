@@ -9,7 +9,8 @@ import { invalid, notFound, RpcError, unavailable } from '../../rpc/errors.js';
 import { type AnyMethodDef, type CallContext, type DryRunPlan, defineMethod } from '../../rpc/registry.js';
 import { jobEndAlert } from './alerts.js';
 import { bconsoleArgv, probeTcp } from './bconsole.js';
-import { type BrowseRow, browseSql, fileEntry, STATUS_GROUPS } from './catalog-sql.js';
+import { JobItemSchema, JobStatusSchema } from './catalog-schemas.js';
+import { type BrowseRow, browseSql, fileEntry } from './catalog-sql.js';
 import { type ConsoleCall, cancelCall, restoreAllCall, restoreTarget, runCall } from './console-commands.js';
 import type { BackupContext } from './context.js';
 import { AbsPath, BaculaName, daemonNames, LevelSchema } from './model.js';
@@ -21,36 +22,6 @@ import { checkRestore, DEFAULT_RESTORE_ROOTS, restoreRefusalFromParams } from '.
 const ISO_DATE = '^\\d{4}-\\d{2}-\\d{2}([T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:?\\d{2})?)?$';
 const DATE_WORDS = 'a date is YYYY-MM-DD, optionally with a time: 2026-12-06 or 2026-12-06T14:30:00Z';
 const JobIdParam = Type.Integer({ minimum: 1, description: 'Bacula JobId (from backup.history)' });
-const Status = Type.Union(
-  [...Object.keys(STATUS_GROUPS), 'unknown'].map((s) => Type.Literal(s)),
-  { description: 'status group of the Bacula JobStatus code' },
-);
-export const JobItemSchema = Type.Object(
-  {
-    jobId: Type.Integer(),
-    job: Type.String({ description: 'unique Bacula job name (name.date)' }),
-    name: Type.String(),
-    type: Type.String(),
-    level: Type.Optional(Type.String()),
-    status: Status,
-    statusCode: Type.String({ description: 'Bacula JobStatus letter' }),
-    client: Type.Optional(Type.String()),
-    fileset: Type.Optional(Type.String()),
-    pool: Type.Optional(Type.String()),
-    scheduled: Type.Optional(Type.String()),
-    started: Type.Optional(Type.String()),
-    ended: Type.Optional(Type.String()),
-    durationSec: Type.Optional(Type.Number()),
-    files: Type.Integer(),
-    bytes: Type.Integer(),
-    errors: Type.Integer(),
-    rate: Type.Optional(Type.Number({ description: 'bytes per second' })),
-    priorJobId: Type.Optional(
-      Type.Integer({ description: 'a copy or migration: the job it was copied from (catalog PriorJobId)' }),
-    ),
-  },
-  { description: 'a job of the catalog' },
-);
 const FileEntrySchema = Type.Object({
   name: Type.String(),
   path: Type.String({ description: 'absolute path as in the catalog (directories end with /)' }),
@@ -62,60 +33,6 @@ const FileEntrySchema = Type.Object({
   gid: Type.Optional(Type.Integer()),
   mtime: Type.Optional(Type.String()),
   hardLink: Type.Optional(Type.Boolean()),
-});
-export const DaemonStatusSchema = Type.Object({
-  name: Type.String(),
-  kind: Type.Union([Type.Literal('director'), Type.Literal('storage'), Type.Literal('client')]),
-  up: Type.Boolean(),
-  header: Type.Optional(
-    Type.Object(
-      {
-        name: Type.String(),
-        version: Type.String(),
-        started: Type.Optional(Type.String()),
-        reloaded: Type.Optional(Type.String()),
-        pid: Type.Optional(Type.Integer()),
-        jobsRun: Type.Optional(Type.Integer()),
-        jobsRunning: Type.Optional(Type.Integer()),
-      },
-      { description: "the daemon's status header" },
-    ),
-  ),
-  running: Type.Optional(
-    Type.Array(
-      Type.Object({
-        jobId: Type.Integer(),
-        job: Type.String(),
-        level: Type.Optional(Type.String()),
-        type: Type.Optional(Type.String()),
-        status: Type.Optional(Type.String()),
-        files: Type.Number(),
-        bytes: Type.Number(),
-        rate: Type.Optional(Type.Number({ description: 'bytes per second as the daemon reports it' })),
-        file: Type.Optional(Type.String()),
-      }),
-    ),
-  ),
-  error: Type.Optional(Type.String()),
-});
-/** A volume of the catalog (ops-admin.ts `Volume`). */
-export const VolumeSchema = Type.Object({
-  mediaId: Type.Integer(),
-  name: Type.String(),
-  status: Type.String({ description: 'Append, Full, Used, Recycle, Purged, Error, …' }),
-  pool: Type.Optional(Type.String()),
-  mediaType: Type.String(),
-  storage: Type.Optional(Type.String()),
-  bytes: Type.Number(),
-  files: Type.Integer(),
-  jobs: Type.Integer(),
-  retentionDays: Type.Number(),
-  recycle: Type.Boolean(),
-  enabled: Type.Boolean(),
-  slot: Type.Integer(),
-  inChanger: Type.Boolean(),
-  labelled: Type.Optional(Type.String()),
-  lastWritten: Type.Optional(Type.String()),
 });
 export const VolumeName = Type.String({
   pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,126}$',
@@ -281,7 +198,7 @@ export function opsMethods(bctx: BackupContext): AnyMethodDef[] {
           ),
           level: Type.Optional(LevelSchema),
           status: Type.Optional(
-            Type.Array(Status, { maxItems: 9, description: 'any of these status groups' }),
+            Type.Array(JobStatusSchema, { maxItems: 9, description: 'any of these status groups' }),
           ),
           since: Type.Optional(
             Type.String({

@@ -6,16 +6,10 @@ import { Type } from '@sinclair/typebox';
 import { invalid } from '../../rpc/errors.js';
 import { listed, listResult } from '../../rpc/list.js';
 import { type AnyMethodDef, defineMethod } from '../../rpc/registry.js';
+import { DaemonStatusSchema, VolumeSchema } from './catalog-schemas.js';
 import { labelBarcodesCall, labelCall, purgeCall, updateSlotsCall } from './console-commands.js';
 import type { BackupContext } from './context.js';
-import {
-  consolePlan,
-  DaemonStatusSchema,
-  Message,
-  requireDaemons,
-  VolumeName,
-  VolumeSchema,
-} from './methods-ops.js';
+import { consolePlan, Message, requireDaemons, VolumeName } from './methods-ops.js';
 import { BaculaName, daemonNames } from './model.js';
 import {
   daemonStatus,

@@ -5,6 +5,7 @@
 import { RpcError } from '../../rpc/errors.js';
 import { type Bconsole, outcomeError, probeTcp } from './bconsole.js';
 import type { Catalog } from './catalog.js';
+import type { Volume } from './catalog-schemas.js';
 import { isoFromLocal, volumesSql } from './catalog-sql.js';
 import { labelBarcodesCall, labelCall, purgeCall, updateSlotsCall } from './console-commands.js';
 import {
@@ -33,25 +34,6 @@ export interface VolumeRow {
   inChanger: number;
   labelled: string | null;
   lastWritten: string | null;
-}
-
-export interface Volume {
-  mediaId: number;
-  name: string;
-  status: string;
-  pool?: string;
-  mediaType: string;
-  storage?: string;
-  bytes: number;
-  files: number;
-  jobs: number;
-  retentionDays: number;
-  recycle: boolean;
-  enabled: boolean;
-  slot: number;
-  inChanger: boolean;
-  labelled?: string;
-  lastWritten?: string;
 }
 
 export function volume(r: VolumeRow): Volume {

@@ -6,6 +6,9 @@
  * `key=value` blocks, which is what these parsers read for live state. Catalog lists come from
  * the SQLite catalog instead (catalog.ts).
  */
+import type { RunningJob } from './catalog-schemas.js';
+
+export type { RunningJob } from './catalog-schemas.js';
 
 /** Lines bconsole prints around every session; they carry no command output. */
 const NOISE = [
@@ -106,19 +109,6 @@ export function parseStatusHeader(text: string): DaemonHeader | undefined {
     jobsRun: int(b.jobs_run),
     jobsRunning: int(b.jobs_running),
   };
-}
-
-export interface RunningJob {
-  jobId: number;
-  job: string;
-  level?: string;
-  type?: string;
-  status?: string;
-  files: number;
-  bytes: number;
-  /** bytes per second as the daemon reports it */
-  rate?: number;
-  file?: string;
 }
 
 /**

@@ -7,9 +7,9 @@
  */
 import type { ApplyOptions, ApplyResult as PipelineResult } from '../config-set/types.js';
 import { definePort } from '../ports.js';
+import type { Volume } from './catalog-schemas.js';
 import type { ApplyResult } from './context.js';
 import type { DesiredState, Pool, Storage } from './model.js';
-import type { Volume } from './ops-admin.js';
 
 export { labelBarcodesCall, updateSlotsCall } from './console-commands.js';
 export { PoolSchema, StorageSchema } from './model.js';

@@ -46,7 +46,7 @@ export function createBackupService(
       name: 'backup',
       start: () => {
         watch.start();
-        drillScheduler.start(opts.drillTickMs);
+        drillScheduler.start(opts.drillTickMs ?? 30_000);
       },
       stop: async () => {
         await drillScheduler.stop();

@@ -1,47 +1,38 @@
 /** SMART self-test schedule methods: `disk.selftest.schedule.list`, `.set`, `.delete`. */
 import { Type } from '@sinclair/typebox';
 import { DiskIdSchema } from '../../probes/schemas.js';
-import { invalid, notFound } from '../../rpc/errors.js';
+import { notFound } from '../../rpc/errors.js';
 import { mutation, resourceMethods } from '../config-set/resource.js';
 import type { AgentDeps } from '../deps.js';
-import { CRON_PATTERN, parseCron } from '../util/cron.js';
-import { nextScheduledRun } from '../util/cron-ticker.js';
+import * as cron from '../util/cron-schedule.js';
 import { type SelfTestEnv, type SelfTestScheduleRecord, scheduleKey } from './selftest-schedule.js';
 
 const TestType = Type.Union([Type.Literal('short'), Type.Literal('long')], { description: 'self-test type' });
 
-const ScheduleSchema = Type.Object({
-  disk: Type.String({ description: 'the disk’s stable id' }),
-  type: TestType,
-  schedule: Type.String({ description: 'cron expression (UTC)' }),
-  enabled: Type.Boolean(),
-  createdAt: Type.Number(),
-  updatedAt: Type.Number(),
-  lastSlot: Type.Optional(Type.Number()),
-  lastJob: Type.Optional(
-    Type.String({ description: 'the disk.selftest job the last scheduled run started' }),
-  ),
-  lastRun: Type.Optional(
-    Type.Object(
-      {
-        at: Type.String({ description: 'ISO 8601' }),
-        result: Type.Union([Type.Literal('success'), Type.Literal('failed')]),
-        summary: Type.Optional(
-          Type.String({ description: 'the newest self-test log entry, or why it failed' }),
-        ),
-      },
-      { description: 'how the last scheduled run ended' },
+const ScheduleSchema = cron.scheduleItem(
+  { disk: Type.String({ description: 'the disk’s stable id' }), type: TestType },
+  {
+    lastJob: Type.Optional(
+      Type.String({ description: 'the disk.selftest job the last scheduled run started' }),
     ),
-  ),
-  nextRun: Type.Optional(Type.Number({ description: 'next scheduled run (ms since the epoch)' })),
-});
+    lastRun: Type.Optional(
+      Type.Object(
+        {
+          at: Type.String({ description: 'ISO 8601' }),
+          result: Type.Union([Type.Literal('success'), Type.Literal('failed')]),
+          summary: Type.Optional(
+            Type.String({ description: 'the newest self-test log entry, or why it failed' }),
+          ),
+        },
+        { description: 'how the last scheduled run ended' },
+      ),
+    ),
+  },
+);
 
 export function selfTestScheduleMethods(deps: AgentDeps, env: SelfTestEnv) {
   const { store } = env;
-  const withNext = (r: SelfTestScheduleRecord) => {
-    const next = nextScheduledRun(r, deps.clock.now());
-    return next === undefined ? r : { ...r, nextRun: next };
-  };
+  const withNext = (r: SelfTestScheduleRecord) => cron.withNextRun(r, deps.clock.now());
   return resourceMethods({
     prefix: 'disk.selftest.schedule',
     listSummary: 'SMART self-test schedules per disk with their last result and next run',
@@ -60,46 +51,18 @@ export function selfTestScheduleMethods(deps: AgentDeps, env: SelfTestEnv) {
       set: mutation({
         summary:
           'Create or replace a SMART self-test schedule of a disk (short or long, cron in UTC): smartctl -t on the agent’s cron loop',
-        params: Type.Object(
-          {
-            disk: DiskIdSchema,
-            type: TestType,
-            schedule: Type.String({
-              pattern: CRON_PATTERN,
-              maxLength: 100,
-              examples: ['0 3 * * 0'],
-              errorMessage:
-                'a schedule is five cron fields (minute hour day month weekday, UTC) or @daily/@weekly/@monthly',
-              description:
-                'cron expression in UTC (minute hour day-of-month month day-of-week) or @daily/@weekly/@monthly',
-            }),
-            enabled: Type.Optional(Type.Boolean({ description: 'default true' })),
-          },
-          { additionalProperties: false },
-        ),
+        params: cron.scheduleSetParams({ disk: DiskIdSchema, type: TestType }),
         result: ScheduleSchema,
         handler: async (p, ctx) => {
-          try {
-            parseCron(p.schedule);
-          } catch (err) {
-            throw invalid(`schedule: ${(err as Error).message}`, { schedule: p.schedule });
-          }
+          cron.checkCronSchedule(p.schedule);
           const d = env.findDisk(p.disk);
           if (ctx.dryRun)
             return { dryRun: true, commands: [], notes: [`store config ${scheduleKey(d.id, p.type)}`] };
           const now = deps.clock.now();
           let rec: SelfTestScheduleRecord | undefined;
           await store.write(() => {
-            const old = store.get(d.id, p.type);
-            rec = {
-              ...(old ?? {}),
-              disk: d.id,
-              type: p.type,
-              schedule: p.schedule,
-              enabled: p.enabled ?? true,
-              createdAt: old?.createdAt ?? now,
-              updatedAt: now,
-            };
+            const fields = { disk: d.id, type: p.type, schedule: p.schedule, enabled: p.enabled };
+            rec = cron.setScheduleRecord(store.get(d.id, p.type), fields, now);
             return rec;
           });
           return withNext(rec!);

@@ -9,9 +9,9 @@
  */
 import type { Database } from 'lmdb';
 import type { Disk } from '../../probes/types.js';
-import { RpcError } from '../../rpc/errors.js';
 import type { CalendarEntry, CalendarLastRun, CalendarSource } from '../calendar-registry.js';
 import type { AgentDeps } from '../deps.js';
+import { startScheduledJob } from '../util/cron-schedule.js';
 import { CronTicker, nextScheduledRun } from '../util/cron-ticker.js';
 import { anyCode, runSelfTest, type SelfTestType } from './smart.js';
 
@@ -172,38 +172,30 @@ export async function scheduledSelfTest(
   }
 }
 
-/** Starts due self-tests as `disk.selftest` jobs. */
-export class SelfTestScheduler {
-  private ticker: CronTicker<SelfTestScheduleRecord>;
-
+/** Starts due self-tests as `disk.selftest` jobs (start, stop and tick are the cron loop's). */
+export class SelfTestScheduler extends CronTicker<SelfTestScheduleRecord> {
   constructor(env: SelfTestEnv) {
     const { deps, store } = env;
     const log = deps.log.child({ area: 'hardware.selftest-schedule' });
-    this.ticker = new CronTicker<SelfTestScheduleRecord>({
+    super({
       now: () => deps.clock.now(),
       records: () => store.list(),
       run: async (r, slot, now) => {
+        const title = `scheduled SMART ${r.type} self-test of ${r.disk}`;
+        const spec = { method: 'disk.selftest', lock: `disk:${r.disk}`, title };
+        const s = startScheduledJob(deps.jobs, spec, (jctx) => scheduledSelfTest(env, r, jctx));
         let lastJob: string | undefined;
         let lastRun: CalendarLastRun | undefined;
-        try {
-          lastJob = deps.jobs.start(
-            {
-              method: 'disk.selftest',
-              user: 'calypso-scheduler',
-              lock: `disk:${r.disk}`,
-              title: `scheduled SMART ${r.type} self-test of ${r.disk}`,
-            },
-            (jctx) => scheduledSelfTest(env, r, jctx),
-          );
+        if ('job' in s) {
+          lastJob = s.job;
           log.info(
             { disk: r.disk, job: lastJob },
             `SMART ${r.type} self-test of ${r.disk}: scheduled run started`,
           );
-        } catch (err) {
-          const busy = err instanceof RpcError && err.kind === 'busy';
-          const summary = busy
+        } else {
+          const summary = s.busy
             ? 'a self-test was already running on the disk: this scheduled one was skipped'
-            : (err as Error).message;
+            : s.error;
           lastRun = { at: new Date(now).toISOString(), result: 'failed', summary };
           log.warn({ disk: r.disk }, `SMART ${r.type} self-test of ${r.disk}: ${summary}`);
         }
@@ -215,18 +207,6 @@ export class SelfTestScheduler {
         }));
       },
     });
-  }
-
-  start(tickMs: number): void {
-    this.ticker.start(tickMs);
-  }
-
-  stop(): Promise<void> {
-    return this.ticker.stop();
-  }
-
-  tick(): Promise<void> {
-    return this.ticker.tick();
   }
 }
 

@@ -5,8 +5,8 @@
  * that policy when its run created a snapshot. Both start the same job, with the same lock, as
  * `replication.task.run`: a run in progress makes the new one skipped, logged.
  */
-import { RpcError } from '../../rpc/errors.js';
 import type { CalendarSource } from '../calendar-registry.js';
+import { startScheduledJob } from '../util/cron-schedule.js';
 import { CronTicker, nextScheduledRun } from '../util/cron-ticker.js';
 import type { RemoteContext } from './context.js';
 import type { TaskRecord } from './model.js';
@@ -35,24 +35,22 @@ export class ReplicationScheduler {
 
   /** Start the task's run as a job (the same job and lock as replication.task.run); busy → skipped. */
   start(id: string, why: string): string | undefined {
-    try {
-      const job = this.x.deps.jobs.start(
-        {
-          method: 'replication.task.run',
-          user: 'calypso-scheduler',
-          lock: taskLock(id),
-          title: `replication task ${id} (${why})`,
-        },
-        (jctx) => runTask(this.x, id, { dryRun: false, signal: jctx.signal, progress: jctx.progress }),
-      );
-      this.log.info({ task: id, job }, `replication task ${id}: ${why} run started`);
-      return job;
-    } catch (err) {
-      if (err instanceof RpcError && err.kind === 'busy')
-        this.log.warn({ task: id }, `replication task ${id}: still running, this ${why} run is skipped`);
-      else this.log.error({ err, task: id }, `replication task ${id}: ${why} run not started`);
-      return undefined;
+    const spec = {
+      method: 'replication.task.run',
+      lock: taskLock(id),
+      title: `replication task ${id} (${why})`,
+    };
+    const s = startScheduledJob(this.x.deps.jobs, spec, (jctx) =>
+      runTask(this.x, id, { dryRun: false, signal: jctx.signal, progress: jctx.progress }),
+    );
+    if ('job' in s) {
+      this.log.info({ task: id, job: s.job }, `replication task ${id}: ${why} run started`);
+      return s.job;
     }
+    if (s.busy)
+      this.log.warn({ task: id }, `replication task ${id}: still running, this ${why} run is skipped`);
+    else this.log.error({ err: s.error, task: id }, `replication task ${id}: ${why} run not started`);
+    return undefined;
   }
 
   /** After a snapshot policy's run: the enabled tasks that follow it, when it made a snapshot. */

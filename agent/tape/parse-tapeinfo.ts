@@ -3,6 +3,7 @@
  * quoted with their padding, numbers in decimal or 0x hex, and `TapeAlert[N]: text` lines for
  * every TapeAlert flag set (log page 2Eh).
  */
+import { inquiryField } from '../../probes/parse-inquiry.js';
 import type { TapeInfo } from './types.js';
 
 function num(v: string): number | undefined {
@@ -24,19 +25,8 @@ export function parseTapeinfo(text: string): TapeInfo {
     if (!m) continue;
     const key = m[1]!;
     const v = m[2]!.replace(/^'(.*)'\s*$/, '$1').trim();
+    if (inquiryField(out, key, v)) continue;
     switch (key) {
-      case 'Product Type':
-        out.productType = v;
-        break;
-      case 'Vendor ID':
-        out.vendor = v;
-        break;
-      case 'Product ID':
-        out.product = v;
-        break;
-      case 'Revision':
-        out.revision = v;
-        break;
       case 'SerialNumber': {
         // tgt's virtual drives (seen in the kernel lab) report a serial of NUL bytes: no serial
         const serial = v.replace(/[\u0000-\u001f]/g, '').trim();

@@ -1,38 +1,18 @@
 /** Scrub schedule methods: `pool.scrub.schedule.list`, `.set` (create or replace), `.delete`. */
 import { Type } from '@sinclair/typebox';
-import { invalid, notFound } from '../../rpc/errors.js';
+import { notFound } from '../../rpc/errors.js';
 import { mutation, resourceMethods } from '../config-set/resource.js';
-import { nextScheduledRun } from '../util/cron-ticker.js';
+import * as cron from '../util/cron-schedule.js';
 import type { ZfsContext } from './context.js';
-import { CRON_PATTERN, parseCron } from './cron.js';
 import { PoolName } from './names.js';
-import type { ScrubScheduleRecord, ScrubScheduleStore } from './scrub-schedule.js';
-
-const ScheduleSchema = Type.Object({
-  pool: Type.String(),
-  schedule: Type.String({ description: 'cron expression (UTC)' }),
-  enabled: Type.Boolean(),
-  createdAt: Type.Number(),
-  updatedAt: Type.Number(),
-  lastSlot: Type.Optional(Type.Number()),
-  lastStart: Type.Optional(
-    Type.Object(
-      {
-        at: Type.Number(),
-        job: Type.Optional(Type.String({ description: 'the pool.scrub job it started' })),
-        error: Type.Optional(Type.String({ description: 'why it did not start' })),
-      },
-      { description: 'the last scheduled start' },
-    ),
-  ),
-  nextRun: Type.Optional(Type.Number({ description: 'next scheduled run (ms since the epoch)' })),
-});
+import {
+  ScrubScheduleSchema as ScheduleSchema,
+  type ScrubScheduleRecord,
+  type ScrubScheduleStore,
+} from './scrub-schedule.js';
 
 export function scrubScheduleMethods(z: ZfsContext, store: ScrubScheduleStore) {
-  const withNext = (r: ScrubScheduleRecord) => {
-    const next = nextScheduledRun(r, z.deps.clock.now());
-    return next === undefined ? r : { ...r, nextRun: next };
-  };
+  const withNext = (r: ScrubScheduleRecord) => cron.withNextRun(r, z.deps.clock.now());
   const key = (pool: string) => `config zfs/scrub-schedule/${pool}`;
   return resourceMethods({
     prefix: 'pool.scrub.schedule',
@@ -46,45 +26,18 @@ export function scrubScheduleMethods(z: ZfsContext, store: ScrubScheduleStore) {
       set: mutation({
         summary:
           'Create or replace the scrub schedule of a pool (cron, UTC): zpool scrub on the agent’s cron loop',
-        params: Type.Object(
-          {
-            pool: PoolName,
-            schedule: Type.String({
-              pattern: CRON_PATTERN,
-              maxLength: 100,
-              examples: ['0 3 * * 0'],
-              errorMessage:
-                'a schedule is five cron fields (minute hour day month weekday, UTC) or @daily/@weekly/@monthly',
-              description:
-                'cron expression in UTC (minute hour day-of-month month day-of-week) or @daily/@weekly/@monthly',
-            }),
-            enabled: Type.Optional(Type.Boolean({ description: 'default true' })),
-          },
-          { additionalProperties: false },
-        ),
+        params: cron.scheduleSetParams({ pool: PoolName }),
         result: ScheduleSchema,
         handler: async (p, ctx) => {
-          try {
-            parseCron(p.schedule);
-          } catch (err) {
-            throw invalid(`schedule: ${(err as Error).message}`, { schedule: p.schedule });
-          }
+          cron.checkCronSchedule(p.schedule);
           await z.ready();
           await z.driver.poolStatus(p.pool, { signal: ctx.signal, timeoutMs: z.options.statusTimeoutMs });
           if (ctx.dryRun) return { dryRun: true, commands: [], notes: [`store ${key(p.pool)}`] };
           const now = z.deps.clock.now();
           let rec: ScrubScheduleRecord | undefined;
           await store.write(() => {
-            const old = store.get(p.pool);
-            rec = {
-              pool: p.pool,
-              schedule: p.schedule,
-              enabled: p.enabled ?? true,
-              createdAt: old?.createdAt ?? now,
-              updatedAt: now,
-              ...(old?.lastSlot !== undefined ? { lastSlot: old.lastSlot } : {}),
-              ...(old?.lastStart ? { lastStart: old.lastStart } : {}),
-            };
+            const fields = { pool: p.pool, schedule: p.schedule, enabled: p.enabled };
+            rec = cron.setScheduleRecord(store.get(p.pool), fields, now);
             return rec;
           });
           return withNext(rec!);

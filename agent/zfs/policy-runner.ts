@@ -88,34 +88,20 @@ export async function runPolicy(z: ZfsContext, p: PolicyRecord, now: number): Pr
 }
 
 /** Runs due policies on the agent's one cron loop (agent/util/cron-ticker.ts). */
-export class PolicyScheduler {
-  private ticker: CronTicker<PolicyRecord>;
-
+export class PolicyScheduler extends CronTicker<PolicyRecord> {
   constructor(
     private z: ZfsContext,
     private store: PolicyStore,
     private log: Logger,
   ) {
-    this.ticker = new CronTicker<PolicyRecord>({
-      now: () => this.z.deps.clock.now(),
-      records: () => this.store.list(),
+    // tick() runs every enabled policy whose schedule matches the current minute and has not run in it
+    super({
+      now: () => z.deps.clock.now(),
+      records: () => store.list(),
       run: async (p, slot, now) => {
         await this.runAndRecord(p, now, slot);
       },
     });
-  }
-
-  start(tickMs: number): void {
-    this.ticker.start(tickMs);
-  }
-
-  stop(): Promise<void> {
-    return this.ticker.stop();
-  }
-
-  /** Run every enabled policy whose schedule matches the current minute and has not run in it. */
-  tick(): Promise<void> {
-    return this.ticker.tick();
   }
 
   async runAndRecord(p: PolicyRecord, now: number, slot?: number): Promise<PolicyRunResult> {

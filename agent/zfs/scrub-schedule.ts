@@ -5,24 +5,33 @@
  * a resilver — makes the scheduled one skip, logged and recorded). On the maintenance calendar
  * with the last scrub's result read from the pool's `zpool status` scan line.
  */
+import { type Static, Type } from '@sinclair/typebox';
 import type { Database } from 'lmdb';
-import { RpcError } from '../../rpc/errors.js';
 import type { CalendarEntry, CalendarSource } from '../calendar-registry.js';
+import * as cron from '../util/cron-schedule.js';
 import { CronTicker, nextScheduledRun } from '../util/cron-ticker.js';
 import type { ZfsContext } from './context.js';
 import { runScrub, scanLock } from './methods-scan.js';
 import type { PoolStatus } from './types.js';
 
-export interface ScrubScheduleRecord {
-  pool: string;
-  schedule: string;
-  enabled: boolean;
-  createdAt: number;
-  updatedAt: number;
-  lastSlot?: number;
-  /** the last scheduled start: the job it started, or why it did not start */
-  lastStart?: { at: number; job?: string; error?: string };
-}
+/** A scrub schedule as `pool.scrub.schedule.list` shows it (the stored record, with its next run). */
+export const ScrubScheduleSchema = cron.scheduleItem(
+  { pool: Type.String() },
+  {
+    lastStart: Type.Optional(
+      Type.Object(
+        {
+          at: Type.Number(),
+          job: Type.Optional(Type.String({ description: 'the pool.scrub job it started' })),
+          error: Type.Optional(Type.String({ description: 'why it did not start' })),
+        },
+        { description: 'the last scheduled start' },
+      ),
+    ),
+  },
+);
+
+export type ScrubScheduleRecord = Omit<Static<typeof ScrubScheduleSchema>, 'nextRun'>;
 
 const PREFIX = 'zfs/scrub-schedule/';
 
@@ -61,53 +70,35 @@ export class ScrubScheduleStore {
   }
 }
 
-/** Starts due scrubs as `pool.scrub` jobs. */
-export class ScrubScheduler {
-  private ticker: CronTicker<ScrubScheduleRecord>;
-
+/** Starts due scrubs as `pool.scrub` jobs (start, stop and tick are the cron loop's). */
+export class ScrubScheduler extends CronTicker<ScrubScheduleRecord> {
   constructor(z: ZfsContext, store: ScrubScheduleStore) {
     const deps = z.deps;
     const log = deps.log.child({ area: 'zfs-scrub-schedule' });
-    this.ticker = new CronTicker<ScrubScheduleRecord>({
+    super({
       now: () => deps.clock.now(),
       records: () => store.list(),
       run: async (r, slot, now) => {
+        const spec = {
+          method: 'pool.scrub',
+          lock: scanLock({ name: r.pool }),
+          title: `scheduled scrub ${r.pool}`,
+        };
+        const s = cron.startScheduledJob(deps.jobs, spec, (jctx) => runScrub(z, r.pool, jctx));
         let lastStart: ScrubScheduleRecord['lastStart'];
-        try {
-          const job = deps.jobs.start(
-            {
-              method: 'pool.scrub',
-              user: 'calypso-scheduler',
-              lock: scanLock({ name: r.pool }),
-              title: `scheduled scrub ${r.pool}`,
-            },
-            (jctx) => runScrub(z, r.pool, jctx),
-          );
-          lastStart = { at: now, job };
-          log.info({ pool: r.pool, job }, `scrub of ${r.pool}: scheduled run started`);
-        } catch (err) {
-          const busy = err instanceof RpcError && err.kind === 'busy';
-          const error = busy
+        if ('job' in s) {
+          lastStart = { at: now, job: s.job };
+          log.info({ pool: r.pool, job: s.job }, `scrub of ${r.pool}: scheduled run started`);
+        } else {
+          const error = s.busy
             ? 'a scrub or resilver was already running: this scheduled scrub was skipped'
-            : (err as Error).message;
+            : s.error;
           lastStart = { at: now, error };
           log.warn({ pool: r.pool }, `scrub of ${r.pool}: ${error}`);
         }
         await store.update(r.pool, (x) => ({ ...x, lastSlot: slot, lastStart }));
       },
     });
-  }
-
-  start(tickMs: number): void {
-    this.ticker.start(tickMs);
-  }
-
-  stop(): Promise<void> {
-    return this.ticker.stop();
-  }
-
-  tick(): Promise<void> {
-    return this.ticker.tick();
   }
 }
 

@@ -217,12 +217,37 @@ export const base = css`
   dl.props dd {
     margin: 0;
   }
+  td.num,
+  th.num {
+    text-align: right;
+    font-variant-numeric: tabular-nums;
+  }
 `;
 
-/** Badge class for a ZFS health / SMART / job state word. */
+/** A form's fields side by side on one row (wrapping), its buttons level with the inputs. */
+export const formRow = css`
+  .row {
+    display: flex;
+    gap: 0.75rem;
+    align-items: end;
+    flex-wrap: wrap;
+  }
+`;
+
+/** Command output and plans: wrapped, small, on the subtle background. */
+export const preBlock = css`
+  pre {
+    white-space: pre-wrap;
+    word-break: break-all;
+    font-size: 0.8rem;
+    background: var(--cal-bg-subtle);
+    padding: 0.5rem;
+  }
+`;
+
 /**
  * The plugin's dialogs: a <dialog> on the page's colours over a dimmed backdrop, its form as
- * label/field rows. A dialog sets its width with `--cal-dialog-width` on :host (default 48rem).
+ * label/field rows, the plan shown before a change (pre), its problems and its buttons. A dialog sets its width with `--cal-dialog-width` on :host (default 48rem).
  */
 export const dialogBase = css`
   dialog {
@@ -242,8 +267,19 @@ export const dialogBase = css`
     gap: 0.5rem 0.75rem;
     align-items: center;
   }
+  ${preBlock}
+  .actions {
+    display: flex;
+    gap: 0.5rem;
+    margin-top: 1rem;
+  }
+  ul.problems {
+    color: var(--cal-danger);
+    margin: 0.5rem 0;
+  }
 `;
 
+/** Badge class for a ZFS health / SMART / job state word. */
 export function healthClass(word: string | undefined): string {
   const w = (word ?? '').toUpperCase();
   if (['ONLINE', 'PASSED', 'OK', 'SUCCESS', 'AVAIL'].includes(w)) return 'badge ok';

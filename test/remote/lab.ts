@@ -111,3 +111,27 @@ export async function startReplLab(
     throw err;
   }
 }
+
+/**
+ * Create `datasets` on the sender, pair the remote `dr` (this lab's sshd, receiving into
+ * `prefix`) and authorize the sender's key on the receiver as `sender1`. Answers that key.
+ */
+export async function pairDr(lab: ReplLab, prefix: string, datasets: string[] = [prefix]): Promise<string> {
+  for (const ds of datasets) await lab.sender.call('dataset.create', { name: ds });
+  const { publicKey } = await lab.sender.call<{ publicKey: string }>('remote.pair', {
+    name: 'dr',
+    host: '127.0.0.1',
+    port: lab.sshd.port,
+    prefix,
+  });
+  await lab.receiver.call('remote.authorize', { name: 'sender1', publicKey, prefix });
+  return publicKey;
+}
+
+/** The snapshots of `ds` as `@name<TAB>guid`, oldest first (none: an empty list). */
+export const snapshotGuids = async (lab: ReplLab, ds: string): Promise<string[]> =>
+  (await lab.zfs(['get', '-Hp', '-o', 'name,value', '-d', '1', 'guid', '--', ds])).stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith(`${ds}@`))
+    .map((l) => l.replace(/^[^@]*/, ''));

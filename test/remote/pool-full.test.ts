@@ -10,19 +10,14 @@ import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { destroyPoolsChecked, poolName, vdevFiles, zfsImpl } from '../zfs/helpers.js';
-import { type ReplLab, startReplLab } from './lab.js';
+import { pairDr, type ReplLab, snapshotGuids, startReplLab } from './lab.js';
 
 describe(`replication into a full receiving pool on ${zfsImpl()}`, { timeout: 600_000 }, () => {
   let lab: ReplLab;
   let small: string;
   let src: string;
   let dst: string;
-  const guids = async (ds: string) =>
-    (await lab.zfs(['list', '-H', '-t', 'snapshot', '-o', 'name,guid', '-d', '1', '--', ds])).stdout
-      .trim()
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => l.replace(/^[^@]*/, ''));
+  const guids = (ds: string) => snapshotGuids(lab, ds);
   const mnt = async (ds: string) =>
     (await lab.zfs(['list', '-H', '-o', 'mountpoint', '--', ds])).stdout.trim();
   const run = async () => {
@@ -42,14 +37,7 @@ describe(`replication into a full receiving pool on ${zfsImpl()}`, { timeout: 60
     src = `${lab.pool}/src`;
     const prefix = `${small}/backup`;
     dst = `${prefix}/src`;
-    for (const ds of [src, prefix]) await lab.sender.call('dataset.create', { name: ds });
-    const r = await lab.sender.call<{ publicKey: string }>('remote.pair', {
-      name: 'dr',
-      host: '127.0.0.1',
-      port: lab.sshd.port,
-      prefix,
-    });
-    await lab.receiver.call('remote.authorize', { name: 'sender1', publicKey: r.publicKey, prefix });
+    await pairDr(lab, prefix, [src, prefix]);
     await lab.sender.call('replication.task.create', { id: 'f', remote: 'dr', source: src, target: dst });
   });
   after(async () => {

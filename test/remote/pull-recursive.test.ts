@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobRecord } from '../../agent/jobs.js';
 import { zfsImpl } from '../zfs/helpers.js';
-import { type ReplLab, startReplLab } from './lab.js';
+import { pairDr, type ReplLab, snapshotGuids, startReplLab } from './lab.js';
 
 interface Child {
   dataset: string;
@@ -36,13 +36,7 @@ describe(`pull and recursive replication on ${zfsImpl()}`, { timeout: 600_000 },
   let lab: ReplLab;
   let prefix: string;
   let publicKey: string;
-  /** the snapshots' exact GUIDs (zfs get -p: zfs-fuse's zfs list rounds them), in creation order */
-  const guids = async (ds: string) =>
-    (await lab.zfs(['get', '-Hp', '-o', 'name,value', '-d', '1', 'guid', '--', ds])).stdout
-      .trim()
-      .split('\n')
-      .filter((l) => l.startsWith(`${ds}@`))
-      .map((l) => l.replace(/^[^@]*/, ''));
+  const guids = (ds: string) => snapshotGuids(lab, ds);
   const holds = async (snap: string) =>
     Number((await lab.zfs(['get', '-H', '-o', 'value', 'userrefs', '--', snap])).stdout.trim());
   const write = async (ds: string, name: string, bytes: number) => {
@@ -58,14 +52,7 @@ describe(`pull and recursive replication on ${zfsImpl()}`, { timeout: 600_000 },
     lab = await startReplLab('rp');
     prefix = `${lab.pool}/backup`;
     await lab.sender.call('dataset.create', { name: prefix });
-    const r = await lab.sender.call<{ publicKey: string }>('remote.pair', {
-      name: 'dr',
-      host: '127.0.0.1',
-      port: lab.sshd.port,
-      prefix,
-    });
-    publicKey = r.publicKey;
-    await lab.receiver.call('remote.authorize', { name: 'sender1', publicKey, prefix });
+    publicKey = await pairDr(lab, prefix, []);
   });
   after(async () => {
     await lab?.stop();

@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobRecord } from '../../agent/jobs.js';
 import { zfsImpl } from '../zfs/helpers.js';
-import { type ReplLab, run, startReplLab } from './lab.js';
+import { pairDr, type ReplLab, run, startReplLab } from './lab.js';
 
 describe(`replication tasks: triggers and retention on ${zfsImpl()}`, { timeout: 600_000 }, () => {
   let lab: ReplLab;
@@ -48,14 +48,7 @@ describe(`replication tasks: triggers and retention on ${zfsImpl()}`, { timeout:
     src = `${lab.pool}/src`;
     const prefix = `${lab.pool}/backup`;
     dst = `${prefix}/src`;
-    for (const ds of [src, prefix]) await lab.sender.call('dataset.create', { name: ds });
-    const r = await lab.sender.call<{ publicKey: string }>('remote.pair', {
-      name: 'dr',
-      host: '127.0.0.1',
-      port: lab.sshd.port,
-      prefix,
-    });
-    await lab.receiver.call('remote.authorize', { name: 'sender1', publicKey: r.publicKey, prefix });
+    await pairDr(lab, prefix, [src, prefix]);
   });
   after(async () => {
     await lab?.stop();

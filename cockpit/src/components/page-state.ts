@@ -38,3 +38,32 @@ export function emptyState(
     }
   </p>`;
 }
+
+/** What a page shows while a change runs: busy (its buttons disabled) and the change's error. */
+export interface ChangeState {
+  busy: boolean;
+  error: unknown;
+}
+
+/**
+ * Run a change from a page: busy while it runs, the last error cleared and the new one shown,
+ * then `after` (the page reloads what it may have changed). True when the change succeeded.
+ */
+export async function runChange(
+  page: ChangeState,
+  fn: () => Promise<unknown>,
+  after: () => void,
+): Promise<boolean> {
+  page.error = undefined;
+  page.busy = true;
+  try {
+    await fn();
+    return true;
+  } catch (e) {
+    page.error = e;
+    return false;
+  } finally {
+    page.busy = false;
+    after();
+  }
+}

@@ -1,7 +1,8 @@
 /** A determinate progress bar with its percentage and what is being done (no spinner without progress). */
-import { css, html, LitElement } from 'lit';
+import { css, html, LitElement, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { styleMap } from 'lit/directives/style-map.js';
+import type { JobSummary } from '../data/jobs.js';
 import { base } from '../styles.js';
 
 @customElement('cal-progress')
@@ -65,4 +66,21 @@ export class ProgressBar extends LitElement {
       </div>
       ${this.description ? html`<div class="desc">${this.description}</div>` : ''}`;
   }
+}
+
+/** A job's progress bar (100 % once it succeeded), or nothing without a job. */
+export function jobProgress(
+  j: JobSummary | undefined,
+  cls: string,
+  label: string,
+  description: string = j?.progress?.description ?? '',
+): unknown {
+  if (!j) return nothing;
+  return html`<cal-progress
+    class=${cls}
+    label=${label}
+    .value=${j.state === 'success' ? 100 : (j.progress?.percent ?? 0)}
+    .description=${description}
+    state=${j.state}
+  ></cal-progress>`;
 }

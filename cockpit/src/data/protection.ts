@@ -6,6 +6,7 @@
  */
 import type { Item, Methods, Params, Result } from '../generated/api.js';
 import type { AgentClient } from '../rpc/client.js';
+import { type JobSummary, type SeenJobs, watchJobs } from './jobs.js';
 
 type Opts = { signal?: AbortSignal };
 
@@ -141,3 +142,19 @@ export class JobOwners {
 
 export const REPLICATION_LOCK = 'replication-task:';
 export const DRILL_LOCK = 'backup.drill.run:';
+
+/**
+ * Follow the runs of the jobs `owners` recognises, started here or anywhere else: `track(owner,
+ * job)` on every event (once the owner is known, with the newest event seen). Answers the unsubscribe.
+ */
+export function followOwnedJobs(
+  client: AgentClient,
+  owners: JobOwners,
+  seen: SeenJobs,
+  track: (owner: string, j: JobSummary) => void,
+): () => void {
+  return watchJobs(client, seen, (j) => {
+    const owner = owners.owner(j, (o) => track(o, seen.latest(j)));
+    if (owner) track(owner, j);
+  });
+}

@@ -8,11 +8,12 @@ import { Task } from '@lit/task';
 import { css, html, LitElement, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import '../components/error-alert.js';
-import '../components/progress-bar.js';
+import { tableHead } from '../components/list-table.js';
+import { jobProgress } from '../components/progress-bar.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
 import { type BackupFile, listFiles, listHistory, runRestore } from '../data/backup.js';
-import { isFinal, JOB_TOPICS, type JobSummary } from '../data/jobs.js';
+import { isFinal, type JobSummary, SeenJobs, watchJobs } from '../data/jobs.js';
 import { formatDate } from '../format.js';
 import { _, format, formatBytes } from '../i18n.js';
 import type { AgentClient } from '../rpc/client.js';
@@ -54,7 +55,7 @@ export class BackupRestoreWizard extends LitElement {
   @state() private where = '/tmp/bacula-restores';
   @state() private job: JobSummary | undefined;
   @state() private error: unknown;
-  private seen = new Map<string, JobSummary>();
+  private seen = new SeenJobs();
   private off: (() => void) | undefined;
 
   private jobs = new Task(this, {
@@ -73,9 +74,7 @@ export class BackupRestoreWizard extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     if (this.jobId) this.step = 2;
-    this.off = this.client.on(JOB_TOPICS, (ev) => {
-      const j = ev.data as JobSummary;
-      this.seen.set(j.id, j);
+    this.off = watchJobs(this.client, this.seen, (j) => {
       if (this.job?.id === j.id) this.job = j;
     });
   }
@@ -101,7 +100,7 @@ export class BackupRestoreWizard extends LitElement {
         where: this.where,
         files: [...this.chosen],
       });
-      this.job = this.seen.get(j.id) ?? j;
+      this.job = this.seen.latest(j);
       this.step = 4;
     } catch (e) {
       this.error = e;
@@ -164,15 +163,7 @@ export class BackupRestoreWizard extends LitElement {
         !r || r.items.length === 0
           ? html`<p class="empty">${_('This folder is empty in the backup.')}</p>`
           : html`<table data-list="files">
-              <thead>
-                <tr>
-                  <th scope="col">${_('Restore')}</th>
-                  <th scope="col">${_('Name')}</th>
-                  <th scope="col">${_('Type')}</th>
-                  <th scope="col">${_('Size')}</th>
-                  <th scope="col">${_('Modified')}</th>
-                </tr>
-              </thead>
+              ${tableHead([_('Restore'), _('Name'), _('Type'), _('Size'), _('Modified')])}
               <tbody>
                 ${r.items.map((f) => this.renderFile(f))}
               </tbody>
@@ -236,13 +227,7 @@ export class BackupRestoreWizard extends LitElement {
   private renderProgress() {
     const j = this.job;
     if (!j) return nothing;
-    return html`<cal-progress
-        class="restore-run"
-        label=${_('Restore progress')}
-        .value=${j.state === 'success' ? 100 : j.progress.percent}
-        .description=${isFinal(j.state) ? `${_(j.state)} · ${j.progress.description}` : j.progress.description}
-        state=${j.state}
-      ></cal-progress>
+    return html`${jobProgress(j, 'restore-run', _('Restore progress'), isFinal(j.state) ? `${_(j.state)} · ${j.progress.description}` : j.progress.description)}
       ${j.error ? html`<cal-error .error=${j.error}></cal-error>` : nothing}
       ${
         isFinal(j.state)

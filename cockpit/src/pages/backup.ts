@@ -10,8 +10,10 @@ import { css, html, LitElement, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { AgentError } from '../rpc/errors.js';
 import '../components/error-alert.js';
-import '../components/progress-bar.js';
 import { cockpit } from '../cockpit.js';
+import { tableHead } from '../components/list-table.js';
+import { jobProgress } from '../components/progress-bar.js';
+import { SubRoute } from '../components/sub-route.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
 import {
@@ -32,7 +34,7 @@ import {
   runningJobId,
   statusClass,
 } from '../data/backup.js';
-import { isFinal, JOB_TOPICS, type JobSummary } from '../data/jobs.js';
+import { isFinal, type JobSummary, SeenJobs, watchJobs } from '../data/jobs.js';
 import { formatDate } from '../format.js';
 import { _, format, formatBytes } from '../i18n.js';
 import type { AgentClient } from '../rpc/client.js';
@@ -67,15 +69,11 @@ export class BackupPage extends LitElement {
         align-items: center;
         margin-top: 0.5rem;
       }
-      td.num {
-        text-align: right;
-        font-variant-numeric: tabular-nums;
-      }
     `,
   ];
 
   @consume({ context: clientContext }) client!: AgentClient;
-  @state() private route = cockpit.location.path.slice(1);
+  private route = new SubRoute(this);
   @state() private offset = 0;
   @state() private chosenJob = '';
   /** the backup started from this page, as the last event told */
@@ -86,11 +84,8 @@ export class BackupPage extends LitElement {
   private runName = '';
   /** the last live text (files, bytes, rate): the final event only says "done" */
   private lastLive = '';
-  private seen = new Map<string, JobSummary>();
+  private seen = new SeenJobs();
   private offs: (() => void)[] = [];
-  private onLocation = () => {
-    this.route = cockpit.location.path.slice(1);
-  };
 
   private daemons = new Task(this, {
     task: ([c], { signal }) => daemonStatus(c as AgentClient, { signal }),
@@ -124,13 +119,9 @@ export class BackupPage extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    cockpit.addEventListener('locationchanged', this.onLocation);
     this.offs.push(
-      this.client.on(JOB_TOPICS, (ev) => {
-        const j = ev.data as JobSummary;
-        // a short job can finish before backup.run's answer arrives: remember what was seen
-        this.seen.set(j.id, j);
-        if (this.seen.size > 100) this.seen.delete(this.seen.keys().next().value!);
+      // a short job can finish before backup.run's answer arrives: seen remembers
+      watchJobs(this.client, this.seen, (j) => {
         if (this.running?.id === j.id) this.track(j);
       }),
       this.client.on(BACKUP_TOPICS, () => {
@@ -142,7 +133,6 @@ export class BackupPage extends LitElement {
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    cockpit.removeEventListener('locationchanged', this.onLocation);
     for (const off of this.offs.splice(0)) off();
   }
 
@@ -165,7 +155,7 @@ export class BackupPage extends LitElement {
     this.runName = name;
     try {
       const job = await runBackup(this.client, name);
-      this.track(this.seen.get(job.id) ?? job);
+      this.track(this.seen.latest(job));
     } catch (e) {
       this.runError = e;
     }
@@ -188,9 +178,9 @@ export class BackupPage extends LitElement {
   }
 
   override render() {
-    if (this.route[0] === 'restore') {
+    if (this.route.path[0] === 'restore') {
       return html`<cal-backup-restore
-        .jobId=${this.route[1] ? Number(this.route[1]) : undefined}
+        .jobId=${this.route.path[1] ? Number(this.route.path[1]) : undefined}
         @done=${() => {
           cockpit.location.go(['backup']);
           void this.history.run();
@@ -361,13 +351,7 @@ export class BackupPage extends LitElement {
       ${
         j
           ? html`<div class="live">
-              <cal-progress
-                class="backup-run"
-                label=${_('Backup progress')}
-                .value=${j.state === 'success' ? 100 : j.progress.percent}
-                .description=${isFinal(j.state) ? `${_(j.state)} · ${this.lastLive || j.progress.description}` : j.progress.description}
-                state=${j.state}
-              ></cal-progress>
+              ${jobProgress(j, 'backup-run', _('Backup progress'), isFinal(j.state) ? `${_(j.state)} · ${this.lastLive || j.progress.description}` : j.progress.description)}
               ${j.error ? html`<cal-error .error=${j.error}></cal-error>` : nothing}
             </div>`
           : nothing
@@ -382,19 +366,7 @@ export class BackupPage extends LitElement {
         h.total === 0
           ? html`<p class="empty">${_('No jobs in the catalog yet.')}</p>`
           : html`<table data-list="history">
-                <thead>
-                  <tr>
-                    <th scope="col">${_('Id')}</th>
-                    <th scope="col">${_('Name')}</th>
-                    <th scope="col">${_('Type')}</th>
-                    <th scope="col">${_('Level')}</th>
-                    <th scope="col">${_('Status')}</th>
-                    <th scope="col">${_('Started')}</th>
-                    <th scope="col">${_('Files')}</th>
-                    <th scope="col">${_('Size')}</th>
-                    <th scope="col"><span class="sr-only">${_('Actions')}</span></th>
-                  </tr>
-                </thead>
+                ${tableHead([_('Id'), _('Name'), _('Type'), _('Level'), _('Status'), _('Started'), _('Files'), _('Size')], true)}
                 <tbody>
                   ${h.items.map((j) => this.renderJob(j))}
                 </tbody>

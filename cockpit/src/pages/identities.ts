@@ -13,7 +13,8 @@ import { customElement, query, state } from 'lit/decorators.js';
 import '../components/confirm-dialog.js';
 import type { ConfirmDialog } from '../components/confirm-dialog.js';
 import '../components/error-alert.js';
-import { emptyState } from '../components/page-state.js';
+import { tableHead } from '../components/list-table.js';
+import { emptyState, runChange } from '../components/page-state.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
 import {
@@ -30,19 +31,14 @@ import {
 } from '../data/shares.js';
 import { _, format } from '../i18n.js';
 import type { AgentClient } from '../rpc/client.js';
-import { base } from '../styles.js';
+import { base, formRow } from '../styles.js';
 
 @customElement('cal-identities')
 export class IdentitiesPage extends LitElement {
   static override styles = [
     base,
+    formRow,
     css`
-      form.row {
-        display: flex;
-        gap: 0.75rem;
-        align-items: end;
-        flex-wrap: wrap;
-      }
       form.row .field {
         margin-bottom: 0.5rem;
       }
@@ -65,9 +61,9 @@ export class IdentitiesPage extends LitElement {
   ];
 
   @consume({ context: clientContext }) client!: AgentClient;
-  @state() private error: unknown;
+  @state() error: unknown;
   @state() private problem: string | undefined;
-  @state() private busy = false;
+  @state() busy = false;
   @state() private done: string | undefined;
   /** the user whose password form is open */
   @state() private passwordFor: string | undefined;
@@ -89,17 +85,8 @@ export class IdentitiesPage extends LitElement {
     void this.groups.run();
   }
 
-  private async act(fn: () => Promise<unknown>) {
-    this.error = undefined;
-    this.busy = true;
-    try {
-      await fn();
-    } catch (e) {
-      this.error = e;
-    } finally {
-      this.busy = false;
-      this.reload();
-    }
+  private act(fn: () => Promise<unknown>): Promise<boolean> {
+    return runChange(this, fn, () => this.reload());
   }
 
   private input(id: string): HTMLInputElement {
@@ -222,15 +209,7 @@ export class IdentitiesPage extends LitElement {
       ${renderTask(this.users, (list) =>
         list.length
           ? html`<table data-list="users">
-              <thead>
-                <tr>
-                  <th scope="col">${_('Name')}</th>
-                  <th scope="col">${_('UID')}</th>
-                  <th scope="col">${_('Groups')}</th>
-                  <th scope="col">${_('SMB password')}</th>
-                  <th scope="col"><span class="sr-only">${_('Actions')}</span></th>
-                </tr>
-              </thead>
+              ${tableHead([_('Name'), _('UID'), _('Groups'), _('SMB password')], true)}
               <tbody>
                 ${list.map(
                   (u) => html`<tr data-user=${u.name}>
@@ -308,14 +287,7 @@ export class IdentitiesPage extends LitElement {
       ${renderTask(this.groups, (list) =>
         list.length
           ? html`<table data-list="groups">
-              <thead>
-                <tr>
-                  <th scope="col">${_('Name')}</th>
-                  <th scope="col">${_('GID')}</th>
-                  <th scope="col">${_('Members')}</th>
-                  <th scope="col"><span class="sr-only">${_('Actions')}</span></th>
-                </tr>
-              </thead>
+              ${tableHead([_('Name'), _('GID'), _('Members')], true)}
               <tbody>
                 ${list.map(
                   (g) => html`<tr data-group=${g.name}>

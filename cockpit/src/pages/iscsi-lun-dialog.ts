@@ -39,22 +39,6 @@ export class IscsiLunDialog extends LitElement {
       .checks label {
         font-weight: 400;
       }
-      pre {
-        white-space: pre-wrap;
-        word-break: break-all;
-        font-size: 0.8rem;
-        background: var(--cal-bg-subtle);
-        padding: 0.5rem;
-      }
-      .actions {
-        display: flex;
-        gap: 0.5rem;
-        margin-top: 1rem;
-      }
-      ul.problems {
-        color: var(--cal-danger);
-        margin: 0.5rem 0;
-      }
     `,
   ];
 

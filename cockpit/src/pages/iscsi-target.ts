@@ -11,6 +11,8 @@ import { css, html, LitElement, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { confirmAction } from '../components/confirm-dialog.js';
 import '../components/error-alert.js';
+import { tableHead } from '../components/list-table.js';
+import { runChange } from '../components/page-state.js';
 import { clientContext } from '../context.js';
 import {
   backingLabel,
@@ -33,7 +35,7 @@ import {
 } from '../data/iscsi.js';
 import { _, format, formatBytes } from '../i18n.js';
 import type { AgentClient } from '../rpc/client.js';
-import { base } from '../styles.js';
+import { base, formRow } from '../styles.js';
 
 const val = (root: ShadowRoot | null, id: string) =>
   ((root?.getElementById(id) as HTMLInputElement | null)?.value ?? '').trim();
@@ -42,12 +44,9 @@ const val = (root: ShadowRoot | null, id: string) =>
 export class IscsiTargetCard extends LitElement {
   static override styles = [
     base,
+    formRow,
     css`
       .row {
-        display: flex;
-        gap: 0.75rem;
-        align-items: end;
-        flex-wrap: wrap;
         margin-top: 0.5rem;
       }
       .row .field {
@@ -68,10 +67,6 @@ export class IscsiTargetCard extends LitElement {
       h4 {
         margin: 1rem 0 0.25rem;
       }
-      td.num {
-        text-align: right;
-        font-variant-numeric: tabular-nums;
-      }
     `,
   ];
 
@@ -79,29 +74,18 @@ export class IscsiTargetCard extends LitElement {
   @property({ attribute: false }) target!: Target;
   /** this target's sessions (empty when the backend cannot say) */
   @property({ attribute: false }) sessions: Session[] = [];
-  @state() private error: unknown;
+  @state() error: unknown;
   @state() private chapOpen = false;
   @state() private editOpen = false;
-  @state() private busy = false;
+  @state() busy = false;
 
   private changed() {
     this.dispatchEvent(new CustomEvent('changed', { bubbles: true, composed: true }));
   }
 
   /** Run a change; show its error; have the page reload. */
-  private async act(fn: () => Promise<unknown>): Promise<boolean> {
-    this.error = undefined;
-    this.busy = true;
-    try {
-      await fn();
-      return true;
-    } catch (e) {
-      this.error = e;
-      return false;
-    } finally {
-      this.busy = false;
-      this.changed();
-    }
+  private act(fn: () => Promise<unknown>): Promise<boolean> {
+    return runChange(this, fn, () => this.changed());
   }
 
   private async removeTarget() {
@@ -220,7 +204,7 @@ export class IscsiTargetCard extends LitElement {
       ${
         t.groups.length
           ? html`<table data-list="groups">
-              <thead><tr><th scope="col">${_('Group')}</th><th scope="col">${_('Initiators')}</th><th scope="col">${_('LUNs it sees')}</th><th scope="col"><span class="sr-only">${_('Actions')}</span></th></tr></thead>
+              ${tableHead([_('Group'), _('Initiators'), _('LUNs it sees')], true)}
               <tbody>
                 ${t.groups.map(
                   (g) => html`<tr data-group=${g.name}>
@@ -267,17 +251,7 @@ export class IscsiTargetCard extends LitElement {
   private renderLuns() {
     const t = this.target;
     return html`<table data-list="luns">
-      <thead>
-        <tr>
-          <th scope="col">${_('LUN')}</th>
-          <th scope="col">${_('Backing')}</th>
-          <th scope="col">${_('Block size')}</th>
-          <th scope="col">${_('Access')}</th>
-          <th scope="col">${_('Cache')}</th>
-          <th scope="col">${_('Serial')}</th>
-          <th scope="col"><span class="sr-only">${_('Actions')}</span></th>
-        </tr>
-      </thead>
+      ${tableHead([_('LUN'), _('Backing'), _('Block size'), _('Access'), _('Cache'), _('Serial')], true)}
       <tbody>
         ${t.luns.map(
           (l) => html`<tr data-lun=${l.lun}>

@@ -10,6 +10,8 @@ import { Task } from '@lit/task';
 import { css, html, LitElement, nothing } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
 import '../components/error-alert.js';
+import { tableHead } from '../components/list-table.js';
+import { runChange } from '../components/page-state.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
 import {
@@ -30,7 +32,7 @@ import {
 import { listPools } from '../data/pools.js';
 import { _, format, ngettext } from '../i18n.js';
 import type { AgentClient } from '../rpc/client.js';
-import { base } from '../styles.js';
+import { base, formRow, preBlock } from '../styles.js';
 import './iscsi-lun-dialog.js';
 import type { IscsiLunDialog } from './iscsi-lun-dialog.js';
 import './iscsi-target.js';
@@ -44,13 +46,9 @@ type NewTarget = Parameters<typeof createTarget.params>[0];
 export class IscsiPage extends LitElement {
   static override styles = [
     base,
+    formRow,
+    preBlock,
     css`
-      .row {
-        display: flex;
-        gap: 0.75rem;
-        align-items: end;
-        flex-wrap: wrap;
-      }
       .row .field {
         margin-bottom: 0.5rem;
       }
@@ -61,13 +59,6 @@ export class IscsiPage extends LitElement {
       .drift h3 {
         color: var(--cal-warning-fg);
       }
-      pre {
-        white-space: pre-wrap;
-        word-break: break-all;
-        font-size: 0.8rem;
-        background: var(--cal-bg-subtle);
-        padding: 0.5rem;
-      }
       ul.backends {
         margin: 0.25rem 0;
       }
@@ -75,8 +66,8 @@ export class IscsiPage extends LitElement {
   ];
 
   @consume({ context: clientContext }) client!: AgentClient;
-  @state() private error: unknown;
-  @state() private busy = false;
+  @state() error: unknown;
+  @state() busy = false;
   @state() private newOpen = false;
   @state() private newPlan: Plan | undefined;
   @state() private adoptPlan: (Plan & { skipped?: string[] }) | undefined;
@@ -111,19 +102,8 @@ export class IscsiPage extends LitElement {
   }
 
   /** Run a change; show its error; reload everything it may have changed. */
-  private async act(fn: () => Promise<unknown>): Promise<boolean> {
-    this.error = undefined;
-    this.busy = true;
-    try {
-      await fn();
-      return true;
-    } catch (e) {
-      this.error = e;
-      return false;
-    } finally {
-      this.busy = false;
-      this.reload();
-    }
+  private act(fn: () => Promise<unknown>): Promise<boolean> {
+    return runChange(this, fn, () => this.reload());
   }
 
   private summary(verb: string, r: Applied) {
@@ -330,14 +310,7 @@ export class IscsiPage extends LitElement {
         !v?.sessions.length
           ? html`<p class="empty muted">${_('No initiator is connected.')}</p>`
           : html`<table data-list="sessions">
-              <thead>
-                <tr>
-                  <th scope="col">${_('Target')}</th>
-                  <th scope="col">${_('Initiator')}</th>
-                  <th scope="col">${_('Address')}</th>
-                  <th scope="col">${_('LUNs')}</th>
-                </tr>
-              </thead>
+              ${tableHead([_('Target'), _('Initiator'), _('Address'), _('LUNs')])}
               <tbody>
                 ${v.sessions.map(
                   (s) => html`<tr data-session=${s.initiator}>

@@ -12,15 +12,16 @@ import { customElement, query, state } from 'lit/decorators.js';
 import '../components/confirm-dialog.js';
 import type { ConfirmDialog } from '../components/confirm-dialog.js';
 import '../components/error-alert.js';
+import { tableHead } from '../components/list-table.js';
 import { unavailableBanner, unavailableReason } from '../components/page-state.js';
-import '../components/progress-bar.js';
+import { jobProgress } from '../components/progress-bar.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
 import { isFinal, JOB_TOPICS, type JobSummary } from '../data/jobs.js';
 import * as obj from '../data/object.js';
 import { _, format, formatBytes } from '../i18n.js';
 import type { AgentClient } from '../rpc/client.js';
-import { base } from '../styles.js';
+import { base, formRow } from '../styles.js';
 
 const val = (root: ShadowRoot | null, id: string) =>
   ((root?.getElementById(id) as HTMLInputElement | null)?.value ?? '').trim();
@@ -39,17 +40,10 @@ const storedHint = () =>
 export class ObjectPage extends LitElement {
   static override styles = [
     base,
+    formRow,
     css`
       .row {
-        display: flex;
-        gap: 0.75rem;
-        align-items: end;
-        flex-wrap: wrap;
         margin-top: 0.5rem;
-      }
-      td.num {
-        text-align: right;
-        font-variant-numeric: tabular-nums;
       }
       .quota {
         min-width: 10rem;
@@ -281,14 +275,7 @@ export class ObjectPage extends LitElement {
           items.length === 0
             ? html`<p class="empty" data-empty>${_('No users yet: a bucket needs an owner; add one below.')}</p>`
             : html`<table data-list="users">
-              <thead>
-                <tr>
-                  <th scope="col">${_('User')}</th>
-                  <th scope="col">${_('State')}</th>
-                  <th scope="col">${_('Access keys')}</th>
-                  <th scope="col"><span class="sr-only">${_('Actions')}</span></th>
-                </tr>
-              </thead>
+              ${tableHead([_('User'), _('State'), _('Access keys')], true)}
               <tbody>
                 ${items.map(
                   (u) => html`<tr data-user=${u.id}>
@@ -411,13 +398,7 @@ export class ObjectPage extends LitElement {
       </div>
       ${
         j
-          ? html`<cal-progress
-              class="migration"
-              label=${_('Migration progress')}
-              .value=${j.state === 'success' ? 100 : j.progress.percent}
-              .description=${isFinal(j.state) ? `${_(j.state)} · ${j.progress.description}` : j.progress.description}
-              state=${j.state}
-            ></cal-progress>
+          ? html`${jobProgress(j, 'migration', _('Migration progress'), isFinal(j.state) ? `${_(j.state)} · ${j.progress.description}` : j.progress.description)}
             ${j.error ? html`<cal-error .error=${j.error}></cal-error>` : nothing}`
           : nothing
       }

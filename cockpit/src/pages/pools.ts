@@ -11,11 +11,12 @@ import { confirmAction } from '../components/confirm-dialog.js';
 import { emptyState, unavailableBanner, unavailableReason } from '../components/page-state.js';
 import '../components/error-alert.js';
 import '../components/progress-bar.js';
+import { SubRoute } from '../components/sub-route.js';
 import { renderTask } from '../components/task-view.js';
 import '../components/vdev-tree.js';
 import { cockpit } from '../cockpit.js';
 import { clientContext } from '../context.js';
-import { isFinal, JOB_TOPICS, type JobSummary } from '../data/jobs.js';
+import { isFinal, type JobSummary, SeenJobs, watchJobs } from '../data/jobs.js';
 import { destroyPool, listPools, POOL_TOPICS, type Pool, scrubPool, stopScrub } from '../data/pools.js';
 import { formatDate } from '../format.js';
 import { _, format, formatBytes } from '../i18n.js';
@@ -55,13 +56,10 @@ export class PoolsPage extends LitElement {
   /** scrub jobs started from this page, by pool */
   @state() private scrubJobs = new Map<string, JobSummary>();
   @state() private errors = new Map<string, unknown>();
-  @state() private route = cockpit.location.path[1] ?? '';
+  private route = new SubRoute(this);
   private offs: (() => void)[] = [];
-  private seen = new Map<string, JobSummary>();
+  private seen = new SeenJobs();
   private poll: ReturnType<typeof setInterval> | undefined;
-  private onLocation = () => {
-    this.route = cockpit.location.path[1] ?? '';
-  };
 
   private pools = new Task(this, {
     task: ([c], { signal }) => listPools(c as AgentClient, { signal }),
@@ -70,13 +68,9 @@ export class PoolsPage extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    cockpit.addEventListener('locationchanged', this.onLocation);
     this.offs.push(
-      this.client.on(JOB_TOPICS, (ev) => {
-        const j = ev.data as JobSummary;
-        // a short scrub can finish before pool.scrub's answer arrives: remember what was seen
-        this.seen.set(j.id, j);
-        if (this.seen.size > 100) this.seen.delete(this.seen.keys().next().value!);
+      // a short scrub can finish before pool.scrub's answer arrives: seen remembers
+      watchJobs(this.client, this.seen, (j) => {
         for (const [pool, known] of this.scrubJobs) {
           if (known.id !== j.id) continue;
           this.scrubJobs = new Map(this.scrubJobs).set(pool, j);
@@ -93,7 +87,6 @@ export class PoolsPage extends LitElement {
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    cockpit.removeEventListener('locationchanged', this.onLocation);
     for (const off of this.offs.splice(0)) off();
     clearInterval(this.poll);
   }
@@ -109,8 +102,9 @@ export class PoolsPage extends LitElement {
     this.setError(p.name, undefined);
     try {
       const job = await scrubPool(this.client, p.name);
-      this.scrubJobs = new Map(this.scrubJobs).set(p.name, this.seen.get(job.id) ?? job);
-      if (isFinal((this.seen.get(job.id) ?? job).state)) void this.pools.run();
+      const j = this.seen.latest(job);
+      this.scrubJobs = new Map(this.scrubJobs).set(p.name, j);
+      if (isFinal(j.state)) void this.pools.run();
     } catch (e) {
       this.setError(p.name, e);
     }
@@ -149,7 +143,7 @@ export class PoolsPage extends LitElement {
   }
 
   override render() {
-    if (this.route === 'create') {
+    if (this.route.path[0] === 'create') {
       return html`<cal-pool-wizard
         @created=${() => {
           cockpit.location.go(['pools']);

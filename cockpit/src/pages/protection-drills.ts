@@ -8,11 +8,12 @@ import { Task } from '@lit/task';
 import { css, html, LitElement, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import '../components/error-alert.js';
-import '../components/progress-bar.js';
+import { tableHead } from '../components/list-table.js';
 import { emptyState, unavailableBanner } from '../components/page-state.js';
+import { jobProgress } from '../components/progress-bar.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
-import { isFinal, JOB_TOPICS, type JobSummary } from '../data/jobs.js';
+import { isFinal, type JobSummary, SeenJobs } from '../data/jobs.js';
 import {
   type Calendar,
   calendar,
@@ -21,6 +22,7 @@ import {
   type Drill,
   type DrillReport,
   drillReport,
+  followOwnedJobs,
   JobOwners,
   listDrills,
   runDrill,
@@ -52,7 +54,7 @@ export class ProtectionDrills extends LitElement {
   @state() private error: unknown;
   /** made once the client is there (it comes through the context when connected) */
   private owners!: JobOwners;
-  private seen = new Map<string, JobSummary>();
+  private seen = new SeenJobs();
   private offs: (() => void)[] = [];
 
   private drills = new Task(this, {
@@ -72,15 +74,7 @@ export class ProtectionDrills extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     this.owners = new JobOwners(this.client, DRILL_METHOD, DRILL_LOCK);
-    this.offs.push(
-      this.client.on(JOB_TOPICS, (ev) => {
-        const j = ev.data as JobSummary;
-        this.seen.set(j.id, j);
-        if (this.seen.size > 100) this.seen.delete(this.seen.keys().next().value!);
-        const name = this.owners.owner(j, (o) => this.track(o, this.seen.get(j.id) ?? j));
-        if (name) this.track(name, j);
-      }),
-    );
+    this.offs.push(followOwnedJobs(this.client, this.owners, this.seen, (o, j) => this.track(o, j)));
   }
 
   override disconnectedCallback(): void {
@@ -102,11 +96,7 @@ export class ProtectionDrills extends LitElement {
     try {
       const { job } = await runDrill(this.client, d.name);
       this.owners.set(job, d.name);
-      const seen = this.seen.get(job);
-      this.track(
-        d.name,
-        seen ?? ({ id: job, method: 'backup.drill.run', state: 'waiting', progress: {} } as JobSummary),
-      );
+      this.track(d.name, this.seen.started(job, 'backup.drill.run'));
     } catch (e) {
       this.error = e;
     }
@@ -133,17 +123,7 @@ export class ProtectionDrills extends LitElement {
         _('No restore drills: create one for a backup job (calypsoctl backup drill create, docs/drills.md).'),
       );
     return html`<table data-list="drills">
-      <thead>
-        <tr>
-          <th scope="col">${_('Name')}</th>
-          <th scope="col">${_('Backup job')}</th>
-          <th scope="col">${_('Schedule')}</th>
-          <th scope="col">${_('Last run')}</th>
-          <th scope="col">${_('Result')}</th>
-          <th scope="col">${_('Next run')}</th>
-          <th scope="col"><span class="sr-only">${_('Actions')}</span></th>
-        </tr>
-      </thead>
+      ${tableHead([_('Name'), _('Backup job'), _('Schedule'), _('Last run'), _('Result'), _('Next run')], true)}
       <tbody>
         ${items.map((d) => {
           const job = this.runs.get(d.name);
@@ -160,17 +140,7 @@ export class ProtectionDrills extends LitElement {
                       <span class="muted">${format(_('$0 checked, $1 failed'), d.last.checked, d.last.failed)}</span>`
                   : nothing
               }
-              ${
-                job
-                  ? html`<cal-progress
-                      class="drill-run"
-                      label=${format(_('Drill $0'), d.name)}
-                      .value=${job.state === 'success' ? 100 : (job.progress?.percent ?? 0)}
-                      .description=${job.progress?.description ?? ''}
-                      state=${job.state}
-                    ></cal-progress>`
-                  : nothing
-              }
+              ${jobProgress(job, 'drill-run', format(_('Drill $0'), d.name))}
             </td>
             <td>${d.enabled ? formatDate(d.nextRun) : _('disabled')}</td>
             <td>
@@ -224,15 +194,7 @@ export class ProtectionDrills extends LitElement {
             _('Nothing is scheduled: drills (and later other maintenance) appear here with their next run.'),
           )
         : html`<table data-list="calendar">
-            <thead>
-              <tr>
-                <th scope="col">${_('What')}</th>
-                <th scope="col">${_('Kind')}</th>
-                <th scope="col">${_('Schedule')}</th>
-                <th scope="col">${_('Next run')}</th>
-                <th scope="col">${_('Last run')}</th>
-              </tr>
-            </thead>
+            ${tableHead([_('What'), _('Kind'), _('Schedule'), _('Next run'), _('Last run')])}
             <tbody>
               ${c.items.map(
                 (

@@ -9,14 +9,16 @@ import { Task } from '@lit/task';
 import { html, LitElement, nothing } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
 import '../components/error-alert.js';
-import '../components/progress-bar.js';
 import { confirmAction } from '../components/confirm-dialog.js';
+import { tableHead } from '../components/list-table.js';
 import { emptyState, unavailableBanner } from '../components/page-state.js';
+import { jobProgress } from '../components/progress-bar.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
-import { isFinal, JOB_TOPICS, type JobSummary } from '../data/jobs.js';
+import { isFinal, type JobSummary, SeenJobs } from '../data/jobs.js';
 import {
   deleteTask,
+  followOwnedJobs,
   JobOwners,
   listRemotes,
   listTasks,
@@ -50,7 +52,7 @@ export class ProtectionReplication extends LitElement {
   @state() private error: unknown;
   /** made once the client is there (it comes through the context when connected) */
   private owners!: JobOwners;
-  private seen = new Map<string, JobSummary>();
+  private seen = new SeenJobs();
   private offs: (() => void)[] = [];
   @query('cal-pair-dialog') private pairDialog!: PairDialog;
   @query('cal-task-dialog') private taskDialog!: TaskDialog;
@@ -67,15 +69,7 @@ export class ProtectionReplication extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     this.owners = new JobOwners(this.client, REPLICATION_METHOD, REPLICATION_LOCK);
-    this.offs.push(
-      this.client.on(JOB_TOPICS, (ev) => {
-        const j = ev.data as JobSummary;
-        this.seen.set(j.id, j);
-        if (this.seen.size > 100) this.seen.delete(this.seen.keys().next().value!);
-        const id = this.owners.owner(j, (o) => this.track(o, this.seen.get(j.id) ?? j));
-        if (id) this.track(id, j);
-      }),
-    );
+    this.offs.push(followOwnedJobs(this.client, this.owners, this.seen, (o, j) => this.track(o, j)));
   }
 
   override disconnectedCallback(): void {
@@ -134,11 +128,7 @@ export class ProtectionReplication extends LitElement {
     return this.act(async () => {
       const { job } = await runTask(this.client, t.id);
       this.owners.set(job, t.id);
-      const seen = this.seen.get(job);
-      this.track(
-        t.id,
-        seen ?? ({ id: job, method: 'replication.task.run', state: 'waiting', progress: {} } as JobSummary),
-      );
+      this.track(t.id, this.seen.started(job, 'replication.task.run'));
     });
   }
 
@@ -202,16 +192,7 @@ export class ProtectionReplication extends LitElement {
         run: () => this.pairDialog.open(),
       });
     return html`<table data-list="remotes">
-      <thead>
-        <tr>
-          <th scope="col">${_('Name')}</th>
-          <th scope="col">${_('Host')}</th>
-          <th scope="col">${_('Receives into')}</th>
-          <th scope="col">${_('Host key')}</th>
-          <th scope="col">${_('Test')}</th>
-          <th scope="col"><span class="sr-only">${_('Actions')}</span></th>
-        </tr>
-      </thead>
+      ${tableHead([_('Name'), _('Host'), _('Receives into'), _('Host key'), _('Test')], true)}
       <tbody>
         ${items.map((r) => {
           const t = this.tests.get(r.name);
@@ -248,17 +229,7 @@ export class ProtectionReplication extends LitElement {
           : _('No replication tasks: pair a remote first, then create a task.'),
       );
     return html`<table data-list="tasks">
-      <thead>
-        <tr>
-          <th scope="col">${_('Id')}</th>
-          <th scope="col">${_('Source')}</th>
-          <th scope="col">${_('Target')}</th>
-          <th scope="col">${_('Last run')}</th>
-          <th scope="col">${_('Result')}</th>
-          <th scope="col">${_('Bytes')}</th>
-          <th scope="col"><span class="sr-only">${_('Actions')}</span></th>
-        </tr>
-      </thead>
+      ${tableHead([_('Id'), _('Source'), _('Target'), _('Last run'), _('Result'), _('Bytes')], true)}
       <tbody>
         ${items.map((t) => this.renderTask(t))}
       </tbody>
@@ -283,17 +254,7 @@ export class ProtectionReplication extends LitElement {
                 ${last.error ? html`<div class="muted" data-error>${last.error}</div>` : nothing}`
             : nothing
         }
-        ${
-          job
-            ? html`<cal-progress
-                class="replication-run"
-                label=${format(_('Replication $0'), t.id)}
-                .value=${job.state === 'success' ? 100 : (job.progress?.percent ?? 0)}
-                .description=${job.progress?.description ?? ''}
-                state=${job.state}
-              ></cal-progress>`
-            : nothing
-        }
+        ${jobProgress(job, 'replication-run', format(_('Replication $0'), t.id))}
       </td>
       <td class="num" data-bytes=${last?.bytes ?? ''}>${last?.bytes !== undefined ? formatBytes(last.bytes) : ''}</td>
       <td>

@@ -9,6 +9,7 @@ import { consume } from '@lit/context';
 import { Task } from '@lit/task';
 import { css, html, LitElement, nothing } from 'lit';
 import { customElement } from 'lit/decorators.js';
+import { tableHead } from '../components/list-table.js';
 import { emptyState, unavailableBanner } from '../components/page-state.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
@@ -75,13 +76,7 @@ export class ProtectionPage extends LitElement {
                       ),
                     )
                   : html`<table data-list="immutable">
-                      <thead>
-                        <tr>
-                          <th scope="col">${_('Bucket')}</th>
-                          <th scope="col">${_('Mode')}</th>
-                          <th scope="col">${_('Default retention')}</th>
-                        </tr>
-                      </thead>
+                      ${tableHead([_('Bucket'), _('Mode'), _('Default retention')])}
                       <tbody>
                         ${items.map(
                           (b) => html`<tr data-name=${b.name}>
@@ -116,16 +111,7 @@ export class ProtectionPage extends LitElement {
                       ),
                     )
                   : html`<table data-list="copies">
-                      <thead>
-                        <tr>
-                          <th scope="col">${_('Name')}</th>
-                          <th scope="col">${_('Type')}</th>
-                          <th scope="col">${_('From pool')}</th>
-                          <th scope="col">${_('To pool')}</th>
-                          <th scope="col">${_('Selection')}</th>
-                          <th scope="col">${_('Schedule')}</th>
-                        </tr>
-                      </thead>
+                      ${tableHead([_('Name'), _('Type'), _('From pool'), _('To pool'), _('Selection'), _('Schedule')])}
                       <tbody>
                         ${items.map(
                           (j) => html`<tr data-name=${j.name}>

@@ -12,7 +12,8 @@ import { customElement, query, state } from 'lit/decorators.js';
 import '../components/confirm-dialog.js';
 import type { ConfirmDialog } from '../components/confirm-dialog.js';
 import '../components/error-alert.js';
-import { emptyState, unavailableBanner, unavailableReason } from '../components/page-state.js';
+import { tableHead } from '../components/list-table.js';
+import { emptyState, runChange, unavailableBanner, unavailableReason } from '../components/page-state.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
 import {
@@ -53,8 +54,8 @@ export class SharesPage extends LitElement {
   ];
 
   @consume({ context: clientContext }) client!: AgentClient;
-  @state() private error: unknown;
-  @state() private busy = false;
+  @state() error: unknown;
+  @state() busy = false;
   @state() private done: string | undefined;
   @query('cal-share-dialog') private dialog!: ShareDialog;
   @query('cal-confirm') private confirm!: ConfirmDialog;
@@ -99,17 +100,8 @@ export class SharesPage extends LitElement {
     void this.sessions.run();
   }
 
-  private async act(fn: () => Promise<unknown>) {
-    this.error = undefined;
-    this.busy = true;
-    try {
-      await fn();
-    } catch (e) {
-      this.error = e;
-    } finally {
-      this.busy = false;
-      this.reload();
-    }
+  private act(fn: () => Promise<unknown>): Promise<boolean> {
+    return runChange(this, fn, () => this.reload());
   }
 
   private async openDialog(share?: Share) {
@@ -240,18 +232,7 @@ export class SharesPage extends LitElement {
     return html`<section class="card" aria-labelledby="sh-list">
       <h3 id="sh-list">${_('Shares')}</h3>
       <table data-list="shares">
-        <thead>
-          <tr>
-            <th scope="col">${_('Name')}</th>
-            <th scope="col">${_('Protocols')}</th>
-            <th scope="col">${_('Directory')}</th>
-            <th scope="col">${_('Dataset')}</th>
-            <th scope="col">${_('Access')}</th>
-            <th scope="col">${_('NFS clients')}</th>
-            <th scope="col">${_('SMB clients / open files')}</th>
-            <th scope="col"><span class="sr-only">${_('Actions')}</span></th>
-          </tr>
-        </thead>
+        ${tableHead([_('Name'), _('Protocols'), _('Directory'), _('Dataset'), _('Access'), _('NFS clients'), _('SMB clients / open files')], true)}
         <tbody>
           ${list.map((s) => {
             const u = usageOf(sessions, s.name);
@@ -305,14 +286,7 @@ export class SharesPage extends LitElement {
         !v?.sessions.length
           ? html`<p class="empty muted">${_('No SMB client is connected.')}</p>`
           : html`<table data-list="sessions">
-              <thead>
-                <tr>
-                  <th scope="col">${_('User')}</th>
-                  <th scope="col">${_('Client')}</th>
-                  <th scope="col">${_('Dialect')}</th>
-                  <th scope="col">${_('Shares')}</th>
-                </tr>
-              </thead>
+              ${tableHead([_('User'), _('Client'), _('Dialect'), _('Shares')])}
               <tbody>
                 ${v.sessions.map(
                   (x) => html`<tr data-session=${x.id} data-user=${x.user}>
