@@ -20,7 +20,7 @@ export async function benchLab(): Promise<Record<string, unknown>> {
   const snapshots = process.env.CALYPSO_LAB_BENCH_SNAPSHOTS ?? '10000';
   const phases = process.env.CALYPSO_LAB_BENCH_PHASES ?? 'ops,lio,snapshots,changer,iscsi';
   const g = await runInGuest(`${process.execPath} ${path.join(repoRoot(), 'dist/bench/lab-guest.js')}`, {
-    timeoutS: 3000,
+    timeoutS: Number(process.env.CALYPSO_LAB_BENCH_TIMEOUT_S ?? 4200),
     env: { CALYPSO_LAB_BENCH_SNAPSHOTS: snapshots, CALYPSO_LAB_BENCH_PHASES: phases },
   });
   out['guest wall (boot and bench)'] = `${(g.ms / 1000).toFixed(1)} s`;
