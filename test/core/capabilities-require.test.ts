@@ -9,7 +9,9 @@ import { test } from 'node:test';
 import { Capabilities } from '../../agent/capabilities.js';
 import type { Runner, RunResult } from '../../agent/runner.js';
 
-test('require() answers when its own probe is done, while another is still running', async () => {
+test('require() answers when its own probe is done, while another is still running', {
+  timeout: 10_000,
+}, async () => {
   const release = new Map<string, () => void>();
   const runner: Runner = {
     which: (name) => `/usr/bin/${name}`,
