@@ -64,6 +64,8 @@ export function rootOnly(why: string): string | undefined {
 export class Capabilities {
   private results = new Map<string, Capability>();
   private detecting: Promise<void> | undefined;
+  /** each probe of the detection in flight or done: `require()` waits for its own one only */
+  private pending = new Map<string, Promise<Capability>>();
   private abort = (() => {
     const c = new AbortController();
     setMaxListeners(0, c.signal); // one listener per version command in flight; services add probes
@@ -91,8 +93,10 @@ export class Capabilities {
 
   /** Detect everything; versions are asked in parallel with a short timeout each. */
   detect(): Promise<void> {
+    const each = this.probes.map((p) => [p.name, this.detectOne(p)] as const);
+    this.pending = new Map(each);
     this.detecting = (async () => {
-      const found = await Promise.all(this.probes.map((p) => this.detectOne(p)));
+      const found = await Promise.all(each.map(([, c]) => c));
       this.results = new Map(found.map((c) => [c.name, c]));
     })();
     return this.detecting;
@@ -116,9 +120,10 @@ export class Capabilities {
 
   /** Throw `unavailable` with the reason unless the capability is present. */
   async require(name: string): Promise<Capability> {
-    if (!this.detecting) await this.detect();
-    await this.detecting;
-    const c = this.results.get(name);
+    if (!this.detecting) void this.detect();
+    // its own probe only: a method's first call does not wait for the slowest tool of another subsystem
+    // (under the kernel lab's TCG, `radosgw-admin --version` alone took 7 s at the agent's start)
+    const c = await this.pending.get(name);
     if (!c)
       throw new RpcError('unavailable', `${name}: unknown capability`, {
         reason: 'not probed',

@@ -88,7 +88,9 @@ export function createZfsContext(deps: AgentDeps, partial: Partial<ZfsOptions> =
     monitor,
     async ready() {
       // a pinned dialect or runner means a test double: there is nothing to detect
-      if (!options.dialect && !options.runner) await deps.capabilities.require('zfs');
+      // the probe's `zpool version` already tells OpenZFS and its version: no second process for the dialect
+      if (!options.dialect && !options.runner)
+        driver.knownVersion((await deps.capabilities.require('zfs')).version);
       return driver.dialect();
     },
     async apply(plan, dryRun, opts = {}) {

@@ -8,7 +8,7 @@
 import { conflict, failed, invalid, notFound, RpcError, unavailable } from '../../rpc/errors.js';
 import type { Runner, RunOptions, RunResult } from '../runner.js';
 import * as cmd from './commands.js';
-import { type Dialect, detectDialect } from './dialect.js';
+import { type Dialect, detectDialect, OPENZFS, parseZfsVersion } from './dialect.js';
 import { parseDatasetList, parseSnapshotList, parseZfsGet } from './parse-zfs-list.js';
 import { parseZpoolList } from './parse-zpool-list.js';
 import { parseZpoolStatus } from './parse-zpool-status.js';
@@ -33,6 +33,16 @@ export class ZfsDriver {
     this.runner = opts.runner;
     this.timeoutMs = opts.timeoutMs ?? COMMAND_TIMEOUT_MS;
     if (opts.dialect) this.dialectP = Promise.resolve(opts.dialect);
+  }
+
+  /**
+   * Settle the dialect from a version the agent already read (the capability probe's `zpool version`, which
+   * prints `zfs-2.1.11-1` on OpenZFS only): the first command then needs no `zfs version` of its own.
+   * Without a version it changes nothing (detection runs as before).
+   */
+  knownVersion(text: string | undefined): void {
+    const version = text ? parseZfsVersion(`zfs-${text}`) : undefined;
+    if (!this.dialectP && version) this.dialectP = Promise.resolve({ ...OPENZFS, version });
   }
 
   dialect(): Promise<Dialect> {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Runner, RunResult } from '../../agent/runner.js';
 import { detectDialect } from '../../agent/zfs/dialect.js';
+import { ZfsDriver } from '../../agent/zfs/driver.js';
 import { RpcError } from '../../rpc/errors.js';
 
 function runner(answer: () => Promise<Partial<RunResult>>): Runner {
@@ -50,4 +51,26 @@ test('zfs version timed out: detection fails rather than guess zfs-fuse', async 
     ),
     (e: RpcError) => e.kind === 'timeout',
   );
+});
+
+test('a version the capability probe read (zpool version on OpenZFS) settles the dialect without zfs version', async () => {
+  const ran: string[][] = [];
+  const counting = (stdout: string): Runner => ({
+    ...runner(async () => ({ stdout })),
+    run: async (argv) => {
+      ran.push([...argv]);
+      return { argv: [...argv], code: 0, stdout, stderr: '', durationMs: 1, truncated: false };
+    },
+  });
+  const known = new ZfsDriver({ runner: counting('zfs-2.1.11-1\n') });
+  known.knownVersion('2.1.11-1+deb12u1');
+  const d = await known.dialect();
+  assert.equal(d.name, 'openzfs');
+  assert.equal(d.version, '2.1.11');
+  assert.deepEqual(ran, [], 'no zfs version was run');
+  // zfs-fuse's zpool prints no version: the driver asks `zfs version` as before
+  const unknown = new ZfsDriver({ runner: counting('zfs-2.2.4-1\n') });
+  unknown.knownVersion(undefined);
+  assert.equal((await unknown.dialect()).version, '2.2.4');
+  assert.deepEqual(ran, [['zfs', 'version']]);
 });
