@@ -3,9 +3,13 @@
  *
  * Transports hand it one message text and a session; it returns the response text (or nothing
  * for notifications). Framing checks, batches and request-shape validation are done here;
- * single requests are dispatched through json-rpc-2.0's JSONRPCServer. We do not hand whole
- * batches to the library: it answers a one-element batch with a bare object instead of an
- * array and throws on `null` batch members, both of which the spec forbids.
+ * a request then goes straight to its method's record in the registry. json-rpc-2.0's
+ * JSONRPCServer did that dispatch until 2026-12-06, as a pass-through (every check it made was
+ * made here first): its ES5 async wrappers were a third of what a call allocated (5.3 → 3.6 KB
+ * a ping, counted in young-generation collections under load), and those collections set the
+ * tail latency (docs/benchmarks.md). json-rpc-2.0 stays the message types here and the client
+ * (rpc/client.ts). Batches were never handed to the library: it answered a one-element batch
+ * with a bare object and threw on `null` members, both of which the spec forbids.
  *
  * For each call: role check → params validation against the method's schema → dry run / job /
  * direct call → the one error mapping point. Every mutation, and every refusal of one (role,
@@ -15,7 +19,7 @@
  * The core knows nothing of the agent (issue #11): it writes to an `AuditSink` and starts work
  * through a `JobHost`, both interfaces declared here and provided by the agent.
  */
-import { type JSONRPCRequest, type JSONRPCResponse, JSONRPCServer } from 'json-rpc-2.0';
+import type { JSONRPCRequest, JSONRPCResponse } from 'json-rpc-2.0';
 import type { Logger } from 'pino';
 import { AuditedCalls } from './audited-calls.js';
 import { InvalidParamsError, PROTOCOL_ERRORS, RpcError, toWireError, type WireError } from './errors.js';
@@ -112,38 +116,39 @@ export interface CoreOptions {
   observe?: (method: string, seconds: number, ok: boolean) => void;
 }
 
-type ServerParams = { session: Session };
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 export class RpcCore {
-  private server = new JSONRPCServer<ServerParams>({ errorListener: () => {} });
   private readonly maxResponseBytes: number;
   private readonly audited: AuditedCalls;
 
   constructor(private opts: CoreOptions) {
     this.maxResponseBytes = opts.limits.maxResponseBytes ?? 8 * 1024 * 1024;
     this.audited = new AuditedCalls(opts, (m, r) => this.checkResult(m, r));
-    this.server.mapErrorToJSONRPCErrorResponse = (id, error) => ({
-      jsonrpc: '2.0',
-      id,
-      error: toWireError(error, (e) => this.opts.log.error({ err: e }, 'rpc: unexpected error')),
-    });
-    // not registry.list(): its sort (localeCompare) would map ICU's collation data (~3 MB
-    // resident) into the agent at start for nothing; the order does not matter here
-    for (const m of opts.registry.methods.values()) {
-      this.server.addMethodAdvanced(m.def.name, (req, sp) =>
-        this.invoke(m, req.params, sp.session).then((result) =>
-          req.id === undefined ? null : { jsonrpc: '2.0', id: req.id, result: result ?? null },
-        ),
-      );
-    }
   }
 
   /**
+   * One request whose shape and method were checked (isRequestShape, unknownMethod): its answer,
+   * or null for a notification (whose errors are not answered). The one error mapping point.
+   */
+  private answer(req: JSONRPCRequest, session: Session): Promise<JSONRPCResponse | null> {
+    const m = this.opts.registry.methods.get(req.method) as RegisteredMethod;
+    const id = req.id;
+    const p = this.invoke(m, req.params, session);
+    if (id === undefined) return p.then(NO_ANSWER, NO_ANSWER);
+    return p.then(
+      (result) => ({ jsonrpc: '2.0', id, result: result ?? null }),
+      (err) => ({ jsonrpc: '2.0', id, error: toWireError(err, this.logUnexpected) }),
+    );
+  }
+
+  private logUnexpected = (err: unknown) => this.opts.log.error({ err }, 'rpc: unexpected error');
+
+  /**
    * Handle one framed message. Returns the response text, or undefined when nothing is to be sent.
-   * Not an async function: a single request goes straight to json-rpc-2.0 and back with one
-   * `then`, which keeps a cheap call's allocations (and so the young-generation collections
-   * that set the tail latency under load) down.
+   * Not an async function: a single request goes to its method and back with one `then`, which
+   * keeps a cheap call's allocations (and so the young-generation collections that set the tail
+   * latency under load) down.
    */
   handleText(text: string, session: Session): Promise<string | undefined> {
     try {
@@ -153,8 +158,7 @@ export class RpcCore {
         if (!isRequestShape(parsed)) return Promise.resolve(JSON.stringify(this.invalid(parsed)));
         const unknown = this.unknownMethod(parsed);
         if (unknown) return Promise.resolve(this.singleText(unknown));
-        const res = this.server.receive(parsed as unknown as JSONRPCRequest, serverParams(session));
-        return (res as Promise<JSONRPCResponse | null>).then(this.singleText);
+        return this.answer(parsed as unknown as JSONRPCRequest, session).then(this.singleText);
       }
       return this.handleBatch(parsed, session);
     } catch (err) {
@@ -262,8 +266,7 @@ export class RpcCore {
     if (!isRequestShape(msg)) return this.invalid(msg);
     const unknown = this.unknownMethod(msg);
     if (unknown) return unknown === NOTIFICATION_DROPPED ? undefined : unknown;
-    const res = await this.server.receive(msg as unknown as JSONRPCRequest, serverParams(session));
-    return (res as JSONRPCResponse | null) ?? undefined;
+    return (await this.answer(msg as unknown as JSONRPCRequest, session)) ?? undefined;
   }
 
   /**
@@ -457,16 +460,7 @@ const NOTIFICATION_DROPPED = { jsonrpc: '2.0', id: null, result: null } as JSONR
 /** Calls of batches in flight per session. */
 const BATCH_CALLS = new WeakMap<Session, number>();
 
-/** json-rpc-2.0's per-call server params, made once per session. */
-const SERVER_PARAMS = new WeakMap<Session, ServerParams>();
-function serverParams(session: Session): ServerParams {
-  let sp = SERVER_PARAMS.get(session);
-  if (!sp) {
-    sp = { session };
-    SERVER_PARAMS.set(session, sp);
-  }
-  return sp;
-}
+const NO_ANSWER = (): null => null;
 
 function errorResponse(id: string | number | null, e: WireError): JSONRPCResponse {
   return {
