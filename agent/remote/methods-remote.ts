@@ -10,6 +10,7 @@ import { conflict, failed, invalid, RpcError } from '../../rpc/errors.js';
 import { defineMethod } from '../../rpc/registry.js';
 import { mutation, resourceMethods } from '../config-set/resource.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
+import { zfsResumeToken } from '../zfs/port.js';
 import type { RemoteContext } from './context.js';
 import {
   Host,
@@ -33,16 +34,7 @@ import {
 const Named = Type.Object({ name: RemoteName }, { additionalProperties: false });
 
 /** The read a remote.test (and every replication run) starts with: the prefix's snapshots. */
-export const probeArgv = (prefix: string) => [
-  'zfs',
-  'get',
-  '-H',
-  '-o',
-  'value',
-  'receive_resume_token',
-  '--',
-  prefix,
-];
+export const probeArgv = (prefix: string): string[] => zfsResumeToken(prefix);
 
 async function readText(file: string): Promise<string> {
   try {

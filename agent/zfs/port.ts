@@ -48,6 +48,8 @@ export interface DatasetSpace {
   quota?: number;
 }
 
+/** the argv that reads a dataset's receive resume token (remote's guard allows exactly this read) */
+export { zfsResumeToken } from './commands.js';
 /** A quota as the zfs subsystem takes sizes (properties.ts `Size`): bytes, or "10G", "1.5T". */
 export { Size as SizeSchema } from './properties.js';
 
