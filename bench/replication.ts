@@ -1,6 +1,8 @@
 /**
  * Replication throughput (issue #27), against its baseline in the same run: one dataset holding
- * ~200 MB of incompressible data on zfs-fuse, sent in full to a remote (a real sshd and the
+ * 1 GiB of incompressible data on zfs-fuse (CALYPSO_BENCH_REPL_MB sets the size in MiB: a run's
+ * fixed cost, two guard starts and the ssh master, is about 0.9 s on an idle machine, so 200 MB
+ * measures that more than the throughput), sent in full to a remote (a real sshd and the
  * receiving side's guard, the replication lab of test/remote/lab.ts) by `replication.task.run`
  * and by the same `zfs send | ssh … zfs receive` pipeline run by hand (two processes joined by a
  * plain pipe), alternating rounds; medians and their ratio, agent/hand (goal ≥ 0.9 in
@@ -17,7 +19,7 @@ import { remoteArgv } from '../agent/remote/push.js';
 import { pairDr, startReplLab } from '../test/remote/lab.js';
 
 const MB = 1024 * 1024;
-const SIZE = 200 * MB;
+const SIZE = Math.max(8, Number(process.env.CALYPSO_BENCH_REPL_MB ?? 1024)) * MB;
 const ROUNDS = 3;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -45,7 +47,8 @@ function byHand(send: string[], receive: string[]): Promise<number> {
 
 export async function benchReplication(): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
-  const lab = await startReplLab('rb', { poolBytes: 1536 * MB });
+  // both ends on one pool: the source, one received copy, room for a round's second copy
+  const lab = await startReplLab('rb', { poolBytes: 3 * SIZE + 1024 * MB });
   try {
     const src = `${lab.pool}/src`;
     const prefix = `${lab.pool}/backup`;
