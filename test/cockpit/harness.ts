@@ -84,21 +84,21 @@ export type PluginRoot = { locator(selector: string, options?: { hasText?: strin
 /**
  * Open a plugin page. By default the package's own URL (`/cockpit/@localhost/calypso/index.html`,
  * what the shell puts in its iframe: same cockpit-ws, bridge and channel), which loads in a
- * fraction of the time of the whole shell on a busy machine; the `shell` option opens it inside
+ * fraction of the time of the whole shell on a busy machine; `inCockpitShell` opens it inside
  * the Cockpit shell.
  */
 export async function openPluginPage(
   context: BrowserContext,
   url: string,
   route: string,
-  { shell = false } = {},
+  { inCockpitShell = false } = {},
 ): Promise<{ page: Page; root: PluginRoot }> {
   const page = await context.newPage();
   page.on('pageerror', (e) => process.stderr.write(`# page error: ${e.message}\n`));
   await page.goto(
-    shell ? `${url}/calypso#/${route}` : `${url}/cockpit/@localhost/calypso/index.html#/${route}`,
+    inCockpitShell ? `${url}/calypso#/${route}` : `${url}/cockpit/@localhost/calypso/index.html#/${route}`,
   );
-  const root: PluginRoot = shell ? page.frameLocator(PLUGIN_FRAME) : page;
+  const root: PluginRoot = inCockpitShell ? page.frameLocator(PLUGIN_FRAME) : page;
   await root.locator('cal-app h1').waitFor({ timeout: 20_000 });
   return { page, root };
 }
@@ -131,7 +131,7 @@ export interface CockpitSession {
   /** open a plugin page (in the session's context unless given one); the page is closed by stop() */
   open(
     route: string,
-    o?: { context?: BrowserContext; shell?: boolean; server?: { url: string } },
+    o?: { context?: BrowserContext; inCockpitShell?: boolean; server?: { url: string } },
   ): Promise<{ page: Page; root: PluginRoot }>;
   /** run `fn` in stop(), after the browser and cockpit stopped, before the session's agent (last deferred, first run) */
   defer(fn: () => unknown): void;
@@ -223,7 +223,7 @@ export async function cockpitSession(o: CockpitSessionOptions = {}): Promise<Coc
       open: async (route, oo = {}) => {
         const ctx = oo.context ?? context;
         if (!ctx) throw new Error('open: no context (the session has no agent; pass one)');
-        const r = await openPluginPage(ctx, (oo.server ?? cockpit).url, route, { shell: oo.shell });
+        const r = await openPluginPage(ctx, (oo.server ?? cockpit).url, route, { inCockpitShell: oo.inCockpitShell });
         pages.push(r.page);
         return r;
       },

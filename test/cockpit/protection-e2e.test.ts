@@ -161,7 +161,7 @@ describe('Data protection page in the real Cockpit shell', { timeout: 480_000 },
       browser = await launchChromium();
       undo.push(() => browser.close());
       context = await pluginContext(browser, sender.socket!);
-      ({ page, root } = await openPluginPage(context, cockpit.url, 'protection', { shell: true }));
+      ({ page, root } = await openPluginPage(context, cockpit.url, 'protection', { inCockpitShell: true }));
       undo.push(() => page.close());
     } catch (err) {
       for (const u of undo.splice(0).reverse()) await u().catch(() => {});

@@ -73,7 +73,7 @@ describe('Identities and Shares pages in real Cockpit with a real smbd', { timeo
 
   it('Identities: a group, then a user in it with an SMB password that is never shown back', async () => {
     // through the whole Cockpit shell (its menu and the package's iframe)
-    const { page, root } = await s!.open('identities', { context, shell: true });
+    const { page, root } = await s!.open('identities', { context, inCockpitShell: true });
     const el = root.locator('cal-identities');
     await el.locator('[data-empty]', { hasText: 'No share users yet' }).waitFor({ timeout: 30_000 });
     await el.locator('#id-group-name').fill(GROUP);
@@ -136,7 +136,7 @@ describe('Identities and Shares pages in real Cockpit with a real smbd', { timeo
   });
 
   it('Shares: the access matrix and plan before Apply; the agent has the share; smbclient writes as the user', async () => {
-    const { page, root } = await s!.open('shares', { context, shell: true });
+    const { page, root } = await s!.open('shares', { context, inCockpitShell: true });
     const el = root.locator('cal-shares');
     await el.locator('[data-empty]', { hasText: 'No shares yet' }).waitFor({ timeout: 30_000 });
     await el.locator('[data-status][data-samba="true"]').waitFor();
