@@ -223,7 +223,9 @@ export async function cockpitSession(o: CockpitSessionOptions = {}): Promise<Coc
       open: async (route, oo = {}) => {
         const ctx = oo.context ?? context;
         if (!ctx) throw new Error('open: no context (the session has no agent; pass one)');
-        const r = await openPluginPage(ctx, (oo.server ?? cockpit).url, route, { inCockpitShell: oo.inCockpitShell });
+        const r = await openPluginPage(ctx, (oo.server ?? cockpit).url, route, {
+          inCockpitShell: oo.inCockpitShell,
+        });
         pages.push(r.page);
         return r;
       },
