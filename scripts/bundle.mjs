@@ -24,25 +24,31 @@ export const EXTERNAL = ['lmdb', 'node-pty', 'msgpackr-extract', 'pino', 'thread
 
 const OWN = /^(agent|rpc|probes|cli|udev)\//;
 
-const metaUrl = {
-  name: 'calypso-import-meta-url',
-  setup(build) {
-    build.onLoad({ filter: /\.ts$/ }, async (args) => {
-      const rel = path.relative(root, args.path);
-      let contents = await readFile(args.path, 'utf8');
-      if (OWN.test(rel) && contents.includes('import.meta.url')) {
-        const distFile = path.join(root, 'dist', rel.replace(/\.ts$/, '.js'));
-        let fromBundle = path.relative(outdir, distFile).split(path.sep).join('/');
-        if (!fromBundle.startsWith('.')) fromBundle = `./${fromBundle}`;
-        contents = contents.replaceAll(
-          'import.meta.url',
-          `new URL(${JSON.stringify(fromBundle)}, import.meta.url).href`,
-        );
-      }
-      return { contents, loader: 'ts' };
-    });
-  },
-};
+/**
+ * `import.meta.url` of each bundled source file under `own` becomes the URL its tsc output has in dist/, relative to
+ * the bundle's own URL (every output file lies directly in `out`), so the checkout can move.
+ */
+export function metaUrlPlugin(out, own = OWN) {
+  return {
+    name: 'calypso-import-meta-url',
+    setup(build) {
+      build.onLoad({ filter: /\.ts$/ }, async (args) => {
+        const rel = path.relative(root, args.path);
+        let contents = await readFile(args.path, 'utf8');
+        if (own.test(rel) && contents.includes('import.meta.url')) {
+          const distFile = path.join(root, 'dist', rel.replace(/\.ts$/, '.js'));
+          let fromBundle = path.relative(out, distFile).split(path.sep).join('/');
+          if (!fromBundle.startsWith('.')) fromBundle = `./${fromBundle}`;
+          contents = contents.replaceAll(
+            'import.meta.url',
+            `new URL(${JSON.stringify(fromBundle)}, import.meta.url).href`,
+          );
+        }
+        return { contents, loader: 'ts' };
+      });
+    },
+  };
+}
 
 /**
  * pino-roll takes five functions from `require('date-fns')`, which is the whole library (about
@@ -50,7 +56,7 @@ const metaUrl = {
  * a module of those five from their own files instead; nothing else imports date-fns.
  */
 const DATE_FNS_USED = ['format', 'addDays', 'addHours', 'parse', 'isValid'];
-const dateFnsSlim = {
+export const dateFnsSlim = {
   name: 'calypso-date-fns-slim',
   setup(build) {
     build.onResolve({ filter: /^date-fns$/ }, (args) =>
@@ -65,6 +71,39 @@ const dateFnsSlim = {
     }));
   },
 };
+
+/** CommonJS dependencies inside an ES module bundle still call require() */
+export const REQUIRE_BANNER =
+  "import { createRequire as __calypsoCreateRequire } from 'node:module';\nconst require = __calypsoCreateRequire(import.meta.url);";
+
+/**
+ * The kernel lab's in-guest node:test files (test/lab/guest.ts), each bundled with what it imports into `out` (a
+ * directory of the checkout, which the guest sees at the same path), shared code in chunks beside them. Under QEMU's
+ * TCG, Node's module loader going through ~1,100 files cost each in-guest `node` 20-40 s before its first test; a
+ * bundle is a few files. Same plugins as the agent's bundle: `import.meta.url` keeps its dist/ value (test helpers
+ * find the checkout from it), native packages load from node_modules. `entries` maps an output name (no extension)
+ * to a source file (.ts, relative to the checkout); answers the output file of each name.
+ */
+export async function bundleGuestFiles(entries, out) {
+  await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: entries,
+    outdir: out,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'bundle',
+    external: EXTERNAL,
+    chunkNames: 'chunk-[hash]',
+    tsconfig: 'tsconfig.json',
+    banner: { js: REQUIRE_BANNER },
+    plugins: [metaUrlPlugin(out, /^(agent|rpc|probes|cli|udev|sandbox|test|bench)\//), dateFnsSlim],
+    logLevel: 'warning',
+  });
+  return Object.fromEntries(Object.keys(entries).map((k) => [k, path.join(out, `${k}.js`)]));
+}
 
 export async function bundleAgent() {
   // chunks of an earlier bundle (their names carry content hashes)
@@ -90,11 +129,8 @@ export async function bundleAgent() {
     // positions map back to the sources through the linked source map
     // (node --enable-source-maps).
     minifyWhitespace: true,
-    // CommonJS dependencies inside an ES module bundle still call require()
-    banner: {
-      js: "import { createRequire as __calypsoCreateRequire } from 'node:module';\nconst require = __calypsoCreateRequire(import.meta.url);",
-    },
-    plugins: [metaUrl, dateFnsSlim],
+    banner: { js: REQUIRE_BANNER },
+    plugins: [metaUrlPlugin(outdir), dateFnsSlim],
     metafile: true,
     logLevel: 'warning',
   });

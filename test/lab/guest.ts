@@ -6,8 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { it, type TestContext } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { fromSources, repoRoot } from '../helpers/paths.js';
 
 export interface GuestResult {
@@ -69,11 +71,8 @@ export function describeRun(r: GuestResult): string {
  * Run node:test files of this checkout in one guest boot (`rels` without extension, e.g.
  * `test/lab/guest/openzfs`): the compiled ones from dist/ (or the .ts through tsx when the host runs from sources).
  */
-export function runGuestTests(rels: string[], opts: GuestOptions = {}): Promise<GuestResult> {
-  const root = repoRoot();
-  const files = rels.map((rel) =>
-    fromSources ? path.join(root, `${rel}.ts`) : path.join(root, 'dist', `${rel}.js`),
-  );
+export async function runGuestTests(rels: string[], opts: GuestOptions = {}): Promise<GuestResult> {
+  const { files, done } = await guestEntryFiles(rels);
   const loader = fromSources ? ['--import', 'tsx'] : [];
   const argv = [
     process.execPath,
@@ -81,9 +80,47 @@ export function runGuestTests(rels: string[], opts: GuestOptions = {}): Promise<
     '--test',
     '--test-concurrency=1',
     '--test-reporter=spec',
-    ...files,
+    ...rels.map((rel) => files.get(rel)!),
   ];
-  return runInGuest(argv.map(shellQuote).join(' '), opts);
+  try {
+    return await runInGuest(`${COMPILE_CACHE}; ${argv.map(shellQuote).join(' ')}`, opts);
+  } finally {
+    done();
+  }
+}
+
+/**
+ * Node's compile cache for every `node` of one boot, on the guest's tmpfs: the bundles' shared chunks and the agent's
+ * bundle are compiled once per boot, not once per process (Node 22.1 and later; older ones ignore the variable).
+ */
+const COMPILE_CACHE = 'export NODE_COMPILE_CACHE=/tmp/calypso-node-compile-cache';
+
+/**
+ * What the guest runs for each in-guest file: from dist/, one bundle per file with shared chunks (scripts/bundle.mjs
+ * `bundleGuestFiles`: under TCG Node's loader spent 20-40 s per process on ~1,100 module files), in a directory of
+ * the checkout that `done` removes; from sources, the .ts itself through tsx.
+ */
+export async function guestEntryFiles(
+  rels: string[],
+): Promise<{ files: Map<string, string>; done: () => void }> {
+  const root = repoRoot();
+  if (fromSources)
+    return { files: new Map(rels.map((rel) => [rel, path.join(root, `${rel}.ts`)])), done: () => {} };
+  const base = path.join(root, 'dist', 'lab-guest');
+  mkdirSync(base, { recursive: true });
+  const out = mkdtempSync(path.join(base, 'run-'));
+  const names = new Map(rels.map((rel) => [rel, rel.replaceAll('/', '--')]));
+  const bundler = (await import(pathToFileURL(path.join(root, 'scripts/bundle.mjs')).href)) as {
+    bundleGuestFiles(entries: Record<string, string>, out: string): Promise<Record<string, string>>;
+  };
+  const built = await bundler.bundleGuestFiles(
+    Object.fromEntries(rels.map((rel) => [names.get(rel)!, `${rel}.ts`])),
+    out,
+  );
+  return {
+    files: new Map(rels.map((rel) => [rel, built[names.get(rel)!]!])),
+    done: () => rmSync(out, { recursive: true, force: true }),
+  };
 }
 
 /** One in-guest test file's part of a shared boot: its `node --test` exit status (undefined: it never ended) and output. */
@@ -104,11 +141,11 @@ export async function runGuestFiles(
   rels: string[],
   opts: GuestOptions & { plain?: string[] } = {},
 ): Promise<{ run: GuestResult; files: Map<string, GuestFile> }> {
-  const root = repoRoot();
+  const { files: entry, done } = await guestEntryFiles(rels);
   const loader = fromSources ? ['--import', 'tsx'] : [];
-  const lines = ['f=0'];
+  const lines = [COMPILE_CACHE, 'f=0'];
   for (const rel of rels) {
-    const file = fromSources ? path.join(root, `${rel}.ts`) : path.join(root, 'dist', `${rel}.js`);
+    const file = entry.get(rel)!;
     // a plain script (opts.plain: not node:test, it prints its own checks) runs as it is
     const test = opts.plain?.includes(rel) ? [] : ['--test', '--test-reporter=spec'];
     const argv = [process.execPath, ...loader, ...test, file];
@@ -119,7 +156,7 @@ export async function runGuestFiles(
     );
   }
   lines.push('exit $f');
-  const run = await runInGuest(lines.join('\n'), opts);
+  const run = await runInGuest(lines.join('\n'), opts).finally(done);
   const files = new Map<string, GuestFile>();
   let cur: GuestFile | undefined;
   for (const line of run.out.split('\n')) {
