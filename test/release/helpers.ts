@@ -4,6 +4,7 @@
  * release, the agent running from `current` under the supervisor (our stand-in for systemd).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   accessSync,
   constants,
@@ -174,8 +175,6 @@ async function bundleExternals(): Promise<string[]> {
  * it is ~8 times fewer files to unpack, hash and verify at each of a test's upgrades.
  */
 export async function leanNodeModules(dir: string): Promise<void> {
-  const esbuild = await import('esbuild');
-  const external = await bundleExternals();
   const entries = [
     'dist/agent/main.js',
     'dist/agent/release/upgrader.js',
@@ -184,6 +183,33 @@ export async function leanNodeModules(dir: string): Promise<void> {
   ]
     .map((e) => path.join(dir, e))
     .filter((e) => existsSync(e));
+  // The same dist (entry points with the same bytes, in this process) loads the same packages:
+  // esbuild's walk of the whole agent is made once per file of tests, not once per release.
+  const key = entries
+    .map((e) => `${path.relative(dir, e)}:${createHash('sha256').update(readFileSync(e)).digest('hex')}`)
+    .join(',');
+  let keep = leanKeep.get(key);
+  if (!keep) {
+    keep = await packagesLoaded(dir, entries);
+    leanKeep.set(key, keep);
+  }
+  const nm = path.join(dir, 'node_modules');
+  for (const e of readdirSync(nm)) {
+    if (e.startsWith('.')) continue;
+    if (e.startsWith('@')) {
+      for (const s of readdirSync(path.join(nm, e)))
+        if (!keep.has(`${e}/${s}`)) rmSync(path.join(nm, e, s), { recursive: true, force: true });
+      if (readdirSync(path.join(nm, e)).length === 0) rmSync(path.join(nm, e), { recursive: true });
+    } else if (!keep.has(e)) rmSync(path.join(nm, e), { recursive: true, force: true });
+  }
+}
+
+const leanKeep = new Map<string, Set<string>>();
+
+/** The node_modules packages a staged release's `entries` load, with their dependencies. */
+async function packagesLoaded(dir: string, entries: string[]): Promise<Set<string>> {
+  const esbuild = await import('esbuild');
+  const external = await bundleExternals();
   const r = await esbuild.build({
     absWorkingDir: dir,
     entryPoints: entries,
@@ -223,15 +249,7 @@ export async function leanNodeModules(dir: string): Promise<void> {
       }
     }
   }
-  const nm = path.join(dir, 'node_modules');
-  for (const e of readdirSync(nm)) {
-    if (e.startsWith('.')) continue;
-    if (e.startsWith('@')) {
-      for (const s of readdirSync(path.join(nm, e)))
-        if (!keep.has(`${e}/${s}`)) rmSync(path.join(nm, e, s), { recursive: true, force: true });
-      if (readdirSync(path.join(nm, e)).length === 0) rmSync(path.join(nm, e), { recursive: true });
-    } else if (!keep.has(e)) rmSync(path.join(nm, e), { recursive: true, force: true });
-  }
+  return keep;
 }
 
 /** A release whose agent exits at once: its health check can only fail. */
