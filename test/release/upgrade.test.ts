@@ -118,7 +118,7 @@ describe('release upgrade under the supervisor', () => {
     const text = readFileSync(victim, 'utf8');
     writeFileSync(victim, text.replace('calypso-agent', 'calypso-agenT')); // same size, other bytes
     const bad = path.join(tmp.dir, 'tamper', 'calypso-9.9.9.tar.gz');
-    execFileSync('tar', ['-czf', bad, '-C', path.dirname(dir), path.basename(dir)]);
+    execFileSync('tar', ['-I', 'gzip -1', '-cf', bad, '-C', path.dirname(dir), path.basename(dir)]);
     const beforeReleases = releaseNames();
     const beforeCurrent = current();
     const beforeHistory = readFileSync(releasePaths(app.layout).history, 'utf8');
