@@ -82,21 +82,31 @@ function copyFiltered(from, to, skip = () => false) {
   }
 }
 
-/** Production packages: `npm ls --omit=dev` lists exactly the installed paths a release needs. */
+/** `npm ls` answers per root, for the process: the tests build several releases in one process. */
+const packagesOf = new Map();
+
+/**
+ * Production packages: `npm ls --omit=dev` lists exactly the installed paths a release needs.
+ * Asked once per root and process (it takes seconds; node_modules does not change during a build).
+ */
 function productionPackages(root) {
+  const known = packagesOf.get(root);
+  if (known) return known;
   const r = spawnSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], {
     cwd: root,
     encoding: 'utf8',
     maxBuffer: 64 << 20,
   });
-  return r.stdout
+  const pkgs = r.stdout
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && l !== root && l.startsWith(path.join(root, 'node_modules') + path.sep));
+  packagesOf.set(root, pkgs);
+  return pkgs;
 }
 
 function copyNodeModules(root, dest) {
-  const pkgs = productionPackages(root).sort();
+  const pkgs = [...productionPackages(root)].sort();
   for (const pkg of pkgs) {
     const rel = path.relative(root, pkg);
     copyFiltered(pkg, path.join(dest, rel), (src) => {

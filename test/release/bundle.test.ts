@@ -37,10 +37,19 @@ import { AgentClient, type RpcClientError } from '../../rpc/client.js';
 import { repoRoot, tempDir } from '../helpers/paths.js';
 import { suiteTag } from '../leftovers.js';
 import { type CephLab, processesUnder, startCephLab } from '../object/ceph-lab.js';
-import { type BuildResult, nodeRuntimePins, releaseBuilder, untar } from './helpers.js';
+import {
+  type BuildResult,
+  fastTempDir,
+  nodeRuntimePins,
+  releaseBuilder,
+  testNodeCache,
+  untar,
+} from './helpers.js';
 
 const { NODE_VERSION, NODE_SHA256 } = await nodeRuntimePins();
-const tmp = tempDir('calypso-bundle-');
+// the release is built, unpacked and installed here: on tmpfs when there is one (fastTempDir;
+// ~8,000 files and the node binary each time)
+const tmp = fastTempDir('calypso-bundle-');
 const labDir = tempDir('calypso-bundle-ceph-');
 
 let rel: BuildResult;
@@ -101,7 +110,15 @@ before(async () => {
     'dist/agent/main.js is the bundle: run `node scripts/build.mjs`',
   );
   const b = await releaseBuilder();
-  rel = await b.buildRelease({ version: '7.0.0', out: tmp.dir, node: 'bundle', fast: true, build: false });
+  // the runtime from a cache kept between runs (testNodeCache), checked against its pinned sha256
+  rel = await b.buildRelease({
+    version: '7.0.0',
+    out: tmp.dir,
+    node: 'bundle',
+    nodeCache: await testNodeCache(NODE_VERSION),
+    fast: true,
+    build: false,
+  });
   dir = untar(rel.file, path.join(tmp.dir, 'unpacked'));
 });
 after(() => tmp.cleanup());

