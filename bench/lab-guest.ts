@@ -47,13 +47,18 @@ const phase = (name: string) =>
   );
 const ROUNDS = Number(process.env.CALYPSO_LAB_BENCH_ROUNDS ?? 31);
 /**
- * n interleaved rounds of fns[0] (the baseline) and the others after one call of the last on its own (its first:
+ * n interleaved rounds of fns[0] (the baseline) and the others, after one call of the last on its own (its first:
  * reported apart): the medians of each, and the median of each one's per-round ratio to the baseline
  */
 async function rounds(n: number, ...fns: (() => unknown)[]) {
   const first = (await time(1, fns[fns.length - 1]!))[0]!;
   const ms: number[][] = fns.map(() => []);
-  for (let i = 0; i < n; i++) for (const [k, fn] of fns.entries()) ms[k]!.push((await time(1, fn))[0]!);
+  // the order turns each round (a, b, c; b, c, a; ...): no one of them always follows the same one
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < fns.length; j++) {
+      const k = (i + j) % fns.length;
+      ms[k]!.push((await time(1, fns[k]!))[0]!);
+    }
   const per = ms.map((xs) => xs.map((x, i) => x / ms[0]![i]!));
   const q = (xs: number[], f: number) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * f)]!;
   const last = per[per.length - 1]!;
