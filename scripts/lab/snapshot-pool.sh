@@ -6,7 +6,7 @@
 # transaction group), here it takes seconds: it is made on the host by a zfs-fuse daemon of its own (pool version
 # 23, which OpenZFS imports), in a private mount namespace (its socket and pool cache on tmpfs: the machine's
 # zfs-fuse, if one runs, and its pools are never seen), then exported and kept in the lab's cache:
-#   $CALYPSO_LAB_CACHE/<lab key>/bench/snapshots-<N>-<recipe>/pool.vdev
+#   $CALYPSO_LAB_CACHE/<lab key>/bench/snapshots-<N>-<recipe>/benchsnap.img
 # keyed by the lab (kernel, OpenZFS version) and this script's checksum, so a changed recipe builds a new pool.
 # Safe to call concurrently (flock); a pool is moved into place only once it is complete and exported.
 set -euo pipefail
@@ -17,11 +17,11 @@ DATASETS=100 SNAPS=$(( (N + 99) / 100 ))
 need zfs-fuse zfs-fuse; need unshare util-linux
 RECIPE=$(md5sum "${BASH_SOURCE[0]}" | cut -c1-8)
 DIR=$CACHE_ROOT/$(lab_key)/bench/snapshots-$N-$RECIPE
-if [ -e "$DIR/pool.vdev" ]; then echo "$DIR"; exit 0; fi
+if [ -e "$DIR/benchsnap.img" ]; then echo "$DIR"; exit 0; fi
 mkdir -p "$(dirname "$DIR")"
 exec 9>"$DIR.lock"
 if ! flock -n 9; then log "another process is building $DIR; waiting"; flock 9; fi
-if [ -e "$DIR/pool.vdev" ]; then echo "$DIR"; exit 0; fi
+if [ -e "$DIR/benchsnap.img" ]; then echo "$DIR"; exit 0; fi
 WORK=$(mktemp -d "$DIR.tmp.XXXXXX"); trap 'rm -rf "$WORK"' EXIT
 T0=$(now)
 # the namespace's part: tmpfs on /run (zfs-fuse's socket and lock) and /var/lib/zfs (its pool cache); the daemon is
@@ -39,8 +39,8 @@ unshare -m --propagation private bash -euo pipefail -c '
   }
   trap stop EXIT
   for _ in $(seq 100); do zpool list >/dev/null 2>&1 && break; sleep 0.1; done
-  truncate -s 1G "$W/pool.vdev"
-  zpool create -O mountpoint=none -O atime=off benchsnap "$W/pool.vdev"
+  truncate -s 1G "$W/benchsnap.img"
+  zpool create -O mountpoint=none -O atime=off benchsnap "$W/benchsnap.img"
   for i in $(seq 0 $((DATASETS - 2))); do zfs create "benchsnap/d$i"; done
   t=$(date +%s.%N)
   for s in $(seq 0 $((SNAPS - 1))); do zfs snapshot -r "benchsnap@s$s"; done
@@ -50,6 +50,6 @@ unshare -m --propagation private bash -euo pipefail -c '
 echo "$(cat "$WORK/made"), pool built in $(secs "$T0" "$(now)") s by zfs-fuse $(dpkg-query -W -f='${Version}' zfs-fuse 2>/dev/null)" > "$WORK/recipe"
 mkdir -p "$DIR"
 mv "$WORK/recipe" "$DIR/recipe"
-mv "$WORK/pool.vdev" "$DIR/pool.vdev"   # last: its presence means the pool is complete
+mv "$WORK/benchsnap.img" "$DIR/benchsnap.img"   # last: its presence means the pool is complete
 log "snapshot pool ready in $DIR: $(cat "$DIR/recipe")"
 echo "$DIR"
