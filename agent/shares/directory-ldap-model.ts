@@ -6,7 +6,9 @@
  * which diffs and history show redacted. Every string that reaches sssd.conf is held to a
  * pattern here, so a client cannot add a line, a section or an option.
  */
+
 import { type Static, Type } from '@sinclair/typebox';
+import { DOMAIN_NAME } from './directory-ad-users.js';
 
 export const LDAP_SECRET_KEY = 'LDAP_BIND_PASSWORD';
 export const SSSD_DOMAIN = 'calypso';
@@ -35,8 +37,9 @@ export const BindPasswordSchema = Type.String({
   description: 'the bind DN’s password (printable, no spaces); kept in secrets.env only, never shown',
 });
 export const DirectoryGroupSchema = Type.String({
-  pattern: DIRECTORY_GROUP,
-  description: 'a directory group’s name (its cn)',
+  pattern: `(${DIRECTORY_GROUP})|(${DOMAIN_NAME})`,
+  description:
+    'a directory group’s name: an LDAP group’s cn, or DOMAIN\\name for an Active Directory group (through winbind)',
 });
 export const CalypsoRoleSchema = Type.Union(
   [Type.Literal('admin'), Type.Literal('operator'), Type.Literal('auditor')],

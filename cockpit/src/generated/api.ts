@@ -6925,10 +6925,10 @@ export interface Methods {
   /** The access matrix: what each user, group member, guest and client host may do on each share (none/read/write) and why; computed, nothing is tried or changed */
   "shares.access": {
     params: {
-      /** users (default: every share user) */
-      users?: string[];
-      /** a member of each group (and of no other) */
-      groups?: string[];
+      /** users (default: every share user); DOMAIN\name: a domain user through winbind */
+      users?: Array<string | string>;
+      /** a member of each group (and of no other); DOMAIN\name: a domain group through winbind */
+      groups?: Array<string | string>;
       /** include an anonymous guest (default true) */
       guest?: boolean;
       /** client addresses or host names (a name matches NFS name and wildcard entries) */
@@ -7329,7 +7329,7 @@ export interface Methods {
   /** Take a directory group’s role away */
   "shares.directory.role.delete": {
     params: {
-      /** a directory group’s name (its cn) */
+      /** a directory group’s name: an LDAP group’s cn, or DOMAIN\name for an Active Directory group (through winbind) */
       group: string;
       /** return the commands and file diffs that would be applied; change nothing */
       dryRun?: boolean;
@@ -7346,11 +7346,11 @@ export interface Methods {
   /** One role mapping by group. */
   "shares.directory.role.get": {
     params: {
-      /** a directory group’s name (its cn) */
+      /** a directory group’s name: an LDAP group’s cn, or DOMAIN\name for an Active Directory group (through winbind) */
       group: string;
     };
     result: {
-      /** a directory group’s name (its cn) */
+      /** a directory group’s name: an LDAP group’s cn, or DOMAIN\name for an Active Directory group (through winbind) */
       group: string;
       /** the Calypso role its members get (admin ⊃ operator ⊃ auditor) */
       role: "admin" | "operator" | "auditor";
@@ -7363,7 +7363,7 @@ export interface Methods {
     params: {};
     result: {
       items: Array<{
-        /** a directory group’s name (its cn) */
+        /** a directory group’s name: an LDAP group’s cn, or DOMAIN\name for an Active Directory group (through winbind) */
         group: string;
         /** the Calypso role its members get (admin ⊃ operator ⊃ auditor) */
         role: "admin" | "operator" | "auditor";
@@ -7377,7 +7377,7 @@ export interface Methods {
   /** Give the members of a directory group a Calypso role (admin, operator or auditor) */
   "shares.directory.role.set": {
     params: {
-      /** a directory group’s name (its cn) */
+      /** a directory group’s name: an LDAP group’s cn, or DOMAIN\name for an Active Directory group (through winbind) */
       group: string;
       /** the Calypso role its members get (admin ⊃ operator ⊃ auditor) */
       role: "admin" | "operator" | "auditor";
@@ -7413,10 +7413,14 @@ export interface Methods {
     result: {
       inSync: boolean;
       items: Array<{
-        /** export: an NFS export of the file missing from the kernel table (exportfs -v) */
-        kind: "file" | "directory" | "export";
+        /** export: an NFS export of the file missing from the kernel table (exportfs -v); quota: a share dataset’s refquota not the desired one */
+        kind: "file" | "directory" | "export" | "quota";
         what: string;
         detail: string;
+        /** quota: the desired quota ("20M", bytes or none) */
+        want?: string;
+        /** quota: the dataset’s refquota in bytes, or none */
+        have?: string;
       }>;
     };
   };
