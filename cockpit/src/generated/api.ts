@@ -7246,7 +7246,7 @@ export interface Methods {
     /** what the job ends with (job.get) */
     jobResult: {
       steps: Array<{
-        step: "resolve" | "connect" | "starttls" | "bind" | "users" | "groups";
+        step: "resolve" | "connect" | "tls" | "starttls" | "bind" | "users" | "groups";
         ok: boolean;
         /** what the step found, or its failure in the server’s words */
         detail: string;
@@ -7290,6 +7290,8 @@ export interface Methods {
         /** the account the appliance binds as (read access to users and groups) */
         bindDn: string;
         startTls: boolean;
+        /** the CA (PEM) */
+        caCert?: string;
       };
       /** a bind password is kept in secrets.env */
       passwordSet: boolean;
@@ -7312,6 +7314,8 @@ export interface Methods {
       bindDn: string;
       /** StartTLS on an ldap:// connection (default false) */
       startTls?: boolean;
+      /** the CA the directory’s certificate must chain to: PEM text (-----BEGIN CERTIFICATE-----…) or the absolute path of a PEM file */
+      caCert?: string;
       /** the bind DN’s password (printable, no spaces); kept in secrets.env only, never shown */
       bindPassword?: string;
       /** return the commands and file diffs that would be applied; change nothing */
