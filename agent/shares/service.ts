@@ -406,10 +406,13 @@ export function createSharesService(o: { resolveSrv?: ResolveSrv } = {}): Servic
           if (!ctx.dryRun) await requireFor(state(), state());
           // inside the pipeline's lock: the refquotas set by hand are put back first (their effects)
           const r = await managed.update(
-            async (cur) => ({
-              state: cur,
-              effects: quotaFixes(await quotasOf(cur), deps.ports.need(DATASETS)),
-            }),
+            async (cur) => {
+              const drifted = await quotasOf(cur);
+              return {
+                state: cur,
+                effects: drifted.length ? quotaFixes(drifted, deps.ports.need(DATASETS)) : [],
+              };
+            },
             { ...changeOptions(ctx, 'shares.apply'), forceActivate: true },
           );
           if (ctx.dryRun) return planOf(r);
