@@ -7,6 +7,8 @@
  * machine's NSS configuration, which the agent does not edit).
  */
 
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { AgentDeps } from '../deps.js';
 import type { SpawnedCommand } from '../runner.js';
 
@@ -20,7 +22,7 @@ export class Winbindd {
   private proc: { cmd: SpawnedCommand; abort: AbortController; log: string[] } | undefined;
 
   constructor(
-    private readonly deps: Pick<AgentDeps, 'runner' | 'log'>,
+    private readonly deps: Pick<AgentDeps, 'runner' | 'log' | 'sysroot'>,
     private readonly conf: string,
     private readonly env: () => Record<string, string>,
   ) {}
@@ -68,5 +70,45 @@ export class Winbindd {
     if (!p) return;
     p.abort.abort();
     await p.cmd.done.catch(() => {});
+    await this.stopRpcHelpers();
+  }
+
+  /**
+   * winbindd (and smbd) start Samba's RPC helpers on demand (`samba-dcerpcd --np-helper` and its
+   * `rpcd_*` workers, on the same `--configfile`); they leave the process group and outlive
+   * winbindd, so they are ended here: SIGTERM, then SIGKILL after 5 s.
+   */
+  private async stopRpcHelpers(): Promise<void> {
+    const proc = path.join(this.deps.sysroot, 'proc');
+    const mine = async () => {
+      const out: number[] = [];
+      for (const e of await readdir(proc).catch(() => [] as string[])) {
+        if (!/^\d+$/.test(e)) continue;
+        const argv = (await readFile(path.join(proc, e, 'cmdline'), 'utf8').catch(() => '')).split('\0');
+        const bin = path.basename(argv[0] ?? '');
+        if (
+          (bin === 'samba-dcerpcd' || bin.startsWith('rpcd_')) &&
+          argv.includes(`--configfile=${this.conf}`)
+        )
+          out.push(Number(e));
+      }
+      return out;
+    };
+    const signal = (pids: number[], sig: NodeJS.Signals) => {
+      for (const pid of pids)
+        try {
+          process.kill(pid, sig);
+        } catch {
+          /* gone */
+        }
+    };
+    let pids = await mine();
+    if (!pids.length) return;
+    signal(pids, 'SIGTERM');
+    for (let i = 0; i < 50 && pids.length; i++) {
+      await sleep(100);
+      pids = await mine();
+    }
+    signal(pids, 'SIGKILL');
   }
 }

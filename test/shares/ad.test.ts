@@ -20,6 +20,7 @@ import type { JobRecord } from '../../agent/jobs.js';
 import { createRunner, type Runner } from '../../agent/runner.js';
 import type { ResolveSrv } from '../../agent/shares/directory-ad-dns.js';
 import { createSharesService, sharesSubsystem } from '../../agent/shares/service.js';
+import { processesReferring } from '../../sandbox/procs.js';
 import { type MemberNs, type SambaDc, sambaDcMissing, startSambaDc } from '../../sandbox/samba-dc.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
 import { startMemberSmbd } from './ad-member-lab.js';
@@ -356,5 +357,11 @@ describe('Active Directory join against a real Samba AD DC', { skip: missing, ti
     assert.match(readFileSync(conf, 'utf8'), /security = user/);
     assert.equal((await t.call<{ configured: boolean }>('shares.directory.ad.status')).configured, false);
     await assert.rejects(inMember('wbinfo', '-p'), 'the member’s winbindd is stopped');
+    // and the RPC helpers winbindd and smbd started on demand (they leave its process group)
+    assert.deepEqual(
+      processesReferring(conf).filter((p) => /winbindd|dcerpcd|rpcd_/.test(p.name)),
+      [],
+      'no Samba helper of the agent’s smb.conf left',
+    );
   });
 });
