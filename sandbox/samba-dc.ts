@@ -34,6 +34,20 @@ export interface SambaDc {
   wrap(argv: readonly string[]): string[];
   /** samba-tool against the DC's own database (no network, no password) */
   tool(...args: string[]): string;
+  /**
+   * A domain member's namespaces: the DC's network, a mount namespace of its own (see
+   * `startMember`). Stopped with the DC too.
+   */
+  member(): Promise<MemberNs>;
+  stop(): Promise<void>;
+}
+
+/** A member's mount namespace inside the DC's network namespace (`startMember`). */
+export interface MemberNs {
+  /** the holder process nsenter targets */
+  pid: number;
+  /** argv run in the member's network and mount namespaces */
+  wrap(argv: readonly string[]): string[];
   stop(): Promise<void>;
 }
 
@@ -234,6 +248,11 @@ export async function startSambaDc(o: SambaDcOptions = {}): Promise<SambaDc> {
     throw err;
   }
   const wrap = (argv: readonly string[]) => ['nsenter', '-t', String(pid), '-n', '-m', '--', ...argv];
+  const members: MemberNs[] = [];
+  const stopAll = async () => {
+    for (const m of members.splice(0)) await m.stop();
+    await stop();
+  };
   return {
     dir,
     realm,
@@ -253,6 +272,84 @@ export async function startSambaDc(o: SambaDcOptions = {}): Promise<SambaDc> {
       ]);
       return execFileSync(bin as string, rest, { encoding: 'utf8', stdio: 'pipe', timeout: 60_000 });
     },
+    member: async () => {
+      const m = await startMember(pid, dir);
+      members.push(m);
+      return m;
+    },
+    stop: stopAll,
+  };
+}
+
+/**
+ * A domain member beside the DC: a holder process (`sleep`) in the DC's network namespace and a
+ * mount namespace of its own, made from the DC's (its /etc overlay, resolv.conf naming the DC)
+ * with fresh tmpfs over /run/samba, /var/lib/samba, /var/cache/samba and /var/log/samba, and an
+ * nsswitch.conf that asks winbind. Debian's libwbclient (wbinfo, nss_winbind, smbd) knows only
+ * the built-in /run/samba/winbindd: here that socket is the member's winbindd, and the DC's
+ * smbd keeps its own in the DC's namespace.
+ */
+async function startMember(dcPid: number, dcDir: string): Promise<MemberNs> {
+  const nss = path.join(dcDir, 'member-nsswitch.conf');
+  writeFileSync(nss, 'passwd: files winbind\ngroup: files winbind\nshadow: files\nhosts: files dns\n');
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const script = [
+    'set -e',
+    'for d in /run/samba /var/lib/samba /var/cache/samba /var/log/samba; do mount -t tmpfs -o mode=755 calypso-member "$d"; done',
+    `mount --bind ${q(nss)} /etc/nsswitch.conf`,
+    'exec sleep infinity',
+  ].join('\n');
+  const proc = spawn(
+    'nsenter',
+    [
+      '-t',
+      String(dcPid),
+      '-n',
+      '-m',
+      '--',
+      'unshare',
+      '-m',
+      '--propagation',
+      'private',
+      '--',
+      'sh',
+      '-c',
+      script,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let err = '';
+  proc.stderr?.on('data', (d) => {
+    err += d;
+  });
+  const pid = proc.pid ?? 0;
+  const stop = async () => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    const gone = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGKILL');
+    await gone;
+  };
+  // ready once the holder is `sleep` (the mounts made) in a mount namespace not the DC's
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`the member's namespace failed: ${err}`);
+    const comm = (() => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      } catch {
+        return '';
+      }
+    })();
+    if (comm === 'sleep') break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`the member's namespace did not come up: ${err}`);
+    }
+    await sleep(50);
+  }
+  return {
+    pid,
+    wrap: (argv) => ['nsenter', '-t', String(pid), '-n', '-m', '--', ...argv],
     stop,
   };
 }

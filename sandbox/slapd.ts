@@ -41,6 +41,8 @@ export interface SlapdLab {
   groupsBase: string;
   users: SlapdUser[];
   groups: SlapdGroup[];
+  /** with `tls`: ldaps://127.0.0.1:<another free port>/, the CA that signed the server's certificate, and another CA */
+  tls?: { uri: string; port: number; caFile: string; wrongCaFile: string };
   pid(): number | undefined;
   /** SIGKILL: the directory stops answering (the port refuses connections) */
   kill(): Promise<void>;
@@ -63,13 +65,13 @@ export const SEED_GROUPS: SlapdGroup[] = [
 
 const SCHEMAS = ['core', 'cosine', 'nis', 'inetorgperson'];
 
-function configLdif(dir: string, rootPw: string): string {
+function configLdif(dir: string, rootPw: string, tls: boolean): string {
   return `dn: cn=config
 objectClass: olcGlobal
 cn: config
 olcPidFile: ${dir}/slapd.pid
 olcArgsFile: ${dir}/slapd.args
-
+${tls ? `olcTLSCACertificateFile: ${dir}/tls/ca.pem\nolcTLSCertificateFile: ${dir}/tls/server.pem\nolcTLSCertificateKeyFile: ${dir}/tls/server.key\n` : ''}
 dn: cn=module{0},cn=config
 objectClass: olcModuleList
 cn: module{0}
@@ -156,8 +158,72 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
+/** A test CA, a server certificate it signs for 127.0.0.1 (EC P-256: quick to make), and a second, unrelated CA. */
+function makeCerts(dir: string, run: (argv: string[]) => unknown): void {
+  mkdirSync(dir, { mode: 0o700 });
+  const f = (n: string) => path.join(dir, n);
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  const ca = (name: string, cn: string) =>
+    run([
+      'openssl',
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      f(`${name}.key`),
+      '-out',
+      f(`${name}.pem`),
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${cn}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
+  ca('ca', 'Calypso Test LDAP CA');
+  ca('other-ca', 'Some Other CA');
+  run([
+    'openssl',
+    'req',
+    '-new',
+    ...ec,
+    '-keyout',
+    f('server.key'),
+    '-out',
+    f('server.csr'),
+    '-subj',
+    '/CN=127.0.0.1',
+  ]);
+  writeFileSync(
+    f('ext.cnf'),
+    'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n',
+  );
+  run([
+    'openssl',
+    'x509',
+    '-req',
+    '-in',
+    f('server.csr'),
+    '-CA',
+    f('ca.pem'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    f('server.pem'),
+    '-days',
+    '2',
+    '-extfile',
+    f('ext.cnf'),
+  ]);
+}
+
 export interface SlapdLabOptions {
   parent?: string;
+  /** a CA and a server certificate for 127.0.0.1 made with openssl under the lab's directory; ldaps too */
+  tls?: boolean;
   users?: SlapdUser[];
   groups?: SlapdGroup[];
 }
@@ -170,17 +236,19 @@ export async function startSlapdLab(o: SlapdLabOptions = {}): Promise<SlapdLab> 
   const confDir = path.join(dir, 'slapd.d');
   mkdirSync(confDir, { mode: 0o700 });
   mkdirSync(path.join(dir, 'db'), { mode: 0o700 });
-  writeFileSync(path.join(dir, 'config.ldif'), configLdif(dir, 'root-secret-1'), { mode: 0o600 });
+  writeFileSync(path.join(dir, 'config.ldif'), configLdif(dir, 'root-secret-1', !!o.tls), { mode: 0o600 });
   writeFileSync(path.join(dir, 'data.ldif'), dataLdif(bindPassword, users, groups), { mode: 0o600 });
   const run = (argv: string[]) =>
     execFileSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
   let slapd: ChildProcess | undefined;
   let port = 0;
+  let tlsPort = 0;
   let output = '';
 
   async function start(): Promise<void> {
     // -d 0: stay in the foreground (the test owns the process), no debug output
-    const child = spawn('slapd', ['-d', '0', '-h', `ldap://127.0.0.1:${port}/`, '-F', confDir], {
+    const urls = [`ldap://127.0.0.1:${port}/`, ...(tlsPort ? [`ldaps://127.0.0.1:${tlsPort}/`] : [])];
+    const child = spawn('slapd', ['-d', '0', '-h', urls.join(' '), '-F', confDir], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.on('data', (d) => {
@@ -213,10 +281,12 @@ export async function startSlapdLab(o: SlapdLabOptions = {}): Promise<SlapdLab> 
   }
 
   try {
+    if (o.tls) makeCerts(path.join(dir, 'tls'), run);
     run(['slapadd', '-n', '0', '-F', confDir, '-l', path.join(dir, 'config.ldif')]);
     run(['slapadd', '-n', '1', '-F', confDir, '-l', path.join(dir, 'data.ldif')]);
     run(['slaptest', '-Q', '-u', '-F', confDir]);
     port = await freePort();
+    if (o.tls) tlsPort = await freePort();
     await start();
   } catch (e) {
     await stop();
@@ -234,6 +304,16 @@ export async function startSlapdLab(o: SlapdLabOptions = {}): Promise<SlapdLab> 
     groupsBase: `ou=groups,${SLAPD_SUFFIX}`,
     users,
     groups,
+    ...(o.tls
+      ? {
+          tls: {
+            uri: `ldaps://127.0.0.1:${tlsPort}/`,
+            port: tlsPort,
+            caFile: path.join(dir, 'tls/ca.pem'),
+            wrongCaFile: path.join(dir, 'tls/other-ca.pem'),
+          },
+        }
+      : {}),
     pid: () => slapd?.pid,
     kill,
     start,

@@ -10,7 +10,7 @@ PKGS=(
   samba smbclient libnss-wrapper libuid-wrapper libsocket-wrapper  # file shares: smbd under a prefix, cwrap accounts
   slapd ldap-utils sssd-tools  # LDAP directory for shares: a seeded slapd on loopback, ldapsearch, sssctl config-check
   acl                 # getfacl/setfacl: POSIX ACLs of share directories in the access matrix
-  samba-ad-dc samba-ad-provision winbind krb5-user  # a Samba AD DC in its own namespaces; net ads, kinit, klist (AD join)
+  samba-ad-dc samba-ad-provision winbind libnss-winbind krb5-user  # a Samba AD DC in its own namespaces; net ads, kinit, klist (AD join)
   libiscsi-dev gcc libc6-dev  # the tape emulation's LD_PRELOAD library (test/tape-emu), built by the tests
   ceph-mon ceph-osd radosgw ceph-common s3cmd  # a real S3 server (RGW on a memstore OSD) for the object tests
   prometheus          # scrapes the agent's metrics endpoint in the metrics test (promtool too)

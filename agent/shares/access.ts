@@ -183,10 +183,12 @@ function smbCell(
     id.label = `guest (${m.guestAccount})`;
   } else if (p.kind === 'user') {
     id = userIdentity(m.db, p.name);
-    if (!id) return none(`no local user ${p.name}`);
+    if (!id)
+      return none(p.name.includes('\\') ? `winbind knows no user ${p.name}` : `no local user ${p.name}`);
   } else {
     const g = m.db.groups.find((x) => x.name === p.name);
-    if (!g) return none(`no local group ${p.name}`);
+    if (!g)
+      return none(p.name.includes('\\') ? `winbind knows no group ${p.name}` : `no local group ${p.name}`);
     id = { uid: -1, gids: [g.gid], label: `a member of ${p.name}` };
   }
   if (p.kind !== 'guest' && (s.validUsers.length || s.validGroups.length)) {

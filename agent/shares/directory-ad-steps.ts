@@ -18,11 +18,14 @@ export const JOIN_STEPS = [
   'join',
   'keytab',
   'test join',
+  'winbind',
 ] as const;
 export type JoinStep = (typeof JOIN_STEPS)[number];
 
 /** Refused above this difference between the agent's clock and the DC's (Kerberos's own default). */
 export const MAX_SKEW_MS = 5 * 60_000;
+
+import { winbinddArgv } from './winbind.js';
 
 export interface AdArgv {
   conf: string;
@@ -89,6 +92,7 @@ export function joinPlan(
     keytabArgv(a),
     klistArgv(a),
     testjoinArgv(a),
+    winbinddArgv(a.conf),
   ];
 }
 
@@ -104,5 +108,6 @@ export function joinNotes(ad: AdState, user: string, dnsServer: string | undefin
     `join: net ads join as ${user}`,
     'keytab: net ads keytab create, then klist -k lists the machine’s host/ principals',
     'test join: net ads testjoin with the machine account',
+    'winbind: the member’s winbindd started (restarted) on this smb.conf, answering wbinfo -p (domain users and groups through it)',
   ];
 }

@@ -55,8 +55,10 @@ import {
   removeKeytabArgv,
   testjoinArgv,
 } from './directory-ad-steps.js';
+import { type DomainLookup, domainLookup } from './directory-ad-users.js';
 import type { SharesMethodsContext } from './methods-shares.js';
 import type { SharesState } from './model.js';
+import { Winbindd, winbinddArgv } from './winbind.js';
 
 export const AD_ALERT = 'shares.ad.join';
 const INSTALL =
@@ -68,6 +70,8 @@ export interface AdContext extends SharesMethodsContext {
   /** the smb.conf a state renders (the idmap check reads its ranges) */
   render(state: SharesState): string;
   resolveSrv?: ResolveSrv;
+  /** once the member's winbindd answers (the role mapping reads its domain groups again) */
+  afterWinbind?: () => Promise<void>;
 }
 
 const Password = Type.String({
@@ -94,15 +98,27 @@ const JoinResult = Type.Object({
   commands: Type.Array(Type.Array(Type.String()), { description: 'argv run, in order' }),
 });
 
-export function adMethods(c: AdContext): { methods: AnyMethodDef[]; health: AdHealth } {
+export interface AdMember {
+  methods: AnyMethodDef[];
+  health: AdHealth;
+  winbindd: Winbindd;
+  /** domain users and groups through the member's winbindd (wbinfo) */
+  domain: DomainLookup;
+  /** at the agent's start: the member's winbindd when the shares are a domain member */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function adMethods(c: AdContext): AdMember {
   const { deps } = c;
   const timeoutMs = c.cfg.commandTimeoutSec * 1000;
   const a: AdArgv = { conf: c.conf, paths: c.paths };
   const lookup = c.resolveSrv ?? systemResolveSrv;
+  const winbindd = new Winbindd(deps, c.conf, () => envOf(a));
 
   deps.capabilities.declare({
     name: 'ad-member',
-    bins: ['net', 'kinit', 'klist', 'testparm'],
+    bins: ['net', 'kinit', 'klist', 'testparm', 'winbindd', 'wbinfo'],
     versionArgs: ['--version'],
     versionFrom: /Version (\S+)/,
   });
@@ -188,7 +204,7 @@ export function adMethods(c: AdContext): { methods: AnyMethodDef[]; health: AdHe
     const previous = c.state().ad;
     let configured = false;
     const step = async (name: JoinStep, i: number, fn: () => Promise<string>) => {
-      ctx.progress(Math.round((i / 8) * 100), name);
+      ctx.progress(Math.round((i / 9) * 100), name);
       try {
         const detail = await fn();
         steps.push({ name, ok: true, detail });
@@ -299,6 +315,19 @@ export function adMethods(c: AdContext): { methods: AnyMethodDef[]; health: AdHe
       if (!t.joined) throw failed(t.detail);
       return t.detail;
     });
+    await step('winbind', 8, async () => {
+      // a winbindd of an earlier join holds the old machine password: start it afresh
+      await winbindd.stop();
+      commands.push(winbinddArgv(c.conf));
+      try {
+        await winbindd.start();
+      } catch (err) {
+        await winbindd.stop();
+        throw failed((err as Error).message);
+      }
+      await c.afterWinbind?.().catch(() => {});
+      return 'winbindd answers (wbinfo -p)';
+    });
     await deps.alerts.clear(AD_ALERT);
     health.kick();
     return { realm: ad.realm, workgroup: ad.workgroup, steps, commands };
@@ -358,7 +387,7 @@ export function adMethods(c: AdContext): { methods: AnyMethodDef[]; health: AdHe
               removeKeytabArgv(a),
             ],
             files: plan.files,
-            notes: plan.notes,
+            notes: [...(plan.notes ?? []), 'the member’s winbindd is stopped'],
           } satisfies DryRunPlan;
         }
         await requireTools();
@@ -373,6 +402,8 @@ export function adMethods(c: AdContext): { methods: AnyMethodDef[]; health: AdHe
           detail = left ? `left ${ad.realm}` : netAdsProblem(`${r.stdout}\n${r.stderr}`);
           if (!left && !p.force) throw failed(`leave: ${detail}`, { step: 'leave' });
         }
+        // no domain, no winbindd
+        await winbindd.stop();
         const r = (await c.change(ctx, 'shares.directory.ad.leave', drop)) as { commands: string[][] };
         commands.push(...r.commands);
         await deps.runner.run(removeKeytabArgv(a), { timeoutMs });
@@ -404,7 +435,22 @@ export function adMethods(c: AdContext): { methods: AnyMethodDef[]; health: AdHe
       },
     }),
   ];
-  return { methods, health };
+  return {
+    methods,
+    health,
+    winbindd,
+    domain: domainLookup(deps.runner, timeoutMs),
+    async start() {
+      const ad = c.state().ad;
+      if (!ad) return;
+      await writeKrb5(ad);
+      await winbindd
+        .start()
+        .then(() => c.afterWinbind?.())
+        .catch((err) => deps.log.warn({ err: (err as Error).message }, 'shares: the member’s winbindd'));
+    },
+    stop: () => winbindd.stop(),
+  };
 }
 
 /**

@@ -11,6 +11,7 @@
  * dependency to the agent. The bind password reaches them through a 0600 file (`-y`), never
  * the argv (ps shows argv to every user) nor the environment.
  */
+
 import { lookup } from 'node:dns/promises';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -18,8 +19,9 @@ import path from 'node:path';
 import { failed } from '../../rpc/errors.js';
 import type { Runner } from '../runner.js';
 import { groupsBaseOf, type LdapSettings, usersBaseOf } from './directory-ldap-model.js';
+import { checkTls } from './directory-ldap-tls.js';
 
-export type StepName = 'resolve' | 'connect' | 'starttls' | 'bind' | 'users' | 'groups';
+export type StepName = 'resolve' | 'connect' | 'tls' | 'starttls' | 'bind' | 'users' | 'groups';
 
 export interface StepReport {
   step: StepName;
@@ -217,6 +219,8 @@ export interface ConnectOptions {
   onStep?: (step: StepName, index: number, total: number) => void;
   /** leave out the users' search (the health check: bind, then the groups the role mapping needs) */
   skipUsers?: boolean;
+  /** the configured CA: its PEM (our own handshake check) and its file (LDAPTLS_CACERT for ldap-utils) */
+  ca?: { pem: string; file: string };
 }
 
 export interface ConnectResult {
@@ -237,6 +241,7 @@ export async function connectSteps(o: ConnectOptions): Promise<ConnectResult> {
   const names: StepName[] = [
     'resolve',
     'connect',
+    ...(/^ldaps:/i.test(l.uri) ? (['tls'] as const) : []),
     ...(l.startTls ? (['starttls'] as const) : []),
     'bind',
     ...(o.skipUsers ? [] : (['users'] as const)),
@@ -249,6 +254,8 @@ export async function connectSteps(o: ConnectOptions): Promise<ConnectResult> {
   const runTool = async (argv: string[], okCodes: number[]) => {
     const r = await o.runner.run(argv, {
       timeoutMs: 30_000,
+      // libldap verifies the server against the configured CA too (demand: no certificate, no connection)
+      ...(o.ca ? { env: { LDAPTLS_CACERT: o.ca.file, LDAPTLS_REQCERT: 'demand' } } : {}),
       okCodes: Array.from({ length: 256 }, (_, i) => i),
       ...(o.signal ? { signal: o.signal } : {}),
     });
@@ -266,7 +273,23 @@ export async function connectSteps(o: ConnectOptions): Promise<ConnectResult> {
         } else if (step === 'connect') {
           await tcpConnect(address, port, 10_000);
           detail = `${address}:${port} accepts connections`;
+        } else if (step === 'tls') {
+          detail = await checkTls({
+            host: address,
+            name: host,
+            port,
+            startTls: false,
+            ...(o.ca ? { ca: o.ca.pem } : {}),
+          });
         } else if (step === 'starttls') {
+          // our own handshake first: its words name the certificate's problem (libldap's do not)
+          await checkTls({
+            host: address,
+            name: host,
+            port,
+            startTls: true,
+            ...(o.ca ? { ca: o.ca.pem } : {}),
+          });
           const r = await runTool(whoamiArgv(l), [0]);
           if (!r.ok) throw new Error(ldapErrorWords(r.stderr, r.code));
           detail = 'TLS negotiated (certificate accepted)';

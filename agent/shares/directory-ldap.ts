@@ -22,6 +22,7 @@ import {
   connectSteps,
   type DirectoryGroup,
   type DirectoryUser,
+  hostPortOf,
   type StepName,
 } from './directory-ldap-client.js';
 import {
@@ -36,6 +37,7 @@ import {
   redactSssdConf,
   renderSssdConf,
 } from './directory-ldap-model.js';
+import { CaCertInputSchema, CertError, caPemOf, checkTls } from './directory-ldap-tls.js';
 import { ApplyResult } from './methods-shares.js';
 
 export const LDAP_ALERT = 'shares.directory:ldap';
@@ -46,10 +48,16 @@ export const HEALTH_INTERVAL_MS = 60_000;
 export interface SssdPaths {
   conf: string;
   snippets: string;
+  /** the directory's CA (PEM), when one is configured */
+  ca: string;
 }
 
 export function sssdPaths(generatedDir: string): SssdPaths {
-  return { conf: path.join(generatedDir, 'sssd.conf'), snippets: path.join(generatedDir, 'conf.d') };
+  return {
+    conf: path.join(generatedDir, 'sssd.conf'),
+    snippets: path.join(generatedDir, 'conf.d'),
+    ca: path.join(generatedDir, 'ldap-ca.pem'),
+  };
 }
 
 /** sssctl's findings in a file it nevertheless may answer 1 for (a missing snippet directory). */
@@ -96,10 +104,13 @@ export function directoryTarget(
     name: 'directory',
     initial: () => EMPTY_DIRECTORY,
     render: (s) =>
-      new Map([[p.conf, s.ldap ? renderSssdConf(s.ldap, deps.secrets.get(LDAP_SECRET_KEY)) : undefined]]),
+      new Map([
+        [p.conf, s.ldap ? renderSssdConf(s.ldap, deps.secrets.get(LDAP_SECRET_KEY), p.ca) : undefined],
+        [p.ca, s.ldap?.caCert],
+      ]),
     redact: (text) => redactSssdConf(text),
-    // sssd refuses to start on a file others can read
-    mode: () => 0o600,
+    // sssd refuses to start on a file others can read (the CA is public)
+    mode: (file) => (file === p.ca ? 0o644 : 0o600),
     prepare: async () => {
       await mkdir(p.snippets, { recursive: true, mode: 0o755 });
     },
@@ -115,6 +126,19 @@ export function directoryTarget(
           ]
         : [],
   };
+}
+
+/**
+ * The server's certificate against the CA given: a certificate problem refuses the change
+ * (`invalid`, naming it); a server that does not answer now does not (the connect job says why).
+ */
+async function refuseWrongCa(l: LdapSettings): Promise<void> {
+  const { host, port } = hostPortOf(l.uri);
+  try {
+    await checkTls({ host, port, startTls: l.startTls, ca: l.caCert, timeoutMs: 10_000 });
+  } catch (e) {
+    if (e instanceof CertError) throw invalid(`caCert: ${l.uri}: ${e.message}`, { step: 'tls' });
+  }
 }
 
 export interface LdapDirectory {
@@ -146,7 +170,9 @@ const Settings = {
 
 const StepReportSchema = Type.Object({
   step: Type.Union(
-    ['resolve', 'connect', 'starttls', 'bind', 'users', 'groups'].map((s) => Type.Literal(s as StepName)),
+    ['resolve', 'connect', 'tls', 'starttls', 'bind', 'users', 'groups'].map((s) =>
+      Type.Literal(s as StepName),
+    ),
   ),
   ok: Type.Boolean(),
   detail: Type.String({ description: 'what the step found, or its failure in the server’s words' }),
@@ -218,6 +244,7 @@ export function ldapDirectory(deps: AgentDeps, timeoutMs: number): LdapDirectory
       ...(o.signal ? { signal: o.signal } : {}),
       ...(o.onStep ? { onStep: o.onStep } : {}),
       ...(o.health ? { skipUsers: true } : {}),
+      ...(settings.caCert ? { ca: { pem: settings.caCert, file: paths.ca } } : {}),
     });
     if (r.steps.some((s) => s.step === 'groups')) lastGroups = r.groups;
     if (r.steps.some((s) => s.step === 'users')) lastUsers = r.users;
@@ -265,7 +292,13 @@ export function ldapDirectory(deps: AgentDeps, timeoutMs: number): LdapDirectory
       params: Type.Object({}, { additionalProperties: false }),
       result: Type.Object({
         configured: Type.Boolean(),
-        settings: Type.Optional(Type.Object({ ...Settings, startTls: Type.Boolean() })),
+        settings: Type.Optional(
+          Type.Object({
+            ...Settings,
+            startTls: Type.Boolean(),
+            caCert: Type.Optional(Type.String({ description: 'the CA (PEM)' })),
+          }),
+        ),
         passwordSet: Type.Boolean({ description: 'a bind password is kept in secrets.env' }),
         sssdConf: Type.String({ description: 'the rendered sssd.conf (mode 0600)' }),
       }),
@@ -292,6 +325,7 @@ export function ldapDirectory(deps: AgentDeps, timeoutMs: number): LdapDirectory
           startTls: Type.Optional(
             Type.Boolean({ description: 'StartTLS on an ldap:// connection (default false)' }),
           ),
+          caCert: Type.Optional(CaCertInputSchema),
           bindPassword: Type.Optional(BindPasswordSchema),
         },
         { additionalProperties: false },
@@ -301,8 +335,14 @@ export function ldapDirectory(deps: AgentDeps, timeoutMs: number): LdapDirectory
       mutating: true,
       secretParams: ['bindPassword'],
       handler: async (p, ctx) => {
-        const { bindPassword, ...rest } = p;
-        const ldap: LdapSettings = { ...rest, startTls: rest.startTls ?? false };
+        const { bindPassword, caCert, ...rest } = p;
+        const ldap: LdapSettings = {
+          ...rest,
+          startTls: rest.startTls ?? false,
+          ...(caCert !== undefined ? { caCert: await caPemOf(caCert) } : {}),
+        };
+        // a CA the server's certificate does not chain to is refused before anything changes
+        if (ldap.caCert && (ldap.startTls || /^ldaps:/i.test(ldap.uri))) await refuseWrongCa(ldap);
         return (await change(ctx, `shares.directory.ldap.set ${ldap.uri}`, (cur) => {
           if (!bindPassword && !deps.secrets.has(LDAP_SECRET_KEY))
             throw invalid('the bind password is needed the first time (bindPassword)');

@@ -33,10 +33,18 @@ export function gidRolesOf(grants: RoleGrant[], groups: DirectoryGroup[]): GidRo
   });
 }
 
-export function directoryRoleMethods(dir: LdapDirectory): AnyMethodDef[] {
+/** The directories' groups a role may name: the LDAP directory's, and AD groups through winbind. */
+export interface RoleGroups {
+  /** the groups last read (LDAP search, winbind) */
+  groups(): DirectoryGroup[];
+  /** read a group again (an AD group through winbind) after a mapping names it */
+  refresh(name: string): Promise<void>;
+}
+
+export function directoryRoleMethods(dir: LdapDirectory, known: RoleGroups): AnyMethodDef[] {
   const state = () => dir.managed.state();
   const items = () => {
-    const byName = new Map(dir.groups().map((g) => [g.name, g.gid]));
+    const byName = new Map(known.groups().map((g) => [g.name, g.gid]));
     return state().roles.map((r) => {
       const gid = byName.get(r.group);
       return { ...r, ...(gid !== undefined ? { gid } : {}) };
@@ -58,7 +66,8 @@ export function directoryRoleMethods(dir: LdapDirectory): AnyMethodDef[] {
         ),
         result: ApplyResult,
         handler: async (p, ctx) => {
-          const gid = dir.groups().find((g) => g.name === p.group)?.gid;
+          await known.refresh(p.group);
+          const gid = known.groups().find((g) => g.name === p.group)?.gid;
           if (gid !== undefined) ctx.auditDetail?.({ gid });
           return (await dir.change(ctx, `shares.directory.role.set ${p.group} ${p.role}`, (cur) => ({
             state: {

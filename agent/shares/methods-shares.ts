@@ -10,6 +10,7 @@ import type { AgentDeps } from '../deps.js';
 import { accessMatrix, type PathInfo, type Principal } from './access.js';
 import type { AccountBackend, AccountDb } from './accounts.js';
 import type { SharesConfig } from './config.js';
+import { DomainNameSchema } from './directory-ad-users.js';
 import {
   AccountNameSchema,
   HostNameSchema,
@@ -82,7 +83,7 @@ export interface SharesMethodsContext {
   ): Promise<{ effects: Effect[]; dataset?: string; notes: string[]; snapshotDir: boolean }>;
   accounts(): AccountBackend;
   /** the accounts the access matrix resolves: the local ones and the directory's (LDAP) */
-  accessDb?(): Promise<AccountDb>;
+  accessDb?(names: { users: string[]; groups: string[] }): Promise<AccountDb>;
   stat(path: string): Promise<PathInfo | undefined>;
   /** the share datasets' space through the zfs port (none without it) */
   space(datasets: string[]): Promise<Map<string, { used: number; available: number }>>;
@@ -205,7 +206,7 @@ export function shareMethods(sc: SharesMethodsContext): AnyMethodDef[] {
           ];
           const snapshots = prov.dataset ? prov.snapshotDir : existsSync(snapshotDirOf(share));
           notes = [...prov.notes, ...(share.previousVersions && !snapshots ? [noSnapshots(share)] : [])];
-          return { state: { shares: [...cur.shares, share] }, effects };
+          return { state: { ...cur, shares: [...cur.shares, share] }, effects };
         });
         (r as { notes: string[] }).notes.push(...notes);
         if (!ctx.dryRun) sc.deps.events.publish('shares.changed', { name, action: 'created' });
@@ -233,7 +234,10 @@ export function shareMethods(sc: SharesMethodsContext): AnyMethodDef[] {
               ? [sc.setQuota(ds, next.quota ?? null, prev.quota ?? null)]
               : [];
           notes = next.previousVersions && !existsSync(snapshotDirOf(next)) ? [noSnapshots(next)] : [];
-          return { state: { shares: cur.shares.map((s) => (s.name === p.name ? next : s)) }, effects };
+          return {
+            state: { ...cur, shares: cur.shares.map((s) => (s.name === p.name ? next : s)) },
+            effects,
+          };
         });
         (r as { notes: string[] }).notes.push(...notes);
         if (!ctx.dryRun) sc.deps.events.publish('shares.changed', { name: p.name, action: 'updated' });
@@ -250,7 +254,7 @@ export function shareMethods(sc: SharesMethodsContext): AnyMethodDef[] {
       handler: async (p, ctx) => {
         const r = await sc.change(ctx, `share ${p.name} deleted`, (cur) => {
           findShare(cur, p.name);
-          return { state: { shares: cur.shares.filter((s) => s.name !== p.name) } };
+          return { state: { ...cur, shares: cur.shares.filter((s) => s.name !== p.name) } };
         });
         if (!ctx.dryRun) sc.deps.events.publish('shares.changed', { name: p.name, action: 'deleted' });
         return r as never;
@@ -263,15 +267,16 @@ export function shareMethods(sc: SharesMethodsContext): AnyMethodDef[] {
       params: Type.Object(
         {
           users: Type.Optional(
-            Type.Array(AccountNameSchema, {
+            Type.Array(Type.Union([AccountNameSchema, DomainNameSchema]), {
               maxItems: 256,
-              description: 'users (default: every share user)',
+              description: 'users (default: every share user); DOMAIN\\name: a domain user through winbind',
             }),
           ),
           groups: Type.Optional(
-            Type.Array(AccountNameSchema, {
+            Type.Array(Type.Union([AccountNameSchema, DomainNameSchema]), {
               maxItems: 256,
-              description: 'a member of each group (and of no other)',
+              description:
+                'a member of each group (and of no other); DOMAIN\\name: a domain group through winbind',
             }),
           ),
           guest: Type.Optional(Type.Boolean({ description: 'include an anonymous guest (default true)' })),
@@ -313,7 +318,8 @@ export function shareMethods(sc: SharesMethodsContext): AnyMethodDef[] {
           : p.shares
             ? p.shares.map((n) => findShare(sc.state(), n))
             : all;
-        const db = sc.accessDb ? await sc.accessDb() : await sc.accounts().read();
+        const asked = { users: p.users ?? [], groups: p.groups ?? [] };
+        const db = sc.accessDb ? await sc.accessDb(asked) : await sc.accounts().read();
         const users =
           p.users ??
           (p.groups

@@ -13,7 +13,7 @@ import { Type } from '@sinclair/typebox';
 import { unavailable } from '../../rpc/errors.js';
 import { type AnyMethodDef, type CallContext, defineMethod } from '../../rpc/registry.js';
 import { configOf } from '../config.js';
-import { appliedOf, changeState, planOf, reapplyState } from '../config-set/change.js';
+import { appliedOf, changeOptions, changeState, planOf } from '../config-set/change.js';
 import type { Effect } from '../config-set/index.js';
 import { configMethods } from '../config-set/methods.js';
 import type { Service, ServiceFactory, Subsystem } from '../deps.js';
@@ -25,8 +25,11 @@ import { sharesConfig } from './config.js';
 import { adMethods } from './directory-ad.js';
 import type { ResolveSrv } from './directory-ad-dns.js';
 import { adPathsOf } from './directory-ad-model.js';
+import { isDomainName, withDomain } from './directory-ad-users.js';
 import { ldapDirectory } from './directory-ldap.js';
+import type { DirectoryGroup } from './directory-ldap-client.js';
 import { directoryRoleMethods, gidRolesOf } from './directory-roles.js';
+import { quotaDrift, quotaDriftItem, quotaFixes } from './drift-quota.js';
 import { accountMethods } from './methods-accounts.js';
 import { sessionMethods } from './methods-sessions.js';
 import { ApplyResult, type SharesMethodsContext, shareMethods } from './methods-shares.js';
@@ -51,12 +54,19 @@ const INSTALL_ACL = 'apt-get install acl';
 const INSTALL_NFS = 'install Debian’s NFS server (apt-get install nfs-kernel-server)';
 
 const DriftItem = Type.Object({
-  kind: Type.Union([Type.Literal('file'), Type.Literal('directory'), Type.Literal('export')], {
-    description: 'export: an NFS export of the file missing from the kernel table (exportfs -v)',
-  }),
+  kind: Type.Union(
+    [Type.Literal('file'), Type.Literal('directory'), Type.Literal('export'), Type.Literal('quota')],
+    {
+      description:
+        'export: an NFS export of the file missing from the kernel table (exportfs -v); quota: a share dataset’s refquota not the desired one',
+    },
+  ),
   what: Type.String(),
   detail: Type.String(),
+  want: Type.Optional(Type.String({ description: 'quota: the desired quota ("20M", bytes or none)' })),
+  have: Type.Optional(Type.String({ description: 'quota: the dataset’s refquota in bytes, or none' })),
 });
+type DriftEntry = typeof DriftItem.static;
 
 /** A client of the file and one of the table: names aside from case, or a name the resolver made fully qualified. */
 const sameClient = (want: string, have: string) =>
@@ -231,7 +241,11 @@ export function createSharesService(o: { resolveSrv?: ResolveSrv } = {}): Servic
       pathOf,
       provision,
       accounts: accountsOf,
-      accessDb: async () => directory.withDirectory(await accountsOf().read()),
+      // the local accounts, the LDAP directory's, and the domain users and groups asked for (winbind)
+      accessDb: async (names: { users: string[]; groups: string[] }) => {
+        const db = await directory.withDirectory(await accountsOf().read());
+        return state().ad && ad.winbindd.running() ? withDomain(db, ad.domain, names) : db;
+      },
       stat: statOf,
       conf: paths.conf,
       // the datasets' space for shares.get/list: without the zfs subsystem (or zfs), none shown
@@ -265,15 +279,35 @@ export function createSharesService(o: { resolveSrv?: ResolveSrv } = {}): Servic
           })),
       );
     }
+    // Active Directory groups a role names, as the member's winbindd last answered
+    let adGroups: DirectoryGroup[] = [];
+    const refreshAdGroup = async (name: string) => {
+      if (!isDomainName(name) || !state().ad || !ad.winbindd.running()) return;
+      const g = await ad.domain.group(name).catch(() => undefined);
+      adGroups = [...adGroups.filter((x) => x.name !== name), ...(g ? [{ ...g, name }] : [])];
+    };
     const ad = adMethods({
       ...sc,
       paths: adPathsOf(paths.dirs.private),
       render: (st) => renderSmbConf(st, smbGlobals(cfg, paths)),
       resolveSrv: o.resolveSrv,
+      afterWinbind: async () => {
+        for (const r of directory.managed.state().roles) await refreshAdGroup(r.group);
+      },
     });
+    const roleGroups = {
+      groups: () => [...directory.groups(), ...(state().ad ? adGroups : [])],
+      refresh: refreshAdGroup,
+    };
+
+    /** The share datasets' refquotas that differ from the desired quotas (through the zfs port). */
+    const quotasOf = async (st: SharesState) =>
+      deps.ports.has(DATASETS) && st.shares.some((s) => s.dataset)
+        ? quotaDrift(st, deps.ports.need(DATASETS))
+        : [];
 
     async function drift() {
-      const items: { kind: 'file' | 'directory' | 'export'; what: string; detail: string }[] = [];
+      const items: DriftEntry[] = [];
       const want = await target.render(state());
       for (const [file, text] of want) {
         const have = await readFile(file, 'utf8').catch(() => undefined);
@@ -285,6 +319,7 @@ export function createSharesService(o: { resolveSrv?: ResolveSrv } = {}): Servic
         if (!(await statOf(s.path, false)))
           items.push({ kind: 'directory', what: s.path, detail: `share ${s.name}: directory missing` });
       items.push(...(await exportDrift()));
+      items.push(...(await quotasOf(state()).catch(() => [])).map(quotaDriftItem));
       return items;
     }
 
@@ -329,7 +364,7 @@ export function createSharesService(o: { resolveSrv?: ResolveSrv } = {}): Servic
       ...shareMethods(sc),
       ...accountMethods(sc),
       ...directory.methods,
-      ...directoryRoleMethods(directory),
+      ...directoryRoleMethods(directory, roleGroups),
       ...sessionMethods({
         requireSamba,
         read: readSmbstatus,
@@ -368,7 +403,18 @@ export function createSharesService(o: { resolveSrv?: ResolveSrv } = {}): Servic
         role: 'admin',
         mutating: true,
         handler: async (_p, ctx) => {
-          const r = await reapplyState(managed, ctx, 'shares.apply', () => requireFor(state(), state()));
+          if (!ctx.dryRun) await requireFor(state(), state());
+          // inside the pipeline's lock: the refquotas set by hand are put back first (their effects)
+          const r = await managed.update(
+            async (cur) => {
+              const drifted = await quotasOf(cur);
+              return {
+                state: cur,
+                effects: drifted.length ? quotaFixes(drifted, deps.ports.need(DATASETS)) : [],
+              };
+            },
+            { ...changeOptions(ctx, 'shares.apply'), forceActivate: true },
+          );
           if (ctx.dryRun) return planOf(r);
           await deps.alerts.clear('shares.drift');
           return appliedOf(r);
@@ -389,12 +435,14 @@ export function createSharesService(o: { resolveSrv?: ResolveSrv } = {}): Servic
       start: () => {
         directory.start();
         ad.health.start();
+        void ad.start();
       },
       stop: async () => {
         await directory.stop();
-        await ad.health.stop();
+        ad.health.stop();
+        await ad.stop();
       },
-      gidRoles: () => gidRolesOf(directory.managed.state().roles, directory.groups()),
+      gidRoles: () => gidRolesOf(directory.managed.state().roles, roleGroups.groups()),
     };
   };
 }

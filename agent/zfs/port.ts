@@ -52,6 +52,8 @@ export interface DatasetSpace {
 export { zfsResumeToken } from './commands.js';
 /** A quota as the zfs subsystem takes sizes (properties.ts `Size`): bytes, or "10G", "1.5T". */
 export { Size as SizeSchema } from './properties.js';
+/** Bytes of a size as the zfs subsystem takes and prints them ("20M" → 20971520; "none" → undefined). */
+export { parseSize as sizeBytes } from './units.js';
 
 export interface DatasetsPort {
   /**

@@ -24,6 +24,7 @@ import {
   testjoinOf,
 } from '../../agent/shares/directory-ad-parse.js';
 import { joinPlan } from '../../agent/shares/directory-ad-steps.js';
+import { isDomainName, parseWbGroup, parseWbUser } from '../../agent/shares/directory-ad-users.js';
 import { renderSmbConf } from '../../agent/shares/render-smb.js';
 import { repoRoot, tempDir } from '../helpers/paths.js';
 
@@ -188,7 +189,29 @@ describe('the rendered member server', () => {
     const plan = joinPlan({ conf: '/c', paths: adPathsOf('/p') }, AD, 'Administrator', false, [
       ['testparm', '-s', '/c'],
     ]);
-    assert.equal(plan.length, 8);
+    assert.equal(plan.length, 9);
+    assert.deepEqual(plan.at(-1), ['winbindd', '-s', '/c', '--foreground', '--no-process-group']);
     for (const a of plan) for (const x of a) assert.doesNotMatch(x, /pass/i);
+  });
+});
+
+describe('what wbinfo says (recorded against the sandbox DC, Samba 4.17)', () => {
+  it('a user (wbinfo -i) and a group (wbinfo --group-info); DOMAIN\\name held to a pattern', () => {
+    assert.deepEqual(parseWbUser('CALYPSO\\bob:*:101106:100513::/home/CALYPSO/bob:/bin/false\n'), {
+      name: 'CALYPSO\\bob',
+      uid: 101106,
+      gid: 100513,
+      home: '/home/CALYPSO/bob',
+      shell: '/bin/false',
+    });
+    assert.equal(parseWbUser('failed to call wbcGetpwnam: WBC_ERR_DOMAIN_NOT_FOUND'), undefined);
+    assert.deepEqual(parseWbGroup('CALYPSO\\domain admins:x:100512:\n'), {
+      name: 'CALYPSO\\domain admins',
+      gid: 100512,
+      members: [],
+    });
+    for (const ok of ['CALYPSO\\bob', 'CALYPSO\\domain admins', 'C-1\\m1$']) assert.ok(isDomainName(ok), ok);
+    for (const bad of ['bob', 'CALYPSO\\', 'CALYPSO\\bob\nx', 'CALYPSO\\a b ', 'TOO-LONG-DOMAIN-X\\bob'])
+      assert.ok(!isDomainName(bad), bad);
   });
 });

@@ -20,8 +20,11 @@ import type { JobRecord } from '../../agent/jobs.js';
 import { createRunner, type Runner } from '../../agent/runner.js';
 import type { ResolveSrv } from '../../agent/shares/directory-ad-dns.js';
 import { createSharesService, sharesSubsystem } from '../../agent/shares/service.js';
-import { type SambaDc, sambaDcMissing, startSambaDc } from '../../sandbox/samba-dc.js';
+import { processesReferring } from '../../sandbox/procs.js';
+import { type MemberNs, type SambaDc, sambaDcMissing, startSambaDc } from '../../sandbox/samba-dc.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
+import { startMemberSmbd } from './ad-member-lab.js';
+import { freePort } from './smb-lab.js';
 
 const run = promisify(execFile);
 const missing = sambaDcMissing();
@@ -40,20 +43,32 @@ interface Joined {
 }
 
 let dc: SambaDc;
+/** the member's namespaces: the DC's network, a mount namespace (and /run/samba) of its own */
+let member: MemberNs;
 let t: TestAgent;
+let smbPort = 0;
 let skewMs = 0;
 /** what the agent ran, as it asked (without the nsenter before it) */
 const ran: string[][] = [];
 const hostKeytab = existsSync('/etc/krb5.keytab');
+const BOB = { name: 'CALYPSO\\bob', password: 'Bob-Domain-1!' };
+/** a command in the member's namespaces, as a test client */
+const inMember = async (...argv: string[]) => {
+  const [bin, ...rest] = member.wrap(argv);
+  return (await run(bin as string, rest, { timeout: 30_000 })).stdout;
+};
 
-/** The agent's runner, each command in the DC's namespaces. */
+/** The agent's runner, each command in the member's namespaces (inside the DC's network). */
 function inDc(inner: Runner): Runner {
   return {
     run: (argv, o) => {
       ran.push([...argv]);
-      return inner.run(dc.wrap(argv), { ...o, shownArgv: argv });
+      return inner.run(member.wrap(argv), { ...o, shownArgv: argv });
     },
-    spawn: (argv, o) => inner.spawn(dc.wrap(argv), { ...o, shownArgv: argv }),
+    spawn: (argv, o) => {
+      ran.push([...argv]);
+      return inner.spawn(member.wrap(argv), { ...o, shownArgv: argv });
+    },
     which: (n) => inner.which(n),
   };
 }
@@ -128,10 +143,15 @@ describe('Active Directory join against a real Samba AD DC', { skip: missing, ti
   before(async () => {
     dc = await startSambaDc();
     try {
+      member = await dc.member();
+      // a domain user made before anyone asks winbind for it (winbind caches a name it did not find)
+      dc.tool('user', 'create', 'bob', BOB.password);
+      smbPort = await freePort();
       t = await startTestAgent({
         services: [{ ...sharesSubsystem, service: createSharesService({ resolveSrv: resolveInDc }) }],
         runner: inDc(createRunner()),
         clock: { now: () => Date.now() + skewMs },
+        config: { shares: { smbPort, smbInterfaces: ['127.0.0.1'] } },
       });
     } catch (e) {
       await dc.stop();
@@ -216,14 +236,18 @@ describe('Active Directory join against a real Samba AD DC', { skip: missing, ti
         'join',
         'keytab',
         'test join',
+        'winbind',
       ].map((n) => [n, true]),
     );
     assert.match(r.steps[1]?.detail ?? '', /dc1\.calypso\.test:389/);
     assert.match(r.steps[6]?.detail ?? '', new RegExp(`host/${NAME}@CALYPSO.TEST`, 'i'));
     assert.deepEqual(r.commands, plan.commands, 'the dry run lists what the real run ran');
     // (and the pipeline's read-only probe whether an smbd runs to reload: `smbcontrol … ping`)
+    // (and winbindd's readiness probe, `wbinfo -p`, as often as it takes)
     assert.deepEqual(
-      ran.filter((a) => !(a[0] === 'smbcontrol' && a.at(-1) === 'ping')),
+      ran.filter(
+        (a) => !(a[0] === 'smbcontrol' && a.at(-1) === 'ping') && !(a[0] === 'wbinfo' && a[1] === '-p'),
+      ),
       plan.commands,
       'and the runner ran exactly that',
     );
@@ -242,6 +266,63 @@ describe('Active Directory join against a real Samba AD DC', { skip: missing, ti
     assert.ok(!JSON.stringify(j).includes(dc.adminPassword));
     for (const f of filesUnder(t.prefix))
       assert.ok(!readFileSync(f).includes(dc.adminPassword), `${f} holds the admin password`);
+  });
+
+  it('domain users and groups through the member’s own winbindd: NSS, the access matrix, a role, smbclient', async () => {
+    // the member's idmap (rid: 100000 + RID), not the DC's (which maps Administrator to root)
+    assert.match(
+      await inMember('wbinfo', '-i', 'CALYPSO\\administrator'),
+      /^CALYPSO\\administrator:\*:100500:100513:/,
+    );
+    const bob = (await inMember('getent', 'passwd', BOB.name)).split(':');
+    assert.equal(bob[0], BOB.name);
+    const bobUid = Number(bob[2]);
+    assert.ok(bobUid > 101_000 && bobUid < 200_000, `bob's uid ${bobUid} from the member's rid range`);
+    // a share whose directory only Domain Admins (gid 100512) may write
+    const conf = (await t.call<{ smbConf: string }>('shares.status')).smbConf;
+    await t.call('shares.create', { name: 'adminsonly', protocols: ['smb'] });
+    const dir = (await t.call<{ path: string }>('shares.get', { name: 'adminsonly' })).path;
+    await run('chown', ['0:100512', dir]);
+    await run('chmod', ['0770', dir]);
+    // the prefix (0700) must let a domain user pass, as an appliance's /srv does
+    await run('chmod', ['0755', t.prefix]);
+    const admin = { name: 'CALYPSO\\Administrator', password: dc.adminPassword };
+    const m = await t.call<{ cells: { principal: string; access: string; why: string }[] }>('shares.access', {
+      users: [admin.name, BOB.name, 'CALYPSO\\nobody-here'],
+      groups: ['CALYPSO\\domain admins'],
+      guest: false,
+      shares: ['adminsonly'],
+    });
+    const cell = (p: string) => m.cells.find((c) => c.principal === p);
+    assert.equal(cell(admin.name)?.access, 'write', JSON.stringify(m.cells));
+    assert.equal(cell(BOB.name)?.access, 'none');
+    assert.equal(cell('@CALYPSO\\domain admins')?.access ?? cell('CALYPSO\\domain admins')?.access, 'write');
+    assert.match(cell('CALYPSO\\nobody-here')?.why ?? '', /winbind knows no user CALYPSO\\nobody-here/);
+    // a domain group onto a Calypso role: the gids NSS (winbind) gives the user's session
+    const gids = (await inMember('id', '-G', admin.name)).trim().split(/\s+/).map(Number);
+    const peer = { pid: 4711, uid: 100500, gid: 100513, groups: gids };
+    assert.equal(t.agent.identityOf(peer).role, 'none');
+    await t.call('shares.directory.role.set', { group: 'CALYPSO\\domain admins', role: 'operator' });
+    assert.equal(t.agent.identityOf(peer).role, 'operator');
+    const roles = await t.call<{ items: { group: string; gid?: number }[] }>('shares.directory.role.list');
+    assert.deepEqual(
+      roles.items.map((r) => [r.group, r.gid]),
+      [['CALYPSO\\domain admins', 100512]],
+    );
+    const bobGids = (await inMember('id', '-G', BOB.name)).trim().split(/\s+/).map(Number);
+    assert.equal(t.agent.identityOf({ pid: 4712, uid: bobUid, gid: 100513, groups: bobGids }).role, 'none');
+    // the real client, as each domain user, gets what the matrix said
+    const smbd = await startMemberSmbd(member, conf, smbPort, t.prefix);
+    try {
+      const a = await smbd.client('adminsonly', admin, 'mkdir made-by-admin; ls');
+      assert.ok(a.ok, a.out);
+      assert.match(a.out, /made-by-admin/);
+      const b = await smbd.client('adminsonly', BOB, 'ls');
+      assert.ok(!b.ok, b.out);
+      assert.match(b.out, /NT_STATUS_ACCESS_DENIED/);
+    } finally {
+      await smbd.stop();
+    }
   });
 
   it('raises shares.ad.join when the machine account is deleted on the DC, and clears it after a new join', async () => {
@@ -275,5 +356,12 @@ describe('Active Directory join against a real Samba AD DC', { skip: missing, ti
     const conf = (await t.call<{ smbConf: string }>('shares.status')).smbConf;
     assert.match(readFileSync(conf, 'utf8'), /security = user/);
     assert.equal((await t.call<{ configured: boolean }>('shares.directory.ad.status')).configured, false);
+    await assert.rejects(inMember('wbinfo', '-p'), 'the member’s winbindd is stopped');
+    // and the RPC helpers winbindd and smbd started on demand (they leave its process group)
+    assert.deepEqual(
+      processesReferring(conf).filter((p) => /winbindd|dcerpcd|rpcd_/.test(p.name)),
+      [],
+      'no Samba helper of the agent’s smb.conf left',
+    );
   });
 });

@@ -7,16 +7,20 @@
  * Previous Versions: the snapshots of the share's dataset are visible where shadow_copy2 looks.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { sharesSubsystem } from '../../agent/shares/service.js';
 import { sleep } from '../../agent/util/time.js';
 import { createZfsService } from '../../agent/zfs/service.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
 import { destroyPools, FAST, poolName, useZfsFuse, vdevFiles } from '../zfs/helpers.js';
 import { freePort, nssFiles, type SmbAccounts, type Smbd, startSmbd } from './smb-lab.js';
+
+const run = promisify(execFile);
 
 interface Plan {
   commands: string[][];
@@ -204,5 +208,39 @@ describe('share datasets on zfs-fuse', { timeout: 240_000 }, () => {
     await t!.deps.audit.flushed();
     const audited = JSON.stringify(t!.deps.audit.query({ method: 'shares.update', limit: 10 }).items);
     assert.match(audited, /"quota":null/);
+  });
+  it('a refquota changed by hand is drift (kind quota, want and have); shares.apply sets it back, its dry run listing what it runs', async () => {
+    const dataset = `${pool}/calypso/shares/q`;
+    await t!.call('shares.update', { name: 'q', set: { quota: '40M' } });
+    const quotaItems = async () =>
+      (
+        await t!.call<{
+          inSync: boolean;
+          items: { kind: string; what: string; want?: string; have?: string }[];
+        }>('shares.drift')
+      ).items.filter((i) => i.kind === 'quota');
+    assert.deepEqual(await quotaItems(), []);
+    // by hand, as an administrator at the shell would
+    await run('zfs', ['set', 'refquota=60M', dataset]);
+    const [item, ...more] = await quotaItems();
+    assert.deepEqual(more, []);
+    assert.deepEqual(
+      [item?.what, item?.want, item?.have],
+      [dataset, '40M', String(60 * 1024 * 1024)],
+      JSON.stringify(item),
+    );
+    const fix = ['zfs', 'set', 'refquota=40M', dataset];
+    const dry = await t!.call<Plan>('shares.apply', { dryRun: true });
+    assert.deepEqual(dry.commands[0], fix, dry.commands.map((c) => c.join(' ')).join('\n'));
+    assert.equal((await quotaItems()).length, 1, 'a dry run changes nothing');
+    const real = await t!.call<Plan>('shares.apply');
+    assert.deepEqual(real.commands, dry.commands);
+    assert.deepEqual(await quotaItems(), []);
+    const refquota = (
+      await t!.call<{ properties: Record<string, { value: string }> }>('dataset.get', { name: dataset })
+    ).properties.refquota?.value;
+    assert.equal(refquota, String(40 * 1024 * 1024));
+    // and with nothing drifted, apply sets no quota
+    assert.ok(!(await t!.call<Plan>('shares.apply', { dryRun: true })).commands.some((c) => c[0] === 'zfs'));
   });
 });

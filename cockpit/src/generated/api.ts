@@ -6925,10 +6925,10 @@ export interface Methods {
   /** The access matrix: what each user, group member, guest and client host may do on each share (none/read/write) and why; computed, nothing is tried or changed */
   "shares.access": {
     params: {
-      /** users (default: every share user) */
-      users?: string[];
-      /** a member of each group (and of no other) */
-      groups?: string[];
+      /** users (default: every share user); DOMAIN\name: a domain user through winbind */
+      users?: Array<string | string>;
+      /** a member of each group (and of no other); DOMAIN\name: a domain group through winbind */
+      groups?: Array<string | string>;
       /** include an anonymous guest (default true) */
       guest?: boolean;
       /** client addresses or host names (a name matches NFS name and wildcard entries) */
@@ -7246,7 +7246,7 @@ export interface Methods {
     /** what the job ends with (job.get) */
     jobResult: {
       steps: Array<{
-        step: "resolve" | "connect" | "starttls" | "bind" | "users" | "groups";
+        step: "resolve" | "connect" | "tls" | "starttls" | "bind" | "users" | "groups";
         ok: boolean;
         /** what the step found, or its failure in the server’s words */
         detail: string;
@@ -7290,6 +7290,8 @@ export interface Methods {
         /** the account the appliance binds as (read access to users and groups) */
         bindDn: string;
         startTls: boolean;
+        /** the CA (PEM) */
+        caCert?: string;
       };
       /** a bind password is kept in secrets.env */
       passwordSet: boolean;
@@ -7312,6 +7314,8 @@ export interface Methods {
       bindDn: string;
       /** StartTLS on an ldap:// connection (default false) */
       startTls?: boolean;
+      /** the CA the directory’s certificate must chain to: PEM text (-----BEGIN CERTIFICATE-----…) or the absolute path of a PEM file */
+      caCert?: string;
       /** the bind DN’s password (printable, no spaces); kept in secrets.env only, never shown */
       bindPassword?: string;
       /** return the commands and file diffs that would be applied; change nothing */
@@ -7329,7 +7333,7 @@ export interface Methods {
   /** Take a directory group’s role away */
   "shares.directory.role.delete": {
     params: {
-      /** a directory group’s name (its cn) */
+      /** a directory group’s name: an LDAP group’s cn, or DOMAIN\name for an Active Directory group (through winbind) */
       group: string;
       /** return the commands and file diffs that would be applied; change nothing */
       dryRun?: boolean;
@@ -7346,11 +7350,11 @@ export interface Methods {
   /** One role mapping by group. */
   "shares.directory.role.get": {
     params: {
-      /** a directory group’s name (its cn) */
+      /** a directory group’s name: an LDAP group’s cn, or DOMAIN\name for an Active Directory group (through winbind) */
       group: string;
     };
     result: {
-      /** a directory group’s name (its cn) */
+      /** a directory group’s name: an LDAP group’s cn, or DOMAIN\name for an Active Directory group (through winbind) */
       group: string;
       /** the Calypso role its members get (admin ⊃ operator ⊃ auditor) */
       role: "admin" | "operator" | "auditor";
@@ -7363,7 +7367,7 @@ export interface Methods {
     params: {};
     result: {
       items: Array<{
-        /** a directory group’s name (its cn) */
+        /** a directory group’s name: an LDAP group’s cn, or DOMAIN\name for an Active Directory group (through winbind) */
         group: string;
         /** the Calypso role its members get (admin ⊃ operator ⊃ auditor) */
         role: "admin" | "operator" | "auditor";
@@ -7377,7 +7381,7 @@ export interface Methods {
   /** Give the members of a directory group a Calypso role (admin, operator or auditor) */
   "shares.directory.role.set": {
     params: {
-      /** a directory group’s name (its cn) */
+      /** a directory group’s name: an LDAP group’s cn, or DOMAIN\name for an Active Directory group (through winbind) */
       group: string;
       /** the Calypso role its members get (admin ⊃ operator ⊃ auditor) */
       role: "admin" | "operator" | "auditor";
@@ -7413,10 +7417,14 @@ export interface Methods {
     result: {
       inSync: boolean;
       items: Array<{
-        /** export: an NFS export of the file missing from the kernel table (exportfs -v) */
-        kind: "file" | "directory" | "export";
+        /** export: an NFS export of the file missing from the kernel table (exportfs -v); quota: a share dataset’s refquota not the desired one */
+        kind: "file" | "directory" | "export" | "quota";
         what: string;
         detail: string;
+        /** quota: the desired quota ("20M", bytes or none) */
+        want?: string;
+        /** quota: the dataset’s refquota in bytes, or none */
+        have?: string;
       }>;
     };
   };

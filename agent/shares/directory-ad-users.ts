@@ -1,0 +1,92 @@
+/**
+ * Domain users and groups of an Active Directory member, read through the member's winbindd
+ * with `wbinfo` (winbind.ts): a user's passwd entry and groups, a group's gid — for the access
+ * matrix (a domain user or a member of a domain group) and the role mapping (a domain group's
+ * gid). Names are `DOMAIN\name` as winbind spells them; they reach wbinfo as argv elements only.
+ */
+import { Type } from '@sinclair/typebox';
+import type { Runner } from '../runner.js';
+import type { AccountDb, GroupEntry, PasswdEntry } from './accounts.js';
+
+/** `DOMAIN\name`: a NetBIOS domain, a backslash, a sAMAccountName (inner spaces: "domain users"). */
+export const DOMAIN_NAME =
+  '^[A-Za-z0-9][A-Za-z0-9-]{0,14}\\\\[A-Za-z0-9_.-]([A-Za-z0-9 _.$-]{0,62}[A-Za-z0-9_.$-])?$';
+export const DomainNameSchema = Type.String({
+  pattern: DOMAIN_NAME,
+  description: 'an Active Directory user or group as winbind names it: DOMAIN\\name',
+});
+export const isDomainName = (n: string) => new RegExp(DOMAIN_NAME).test(n);
+
+export const wbUserArgv = (name: string) => ['wbinfo', '-i', name];
+export const wbUserGroupsArgv = (name: string) => ['wbinfo', '-r', name];
+export const wbGroupArgv = (name: string) => ['wbinfo', '--group-info', name];
+export const wbGidArgv = (gid: number) => ['wbinfo', '--gid-info', String(gid)];
+
+/** `name:*:uid:gid:gecos:home:shell` (wbinfo -i). */
+export function parseWbUser(line: string): PasswdEntry | undefined {
+  const f = line.trim().split(':');
+  if (f.length < 7 || !/^\d+$/.test(f[2] ?? '') || !/^\d+$/.test(f[3] ?? '')) return undefined;
+  return { name: f[0]!, uid: Number(f[2]), gid: Number(f[3]), home: f[5] ?? '', shell: f[6] ?? '' };
+}
+
+/** `name:x:gid:members` (wbinfo --group-info, --gid-info). */
+export function parseWbGroup(line: string): GroupEntry | undefined {
+  const f = line.trim().split(':');
+  if (f.length < 3 || !/^\d+$/.test(f[2] ?? '')) return undefined;
+  return { name: f[0]!, gid: Number(f[2]), members: (f[3] ?? '').split(',').filter(Boolean) };
+}
+
+export interface DomainLookup {
+  user(name: string): Promise<{ user: PasswdEntry; groups: GroupEntry[] } | undefined>;
+  group(name: string): Promise<GroupEntry | undefined>;
+}
+
+export function domainLookup(runner: Runner, timeoutMs: number): DomainLookup {
+  const run = (argv: string[]) => runner.run(argv, { timeoutMs, okCodes: [0, 1, 255] });
+  return {
+    async user(name) {
+      const r = await run(wbUserArgv(name));
+      const user = r.code === 0 ? parseWbUser(r.stdout) : undefined;
+      if (!user) return undefined;
+      const g = await run(wbUserGroupsArgv(name));
+      const gids = g.code === 0 ? g.stdout.split('\n').filter((l) => /^\d+$/.test(l.trim())) : [];
+      const groups: GroupEntry[] = [];
+      for (const gid of new Set([String(user.gid), ...gids.map((x) => x.trim())])) {
+        const gr = await run(wbGidArgv(Number(gid)));
+        const entry = gr.code === 0 ? parseWbGroup(gr.stdout) : undefined;
+        if (entry) groups.push({ ...entry, members: [...new Set([...entry.members, user.name])] });
+      }
+      return { user, groups };
+    },
+    async group(name) {
+      const r = await run(wbGroupArgv(name));
+      return r.code === 0 ? parseWbGroup(r.stdout) : undefined;
+    },
+  };
+}
+
+/** The accounts with these domain users and groups added (as winbind answers for them; unknown ones left out). */
+export async function withDomain(
+  db: AccountDb,
+  lookup: DomainLookup,
+  names: { users: string[]; groups: string[] },
+): Promise<AccountDb> {
+  const users = [...db.users];
+  const groups = new Map(db.groups.map((g) => [g.name, { ...g, members: [...g.members] }]));
+  const addGroup = (g: GroupEntry) => {
+    const have = groups.get(g.name);
+    groups.set(g.name, have ? { ...have, members: [...new Set([...have.members, ...g.members])] } : g);
+  };
+  for (const n of names.users.filter(isDomainName)) {
+    const u = await lookup.user(n);
+    if (!u || users.some((x) => x.name === u.user.name)) continue;
+    // the matrix names the user as it was asked (winbind answers the domain in upper case)
+    users.push({ ...u.user, name: n });
+    for (const g of u.groups) addGroup({ ...g, members: g.members.map((m) => (m === u.user.name ? n : m)) });
+  }
+  for (const n of names.groups.filter(isDomainName)) {
+    const g = await lookup.group(n);
+    if (g) addGroup({ ...g, name: n });
+  }
+  return { users, groups: [...groups.values()] };
+}
