@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pairDr, type ReplLab, startReplLab } from './lab.js';
+import { pairDr, type ReplLab, run, startReplLab } from './lab.js';
 
 interface Report {
   id: string;
@@ -131,6 +131,13 @@ describe('replica drills on zfs-fuse', { timeout: 300_000 }, () => {
     assert.equal(alert?.state, 'active');
     assert.equal(alert?.level, 'critical');
     assert.match(alert?.detail ?? '', /dir\/b\.txt/);
+    await noClones();
+  });
+
+  it('the guard refuses a manifest of a snapshot outside its prefix, over ssh', async () => {
+    const r = await run(lab.ssh('dr', ['calypso', 'drill-manifest', '--', `${src}@s1`, '10', '1000']));
+    assert.equal(r.code, 126);
+    assert.match(r.stderr, new RegExp(`refused: .*${src}@s1 is not a snapshot under ${prefix}`));
     await noClones();
   });
 
