@@ -3,11 +3,14 @@
  * `node …/guard-main.js --prefix <dataset> [--send]` (`--send`: the key may also be pulled from). It checks SSH_ORIGINAL_COMMAND (guard.ts) and runs
  * the one allowed zfs argv without a shell, its stdin/stdout/stderr those of the SSH session,
  * or the combined reads and hold moves (state.ts: `calypso state` and `calypso settle`, one JSON
- * answer on stdout; `calypso holds`), or refuses with a message on stderr and exit status 126.
+ * answer on stdout; `calypso holds`; `calypso drill-manifest`, manifest.ts), or refuses with a message on stderr and exit status 126.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { checkCommand, checkSettle } from './guard.js';
+import { cloneName, makeManifest } from './manifest.js';
 import { applyHolds, type RunZfs, readState, settle } from './state.js';
 
 const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', TZ: 'UTC' };
@@ -39,7 +42,12 @@ try {
   if ('state' in decision)
     process.stdout.write(`${JSON.stringify(await readState(run, decision.state, prefix))}\n`);
   else if ('holds' in decision) await applyHolds(run, decision.holds.tag, decision.holds.ops);
-  else {
+  else if ('manifest' in decision) {
+    const { snapshot, limits } = decision.manifest;
+    const clone = cloneName(prefix);
+    const at = path.join(tmpdir(), path.basename(clone));
+    process.stdout.write(`${JSON.stringify(await makeManifest(run, snapshot, clone, at, limits))}\n`);
+  } else {
     const input = checkSettle(readFileSync(0, 'utf8'), decision.settle.datasets);
     if ('refusal' in input) {
       process.stderr.write(`calypso: refused: ${input.refusal}\n`);

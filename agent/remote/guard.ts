@@ -22,9 +22,13 @@
  * - `calypso settle -- calypso-repl:<task> <dataset>...`: after a run, compare the datasets' GUIDs
  *   with the source's and only then move the holds; the expectations and moves come on stdin as
  *   JSON, checked by checkSettle (only those datasets' snapshots, only this tag)
+ * - `calypso drill-manifest -- <dataset>@<snapshot> <maxFiles> <maxBytes>`: a replica drill's manifest
+ *   (manifest.ts): the snapshot cloned below the prefix, mounted read-only, walked (paths, sizes,
+ *   SHA-256), the clone destroyed; one JSON answer
  * Anything else (`ls /`, `zfs destroy` of a filesystem, a dataset outside the prefix, a shell) is refused.
  * The command line never reaches a shell: it is split here (plain words and '…' quotes only).
  */
+import { type Limits, MAX_LIMITS } from './manifest.js';
 import { type Expected, type HoldOp, parseHoldOps } from './state.js';
 
 export type GuardDecision =
@@ -32,6 +36,7 @@ export type GuardDecision =
   | { state: string[] }
   | { holds: { tag: string; ops: HoldOp[] } }
   | { settle: { tag: string; datasets: string[] } }
+  | { manifest: { snapshot: string; limits: Limits } }
   | { refusal: string };
 
 /** at most this many datasets or hold moves in one combined call */
@@ -179,10 +184,25 @@ function combined(
   inPrefix: (ds: string, kind: RegExp) => boolean,
   refuse: (why: string) => GuardDecision,
 ): GuardDecision {
-  if (sub !== 'state' && sub !== 'holds' && sub !== 'settle')
-    return refuse(`calypso ${sub ?? ''} is not allowed (only calypso state, holds and settle)`);
-  if (rest[0] !== '--') return refuse('the operands of calypso state|holds must follow --');
+  if (sub !== 'state' && sub !== 'holds' && sub !== 'settle' && sub !== 'drill-manifest')
+    return refuse(
+      `calypso ${sub ?? ''} is not allowed (only calypso state, holds, settle and drill-manifest)`,
+    );
+  if (rest[0] !== '--') return refuse(`the operands of calypso ${sub} must follow --`);
   const ops = rest.slice(1);
+  if (sub === 'drill-manifest') {
+    const [snapshot, files, bytes] = ops;
+    const bounded = (w: string | undefined, max: number) =>
+      w !== undefined && /^[1-9]\d{0,15}$/.test(w) && Number(w) <= max ? Number(w) : undefined;
+    const maxFiles = bounded(files, MAX_LIMITS.maxFiles);
+    const maxBytes = bounded(bytes, MAX_LIMITS.maxBytes);
+    if (ops.length !== 3 || maxFiles === undefined || maxBytes === undefined)
+      return refuse(
+        `calypso drill-manifest takes one snapshot, a file count (at most ${MAX_LIMITS.maxFiles}) and a byte count (at most ${MAX_LIMITS.maxBytes})`,
+      );
+    if (!inPrefix(snapshot!, SNAPSHOT)) return refuse(`${snapshot} is not a snapshot under ${prefix}`);
+    return { manifest: { snapshot: snapshot!, limits: { maxFiles, maxBytes } } };
+  }
   if (ops.length === 0 || ops.length > MAX_OPERANDS)
     return refuse(`calypso ${sub ?? ''} takes 1 to ${MAX_OPERANDS} operands`);
   switch (sub) {

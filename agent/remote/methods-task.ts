@@ -9,6 +9,7 @@ import { defineMethod } from '../../rpc/registry.js';
 import { mutation, resourceMethods } from '../config-set/resource.js';
 import { parseCron } from '../util/cron.js';
 import type { RemoteContext } from './context.js';
+import { type DrillReports, drillAlertKey } from './drill.js';
 import { underPrefix } from './guard.js';
 import {
   ChildRunSchema,
@@ -62,11 +63,18 @@ function checkTask(r: RemoteRecord, p: { source: string; target: string } & Opti
       throw invalid(`schedule: ${(err as Error).message}`, { schedule: p.schedule });
     }
   }
+  if (p.drillSchedule) {
+    try {
+      parseCron(p.drillSchedule);
+    } catch (err) {
+      throw invalid(`drillSchedule: ${(err as Error).message}`, { drillSchedule: p.drillSchedule });
+    }
+  }
   if (p.onSnapshotPolicy && p.direction === 'pull')
     throw invalid('onSnapshotPolicy: a pull task runs on a schedule (the policy is on the other appliance)');
 }
 
-export function taskMethods(x: RemoteContext) {
+export function taskMethods(x: RemoteContext, drillReports: DrillReports) {
   const { deps, store } = x;
   const mustTask = (id: string) => {
     const t = store.task(id);
@@ -122,7 +130,7 @@ export function taskMethods(x: RemoteContext) {
         }),
         update: mutation({
           summary:
-            'Change a replication task’s schedule, policy trigger, retention, bandwidth limit or enabled',
+            'Change a replication task’s schedule, policy trigger, retention, bandwidth limit, replica drill schedule or enabled',
           params: Type.Object(
             {
               id: TaskId,
@@ -131,6 +139,7 @@ export function taskMethods(x: RemoteContext) {
               enabled: TaskOptions.enabled,
               retention: Type.Optional(Type.Union([TaskOptions.retention, Type.Null()])),
               bandwidthLimit: Type.Optional(Type.Union([TaskOptions.bandwidthLimit, Type.Null()])),
+              drillSchedule: Type.Optional(Type.Union([TaskOptions.drillSchedule, Type.Null()])),
             },
             { additionalProperties: false, description: 'null removes a setting' },
           ),
@@ -155,7 +164,7 @@ export function taskMethods(x: RemoteContext) {
         }),
         delete: mutation({
           summary:
-            'Delete a replication task; its holds on the last common snapshots are released on both sides',
+            'Delete a replication task; its holds on the last common snapshots are released on both sides, its replica drill reports deleted',
           params: Type.Object({ id: TaskId }, { additionalProperties: false }),
           result: Type.Object({ id: Type.String(), notes: Type.Array(Type.String()) }),
           handler: async (p, ctx) => {
@@ -180,6 +189,8 @@ export function taskMethods(x: RemoteContext) {
             await store.deleteTask(t.id);
             await deps.alerts.clear(alertKey(t.id));
             await deps.alerts.clear(poolFullKey(t.id));
+            await drillReports.delete(t.id);
+            await deps.alerts.clear(drillAlertKey(t.id));
             return { id: t.id, notes };
           },
         }),

@@ -86,6 +86,13 @@ export const TaskOptions = {
   bandwidthLimit: Type.Optional(
     Type.Integer({ minimum: 1024, description: 'bytes per second (none: no limit)' }),
   ),
+  drillSchedule: Type.Optional(
+    Type.String({
+      pattern: CRON_PATTERN,
+      description:
+        'when its replica drill runs (replication.drill.run): five-field cron (UTC) or @weekly etc.',
+    }),
+  ),
 };
 
 export const ChildRunSchema = Type.Object({
@@ -127,6 +134,9 @@ export const TaskSchema = Type.Object({
     }),
   ),
   lastSlot: Type.Optional(Type.Number({ description: 'the minute of the last scheduled run (ms)' })),
+  lastDrillSlot: Type.Optional(
+    Type.Number({ description: 'the minute of the last scheduled replica drill (ms)' }),
+  ),
   lastRun: Type.Optional(LastRunSchema),
 });
 export type TaskRecord = Static<typeof TaskSchema>;

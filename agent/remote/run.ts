@@ -346,8 +346,9 @@ async function failedRun(
 ): Promise<Error> {
   const { deps } = x;
   let msg = err instanceof Error ? err.message : String(err);
+  // only the receive that was cut leaves a token; the steps after it never started
   const nextOf = (s: Step) => {
-    if (resumable) return `${s.target} resumes from its token`;
+    if (resumable && s === current) return `${s.target} resumes from its token`;
     const from = s.plan.mode === 'incremental' ? s.plan.from : commonOf(t, s.rel);
     return from ? `${s.target} restarts from @${from}` : `${s.target} restarts with a full send`;
   };

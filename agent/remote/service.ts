@@ -7,10 +7,12 @@ import type { Service, Subsystem } from '../deps.js';
 import { ZFS_SEND } from '../zfs/port.js';
 import { remoteConfig } from './config.js';
 import { createRemoteContext } from './context.js';
+import { DrillReports } from './drill.js';
+import { drillMethods } from './methods-drill.js';
 import { hostKeyMethods } from './methods-hostkey.js';
 import { remoteMethods } from './methods-remote.js';
 import { taskMethods } from './methods-task.js';
-import { ReplicationScheduler, replicationCalendar } from './scheduler.js';
+import { drillCalendar, ReplicationScheduler, replicationCalendar } from './scheduler.js';
 
 export const SSH_PROBE = {
   name: 'ssh',
@@ -34,13 +36,20 @@ export function createRemoteSubsystem(opts: RemoteOptions = {}): Subsystem {
     service: (deps): Service => {
       deps.capabilities.declare(SSH_PROBE);
       const x = createRemoteContext(deps);
-      const scheduler = new ReplicationScheduler(x);
+      const drills = { x, reports: new DrillReports(deps.store.db('history')) };
+      const scheduler = new ReplicationScheduler(x, drills);
       deps.calendar.contribute(replicationCalendar(x));
+      deps.calendar.contribute(drillCalendar(drills));
       return {
         name: 'remote',
         start: () => scheduler.startTicking(opts.tickMs ?? 30_000),
         stop: () => scheduler.stop(),
-        methods: [...remoteMethods(x), ...hostKeyMethods(x), ...taskMethods(x)],
+        methods: [
+          ...remoteMethods(x),
+          ...hostKeyMethods(x),
+          ...taskMethods(x, drills.reports),
+          ...drillMethods(drills),
+        ],
       };
     },
   };

@@ -70,6 +70,9 @@ const NOT_METHODS = new Set([
   'enclosure.changed',
   'hardware.changed',
   'pool.health',
+  // maintenance.calendar sources
+  'replication.task',
+  'replication.drill',
   // alert ids
   'release.upgrade',
   'audit.chain',

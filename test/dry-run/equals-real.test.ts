@@ -252,6 +252,7 @@ const ELSEWHERE: Record<string, string> = {
   'replication.task.create': 'test/remote/push.test.ts',
   'replication.task.delete': 'test/remote/push.test.ts',
   'replication.task.run': 'test/remote/push.test.ts',
+  'replication.drill.run': 'test/remote/replica-drill.test.ts',
   'replication.task.update': 'test/remote/tasks.test.ts',
   'release.install': 'test/release/service.test.ts',
   'release.rollback': 'test/release/service.test.ts',

@@ -1,5 +1,6 @@
 /**
- * OpenZFS in the kernel lab, one boot: test/lab/guest/openzfs.ts (the real agent process on OpenZFS 2.1.11), then
+ * OpenZFS in the kernel lab, one boot: test/lab/guest/openzfs.ts (the real agent process on OpenZFS 2.1.11),
+ * test/lab/guest/replication.ts (replication to another appliance resumed by token), then
  * one ZFS suite, two real implementations: the files of test/zfs/ that run on zfs-fuse on the host run in the
  * kernel lab guest against OpenZFS 2.1 (Debian contrib's module, zfsutils-linux), in one boot. There
  * `useZfsFuse()` (test/zfs/helpers.ts) loads the zfs module instead of starting zfs-fuse, and the agent detects the
@@ -26,6 +27,10 @@ describe('kernel lab: OpenZFS (one boot)', () => {
   guestFileTests(
     [
       { rel: 'test/lab/guest/openzfs', name: 'OpenZFS through the agent process' },
+      {
+        rel: 'test/lab/guest/replication',
+        name: 'replication resumed by token on OpenZFS (two agents, sshd)',
+      },
       ...FILES.map((rel) => ({ rel, name: `${rel} passes on OpenZFS 2.1 in the guest` })),
     ],
     { timeoutS: 2100, memMiB: 3072 },

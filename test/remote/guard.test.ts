@@ -73,7 +73,7 @@ describe('the receiving side’s guard', () => {
     no('calypso holds -- calypso-repl:t1 hold tank/backup/a', /not a snapshot under/);
     no('calypso holds -- calypso-repl:t1 hold tank/other@s1', /not a snapshot under/);
     no('calypso holds -- calypso-repl:t1 hold', /pairs/);
-    no('calypso destroy -- tank/backup/a@s1', /only calypso state, holds and settle/);
+    no('calypso destroy -- tank/backup/a@s1', /only calypso state, holds, settle and drill-manifest/);
     no('calypso -- tank/backup/a', /not allowed/);
   });
   it('settle: compares then moves holds of its own datasets only; its input is checked', () => {
@@ -96,6 +96,21 @@ describe('the receiving side’s guard', () => {
     bad({ expect: [{ ...expect[0], dataset: 'tank/other' }], ops: [] }, /outside/);
     bad({ expect: [{ ...expect[0], snapshots: [{ snapshot: 's2', guid: '4.67E' }] }], ops: [] }, /malformed/);
     bad({ ops: [] }, /one per dataset/);
+  });
+  it('drill-manifest: one snapshot under the prefix and two bounds, nothing else', () => {
+    assert.deepEqual(checkCommand('calypso drill-manifest -- tank/backup/a@s1 1000 1048576', P), {
+      manifest: { snapshot: 'tank/backup/a@s1', limits: { maxFiles: 1000, maxBytes: 1048576 } },
+    });
+    no('calypso drill-manifest -- tank/other@s1 1000 1048576', /tank\/other@s1 is not a snapshot under/);
+    no('calypso drill-manifest -- tank/backupX@s1 1000 1048576', /not a snapshot under/);
+    no('calypso drill-manifest -- tank/backup/a 1000 1048576', /not a snapshot under/);
+    no('calypso drill-manifest -- tank/backup/a@s1', /one snapshot, a file count/);
+    no('calypso drill-manifest -- tank/backup/a@s1 0 1048576', /a file count \(at most 1000000\)/);
+    no('calypso drill-manifest -- tank/backup/a@s1 1000001 1048576', /at most 1000000/);
+    no('calypso drill-manifest -- tank/backup/a@s1 1000 -1', /byte count/);
+    no('calypso drill-manifest -- tank/backup/a@s1 1000 10 tank/backup/b@s1', /one snapshot/);
+    no('calypso drill-manifest tank/backup/a@s1 1000 10', /must follow --/);
+    no('calypso drill-manifest -- tank/backup/a@s1 1000 1e9', /byte count/);
   });
   it('refuses everything else in plain words', () => {
     no('', /interactive session/);

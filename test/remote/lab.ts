@@ -55,7 +55,7 @@ export function run(
 
 export async function startReplLab(
   tag: string,
-  o: { tickMs?: number; poolBytes?: number } = {},
+  o: { tickMs?: number; poolBytes?: number; commandTimeoutSec?: number } = {},
 ): Promise<ReplLab> {
   const remoteSubsystem = createRemoteSubsystem({ tickMs: o.tickMs ?? 0 });
   const undo: (() => Promise<void>)[] = [];
@@ -66,7 +66,11 @@ export async function startReplLab(
     const fuse = await useZfsFuse();
     undo.push(() => fuse.release());
     const runner = recordingRunner();
-    const sender = await startTestAgent({ runner, services: [createZfsService(FAST), remoteSubsystem] });
+    const sender = await startTestAgent({
+      runner,
+      services: [createZfsService(FAST), remoteSubsystem],
+      ...(o.commandTimeoutSec ? { config: { remote: { commandTimeoutSec: o.commandTimeoutSec } } } : {}),
+    });
     undo.push(() => sender.stop());
     const sshd = await startSshd(path.join(sender.prefix, 'sshd'));
     undo.push(() => sshd.stop());

@@ -6556,6 +6556,96 @@ export interface Methods {
       name: string;
     };
   };
+  /** A replica drill’s report with its differences: the latest, or one by id */
+  "replication.drill.report.get": {
+    params: {
+      /** a replication task’s id: lower-case letters, digits and - */
+      task: string;
+      /** report id; default the latest */
+      id?: string;
+    };
+    result: {
+      /** report id (the run start, ms since the epoch) */
+      id: string;
+      task: string;
+      /** ISO 8601 */
+      at: string;
+      finishedAt: string;
+      durationMs: number;
+      result: "passed" | "failed";
+      /** entries (files, directories, symlinks) compared */
+      checked: number;
+      /** entries missing, extra or different */
+      failed: number;
+      datasets: Array<{
+        source: string;
+        target: string;
+        /** the last common snapshot compared */
+        snapshot: string;
+        files: number;
+        bytes: number;
+      }>;
+      /** at most 1000 */
+      differences: Array<{
+        /** the source dataset */
+        dataset: string;
+        /** below the dataset’s root */
+        path: string;
+        /** missing from the replica, extra in it, or different (type, size or SHA-256) */
+        result: "missing" | "extra" | "different";
+        detail?: string;
+      }>;
+      message: string;
+    };
+  };
+  /** Run a replica drill of a replication task (job): each dataset’s last common snapshot cloned at both ends, its files compared (paths, sizes, SHA-256) */
+  "replication.drill.run": {
+    params: {
+      /** a replication task’s id: lower-case letters, digits and - */
+      task: string;
+      /** entries walked per dataset at most (default 100000) */
+      maxFiles?: number;
+      /** bytes hashed per dataset at most (default 68719476736) */
+      maxBytes?: number;
+      /** return the commands and file diffs that would be applied; change nothing */
+      dryRun?: boolean;
+    };
+    result: { job: string };
+    /** what the job ends with (job.get) */
+    jobResult: {
+      /** report id (the run start, ms since the epoch) */
+      id: string;
+      task: string;
+      /** ISO 8601 */
+      at: string;
+      finishedAt: string;
+      durationMs: number;
+      result: "passed" | "failed";
+      /** entries (files, directories, symlinks) compared */
+      checked: number;
+      /** entries missing, extra or different */
+      failed: number;
+      datasets: Array<{
+        source: string;
+        target: string;
+        /** the last common snapshot compared */
+        snapshot: string;
+        files: number;
+        bytes: number;
+      }>;
+      /** at most 1000 */
+      differences: Array<{
+        /** the source dataset */
+        dataset: string;
+        /** below the dataset’s root */
+        path: string;
+        /** missing from the replica, extra in it, or different (type, size or SHA-256) */
+        result: "missing" | "extra" | "different";
+        detail?: string;
+      }>;
+      message: string;
+    };
+  };
   /** Replicate a dataset to another pool: full or incremental zfs send | zfs receive (job) */
   "replication.run": {
     params: {
@@ -6627,6 +6717,8 @@ export interface Methods {
       };
       /** bytes per second (none: no limit) */
       bandwidthLimit?: number;
+      /** when its replica drill runs (replication.drill.run): five-field cron (UTC) or @weekly etc. */
+      drillSchedule?: string;
       /** return the commands and file diffs that would be applied; change nothing */
       dryRun?: boolean;
     };
@@ -6653,6 +6745,8 @@ export interface Methods {
       };
       /** bytes per second (none: no limit) */
       bandwidthLimit?: number;
+      /** when its replica drill runs (replication.drill.run): five-field cron (UTC) or @weekly etc. */
+      drillSchedule?: string;
       /** a replication task’s id: lower-case letters, digits and - */
       id: string;
       /** a remote’s name: lower-case letters, digits and -, up to 32 */
@@ -6668,6 +6762,8 @@ export interface Methods {
       commons?: Record<string, string>;
       /** the minute of the last scheduled run (ms) */
       lastSlot?: number;
+      /** the minute of the last scheduled replica drill (ms) */
+      lastDrillSlot?: number;
       lastRun?: {
         time: number;
         ok: boolean;
@@ -6678,7 +6774,7 @@ export interface Methods {
       };
     };
   };
-  /** Delete a replication task; its holds on the last common snapshots are released on both sides */
+  /** Delete a replication task; its holds on the last common snapshots are released on both sides, its replica drill reports deleted */
   "replication.task.delete": {
     params: {
       /** a replication task’s id: lower-case letters, digits and - */
@@ -6720,6 +6816,8 @@ export interface Methods {
       };
       /** bytes per second (none: no limit) */
       bandwidthLimit?: number;
+      /** when its replica drill runs (replication.drill.run): five-field cron (UTC) or @weekly etc. */
+      drillSchedule?: string;
       /** a replication task’s id: lower-case letters, digits and - */
       id: string;
       /** a remote’s name: lower-case letters, digits and -, up to 32 */
@@ -6735,6 +6833,8 @@ export interface Methods {
       commons?: Record<string, string>;
       /** the minute of the last scheduled run (ms) */
       lastSlot?: number;
+      /** the minute of the last scheduled replica drill (ms) */
+      lastDrillSlot?: number;
       lastRun?: {
         time: number;
         ok: boolean;
@@ -6772,6 +6872,8 @@ export interface Methods {
         };
         /** bytes per second (none: no limit) */
         bandwidthLimit?: number;
+        /** when its replica drill runs (replication.drill.run): five-field cron (UTC) or @weekly etc. */
+        drillSchedule?: string;
         /** a replication task’s id: lower-case letters, digits and - */
         id: string;
         /** a remote’s name: lower-case letters, digits and -, up to 32 */
@@ -6787,6 +6889,8 @@ export interface Methods {
         commons?: Record<string, string>;
         /** the minute of the last scheduled run (ms) */
         lastSlot?: number;
+        /** the minute of the last scheduled replica drill (ms) */
+        lastDrillSlot?: number;
         lastRun?: {
           time: number;
           ok: boolean;
@@ -6843,7 +6947,7 @@ export interface Methods {
       };
     };
   };
-  /** Change a replication task’s schedule, policy trigger, retention, bandwidth limit or enabled */
+  /** Change a replication task’s schedule, policy trigger, retention, bandwidth limit, replica drill schedule or enabled */
   "replication.task.update": {
     params: {
       /** a replication task’s id: lower-case letters, digits and - */
@@ -6863,6 +6967,7 @@ export interface Methods {
         };
       } | null;
       bandwidthLimit?: number | null;
+      drillSchedule?: string | null;
       /** return the commands and file diffs that would be applied; change nothing */
       dryRun?: boolean;
     };
@@ -6889,6 +6994,8 @@ export interface Methods {
       };
       /** bytes per second (none: no limit) */
       bandwidthLimit?: number;
+      /** when its replica drill runs (replication.drill.run): five-field cron (UTC) or @weekly etc. */
+      drillSchedule?: string;
       /** a replication task’s id: lower-case letters, digits and - */
       id: string;
       /** a remote’s name: lower-case letters, digits and -, up to 32 */
@@ -6904,6 +7011,8 @@ export interface Methods {
       commons?: Record<string, string>;
       /** the minute of the last scheduled run (ms) */
       lastSlot?: number;
+      /** the minute of the last scheduled replica drill (ms) */
+      lastDrillSlot?: number;
       lastRun?: {
         time: number;
         ok: boolean;

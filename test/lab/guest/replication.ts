@@ -1,0 +1,163 @@
+/**
+ * In the lab guest: replication to another appliance on OpenZFS 2.1, which keeps resume tokens (zfs-fuse does
+ * not). The host's replication lab (test/remote/lab.ts: Debian's sshd on a free loopback port, a sending and a
+ * receiving agent under two prefixes, the guard as the forced command) with two pools on file vdevs, the sender's
+ * and the receiver's. The first (full) recursive push is cut mid-stream of one child (its ssh killed): that
+ * child keeps its receive_resume_token on the receiver (the guard's `calypso state` shows it, and that the
+ * receiver keeps tokens), and the next run resumes it with `zfs send -t` while the child after it, which never
+ * started, restarts with a full send; the answer says which did what, and both ends agree (GUIDs, SHA-256).
+ * Under TCG every process start costs seconds (an ssh session with the guard ~10–40 s on a loaded host), so the
+ * file keeps to two runs and one guard call of its own.
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { JobRecord } from '../../../agent/jobs.js';
+import type { EndState } from '../../../agent/remote/state.js';
+import { pairDr, type ReplLab, run, snapshotGuids, startReplLab } from '../../remote/lab.js';
+import { destroyPoolsChecked, vdevFiles } from '../../zfs/helpers.js';
+import { assertInGuest } from './sh.js';
+
+interface Child {
+  dataset: string;
+  target: string;
+  mode: string;
+  from?: string;
+}
+
+let lab: ReplLab;
+let rpool: string;
+let prefix: string;
+let tree: string;
+
+const mountpoint = async (ds: string) =>
+  (await lab.zfs(['list', '-H', '-o', 'mountpoint', '--', ds])).stdout.trim();
+const sha = async (ds: string, file: string) =>
+  createHash('sha256')
+    .update(readFileSync(path.join(await mountpoint(ds), file)))
+    .digest('hex');
+const token = async (ds: string) =>
+  (await lab.zfs(['get', '-H', '-o', 'value', 'receive_resume_token', '--', ds])).stdout.trim();
+const guardState = async (...datasets: string[]) => {
+  const r = await run(lab.ssh('dr', ['calypso', 'state', '--', ...datasets]));
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as EndState;
+};
+const t0 = Date.now();
+/** progress on stderr (a guest run shows it even when a test hangs) */
+const log = (what: string) =>
+  process.stderr.write(`[replication ${((Date.now() - t0) / 1000).toFixed(1)} s] ${what}\n`);
+const runTask = async () =>
+  (await lab.sender.call<{ job: string }>('replication.task.run', { id: 'tree' })).job;
+
+before(async () => {
+  assertInGuest();
+  lab = await startReplLab('gr', { commandTimeoutSec: 600 });
+  rpool = `${lab.pool}r`;
+  const [file] = vdevFiles(path.join(lab.sender.prefix, 'vdevs'), ['receiver.img'], 256 << 20);
+  await lab.sender.call('pool.create', {
+    name: rpool,
+    topology: { data: [{ type: 'stripe', disks: [file] }] },
+    altroot: path.join(lab.sender.prefix, 'rmnt'),
+  });
+  prefix = `${rpool}/backup`;
+  tree = `${lab.pool}/tree`;
+  await pairDr(lab, prefix);
+  for (const [ds, bytes] of [
+    [tree, 64 << 10],
+    [`${tree}/a`, 16 << 20],
+    [`${tree}/a/b`, 256 << 10],
+  ] as const) {
+    await lab.sender.call('dataset.create', { name: ds });
+    writeFileSync(path.join(await mountpoint(ds), 'x.bin'), randomBytes(bytes));
+  }
+  await lab.zfs(['snapshot', '-r', `${tree}@r1`]);
+  log('lab ready');
+});
+after(async () => {
+  await destroyPoolsChecked([rpool]).catch(() => {});
+  await lab?.stop();
+});
+
+describe('replication with resume tokens on OpenZFS', { timeout: 900_000 }, () => {
+  it('a recursive push cut mid-stream: the cut child resumes from its token, the next one restarts', async () => {
+    // tree/a's 16 MiB sent at 4 MiB/s, so that the cut comes mid-stream
+    await lab.sender.call('replication.task.create', {
+      id: 'tree',
+      remote: 'dr',
+      source: tree,
+      target: `${prefix}/tree`,
+      recursive: true,
+      bandwidthLimit: 4 << 20,
+    });
+    const id = await runTask();
+    log('first run started');
+    const known = path.join(lab.sender.deps.layout.stateDir, 'remote', 'dr', 'known_hosts');
+    let victim: number | undefined;
+    for (let i = 0; i < 12_000 && !victim; i++) {
+      await sleep(50);
+      const rec = await lab.sender.call<JobRecord>('job.get', { id });
+      if (rec.state !== 'running') break;
+      // more than 2 MB sent: inside tree/a's stream (tree's own is 64 KiB)
+      if (!/^([2-9]|\d\d+)\d{6} of/.test(rec.progress.description ?? '')) continue;
+      for (const e of readdirSync('/proc').filter((f) => /^\d+$/.test(f))) {
+        try {
+          const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
+          if (cmd.includes(`UserKnownHostsFile=${known}`) && /zfs receive .*tree\/a$/.test(cmd.at(-2) ?? ''))
+            victim = Number(e);
+        } catch {
+          /* gone */
+        }
+      }
+    }
+    assert.ok(victim, 'found the running ssh of tree/a');
+    process.kill(victim, 'SIGKILL');
+    log(`killed ssh ${victim}`);
+    const cut = await lab.sender.waitJob(id);
+    log(`cut run: ${cut.state} ${cut.error?.message ?? ''}`);
+    assert.equal(cut.state, 'failed');
+    const msg = cut.error?.message ?? '';
+    assert.match(msg, /tree\/a resumes from its token/);
+    assert.match(msg, /tree\/a\/b restarts with a full send/);
+    // the receiver's zfs receive ends when its session's input closes: wait for the token it leaves
+    for (let i = 0; i < 300 && (await token(`${prefix}/tree/a`)) === '-'; i++) await sleep(200);
+    const st = await guardState(`${prefix}/tree`, `${prefix}/tree/a`, `${prefix}/tree/a/b`);
+    log('guard state read');
+    assert.equal(st.tokens, true, 'the guard says the receiver keeps resume tokens');
+    assert.match(st.datasets[`${prefix}/tree/a`]?.token ?? '', /^1-/, 'tree/a keeps a resume token');
+    assert.deepEqual(st.datasets[`${prefix}/tree/a`]?.snapshots, [], 'no complete snapshot of tree/a yet');
+    assert.deepEqual(st.datasets[`${prefix}/tree/a/b`], {}, 'tree/a/b never started');
+    assert.deepEqual(
+      st.datasets[`${prefix}/tree`]?.snapshots?.map((x) => x.snapshot),
+      ['r1'],
+      'tree itself came whole',
+    );
+
+    const again = await lab.sender.waitJob(await runTask());
+    log(`second run: ${again.state} ${again.error?.message ?? ''}`);
+    assert.equal(again.state, 'success', JSON.stringify(again.error));
+    const res = again.result as { resumeTokens: boolean; children: Child[] };
+    assert.equal(res.resumeTokens, true);
+    assert.deepEqual(
+      res.children.map((c) => [c.dataset, c.mode]),
+      [
+        [tree, 'none'],
+        [`${tree}/a`, 'resume'],
+        [`${tree}/a/b`, 'full'],
+      ],
+    );
+    const resumed = lab.runner.calls.filter((a) => a[0] === 'zfs' && a[1] === 'send' && a[2] === '-t');
+    assert.equal(resumed.length, 1, 'the sender ran zfs send -t <token> once');
+    for (const rel of ['', '/a', '/a/b']) {
+      assert.deepEqual(
+        await snapshotGuids(lab, `${prefix}/tree${rel}`),
+        await snapshotGuids(lab, `${tree}${rel}`),
+      );
+      assert.equal(await token(`${prefix}/tree${rel}`), '-');
+      assert.equal(await sha(`${prefix}/tree${rel}`, 'x.bin'), await sha(`${tree}${rel}`, 'x.bin'));
+    }
+  });
+});
