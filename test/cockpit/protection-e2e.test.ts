@@ -290,6 +290,32 @@ describe('Data protection page in the real Cockpit shell', { timeout: 480_000 },
     await screenshot(page, 'protection-replicated');
   });
 
+  it('checks the replica from the page: the drill compares the last common snapshot at both ends and passes', async () => {
+    const rd = (sel: string) => root.locator(`cal-protection-replica-drills ${sel}`);
+    await rd('tr[data-replica-drill="t1"][data-result="never"]').waitFor();
+    await rd('tr[data-replica-drill="t1"] button[data-action="run-replica-drill"]').click();
+    await rd('tr[data-replica-drill="t1"][data-result="passed"]').waitFor({ timeout: 120_000 });
+    await rd('tr[data-replica-drill="t1"] cal-progress[state="success"]').waitFor();
+    await rd('tr[data-replica-drill="t1"] button[data-action="replica-report"]').click();
+    await rd('[data-replica-report="t1"][data-result="passed"]').waitFor();
+    const r = await sender.call<{ result: string; checked: number; datasets: { source: string }[] }>(
+      'replication.drill.report.get',
+      { task: 't1' },
+    );
+    assert.equal(r.result, 'passed');
+    assert.ok(r.checked > 0, `entries compared: ${r.checked}`);
+    const shown = await rd('[data-replica-dataset]').evaluateAll((els) =>
+      els.map((e) => e.getAttribute('data-replica-dataset')),
+    );
+    assert.deepEqual(
+      shown,
+      r.datasets.map((d) => d.source),
+    );
+    assert.equal(await rd('[data-failed-file]').count(), 0);
+    await rd('[data-replica-report="t1"]').scrollIntoViewIfNeeded();
+    await screenshot(page, 'protection-replica-drill');
+  });
+
   it('a drill run from the page passes; after damage to the volume the next one fails, naming the file', async () => {
     await drills('tr[data-drill="weekly"] button[data-action="run-drill"]').click();
     await drills('tr[data-drill="weekly"][data-result="passed"]').waitFor({ timeout: 120_000 });

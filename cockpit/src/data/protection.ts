@@ -6,6 +6,7 @@
  */
 import type { Item, Methods, Params, Result } from '../generated/api.js';
 import type { AgentClient } from '../rpc/client.js';
+import { AgentError } from '../rpc/errors.js';
 import { type JobSummary, type SeenJobs, watchJobs } from './jobs.js';
 
 type Opts = { signal?: AbortSignal };
@@ -17,6 +18,7 @@ export type ReplicationTask = Item<'replication.task.list'>;
 export type ReplicationRun = Methods['replication.task.run']['jobResult'];
 export type Drill = Item<'backup.drill.list'>;
 export type DrillReport = Result<'backup.drill.report.get'>;
+export type ReplicaDrillReport = Result<'replication.drill.report.get'>;
 export type CalendarItem = Item<'maintenance.calendar'>;
 export type Calendar = Result<'maintenance.calendar'>;
 export type BucketLock = Result<'object.bucket.lock.get'>;
@@ -25,6 +27,9 @@ export type CopyJob = Item<'backup.job.list'>;
 /** Job events of these methods move the page's lists. */
 export const REPLICATION_METHOD = 'replication.task.run';
 export const DRILL_METHOD = 'backup.drill.run';
+export const REPLICA_DRILL_METHOD = 'replication.drill.run';
+/** A window event: the replication tasks were created, deleted or ran (the page's sections reload). */
+export const TASKS_CHANGED = 'calypso-replication-tasks-changed';
 
 export const listRemotes = (c: AgentClient, o: Opts = {}) => c.items<Remote>('remote.list', {}, o);
 export const scanHostKey = (c: AgentClient, host: string, port: number | undefined) =>
@@ -49,6 +54,23 @@ export const drillReport = (c: AgentClient, name: string, o: Opts = {}) =>
   c.call<DrillReport>('backup.drill.report.get', { name }, o);
 export const runDrill = (c: AgentClient, name: string) =>
   c.call<{ job: string }>('backup.drill.run', { name });
+
+export const runReplicaDrill = (c: AgentClient, task: string) =>
+  c.call<{ job: string }>('replication.drill.run', { task });
+/** The latest replica drill report of each task; a task never drilled has none (not an error). */
+export async function replicaDrillReports(
+  c: AgentClient,
+  tasks: readonly string[],
+  o: Opts = {},
+): Promise<Map<string, ReplicaDrillReport | undefined>> {
+  const one = (task: string) =>
+    c.call<ReplicaDrillReport>('replication.drill.report.get', { task }, o).catch((e: unknown) => {
+      if (e instanceof AgentError && e.kind === 'not_found') return undefined;
+      throw e;
+    });
+  const reports = await Promise.all(tasks.map(one));
+  return new Map(tasks.map((t, i) => [t, reports[i]]));
+}
 
 export const calendar = (c: AgentClient, o: Opts = {}) => c.call<Calendar>('maintenance.calendar', {}, o);
 

@@ -28,6 +28,7 @@ import {
   type RemoteTest,
   type ReplicationTask,
   runTask,
+  TASKS_CHANGED,
   testRemote,
   unpairRemote,
 } from '../data/protection.js';
@@ -79,7 +80,13 @@ export class ProtectionReplication extends LitElement {
 
   private track(taskId: string, j: JobSummary) {
     this.runs = new Map(this.runs).set(taskId, j);
-    if (isFinal(j.state)) void this.tasks.run();
+    if (isFinal(j.state)) this.reload();
+  }
+
+  /** Reload the tasks, and tell the page's other sections (the replica drills) that they changed. */
+  private reload() {
+    void this.tasks.run();
+    window.dispatchEvent(new Event(TASKS_CHANGED));
   }
 
   private async act(fn: () => Promise<unknown>) {
@@ -148,7 +155,7 @@ export class ProtectionReplication extends LitElement {
     if (ok)
       await this.act(async () => {
         await deleteTask(this.client, t.id);
-        await this.tasks.run();
+        this.reload();
       });
   }
 
@@ -182,7 +189,7 @@ export class ProtectionReplication extends LitElement {
         ${down ? nothing : renderTask(this.tasks, (items) => this.renderTasks(items), { quietUnavailable: true })}
       </section>
       <cal-pair-dialog @paired=${() => this.remotes.run()}></cal-pair-dialog>
-      <cal-task-dialog @created=${() => this.tasks.run()}></cal-task-dialog>`;
+      <cal-task-dialog @created=${() => this.reload()}></cal-task-dialog>`;
   }
 
   private renderRemotes(items: Remote[]) {

@@ -20,6 +20,7 @@ import { base } from '../styles.js';
 import { sectionDown } from './protection-state.js';
 import './protection-replication.js';
 import './protection-drills.js';
+import './protection-replica-drills.js';
 
 /** A bucket's default retention in words ('' when it has none). */
 const retention = (l: { days?: number; years?: number }) =>
@@ -55,6 +56,7 @@ export class ProtectionPage extends LitElement {
     return html`<div class="toolbar"><h2>${_('Data protection')}</h2></div>
       <cal-protection-replication></cal-protection-replication>
       ${this.renderImmutable()} ${this.renderCopies()}
+      <cal-protection-replica-drills></cal-protection-replica-drills>
       <cal-protection-drills></cal-protection-drills>`;
   }
 
