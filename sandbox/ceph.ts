@@ -12,7 +12,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './paths.js';
@@ -150,41 +149,6 @@ export function processesUnder(dir: string): number[] {
   return out;
 }
 
-/**
- * One command on a daemon's admin socket (what `ceph daemon NAME CMD` does, without starting the
- * Python CLI): the command's JSON and a NUL byte; the answer is a 4-byte big-endian length and
- * that many bytes of JSON. Undefined while the socket is not there or does not answer.
- */
-export function adminSocketCommand(asok: string, prefix: string, ms = 2000): Promise<unknown> {
-  return new Promise((resolve) => {
-    let buf = Buffer.alloc(0);
-    let done = false;
-    const finish = (v: unknown) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      sock.destroy();
-      resolve(v);
-    };
-    const sock = net.connect(asok);
-    const timer = setTimeout(() => finish(undefined), ms);
-    sock.on('connect', () => sock.write(`${JSON.stringify({ prefix, format: 'json' })}\0`));
-    sock.on('data', (d: Buffer) => {
-      buf = Buffer.concat([buf, d]);
-      if (buf.length < 4) return;
-      const len = buf.readUInt32BE(0);
-      if (buf.length < 4 + len) return;
-      try {
-        finish(JSON.parse(buf.subarray(4, 4 + len).toString('utf8')));
-      } catch {
-        finish(undefined);
-      }
-    });
-    sock.on('error', () => finish(undefined));
-    sock.on('close', () => finish(undefined));
-  });
-}
-
 async function s3Answers(endpoint: string): Promise<boolean> {
   try {
     const r = await fetch(endpoint, { signal: AbortSignal.timeout(1000) });
@@ -243,16 +207,18 @@ export async function startCephLab(dir: string, opts: CephLabOptions = {}): Prom
     rgwRunning: () => children.has('rgw'),
     admin: (...args) => run('radosgw-admin', '-n', 'client.admin', ...args),
     async stop() {
-      // SIGKILL, not SIGTERM: the lab is thrown away with its memstore, and a SIGTERM'd radosgw
-      // and OSD each took ~5 s to exit (the monitor, stopped with them, no longer answers).
       const all = [...children.values()];
       await Promise.all(
         all.map(
           (c) =>
             new Promise<void>((resolve) => {
               if (c.exitCode !== null || c.signalCode !== null) return resolve();
-              c.once('exit', () => resolve());
-              c.kill('SIGKILL');
+              const t = setTimeout(() => c.kill('SIGKILL'), 10_000);
+              c.once('exit', () => {
+                clearTimeout(t);
+                resolve();
+              });
+              c.kill('SIGTERM');
             }),
         ),
       );
@@ -268,10 +234,6 @@ export async function startCephLab(dir: string, opts: CephLabOptions = {}): Prom
     },
   };
 
-  // Only the OSD's creation goes through the `ceph` CLI (a Python program that takes seconds to
-  // start on a loaded machine): every key is made with ceph-authtool and handed to the monitor
-  // in its initial keyring, and readiness is read from the daemons' admin sockets.
-  const asok = (name: string) => path.join(dir, 'run', `ceph-${name}.asok`);
   try {
     await run(
       'ceph-authtool',
@@ -301,23 +263,7 @@ export async function startCephLab(dir: string, opts: CephLabOptions = {}): Prom
       'mgr',
       'allow *',
     );
-    // the gateway's key, with the caps `ceph auth get-or-create` gave it
-    await run(
-      'ceph-authtool',
-      '--create-keyring',
-      rgwKeyring,
-      '--gen-key',
-      '-n',
-      rgwName,
-      '--cap',
-      'mon',
-      'allow rw',
-      '--cap',
-      'osd',
-      'allow rwx',
-    );
-    await run('ceph-authtool', '--create-keyring', kr('osd.0'), '--gen-key', '-n', 'osd.0');
-    for (const k of [adminKeyring, rgwKeyring]) await run('ceph-authtool', kr('mon.'), '--import-keyring', k);
+    await run('ceph-authtool', kr('mon.'), '--import-keyring', adminKeyring);
     const monmap = path.join(dir, 'monmap');
     await exec('monmaptool', [
       '--create',
@@ -330,40 +276,26 @@ export async function startCephLab(dir: string, opts: CephLabOptions = {}): Prom
     ]);
     await run('ceph-mon', '--mkfs', '-i', 'a', '--monmap', monmap, '--keyring', kr('mon.'));
     daemon('mon', 'ceph-mon', ['-i', 'a']);
+    const ceph = (...a: string[]) => run('ceph', '-n', 'client.admin', '--connect-timeout', '10', ...a);
     await waitFor(
       'ceph-mon',
-      async () => {
-        if (!children.has('mon')) throw new Error('ceph lab: ceph-mon exited');
-        return (
-          ((await adminSocketCommand(asok('mon.a'), 'mon_status')) as { state?: string })?.state === 'leader'
-        );
-      },
+      async () =>
+        ceph('mon', 'stat').then(
+          () => true,
+          () => false,
+        ),
       30_000,
     );
 
-    // `osd new` with the OSD's secret: the id and its key (osd.0's default caps) in one call
     const uuid = randomUUID();
-    const key = /key = (\S+)/.exec(readFileSync(kr('osd.0'), 'utf8'))?.[1];
-    if (!key) throw new Error('ceph lab: no key in the osd.0 keyring');
-    const secrets = path.join(dir, 'osd-secrets.json');
-    writeFileSync(secrets, JSON.stringify({ cephx_secret: key }), { mode: 0o600 });
-    const id = (
-      await run('ceph', '-n', 'client.admin', '--connect-timeout', '10', 'osd', 'new', uuid, '-i', secrets)
-    ).trim();
+    const id = (await ceph('osd', 'new', uuid)).trim();
     if (id !== '0') throw new Error(`ceph lab: unexpected osd id ${id}`);
+    await run('ceph-authtool', '--create-keyring', kr('osd.0'), '--gen-key', '-n', 'osd.0');
+    await ceph('auth', 'add', 'osd.0', 'osd', 'allow *', 'mon', 'allow profile osd', '-i', kr('osd.0'));
     await run('ceph-osd', '-i', '0', '--mkfs', '--no-mon-config', '--osd-uuid', uuid);
     daemon('osd', 'ceph-osd', ['-i', '0']);
-    // "active": booted and marked up in the OSD map (what `ceph osd stat` reported as "1 up")
-    await waitFor(
-      'ceph-osd',
-      async () => {
-        if (!children.has('osd')) throw new Error('ceph lab: ceph-osd exited');
-        return (
-          ((await adminSocketCommand(asok('osd.0'), 'status')) as { state?: string })?.state === 'active'
-        );
-      },
-      60_000,
-    );
+    await waitFor('ceph-osd', async () => /1 up/.test(await ceph('osd', 'stat').catch(() => '')), 60_000);
+    await ceph('auth', 'get-or-create', rgwName, 'mon', 'allow rw', 'osd', 'allow rwx', '-o', rgwKeyring);
     if (opts.rgw !== false) await lab.startRgw();
   } catch (err) {
     await lab.stop().catch(() => {});
