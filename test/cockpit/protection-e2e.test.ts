@@ -9,6 +9,7 @@
  * drill that passes, then one that fails after bytes of the disk volume were overwritten, with the
  * damaged file named in the report and the calendar. Screenshots: artifacts/cockpit/protection-*.png.
  */
+
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -22,6 +23,7 @@ import { alertsSubsystem } from '../../agent/alerts/service.js';
 import { baculaPaths } from '../../agent/backup/paths.js';
 import { createBackupService } from '../../agent/backup/service.js';
 import { remoteSubsystem } from '../../agent/remote/service.js';
+import { sleep } from '../../agent/util/time.js';
 import { createZfsService } from '../../agent/zfs/service.js';
 import { type BaculaDaemons, baculaDaemons, freePorts } from '../../sandbox/bacula.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
@@ -104,6 +106,8 @@ describe('Data protection page in the real Cockpit shell', { timeout: 480_000 },
           process.stderr.write(`# ${String(err)}: unmounting ${pool}'s datasets first\n`);
           const names = (await zfs(['list', '-H', '-o', 'name', '-r', '--', pool])).stdout.trim().split('\n');
           for (const ds of names.reverse()) await zfs(['unmount', '-f', '--', ds]);
+          // under load zfs-fuse can take longer than destroyPoolsChecked's retries to let go (CI run 17)
+          await sleep(10_000);
           await destroyPoolsChecked([pool]);
         }
         rmSync(vdevs, { recursive: true, force: true });
