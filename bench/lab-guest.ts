@@ -10,6 +10,7 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
+import { createRunner, type Runner } from '../agent/runner.js';
 import { mtxStatus } from '../agent/tape/commands.js';
 import { parseMtxStatus } from '../agent/tape/parse-mtx-status.js';
 import { tapeSubsystem } from '../agent/tape/service.js';
@@ -37,6 +38,32 @@ async function time(n: number, fn: () => unknown): Promise<number[]> {
     out.push(performance.now() - t0);
   }
   return out;
+}
+
+/**
+ * The agent's own runner, which also notes how long each command it ran took (its `durationMs`: spawn to exit):
+ * a call through the agent is then compared with the tool's run inside that same call (paired), so the tool's own
+ * spread between runs (13.6 % between two 10,000-snapshot listings, ±30 % for one `mtx` start under TCG) cancels
+ */
+function timedRunner(): { runner: Runner; took: (argv0: string) => number[] } {
+  const real = createRunner();
+  const runs: { argv0: string; ms: number }[] = [];
+  const runner: Runner = {
+    run: async (argv, opts) => {
+      const r = await real.run(argv, opts);
+      runs.push({ argv0: argv[0]!, ms: r.durationMs });
+      return r;
+    },
+    spawn: (argv, opts) => real.spawn(argv, opts),
+    which: (name) => real.which(name),
+  };
+  /** the durations of the runs of argv0 since the last call, and forgets them all */
+  const took = (argv0: string) =>
+    runs
+      .splice(0)
+      .filter((r) => r.argv0 === argv0)
+      .map((r) => r.ms);
+  return { runner, took };
 }
 
 const res: Record<string, unknown> = {};
@@ -112,21 +139,44 @@ if (PHASES.includes('snapshots')) {
   const work = await time(5, () => sortRows(parseSnapshotList(out), 'name', 'asc'));
   res.agentParseSortMs = median(work).toFixed(1);
   // the tool's deadline in the agent is for real hardware (120 s); the emulated kernel lists 10,000 in ~5 min
+  const timed = timedRunner();
   const z = await startTestAgent({
     services: [createZfsService({ healthIntervalMs: 0, schedulerTickMs: 0, commandTimeoutMs: 3_600_000 })],
     checkResults: false,
+    runner: timed.runner,
   });
   await z.deps.capabilities.all(); // the agent settled: its start-up probes done
-  const list = () => z.call('snapshot.list', { dataset: 'benchsnap', recursive: true, limit: 100 });
+  const list = (refresh = false) =>
+    z.call('snapshot.list', {
+      dataset: 'benchsnap',
+      recursive: true,
+      limit: 100,
+      ...(refresh ? { refresh } : {}),
+    });
   let total = 0;
   // raw, first agent call, raw: the agent's first listing between the tool's two (the mean of those is the baseline)
   const r0 = await time(1, raw);
   const rows = out.split('\n').length - 1;
+  timed.took('zfs');
   const first = await time(1, async () => {
     total = ((await list()) as { total: number }).total;
   });
+  // paired: the agent's call / the one `zfs list` it ran inside that call (the same argv, the same moment)
+  const inFirst = timed.took('zfs');
   const r1 = await time(1, raw);
   const viaAgent = await time(5, list);
+  // more paired uncached calls (`refresh: true` lists again): CALYPSO_LAB_BENCH_SNAPSHOT_REFRESHES, default 1
+  const paired = [first[0]! / inFirst.reduce((a, b) => a + b, 0)];
+  const pairedRuns = [`${first[0]!.toFixed(0)}/${inFirst.join('+')}`];
+  for (let i = 0; i < Number(process.env.CALYPSO_LAB_BENCH_SNAPSHOT_REFRESHES ?? 1); i++) {
+    timed.took('zfs');
+    const [ms] = await time(1, () => list(true));
+    const inCall = timed.took('zfs');
+    paired.push(ms! / inCall.reduce((a, b) => a + b, 0));
+    pairedRuns.push(`${ms!.toFixed(0)}/${inCall.join('+')}`);
+  }
+  res.snapshotListPairedRuns = `${pairedRuns.join(', ')} ms (the call / its zfs run${inFirst.length === 1 ? '' : 's'})`;
+  res.snapshotListRatioPaired = Math.max(...paired).toFixed(4);
   await z.stop();
   run(['zpool', 'export', 'benchsnap']);
   const rawMs = (r0[0]! + r1[0]!) / 2;
@@ -153,21 +203,35 @@ if (PHASES.includes('changer')) {
     // the tape subsystem alone (as the snapshot phase runs the zfs one), once its version probes are done, and mtx
     // run asynchronously: a synchronous mtx froze the agent's event loop, so its timers' work (and, with every
     // subsystem loaded, ~17 start-up version probes at 0.5-1 s each under TCG) landed in the agent's calls: 2.96x
+    const timed = timedRunner();
     const t = await startTestAgent({
       config: { tape: { changers: [{ id: 'b', device: sg, drives: [] }] } },
       services: [tapeSubsystem],
       checkResults: false,
+      runner: timed.runner,
     });
     await t.deps.capabilities.all();
     const argv = mtxStatus(sg);
     // ROUNDS interleaved rounds of three: mtx run directly, the same argv through the agent's runner (its spawn:
     // own process group, fixed PATH and environment, deadline), changer.status through the RPC; the verdict is the
     // median of the per-round ratios (one process start under TCG varies by more than the goal's 10 %)
+    // paired, per changer.status call: the call's time / the `mtx` run inside it (the verdict: their median)
+    const pairedChanger: number[] = [];
+    let unpaired = 0;
     const m = await rounds(
       ROUNDS,
       () => exec(argv[0]!, argv.slice(1)),
       () => t.deps.runner.run(argv),
-      () => t.call('changer.status', { changer: 'b' }),
+      async () => {
+        timed.took('mtx');
+        const t0 = performance.now();
+        await t.call('changer.status', { changer: 'b' });
+        const ms = performance.now() - t0;
+        const inCall = timed.took('mtx');
+        // a background mtx of the agent's own (none is scheduled here) would make the pair ambiguous: not paired
+        if (inCall.length === 1) pairedChanger.push(ms / inCall[0]!);
+        else unpaired++;
+      },
     );
     // what the agent does in its own process besides running mtx: parse its output and build the answer (the RPC
     // core's dispatch around it: ~0.3 ms a call natively), on one real output, median of ROUNDS
@@ -185,6 +249,10 @@ if (PHASES.includes('changer')) {
     res.changerStatusRatioOfMedians = (m.medians[2]! / m.medians[0]!).toFixed(3);
     res.changerStatusRatio = m.ratios[2]!.toFixed(3);
     res.changerStatusRatioSpread = m.spread;
+    const q = (f: number) =>
+      [...pairedChanger].sort((a, b) => a - b)[Math.floor((pairedChanger.length - 1) * f)]!;
+    res.changerStatusRatioPaired = median(pairedChanger).toFixed(4);
+    res.changerStatusRatioPairedSpread = `${q(0.25).toFixed(3)}-${q(0.75).toFixed(3)} (quartiles of ${pairedChanger.length} calls; ${unpaired} not paired)`;
   } finally {
     await lab.stop();
   }

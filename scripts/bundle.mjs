@@ -76,6 +76,22 @@ export const dateFnsSlim = {
 export const REQUIRE_BANNER =
   "import { createRequire as __calypsoCreateRequire } from 'node:module';\nconst require = __calypsoCreateRequire(import.meta.url);";
 
+/** What the agent's release bundle and the lab's in-guest bundles share: ESM for Node with code splitting, native packages external */
+const BASE = {
+  absWorkingDir: root,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  packages: 'bundle',
+  external: EXTERNAL,
+  chunkNames: 'chunk-[hash]',
+  tsconfig: 'tsconfig.json',
+  banner: { js: REQUIRE_BANNER },
+  logLevel: 'warning',
+};
+
 /**
  * The kernel lab's in-guest node:test files (test/lab/guest.ts), each bundled with what it imports into `out` (a
  * directory of the checkout, which the guest sees at the same path), shared code in chunks beside them. Under QEMU's
@@ -86,21 +102,10 @@ export const REQUIRE_BANNER =
  */
 export async function bundleGuestFiles(entries, out) {
   await esbuild.build({
-    absWorkingDir: root,
+    ...BASE,
     entryPoints: entries,
     outdir: out,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'bundle',
-    external: EXTERNAL,
-    chunkNames: 'chunk-[hash]',
-    tsconfig: 'tsconfig.json',
-    banner: { js: REQUIRE_BANNER },
     plugins: [metaUrlPlugin(out, /^(agent|rpc|probes|cli|udev|sandbox|test|bench)\//), dateFnsSlim],
-    logLevel: 'warning',
   });
   return Object.fromEntries(Object.keys(entries).map((k) => [k, path.join(out, `${k}.js`)]));
 }
@@ -109,18 +114,9 @@ export async function bundleAgent() {
   // chunks of an earlier bundle (their names carry content hashes)
   for (const f of readdirSync(outdir)) if (f.startsWith('chunk-')) rmSync(path.join(outdir, f));
   const result = await esbuild.build({
-    absWorkingDir: root,
+    ...BASE,
     entryPoints: { main: 'agent/main.ts' },
     outdir,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'bundle',
-    external: EXTERNAL,
-    chunkNames: 'chunk-[hash]',
-    tsconfig: 'tsconfig.json',
     sourcemap: 'linked',
     legalComments: 'linked',
     // Whitespace only (names and syntax as written): V8 keeps a module's whole source text in
@@ -129,10 +125,8 @@ export async function bundleAgent() {
     // positions map back to the sources through the linked source map
     // (node --enable-source-maps).
     minifyWhitespace: true,
-    banner: { js: REQUIRE_BANNER },
     plugins: [metaUrlPlugin(outdir), dateFnsSlim],
     metafile: true,
-    logLevel: 'warning',
   });
   return result.metafile;
 }
