@@ -1,0 +1,91 @@
+/**
+ * Identities → Active Directory in real Cockpit (cockpit-ws --local-session, headless chromium)
+ * against a real agent with Samba's and Kerberos's real tools: the join's dry run shown before
+ * anything runs (every command, the smb.conf diff), then a join run as a job that fails at a
+ * named step — "DNS SRV": the realm's SRV record asked of 127.0.0.1, where no DNS server listens —
+ * with the step and every step's report on the page; the password field emptied at once and the
+ * password nowhere (the page, its URL, the job record, the audit log); nothing changed. The join
+ * that passes against a real DC is test/shares/ad.test.ts (the DC needs namespaces of its own and
+ * 25–60 s to start). Screenshots: artifacts/cockpit/identities-ad-*.png.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { BrowserContext } from 'playwright-core';
+import { sharesSubsystem } from '../../agent/shares/service.js';
+import { startTestAgent, type TestAgent } from '../helpers/agent.js';
+import { freePort } from '../shares/smb-lab.js';
+import { type CockpitSession, cockpitSession, runAll, screenshot } from './harness.js';
+
+const PASSWORD = 'Ad-e2e-secret-9876';
+
+describe('Identities → Active Directory in real Cockpit', { timeout: 240_000 }, () => {
+  let t: TestAgent | undefined;
+  let s: CockpitSession | undefined;
+  let context: BrowserContext;
+
+  before(async () => {
+    t = await startTestAgent({
+      services: [sharesSubsystem],
+      listen: true,
+      config: { shares: { smbPort: await freePort(), smbInterfaces: ['127.0.0.1'] } },
+    });
+    s = await cockpitSession();
+    context = await s.newContext(t.socket!);
+  });
+
+  after(() => runAll([() => s?.stop(), () => t?.stop()]));
+
+  it('shows the dry run, then a join that fails at "DNS SRV" with that step in words; the password nowhere', async () => {
+    const { page, root } = await s!.open('identities', { context, inCockpitShell: true });
+    const el = root.locator('cal-identities cal-identities-ad');
+    await el.locator('[data-ad-status="none"]').waitFor({ timeout: 30_000 });
+    await el.locator('#ad-realm').fill('nowhere.test');
+    await el.locator('#ad-workgroup').fill('NOWHERE');
+    await el.locator('#ad-dns').fill('127.0.0.1');
+    await el.locator('button[data-action="ad-preview"]').click();
+    const cmds = el.locator('[data-plan] pre[aria-label="Commands"]');
+    await cmds.waitFor({ timeout: 30_000 });
+    const plan = (await cmds.textContent()) ?? '';
+    assert.match(plan, /^net ads join /m, plan);
+    assert.match(plan, /^kinit /m);
+    assert.match(plan, /^testparm -s /m);
+    assert.match((await el.locator('[data-plan]').textContent()) ?? '', /smb\.conf/);
+    await cmds.scrollIntoViewIfNeeded();
+    await screenshot(page, 'identities-ad-01-plan');
+    assert.equal((await t!.call<{ configured: boolean }>('shares.directory.ad.status')).configured, false);
+
+    await el.locator('#ad-password').fill(PASSWORD);
+    await el.locator('button[data-action="ad-join"]').click();
+    assert.equal(await el.locator('#ad-password').inputValue(), '', 'the field is emptied when sent');
+    const failed = el.locator('[data-failed-step="DNS SRV"]');
+    await failed.waitFor({ timeout: 60_000 });
+    assert.match(
+      (await failed.textContent()) ?? '',
+      /Failed at step “DNS SRV”:\s*no domain controller of NOWHERE\.TEST in DNS: _ldap\._tcp\.dc\._msdcs\.nowhere\.test through 127\.0\.0\.1/,
+    );
+    await el.locator('[data-ad-job="failed"] cal-progress[state="failed"]').waitFor();
+    const steps = await el.locator('[data-steps] li').allTextContents();
+    assert.deepEqual(
+      steps.map((x) => x.split(':')[0]),
+      ['idmap range overlap', 'DNS SRV'],
+    );
+    assert.equal(await el.locator('[data-steps] li[data-ok="false"]').count(), 1);
+    await failed.scrollIntoViewIfNeeded();
+    await screenshot(page, 'identities-ad-02-failed-step');
+
+    // the password: not in the page, its URL, the job record or the audit log; nothing changed
+    const shown = await el.evaluate(
+      (e) => (e as unknown as { shadowRoot: { innerHTML: string } }).shadowRoot.innerHTML,
+    );
+    assert.ok(!shown.includes(PASSWORD), 'the password is not in the page');
+    assert.ok(!page.url().includes(PASSWORD));
+    for (const f of page.frames()) assert.ok(!f.url().includes(PASSWORD));
+    const jobs = await t!.call<{ items: { method: string; state: string }[] }>('job.list', {});
+    assert.ok(jobs.items.some((j) => j.method === 'shares.directory.ad.join' && j.state === 'failed'));
+    assert.ok(!JSON.stringify(jobs).includes(PASSWORD));
+    const audit = await t!.call<unknown>('audit.query', { method: 'shares.directory.ad.*' });
+    assert.ok(JSON.stringify(audit).includes('shares.directory.ad.join'));
+    assert.ok(!JSON.stringify(audit).includes(PASSWORD));
+    assert.equal((await t!.call<{ configured: boolean }>('shares.directory.ad.status')).configured, false);
+  });
+});
