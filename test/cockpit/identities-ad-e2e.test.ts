@@ -4,21 +4,28 @@
  * anything runs (every command, the smb.conf diff), then a join run as a job that fails at a
  * named step — "DNS SRV": the realm's SRV record asked of 127.0.0.1, where no DNS server listens —
  * with the step and every step's report on the page; the password field emptied at once and the
- * password nowhere (the page, its URL, the job record, the audit log); nothing changed. The join
- * that passes against a real DC is test/shares/ad.test.ts (the DC needs namespaces of its own and
- * 25–60 s to start). Screenshots: artifacts/cockpit/identities-ad-*.png.
+ * password nowhere (the page, its URL, the job record, the audit log); nothing changed. Then,
+ * against the sandbox's Samba AD DC (sandbox/samba-dc.ts, namespaces of its own; 25–60 s to start)
+ * and an agent whose tools run in the member's namespaces (test/shares/ad-member-lab.ts), a join
+ * from the page that passes every step ("join holds"), and a leave from the page that the DC sees.
+ * Screenshots: artifacts/cockpit/identities-ad-*.png.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext } from 'playwright-core';
-import { sharesSubsystem } from '../../agent/shares/service.js';
+import { createRunner } from '../../agent/runner.js';
+import { createSharesService, sharesSubsystem } from '../../agent/shares/service.js';
+import { type MemberNs, type SambaDc, sambaDcMissing, startSambaDc } from '../../sandbox/samba-dc.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
+import { memberRunner, resolveSrvIn } from '../shares/ad-member-lab.js';
 import { freePort } from '../shares/smb-lab.js';
 import { type CockpitSession, cockpitSession, runAll, screenshot } from './harness.js';
 
 const PASSWORD = 'Ad-e2e-secret-9876';
+const NAME = 'CALYPSO-E2E';
+const dcMissing = sambaDcMissing();
 
-describe('Identities → Active Directory in real Cockpit', { timeout: 240_000 }, () => {
+describe('Identities → Active Directory in real Cockpit', { timeout: 480_000 }, () => {
   let t: TestAgent | undefined;
   let s: CockpitSession | undefined;
   let context: BrowserContext;
@@ -87,5 +94,59 @@ describe('Identities → Active Directory in real Cockpit', { timeout: 240_000 }
     assert.ok(JSON.stringify(audit).includes('shares.directory.ad.join'));
     assert.ok(!JSON.stringify(audit).includes(PASSWORD));
     assert.equal((await t!.call<{ configured: boolean }>('shares.directory.ad.status')).configured, false);
+  });
+
+  it('joins the sandbox DC from the page (every step, join holds), then leaves it from the page', {
+    skip: dcMissing,
+  }, async () => {
+    let dc: SambaDc | undefined;
+    let member: MemberNs | undefined;
+    let a: TestAgent | undefined;
+    try {
+      dc = await startSambaDc();
+      const m = await dc.member();
+      member = m;
+      const d = dc;
+      a = await startTestAgent({
+        services: [
+          { ...sharesSubsystem, service: createSharesService({ resolveSrv: resolveSrvIn(() => d.pid) }) },
+        ],
+        runner: memberRunner(() => m, createRunner()),
+        listen: true,
+        config: { shares: { smbPort: await freePort(), smbInterfaces: ['127.0.0.1'] } },
+      });
+      const ctx = await s!.newContext(a.socket!);
+      const { page, root } = await s!.open('identities', { context: ctx, inCockpitShell: true });
+      const el = root.locator('cal-identities cal-identities-ad');
+      await el.locator('[data-ad-status="none"]').waitFor({ timeout: 30_000 });
+      await el.locator('#ad-realm').fill(dc.realm.toLowerCase());
+      await el.locator('#ad-workgroup').fill(dc.domain);
+      await el.locator('#ad-netbios').fill(NAME);
+      await el.locator('#ad-dns').fill(dc.ip);
+      await el.locator('#ad-password').fill(dc.adminPassword);
+      await el.locator('button[data-action="ad-join"]').click();
+      const joined = el.locator('[data-ad-status="joined"]');
+      await joined.waitFor({ timeout: 180_000 });
+      assert.match(
+        (await joined.textContent()) ?? '',
+        /Member of CALYPSO\.TEST \(CALYPSO\):\s*join holds\s*Join is OK/,
+      );
+      assert.equal(await el.locator('[data-ad-job="success"] cal-progress[state="success"]').count(), 1);
+      assert.match(dc.tool('computer', 'list'), new RegExp(`${NAME}\\$`), 'the DC has the machine');
+      await joined.scrollIntoViewIfNeeded();
+      await screenshot(page, 'identities-ad-03-joined');
+
+      await el.locator('#ad-leave-password').fill(dc.adminPassword);
+      await el.locator('button[data-action="ad-leave"]').click();
+      const confirm = el.locator('cal-confirm dialog');
+      await confirm.waitFor();
+      await confirm.locator('button.danger').click();
+      await el.locator('[data-ad-status="none"]').waitFor({ timeout: 120_000 });
+      assert.doesNotMatch(dc.tool('computer', 'list'), new RegExp(`${NAME}\\$`), 'the DC forgot it');
+      const jobs = await a.call<unknown>('job.list', {});
+      assert.ok(!JSON.stringify(jobs).includes(dc.adminPassword));
+    } finally {
+      await runAll([() => a?.stop(), () => member?.stop(), () => dc?.stop()]);
+    }
   });
 });

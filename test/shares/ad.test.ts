@@ -25,7 +25,7 @@ import { createSharesService, sharesSubsystem } from '../../agent/shares/service
 import { processesReferring } from '../../sandbox/procs.js';
 import { type MemberNs, type SambaDc, sambaDcMissing, startSambaDc } from '../../sandbox/samba-dc.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
-import { startMemberSmbd } from './ad-member-lab.js';
+import { memberRunner, resolveSrvIn, startMemberSmbd } from './ad-member-lab.js';
 import { freePort } from './smb-lab.js';
 
 const run = promisify(execFile);
@@ -61,43 +61,10 @@ const inMember = async (...argv: string[]) => {
 };
 
 /** The agent's runner, each command in the member's namespaces (inside the DC's network). */
-function inDc(inner: Runner): Runner {
-  return {
-    run: (argv, o) => {
-      ran.push([...argv]);
-      return inner.run(member.wrap(argv), { ...o, shownArgv: argv });
-    },
-    spawn: (argv, o) => {
-      ran.push([...argv]);
-      return inner.spawn(member.wrap(argv), { ...o, shownArgv: argv });
-    },
-    which: (n) => inner.which(n),
-  };
-}
+const inDc = (inner: Runner): Runner => memberRunner(() => member, inner, ran);
 
 /** The agent's own DNS module, run in the DC's network namespace. */
-const resolveInDc: ResolveSrv = async (name, server) => {
-  const here = import.meta.url;
-  const mod = new URL(`../../agent/shares/directory-ad-dns.${here.endsWith('.ts') ? 'ts' : 'js'}`, here).href;
-  const code = `import(${JSON.stringify(mod)}).then((m) => m.resolveSrv(${JSON.stringify(name)}, ${JSON.stringify(server ?? null) === 'null' ? 'undefined' : JSON.stringify(server)})).then((r) => console.log(JSON.stringify({ r })), (e) => console.log(JSON.stringify({ code: e.code, message: e.message })))`;
-  const { stdout } = await run(
-    'nsenter',
-    [
-      '-t',
-      String(dc.pid),
-      '-n',
-      '--',
-      process.execPath,
-      ...(here.endsWith('.ts') ? ['--import', 'tsx'] : []),
-      '-e',
-      code,
-    ],
-    { timeout: 30_000 },
-  );
-  const o = JSON.parse(stdout) as { r?: { name: string; port: number }[]; code?: string; message?: string };
-  if (o.r) return o.r;
-  throw Object.assign(new Error(o.message), { code: o.code });
-};
+const resolveInDc: ResolveSrv = resolveSrvIn(() => dc.pid);
 
 async function job(method: string, params: Record<string, unknown>): Promise<JobRecord> {
   const { job: id } = await t.call<{ job: string }>(method, params);
