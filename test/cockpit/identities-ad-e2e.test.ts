@@ -11,6 +11,7 @@
  * Screenshots: artifacts/cockpit/identities-ad-*.png.
  */
 import assert from 'node:assert/strict';
+import { chmodSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext } from 'playwright-core';
 import { createRunner } from '../../agent/runner.js';
@@ -23,6 +24,9 @@ import { type CockpitSession, cockpitSession, runAll, screenshot } from './harne
 
 const PASSWORD = 'Ad-e2e-secret-9876';
 const NAME = 'CALYPSO-E2E';
+const ADMIN = 'CALYPSO\\Administrator';
+/** the name in a CSS attribute selector (a backslash starts an escape there) */
+const ADMIN_CSS = ADMIN.replace('\\', '\\\\');
 const dcMissing = sambaDcMissing();
 
 describe('Identities → Active Directory in real Cockpit', { timeout: 480_000 }, () => {
@@ -136,12 +140,58 @@ describe('Identities → Active Directory in real Cockpit', { timeout: 480_000 }
       await joined.scrollIntoViewIfNeeded();
       await screenshot(page, 'identities-ad-03-joined');
 
-      await el.locator('#ad-leave-password').fill(dc.adminPassword);
-      await el.locator('button[data-action="ad-leave"]').click();
-      const confirm = el.locator('cal-confirm dialog');
-      await confirm.waitFor();
-      await confirm.locator('button.danger').click();
-      await el.locator('[data-ad-status="none"]').waitFor({ timeout: 120_000 });
+      // Shares: a share whose valid user is a domain user, typed in the dialog; the matrix asks winbind
+      chmodSync(a.prefix, 0o755);
+      const shares = await s!.open('shares', { context: ctx, inCockpitShell: true });
+      const sh = shares.root.locator('cal-shares');
+      await sh.locator('button[data-action="create-share"]').click();
+      const dlg = sh.locator('cal-share-dialog dialog');
+      await dlg.locator('#sh-name').fill('domshare');
+      await dlg.locator('#sh-domain-validUsers').fill('administrator@calypso.test');
+      await dlg.locator('button[data-action="add-domain-validUsers"]').click();
+      await dlg.locator('[data-domain-problem]', { hasText: 'as DOMAIN\\name' }).waitFor();
+      await dlg.locator('#sh-domain-validUsers').fill(ADMIN);
+      await dlg.locator('button[data-action="add-domain-validUsers"]').click();
+      assert.equal(
+        await dlg.locator(`[data-picker="validUsers"] input[value="${ADMIN_CSS}"]`).isChecked(),
+        true,
+      );
+      await dlg.locator('button', { hasText: 'Review access' }).click();
+      const cell = dlg.locator(
+        `table[data-matrix] tr[data-principal="${ADMIN_CSS}"] td[data-protocol="smb"]`,
+      );
+      await cell.waitFor({ timeout: 60_000 });
+      // the directory shares.create makes is root's, mode 0775: the domain user (uid 100500) reads
+      assert.equal(await cell.getAttribute('data-access'), 'read');
+      assert.match((await cell.textContent()) ?? '', /admitted as CALYPSO\\Administrator, a valid user/);
+      await cell.scrollIntoViewIfNeeded();
+      await screenshot(shares.page, 'identities-ad-04-share-domain-user');
+      await dlg.locator('button[data-action="apply"]').click();
+      await sh.locator('tr[data-share="domshare"]').waitFor({ timeout: 60_000 });
+      const share = await a.call<{ validUsers: string[] }>('shares.get', { name: 'domshare' });
+      assert.deepEqual(share.validUsers, [ADMIN]);
+
+      // the leave is refused while a share names a domain user, said on the page; then it leaves
+      const id = (await s!.open('identities', { context: ctx, inCockpitShell: true })).root.locator(
+        'cal-identities cal-identities-ad',
+      );
+      const leave = async () => {
+        await id.locator('#ad-leave-password').fill(dc!.adminPassword);
+        await id.locator('button[data-action="ad-leave"]').click();
+        const confirm = id.locator('cal-confirm dialog');
+        await confirm.waitFor();
+        await confirm.locator('button.danger').click();
+      };
+      await id.locator('[data-ad-status="joined"]').waitFor({ timeout: 60_000 });
+      await leave();
+      await id
+        .locator('[data-ad-job="failed"] [role="alert"]', {
+          hasText: 'take them out of validUsers/validGroups first',
+        })
+        .waitFor({ timeout: 60_000 });
+      await a.call('shares.delete', { name: 'domshare' });
+      await leave();
+      await id.locator('[data-ad-status="none"]').waitFor({ timeout: 120_000 });
       assert.doesNotMatch(dc.tool('computer', 'list'), new RegExp(`${NAME}\\$`), 'the DC forgot it');
       const jobs = await a.call<unknown>('job.list', {});
       assert.ok(!JSON.stringify(jobs).includes(dc.adminPassword));

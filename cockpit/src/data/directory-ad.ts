@@ -75,3 +75,15 @@ export function failedStep(j: JobSummary | undefined): { step?: string; steps: J
     steps: Array.isArray(data.steps) ? (data.steps as JoinStep[]) : [],
   };
 }
+
+/** A domain user or group as winbind names it, `DOMAIN\\name` (agent/shares/directory-ad-users.ts DOMAIN_NAME). */
+export const DOMAIN_NAME =
+  /^[A-Za-z0-9][A-Za-z0-9-]{0,14}\\[A-Za-z0-9_.-]([A-Za-z0-9 _.$-]{0,62}[A-Za-z0-9_.$-])?$/;
+
+/** What is wrong with a typed domain name, in words (undefined: fine). */
+export function domainNameProblem(name: string): string | undefined {
+  if (DOMAIN_NAME.test(name)) return undefined;
+  if (name.includes('@'))
+    return `write ${name} as DOMAIN\\name (the domain’s NetBIOS name, a backslash, the account)`;
+  return `${name} is not DOMAIN\\name (letters, digits, spaces and _ . - $ after the backslash)`;
+}
