@@ -193,19 +193,35 @@ function smbCell(
   }
   if (p.kind !== 'guest' && (s.validUsers.length || s.validGroups.length)) {
     const groupNames = m.db.groups.filter((g) => id.gids.includes(g.gid)).map((g) => g.name);
-    const ok =
-      (p.kind === 'user' && s.validUsers.includes(p.name)) ||
-      s.validGroups.some((g) => groupNames.includes(g));
-    if (!ok) return none('not in valid users or valid groups');
+    const user = p.kind === 'user' ? s.validUsers.find((u) => sameName(u, p.name)) : undefined;
+    const group = s.validGroups.find((g) => groupNames.some((n) => sameName(g, n)));
+    if (!user && !group) return none('not in valid users or valid groups');
+    const share = shareLevelOf(s, p, id, m);
+    const posix = posixLevel(m.paths.get(s.path), id, namerOf(m.db));
+    const r = leveled(share, posix);
+    return {
+      ...r,
+      why: `${r.why}; admitted as ${user ? `${user}, a valid user` : `a member of ${group}, a valid group`}`,
+    };
   }
   const share = shareLevelOf(s, p, id, m);
   const posix = posixLevel(m.paths.get(s.path), id, namerOf(m.db));
+  return leveled(share, posix);
+}
+
+type Said = { level: Level; why: string };
+
+/** The lesser of what the share's options and the directory allow, with the reason that decided. */
+function leveled(share: Said, posix: Said): Omit<Cell, 'share' | 'protocol' | 'principal'> {
   const access = min(share.level, posix.level);
   // the share's word is the reason when it is what limits (read) or what lifts (the write list)
   const said = access === share.level && (share.level === 'read' || share.why.includes('write list'));
-  const why = said ? `${share.why} (${posix.why})` : posix.why;
-  return { access, why };
+  return { access, why: said ? `${share.why} (${posix.why})` : posix.why };
 }
+
+/** Local names are exact; domain names (`DOMAIN\name`) are case-insensitive, as Windows and winbind have them. */
+const sameName = (a: string, b: string) =>
+  a === b || (a.includes('\\') && a.toLowerCase() === b.toLowerCase());
 
 /** What a principal may do through one NFS client entry: read-only, squash, then POSIX. */
 function throughClient(

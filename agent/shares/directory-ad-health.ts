@@ -1,6 +1,7 @@
 /**
  * The standing health check of the shares' Active Directory membership (issue #26), apart from the
- * join and leave methods (directory-ad.ts): `net ads testjoin` on a timer, one alert raised or cleared.
+ * join and leave methods (directory-ad.ts): `net ads testjoin` on a timer, one alert raised or cleared,
+ * and a winbindd that died started again (directory-ad-revive.ts).
  */
 import type { AlertPort } from '../alert-engine.js';
 import type { AdState } from './directory-ad-model.js';
@@ -23,6 +24,8 @@ export class AdHealth {
       intervalMs: () => number;
       configured: () => AdState | undefined;
       testjoin: () => Promise<{ joined: boolean; detail: string }>;
+      /** before the test: the member's winbindd started again when it died (directory-ad-revive.ts) */
+      revive?: () => Promise<unknown>;
     },
   ) {}
 
@@ -67,6 +70,7 @@ export class AdHealth {
       await this.o.alerts.clear(AD_ALERT);
       return { joined: false, detail: 'not joined to a domain' };
     }
+    await this.o.revive?.().catch(() => {});
     const t = await this.o.testjoin();
     if (t.joined) await this.o.alerts.clear(AD_ALERT);
     else

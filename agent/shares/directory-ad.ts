@@ -38,6 +38,7 @@ import {
   serverTimeOf,
   testjoinOf,
 } from './directory-ad-parse.js';
+import { AD_LOCK, WINBIND_ALERT, WinbindReviver } from './directory-ad-revive.js';
 import {
   type AdArgv,
   envOf,
@@ -57,7 +58,7 @@ import {
 } from './directory-ad-steps.js';
 import { type DomainLookup, domainLookup } from './directory-ad-users.js';
 import type { SharesMethodsContext } from './methods-shares.js';
-import type { SharesState } from './model.js';
+import { domainNamesOf, type SharesState } from './model.js';
 import { Winbindd, winbinddArgv } from './winbind.js';
 
 const INSTALL =
@@ -163,11 +164,19 @@ export function adMethods(c: AdContext): AdMember {
     return testjoinOf(`${r.stdout}\n${r.stderr}`, r.code);
   }
 
+  const reviver = new WinbindReviver({
+    deps,
+    alerts: deps.alerts,
+    winbindd,
+    realm: () => c.state().ad?.realm,
+    ...(c.afterWinbind ? { after: c.afterWinbind } : {}),
+  });
   const health = new AdHealth({
     alerts: deps.alerts,
     intervalMs: () => (c.state().ad?.healthIntervalSec ?? HEALTH_INTERVAL_SEC) * 1000,
     configured: () => c.state().ad,
     testjoin,
+    revive: () => reviver.check(),
   });
 
   async function requireTools(): Promise<void> {
@@ -328,6 +337,7 @@ export function adMethods(c: AdContext): AdMember {
       return 'winbindd answers (wbinfo -p)';
     });
     await deps.alerts.clear(AD_ALERT);
+    await deps.alerts.clear(WINBIND_ALERT);
     health.kick();
     return { realm: ad.realm, workgroup: ad.workgroup, steps, commands };
   }
@@ -342,7 +352,7 @@ export function adMethods(c: AdContext): AdMember {
       role: 'admin',
       mutating: true,
       secretParams: ['password'],
-      job: { lock: () => 'shares.directory.ad', title: (p) => `join ${p.realm.toUpperCase()}` },
+      job: { lock: () => AD_LOCK, title: (p) => `join ${p.realm.toUpperCase()}` },
       handler: (p, ctx) => join(p, ctx) as never,
     }),
     defineMethod({
@@ -367,11 +377,18 @@ export function adMethods(c: AdContext): AdMember {
       role: 'admin',
       mutating: true,
       secretParams: ['password'],
-      job: { lock: () => 'shares.directory.ad', title: () => 'leave the domain' },
+      job: { lock: () => AD_LOCK, title: () => 'leave the domain' },
       handler: async (p, ctx) => {
         const ad = c.state().ad;
         if (!ad) throw invalid('not joined to a domain: nothing to leave');
         if (p.password === undefined && !p.force) throw invalid('the password of user is needed (or force)');
+        // a standalone server resolves no domain name: the shares that name one are changed first
+        const naming = c.state().shares.filter((s) => domainNamesOf(s).length);
+        if (naming.length)
+          throw invalid(
+            `shares ${naming.map((s) => `${s.name} (${domainNamesOf(s).join(', ')})`).join('; ')} name domain users or groups: take them out of validUsers/validGroups first (shares.update); nothing was changed`,
+            { shares: naming.map((s) => s.name) },
+          );
         const drop = (cur: SharesState) => {
           const { ad: _gone, ...rest } = cur;
           return { state: rest };
@@ -409,6 +426,7 @@ export function adMethods(c: AdContext): AdMember {
         commands.push(removeKeytabArgv(a));
         await rm(c.paths.krb5conf, { force: true });
         await deps.alerts.clear(AD_ALERT);
+        await deps.alerts.clear(WINBIND_ALERT);
         return { realm: ad.realm, left, detail, commands };
       },
     }),

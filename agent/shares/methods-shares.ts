@@ -10,7 +10,7 @@ import type { AgentDeps } from '../deps.js';
 import { accessMatrix, type PathInfo, type Principal } from './access.js';
 import type { AccountBackend, AccountDb } from './accounts.js';
 import type { SharesConfig } from './config.js';
-import { DomainNameSchema } from './directory-ad-users.js';
+import { DomainNameSchema, isDomainName } from './directory-ad-users.js';
 import {
   AccountNameSchema,
   HostNameSchema,
@@ -318,15 +318,21 @@ export function shareMethods(sc: SharesMethodsContext): AnyMethodDef[] {
           : p.shares
             ? p.shares.map((n) => findShare(sc.state(), n))
             : all;
-        const asked = { users: p.users ?? [], groups: p.groups ?? [] };
+        // by default, the domain users the shares name as valid users too (resolved through winbind)
+        const domainUsers =
+          p.users || p.groups ? [] : [...new Set(shares.flatMap((s) => s.validUsers.filter(isDomainName)))];
+        const asked = { users: p.users ?? domainUsers, groups: p.groups ?? [] };
         const db = sc.accessDb ? await sc.accessDb(asked) : await sc.accounts().read();
         const users =
           p.users ??
           (p.groups
             ? []
-            : db.users
-                .filter((u) => u.uid >= sc.cfg.accounts.uidMin && u.uid <= sc.cfg.accounts.uidMax)
-                .map((u) => u.name));
+            : [
+                ...db.users
+                  .filter((u) => u.uid >= sc.cfg.accounts.uidMin && u.uid <= sc.cfg.accounts.uidMax)
+                  .map((u) => u.name),
+                ...domainUsers,
+              ]);
         const principals: Principal[] = [
           ...users.map((name) => ({ kind: 'user' as const, name })),
           ...(p.groups ?? []).map((name) => ({ kind: 'group' as const, name })),

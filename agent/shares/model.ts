@@ -6,6 +6,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { SizeSchema } from '../zfs/port.js';
 import type { AdState } from './directory-ad-model.js';
+import { DomainNameSchema, isDomainName } from './directory-ad-users.js';
 
 /** A share's name: its SMB share name and its directory under the shares area. */
 export const SHARE_NAME = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
@@ -36,6 +37,16 @@ export const ShareNameSchema = Type.String({ pattern: SHARE_NAME, description: '
 export const AccountNameSchema = Type.String({
   pattern: ACCOUNT_NAME,
   description: 'local user or group name',
+});
+/**
+ * Who a share's `validUsers` / `validGroups` name: a local (or LDAP) account, or, once the shares
+ * are a member of an Active Directory domain, `DOMAIN\\name` as winbind spells it (smb.conf's
+ * `valid users` resolves it through winbind; a name with a space is rendered in double quotes).
+ * Neither form holds a quote, a comma, a semicolon, `=`, `%` or a line break: nothing smb.conf's
+ * list parser or its `%` substitutions would read as more than one name.
+ */
+export const ShareMemberSchema = Type.Union([AccountNameSchema, DomainNameSchema], {
+  description: 'a local user or group (alice), or a domain one once joined: DOMAIN\\name',
 });
 export const HostSchema = Type.String({ pattern: HOST_PATTERN, description: 'IPv4/IPv6 address or network' });
 export const HostNameSchema = Type.String({ pattern: HOST_NAME, description: 'host name (RFC 1123)' });
@@ -116,11 +127,16 @@ export const ShareOptions = {
   readOnly: Type.Boolean({ description: 'nobody writes through the share' }),
   browseable: Type.Boolean({ description: 'listed to SMB clients' }),
   guest: Type.Boolean({ description: 'SMB: guests (no password) connect as the guest account' }),
-  validUsers: Type.Array(AccountNameSchema, {
+  validUsers: Type.Array(ShareMemberSchema, {
     maxItems: 256,
-    description: 'SMB: only these users (and members of validGroups) connect; empty: everyone',
+    description:
+      'SMB: only these users (and members of validGroups) connect; empty: everyone. DOMAIN\\name: a domain user (after shares.directory.ad.join)',
   }),
-  validGroups: Type.Array(AccountNameSchema, { maxItems: 256, description: 'SMB: members of these connect' }),
+  validGroups: Type.Array(ShareMemberSchema, {
+    maxItems: 256,
+    description:
+      'SMB: members of these connect. DOMAIN\\name: a domain group (after shares.directory.ad.join)',
+  }),
   readList: Type.Optional(
     Type.Array(Type.String({ pattern: LIST_MEMBER, description: 'user or @group' }), {
       maxItems: 256,
@@ -200,8 +216,33 @@ export function checkShares(s: SharesState): string[] {
       out.push(`share ${sh.name}: NFS needs at least one client (a host, a network or *)`);
     for (const x of [...(sh.readList ?? []), ...(sh.writeList ?? [])])
       if (!MEMBER.test(x)) out.push(`share ${sh.name}: ${JSON.stringify(x)} is not a user or @group`);
+    out.push(...domainProblems(sh, s.ad));
     if (sh.guest && (sh.validUsers.length || sh.validGroups.length))
       out.push(`share ${sh.name}: guest access and valid users exclude each other (guests would be refused)`);
   }
   return out;
+}
+
+/** The domain names a share's valid users and groups hold (`DOMAIN\\name`). */
+export const domainNamesOf = (sh: Share): string[] =>
+  [...sh.validUsers, ...sh.validGroups].filter(isDomainName);
+
+/**
+ * A domain name needs a domain: refused on a standalone server (nothing would resolve it) and for a
+ * domain other than the one joined (the member's idmap maps that domain only).
+ */
+function domainProblems(sh: Share, ad: AdState | undefined): string[] {
+  const names = domainNamesOf(sh);
+  if (!names.length) return [];
+  if (!ad)
+    return [
+      `share ${sh.name}: ${names.join(', ')} ${names.length > 1 ? 'are domain names' : 'is a domain name'}, but this machine is not a member of an Active Directory domain (join one first: shares.directory.ad.join)`,
+    ];
+  const wg = ad.workgroup.toUpperCase();
+  return names
+    .filter((n) => n.split('\\')[0]?.toUpperCase() !== wg)
+    .map(
+      (n) =>
+        `share ${sh.name}: ${n} is of domain ${n.split('\\')[0]}, but this machine is a member of ${wg}: write ${wg}\\${n.split('\\')[1]}`,
+    );
 }

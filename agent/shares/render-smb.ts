@@ -65,8 +65,15 @@ export function renderGlobals(g: SmbGlobals, ad?: AdState): string[] {
   ];
 }
 
+/**
+ * One member of smb.conf's `valid users` list: Samba's list parser splits at spaces and commas and
+ * drops double quotes, so a domain name with a space (`CALYPSO\domain users`) is quoted whole,
+ * `@` included. The patterns of model.ts keep quotes, commas and line breaks out of every name.
+ */
+export const listMember = (name: string) => (name.includes(' ') ? `"${name}"` : name);
+
 export function renderShare(s: Share): string[] {
-  const valid = [...s.validUsers, ...s.validGroups.map((g) => `@${g}`)];
+  const valid = [...s.validUsers, ...s.validGroups.map((g) => `@${g}`)].map(listMember);
   const vfs = s.previousVersions ? ['shadow_copy2'] : [];
   return [
     '',

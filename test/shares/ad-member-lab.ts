@@ -8,10 +8,57 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { Runner } from '../../agent/runner.js';
+import type { ResolveSrv } from '../../agent/shares/directory-ad-dns.js';
 import type { MemberNs } from '../../sandbox/samba-dc.js';
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The agent's runner with each command in the member's namespaces (inside the DC's network): the
+ * argv as the agent asked it is recorded in `ran` and shown, `nsenter` put before it.
+ */
+export function memberRunner(member: () => MemberNs, inner: Runner, ran: string[][] = []): Runner {
+  return {
+    run: (argv, o) => {
+      ran.push([...argv]);
+      return inner.run(member().wrap(argv), { ...o, shownArgv: argv });
+    },
+    spawn: (argv, o) => {
+      ran.push([...argv]);
+      return inner.spawn(member().wrap(argv), { ...o, shownArgv: argv });
+    },
+    which: (n) => inner.which(n),
+  };
+}
+
+/** The agent's own DNS module (directory-ad-dns.ts), run in the network namespace of `pid` (the DC's). */
+export function resolveSrvIn(pid: () => number): ResolveSrv {
+  return async (name, server) => {
+    const here = import.meta.url;
+    const mod = new URL(`../../agent/shares/directory-ad-dns.${here.endsWith('.ts') ? 'ts' : 'js'}`, here)
+      .href;
+    const code = `import(${JSON.stringify(mod)}).then((m) => m.resolveSrv(${JSON.stringify(name)}, ${server === undefined ? 'undefined' : JSON.stringify(server)})).then((r) => console.log(JSON.stringify({ r })), (e) => console.log(JSON.stringify({ code: e.code, message: e.message })))`;
+    const { stdout } = await run(
+      'nsenter',
+      [
+        '-t',
+        String(pid()),
+        '-n',
+        '--',
+        process.execPath,
+        ...(here.endsWith('.ts') ? ['--import', 'tsx'] : []),
+        '-e',
+        code,
+      ],
+      { timeout: 30_000 },
+    );
+    const o = JSON.parse(stdout) as { r?: { name: string; port: number }[]; code?: string; message?: string };
+    if (o.r) return o.r;
+    throw Object.assign(new Error(o.message), { code: o.code });
+  };
+}
 
 export interface MemberSmbd {
   stop(): Promise<void>;

@@ -7,8 +7,10 @@
  * provoked for real and named: idmap range overlap (a range over the shares' users), DNS SRV (a
  * realm the DNS server does not know), clock skew (the agent's clock 10 minutes ahead), credentials
  * (a wrong password); then a join that passes every step, the dry run listing exactly what it ran,
- * the password nowhere (argv, audit, prefix), the standing check raising `shares.ad.join` once the
- * machine account is deleted on the DC and clearing it after a new join, and a leave.
+ * the password nowhere (argv, audit, prefix), domain users and groups in a share's valid users (the
+ * matrix through winbind, smbclient as each user), the standing check starting again a winbindd
+ * killed by its pid file, the standing check raising `shares.ad.join` once the machine account is
+ * deleted on the DC and clearing it after a new join, and a leave.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -23,7 +25,7 @@ import { createSharesService, sharesSubsystem } from '../../agent/shares/service
 import { processesReferring } from '../../sandbox/procs.js';
 import { type MemberNs, type SambaDc, sambaDcMissing, startSambaDc } from '../../sandbox/samba-dc.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
-import { startMemberSmbd } from './ad-member-lab.js';
+import { memberRunner, resolveSrvIn, startMemberSmbd } from './ad-member-lab.js';
 import { freePort } from './smb-lab.js';
 
 const run = promisify(execFile);
@@ -59,43 +61,10 @@ const inMember = async (...argv: string[]) => {
 };
 
 /** The agent's runner, each command in the member's namespaces (inside the DC's network). */
-function inDc(inner: Runner): Runner {
-  return {
-    run: (argv, o) => {
-      ran.push([...argv]);
-      return inner.run(member.wrap(argv), { ...o, shownArgv: argv });
-    },
-    spawn: (argv, o) => {
-      ran.push([...argv]);
-      return inner.spawn(member.wrap(argv), { ...o, shownArgv: argv });
-    },
-    which: (n) => inner.which(n),
-  };
-}
+const inDc = (inner: Runner): Runner => memberRunner(() => member, inner, ran);
 
 /** The agent's own DNS module, run in the DC's network namespace. */
-const resolveInDc: ResolveSrv = async (name, server) => {
-  const here = import.meta.url;
-  const mod = new URL(`../../agent/shares/directory-ad-dns.${here.endsWith('.ts') ? 'ts' : 'js'}`, here).href;
-  const code = `import(${JSON.stringify(mod)}).then((m) => m.resolveSrv(${JSON.stringify(name)}, ${JSON.stringify(server ?? null) === 'null' ? 'undefined' : JSON.stringify(server)})).then((r) => console.log(JSON.stringify({ r })), (e) => console.log(JSON.stringify({ code: e.code, message: e.message })))`;
-  const { stdout } = await run(
-    'nsenter',
-    [
-      '-t',
-      String(dc.pid),
-      '-n',
-      '--',
-      process.execPath,
-      ...(here.endsWith('.ts') ? ['--import', 'tsx'] : []),
-      '-e',
-      code,
-    ],
-    { timeout: 30_000 },
-  );
-  const o = JSON.parse(stdout) as { r?: { name: string; port: number }[]; code?: string; message?: string };
-  if (o.r) return o.r;
-  throw Object.assign(new Error(o.message), { code: o.code });
-};
+const resolveInDc: ResolveSrv = resolveSrvIn(() => dc.pid);
 
 async function job(method: string, params: Record<string, unknown>): Promise<JobRecord> {
   const { job: id } = await t.call<{ job: string }>(method, params);
@@ -180,6 +149,21 @@ describe('Active Directory join against a real Samba AD DC', { skip: missing, ti
       [],
       'nothing ran (but the probes of the tools)',
     );
+  });
+
+  it('refuses a domain name in a share’s valid users while no domain is joined, in words, nothing changed', async () => {
+    const before = await t.call<{ total: number }>('shares.list');
+    await assert.rejects(
+      t.call('shares.create', { name: 'early', protocols: ['smb'], validUsers: [BOB.name] }),
+      (e: Error) =>
+        /share early: CALYPSO\\bob is a domain name, but this machine is not a member of an Active Directory domain/.test(
+          e.message,
+        ),
+    );
+    // a UPN, a quote or a line break is no member of a Samba list: the schema refuses it
+    for (const bad of ['bob@calypso.test', 'CALYPSO\\"bob', 'CALYPSO\\bob\n\tadmin users = bob'])
+      await assert.rejects(t.call('shares.create', { name: 'early', validGroups: [bad] }), /validGroups/);
+    assert.equal((await t.call<{ total: number }>('shares.list')).total, before.total, 'nothing changed');
   });
 
   it('fails at "DNS SRV" for a realm the DC’s DNS server does not know', async () => {
@@ -325,6 +309,110 @@ describe('Active Directory join against a real Samba AD DC', { skip: missing, ti
     }
   });
 
+  it('domain users and groups in a share’s validUsers/validGroups: the matrix through winbind, smbclient agrees', async () => {
+    const admin = { name: 'CALYPSO\\Administrator', password: dc.adminPassword };
+    const conf = (await t.call<{ smbConf: string }>('shares.status')).smbConf;
+    await t.call('shares.create', { name: 'domvalid', protocols: ['smb'], validUsers: ['calypso\\bob'] });
+    const dir = (await t.call<{ path: string }>('shares.get', { name: 'domvalid' })).path;
+    await run('chmod', ['0777', dir]);
+    // the domain's own spelling differs in case: the matrix and Samba compare without it
+    const matrix = async () => {
+      const m = await t.call<{ cells: { principal: string; access: string; why: string }[] }>(
+        'shares.access',
+        {
+          users: [admin.name, BOB.name],
+          guest: false,
+          shares: ['domvalid'],
+        },
+      );
+      return Object.fromEntries(m.cells.map((c) => [c.principal, c]));
+    };
+    let m = await matrix();
+    assert.equal(m[BOB.name]?.access, 'write', JSON.stringify(m));
+    assert.match(m[BOB.name]?.why ?? '', /admitted as calypso\\bob, a valid user/);
+    assert.equal(m[admin.name]?.access, 'none');
+    assert.match(m[admin.name]?.why ?? '', /not in valid users or valid groups/);
+    assert.match(readFileSync(conf, 'utf8'), /^\tvalid users = calypso\\bob$/m);
+    const smbd = await startMemberSmbd(member, conf, smbPort, t.prefix);
+    try {
+      const b = await smbd.client('domvalid', BOB, 'mkdir made-by-bob; ls');
+      assert.ok(b.ok, b.out);
+      const a = await smbd.client('domvalid', admin, 'ls');
+      assert.ok(!a.ok, a.out);
+      assert.match(a.out, /NT_STATUS_ACCESS_DENIED/);
+      // a domain group with a space in its name: quoted in smb.conf, resolved through winbind
+      await t.call('shares.update', {
+        name: 'domvalid',
+        set: { validUsers: [], validGroups: ['CALYPSO\\Domain Admins'] },
+      });
+      assert.match(readFileSync(conf, 'utf8'), /^\tvalid users = "@CALYPSO\\Domain Admins"$/m);
+      m = await matrix();
+      assert.equal(m[admin.name]?.access, 'write', JSON.stringify(m));
+      assert.match(m[admin.name]?.why ?? '', /a member of CALYPSO\\Domain Admins, a valid group/);
+      assert.equal(m[BOB.name]?.access, 'none');
+      const a2 = await smbd.client('domvalid', admin, 'ls');
+      assert.ok(a2.ok, a2.out);
+      assert.match(a2.out, /made-by-bob/);
+      const b2 = await smbd.client('domvalid', BOB, 'ls');
+      assert.ok(!b2.ok, b2.out);
+      assert.match(b2.out, /NT_STATUS_ACCESS_DENIED/);
+    } finally {
+      await smbd.stop();
+    }
+    // another domain than the one joined: refused in words
+    await assert.rejects(
+      t.call('shares.update', { name: 'domvalid', set: { validUsers: ['OTHER\\bob'] } }),
+      /OTHER\\bob is of domain OTHER, but this machine is a member of CALYPSO/,
+    );
+  });
+
+  it('the health check starts again a winbindd that died (killed by its pid file): alert raised, then cleared, audited', async () => {
+    const conf = (await t.call<{ smbConf: string }>('shares.status')).smbConf;
+    const pidFile = path.join(
+      /^\tpid directory = (.+)$/m.exec(readFileSync(conf, 'utf8'))?.[1] ?? '',
+      'winbindd.pid',
+    );
+    const pidOf = () => Number(readFileSync(pidFile, 'utf8').trim());
+    const alive = (pid: number) => existsSync(`/proc/${pid}`);
+    const old = pidOf();
+    assert.ok(alive(old), `winbindd ${old} runs`);
+    // this winbindd only, by the pid it wrote: never a kill by name on a shared machine
+    process.kill(old, 'SIGKILL');
+    const fresh = await until(
+      'a new winbindd',
+      async () => {
+        const p = existsSync(pidFile) ? pidOf() : 0;
+        return p && p !== old && alive(p) ? p : undefined;
+      },
+      30_000,
+    );
+    assert.notEqual(fresh, old);
+    assert.match(await inMember('wbinfo', '-u'), /^CALYPSO\\bob$/im, 'wbinfo -u works again');
+    const winbindAlerts = () =>
+      t.deps.alerts
+        .query({ source: 'shares' }, { limit: 100 })
+        .alerts.filter((a) => a.key === 'shares.ad.winbind');
+    // raised once the new winbindd answers wbinfo -p (a moment after it wrote its pid)
+    const raised = await until('the alert', async () => winbindAlerts()[0], 30_000);
+    assert.match(raised.title, /winbindd had stopped and was restarted/);
+    assert.match(raised.detail ?? '', /restart 1 of at most 3 an hour/);
+    await until(
+      'the alert cleared',
+      async () => (winbindAlerts()[0]?.state === 'cleared' ? true : undefined),
+      30_000,
+    );
+    const audit = await t.call<{ items: { user: string; method: string; outcome: string }[] }>(
+      'audit.query',
+      {
+        method: 'shares.directory.ad.health',
+      },
+    );
+    assert.deepEqual(
+      audit.items.map((a) => [a.user, a.outcome]),
+      [['agent', 'ok']],
+    );
+  });
+
   it('raises shares.ad.join when the machine account is deleted on the DC, and clears it after a new join', async () => {
     assert.deepEqual(await activeAlerts(), []);
     dc.tool('computer', 'delete', NAME);
@@ -341,6 +429,23 @@ describe('Active Directory join against a real Samba AD DC', { skip: missing, ti
   });
 
   it('leaves: the DC forgets the machine, smb.conf is standalone again, the keytab gone', async () => {
+    // a share naming a domain group: the leave is refused before the DC is told (dry run and job alike)
+    await assert.rejects(
+      t.call('shares.directory.ad.leave', {
+        user: 'Administrator',
+        password: dc.adminPassword,
+        dryRun: true,
+      }),
+      /shares domvalid \(CALYPSO\\Domain Admins\) name domain users or groups/,
+    );
+    const refused = await job('shares.directory.ad.leave', {
+      user: 'Administrator',
+      password: dc.adminPassword,
+    });
+    assert.equal(refused.state, 'failed');
+    assert.match(refused.error?.message ?? '', /take them out of validUsers\/validGroups first/);
+    assert.equal((await t.call<{ configured: boolean }>('shares.directory.ad.status')).configured, true);
+    await t.call('shares.update', { name: 'domvalid', set: { validGroups: [] } });
     const dry = await t.call<Plan>('shares.directory.ad.leave', {
       user: 'Administrator',
       password: dc.adminPassword,

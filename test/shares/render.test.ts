@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createRunner } from '../../agent/runner.js';
 import { accessMatrix, hostMatches } from '../../agent/shares/access.js';
-import { SHARE_DEFAULTS, type Share } from '../../agent/shares/model.js';
+import { checkShares, SHARE_DEFAULTS, type Share } from '../../agent/shares/model.js';
 import { renderSmbConf } from '../../agent/shares/render-smb.js';
 import { sharesSubsystem } from '../../agent/shares/service.js';
 import { startTestAgent } from '../helpers/agent.js';
@@ -74,6 +74,39 @@ describe('smb.conf rendering', () => {
     assert.match(r.stdout, /\[all\][^[]*read list = bob[^[]*write list = alice @staff/s);
     assert.match(r.stdout, /\[all\][^[]*shadow:format = auto-%Y%m%d-%H%M/s, 'testparm keeps shadow_copy2');
     assert.doesNotMatch(r.stderr, /Unknown parameter|Ignoring|ERROR/);
+  });
+});
+
+describe('domain names in valid users and groups', () => {
+  const ad = { realm: 'CALYPSO.TEST', workgroup: 'CALYPSO' };
+  const dom = share('dom', { validUsers: ['CALYPSO\\bob'], validGroups: ['CALYPSO\\domain users'] });
+
+  it('quoted when they hold a space; testparm keeps the line (smbclient in ad.test.ts shows smbd reads it)', () => {
+    const text = renderSmbConf(
+      { shares: [dom] },
+      { port: 4450, interfaces: ['127.0.0.1'], workgroup: 'CALYPSO', guestAccount: 'nobody', dirs },
+    );
+    assert.match(text, /^\tvalid users = CALYPSO\\bob "@CALYPSO\\domain users"$/m);
+    const conf = path.join(tmp.dir, 'smb-dom.conf');
+    writeFileSync(conf, text);
+    for (const d of Object.values(dirs) as string[]) mkdirSync(d, { recursive: true });
+    const r = spawnSync('testparm', ['-s', '--parameter-name=valid users', '--section-name=dom', conf], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'CALYPSO\\bob "@CALYPSO\\domain users"');
+  });
+
+  it('refused without a domain, and for another domain than the one joined', () => {
+    assert.deepEqual(checkShares({ shares: [dom] }), [
+      'share dom: CALYPSO\\bob, CALYPSO\\domain users are domain names, but this machine is not a member of an Active Directory domain (join one first: shares.directory.ad.join)',
+    ]);
+    assert.deepEqual(checkShares({ shares: [dom], ad: ad as never }), []);
+    assert.deepEqual(checkShares({ shares: [dom], ad: { ...ad, workgroup: 'OTHER' } as never }), [
+      'share dom: CALYPSO\\bob is of domain CALYPSO, but this machine is a member of OTHER: write OTHER\\bob',
+      'share dom: CALYPSO\\domain users is of domain CALYPSO, but this machine is a member of OTHER: write OTHER\\domain users',
+    ]);
   });
 });
 

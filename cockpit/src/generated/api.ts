@@ -7058,10 +7058,10 @@ export interface Methods {
         browseable?: boolean;
         /** SMB: guests (no password) connect as the guest account */
         guest?: boolean;
-        /** SMB: only these users (and members of validGroups) connect; empty: everyone */
-        validUsers?: string[];
-        /** SMB: members of these connect */
-        validGroups?: string[];
+        /** SMB: only these users (and members of validGroups) connect; empty: everyone. DOMAIN\name: a domain user (after shares.directory.ad.join) */
+        validUsers?: Array<string | string>;
+        /** SMB: members of these connect. DOMAIN\name: a domain group (after shares.directory.ad.join) */
+        validGroups?: Array<string | string>;
         /** SMB: these users (@group: its members) only read, even on a writable share */
         readList?: string[];
         /** SMB: these users (@group: its members) write, even on a read-only share; wins over readList */
@@ -7186,10 +7186,10 @@ export interface Methods {
       browseable?: boolean;
       /** SMB: guests (no password) connect as the guest account */
       guest?: boolean;
-      /** SMB: only these users (and members of validGroups) connect; empty: everyone */
-      validUsers?: string[];
-      /** SMB: members of these connect */
-      validGroups?: string[];
+      /** SMB: only these users (and members of validGroups) connect; empty: everyone. DOMAIN\name: a domain user (after shares.directory.ad.join) */
+      validUsers?: Array<string | string>;
+      /** SMB: members of these connect. DOMAIN\name: a domain group (after shares.directory.ad.join) */
+      validGroups?: Array<string | string>;
       /** SMB: these users (@group: its members) only read, even on a writable share */
       readList?: string[];
       /** SMB: these users (@group: its members) write, even on a read-only share; wins over readList */
@@ -7559,10 +7559,10 @@ export interface Methods {
       browseable: boolean;
       /** SMB: guests (no password) connect as the guest account */
       guest: boolean;
-      /** SMB: only these users (and members of validGroups) connect; empty: everyone */
-      validUsers: string[];
-      /** SMB: members of these connect */
-      validGroups: string[];
+      /** SMB: only these users (and members of validGroups) connect; empty: everyone. DOMAIN\name: a domain user (after shares.directory.ad.join) */
+      validUsers: Array<string | string>;
+      /** SMB: members of these connect. DOMAIN\name: a domain group (after shares.directory.ad.join) */
+      validGroups: Array<string | string>;
       /** SMB: these users (@group: its members) only read, even on a writable share */
       readList?: string[];
       /** SMB: these users (@group: its members) write, even on a read-only share; wins over readList */
@@ -7660,10 +7660,10 @@ export interface Methods {
         browseable: boolean;
         /** SMB: guests (no password) connect as the guest account */
         guest: boolean;
-        /** SMB: only these users (and members of validGroups) connect; empty: everyone */
-        validUsers: string[];
-        /** SMB: members of these connect */
-        validGroups: string[];
+        /** SMB: only these users (and members of validGroups) connect; empty: everyone. DOMAIN\name: a domain user (after shares.directory.ad.join) */
+        validUsers: Array<string | string>;
+        /** SMB: members of these connect. DOMAIN\name: a domain group (after shares.directory.ad.join) */
+        validGroups: Array<string | string>;
         /** SMB: these users (@group: its members) only read, even on a writable share */
         readList?: string[];
         /** SMB: these users (@group: its members) write, even on a read-only share; wins over readList */
@@ -7763,10 +7763,10 @@ export interface Methods {
         browseable?: boolean;
         /** SMB: guests (no password) connect as the guest account */
         guest?: boolean;
-        /** SMB: only these users (and members of validGroups) connect; empty: everyone */
-        validUsers?: string[];
-        /** SMB: members of these connect */
-        validGroups?: string[];
+        /** SMB: only these users (and members of validGroups) connect; empty: everyone. DOMAIN\name: a domain user (after shares.directory.ad.join) */
+        validUsers?: Array<string | string>;
+        /** SMB: members of these connect. DOMAIN\name: a domain group (after shares.directory.ad.join) */
+        validGroups?: Array<string | string>;
         /** SMB: these users (@group: its members) only read, even on a writable share */
         readList?: string[];
         /** SMB: these users (@group: its members) write, even on a read-only share; wins over readList */

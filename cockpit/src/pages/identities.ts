@@ -4,7 +4,8 @@
  * fields when sent and cleared at once — never kept in the page's state, never shown back (the
  * agent never returns it either); the password can be changed; delete asks first. Groups are
  * created and deleted here; a user joins groups when created, and its groups (besides its own)
- * are changed from its row ("Groups": a checkbox per local group, shares.user.groups).
+ * are changed from its row ("Groups": a checkbox per local group, shares.user.groups). Below them,
+ * the Active Directory membership (identities-ad.ts).
  */
 import { consume } from '@lit/context';
 import { Task } from '@lit/task';
@@ -13,6 +14,7 @@ import { customElement, query, state } from 'lit/decorators.js';
 import '../components/confirm-dialog.js';
 import type { ConfirmDialog } from '../components/confirm-dialog.js';
 import '../components/error-alert.js';
+import './identities-ad.js';
 import { tableHead } from '../components/list-table.js';
 import { emptyState, runChange } from '../components/page-state.js';
 import { renderTask } from '../components/task-view.js';
@@ -199,6 +201,7 @@ export class IdentitiesPage extends LitElement {
           : nothing
       }
       ${this.renderUsers()} ${this.renderGroups()}
+      <cal-identities-ad></cal-identities-ad>
       <cal-confirm></cal-confirm>`;
   }
 

@@ -10,6 +10,7 @@ import { css, html, LitElement, nothing } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
 import '../components/error-alert.js';
 import { clientContext } from '../context.js';
+import { domainNameProblem } from '../data/directory-ad.js';
 import { planCommands } from '../data/iscsi.js';
 import {
   type Applied,
@@ -79,6 +80,7 @@ export class ShareDialog extends LitElement {
   @state() private review: Review | undefined;
   @state() private error: unknown;
   @state() private busy = false;
+  @state() private domainProblem: string | undefined;
   @query('dialog') private dialog!: HTMLDialogElement;
 
   /** Open for a new share (no `share`) or to edit one; users and groups are the pickers' choices. */
@@ -249,7 +251,19 @@ export class ShareDialog extends LitElement {
       </div>`;
   }
 
-  private renderPicker(k: 'validUsers' | 'validGroups', names: string[], label: string, none: string) {
+  /** A typed domain name (`DOMAIN\\name`, after an Active Directory join) added to valid users or groups. */
+  private addDomain(k: 'validUsers' | 'validGroups') {
+    const input = this.shadowRoot!.getElementById(`sh-domain-${k}`) as HTMLInputElement;
+    const name = input.value.trim();
+    this.domainProblem = domainNameProblem(name);
+    if (this.domainProblem) return;
+    input.value = '';
+    if (!this.draft[k].includes(name)) this.set(k, [...this.draft[k], name]);
+  }
+
+  private renderPicker(k: 'validUsers' | 'validGroups', local: string[], label: string, none: string) {
+    // the domain names the share holds are listed too (ticked), beside the local accounts
+    const names = [...local, ...this.draft[k].filter((n) => n.includes('\\') && !local.includes(n))];
     return html`<span>${label}</span>
       <div class="checks" data-picker=${k}>
         ${
@@ -267,7 +281,19 @@ export class ShareDialog extends LitElement {
               )
             : html`<span class="muted">${none}</span>`
         }
-      </div>`;
+      </div>
+      <span></span>
+      <span class="checks">
+        <input
+          id=${`sh-domain-${k}`}
+          autocomplete="off"
+          aria-label=${format(_('$0: a domain name'), label)}
+          placeholder=${k === 'validUsers' ? 'DOMAIN\\user' : 'DOMAIN\\Domain Users'}
+        />
+        <button type="button" data-action=${`add-domain-${k}`} @click=${() => this.addDomain(k)}>
+          ${_('Add domain name')}
+        </button>
+      </span>`;
   }
 
   override render() {
@@ -324,6 +350,7 @@ export class ShareDialog extends LitElement {
           ? html`<p class="muted">${_('No valid users or groups: every share user may connect.')}</p>`
           : nothing
       }
+      ${this.domainProblem ? html`<p class="problems" role="alert" data-domain-problem>${this.domainProblem}</p>` : nothing}
       ${
         problems.length && d.name
           ? html`<ul class="problems" data-problems>${problems.map((p) => html`<li>${_(p)}</li>`)}</ul>`
