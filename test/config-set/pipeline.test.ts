@@ -14,6 +14,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import pino from 'pino';
 import { ConfigSet, type ManagedConfig } from '../../agent/config-set/index.js';
+import { readableValue } from '../../agent/config-set/versions.js';
 import { createRunner } from '../../agent/runner.js';
 import { openStore, type Store } from '../../agent/store.js';
 import { waitUntil } from '../../agent/util/time.js';
@@ -125,7 +126,8 @@ describe('history, diff, restore, dry run', () => {
     assert.match(main.diff, /\+value = "v2"/);
     assert.doesNotMatch(JSON.stringify(d), /first-secret|second-secret/);
     // secrets live in secrets.env only: LMDB never holds them (state, history, head)
-    assert.doesNotMatch(JSON.stringify([...store.db('config').getRange({})]), /first-secret|second-secret/);
+    const stored = [...store.db('config').getRange({})].map((e) => readableValue(e.value));
+    assert.doesNotMatch(JSON.stringify(stored), /first-secret|second-secret/);
     // against the files in place
     assert.deepEqual(await m.diff(2), []);
     const r = await m.restore(1, { user: 'cat', summary: '' });
