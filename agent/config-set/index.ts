@@ -3,7 +3,15 @@ import path from 'node:path';
 import { createPatch } from 'diff';
 import type { Database } from 'lmdb';
 import { EffectsRun, effectsFile, readEffectsJournal, undoEffects, undoSecrets } from './effects.js';
-import { journalStep, keptFiles, readFiles, readJournal, writeFiles, writeJournal } from './files.js';
+import {
+  dropJournal,
+  journalActivating,
+  keptFiles,
+  readFiles,
+  readJournal,
+  writeFiles,
+  writeJournal,
+} from './files.js';
 import type {
   ApplyOptions,
   ApplyResult,
@@ -280,14 +288,14 @@ export class ManagedConfig<S> {
         this.runSteps(validate, result.commands, false),
         besideChild(() => this.prepareCommit(version, nextState, next, changed, opts)),
       ]);
-      if (journal) await journalStep(this.journalDir(), journal, 'activating');
+      if (journal) await journalActivating(this.journalDir(), journal);
       await this.runSteps(activate, result.commands, false);
       result.version = await this.commit(prepared, opts);
     } catch (err) {
       if (journal) {
         await this.writeFiles(cur, changed);
         if (journal.step === 'activating') await this.reactivateOld(changed, result.notes);
-        await rm(this.journalDir(), { recursive: true, force: true });
+        dropJournal(this.journalDir());
         log.warn(
           { target: this.target.name, files: changed },
           `${this.target.name}: change rejected, previous files restored`,
@@ -295,7 +303,7 @@ export class ManagedConfig<S> {
       }
       throw err;
     }
-    if (journal) await rm(this.journalDir(), { recursive: true, force: true });
+    if (journal) dropJournal(this.journalDir());
     log.info(
       { target: this.target.name, version, files: changed },
       `${this.target.name}: configuration applied`,
@@ -395,12 +403,12 @@ export class ManagedConfig<S> {
     const j = await readJournal(dir);
     if (!j) {
       // no journal (or one whose writing was cut short: no file was touched yet)
-      await rm(dir, { recursive: true, force: true });
+      dropJournal(dir);
       return undefined;
     }
     const files = j.files.map((f) => f.path);
     if ((this.head()?.version ?? 0) >= j.nextVersion) {
-      await rm(dir, { recursive: true, force: true });
+      dropJournal(dir);
       this.set.o.log.warn(
         { target: j.target, files },
         `${j.target}: an interrupted apply had committed; completed`,
@@ -409,7 +417,7 @@ export class ManagedConfig<S> {
     }
     await this.writeFiles(await keptFiles(dir, j), files);
     if (j.step === 'activating') await this.reactivateOld(files, []);
-    await rm(dir, { recursive: true, force: true });
+    dropJournal(dir);
     this.set.o.log.warn(
       { target: j.target, files },
       `${j.target}: an interrupted apply was undone; previous files restored`,
