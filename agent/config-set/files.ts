@@ -18,7 +18,7 @@ import {
   rmSync,
 } from 'node:fs';
 import path from 'node:path';
-import { syncDir, writeFileAtomic } from '../fs/atomic-write.js';
+import { syncDir, syncPath, writeFileAtomic } from '../fs/atomic-write.js';
 import type { FileSet, Journal } from './types.js';
 
 /** The marker of the `activating` step beside journal.json (an empty file, its directory synced). */
@@ -52,6 +52,38 @@ export async function writeFiles(
     dirs.add(path.dirname(p));
   }
   for (const d of dirs) if (existsSync(d)) await syncDir(d);
+}
+
+/**
+ * An apply's new rendering, under its journal: each file written and renamed into place at once,
+ * and made durable (its data, then its directory) on the thread pool while the apply validates
+ * and activates; the apply awaits `durable` before its commit. A crash before that commit is
+ * undone from the journal, which holds the previous files, so the rename needs no sync first.
+ */
+export function stageFiles(
+  files: FileSet,
+  which: string[],
+  mode: (file: string) => number | undefined,
+): { staged: Promise<void>; durable: Promise<void> } {
+  const written: string[] = [];
+  const dirs = new Set<string>();
+  const staged = (async () => {
+    for (const p of which) {
+      const text = files.get(p);
+      if (text === undefined) rmSync(p, { force: true });
+      else {
+        await writeFileAtomic(p, text, { mode: mode(p) ?? 0o600, syncDir: false, syncData: false });
+        written.push(p);
+      }
+      dirs.add(path.dirname(p));
+    }
+  })();
+  const durable = staged.then(async () => {
+    await Promise.all(written.map(syncPath));
+    for (const d of dirs) if (existsSync(d)) await syncDir(d);
+  });
+  durable.catch(() => {}); // awaited by the apply when it gets that far; a failure before needs no sync
+  return { staged, durable };
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   keptFiles,
   readFiles,
   readJournal,
+  stageFiles,
   writeFiles,
   writeJournal,
 } from './files.js';
@@ -270,6 +271,7 @@ export class ManagedConfig<S> {
 
     const version = (head?.version ?? 0) + 1;
     let journal: Journal | undefined;
+    let durable: Promise<void> | undefined;
     if (changed.length) {
       await this.target.prepare?.(nextState);
       journal = await writeJournal(
@@ -278,18 +280,22 @@ export class ManagedConfig<S> {
         cur,
         changed,
       );
-      await this.writeFiles(next, changed);
+      // in place at once, synced while the steps run (the journal undoes a crash before the commit)
+      const w = stageFiles(next, changed, (p) => this.target.mode?.(p));
+      await w.staged;
+      durable = w.durable;
     }
     try {
       // no journal write before validating: a crash there is undone as one in `writing` (the
-      // previous files put back, nothing re-activated), so that step's sync bought nothing
-      // the commit's values are packed while the validation command runs (CPU beside a child)
+      // previous files put back, nothing re-activated), so that step's sync bought nothing.
+      // The commit's values are packed while the validation command runs (CPU beside a child).
       const [, prepared] = await Promise.all([
         this.runSteps(validate, result.commands, false),
         besideChild(() => this.prepareCommit(version, nextState, next, changed, opts)),
       ]);
       if (journal) await journalActivating(this.journalDir(), journal);
       await this.runSteps(activate, result.commands, false);
+      await durable; // the new files on disk before LMDB says they are the version
       result.version = await this.commit(prepared, opts);
     } catch (err) {
       if (journal) {

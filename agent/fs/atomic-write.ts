@@ -34,6 +34,12 @@ export interface WriteOptions {
   mode?: number;
   /** fsync the directory after the rename; callers writing many files do it once */
   syncDir?: boolean;
+  /**
+   * false: rename without syncing the data first — only for a caller that syncs the file itself
+   * before relying on it and can put the previous one back after a crash (the managed-config
+   * pipeline's apply, under its journal)
+   */
+  syncData?: boolean;
   /** mode of directories created on the way; default 0700 */
   dirMode?: number;
 }
@@ -54,7 +60,7 @@ export async function writeFileAtomic(
   try {
     writeAll(fd, data);
     fchmodSync(fd, mode); // the umask may have narrowed or widened the create mode
-    await fsyncOff(fd);
+    if (opts.syncData !== false) await fsyncOff(fd);
   } catch (err) {
     closeSync(fd);
     rmSync(tmp, { force: true });
@@ -70,14 +76,17 @@ export async function writeFileAtomic(
   if (opts.syncDir !== false) await syncDir(dir);
 }
 
-export async function syncDir(dir: string): Promise<void> {
-  const fd = openSync(dir, 'r');
+/** fsync a file (its data) or a directory (its names), waiting off the event loop. */
+export async function syncPath(p: string): Promise<void> {
+  const fd = openSync(p, 'r');
   try {
     await fsyncOff(fd);
   } finally {
     closeSync(fd);
   }
 }
+
+export const syncDir = syncPath;
 
 function writeAll(fd: number, data: string | Buffer): void {
   const buf = typeof data === 'string' ? Buffer.from(data) : data;
