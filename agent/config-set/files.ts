@@ -16,6 +16,7 @@ import {
   openSync,
   readFileSync,
   rmSync,
+  writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
 import { syncDir, syncPath, writeFileAtomic } from '../fs/atomic-write.js';
@@ -125,8 +126,13 @@ export async function writeJournal(
     }
   }
   const j: Journal = { ...head, step: 'writing', files };
-  // its directory's sync makes the kept files' names durable with it
-  await writeFileAtomic(path.join(dir, 'journal.json'), JSON.stringify(j));
+  // written in place, not renamed: a journal.json cut short does not parse, and reads as none —
+  // right, since no file is touched before it is on disk. Its sync (on ext4 the journal commit
+  // that carries the new names too) and its directory's make the kept files' names durable with it.
+  const file = path.join(dir, 'journal.json');
+  writeFileSync(file, JSON.stringify(j), { mode: 0o600, flag: 'wx' });
+  await syncPath(file);
+  await syncDir(dir);
   return j;
 }
 

@@ -234,6 +234,23 @@ describe('kill -9 during an apply, then recovery at the next start', () => {
     assert.ok(!existsSync(j));
   });
 
+  it('killed while writing the journal (journal.json cut short): nothing was touched, nothing is undone', async () => {
+    await m.apply({ value: 'old' }, as);
+    const before = snapshot();
+    // journal.json is written in place (not renamed): cut short, it does not parse
+    const j = path.join(tmp.dir, 'journal', 'demo');
+    await mkdir(j, { recursive: true });
+    writeFileSync(path.join(j, 'prev-0'), readFileSync(files(tmp.dir).main));
+    const whole = JSON.stringify({ target: 'demo', nextVersion: 2, step: 'writing', files: [], time: '' });
+    writeFileSync(path.join(j, 'journal.json'), whole.slice(0, whole.length - 7));
+    await store.close();
+    await open();
+    assert.deepEqual(await set.recoverAll(), []);
+    assert.deepEqual(snapshot(), before);
+    assert.deepEqual(log(), ['old'], 'nothing activated');
+    assert.ok(!existsSync(j), 'the journal is dropped');
+  });
+
   it('killed while writing the new files: the files already written are put back', async () => {
     await m.apply({ value: 'old' }, as);
     const before = snapshot();
