@@ -94,7 +94,7 @@ export function stageFiles(
  */
 async function keep(p: string, old: string, backup: string): Promise<void> {
   try {
-    if (lstatSync(p).isFile() && readFileSync(p, 'utf8') === old) {
+    if (lstatSync(p).isFile()) {
       linkSync(p, backup);
       return;
     }
