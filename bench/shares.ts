@@ -15,6 +15,7 @@ import { execFile, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { unpackState } from '../agent/config-set/versions.js';
 import { SHARE_DEFAULTS, type Share, type SharesState } from '../agent/shares/model.js';
 import { sharesSubsystem } from '../agent/shares/service.js';
 import { startTestAgent } from '../test/helpers/agent.js';
@@ -92,7 +93,7 @@ export async function benchShares(): Promise<Record<string, unknown>> {
       versions.push(r.version!);
     }
 
-    // shares.list against the raw LMDB read of the same state
+    // shares.list against the raw LMDB read of the same state (its value, unpacked)
     const key = ['config-set', 'shares', 'state'].join('\u0000');
     const db = t.deps.configSet.o.db;
     const client = await t.client();
@@ -100,7 +101,9 @@ export async function benchShares(): Promise<Record<string, unknown>> {
     const list: number[] = [];
     for (let i = 0; i < 11; i++) {
       const t0 = performance.now();
-      const s = [...db.getRange({ start: key, end: `${key}\u0000` })].map((e) => e.value) as SharesState[];
+      const s = [...db.getRange({ start: key, end: `${key}\u0000` })].map((e) =>
+        unpackState<SharesState>(e.value),
+      );
       raw.push(performance.now() - t0);
       if (s[0]?.shares.length !== SHARES) throw new Error('the raw read found no 1,000 shares');
       const [tl, l] = await timed(() => client.call<{ total: number }>('shares.list'));

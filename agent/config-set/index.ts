@@ -2,9 +2,17 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createPatch } from 'diff';
 import type { Database } from 'lmdb';
-import { RpcError } from '../../rpc/errors.js';
 import { EffectsRun, effectsFile, readEffectsJournal, undoEffects, undoSecrets } from './effects.js';
-import { journalStep, keptFiles, readFiles, readJournal, writeFiles, writeJournal } from './files.js';
+import {
+  dropJournal,
+  journalActivating,
+  keptFiles,
+  readFiles,
+  readJournal,
+  stageFiles,
+  writeFiles,
+  writeJournal,
+} from './files.js';
 import type {
   ApplyOptions,
   ApplyResult,
@@ -22,6 +30,7 @@ import type {
   VersionInfo,
   VersionRecord,
 } from './types.js';
+import { type PreparedCommit, Versions } from './versions.js';
 
 export type {
   ApplyOptions,
@@ -83,19 +92,31 @@ export class ConfigSet {
   }
 }
 
-const NUL = '\u0000';
+/** `fn` on the event loop's next turn: after the step started meanwhile has spawned its process. */
+function besideChild<T>(fn: () => T): Promise<T> {
+  return new Promise((resolve, reject) =>
+    setImmediate(() => {
+      try {
+        resolve(fn());
+      } catch (err) {
+        reject(err);
+      }
+    }),
+  );
+}
 
 export class ManagedConfig<S> {
+  private versions: Versions<S>;
+
   constructor(
     private set: ConfigSet,
     readonly target: ConfigTarget<S>,
-  ) {}
+  ) {
+    this.versions = new Versions(set.o.db, target.name, () => target.initial());
+  }
 
   private get db(): Database {
     return this.set.o.db;
-  }
-  private key(...parts: (string | number)[]): string {
-    return ['config-set', this.target.name, ...parts.map(String)].join(NUL);
   }
   private journalDir(): string {
     return path.join(this.set.o.journalDir, this.target.name);
@@ -106,11 +127,11 @@ export class ManagedConfig<S> {
 
   /** The committed desired state (the target's initial state before the first apply). */
   state(): S {
-    return (this.db.get(this.key('state')) as S | undefined) ?? this.target.initial();
+    return this.versions.state();
   }
 
   head(): Head | undefined {
-    return this.db.get(this.key('head')) as Head | undefined;
+    return this.versions.head();
   }
 
   /** Plan a change without making it: the same rendering, diff and steps the apply uses. */
@@ -223,7 +244,6 @@ export class ManagedConfig<S> {
     for (const p of head?.paths ?? []) if (!next.has(p)) next.set(p, undefined);
     const cur = await readFiles(next.keys());
     const changed = [...next.keys()].filter((p) => cur.get(p) !== next.get(p));
-    const stateChanged = JSON.stringify(nextState) !== JSON.stringify(this.state());
     const result = { dryRun, changed, commands: [], notes: [] } as unknown as ApplyResult;
     // the diffs only when read (a plan shows them; an apply's answer does not): a 1,000-share smb.conf
     // changed in every section took jsdiff 3 s, most of a real apply's time (bench/shares.ts)
@@ -237,7 +257,8 @@ export class ManagedConfig<S> {
     });
     const ctx: StepContext<S> = { state: nextState, previous: this.state(), changed };
     const activating = changed.length > 0 || opts.forceActivate === true;
-    if (!activating && !stateChanged) {
+    // the state compared only when no file changes (two JSON texts of 1,000 shares: ~10 ms)
+    if (!activating && JSON.stringify(nextState) === JSON.stringify(ctx.previous)) {
       result.notes.push('configuration unchanged');
       return result;
     }
@@ -250,6 +271,7 @@ export class ManagedConfig<S> {
 
     const version = (head?.version ?? 0) + 1;
     let journal: Journal | undefined;
+    let durable: Promise<void> | undefined;
     if (changed.length) {
       await this.target.prepare?.(nextState);
       journal = await writeJournal(
@@ -258,20 +280,28 @@ export class ManagedConfig<S> {
         cur,
         changed,
       );
-      await this.writeFiles(next, changed);
+      // in place at once, synced while the steps run (the journal undoes a crash before the commit)
+      const w = stageFiles(next, changed, (p) => this.target.mode?.(p));
+      await w.staged;
+      durable = w.durable;
     }
     try {
       // no journal write before validating: a crash there is undone as one in `writing` (the
-      // previous files put back, nothing re-activated), so that step's sync bought nothing
-      await this.runSteps(validate, result.commands, false);
-      if (journal) await journalStep(this.journalDir(), journal, 'activating');
+      // previous files put back, nothing re-activated), so that step's sync bought nothing.
+      // The commit's values are packed while the validation command runs (CPU beside a child).
+      const [, prepared] = await Promise.all([
+        this.runSteps(validate, result.commands, false),
+        besideChild(() => this.prepareCommit(version, nextState, next, changed, opts)),
+      ]);
+      if (journal) await journalActivating(this.journalDir(), journal);
       await this.runSteps(activate, result.commands, false);
-      result.version = await this.commit(version, nextState, next, changed, opts);
+      await durable; // the new files on disk before LMDB says they are the version
+      result.version = await this.commit(prepared, opts);
     } catch (err) {
       if (journal) {
         await this.writeFiles(cur, changed);
         if (journal.step === 'activating') await this.reactivateOld(changed, result.notes);
-        await rm(this.journalDir(), { recursive: true, force: true });
+        dropJournal(this.journalDir());
         log.warn(
           { target: this.target.name, files: changed },
           `${this.target.name}: change rejected, previous files restored`,
@@ -279,7 +309,7 @@ export class ManagedConfig<S> {
       }
       throw err;
     }
-    if (journal) await rm(this.journalDir(), { recursive: true, force: true });
+    if (journal) dropJournal(this.journalDir());
     log.info(
       { target: this.target.name, version, files: changed },
       `${this.target.name}: configuration applied`,
@@ -313,52 +343,39 @@ export class ManagedConfig<S> {
     return (this.set.o.now ?? Date.now)();
   }
 
-  private async commit(
+  /** The version's values to commit: its state packed once, its files redacted. */
+  private prepareCommit(
     version: number,
     state: S,
     files: FileSet,
     changed: string[],
     opts: ApplyOptions,
-  ): Promise<number> {
-    const redacted: Record<string, string> = {};
-    for (const [p, text] of files) if (text !== undefined) redacted[p] = this.redact(text, p);
-    const rec: VersionRecord<S> = {
+  ): PreparedCommit {
+    const info: VersionInfo = {
       version,
       time: new Date(this.now()).toISOString(),
       user: opts.user,
       summary: opts.summary,
       changed,
-      state,
-      files: redacted,
     };
-    const head: Head = { version, paths: [...files.keys()].filter((p) => files.get(p) !== undefined) };
+    return this.versions.prepare(info, state, files, (text, p) => this.redact(text, p));
+  }
+
+  /** State, head, the version record and the call's audit record, in one LMDB transaction. */
+  private async commit(c: PreparedCommit, opts: ApplyOptions): Promise<number> {
     // a child transaction: a throw inside it (the audit record failing) aborts all of it, where
     // lmdb-js commits an async transaction's writes made before the throw
     await this.db.transaction(() =>
       this.db.childTransaction(() => {
         const writes = () => {
-          this.commitWrites(version, state, head, rec);
+          this.versions.write(c, this.set.o.keepVersions ?? 50);
           opts.audit?.();
         };
         if (this.set.o.audit) this.set.o.audit.atomic(writes);
         else writes();
       }),
     );
-    return version;
-  }
-
-  /** The commit's puts: state, head, the version record, and the versions beyond the kept ones pruned. */
-  private commitWrites(version: number, state: S, head: Head, rec: VersionRecord<S>): void {
-    const keep = this.set.o.keepVersions ?? 50;
-    this.db.put(this.key('state'), state);
-    this.db.put(this.key('head'), head);
-    this.db.put(this.key('v', String(version).padStart(8, '0')), rec);
-    for (const { key } of this.db.getRange({
-      start: this.key('v', ''),
-      end: this.key('v', String(Math.max(0, version - keep + 1)).padStart(8, '0')),
-    })) {
-      this.db.remove(key);
-    }
+    return c.version;
   }
 
   /**
@@ -392,12 +409,12 @@ export class ManagedConfig<S> {
     const j = await readJournal(dir);
     if (!j) {
       // no journal (or one whose writing was cut short: no file was touched yet)
-      await rm(dir, { recursive: true, force: true });
+      dropJournal(dir);
       return undefined;
     }
     const files = j.files.map((f) => f.path);
     if ((this.head()?.version ?? 0) >= j.nextVersion) {
-      await rm(dir, { recursive: true, force: true });
+      dropJournal(dir);
       this.set.o.log.warn(
         { target: j.target, files },
         `${j.target}: an interrupted apply had committed; completed`,
@@ -406,7 +423,7 @@ export class ManagedConfig<S> {
     }
     await this.writeFiles(await keptFiles(dir, j), files);
     if (j.step === 'activating') await this.reactivateOld(files, []);
-    await rm(dir, { recursive: true, force: true });
+    dropJournal(dir);
     this.set.o.log.warn(
       { target: j.target, files },
       `${j.target}: an interrupted apply was undone; previous files restored`,
@@ -415,24 +432,12 @@ export class ManagedConfig<S> {
   }
 
   private version(v: number): VersionRecord<S> {
-    const rec = this.db.get(this.key('v', String(v).padStart(8, '0'))) as VersionRecord<S> | undefined;
-    if (!rec)
-      throw new RpcError('not_found', `${this.target.name}: configuration version ${v} does not exist`);
-    return rec;
+    return this.versions.record(v);
   }
 
   /** Recorded versions, newest first. */
   history(): VersionInfo[] {
-    const out: VersionInfo[] = [];
-    for (const { value } of this.db.getRange({
-      start: this.key('v', '99999999'),
-      end: this.key('v', ''),
-      reverse: true,
-    })) {
-      const { version, time, user, summary, changed } = value as VersionRecord<S>;
-      out.push({ version, time, user, summary, changed });
-    }
-    return out;
+    return this.versions.history();
   }
 
   /** Redacted diff between two versions, or between a version and the files on disk now. */

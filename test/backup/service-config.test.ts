@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { baculaPaths } from '../../agent/backup/paths.js';
 import { clientKey } from '../../agent/backup/secrets.js';
 import { createBackupService } from '../../agent/backup/service.js';
+import { readableValue } from '../../agent/config-set/versions.js';
 import { createRunner } from '../../agent/runner.js';
 import { RpcError } from '../../rpc/errors.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
@@ -73,7 +74,9 @@ describe('backup configuration methods (no daemons running)', () => {
     assert.ok(r.applied.changed.some((f) => f.endsWith('clients.conf')));
     assert.equal(t.deps.secrets.get(clientKey('web-1')), webPassword);
     assert.ok(readFileSync(path.join(confDir, 'dir.d', 'clients.conf'), 'utf8').includes(webPassword));
-    const lmdb = JSON.stringify([...t.deps.store.db('config').getRange({})]);
+    const lmdb = JSON.stringify(
+      [...t.deps.store.db('config').getRange({})].map((e) => readableValue(e.value)),
+    );
     assert.ok(!lmdb.includes(webPassword));
     for (const k of ['BACULA_DIR_PASSWORD', 'BACULA_SD_PASSWORD', 'BACULA_FD_PASSWORD'])
       assert.ok(!lmdb.includes(t.deps.secrets.get(k)!));

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import pino from 'pino';
 import { ConfigSet, type ManagedConfig } from '../../agent/config-set/index.js';
+import { readableValue } from '../../agent/config-set/versions.js';
 import { createRunner } from '../../agent/runner.js';
 import { openStore, type Store } from '../../agent/store.js';
 import { waitUntil } from '../../agent/util/time.js';
@@ -125,7 +126,8 @@ describe('history, diff, restore, dry run', () => {
     assert.match(main.diff, /\+value = "v2"/);
     assert.doesNotMatch(JSON.stringify(d), /first-secret|second-secret/);
     // secrets live in secrets.env only: LMDB never holds them (state, history, head)
-    assert.doesNotMatch(JSON.stringify([...store.db('config').getRange({})]), /first-secret|second-secret/);
+    const stored = [...store.db('config').getRange({})].map((e) => readableValue(e.value));
+    assert.doesNotMatch(JSON.stringify(stored), /first-secret|second-secret/);
     // against the files in place
     assert.deepEqual(await m.diff(2), []);
     const r = await m.restore(1, { user: 'cat', summary: '' });
@@ -230,6 +232,23 @@ describe('kill -9 during an apply, then recovery at the next start', () => {
     assert.deepEqual(snapshot(), before);
     assert.equal(readFileSync(files(tmp.dir).main, 'utf8'), 'value = "new"\n');
     assert.ok(!existsSync(j));
+  });
+
+  it('killed while writing the journal (journal.json cut short): nothing was touched, nothing is undone', async () => {
+    await m.apply({ value: 'old' }, as);
+    const before = snapshot();
+    // journal.json is written in place (not renamed): cut short, it does not parse
+    const j = path.join(tmp.dir, 'journal', 'demo');
+    await mkdir(j, { recursive: true });
+    writeFileSync(path.join(j, 'prev-0'), readFileSync(files(tmp.dir).main));
+    const whole = JSON.stringify({ target: 'demo', nextVersion: 2, step: 'writing', files: [], time: '' });
+    writeFileSync(path.join(j, 'journal.json'), whole.slice(0, whole.length - 7));
+    await store.close();
+    await open();
+    assert.deepEqual(await set.recoverAll(), []);
+    assert.deepEqual(snapshot(), before);
+    assert.deepEqual(log(), ['old'], 'nothing activated');
+    assert.ok(!existsSync(j), 'the journal is dropped');
   });
 
   it('killed while writing the new files: the files already written are put back', async () => {
