@@ -106,9 +106,18 @@ describe('Data protection page in the real Cockpit shell', { timeout: 480_000 },
           process.stderr.write(`# ${String(err)}: unmounting ${pool}'s datasets first\n`);
           const names = (await zfs(['list', '-H', '-o', 'name', '-r', '--', pool])).stdout.trim().split('\n');
           for (const ds of names.reverse()) await zfs(['unmount', '-f', '--', ds]);
-          // under load zfs-fuse can take longer than destroyPoolsChecked's retries to let go (CI run 17)
-          await sleep(10_000);
-          await destroyPoolsChecked([pool]);
+          // under load zfs-fuse can take longer than destroyPoolsChecked's retries to let go (CI runs 17
+          // and 19: another lane's agents read every pool, `zpool list`/`status`/`iostat`, and zfs-fuse
+          // answers a destroy meanwhile "busy"): try again for up to a minute, each try after 2 s
+          for (let i = 0; ; i++) {
+            await sleep(2_000);
+            try {
+              await destroyPoolsChecked([pool]);
+              break;
+            } catch (e) {
+              if (i >= 6) throw e;
+            }
+          }
         }
         rmSync(vdevs, { recursive: true, force: true });
       });
