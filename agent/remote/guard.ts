@@ -26,7 +26,7 @@
  *   JSON, checked by checkSettle (only those datasets' snapshots, only this tag)
  * - `calypso drill-manifest -- <dataset>@<snapshot> <maxFiles> <maxBytes>`: a replica drill's manifest
  *   (manifest.ts): the snapshot cloned below the prefix, mounted read-only, walked (paths, sizes,
- *   SHA-256), the clone destroyed; one JSON answer
+ *   SHA-256; a volume's clone: its device hashed whole), the clone destroyed; one JSON answer
  * Anything else (`ls /`, `zfs destroy` of a filesystem, a dataset outside the prefix, a shell) is refused.
  * The command line never reaches a shell: it is split here (plain words and '…' quotes only).
  */
