@@ -221,7 +221,7 @@ async function runWith(
       done += s.bytes;
     }
   } catch (err) {
-    throw await failedRun(x, t, r, dst, steps, current, err, resumable);
+    throw await failedRun(x, t, r, dst, steps, current, err, resumable, tokens ? PULL_NO_RESUME : NO_RESUME);
   }
   // the GUIDs of both ends, the holds, then retention
   const problems: string[] = [];
@@ -343,6 +343,8 @@ async function failedRun(
   current: Step | undefined,
   err: unknown,
   resumable: boolean,
+  /** why the run is not resumable (the receiver keeps no tokens, or a pull's sender does not send by token) */
+  noResume: string,
 ): Promise<Error> {
   const { deps } = x;
   let msg = err instanceof Error ? err.message : String(err);
@@ -354,7 +356,7 @@ async function failedRun(
   };
   const at = current ? steps.indexOf(current) : 0;
   const pending = steps.slice(at).filter((s) => s.plan.mode !== 'none');
-  const next = `the next run: ${pending.map(nextOf).join(', ') || 'nothing left'}${resumable ? '' : ` (${NO_RESUME})`}`;
+  const next = `the next run: ${pending.map(nextOf).join(', ') || 'nothing left'}${resumable ? '' : ` (${noResume})`}`;
   const pool = current?.target.split('/')[0] ?? t.target.split('/')[0]!;
   const full = isNoSpace(msg);
   if (full) {
