@@ -171,7 +171,7 @@ describe('replication with resume tokens on OpenZFS', { timeout: 900_000 }, () =
   });
 });
 
-describe('pulls resumed by token and replica drills on OpenZFS', { timeout: 900_000 }, () => {
+describe('pulls resumed by token and replica drills on OpenZFS', { timeout: 1_200_000 }, () => {
   it('a pull cut mid-stream resumes from this side’s token: the guard decodes the token and checks its name', async () => {
     // the remote's dataset (under its prefix) with 6 MiB, pulled at 2 MiB/s by a key authorized with pull
     const origin = `${prefix}/origin`;
