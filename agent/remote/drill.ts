@@ -2,7 +2,7 @@
  * Replica drills (docs/replication.md, "Replica drills"): for a replication task, each dataset's last
  * common snapshot is cloned at both ends, walked into a manifest (paths, sizes, SHA-256; manifest.ts:
  * here through the ZFS_SEND port, at the remote through its guard's `calypso drill-manifest`), the clones
- * destroyed, and the two manifests compared. The report is kept in LMDB (`history` db,
+ * destroyed, and the two manifests compared (a volume: its clone's whole device hashed, manifest.ts). The report is kept in LMDB (`history` db,
  * `replica-drill/<task>/<15-digit ms>`, the last 10); a failure is a critical alert naming the files.
  * A drill takes the task's lock: it never runs beside the task's own run.
  */
@@ -31,7 +31,7 @@ export const drillAlertKey = (id: string) => `replication.drill:${id}`;
 
 export const DifferenceSchema = Type.Object({
   dataset: Type.String({ description: 'the source dataset' }),
-  path: Type.String({ description: 'below the dataset’s root' }),
+  path: Type.String({ description: 'below the dataset’s root (empty: a volume itself, its whole device)' }),
   result: Type.Union([Type.Literal('missing'), Type.Literal('extra'), Type.Literal('different')], {
     description: 'missing from the replica, extra in it, or different (type, size or SHA-256)',
   }),
@@ -109,10 +109,24 @@ export function drillPairs(t: TaskRecord): Pair[] {
   return pairs;
 }
 
-/** The argv a manifest takes at one end: here the clone, its mount lookup and its destroy; at a remote, the guard call. */
-function planAt(x: RemoteContext, end: End, t: TaskRecord, snapshot: string, limits: Limits): string[][] {
+/**
+ * The argv a manifest takes at one end: here the clone, its mount lookup and its destroy (a volume's
+ * snapshot, read here with its volsize: its clone, then its device hashed, then the destroy); at a
+ * remote, the guard call.
+ */
+async function planAt(
+  x: RemoteContext,
+  end: End,
+  t: TaskRecord,
+  snapshot: string,
+  limits: Limits,
+  signal: AbortSignal,
+): Promise<string[][]> {
   if (end.remote) return [end.argv(manifestArgv.guard(snapshot, limits))];
   const { clone, at } = localClone(x, t, snapshot);
+  const size = await end.run(manifestArgv.volsize(snapshot), signal, [0, 1, 2]);
+  if (/^\d+$/.test(size.stdout.trim()))
+    return [manifestArgv.cloneVolume(snapshot, clone), manifestArgv.destroy(clone)];
   return [manifestArgv.clone(snapshot, clone, at), manifestArgv.where(clone), manifestArgv.destroy(clone)];
 }
 
@@ -171,13 +185,18 @@ export async function runDrill(env: DrillEnv, id: string, limits: Limits, ctx: R
   if (ctx.dryRun)
     return {
       dryRun: true as const,
-      commands: pairs.flatMap((p) => [
-        ...planAt(x, src, t, `${p.source}@${p.snapshot}`, limits),
-        ...planAt(x, dst, t, `${p.target}@${p.snapshot}`, limits),
-      ]),
+      commands: (
+        await Promise.all(
+          pairs.map(async (p) => [
+            ...(await planAt(x, src, t, `${p.source}@${p.snapshot}`, limits, ctx.signal)),
+            ...(await planAt(x, dst, t, `${p.target}@${p.snapshot}`, limits, ctx.signal)),
+          ]),
+        )
+      ).flat(),
       notes: [
         ...pairs.map((p) => `${p.source} against ${p.target} at @${p.snapshot}`),
         `each snapshot cloned read-only, walked (at most ${limits.maxFiles} files, ${limits.maxBytes} bytes), the clone destroyed; the manifests compared`,
+        `a volume's snapshot: its clone's device /dev/zvol/<clone> hashed whole (SHA-256; its volsize at most ${limits.maxBytes} bytes)`,
       ],
     };
   await x.materialize(r);
@@ -196,7 +215,10 @@ export async function runDrill(env: DrillEnv, id: string, limits: Limits, ctx: R
     );
   }
   const bad = differences.length;
-  const names = differences.slice(0, 20).map((d) => `${d.dataset}: ${d.path} (${d.result})`);
+  // a volume's one entry has no path: the dataset names it
+  const names = differences
+    .slice(0, 20)
+    .map((d) => `${d.dataset}${d.path ? `: ${d.path}` : ''} (${d.result})`);
   const report: DrillReport = {
     id: String(started),
     task: t.id,
@@ -224,7 +246,7 @@ export async function runDrill(env: DrillEnv, id: string, limits: Limits, ctx: R
     });
     throw failed(`replica drill of ${t.id} failed (report ${report.id}): ${report.message}`, {
       report: report.id,
-      files: differences.slice(0, 100).map((d) => `${d.dataset}/${d.path}`),
+      files: differences.slice(0, 100).map((d) => (d.path ? `${d.dataset}/${d.path}` : d.dataset)),
     });
   }
   await deps.alerts.clear(drillAlertKey(t.id));

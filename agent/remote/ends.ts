@@ -50,8 +50,8 @@ export interface End {
   ): Promise<Settled>;
   /** the send argv at this end (`zfs send [-i from] -- to`, full names) */
   send(to: string, from?: string): string[];
-  /** `zfs send -t token` at this end, when this end may resume a send (not through a guard) */
-  resume?(token: string): string[];
+  /** `zfs send -t token` at this end (a remote's guard sends by token only when its state says `sendsByToken`) */
+  resume(token: string): string[];
   /** estimated stream bytes (0: unknown) */
   estimate(to: string, from?: string): Promise<number>;
 }
@@ -142,6 +142,7 @@ export function remoteEnd(x: RemoteContext, r: RemoteRecord, controlPath?: strin
       }
     },
     send: (to, from) => argv(remoteArgv.send(to, from)),
+    resume: (token) => argv(remoteArgv.resume(token)),
     estimate: async () => 0,
   };
 }

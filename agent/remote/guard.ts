@@ -11,9 +11,11 @@
  *   filesystem, no -r/-R; a held snapshot is refused by ZFS itself)
  * and, only for a key authorized to be pulled from (`--send`, remote.authorize's `pull`):
  * - `zfs send [-i <dataset>@<snapshot>] -- <dataset>@<snapshot>`: a pull key reads every
- *   snapshot under the prefix. `zfs send -t <token>` is refused: a resume token names the
- *   dataset it sends inside its compressed payload, which this check does not decode, so a
- *   crafted token could read outside the prefix (pull runs restart from the last common snapshot)
+ *   snapshot under the prefix
+ * - `zfs send -t <token>`: a resume token names the snapshot it sends only inside its compressed
+ *   payload, so the guard first has ZFS decode it (`zfs send -nvt <token>`, guard-main.ts) and
+ *   sends only when the decoded `toname` is a snapshot under the prefix (checkResumeToken); an
+ *   undecodable token, a name outside the prefix, or a ZFS without tokens (zfs-fuse) is refused
  * and two combined steps, which the guard runs itself (guard-main.ts, state.ts) so that a run pays
  * one session and one start of the guard for several reads or moves:
  * - `calypso state -- <dataset>...`: whether this ZFS keeps resume tokens, and each dataset's
@@ -24,7 +26,7 @@
  *   JSON, checked by checkSettle (only those datasets' snapshots, only this tag)
  * - `calypso drill-manifest -- <dataset>@<snapshot> <maxFiles> <maxBytes>`: a replica drill's manifest
  *   (manifest.ts): the snapshot cloned below the prefix, mounted read-only, walked (paths, sizes,
- *   SHA-256), the clone destroyed; one JSON answer
+ *   SHA-256; a volume's clone: its device hashed whole), the clone destroyed; one JSON answer
  * Anything else (`ls /`, `zfs destroy` of a filesystem, a dataset outside the prefix, a shell) is refused.
  * The command line never reaches a shell: it is split here (plain words and '…' quotes only).
  */
@@ -37,6 +39,8 @@ export type GuardDecision =
   | { holds: { tag: string; ops: HoldOp[] } }
   | { settle: { tag: string; datasets: string[] } }
   | { manifest: { snapshot: string; limits: Limits } }
+  /** `zfs send -t <token>`: decoded and checked (checkResumeToken) before it runs */
+  | { resume: { token: string } }
   | { refusal: string };
 
 /** at most this many datasets or hold moves in one combined call */
@@ -159,8 +163,13 @@ export function checkCommand(line: string, prefix: string, o: GuardOptions = {})
     }
     case 'send': {
       if (!o.send) return refuse('zfs send is not allowed: this key was not authorized to be pulled from');
-      if (rest[0] === '-t')
-        return refuse('zfs send -t is not allowed: a resume token names a dataset this guard cannot check');
+      if (rest[0] === '-t') {
+        if (rest.length !== 2 || !isResumeToken(rest[1]!))
+          return refuse(
+            `only \`zfs send -t <token>\` is allowed, the token as ZFS prints it (digits, then three hexadecimal parts joined by -, at most ${MAX_TOKEN} characters)`,
+          );
+        return { resume: { token: rest[1]! } };
+      }
       const sep = rest.indexOf('--');
       const flags = sep < 0 ? rest : rest.slice(0, sep);
       const ops = sep < 0 ? [] : rest.slice(sep + 1);
@@ -174,6 +183,53 @@ export function checkCommand(line: string, prefix: string, o: GuardOptions = {})
     default:
       return refuse(`zfs ${sub ?? ''} is not allowed (only ${allowed})`);
   }
+}
+
+/** the longest resume token accepted (OpenZFS 2.1's are ~200–300 characters) */
+export const MAX_TOKEN = 4096;
+/** a resume token as OpenZFS prints it: `<version>-<checksum>-<length>-<compressed nvlist>`, hexadecimal */
+const TOKEN = /^[0-9]+-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+$/;
+export const isResumeToken = (t: string) => t.length <= MAX_TOKEN && TOKEN.test(t);
+
+/** What the guard runs to have ZFS decode a token without sending anything. */
+export const decodeTokenArgv = (token: string) => ['zfs', 'send', '-nvt', token];
+
+/**
+ * Whether a resume token may be sent by a key restricted to `prefix`, from what `zfs send -nvt
+ * <token>` answered (OpenZFS prints the token's nvlist: `toname = pool/ds@snap`, `toguid`,
+ * `fromguid` for an incremental, ...): exactly one `toname`, a snapshot under the prefix. ZFS
+ * sends the snapshot the token names (and an incremental's origin from that same dataset, by
+ * its GUID), so this name is what the stream reads. Anything else is refused in words.
+ */
+export function checkResumeToken(
+  token: string,
+  decoded: { code: number; stdout: string; stderr: string },
+  prefix: string,
+): { argv: string[] } | { refusal: string } {
+  const refuse = (why: string) => ({
+    refusal: `this key may only replicate into ${prefix}: ${why}`,
+  });
+  if (!isResumeToken(token)) return refuse('the resume token is malformed');
+  if (decoded.code !== 0) {
+    const said = decoded.stderr.trim().split('\n')[0] ?? '';
+    if (/invalid option|unrecognized option|illegal option/i.test(decoded.stderr))
+      return refuse(`this ZFS cannot send by resume token (zfs-fuse has no zfs send -t): ${said}`);
+    return refuse(
+      `ZFS could not decode the resume token, so it is not sent: ${said || `exit ${decoded.code}`}`,
+    );
+  }
+  const names = decoded.stdout
+    .split('\n')
+    .map((l) => /^\s*toname\s*=\s*(.*?)\s*$/.exec(l)?.[1])
+    .filter((n): n is string => n !== undefined);
+  if (names.length !== 1)
+    return refuse(
+      `the decoded resume token names ${names.length ? `${names.length} snapshots` : 'no snapshot'} (one toname expected), so it is not sent`,
+    );
+  const name = names[0]!;
+  if (!SNAPSHOT.test(name) || !underPrefix(name.split('@')[0]!, prefix))
+    return refuse(`the resume token sends ${name}, which is not a snapshot under ${prefix}`);
+  return { argv: ['zfs', 'send', '-t', token] };
 }
 
 /** `calypso state -- <dataset>...` and `calypso holds -- <tag> (hold|release) <snapshot> ...` */

@@ -6,9 +6,13 @@
  * are read. The same code runs at both ends: here through the ZFS_SEND port, at a remote in its guard
  * (`calypso drill-manifest`, guard.ts), so both manifests are made alike. The walk is bounded (files,
  * bytes): past a bound it stops with a clear error and nothing is left behind.
+ * A volume (zvol) has no files: its clone is made without a mountpoint, its device
+ * `/dev/zvol/<clone>` awaited (udev makes it; a bounded wait), the device's whole contents hashed
+ * (streamed; its volsize bounded by maxBytes), and the clone destroyed as well: the manifest then
+ * has one entry, the volume itself (path '', type 'volume').
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { lstat, readdir, readlink, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,7 +21,7 @@ import type { RunZfs } from './state.js';
 export interface Entry {
   /** relative to the dataset's root, `/`-separated */
   path: string;
-  type: 'file' | 'dir' | 'link' | 'other';
+  type: 'file' | 'dir' | 'link' | 'other' | 'volume';
   size?: number;
   sha256?: string;
   /** a symlink's target */
@@ -50,6 +54,19 @@ export const manifestArgv = {
     snapshot,
     clone,
   ],
+  /** a volume's clone: no mountpoint, its device without partition scanning */
+  cloneVolume: (snapshot: string, clone: string) => [
+    'zfs',
+    'clone',
+    '-o',
+    'readonly=on',
+    '-o',
+    'volmode=dev',
+    snapshot,
+    clone,
+  ],
+  /** the snapshot's volsize: bytes for a volume's snapshot, `-` for a filesystem's */
+  volsize: (snapshot: string) => ['zfs', 'get', '-Hp', '-o', 'value', 'volsize', '--', snapshot],
   where: (clone: string) => ['zfs', 'get', '-H', '-o', 'value', 'mounted,mountpoint', '--', clone],
   mount: (clone: string) => ['zfs', 'mount', clone],
   destroy: (clone: string) => ['zfs', 'destroy', '-f', clone],
@@ -103,9 +120,32 @@ export async function walk(root: string, limits: Limits, what: string): Promise<
   return { files, bytes, entries };
 }
 
+/** a volume clone's device node (udev's link) */
+export const zvolDevice = (clone: string) => `/dev/zvol/${clone}`;
+/** how long a volume clone's device may take to appear (udev; ~1 s in the lab under TCG) */
+export const DEVICE_WAIT_MS = 30_000;
+
+/** Wait for `dev` to appear, at most `ms`; a plain-words error past it. */
+export async function waitDevice(dev: string, ms = DEVICE_WAIT_MS): Promise<void> {
+  const end = Date.now() + ms;
+  while (!existsSync(dev)) {
+    if (Date.now() > end)
+      throw new Error(
+        `the volume clone's device ${dev} did not appear within ${Math.round(ms / 1000)} s (udev makes it: is udevd running?)`,
+      );
+    await sleep(100);
+  }
+}
+
+/** The one entry of a volume: its whole device hashed, `size` bytes (its volsize). */
+async function volumeManifest(dev: string, size: number): Promise<Omit<Manifest, 'snapshot'>> {
+  const entry: Entry = { path: '', type: 'volume', size, sha256: await sha256(dev) };
+  return { files: 1, bytes: size, entries: [entry] };
+}
+
 /**
  * Clone `snapshot` as `clone` mounted read-only at `mountpoint` (below the pool's altroot, if any), walk
- * it, destroy the clone (also on failure).
+ * it, destroy the clone (also on failure). A volume's snapshot: its clone's device hashed instead.
  */
 export async function makeManifest(
   run: RunZfs,
@@ -119,25 +159,39 @@ export async function makeManifest(
     if (r.code !== 0) throw new Error(`${argv.slice(0, 2).join(' ')} ${argv.at(-1)}: ${r.stderr.trim()}`);
     return r.stdout;
   };
-  await must(manifestArgv.clone(snapshot, clone, mountpoint));
+  const volsize = (await must(manifestArgv.volsize(snapshot))).trim();
+  const volume = /^\d+$/.test(volsize) ? Number(volsize) : undefined;
+  if (volume !== undefined && volume > limits.maxBytes)
+    throw new Error(`${snapshot} holds more than ${limits.maxBytes} bytes: raise maxBytes`);
+  await must(
+    volume === undefined
+      ? manifestArgv.clone(snapshot, clone, mountpoint)
+      : manifestArgv.cloneVolume(snapshot, clone),
+  );
   let where: string | undefined;
   let out: Manifest | undefined;
   let error: unknown;
   try {
-    let mounted: string | undefined;
-    [mounted, where] = (await must(manifestArgv.where(clone))).trim().split('\n');
-    if (mounted !== 'yes') {
-      await must(manifestArgv.mount(clone));
+    if (volume !== undefined) {
+      const dev = zvolDevice(clone);
+      await waitDevice(dev);
+      out = { snapshot, ...(await volumeManifest(dev, volume)) };
+    } else {
+      let mounted: string | undefined;
       [mounted, where] = (await must(manifestArgv.where(clone))).trim().split('\n');
+      if (mounted !== 'yes') {
+        await must(manifestArgv.mount(clone));
+        [mounted, where] = (await must(manifestArgv.where(clone))).trim().split('\n');
+      }
+      if (!where?.startsWith('/')) throw new Error(`the clone of ${snapshot} has no mountpoint (${where})`);
+      out = { snapshot, ...(await walk(where, limits, snapshot)) };
     }
-    if (!where?.startsWith('/')) throw new Error(`the clone of ${snapshot} has no mountpoint (${where})`);
-    out = { snapshot, ...(await walk(where, limits, snapshot)) };
   } catch (err) {
     error = err;
   }
   // the clone goes also when the walk failed
   let r = await run(manifestArgv.destroy(clone), [0, 1, 2]);
-  // a mount just walked can stay busy for a moment (zfs-fuse)
+  // a mount just walked can stay busy for a moment (zfs-fuse), a device just read too (udev's probe)
   for (let i = 0; i < 10 && r.code !== 0 && /busy/.test(r.stderr); i++) {
     await sleep(300);
     r = await run(manifestArgv.destroy(clone), [0, 1, 2]);
@@ -159,7 +213,7 @@ export interface Difference {
 }
 
 const describe = (e: Entry) =>
-  e.type === 'file'
+  e.type === 'file' || e.type === 'volume'
     ? `${e.size} bytes, sha256 ${e.sha256?.slice(0, 12)}…`
     : e.type === 'link'
       ? `symlink to ${e.target}`

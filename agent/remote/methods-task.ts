@@ -202,7 +202,7 @@ export function taskMethods(x: RemoteContext, drillReports: DrillReports) {
       description:
         'The dry run shows the argv of both ends: zfs send at the source, zfs receive at the target (ssh … for ' +
         'the remote end), then the holds and retention’s destroys. A broken run resumes from the target’s token ' +
-        'where the receiving ZFS keeps one (OpenZFS) and the sender may send by token (a push), else the next run ' +
+        'where the receiving ZFS keeps one (OpenZFS) and the sender may send by token (a push, or a pull whose remote guard says so), else the next run ' +
         'restarts from the last common snapshot (the answer says which, per dataset). After the run the GUIDs of ' +
         'both ends are compared; a mismatch fails the run and raises an alert. A full receiving pool is its own ' +
         'error and alert.',

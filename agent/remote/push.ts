@@ -25,6 +25,8 @@ export const remoteArgv = {
   /** the dataset and its descendants, parents first (recursive tasks) */
   tree: (ds: string) => ['zfs', 'list', '-H', '-o', 'name', '-t', 'filesystem,volume', '-r', '--', ds],
   send: (to: string, from?: string) => ['zfs', 'send', ...(from ? ['-i', from] : []), '--', to],
+  /** a resumed send (the guard decodes the token and checks the snapshot it names first) */
+  resume: (token: string) => ['zfs', 'send', '-t', token],
   destroy: (snap: string) => ['zfs', 'destroy', '--', snap],
   hold: (tag: string, snap: string) => ['zfs', 'hold', '--', tag, snap],
   release: (tag: string, snap: string) => ['zfs', 'release', '--', tag, snap],

@@ -31,7 +31,7 @@ export { tolerant } from './state.js';
 export const NO_RESUME =
   'the receiving ZFS keeps no resume tokens (zfs-fuse): a broken run restarts from the last common snapshot';
 const PULL_NO_RESUME =
-  'a pull restarts a broken run from the last common snapshot (the guard does not send by resume token)';
+  'a pull restarts a broken run from the last common snapshot: the remote’s guard does not send by resume token (zfs-fuse there, or a Calypso before pulls resumed)';
 
 export const taskLock = (id: string) => `replication-task:${id}`;
 export const alertKey = (id: string) => `replication.task:${id}`;
@@ -101,8 +101,8 @@ async function runWith(
   // the reads of both ends at once, one call per end
   const [srcState, dstState] = await statesOf(src, dst, datasets, targets, t, r, signal);
   const tokens = dstState.tokens;
-  // a resumable receive needs a sender that may send by token: a guard does not
-  const resumable = tokens && !!src.resume;
+  // a resumable receive needs a sender that may send by token: here always, a remote's guard when it says so
+  const resumable = tokens && (!src.remote || srcState.sendsByToken === true);
   const tag = holdTag(t.id);
   const steps: Step[] = [];
   for (const [i, ds] of datasets.entries()) {
@@ -129,7 +129,7 @@ async function runWith(
     if (plan.mode !== 'none') {
       step.send =
         plan.mode === 'resume'
-          ? src.resume!(plan.token)
+          ? src.resume(plan.token)
           : src.send(`${ds}@${plan.snapshot}`, plan.from ? `${ds}@${plan.from}` : undefined);
       step.receive = dst.argv(remoteArgv.receive(target, { force: plan.mode === 'incremental', resumable }));
     }
@@ -221,7 +221,7 @@ async function runWith(
       done += s.bytes;
     }
   } catch (err) {
-    throw await failedRun(x, t, r, dst, steps, current, err, resumable);
+    throw await failedRun(x, t, r, dst, steps, current, err, resumable, tokens ? PULL_NO_RESUME : NO_RESUME);
   }
   // the GUIDs of both ends, the holds, then retention
   const problems: string[] = [];
@@ -343,6 +343,8 @@ async function failedRun(
   current: Step | undefined,
   err: unknown,
   resumable: boolean,
+  /** why the run is not resumable (the receiver keeps no tokens, or a pull's sender does not send by token) */
+  noResume: string,
 ): Promise<Error> {
   const { deps } = x;
   let msg = err instanceof Error ? err.message : String(err);
@@ -354,7 +356,7 @@ async function failedRun(
   };
   const at = current ? steps.indexOf(current) : 0;
   const pending = steps.slice(at).filter((s) => s.plan.mode !== 'none');
-  const next = `the next run: ${pending.map(nextOf).join(', ') || 'nothing left'}${resumable ? '' : ` (${NO_RESUME})`}`;
+  const next = `the next run: ${pending.map(nextOf).join(', ') || 'nothing left'}${resumable ? '' : ` (${noResume})`}`;
   const pool = current?.target.split('/')[0] ?? t.target.split('/')[0]!;
   const full = isNoSpace(msg);
   if (full) {

@@ -26,6 +26,8 @@ export interface DatasetState {
 export interface EndState {
   /** this end's ZFS keeps receive resume tokens (OpenZFS; zfs-fuse does not) */
   tokens: boolean;
+  /** a remote guard that may send by resume token (a pull key on a ZFS with tokens; guard-main.ts) */
+  sendsByToken?: boolean;
   datasets: Record<string, DatasetState>;
 }
 

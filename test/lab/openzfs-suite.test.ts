@@ -33,6 +33,6 @@ describe('kernel lab: OpenZFS (one boot)', () => {
       },
       ...FILES.map((rel) => ({ rel, name: `${rel} passes on OpenZFS 2.1 in the guest` })),
     ],
-    { timeoutS: 2100, memMiB: 3072 },
+    { timeoutS: 2700, memMiB: 3072 },
   );
 });

@@ -1,8 +1,16 @@
 /** The forced command's check (agent/remote/guard.ts), on the command lines ssh delivers. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkCommand, checkSettle, splitCommand } from '../../agent/remote/guard.js';
+import {
+  checkCommand,
+  checkResumeToken,
+  checkSettle,
+  decodeTokenArgv,
+  MAX_TOKEN,
+  splitCommand,
+} from '../../agent/remote/guard.js';
 import { remoteCommandLine } from '../../agent/remote/ssh.js';
+import { fixture } from '../zfs/fixtures.js';
 
 const P = 'tank/backup';
 const ok = (line: string) => {
@@ -27,7 +35,7 @@ describe('the receiving side’s guard', () => {
     ok('zfs list -H -o name -t filesystem,volume -r -- tank/backup/a');
     assert.deepEqual(ok('zfs destroy -- tank/backup/a@s1'), ['zfs', 'destroy', '--', 'tank/backup/a@s1']);
   });
-  it('a key authorized to be pulled from may send snapshots under the prefix, never by token', () => {
+  it('a key authorized to be pulled from may send snapshots under the prefix, by token only once decoded', () => {
     const pull = (line: string) => checkCommand(line, P, { send: true });
     assert.deepEqual(pull('zfs send -- tank/backup/a@s1'), {
       argv: ['zfs', 'send', '--', 'tank/backup/a@s1'],
@@ -44,7 +52,60 @@ describe('the receiving side’s guard', () => {
     refused('zfs send -i tank/other@s1 -- tank/backup/a@s2', /tank\/other@s1 is not a snapshot under/);
     refused('zfs send -- tank/backup/a', /not a snapshot under/);
     refused('zfs send -R -- tank/backup/a@s1', /only `zfs send/);
-    refused('zfs send -t 1-abc-de-789c', /resume token/);
+    // a token is syntax-checked here, then decoded by ZFS and its name checked (checkResumeToken)
+    assert.deepEqual(pull('zfs send -t 1-abc-de-789c'), { resume: { token: '1-abc-de-789c' } });
+    refused('zfs send -t 1-abc-de-789X', /only `zfs send -t <token>`/);
+    refused('zfs send -t -- 1-abc-de-789c', /only `zfs send -t <token>`/);
+    refused('zfs send -t 1-abc-de-789c tank/backup/a@s1', /only `zfs send -t <token>`/);
+    refused(`zfs send -t 1-a-b-${'0'.repeat(MAX_TOKEN)}`, /at most 4096 characters/);
+    no('zfs send -t 1-abc-de-789c', /not authorized to be pulled from/);
+  });
+  it('sends by token only when ZFS decodes it to a snapshot under the prefix (recorded zfs send -nvt)', () => {
+    const T = '1-abc-de-789c';
+    const lab = (f: string) => fixture('openzfs-2.1.11-lab-send-token', f);
+    const decoded = (stdout: string) => ({ code: 0, stdout, stderr: '' });
+    const sends = (out: ReturnType<typeof checkResumeToken>) => {
+      assert.ok('argv' in out, 'refusal' in out ? out.refusal : '');
+      assert.deepEqual(out.argv, ['zfs', 'send', '-t', T]);
+    };
+    const refused = (out: ReturnType<typeof checkResumeToken>, why: RegExp) => {
+      assert.ok('refusal' in out, 'the token was sent');
+      assert.match(out.refusal, why);
+    };
+    assert.deepEqual(decodeTokenArgv(T), ['zfs', 'send', '-nvt', T]);
+    // the recordings' pool is `pa`: full, incremental (fromguid) and a zvol's token
+    for (const f of ['zfs-send-nvt-full.txt', 'zfs-send-nvt-incremental.txt', 'zfs-send-nvt-volume.txt'])
+      sends(checkResumeToken(T, decoded(lab(f)), 'pa'));
+    sends(checkResumeToken(T, decoded(lab('zfs-send-nvt-full.txt')), 'pa/src'));
+    // the same token for a key whose prefix is a sibling, or a name-prefix of it: refused
+    refused(
+      checkResumeToken(T, decoded(lab('zfs-send-nvt-full.txt')), 'pa/backup'),
+      /the resume token sends pa\/src@s1, which is not a snapshot under pa\/backup/,
+    );
+    refused(
+      checkResumeToken(T, decoded(lab('zfs-send-nvt-full.txt')), 'pa/sr'),
+      /not a snapshot under pa\/sr/,
+    );
+    refused(checkResumeToken(T, decoded(lab('zfs-send-nvt-volume.txt')), 'pa/src'), /pa\/vol@v1/);
+    // the lab's other recording (zfs send -nvP -t): a token of tank/calypso/db, outside backup/copy
+    const other = fixture('openzfs-2.1.11-lab', 'zfs-send-nvP-resume.txt');
+    refused(checkResumeToken(T, decoded(other), 'backup'), /tank\/calypso\/db@auto-20241109-0300/);
+    sends(checkResumeToken(T, decoded(other), 'tank/calypso'));
+    // ZFS could not decode it: its words
+    for (const f of ['zfs-send-nvt-corrupt-checksum.stderr', 'zfs-send-nvt-invalid-format.stderr'])
+      refused(
+        checkResumeToken(T, { code: 255, stdout: '', stderr: lab(f) }, 'pa'),
+        /could not decode the resume token.*resume token is corrupt/,
+      );
+    // two names (a crafted string value spanning lines), or none: refused
+    const two = lab('zfs-send-nvt-full.txt').replace(
+      'toname = pa/src@s1',
+      'toname = tank/x@s\n\ttoname = pa/src@s1',
+    );
+    refused(checkResumeToken(T, decoded(two), 'pa'), /names 2 snapshots/);
+    refused(checkResumeToken(T, decoded('nvlist version: 0\n'), 'pa'), /names no snapshot/);
+    refused(checkResumeToken(T, decoded('\ttoname = pa/src\n'), 'pa'), /not a snapshot under pa/);
+    refused(checkResumeToken('1-x', decoded(lab('zfs-send-nvt-full.txt')), 'pa'), /malformed/);
   });
   it('answers several reads, or moves several holds, in one call: only under the prefix, only its own tag', () => {
     assert.deepEqual(checkCommand('calypso state -- tank/backup/a tank/backup/a/b', P), {

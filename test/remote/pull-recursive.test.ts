@@ -13,8 +13,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobRecord } from '../../agent/jobs.js';
+import type { EndState } from '../../agent/remote/state.js';
 import { zfsImpl } from '../zfs/helpers.js';
-import { pairDr, type ReplLab, snapshotGuids, startReplLab } from './lab.js';
+import { pairDr, type ReplLab, run, snapshotGuids, startReplLab } from './lab.js';
 
 interface Child {
   dataset: string;
@@ -85,6 +86,15 @@ describe(`pull and recursive replication on ${zfsImpl()}`, { timeout: 600_000 },
     assert.equal(refused.state, 'failed');
     assert.match(refused.error?.message ?? '', /not authorized to be pulled from/);
     await lab.receiver.call('remote.authorize', { name: 'sender1', publicKey, prefix, pull: true });
+    if (!OPENZFS) {
+      // zfs-fuse keeps no tokens: the guard does not offer to send by token, and refuses one in words
+      const st = await run(lab.ssh('dr', ['calypso', 'state', '--', origin]));
+      assert.equal(st.code, 0, st.stderr);
+      assert.equal((JSON.parse(st.stdout) as EndState).sendsByToken, undefined);
+      const byToken = await run(lab.ssh('dr', ['zfs', 'send', '-t', '1-abc-de-789c']));
+      assert.equal(byToken.code, 126);
+      assert.match(byToken.stderr, /calypso: refused: .*this ZFS cannot send by resume token/);
+    }
     const dry = await lab.sender.call<{ commands: string[][] }>('replication.task.run', {
       id: 'p',
       dryRun: true,

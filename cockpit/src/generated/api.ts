@@ -6589,7 +6589,7 @@ export interface Methods {
       differences: Array<{
         /** the source dataset */
         dataset: string;
-        /** below the dataset’s root */
+        /** below the dataset’s root (empty: a volume itself, its whole device) */
         path: string;
         /** missing from the replica, extra in it, or different (type, size or SHA-256) */
         result: "missing" | "extra" | "different";
@@ -6637,7 +6637,7 @@ export interface Methods {
       differences: Array<{
         /** the source dataset */
         dataset: string;
-        /** below the dataset’s root */
+        /** below the dataset’s root (empty: a volume itself, its whole device) */
         path: string;
         /** missing from the replica, extra in it, or different (type, size or SHA-256) */
         result: "missing" | "extra" | "different";

@@ -193,8 +193,9 @@ export class ProtectionReplicaDrills extends LitElement {
           ? html`<ul class="failed">
               ${r.differences.map(
                 (f) =>
-                  html`<li data-failed-file=${f.path}>
-                    <code>${f.path}</code> (${f.dataset}) — ${_(f.result)}${f.detail ? `: ${f.detail}` : ''}
+                  html`<li data-failed-file=${f.path || f.dataset}>
+                    ${f.path ? html`<code>${f.path}</code> (${f.dataset})` : html`<code>${f.dataset}</code> (${_('the volume')})`}
+                    — ${_(f.result)}${f.detail ? `: ${f.detail}` : ''}
                   </li>`,
               )}
             </ul>`

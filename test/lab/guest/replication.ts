@@ -6,20 +6,25 @@
  * child keeps its receive_resume_token on the receiver (the guard's `calypso state` shows it, and that the
  * receiver keeps tokens), and the next run resumes it with `zfs send -t` while the child after it, which never
  * started, restarts with a full send; the answer says which did what, and both ends agree (GUIDs, SHA-256).
+ * Then a pull (a key authorized with `pull`): cut mid-stream, the receiver here keeps a token and the next run
+ * resumes it with `zfs send -t` through the guard, which decodes the token first (`zfs send -nvt`) and checks the
+ * snapshot it names. Then replica drills on OpenZFS: the pulled filesystem, and a pushed zvol whose clones' devices
+ * are hashed at both ends (passing, then failing once the receiver's snapshot is remade with a block changed).
  * Under TCG every process start costs seconds (an ssh session with the guard ~10–40 s on a loaded host), so the
- * file keeps to two runs and one guard call of its own.
+ * file keeps to few runs (two per task) and one guard call of its own.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobRecord } from '../../../agent/jobs.js';
+import type { DrillReport } from '../../../agent/remote/drill.js';
 import type { EndState } from '../../../agent/remote/state.js';
 import { pairDr, type ReplLab, run, snapshotGuids, startReplLab } from '../../remote/lab.js';
 import { destroyPoolsChecked, vdevFiles } from '../../zfs/helpers.js';
-import { assertInGuest } from './sh.js';
+import { assertInGuest, waitFor } from './sh.js';
 
 interface Child {
   dataset: string;
@@ -32,6 +37,7 @@ let lab: ReplLab;
 let rpool: string;
 let prefix: string;
 let tree: string;
+let publicKey: string;
 
 const mountpoint = async (ds: string) =>
   (await lab.zfs(['list', '-H', '-o', 'mountpoint', '--', ds])).stdout.trim();
@@ -50,8 +56,27 @@ const t0 = Date.now();
 /** progress on stderr (a guest run shows it even when a test hangs) */
 const log = (what: string) =>
   process.stderr.write(`[replication ${((Date.now() - t0) / 1000).toFixed(1)} s] ${what}\n`);
-const runTask = async () =>
-  (await lab.sender.call<{ job: string }>('replication.task.run', { id: 'tree' })).job;
+const runTask = async (id = 'tree') =>
+  (await lab.sender.call<{ job: string }>('replication.task.run', { id })).job;
+/** the sender's ssh whose remote command line matches `line`, once the job's progress passes `bytes` */
+const findSsh = async (job: string, minBytes: number, line: RegExp) => {
+  const known = path.join(lab.sender.deps.layout.stateDir, 'remote', 'dr', 'known_hosts');
+  for (let i = 0; i < 12_000; i++) {
+    await sleep(50);
+    const rec = await lab.sender.call<JobRecord>('job.get', { id: job });
+    if (rec.state !== 'running') return undefined;
+    if (Number(/^(\d+) of/.exec(rec.progress.description ?? '')?.[1] ?? 0) < minBytes) continue;
+    for (const e of readdirSync('/proc').filter((f) => /^\d+$/.test(f))) {
+      try {
+        const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
+        if (cmd.includes(`UserKnownHostsFile=${known}`) && line.test(cmd.at(-2) ?? '')) return Number(e);
+      } catch {
+        /* gone */
+      }
+    }
+  }
+  return undefined;
+};
 
 before(async () => {
   assertInGuest();
@@ -65,7 +90,7 @@ before(async () => {
   });
   prefix = `${rpool}/backup`;
   tree = `${lab.pool}/tree`;
-  await pairDr(lab, prefix);
+  publicKey = await pairDr(lab, prefix);
   for (const [ds, bytes] of [
     [tree, 64 << 10],
     [`${tree}/a`, 16 << 20],
@@ -95,24 +120,8 @@ describe('replication with resume tokens on OpenZFS', { timeout: 900_000 }, () =
     });
     const id = await runTask();
     log('first run started');
-    const known = path.join(lab.sender.deps.layout.stateDir, 'remote', 'dr', 'known_hosts');
-    let victim: number | undefined;
-    for (let i = 0; i < 12_000 && !victim; i++) {
-      await sleep(50);
-      const rec = await lab.sender.call<JobRecord>('job.get', { id });
-      if (rec.state !== 'running') break;
-      // more than 2 MB sent: inside tree/a's stream (tree's own is 64 KiB)
-      if (!/^([2-9]|\d\d+)\d{6} of/.test(rec.progress.description ?? '')) continue;
-      for (const e of readdirSync('/proc').filter((f) => /^\d+$/.test(f))) {
-        try {
-          const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
-          if (cmd.includes(`UserKnownHostsFile=${known}`) && /zfs receive .*tree\/a$/.test(cmd.at(-2) ?? ''))
-            victim = Number(e);
-        } catch {
-          /* gone */
-        }
-      }
-    }
+    // more than 2 MB sent: inside tree/a's stream (tree's own is 64 KiB)
+    const victim = await findSsh(id, 2_000_000, /zfs receive .*tree\/a$/);
     assert.ok(victim, 'found the running ssh of tree/a');
     process.kill(victim, 'SIGKILL');
     log(`killed ssh ${victim}`);
@@ -159,5 +168,110 @@ describe('replication with resume tokens on OpenZFS', { timeout: 900_000 }, () =
       assert.equal(await token(`${prefix}/tree${rel}`), '-');
       assert.equal(await sha(`${prefix}/tree${rel}`, 'x.bin'), await sha(`${tree}${rel}`, 'x.bin'));
     }
+  });
+});
+
+describe('pulls resumed by token and replica drills on OpenZFS', { timeout: 1_200_000 }, () => {
+  it('a pull cut mid-stream resumes from this side’s token: the guard decodes the token and checks its name', async () => {
+    // the remote's dataset (under its prefix) with 6 MiB, pulled at 2 MiB/s by a key authorized with pull
+    const origin = `${prefix}/origin`;
+    const here = `${lab.pool}/pulled`;
+    await lab.sender.call('dataset.create', { name: origin });
+    writeFileSync(path.join(await mountpoint(origin), 'x.bin'), randomBytes(6 << 20));
+    await lab.zfs(['snapshot', `${origin}@p1`]);
+    await lab.receiver.call('remote.authorize', { name: 'sender1', publicKey, prefix, pull: true });
+    await lab.sender.call('replication.task.create', {
+      id: 'pull',
+      remote: 'dr',
+      source: origin,
+      target: here,
+      direction: 'pull',
+      bandwidthLimit: 2 << 20,
+    });
+    const id = await runTask('pull');
+    const victim = await findSsh(id, 1_000_000, /^zfs send -- .*origin@p1$/);
+    assert.ok(victim, 'found the running ssh of the pull’s send');
+    process.kill(victim, 'SIGKILL');
+    const cut = await lab.sender.waitJob(id);
+    log(`cut pull: ${cut.state} ${cut.error?.message ?? ''}`);
+    assert.equal(cut.state, 'failed');
+    assert.match(cut.error?.message ?? '', /pulled resumes from its token/);
+    for (let i = 0; i < 300 && (await token(here)) === '-'; i++) await sleep(200);
+    assert.match(await token(here), /^1-/, 'the cut receive here kept a resume token');
+
+    const again = await lab.sender.waitJob(await runTask('pull'));
+    log(`resumed pull: ${again.state} ${again.error?.message ?? ''}`);
+    assert.equal(again.state, 'success', JSON.stringify(again.error));
+    const res = again.result as { mode: string; notes: string[] };
+    assert.equal(res.mode, 'resume');
+    const sent = lab.runner.calls.filter((a) => a[0] === 'ssh' && /^zfs send -t 1-/.test(a.at(-1) ?? ''));
+    assert.equal(sent.length, 1, 'the remote sent once by token, through its guard');
+    assert.deepEqual(await snapshotGuids(lab, here), await snapshotGuids(lab, origin));
+    assert.equal(await token(here), '-');
+    assert.equal(await sha(here, 'x.bin'), await sha(origin, 'x.bin'));
+  });
+  it('replica drills on OpenZFS: the pulled filesystem, a pushed zvol (its clone’s device hashed), a receiver’s zvol that differs', async () => {
+    const drill = async (task: string) =>
+      lab.sender.waitJob((await lab.sender.call<{ job: string }>('replication.drill.run', { task })).job);
+    const noClones = async () =>
+      assert.doesNotMatch(
+        (await lab.zfs(['list', '-H', '-o', 'name', '-r', lab.pool, rpool])).stdout,
+        /calypso-drill-/,
+      );
+    // the pull above: the remote's manifest through its guard, this side's through the zfs port
+    const fs = await drill('pull');
+    log(`filesystem drill: ${fs.state} ${fs.error?.message ?? ''}`);
+    assert.equal(fs.state, 'success', JSON.stringify(fs.error));
+    const fr = fs.result as DrillReport;
+    assert.equal(fr.result, 'passed');
+    assert.deepEqual(
+      fr.datasets.map((d) => [d.files, d.bytes]),
+      [[1, 6 << 20]],
+    );
+
+    // a 4 MiB zvol of random bytes, pushed, drilled at both ends
+    const vol = `${lab.pool}/vol`;
+    await lab.zfs(['create', '-V', '4M', vol]);
+    await waitFor(`/dev/zvol/${vol}`);
+    const fill = (dev: string, data: Buffer, at = 0) => {
+      const fd = openSync(dev, 'r+');
+      writeSync(fd, data, 0, data.length, at);
+      fsyncSync(fd);
+      closeSync(fd);
+    };
+    fill(`/dev/zvol/${vol}`, randomBytes(4 << 20));
+    await lab.zfs(['snapshot', `${vol}@v1`]);
+    await lab.sender.call('replication.task.create', {
+      id: 'vol',
+      remote: 'dr',
+      source: vol,
+      target: `${prefix}/vol`,
+    });
+    const pushed = await lab.sender.waitJob(await runTask('vol'));
+    assert.equal(pushed.state, 'success', JSON.stringify(pushed.error));
+    const good = await drill('vol');
+    log(`zvol drill: ${good.state} ${good.error?.message ?? ''}`);
+    assert.equal(good.state, 'success', JSON.stringify(good.error));
+    const gr = good.result as DrillReport;
+    assert.equal(gr.result, 'passed');
+    assert.equal(gr.checked, 1, 'one entry: the volume');
+    assert.deepEqual(
+      gr.datasets.map((d) => [d.files, d.bytes]),
+      [[1, 4 << 20]],
+    );
+    await noClones();
+
+    // the receiver's @v1 remade with one block changed: same name, other contents
+    const theirs = `${prefix}/vol`;
+    await lab.zfs(['release', 'calypso-repl:vol', `${theirs}@v1`]);
+    await lab.zfs(['destroy', `${theirs}@v1`]);
+    await waitFor(`/dev/zvol/${theirs}`);
+    fill(`/dev/zvol/${theirs}`, randomBytes(4096), 1 << 20);
+    await lab.zfs(['snapshot', `${theirs}@v1`]);
+    const bad = await drill('vol');
+    log(`corrupted zvol drill: ${bad.state} ${bad.error?.message ?? ''}`);
+    assert.equal(bad.state, 'failed');
+    assert.match(bad.error?.message ?? '', new RegExp(`${vol} \\(different\\)`));
+    await noClones();
   });
 });
