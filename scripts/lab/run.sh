@@ -29,11 +29,14 @@ if [ -z "${CALYPSO_LAB_ACCEL:-}" ]; then
 fi
 T0=$(now)
 set +e
-# no_timer_check: on a loaded host the IO-APIC timer check under TCG can fail and panic the boot
+# no_timer_check: on a loaded host the IO-APIC timer check under TCG can fail and panic the boot.
+# oops=panic: a kernel oops ends the guest at once (panic=-1 and -no-reboot: QEMU exits) instead of leaving it
+# wedged until the timeout (CI run 20: iscsi_tcp oopsed in iscsi_sw_tcp_release_conn after a refused CHAP login,
+# and the guest sat idle for 20 minutes)
 # shellcheck disable=SC2086
 timeout -k 5 "$TIMEOUT" qemu-system-x86_64 $CALYPSO_LAB_ACCEL -m "$MEM" -smp "$SMP" -nodefaults -display none \
   -serial "file:$RUN/console" -no-reboot -kernel "$LAB/vmlinux" -initrd "$LAB/initramfs.cpio.gz" \
-  -append "console=ttyS0 quiet loglevel=3 panic=-1 no_timer_check ${CALYPSO_LAB_APPEND:-}" \
+  -append "console=ttyS0 quiet loglevel=3 panic=-1 oops=panic no_timer_check ${CALYPSO_LAB_APPEND:-}" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
   -virtfs "local,path=$LAB/layer,mount_tag=layer,security_model=none,readonly=on" \
   -virtfs "local,path=$RUN,mount_tag=labrun,security_model=none" -nic none </dev/null
@@ -42,6 +45,11 @@ set -e
 cat "$RUN/out" 2>/dev/null || true
 if [ -n "$EXPORT" ]; then mkdir -p "$EXPORT"; cp -r "$RUN/export/." "$EXPORT/"; fi
 if [ -f "$RUN/rc" ]; then rc=$(cat "$RUN/rc"); elif [ $qrc = 124 ]; then rc=124; else rc=125; fi
+# the first line of a kernel oops or panic, said in one line (test/lab/guest.ts boots again once after it)
+crash=$(grep -m1 -E 'BUG: |Oops|Kernel panic|RIP: ' "$RUN/console" 2>/dev/null || true)
+if [ -n "$crash" ] && [ "$rc" = 125 ]; then
+  log "the guest kernel crashed: $(grep -m1 -E 'RIP: ' "$RUN/console" | sed 's/^\[[^]]*\] *//' || true) (${crash#*] })"
+fi
 if [ "$rc" = 124 ] || [ "$rc" = 125 ] || [ -n "${CALYPSO_LAB_CONSOLE:-}" ]; then
   log "guest console (last 40 lines):"; tail -40 "$RUN/console" >&2 || true
 fi
