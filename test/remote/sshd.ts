@@ -76,6 +76,10 @@ export async function startSshd(dir: string): Promise<Sshd> {
         'X11Forwarding no',
         'PrintMotd no',
         'LogLevel VERBOSE',
+        // sshd runs each session's command through root's bash, which sources ~/.bashrc when it sees an ssh client
+        // at shell level 1 (on this machine: pyenv init, ~100 processes per session; minutes under the lab's
+        // TCG). Starting it at level 2 skips that (docs/lab.md, Pitfalls)
+        'SetEnv SHLVL=1',
         '',
       ].join('\n'),
     );

@@ -58,6 +58,15 @@ const log = (what: string) =>
   process.stderr.write(`[replication ${((Date.now() - t0) / 1000).toFixed(1)} s] ${what}\n`);
 const runTask = async (id = 'tree') =>
   (await lab.sender.call<{ job: string }>('replication.task.run', { id })).job;
+/** this process's children (every thread's) */
+const childPids = () =>
+  readdirSync('/proc/self/task').flatMap((t) => {
+    try {
+      return readFileSync(`/proc/self/task/${t}/children`, 'utf8').split(' ').filter(Boolean);
+    } catch {
+      return [];
+    }
+  });
 /** the sender's ssh whose remote command line matches `line`, once the job's progress passes `bytes` */
 const findSsh = async (job: string, minBytes: number, line: RegExp) => {
   const known = path.join(lab.sender.deps.layout.stateDir, 'remote', 'dr', 'known_hosts');
@@ -66,7 +75,9 @@ const findSsh = async (job: string, minBytes: number, line: RegExp) => {
     const rec = await lab.sender.call<JobRecord>('job.get', { id: job });
     if (rec.state !== 'running') return undefined;
     if (Number(/^(\d+) of/.exec(rec.progress.description ?? '')?.[1] ?? 0) < minBytes) continue;
-    for (const e of readdirSync('/proc').filter((f) => /^\d+$/.test(f))) {
+    // the sender runs in this process: its ssh is a child of ours (a few pids to read, not all of /proc: under
+    // TCG a scan of every process took longer than the window of a throttled stream on a loaded host)
+    for (const e of childPids()) {
       try {
         const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
         if (cmd.includes(`UserKnownHostsFile=${known}`) && line.test(cmd.at(-2) ?? '')) return Number(e);
