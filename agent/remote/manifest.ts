@@ -137,9 +137,40 @@ export async function waitDevice(dev: string, ms = DEVICE_WAIT_MS): Promise<void
   }
 }
 
+const VANISHED = new Set(['ENOENT', 'ENXIO', 'ENODEV']);
+
+/**
+ * Hash a volume clone's device, waiting for it first. The device can go right after it appeared: OpenZFS
+ * makes the clone's minor, then applies `volmode=dev` by removing it and making it again (a taskq, after
+ * `zfs clone` has returned), so an open in between finds no device (seen in the lab, 2026-12-07: ENOENT on
+ * the link udev had just made). A vanished device is waited for again and hashed again, within the same
+ * bound; any other error is the answer.
+ */
+export async function hashDevice(
+  dev: string,
+  ms = DEVICE_WAIT_MS,
+  hash: (file: string) => Promise<string> = sha256,
+): Promise<string> {
+  const end = Date.now() + ms;
+  for (;;) {
+    await waitDevice(dev, Math.max(0, end - Date.now()));
+    try {
+      return await hash(dev);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      if (!VANISHED.has(code)) throw err;
+      if (Date.now() > end)
+        throw new Error(
+          `the volume clone's device ${dev} kept vanishing for ${Math.round(ms / 1000)} s (${code}): OpenZFS re-made it and udev did not settle`,
+        );
+      await sleep(200);
+    }
+  }
+}
+
 /** The one entry of a volume: its whole device hashed, `size` bytes (its volsize). */
 async function volumeManifest(dev: string, size: number): Promise<Omit<Manifest, 'snapshot'>> {
-  const entry: Entry = { path: '', type: 'volume', size, sha256: await sha256(dev) };
+  const entry: Entry = { path: '', type: 'volume', size, sha256: await hashDevice(dev) };
   return { files: 1, bytes: size, entries: [entry] };
 }
 
@@ -173,9 +204,7 @@ export async function makeManifest(
   let error: unknown;
   try {
     if (volume !== undefined) {
-      const dev = zvolDevice(clone);
-      await waitDevice(dev);
-      out = { snapshot, ...(await volumeManifest(dev, volume)) };
+      out = { snapshot, ...(await volumeManifest(zvolDevice(clone), volume)) };
     } else {
       let mounted: string | undefined;
       [mounted, where] = (await must(manifestArgv.where(clone))).trim().split('\n');

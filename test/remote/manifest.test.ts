@@ -4,9 +4,16 @@
  * clone is made. The device path itself is tested on OpenZFS in the kernel lab (test/lab/guest/replication.ts).
  */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { compareManifests, type Entry, makeManifest, waitDevice } from '../../agent/remote/manifest.js';
+import {
+  compareManifests,
+  type Entry,
+  hashDevice,
+  makeManifest,
+  waitDevice,
+} from '../../agent/remote/manifest.js';
 import { tempDir } from '../helpers/paths.js';
 
 const vol = (sha256: string, size = 4 << 20): Entry => ({ path: '', type: 'volume', size, sha256 });
@@ -41,6 +48,45 @@ describe('replica drills of volumes', () => {
       );
       assert.ok(Date.now() - t0 < 5000);
       await waitDevice(dir, 300);
+    } finally {
+      cleanup();
+    }
+  });
+  it('a device that vanishes after it appeared (OpenZFS re-makes a clone’s minor) is waited for and hashed again, within the bound', async () => {
+    const { dir, cleanup } = tempDir('zvol-vanish-');
+    try {
+      const dev = path.join(dir, 'zd0');
+      writeFileSync(dev, 'x');
+      const gone = (code: string) => Object.assign(new Error(`${code}: open ${dev}`), { code });
+      // gone twice (the link, then the node), then there
+      let tries = 0;
+      const flaky = async (f: string) => {
+        tries++;
+        if (tries === 1) throw gone('ENOENT');
+        if (tries === 2) throw gone('ENXIO');
+        return `hash of ${path.basename(f)}`;
+      };
+      assert.equal(await hashDevice(dev, 5000, flaky), 'hash of zd0');
+      assert.equal(tries, 3);
+      // always gone: a bounded wait, then words
+      const t0 = Date.now();
+      await assert.rejects(
+        hashDevice(dev, 600, async () => {
+          throw gone('ENOENT');
+        }),
+        /the volume clone's device .*zd0 kept vanishing for 1 s \(ENOENT\): OpenZFS re-made it and udev did not settle/,
+      );
+      assert.ok(Date.now() - t0 < 5000);
+      // any other error is the answer at once
+      let other = 0;
+      await assert.rejects(
+        hashDevice(dev, 5000, async () => {
+          other++;
+          throw gone('EIO');
+        }),
+        /EIO/,
+      );
+      assert.equal(other, 1);
     } finally {
       cleanup();
     }
