@@ -440,15 +440,35 @@ export function adMethods(c: AdContext): AdMember {
         workgroup: Type.Optional(Type.String()),
         joined: Type.Boolean(),
         detail: Type.String(),
+        tools: Type.Object(
+          {
+            available: Type.Boolean(),
+            reason: Type.Optional(Type.String({ description: 'what is missing, and what to install' })),
+          },
+          { description: 'whether a join can run here (winbind, net, kinit)' },
+        ),
       }),
       role: 'auditor',
       mutating: false,
       handler: async () => {
         const ad = c.state().ad;
-        if (!ad) return { configured: false, joined: false, detail: 'not joined to a domain' };
+        if (!ad) {
+          // not a member: the page offers the join only where it can run
+          const tools = await requireTools().then(
+            () => ({ available: true }),
+            (err: unknown) => ({ available: false, reason: (err as Error).message }),
+          );
+          return { configured: false, joined: false, detail: 'not joined to a domain', tools };
+        }
         await requireTools();
         const t = await health.check();
-        return { configured: true, realm: ad.realm, workgroup: ad.workgroup, ...t };
+        return {
+          configured: true,
+          realm: ad.realm,
+          workgroup: ad.workgroup,
+          ...t,
+          tools: { available: true },
+        };
       },
     }),
   ];

@@ -238,7 +238,7 @@ describe('Identities and Shares pages in real Cockpit with a real smbd', { timeo
     assert.ok(existsSync(path.join(dir, 'hello.txt')), 'the files stay');
   });
 
-  it('Shares without Samba or the NFS server: said once with the reason and what to install; New share disabled', async () => {
+  it('Shares without Samba or the NFS server: said once with the reason and what to install; New share disabled; so is an AD join without winbind', async () => {
     // an agent whose runner finds no program at all: neither smbd nor exportfs
     const bare = await startTestAgent({
       services: [sharesSubsystem],
@@ -265,6 +265,27 @@ describe('Identities and Shares pages in real Cockpit with a real smbd', { timeo
       assert.equal(await el.locator('table[data-list="sessions"]').count(), 0, 'no sessions without Samba');
       assert.equal(await el.locator('[data-drift]').count(), 0, 'no drift where nothing can apply');
       await screenshot(page, 'shares-00-unavailable');
+
+      // the same agent has no winbind, net or kinit: Identities says a join cannot run here, and why, once;
+      // Preview and Join are disabled with that reason as their title
+      const st = await bare.call<{ tools: { available: boolean; reason?: string } }>(
+        'shares.directory.ad.status',
+      );
+      assert.equal(st.tools.available, false);
+      assert.match(st.tools.reason ?? '', /not installed.*apt-get install winbind krb5-user/);
+      const id = await s!.open('identities', { context: ctx });
+      const ad = id.root.locator('cal-identities cal-identities-ad');
+      const banner = ad.locator('[data-unavailable]');
+      await banner.waitFor({ timeout: 30_000 });
+      assert.equal(await ad.locator('[data-unavailable]').count(), 1, 'said once');
+      assert.match((await banner.textContent()) ?? '', /Joining a domain is not available here/);
+      assert.equal(((await banner.locator('.reason').textContent()) ?? '').trim(), st.tools.reason);
+      for (const action of ['ad-preview', 'ad-join']) {
+        const b = ad.locator(`button[data-action="${action}"]`);
+        assert.equal(await b.isDisabled(), true, `${action} is disabled`);
+        assert.equal(await b.getAttribute('title'), st.tools.reason, `${action}: the reason is its title`);
+      }
+      await screenshot(id.page, 'identities-ad-unavailable');
     } finally {
       await bare.stop();
     }

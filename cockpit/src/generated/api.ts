@@ -7323,6 +7323,12 @@ export interface Methods {
       workgroup?: string;
       joined: boolean;
       detail: string;
+      /** whether a join can run here (winbind, net, kinit) */
+      tools: {
+        available: boolean;
+        /** what is missing, and what to install */
+        reason?: string;
+      };
     };
   };
   /** The directory’s groups (posixGroup) with their members, searched now */

@@ -14,6 +14,7 @@ import { customElement, query, state } from 'lit/decorators.js';
 import '../components/confirm-dialog.js';
 import type { ConfirmDialog } from '../components/confirm-dialog.js';
 import '../components/error-alert.js';
+import { unavailableBanner } from '../components/page-state.js';
 import { jobProgress } from '../components/progress-bar.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
@@ -181,7 +182,8 @@ export class IdentitiesAd extends LitElement {
       return html`<p data-ad-status="none" class="muted">
           ${_('Not a member of a domain: shares know local (and LDAP) users only.')}
         </p>
-        ${this.renderJoin()}`;
+        ${s.tools.available ? nothing : unavailableBanner(_('Joining a domain'), s.tools.reason)}
+        ${this.renderJoin(s.tools.available ? undefined : s.tools.reason)}`;
     return html`<p data-ad-status=${s.joined ? 'joined' : 'broken'}>
         ${format(_('Member of $0 ($1)'), s.realm ?? '', s.workgroup ?? '')}:
         ${
@@ -194,8 +196,11 @@ export class IdentitiesAd extends LitElement {
       ${this.renderLeave()}`;
   }
 
-  private renderJoin() {
+  /** `unavailable`: why a join cannot run here (the buttons are disabled with it as their title) */
+  private renderJoin(unavailable?: string) {
     const d = this.draft;
+    const off = this.busy || unavailable !== undefined;
+    const why = unavailable ?? nothing;
     return html`<form class="row" data-form="ad-join" @submit=${(e: Event) => this.join(e)}>
         <div class="field">
           <label for="ad-realm">${_('Realm')}</label>
@@ -221,10 +226,10 @@ export class IdentitiesAd extends LitElement {
           <label for="ad-password">${_('Password')}</label>
           <input id="ad-password" type="password" autocomplete="off" />
         </div>
-        <button type="button" data-action="ad-preview" ?disabled=${this.busy} @click=${() => this.preview()}>
+        <button type="button" data-action="ad-preview" ?disabled=${off} title=${why} @click=${() => this.preview()}>
           ${_('Preview')}
         </button>
-        <button class="primary" type="submit" data-action="ad-join" ?disabled=${this.busy}>${_('Join')}</button>
+        <button class="primary" type="submit" data-action="ad-join" ?disabled=${off} title=${why}>${_('Join')}</button>
       </form>
       ${this.plan ? this.renderPlan(this.plan) : nothing}`;
   }
