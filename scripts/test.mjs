@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { whyFailed } from './tap-why.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const filters = process.argv.slice(2);
@@ -120,6 +121,8 @@ async function runTests(list) {
   );
   const failed = [];
   const hung = [];
+  /** [file, its `not ok` blocks] of each file that failed */
+  const whys = [];
   // Host lanes beside the lab's lane: two by default. Host files share one zfs-fuse daemon, and
   // another file's pool-wide reads (zpool list/iostat) make a destroy answer "pool is busy"
   // (seen in CI runs with two lanes), so files that use it (usesZfsFuse) never run together.
@@ -136,6 +139,7 @@ async function runTests(list) {
     timeline.push(entry);
     const limit = isLab(rel) ? labTimeoutS : fileTimeoutS;
     const r = await runFile(file, env, limit, parallel);
+    if (r.why) whys.push([rel, r.why]);
     totals.pass += r.pass;
     totals.fail += r.fail;
     let verdict = 'ok';
@@ -233,6 +237,8 @@ async function runTests(list) {
   process.stdout.write(`\n== tests FAILED (${secs} s)\n`);
   for (const f of hung) process.stdout.write(`   timed out: ${f}\n`);
   for (const f of failed) process.stdout.write(`   failed: ${f}\n`);
+  // the failures' own words once more, here at the end: a CI log is often read from its tail
+  for (const [f, why] of whys) if (why) process.stdout.write(`\n== why ${f} failed\n${why}\n`);
   process.stdout.write(`${closing}\n`);
   process.exit(1);
 }
@@ -305,7 +311,10 @@ function runFile(file, env, timeoutS, buffered) {
     const counts = { pass: 0, fail: 0 };
     let tail = '';
     const held = [];
+    // every chunk, also when not buffered: a failed file's `not ok` blocks are said again at the end
+    const all = [];
     child.stdout.on('data', (b) => {
+      all.push(b);
       if (buffered) held.push(b);
       else process.stdout.write(b);
       const text = tail + b.toString('utf8');
@@ -339,7 +348,13 @@ function runFile(file, env, timeoutS, buffered) {
       const m = /^# (pass|fail) (\d+)$/.exec(tail);
       if (m) counts[m[1]] = Number(m[2]);
       if (held.length) process.stdout.write(Buffer.concat(held));
-      resolve({ code: code ?? (signal ? 1 : 0), hung, ...counts });
+      const failed = code !== 0 || signal !== null;
+      resolve({
+        code: code ?? (signal ? 1 : 0),
+        hung,
+        ...counts,
+        why: failed ? whyFailed(Buffer.concat(all).toString('utf8')) : '',
+      });
     });
   });
 }
