@@ -15,6 +15,7 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -85,6 +86,55 @@ export function stageFiles(
   });
   durable.catch(() => {}); // awaited by the apply when it gets that far; a failure before needs no sync
   return { staged, durable };
+}
+
+/** Where a file's new content waits while it is validated (`validatesStaged`): beside it, hidden. */
+export const stagedPath = (p: string) => path.join(path.dirname(p), `.${path.basename(p)}.calypso-new`);
+
+/**
+ * A rendering staged for validation: each new file written beside the live one (`stagedPath`),
+ * its data synced on the thread pool meanwhile (`synced`). `commit` renames them into place and
+ * removes the files the rendering drops, and `durable` then syncs their directories; `discard`
+ * removes the staged files (validation refused them: the live files were never touched).
+ */
+export function stageBeside(
+  files: FileSet,
+  which: string[],
+  mode: (file: string) => number | undefined,
+): {
+  synced: Promise<void>;
+  commit: () => { durable: Promise<void> };
+  discard: () => void;
+} {
+  const written = which.filter((p) => files.get(p) !== undefined);
+  for (const p of written) {
+    const tmp = stagedPath(p);
+    mkdirSync(path.dirname(p), { recursive: true });
+    rmSync(tmp, { force: true });
+    writeFileSync(tmp, files.get(p)!, { mode: mode(p) ?? 0o600, flag: 'wx' });
+  }
+  const synced = Promise.all(written.map((p) => syncPath(stagedPath(p)))).then(() => {});
+  synced.catch(() => {}); // awaited before the commit; a refused rendering is discarded unsynced
+  return {
+    synced,
+    commit() {
+      const dirs = new Set<string>();
+      for (const p of which) {
+        if (files.get(p) === undefined) rmSync(p, { force: true });
+        else renameSync(stagedPath(p), p);
+        dirs.add(path.dirname(p));
+      }
+      const durable = (async () => {
+        await synced;
+        for (const d of dirs) if (existsSync(d)) await syncDir(d);
+      })();
+      durable.catch(() => {});
+      return { durable };
+    },
+    discard() {
+      for (const p of written) rmSync(stagedPath(p), { force: true });
+    },
+  };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createPatch } from 'diff';
@@ -9,6 +10,8 @@ import {
   keptFiles,
   readFiles,
   readJournal,
+  stageBeside,
+  stagedPath,
   stageFiles,
   writeFiles,
   writeJournal,
@@ -107,6 +110,8 @@ function besideChild<T>(fn: () => T): Promise<T> {
 
 export class ManagedConfig<S> {
   private versions: Versions<S>;
+  /** the last apply's journal being dropped (after its answer); awaited before the next one is written */
+  private dropping: Promise<void> | undefined;
 
   constructor(
     private set: ConfigSet,
@@ -255,7 +260,17 @@ export class ManagedConfig<S> {
         return files;
       },
     });
-    const ctx: StepContext<S> = { state: nextState, previous: this.state(), changed };
+    // a target that validates staged files checks the new ones beside the live ones (ctx.staged)
+    const staged =
+      this.target.validatesStaged && changed.length
+        ? (p: string) => (changed.includes(p) && next.get(p) !== undefined ? stagedPath(p) : p)
+        : undefined;
+    const ctx: StepContext<S> = {
+      state: nextState,
+      previous: this.state(),
+      changed,
+      ...(staged ? { staged } : {}),
+    };
     const activating = changed.length > 0 || opts.forceActivate === true;
     // the state compared only when no file changes (two JSON texts of 1,000 shares: ~10 ms)
     if (!activating && JSON.stringify(nextState) === JSON.stringify(ctx.previous)) {
@@ -270,51 +285,95 @@ export class ManagedConfig<S> {
     }
 
     const version = (head?.version ?? 0) + 1;
+    const jdir = this.journalDir();
+    await this.dropping; // the last apply's journal, dropped after its answer
     let journal: Journal | undefined;
     let durable: Promise<void> | undefined;
-    if (changed.length) {
+    let prepared: PreparedCommit;
+    const pack = () => besideChild(() => this.prepareCommit(version, nextState, next, changed, opts));
+    const head0 = {
+      target: this.target.name,
+      nextVersion: version,
+      time: new Date(this.now()).toISOString(),
+    };
+    if (staged) {
+      // the new files beside the live ones; the journal, the validation and the commit's packing
+      // side by side. Refused: the staged files go and the live ones were never touched.
       await this.target.prepare?.(nextState);
-      journal = await writeJournal(
-        this.journalDir(),
-        { target: this.target.name, nextVersion: version, time: new Date(this.now()).toISOString() },
-        cur,
-        changed,
-      );
-      // in place at once, synced while the steps run (the journal undoes a crash before the commit)
-      const w = stageFiles(next, changed, (p) => this.target.mode?.(p));
-      await w.staged;
-      durable = w.durable;
+      const st = stageBeside(next, changed, (p) => this.target.mode?.(p));
+      const [j, v, c] = await Promise.allSettled([
+        writeJournal(jdir, head0, cur, changed),
+        this.runSteps(validate, result.commands, false),
+        pack(),
+      ]);
+      if (j.status === 'rejected' || v.status === 'rejected' || c.status === 'rejected') {
+        st.discard();
+        dropJournal(jdir);
+        const why = [v, j, c].find((x) => x.status === 'rejected') as PromiseRejectedResult;
+        log.warn(
+          { target: this.target.name, files: changed },
+          `${this.target.name}: change rejected, files untouched`,
+        );
+        throw why.reason;
+      }
+      journal = j.value;
+      prepared = c.value;
+      try {
+        durable = st.commit().durable;
+      } catch (err) {
+        // a rename failed: what was renamed goes back from the journal
+        await this.writeFiles(cur, changed);
+        st.discard();
+        dropJournal(jdir);
+        throw err;
+      }
+    } else {
+      if (changed.length) {
+        await this.target.prepare?.(nextState);
+        journal = await writeJournal(jdir, head0, cur, changed);
+        // in place at once, synced while the steps run (the journal undoes a crash before the commit)
+        const w = stageFiles(next, changed, (p) => this.target.mode?.(p));
+        await w.staged;
+        durable = w.durable;
+      }
+      try {
+        // no journal write before validating: a crash there is undone as one in `writing` (the
+        // previous files put back, nothing re-activated), so that step's sync bought nothing.
+        // The commit's values are packed while the validation command runs (CPU beside a child).
+        [, prepared] = await Promise.all([this.runSteps(validate, result.commands, false), pack()]);
+      } catch (err) {
+        if (journal) await this.undoFiles(cur, changed, journal, result.notes);
+        throw err;
+      }
     }
     try {
-      // no journal write before validating: a crash there is undone as one in `writing` (the
-      // previous files put back, nothing re-activated), so that step's sync bought nothing.
-      // The commit's values are packed while the validation command runs (CPU beside a child).
-      const [, prepared] = await Promise.all([
-        this.runSteps(validate, result.commands, false),
-        besideChild(() => this.prepareCommit(version, nextState, next, changed, opts)),
-      ]);
-      if (journal) await journalActivating(this.journalDir(), journal);
+      if (journal) await journalActivating(jdir, journal);
       await this.runSteps(activate, result.commands, false);
       await durable; // the new files on disk before LMDB says they are the version
       result.version = await this.commit(prepared, opts);
     } catch (err) {
-      if (journal) {
-        await this.writeFiles(cur, changed);
-        if (journal.step === 'activating') await this.reactivateOld(changed, result.notes);
-        dropJournal(this.journalDir());
-        log.warn(
-          { target: this.target.name, files: changed },
-          `${this.target.name}: change rejected, previous files restored`,
-        );
-      }
+      if (journal) await this.undoFiles(cur, changed, journal, result.notes);
       throw err;
     }
-    if (journal) dropJournal(this.journalDir());
+    // the committed journal is dropped after the answer (a crash first: recovery sees the version
+    // committed and drops it); the next apply waits for that
+    if (journal) this.dropping = rm(jdir, { recursive: true, force: true }).catch(() => {});
     log.info(
       { target: this.target.name, version, files: changed },
       `${this.target.name}: configuration applied`,
     );
     return result;
+  }
+
+  /** A change refused or failed after the files were replaced: the previous files back (re-activated if need be). */
+  private async undoFiles(cur: FileSet, changed: string[], journal: Journal, notes: string[]): Promise<void> {
+    await this.writeFiles(cur, changed);
+    if (journal.step === 'activating') await this.reactivateOld(changed, notes);
+    dropJournal(this.journalDir());
+    this.set.o.log.warn(
+      { target: this.target.name, files: changed },
+      `${this.target.name}: change rejected, previous files restored`,
+    );
   }
 
   /** After a failed activation: the old files are back; make the daemon use them again. */
@@ -407,6 +466,10 @@ export class ManagedConfig<S> {
   private async recoverFiles(): Promise<RecoveryReport | undefined> {
     const dir = this.journalDir();
     const j = await readJournal(dir);
+    // new files a crash left staged beside the live ones (validatesStaged): never in use
+    if (this.target.validatesStaged)
+      for (const p of new Set([...(this.head()?.paths ?? []), ...(j?.files.map((f) => f.path) ?? [])]))
+        rmSync(stagedPath(p), { force: true });
     if (!j) {
       // no journal (or one whose writing was cut short: no file was touched yet)
       dropJournal(dir);

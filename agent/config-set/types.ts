@@ -37,6 +37,12 @@ export interface StepContext<S> {
   previous: S;
   /** paths whose content changes with this apply */
   changed: string[];
+  /**
+   * For a target that validates staged files (`validatesStaged`): where a file is while it is
+   * validated — the new content beside the live file for one that changes, the live path for one
+   * that does not. The dry run gets the same paths, so its plan shows the same argv.
+   */
+  staged?: (file: string) => string;
 }
 
 export interface ConfigTarget<S> {
@@ -52,6 +58,12 @@ export interface ConfigTarget<S> {
   prepare?(state: S): Promise<void>;
   /** The daemon's own check of the written files (e.g. `bacula-dir -t`). */
   validate?(ctx: StepContext<S>): Step[] | Promise<Step[]>;
+  /**
+   * Validate the new files before they replace the live ones (`ctx.staged` names them): the
+   * daemon never sees a file its own check refuses, and the journal's syncs run beside the check.
+   * Only for files the check reads alone (no include of a sibling that changes with them).
+   */
+  validatesStaged?: boolean;
   /**
    * Make the daemon use them (reload, restart, tgt-admin --update). May read the running
    * state (tgt: the tgtadm commands from what tgtd runs); the dry run calls it the same way.

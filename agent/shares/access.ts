@@ -144,13 +144,16 @@ function userIdentity(db: AccountDb, name: string): Identity | undefined {
   return { uid: u.uid, gids: groupsOf(db, u).map((g) => g.gid), label: name };
 }
 
-/** `name` or `@group` of a Samba list names this caller (a user by name, anyone in the group). */
+/**
+ * `name` or `@group` of a Samba list names this caller (a user by name, anyone in the group); a
+ * domain name (`DOMAIN\\name`) is compared without case, as winbind does.
+ */
 function inList(list: string[] | undefined, p: Principal, id: Identity, m: MatrixInput, guestName: string) {
   const name = p.kind === 'user' ? p.name : p.kind === 'guest' ? guestName : undefined;
   return (list ?? []).find((x) =>
     x.startsWith('@')
-      ? m.db.groups.some((g) => g.name === x.slice(1) && id.gids.includes(g.gid))
-      : x === name,
+      ? m.db.groups.some((g) => sameName(x.slice(1), g.name) && id.gids.includes(g.gid))
+      : name !== undefined && sameName(x, name),
   );
 }
 

@@ -21,6 +21,23 @@ export const wbUserArgv = (name: string) => ['wbinfo', '-i', name];
 export const wbUserGroupsArgv = (name: string) => ['wbinfo', '-r', name];
 export const wbGroupArgv = (name: string) => ['wbinfo', '--group-info', name];
 export const wbGidArgv = (gid: number) => ['wbinfo', '--gid-info', String(gid)];
+/** Every user (`-u`) or group (`-g`) winbind knows, one `DOMAIN\\name` per line. */
+export const wbListArgv = (kind: 'users' | 'groups') => ['wbinfo', kind === 'users' ? '-u' : '-g'];
+
+/**
+ * The names of `wbinfo -u` / `-g` that belong to `workgroup` (the joined domain: the member's idmap
+ * maps no other) and match the pattern a share takes, sorted without case. Winbind answers the
+ * domain in upper case (`CALYPSO\\bob`); a line of another domain, of BUILTIN, or one the pattern
+ * refuses (a UPN, a quote) is left out.
+ */
+export function parseWbList(out: string, workgroup: string): string[] {
+  const wg = `${workgroup.toUpperCase()}\\`;
+  const names = out
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.toUpperCase().startsWith(wg) && isDomainName(l));
+  return [...new Set(names)].sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' }));
+}
 
 /** `name:*:uid:gid:gecos:home:shell` (wbinfo -i). */
 export function parseWbUser(line: string): PasswdEntry | undefined {

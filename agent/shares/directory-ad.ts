@@ -56,10 +56,14 @@ import {
   removeKeytabArgv,
   testjoinArgv,
 } from './directory-ad-steps.js';
-import { type DomainLookup, domainLookup } from './directory-ad-users.js';
+import { type DomainLookup, domainLookup, parseWbList, wbListArgv } from './directory-ad-users.js';
 import type { SharesMethodsContext } from './methods-shares.js';
 import { domainNamesOf, type SharesState } from './model.js';
 import { Winbindd, winbinddArgv } from './winbind.js';
+
+/** The most names one call answers; how long the domain's list is kept. */
+const NAMES_MAX = 1000;
+const NAMES_TTL_MS = 30_000;
 
 const INSTALL =
   'install Debian’s samba-common-bin, winbind and krb5-user (apt-get install winbind krb5-user)';
@@ -342,6 +346,21 @@ export function adMethods(c: AdContext): AdMember {
     return { realm: ad.realm, workgroup: ad.workgroup, steps, commands };
   }
 
+  // the domain's names, kept NAMES_TTL_MS and asked once for every caller meanwhile: a domain of
+  // 100,000 users answers `wbinfo -u` in seconds, and any local user may ask
+  const names = new Map<string, { at: number; names: Promise<string[]> }>();
+  function listNames(kind: 'users' | 'groups', workgroup: string): Promise<string[]> {
+    const key = `${kind} ${workgroup}`;
+    const hit = names.get(key);
+    if (hit && deps.clock.now() - hit.at < NAMES_TTL_MS) return hit.names;
+    const p = deps.runner
+      .run(wbListArgv(kind), { timeoutMs, maxOutput: 16 << 20 })
+      .then((r) => parseWbList(r.stdout, workgroup));
+    names.set(key, { at: deps.clock.now(), names: p });
+    p.catch(() => names.delete(key));
+    return p;
+  }
+
   const methods: AnyMethodDef[] = [
     defineMethod({
       name: 'shares.directory.ad.join',
@@ -386,7 +405,7 @@ export function adMethods(c: AdContext): AdMember {
         const naming = c.state().shares.filter((s) => domainNamesOf(s).length);
         if (naming.length)
           throw invalid(
-            `shares ${naming.map((s) => `${s.name} (${domainNamesOf(s).join(', ')})`).join('; ')} name domain users or groups: take them out of validUsers/validGroups first (shares.update); nothing was changed`,
+            `shares ${naming.map((s) => `${s.name} (${domainNamesOf(s).join(', ')})`).join('; ')} name domain users or groups: take them out of validUsers, validGroups, readList and writeList first (shares.update); nothing was changed`,
             { shares: naming.map((s) => s.name) },
           );
         const drop = (cur: SharesState) => {
@@ -428,6 +447,46 @@ export function adMethods(c: AdContext): AdMember {
         await deps.alerts.clear(AD_ALERT);
         await deps.alerts.clear(WINBIND_ALERT);
         return { realm: ad.realm, left, detail, commands };
+      },
+    }),
+    defineMethod({
+      name: 'shares.directory.ad.names',
+      summary:
+        'The joined domain’s users or groups, as winbind names them (DOMAIN\\name): the names a share’s valid users, groups and lists take',
+      params: Type.Object(
+        {
+          kind: Type.Union([Type.Literal('users'), Type.Literal('groups')]),
+          contains: Type.Optional(
+            Type.String({
+              maxLength: 64,
+              pattern: '^[^\\u0000-\\u001f]*$',
+              description: 'only names holding this text (case ignored)',
+            }),
+          ),
+          limit: Type.Optional(
+            Type.Integer({ minimum: 1, maximum: NAMES_MAX, description: `at most this many (default 200)` }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+      result: Type.Object({
+        items: Type.Array(Type.String()),
+        total: Type.Integer({ description: 'names that matched, of which items holds the first `limit`' }),
+      }),
+      role: 'auditor',
+      mutating: false,
+      handler: async (p) => {
+        const ad = c.state().ad;
+        if (!ad) throw invalid('not joined to a domain: there are no domain users or groups to list');
+        await requireTools();
+        if (!winbindd.running())
+          throw unavailable(
+            'the member’s winbindd is not running (the health check starts it again within its interval): the domain’s names cannot be listed now',
+          );
+        const all = await listNames(p.kind, ad.workgroup);
+        const needle = p.contains?.toLowerCase();
+        const hits = needle ? all.filter((n) => n.toLowerCase().includes(needle)) : all;
+        return { items: hits.slice(0, p.limit ?? 200), total: hits.length };
       },
     }),
     defineMethod({

@@ -10,9 +10,10 @@ import type { AgentDeps } from '../deps.js';
 import { accessMatrix, type PathInfo, type Principal } from './access.js';
 import type { AccountBackend, AccountDb } from './accounts.js';
 import type { SharesConfig } from './config.js';
-import { DomainNameSchema, isDomainName } from './directory-ad-users.js';
+import { DomainNameSchema } from './directory-ad-users.js';
 import {
   AccountNameSchema,
+  domainUsersOf,
   HostNameSchema,
   HostSchema,
   SHARE_DEFAULTS,
@@ -318,9 +319,8 @@ export function shareMethods(sc: SharesMethodsContext): AnyMethodDef[] {
           : p.shares
             ? p.shares.map((n) => findShare(sc.state(), n))
             : all;
-        // by default, the domain users the shares name as valid users too (resolved through winbind)
-        const domainUsers =
-          p.users || p.groups ? [] : [...new Set(shares.flatMap((s) => s.validUsers.filter(isDomainName)))];
+        // by default, the domain users the shares name (valid users, read and write lists) too, resolved through winbind
+        const domainUsers = p.users || p.groups ? [] : [...new Set(shares.flatMap(domainUsersOf))];
         const asked = { users: p.users ?? domainUsers, groups: p.groups ?? [] };
         const db = sc.accessDb ? await sc.accessDb(asked) : await sc.accounts().read();
         const users =

@@ -6,7 +6,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { SizeSchema } from '../zfs/port.js';
 import type { AdState } from './directory-ad-model.js';
-import { DomainNameSchema, isDomainName } from './directory-ad-users.js';
+import { DOMAIN_NAME, DomainNameSchema, isDomainName } from './directory-ad-users.js';
 
 /** A share's name: its SMB share name and its directory under the shares area. */
 export const SHARE_NAME = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
@@ -20,6 +20,8 @@ export const HOST_PATTERN =
 
 /** A Samba list member: a user, or @group (every member of the group). */
 export const LIST_MEMBER = '^@?[a-z_][a-z0-9_-]{0,31}$';
+/** A domain one, once joined: DOMAIN\\user, or @DOMAIN\\group (every member of the domain group). */
+export const DOMAIN_LIST_MEMBER = `^@?${DOMAIN_NAME.slice(1)}`;
 
 /**
  * An NFS client by name (exports(5)): a host name (RFC 1123 labels; the last starts with a letter, so
@@ -48,6 +50,14 @@ export const AccountNameSchema = Type.String({
 export const ShareMemberSchema = Type.Union([AccountNameSchema, DomainNameSchema], {
   description: 'a local user or group (alice), or a domain one once joined: DOMAIN\\name',
 });
+/** One member of a share's read or write list: local or, once joined, of the domain. */
+export const ListMemberSchema = Type.Union(
+  [
+    Type.String({ pattern: LIST_MEMBER, description: 'user or @group' }),
+    Type.String({ pattern: DOMAIN_LIST_MEMBER, description: 'DOMAIN\\user or @DOMAIN\\group' }),
+  ],
+  { description: 'user or @group; DOMAIN\\user or @DOMAIN\\group once joined' },
+);
 export const HostSchema = Type.String({ pattern: HOST_PATTERN, description: 'IPv4/IPv6 address or network' });
 export const HostNameSchema = Type.String({ pattern: HOST_NAME, description: 'host name (RFC 1123)' });
 /** What may name an NFS client: an address or network, a host name, a wildcard, a netgroup, or *. */
@@ -138,16 +148,17 @@ export const ShareOptions = {
       'SMB: members of these connect. DOMAIN\\name: a domain group (after shares.directory.ad.join)',
   }),
   readList: Type.Optional(
-    Type.Array(Type.String({ pattern: LIST_MEMBER, description: 'user or @group' }), {
+    Type.Array(ListMemberSchema, {
       maxItems: 256,
-      description: 'SMB: these users (@group: its members) only read, even on a writable share',
+      description:
+        'SMB: these users (@group: its members) only read, even on a writable share. DOMAIN\\name, @DOMAIN\\group: domain ones (after shares.directory.ad.join)',
     }),
   ),
   writeList: Type.Optional(
-    Type.Array(Type.String({ pattern: LIST_MEMBER, description: 'user or @group' }), {
+    Type.Array(ListMemberSchema, {
       maxItems: 256,
       description:
-        'SMB: these users (@group: its members) write, even on a read-only share; wins over readList',
+        'SMB: these users (@group: its members) write, even on a read-only share; wins over readList. DOMAIN\\name, @DOMAIN\\group: domain ones (after shares.directory.ad.join)',
     }),
   ),
   hostsAllow: Type.Array(HostSchema, { maxItems: 256, description: 'SMB: only from these; empty: any' }),
@@ -202,6 +213,7 @@ export const SHARE_DEFAULTS = {
 };
 
 const MEMBER = new RegExp(LIST_MEMBER);
+const DOMAIN_MEMBER = new RegExp(DOMAIN_LIST_MEMBER);
 
 /** The state's problems in plain words (none: it may be applied). */
 export function checkShares(s: SharesState): string[] {
@@ -215,7 +227,8 @@ export function checkShares(s: SharesState): string[] {
     if (sh.protocols.includes('nfs') && sh.nfsClients.length === 0)
       out.push(`share ${sh.name}: NFS needs at least one client (a host, a network or *)`);
     for (const x of [...(sh.readList ?? []), ...(sh.writeList ?? [])])
-      if (!MEMBER.test(x)) out.push(`share ${sh.name}: ${JSON.stringify(x)} is not a user or @group`);
+      if (!MEMBER.test(x) && !DOMAIN_MEMBER.test(x))
+        out.push(`share ${sh.name}: ${JSON.stringify(x)} is not a user or @group`);
     out.push(...domainProblems(sh, s.ad));
     if (sh.guest && (sh.validUsers.length || sh.validGroups.length))
       out.push(`share ${sh.name}: guest access and valid users exclude each other (guests would be refused)`);
@@ -223,9 +236,20 @@ export function checkShares(s: SharesState): string[] {
   return out;
 }
 
-/** The domain names a share's valid users and groups hold (`DOMAIN\\name`). */
-export const domainNamesOf = (sh: Share): string[] =>
-  [...sh.validUsers, ...sh.validGroups].filter(isDomainName);
+/** The domain names a share's valid users and groups and its read and write lists hold (`DOMAIN\\name`, without `@`). */
+export const domainNamesOf = (sh: Share): string[] => [
+  ...new Set(
+    [
+      ...sh.validUsers,
+      ...sh.validGroups,
+      ...[...(sh.readList ?? []), ...(sh.writeList ?? [])].map((x) => (x.startsWith('@') ? x.slice(1) : x)),
+    ].filter(isDomainName),
+  ),
+];
+
+/** The domain users (not groups) a share names: valid users, and read and write list members without `@`. */
+export const domainUsersOf = (sh: Share): string[] =>
+  [...sh.validUsers, ...(sh.readList ?? []), ...(sh.writeList ?? [])].filter(isDomainName);
 
 /**
  * A domain name needs a domain: refused on a standalone server (nothing would resolve it) and for a

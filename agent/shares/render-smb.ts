@@ -66,7 +66,7 @@ export function renderGlobals(g: SmbGlobals, ad?: AdState): string[] {
 }
 
 /**
- * One member of smb.conf's `valid users` list: Samba's list parser splits at spaces and commas and
+ * One member of smb.conf's `valid users`, `read list` or `write list`: Samba's list parser splits at spaces and commas and
  * drops double quotes, so a domain name with a space (`CALYPSO\domain users`) is quoted whole,
  * `@` included. The patterns of model.ts keep quotes, commas and line breaks out of every name.
  */
@@ -86,8 +86,8 @@ export function renderShare(s: Share, out: string[] = []): string[] {
   );
   const valid = [...s.validUsers, ...s.validGroups.map((g) => `@${g}`)].map(listMember);
   if (valid.length) out.push(`\tvalid users = ${valid.join(' ')}`);
-  if (s.readList?.length) out.push(`\tread list = ${s.readList.join(' ')}`);
-  if (s.writeList?.length) out.push(`\twrite list = ${s.writeList.join(' ')}`);
+  if (s.readList?.length) out.push(`\tread list = ${s.readList.map(listMember).join(' ')}`);
+  if (s.writeList?.length) out.push(`\twrite list = ${s.writeList.map(listMember).join(' ')}`);
   if (s.hostsAllow.length) out.push(`\thosts allow = ${s.hostsAllow.join(' ')}`, '\thosts deny = ALL');
   if (s.previousVersions)
     out.push(

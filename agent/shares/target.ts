@@ -140,7 +140,11 @@ export function sharesTarget(
     },
     // an agent with NFS shares only needs no Samba: testparm checks smb.conf when it has a share
     // (or joins a domain)
-    validate: ({ state }) => (hasSmb(state) || state.ad ? [testparmStep(p.conf, timeoutMs)] : []),
+    // testparm reads the new smb.conf beside the live one (it includes nothing): a running smbd,
+    // which re-reads its file when it changes, never sees one testparm refuses
+    validatesStaged: true,
+    validate: ({ state, staged }) =>
+      hasSmb(state) || state.ad ? [testparmStep(staged?.(p.conf) ?? p.conf, timeoutMs)] : [],
     activate: ({ state, previous, changed }) => [
       {
         argv: ['smbcontrol', '-s', p.conf, 'smbd', 'reload-config'],

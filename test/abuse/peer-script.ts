@@ -1,7 +1,8 @@
 /**
  * A peer running as another uid (SO_PEERCRED then gives it that uid's role): it opens `n`
  * connections to the agent's Unix socket, writes the same text on each, optionally does not
- * read for `holdMs`, then reads, and prints one JSON line: for each connection, how many whole
+ * read for `holdMs`, then reads until each connection has an answer or was closed (at least 2.5 s,
+ * at most 30 s more), and prints one JSON line: for each connection, how many whole
  * answer lines it got, the first error's reason, and whether the agent closed it. It keeps its
  * connections open until killed (the caller kills it in a `finally`).
  */
@@ -43,7 +44,11 @@ for (let i = 0; i < n; i++) {
   await new Promise((ok) => setTimeout(ok, 20));
 }
 if (holdMs > 0) { await new Promise((ok) => setTimeout(ok, holdMs)); for (const s of socks) s.resume(); }
+// at least 2.5 s, then until every connection has its answer or was closed (within 30 s: a loaded
+// machine may take seconds to build and send several 3 MB answers)
 await new Promise((ok) => setTimeout(ok, 2500));
+for (const t0 = Date.now(); Date.now() - t0 < 30000 && out.some((r) => r.lines === 0 && !r.closed); )
+  await new Promise((ok) => setTimeout(ok, 50));
 console.log(JSON.stringify(out));
 setInterval(() => {}, 1000);`;
 
@@ -71,7 +76,7 @@ export async function peerAs(
   proc.stdout!.on('data', (d: string) => {
     out += d;
   });
-  const until = Date.now() + 30_000;
+  const until = Date.now() + 60_000;
   while (!out.includes('\n') && Date.now() < until && proc.exitCode === null)
     await new Promise((r) => setTimeout(r, 20));
   if (!out.includes('\n')) {

@@ -147,6 +147,14 @@ describe('Identities → Active Directory in real Cockpit', { timeout: 480_000 }
       await sh.locator('button[data-action="create-share"]').click();
       const dlg = sh.locator('cal-share-dialog dialog');
       await dlg.locator('#sh-name').fill('domshare');
+      // the domain's names are offered under the field (shares.directory.ad.names: winbind's spelling)
+      await dlg
+        .locator('datalist#sh-domain-list-validUsers option[value="CALYPSO\\\\administrator"]')
+        .waitFor({ state: 'attached', timeout: 30_000 });
+      assert.equal(
+        await dlg.locator('datalist#sh-domain-list-validGroups option[value="CALYPSO\\\\domain admins"]').count(),
+        1,
+      );
       await dlg.locator('#sh-domain-validUsers').fill('administrator@calypso.test');
       await dlg.locator('button[data-action="add-domain-validUsers"]').click();
       await dlg.locator('[data-domain-problem]', { hasText: 'as DOMAIN\\name' }).waitFor();
@@ -186,7 +194,7 @@ describe('Identities → Active Directory in real Cockpit', { timeout: 480_000 }
       await leave();
       await id
         .locator('[data-ad-job="failed"] [role="alert"]', {
-          hasText: 'take them out of validUsers/validGroups first',
+          hasText: 'take them out of validUsers, validGroups, readList and writeList first',
         })
         .waitFor({ timeout: 60_000 });
       await a.call('shares.delete', { name: 'domshare' });

@@ -160,7 +160,8 @@ describe('Identities and Shares pages in real Cockpit with a real smbd', { timeo
     );
     const cmds = (await dlg.locator('pre[aria-label="Commands"]').textContent()) ?? '';
     assert.match(cmds, /^mkdir -p -m 0775 -- \S+\/team$/m);
-    assert.match(cmds, /^testparm -s \S+smb\.conf$/m);
+    // the new smb.conf is checked beside the live one before it replaces it (docs/design.md)
+    assert.match(cmds, /^testparm -s \S+\/\.smb\.conf\.calypso-new$/m);
     await screenshot(page, 'shares-01-review');
     assert.equal(
       (await t!.call<{ items: unknown[] }>('shares.list')).items.length,
@@ -274,6 +275,20 @@ describe('Identities and Shares pages in real Cockpit with a real smbd', { timeo
       assert.equal(st.tools.available, false);
       assert.match(st.tools.reason ?? '', /not installed.*apt-get install winbind krb5-user/);
       const id = await s!.open('identities', { context: ctx });
+      // no share user can be made without Samba (its SMB password goes to pdbedit): said once, Create user disabled
+      const users = id.root.locator('cal-identities [data-for="users"] [data-unavailable]');
+      await users.waitFor({ timeout: 30_000 });
+      assert.equal(
+        await id.root.locator('cal-identities [data-for="users"] [data-unavailable]').count(),
+        1,
+        'said once',
+      );
+      assert.match((await users.textContent()) ?? '', /Creating share users is not available here/);
+      const usersWhy = ((await users.locator('.reason').textContent()) ?? '').trim();
+      assert.match(usersWhy, /apt-get install samba/);
+      const createUser = id.root.locator('cal-identities button[data-action="create-user"]');
+      assert.equal(await createUser.isDisabled(), true, 'Create user is disabled');
+      assert.equal(await createUser.getAttribute('title'), usersWhy);
       const ad = id.root.locator('cal-identities cal-identities-ad');
       const banner = ad.locator('[data-unavailable]');
       await banner.waitFor({ timeout: 30_000 });

@@ -1,6 +1,7 @@
 /**
  * Child process for the kill-9 tests: applies `{value}` to the demo target under DIR, pausing
  * in the named step (where the parent kills it). argv: DIR STEP VALUE [effects]; with
+ * `staged`, the demo target validates its new files staged beside the live ones. With
  * `effects`, the change also creates DIR/effect (undo: removes it) and sets DEMO_PASSWORD in
  * DIR/secrets.env, as a LUN's zvol and a Bacula client's password are.
  */
@@ -27,8 +28,8 @@ const set = new ConfigSet({
   log: pino({ level: 'silent' }),
   secrets,
 });
-const m = set.register(demoTarget({ dir, pauseIn: step, secrets }));
-if (withEffects)
+const m = set.register(demoTarget({ dir, pauseIn: step, secrets, staged: withEffects === 'staged' }));
+if (withEffects === 'effects')
   await m.update(
     () => ({
       state: { value },

@@ -17,6 +17,8 @@ export interface DemoOptions {
   secrets?: { get(key: string): string | undefined };
   /** pause in this step (touch `<dir>/paused-<step>`, then sleep 60 s) */
   pauseIn?: 'validate' | 'activate';
+  /** validate the new files staged beside the live ones (ConfigTarget.validatesStaged) */
+  staged?: boolean;
 }
 
 export const files = (dir: string) => ({
@@ -40,9 +42,10 @@ export function demoTarget(o: DemoOptions): ConfigTarget<DemoState> {
         [f.extra, s.value.startsWith('no-extra') ? undefined : `# extra for ${s.value}\n`],
       ]),
     redact: (text) => text.replace(/^(password = ").*(")$/gm, '$1********$2'),
-    validate: () => [
+    ...(o.staged ? { validatesStaged: true } : {}),
+    validate: ({ staged }) => [
       {
-        argv: ['sh', '-c', `${pause('validate')}! grep -q BAD "$1"`, 'validate', f.main],
+        argv: ['sh', '-c', `${pause('validate')}! grep -q BAD "$1"`, 'validate', staged?.(f.main) ?? f.main],
         okCodes: [0],
         check: () => {},
       },

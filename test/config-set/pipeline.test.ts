@@ -71,7 +71,11 @@ describe('apply', () => {
     assert.deepEqual(r.changed.sort(), [f.extra, f.main].sort());
     assert.deepEqual(m.state(), { value: 'one' });
     assert.deepEqual(log(), ['one']);
-    assert.ok(!existsSync(path.join(tmp.dir, 'journal', 'demo')), 'no journal left');
+    // the committed journal is dropped just after the answer
+    await waitUntil(() => !existsSync(path.join(tmp.dir, 'journal', 'demo')), {
+      timeoutMs: 5_000,
+      what: 'the journal to be dropped',
+    });
     // nothing changes: no version, no activation
     const again = await m.apply({ value: 'one' }, as);
     assert.equal(again.version, undefined);
@@ -164,6 +168,69 @@ describe('history, diff, restore, dry run', () => {
   });
 });
 
+describe('a target that validates its new files staged beside the live ones', () => {
+  const stagedMain = () => path.join(tmp.dir, 'etc', '.demo.conf.calypso-new');
+
+  it('the check reads the staged file (the plan says so); a refused rendering never touches the live files', async () => {
+    await store.close();
+    await open({ staged: true });
+    await m.apply({ value: 'good' }, as);
+    const f = files(tmp.dir);
+    const before = snapshot();
+    const inode = statSync(f.main).ino;
+    const plan = await m.plan({ value: 'BAD' }, as);
+    assert.equal(plan.commands[0]?.at(-1), stagedMain(), 'the plan validates the staged file');
+    await assert.rejects(m.apply({ value: 'BAD' }, as), /validate|exit code|failed/i);
+    assert.deepEqual(snapshot(), before);
+    assert.equal(statSync(f.main).ino, inode, 'the live file was never replaced, not even for a moment');
+    assert.ok(!existsSync(stagedMain()), 'the refused file is gone');
+    assert.ok(!existsSync(path.join(tmp.dir, 'journal', 'demo')));
+    assert.deepEqual(log(), ['good'], 'nothing activated');
+    // a good one: the same commands as its plan, the live file replaced, nothing left staged
+    const dry = await m.plan({ value: 'next' }, as);
+    const r = await m.apply({ value: 'next' }, as);
+    assert.deepEqual(r.commands, dry.commands);
+    assert.equal(readFileSync(f.main, 'utf8'), 'value = "next"\n');
+    assert.notEqual(statSync(f.main).ino, inode);
+    assert.ok(!existsSync(stagedMain()));
+    assert.equal(r.version, 2);
+    assert.deepEqual(log(), ['good', 'next']);
+  });
+
+  it('killed while the staged files are checked: the live ones never changed, the staged one is cleared at the next start', async () => {
+    await store.close();
+    await open({ staged: true });
+    await m.apply({ value: 'kept' }, as);
+    const before = snapshot();
+    await store.close();
+    const rel = 'test/config-set/apply-child';
+    const argv = fromSources
+      ? ['--import', 'tsx', path.join(repoRoot(), `${rel}.ts`)]
+      : [path.join(repoRoot(), 'dist', `${rel}.js`)];
+    const c = spawn(process.execPath, [...argv, tmp.dir, 'validate', 'lost', 'staged'], { stdio: 'ignore' });
+    await waitUntil(() => existsSync(path.join(tmp.dir, 'paused-validate')), {
+      timeoutMs: 30_000,
+      what: 'the child to pause in validate',
+    });
+    assert.match(readFileSync(stagedMain(), 'utf8'), /lost/);
+    assert.match(readFileSync(files(tmp.dir).main, 'utf8'), /kept/, 'the live file is the old one');
+    c.kill('SIGKILL');
+    await new Promise((r) => c.once('exit', r));
+    await open({ staged: true });
+    await set.recoverAll();
+    assert.deepEqual(snapshot(), before);
+    assert.ok(!existsSync(stagedMain()), 'the staged file is cleared');
+    assert.ok(!existsSync(path.join(tmp.dir, 'journal', 'demo')));
+    assert.deepEqual(log(), ['kept']);
+    await m.apply({ value: 'after' }, as);
+    assert.equal(m.state().value, 'after');
+  });
+});
+
+/** The last apply's journal dropped (after its answer): a test may then lay out one of its own. */
+const settled = (j: string) =>
+  waitUntil(() => !existsSync(j), { timeoutMs: 5_000, what: 'the last journal to be dropped' });
+
 describe('kill -9 during an apply, then recovery at the next start', () => {
   const child = (step: 'validate' | 'activate', value: string) => {
     const rel = 'test/config-set/apply-child';
@@ -209,6 +276,7 @@ describe('kill -9 during an apply, then recovery at the next start', () => {
     await m.apply({ value: 'new' }, as);
     // reconstruct the moment between the LMDB commit (version 2) and the journal's removal
     const j = path.join(tmp.dir, 'journal', 'demo');
+    await settled(j);
     await mkdir(j, { recursive: true });
     writeFileSync(path.join(j, 'prev-0'), 'value = "old"\n');
     writeFileSync(
@@ -239,6 +307,7 @@ describe('kill -9 during an apply, then recovery at the next start', () => {
     const before = snapshot();
     // journal.json is written in place (not renamed): cut short, it does not parse
     const j = path.join(tmp.dir, 'journal', 'demo');
+    await settled(j);
     await mkdir(j, { recursive: true });
     writeFileSync(path.join(j, 'prev-0'), readFileSync(files(tmp.dir).main));
     const whole = JSON.stringify({ target: 'demo', nextVersion: 2, step: 'writing', files: [], time: '' });
@@ -257,6 +326,7 @@ describe('kill -9 during an apply, then recovery at the next start', () => {
     const f = files(tmp.dir);
     // the journal is complete and one file of two has been replaced when the process dies
     const j = path.join(tmp.dir, 'journal', 'demo');
+    await settled(j);
     await mkdir(j, { recursive: true });
     writeFileSync(path.join(j, 'prev-0'), readFileSync(f.main));
     writeFileSync(path.join(j, 'prev-1'), readFileSync(f.extra));

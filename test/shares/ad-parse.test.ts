@@ -24,7 +24,12 @@ import {
   testjoinOf,
 } from '../../agent/shares/directory-ad-parse.js';
 import { joinPlan } from '../../agent/shares/directory-ad-steps.js';
-import { isDomainName, parseWbGroup, parseWbUser } from '../../agent/shares/directory-ad-users.js';
+import {
+  isDomainName,
+  parseWbGroup,
+  parseWbList,
+  parseWbUser,
+} from '../../agent/shares/directory-ad-users.js';
 import { renderSmbConf } from '../../agent/shares/render-smb.js';
 import { repoRoot, tempDir } from '../helpers/paths.js';
 
@@ -213,5 +218,27 @@ describe('what wbinfo says (recorded against the sandbox DC, Samba 4.17)', () =>
     for (const ok of ['CALYPSO\\bob', 'CALYPSO\\domain admins', 'C-1\\m1$']) assert.ok(isDomainName(ok), ok);
     for (const bad of ['bob', 'CALYPSO\\', 'CALYPSO\\bob\nx', 'CALYPSO\\a b ', 'TOO-LONG-DOMAIN-X\\bob'])
       assert.ok(!isDomainName(bad), bad);
+  });
+
+  it('a list (wbinfo -u, -g): the joined domain’s names only, sorted without case, each a name a share takes', () => {
+    const out = [
+      'CALYPSO\\krbtgt',
+      'CALYPSO\\Administrator',
+      'calypso\\bob',
+      'CALYPSO\\bob',
+      'OTHER\\eve',
+      'BUILTIN\\users',
+      'CALYPSO\\x"y',
+      '',
+      'CALYPSO\\domain admins',
+    ].join('\n');
+    assert.deepEqual(parseWbList(out, 'calypso'), [
+      'CALYPSO\\Administrator',
+      'calypso\\bob',
+      'CALYPSO\\bob',
+      'CALYPSO\\domain admins',
+      'CALYPSO\\krbtgt',
+    ]);
+    assert.deepEqual(parseWbList('', 'CALYPSO'), []);
   });
 });

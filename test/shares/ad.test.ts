@@ -164,6 +164,11 @@ describe('Active Directory join against a real Samba AD DC', { skip: missing, ti
     for (const bad of ['bob@calypso.test', 'CALYPSO\\"bob', 'CALYPSO\\bob\n\tadmin users = bob'])
       await assert.rejects(t.call('shares.create', { name: 'early', validGroups: [bad] }), /validGroups/);
     assert.equal((await t.call<{ total: number }>('shares.list')).total, before.total, 'nothing changed');
+    // nor are there domain names to pick from
+    await assert.rejects(
+      t.call('shares.directory.ad.names', { kind: 'users' }),
+      /not joined to a domain: there are no domain users or groups to list/,
+    );
   });
 
   it('fails at "DNS SRV" for a realm the DC’s DNS server does not know', async () => {
@@ -366,6 +371,77 @@ describe('Active Directory join against a real Samba AD DC', { skip: missing, ti
     );
   });
 
+  it('domain users and groups in a share’s read and write lists: quoted in smb.conf, the matrix through winbind, smbclient agrees', async () => {
+    const admin = { name: 'CALYPSO\\Administrator', password: dc.adminPassword };
+    const conf = (await t.call<{ smbConf: string }>('shares.status')).smbConf;
+    // writable, but bob (in other letters than the domain's) only reads
+    await t.call('shares.create', { name: 'domlists', protocols: ['smb'], readList: ['CALYPSO\\BOB'] });
+    const dir = (await t.call<{ path: string }>('shares.get', { name: 'domlists' })).path;
+    await run('chmod', ['0777', dir]);
+    const matrix = async () => {
+      const m = await t.call<{ cells: { principal: string; access: string; why: string }[] }>(
+        'shares.access',
+        {
+          users: [admin.name, BOB.name],
+          guest: false,
+          shares: ['domlists'],
+        },
+      );
+      return Object.fromEntries(m.cells.map((c) => [c.principal, c]));
+    };
+    // the names to pick from, as winbind spells them (the joined domain's only, BUILTIN left out)
+    type Names = { items: string[]; total: number };
+    const users = await t.call<Names>('shares.directory.ad.names', { kind: 'users' });
+    assert.ok(users.items.includes('CALYPSO\\bob'), JSON.stringify(users));
+    assert.ok(users.items.includes('CALYPSO\\administrator'), JSON.stringify(users));
+    assert.ok(users.items.every((n) => n.startsWith('CALYPSO\\')));
+    const groups = await t.call<Names>('shares.directory.ad.names', {
+      kind: 'groups',
+      contains: 'DOMAIN ADM',
+    });
+    assert.deepEqual(groups, { items: ['CALYPSO\\domain admins'], total: 1 });
+    const one = await t.call<Names>('shares.directory.ad.names', { kind: 'users', limit: 1 });
+    assert.deepEqual([one.items.length, one.total], [1, users.total]);
+    await assert.rejects(t.call('shares.directory.ad.names', { kind: 'users', limit: 1001 }), /limit/);
+    let m = await matrix();
+    assert.equal(m[BOB.name]?.access, 'read', JSON.stringify(m));
+    assert.match(m[BOB.name]?.why ?? '', /CALYPSO\\BOB is in the read list/);
+    assert.equal(m[admin.name]?.access, 'write', JSON.stringify(m));
+    assert.match(readFileSync(conf, 'utf8'), /^\tread list = CALYPSO\\BOB$/m);
+    const smbd = await startMemberSmbd(member, conf, smbPort, t.prefix);
+    try {
+      const b = await smbd.client('domlists', BOB, 'mkdir by-bob');
+      assert.ok(!b.ok, b.out);
+      assert.match(b.out, /NT_STATUS_(ACCESS_DENIED|MEDIA_WRITE_PROTECTED)/);
+      assert.ok((await smbd.client('domlists', BOB, 'ls')).ok, 'bob reads');
+      const a = await smbd.client('domlists', admin, 'mkdir by-admin');
+      assert.ok(a.ok, a.out);
+      // read-only, but the domain's admins (a group with a space: quoted) write
+      await t.call('shares.update', {
+        name: 'domlists',
+        set: { readOnly: true, readList: [], writeList: ['@CALYPSO\\Domain Admins'] },
+      });
+      assert.match(readFileSync(conf, 'utf8'), /^\twrite list = "@CALYPSO\\Domain Admins"$/m);
+      m = await matrix();
+      assert.equal(m[admin.name]?.access, 'write', JSON.stringify(m));
+      assert.match(m[admin.name]?.why ?? '', /@CALYPSO\\Domain Admins is in the write list/);
+      assert.equal(m[BOB.name]?.access, 'read');
+      const a2 = await smbd.client('domlists', admin, 'mkdir by-admin-2');
+      assert.ok(a2.ok, a2.out);
+      const b2 = await smbd.client('domlists', BOB, 'mkdir by-bob-2');
+      assert.ok(!b2.ok, b2.out);
+      assert.match(b2.out, /NT_STATUS_(ACCESS_DENIED|MEDIA_WRITE_PROTECTED)/);
+    } finally {
+      await smbd.stop();
+    }
+    // another domain than the one joined: refused in words, in a list as in valid users
+    await assert.rejects(
+      t.call('shares.update', { name: 'domlists', set: { writeList: ['@OTHER\\staff'] } }),
+      /OTHER\\staff is of domain OTHER, but this machine is a member of CALYPSO/,
+    );
+    await t.call('shares.delete', { name: 'domlists' });
+  });
+
   it('the health check starts again a winbindd that died (killed by its pid file): alert raised, then cleared, audited', async () => {
     const conf = (await t.call<{ smbConf: string }>('shares.status')).smbConf;
     const pidFile = path.join(
@@ -443,7 +519,10 @@ describe('Active Directory join against a real Samba AD DC', { skip: missing, ti
       password: dc.adminPassword,
     });
     assert.equal(refused.state, 'failed');
-    assert.match(refused.error?.message ?? '', /take them out of validUsers\/validGroups first/);
+    assert.match(
+      refused.error?.message ?? '',
+      /take them out of validUsers, validGroups, readList and writeList first/,
+    );
     assert.equal((await t.call<{ configured: boolean }>('shares.directory.ad.status')).configured, true);
     await t.call('shares.update', { name: 'domvalid', set: { validGroups: [] } });
     const dry = await t.call<Plan>('shares.directory.ad.leave', {

@@ -11,9 +11,17 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { Value } from '@sinclair/typebox/value';
 import { createRunner } from '../../agent/runner.js';
 import { accessMatrix, hostMatches } from '../../agent/shares/access.js';
-import { checkShares, SHARE_DEFAULTS, type Share } from '../../agent/shares/model.js';
+import {
+  checkShares,
+  domainNamesOf,
+  domainUsersOf,
+  ListMemberSchema,
+  SHARE_DEFAULTS,
+  type Share,
+} from '../../agent/shares/model.js';
 import { renderSmbConf } from '../../agent/shares/render-smb.js';
 import { sharesSubsystem } from '../../agent/shares/service.js';
 import { startTestAgent } from '../helpers/agent.js';
@@ -107,6 +115,88 @@ describe('domain names in valid users and groups', () => {
       'share dom: CALYPSO\\bob is of domain CALYPSO, but this machine is a member of OTHER: write OTHER\\bob',
       'share dom: CALYPSO\\domain users is of domain CALYPSO, but this machine is a member of OTHER: write OTHER\\domain users',
     ]);
+  });
+});
+
+describe('domain names in read and write lists', () => {
+  const ad = { realm: 'CALYPSO.TEST', workgroup: 'CALYPSO' };
+  const lists = share('lists', {
+    readList: ['CALYPSO\\bob', 'alice'],
+    writeList: ['@CALYPSO\\Domain Admins', '@staff'],
+  });
+
+  it('the schema takes DOMAIN\\user and @DOMAIN\\group; a quote, a comma or a line break stays out', () => {
+    for (const ok of ['CALYPSO\\bob', '@CALYPSO\\Domain Admins', 'alice', '@staff'])
+      assert.ok(Value.Check(ListMemberSchema, ok), ok);
+    for (const bad of ['CALYPSO\\bob,eve', '@CALYPSO\\"x"', 'CALYPSO\\bob\n[x]', '@@staff', 'Alice', '@'])
+      assert.ok(!Value.Check(ListMemberSchema, bad), JSON.stringify(bad));
+  });
+
+  it('quoted when they hold a space; testparm reads each list back whole', () => {
+    const text = renderSmbConf(
+      { shares: [lists], ad: ad as never },
+      { port: 4450, interfaces: ['127.0.0.1'], workgroup: 'CALYPSO', guestAccount: 'nobody', dirs },
+    );
+    assert.match(text, /^\tread list = CALYPSO\\bob alice$/m);
+    assert.match(text, /^\twrite list = "@CALYPSO\\Domain Admins" @staff$/m);
+    const conf = path.join(tmp.dir, 'smb-lists.conf');
+    writeFileSync(conf, text);
+    for (const d of Object.values(dirs) as string[]) mkdirSync(d, { recursive: true });
+    const param = (name: string) =>
+      spawnSync('testparm', ['-s', `--parameter-name=${name}`, '--section-name=lists', conf], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      }).stdout.trim();
+    assert.equal(param('write list'), '"@CALYPSO\\Domain Admins" @staff');
+    assert.equal(param('read list'), 'CALYPSO\\bob alice');
+  });
+
+  it('refused without a domain and for another domain; a domain blocks leaving while a list names it', () => {
+    assert.deepEqual(checkShares({ shares: [lists] }), [
+      'share lists: CALYPSO\\bob, CALYPSO\\Domain Admins are domain names, but this machine is not a member of an Active Directory domain (join one first: shares.directory.ad.join)',
+    ]);
+    assert.deepEqual(checkShares({ shares: [lists], ad: ad as never }), []);
+    assert.deepEqual(domainNamesOf(lists), ['CALYPSO\\bob', 'CALYPSO\\Domain Admins']);
+    assert.deepEqual(domainUsersOf(lists), ['CALYPSO\\bob']);
+  });
+
+  it('the matrix compares a list’s domain names without case, as winbind answers them', () => {
+    const db = {
+      users: [
+        { name: 'CALYPSO\\administrator', uid: 20500, gid: 20513, home: '/', shell: '/bin/sh' },
+        { name: 'calypso\\bob', uid: 20501, gid: 20513, home: '/', shell: '/bin/sh' },
+      ],
+      groups: [
+        { name: 'CALYPSO\\domain users', gid: 20513, members: [] },
+        { name: 'CALYPSO\\domain admins', gid: 20512, members: ['CALYPSO\\administrator'] },
+      ],
+    };
+    const s = share('lists', {
+      readOnly: true,
+      readList: ['CALYPSO\\BOB'],
+      writeList: ['@CALYPSO\\Domain Admins'],
+    });
+    const w = { ...s, readOnly: false };
+    const dir = { uid: 0, gid: 20513, mode: 0o777, ancestors: [] };
+    const cells = accessMatrix({
+      shares: [s, { ...w, name: 'w' }],
+      db,
+      paths: new Map([[s.path, dir]]),
+      principals: [
+        { kind: 'user', name: 'CALYPSO\\administrator' },
+        { kind: 'user', name: 'calypso\\bob' },
+      ],
+      hosts: [],
+      guestAccount: 'nobody',
+    });
+    const t = Object.fromEntries(cells.map((c) => [`${c.share} ${c.principal}`, c]));
+    assert.equal(t['lists CALYPSO\\administrator']?.access, 'write', JSON.stringify(t));
+    assert.match(
+      t['lists CALYPSO\\administrator']?.why ?? '',
+      /@CALYPSO\\Domain Admins is in the write list/,
+    );
+    assert.equal(t['w calypso\\bob']?.access, 'read', 'the read list holds bob in other letters');
+    assert.match(t['w calypso\\bob']?.why ?? '', /CALYPSO\\BOB is in the read list/);
   });
 });
 

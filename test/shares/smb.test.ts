@@ -126,7 +126,8 @@ describe('SMB shares on a real smbd', { timeout: 240_000 }, () => {
     const dir = path.join(t.prefix, 'srv/calypso/shares/team');
     assert.deepEqual(r.commands, [
       ['mkdir', '-p', '-m', '0775', '--', dir],
-      ['testparm', '-s', conf],
+      // the new smb.conf checked beside the live one, before it replaces it
+      ['testparm', '-s', path.join(path.dirname(conf), '.smb.conf.calypso-new')],
       ['smbcontrol', '-s', conf, 'smbd', 'reload-config'],
     ]);
     const text = readFileSync(conf, 'utf8');
@@ -220,7 +221,7 @@ describe('SMB shares on a real smbd', { timeout: 240_000 }, () => {
     assert.match(plan.files![0]!.diff, /-\tread only = no/);
     const r = await dryThenReal('shares.apply', {});
     assert.deepEqual(r.commands, [
-      ['testparm', '-s', conf],
+      ['testparm', '-s', path.join(path.dirname(conf), '.smb.conf.calypso-new')],
       ['smbcontrol', '-s', conf, 'smbd', 'reload-config'],
     ]);
     assert.equal(readFileSync(conf, 'utf8'), before);

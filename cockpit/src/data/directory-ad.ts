@@ -23,6 +23,25 @@ export interface JoinStep {
 export const JOIN_METHOD = 'shares.directory.ad.join';
 export const LEAVE_METHOD = 'shares.directory.ad.leave';
 
+export type DomainNames = Result<'shares.directory.ad.names'>;
+
+/**
+ * The joined domain's users and groups, for the share dialog to offer while a name is typed; none
+ * when the shares are no domain member or winbind cannot answer now (the typed name is still checked).
+ */
+export async function domainNames(
+  c: AgentClient,
+  o: Opts = {},
+): Promise<{ users: string[]; groups: string[] }> {
+  const get = (kind: 'users' | 'groups') =>
+    c.call<DomainNames>('shares.directory.ad.names', { kind, limit: 1000 }, o).then(
+      (r) => r.items,
+      () => [] as string[],
+    );
+  const [users, groups] = await Promise.all([get('users'), get('groups')]);
+  return { users, groups };
+}
+
 export const adStatus = (c: AgentClient, o: Opts = {}) =>
   c.call<AdStatus>('shares.directory.ad.status', {}, o);
 export const planJoin = (c: AgentClient, p: JoinParams) =>

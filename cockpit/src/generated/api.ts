@@ -7062,10 +7062,10 @@ export interface Methods {
         validUsers?: Array<string | string>;
         /** SMB: members of these connect. DOMAIN\name: a domain group (after shares.directory.ad.join) */
         validGroups?: Array<string | string>;
-        /** SMB: these users (@group: its members) only read, even on a writable share */
-        readList?: string[];
-        /** SMB: these users (@group: its members) write, even on a read-only share; wins over readList */
-        writeList?: string[];
+        /** SMB: these users (@group: its members) only read, even on a writable share. DOMAIN\name, @DOMAIN\group: domain ones (after shares.directory.ad.join) */
+        readList?: Array<string | string>;
+        /** SMB: these users (@group: its members) write, even on a read-only share; wins over readList. DOMAIN\name, @DOMAIN\group: domain ones (after shares.directory.ad.join) */
+        writeList?: Array<string | string>;
         /** SMB: only from these; empty: any */
         hostsAllow?: string[];
         /** NFS: who mounts, how, with what squash */
@@ -7190,10 +7190,10 @@ export interface Methods {
       validUsers?: Array<string | string>;
       /** SMB: members of these connect. DOMAIN\name: a domain group (after shares.directory.ad.join) */
       validGroups?: Array<string | string>;
-      /** SMB: these users (@group: its members) only read, even on a writable share */
-      readList?: string[];
-      /** SMB: these users (@group: its members) write, even on a read-only share; wins over readList */
-      writeList?: string[];
+      /** SMB: these users (@group: its members) only read, even on a writable share. DOMAIN\name, @DOMAIN\group: domain ones (after shares.directory.ad.join) */
+      readList?: Array<string | string>;
+      /** SMB: these users (@group: its members) write, even on a read-only share; wins over readList. DOMAIN\name, @DOMAIN\group: domain ones (after shares.directory.ad.join) */
+      writeList?: Array<string | string>;
       /** SMB: only from these; empty: any */
       hostsAllow?: string[];
       /** NFS: who mounts, how, with what squash */
@@ -7311,6 +7311,21 @@ export interface Methods {
       left: boolean;
       detail: string;
       commands: Array<string[]>;
+    };
+  };
+  /** The joined domain’s users or groups, as winbind names them (DOMAIN\name): the names a share’s valid users, groups and lists take */
+  "shares.directory.ad.names": {
+    params: {
+      kind: "users" | "groups";
+      /** only names holding this text (case ignored) */
+      contains?: string;
+      /** at most this many (default 200) */
+      limit?: number;
+    };
+    result: {
+      items: string[];
+      /** names that matched, of which items holds the first `limit` */
+      total: number;
     };
   };
   /** The Active Directory membership: the realm, and whether the join holds (net ads testjoin) */
@@ -7569,10 +7584,10 @@ export interface Methods {
       validUsers: Array<string | string>;
       /** SMB: members of these connect. DOMAIN\name: a domain group (after shares.directory.ad.join) */
       validGroups: Array<string | string>;
-      /** SMB: these users (@group: its members) only read, even on a writable share */
-      readList?: string[];
-      /** SMB: these users (@group: its members) write, even on a read-only share; wins over readList */
-      writeList?: string[];
+      /** SMB: these users (@group: its members) only read, even on a writable share. DOMAIN\name, @DOMAIN\group: domain ones (after shares.directory.ad.join) */
+      readList?: Array<string | string>;
+      /** SMB: these users (@group: its members) write, even on a read-only share; wins over readList. DOMAIN\name, @DOMAIN\group: domain ones (after shares.directory.ad.join) */
+      writeList?: Array<string | string>;
       /** SMB: only from these; empty: any */
       hostsAllow: string[];
       /** NFS: who mounts, how, with what squash */
@@ -7670,10 +7685,10 @@ export interface Methods {
         validUsers: Array<string | string>;
         /** SMB: members of these connect. DOMAIN\name: a domain group (after shares.directory.ad.join) */
         validGroups: Array<string | string>;
-        /** SMB: these users (@group: its members) only read, even on a writable share */
-        readList?: string[];
-        /** SMB: these users (@group: its members) write, even on a read-only share; wins over readList */
-        writeList?: string[];
+        /** SMB: these users (@group: its members) only read, even on a writable share. DOMAIN\name, @DOMAIN\group: domain ones (after shares.directory.ad.join) */
+        readList?: Array<string | string>;
+        /** SMB: these users (@group: its members) write, even on a read-only share; wins over readList. DOMAIN\name, @DOMAIN\group: domain ones (after shares.directory.ad.join) */
+        writeList?: Array<string | string>;
         /** SMB: only from these; empty: any */
         hostsAllow: string[];
         /** NFS: who mounts, how, with what squash */
@@ -7773,10 +7788,10 @@ export interface Methods {
         validUsers?: Array<string | string>;
         /** SMB: members of these connect. DOMAIN\name: a domain group (after shares.directory.ad.join) */
         validGroups?: Array<string | string>;
-        /** SMB: these users (@group: its members) only read, even on a writable share */
-        readList?: string[];
-        /** SMB: these users (@group: its members) write, even on a read-only share; wins over readList */
-        writeList?: string[];
+        /** SMB: these users (@group: its members) only read, even on a writable share. DOMAIN\name, @DOMAIN\group: domain ones (after shares.directory.ad.join) */
+        readList?: Array<string | string>;
+        /** SMB: these users (@group: its members) write, even on a read-only share; wins over readList. DOMAIN\name, @DOMAIN\group: domain ones (after shares.directory.ad.join) */
+        writeList?: Array<string | string>;
         /** SMB: only from these; empty: any */
         hostsAllow?: string[];
         /** NFS: who mounts, how, with what squash */

@@ -16,7 +16,7 @@ import type { ConfirmDialog } from '../components/confirm-dialog.js';
 import '../components/error-alert.js';
 import './identities-ad.js';
 import { tableHead } from '../components/list-table.js';
-import { emptyState, runChange } from '../components/page-state.js';
+import { emptyState, runChange, unavailableBanner, unavailableReason } from '../components/page-state.js';
 import { renderTask } from '../components/task-view.js';
 import { clientContext } from '../context.js';
 import {
@@ -30,6 +30,7 @@ import {
   passwordProblem,
   setPassword,
   setUserGroups,
+  sharesStatus,
 } from '../data/shares.js';
 import { _, format } from '../i18n.js';
 import type { AgentClient } from '../rpc/client.js';
@@ -79,6 +80,11 @@ export class IdentitiesPage extends LitElement {
   });
   private groups = new Task(this, {
     task: ([c], { signal }) => listGroups(c as AgentClient, { signal }),
+    args: () => [this.client] as const,
+  });
+  /** whether Samba is here (shares.status): a share user needs its SMB password set by pdbedit */
+  private status = new Task(this, {
+    task: ([c], { signal }) => sharesStatus(c as AgentClient, { signal }),
     args: () => [this.client] as const,
   });
 
@@ -200,18 +206,32 @@ export class IdentitiesPage extends LitElement {
             </section>`
           : nothing
       }
+      <div data-for="users">${unavailableBanner(_('Creating share users'), this.unavailable(), _('Install Samba, then reload this page.'))}</div>
       ${this.renderUsers()} ${this.renderGroups()}
       <cal-identities-ad></cal-identities-ad>
       <cal-confirm></cal-confirm>`;
   }
 
+  /**
+   * Why share users cannot be made here: no Samba (their SMB password goes to pdbedit), or the
+   * accounts cannot be read. Said once; the user form's button is disabled with it as its title.
+   */
+  private unavailable(): string | undefined {
+    const s = this.status.value;
+    if (s && !s.samba) return s.reason ?? _('Samba is not installed');
+    return unavailableReason(this.users.error, this.groups.error);
+  }
+
   private renderUsers() {
     const groups = this.groups.value ?? [];
+    const off = this.unavailable();
     return html`<section class="card" aria-labelledby="id-users">
       <h3 id="id-users">${_('Users')}</h3>
-      ${renderTask(this.users, (list) =>
-        list.length
-          ? html`<table data-list="users">
+      ${renderTask(
+        this.users,
+        (list) =>
+          list.length
+            ? html`<table data-list="users">
               ${tableHead([_('Name'), _('UID'), _('Groups'), _('SMB password')], true)}
               <tbody>
                 ${list.map(
@@ -256,7 +276,8 @@ export class IdentitiesPage extends LitElement {
                 )}
               </tbody>
             </table>`
-          : emptyState(_('No share users yet: create one below.')),
+            : emptyState(_('No share users yet: create one below.')),
+        { quietUnavailable: true },
       )}
       <h4>${_('New user')}</h4>
       <form class="row" data-form="user" @submit=${(e: Event) => this.addUser(e)}>
@@ -279,17 +300,28 @@ export class IdentitiesPage extends LitElement {
             }
           </div>
         </div>
-        <button class="primary" type="submit" data-action="create-user" ?disabled=${this.busy}>${_('Create user')}</button>
+        <button
+          class="primary"
+          type="submit"
+          data-action="create-user"
+          ?disabled=${this.busy || off !== undefined}
+          title=${off ?? nothing}
+        >
+          ${_('Create user')}
+        </button>
       </form>
     </section>`;
   }
 
   private renderGroups() {
+    const off = unavailableReason(this.users.error, this.groups.error);
     return html`<section class="card" aria-labelledby="id-groups">
       <h3 id="id-groups">${_('Groups')}</h3>
-      ${renderTask(this.groups, (list) =>
-        list.length
-          ? html`<table data-list="groups">
+      ${renderTask(
+        this.groups,
+        (list) =>
+          list.length
+            ? html`<table data-list="groups">
               ${tableHead([_('Name'), _('GID'), _('Members')], true)}
               <tbody>
                 ${list.map(
@@ -306,7 +338,8 @@ export class IdentitiesPage extends LitElement {
                 )}
               </tbody>
             </table>`
-          : emptyState(_('No share groups yet.')),
+            : emptyState(_('No share groups yet.')),
+        { quietUnavailable: true },
       )}
       <form
         class="row"
@@ -322,7 +355,14 @@ export class IdentitiesPage extends LitElement {
         }}
       >
         <div class="field"><label for="id-group-name">${_('New group')}</label><input id="id-group-name" autocomplete="off" placeholder="staff" /></div>
-        <button type="submit" data-action="create-group" ?disabled=${this.busy}>${_('Create group')}</button>
+        <button
+          type="submit"
+          data-action="create-group"
+          ?disabled=${this.busy || off !== undefined}
+          title=${off ?? nothing}
+        >
+          ${_('Create group')}
+        </button>
       </form>
     </section>`;
   }

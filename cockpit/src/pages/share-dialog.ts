@@ -10,7 +10,7 @@ import { css, html, LitElement, nothing } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
 import '../components/error-alert.js';
 import { clientContext } from '../context.js';
-import { domainNameProblem } from '../data/directory-ad.js';
+import { domainNameProblem, domainNames } from '../data/directory-ad.js';
 import { planCommands } from '../data/iscsi.js';
 import {
   type Applied,
@@ -81,6 +81,8 @@ export class ShareDialog extends LitElement {
   @state() private error: unknown;
   @state() private busy = false;
   @state() private domainProblem: string | undefined;
+  /** the joined domain's names (winbind), offered under the domain-name fields; none when not a member */
+  @state() private domain: { users: string[]; groups: string[] } = { users: [], groups: [] };
   @query('dialog') private dialog!: HTMLDialogElement;
 
   /** Open for a new share (no `share`) or to edit one; users and groups are the pickers' choices. */
@@ -91,6 +93,9 @@ export class ShareDialog extends LitElement {
     this.draft = share ? draftOf(share) : newShareDraft();
     this.review = undefined;
     this.error = undefined;
+    void domainNames(this.client).then((d) => {
+      this.domain = d;
+    });
     void this.updateComplete.then(() => this.dialog.showModal());
   }
 
@@ -287,9 +292,13 @@ export class ShareDialog extends LitElement {
         <input
           id=${`sh-domain-${k}`}
           autocomplete="off"
+          list=${`sh-domain-list-${k}`}
           aria-label=${format(_('$0: a domain name'), label)}
           placeholder=${k === 'validUsers' ? 'DOMAIN\\user' : 'DOMAIN\\Domain Users'}
         />
+        <datalist id=${`sh-domain-list-${k}`}>
+          ${(k === 'validUsers' ? this.domain.users : this.domain.groups).map((n) => html`<option value=${n}></option>`)}
+        </datalist>
         <button type="button" data-action=${`add-domain-${k}`} @click=${() => this.addDomain(k)}>
           ${_('Add domain name')}
         </button>
