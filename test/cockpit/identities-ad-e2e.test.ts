@@ -152,7 +152,9 @@ describe('Identities → Active Directory in real Cockpit', { timeout: 480_000 }
         .locator('datalist#sh-domain-list-validUsers option[value="CALYPSO\\\\administrator"]')
         .waitFor({ state: 'attached', timeout: 30_000 });
       assert.equal(
-        await dlg.locator('datalist#sh-domain-list-validGroups option[value="CALYPSO\\\\domain admins"]').count(),
+        await dlg
+          .locator('datalist#sh-domain-list-validGroups option[value="CALYPSO\\\\domain admins"]')
+          .count(),
         1,
       );
       await dlg.locator('#sh-domain-validUsers').fill('administrator@calypso.test');
