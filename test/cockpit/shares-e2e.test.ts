@@ -189,6 +189,15 @@ describe('Identities and Shares pages in real Cockpit with a real smbd', { timeo
     await now.waitFor();
     assert.equal(await now.getAttribute('data-access'), 'write');
     await screenshot(page, 'shares-03-edit-review');
+    // the read list: a name the agent would refuse is said on the page first; with her in it she only reads
+    await dlg.locator('#sh-readList').fill(`${USER}, bob"`);
+    await dlg.locator('[data-problems]', { hasText: '"bob"" in the read list is not a user' }).waitFor();
+    await dlg.locator('#sh-readList').fill(USER);
+    await dlg.locator('button', { hasText: 'Review access' }).click();
+    const listed = matrix.locator(`tr[data-principal="${USER}"] td[data-protocol="smb"][data-access="read"]`);
+    await listed.waitFor({ timeout: 30_000 });
+    assert.match((await listed.textContent()) ?? '', new RegExp(`${USER} is in the read list`));
+    await screenshot(page, 'shares-03b-read-list');
     await dlg.locator('button', { hasText: 'Cancel' }).click();
 
     const src = path.join(acc!.dir, 'hello.txt');

@@ -87,6 +87,9 @@ export interface ShareDraft {
   browseable: boolean;
   validUsers: string[];
   validGroups: string[];
+  /** SMB read list and write list as typed: names separated by commas (`alice, @staff, @CALYPSO\\Domain Admins`) */
+  readList: string;
+  writeList: string;
   nfsClients: NfsClientDraft[];
   /** the dataset's refquota as typed ("10G"); empty: no quota */
   quota: string;
@@ -104,6 +107,8 @@ export const newShareDraft = (): ShareDraft => ({
   browseable: true,
   validUsers: [],
   validGroups: [],
+  readList: '',
+  writeList: '',
   nfsClients: [],
   quota: '',
 });
@@ -119,6 +124,8 @@ export const draftOf = (s: Share): ShareDraft => ({
   browseable: s.browseable,
   validUsers: [...s.validUsers],
   validGroups: [...s.validGroups],
+  readList: (s.readList ?? []).join(', '),
+  writeList: (s.writeList ?? []).join(', '),
   nfsClients: s.nfsClients.map((c) => ({ host: c.host, readOnly: c.readOnly, squash: c.squash })),
   quota: s.quota === undefined || s.quota === null ? '' : String(s.quota),
 });
@@ -127,6 +134,17 @@ const SHARE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 /** the agent's size format (agent/zfs/properties.ts Size): bytes, or a number with K/M/G/T/P */
 const SIZE = /^[0-9]+(\.[0-9]+)?[KMGTP]?$/;
 const HOST = /^(\*|[0-9a-fA-F.:]+(\/\d{1,3})?|[A-Za-z0-9][A-Za-z0-9.-]*)$/;
+
+/** A typed list: its names, split at commas (a domain group's name may hold a space). */
+export const listOf = (text: string): string[] =>
+  text
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+/** a list member as the agent's schema takes it (agent/shares/model.ts LIST_MEMBER, DOMAIN_LIST_MEMBER) */
+const LIST_MEMBER = /^@?[a-z_][a-z0-9_-]{0,31}$/;
+const DOMAIN_LIST_MEMBER =
+  /^@?[A-Za-z0-9][A-Za-z0-9-]{0,14}\\[A-Za-z0-9_.-]([A-Za-z0-9 _.$-]{0,62}[A-Za-z0-9_.$-])?$/;
 
 /** What is wrong with a draft, each a sentence; empty when it can be sent (the agent checks again). */
 export function shareProblems(d: ShareDraft): string[] {
@@ -139,6 +157,13 @@ export function shareProblems(d: ShareDraft): string[] {
     p.push('the quota is a size: bytes, or a number with K, M, G, T or P (10G, 1.5T)');
   for (const c of d.nfsClients)
     if (!HOST.test(c.host.trim())) p.push(`"${c.host}" is not an address, network or * `.trim());
+  for (const [list, label] of [
+    [d.readList, 'read list'],
+    [d.writeList, 'write list'],
+  ] as const)
+    for (const x of listOf(list))
+      if (!LIST_MEMBER.test(x) && !DOMAIN_LIST_MEMBER.test(x))
+        p.push(`"${x}" in the ${label} is not a user, @group, DOMAIN\\user or @DOMAIN\\group`);
   return p;
 }
 
@@ -154,6 +179,8 @@ export function shareParams(d: ShareDraft): ShareParams {
     browseable: d.browseable,
     validUsers: d.validUsers,
     validGroups: d.validGroups,
+    readList: listOf(d.readList),
+    writeList: listOf(d.writeList),
     nfsClients: d.nfs ? d.nfsClients.map((c) => ({ ...c, host: c.host.trim() })) : [],
     // empty: no quota (an edit clears one)
     quota: d.quota.trim() ? d.quota.trim().toUpperCase() : null,

@@ -352,6 +352,24 @@ export class ShareDialog extends LitElement {
         >
         ${this.renderPicker('validUsers', this.users, _('Valid users (SMB)'), _('no share users yet'))}
         ${this.renderPicker('validGroups', this.groups, _('Valid groups (SMB)'), _('no share groups yet'))}
+        <label for="sh-readList">${_('Only read (SMB read list)')}</label>
+        <input
+          id="sh-readList"
+          autocomplete="off"
+          .value=${d.readList}
+          placeholder="alice, @staff"
+          title=${_('These users (@group: its members) only read, even on a writable share. Commas between names.')}
+          @input=${(e: Event) => this.set('readList', (e.target as HTMLInputElement).value)}
+        />
+        <label for="sh-writeList">${_('Write even if read-only (SMB write list)')}</label>
+        <input
+          id="sh-writeList"
+          autocomplete="off"
+          .value=${d.writeList}
+          placeholder="@admins"
+          title=${_('These users (@group: its members) write, even on a read-only share; this list wins over the read list.')}
+          @input=${(e: Event) => this.set('writeList', (e.target as HTMLInputElement).value)}
+        />
         ${d.nfs ? this.renderClients() : nothing}
       </form>
       ${
