@@ -107,3 +107,27 @@ export async function withDomain(
   }
   return { users, groups: [...groups.values()] };
 }
+
+/**
+ * The domain's users or groups (`parseWbList`), kept 30 s and asked once for every caller meanwhile:
+ * a domain of 100,000 users answers `wbinfo -u` in seconds, and any local user may ask.
+ */
+export function domainNameList(
+  runner: Runner,
+  timeoutMs: number,
+  now: () => number,
+): (kind: 'users' | 'groups', workgroup: string) => Promise<string[]> {
+  const TTL_MS = 30_000;
+  const kept = new Map<string, { at: number; names: Promise<string[]> }>();
+  return (kind, workgroup) => {
+    const key = `${kind} ${workgroup}`;
+    const hit = kept.get(key);
+    if (hit && now() - hit.at < TTL_MS) return hit.names;
+    const names = runner
+      .run(wbListArgv(kind), { timeoutMs, maxOutput: 16 << 20 })
+      .then((r) => parseWbList(r.stdout, workgroup));
+    kept.set(key, { at: now(), names });
+    names.catch(() => kept.delete(key));
+    return names;
+  };
+}

@@ -56,14 +56,13 @@ import {
   removeKeytabArgv,
   testjoinArgv,
 } from './directory-ad-steps.js';
-import { type DomainLookup, domainLookup, parseWbList, wbListArgv } from './directory-ad-users.js';
+import { type DomainLookup, domainLookup, domainNameList } from './directory-ad-users.js';
 import type { SharesMethodsContext } from './methods-shares.js';
 import { domainNamesOf, type SharesState } from './model.js';
 import { Winbindd, winbinddArgv } from './winbind.js';
 
-/** The most names one call answers; how long the domain's list is kept. */
+/** The most names one call answers. */
 const NAMES_MAX = 1000;
-const NAMES_TTL_MS = 30_000;
 
 const INSTALL =
   'install Debian’s samba-common-bin, winbind and krb5-user (apt-get install winbind krb5-user)';
@@ -346,20 +345,7 @@ export function adMethods(c: AdContext): AdMember {
     return { realm: ad.realm, workgroup: ad.workgroup, steps, commands };
   }
 
-  // the domain's names, kept NAMES_TTL_MS and asked once for every caller meanwhile: a domain of
-  // 100,000 users answers `wbinfo -u` in seconds, and any local user may ask
-  const names = new Map<string, { at: number; names: Promise<string[]> }>();
-  function listNames(kind: 'users' | 'groups', workgroup: string): Promise<string[]> {
-    const key = `${kind} ${workgroup}`;
-    const hit = names.get(key);
-    if (hit && deps.clock.now() - hit.at < NAMES_TTL_MS) return hit.names;
-    const p = deps.runner
-      .run(wbListArgv(kind), { timeoutMs, maxOutput: 16 << 20 })
-      .then((r) => parseWbList(r.stdout, workgroup));
-    names.set(key, { at: deps.clock.now(), names: p });
-    p.catch(() => names.delete(key));
-    return p;
-  }
+  const listNames = domainNameList(deps.runner, timeoutMs, () => deps.clock.now());
 
   const methods: AnyMethodDef[] = [
     defineMethod({

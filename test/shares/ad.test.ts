@@ -108,6 +108,16 @@ function filesUnder(dir: string): string[] {
     });
 }
 
+/** shares.access for these users on one share, by principal (no guest). */
+async function matrixOf(share: string, users: string[]) {
+  const m = await t.call<{ cells: { principal: string; access: string; why: string }[] }>('shares.access', {
+    users,
+    guest: false,
+    shares: [share],
+  });
+  return Object.fromEntries(m.cells.map((c) => [c.principal, c]));
+}
+
 describe('Active Directory join against a real Samba AD DC', { skip: missing, timeout: 600_000 }, () => {
   before(async () => {
     dc = await startSambaDc();
@@ -321,17 +331,7 @@ describe('Active Directory join against a real Samba AD DC', { skip: missing, ti
     const dir = (await t.call<{ path: string }>('shares.get', { name: 'domvalid' })).path;
     await run('chmod', ['0777', dir]);
     // the domain's own spelling differs in case: the matrix and Samba compare without it
-    const matrix = async () => {
-      const m = await t.call<{ cells: { principal: string; access: string; why: string }[] }>(
-        'shares.access',
-        {
-          users: [admin.name, BOB.name],
-          guest: false,
-          shares: ['domvalid'],
-        },
-      );
-      return Object.fromEntries(m.cells.map((c) => [c.principal, c]));
-    };
+    const matrix = () => matrixOf('domvalid', [admin.name, BOB.name]);
     let m = await matrix();
     assert.equal(m[BOB.name]?.access, 'write', JSON.stringify(m));
     assert.match(m[BOB.name]?.why ?? '', /admitted as calypso\\bob, a valid user/);
@@ -378,17 +378,7 @@ describe('Active Directory join against a real Samba AD DC', { skip: missing, ti
     await t.call('shares.create', { name: 'domlists', protocols: ['smb'], readList: ['CALYPSO\\BOB'] });
     const dir = (await t.call<{ path: string }>('shares.get', { name: 'domlists' })).path;
     await run('chmod', ['0777', dir]);
-    const matrix = async () => {
-      const m = await t.call<{ cells: { principal: string; access: string; why: string }[] }>(
-        'shares.access',
-        {
-          users: [admin.name, BOB.name],
-          guest: false,
-          shares: ['domlists'],
-        },
-      );
-      return Object.fromEntries(m.cells.map((c) => [c.principal, c]));
-    };
+    const matrix = () => matrixOf('domlists', [admin.name, BOB.name]);
     // the names to pick from, as winbind spells them (the joined domain's only, BUILTIN left out)
     type Names = { items: string[]; total: number };
     const users = await t.call<Names>('shares.directory.ad.names', { kind: 'users' });

@@ -305,6 +305,19 @@ export class ShareDialog extends LitElement {
       </span>`;
   }
 
+  /** An SMB read or write list as typed: names separated by commas (shareProblems checks each). */
+  private renderList(k: 'readList' | 'writeList', label: string, placeholder: string, title: string) {
+    return html`<label for=${`sh-${k}`}>${label}</label>
+      <input
+        id=${`sh-${k}`}
+        autocomplete="off"
+        .value=${this.draft[k]}
+        placeholder=${placeholder}
+        title=${title}
+        @input=${(e: Event) => this.set(k, (e.target as HTMLInputElement).value)}
+      />`;
+  }
+
   override render() {
     const d = this.draft;
     const problems = shareProblems(d);
@@ -352,24 +365,20 @@ export class ShareDialog extends LitElement {
         >
         ${this.renderPicker('validUsers', this.users, _('Valid users (SMB)'), _('no share users yet'))}
         ${this.renderPicker('validGroups', this.groups, _('Valid groups (SMB)'), _('no share groups yet'))}
-        <label for="sh-readList">${_('Only read (SMB read list)')}</label>
-        <input
-          id="sh-readList"
-          autocomplete="off"
-          .value=${d.readList}
-          placeholder="alice, @staff"
-          title=${_('These users (@group: its members) only read, even on a writable share. Commas between names.')}
-          @input=${(e: Event) => this.set('readList', (e.target as HTMLInputElement).value)}
-        />
-        <label for="sh-writeList">${_('Write even if read-only (SMB write list)')}</label>
-        <input
-          id="sh-writeList"
-          autocomplete="off"
-          .value=${d.writeList}
-          placeholder="@admins"
-          title=${_('These users (@group: its members) write, even on a read-only share; this list wins over the read list.')}
-          @input=${(e: Event) => this.set('writeList', (e.target as HTMLInputElement).value)}
-        />
+        ${this.renderList(
+          'readList',
+          _('Only read (SMB read list)'),
+          'alice, @staff',
+          _('These users (@group: its members) only read, even on a writable share. Commas between names.'),
+        )}
+        ${this.renderList(
+          'writeList',
+          _('Write even if read-only (SMB write list)'),
+          '@admins',
+          _(
+            'These users (@group: its members) write, even on a read-only share; this list wins over the read list.',
+          ),
+        )}
         ${d.nfs ? this.renderClients() : nothing}
       </form>
       ${
