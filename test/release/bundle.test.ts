@@ -6,7 +6,7 @@
  *
  * Then every module the shipped agent loads on first use, loaded by the agent a release runs
  * (dist/agent/main.js, the esbuild bundle, and its chunks) through a method of the subsystem
- * that needs it, against real components: the S3 client (object.* on a Ceph RADOS Gateway),
+ * that needs it, against real components: the shares pipeline (shares.create, testparm on the staged smb.conf), the S3 client (object.* on a Ceph RADOS Gateway),
  * nodemailer (notify.target.test to an SMTP server), systeminformation (system.info,
  * network.list), the WebSocket transport (fastify) and the installer. tsc's per-file output,
  * which the other tests run, gives CommonJS packages named exports the bundle's chunks do not
@@ -37,6 +37,7 @@ import { AgentClient, type RpcClientError } from '../../rpc/client.js';
 import { repoRoot, tempDir } from '../helpers/paths.js';
 import { suiteTag } from '../leftovers.js';
 import { type CephLab, processesUnder, startCephLab } from '../object/ceph-lab.js';
+import { freePort } from '../shares/smb-lab.js';
 import {
   type BuildResult,
   fastTempDir,
@@ -213,6 +214,9 @@ describe('modules the shipped agent loads on first use', () => {
       '  file: false',
       'notify:',
       `  webhookAllow: ["127.0.0.1:${(hook.address() as AddressInfo).port}"]`,
+      'shares:',
+      `  smbPort: ${await freePort()}`,
+      '  smbInterfaces: ["127.0.0.1"]',
       'object:',
       '  backend: rgw',
       '  address: 127.0.0.1',
@@ -370,6 +374,24 @@ describe('modules the shipped agent loads on first use', () => {
       (await c.call<{ items: { name: string }[] }>('object.bucket.list', {})).items.some(
         (x) => x.name === 'photos',
       ),
+    );
+  });
+
+  it('the shares pipeline: the new smb.conf checked beside the live one (testparm), then put in place; AD names refused in words', async () => {
+    type Applied = { commands: string[][] };
+    const plan = await a!.client.call<Applied>('shares.create', { name: 'bundled', dryRun: true });
+    const r = await a!.client.call<Applied>('shares.create', { name: 'bundled' });
+    assert.deepEqual(r.commands, plan.commands, 'the dry run shows what ran');
+    assert.ok(
+      r.commands.some((c) => c[0] === 'testparm' && c.at(-1)!.endsWith('/.smb.conf.calypso-new')),
+      JSON.stringify(r.commands),
+    );
+    const conf = (await a!.client.call<{ smbConf: string }>('shares.status')).smbConf;
+    assert.match(readFileSync(conf, 'utf8'), /^\[bundled\]$/m);
+    assert.ok(!existsSync(path.join(path.dirname(conf), '.smb.conf.calypso-new')), 'nothing left staged');
+    await assert.rejects(
+      a!.client.call('shares.directory.ad.names', { kind: 'users' }),
+      /not joined to a domain: there are no domain users or groups to list/,
     );
   });
 
