@@ -42,6 +42,12 @@ export interface RunOptions {
    * passed as `signal` (commands of neither share one lane).
    */
   caller?: Caller;
+  /**
+   * `run()` only: stdout goes to /dev/null and `stdout` is empty — for a check that reads only
+   * stderr and the status (`testparm -s` prints the whole configuration it checked: 200 KB for
+   * 1,000 shares, read through a pipe by the event loop while the tool waits on it).
+   */
+  discardStdout?: boolean;
   /** Run as this uid/gid (tests, dropping privileges). */
   uid?: number;
   gid?: number;
@@ -292,7 +298,7 @@ export function createRunner(options: RunnerOptions = {}): Runner {
       detached: true, // own process group, so that abort/timeout kills grandchildren too
       env,
       cwd: opts.cwd,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: ['pipe', opts.discardStdout ? 'ignore' : 'pipe', 'pipe'],
       uid: opts.uid,
       gid: opts.gid,
     });

@@ -183,6 +183,7 @@ export class ManagedConfig<S> {
         input: s.input,
         okCodes: s.okCodes,
         timeoutMs: s.timeoutMs ?? 60_000,
+        ...(s.discardStdout ? { discardStdout: true } : {}),
         ...(s.shown ? { shownArgv: s.shown } : {}),
       });
       await s.check?.(r);
@@ -290,7 +291,13 @@ export class ManagedConfig<S> {
     let journal: Journal | undefined;
     let durable: Promise<void> | undefined;
     let prepared: PreparedCommit;
-    const pack = () => besideChild(() => this.prepareCommit(version, nextState, next, changed, opts));
+    // the version's values packed on the event loop's next turn, then written under keys nothing
+    // reads until the commit moves the head (versions.ts): both beside the validation command
+    const pack = () =>
+      besideChild(() => this.prepareCommit(version, nextState, next, changed, opts)).then(async (c) => {
+        await this.versions.stage(c);
+        return c;
+      });
     const head0 = {
       target: this.target.name,
       nextVersion: version,
@@ -309,6 +316,7 @@ export class ManagedConfig<S> {
       if (j.status === 'rejected' || v.status === 'rejected' || c.status === 'rejected') {
         st.discard();
         dropJournal(jdir);
+        await this.versions.unstage(version);
         const why = [v, j, c].find((x) => x.status === 'rejected') as PromiseRejectedResult;
         log.warn(
           { target: this.target.name, files: changed },
@@ -325,6 +333,7 @@ export class ManagedConfig<S> {
         await this.writeFiles(cur, changed);
         st.discard();
         dropJournal(jdir);
+        await this.versions.unstage(version);
         throw err;
       }
     } else {
@@ -340,9 +349,13 @@ export class ManagedConfig<S> {
         // no journal write before validating: a crash there is undone as one in `writing` (the
         // previous files put back, nothing re-activated), so that step's sync bought nothing.
         // The commit's values are packed while the validation command runs (CPU beside a child).
-        [, prepared] = await Promise.all([this.runSteps(validate, result.commands, false), pack()]);
+        const [v, c] = await Promise.allSettled([this.runSteps(validate, result.commands, false), pack()]);
+        if (v.status === 'rejected') throw v.reason;
+        if (c.status === 'rejected') throw c.reason;
+        prepared = c.value;
       } catch (err) {
         if (journal) await this.undoFiles(cur, changed, journal, result.notes);
+        await this.versions.unstage(version);
         throw err;
       }
     }
@@ -353,6 +366,7 @@ export class ManagedConfig<S> {
       result.version = await this.commit(prepared, opts);
     } catch (err) {
       if (journal) await this.undoFiles(cur, changed, journal, result.notes);
+      await this.versions.unstage(version);
       throw err;
     }
     // the committed journal is dropped after the answer (a crash first: recovery sees the version
@@ -420,7 +434,7 @@ export class ManagedConfig<S> {
     return this.versions.prepare(info, state, files, (text, p) => this.redact(text, p));
   }
 
-  /** State, head, the version record and the call's audit record, in one LMDB transaction. */
+  /** The head moved to the staged version, with the call's audit record, in one LMDB transaction. */
   private async commit(c: PreparedCommit, opts: ApplyOptions): Promise<number> {
     // a child transaction: a throw inside it (the audit record failing) aborts all of it, where
     // lmdb-js commits an async transaction's writes made before the throw
@@ -434,6 +448,7 @@ export class ManagedConfig<S> {
         else writes();
       }),
     );
+    this.versions.committed(c);
     return c.version;
   }
 
@@ -447,6 +462,8 @@ export class ManagedConfig<S> {
     const undo = pending && (this.head()?.version ?? 0) < pending.nextVersion ? pending : undefined;
     if (undo) await undoSecrets(this.effectsDeps(), undo);
     const r = await this.recoverFiles();
+    // a version staged by an apply cut short before its commit (versions.ts): never read, removed
+    await this.versions.unstage((this.head()?.version ?? 0) + 1);
     if (undo) {
       await undoEffects(this.effectsDeps(), undo);
       this.set.o.log.warn(
@@ -531,7 +548,7 @@ export class ManagedConfig<S> {
 
   /** The desired state of an earlier version. */
   versionState(v: number): S {
-    return this.version(v).state;
+    return this.versions.stateOf(v);
   }
 
   /** Bring an earlier version back: its state is rendered and applied like any change. */

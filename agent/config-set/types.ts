@@ -25,6 +25,8 @@ export interface Step {
   when?: { describe: string; test: () => Promise<boolean> };
   /** Output checks: throw an RpcError to fail the step. */
   check?: (r: RunResult) => void | Promise<void>;
+  /** The check reads stderr and the status only: stdout goes to /dev/null (RunOptions.discardStdout). */
+  discardStdout?: boolean;
   /** Run by the target itself instead of the runner (bconsole sessions); must run `argv`. */
   run?: () => Promise<void>;
   /** What plans, results and logs show instead of `argv` (a secret in an argv, redacted). */

@@ -1,8 +1,10 @@
 /**
  * The pipeline's LMDB values across the change of their format (agent/config-set/versions.ts):
  * versions recorded before it (the state as a plain object, under `state` and in each version
- * record) read after an upgrade — state, history, diff, versionState and restore — and a new
- * commit stores the state packed once, the same bytes under `state` and in its version record.
+ * record; then the state packed in both places) read after an upgrade — state, history, diff,
+ * versionState and restore. A new version stores its state once, packed under its own key, and
+ * its record the files packed; a version staged and never committed is not read and the next
+ * start removes it; the committed state is one frozen object.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,7 +12,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, it } from 'node:test';
 import pino from 'pino';
 import { ConfigSet, type ManagedConfig } from '../../agent/config-set/index.js';
-import { readableValue } from '../../agent/config-set/versions.js';
+import { packState, readableValue } from '../../agent/config-set/versions.js';
 import { createRunner } from '../../agent/runner.js';
 import { openStore, type Store } from '../../agent/store.js';
 import { tempDir } from '../helpers/paths.js';
@@ -91,17 +93,106 @@ it('versions recorded before the packed format read after the upgrade', async ()
   assert.deepEqual(await m.diff(1, 3), [], 'version 3 (new format) has the files of version 1 (old)');
 });
 
-it('a commit stores the state packed once: the same bytes under state and in its version', async () => {
+/** What the agent of the format before this one left: the state packed, under `state` and in each record. */
+async function packedFormat(): Promise<void> {
+  const f = files(tmp.dir);
+  const db = store.db('config');
+  const version = (n: number, value: string) => ({
+    version: n,
+    time: `2026-12-0${n}T00:00:00.000Z`,
+    user: 'packed-agent',
+    summary: `packed ${n}`,
+    changed: [f.main, f.extra],
+    state: packState({ value }),
+    files: { [f.main]: text(value).main, [f.extra]: text(value).extra },
+  });
+  await db.transaction(() => {
+    db.put(key('state'), packState({ value: 'two' }));
+    db.put(key('head'), { version: 2, paths: [f.main, f.extra] });
+    db.put(key('v', '00000001'), version(1, 'one'));
+    db.put(key('v', '00000002'), version(2, 'two'));
+  });
+  mkdirSync(path.dirname(f.extra), { recursive: true });
+  writeFileSync(f.main, text('two').main);
+  writeFileSync(f.extra, text('two').extra);
+}
+
+it('versions recorded with the state packed inside each record read after the upgrade', async () => {
+  await packedFormat();
+  assert.deepEqual(m.state(), { value: 'two' });
+  assert.deepEqual(m.versionState(1), { value: 'one' });
+  assert.match((await m.diff(1, 2)).find((x) => x.path === files(tmp.dir).main)!.diff, /\+value = "two"/);
+  const r = await m.restore(1, { user: 'tester', summary: '' });
+  assert.equal(r.version, 3);
+  assert.deepEqual(m.state(), { value: 'one' });
+  assert.equal(store.db('config').get(key('state')), undefined, 'the old state key is gone');
+  assert.deepEqual(m.versionState(2), { value: 'two' });
+  assert.deepEqual(await m.diff(1, 3), []);
+});
+
+it('a version stores its state once under its own key, its record the files packed', async () => {
   await m.apply({ value: 'packed' }, { user: 'tester', summary: 'new' });
   const db = store.db('config');
-  const state = db.get(key('state')) as Uint8Array;
-  const rec = db.get(key('v', '00000001')) as { state: Uint8Array; files: Record<string, string> };
+  const state = db.get(key('s', '00000001')) as Uint8Array;
+  const rec = db.get(key('v', '00000001')) as { state?: unknown; files: Uint8Array };
   assert.ok(state instanceof Uint8Array, 'the state is stored packed');
-  assert.ok(rec.state instanceof Uint8Array, 'the version holds it packed');
-  assert.ok(Buffer.from(state).equals(Buffer.from(rec.state)), 'the same bytes in both');
   assert.deepEqual(readableValue(state), { value: 'packed' });
-  assert.deepEqual(readableValue(rec), { ...rec, state: { value: 'packed' } });
-  // the files stay text (redacted) in the record, readable by any tool reading the database
-  assert.equal(rec.files[files(tmp.dir).main], text('packed').main);
+  assert.equal(rec.state, undefined, 'not a second copy in the record');
+  assert.ok(rec.files instanceof Uint8Array, 'the files are packed');
+  assert.equal(
+    (readableValue(rec) as { files: Record<string, string> }).files[files(tmp.dir).main],
+    text('packed').main,
+  );
+  assert.equal(db.get(key('state')), undefined, 'no state key of the format before');
   assert.deepEqual(m.versionState(1), { value: 'packed' });
+  assert.deepEqual(m.history()[0]?.summary, 'new');
+});
+
+it('a staged version the head does not name is not read, and the next start removes it', async () => {
+  await m.apply({ value: 'one' }, { user: 'tester', summary: 'one' });
+  // what an apply killed between its staging and its commit leaves (versions.ts)
+  const db = store.db('config');
+  await db.transaction(() => {
+    db.put(key('s', '00000002'), packState({ value: 'never' }));
+    db.put(key('v', '00000002'), {
+      version: 2,
+      time: '2026-12-07T00:00:00.000Z',
+      user: 'killed',
+      summary: 'never committed',
+      changed: [],
+      files: packState({}),
+    });
+  });
+  assert.deepEqual(m.state(), { value: 'one' });
+  assert.deepEqual(
+    m.history().map((v) => v.version),
+    [1],
+  );
+  assert.throws(() => m.versionState(2), /version 2 does not exist/);
+  await assert.rejects(m.diff(2), /version 2 does not exist/);
+  // the next start's recovery removes it; the next apply takes the number
+  const set = new ConfigSet({
+    db,
+    journalDir: path.join(tmp.dir, 'journal'),
+    runner: createRunner(),
+    log: pino({ level: 'silent' }),
+  });
+  const again = set.register(demoTarget({ dir: tmp.dir }));
+  await set.recoverAll();
+  assert.equal(db.get(key('s', '00000002')), undefined);
+  assert.equal(db.get(key('v', '00000002')), undefined);
+  assert.equal((await again.apply({ value: 'two' }, { user: 'tester', summary: 'two' })).version, 2);
+  assert.deepEqual(again.versionState(2), { value: 'two' });
+});
+
+it('the committed state is one frozen object: a reader that changes it throws', async () => {
+  const next = { value: 'frozen' };
+  await m.apply(next, { user: 'tester', summary: 'frozen' });
+  const a = m.state();
+  assert.equal(m.state(), a, 'the same object for every reader');
+  assert.deepEqual(a, { value: 'frozen' });
+  assert.throws(() => {
+    (a as { value: string }).value = 'changed';
+  }, TypeError);
+  assert.deepEqual(m.state(), { value: 'frozen' });
 });

@@ -92,6 +92,20 @@ test('output is capped and marked truncated', async () => {
   assert.equal(r.truncated, true);
 });
 
+test('discardStdout: the tool writes to /dev/null, stderr and the status still come back', async () => {
+  // `[` is the shell's builtin: /proc/self is the shell, its fd 1 the tool's stdout
+  const what = '[ -c /proc/self/fd/1 ] && echo chardev >&2; [ -S /proc/self/fd/1 ] && echo socket >&2';
+  const argv = ['sh', '-c', `${what}; head -c 1000000 /dev/zero; exit 3`];
+  const r = await runner.run(argv, { discardStdout: true, okCodes: [3] });
+  assert.equal(r.stderr.trim(), 'chardev', 'stdout is /dev/null');
+  assert.equal(r.stdout, '');
+  assert.equal(r.code, 3);
+  // by default the same tool writes into the runner's pipe, and what it wrote comes back
+  const piped = await runner.run(argv, { okCodes: [3] });
+  assert.equal(piped.stderr.trim(), 'socket', "stdout is the runner's pipe");
+  assert.equal(piped.stdout.length, 1000000);
+});
+
 test('stdin input is passed', async () => {
   const r = await runner.run(['cat'], { input: 'hello\n' });
   assert.equal(r.stdout, 'hello\n');

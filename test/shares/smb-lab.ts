@@ -59,6 +59,8 @@ export function nssFiles(): SmbAccounts {
 
 export interface Smbd {
   port: number;
+  /** smbd's pid, also its process group's id (its children's too) */
+  pid: number;
   stop(): Promise<void>;
   /** smbclient against //127.0.0.1/<share>; user undefined: anonymous (guest) */
   client(
@@ -182,7 +184,7 @@ export async function startSmbd(conf: string, port: number, acc: SmbAccounts): P
     await stop();
     throw e;
   }
-  return { port, stop, client, guestSession };
+  return { port, pid: child.pid!, stop, client, guestSession };
 }
 
 /** One reading of a metrics source as its families' series: family name → [labels, value][]. */
