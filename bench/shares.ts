@@ -27,7 +27,7 @@ const SHARES = 1000;
 const BIG_MB = 256;
 /** rounds of the apply comparison: the first ones warm both sides, the others are measured */
 const WARM = 2;
-const ROUNDS = 10;
+const ROUNDS = 16;
 
 const ms = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(' ');
 

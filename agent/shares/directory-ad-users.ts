@@ -15,7 +15,9 @@ export const DomainNameSchema = Type.String({
   pattern: DOMAIN_NAME,
   description: 'an Active Directory user or group as winbind names it: DOMAIN\\name',
 });
-export const isDomainName = (n: string) => new RegExp(DOMAIN_NAME).test(n);
+/** compiled once: checked for every name of every share on each change (no `g` flag: no state) */
+const DOMAIN_NAME_RE = new RegExp(DOMAIN_NAME);
+export const isDomainName = (n: string) => DOMAIN_NAME_RE.test(n);
 
 export const wbUserArgv = (name: string) => ['wbinfo', '-i', name];
 export const wbUserGroupsArgv = (name: string) => ['wbinfo', '-r', name];
