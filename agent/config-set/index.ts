@@ -96,7 +96,7 @@ export class ConfigSet {
 }
 
 /** `fn` on the event loop's next turn: after the step started meanwhile has spawned its process. */
-function besideChild<T>(fn: () => T): Promise<T> {
+function besideChild<T>(fn: () => T | Promise<T>): Promise<T> {
   return new Promise((resolve, reject) =>
     setImmediate(() => {
       try {
@@ -305,11 +305,12 @@ export class ManagedConfig<S> {
     };
     if (staged) {
       // the new files beside the live ones; the journal, the validation and the commit's packing
-      // side by side. Refused: the staged files go and the live ones were never touched.
+      // side by side (the journal, like the packing, from the event loop's next turn: the check's
+      // process is started first). Refused: the staged files go and the live ones were never touched.
       await this.target.prepare?.(nextState);
       const st = stageBeside(next, changed, (p) => this.target.mode?.(p));
       const [j, v, c] = await Promise.allSettled([
-        writeJournal(jdir, head0, cur, changed),
+        besideChild(() => writeJournal(jdir, head0, cur, changed)),
         this.runSteps(validate, result.commands, false),
         pack(),
       ]);
@@ -436,18 +437,17 @@ export class ManagedConfig<S> {
 
   /** The head moved to the staged version, with the call's audit record, in one LMDB transaction. */
   private async commit(c: PreparedCommit, opts: ApplyOptions): Promise<number> {
-    // a child transaction: a throw inside it (the audit record failing) aborts all of it, where
-    // lmdb-js commits an async transaction's writes made before the throw
-    await this.db.transaction(() =>
-      this.db.childTransaction(() => {
-        const writes = () => {
-          this.versions.write(c, this.set.o.keepVersions ?? 50);
-          opts.audit?.();
-        };
-        if (this.set.o.audit) this.set.o.audit.atomic(writes);
-        else writes();
-      }),
-    );
+    // synchronous, on this thread: the head and the audit record are a few small puts, and the
+    // transaction's hops to lmdb-js's write thread and back cost 5–8 ms of the answer (bench/shares.ts).
+    // A throw inside (the audit record failing) aborts all of it.
+    this.db.transactionSync(() => {
+      const writes = () => {
+        this.versions.write(c, this.set.o.keepVersions ?? 50);
+        opts.audit?.();
+      };
+      if (this.set.o.audit) this.set.o.audit.atomic(writes);
+      else writes();
+    });
     this.versions.committed(c);
     return c.version;
   }
