@@ -1,6 +1,7 @@
 /**
  * OpenZFS in the kernel lab, one boot: test/lab/guest/openzfs.ts (the real agent process on OpenZFS 2.1.11),
- * test/lab/guest/replication.ts (replication to another appliance resumed by token), then
+ * test/lab/guest/replication.ts (replication to another appliance resumed by token), test/lab/guest/shares-pv.ts
+ * (a share's Previous Versions through smbd and smbclient, where .zfs exists), then
  * one ZFS suite, two real implementations: the files of test/zfs/ that run on zfs-fuse on the host run in the
  * kernel lab guest against OpenZFS 2.1 (Debian contrib's module, zfsutils-linux), in one boot. There
  * `useZfsFuse()` (test/zfs/helpers.ts) loads the zfs module instead of starting zfs-fuse, and the agent detects the
@@ -30,6 +31,10 @@ describe('kernel lab: OpenZFS (one boot)', () => {
       {
         rel: 'test/lab/guest/replication',
         name: 'replication resumed by token on OpenZFS (two agents, sshd)',
+      },
+      {
+        rel: 'test/lab/guest/shares-pv',
+        name: 'Previous Versions of a share on OpenZFS, listed and read through smbd with smbclient',
       },
       ...FILES.map((rel) => ({ rel, name: `${rel} passes on OpenZFS 2.1 in the guest` })),
     ],
