@@ -3,7 +3,9 @@
  * `.zfs` control directory (test/shares/datasets.test.ts says so and checks the note); OpenZFS has one on every
  * file system, and the share's smb.conf section (`vfs objects = shadow_copy2`, `shadow:snapdir = .zfs/snapshot`,
  * `shadow:format = auto-%Y%m%d-%H%M`) makes a snapshot named by the snapshot policies' naming a previous version of
- * each file: `smbclient … -c 'allinfo file'` lists it as `@GMT-…`, and the file as it was is read through it.
+ * each file: `smbclient … -c 'allinfo file'` lists it as `@GMT-…`, and the file as it was is read through it. The
+ * share's dataset has what the preflight sets on OpenZFS: acltype=posix(acl), xattr=sa, aclinherit=passthrough and
+ * casesensitivity=insensitive (SMB only).
  */
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -69,6 +71,27 @@ describe('Previous Versions on OpenZFS through smbd', () => {
     const dir = path.join(t.prefix, 'srv/calypso/shares/pv');
     const dataset = `${POOL}/calypso/shares/pv`;
     assert.ok(!created.notes.some((n) => /no \.zfs\/snapshot/.test(n)), created.notes.join('\n'));
+    // the preflight set what a share needs before it existed: OpenZFS has every property (zfs-fuse lacks two)
+    assert.ok(!created.notes.some((n) => /lacks/.test(n)), created.notes.join('\n'));
+    const props = await ok([
+      'zfs',
+      'get',
+      '-H',
+      '-o',
+      'property,value',
+      'acltype,xattr,aclinherit,casesensitivity',
+      dataset,
+    ]);
+    assert.deepEqual(
+      Object.fromEntries(
+        props
+          .trim()
+          .split('\n')
+          .map((l) => l.split('\t')),
+      ),
+      { acltype: 'posix', xattr: 'sa', aclinherit: 'passthrough', casesensitivity: 'insensitive' },
+      props,
+    );
     writeFileSync(path.join(dir, 'report.txt'), 'as it was at noon\n');
     chmodSync(path.join(dir, 'report.txt'), 0o644);
     await ok(['sync']);
