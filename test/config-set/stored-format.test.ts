@@ -41,21 +41,24 @@ afterEach(async () => {
   tmp.cleanup();
 });
 
-/** What an agent before the packed format left: two versions, the state as plain objects. */
-async function oldFormat(): Promise<void> {
+/**
+ * What an agent of an earlier format left: two versions, the state under `state` and inside each record in the
+ * form `stored` gives it (the files as an object), and the files of version 2 in place.
+ */
+async function earlierFormat(agent: string, stored: (state: { value: string }) => unknown): Promise<void> {
   const f = files(tmp.dir);
   const db = store.db('config');
   const version = (n: number, value: string) => ({
     version: n,
     time: `2026-12-0${n}T00:00:00.000Z`,
-    user: 'old-agent',
-    summary: `old ${n}`,
+    user: `${agent}-agent`,
+    summary: `${agent} ${n}`,
     changed: [f.main, f.extra],
-    state: { value },
+    state: stored({ value }),
     files: { [f.main]: text(value).main, [f.extra]: text(value).extra },
   });
   await db.transaction(() => {
-    db.put(key('state'), { value: 'two' });
+    db.put(key('state'), stored({ value: 'two' }));
     db.put(key('head'), { version: 2, paths: [f.main, f.extra] });
     db.put(key('v', '00000001'), version(1, 'one'));
     db.put(key('v', '00000002'), version(2, 'two'));
@@ -64,6 +67,11 @@ async function oldFormat(): Promise<void> {
   writeFileSync(f.main, text('two').main);
   writeFileSync(f.extra, text('two').extra);
 }
+
+/** Before the packed format: the state as plain objects. */
+const oldFormat = () => earlierFormat('old', (s) => s);
+/** The format before this one: the state packed, under `state` and in each record. */
+const packedFormat = () => earlierFormat('packed', packState);
 
 it('versions recorded before the packed format read after the upgrade', async () => {
   await oldFormat();
@@ -92,30 +100,6 @@ it('versions recorded before the packed format read after the upgrade', async ()
   );
   assert.deepEqual(await m.diff(1, 3), [], 'version 3 (new format) has the files of version 1 (old)');
 });
-
-/** What the agent of the format before this one left: the state packed, under `state` and in each record. */
-async function packedFormat(): Promise<void> {
-  const f = files(tmp.dir);
-  const db = store.db('config');
-  const version = (n: number, value: string) => ({
-    version: n,
-    time: `2026-12-0${n}T00:00:00.000Z`,
-    user: 'packed-agent',
-    summary: `packed ${n}`,
-    changed: [f.main, f.extra],
-    state: packState({ value }),
-    files: { [f.main]: text(value).main, [f.extra]: text(value).extra },
-  });
-  await db.transaction(() => {
-    db.put(key('state'), packState({ value: 'two' }));
-    db.put(key('head'), { version: 2, paths: [f.main, f.extra] });
-    db.put(key('v', '00000001'), version(1, 'one'));
-    db.put(key('v', '00000002'), version(2, 'two'));
-  });
-  mkdirSync(path.dirname(f.extra), { recursive: true });
-  writeFileSync(f.main, text('two').main);
-  writeFileSync(f.extra, text('two').extra);
-}
 
 it('versions recorded with the state packed inside each record read after the upgrade', async () => {
   await packedFormat();

@@ -13,11 +13,10 @@ import { chmodSync, chownSync, existsSync, readFileSync, writeFileSync } from 'n
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { sharesSubsystem } from '../../agent/shares/service.js';
 import { sleep } from '../../agent/util/time.js';
-import { createZfsService } from '../../agent/zfs/service.js';
-import { startTestAgent, type TestAgent } from '../helpers/agent.js';
-import { destroyPools, FAST, poolName, useZfsFuse, vdevFiles } from '../zfs/helpers.js';
+import type { TestAgent } from '../helpers/agent.js';
+import { destroyPools, poolName, useZfsFuse } from '../zfs/helpers.js';
+import { startDatasetAgent } from './dataset-agent.js';
 import { freePort, nssFiles, type SmbAccounts, type Smbd, startSmbd } from './smb-lab.js';
 
 const run = promisify(execFile);
@@ -39,25 +38,7 @@ describe('share datasets on zfs-fuse', { timeout: 240_000 }, () => {
     fuse = await useZfsFuse();
     acc = nssFiles();
     smbPort = await freePort();
-    t = await startTestAgent({
-      services: [createZfsService(FAST), sharesSubsystem],
-      config: {
-        shares: {
-          pool,
-          smbPort,
-          smbInterfaces: ['127.0.0.1'],
-          accounts: { backend: 'nss-wrapper', passwd: acc.passwd, group: acc.group },
-        },
-      },
-    });
-    const [file] = vdevFiles(path.join(t.prefix, 'vdevs'), ['a.img']);
-    await t.call('pool.create', {
-      name: pool,
-      topology: { data: [{ type: 'stripe', disks: [file] }] },
-      // altroot / keeps the pool out of the machine's cachefile with mountpoints unchanged
-      altroot: '/',
-      mountpoint: path.join(t.prefix, 'mnt', pool),
-    });
+    t = await startDatasetAgent(pool, smbPort, acc);
   });
 
   after(async () => {

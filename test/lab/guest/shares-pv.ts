@@ -11,11 +11,9 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { sharesSubsystem } from '../../../agent/shares/service.js';
-import { createZfsService } from '../../../agent/zfs/service.js';
-import { startTestAgent, type TestAgent } from '../../helpers/agent.js';
+import type { TestAgent } from '../../helpers/agent.js';
+import { startDatasetAgent } from '../../shares/dataset-agent.js';
 import { freePort, nssFiles, type SmbAccounts, type Smbd, startSmbd } from '../../shares/smb-lab.js';
-import { FAST, vdevFiles } from '../../zfs/helpers.js';
 import { assertInGuest, ok, sh } from './sh.js';
 
 const POOL = 'labpv';
@@ -33,24 +31,7 @@ before(async () => {
   await ok(['modprobe', 'zfs']);
   acc = nssFiles();
   smbPort = await freePort();
-  t = await startTestAgent({
-    services: [createZfsService(FAST), sharesSubsystem],
-    config: {
-      shares: {
-        pool: POOL,
-        smbPort,
-        smbInterfaces: ['127.0.0.1'],
-        accounts: { backend: 'nss-wrapper', passwd: acc.passwd, group: acc.group },
-      },
-    },
-  });
-  const [file] = vdevFiles(path.join(t.prefix, 'vdevs'), ['a.img']);
-  await t.call('pool.create', {
-    name: POOL,
-    topology: { data: [{ type: 'stripe', disks: [file] }] },
-    altroot: '/',
-    mountpoint: path.join(t.prefix, 'mnt', POOL),
-  });
+  t = await startDatasetAgent(POOL, smbPort, acc);
 });
 
 after(async () => {
