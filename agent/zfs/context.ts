@@ -18,6 +18,11 @@ export interface ZfsOptions {
   runner?: Runner;
   /** Poll interval of scrub/resilver jobs. */
   scanPollMs: number;
+  /**
+   * How long a job whose command may cause no resilver (online, attach, replace) watches for one before it
+   * says none was needed; unset: the kernel's transaction group timeout and a second (methods-scan.ts).
+   */
+  scanSettleMs?: number;
   /** Deadline of each `zpool status` poll inside a job. */
   statusTimeoutMs: number;
   /** Deadline of ordinary zpool/zfs commands. */

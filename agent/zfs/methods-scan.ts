@@ -3,6 +3,8 @@
  * that follow the scan they start (scan-watch.ts); aborting a scrub job (`job.abort`) stops the
  * scrub. One scan job per pool at a time (lock `zfs-scan:<pool>`).
  */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { unavailable } from '../../rpc/errors.js';
 import { type CallContext, defineMethod } from '../../rpc/registry.js';
@@ -38,6 +40,7 @@ export async function runScan(
   extra: { onAbort?: string[]; idlePollsAfterStart?: number } = {},
 ): Promise<ScanResult> {
   try {
+    const settleMs = extra.idlePollsAfterStart === undefined ? undefined : await settleTime(z);
     return await watchScan({
       driver: z.driver,
       pool,
@@ -48,12 +51,32 @@ export async function runScan(
       now: z.deps.clock.now,
       pollMs: z.options.scanPollMs,
       statusTimeoutMs: z.options.statusTimeoutMs,
+      settleMs,
       ...extra,
     });
   } finally {
     z.cache.invalidate();
     await z.monitor.kick();
   }
+}
+
+/**
+ * How long a resilver may take to show after the command that causes it returned: one transaction group
+ * (OpenZFS's `zfs_txg_timeout`, 5 s unless tuned; zfs-fuse's is 5 s too) and a second of slack. Only a job
+ * whose command caused no resilver at all waits this long; one that shows ends when it finishes.
+ */
+async function settleTime(z: ZfsContext): Promise<number> {
+  if (z.options.scanSettleMs !== undefined) return z.options.scanSettleMs;
+  let txg = 5;
+  try {
+    const t = Number(
+      (await readFile(path.join(z.deps.sysroot, 'sys/module/zfs/parameters/zfs_txg_timeout'), 'utf8')).trim(),
+    );
+    if (Number.isInteger(t) && t > 0 && t <= 600) txg = t;
+  } catch {
+    /* zfs-fuse, or no module: the default */
+  }
+  return (txg + 1) * 1000;
 }
 
 /** A scrub of `pool` followed to its end; stopping it on abort. */

@@ -14,6 +14,7 @@
 import { aborted, RpcError } from '../../rpc/errors.js';
 import { pause } from '../util/time.js';
 import type { ZfsDriver } from './driver.js';
+import { leaves } from './pool-view.js';
 import type { ScanFunction, ScanStatus } from './types.js';
 
 export interface ScanWatchOptions {
@@ -31,9 +32,15 @@ export interface ScanWatchOptions {
   onAbort?: string[];
   /**
    * When the start command may legitimately cause no scan at all (online of an unchanged device,
-   * attach to an empty pool), end once the command returned and this many polls saw no scan.
+   * attach to an empty pool), end once the command returned and this many polls saw no scan…
    */
   idlePollsAfterStart?: number;
+  /**
+   * …and no scan was seen for this long after the command returned. The kernel starts a resilver
+   * from its own thread, within a transaction group of the command (CI run 40: OpenZFS under load
+   * started it after the job's two idle polls of 100 ms had already said "none").
+   */
+  settleMs?: number;
 }
 
 export interface ScanResult {
@@ -48,6 +55,7 @@ export interface ScanResult {
 export async function watchScan(o: ScanWatchOptions): Promise<ScanResult> {
   const t0 = Math.floor(o.now() / 1000) * 1000 - 1000;
   let commandDone = false;
+  let commandDoneAt = 0;
   let commandError: unknown;
   const inner = new AbortController();
   const onAbort = () => inner.abort();
@@ -56,9 +64,11 @@ export async function watchScan(o: ScanWatchOptions): Promise<ScanResult> {
     .run(o.start, { timeoutMs: 0, signal: inner.signal })
     .then(() => {
       commandDone = true;
+      commandDoneAt = o.now();
     })
     .catch((err) => {
       commandDone = true;
+      commandDoneAt = o.now();
       commandError = err;
     });
   let idle = 0;
@@ -75,6 +85,9 @@ export async function watchScan(o: ScanWatchOptions): Promise<ScanResult> {
         });
       const scan = status.scan;
       const ours = scan.function === o.fn;
+      // OpenZFS defers a resilver asked for while one runs, and marks the devices it will cover
+      const pending =
+        o.fn === 'resilver' && leaves(status).some((l) => /resilver/.test(l.vdev.activity ?? ''));
       const recent = scan.endedAt !== undefined && scan.endedAt >= t0;
       if (ours && scan.state === 'scanning') {
         idle = 0;
@@ -86,14 +99,21 @@ export async function watchScan(o: ScanWatchOptions): Promise<ScanResult> {
       } else if (ours && scan.state === 'paused') {
         o.progress(scan.percent ?? 0, `${o.fn} paused`);
         return { pool: o.pool, function: o.fn, state: 'paused', percent: scan.percent ?? 0, scan };
-      } else if (ours && scan.state === 'finished' && recent) {
+      } else if (ours && scan.state === 'finished' && recent && !pending) {
         await command;
         if (commandError) throw commandError;
         o.progress(100, `${o.fn} finished with ${scan.errors ?? 0} errors`);
         return { pool: o.pool, function: o.fn, state: 'finished', errors: scan.errors, percent: 100, scan };
       } else if (ours && scan.state === 'canceled' && recent) {
         throw aborted(`${o.fn} of ${o.pool} was stopped`, { pool: o.pool });
-      } else if (commandDone && o.idlePollsAfterStart !== undefined && ++idle >= o.idlePollsAfterStart) {
+      } else if (pending) {
+        idle = 0; // a resilver is yet to start: not done, not idle
+      } else if (
+        commandDone &&
+        o.idlePollsAfterStart !== undefined &&
+        ++idle >= o.idlePollsAfterStart &&
+        o.now() - commandDoneAt >= (o.settleMs ?? 0)
+      ) {
         o.progress(100, `no ${o.fn} was needed`);
         return { pool: o.pool, function: o.fn, state: 'none', percent: 100, scan };
       }

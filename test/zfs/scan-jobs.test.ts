@@ -9,7 +9,8 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { JobRecord } from '../../agent/jobs.js';
 import { createRunner } from '../../agent/runner.js';
-import { ZFS_FUSE } from '../../agent/zfs/dialect.js';
+import { OPENZFS, ZFS_FUSE } from '../../agent/zfs/dialect.js';
+import type { ScanResult } from '../../agent/zfs/scan-watch.js';
 import type { RpcError } from '../../rpc/errors.js';
 import type { TestAgent } from '../helpers/agent.js';
 import { tempDir } from '../helpers/paths.js';
@@ -35,6 +36,25 @@ function status(scanLine: string): string {
     '\tNAME                  STATE     READ WRITE CKSUM',
     '\tbig                   ONLINE       0     0     0',
     '\t  /tmp/zx/big1.img    ONLINE       0     0     0',
+    '',
+    'errors: No known data errors',
+    '',
+  ].join('\n');
+}
+
+/** A mirror as OpenZFS prints it, one side marked with `note` (e.g. "(awaiting resilver)"). */
+function openzfsStatus(scanLine: string, note = ''): string {
+  return [
+    '  pool: big',
+    ' state: ONLINE',
+    `  scan: ${scanLine}`,
+    'config:',
+    '',
+    '\tNAME                  STATE     READ WRITE CKSUM',
+    '\tbig                   ONLINE       0     0     0',
+    '\t  mirror-0            ONLINE       0     0     0',
+    '\t    /tmp/zx/big1.img  ONLINE       0     0     0',
+    `\t    /tmp/zx/big2.img  ONLINE       0     0     0  ${note}`,
     '',
     'errors: No known data errors',
     '',
@@ -122,5 +142,89 @@ describe('scrub jobs with controlled tools', () => {
     } finally {
       bin.cleanup();
     }
+  });
+
+  // CI run 40: OpenZFS under load started the resilver of `zpool online` after the job's two idle polls of
+  // 100 ms had said "none", and the next scrub was refused ("currently resilvering")
+  it('follows a resilver that shows only after the command returned', async () => {
+    const hourAgo = zdate(Date.now() - 3600_000);
+    let onlineAt = 0;
+    let scanning = 0;
+    const fake = fakeRunner({
+      answer: (argv) => {
+        if (argv[1] === 'online') {
+          onlineAt = Date.now();
+          return '';
+        }
+        if (argv[1] !== 'status') return undefined;
+        if (!onlineAt || Date.now() - onlineAt < 400)
+          return status(`scrub completed after 0h0m with 0 errors on ${hourAgo}`);
+        if (++scanning <= 3)
+          return status(`resilver in progress for 0h0m, ${scanning * 25}.00% done, 0h0m to go`);
+        return status(`resilver completed after 0h0m with 0 errors on ${zdate(Date.now())}`);
+      },
+    });
+    const agent = await startZfsAgent({
+      zfs: { runner: fake, dialect: ZFS_FUSE, scanPollMs: 20, scanSettleMs: 3000 },
+    });
+    agents.push(agent);
+    const { job } = await agent.call<{ job: string }>('pool.online', {
+      name: 'big',
+      device: '/tmp/zx/big1.img',
+    });
+    const rec = await agent.waitJob(job);
+    assert.equal(rec.state, 'success', JSON.stringify(rec.error));
+    assert.deepEqual(
+      [(rec.result as ScanResult).function, (rec.result as ScanResult).state, scanning > 3],
+      ['resilver', 'finished', true],
+    );
+  });
+
+  it('says no resilver was needed only once none showed for the settle time', async () => {
+    const hourAgo = zdate(Date.now() - 3600_000);
+    const fake = fakeRunner({
+      answer: (argv) =>
+        argv[1] === 'status' ? status(`scrub completed after 0h0m with 0 errors on ${hourAgo}`) : undefined,
+    });
+    const agent = await startZfsAgent({
+      zfs: { runner: fake, dialect: ZFS_FUSE, scanPollMs: 20, scanSettleMs: 600 },
+    });
+    agents.push(agent);
+    const t0 = Date.now();
+    const { job } = await agent.call<{ job: string }>('pool.online', {
+      name: 'big',
+      device: '/tmp/zx/big1.img',
+    });
+    const rec = await agent.waitJob(job);
+    assert.equal(rec.state, 'success', JSON.stringify(rec.error));
+    assert.equal((rec.result as ScanResult).state, 'none');
+    assert.ok(Date.now() - t0 >= 600, `ended after ${Date.now() - t0} ms`);
+  });
+
+  it('waits out a resilver that OpenZFS deferred ("awaiting resilver") after the first one finished', async () => {
+    let polls = 0;
+    const fake = fakeRunner({
+      answer: (argv) => {
+        if (argv[1] !== 'status') return undefined;
+        polls++;
+        const now = zdate(Date.now());
+        if (polls <= 4)
+          return openzfsStatus(`resilvered 1.00M in 00:00:01 with 0 errors on ${now}`, '(awaiting resilver)');
+        if (polls <= 6) return openzfsStatus(`resilver in progress since ${now}`);
+        return openzfsStatus(`resilvered 7.00M in 00:00:02 with 0 errors on ${now}`);
+      },
+    });
+    const agent = await startZfsAgent({
+      zfs: { runner: fake, dialect: OPENZFS, scanPollMs: 20, scanSettleMs: 0 },
+    });
+    agents.push(agent);
+    const { job } = await agent.call<{ job: string }>('pool.online', {
+      name: 'big',
+      device: '/tmp/zx/big2.img',
+    });
+    const rec = await agent.waitJob(job);
+    assert.equal(rec.state, 'success', JSON.stringify(rec.error));
+    const result = rec.result as ScanResult;
+    assert.deepEqual([result.state, result.scan.processed], ['finished', 7 * 1024 * 1024]);
   });
 });
