@@ -37,8 +37,8 @@ export interface ScanWatchOptions {
   idlePollsAfterStart?: number;
   /**
    * …and no scan was seen for this long after the command returned. The kernel starts a resilver
-   * from its own thread, within a transaction group of the command (CI run 40: OpenZFS under load
-   * started it after the job's two idle polls of 100 ms had already said "none").
+   * from its own thread, within a transaction group of the command (the CI of stop 35, 2026-12-07:
+   * OpenZFS under load started it after the job's two idle polls of 100 ms had said "none").
    */
   settleMs?: number;
 }

@@ -141,7 +141,7 @@ describe('pools on zfs-fuse through RPC', () => {
     const rec = await agent.waitJob(job);
     assert.equal(rec.state, 'success', JSON.stringify(rec.error));
     // the pool was written while the device was offline: a resilver ran, and the job followed it to its end
-    // (CI run 40: OpenZFS started it after the job had said "none", and the next scrub was refused)
+    // (the CI of stop 35: OpenZFS started it after the job had said "none", and the next scrub was refused)
     assert.deepEqual(
       [(rec.result as { function: string }).function, (rec.result as { state: string }).state],
       ['resilver', 'finished'],

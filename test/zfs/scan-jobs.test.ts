@@ -144,8 +144,8 @@ describe('scrub jobs with controlled tools', () => {
     }
   });
 
-  // CI run 40: OpenZFS under load started the resilver of `zpool online` after the job's two idle polls of
-  // 100 ms had said "none", and the next scrub was refused ("currently resilvering")
+  // the CI of stop 35 (2026-12-07): OpenZFS under load started the resilver of `zpool online` after the job's
+  // two idle polls of 100 ms had said "none", and the next scrub was refused ("currently resilvering")
   it('follows a resilver that shows only after the command returned', async () => {
     const hourAgo = zdate(Date.now() - 3600_000);
     let onlineAt = 0;
