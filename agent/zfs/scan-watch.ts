@@ -36,7 +36,8 @@ export interface ScanWatchOptions {
    */
   idlePollsAfterStart?: number;
   /**
-   * …and no scan was seen for this long after the command returned. The kernel starts a resilver
+   * …and no scan was seen for this long after the command returned (as many polls as fit in it; each poll
+   * also waits for `zpool status`, so the watch lasts at least this long). The kernel starts a resilver
    * from its own thread, within a transaction group of the command (the CI of stop 35, 2026-12-07:
    * OpenZFS under load started it after the job's two idle polls of 100 ms had said "none").
    */
@@ -55,8 +56,9 @@ export interface ScanResult {
 export async function watchScan(o: ScanWatchOptions): Promise<ScanResult> {
   const t0 = Math.floor(o.now() / 1000) * 1000 - 1000;
   let commandDone = false;
-  let commandDoneAt = 0;
   let commandError: unknown;
+  // counted in polls, not read from the clock: an agent's clock may be a test's fixed one
+  const idlePolls = Math.max(o.idlePollsAfterStart ?? 0, Math.ceil((o.settleMs ?? 0) / o.pollMs));
   const inner = new AbortController();
   const onAbort = () => inner.abort();
   o.signal.addEventListener('abort', onAbort, { once: true });
@@ -64,11 +66,9 @@ export async function watchScan(o: ScanWatchOptions): Promise<ScanResult> {
     .run(o.start, { timeoutMs: 0, signal: inner.signal })
     .then(() => {
       commandDone = true;
-      commandDoneAt = o.now();
     })
     .catch((err) => {
       commandDone = true;
-      commandDoneAt = o.now();
       commandError = err;
     });
   let idle = 0;
@@ -108,12 +108,7 @@ export async function watchScan(o: ScanWatchOptions): Promise<ScanResult> {
         throw aborted(`${o.fn} of ${o.pool} was stopped`, { pool: o.pool });
       } else if (pending) {
         idle = 0; // a resilver is yet to start: not done, not idle
-      } else if (
-        commandDone &&
-        o.idlePollsAfterStart !== undefined &&
-        ++idle >= o.idlePollsAfterStart &&
-        o.now() - commandDoneAt >= (o.settleMs ?? 0)
-      ) {
+      } else if (commandDone && o.idlePollsAfterStart !== undefined && ++idle >= idlePolls) {
         o.progress(100, `no ${o.fn} was needed`);
         return { pool: o.pool, function: o.fn, state: 'none', percent: 100, scan };
       }

@@ -29,7 +29,8 @@ describe('dry runs of every mutating ZFS method (OpenZFS dialect)', () => {
     fake = fakeRunner();
     agent = await startZfsAgent({
       clock: { now: () => NOW },
-      zfs: { runner: fake, dialect: { ...OPENZFS, version: '2.2.4' } },
+      // the fake's pool never resilvers: the scan jobs end after two idle polls, not a transaction group's wait
+      zfs: { runner: fake, dialect: { ...OPENZFS, version: '2.2.4' }, scanSettleMs: 0 },
     });
     f = vdevFiles(path.join(agent.prefix, 'vdevs'), ['f1', 'f2', 'f3', 'f4'], 64 * 1024 * 1024);
     await agent.call('snapshot.policy.set', {
