@@ -12,6 +12,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobRecord } from '../../agent/jobs.js';
+import { clearOfMinuteEnd } from '../helpers/time.js';
 import { zfsImpl } from '../zfs/helpers.js';
 import { pairDr, type ReplLab, run, startReplLab } from './lab.js';
 
@@ -95,10 +96,9 @@ describe(`replication tasks: triggers and retention on ${zfsImpl()}`, { timeout:
 
   it('a cron schedule runs the task on the agent’s cron loop; the task is on the maintenance calendar', async () => {
     // `* * * * *` runs once a minute: started in a minute's last seconds, the run and the one-second look below
-    // would reach the next minute, whose run is due (the CI of stop 35: 15:54:5x, a second job, and the next
-    // tests failing beside it). Begin at the top of a minute instead.
-    const second = new Date().getSeconds();
-    if (second >= 40) await sleep((60 - second) * 1000 + 200);
+    // would reach the next minute, whose run is due (CI run 40: 15:54:5x, a second job, and the next two tests
+    // failing beside it)
+    await clearOfMinuteEnd();
     await lab.sender.call('snapshot.create', { dataset: src, name: 'c1' });
     const seen = new Set((await jobs()).map((j) => j.id));
     // the dry run of update changes nothing and says what it would

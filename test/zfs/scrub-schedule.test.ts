@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { createZfsService } from '../../agent/zfs/service.js';
 import type { RpcError } from '../../rpc/errors.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
+import { clearOfMinuteEnd } from '../helpers/time.js';
 import { destroyPools, FAST, poolName, useZfsFuse, vdevFiles, zfsImpl } from './helpers.js';
 
 interface Cal {
@@ -65,6 +66,7 @@ describe(`scrub schedules on ${zfsImpl()}`, () => {
 
   it('starts the scrub from the cron loop and shows it on the calendar with its result', async () => {
     const a = agent!;
+    await clearOfMinuteEnd(); // the next minute's scrub would be the schedule's lastStart
     const set = await a.call<{ pool: string; nextRun: number }>('pool.scrub.schedule.set', {
       pool,
       schedule: '* * * * *',
