@@ -167,10 +167,18 @@ describe('terminal over the Unix socket', () => {
     );
     c2.close();
     await waitFor(() => !alive(pid));
-    await t.agent.deps.audit.flushed();
-    const last = t.agent.deps.audit.query({ method: 'terminal.close', limit: 1 }).items[0];
-    assert.equal(last?.detail?.terminal, id);
-    assert.equal(last?.detail?.reason, 'disconnect');
+    // the shell is gone before node-pty reports its end, and the close is audited on that report (CI run 44:
+    // the newest close record was still the previous test's): wait for this terminal's record
+    let last: { detail?: Record<string, unknown> } | undefined;
+    for (let i = 0; i < 200 && !last; i++) {
+      await t.agent.deps.audit.flushed();
+      last = t.agent.deps.audit
+        .query({ method: 'terminal.close', limit: 100 })
+        .items.find((r) => r.detail?.terminal === id);
+      if (!last) await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.ok(last, `no terminal.close audit record for ${id}`);
+    assert.equal(last.detail?.reason, 'disconnect');
   });
 });
 
