@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { JobRecord } from '../../agent/jobs.js';
 import { createRunner } from '../../agent/runner.js';
-import { OPENZFS, ZFS_FUSE } from '../../agent/zfs/dialect.js';
+import { type Dialect, OPENZFS, ZFS_FUSE } from '../../agent/zfs/dialect.js';
 import type { ScanResult } from '../../agent/zfs/scan-watch.js';
 import type { RpcError } from '../../rpc/errors.js';
 import type { TestAgent } from '../helpers/agent.js';
@@ -144,6 +144,21 @@ describe('scrub jobs with controlled tools', () => {
     }
   });
 
+  /** `pool.online` of `device` against `fake`, scans polled every 20 ms: the job's record, checked successful */
+  async function onlineJob(
+    fake: ReturnType<typeof fakeRunner>,
+    dialect: Dialect,
+    scanSettleMs: number,
+    device: string,
+  ) {
+    const agent = await startZfsAgent({ zfs: { runner: fake, dialect, scanPollMs: 20, scanSettleMs } });
+    agents.push(agent);
+    const { job } = await agent.call<{ job: string }>('pool.online', { name: 'big', device });
+    const rec = await agent.waitJob(job);
+    assert.equal(rec.state, 'success', JSON.stringify(rec.error));
+    return rec;
+  }
+
   // the CI of stop 35 (2026-12-07): OpenZFS under load started the resilver of `zpool online` after the job's
   // two idle polls of 100 ms had said "none", and the next scrub was refused ("currently resilvering")
   it('follows a resilver that shows only after the command returned', async () => {
@@ -164,16 +179,7 @@ describe('scrub jobs with controlled tools', () => {
         return status(`resilver completed after 0h0m with 0 errors on ${zdate(Date.now())}`);
       },
     });
-    const agent = await startZfsAgent({
-      zfs: { runner: fake, dialect: ZFS_FUSE, scanPollMs: 20, scanSettleMs: 3000 },
-    });
-    agents.push(agent);
-    const { job } = await agent.call<{ job: string }>('pool.online', {
-      name: 'big',
-      device: '/tmp/zx/big1.img',
-    });
-    const rec = await agent.waitJob(job);
-    assert.equal(rec.state, 'success', JSON.stringify(rec.error));
+    const rec = await onlineJob(fake, ZFS_FUSE, 3000, '/tmp/zx/big1.img');
     assert.deepEqual(
       [(rec.result as ScanResult).function, (rec.result as ScanResult).state, scanning > 3],
       ['resilver', 'finished', true],
@@ -186,17 +192,8 @@ describe('scrub jobs with controlled tools', () => {
       answer: (argv) =>
         argv[1] === 'status' ? status(`scrub completed after 0h0m with 0 errors on ${hourAgo}`) : undefined,
     });
-    const agent = await startZfsAgent({
-      zfs: { runner: fake, dialect: ZFS_FUSE, scanPollMs: 20, scanSettleMs: 600 },
-    });
-    agents.push(agent);
     const t0 = Date.now();
-    const { job } = await agent.call<{ job: string }>('pool.online', {
-      name: 'big',
-      device: '/tmp/zx/big1.img',
-    });
-    const rec = await agent.waitJob(job);
-    assert.equal(rec.state, 'success', JSON.stringify(rec.error));
+    const rec = await onlineJob(fake, ZFS_FUSE, 600, '/tmp/zx/big1.img');
     assert.equal((rec.result as ScanResult).state, 'none');
     assert.ok(Date.now() - t0 >= 600, `ended after ${Date.now() - t0} ms`);
   });
@@ -214,16 +211,7 @@ describe('scrub jobs with controlled tools', () => {
         return openzfsStatus(`resilvered 7.00M in 00:00:02 with 0 errors on ${now}`);
       },
     });
-    const agent = await startZfsAgent({
-      zfs: { runner: fake, dialect: OPENZFS, scanPollMs: 20, scanSettleMs: 0 },
-    });
-    agents.push(agent);
-    const { job } = await agent.call<{ job: string }>('pool.online', {
-      name: 'big',
-      device: '/tmp/zx/big2.img',
-    });
-    const rec = await agent.waitJob(job);
-    assert.equal(rec.state, 'success', JSON.stringify(rec.error));
+    const rec = await onlineJob(fake, OPENZFS, 0, '/tmp/zx/big2.img');
     const result = rec.result as ScanResult;
     assert.deepEqual([result.state, result.scan.processed], ['finished', 7 * 1024 * 1024]);
   });
